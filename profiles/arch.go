@@ -1,0 +1,106 @@
+package profiles
+
+import (
+	"fmt"
+	"sort"
+)
+
+// Arch describes one architecture a profile can target.
+type Arch struct {
+	Name  string // x86_64, i386, aarch64, arm, riscv64
+	Audit uint32 // AUDIT_ARCH_* value found in seccomp_data.arch
+	// X32 is set for x86_64, whose x32 ABI shares the audit arch and
+	// marks syscall numbers with this bit.
+	X32 uint32
+	// names is indexed by syscall number.
+	names   []string
+	numbers map[string]int
+}
+
+// From linux/audit.h: EM_* | __AUDIT_ARCH_64BIT (0x80000000) | __AUDIT_ARCH_LE (0x40000000).
+var arches = map[string]*Arch{
+	"x86_64":  {Name: "x86_64", Audit: 0xc000003e, X32: 0x40000000},
+	"i386":    {Name: "i386", Audit: 0x40000003},
+	"aarch64": {Name: "aarch64", Audit: 0xc00000b7},
+	"arm":     {Name: "arm", Audit: 0x40000028},
+	"riscv64": {Name: "riscv64", Audit: 0xc00000f3},
+}
+
+// archAliases accepts the names Go, OCI and libseccomp use.
+var archAliases = map[string]string{
+	"amd64": "x86_64", "SCMP_ARCH_X86_64": "x86_64",
+	"386": "i386", "x86": "i386", "SCMP_ARCH_X86": "i386",
+	"arm64": "aarch64", "SCMP_ARCH_AARCH64": "aarch64",
+	"SCMP_ARCH_ARM": "arm", "SCMP_ARCH_RISCV64": "riscv64",
+}
+
+func init() {
+	for name, a := range arches {
+		a.names = syscallNames[name]
+		a.numbers = make(map[string]int, len(a.names))
+		for nr, n := range a.names {
+			if n != "" {
+				a.numbers[n] = nr
+			}
+		}
+	}
+}
+
+// LookupArch returns the architecture called name (or one of its aliases).
+func LookupArch(name string) (*Arch, error) {
+	if canon, ok := archAliases[name]; ok {
+		name = canon
+	}
+	a, ok := arches[name]
+	if !ok {
+		return nil, fmt.Errorf("unknown arch %q (want one of %v)", name, ArchNames())
+	}
+	return a, nil
+}
+
+// ArchNames lists the supported architectures, sorted.
+func ArchNames() []string {
+	var names []string
+	for n := range arches {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Number returns the syscall number of name on a.
+func (a *Arch) Number(name string) (int, bool) {
+	nr, ok := a.numbers[name]
+	return nr, ok
+}
+
+// SyscallName returns the name of syscall nr on a, or "" if it has none.
+func (a *Arch) SyscallName(nr int) string {
+	if nr < 0 || nr >= len(a.names) {
+		return ""
+	}
+	return a.names[nr]
+}
+
+// MaxNumber is the largest syscall number in a's table.
+func (a *Arch) MaxNumber() int { return len(a.names) - 1 }
+
+// Syscalls lists every syscall name on a, sorted by name.
+func (a *Arch) Syscalls() []string {
+	names := make([]string, 0, len(a.numbers))
+	for n := range a.numbers {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// KnownSyscall reports whether name is a syscall on any supported arch.
+func KnownSyscall(name string) bool {
+	for _, a := range arches {
+		if _, ok := a.numbers[name]; ok {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,165 @@
+package profiles
+
+import "sort"
+
+// ArgKind says what an argument means, and so whether a filter may
+// constrain it.
+type ArgKind string
+
+const (
+	KindFlags   ArgKind = "flags"   // a bit set: generalised to "only bits seen"
+	KindEnum    ArgKind = "enum"    // one of a few named values: exact set
+	KindInt     ArgKind = "int"     // a small number (signal, resource): exact set
+	KindFD      ArgKind = "fd"      // never constrained: values are accidents of timing
+	KindPointer ArgKind = "pointer" // never constrained, never dereferenced
+	KindLength  ArgKind = "length"  // never constrained
+)
+
+// Constrainable reports whether arguments of kind k are recorded and may
+// appear in argument rules.
+func (k ArgKind) Constrainable() bool {
+	return k == KindFlags || k == KindEnum || k == KindInt
+}
+
+// ArgSpec describes one argument of one syscall.
+type ArgSpec struct {
+	Index int
+	Name  string
+	Kind  ArgKind
+	// Width is 32 for C int/unsigned int arguments (compared on the low
+	// word only) and 64 for long-sized ones.
+	Width int
+	// RecordMask selects the bits the recorder keeps and rules compare;
+	// bits outside it (O_CLOEXEC, SOCK_NONBLOCK, FUTEX_PRIVATE_FLAG) say
+	// nothing about what the program is allowed to do. 0 means all bits
+	// of Width.
+	RecordMask uint64
+	// Consts names the symbol set used to print values (see Symbolize).
+	Consts string
+}
+
+// Mask is the effective record mask of a: RecordMask limited to Width.
+func (a ArgSpec) Mask() uint64 {
+	m := a.RecordMask
+	if m == 0 {
+		m = ^uint64(0)
+	}
+	if a.Width == 32 {
+		m &= 0xffffffff
+	}
+	return m
+}
+
+const (
+	oCloexecNonblockFree = 0x3 | 0x40 | 0x80 | 0x200 | 0x400 | 0x200000 | 0x400000 // O_ACCMODE|O_CREAT|O_EXCL|O_TRUNC|O_APPEND|O_PATH|__O_TMPFILE
+	sockTypeMask         = 0xffffffff &^ (0x80000 | 0x800)                         // drop SOCK_CLOEXEC|SOCK_NONBLOCK
+	futexCmdMask         = 0x7f                                                    // FUTEX_CMD_MASK: drop PRIVATE and CLOCK_REALTIME
+)
+
+func e32(i int, name, consts string) ArgSpec {
+	return ArgSpec{Index: i, Name: name, Kind: KindEnum, Width: 32, Consts: consts}
+}
+func f32(i int, name, consts string) ArgSpec {
+	return ArgSpec{Index: i, Name: name, Kind: KindFlags, Width: 32, Consts: consts}
+}
+func f64(i int, name, consts string) ArgSpec {
+	return ArgSpec{Index: i, Name: name, Kind: KindFlags, Width: 64, Consts: consts}
+}
+func i32(i int, name, consts string) ArgSpec {
+	return ArgSpec{Index: i, Name: name, Kind: KindInt, Width: 32, Consts: consts}
+}
+
+// argTable is the argument-semantics table (DESIGN.md §5), keyed by
+// syscall name; the same names mean the same arguments on every arch we
+// support. Widths follow the kernel's SYSCALL_DEFINE signatures. Only
+// scalar arguments worth constraining are listed; every other argument
+// (fds, pointers, lengths) is never recorded or constrained.
+var argTable = map[string][]ArgSpec{
+	"ioctl":              {e32(1, "request", "ioctl")},
+	"socket":             {e32(0, "domain", "af"), {Index: 1, Name: "type", Kind: KindEnum, Width: 32, RecordMask: sockTypeMask, Consts: "sock_type"}, e32(2, "protocol", "")},
+	"socketpair":         {e32(0, "domain", "af"), {Index: 1, Name: "type", Kind: KindEnum, Width: 32, RecordMask: sockTypeMask, Consts: "sock_type"}, e32(2, "protocol", "")},
+	"mmap":               {f64(2, "prot", "prot"), f64(3, "flags", "map")},
+	"mprotect":           {f64(2, "prot", "prot")},
+	"pkey_mprotect":      {f64(2, "prot", "prot")},
+	"clone":              {f64(0, "flags", "clone")},
+	"unshare":            {f64(0, "flags", "clone")},
+	"prctl":              {e32(0, "option", "prctl")},
+	"fcntl":              {e32(1, "cmd", "fcntl")},
+	"setsockopt":         {e32(1, "level", "sol"), e32(2, "optname", "")},
+	"getsockopt":         {e32(1, "level", "sol"), e32(2, "optname", "")},
+	"futex":              {{Index: 1, Name: "op", Kind: KindEnum, Width: 32, RecordMask: futexCmdMask, Consts: "futex"}},
+	"madvise":            {e32(2, "advice", "madv")},
+	"personality":        {e32(0, "persona", "")},
+	"kill":               {i32(1, "sig", "signal")},
+	"tgkill":             {i32(2, "sig", "signal")},
+	"tkill":              {i32(1, "sig", "signal")},
+	"rt_sigaction":       {i32(0, "sig", "signal")},
+	"open":               {{Index: 1, Name: "flags", Kind: KindFlags, Width: 32, RecordMask: oCloexecNonblockFree, Consts: "open"}},
+	"openat":             {{Index: 2, Name: "flags", Kind: KindFlags, Width: 32, RecordMask: oCloexecNonblockFree, Consts: "open"}},
+	"arch_prctl":         {e32(0, "code", "arch_prctl")},
+	"rt_sigprocmask":     {e32(0, "how", "sig_how")},
+	"ioprio_set":         {e32(0, "which", "")},
+	"fadvise64":          {e32(3, "advice", "fadv")},
+	"flock":              {f32(1, "operation", "")},
+	"shutdown":           {e32(1, "how", "")},
+	"lseek":              {e32(2, "whence", "seek")},
+	"accept4":            {f32(3, "flags", "sock_type")},
+	"dup3":               {f32(2, "flags", "open")},
+	"pipe2":              {f32(1, "flags", "open")},
+	"eventfd2":           {f32(1, "flags", "open")},
+	"epoll_create1":      {f32(0, "flags", "open")},
+	"epoll_ctl":          {e32(1, "op", "epoll_ctl")},
+	"timerfd_create":     {e32(0, "clockid", "clock"), f32(1, "flags", "open")},
+	"clock_gettime":      {e32(0, "clockid", "clock")},
+	"clock_nanosleep":    {e32(0, "clockid", "clock"), f32(1, "flags", "")},
+	"inotify_init1":      {f32(0, "flags", "open")},
+	"memfd_create":       {f32(1, "flags", "")},
+	"mremap":             {f64(3, "flags", "")},
+	"msync":              {f32(2, "flags", "")},
+	"getrandom":          {f32(2, "flags", "")},
+	"membarrier":         {e32(0, "cmd", "")},
+	"setns":              {f32(1, "nstype", "clone")},
+	"seccomp":            {e32(0, "op", ""), f32(1, "flags", "")},
+	"bpf":                {e32(0, "cmd", "")},
+	"prlimit64":          {e32(1, "resource", "rlimit")},
+	"setrlimit":          {e32(0, "resource", "rlimit")},
+	"getrlimit":          {e32(0, "resource", "rlimit")},
+	"wait4":              {f32(2, "options", "")},
+	"waitid":             {e32(0, "idtype", ""), f32(3, "options", "")},
+	"faccessat":          {f32(2, "mode", "")},
+	"access":             {f32(1, "mode", "")},
+	"sched_setscheduler": {e32(1, "policy", "")},
+	"mount":              {f64(3, "flags", "")},
+	"ptrace":             {{Index: 0, Name: "request", Kind: KindEnum, Width: 64}},
+}
+
+// LookupArg returns the spec of argument index of syscall.
+func LookupArg(syscall string, index int) (ArgSpec, bool) {
+	for _, a := range argTable[syscall] {
+		if a.Index == index {
+			return a, true
+		}
+	}
+	return ArgSpec{}, false
+}
+
+// RecordedArgs returns the arguments of syscall that are recorded.
+func RecordedArgs(syscall string) []ArgSpec {
+	var out []ArgSpec
+	for _, a := range argTable[syscall] {
+		if a.Kind.Constrainable() {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// ArgTableSyscalls lists the syscalls with recorded arguments, sorted.
+func ArgTableSyscalls() []string {
+	var names []string
+	for n := range argTable {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}

@@ -1,0 +1,40 @@
+package profiles
+
+import "time"
+
+// Recording is what the recorder saw: plain data, no kernel handles.
+type Recording struct {
+	Arch    string   // arch name, as in LookupArch
+	Command []string // argv of the target, if sysrec started it
+	Kernel  string   // uname release
+	Samples []Sample
+	// Lost counts syscalls the kernel could not store (map full): the
+	// recording is incomplete when it is not zero.
+	Lost       uint64
+	Duration   time.Duration
+	ExitStatus int // of the target; -1 if it was not started by sysrec
+}
+
+// Sample is one distinct (syscall, recorded argument values) key.
+type Sample struct {
+	Nr   int
+	Name string
+	// Args holds the masked values of the arguments the table records
+	// for this syscall (Recorded[i] says whether Args[i] is meaningful).
+	Args     [6]uint64
+	Recorded [6]bool
+	Count    uint64
+	// Errors counts failed calls by errno number.
+	Errors map[uint16]uint64
+	// Exe is the comm of the task that made the call, when known.
+	Exe string
+}
+
+// Total is the number of calls in r.
+func (r *Recording) Total() uint64 {
+	var n uint64
+	for _, s := range r.Samples {
+		n += s.Count
+	}
+	return n
+}
