@@ -1,0 +1,39 @@
+package bpfprog
+
+import "github.com/cilium/ebpf"
+
+// The C structs, as bpf2go lays them out.
+type (
+	Key     = sysrecKey
+	ArgMask = sysrecArgmask
+	ErrKey  = sysrecErrkey
+	Objects = sysrecObjects
+)
+
+// Indexes of the per-CPU stats array (enum stat in sysrec.h).
+const (
+	StatLostKeys   = 0
+	StatLostErrnos = 1
+	StatLostExes   = 2
+	StatCount      = 3
+)
+
+// MaxNr bounds the syscall numbers that can carry argument masks
+// (SYSREC_MAX_NR).
+const MaxNr = 1024
+
+// Spec returns a fresh copy of the program's collection spec; the caller
+// sets its variables and map sizes before loading it.
+func Spec() (*ebpf.CollectionSpec, error) { return loadSysrec() }
+
+// ExeName returns k.Exe as a string.
+func (k *Key) ExeName() string {
+	b := make([]byte, 0, len(k.Exe))
+	for _, c := range k.Exe {
+		if c == 0 {
+			break
+		}
+		b = append(b, byte(c))
+	}
+	return string(b)
+}

@@ -1,0 +1,12 @@
+// Package bpfprog holds sysrec's eBPF program (sysrec.bpf.c) and the Go
+// bindings bpf2go generates from it. The generated sysrec_bpfel.go and
+// sysrec_bpfel.o are committed so that building sysrec needs no clang;
+// `make generate` rebuilds them and TestObjectCurrent checks they match
+// the source.
+//
+// The program counts, in kernel, the syscalls of the tasks of one cgroup
+// v2 subtree keyed by (syscall, masked scalar arguments, exe), and the
+// errnos of the calls that failed. It does not decide what to record
+// (the argument masks come from profiles through the recorder) and has no
+// loader logic of its own (see recorder).
+package bpfprog

@@ -1,0 +1,250 @@
+//go:build ignore
+
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/*
+ * sysrec: count the syscalls (with masked scalar arguments) made by the
+ * tasks of one cgroup v2 subtree, aggregated in kernel.
+ *
+ * Attached as raw tracepoints on sys_enter/sys_exit (raw_syscalls), which
+ * need neither tracefs nor kprobes. Every task on the host runs this on
+ * every syscall, so the path for foreign tasks is one helper call and a
+ * compare.
+ */
+#include <linux/types.h>
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+
+#include "sysrec.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+/* Set by the loader before the program is loaded. */
+volatile const __u64 target_cgid;     /* cgroup v2 id (inode) of the target */
+volatile const __u32 target_level;    /* its depth below the cgroup2 root */
+volatile const __u32 require_exec;    /* only count processes that exec'd after the start */
+volatile const __u32 execve_nr = ~0u; /* to notice a successful exec */
+volatile const __u32 execveat_nr = ~0u;
+volatile const __u32 sigreturn_nr = ~0u; /* its "return value" is not an error */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384); /* resized by the loader */
+	__type(key, struct key);
+	__type(value, __u64);
+} counts SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096); /* resized by the loader */
+	__type(key, struct errkey);
+	__type(value, __u64);
+} errnos SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SYSREC_MAX_NR);
+	__type(key, __u32);
+	__type(value, struct argmask);
+} masks SEC(".maps");
+
+/* tgid -> comm at its last exec (or inherited from its parent). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, char[SYSREC_COMM_LEN]);
+} exes SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, STAT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} stats SEC(".maps");
+
+/* The key of the call a thread is in, for sys_exit. */
+struct pending {
+	struct key key;
+	__u32 known;   /* the process is charged to an exe */
+	__u32 counted; /* key is stored: its errno may be counted */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct pending);
+} inflight SEC(".maps");
+
+/* Kernel register layouts, relocated by CO-RE; only the running arch's
+ * flavour exists in the kernel BTF, the other branch is dead code. */
+struct pt_regs___x86 {
+	unsigned long di, si, dx, r10, r8, r9;
+} __attribute__((preserve_access_index));
+
+struct pt_regs___arm64 {
+	unsigned long regs[31];
+	unsigned long orig_x0;
+} __attribute__((preserve_access_index));
+
+struct task_struct {
+	struct task_struct *real_parent;
+	int tgid;
+} __attribute__((preserve_access_index));
+
+static __always_inline void stat_inc(__u32 idx)
+{
+	__u64 *v = bpf_map_lookup_elem(&stats, &idx);
+	if (v)
+		(*v)++;
+}
+
+static __always_inline __u64 arg(void *regs, int i)
+{
+	if (bpf_core_field_exists(((struct pt_regs___x86 *)0)->di)) {
+		struct pt_regs___x86 *r = regs;
+		switch (i) {
+		case 0: return BPF_CORE_READ(r, di);
+		case 1: return BPF_CORE_READ(r, si);
+		case 2: return BPF_CORE_READ(r, dx);
+		case 3: return BPF_CORE_READ(r, r10);
+		case 4: return BPF_CORE_READ(r, r8);
+		default: return BPF_CORE_READ(r, r9);
+		}
+	}
+	struct pt_regs___arm64 *r = regs;
+	if (i == 0)
+		return BPF_CORE_READ(r, orig_x0);
+	return BPF_CORE_READ(r, regs[i]);
+}
+
+/* count adds one call of k and reports whether it is stored. */
+static __always_inline __u32 count(struct key *k)
+{
+	__u64 one = 1, *v = bpf_map_lookup_elem(&counts, k);
+	if (v) {
+		__sync_fetch_and_add(v, 1);
+		return 1;
+	}
+	if (!bpf_map_update_elem(&counts, k, &one, BPF_NOEXIST))
+		return 1;
+	/* Another CPU may have inserted it meanwhile. */
+	v = bpf_map_lookup_elem(&counts, k);
+	if (v) {
+		__sync_fetch_and_add(v, 1);
+		return 1;
+	}
+	stat_inc(STAT_LOST_KEYS);
+	return 0;
+}
+
+static __always_inline int is_exec(__u32 nr)
+{
+	return nr == execve_nr || nr == execveat_nr;
+}
+
+/* exe returns the exe name charged for the current process, or NULL if
+ * it is not counted yet (the launcher before its exec). */
+static __always_inline char *exe_of(__u32 tgid)
+{
+	char *exe = bpf_map_lookup_elem(&exes, &tgid);
+	if (exe)
+		return exe;
+	/* A fork of a counted process inherits its parent's exe. */
+	struct task_struct *task = (void *)bpf_get_current_task();
+	__u32 ptgid = BPF_CORE_READ(task, real_parent, tgid);
+	char *pexe = bpf_map_lookup_elem(&exes, &ptgid);
+	char comm[SYSREC_COMM_LEN] = {};
+	if (pexe)
+		__builtin_memcpy(comm, pexe, SYSREC_COMM_LEN);
+	else if (require_exec)
+		return 0;
+	else
+		bpf_get_current_comm(comm, sizeof(comm));
+	if (bpf_map_update_elem(&exes, &tgid, comm, BPF_ANY))
+		stat_inc(STAT_LOST_EXES);
+	return bpf_map_lookup_elem(&exes, &tgid);
+}
+
+SEC("raw_tracepoint/sys_enter")
+int sys_enter(struct bpf_raw_tracepoint_args *ctx)
+{
+	if (bpf_get_current_ancestor_cgroup_id(target_level) != target_cgid)
+		return 0;
+
+	struct pending *p = bpf_task_storage_get(&inflight, bpf_get_current_task_btf(), 0,
+						 BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!p)
+		return 0;
+	__builtin_memset(&p->key, 0, sizeof(p->key));
+	p->known = 0;
+	p->counted = 0;
+	__u32 nr = (__u32)ctx->args[1];
+	p->key.nr = nr;
+
+	char *exe = exe_of(bpf_get_current_pid_tgid() >> 32);
+	if (exe) {
+		__builtin_memcpy(p->key.exe, exe, SYSREC_COMM_LEN);
+		p->known = 1;
+	}
+	if (nr < SYSREC_MAX_NR) {
+		struct argmask *m = bpf_map_lookup_elem(&masks, &nr);
+		if (m) {
+			void *regs = (void *)ctx->args[0];
+#pragma unroll
+			for (int i = 0; i < 6; i++)
+				if (m->mask[i])
+					p->key.args[i] = arg(regs, i) & m->mask[i];
+		}
+	}
+	/* An exec is counted at its exit, charged to the exe it made. */
+	if (p->known && !is_exec(nr))
+		p->counted = count(&p->key);
+	return 0;
+}
+
+SEC("raw_tracepoint/sys_exit")
+int sys_exit(struct bpf_raw_tracepoint_args *ctx)
+{
+	if (bpf_get_current_ancestor_cgroup_id(target_level) != target_cgid)
+		return 0;
+	struct pending *p = bpf_task_storage_get(&inflight, bpf_get_current_task_btf(), 0, 0);
+	if (!p)
+		return 0;
+	long ret = ctx->args[1];
+	__u32 nr = p->key.nr;
+
+	if (is_exec(nr)) {
+		if (ret == 0) {
+			/* The process is now its new executable: charge it from
+			 * here on, starting with the exec that made it. */
+			__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+			bpf_get_current_comm(p->key.exe, SYSREC_COMM_LEN);
+			if (bpf_map_update_elem(&exes, &tgid, p->key.exe, BPF_ANY))
+				stat_inc(STAT_LOST_EXES);
+			p->known = 1;
+			p->counted = count(&p->key);
+			return 0;
+		}
+		if (p->known)
+			p->counted = count(&p->key);
+	}
+	if (!p->counted || ret >= 0 || ret < -4095 || nr == sigreturn_nr)
+		return 0;
+
+	struct errkey ek = {};
+	__builtin_memcpy(&ek.key, &p->key, sizeof(ek.key));
+	ek.err = -ret;
+	__u64 one = 1, *v = bpf_map_lookup_elem(&errnos, &ek);
+	if (v) {
+		__sync_fetch_and_add(v, 1);
+	} else if (bpf_map_update_elem(&errnos, &ek, &one, BPF_NOEXIST)) {
+		v = bpf_map_lookup_elem(&errnos, &ek);
+		if (v)
+			__sync_fetch_and_add(v, 1);
+		else
+			stat_inc(STAT_LOST_ERRNOS);
+	}
+	return 0;
+}

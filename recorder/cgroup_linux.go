@@ -1,0 +1,188 @@
+package recorder
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// cgroup2Mount returns where the cgroup v2 hierarchy is mounted, read from
+// /proc/self/mountinfo: /sys/fs/cgroup on unified hosts,
+// /sys/fs/cgroup/unified on hybrid ones, anywhere else on others.
+func cgroup2Mount() (string, error) {
+	f, err := os.Open("/proc/self/mountinfo")
+	if err != nil {
+		return "", fmt.Errorf("find cgroup2 mount: %w", err)
+	}
+	defer f.Close()
+	s := bufio.NewScanner(f)
+	for s.Scan() {
+		// id parent major:minor root mountpoint options [optional...] - fstype source superoptions
+		fields := strings.Fields(s.Text())
+		for i, f := range fields {
+			if f == "-" && i+1 < len(fields) && fields[i+1] == "cgroup2" && len(fields) > 4 {
+				return unescapeMountinfo(fields[4]), nil
+			}
+		}
+	}
+	if err := s.Err(); err != nil {
+		return "", fmt.Errorf("find cgroup2 mount: %w", err)
+	}
+	return "", errors.New("find cgroup2 mount: no cgroup2 filesystem in /proc/self/mountinfo (mount -t cgroup2 none /sys/fs/cgroup/unified)")
+}
+
+// unescapeMountinfo undoes the octal escapes (\040 for space) of mountinfo.
+func unescapeMountinfo(s string) string {
+	if !strings.Contains(s, `\`) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+3 < len(s) {
+			var c byte
+			if _, err := fmt.Sscanf(s[i+1:i+4], "%03o", &c); err == nil {
+				b.WriteByte(c)
+				i += 3
+				continue
+			}
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
+// cgroup is one cgroup v2 directory.
+type cgroup struct {
+	path  string // absolute filesystem path
+	id    uint64 // inode number: what bpf_get_current_cgroup_id returns
+	level uint32 // depth below the cgroup2 root (root is 0)
+	owned bool   // created by us: killed and removed at the end
+}
+
+func openCgroup(mount, path string) (*cgroup, error) {
+	path = filepath.Clean(path)
+	rel, err := filepath.Rel(mount, path)
+	if err != nil || strings.HasPrefix(rel, "..") {
+		return nil, fmt.Errorf("cgroup %s is not below the cgroup2 mount %s", path, mount)
+	}
+	var st unix.Stat_t
+	if err := unix.Stat(path, &st); err != nil {
+		return nil, fmt.Errorf("open cgroup %s: %w", path, err)
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFDIR {
+		return nil, fmt.Errorf("open cgroup %s: not a directory", path)
+	}
+	level := uint32(0)
+	if rel != "." {
+		level = uint32(len(strings.Split(rel, "/")))
+	}
+	return &cgroup{path: path, id: st.Ino, level: level}, nil
+}
+
+var cgroupSeq atomic.Uint64
+
+// newCgroup makes a fresh child of the cgroup2 root for one recording.
+// Two recordings never share one, so they never see each other's calls.
+func newCgroup(mount string) (*cgroup, error) {
+	name := fmt.Sprintf("sysrec-%d-%d", os.Getpid(), cgroupSeq.Add(1))
+	path := filepath.Join(mount, name)
+	if err := os.Mkdir(path, 0o755); err != nil {
+		return nil, fmt.Errorf("create cgroup: %w", err)
+	}
+	cg, err := openCgroup(mount, path)
+	if err != nil {
+		os.Remove(path)
+		return nil, err
+	}
+	cg.owned = true
+	return cg, nil
+}
+
+// pidCgroup returns the cgroup v2 path of pid.
+func pidCgroup(mount string, pid int) (string, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/cgroup", pid))
+	if err != nil {
+		return "", fmt.Errorf("find cgroup of pid %d: %w", pid, err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "0::"); ok {
+			return filepath.Join(mount, rest), nil
+		}
+	}
+	return "", fmt.Errorf("find cgroup of pid %d: no cgroup v2 entry in /proc/%d/cgroup", pid, pid)
+}
+
+// populated reports whether any process is left in the subtree.
+func (cg *cgroup) populated() (bool, error) {
+	b, err := os.ReadFile(filepath.Join(cg.path, "cgroup.events"))
+	if err != nil {
+		return false, err
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "populated "); ok {
+			return v == "1", nil
+		}
+	}
+	return false, fmt.Errorf("read %s/cgroup.events: no populated line", cg.path)
+}
+
+// waitEmpty polls until the subtree has no process or stop is closed.
+func (cg *cgroup) waitEmpty(stop <-chan struct{}) error {
+	t := time.NewTicker(20 * time.Millisecond)
+	defer t.Stop()
+	for {
+		pop, err := cg.populated()
+		if err != nil || !pop {
+			return err
+		}
+		select {
+		case <-stop:
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
+// kill kills every process in the subtree (cgroup.kill, Linux 5.14).
+func (cg *cgroup) kill() error {
+	return os.WriteFile(filepath.Join(cg.path, "cgroup.kill"), []byte("1"), 0)
+}
+
+// remove kills what is left in an owned cgroup and removes it.
+func (cg *cgroup) remove() error {
+	if !cg.owned {
+		return nil
+	}
+	if pop, _ := cg.populated(); pop {
+		cg.kill()
+	}
+	return rmdirTree(cg.path)
+}
+
+// rmdirTree removes a cgroup and the child cgroups the target made in it,
+// deepest first (a cgroup with children cannot be removed).
+func rmdirTree(path string) error {
+	entries, _ := os.ReadDir(path)
+	for _, e := range entries {
+		if e.IsDir() {
+			if err := rmdirTree(filepath.Join(path, e.Name())); err != nil {
+				return err
+			}
+		}
+	}
+	var err error
+	for range 200 { // EBUSY until the killed tasks are reaped
+		if err = unix.Rmdir(path); err == nil || errors.Is(err, unix.ENOENT) {
+			return nil
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return fmt.Errorf("remove cgroup %s: %w", path, err)
+}

@@ -1,0 +1,439 @@
+package recorder
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"syscall"
+	"time"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/link"
+	"github.com/cilium/ebpf/rlimit"
+	"golang.org/x/sys/unix"
+
+	"github.com/sysrec/sysrec/bpfprog"
+	"github.com/sysrec/sysrec/profiles"
+)
+
+// Recording is what Record returns.
+type Recording = profiles.Recording
+
+// DefaultMaxKeys sizes the in-kernel map of distinct (syscall, argument
+// values, exe) keys. Real programs use a few hundred keys (nginx ~250,
+// `go build` ~2000); a full map is reported, never silent.
+const DefaultMaxKeys = 32768
+
+// Options say what to record. Exactly one of Command, Cgroup and PID is set.
+type Options struct {
+	// Command is started in a fresh cgroup v2 and recorded with every
+	// thread and descendant, including those in child cgroups.
+	Command []string
+	Dir     string   // working directory of Command
+	Env     []string // environment of Command; nil means sysrec's
+	Stdin   io.Reader
+	Stdout  io.Writer
+	Stderr  io.Writer
+	// IncludeLauncher also counts the syscalls sysrec's own child makes
+	// between fork and exec (dup3, rt_sigaction, ...). Off by default:
+	// they are sysrec's, not the target's, and strace does not show them.
+	IncludeLauncher bool
+	// StopTimeout is how long a stopped target gets between SIGTERM and
+	// SIGKILL. 0 means 5s.
+	StopTimeout time.Duration
+
+	// Cgroup records an existing cgroup v2 subtree (absolute path, or
+	// relative to the cgroup2 mount).
+	Cgroup string
+	// PID records the cgroup v2 subtree of a running process.
+	PID int
+
+	// Duration stops the recording after this long (0: when the target
+	// and all it started have exited, or ctx is done).
+	Duration time.Duration
+	// MaxKeys sizes the in-kernel map; 0 means DefaultMaxKeys.
+	MaxKeys int
+
+	// Progress, when set, is called every ProgressInterval (default 1s).
+	Progress         func(Progress)
+	ProgressInterval time.Duration
+}
+
+// Progress is a snapshot of a running recording.
+type Progress struct {
+	Elapsed time.Duration
+	Calls   uint64 // syscalls counted so far
+	Keys    int    // distinct keys in the map
+	Lost    uint64
+}
+
+// ErrNoTarget is returned when Options name no target or several.
+var ErrNoTarget = errors.New("give exactly one of a command, --cgroup or --pid")
+
+// Record records the target until it exits, Duration passes or ctx is
+// done, and returns what it saw. Cancelling ctx is a normal stop (Ctrl-C):
+// the started target gets SIGTERM, and the recording is returned.
+func Record(ctx context.Context, opts Options) (*Recording, error) {
+	n := 0
+	if len(opts.Command) > 0 {
+		n++
+	}
+	if opts.Cgroup != "" {
+		n++
+	}
+	if opts.PID != 0 {
+		n++
+	}
+	if n != 1 {
+		return nil, ErrNoTarget
+	}
+	arch, err := hostArch()
+	if err != nil {
+		return nil, err
+	}
+	mount, err := cgroup2Mount()
+	if err != nil {
+		return nil, err
+	}
+
+	var cg *cgroup
+	switch {
+	case opts.Cgroup != "":
+		path := opts.Cgroup
+		if !filepath.IsAbs(path) {
+			path = mount + "/" + path
+		}
+		cg, err = openCgroup(mount, path)
+	case opts.PID != 0:
+		var path string
+		if path, err = pidCgroup(mount, opts.PID); err == nil {
+			cg, err = openCgroup(mount, path)
+		}
+	default:
+		cg, err = newCgroup(mount)
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer cg.remove()
+
+	// Only a target sysrec starts has a launcher phase to leave out.
+	fromExec := len(opts.Command) > 0 && !opts.IncludeLauncher
+	objs, err := load(arch, cg, fromExec, opts.MaxKeys)
+	if err != nil {
+		return nil, err
+	}
+	defer objs.Close()
+	// Attach before the target starts, after the cgroup id is set, so
+	// nothing it does is missed and nothing foreign is counted.
+	enter, err := link.AttachRawTracepoint(link.RawTracepointOptions{Name: "sys_enter", Program: objs.SysEnter})
+	if err != nil {
+		return nil, fmt.Errorf("attach sys_enter: %w", permHint(err))
+	}
+	defer enter.Close()
+	exit, err := link.AttachRawTracepoint(link.RawTracepointOptions{Name: "sys_exit", Program: objs.SysExit})
+	if err != nil {
+		return nil, fmt.Errorf("attach sys_exit: %w", permHint(err))
+	}
+	defer exit.Close()
+
+	rec := &Recording{Arch: arch.Name, Command: opts.Command, Kernel: kernelRelease(), ExitStatus: -1}
+	start := time.Now()
+	stopProgress := startProgress(objs, start, opts)
+	if len(opts.Command) > 0 {
+		rec.ExitStatus, err = runTarget(ctx, cg, opts)
+	} else {
+		err = follow(ctx, cg, opts.Duration)
+	}
+	stopProgress()
+	rec.Duration = time.Since(start)
+	if err != nil {
+		return nil, err
+	}
+	// Detach before reading so the maps no longer change under us.
+	enter.Close()
+	exit.Close()
+	if err := readMaps(objs, arch, rec); err != nil {
+		return nil, err
+	}
+	for _, p := range []*ebpf.Program{objs.SysEnter, objs.SysExit} {
+		if st, err := p.Stats(); err == nil {
+			rec.Lost += st.RecursionMisses
+		}
+	}
+	return rec, nil
+}
+
+
+func hostArch() (*profiles.Arch, error) {
+	name := map[string]string{"amd64": "x86_64", "arm64": "aarch64"}[runtime.GOARCH]
+	if name == "" {
+		return nil, fmt.Errorf("record: %s is not supported by the recorder (x86_64, aarch64)", runtime.GOARCH)
+	}
+	return profiles.LookupArch(name)
+}
+
+func kernelRelease() string {
+	var u unix.Utsname
+	if err := unix.Uname(&u); err != nil {
+		return ""
+	}
+	return unix.ByteSliceToString(u.Release[:])
+}
+
+func permHint(err error) error {
+	if errors.Is(err, unix.EPERM) || errors.Is(err, unix.EACCES) {
+		return fmt.Errorf("%w (run as root, or with CAP_BPF and CAP_PERFMON)", err)
+	}
+	return err
+}
+
+// load prepares and loads the program for one recording.
+func load(arch *profiles.Arch, cg *cgroup, fromExec bool, maxKeys int) (*bpfprog.Objects, error) {
+	// Harmless where BPF memory is cgroup-accounted; needed before 5.11.
+	_ = rlimit.RemoveMemlock()
+	spec, err := bpfprog.Spec()
+	if err != nil {
+		return nil, fmt.Errorf("load bpf program: %w", err)
+	}
+	if maxKeys <= 0 {
+		maxKeys = DefaultMaxKeys
+	}
+	spec.Maps["counts"].MaxEntries = uint32(maxKeys)
+	spec.Maps["errnos"].MaxEntries = uint32(max(maxKeys/4, 64))
+
+	vars := map[string]any{
+		"target_cgid":  cg.id,
+		"target_level": cg.level,
+		"require_exec": uint32(0),
+	}
+	if fromExec {
+		vars["require_exec"] = uint32(1)
+	}
+	for v, name := range map[string]string{"execve_nr": "execve", "execveat_nr": "execveat", "sigreturn_nr": "rt_sigreturn"} {
+		if nr, ok := arch.Number(name); ok {
+			vars[v] = uint32(nr)
+		}
+	}
+	for name, val := range vars {
+		if err := spec.Variables[name].Set(val); err != nil {
+			return nil, fmt.Errorf("set %s: %w", name, err)
+		}
+	}
+
+	var objs bpfprog.Objects
+	if err := spec.LoadAndAssign(&objs, nil); err != nil {
+		var ve *ebpf.VerifierError
+		if errors.As(err, &ve) {
+			return nil, fmt.Errorf("load bpf program: %+v", ve)
+		}
+		return nil, fmt.Errorf("load bpf program: %w", permHint(err))
+	}
+	for _, name := range profiles.ArgTableSyscalls() {
+		nr, ok := arch.Number(name)
+		if !ok || nr >= bpfprog.MaxNr {
+			continue
+		}
+		var m bpfprog.ArgMask
+		for _, a := range profiles.RecordedArgs(name) {
+			m.Mask[a.Index] = a.Mask()
+		}
+		if err := objs.Masks.Put(uint32(nr), &m); err != nil {
+			objs.Close()
+			return nil, fmt.Errorf("set argument masks of %s: %w", name, err)
+		}
+	}
+	return &objs, nil
+}
+
+// runTarget starts the command in cg and waits until it and everything
+// it started have exited, or the recording is stopped.
+func runTarget(ctx context.Context, cg *cgroup, opts Options) (int, error) {
+	path, err := exec.LookPath(opts.Command[0])
+	if err != nil {
+		return -1, fmt.Errorf("start %s: %w", opts.Command[0], err)
+	}
+	fd, err := unix.Open(cg.path, unix.O_DIRECTORY|unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return -1, fmt.Errorf("open cgroup: %w", err)
+	}
+	defer unix.Close(fd)
+	cmd := &exec.Cmd{
+		Path:   path,
+		Args:   opts.Command,
+		Dir:    opts.Dir,
+		Env:    opts.Env,
+		Stdin:  opts.Stdin,
+		Stdout: opts.Stdout,
+		Stderr: opts.Stderr,
+		// Born inside the cgroup (clone3 CLONE_INTO_CGROUP): no window in
+		// which the target runs unrecorded.
+		SysProcAttr: &syscall.SysProcAttr{UseCgroupFD: true, CgroupFD: fd},
+	}
+	if err := cmd.Start(); err != nil {
+		return -1, fmt.Errorf("start %s: %w", opts.Command[0], err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+
+	stop := stopChan(ctx, opts.Duration)
+	var waitErr error
+	select {
+	case waitErr = <-done:
+		// Daemons fork and exit: keep recording what they left behind.
+		if err := cg.waitEmpty(stop); err != nil {
+			return -1, err
+		}
+	case <-stop:
+		cmd.Process.Signal(unix.SIGTERM)
+		timeout := opts.StopTimeout
+		if timeout == 0 {
+			timeout = 5 * time.Second
+		}
+		select {
+		case waitErr = <-done:
+		case <-time.After(timeout):
+			cg.kill()
+			waitErr = <-done
+		}
+	}
+	return exitStatus(cmd.ProcessState, waitErr)
+}
+
+// exitStatus maps a process end to a shell-style status: the exit code,
+// or 128+signal.
+func exitStatus(ps *os.ProcessState, err error) (int, error) {
+	if ps == nil {
+		return -1, err
+	}
+	if ws, ok := ps.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		return 128 + int(ws.Signal()), nil
+	}
+	return ps.ExitCode(), nil
+}
+
+func stopChan(ctx context.Context, d time.Duration) <-chan struct{} {
+	if d <= 0 {
+		return ctx.Done()
+	}
+	c := make(chan struct{})
+	go func() {
+		select {
+		case <-ctx.Done():
+		case <-time.After(d):
+		}
+		close(c)
+	}()
+	return c
+}
+
+// follow records a cgroup sysrec did not start until it empties or the
+// recording is stopped.
+func follow(ctx context.Context, cg *cgroup, d time.Duration) error {
+	return cg.waitEmpty(stopChan(ctx, d))
+}
+
+func startProgress(objs *bpfprog.Objects, start time.Time, opts Options) (stop func()) {
+	if opts.Progress == nil {
+		return func() {}
+	}
+	interval := opts.ProgressInterval
+	if interval <= 0 {
+		interval = time.Second
+	}
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				p := Progress{Elapsed: time.Since(start)}
+				var k bpfprog.Key
+				var v uint64
+				it := objs.Counts.Iterate()
+				for it.Next(&k, &v) {
+					p.Calls += v
+					p.Keys++
+				}
+				p.Lost, _ = lostCount(objs)
+				opts.Progress(p)
+			}
+		}
+	}()
+	return func() { close(done); <-finished }
+}
+
+func lostCount(objs *bpfprog.Objects) (uint64, error) {
+	var lost uint64
+	for _, idx := range []uint32{bpfprog.StatLostKeys, bpfprog.StatLostErrnos, bpfprog.StatLostExes} {
+		var perCPU []uint64
+		if err := objs.Stats.Lookup(idx, &perCPU); err != nil {
+			return 0, fmt.Errorf("read lost counters: %w", err)
+		}
+		for _, v := range perCPU {
+			lost += v
+		}
+	}
+	return lost, nil
+}
+
+// readMaps turns the kernel's aggregates into samples.
+func readMaps(objs *bpfprog.Objects, arch *profiles.Arch, rec *Recording) error {
+	var masks [bpfprog.MaxNr]bpfprog.ArgMask
+	for _, name := range profiles.ArgTableSyscalls() {
+		if nr, ok := arch.Number(name); ok && nr < bpfprog.MaxNr {
+			for _, a := range profiles.RecordedArgs(name) {
+				masks[nr].Mask[a.Index] = a.Mask()
+			}
+		}
+	}
+	index := map[bpfprog.Key]int{}
+	var k bpfprog.Key
+	var v uint64
+	it := objs.Counts.Iterate()
+	for it.Next(&k, &v) {
+		s := profiles.Sample{Nr: int(int32(k.Nr)), Name: arch.SyscallName(int(int32(k.Nr))), Args: k.Args, Count: v, Exe: k.ExeName()}
+		if k.Nr < bpfprog.MaxNr {
+			for i, m := range masks[k.Nr].Mask {
+				s.Recorded[i] = m != 0
+			}
+		}
+		index[k] = len(rec.Samples)
+		rec.Samples = append(rec.Samples, s)
+	}
+	if err := it.Err(); err != nil {
+		return fmt.Errorf("read counts: %w", err)
+	}
+	var ek bpfprog.ErrKey
+	eit := objs.Errnos.Iterate()
+	for eit.Next(&ek, &v) {
+		i, ok := index[ek.Key]
+		if !ok {
+			continue // cannot happen: an errno is only counted for a counted key
+		}
+		s := &rec.Samples[i]
+		if s.Errors == nil {
+			s.Errors = map[uint16]uint64{}
+		}
+		s.Errors[uint16(ek.Err)] += v
+	}
+	if err := eit.Err(); err != nil {
+		return fmt.Errorf("read errnos: %w", err)
+	}
+	lost, err := lostCount(objs)
+	if err != nil {
+		return err
+	}
+	rec.Lost += lost
+	return nil
+}
