@@ -15,7 +15,8 @@ const (
 	StatLostKeys   = 0
 	StatLostErrnos = 1
 	StatLostExes   = 2
-	StatCount      = 3
+	StatUntracked  = 3
+	StatCount      = 4
 )
 
 // MaxNr bounds the syscall numbers that can carry argument masks

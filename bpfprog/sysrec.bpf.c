@@ -173,21 +173,12 @@ int sys_enter(struct bpf_raw_tracepoint_args *ctx)
 	if (bpf_get_current_ancestor_cgroup_id(target_level) != target_cgid)
 		return 0;
 
-	struct pending *p = bpf_task_storage_get(&inflight, bpf_get_current_task_btf(), 0,
-						 BPF_LOCAL_STORAGE_GET_F_CREATE);
-	if (!p)
-		return 0;
-	__builtin_memset(&p->key, 0, sizeof(p->key));
-	p->known = 0;
-	p->counted = 0;
+	struct key k = {};
 	__u32 nr = (__u32)ctx->args[1];
-	p->key.nr = nr;
-
+	k.nr = nr;
 	char *exe = exe_of(bpf_get_current_pid_tgid() >> 32);
-	if (exe) {
-		__builtin_memcpy(p->key.exe, exe, SYSREC_COMM_LEN);
-		p->known = 1;
-	}
+	if (exe)
+		__builtin_memcpy(k.exe, exe, SYSREC_COMM_LEN);
 	if (nr < SYSREC_MAX_NR) {
 		struct argmask *m = bpf_map_lookup_elem(&masks, &nr);
 		if (m) {
@@ -195,12 +186,25 @@ int sys_enter(struct bpf_raw_tracepoint_args *ctx)
 #pragma unroll
 			for (int i = 0; i < 6; i++)
 				if (m->mask[i])
-					p->key.args[i] = arg(regs, i) & m->mask[i];
+					k.args[i] = arg(regs, i) & m->mask[i];
 		}
 	}
-	/* An exec is counted at its exit, charged to the exe it made. */
-	if (p->known && !is_exec(nr))
-		p->counted = count(&p->key);
+	/* Counting does not depend on the task storage, which can be busy
+	 * (another program of ours on this CPU) or fail to allocate: then
+	 * only the errno of this call goes untracked, and that is counted. */
+	__u32 counted = 0;
+	if (exe && !is_exec(nr)) /* an exec is counted at its exit */
+		counted = count(&k);
+
+	struct pending *p = bpf_task_storage_get(&inflight, bpf_get_current_task_btf(), 0,
+						 BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!p) {
+		stat_inc(is_exec(nr) ? STAT_LOST_KEYS : STAT_UNTRACKED);
+		return 0;
+	}
+	__builtin_memcpy(&p->key, &k, sizeof(k));
+	p->known = exe != 0;
+	p->counted = counted;
 	return 0;
 }
 
@@ -230,7 +234,10 @@ int sys_exit(struct bpf_raw_tracepoint_args *ctx)
 		if (p->known)
 			p->counted = count(&p->key);
 	}
-	if (!p->counted || ret >= 0 || ret < -4095 || nr == sigreturn_nr)
+	/* -512..-516 (ERESTARTSYS...) never reach user space: the call is
+	 * restarted or turned into EINTR, which is counted then. */
+	if (!p->counted || ret >= 0 || ret < -4095 || (ret <= -512 && ret >= -516) ||
+	    nr == sigreturn_nr)
 		return 0;
 
 	struct errkey ek = {};

@@ -170,12 +170,13 @@ func Record(ctx context.Context, opts Options) (*Recording, error) {
 }
 
 
+// hostArch is the arch whose syscall numbers the recorder sees. The BPF
+// program reads arguments from x86_64 and arm64 register layouts only.
 func hostArch() (*profiles.Arch, error) {
-	name := map[string]string{"amd64": "x86_64", "arm64": "aarch64"}[runtime.GOARCH]
-	if name == "" {
-		return nil, fmt.Errorf("record: %s is not supported by the recorder (x86_64, aarch64)", runtime.GOARCH)
+	if runtime.GOARCH != "amd64" && runtime.GOARCH != "arm64" {
+		return nil, fmt.Errorf("the recorder supports amd64 and arm64, not %s", runtime.GOARCH)
 	}
-	return profiles.LookupArch(name)
+	return profiles.LookupArch(runtime.GOARCH)
 }
 
 func kernelRelease() string {
@@ -374,17 +375,22 @@ func startProgress(objs *bpfprog.Objects, start time.Time, opts Options) (stop f
 }
 
 func lostCount(objs *bpfprog.Objects) (uint64, error) {
-	var lost uint64
-	for _, idx := range []uint32{bpfprog.StatLostKeys, bpfprog.StatLostErrnos, bpfprog.StatLostExes} {
+	return statSum(objs, bpfprog.StatLostKeys, bpfprog.StatLostErrnos, bpfprog.StatLostExes)
+}
+
+// statSum adds up per-CPU stats counters.
+func statSum(objs *bpfprog.Objects, idx ...uint32) (uint64, error) {
+	var sum uint64
+	for _, i := range idx {
 		var perCPU []uint64
-		if err := objs.Stats.Lookup(idx, &perCPU); err != nil {
-			return 0, fmt.Errorf("read lost counters: %w", err)
+		if err := objs.Stats.Lookup(i, &perCPU); err != nil {
+			return 0, fmt.Errorf("read stats: %w", err)
 		}
 		for _, v := range perCPU {
-			lost += v
+			sum += v
 		}
 	}
-	return lost, nil
+	return sum, nil
 }
 
 // readMaps turns the kernel's aggregates into samples.
@@ -435,5 +441,8 @@ func readMaps(objs *bpfprog.Objects, arch *profiles.Arch, rec *Recording) error 
 		return err
 	}
 	rec.Lost += lost
+	if rec.Untracked, err = statSum(objs, bpfprog.StatUntracked); err != nil {
+		return err
+	}
 	return nil
 }

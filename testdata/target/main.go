@@ -99,7 +99,12 @@ func tree(n int) {
 		}()
 	}
 	wg.Wait()
-	cmd := exec.Command("/proc/self/exe", "child", strconv.Itoa(n))
+	self, err := os.Executable() // not /proc/self/exe: the child's comm is then "exe"
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	cmd := exec.Command(self, "child", strconv.Itoa(n))
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
 	if err := cmd.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, err)

@@ -1,0 +1,103 @@
+package enforce
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// Violation is one seccomp audit record (type=1326) from the kernel log:
+// the kernel writes one for every action listed in
+// /proc/sys/kernel/seccomp/actions_logged (kill_process by default).
+type Violation struct {
+	PID  int
+	Comm string
+	Arch uint32
+	Nr   int
+	Code uint32 // SECCOMP_RET_* the filter returned
+}
+
+// AuditLog reads seccomp records from /dev/kmsg written after it was opened.
+type AuditLog struct {
+	f *os.File
+}
+
+// OpenAuditLog starts reading the kernel log at its current end.
+func OpenAuditLog() (*AuditLog, error) {
+	fd, err := unix.Open("/dev/kmsg", unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("open kernel log: %w", err)
+	}
+	if _, err := unix.Seek(fd, 0, io.SeekEnd); err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("open kernel log: %w", err)
+	}
+	return &AuditLog{f: os.NewFile(uintptr(fd), "/dev/kmsg")}, nil
+}
+
+// Close releases the log.
+func (l *AuditLog) Close() error { return l.f.Close() }
+
+// Violations returns the seccomp records of pid logged since the last call.
+func (l *AuditLog) Violations(pid int) ([]Violation, error) {
+	var out []Violation
+	buf := make([]byte, 8192) // one record per read
+	for {
+		n, err := unix.Read(int(l.f.Fd()), buf)
+		if errors.Is(err, unix.EAGAIN) {
+			return out, nil
+		}
+		if errors.Is(err, unix.EPIPE) {
+			continue // records were overwritten before we read them
+		}
+		if err != nil {
+			return out, fmt.Errorf("read kernel log: %w", err)
+		}
+		if v, ok := parseAudit(string(buf[:n])); ok && v.PID == pid {
+			out = append(out, v)
+		}
+	}
+}
+
+// parseAudit reads a kmsg record such as
+// "5,123,456,-;audit: type=1326 audit(...): ... pid=7 comm="x" ... arch=c000003e syscall=140 compat=0 ip=0x... code=0x80000000".
+func parseAudit(rec string) (Violation, bool) {
+	_, msg, ok := strings.Cut(rec, ";")
+	if !ok || !strings.Contains(msg, "type=1326") {
+		return Violation{}, false
+	}
+	msg, _, _ = strings.Cut(msg, "\n") // continuation lines follow
+	var v Violation
+	s := bufio.NewScanner(strings.NewReader(msg))
+	s.Split(bufio.ScanWords)
+	seen := 0
+	for s.Scan() {
+		k, val, ok := strings.Cut(s.Text(), "=")
+		if !ok {
+			continue
+		}
+		switch k {
+		case "pid":
+			v.PID, _ = strconv.Atoi(val)
+			seen++
+		case "comm":
+			v.Comm = strings.Trim(val, `"`)
+		case "arch":
+			a, _ := strconv.ParseUint(val, 16, 32)
+			v.Arch = uint32(a)
+		case "syscall":
+			v.Nr, _ = strconv.Atoi(val)
+			seen++
+		case "code":
+			c, _ := strconv.ParseUint(strings.TrimPrefix(val, "0x"), 16, 32)
+			v.Code = uint32(c)
+		}
+	}
+	return v, seen == 2
+}

@@ -1,0 +1,24 @@
+package enforce
+
+import "testing"
+
+func TestParseAudit(t *testing.T) {
+	for _, tc := range []struct {
+		rec  string
+		want Violation
+		ok   bool
+	}{
+		{
+			rec:  `5,1203,8121212,-;audit: type=1326 audit(1700000000.123:45): auid=4294967295 uid=0 gid=0 ses=4294967295 subj=unconfined pid=4242 comm="target" exe="/tmp/target" sig=31 arch=c000003e syscall=140 compat=0 ip=0x46b5ce code=0x80000000`,
+			want: Violation{PID: 4242, Comm: "target", Arch: 0xc000003e, Nr: 140, Code: 0x80000000},
+			ok:   true,
+		},
+		{rec: `6,1,1,-;audit: type=1400 apparmor="DENIED" pid=1`, ok: false},
+		{rec: `garbage`, ok: false},
+	} {
+		got, ok := parseAudit(tc.rec)
+		if ok != tc.ok || got != tc.want {
+			t.Errorf("parseAudit(%q) = %+v, %v; want %+v, %v", tc.rec, got, ok, tc.want, tc.ok)
+		}
+	}
+}

@@ -1,0 +1,383 @@
+package recorder
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/sysrec/sysrec/internal/testenv"
+	"github.com/sysrec/sysrec/internal/testtarget"
+)
+
+// TestMain checks that recordings leave no cgroup behind.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if mount, err := cgroup2Mount(); err == nil {
+		left, _ := filepath.Glob(filepath.Join(mount, fmt.Sprintf("sysrec-%d-*", os.Getpid())))
+		if len(left) > 0 {
+			fmt.Fprintf(os.Stderr, "leaked cgroups: %v\n", left)
+			code = 1
+		}
+	}
+	os.Exit(code)
+}
+
+func record(t *testing.T, opts Options) *Recording {
+	t.Helper()
+	testenv.RequireRoot(t)
+	if opts.Stdout == nil {
+		opts.Stdout = testWriter{t}
+		opts.Stderr = testWriter{t}
+	}
+	rec, err := Record(context.Background(), opts)
+	if err != nil {
+		t.Fatalf("Record: %v", err)
+	}
+	return rec
+}
+
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(b []byte) (int, error) { w.t.Logf("%s", b); return len(b), nil }
+
+// byName sums the counts of samples by syscall name, for samples of exe.
+func byName(rec *Recording, exe string) map[string]uint64 {
+	m := map[string]uint64{}
+	for _, s := range rec.Samples {
+		if exe == "" || s.Exe == exe {
+			m[s.Name] += s.Count
+		}
+	}
+	return m
+}
+
+// busyLoop runs getppid in a loop outside any recorded cgroup until the
+// returned stop is called.
+func busyLoop(t *testing.T, target string) (stop func()) {
+	cmd := exec.Command(target, "loop", "1000000000")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return func() { cmd.Process.Kill(); cmd.Wait() }
+}
+
+// TestMatchesStrace records a multi-threaded, forking target under
+// strace -f in the same run: every syscall the target made must be
+// counted exactly as often as strace counted it, and nothing from a busy
+// process beside it may appear.
+func TestMatchesStrace(t *testing.T) {
+	testenv.RequireRoot(t)
+	strace := testenv.RequireTool(t, "strace")
+	target := testtarget.Path(t)
+	stop := busyLoop(t, target)
+	defer stop()
+
+	out := filepath.Join(t.TempDir(), "strace.txt")
+	rec := record(t, Options{Command: []string{strace, "-f", "-qq", "-o", out, target, "tree", "200"}})
+	if rec.ExitStatus != 0 || rec.Lost != 0 || rec.Untracked != 0 {
+		t.Fatalf("exit %d, lost %d, untracked %d", rec.ExitStatus, rec.Lost, rec.Untracked)
+	}
+	want := parseStrace(t, out)
+	got := byName(rec, "target")
+	for name := range mergeKeys(want.calls, want.unsure) {
+		if n := got[name]; n < want.calls[name] || n > want.calls[name]+want.unsure[name] {
+			t.Errorf("%s: recorded %d calls, strace saw %d (+%d unfinished at exit)", name, n, want.calls[name], want.unsure[name])
+		}
+	}
+	for name, n := range got {
+		if want.calls[name]+want.unsure[name] == 0 {
+			t.Errorf("%s: recorded %d calls that strace did not see", name, n)
+		}
+	}
+	gotErrs := map[string]uint64{}
+	for _, s := range rec.Samples {
+		if s.Exe == "target" {
+			for _, n := range s.Errors {
+				gotErrs[s.Name] += n
+			}
+		}
+	}
+	for name, n := range want.errors {
+		if gotErrs[name] != n {
+			t.Errorf("%s: recorded %d failures, strace counted %d", name, gotErrs[name], n)
+		}
+	}
+	if got["getcwd"] != 5*200 {
+		t.Errorf("getcwd: %d calls, want 1000 (4 threads and a child, 200 each)", got["getcwd"])
+	}
+	if all := byName(rec, ""); all["getppid"] != 0 {
+		t.Errorf("recorded %d getppid calls of an unrelated process", all["getppid"])
+	}
+}
+
+var (
+	straceCall    = regexp.MustCompile(`^(\d+)\s+([a-z0-9_]+)\(`)
+	straceResumed = regexp.MustCompile(`^(\d+)\s+<\.\.\. ([a-z0-9_]+) resumed>`)
+	straceFailed  = regexp.MustCompile(`\) += -1 E[A-Z0-9]+ `)
+)
+
+// straceCounts is what strace -f saw of each syscall.
+type straceCounts struct {
+	calls  map[string]uint64 // calls that returned or are known to have run
+	errors map[string]uint64
+	// unsure counts calls strace printed as unfinished that never
+	// returned: at exit_group, a thread stopped at syscall entry by
+	// ptrace dies before the call runs (no sys_enter), while a thread
+	// blocked inside futex dies the same way but did enter. strace shows
+	// both alike.
+	unsure map[string]uint64
+}
+
+// parseStrace counts calls and failures per syscall in strace -f output.
+// It counts entries, not returns as strace -c does, so exit_group and
+// calls still blocked when the process exits are included, as they are
+// in the recording.
+func parseStrace(t *testing.T, path string) straceCounts {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := straceCounts{map[string]uint64{}, map[string]uint64{}, map[string]uint64{}}
+	unfinished := map[string]string{} // pid -> syscall
+	for _, line := range strings.Split(string(b), "\n") {
+		name := ""
+		if m := straceCall.FindStringSubmatch(line); m != nil {
+			name = m[2]
+			if strings.HasSuffix(line, "<unfinished ...>") {
+				unfinished[m[1]] = name
+			} else {
+				c.calls[name]++
+			}
+		} else if m := straceResumed.FindStringSubmatch(line); m != nil {
+			name = m[2]
+			delete(unfinished, m[1])
+			if strings.HasSuffix(line, "= ?") {
+				c.unsure[name]++ // ended by exit_group: maybe before it ran
+			} else {
+				c.calls[name]++
+			}
+		}
+		if name != "" && straceFailed.MatchString(line) {
+			c.errors[name]++
+		}
+	}
+	for _, name := range unfinished {
+		c.unsure[name]++
+	}
+	if len(c.calls) == 0 {
+		t.Fatal("strace saw nothing")
+	}
+	return c
+}
+
+func mergeKeys(ms ...map[string]uint64) map[string]bool {
+	keys := map[string]bool{}
+	for _, m := range ms {
+		for k := range m {
+			keys[k] = true
+		}
+	}
+	return keys
+}
+
+// TestArgs checks the recorded argument values of calls with known
+// arguments, masked as the table says (SOCK_CLOEXEC dropped).
+func TestArgs(t *testing.T) {
+	target := testtarget.Path(t)
+	rec := record(t, Options{Command: []string{target, "args"}})
+	type call struct {
+		name string
+		args [6]uint64
+	}
+	seen := map[call]bool{}
+	for _, s := range rec.Samples {
+		seen[call{s.Name, s.Args}] = true
+	}
+	for _, c := range []call{
+		{"socket", [6]uint64{unix.AF_INET, unix.SOCK_STREAM}},
+		{"socket", [6]uint64{unix.AF_UNIX, unix.SOCK_DGRAM}},
+		{"mmap", [6]uint64{2: unix.PROT_READ, 3: unix.MAP_PRIVATE | unix.MAP_ANONYMOUS}},
+		{"ioctl", [6]uint64{1: unix.TIOCINQ}}, // FIONREAD,
+		{"fcntl", [6]uint64{1: unix.F_GETFL}},
+	} {
+		if !seen[c] {
+			t.Errorf("no sample %s%v", c.name, c.args)
+		}
+	}
+	for _, s := range rec.Samples {
+		if s.Name == "socket" && s.Args[1]&unix.SOCK_CLOEXEC != 0 {
+			t.Errorf("socket type %#x keeps SOCK_CLOEXEC, which the table masks", s.Args[1])
+		}
+	}
+}
+
+// TestConcurrent runs two recordings at once: neither sees the other.
+func TestConcurrent(t *testing.T) {
+	target := testtarget.Path(t)
+	var wg sync.WaitGroup
+	var a, b *Recording
+	wg.Add(2)
+	go func() { defer wg.Done(); a = record(t, Options{Command: []string{target, "tree", "100"}}) }()
+	go func() { defer wg.Done(); b = record(t, Options{Command: []string{target, "loop", "100000"}}) }()
+	wg.Wait()
+	if t.Failed() {
+		return
+	}
+	if n := byName(a, "")["getppid"]; n != 0 {
+		t.Errorf("tree recording saw %d getppid calls of the loop recording", n)
+	}
+	if n := byName(b, "")["getcwd"]; n != 0 {
+		t.Errorf("loop recording saw %d getcwd calls of the tree recording", n)
+	}
+	if n := byName(b, "")["getppid"]; n != 100000 {
+		t.Errorf("loop recording: %d getppid calls, want 100000", n)
+	}
+}
+
+// TestChildCgroup: a target that moves into a child cgroup of its own
+// (as container runtimes do) is still recorded.
+func TestChildCgroup(t *testing.T) {
+	target := testtarget.Path(t)
+	mount, err := cgroup2Mount()
+	if err != nil {
+		t.Fatal(err)
+	}
+	script := `cg=$CGMOUNT$(sed -n 's/^0:://p' /proc/self/cgroup) && mkdir "$cg/inner" && echo $$ > "$cg/inner/cgroup.procs" && exec "$TARGET" stray`
+	rec := record(t, Options{
+		Command: []string{"/bin/sh", "-c", script},
+		Env:     append(os.Environ(), "CGMOUNT="+mount, "TARGET="+target),
+	})
+	if rec.ExitStatus != 0 {
+		t.Fatalf("exit status %d", rec.ExitStatus)
+	}
+	if n := byName(rec, "target")["getpriority"]; n != 1 {
+		t.Errorf("getpriority in the child cgroup: %d calls, want 1", n)
+	}
+}
+
+// startInCgroup starts target in a cgroup of its own, outside Record.
+func startInCgroup(t *testing.T, args ...string) (*exec.Cmd, *cgroup) {
+	testenv.RequireRoot(t)
+	mount, err := cgroup2Mount()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cg, err := newCgroup(mount)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cg.remove() })
+	fd, err := unix.Open(cg.path, unix.O_DIRECTORY|unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(fd)
+	cmd := exec.Command(testtarget.Path(t), args...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{UseCgroupFD: true, CgroupFD: fd}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	return cmd, cg
+}
+
+// TestFollow records a running process by pid and by cgroup path: the
+// calls it makes after the recording starts are seen.
+func TestFollow(t *testing.T) {
+	for _, by := range []string{"pid", "cgroup"} {
+		t.Run(by, func(t *testing.T) {
+			cmd, cg := startInCgroup(t, "sleep", "500ms")
+			opts := Options{}
+			if by == "pid" {
+				opts.PID = cmd.Process.Pid
+			} else {
+				opts.Cgroup = cg.path
+			}
+			// Record ends when the cgroup empties; reap the process so it does.
+			go cmd.Wait()
+			rec := record(t, opts)
+			if n := byName(rec, "target")["openat"]; n == 0 {
+				t.Errorf("no openat from the followed process: %v", byName(rec, ""))
+			}
+			if rec.ExitStatus != -1 {
+				t.Errorf("exit status %d for a process sysrec did not start, want -1", rec.ExitStatus)
+			}
+		})
+	}
+}
+
+// TestStop: cancelling the context (Ctrl-C) stops a long target and
+// still returns what was recorded.
+func TestStop(t *testing.T) {
+	testenv.RequireRoot(t)
+	target := testtarget.Path(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(300*time.Millisecond, cancel)
+	start := time.Now()
+	rec, err := Record(ctx, Options{Command: []string{target, "sleep", "60s"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("stop took %s", d)
+	}
+	if rec.ExitStatus != 128+int(unix.SIGTERM) {
+		t.Errorf("exit status %d, want %d (SIGTERM)", rec.ExitStatus, 128+int(unix.SIGTERM))
+	}
+	if byName(rec, "target")["execve"] != 1 {
+		t.Errorf("recording of the stopped target lacks its execve: %v", byName(rec, ""))
+	}
+}
+
+// TestMapFull forces a tiny map: the calls that did not fit are counted.
+func TestMapFull(t *testing.T) {
+	rec := record(t, Options{Command: []string{testtarget.Path(t), "args"}, MaxKeys: 4})
+	if len(rec.Samples) > 4 {
+		t.Errorf("%d samples in a 4-key map", len(rec.Samples))
+	}
+	if rec.Lost == 0 {
+		t.Error("map of 4 keys overflowed without a lost count")
+	}
+}
+
+// TestLauncher: by default the Go launcher's pre-exec calls are not
+// charged; with IncludeLauncher they are.
+func TestLauncher(t *testing.T) {
+	target := testtarget.Path(t)
+	without := record(t, Options{Command: []string{target, "normal"}})
+	with := record(t, Options{Command: []string{target, "normal"}, IncludeLauncher: true})
+	var launcher uint64
+	for _, s := range with.Samples {
+		if s.Exe != "target" {
+			launcher += s.Count
+		}
+	}
+	if launcher == 0 {
+		t.Error("IncludeLauncher recorded no pre-exec calls")
+	}
+	for _, s := range without.Samples {
+		if s.Exe != "target" {
+			t.Errorf("pre-exec call %s by %q charged without IncludeLauncher", s.Name, s.Exe)
+		}
+	}
+	if n := byName(without, "target")["execve"]; n != 1 {
+		t.Errorf("execve counted %d times, want 1", n)
+	}
+}
+
+func TestNoTarget(t *testing.T) {
+	if _, err := Record(context.Background(), Options{}); err != ErrNoTarget {
+		t.Errorf("Record with no target: %v, want ErrNoTarget", err)
+	}
+}
+
