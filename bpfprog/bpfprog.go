@@ -15,8 +15,7 @@ const (
 	StatLostKeys   = 0
 	StatLostErrnos = 1
 	StatLostExes   = 2
-	StatUntracked  = 3
-	StatCount      = 4
+	StatCount      = 3
 )
 
 // MaxNr bounds the syscall numbers that can carry argument masks

@@ -63,29 +63,16 @@ struct {
 	__type(value, __u64);
 } stats SEC(".maps");
 
-/* The key of the call a thread is in, for sys_exit. */
-struct pending {
-	struct key key;
-	__u32 known;   /* the process is charged to an exe */
-	__u32 counted; /* key is stored: its errno may be counted */
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
-	__type(value, struct pending);
-} inflight SEC(".maps");
-
 /* Kernel register layouts, relocated by CO-RE; only the running arch's
  * flavour exists in the kernel BTF, the other branch is dead code. */
 struct pt_regs___x86 {
-	unsigned long di, si, dx, r10, r8, r9;
+	unsigned long di, si, dx, r10, r8, r9, orig_ax;
 } __attribute__((preserve_access_index));
 
 struct pt_regs___arm64 {
 	unsigned long regs[31];
 	unsigned long orig_x0;
+	int syscallno;
 } __attribute__((preserve_access_index));
 
 struct task_struct {
@@ -167,81 +154,91 @@ static __always_inline char *exe_of(__u32 tgid)
 	return bpf_map_lookup_elem(&exes, &tgid);
 }
 
+/* fill builds the key of the current call from the registers: at
+ * sys_exit the argument registers still hold what the call was given
+ * (x86_64 returns in ax, arm64 in x0 but keeps orig_x0), so the key
+ * need not be carried from sys_enter to sys_exit. Returns 0 if the
+ * process is not counted (yet). */
+static __always_inline int fill(struct key *k, __u32 nr, void *regs)
+{
+	char *exe = exe_of(bpf_get_current_pid_tgid() >> 32);
+	if (!exe)
+		return 0;
+	__builtin_memcpy(k->exe, exe, SYSREC_COMM_LEN);
+	k->nr = nr;
+	if (nr < SYSREC_MAX_NR) {
+		struct argmask *m = bpf_map_lookup_elem(&masks, &nr);
+		if (m) {
+#pragma unroll
+			for (int i = 0; i < 6; i++)
+				if (m->mask[i])
+					k->args[i] = arg(regs, i) & m->mask[i];
+		}
+	}
+	return 1;
+}
+
 SEC("raw_tracepoint/sys_enter")
 int sys_enter(struct bpf_raw_tracepoint_args *ctx)
 {
 	if (bpf_get_current_ancestor_cgroup_id(target_level) != target_cgid)
 		return 0;
-
-	struct key k = {};
 	__u32 nr = (__u32)ctx->args[1];
-	k.nr = nr;
-	char *exe = exe_of(bpf_get_current_pid_tgid() >> 32);
-	if (exe)
-		__builtin_memcpy(k.exe, exe, SYSREC_COMM_LEN);
-	if (nr < SYSREC_MAX_NR) {
-		struct argmask *m = bpf_map_lookup_elem(&masks, &nr);
-		if (m) {
-			void *regs = (void *)ctx->args[0];
-#pragma unroll
-			for (int i = 0; i < 6; i++)
-				if (m->mask[i])
-					k.args[i] = arg(regs, i) & m->mask[i];
-		}
-	}
-	/* Counting does not depend on the task storage, which can be busy
-	 * (another program of ours on this CPU) or fail to allocate: then
-	 * only the errno of this call goes untracked, and that is counted. */
-	__u32 counted = 0;
-	if (exe && !is_exec(nr)) /* an exec is counted at its exit */
-		counted = count(&k);
+	if (is_exec(nr))
+		return 0; /* counted at its exit, charged to the exe it made */
+	struct key k = {};
+	if (fill(&k, nr, (void *)ctx->args[0]))
+		count(&k);
+	return 0;
+}
 
-	struct pending *p = bpf_task_storage_get(&inflight, bpf_get_current_task_btf(), 0,
-						 BPF_LOCAL_STORAGE_GET_F_CREATE);
-	if (!p) {
-		stat_inc(is_exec(nr) ? STAT_LOST_KEYS : STAT_UNTRACKED);
-		return 0;
+static __always_inline __u32 exit_nr(void *regs)
+{
+	if (bpf_core_field_exists(((struct pt_regs___x86 *)0)->orig_ax)) {
+		struct pt_regs___x86 *r = regs;
+		return BPF_CORE_READ(r, orig_ax);
 	}
-	__builtin_memcpy(&p->key, &k, sizeof(k));
-	p->known = exe != 0;
-	p->counted = counted;
+	struct pt_regs___arm64 *r = regs;
+	return BPF_CORE_READ(r, syscallno);
+}
+
+SEC("raw_tracepoint/sched_process_exec")
+int sched_process_exec(struct bpf_raw_tracepoint_args *ctx)
+{
+	if (bpf_get_current_ancestor_cgroup_id(target_level) != target_cgid)
+		return 0;
+	/* The process is now its new executable (comm is already the new
+	 * one): charge it from here on, starting with the exec that made it. */
+	struct key k = {};
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	bpf_get_current_comm(k.exe, SYSREC_COMM_LEN);
+	if (bpf_map_update_elem(&exes, &tgid, k.exe, BPF_ANY))
+		stat_inc(STAT_LOST_EXES);
+	k.nr = exit_nr((void *)bpf_task_pt_regs(bpf_get_current_task_btf()));
+	count(&k);
 	return 0;
 }
 
 SEC("raw_tracepoint/sys_exit")
 int sys_exit(struct bpf_raw_tracepoint_args *ctx)
 {
+	long ret = ctx->args[1];
+	/* Only failed calls need work here. -512..-516 (ERESTARTSYS...)
+	 * never reach user space: the call is restarted or becomes EINTR. */
+	if (ret >= 0 || ret < -4095 || (ret <= -512 && ret >= -516))
+		return 0;
 	if (bpf_get_current_ancestor_cgroup_id(target_level) != target_cgid)
 		return 0;
-	struct pending *p = bpf_task_storage_get(&inflight, bpf_get_current_task_btf(), 0, 0);
-	if (!p)
+	void *regs = (void *)ctx->args[0];
+	__u32 nr = exit_nr(regs);
+	struct key k = {};
+	if (nr == sigreturn_nr || !fill(&k, nr, regs))
 		return 0;
-	long ret = ctx->args[1];
-	__u32 nr = p->key.nr;
-
-	if (is_exec(nr)) {
-		if (ret == 0) {
-			/* The process is now its new executable: charge it from
-			 * here on, starting with the exec that made it. */
-			__u32 tgid = bpf_get_current_pid_tgid() >> 32;
-			bpf_get_current_comm(p->key.exe, SYSREC_COMM_LEN);
-			if (bpf_map_update_elem(&exes, &tgid, p->key.exe, BPF_ANY))
-				stat_inc(STAT_LOST_EXES);
-			p->known = 1;
-			p->counted = count(&p->key);
-			return 0;
-		}
-		if (p->known)
-			p->counted = count(&p->key);
-	}
-	/* -512..-516 (ERESTARTSYS...) never reach user space: the call is
-	 * restarted or turned into EINTR, which is counted then. */
-	if (!p->counted || ret >= 0 || ret < -4095 || (ret <= -512 && ret >= -516) ||
-	    nr == sigreturn_nr)
-		return 0;
+	if (is_exec(nr))
+		count(&k); /* a failed exec: charged to the exe that tried */
 
 	struct errkey ek = {};
-	__builtin_memcpy(&ek.key, &p->key, sizeof(ek.key));
+	__builtin_memcpy(&ek.key, &k, sizeof(k));
 	ek.err = -ret;
 	__u64 one = 1, *v = bpf_map_lookup_elem(&errnos, &ek);
 	if (v) {

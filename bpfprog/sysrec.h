@@ -31,8 +31,7 @@ enum stat {
 	STAT_LOST_KEYS = 0,   /* counts map full: calls not stored */
 	STAT_LOST_ERRNOS = 1, /* errnos map full */
 	STAT_LOST_EXES = 2,   /* exes map update failed */
-	STAT_UNTRACKED = 3,   /* no task storage: the call's errno is not known */
-	STAT_MAX = 4,
+	STAT_MAX = 3,
 };
 
 #endif

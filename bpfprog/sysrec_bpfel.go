@@ -33,31 +33,24 @@ type sysrecKey struct {
 	Exe  [16]int8
 }
 
-type sysrecPending struct {
-	_       structs.HostLayout
-	Key     sysrecKey
-	Known   uint32
-	Counted uint32
-}
-
 // Names of all BPF objects in the ELF.
 //
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
-	sysrecMapCounts      = "counts"
-	sysrecMapErrnos      = "errnos"
-	sysrecMapExes        = "exes"
-	sysrecMapInflight    = "inflight"
-	sysrecMapMasks       = "masks"
-	sysrecMapStats       = "stats"
-	sysrecProgSysEnter   = "sys_enter"
-	sysrecProgSysExit    = "sys_exit"
-	sysrecVarExecveNr    = "execve_nr"
-	sysrecVarExecveatNr  = "execveat_nr"
-	sysrecVarRequireExec = "require_exec"
-	sysrecVarSigreturnNr = "sigreturn_nr"
-	sysrecVarTargetCgid  = "target_cgid"
-	sysrecVarTargetLevel = "target_level"
+	sysrecMapCounts            = "counts"
+	sysrecMapErrnos            = "errnos"
+	sysrecMapExes              = "exes"
+	sysrecMapMasks             = "masks"
+	sysrecMapStats             = "stats"
+	sysrecProgSchedProcessExec = "sched_process_exec"
+	sysrecProgSysEnter         = "sys_enter"
+	sysrecProgSysExit          = "sys_exit"
+	sysrecVarExecveNr          = "execve_nr"
+	sysrecVarExecveatNr        = "execveat_nr"
+	sysrecVarRequireExec       = "require_exec"
+	sysrecVarSigreturnNr       = "sigreturn_nr"
+	sysrecVarTargetCgid        = "target_cgid"
+	sysrecVarTargetLevel       = "target_level"
 )
 
 // loadSysrec returns the embedded CollectionSpec for sysrec.
@@ -102,20 +95,20 @@ type sysrecSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type sysrecProgramSpecs struct {
-	SysEnter *ebpf.ProgramSpec `ebpf:"sys_enter"`
-	SysExit  *ebpf.ProgramSpec `ebpf:"sys_exit"`
+	SchedProcessExec *ebpf.ProgramSpec `ebpf:"sched_process_exec"`
+	SysEnter         *ebpf.ProgramSpec `ebpf:"sys_enter"`
+	SysExit          *ebpf.ProgramSpec `ebpf:"sys_exit"`
 }
 
 // sysrecMapSpecs contains maps before they are loaded into the kernel.
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type sysrecMapSpecs struct {
-	Counts   *ebpf.MapSpec `ebpf:"counts"`
-	Errnos   *ebpf.MapSpec `ebpf:"errnos"`
-	Exes     *ebpf.MapSpec `ebpf:"exes"`
-	Inflight *ebpf.MapSpec `ebpf:"inflight"`
-	Masks    *ebpf.MapSpec `ebpf:"masks"`
-	Stats    *ebpf.MapSpec `ebpf:"stats"`
+	Counts *ebpf.MapSpec `ebpf:"counts"`
+	Errnos *ebpf.MapSpec `ebpf:"errnos"`
+	Exes   *ebpf.MapSpec `ebpf:"exes"`
+	Masks  *ebpf.MapSpec `ebpf:"masks"`
+	Stats  *ebpf.MapSpec `ebpf:"stats"`
 }
 
 // sysrecVariableSpecs contains global variables before they are loaded into the kernel.
@@ -150,12 +143,11 @@ func (o *sysrecObjects) Close() error {
 //
 // It can be passed to loadSysrecObjects or ebpf.CollectionSpec.LoadAndAssign.
 type sysrecMaps struct {
-	Counts   *ebpf.Map `ebpf:"counts"`
-	Errnos   *ebpf.Map `ebpf:"errnos"`
-	Exes     *ebpf.Map `ebpf:"exes"`
-	Inflight *ebpf.Map `ebpf:"inflight"`
-	Masks    *ebpf.Map `ebpf:"masks"`
-	Stats    *ebpf.Map `ebpf:"stats"`
+	Counts *ebpf.Map `ebpf:"counts"`
+	Errnos *ebpf.Map `ebpf:"errnos"`
+	Exes   *ebpf.Map `ebpf:"exes"`
+	Masks  *ebpf.Map `ebpf:"masks"`
+	Stats  *ebpf.Map `ebpf:"stats"`
 }
 
 func (m *sysrecMaps) Close() error {
@@ -163,7 +155,6 @@ func (m *sysrecMaps) Close() error {
 		m.Counts,
 		m.Errnos,
 		m.Exes,
-		m.Inflight,
 		m.Masks,
 		m.Stats,
 	)
@@ -185,12 +176,14 @@ type sysrecVariables struct {
 //
 // It can be passed to loadSysrecObjects or ebpf.CollectionSpec.LoadAndAssign.
 type sysrecPrograms struct {
-	SysEnter *ebpf.Program `ebpf:"sys_enter"`
-	SysExit  *ebpf.Program `ebpf:"sys_exit"`
+	SchedProcessExec *ebpf.Program `ebpf:"sched_process_exec"`
+	SysEnter         *ebpf.Program `ebpf:"sys_enter"`
+	SysExit          *ebpf.Program `ebpf:"sys_exit"`
 }
 
 func (p *sysrecPrograms) Close() error {
 	return _SysrecClose(
+		p.SchedProcessExec,
 		p.SysEnter,
 		p.SysExit,
 	)

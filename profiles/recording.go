@@ -10,10 +10,7 @@ type Recording struct {
 	Samples []Sample
 	// Lost counts syscalls the kernel could not store (map full): the
 	// recording is incomplete when it is not zero.
-	Lost uint64
-	// Untracked counts calls that were counted but whose result (errno)
-	// could not be followed to sys_exit.
-	Untracked  uint64
+	Lost       uint64
 	Duration   time.Duration
 	ExitStatus int // of the target; -1 if it was not started by sysrec
 }

@@ -131,16 +131,22 @@ func Record(ctx context.Context, opts Options) (*Recording, error) {
 	defer objs.Close()
 	// Attach before the target starts, after the cgroup id is set, so
 	// nothing it does is missed and nothing foreign is counted.
-	enter, err := link.AttachRawTracepoint(link.RawTracepointOptions{Name: "sys_enter", Program: objs.SysEnter})
-	if err != nil {
-		return nil, fmt.Errorf("attach sys_enter: %w", permHint(err))
+	var links []link.Link
+	defer func() {
+		for _, l := range links {
+			l.Close()
+		}
+	}()
+	for _, a := range []struct {
+		name string
+		prog *ebpf.Program
+	}{{"sys_enter", objs.SysEnter}, {"sys_exit", objs.SysExit}, {"sched_process_exec", objs.SchedProcessExec}} {
+		l, err := link.AttachRawTracepoint(link.RawTracepointOptions{Name: a.name, Program: a.prog})
+		if err != nil {
+			return nil, fmt.Errorf("attach %s: %w", a.name, permHint(err))
+		}
+		links = append(links, l)
 	}
-	defer enter.Close()
-	exit, err := link.AttachRawTracepoint(link.RawTracepointOptions{Name: "sys_exit", Program: objs.SysExit})
-	if err != nil {
-		return nil, fmt.Errorf("attach sys_exit: %w", permHint(err))
-	}
-	defer exit.Close()
 
 	rec := &Recording{Arch: arch.Name, Command: opts.Command, Kernel: kernelRelease(), ExitStatus: -1}
 	start := time.Now()
@@ -156,12 +162,14 @@ func Record(ctx context.Context, opts Options) (*Recording, error) {
 		return nil, err
 	}
 	// Detach before reading so the maps no longer change under us.
-	enter.Close()
-	exit.Close()
+	for _, l := range links {
+		l.Close()
+	}
+	links = nil
 	if err := readMaps(objs, arch, rec); err != nil {
 		return nil, err
 	}
-	for _, p := range []*ebpf.Program{objs.SysEnter, objs.SysExit} {
+	for _, p := range []*ebpf.Program{objs.SysEnter, objs.SysExit, objs.SchedProcessExec} {
 		if st, err := p.Stats(); err == nil {
 			rec.Lost += st.RecursionMisses
 		}
@@ -441,8 +449,5 @@ func readMaps(objs *bpfprog.Objects, arch *profiles.Arch, rec *Recording) error 
 		return err
 	}
 	rec.Lost += lost
-	if rec.Untracked, err = statSum(objs, bpfprog.StatUntracked); err != nil {
-		return err
-	}
 	return nil
 }

@@ -2,6 +2,7 @@
 package testtarget
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,31 +11,31 @@ import (
 	"testing"
 )
 
-var (
-	once sync.Once
-	path string
-	err  error
-	out  []byte
-)
+var build = sync.OnceValues(func() (string, error) {
+	_, file, _, _ := runtime.Caller(0)
+	root := filepath.Join(filepath.Dir(file), "..", "..")
+	dir, err := os.MkdirTemp("", "sysrec-target")
+	if err != nil {
+		return "", err
+	}
+	path := filepath.Join(dir, "target")
+	cmd := exec.Command("go", "build", "-o", path, "./testdata/target")
+	cmd.Dir = root
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("build target: %v\n%s", err, out)
+	}
+	return path, nil
+})
 
-// Path returns the path of a freshly built testdata/target binary.
+// Build builds the target (once) and returns its path.
+func Build() (string, error) { return build() }
+
+// Path returns the path of the built target or fails t.
 func Path(t testing.TB) string {
 	t.Helper()
-	once.Do(func() {
-		_, file, _, _ := runtime.Caller(0)
-		root := filepath.Join(filepath.Dir(file), "..", "..")
-		dir, derr := os.MkdirTemp("", "sysrec-target")
-		if derr != nil {
-			err = derr
-			return
-		}
-		path = filepath.Join(dir, "target")
-		cmd := exec.Command("go", "build", "-o", path, "./testdata/target")
-		cmd.Dir = root
-		out, err = cmd.CombinedOutput()
-	})
+	path, err := build()
 	if err != nil {
-		t.Fatalf("build target: %v\n%s", err, out)
+		t.Fatal(err)
 	}
 	return path
 }
