@@ -2,7 +2,6 @@ package enforce
 
 import (
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"runtime"
 	"unsafe"
@@ -44,29 +43,32 @@ func decode(raw []byte) ([]unix.SockFilter, error) {
 // runtime.LockOSThread when it installs without TSync, or the filter
 // lands on whichever thread the goroutine happens to run on.
 func Install(raw []byte, flags uint) error {
+	_, err := install(raw, flags)
+	return err
+}
+
+// install returns what seccomp(2) returned: the listener fd with
+// SECCOMP_FILTER_FLAG_NEW_LISTENER.
+func install(raw []byte, flags uint) (int, error) {
 	prog, err := decode(raw)
 	if err != nil {
-		return err
+		return -1, err
 	}
 	// Without no_new_privs an unprivileged process may not install a
 	// filter, and a privileged one could regain rights through setuid
 	// binaries the filter was not written for.
 	if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
-		return fmt.Errorf("set no_new_privs: %w", err)
+		return -1, fmt.Errorf("set no_new_privs: %w", err)
 	}
 	fprog := unix.SockFprog{Len: uint16(len(prog)), Filter: &prog[0]}
 	r, _, errno := unix.Syscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, uintptr(flags), uintptr(unsafe.Pointer(&fprog)))
 	runtime.KeepAlive(prog)
 	if errno != 0 {
-		return fmt.Errorf("install seccomp filter: %w", errno)
+		return -1, fmt.Errorf("install seccomp filter: %w", errno)
 	}
 	if flags&TSync != 0 && r != 0 {
 		// TSYNC returns the id of a thread that could not be synchronised.
-		return fmt.Errorf("install seccomp filter: thread %d could not be synchronised", r)
+		return -1, fmt.Errorf("install seccomp filter: thread %d could not be synchronised", r)
 	}
-	return nil
+	return int(r), nil
 }
-
-// ErrNotHelper is returned by RunHelper when the process was not started
-// as the enforcement helper.
-var ErrNotHelper = errors.New("not the enforcement helper")

@@ -99,8 +99,11 @@ type Recorded struct {
 	Kernel     string   `json:"kernel,omitempty"`
 	DurationMS int64    `json:"duration_ms,omitempty"`
 	Lost       uint64   `json:"lost"`
-	ExitStatus int      `json:"exit_status"`
-	Recordings int      `json:"recordings,omitempty"`
+	// Unknown counts calls with numbers no table names (x32, new
+	// syscalls): the filter answers them with the default action.
+	Unknown    uint64 `json:"unknown_calls,omitempty"`
+	ExitStatus int    `json:"exit_status"`
+	Recordings int    `json:"recordings,omitempty"`
 }
 
 // WidthOf returns the width in bits that rule r on syscall uses.

@@ -13,10 +13,10 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// cgroup2Mount returns where the cgroup v2 hierarchy is mounted, read from
+// CgroupMount returns where the cgroup v2 hierarchy is mounted, read from
 // /proc/self/mountinfo: /sys/fs/cgroup on unified hosts,
 // /sys/fs/cgroup/unified on hybrid ones, anywhere else on others.
-func cgroup2Mount() (string, error) {
+func CgroupMount() (string, error) {
 	f, err := os.Open("/proc/self/mountinfo")
 	if err != nil {
 		return "", fmt.Errorf("find cgroup2 mount: %w", err)
@@ -91,8 +91,11 @@ var cgroupSeq atomic.Uint64
 // newCgroup makes a fresh child of the cgroup2 root for one recording.
 // Two recordings never share one, so they never see each other's calls.
 func newCgroup(mount string) (*cgroup, error) {
-	name := fmt.Sprintf("sysrec-%d-%d", os.Getpid(), cgroupSeq.Add(1))
-	path := filepath.Join(mount, name)
+	return makeCgroup(mount, filepath.Join(mount, fmt.Sprintf("sysrec-%d-%d", os.Getpid(), cgroupSeq.Add(1))))
+}
+
+// makeCgroup creates the cgroup at path, owned by the recording.
+func makeCgroup(mount, path string) (*cgroup, error) {
 	if err := os.Mkdir(path, 0o755); err != nil {
 		return nil, fmt.Errorf("create cgroup: %w", err)
 	}

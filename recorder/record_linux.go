@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"runtime"
 	"syscall"
 	"time"
@@ -48,7 +49,11 @@ type Options struct {
 	StopTimeout time.Duration
 
 	// Cgroup records an existing cgroup v2 subtree (absolute path, or
-	// relative to the cgroup2 mount).
+	// relative to the cgroup2 mount). With Command, Command runs in it
+	// instead of in a fresh cgroup, and it is created (and removed at the
+	// end) if missing: a known path lets the command put what it starts
+	// inside the recording, e.g. a container with runc's cgroupsPath or
+	// docker run --cgroup-parent.
 	Cgroup string
 	// PID records the cgroup v2 subtree of a running process.
 	PID int
@@ -80,10 +85,7 @@ var ErrNoTarget = errors.New("give exactly one of a command, --cgroup or --pid")
 // the started target gets SIGTERM, and the recording is returned.
 func Record(ctx context.Context, opts Options) (*Recording, error) {
 	n := 0
-	if len(opts.Command) > 0 {
-		n++
-	}
-	if opts.Cgroup != "" {
+	if len(opts.Command) > 0 || opts.Cgroup != "" {
 		n++
 	}
 	if opts.PID != 0 {
@@ -96,7 +98,7 @@ func Record(ctx context.Context, opts Options) (*Recording, error) {
 	if err != nil {
 		return nil, err
 	}
-	mount, err := cgroup2Mount()
+	mount, err := CgroupMount()
 	if err != nil {
 		return nil, err
 	}
@@ -105,10 +107,13 @@ func Record(ctx context.Context, opts Options) (*Recording, error) {
 	switch {
 	case opts.Cgroup != "":
 		path := opts.Cgroup
-		if !filepath.IsAbs(path) {
-			path = mount + "/" + path
+		if !strings.HasPrefix(path, mount+"/") {
+			path = filepath.Join(mount, path)
 		}
 		cg, err = openCgroup(mount, path)
+		if errors.Is(err, os.ErrNotExist) && len(opts.Command) > 0 {
+			cg, err = makeCgroup(mount, path)
+		}
 	case opts.PID != 0:
 		var path string
 		if path, err = pidCgroup(mount, opts.PID); err == nil {

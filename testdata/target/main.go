@@ -5,8 +5,15 @@
 //	target stray         normal, then one syscall normal never makes (getpriority)
 //	target tree N        N threads and a child process, each calling getcwd N times
 //	target args          socket/mmap/ioctl/fcntl with known argument values
-//	target loop N        getppid N times (overhead benchmark)
+//	target loop N [-v]   getppid N times; -v prints ns/call (overhead benchmark)
 //	target sleep D       sleep for duration D, then normal
+//
+// Its runtime is made as deterministic as Go allows, so that one
+// recording covers every later run of the same mode: it re-execs itself
+// once with GOMAXPROCS=1 (no lock contention between Ps, which makes the
+// runtime call sched_yield at timing-dependent moments) and
+// GODEBUG=asyncpreemptoff=1 (no preemption signals, sent with
+// getpid+tgkill), and it turns the garbage collector off.
 package main
 
 import (
@@ -14,6 +21,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"runtime/debug"
 	"strconv"
 	"sync"
 	"syscall"
@@ -21,7 +29,25 @@ import (
 	"unsafe"
 )
 
+// settle re-execs the target with a quiet runtime, once.
+func settle() {
+	if os.Getenv("TARGET_SETTLED") == "1" {
+		return
+	}
+	self, err := os.Executable()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	env := append(os.Environ(), "TARGET_SETTLED=1", "GOMAXPROCS=1", "GODEBUG=asyncpreemptoff=1")
+	err = syscall.Exec(self, os.Args, env)
+	fmt.Fprintln(os.Stderr, err)
+	os.Exit(1)
+}
+
 func main() {
+	settle()
+	debug.SetGCPercent(-1)
 	if len(os.Args) < 2 {
 		fmt.Fprintln(os.Stderr, "usage: target normal|stray|tree N|args|loop N|sleep D")
 		os.Exit(2)
@@ -46,8 +72,12 @@ func main() {
 		args()
 	case "loop":
 		n := atoi(os.Args[2])
+		start := time.Now()
 		for range n {
 			syscall.RawSyscall(syscall.SYS_GETPPID, 0, 0, 0)
+		}
+		if len(os.Args) > 3 && os.Args[3] == "-v" {
+			fmt.Printf("%.1f ns/call\n", float64(time.Since(start).Nanoseconds())/float64(n))
 		}
 	case "sleep":
 		d, err := time.ParseDuration(os.Args[2])

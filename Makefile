@@ -1,0 +1,33 @@
+# sysrec: record a program's syscalls, emit and enforce a seccomp filter.
+GO      ?= go
+BIN     := bin
+OUT     := demo-out
+
+.PHONY: all build demo test bench generate clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN)/sysrec ./cmd/sysrec
+	$(GO) build -o $(BIN)/target ./testdata/target
+
+# record -> show -> emit -> enforce, on testdata/target (needs root).
+demo: build
+	@BIN=$(BIN) OUT=$(OUT) bash testdata/demo.sh
+
+# Every test. As root with SYSREC_TEST_PRIVILEGED=1 (CI), tests that need
+# root, BPF or a tool fail instead of skipping.
+test:
+	$(GO) vet ./...
+	$(GO) test -count=1 -timeout 9m ./...
+
+bench: build
+	$(GO) test -run '^$$' -bench . -benchtime 1x ./...
+	@BIN=$(BIN) bash testdata/overhead.sh
+
+# Rebuild the eBPF object and bindings (apt-get install -y clang llvm libbpf-dev).
+generate:
+	$(GO) generate ./...
+
+clean:
+	rm -rf $(BIN) $(OUT)

@@ -1,0 +1,50 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"testing"
+
+	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/sysrec/sysrec/enforce"
+	"github.com/sysrec/sysrec/internal/testenv"
+	"github.com/sysrec/sysrec/internal/testtarget"
+)
+
+func TestMain(m *testing.M) {
+	if enforce.IsHelper() { // `sysrec run` inside a script re-execs this binary
+		err := enforce.RunHelper()
+		fmt.Fprintf(os.Stderr, "sysrec: run: %v\n", err)
+		os.Exit(126)
+	}
+	testscript.Main(m, map[string]func(){
+		"sysrec": main,
+	})
+}
+
+// TestScript runs the CLI scripts in testdata/script. Scripts that need
+// root say `[!root] skip`; with SYSREC_TEST_PRIVILEGED=1 not being root
+// fails here instead.
+func TestScript(t *testing.T) {
+	if testenv.Privileged() {
+		testenv.RequireRoot(t)
+	}
+	target, err := testtarget.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	testscript.Run(t, testscript.Params{
+		Dir: "testdata/script",
+		Setup: func(e *testscript.Env) error {
+			e.Setenv("TARGET", target)
+			return nil
+		},
+		Condition: func(cond string) (bool, error) {
+			if cond == "root" {
+				return os.Geteuid() == 0, nil
+			}
+			return false, fmt.Errorf("unknown condition %q", cond)
+		},
+	})
+}

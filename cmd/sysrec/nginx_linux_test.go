@@ -1,0 +1,167 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sysrec/sysrec/internal/testenv"
+)
+
+// syncBuffer collects a command's output while it runs.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// background runs a sysrec command line until stop is called, which
+// cancels it (SIGTERM to its target) and returns its exit status. A test
+// that ends early stops it too, so no target outlives the test.
+func background(t *testing.T, args ...string) (out *syncBuffer, stop func() int) {
+	out = &syncBuffer{}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	go func() { done <- run(ctx, args, strings.NewReader(""), out, out) }()
+	var once sync.Once
+	code := 0
+	stop = func() int {
+		once.Do(func() { cancel(); code = <-done })
+		return code
+	}
+	t.Cleanup(func() { stop() })
+	return out, stop
+}
+
+// nginxPrefix lays out an nginx prefix from testdata/nginx with a free
+// loopback port.
+func nginxPrefix(t *testing.T) (dir, addr string) {
+	dir = t.TempDir()
+	// nginx workers run as nobody: they must reach the prefix.
+	for d := dir; d != os.TempDir(); d = filepath.Dir(d) {
+		if err := os.Chmod(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr = l.Addr().String()
+	l.Close()
+	conf, err := os.ReadFile("../../testdata/nginx/nginx.conf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, port, _ := net.SplitHostPort(addr)
+	conf = bytes.ReplaceAll(conf, []byte("@PORT@"), []byte(port))
+	conf = bytes.ReplaceAll(conf, []byte("@UPSTREAM@"), []byte(filepath.Join(dir, "upstream.sock")))
+	index, err := os.ReadFile("../../testdata/nginx/html/index.html")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []string{"html", "tmp", "logs"} {
+		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dir, "nginx.conf"), conf, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "html", "index.html"), index, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir, addr
+}
+
+// serve sends n requests for / and checks every answer.
+func serve(t *testing.T, addr string, n int) {
+	t.Helper()
+	client := &http.Client{Timeout: 5 * time.Second}
+	deadline := time.Now().Add(10 * time.Second)
+	for { // wait for the listener
+		resp, err := client.Get("http://" + addr + "/")
+		if err == nil {
+			resp.Body.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("nginx did not come up: %v", err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	for i := range n {
+		resp, err := client.Get("http://" + addr + "/")
+		if err != nil {
+			t.Fatalf("request %d: %v", i, err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || !strings.Contains(string(body), "hello from nginx") {
+			t.Fatalf("request %d: %s %q", i, resp.Status, body)
+		}
+	}
+}
+
+// TestNginx records nginx serving requests, then serves the same
+// requests under the recorded profile with kill_process: nothing may be
+// killed. A request path never exercised while recording (proxying to a
+// unix socket) is denied: the worker is killed by SIGSYS.
+func TestNginx(t *testing.T) {
+	testenv.RequireRoot(t)
+	nginx := testenv.RequireTool(t, "nginx")
+	dir, addr := nginxPrefix(t)
+	profile := filepath.Join(t.TempDir(), "nginx.json")
+	cmdline := []string{nginx, "-p", dir, "-c", filepath.Join(dir, "nginx.conf")}
+
+	out, stop := background(t, append([]string{"record", "--progress", "never", "-o", profile, "--"}, cmdline...)...)
+	serve(t, addr, 200)
+	if code := stop(); code != 0 {
+		t.Fatalf("record exited %d:\n%s", code, out)
+	}
+	t.Logf("record:\n%s", out)
+
+	out, stop = background(t, append([]string{"run", "--profile", profile, "--"}, cmdline...)...)
+	serve(t, addr, 200)
+	if strings.Contains(out.String(), "signal 31") {
+		t.Fatalf("nginx killed under its own profile:\n%s", out)
+	}
+
+	resp, err := http.Get("http://" + addr + "/proxy")
+	if err == nil {
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode == 502 || resp.StatusCode == 200 {
+			t.Errorf("unexercised proxy path answered %s %q: the unix socket was not denied", resp.Status, body)
+		}
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(out.String(), "exited on signal 31") && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if !strings.Contains(out.String(), "exited on signal 31") {
+		t.Errorf("no worker killed by SIGSYS for the unexercised path:\n%s", out)
+	}
+	if code := stop(); code != 0 {
+		t.Errorf("nginx under sysrec run exited %d:\n%s", code, out)
+	}
+}

@@ -1,0 +1,108 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sysrec/sysrec/profiles"
+)
+
+func showCmd(io stdio) *cobra.Command {
+	return &cobra.Command{
+		Use:   "show PROFILE",
+		Short: "Print a profile as a readable table with symbolic argument rules",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			p, err := profiles.Load(args[0])
+			if err != nil {
+				return fmt.Errorf("show: %w", err)
+			}
+			fmt.Fprint(io.out, profiles.Format(p))
+			return nil
+		},
+	}
+}
+
+func mergeCmd(io stdio) *cobra.Command {
+	var output string
+	c := &cobra.Command{
+		Use:   "merge -o OUT PROFILE...",
+		Short: "Merge profiles into one that allows everything any of them allows",
+		Long: `merge writes a profile that allows every call any input allows (never less):
+syscalls are joined, argument value sets and flag masks are unioned, and
+architectures are combined. Use it to learn a profile from several runs or to
+add a 'sysrec check' fragment to a profile.`,
+		Example: "  sysrec merge -o app.json run1.json run2.json",
+		Args:    cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var ps []*profiles.Profile
+			for _, a := range args {
+				p, err := profiles.Load(a)
+				if err != nil {
+					return fmt.Errorf("merge: %w", err)
+				}
+				ps = append(ps, p)
+			}
+			m, err := profiles.Merge(ps...)
+			if err != nil {
+				return fmt.Errorf("merge: %w", err)
+			}
+			b, err := m.Marshal()
+			if err != nil {
+				return fmt.Errorf("merge: %w", err)
+			}
+			if err := writeOutput(io, output, b); err != nil {
+				return fmt.Errorf("merge: %w", err)
+			}
+			return nil
+		},
+	}
+	c.Flags().StringVarP(&output, "output", "o", "-", "write the merged profile to `FILE` (- for stdout)")
+	return c
+}
+
+func diffCmd(io stdio) *cobra.Command {
+	var asJSON, failOnNew bool
+	c := &cobra.Command{
+		Use:   "diff [--json] [--fail-on-new] OLD NEW",
+		Short: "Show what NEW allows that OLD does not, and the reverse",
+		Long: `diff compares two profiles: syscalls added (+) and removed (-), and syscalls
+whose argument rules or actions changed (~), naming the argument values NEW
+allows beyond OLD.
+
+Exit status: 0 when NEW allows nothing OLD does not, 1 when it does (the CI
+gate), 2 on error. --fail-on-new is accepted for readability in CI scripts;
+the status is the same without it.`,
+		Example: "  sysrec diff --fail-on-new profiles/app.json new.json",
+		Args:    cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			old, err := profiles.Load(args[0])
+			if err != nil {
+				return fmt.Errorf("diff: %w", err)
+			}
+			new, err := profiles.Load(args[1])
+			if err != nil {
+				return fmt.Errorf("diff: %w", err)
+			}
+			d := profiles.Diff(old, new)
+			if asJSON {
+				b, err := json.MarshalIndent(d, "", "  ")
+				if err != nil {
+					return fmt.Errorf("diff: %w", err)
+				}
+				fmt.Fprintf(io.out, "%s\n", b)
+			} else {
+				fmt.Fprint(io.out, d.Text())
+			}
+			if d.Widens {
+				return exitCode(exitFinding)
+			}
+			return nil
+		},
+	}
+	c.Flags().BoolVar(&asJSON, "json", false, "print the difference as JSON")
+	c.Flags().BoolVar(&failOnNew, "fail-on-new", false, "exit 1 when NEW allows something OLD does not (the default)")
+	return c
+}

@@ -1,0 +1,227 @@
+package emit
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/sysrec/sysrec/profiles"
+)
+
+// The OCI runtime spec's seccomp section (runc, crun, Docker, Podman).
+type ociSeccomp struct {
+	DefaultAction   string       `json:"defaultAction"`
+	DefaultErrnoRet *uint        `json:"defaultErrnoRet,omitempty"`
+	Architectures   []string     `json:"architectures"`
+	Syscalls        []ociSyscall `json:"syscalls"`
+}
+
+type ociSyscall struct {
+	Names    []string `json:"names"`
+	Action   string   `json:"action"`
+	ErrnoRet *uint    `json:"errnoRet,omitempty"`
+	Args     []ociArg `json:"args,omitempty"`
+}
+
+type ociArg struct {
+	Index    uint   `json:"index"`
+	Value    uint64 `json:"value"`
+	ValueTwo uint64 `json:"valueTwo,omitempty"`
+	Op       string `json:"op"`
+}
+
+var ociActions = map[profiles.ActionKind]string{
+	profiles.Allow:       "SCMP_ACT_ALLOW",
+	profiles.KillProcess: "SCMP_ACT_KILL_PROCESS",
+	profiles.KillThread:  "SCMP_ACT_KILL_THREAD",
+	profiles.Trap:        "SCMP_ACT_TRAP",
+	profiles.Errno:       "SCMP_ACT_ERRNO",
+	profiles.UserNotif:   "SCMP_ACT_NOTIFY",
+	profiles.Trace:       "SCMP_ACT_TRACE",
+	profiles.Log:         "SCMP_ACT_LOG",
+}
+
+var ociArches = map[string]string{
+	"x86_64": "SCMP_ARCH_X86_64", "i386": "SCMP_ARCH_X86", "aarch64": "SCMP_ARCH_AARCH64",
+	"arm": "SCMP_ARCH_ARM", "riscv64": "SCMP_ARCH_RISCV64",
+}
+
+// OCI returns p as the seccomp section of an OCI runtime config
+// (linux.seccomp), which runc, crun, Docker and Podman load.
+//
+// OCI ANDs the args of one entry, one comparison per argument, and ORs
+// entries. So an "in" rule becomes one entry per value (the cross
+// product over several "in" rules), a "subset" rule is
+// SCMP_CMP_MASKED_EQ(~allowed, 0), and a range is expanded to its values
+// when small, or refused.
+func OCI(p *profiles.Profile) ([]byte, error) {
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	out := ociSeccomp{Architectures: []string{}, Syscalls: []ociSyscall{}}
+	out.DefaultAction, out.DefaultErrnoRet = ociAction(p.DefaultAction)
+	for _, a := range p.Arch {
+		arch, _ := profiles.LookupArch(a)
+		out.Architectures = append(out.Architectures, ociArches[arch.Name])
+	}
+	if !p.BadArchAction.IsZero() && p.BadArchAction != profiles.ActKillProcess {
+		return nil, fmt.Errorf("oci: bad_arch_action %s cannot be expressed (runtimes use the default action)", p.BadArchAction)
+	}
+	c := p.Clone()
+	c.Normalize()
+	// Consecutive argument-free entries with one action share an entry.
+	for _, s := range c.Syscalls {
+		action, errno := ociAction(s.EffectiveAction())
+		if len(s.Args) == 0 {
+			if n := len(out.Syscalls); n > 0 && len(out.Syscalls[n-1].Args) == 0 && out.Syscalls[n-1].Action == action && eqErrno(out.Syscalls[n-1].ErrnoRet, errno) {
+				out.Syscalls[n-1].Names = append(out.Syscalls[n-1].Names, s.Name)
+				continue
+			}
+			out.Syscalls = append(out.Syscalls, ociSyscall{Names: []string{s.Name}, Action: action, ErrnoRet: errno})
+			continue
+		}
+		alts, err := ociArgs(s)
+		if err != nil {
+			return nil, fmt.Errorf("oci: %s: %w", s.Name, err)
+		}
+		for _, args := range alts {
+			out.Syscalls = append(out.Syscalls, ociSyscall{Names: []string{s.Name}, Action: action, ErrnoRet: errno, Args: args})
+		}
+	}
+	b, err := json.MarshalIndent(out, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return append(b, '\n'), nil
+}
+
+func eqErrno(a, b *uint) bool { return (a == nil) == (b == nil) && (a == nil || *a == *b) }
+
+func ociAction(a profiles.Action) (string, *uint) {
+	if a.Kind == profiles.Errno {
+		n := uint(a.Data)
+		return ociActions[a.Kind], &n
+	}
+	return ociActions[a.Kind], nil
+}
+
+// maxOCIAlternatives bounds the cross product of "in" rules.
+const maxOCIAlternatives = 256
+
+// ociArgs returns the alternatives (ORed entries) for s's rules.
+func ociArgs(s profiles.Syscall) ([][]ociArg, error) {
+	alts := [][]ociArg{nil}
+	for _, r := range s.Args {
+		width := profiles.WidthOf(s.Name, r)
+		var choices []ociArg
+		switch r.Op {
+		case profiles.OpIn:
+			for _, v := range r.Values {
+				choices = append(choices, inArg(r, v, width))
+			}
+		case profiles.OpSubset:
+			forbidden := ^r.Mask
+			if width == 32 {
+				forbidden &= 0xffffffff
+			}
+			choices = []ociArg{{Index: uint(r.Index), Value: forbidden, ValueTwo: 0, Op: "SCMP_CMP_MASKED_EQ"}}
+		case profiles.OpRange:
+			if r.Max-r.Min >= 64 {
+				return nil, fmt.Errorf("range %d..%d of arg %d is too wide for OCI (one comparison per argument)", r.Min, r.Max, r.Index)
+			}
+			for v := r.Min; ; v++ {
+				choices = append(choices, inArg(profiles.ArgRule{Index: r.Index}, v, width))
+				if v == r.Max {
+					break
+				}
+			}
+		}
+		if len(alts)*len(choices) > maxOCIAlternatives {
+			return nil, fmt.Errorf("%d argument combinations exceed %d OCI entries", len(alts)*len(choices), maxOCIAlternatives)
+		}
+		var next [][]ociArg
+		for _, a := range alts {
+			for _, c := range choices {
+				next = append(next, append(append([]ociArg(nil), a...), c))
+			}
+		}
+		alts = next
+	}
+	return alts, nil
+}
+
+// inArg is one "(arg & mask) == v". libseccomp compares 32-bit
+// arguments on their low word when given a 32-bit mask; sysrec widens
+// int arguments' masks to the low word only so negative ints match.
+func inArg(r profiles.ArgRule, v uint64, width int) ociArg {
+	mask := r.Mask
+	if mask == 0 {
+		mask = ^uint64(0)
+	}
+	if width == 32 {
+		mask &= 0xffffffff
+	}
+	if mask == ^uint64(0) {
+		return ociArg{Index: uint(r.Index), Value: v, Op: "SCMP_CMP_EQ"}
+	}
+	return ociArg{Index: uint(r.Index), Value: mask, ValueTwo: v, Op: "SCMP_CMP_MASKED_EQ"}
+}
+
+// SPO returns p as a Kubernetes security-profiles-operator SeccompProfile.
+func SPO(p *profiles.Profile) ([]byte, error) {
+	raw, err := OCI(p)
+	if err != nil {
+		return nil, err
+	}
+	var o ociSeccomp
+	if err := json.Unmarshal(raw, &o); err != nil {
+		return nil, err
+	}
+	var b strings.Builder
+	name := strings.ToLower(nameOr(p))
+	b.WriteString("apiVersion: security-profiles-operator.x-k8s.io/v1beta1\n")
+	b.WriteString("kind: SeccompProfile\n")
+	b.WriteString("metadata:\n")
+	fmt.Fprintf(&b, "  name: %s\n", yamlString(name))
+	b.WriteString("spec:\n")
+	fmt.Fprintf(&b, "  defaultAction: %s\n", o.DefaultAction)
+	b.WriteString("  architectures:\n")
+	for _, a := range o.Architectures {
+		fmt.Fprintf(&b, "    - %s\n", a)
+	}
+	b.WriteString("  syscalls:\n")
+	for _, s := range o.Syscalls {
+		fmt.Fprintf(&b, "    - action: %s\n", s.Action)
+		if s.ErrnoRet != nil {
+			fmt.Fprintf(&b, "      errnoRet: %d\n", *s.ErrnoRet)
+		}
+		b.WriteString("      names:\n")
+		names := append([]string(nil), s.Names...)
+		sort.Strings(names)
+		for _, n := range names {
+			fmt.Fprintf(&b, "        - %s\n", n)
+		}
+		if len(s.Args) > 0 {
+			b.WriteString("      args:\n")
+			for _, a := range s.Args {
+				fmt.Fprintf(&b, "        - index: %d\n          value: %d\n", a.Index, a.Value)
+				if a.ValueTwo != 0 {
+					fmt.Fprintf(&b, "          valueTwo: %d\n", a.ValueTwo)
+				}
+				fmt.Fprintf(&b, "          op: %s\n", a.Op)
+			}
+		}
+	}
+	return []byte(b.String()), nil
+}
+
+func yamlString(s string) string {
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '.') {
+			b, _ := json.Marshal(s)
+			return string(b)
+		}
+	}
+	return s
+}

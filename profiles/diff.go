@@ -1,0 +1,190 @@
+package profiles
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+)
+
+// Delta is what changed from one profile to another.
+type Delta struct {
+	// Added lists syscalls NEW allows (in some form) and OLD never does.
+	Added []string `json:"added"`
+	// Removed lists syscalls OLD allows and NEW never does.
+	Removed []string `json:"removed"`
+	// Changed lists syscalls both allow, with different argument rules
+	// or actions.
+	Changed []Change `json:"changed"`
+	// Arch lists architectures added (+name) or removed (-name).
+	Arch []string `json:"arch,omitempty"`
+	// DefaultAction is "old -> new" when it changed.
+	DefaultAction string `json:"default_action,omitempty"`
+	// Widens is true when NEW allows something OLD does not: what a CI
+	// gate fails on.
+	Widens bool `json:"widens"`
+}
+
+// Change describes one syscall whose rules changed.
+type Change struct {
+	Name    string   `json:"name"`
+	Old     []string `json:"old"` // entries in symbolic form
+	New     []string `json:"new"`
+	Widened []string `json:"widened,omitempty"` // what NEW allows beyond OLD
+}
+
+// Diff compares two profiles. Allowed values are compared per argument,
+// as the reducer generalises them.
+func Diff(old, new *Profile) *Delta {
+	d := &Delta{Added: []string{}, Removed: []string{}, Changed: []Change{}}
+	for _, a := range new.Arch {
+		if !slices.Contains(old.Arch, a) {
+			d.Arch = append(d.Arch, "+"+a)
+			d.Widens = true
+		}
+	}
+	for _, a := range old.Arch {
+		if !slices.Contains(new.Arch, a) {
+			d.Arch = append(d.Arch, "-"+a)
+		}
+	}
+	if old.DefaultAction != new.DefaultAction {
+		d.DefaultAction = old.DefaultAction.String() + " -> " + new.DefaultAction.String()
+		if allows(new.DefaultAction) && !allows(old.DefaultAction) {
+			d.Widens = true
+		}
+	}
+	oldBy, newBy := allowing(old), allowing(new)
+	names := map[string]bool{}
+	for n := range oldBy {
+		names[n] = true
+	}
+	for n := range newBy {
+		names[n] = true
+	}
+	sorted := make([]string, 0, len(names))
+	for n := range names {
+		sorted = append(sorted, n)
+	}
+	sort.Strings(sorted)
+	for _, n := range sorted {
+		o, nw := oldBy[n], newBy[n]
+		switch {
+		case len(o) == 0 && !allows(old.DefaultAction):
+			d.Added = append(d.Added, n)
+			d.Widens = true
+		case len(nw) == 0 && !allows(new.DefaultAction):
+			d.Removed = append(d.Removed, n)
+		default:
+			oldText, newText := callTexts(o), callTexts(nw)
+			if slices.Equal(oldText, newText) {
+				continue
+			}
+			c := Change{Name: n, Old: oldText, New: newText, Widened: widened(n, o, nw)}
+			if len(c.Widened) > 0 {
+				d.Widens = true
+			}
+			d.Changed = append(d.Changed, c)
+		}
+	}
+	return d
+}
+
+// allowing returns the allowing entries of p by syscall name.
+func allowing(p *Profile) map[string][]Syscall {
+	m := map[string][]Syscall{}
+	for _, s := range p.Syscalls {
+		if allows(s.EffectiveAction()) {
+			m[s.Name] = append(m[s.Name], s)
+		}
+	}
+	return m
+}
+
+func callTexts(ss []Syscall) []string {
+	var out []string
+	for _, s := range ss {
+		out = append(out, FormatCall(s)+" "+s.EffectiveAction().String())
+	}
+	sort.Strings(out)
+	return out
+}
+
+// widened lists, per argument, what nw allows that o does not.
+func widened(name string, o, nw []Syscall) []string {
+	oj, nj := joinAllowing(name, o), joinAllowing(name, nw)
+	var out []string
+	for _, nr := range nj.Args {
+		or, ok := ruleAt(oj, nr.Index)
+		spec, _ := LookupArg(name, nr.Index)
+		label := spec.Name
+		if label == "" {
+			label = fmt.Sprintf("arg%d", nr.Index)
+		}
+		if !ok {
+			continue // OLD had no constraint there: nothing new is allowed
+		}
+		switch {
+		case nr.Op == OpIn && or.Op == OpIn && nr.Mask == or.Mask:
+			var added []string
+			for _, v := range nr.Values {
+				if !slices.Contains(or.Values, v) {
+					added = append(added, Symbolize(spec.Consts, v, spec.Kind == KindFlags))
+				}
+			}
+			if len(added) > 0 {
+				out = append(out, label+": +"+strings.Join(added, ", +"))
+			}
+		case nr.Op == OpSubset && or.Op == OpSubset:
+			if extra := nr.Mask &^ or.Mask; extra != 0 {
+				out = append(out, label+": +"+Symbolize(spec.Consts, extra, true))
+			}
+		case nr.Op == OpRange && or.Op == OpRange:
+			if nr.Min < or.Min || nr.Max > or.Max {
+				out = append(out, fmt.Sprintf("%s: %d..%d (was %d..%d)", label, nr.Min, nr.Max, or.Min, or.Max))
+			}
+		default:
+			out = append(out, label+": "+FormatRule(name, nr)+" (was "+FormatRule(name, or)+")")
+		}
+	}
+	for _, or := range oj.Args {
+		if _, ok := ruleAt(nj, or.Index); !ok {
+			spec, _ := LookupArg(name, or.Index)
+			out = append(out, fmt.Sprintf("%s: no longer constrained (was %s)", spec.Name, FormatRule(name, or)))
+		}
+	}
+	return out
+}
+
+// Text prints d for humans.
+func (d *Delta) Text() string {
+	var b strings.Builder
+	for _, a := range d.Arch {
+		fmt.Fprintf(&b, "arch %s\n", a)
+	}
+	if d.DefaultAction != "" {
+		fmt.Fprintf(&b, "default action: %s\n", d.DefaultAction)
+	}
+	for _, n := range d.Added {
+		fmt.Fprintf(&b, "+ %s\n", n)
+	}
+	for _, n := range d.Removed {
+		fmt.Fprintf(&b, "- %s\n", n)
+	}
+	for _, c := range d.Changed {
+		fmt.Fprintf(&b, "~ %s\n", c.Name)
+		for _, o := range c.Old {
+			fmt.Fprintf(&b, "    - %s\n", o)
+		}
+		for _, n := range c.New {
+			fmt.Fprintf(&b, "    + %s\n", n)
+		}
+		for _, w := range c.Widened {
+			fmt.Fprintf(&b, "    widened %s\n", w)
+		}
+	}
+	if b.Len() == 0 {
+		b.WriteString("no differences\n")
+	}
+	return b.String()
+}

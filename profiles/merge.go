@@ -1,0 +1,197 @@
+package profiles
+
+import (
+	"errors"
+	"slices"
+	"sort"
+)
+
+// Merge returns a profile that allows everything any of ps allows: for
+// every input d, if some p.Decide(d) allows, Merge(ps).Decide(d) allows.
+//
+// Per syscall, the allowing entries of all inputs become one entry whose
+// rules are the union of theirs, per argument: value sets and flag masks
+// are joined, and an argument that not every entry constrains the same
+// way is left unconstrained. That may allow combinations no input
+// allowed (the cross-product widening the reducer makes too), never
+// fewer. Entries that deny (errno, kill, ...) follow the allowing one, so
+// calls no input allowed keep the answer an input gave them. The default
+// action is the first profile's, unless another's default allows.
+func Merge(ps ...*Profile) (*Profile, error) {
+	if len(ps) == 0 {
+		return nil, errors.New("merge: no profiles")
+	}
+	out := &Profile{Version: Version, Name: ps[0].Name, DefaultAction: ps[0].DefaultAction,
+		BadArchAction: ps[0].BadArchAction, UnknownAction: ps[0].UnknownAction}
+	type acc struct {
+		allow  []Syscall
+		deny   []Syscall
+		count  uint64
+		errors map[string]uint64
+	}
+	byName := map[string]*acc{}
+	var rec *Recorded
+	for _, p := range ps {
+		for _, a := range p.Arch {
+			if !slices.Contains(out.Arch, a) {
+				out.Arch = append(out.Arch, a)
+			}
+		}
+		if allows(p.DefaultAction) && !allows(out.DefaultAction) {
+			out.DefaultAction = p.DefaultAction
+		}
+		if out.UnknownAction.IsZero() {
+			out.UnknownAction = p.UnknownAction
+		}
+		for _, s := range p.Syscalls {
+			a := byName[s.Name]
+			if a == nil {
+				a = &acc{errors: map[string]uint64{}}
+				byName[s.Name] = a
+			}
+			a.count += s.Count
+			for e, n := range s.Errors {
+				a.errors[e] += n
+			}
+			if allows(s.EffectiveAction()) {
+				a.allow = append(a.allow, s)
+			} else if !containsEntry(a.deny, s) {
+				a.deny = append(a.deny, s)
+			}
+		}
+		if p.Recorded != nil {
+			if rec == nil {
+				r := *p.Recorded
+				r.Recordings = max(r.Recordings, 1)
+				rec = &r
+			} else {
+				rec.Lost += p.Recorded.Lost
+				rec.Unknown += p.Recorded.Unknown
+				rec.DurationMS += p.Recorded.DurationMS
+				rec.Recordings += max(p.Recorded.Recordings, 1)
+			}
+		}
+	}
+	sort.Strings(out.Arch)
+	out.Recorded = rec
+	names := make([]string, 0, len(byName))
+	for n := range byName {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		a := byName[n]
+		first := true
+		if len(a.allow) > 0 {
+			s := joinAllowing(n, a.allow)
+			s.Count = a.count
+			if len(a.errors) > 0 {
+				s.Errors = a.errors
+			}
+			out.Syscalls = append(out.Syscalls, s)
+			first = false
+		}
+		for _, d := range a.deny {
+			if first {
+				d.Count = a.count
+				first = false
+			} else {
+				d.Count = 0
+			}
+			if len(a.allow) > 0 && len(a.allow[0].Args) == 0 {
+				break // unreachable behind an argument-free allow
+			}
+			out.Syscalls = append(out.Syscalls, d)
+		}
+	}
+	out.Normalize()
+	if err := out.Validate(); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func containsEntry(list []Syscall, s Syscall) bool {
+	for _, e := range list {
+		if e.Action == s.Action && slices.EqualFunc(e.Args, s.Args, func(a, b ArgRule) bool {
+			return a.Index == b.Index && a.Op == b.Op && a.Mask == b.Mask && a.Min == b.Min && a.Max == b.Max && a.Width == b.Width && slices.Equal(a.Values, b.Values)
+		}) {
+			return true
+		}
+	}
+	return false
+}
+
+// joinAllowing unions allowing entries of one syscall into one entry.
+func joinAllowing(name string, entries []Syscall) Syscall {
+	out := Syscall{Name: name, Action: entries[0].Action}
+	for _, e := range entries {
+		if e.Action.Kind == Allow {
+			out.Action = e.Action // allow over log
+		}
+		if out.Reason == "" {
+			out.Reason = e.Reason
+		}
+	}
+	for _, e := range entries {
+		if len(e.Args) == 0 {
+			return out
+		}
+	}
+	// Indexes every entry constrains with one rule each.
+	var rules []ArgRule
+	for _, r := range entries[0].Args {
+		joined, ok := r, true
+		joined.Values = slices.Clone(r.Values)
+		for _, e := range entries[1:] {
+			other, found := ruleAt(e, r.Index)
+			if !found || !joinRule(&joined, other, WidthOf(name, r), WidthOf(name, other)) {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			rules = append(rules, joined)
+		}
+	}
+	out.Args = rules
+	return out
+}
+
+func ruleAt(s Syscall, index int) (ArgRule, bool) {
+	var found []ArgRule
+	for _, r := range s.Args {
+		if r.Index == index {
+			found = append(found, r)
+		}
+	}
+	if len(found) != 1 {
+		return ArgRule{}, false // none, or an AND of several: not joinable
+	}
+	return found[0], true
+}
+
+// joinRule widens a to also accept what b accepts; false if it cannot
+// say so in one rule.
+func joinRule(a *ArgRule, b ArgRule, wa, wb int) bool {
+	if a.Op != b.Op || wa != wb {
+		return false
+	}
+	switch a.Op {
+	case OpIn:
+		if a.Mask != b.Mask {
+			return false
+		}
+		for _, v := range b.Values {
+			if !slices.Contains(a.Values, v) {
+				a.Values = append(a.Values, v)
+			}
+		}
+		slices.Sort(a.Values)
+	case OpSubset:
+		a.Mask |= b.Mask
+	case OpRange:
+		a.Min, a.Max = min(a.Min, b.Min), max(a.Max, b.Max)
+	}
+	return true
+}

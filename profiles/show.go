@@ -1,0 +1,104 @@
+package profiles
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"text/tabwriter"
+)
+
+// allows reports whether an action lets the call run.
+func allows(a Action) bool { return a.Kind == Allow || a.Kind == Log }
+
+// FormatRule prints a rule of syscall in symbolic form, e.g.
+// "domain ∈ {AF_INET, AF_UNIX}" or "prot ⊆ PROT_READ|PROT_WRITE".
+func FormatRule(syscall string, r ArgRule) string {
+	spec, ok := LookupArg(syscall, r.Index)
+	if !ok {
+		spec = ArgSpec{Index: r.Index, Name: fmt.Sprintf("arg%d", r.Index), Width: WidthOf(syscall, r)}
+	}
+	flags := spec.Kind == KindFlags
+	switch r.Op {
+	case OpIn:
+		var vals []string
+		for _, v := range r.Values {
+			vals = append(vals, Symbolize(spec.Consts, v, flags))
+		}
+		lhs := spec.Name
+		if r.Mask != 0 && (spec.RecordMask == 0 || r.Mask != spec.Mask()) {
+			lhs = fmt.Sprintf("%s & %#x", spec.Name, r.Mask)
+		}
+		if len(vals) == 1 {
+			return lhs + " == " + vals[0]
+		}
+		return lhs + " ∈ {" + strings.Join(vals, ", ") + "}"
+	case OpSubset:
+		m := r.Mask
+		extra := ""
+		if spec.RecordMask != 0 {
+			// Bits outside the record mask (O_CLOEXEC...) are always free.
+			m &= spec.Mask()
+			extra = " (+ " + Symbolize(spec.Consts, ^spec.Mask()&widthMask(spec.Width), true) + ")"
+			if spec.Width == 32 && ^spec.Mask()&0xffffffff == 0 {
+				extra = ""
+			}
+		}
+		return spec.Name + " ⊆ " + Symbolize(spec.Consts, m, true) + extra
+	case OpRange:
+		return fmt.Sprintf("%d ≤ %s ≤ %d", r.Min, spec.Name, r.Max)
+	}
+	return string(r.Op)
+}
+
+func widthMask(width int) uint64 {
+	if width == 32 {
+		return 0xffffffff
+	}
+	return ^uint64(0)
+}
+
+// FormatCall prints an entry as name(rule, rule).
+func FormatCall(s Syscall) string {
+	if len(s.Args) == 0 {
+		return s.Name
+	}
+	var rules []string
+	for _, r := range s.Args {
+		rules = append(rules, FormatRule(s.Name, r))
+	}
+	return s.Name + "(" + strings.Join(rules, ", ") + ")"
+}
+
+// Format prints p as a table for review (sysrec show).
+func Format(p *Profile) string {
+	var b strings.Builder
+	name := p.Name
+	if name == "" {
+		name = "profile"
+	}
+	fmt.Fprintf(&b, "%s: %d entries, arch %s, default %s\n", name, len(p.Syscalls), strings.Join(p.Arch, ","), p.DefaultAction)
+	if r := p.Recorded; r != nil {
+		fmt.Fprintf(&b, "recorded: %s (%d ms, %d recording(s), %d lost)\n", strings.Join(r.Command, " "), r.DurationMS, max(r.Recordings, 1), r.Lost)
+	}
+	b.WriteString("\n")
+	w := tabwriter.NewWriter(&b, 0, 8, 2, ' ', 0)
+	fmt.Fprintln(w, "SYSCALL\tCALLS\tERRORS\tACTION\tNOTE")
+	for _, s := range p.Syscalls {
+		var errs []string
+		for e, n := range s.Errors {
+			errs = append(errs, fmt.Sprintf("%s×%d", e, n))
+		}
+		sort.Strings(errs)
+		note := s.Reason
+		if s.Note != "" {
+			note = strings.TrimSpace(note + " " + s.Note)
+		}
+		count := "-"
+		if s.Count > 0 {
+			count = fmt.Sprint(s.Count)
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", FormatCall(s), count, strings.Join(errs, " "), s.EffectiveAction(), note)
+	}
+	w.Flush()
+	return b.String()
+}

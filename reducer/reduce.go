@@ -1,0 +1,270 @@
+package reducer
+
+import (
+	"fmt"
+	"path"
+	"slices"
+	"sort"
+	"time"
+
+	"github.com/sysrec/sysrec/profiles"
+)
+
+// ArgLevel says how much of the arguments a profile constrains.
+type ArgLevel string
+
+const (
+	ArgsTable ArgLevel = "table" // every argument of the argument table
+	ArgsNone  ArgLevel = "none"  // syscalls only, as OCI default profiles are
+)
+
+// DefaultMaxValues is how many distinct values of an enum argument a
+// rule lists before it is dropped as not worth constraining.
+const DefaultMaxValues = 16
+
+// Options tune Reduce. The zero value is the default.
+type Options struct {
+	Args ArgLevel // "" means ArgsTable
+	// MaxValues bounds the distinct values of an enum/int rule; more and
+	// the argument is left unconstrained (the entry's note says so).
+	MaxValues int
+	// NoBaseline leaves out the baseline syscalls that were not recorded.
+	NoBaseline bool
+	// KeepClone3 keeps clone3 allowed. By default, when clone3 and clone
+	// were both seen, clone3 is answered ENOSYS: its flags are behind a
+	// pointer BPF cannot read, and libc then falls back to clone, whose
+	// flags the filter checks.
+	KeepClone3 bool
+	// DefaultAction for everything not allowed; zero means kill_process.
+	DefaultAction profiles.Action
+	Name          string
+	// Exe keeps only calls made by executables whose name (comm) matches
+	// this path.Match pattern; "" keeps all.
+	Exe string
+	// Runtime adds the timing-dependent calls of a language runtime the
+	// target uses (RuntimeGo), so a profile learned from one run does not
+	// kill the next. Ignored when NoBaseline is set.
+	Runtime string
+}
+
+type baselineEntry struct{ name, reason string }
+
+// baseline is what every process needs whether or not one recording saw
+// it: the calls that end a process or return from a signal handler (a
+// recording may simply not have received a signal) and the exec that
+// starts the target after the filter is installed.
+var baseline = []baselineEntry{
+	{"rt_sigreturn", "baseline: returning from any signal handler; a run that received no signal never shows it"},
+	{"restart_syscall", "baseline: the kernel restarts an interrupted sleep with it after a signal"},
+	{"exit", "baseline: thread exit"},
+	{"exit_group", "baseline: process exit"},
+	{"execve", "baseline: sysrec run, runc and bwrap install the filter before they exec the target"},
+}
+
+// glibcThreadClone is the clone flag set glibc's pthread_create passes to
+// clone when clone3 fails with ENOSYS (CLONE_VM|CLONE_FS|CLONE_FILES|
+// CLONE_SIGHAND|CLONE_THREAD|CLONE_SYSVSEM|CLONE_SETTLS|
+// CLONE_PARENT_SETTID|CLONE_CHILD_CLEARTID).
+const glibcThreadClone = 0x3d0f00
+
+type group struct {
+	name    string
+	count   uint64
+	errors  map[uint16]uint64
+	values  map[int]map[uint64]bool // arg index -> values seen
+	flagSet map[int]uint64          // arg index -> union of bits seen
+}
+
+// Reduce merges recordings into one profile.
+func Reduce(recs []*profiles.Recording, opts Options) (*profiles.Profile, error) {
+	if len(recs) == 0 {
+		return nil, fmt.Errorf("reduce: no recordings")
+	}
+	if opts.Args == "" {
+		opts.Args = ArgsTable
+	}
+	if opts.Args != ArgsTable && opts.Args != ArgsNone {
+		return nil, fmt.Errorf("reduce: argument level %q (want table or none)", opts.Args)
+	}
+	if opts.MaxValues <= 0 {
+		opts.MaxValues = DefaultMaxValues
+	}
+	if opts.DefaultAction.IsZero() {
+		opts.DefaultAction = profiles.ActKillProcess
+	}
+	if opts.Exe != "" {
+		if _, err := path.Match(opts.Exe, ""); err != nil {
+			return nil, fmt.Errorf("reduce: exe pattern %q: %w", opts.Exe, err)
+		}
+	}
+
+	p := &profiles.Profile{
+		Version:       profiles.Version,
+		Name:          opts.Name,
+		DefaultAction: opts.DefaultAction,
+		Recorded:      &profiles.Recorded{Command: recs[0].Command, Kernel: recs[0].Kernel, ExitStatus: recs[0].ExitStatus, Recordings: len(recs)},
+	}
+	groups := map[string]*group{}
+	var duration time.Duration
+	for _, r := range recs {
+		if _, err := profiles.LookupArch(r.Arch); err != nil {
+			return nil, fmt.Errorf("reduce: %w", err)
+		}
+		if !slices.Contains(p.Arch, r.Arch) {
+			p.Arch = append(p.Arch, r.Arch)
+		}
+		duration += r.Duration
+		p.Recorded.Lost += r.Lost
+		for _, s := range r.Samples {
+			if opts.Exe != "" {
+				if ok, _ := path.Match(opts.Exe, s.Exe); !ok {
+					continue
+				}
+			}
+			if s.Name == "" {
+				// x32 or a number no table names: the filter denies those
+				// anyway; say how many there were.
+				p.Recorded.Unknown += s.Count
+				continue
+			}
+			g := groups[s.Name]
+			if g == nil {
+				g = &group{name: s.Name, errors: map[uint16]uint64{}, values: map[int]map[uint64]bool{}, flagSet: map[int]uint64{}}
+				groups[s.Name] = g
+			}
+			g.count += s.Count
+			for e, n := range s.Errors {
+				g.errors[e] += n
+			}
+			for i, rec := range s.Recorded {
+				if !rec {
+					continue
+				}
+				if g.values[i] == nil {
+					g.values[i] = map[uint64]bool{}
+				}
+				g.values[i][s.Args[i]] = true
+				g.flagSet[i] |= s.Args[i]
+			}
+		}
+	}
+	p.Recorded.DurationMS = duration.Milliseconds()
+	sort.Strings(p.Arch)
+
+	clone3ENOSYS := !opts.KeepClone3 && groups["clone3"] != nil && groups["clone"] != nil
+	names := make([]string, 0, len(groups))
+	for n := range groups {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		g := groups[n]
+		s := profiles.Syscall{Name: n, Count: g.count}
+		if len(g.errors) > 0 {
+			s.Errors = map[string]uint64{}
+			for e, c := range g.errors {
+				s.Errors[profiles.ErrnoName(e)] += c
+			}
+		}
+		if n == "clone3" && clone3ENOSYS {
+			s.Action = profiles.ActENOSYS
+			s.Reason = "clone3 passes its flags behind a pointer the filter cannot check: ENOSYS makes libc fall back to clone, whose flags it does check"
+		} else if opts.Args == ArgsTable {
+			s.Args, s.Note = rules(g, opts.MaxValues)
+			if n == "clone" && clone3ENOSYS {
+				widenCloneForGlibc(&s)
+			}
+		}
+		p.Syscalls = append(p.Syscalls, s)
+	}
+	if !opts.NoBaseline {
+		addBaseline(p, groups)
+		rt, err := runtimeBaseline(opts.Runtime, p.Arch, p.DefaultAction)
+		if err != nil {
+			return nil, fmt.Errorf("reduce: %w", err)
+		}
+		if rt != nil {
+			recorded := p.Recorded
+			if p, err = profiles.Merge(p, rt); err != nil {
+				return nil, fmt.Errorf("reduce: %w", err)
+			}
+			p.Recorded = recorded
+		}
+	}
+	p.Normalize()
+	if err := p.Validate(); err != nil {
+		return nil, fmt.Errorf("reduce: %w", err)
+	}
+	return p, nil
+}
+
+// rules generalises the values seen of each table argument.
+func rules(g *group, maxValues int) ([]profiles.ArgRule, string) {
+	var out []profiles.ArgRule
+	var notes []string
+	for _, spec := range profiles.RecordedArgs(g.name) {
+		vals := g.values[spec.Index]
+		if len(vals) == 0 {
+			continue
+		}
+		switch spec.Kind {
+		case profiles.KindFlags:
+			// Only bits seen may be set; bits the recorder masks out
+			// (O_CLOEXEC...) say nothing about rights and stay free.
+			mask := g.flagSet[spec.Index] | ^spec.Mask()
+			if spec.Width == 32 {
+				mask &= 0xffffffff
+			}
+			out = append(out, profiles.ArgRule{Index: spec.Index, Op: profiles.OpSubset, Mask: mask})
+		default:
+			if len(vals) > maxValues {
+				notes = append(notes, fmt.Sprintf("%s not constrained: %d distinct values (more than %d)", spec.Name, len(vals), maxValues))
+				continue
+			}
+			r := profiles.ArgRule{Index: spec.Index, Op: profiles.OpIn}
+			if spec.RecordMask != 0 {
+				r.Mask = spec.Mask()
+			}
+			for v := range vals {
+				r.Values = append(r.Values, v)
+			}
+			slices.Sort(r.Values)
+			out = append(out, r)
+		}
+	}
+	note := ""
+	for i, n := range notes {
+		if i > 0 {
+			note += "; "
+		}
+		note += n
+	}
+	return out, note
+}
+
+func widenCloneForGlibc(s *profiles.Syscall) {
+	for i := range s.Args {
+		if s.Args[i].Index == 0 && s.Args[i].Op == profiles.OpSubset {
+			s.Args[i].Mask |= glibcThreadClone
+			s.Reason = "flags widened by glibc's pthread_create flags: it calls clone when clone3 gets ENOSYS"
+		}
+	}
+}
+
+func addBaseline(p *profiles.Profile, seen map[string]*group) {
+	for _, b := range baseline {
+		if seen[b.name] != nil {
+			continue
+		}
+		known := false
+		for _, an := range p.Arch {
+			a, _ := profiles.LookupArch(an)
+			if _, ok := a.Number(b.name); ok {
+				known = true
+			}
+		}
+		if known {
+			p.Syscalls = append(p.Syscalls, profiles.Syscall{Name: b.name, Reason: b.reason})
+		}
+	}
+}

@@ -1,0 +1,10 @@
+package cimod
+
+import "testing"
+
+func TestHostname(t *testing.T) {
+	h, err := Hostname()
+	if err != nil || h == "" {
+		t.Fatalf("Hostname() = %q, %v", h, err)
+	}
+}
