@@ -8,8 +8,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"runtime"
+	"strings"
 	"syscall"
 	"time"
 
@@ -181,7 +181,6 @@ func Record(ctx context.Context, opts Options) (*Recording, error) {
 	}
 	return rec, nil
 }
-
 
 // hostArch is the arch whose syscall numbers the recorder sees. The BPF
 // program reads arguments from x86_64 and arm64 register layouts only.

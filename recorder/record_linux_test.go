@@ -388,4 +388,3 @@ func TestNoTarget(t *testing.T) {
 		t.Errorf("Record with no target: %v, want ErrNoTarget", err)
 	}
 }
-
