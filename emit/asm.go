@@ -92,14 +92,13 @@ func (a *asm) resolve() ([]insn, error) {
 	for {
 		prog = dropFallthrough(prog)
 		pos, out := layout(prog)
-		far := -1
+		far := map[int]bool{}
 		for i, in := range out {
 			if in.kind == kJump && (pos[in.jt]-i-1 > 255 || pos[in.jf]-i-1 > 255) {
-				far = i
-				break
+				far[i] = true
 			}
 		}
-		if far < 0 {
+		if len(far) == 0 {
 			for i := range out {
 				in := &out[i]
 				switch in.kind {
@@ -114,7 +113,9 @@ func (a *asm) resolve() ([]insn, error) {
 			}
 			return out, nil
 		}
-		prog = trampoline(prog, out[far], pos, far, a)
+		// All far jumps of this layout at once; inserting trampolines can
+		// push others out of reach, so lay out again.
+		prog = trampolines(prog, far, pos, a)
 	}
 }
 
@@ -154,29 +155,28 @@ func dropFallthrough(prog []insn) []insn {
 	return out
 }
 
-// trampoline rewrites the far conditional jump (the n-th real
-// instruction) to jump to JAs placed right after it.
-func trampoline(prog []insn, far insn, pos map[label]int, n int, a *asm) []insn {
-	var out []insn
+// trampolines rewrites each far conditional jump (by index among the
+// real instructions) to jump to JAs placed right after it.
+func trampolines(prog []insn, far map[int]bool, pos map[label]int, a *asm) []insn {
+	out := make([]insn, 0, len(prog)+2*len(far))
 	real := -1
 	for _, in := range prog {
 		if in.kind != kMark {
 			real++
 		}
-		if real != n || in.kind == kMark {
+		if in.kind == kMark || !far[real] {
 			out = append(out, in)
 			continue
 		}
-		t, f := in.jt, in.jf
 		var tail []insn
-		if pos[t]-n-1 > 255 {
+		if pos[in.jt]-real-1 > 255 {
 			near := a.newLabel()
-			tail = append(tail, insn{kind: kMark, jt: near}, insn{kind: kJA, jt: t, note: "trampoline"})
+			tail = append(tail, insn{kind: kMark, jt: near}, insn{kind: kJA, jt: in.jt, note: "trampoline"})
 			in.jt = near
 		}
-		if pos[f]-n-1 > 255 {
+		if pos[in.jf]-real-1 > 255 {
 			near := a.newLabel()
-			tail = append(tail, insn{kind: kMark, jt: near}, insn{kind: kJA, jt: f, note: "trampoline"})
+			tail = append(tail, insn{kind: kMark, jt: near}, insn{kind: kJA, jt: in.jf, note: "trampoline"})
 			in.jf = near
 		}
 		// A conditional jump never falls through, so nothing else can

@@ -3,6 +3,7 @@ package emit
 import (
 	"errors"
 	"fmt"
+	"math/bits"
 	"sort"
 
 	"golang.org/x/net/bpf"
@@ -207,21 +208,41 @@ func dispatch(a *asm, p *profiles.Profile, arch *profiles.Arch, bad label) error
 		}
 		return l
 	}
-	var tree func(rs []rng)
-	tree = func(rs []rng) {
+	// target is where a jump to the subtree over rs must go: a leaf's
+	// return or argument block directly, or a new label for an inner node.
+	type pending struct {
+		at     label
+		rs     []rng
+		budget int
+	}
+	var queue []pending
+	target := func(rs []rng, budget int) label {
+		if len(rs) == 1 {
+			return leaf(rs[0].out)
+		}
+		l := a.newLabel()
+		queue = append(queue, pending{l, rs, budget})
+		return l
+	}
+	var tree func(rs []rng, budget int)
+	tree = func(rs []rng, budget int) {
 		if len(rs) == 1 {
 			a.jumpTo(leaf(rs[0].out))
 			return
 		}
-		mid := len(rs) / 2
-		right, left := a.newLabel(), a.newLabel()
+		mid := split(rs, budget, arch)
+		right := target(rs[mid:], budget-1)
+		left := target(rs[:mid], budget-1)
 		a.jump(bpf.JumpGreaterOrEqual, rs[mid].lo, right, left, arch.Name+" "+describeNr(arch, rs[mid].lo))
-		a.mark(left)
-		tree(rs[:mid])
-		a.mark(right)
-		tree(rs[mid:])
 	}
-	tree(rs)
+	tree(rs, bits.Len(uint(len(rs)-1)))
+	// Inner nodes in pre-order after their parent: every jump is forward.
+	for len(queue) > 0 {
+		n := queue[0]
+		queue = queue[1:]
+		a.mark(n.at)
+		tree(n.rs, n.budget)
+	}
 	sort.Strings(order) // deterministic layout
 	for _, name := range order {
 		a.mark(blocks[name])
@@ -230,6 +251,44 @@ func dispatch(a *asm, p *profiles.Profile, arch *profiles.Arch, bad label) error
 		}
 	}
 	return nil
+}
+
+// split picks where to divide rs: as close as possible to half of the
+// syscall numbers they cover (so the mean path over the table is short),
+// but with each side small enough to finish within budget-1 levels, so no
+// path is longer than a perfectly balanced tree's.
+func split(rs []rng, budget int, arch *profiles.Arch) int {
+	n := len(rs)
+	half := 1 << (budget - 1)
+	lo, hi := max(1, n-half), min(n-1, half)
+	weight := func(r rng) uint64 {
+		top := uint64(arch.MaxNumber())
+		if uint64(r.lo) > top {
+			return 0 // numbers no table names are rare
+		}
+		return min(uint64(r.hi), top) - uint64(r.lo) + 1
+	}
+	var total uint64
+	for _, r := range rs {
+		total += weight(r)
+	}
+	best, bestDiff := lo, ^uint64(0)
+	var left uint64
+	for i := 0; i < hi; i++ {
+		left += weight(rs[i])
+		mid := i + 1
+		if mid < lo {
+			continue
+		}
+		diff := left*2 - total
+		if left*2 < total {
+			diff = total - left*2
+		}
+		if diff < bestDiff {
+			best, bestDiff = mid, diff
+		}
+	}
+	return best
 }
 
 func describeNr(arch *profiles.Arch, nr uint32) string {

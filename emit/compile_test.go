@@ -1,0 +1,545 @@
+package emit
+
+import (
+	"bytes"
+	"errors"
+	"math/bits"
+	"math/rand/v2"
+	"os"
+	"strconv"
+	"testing"
+
+	"golang.org/x/net/bpf"
+
+	"github.com/sysrec/sysrec/profiles"
+)
+
+var (
+	x86     = mustArch("x86_64")
+	i386    = mustArch("i386")
+	aarch64 = mustArch("aarch64")
+)
+
+func mustArch(name string) *profiles.Arch {
+	a, err := profiles.LookupArch(name)
+	if err != nil {
+		panic(err)
+	}
+	return a
+}
+
+func nr(a *profiles.Arch, name string) int32 {
+	n, ok := a.Number(name)
+	if !ok {
+		panic(name)
+	}
+	return int32(n)
+}
+
+// check compiles p and compares the filter's decision with Decide for
+// every input.
+func check(t *testing.T, p *profiles.Profile, inputs []profiles.Data) {
+	t.Helper()
+	prog, err := compileRaw(p, Options{})
+	if err != nil {
+		t.Fatalf("compile: %v", err)
+	}
+	for _, d := range inputs {
+		got, _, err := run(prog, d)
+		if err != nil {
+			t.Fatalf("run %+v: %v", d, err)
+		}
+		if want := Ret(p.Decide(d)); got != want {
+			t.Fatalf("input nr=%d arch=%#x args=%#x: filter returns %#x, profile decides %#x (%s)", d.Nr, d.Arch, d.Args, got, want, p.Decide(d))
+		}
+	}
+}
+
+func profile(arches []string, def profiles.Action, calls ...profiles.Syscall) *profiles.Profile {
+	return &profiles.Profile{Version: 1, Arch: arches, DefaultAction: def, Syscalls: calls}
+}
+
+// Pitfall 1: the arch is checked first; a foreign arch never falls
+// through to a number test.
+func TestArchFirst(t *testing.T) {
+	p := profile([]string{"x86_64"}, profiles.ActEPERM, profiles.Syscall{Name: "read"})
+	prog, err := compileRaw(p, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if prog[0].Op != 0x20 || prog[0].K != offArch {
+		t.Fatalf("first instruction %+v does not load the arch", prog[0])
+	}
+	// read is 0 on x86_64 and 3 on i386: an i386 call numbered 0 must
+	// not be allowed as x86_64's read.
+	for _, arch := range []uint32{i386.Audit, aarch64.Audit, 0, 0xffffffff} {
+		got, _, _ := run(prog, profiles.Data{Nr: 0, Arch: arch})
+		if got != Ret(profiles.ActKillProcess) {
+			t.Errorf("arch %#x: %#x, want kill_process", arch, got)
+		}
+	}
+	p.BadArchAction = profiles.Action{Kind: profiles.Trap}
+	check(t, p, []profiles.Data{{Nr: 0, Arch: i386.Audit}, {Nr: 0, Arch: x86.Audit}})
+}
+
+// Pitfall 2: x32 numbers (bit 30) are denied on x86_64, though the low
+// bits name an allowed syscall.
+func TestX32Denied(t *testing.T) {
+	p := profile([]string{"x86_64"}, profiles.ActEPERM, profiles.Syscall{Name: "read"}, profiles.Syscall{Name: "write"})
+	prog, _ := compileRaw(p, Options{})
+	for _, n := range []uint32{0x40000000, 0x40000001, 0x40000000 | 512, 0xc0000000, 0xffffffff} {
+		got, _, _ := run(prog, profiles.Data{Nr: int32(n), Arch: x86.Audit})
+		if got != Ret(profiles.ActKillProcess) {
+			t.Errorf("nr %#x: %#x, want kill_process (bad arch)", n, got)
+		}
+	}
+	check(t, p, []profiles.Data{{Nr: 0x40000000, Arch: x86.Audit}, {Nr: int32(-0x80000000), Arch: x86.Audit}})
+}
+
+// Pitfall 3: 64-bit arguments compare both halves, and the checks of one
+// syscall never leave A holding an argument when the next syscall's
+// number is tested (each argument block ends in a return).
+func TestArg64BothHalves(t *testing.T) {
+	p := profile([]string{"x86_64"}, profiles.ActEPERM,
+		profiles.Syscall{Name: "clone", Args: []profiles.ArgRule{{Index: 0, Op: profiles.OpIn, Values: []uint64{0x100000011}}}},
+		profiles.Syscall{Name: "mmap", Args: []profiles.ArgRule{{Index: 2, Op: profiles.OpSubset, Mask: 3}}},
+		profiles.Syscall{Name: "mprotect", Args: []profiles.ArgRule{{Index: 2, Op: profiles.OpRange, Min: 0x1_0000_0000, Max: 0x2_0000_0005}}},
+		profiles.Syscall{Name: "read"})
+	var in []profiles.Data
+	for _, v := range []uint64{0x100000011, 0x11, 0x200000011, 0xffffffff00000011, 1, 3, 4, 0x100000000, 0x100000003, 0x200000005, 0x200000006, 0x1ffffffff, 0xffffffff} {
+		for _, name := range []string{"clone", "mmap", "mprotect", "read"} {
+			d := profiles.Data{Nr: nr(x86, name), Arch: x86.Audit}
+			d.Args[0], d.Args[2] = v, v
+			in = append(in, d)
+		}
+	}
+	check(t, p, in)
+	prog, _ := compileRaw(p, Options{})
+	if got, _, _ := run(prog, profiles.Data{Nr: nr(x86, "clone"), Arch: x86.Audit, Args: [6]uint64{0x11}}); got == Ret(profiles.ActAllow) {
+		t.Error("clone with the low word right and the high word 0 was allowed")
+	}
+	if got, _, _ := run(prog, profiles.Data{Nr: nr(x86, "mmap"), Arch: x86.Audit, Args: [6]uint64{2: 1 << 32}}); got == Ret(profiles.ActAllow) {
+		t.Error("mmap prot with a high bit set was allowed by a 64-bit subset rule")
+	}
+}
+
+// Pitfall 4: int arguments compare the low word only: AT_FDCWD (-100)
+// arrives sign-extended from some callers and zero-extended from others.
+func TestIntArgLowWord(t *testing.T) {
+	atFDCWD := uint64(0xffffff9c)
+	p := profile([]string{"x86_64"}, profiles.ActEPERM,
+		profiles.Syscall{Name: "openat", Args: []profiles.ArgRule{{Index: 0, Op: profiles.OpIn, Values: []uint64{atFDCWD}, Width: 32}}},
+		profiles.Syscall{Name: "kill", Args: []profiles.ArgRule{{Index: 1, Op: profiles.OpIn, Values: []uint64{15}}}})
+	prog, _ := compileRaw(p, Options{})
+	for _, v := range []uint64{atFDCWD, 0xffffffffffffff9c} {
+		got, _, _ := run(prog, profiles.Data{Nr: nr(x86, "openat"), Arch: x86.Audit, Args: [6]uint64{v}})
+		if got != Ret(profiles.ActAllow) {
+			t.Errorf("openat(%#x): %#x, want allow", v, got)
+		}
+	}
+	// kill's sig is an int in the table: garbage in the high word is ignored.
+	got, _, _ := run(prog, profiles.Data{Nr: nr(x86, "kill"), Arch: x86.Audit, Args: [6]uint64{1: 0xdead00000000000f}})
+	if got != Ret(profiles.ActAllow) {
+		t.Errorf("kill(sig with high garbage): %#x, want allow", got)
+	}
+	check(t, p, []profiles.Data{{Nr: nr(x86, "openat"), Arch: x86.Audit, Args: [6]uint64{0x9c}}})
+}
+
+// Pitfall 5: -1 (ptrace skip), holes and numbers above the table get the
+// unknown action when the profile sets one, the default otherwise.
+func TestUnknownNumbers(t *testing.T) {
+	for _, unknown := range []profiles.Action{{}, profiles.ActENOSYS} {
+		for _, arch := range []*profiles.Arch{x86, aarch64} {
+			p := profile([]string{arch.Name}, profiles.ActKillProcess, profiles.Syscall{Name: "read"})
+			p.UnknownAction = unknown
+			var in []profiles.Data
+			for _, n := range []int64{-1, int64(arch.MaxNumber()) + 1, 1000, 0x3fffffff, 0x7fffffff, 0x80000000, 0xbfffffff} {
+				in = append(in, profiles.Data{Nr: int32(n), Arch: arch.Audit})
+			}
+			for n := 0; n <= arch.MaxNumber(); n++ {
+				if arch.SyscallName(n) == "" {
+					in = append(in, profiles.Data{Nr: int32(n), Arch: arch.Audit}) // a hole
+				}
+			}
+			check(t, p, in)
+		}
+	}
+}
+
+// Pitfall 7: a profile too large for the kernel is an error naming its
+// size, not a filter the kernel refuses.
+func TestTooLarge(t *testing.T) {
+	p := profile([]string{"x86_64"}, profiles.ActEPERM)
+	var vals []uint64
+	for v := range uint64(3000) {
+		vals = append(vals, v)
+	}
+	p.Syscalls = []profiles.Syscall{{Name: "ioctl", Args: []profiles.ArgRule{{Index: 1, Op: profiles.OpIn, Values: vals}}}}
+	_, err := BPF(p, Options{})
+	if !errors.Is(err, ErrTooLarge) {
+		t.Fatalf("BPF of a 3000-value rule: %v, want ErrTooLarge", err)
+	}
+	t.Log(err)
+	if _, err := BPF(p, Options{MaxInstructions: 100}); !errors.Is(err, ErrTooLarge) {
+		t.Fatalf("with MaxInstructions 100: %v", err)
+	}
+}
+
+// Pitfall 7 (jumps): a rule list longer than 255 instructions needs JA
+// trampolines; decisions stay exact.
+func TestTrampolines(t *testing.T) {
+	var vals []uint64
+	for v := range uint64(400) {
+		vals = append(vals, v*7)
+	}
+	p := profile([]string{"x86_64"}, profiles.ActEPERM,
+		profiles.Syscall{Name: "ioctl", Args: []profiles.ArgRule{{Index: 1, Op: profiles.OpIn, Values: vals}}},
+		profiles.Syscall{Name: "read"}, profiles.Syscall{Name: "write"})
+	prog, err := compileRaw(p, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ja := 0
+	for _, in := range prog {
+		if in.Op == 0x05 {
+			ja++
+		}
+	}
+	if ja == 0 {
+		t.Fatal("no JA trampoline in a filter with jumps over 255 instructions")
+	}
+	var in []profiles.Data
+	for v := range uint64(3000) {
+		in = append(in, profiles.Data{Nr: nr(x86, "ioctl"), Arch: x86.Audit, Args: [6]uint64{1: v}})
+	}
+	in = append(in, profiles.Data{Nr: nr(x86, "read"), Arch: x86.Audit}, profiles.Data{Nr: nr(x86, "close"), Arch: x86.Audit})
+	check(t, p, in)
+}
+
+// Pitfall 8: every allowed syscall without argument rules is one the
+// kernel's action cache can mark always-allowed: emulating the filter
+// with only nr and arch known (seccomp_is_const_allow) reaches RET ALLOW.
+func TestCacheable(t *testing.T) {
+	p := dockerProfile(t)
+	prog, err := compileRaw(p, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, archName := range p.Arch {
+		arch := mustArch(archName)
+		for _, s := range p.Syscalls {
+			n, ok := arch.Number(s.Name)
+			if !ok || len(s.Args) != 0 || s.EffectiveAction() != profiles.ActAllow {
+				continue
+			}
+			if !constAllow(prog, arch.Audit, uint32(n)) {
+				t.Errorf("%s/%s: not cacheable", archName, s.Name)
+			}
+		}
+	}
+}
+
+// constAllow mirrors kernel/seccomp.c seccomp_is_const_allow: only loads
+// of nr and arch, JEQ/JGE/JGT/JSET K, AND K and JA; anything else (an
+// argument load) means "not constant".
+func constAllow(prog []bpf.RawInstruction, arch, nr uint32) bool {
+	var a uint32
+	for pc := 0; pc < len(prog); pc++ {
+		in := prog[pc]
+		switch in.Op {
+		case 0x20: // ld [k]
+			switch in.K {
+			case offNr:
+				a = nr
+			case offArch:
+				a = arch
+			default:
+				return false
+			}
+		case 0x06: // ret #k
+			return in.K == Ret(profiles.ActAllow)
+		case 0x05: // ja
+			pc += int(in.K)
+		case 0x15, 0x35, 0x25, 0x45: // jeq, jge, jgt, jset #k
+			var c bool
+			switch in.Op {
+			case 0x15:
+				c = a == in.K
+			case 0x35:
+				c = a >= in.K
+			case 0x25:
+				c = a > in.K
+			case 0x45:
+				c = a&in.K != 0
+			}
+			if c {
+				pc += int(in.Jt)
+			} else {
+				pc += int(in.Jf)
+			}
+		case 0x54: // and #k
+			a &= in.K
+		default:
+			return false
+		}
+	}
+	return false
+}
+
+// Pitfall 9: dispatch is a balanced search: no number-only path is
+// longer than ceil(log2(ranges+1)) + 4 (arch load and test, nr load, ret).
+func TestBalancedDispatch(t *testing.T) {
+	p := dockerProfile(t)
+	prog, err := compileRaw(p, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	arch := mustArch(p.Arch[0])
+	nRanges := len(ranges(p, arch))
+	limit := bits.Len(uint(nRanges)) + 4
+	maxPath, sum, count := 0, 0, 0
+	for n := 0; n <= arch.MaxNumber(); n++ {
+		_, steps, err := run(prog, profiles.Data{Nr: int32(n), Arch: arch.Audit})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if hasArgs(p, arch.SyscallName(n)) {
+			continue
+		}
+		maxPath = max(maxPath, steps)
+		sum += steps
+		count++
+	}
+	t.Logf("docker profile: %d instructions, %d ranges, number-only paths: mean %.2f, max %d (limit %d)", len(prog), nRanges, float64(sum)/float64(count), maxPath, limit)
+	if maxPath > limit {
+		t.Errorf("max number-only path %d > %d", maxPath, limit)
+	}
+}
+
+func hasArgs(p *profiles.Profile, name string) bool {
+	for _, s := range p.Syscalls {
+		if s.Name == name && len(s.Args) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// Pitfall 10: the same profile gives the same bytes, whatever the map
+// iteration order inside the compiler.
+func TestDeterministic(t *testing.T) {
+	p := dockerProfile(t)
+	first, err := Raw(p, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 20 {
+		again, _ := Raw(p.Clone(), Options{})
+		if !bytes.Equal(first, again) {
+			t.Fatalf("run %d: different bytes", i)
+		}
+	}
+}
+
+// randomProfile makes a profile of every rule shape the compiler knows.
+func randomProfile(r *rand.Rand) *profiles.Profile {
+	actions := []profiles.Action{profiles.ActAllow, profiles.ActEPERM, profiles.ActENOSYS, profiles.ActKillProcess,
+		{Kind: profiles.KillThread}, {Kind: profiles.Trap, Data: 3}, profiles.ActLog, {Kind: profiles.UserNotif}, {Kind: profiles.Trace, Data: 9}}
+	arches := [][]string{{"x86_64"}, {"aarch64"}, {"x86_64", "i386"}, {"riscv64", "arm"}}
+	p := profile(arches[r.IntN(len(arches))], actions[r.IntN(len(actions))])
+	if r.IntN(2) == 0 {
+		p.UnknownAction = actions[r.IntN(len(actions))]
+	}
+	if r.IntN(3) == 0 {
+		p.BadArchAction = actions[r.IntN(len(actions))]
+	}
+	arch := mustArch(p.Arch[0])
+	names := arch.Syscalls()
+	for range 1 + r.IntN(60) {
+		s := profiles.Syscall{Name: names[r.IntN(len(names))]}
+		if r.IntN(3) == 0 {
+			s.Action = actions[r.IntN(len(actions))]
+		}
+		for range r.IntN(3) {
+			s.Args = append(s.Args, randomRule(r))
+		}
+		p.Syscalls = append(p.Syscalls, s)
+	}
+	return p
+}
+
+func randomValue(r *rand.Rand) uint64 {
+	switch r.IntN(5) {
+	case 0:
+		return uint64(r.IntN(8))
+	case 1:
+		return uint64(r.Uint32())
+	case 2:
+		return 0xffffffff00000000 | uint64(r.Uint32())
+	case 3:
+		return uint64(r.IntN(4))<<32 | uint64(r.IntN(4))
+	}
+	return r.Uint64()
+}
+
+func randomRule(r *rand.Rand) profiles.ArgRule {
+	rule := profiles.ArgRule{Index: r.IntN(6)}
+	if r.IntN(2) == 0 {
+		rule.Width = []int{32, 64}[r.IntN(2)]
+	}
+	switch r.IntN(3) {
+	case 0:
+		rule.Op = profiles.OpIn
+		if r.IntN(2) == 0 {
+			rule.Mask = randomValue(r)
+		}
+		for range 1 + r.IntN(4) {
+			v := randomValue(r)
+			if rule.Mask != 0 && r.IntN(2) == 0 {
+				v &= rule.Mask
+			}
+			rule.Values = append(rule.Values, v)
+		}
+	case 1:
+		rule.Op = profiles.OpSubset
+		rule.Mask = randomValue(r)
+	case 2:
+		rule.Op = profiles.OpRange
+		a, b := randomValue(r), randomValue(r)
+		rule.Min, rule.Max = min(a, b), max(a, b)
+	}
+	return rule
+}
+
+// randomInput draws nr and args near the profile's interesting values.
+func randomInput(r *rand.Rand, p *profiles.Profile) profiles.Data {
+	var d profiles.Data
+	archs := append([]string{}, p.Arch...)
+	archs = append(archs, "aarch64", "i386")
+	arch := mustArch(archs[r.IntN(len(archs))])
+	d.Arch = arch.Audit
+	if r.IntN(20) == 0 {
+		d.Arch = r.Uint32()
+	}
+	switch r.IntN(6) {
+	case 0:
+		d.Nr = []int32{-1, 0x40000000, 0x40000001, int32(-0x80000000), 0x7fffffff, int32(arch.MaxNumber() + 1)}[r.IntN(6)]
+	case 1:
+		d.Nr = int32(r.Uint32())
+	default:
+		if len(p.Syscalls) > 0 && r.IntN(3) > 0 {
+			s := p.Syscalls[r.IntN(len(p.Syscalls))]
+			if n, ok := arch.Number(s.Name); ok {
+				d.Nr = int32(n)
+			}
+		} else {
+			d.Nr = int32(r.IntN(arch.MaxNumber() + 2))
+		}
+	}
+	for i := range d.Args {
+		d.Args[i] = randomValue(r)
+	}
+	// Values equal or adjacent to the rules' own.
+	for _, s := range p.Syscalls {
+		for _, rule := range s.Args {
+			if r.IntN(3) != 0 {
+				continue
+			}
+			var v uint64
+			switch rule.Op {
+			case profiles.OpIn:
+				v = rule.Values[r.IntN(len(rule.Values))]
+			case profiles.OpSubset:
+				v = rule.Mask & randomValue(r)
+			case profiles.OpRange:
+				v = []uint64{rule.Min, rule.Max, rule.Min - 1, rule.Max + 1}[r.IntN(4)]
+			}
+			switch r.IntN(4) {
+			case 0:
+				v++
+			case 1:
+				v ^= 0xffffffff00000000 // the other sign extension
+			}
+			d.Args[rule.Index] = v
+		}
+	}
+	return d
+}
+
+// TestDifferential compares compiled filters with the profile model on
+// random profiles and inputs. SYSREC_DIFF_INPUTS raises the count (make
+// bench runs 10^7).
+func TestDifferential(t *testing.T) {
+	total := 500_000
+	if s := os.Getenv("SYSREC_DIFF_INPUTS"); s != "" {
+		total, _ = strconv.Atoi(s)
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	perProfile := 500
+	mismatches := 0
+	for done := 0; done < total; done += perProfile {
+		p := randomProfile(r)
+		prog, err := compileRaw(p, Options{})
+		if err != nil {
+			t.Fatalf("compile: %v", err)
+		}
+		for range perProfile {
+			d := randomInput(r, p)
+			got, _, err := run(prog, d)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := Ret(p.Decide(d)); got != want {
+				mismatches++
+				if mismatches < 5 {
+					b, _ := p.Marshal()
+					t.Errorf("mismatch: nr=%d arch=%#x args=%#x: filter %#x, model %#x\n%s", d.Nr, d.Arch, d.Args, got, want, b)
+				}
+			}
+		}
+	}
+	t.Logf("%d inputs, %d mismatches", total, mismatches)
+}
+
+// FuzzBPF: any profile the fuzzer builds compiles to a filter that
+// decides like the model.
+func FuzzBPF(f *testing.F) {
+	f.Add(uint64(1), uint64(2))
+	f.Add(uint64(42), uint64(7))
+	f.Fuzz(func(t *testing.T, s1, s2 uint64) {
+		r := rand.New(rand.NewPCG(s1, s2))
+		p := randomProfile(r)
+		prog, err := compileRaw(p, Options{})
+		if err != nil {
+			if errors.Is(err, ErrTooLarge) {
+				return
+			}
+			t.Fatal(err)
+		}
+		for range 200 {
+			d := randomInput(r, p)
+			got, _, err := run(prog, d)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := Ret(p.Decide(d)); got != want {
+				t.Fatalf("nr=%d arch=%#x args=%#x: filter %#x, model %#x", d.Nr, d.Arch, d.Args, got, want)
+			}
+		}
+	})
+}
+
+
+// dockerProfile is Docker's default seccomp profile (moby
+// profiles/seccomp/default.json) for x86_64 without added capabilities:
+// its unconditional allow list, socket(domain != AF_VSOCK) as two
+// ranges, its personality values, clone without namespace flags and
+// clone3 answered ENOSYS.
+func dockerProfile(t testing.TB) *profiles.Profile {
+	t.Helper()
+	p, err := profiles.Load("testdata/docker-default.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
