@@ -529,7 +529,6 @@ func FuzzBPF(f *testing.F) {
 	})
 }
 
-
 // dockerProfile is Docker's default seccomp profile (moby
 // profiles/seccomp/default.json) for x86_64 without added capabilities:
 // its unconditional allow list, socket(domain != AF_VSOCK) as two
