@@ -133,4 +133,3 @@ func TestKernel(t *testing.T) {
 		})
 	}
 }
-
