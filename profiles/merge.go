@@ -16,7 +16,8 @@ import (
 // allowed (the cross-product widening the reducer makes too), never
 // fewer. Entries that deny (errno, kill, ...) follow the allowing one, so
 // calls no input allowed keep the answer an input gave them. The default
-// action is the first profile's, unless another's default allows.
+// action is the first profile's, unless another's default allows; such a
+// profile allows every syscall it does not deny, and so does the merge.
 func Merge(ps ...*Profile) (*Profile, error) {
 	if len(ps) == 0 {
 		return nil, errors.New("merge: no profiles")
@@ -74,6 +75,31 @@ func Merge(ps ...*Profile) (*Profile, error) {
 	}
 	sort.Strings(out.Arch)
 	out.Recorded = rec
+	// A profile whose default allows, allows every call of a syscall it
+	// has no deny entry for: such a syscall is allowed outright. A deny
+	// entry survives only if every allowing-default profile has it.
+	var open []*Profile
+	for _, p := range ps {
+		if allows(p.DefaultAction) {
+			open = append(open, p)
+		}
+	}
+	for name, a := range byName {
+		for _, p := range open {
+			var denies []Syscall
+			for _, s := range p.Syscalls {
+				if s.Name == name && !allows(s.EffectiveAction()) {
+					denies = append(denies, s)
+				}
+			}
+			if len(denies) == 0 {
+				a.allow = []Syscall{{Name: name, Action: p.DefaultAction}}
+				a.deny = nil
+				break
+			}
+			a.deny = slices.DeleteFunc(a.deny, func(d Syscall) bool { return !containsEntry(denies, d) })
+		}
+	}
 	names := make([]string, 0, len(byName))
 	for n := range byName {
 		names = append(names, n)

@@ -38,23 +38,13 @@ func FormatRule(syscall string, r ArgRule) string {
 		if spec.RecordMask != 0 {
 			// Bits outside the record mask (O_CLOEXEC...) are always free.
 			m &= spec.Mask()
-			extra = " (+ " + Symbolize(spec.Consts, ^spec.Mask()&widthMask(spec.Width), true) + ")"
-			if spec.Width == 32 && ^spec.Mask()&0xffffffff == 0 {
-				extra = ""
-			}
+			extra = " (+ unrecorded bits)"
 		}
 		return spec.Name + " ⊆ " + Symbolize(spec.Consts, m, true) + extra
 	case OpRange:
 		return fmt.Sprintf("%d ≤ %s ≤ %d", r.Min, spec.Name, r.Max)
 	}
 	return string(r.Op)
-}
-
-func widthMask(width int) uint64 {
-	if width == 32 {
-		return 0xffffffff
-	}
-	return ^uint64(0)
 }
 
 // FormatCall prints an entry as name(rule, rule).

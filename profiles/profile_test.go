@@ -1,0 +1,264 @@
+package profiles
+
+import (
+	"bytes"
+	"flag"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./profiles -update)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from the golden file (go test ./profiles -update to accept):\n%s", name, got)
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	for _, tc := range []struct{ name, json, want string }{
+		{"version", `{"version": 2, "arch": ["x86_64"], "default_action": "allow", "syscalls": []}`, "field version: unsupported version 2"},
+		{"typo", `{"version": 1, "arch": ["x86_64"], "default_action": "allow", "syscalls": [{"name": "opnat"}]}`, `field syscalls[0].name: unknown syscall "opnat" (did you mean "openat"?)`},
+		{"unknown field", `{"version": 1, "arch": ["x86_64"], "default_action": "allow", "syscals": []}`, `unknown field "syscals"`},
+		{"bad op", `{"version": 1, "arch": ["x86_64"], "default_action": "allow", "syscalls": [{"name": "read", "args": [{"index": 0, "op": "eq"}]}]}`, `field syscalls[0].args[0] (read): unknown op "eq"`},
+		{"bad index", `{"version": 1, "arch": ["x86_64"], "default_action": "allow", "syscalls": [{"name": "read", "args": [{"index": 6, "op": "in", "values": [1]}]}]}`, "index 6 out of range"},
+		{"empty in", `{"version": 1, "arch": ["x86_64"], "default_action": "allow", "syscalls": [{"name": "read", "args": [{"index": 0, "op": "in"}]}]}`, `op "in" needs at least one value`},
+		{"bad arch", `{"version": 1, "arch": ["vax"], "default_action": "allow", "syscalls": []}`, `field arch[0]: unknown arch "vax"`},
+		{"no arch", `{"version": 1, "default_action": "allow", "syscalls": []}`, "field arch: no architecture listed"},
+		{"no default", `{"version": 1, "arch": ["x86_64"], "syscalls": []}`, "field default_action: missing"},
+		{"bad action", `{"version": 1, "arch": ["x86_64"], "default_action": "maybe", "syscalls": []}`, `unknown action "maybe"`},
+		{"bad errno", `{"version": 1, "arch": ["x86_64"], "default_action": "errno:EFOO", "syscalls": []}`, `errno "EFOO"`},
+		{"wrong type", `{"version": "1", "arch": ["x86_64"], "default_action": "allow", "syscalls": []}`, "field version: string is not int"},
+		{"syntax", "{\"version\": 1,\n \"arch\": x}", "line 2"},
+		{"trailing", `{"version": 1, "arch": ["x86_64"], "default_action": "allow", "syscalls": []} {}`, "trailing data"},
+		{"range", `{"version": 1, "arch": ["x86_64"], "default_action": "allow", "syscalls": [{"name": "read", "args": [{"index": 0, "op": "range", "min": 5, "max": 1}]}]}`, "range min 5 > max 1"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse([]byte(tc.json))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("Parse: %v, want an error containing %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestActions(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want Action
+		out  string
+	}{
+		{"allow", ActAllow, "allow"},
+		{"kill", ActKillProcess, "kill_process"},
+		{"errno", ActEPERM, "errno"},
+		{"deny", ActEPERM, "errno"},
+		{"errno:ENOSYS", ActENOSYS, "errno:ENOSYS"},
+		{"errno:38", ActENOSYS, "errno:ENOSYS"},
+		{"errno:4000", Action{Kind: Errno, Data: 4000}, "errno:4000"},
+		{"trace:7", Action{Kind: Trace, Data: 7}, "trace:7"},
+		{"user_notif", Action{Kind: UserNotif}, "user_notif"},
+	} {
+		got, err := ParseAction(tc.in)
+		if err != nil || got != tc.want || got.String() != tc.out {
+			t.Errorf("ParseAction(%q) = %v (%q), %v; want %v (%q)", tc.in, got, got.String(), err, tc.want, tc.out)
+		}
+	}
+}
+
+// TestCanonical: Marshal is stable and order-independent.
+func TestCanonical(t *testing.T) {
+	a := &Profile{Version: 1, Arch: []string{"x86_64"}, DefaultAction: ActKillProcess, Syscalls: []Syscall{
+		{Name: "write"}, {Name: "read", Count: 3}, {Name: "socket", Args: []ArgRule{{Index: 1, Op: OpIn, Values: []uint64{2, 1, 2}}, {Index: 0, Op: OpIn, Values: []uint64{10, 2}}}},
+	}}
+	b := a.Clone()
+	b.Syscalls[0], b.Syscalls[1] = b.Syscalls[1], b.Syscalls[0]
+	ja, _ := a.Marshal()
+	jb, _ := b.Marshal()
+	if !bytes.Equal(ja, jb) {
+		t.Errorf("order changed the bytes:\n%s\n%s", ja, jb)
+	}
+	golden(t, "canonical.json", ja)
+	p, err := Parse(ja)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, _ := p.Marshal()
+	if !bytes.Equal(ja, again) {
+		t.Error("Parse(Marshal(p)) does not round-trip")
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	for _, name := range []string{"canonical.json", "show.json"} {
+		if b, err := os.ReadFile(filepath.Join("testdata", name)); err == nil {
+			f.Add(b)
+		}
+	}
+	f.Add([]byte(`{"version":1,"arch":["x86_64","i386"],"default_action":"errno:ENOSYS","syscalls":[{"name":"read","args":[{"index":0,"op":"range","min":1,"max":2}]}]}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		p, err := Parse(b)
+		if err != nil {
+			return
+		}
+		out, err := p.Marshal()
+		if err != nil {
+			t.Fatal(err)
+		}
+		q, err := Parse(out)
+		if err != nil {
+			t.Fatalf("canonical form does not parse: %v\n%s", err, out)
+		}
+		again, _ := q.Marshal()
+		if !bytes.Equal(out, again) {
+			t.Fatalf("not a fixed point:\n%s\n%s", out, again)
+		}
+		p.Decide(Data{Nr: 0, Arch: 0xc000003e})
+		Format(p)
+	})
+}
+
+func TestSymbolize(t *testing.T) {
+	for _, tc := range []struct {
+		set   string
+		v     uint64
+		flags bool
+		want  string
+	}{
+		{"af", 10, false, "AF_INET6"},
+		{"af", 99, false, "99"},
+		{"prot", 3, true, "PROT_READ|PROT_WRITE"},
+		{"prot", 0, true, "PROT_NONE"},
+		{"open", 0x241, true, "O_CREAT|O_TRUNC|O_WRONLY"},
+		{"open", 0, true, "O_RDONLY"},
+		{"clone", 0x11 | 0x1000000, true, "0x11|CLONE_CHILD_SETTID"},
+		{"prot", 1 << 40, true, "0x10000000000"},
+	} {
+		if got := Symbolize(tc.set, tc.v, tc.flags); got != tc.want {
+			t.Errorf("Symbolize(%s, %#x) = %q, want %q", tc.set, tc.v, got, tc.want)
+		}
+	}
+}
+
+func TestShowGolden(t *testing.T) {
+	p, err := Load("testdata/show.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "show.golden", []byte(Format(p)))
+}
+
+func TestDiff(t *testing.T) {
+	old, err := Load("testdata/show.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	same := Diff(old, old.Clone())
+	if same.Widens || len(same.Added)+len(same.Removed)+len(same.Changed) != 0 {
+		t.Errorf("diff of a profile with itself: %+v", same)
+	}
+	new := old.Clone()
+	new.Syscalls = append(new.Syscalls, Syscall{Name: "getpriority"})
+	for i := range new.Syscalls {
+		if new.Syscalls[i].Name == "socket" {
+			new.Syscalls[i].Args[0].Values = append(new.Syscalls[i].Args[0].Values, 10)
+		}
+	}
+	new.Syscalls = new.Syscalls[1:] // drop one
+	d := Diff(old, new)
+	if !d.Widens {
+		t.Error("adding getpriority and AF_INET6 does not widen")
+	}
+	golden(t, "diff.golden", []byte(d.Text()))
+	narrower := Diff(new, old)
+	if len(narrower.Removed) != 1 || narrower.Removed[0] != "getpriority" {
+		t.Errorf("reverse diff: %+v", narrower)
+	}
+	if !narrower.Widens { // old has the syscall new dropped
+		t.Error("reverse diff adds a syscall but does not widen")
+	}
+}
+
+// TestMergeNeverNarrower: for random profiles and inputs, anything A or
+// B allows, Merge(A, B) allows.
+func TestMergeNeverNarrower(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	x86, _ := LookupArch("x86_64")
+	names := []string{"read", "write", "socket", "mmap", "openat", "clone", "ioctl", "futex", "kill"}
+	rule := func(name string) ArgRule {
+		specs := RecordedArgs(name)
+		idx := r.IntN(3)
+		if len(specs) > 0 {
+			idx = specs[r.IntN(len(specs))].Index
+		}
+		switch r.IntN(3) {
+		case 0:
+			return ArgRule{Index: idx, Op: OpIn, Values: []uint64{uint64(r.IntN(6)), uint64(r.IntN(6))}}
+		case 1:
+			return ArgRule{Index: idx, Op: OpSubset, Mask: uint64(r.IntN(16))}
+		}
+		lo := uint64(r.IntN(6))
+		return ArgRule{Index: idx, Op: OpRange, Min: lo, Max: lo + uint64(r.IntN(4))}
+	}
+	random := func() *Profile {
+		acts := []Action{ActAllow, ActEPERM, ActKillProcess, ActLog}
+		p := &Profile{Version: 1, Arch: []string{"x86_64"}, DefaultAction: acts[r.IntN(3)+1]}
+		for range 1 + r.IntN(6) {
+			s := Syscall{Name: names[r.IntN(len(names))]}
+			if r.IntN(4) == 0 {
+				s.Action = acts[r.IntN(len(acts))]
+			}
+			for range r.IntN(3) {
+				s.Args = append(s.Args, rule(s.Name))
+			}
+			p.Syscalls = append(p.Syscalls, s)
+		}
+		return p
+	}
+	for range 2000 {
+		a, b := random(), random()
+		m, err := Merge(a, b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range 200 {
+			n, _ := x86.Number(names[r.IntN(len(names))])
+			d := Data{Nr: int32(n), Arch: x86.Audit}
+			for i := range d.Args {
+				d.Args[i] = uint64(r.IntN(8))
+			}
+			if (allows(a.Decide(d)) || allows(b.Decide(d))) && !allows(m.Decide(d)) {
+				ja, _ := a.Marshal()
+				jb, _ := b.Marshal()
+				jm, _ := m.Marshal()
+				t.Fatalf("input %+v allowed by A or B, not by the merge\nA %s\nB %s\nM %s", d, ja, jb, jm)
+			}
+		}
+	}
+}
+
+func TestMergeArches(t *testing.T) {
+	a := &Profile{Version: 1, Arch: []string{"x86_64"}, DefaultAction: ActKillProcess, Syscalls: []Syscall{{Name: "read"}}}
+	b := &Profile{Version: 1, Arch: []string{"aarch64"}, DefaultAction: ActKillProcess, Syscalls: []Syscall{{Name: "write"}}}
+	m, err := Merge(a, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(m.Arch, ",") != "aarch64,x86_64" || len(m.Syscalls) != 2 {
+		t.Errorf("merge of two arches: %+v", m)
+	}
+}
