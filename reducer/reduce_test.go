@@ -1,0 +1,246 @@
+package reducer
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sysrec/sysrec/profiles"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+var x86, _ = profiles.LookupArch("x86_64")
+
+// sample builds a sample of syscall name with recorded args.
+func sample(name string, count uint64, args map[int]uint64) profiles.Sample {
+	n, ok := x86.Number(name)
+	if !ok {
+		panic(name)
+	}
+	s := profiles.Sample{Nr: n, Name: name, Count: count, Exe: "app"}
+	for _, spec := range profiles.RecordedArgs(name) {
+		s.Recorded[spec.Index] = true
+	}
+	for i, v := range args {
+		s.Args[i] = v
+	}
+	return s
+}
+
+func rec(samples ...profiles.Sample) *profiles.Recording {
+	return &profiles.Recording{Arch: "x86_64", Command: []string{"app"}, Samples: samples, Duration: time.Second}
+}
+
+func entry(t *testing.T, p *profiles.Profile, name string) profiles.Syscall {
+	t.Helper()
+	for _, s := range p.Syscalls {
+		if s.Name == name {
+			return s
+		}
+	}
+	t.Fatalf("no %s in profile", name)
+	return profiles.Syscall{}
+}
+
+func TestGeneralise(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		samples []profiles.Sample
+		opts    Options
+		check   string // the syscall to look at
+		want    string // its entry, in FormatCall form
+	}{
+		{"enum: exact value set", []profiles.Sample{
+			sample("socket", 1, map[int]uint64{0: 2, 1: 1}), sample("socket", 1, map[int]uint64{0: 1, 1: 2})},
+			Options{}, "socket", "socket(domain ∈ {AF_UNIX, AF_INET}, type ∈ {SOCK_STREAM, SOCK_DGRAM}, protocol == 0)"},
+		{"flags: only bits seen", []profiles.Sample{
+			sample("mmap", 3, map[int]uint64{2: 1, 3: 0x22}), sample("mmap", 1, map[int]uint64{2: 3, 3: 0x22})},
+			Options{}, "mmap", "mmap(prot ⊆ PROT_READ|PROT_WRITE, flags ⊆ MAP_ANONYMOUS|MAP_PRIVATE)"},
+		{"flags with record mask: unrecorded bits stay free", []profiles.Sample{
+			sample("openat", 1, map[int]uint64{2: 0}), sample("openat", 1, map[int]uint64{2: 0x241})},
+			Options{}, "openat", "openat(flags ⊆ O_CREAT|O_TRUNC|O_WRONLY (+ unrecorded bits))"},
+		{"too many values: dropped with a note", func() []profiles.Sample {
+			var s []profiles.Sample
+			for sig := range uint64(20) {
+				s = append(s, sample("rt_sigaction", 1, map[int]uint64{0: sig}))
+			}
+			return s
+		}(), Options{}, "rt_sigaction", "rt_sigaction"},
+		{"args none", []profiles.Sample{sample("socket", 1, map[int]uint64{0: 2, 1: 1})}, Options{Args: ArgsNone}, "socket", "socket"},
+		{"fd and pointer never constrained", []profiles.Sample{sample("read", 5, nil)}, Options{}, "read", "read"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p, err := Reduce([]*profiles.Recording{rec(tc.samples...)}, tc.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := profiles.FormatCall(entry(t, p, tc.check)); got != tc.want {
+				t.Errorf("got  %s\nwant %s", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestTooManyValuesNote(t *testing.T) {
+	var s []profiles.Sample
+	for sig := range uint64(20) {
+		s = append(s, sample("rt_sigaction", 1, map[int]uint64{0: sig}))
+	}
+	p, err := Reduce([]*profiles.Recording{rec(s...)}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e := entry(t, p, "rt_sigaction"); !strings.Contains(e.Note, "20 distinct values") || e.Count != 20 {
+		t.Errorf("entry %+v: want a note about 20 values and count 20", e)
+	}
+}
+
+func TestBaseline(t *testing.T) {
+	r := rec(sample("read", 1, nil))
+	p, err := Reduce([]*profiles.Recording{r}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"rt_sigreturn", "restart_syscall", "exit", "exit_group", "execve"} {
+		if e := entry(t, p, name); e.Reason == "" {
+			t.Errorf("baseline %s has no reason", name)
+		}
+	}
+	p, err = Reduce([]*profiles.Recording{r}, Options{NoBaseline: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Syscalls) != 1 {
+		t.Errorf("NoBaseline: %d entries, want only read", len(p.Syscalls))
+	}
+}
+
+func TestClone3ENOSYS(t *testing.T) {
+	both := rec(sample("clone3", 1, nil), sample("clone", 1, map[int]uint64{0: 0x1200011}))
+	p, err := Reduce([]*profiles.Recording{both}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e := entry(t, p, "clone3"); e.EffectiveAction() != profiles.ActENOSYS || e.Reason == "" {
+		t.Errorf("clone3: %+v, want errno:ENOSYS with a reason", e)
+	}
+	// glibc's pthread_create falls back to clone with thread flags.
+	clone := entry(t, p, "clone")
+	if len(clone.Args) != 1 || clone.Args[0].Mask&glibcThreadClone != glibcThreadClone {
+		t.Errorf("clone not widened for glibc's fallback: %+v", clone)
+	}
+	only := rec(sample("clone3", 1, nil))
+	p, err = Reduce([]*profiles.Recording{only}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e := entry(t, p, "clone3"); e.EffectiveAction() != profiles.ActAllow {
+		t.Errorf("clone3 without clone: %s, want allow (no fallback was seen)", e.EffectiveAction())
+	}
+	p, err = Reduce([]*profiles.Recording{both}, Options{KeepClone3: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e := entry(t, p, "clone3"); e.EffectiveAction() != profiles.ActAllow {
+		t.Errorf("KeepClone3: %s", e.EffectiveAction())
+	}
+}
+
+func TestExeFilter(t *testing.T) {
+	a, b := sample("read", 1, nil), sample("getpriority", 1, nil)
+	b.Exe = "compile"
+	a.Exe = "pkg.test"
+	p, err := Reduce([]*profiles.Recording{rec(a, b)}, Options{Exe: "*.test", NoBaseline: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Syscalls) != 1 || p.Syscalls[0].Name != "read" {
+		t.Errorf("exe filter kept %+v", p.Syscalls)
+	}
+}
+
+func TestGoRuntime(t *testing.T) {
+	r := rec(sample("madvise", 1, map[int]uint64{2: 15}))
+	p, err := Reduce([]*profiles.Recording{r}, Options{Runtime: RuntimeGo})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := profiles.FormatCall(entry(t, p, "madvise"))
+	if !strings.Contains(got, "MADV_DONTNEED") || !strings.Contains(got, "MADV_NOHUGEPAGE") {
+		t.Errorf("madvise not widened by the Go runtime set: %s", got)
+	}
+	entry(t, p, "sched_yield")
+	if _, err := Reduce([]*profiles.Recording{r}, Options{Runtime: "java"}); err == nil {
+		t.Error("unknown runtime accepted")
+	}
+}
+
+func TestLostAndUnknown(t *testing.T) {
+	r := rec(sample("read", 1, nil), profiles.Sample{Nr: 0x40000001, Count: 3})
+	r.Lost = 7
+	p, err := Reduce([]*profiles.Recording{r}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Recorded.Lost != 7 || p.Recorded.Unknown != 3 {
+		t.Errorf("recorded %+v, want lost 7 and unknown 3", p.Recorded)
+	}
+}
+
+// TestGolden pins the whole output, byte for byte (canonical form).
+func TestGolden(t *testing.T) {
+	r := rec(
+		sample("socket", 2, map[int]uint64{0: 2, 1: 1}),
+		sample("mmap", 9, map[int]uint64{2: 3, 3: 0x22}),
+		sample("openat", 4, map[int]uint64{2: 0}),
+		sample("read", 100, nil),
+		sample("clone3", 1, nil), sample("clone", 1, map[int]uint64{0: 0x1200011}),
+	)
+	r.Samples[3].Errors = map[uint16]uint64{11: 2}
+	p, err := Reduce([]*profiles.Recording{r, rec(sample("write", 5, nil))}, Options{Name: "golden"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := p.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *update {
+		os.WriteFile("testdata/golden.json", got, 0o644)
+	}
+	want, err := os.ReadFile("testdata/golden.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("profile differs from testdata/golden.json (go test ./reducer -update):\n%s", got)
+	}
+	again, _ := Reduce([]*profiles.Recording{r, rec(sample("write", 5, nil))}, Options{Name: "golden"})
+	b, _ := again.Marshal()
+	if !bytes.Equal(got, b) {
+		t.Error("same input, different bytes")
+	}
+}
+
+// BenchmarkReduce reduces 1M distinct keys (about 10M calls).
+func BenchmarkReduce(b *testing.B) {
+	var samples []profiles.Sample
+	names := []string{"ioctl", "read", "mmap", "socket", "openat", "futex", "fcntl", "write"}
+	for i := range 1_000_000 {
+		s := sample(names[i%len(names)], 10, map[int]uint64{1: uint64(i % 5000), 2: uint64(i % 7), 3: uint64(i / 5000)})
+		s.Exe = fmt.Sprint("exe", i%3)
+		samples = append(samples, s)
+	}
+	r := rec(samples...)
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := Reduce([]*profiles.Recording{r}, Options{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
