@@ -98,7 +98,7 @@ func TestOCIShape(t *testing.T) {
 	// domain is an int: compared on its low word, as MASKED_EQ(0xffffffff).
 	for i, s := range socket {
 		if len(s.Args) != 2 || s.Args[0] != (ociArg{Index: 0, Value: 0xffffffff, ValueTwo: uint64(i + 1), Op: "SCMP_CMP_MASKED_EQ"}) ||
-			s.Args[1] != (ociArg{Index: 1, Value: 4294412287, ValueTwo: 1, Op: "SCMP_CMP_MASKED_EQ"}) {
+			s.Args[1] != (ociArg{Index: 1, Value: 4294440959, ValueTwo: 1, Op: "SCMP_CMP_MASKED_EQ"}) {
 			t.Errorf("socket entry %d: %+v", i, s.Args)
 		}
 	}
