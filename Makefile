@@ -21,9 +21,13 @@ test:
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 9m ./...
 
+# Benchmarks, the 10^7-input differential test of the compiler, the
+# compiler comparison with libseccomp, and the recording overhead.
 bench: build
-	$(GO) test -run '^$$' -bench . -benchtime 1x ./...
+	$(GO) test -run '^$$' -bench . ./emit ./reducer
+	SYSREC_DIFF_INPUTS=10000000 $(GO) test -count=1 -v -run 'Differential|BalancedDispatch|Libseccomp' ./emit | grep -E 'inputs|profile|allow list'
 	@BIN=$(BIN) bash testdata/overhead.sh
+	@BIN=$(BIN) bash testdata/nginx/bench.sh
 
 # Rebuild the eBPF object and bindings (apt-get install -y clang llvm libbpf-dev).
 generate:

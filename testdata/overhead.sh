@@ -27,6 +27,12 @@ if command -v strace >/dev/null; then
 	row "strace -f -c" "$s"
 fi
 if command -v bpftrace >/dev/null; then
-	b=$(best bpftrace -q -e 'rawtracepoint:sys_enter /pid == cpid/ { @[arg1] = count(); }' -c "$target loop $N -v")
-	[ -n "$b" ] && row "bpftrace syscount (rawtracepoint)" "$b"
+	# bpftrace needs tracefs for tracepoint:raw_syscalls; mount it in a
+	# private mount namespace where the host has none.
+	bt() {
+		unshare -m sh -c 'mountpoint -q /sys/kernel/tracing || mount -t tracefs nodev /sys/kernel/tracing; exec "$@"' sh \
+			bpftrace -q -e 'tracepoint:raw_syscalls:sys_enter /pid == cpid/ { @[args->id] = count(); }' -c "$target loop $N -v"
+	}
+	b=$(best bt)
+	[ -n "$b" ] && row "bpftrace syscount (per-pid map)" "$b"
 fi
