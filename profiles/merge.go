@@ -29,6 +29,7 @@ func Merge(ps ...*Profile) (*Profile, error) {
 		deny   []Syscall
 		count  uint64
 		errors map[string]uint64
+		seen   map[string]uint64
 	}
 	byName := map[string]*acc{}
 	var rec *Recorded
@@ -47,12 +48,15 @@ func Merge(ps ...*Profile) (*Profile, error) {
 		for _, s := range p.Syscalls {
 			a := byName[s.Name]
 			if a == nil {
-				a = &acc{errors: map[string]uint64{}}
+				a = &acc{errors: map[string]uint64{}, seen: map[string]uint64{}}
 				byName[s.Name] = a
 			}
 			a.count += s.Count
 			for e, n := range s.Errors {
 				a.errors[e] += n
+			}
+			for k, n := range s.Seen {
+				a.seen[k] += n
 			}
 			if allows(s.EffectiveAction()) {
 				a.allow = append(a.allow, s)
@@ -113,6 +117,9 @@ func Merge(ps ...*Profile) (*Profile, error) {
 			s.Count = a.count
 			if len(a.errors) > 0 {
 				s.Errors = a.errors
+			}
+			if len(a.seen) > 0 {
+				s.Seen = a.seen
 			}
 			out.Syscalls = append(out.Syscalls, s)
 			first = false

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"slices"
 	"sort"
@@ -49,6 +50,9 @@ type Syscall struct {
 	Count uint64 `json:"count,omitempty"`
 	// Errors counts failed calls by errno name (information only).
 	Errors map[string]uint64 `json:"errors,omitempty"`
+	// Seen counts the calls of each distinct tuple of recorded argument
+	// values, in symbolic form (information only).
+	Seen map[string]uint64 `json:"seen,omitempty"`
 	// Reason says why an entry that was not recorded is present
 	// (baseline entries, clone3 → ENOSYS).
 	Reason string `json:"reason,omitempty"`
@@ -342,13 +346,8 @@ func (p *Profile) Clone() *Profile {
 		for j := range s.Args {
 			s.Args[j].Values = slices.Clone(s.Args[j].Values)
 		}
-		if s.Errors != nil {
-			m := make(map[string]uint64, len(s.Errors))
-			for k, v := range s.Errors {
-				m[k] = v
-			}
-			s.Errors = m
-		}
+		s.Errors = maps.Clone(s.Errors)
+		s.Seen = maps.Clone(s.Seen)
 		c.Syscalls[i] = s
 	}
 	if p.Recorded != nil {

@@ -88,7 +88,25 @@ func Format(p *Profile) string {
 			count = fmt.Sprint(s.Count)
 		}
 		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", FormatCall(s), count, strings.Join(errs, " "), s.EffectiveAction(), note)
+		seen := make([]string, 0, len(s.Seen))
+		for k := range s.Seen {
+			seen = append(seen, k)
+		}
+		sort.Strings(seen)
+		for _, k := range seen {
+			fmt.Fprintf(w, "  seen %s(%s)\t%d\t\t\t\n", s.Name, k, s.Seen[k])
+		}
 	}
 	w.Flush()
 	return b.String()
+}
+
+// SeenKey is the symbolic form of the recorded argument values of a call,
+// as Syscall.Seen keys them: "domain=AF_INET, type=SOCK_STREAM".
+func SeenKey(syscall string, args [6]uint64) string {
+	var parts []string
+	for _, a := range RecordedArgs(syscall) {
+		parts = append(parts, a.Name+"="+Symbolize(a.Consts, args[a.Index], a.Kind == KindFlags))
+	}
+	return strings.Join(parts, ", ")
 }

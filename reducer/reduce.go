@@ -67,9 +67,13 @@ var baseline = []baselineEntry{
 // CLONE_PARENT_SETTID|CLONE_CHILD_CLEARTID).
 const glibcThreadClone = 0x3d0f00
 
+// maxSeen bounds the distinct argument tuples a profile lists per syscall.
+const maxSeen = 64
+
 type group struct {
 	name    string
 	count   uint64
+	seen    map[string]uint64
 	errors  map[uint16]uint64
 	values  map[int]map[uint64]bool // arg index -> values seen
 	flagSet map[int]uint64          // arg index -> union of bits seen
@@ -129,10 +133,13 @@ func Reduce(recs []*profiles.Recording, opts Options) (*profiles.Profile, error)
 			}
 			g := groups[s.Name]
 			if g == nil {
-				g = &group{name: s.Name, errors: map[uint16]uint64{}, values: map[int]map[uint64]bool{}, flagSet: map[int]uint64{}}
+				g = &group{name: s.Name, errors: map[uint16]uint64{}, seen: map[string]uint64{}, values: map[int]map[uint64]bool{}, flagSet: map[int]uint64{}}
 				groups[s.Name] = g
 			}
 			g.count += s.Count
+			if opts.Args == ArgsTable && len(profiles.RecordedArgs(s.Name)) > 0 {
+				g.seen[profiles.SeenKey(s.Name, s.Args)] += s.Count
+			}
 			for e, n := range s.Errors {
 				g.errors[e] += n
 			}
@@ -160,6 +167,9 @@ func Reduce(recs []*profiles.Recording, opts Options) (*profiles.Profile, error)
 	for _, n := range names {
 		g := groups[n]
 		s := profiles.Syscall{Name: n, Count: g.count}
+		if len(g.seen) > 0 && len(g.seen) <= maxSeen {
+			s.Seen = g.seen
+		}
 		if len(g.errors) > 0 {
 			s.Errors = map[string]uint64{}
 			for e, c := range g.errors {

@@ -244,3 +244,22 @@ func BenchmarkReduce(b *testing.B) {
 		}
 	}
 }
+
+// TestSeen: each distinct tuple of recorded values is listed with its count.
+func TestSeen(t *testing.T) {
+	p, err := Reduce([]*profiles.Recording{rec(
+		sample("socket", 3, map[int]uint64{0: 2, 1: 1}), sample("socket", 1, map[int]uint64{0: 1, 1: 2}), sample("socket", 2, map[int]uint64{0: 2, 1: 1}))}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := entry(t, p, "socket").Seen
+	want := map[string]uint64{"domain=AF_INET, type=SOCK_STREAM, protocol=0": 5, "domain=AF_UNIX, type=SOCK_DGRAM, protocol=0": 1}
+	if len(got) != len(want) {
+		t.Fatalf("seen %v, want %v", got, want)
+	}
+	for k, n := range want {
+		if got[k] != n {
+			t.Errorf("seen[%q] = %d, want %d", k, got[k], n)
+		}
+	}
+}
