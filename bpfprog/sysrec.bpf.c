@@ -106,24 +106,28 @@ static __always_inline __u64 arg(void *regs, int i)
 	return BPF_CORE_READ(r, regs[i]);
 }
 
-/* count adds one call of k and reports whether it is stored. */
-static __always_inline __u32 count(struct key *k)
+/* add adds one to the counter of key in a hash map, inserting it if
+ * needed; a full map is counted in stats[lost], never silent. */
+static __always_inline void add(void *map, void *key, __u32 lost)
 {
-	__u64 one = 1, *v = bpf_map_lookup_elem(&counts, k);
+	__u64 one = 1, *v = bpf_map_lookup_elem(map, key);
 	if (v) {
 		__sync_fetch_and_add(v, 1);
-		return 1;
+		return;
 	}
-	if (!bpf_map_update_elem(&counts, k, &one, BPF_NOEXIST))
-		return 1;
+	if (!bpf_map_update_elem(map, key, &one, BPF_NOEXIST))
+		return;
 	/* Another CPU may have inserted it meanwhile. */
-	v = bpf_map_lookup_elem(&counts, k);
-	if (v) {
+	v = bpf_map_lookup_elem(map, key);
+	if (v)
 		__sync_fetch_and_add(v, 1);
-		return 1;
-	}
-	stat_inc(STAT_LOST_KEYS);
-	return 0;
+	else
+		stat_inc(lost);
+}
+
+static __always_inline void count(struct key *k)
+{
+	add(&counts, k, STAT_LOST_KEYS);
 }
 
 static __always_inline int is_exec(__u32 nr)
@@ -240,15 +244,6 @@ int sys_exit(struct bpf_raw_tracepoint_args *ctx)
 	struct errkey ek = {};
 	__builtin_memcpy(&ek.key, &k, sizeof(k));
 	ek.err = -ret;
-	__u64 one = 1, *v = bpf_map_lookup_elem(&errnos, &ek);
-	if (v) {
-		__sync_fetch_and_add(v, 1);
-	} else if (bpf_map_update_elem(&errnos, &ek, &one, BPF_NOEXIST)) {
-		v = bpf_map_lookup_elem(&errnos, &ek);
-		if (v)
-			__sync_fetch_and_add(v, 1);
-		else
-			stat_inc(STAT_LOST_ERRNOS);
-	}
+	add(&errnos, &ek, STAT_LOST_ERRNOS);
 	return 0;
 }

@@ -2,17 +2,14 @@ package reducer
 
 import (
 	"bytes"
-	"flag"
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/sysrec/sysrec/internal/testenv"
 	"github.com/sysrec/sysrec/profiles"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 var x86, _ = profiles.LookupArch("x86_64")
 
@@ -210,16 +207,7 @@ func TestGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if *update {
-		os.WriteFile("testdata/golden.json", got, 0o644)
-	}
-	want, err := os.ReadFile("testdata/golden.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("profile differs from testdata/golden.json (go test ./reducer -update):\n%s", got)
-	}
+	testenv.Golden(t, "testdata/golden.json", got)
 	again, _ := Reduce([]*profiles.Recording{r, rec(sample("write", 5, nil))}, Options{Name: "golden"})
 	b, _ := again.Marshal()
 	if !bytes.Equal(got, b) {
