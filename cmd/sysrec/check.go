@@ -6,7 +6,6 @@ import (
 	"runtime"
 	"strings"
 	"sync"
-	"syscall"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/sys/unix"
@@ -68,10 +67,8 @@ func runCheck(ctx context.Context, io stdio, o checkOptions, argv []string) erro
 	if err != nil {
 		return fmt.Errorf("check: %w", err)
 	}
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = io.in, io.out, io.err
-	sigs, stopSignals := relaySignals()
-	defer stopSignals()
-	if err := cmd.Start(); err != nil {
+	wait, err := startTarget(ctx, io, cmd)
+	if err != nil {
 		return fmt.Errorf("check: start %s: %w", argv[0], err)
 	}
 
@@ -104,15 +101,12 @@ func runCheck(ctx context.Context, io stdio, o checkOptions, argv []string) erro
 			return answer
 		})
 	}()
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	waitErr := forwardUntilDone(ctx, cmd.Process, sigs, done)
+	ws, waitErr := wait()
 	if err := <-superr; err != nil {
 		return fmt.Errorf("check: %w", err)
 	}
-	ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus)
-	if !ok {
-		return fmt.Errorf("check: wait: %w", waitErr)
+	if waitErr != nil {
+		return fmt.Errorf("check: %w", waitErr)
 	}
 	if len(samples) == 0 {
 		fmt.Fprintf(io.err, "sysrec: check: no violations of %s\n", o.profile)
@@ -161,12 +155,4 @@ func describe(s profiles.Sample) string {
 		args = append(args, a.Name+"="+profiles.Symbolize(a.Consts, s.Args[a.Index], a.Kind == profiles.KindFlags))
 	}
 	return name + "(" + strings.Join(args, ", ") + ")"
-}
-
-// shellStatus is the exit code, or 128+signal.
-func shellStatus(ws syscall.WaitStatus) int {
-	if ws.Signaled() {
-		return 128 + int(ws.Signal())
-	}
-	return ws.ExitStatus()
 }

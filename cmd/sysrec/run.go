@@ -78,22 +78,17 @@ func runRun(ctx context.Context, io stdio, o runOptions, argv []string) error {
 		}
 		return fmt.Errorf("run: %w", err)
 	}
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = io.in, io.out, io.err
 	audit, auditErr := enforce.OpenAuditLog()
 	if auditErr == nil {
 		defer audit.Close()
 	}
-	sigs, stopSignals := relaySignals()
-	defer stopSignals()
-	if err := cmd.Start(); err != nil {
+	wait, err := startTarget(ctx, io, cmd)
+	if err != nil {
 		return fmt.Errorf("run: start %s: %w", argv[0], err)
 	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	err = forwardUntilDone(ctx, cmd.Process, sigs, done)
-	ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus)
-	if !ok {
-		return fmt.Errorf("run: wait: %w", err)
+	ws, err := wait()
+	if err != nil {
+		return fmt.Errorf("run: %w", err)
 	}
 	if ws.Signaled() {
 		sig := ws.Signal()
@@ -102,12 +97,41 @@ func runRun(ctx context.Context, io stdio, o runOptions, argv []string) error {
 			msg += " (seccomp)" + explain(p, audit, cmd.Process.Pid)
 		}
 		fmt.Fprintf(io.err, "sysrec: run: %s\n", msg)
-		return exitCode(128 + int(sig))
 	}
-	if code := ws.ExitStatus(); code != 0 {
+	if code := shellStatus(ws); code != 0 {
 		return exitCode(code)
 	}
 	return nil
+}
+
+// startTarget starts a filtered target with sysrec's stdio and relayed
+// signals; wait returns its status once it has exited.
+func startTarget(ctx context.Context, io stdio, cmd *enforce.Cmd) (wait func() (syscall.WaitStatus, error), err error) {
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = io.in, io.out, io.err
+	sigs, stopSignals := relaySignals()
+	if err := cmd.Start(); err != nil {
+		stopSignals()
+		return nil, err
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	return func() (syscall.WaitStatus, error) {
+		defer stopSignals()
+		err := forwardUntilDone(ctx, cmd.Process, sigs, done)
+		ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus)
+		if !ok {
+			return 0, fmt.Errorf("wait: %w", err)
+		}
+		return ws, nil
+	}, nil
+}
+
+// shellStatus is the exit code, or 128+signal.
+func shellStatus(ws syscall.WaitStatus) int {
+	if ws.Signaled() {
+		return 128 + int(ws.Signal())
+	}
+	return ws.ExitStatus()
 }
 
 // allowsExec checks that the profile lets the helper exec the target: the
