@@ -27,14 +27,92 @@ with open(sys.argv[2], "wb") as out:
     f.export_bpf(out)
 `
 
-// TestLibseccomp compiles Docker's allow list with libseccomp and with
-// sysrec: both must decide alike for every syscall number, and the log
-// shows their sizes and path lengths side by side.
-func TestLibseccomp(t *testing.T) {
+// libseccompArgsScript compiles in and subset rules with libseccomp: an
+// "in" rule becomes one rule per value (OR), a subset rule
+// MASKED_EQ(~allowed, 0).
+const libseccompArgsScript = `
+import json, sys, seccomp
+p = json.load(open(sys.argv[1]))
+f = seccomp.SyscallFilter(seccomp.ERRNO(1))
+for s in p["syscalls"]:
+    alts = [[]]
+    for r in s.get("args", []):
+        if r["op"] == "in":
+            m = r.get("mask", 0)
+            choices = [seccomp.Arg(r["index"], seccomp.MASKED_EQ, m, v) if m else seccomp.Arg(r["index"], seccomp.EQ, v) for v in r["values"]]
+        else:
+            choices = [seccomp.Arg(r["index"], seccomp.MASKED_EQ, ~r["mask"] & 0xffffffffffffffff, 0)]
+        alts = [a + [c] for a in alts for c in choices]
+    for args in alts:
+        f.add_rule(seccomp.ALLOW, s["name"], *args)
+with open(sys.argv[2], "wb") as out:
+    f.export_bpf(out)
+`
+
+// libseccomp compiles a profile with script and returns its filter.
+func libseccomp(t *testing.T, script string, p *profiles.Profile) []bpf.RawInstruction {
+	t.Helper()
 	python := "/usr/bin/python3"
 	if err := exec.Command(python, "-c", "import seccomp").Run(); err != nil {
 		testenv.RequireTool(t, "python3-seccomp (apt-get install python3-seccomp)")
 	}
+	dir := t.TempDir()
+	in, out := filepath.Join(dir, "p.json"), filepath.Join(dir, "p.bpf")
+	if err := p.Save(in); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := exec.Command(python, "-c", script, in, out).CombinedOutput(); err != nil {
+		t.Fatalf("libseccomp: %v\n%s", err, b)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prog := make([]bpf.RawInstruction, len(b)/8)
+	for i := range prog {
+		prog[i] = bpf.RawInstruction{Op: binary.LittleEndian.Uint16(b[8*i:]), Jt: b[8*i+2], Jf: b[8*i+3], K: binary.LittleEndian.Uint32(b[8*i+4:])}
+	}
+	return prog
+}
+
+// TestLibseccompArgs: the same argument rules compiled by sysrec and by
+// libseccomp decide identically on a table of argument values, 64-bit
+// rules (libseccomp compares all 64 bits on 64-bit arches).
+func TestLibseccompArgs(t *testing.T) {
+	p := profile([]string{"x86_64"}, profiles.ActEPERM,
+		profiles.Syscall{Name: "socket", Args: []profiles.ArgRule{
+			{Index: 0, Op: profiles.OpIn, Values: []uint64{1, 2}, Width: 64},
+			{Index: 1, Op: profiles.OpIn, Mask: 0xfff7f7ff, Values: []uint64{1, 2}, Width: 64}}},
+		profiles.Syscall{Name: "mmap", Args: []profiles.ArgRule{{Index: 2, Op: profiles.OpSubset, Mask: 3, Width: 64}}},
+		profiles.Syscall{Name: "ioctl", Args: []profiles.ArgRule{{Index: 1, Op: profiles.OpIn, Values: []uint64{0x5401, 0x541b, 0x1_0000_5401}, Width: 64}}},
+		profiles.Syscall{Name: "read"})
+	theirs := libseccomp(t, libseccompArgsScript, p)
+	ours, err := compileRaw(p, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	values := []uint64{0, 1, 2, 3, 4, 7, 10, 0x801, 0x80001, 0x80002, 0x5401, 0x541b, 0x1_0000_5401, 0x2_0000_5401, 1 << 32, 1<<32 | 1, 0xffffffff, 0xffffffff00000001}
+	n := 0
+	for _, name := range []string{"socket", "mmap", "ioctl", "read", "write"} {
+		for _, a := range values {
+			for _, b := range values {
+				d := profiles.Data{Nr: nr(x86, name), Arch: x86.Audit, Args: [6]uint64{a, b, b, 0, 0, 0}}
+				got, _, _ := run(ours, d)
+				want, _, _ := run(theirs, d)
+				if got != want {
+					t.Errorf("%s(%#x, %#x): sysrec %#x, libseccomp %#x", name, a, b, got, want)
+				}
+				n++
+			}
+		}
+	}
+	t.Logf("%d decisions agree; sysrec %d instructions, libseccomp %d", n, len(ours), len(theirs))
+}
+
+// TestLibseccomp compiles Docker's allow list with libseccomp and with
+// sysrec: both must decide alike for every syscall number, and the log
+// shows their sizes and path lengths side by side.
+func TestLibseccomp(t *testing.T) {
 	p := dockerProfile(t)
 	// Argument-free entries only: the part both compile the same way.
 	var plain []profiles.Syscall
@@ -44,22 +122,7 @@ func TestLibseccomp(t *testing.T) {
 		}
 	}
 	p.Syscalls = plain
-	dir := t.TempDir()
-	in, out := filepath.Join(dir, "p.json"), filepath.Join(dir, "p.bpf")
-	if err := p.Save(in); err != nil {
-		t.Fatal(err)
-	}
-	if b, err := exec.Command(python, "-c", libseccompScript, in, out).CombinedOutput(); err != nil {
-		t.Fatalf("libseccomp: %v\n%s", err, b)
-	}
-	b, err := os.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	theirs := make([]bpf.RawInstruction, len(b)/8)
-	for i := range theirs {
-		theirs[i] = bpf.RawInstruction{Op: binary.LittleEndian.Uint16(b[8*i:]), Jt: b[8*i+2], Jf: b[8*i+3], K: binary.LittleEndian.Uint32(b[8*i+4:])}
-	}
+	theirs := libseccomp(t, libseccompScript, p)
 	ours, err := compileRaw(p, Options{})
 	if err != nil {
 		t.Fatal(err)
