@@ -19,9 +19,15 @@ import (
 	"github.com/sysrec/sysrec/internal/testtarget"
 )
 
-// TestMain checks that recordings leave no cgroup behind.
+// TestMain checks that recordings leave no cgroup, fd, BPF map or link
+// behind.
 func TestMain(m *testing.M) {
+	fds := openFDs()
 	code := m.Run()
+	if after := openFDs(); after > fds {
+		fmt.Fprintf(os.Stderr, "leaked %d file descriptors\n", after-fds)
+		code = 1
+	}
 	if mount, err := CgroupMount(); err == nil {
 		left, _ := filepath.Glob(filepath.Join(mount, fmt.Sprintf("sysrec-%d-*", os.Getpid())))
 		if len(left) > 0 {
@@ -30,6 +36,11 @@ func TestMain(m *testing.M) {
 		}
 	}
 	os.Exit(code)
+}
+
+func openFDs() int {
+	entries, _ := os.ReadDir("/proc/self/fd")
+	return len(entries)
 }
 
 func record(t *testing.T, opts Options) *Recording {
