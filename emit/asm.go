@@ -88,7 +88,7 @@ func (a *asm) emitRets() {
 // is dropped (fall through); conditional jumps longer than 255 get JA
 // trampolines, and the layout is recomputed until every offset fits.
 func (a *asm) resolve() ([]insn, error) {
-	prog := a.insns
+	prog := threadJumps(a.insns)
 	for {
 		prog = dropFallthrough(prog)
 		pos, out := layout(prog)
@@ -117,6 +117,48 @@ func (a *asm) resolve() ([]insn, error) {
 		// push others out of reach, so lay out again.
 		prog = trampolines(prog, far, pos, a)
 	}
+}
+
+// threadJumps retargets jumps whose target is an unconditional JA to
+// that JA's own target, so no path runs a JA that only forwards (argument
+// checks failing into the shared default return, for one).
+func threadJumps(prog []insn) []insn {
+	// forward[l] is the target of the JA that label l points at.
+	forward := map[label]label{}
+	var marks []label
+	for _, in := range prog {
+		switch in.kind {
+		case kMark:
+			marks = append(marks, in.jt)
+			continue
+		case kJA:
+			for _, l := range marks {
+				forward[l] = in.jt
+			}
+		}
+		marks = marks[:0]
+	}
+	final := func(l label) label {
+		for range len(forward) { // bounded: chains cannot loop (jumps go forward)
+			next, ok := forward[l]
+			if !ok {
+				break
+			}
+			l = next
+		}
+		return l
+	}
+	out := make([]insn, len(prog))
+	for i, in := range prog {
+		if in.kind == kJump || in.kind == kJA {
+			in.jt = final(in.jt)
+			if in.kind == kJump {
+				in.jf = final(in.jf)
+			}
+		}
+		out[i] = in
+	}
+	return out
 }
 
 // layout computes label positions and returns the real instructions.

@@ -325,6 +325,35 @@ func hasArgs(p *profiles.Profile, name string) bool {
 	return false
 }
 
+// TestJumpThreading: no jump lands on a JA that merely forwards it
+// (trampolines are the exception: they exist because a jump is too long).
+func TestJumpThreading(t *testing.T) {
+	for _, path := range []string{"testdata/sample.json", "testdata/docker-default.json"} {
+		p, err := profiles.Load(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		prog, err := compileRaw(p, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for pc, in := range prog {
+			var targets []int
+			switch {
+			case in.Op == 0x05:
+				targets = []int{pc + 1 + int(in.K)}
+			case in.Op&0x07 == 0x05:
+				targets = []int{pc + 1 + int(in.Jt), pc + 1 + int(in.Jf)}
+			}
+			for _, to := range targets {
+				if prog[to].Op == 0x05 {
+					t.Errorf("%s: jump at %d lands on the JA at %d", path, pc, to)
+				}
+			}
+		}
+	}
+}
+
 // Pitfall 10: the same profile gives the same bytes, whatever the map
 // iteration order inside the compiler.
 func TestDeterministic(t *testing.T) {
