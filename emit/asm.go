@@ -88,7 +88,7 @@ func (a *asm) emitRets() {
 // is dropped (fall through); conditional jumps longer than 255 get JA
 // trampolines, and the layout is recomputed until every offset fits.
 func (a *asm) resolve() ([]insn, error) {
-	prog := threadJumps(a.insns)
+	prog := dropUnreachable(threadJumps(a.insns))
 	for {
 		prog = dropFallthrough(prog)
 		pos, out := layout(prog)
@@ -157,6 +157,40 @@ func threadJumps(prog []insn) []insn {
 			}
 		}
 		out[i] = in
+	}
+	return out
+}
+
+// dropUnreachable removes instructions no path reaches (a JA left behind
+// by threadJumps). Jumps only go forward, so one pass decides: an
+// instruction is live if the one before falls through to it or a live
+// jump targets a label in front of it.
+func dropUnreachable(prog []insn) []insn {
+	targeted := map[label]bool{}
+	live := true // the first instruction
+	out := prog[:0:0]
+	for _, in := range prog {
+		if in.kind == kMark {
+			if targeted[in.jt] {
+				live = true
+			}
+			out = append(out, in)
+			continue
+		}
+		if !live {
+			continue
+		}
+		out = append(out, in)
+		switch in.kind {
+		case kJump:
+			targeted[in.jt], targeted[in.jf] = true, true
+			live = false
+		case kJA:
+			targeted[in.jt] = true
+			live = false
+		case kRet:
+			live = false
+		}
 	}
 	return out
 }

@@ -325,8 +325,8 @@ func hasArgs(p *profiles.Profile, name string) bool {
 	return false
 }
 
-// TestJumpThreading: no jump lands on a JA that merely forwards it
-// (trampolines are the exception: they exist because a jump is too long).
+// TestJumpThreading: no jump lands on a JA that merely forwards it, and
+// every instruction is reachable.
 func TestJumpThreading(t *testing.T) {
 	for _, path := range []string{"testdata/sample.json", "testdata/docker-default.json"} {
 		p, err := profiles.Load(path)
@@ -337,7 +337,15 @@ func TestJumpThreading(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		reached := make([]bool, len(prog))
+		reached[0] = true
 		for pc, in := range prog {
+			if !reached[pc] {
+				t.Errorf("%s: instruction %d is unreachable", path, pc)
+			}
+			if in.Op&0x07 != 0x05 && in.Op&0x07 != 0x06 && pc+1 < len(prog) {
+				reached[pc+1] = true // falls through
+			}
 			var targets []int
 			switch {
 			case in.Op == 0x05:
@@ -346,6 +354,7 @@ func TestJumpThreading(t *testing.T) {
 				targets = []int{pc + 1 + int(in.Jt), pc + 1 + int(in.Jf)}
 			}
 			for _, to := range targets {
+				reached[to] = true
 				if prog[to].Op == 0x05 {
 					t.Errorf("%s: jump at %d lands on the JA at %d", path, pc, to)
 				}
