@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"debug/buildinfo"
+	"errors"
 	"fmt"
+	"os"
 	"os/exec"
 	"os/signal"
 	"path/filepath"
@@ -32,6 +34,7 @@ type recordOptions struct {
 	defaultAction   string
 	progress        string
 	runtime         string
+	mergeInto       string
 }
 
 func recordCmd(io stdio) *cobra.Command {
@@ -72,6 +75,7 @@ the profile; --strict makes them an error (exit 2).`,
 	f.StringVar(&o.name, "name", "", "profile name (default: the command's base name)")
 	f.StringVar(&o.defaultAction, "default-action", "kill_process", "action for everything not allowed")
 	f.StringVar(&o.progress, "progress", "auto", "progress line on stderr: auto (when a terminal), always, never")
+	f.StringVar(&o.mergeInto, "merge-into", "", "merge the new profile into `FILE` (created if missing) instead of writing -o: widens a profile with another run")
 	f.StringVar(&o.runtime, "runtime", "auto", "add the timing-dependent calls of a language runtime: auto (go when the target is a Go binary), go, none")
 	return c
 }
@@ -83,6 +87,15 @@ func runRecord(ctx context.Context, io stdio, o recordOptions, command []string)
 	def, err := profiles.ParseAction(o.defaultAction)
 	if err != nil {
 		return fmt.Errorf("record: --default-action: %w", err)
+	}
+	// Read the profile to merge into before the run, so a broken one
+	// costs nothing.
+	var old *profiles.Profile
+	if o.mergeInto != "" {
+		o.output = o.mergeInto
+		if old, err = profiles.Load(o.mergeInto); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("record: merge into %s: %w", o.mergeInto, err)
+		}
 	}
 	ropts := recorder.Options{
 		Command:         command,
@@ -126,6 +139,11 @@ func runRecord(ctx context.Context, io stdio, o recordOptions, command []string)
 	})
 	if err != nil {
 		return fmt.Errorf("record: %w", err)
+	}
+	if old != nil {
+		if p, err = profiles.Merge(old, p); err != nil {
+			return fmt.Errorf("record: merge into %s: %w", o.mergeInto, err)
+		}
 	}
 	b, err := p.Marshal()
 	if err != nil {
