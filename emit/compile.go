@@ -56,6 +56,15 @@ func Ret(a profiles.Action) uint32 {
 
 // BPF compiles p into a seccomp filter program.
 func BPF(p *profiles.Profile, opts Options) ([]bpf.Instruction, error) {
+	prog, err := compileLimited(p, opts)
+	if err != nil {
+		return nil, err
+	}
+	return prog.instructions(), nil
+}
+
+// compileLimited compiles p and refuses a program the kernel would.
+func compileLimited(p *profiles.Profile, opts Options) (*program, error) {
 	prog, err := compile(p)
 	if err != nil {
 		return nil, err
@@ -67,7 +76,7 @@ func BPF(p *profiles.Profile, opts Options) ([]bpf.Instruction, error) {
 	if len(prog.insns) > max {
 		return nil, fmt.Errorf("%w: %d instructions for %d syscall entries on %d arch(es), the kernel takes at most %d", ErrTooLarge, len(prog.insns), len(p.Syscalls), len(p.Arch), max)
 	}
-	return prog.instructions(), nil
+	return prog, nil
 }
 
 // program is the compiled filter with the annotations Text prints.
@@ -107,9 +116,7 @@ func compile(p *profiles.Profile) (*program, error) {
 	}
 	for i, arch := range arches {
 		a.mark(archLabels[i])
-		if err := dispatch(a, p, arch, bad); err != nil {
-			return nil, err
-		}
+		dispatch(a, p, arch)
 	}
 	a.emitRets()
 	insns, err := a.resolve()
@@ -191,7 +198,7 @@ func ranges(p *profiles.Profile, arch *profiles.Arch) []rng {
 
 // dispatch emits the number search for arch and the argument blocks its
 // leaves jump to.
-func dispatch(a *asm, p *profiles.Profile, arch *profiles.Arch, bad label) error {
+func dispatch(a *asm, p *profiles.Profile, arch *profiles.Arch) {
 	rs := ranges(p, arch)
 	a.load(offNr, "nr")
 	blocks := map[string]label{}
@@ -246,11 +253,8 @@ func dispatch(a *asm, p *profiles.Profile, arch *profiles.Arch, bad label) error
 	sort.Strings(order) // deterministic layout
 	for _, name := range order {
 		a.mark(blocks[name])
-		if err := argBlock(a, p, arch, name); err != nil {
-			return err
-		}
+		argBlock(a, p, name)
 	}
-	return nil
 }
 
 // split picks where to divide rs: as close as possible to half of the
@@ -300,7 +304,7 @@ func describeNr(arch *profiles.Arch, nr uint32) string {
 
 // argBlock checks the entries of one syscall in order; the first whose
 // rules all match gives its action.
-func argBlock(a *asm, p *profiles.Profile, arch *profiles.Arch, name string) error {
+func argBlock(a *asm, p *profiles.Profile, name string) {
 	for _, s := range p.Syscalls {
 		if s.Name != name {
 			continue
@@ -308,7 +312,7 @@ func argBlock(a *asm, p *profiles.Profile, arch *profiles.Arch, name string) err
 		pass := a.ret(s.EffectiveAction())
 		if len(s.Args) == 0 {
 			a.jumpTo(pass)
-			return nil // later entries are unreachable
+			return // later entries are unreachable
 		}
 		next := a.newLabel()
 		for i, r := range s.Args {
@@ -324,7 +328,6 @@ func argBlock(a *asm, p *profiles.Profile, arch *profiles.Arch, name string) err
 		a.mark(next)
 	}
 	a.jumpTo(a.ret(p.DefaultAction))
-	return nil
 }
 
 func lo32(v uint64) uint32 { return uint32(v) }

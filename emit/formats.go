@@ -37,10 +37,7 @@ func encode(raw []bpf.RawInstruction) []byte {
 
 // Text returns an annotated disassembly of the filter for review.
 func Text(p *profiles.Profile, opts Options) (string, error) {
-	if _, err := BPF(p, opts); err != nil {
-		return "", err
-	}
-	prog, err := compile(p)
+	prog, err := compileLimited(p, opts)
 	if err != nil {
 		return "", err
 	}
