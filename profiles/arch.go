@@ -94,13 +94,3 @@ func (a *Arch) Syscalls() []string {
 	sort.Strings(names)
 	return names
 }
-
-// KnownSyscall reports whether name is a syscall on any supported arch.
-func KnownSyscall(name string) bool {
-	for _, a := range arches {
-		if _, ok := a.numbers[name]; ok {
-			return true
-		}
-	}
-	return false
-}
