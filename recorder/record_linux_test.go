@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -391,6 +392,25 @@ func TestLauncher(t *testing.T) {
 	}
 	if n := byName(without, "target")["execve"]; n != 2 {
 		t.Errorf("execve counted %d times, want 2 (sysrec's exec of the target, its re-exec of itself)", n)
+	}
+}
+
+// TestRootCgroupRefused: a pid in the root cgroup would mean recording
+// the whole host.
+func TestRootCgroupRefused(t *testing.T) {
+	testenv.RequireRoot(t)
+	cmd := exec.Command(testtarget.Path(t), "sleep", "2s")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	mount, _ := CgroupMount()
+	if err := os.WriteFile(filepath.Join(mount, "cgroup.procs"), []byte(strconv.Itoa(cmd.Process.Pid)), 0); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Record(context.Background(), Options{PID: cmd.Process.Pid})
+	if err == nil || !strings.Contains(err.Error(), "root cgroup") {
+		t.Errorf("Record of a pid in the root cgroup: %v", err)
 	}
 }
 
