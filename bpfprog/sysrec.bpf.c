@@ -21,11 +21,19 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 /* Set by the loader before the program is loaded. */
 volatile const __u64 target_cgid;     /* cgroup v2 id (inode) of the target */
-volatile const __u32 target_level;    /* its depth below the cgroup2 root */
+volatile const __u32 target_level;    /* its depth below the cgroup2 root, as the loader sees it */
 volatile const __u32 require_exec;    /* only count processes that exec'd after the start */
 volatile const __u32 execve_nr = ~0u; /* to notice a successful exec */
 volatile const __u32 execveat_nr = ~0u;
 volatile const __u32 sigreturn_nr = ~0u; /* its "return value" is not an error */
+
+/* The target's depth in the whole cgroup tree. The loader's guess is
+ * relative to its cgroup namespace (inside a container it is too small);
+ * the first call from a task in the target cgroup itself fixes it. */
+__u32 level;
+__u32 calibrated;
+
+#define SYSREC_MAX_DEPTH 32
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -79,6 +87,25 @@ struct task_struct {
 	struct task_struct *real_parent;
 	int tgid;
 } __attribute__((preserve_access_index));
+
+/* in_target reports whether the current task is in the target cgroup or
+ * below it. */
+static __always_inline int in_target(void)
+{
+	__u32 lvl = calibrated ? level : target_level;
+	if (bpf_get_current_ancestor_cgroup_id(lvl) == target_cgid)
+		return 1;
+	if (calibrated || bpf_get_current_cgroup_id() != target_cgid)
+		return 0;
+	for (__u32 i = 0; i < SYSREC_MAX_DEPTH; i++) {
+		if (bpf_get_current_ancestor_cgroup_id(i) == target_cgid) {
+			level = i;
+			calibrated = 1;
+			return 1;
+		}
+	}
+	return 0;
+}
 
 static __always_inline void stat_inc(__u32 idx)
 {
@@ -185,7 +212,7 @@ static __always_inline int fill(struct key *k, __u32 nr, void *regs)
 SEC("raw_tracepoint/sys_enter")
 int sys_enter(struct bpf_raw_tracepoint_args *ctx)
 {
-	if (bpf_get_current_ancestor_cgroup_id(target_level) != target_cgid)
+	if (!in_target())
 		return 0;
 	__u32 nr = (__u32)ctx->args[1];
 	if (is_exec(nr))
@@ -209,7 +236,7 @@ static __always_inline __u32 exit_nr(void *regs)
 SEC("raw_tracepoint/sched_process_exec")
 int sched_process_exec(struct bpf_raw_tracepoint_args *ctx)
 {
-	if (bpf_get_current_ancestor_cgroup_id(target_level) != target_cgid)
+	if (!in_target())
 		return 0;
 	/* The process is now its new executable (comm is already the new
 	 * one): charge it from here on, starting with the exec that made it. */
@@ -231,7 +258,7 @@ int sys_exit(struct bpf_raw_tracepoint_args *ctx)
 	 * never reach user space: the call is restarted or becomes EINTR. */
 	if (ret >= 0 || ret < -4095 || (ret <= -512 && ret >= -516))
 		return 0;
-	if (bpf_get_current_ancestor_cgroup_id(target_level) != target_cgid)
+	if (!in_target())
 		return 0;
 	void *regs = (void *)ctx->args[0];
 	__u32 nr = exit_nr(regs);

@@ -45,8 +45,10 @@ const (
 	sysrecProgSchedProcessExec = "sched_process_exec"
 	sysrecProgSysEnter         = "sys_enter"
 	sysrecProgSysExit          = "sys_exit"
+	sysrecVarCalibrated        = "calibrated"
 	sysrecVarExecveNr          = "execve_nr"
 	sysrecVarExecveatNr        = "execveat_nr"
+	sysrecVarLevel             = "level"
 	sysrecVarRequireExec       = "require_exec"
 	sysrecVarSigreturnNr       = "sigreturn_nr"
 	sysrecVarTargetCgid        = "target_cgid"
@@ -115,8 +117,10 @@ type sysrecMapSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type sysrecVariableSpecs struct {
+	Calibrated  *ebpf.VariableSpec `ebpf:"calibrated"`
 	ExecveNr    *ebpf.VariableSpec `ebpf:"execve_nr"`
 	ExecveatNr  *ebpf.VariableSpec `ebpf:"execveat_nr"`
+	Level       *ebpf.VariableSpec `ebpf:"level"`
 	RequireExec *ebpf.VariableSpec `ebpf:"require_exec"`
 	SigreturnNr *ebpf.VariableSpec `ebpf:"sigreturn_nr"`
 	TargetCgid  *ebpf.VariableSpec `ebpf:"target_cgid"`
@@ -164,8 +168,10 @@ func (m *sysrecMaps) Close() error {
 //
 // It can be passed to loadSysrecObjects or ebpf.CollectionSpec.LoadAndAssign.
 type sysrecVariables struct {
+	Calibrated  *ebpf.Variable `ebpf:"calibrated"`
 	ExecveNr    *ebpf.Variable `ebpf:"execve_nr"`
 	ExecveatNr  *ebpf.Variable `ebpf:"execveat_nr"`
+	Level       *ebpf.Variable `ebpf:"level"`
 	RequireExec *ebpf.Variable `ebpf:"require_exec"`
 	SigreturnNr *ebpf.Variable `ebpf:"sigreturn_nr"`
 	TargetCgid  *ebpf.Variable `ebpf:"target_cgid"`

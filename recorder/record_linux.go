@@ -120,7 +120,7 @@ func Record(ctx context.Context, opts Options) (*Recording, error) {
 			cg, err = openCgroup(mount, path)
 		}
 		if err == nil && cg.level == 0 {
-			return nil, fmt.Errorf("pid %d is in the root cgroup: recording it would record every process on the host (run it in a cgroup of its own, or use --cgroup)", opts.PID)
+			return nil, fmt.Errorf("pid %d is in the root cgroup: recording it would record every process of the host or container (run it in a cgroup of its own, or use --cgroup)", opts.PID)
 		}
 	default:
 		cg, err = newCgroup(mount)

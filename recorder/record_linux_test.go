@@ -23,6 +23,9 @@ import (
 // TestMain checks that recordings leave no cgroup, fd, BPF map or link
 // behind.
 func TestMain(m *testing.M) {
+	if os.Getenv("SYSREC_NS_CHILD") == "1" {
+		os.Exit(namespaceChild())
+	}
 	fds := openFDs()
 	code := m.Run()
 	if after := openFDs(); after > fds {
@@ -411,6 +414,47 @@ func TestRootCgroupRefused(t *testing.T) {
 	_, err := Record(context.Background(), Options{PID: cmd.Process.Pid})
 	if err == nil || !strings.Contains(err.Error(), "root cgroup") {
 		t.Errorf("Record of a pid in the root cgroup: %v", err)
+	}
+}
+
+// namespaceChild records the target from inside a cgroup namespace.
+func namespaceChild() int {
+	rec, err := Record(context.Background(), Options{Command: []string{os.Getenv("TARGET"), "stray"}})
+	if err != nil {
+		fmt.Println(err)
+		return 1
+	}
+	fmt.Printf("getpriority=%d\n", byName(rec, "target")["getpriority"])
+	return 0
+}
+
+// TestCgroupNamespace records from inside a private cgroup namespace
+// with cgroup2 mounted at its root, as in a container: the depth seen
+// there is relative, and the BPF program must find the real one.
+func TestCgroupNamespace(t *testing.T) {
+	testenv.RequireRoot(t)
+	unshare := testenv.RequireTool(t, "unshare")
+	mount, err := CgroupMount()
+	if err != nil {
+		t.Fatal(err)
+	}
+	outer, err := newCgroup(mount)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer outer.remove()
+	fd, err := unix.Open(outer.path, unix.O_DIRECTORY|unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(fd)
+	script := `mount --make-rprivate / && umount "$0" && mount -t cgroup2 none "$0" && exec "$@"`
+	cmd := exec.Command(unshare, "-C", "-m", "sh", "-c", script, mount, os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), "SYSREC_NS_CHILD=1", "TARGET="+testtarget.Path(t))
+	cmd.SysProcAttr = &syscall.SysProcAttr{UseCgroupFD: true, CgroupFD: fd}
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "getpriority=1") {
+		t.Fatalf("recording inside a cgroup namespace: %v\n%s", err, out)
 	}
 }
 
