@@ -97,7 +97,7 @@ func newCgroup(mount string) (*cgroup, error) {
 // makeCgroup creates the cgroup at path, owned by the recording.
 func makeCgroup(mount, path string) (*cgroup, error) {
 	if err := os.Mkdir(path, 0o755); err != nil {
-		return nil, fmt.Errorf("create cgroup: %w", err)
+		return nil, fmt.Errorf("create cgroup: %w", permHint(err))
 	}
 	cg, err := openCgroup(mount, path)
 	if err != nil {

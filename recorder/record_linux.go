@@ -202,9 +202,11 @@ func kernelRelease() string {
 	return unix.ByteSliceToString(u.Release[:])
 }
 
+// permHint says what a permission error needs: recording creates
+// cgroups and loads BPF programs.
 func permHint(err error) error {
 	if errors.Is(err, unix.EPERM) || errors.Is(err, unix.EACCES) {
-		return fmt.Errorf("%w (run as root, or with CAP_BPF and CAP_PERFMON)", err)
+		return fmt.Errorf("%w (run as root: recording needs CAP_BPF, CAP_PERFMON and write access to the cgroup2 tree)", err)
 	}
 	return err
 }

@@ -3,6 +3,8 @@ package main
 import (
 	"fmt"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -34,10 +36,25 @@ func TestScript(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A real sysrec binary, in a directory any user may enter, for
+	// scripts that run it as another user.
+	binDir, err := os.MkdirTemp("", "sysrec-bin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(binDir) })
+	if err := os.Chmod(binDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	sysrecBin := filepath.Join(binDir, "sysrec")
+	if out, err := exec.Command("go", "build", "-o", sysrecBin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build sysrec: %v\n%s", err, out)
+	}
 	testscript.Run(t, testscript.Params{
 		Dir: "testdata/script",
 		Setup: func(e *testscript.Env) error {
 			e.Setenv("TARGET", target)
+			e.Setenv("SYSREC_BIN", sysrecBin)
 			return nil
 		},
 		Condition: func(cond string) (bool, error) {
