@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/sysrec/sysrec/internal/testenv"
 	"github.com/sysrec/sysrec/internal/testtarget"
+	"github.com/sysrec/sysrec/profiles"
 )
 
 // TestMain checks that recordings leave no cgroup, fd, BPF map or link
@@ -241,6 +243,68 @@ func TestArgs(t *testing.T) {
 			t.Errorf("socket type %#x keeps SOCK_CLOEXEC, which the table masks", s.Args[1])
 		}
 	}
+}
+
+// TestArgsMatchStrace compares the recorded argument values with what
+// strace decodes (raw, numeric) from the same run: every (syscall,
+// masked arguments) tuple with the same count.
+func TestArgsMatchStrace(t *testing.T) {
+	testenv.RequireRoot(t)
+	strace := testenv.RequireTool(t, "strace")
+	target := testtarget.Path(t)
+	names := []string{"socket", "mmap", "ioctl", "fcntl", "openat", "futex"}
+	out := filepath.Join(t.TempDir(), "strace.txt")
+	rec := record(t, Options{Command: []string{strace, "-f", "-qq", "-e", "trace=" + strings.Join(names, ","), "-e", "raw=all", "-o", out, target, "args"}})
+	if rec.ExitStatus != 0 || rec.Lost != 0 {
+		t.Fatalf("exit %d, lost %d", rec.ExitStatus, rec.Lost)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	line := regexp.MustCompile(`^\d+\s+([a-z0-9_]+)\(([^)]*)`)
+	want, unsure := map[string]uint64{}, map[string]uint64{}
+	for _, l := range strings.Split(string(b), "\n") {
+		m := line.FindStringSubmatch(l)
+		if m == nil {
+			continue
+		}
+		var args [6]uint64
+		for i, a := range strings.Split(m[2], ", ") {
+			if i < 6 {
+				args[i], _ = strconv.ParseUint(strings.TrimSpace(a), 0, 64)
+			}
+		}
+		key := tuple(m[1], args)
+		if strings.HasSuffix(l, "<unfinished ...>") {
+			unsure[key]++ // may have been killed at entry (see parseStrace)
+		} else {
+			want[key]++
+		}
+	}
+	got := map[string]uint64{}
+	for _, s := range rec.Samples {
+		if s.Exe == "target" && slices.Contains(names, s.Name) {
+			got[tuple(s.Name, s.Args)] += s.Count
+		}
+	}
+	for k := range mergeKeys(want, got, unsure) {
+		if got[k] < want[k] || got[k] > want[k]+unsure[k] {
+			t.Errorf("%s: recorded %d, strace saw %d (+%d unfinished)", k, got[k], want[k], unsure[k])
+		}
+	}
+	if len(want) < 5 {
+		t.Errorf("strace saw only %v", want)
+	}
+}
+
+// tuple is name(masked recorded args) as the recorder keys it.
+func tuple(name string, args [6]uint64) string {
+	var parts []string
+	for _, spec := range profiles.RecordedArgs(name) {
+		parts = append(parts, fmt.Sprintf("%#x", args[spec.Index]&spec.Mask()))
+	}
+	return name + "(" + strings.Join(parts, ", ") + ")"
 }
 
 // TestConcurrent runs two recordings at once: neither sees the other.
