@@ -47,6 +47,23 @@ type Options struct {
 	Runtime string
 }
 
+// Validate reports options Reduce would refuse, so a caller can check
+// them before a recording it would otherwise lose.
+func (o Options) Validate() error {
+	if o.Args != "" && o.Args != ArgsTable && o.Args != ArgsNone {
+		return fmt.Errorf("argument level %q (want table or none)", o.Args)
+	}
+	if o.Exe != "" {
+		if _, err := path.Match(o.Exe, ""); err != nil {
+			return fmt.Errorf("exe pattern %q: %w", o.Exe, err)
+		}
+	}
+	if _, err := runtimeBaseline(o.Runtime, []string{"x86_64"}, profiles.ActKillProcess); err != nil {
+		return err
+	}
+	return nil
+}
+
 type baselineEntry struct{ name, reason string }
 
 // baseline is what every process needs whether or not one recording saw
@@ -84,22 +101,17 @@ func Reduce(recs []*profiles.Recording, opts Options) (*profiles.Profile, error)
 	if len(recs) == 0 {
 		return nil, fmt.Errorf("reduce: no recordings")
 	}
+	if err := opts.Validate(); err != nil {
+		return nil, fmt.Errorf("reduce: %w", err)
+	}
 	if opts.Args == "" {
 		opts.Args = ArgsTable
-	}
-	if opts.Args != ArgsTable && opts.Args != ArgsNone {
-		return nil, fmt.Errorf("reduce: argument level %q (want table or none)", opts.Args)
 	}
 	if opts.MaxValues <= 0 {
 		opts.MaxValues = DefaultMaxValues
 	}
 	if opts.DefaultAction.IsZero() {
 		opts.DefaultAction = profiles.ActKillProcess
-	}
-	if opts.Exe != "" {
-		if _, err := path.Match(opts.Exe, ""); err != nil {
-			return nil, fmt.Errorf("reduce: exe pattern %q: %w", opts.Exe, err)
-		}
 	}
 
 	p := &profiles.Profile{

@@ -97,6 +97,28 @@ func runRecord(ctx context.Context, io stdio, o recordOptions, command []string)
 			return fmt.Errorf("record: merge into %s: %w", o.mergeInto, err)
 		}
 	}
+	rt, err := targetRuntime(o, command)
+	if err != nil {
+		return fmt.Errorf("record: %w", err)
+	}
+	name := o.name
+	if name == "" && len(command) > 0 {
+		name = filepath.Base(command[0])
+	}
+	reduce := reducer.Options{
+		Runtime:       rt,
+		Args:          reducer.ArgLevel(o.args),
+		NoBaseline:    o.noBaseline,
+		DefaultAction: def,
+		Name:          name,
+		Exe:           o.exe,
+	}
+	if err := reduce.Validate(); err != nil {
+		return fmt.Errorf("record: %w", err)
+	}
+	if err := writable(o.output); err != nil {
+		return fmt.Errorf("record: cannot write the profile to %s: %w", o.output, err)
+	}
 	ropts := recorder.Options{
 		Command:         command,
 		Stdin:           io.in,
@@ -121,22 +143,7 @@ func runRecord(ctx context.Context, io stdio, o recordOptions, command []string)
 	if err != nil {
 		return fmt.Errorf("record: %w", err)
 	}
-	name := o.name
-	if name == "" && len(command) > 0 {
-		name = filepath.Base(command[0])
-	}
-	rt, err := targetRuntime(o, command)
-	if err != nil {
-		return fmt.Errorf("record: %w", err)
-	}
-	p, err := reducer.Reduce([]*profiles.Recording{rec}, reducer.Options{
-		Runtime:       rt,
-		Args:          reducer.ArgLevel(o.args),
-		NoBaseline:    o.noBaseline,
-		DefaultAction: def,
-		Name:          name,
-		Exe:           o.exe,
-	})
+	p, err := reducer.Reduce([]*profiles.Recording{rec}, reduce)
 	if err != nil {
 		return fmt.Errorf("record: %w", err)
 	}
@@ -158,7 +165,7 @@ func runRecord(ctx context.Context, io stdio, o recordOptions, command []string)
 	}
 	fmt.Fprintln(io.err)
 	if rec.Lost > 0 {
-		fmt.Fprintf(io.err, "sysrec: record: %d calls lost (in-kernel map full: raise --max-keys, now %d); the profile is incomplete\n", rec.Lost, o.maxKeys)
+		fmt.Fprintf(io.err, "sysrec: record: %d calls lost (in-kernel map full: raise --max-keys, now %d; or BPF recursion); the profile is incomplete\n", rec.Lost, o.maxKeys)
 		if o.strict {
 			return fmt.Errorf("record: %d calls lost and --strict is set", rec.Lost)
 		}
@@ -195,4 +202,16 @@ func targetRuntime(o recordOptions, command []string) (string, error) {
 		return reducer.RuntimeGo, nil
 	}
 	return reducer.RuntimeNone, nil
+}
+
+// writable checks, before a recording, that its profile can be written:
+// the file if it exists, else its directory.
+func writable(path string) error {
+	if path == "-" {
+		return nil
+	}
+	if _, err := os.Stat(path); err == nil {
+		return unix.Access(path, unix.W_OK)
+	}
+	return unix.Access(filepath.Dir(path), unix.W_OK)
 }
