@@ -57,6 +57,11 @@ func runCheck(ctx context.Context, io stdio, o checkOptions, argv []string) erro
 	if err != nil {
 		return fmt.Errorf("check: %w", err)
 	}
+	if o.output != "" {
+		if err := writable(o.output); err != nil {
+			return fmt.Errorf("check: cannot write the violations to %s: %w", o.output, err)
+		}
+	}
 	supervised := p.Clone()
 	supervised.DefaultAction = profiles.Action{Kind: profiles.UserNotif}
 	raw, err := emit.Raw(supervised, emit.Options{})
