@@ -63,7 +63,7 @@ the profile; --strict makes them an error (exit 2).`,
 	}
 	f := c.Flags()
 	f.StringVarP(&o.output, "output", "o", "sysrec.json", "write the profile to `FILE` (- for stdout)")
-	f.StringVar(&o.cgroup, "cgroup", "", "record the existing cgroup v2 `PATH` (absolute, or relative to the cgroup2 mount)")
+	f.StringVar(&o.cgroup, "cgroup", "", "record the cgroup v2 `PATH` (absolute, or relative to the cgroup2 mount); with a command, run it there (created if missing) so it can place containers inside")
 	f.IntVar(&o.pid, "pid", 0, "record the cgroup v2 of running process `PID`")
 	f.DurationVar(&o.duration, "duration", 0, "stop recording after `D` (the started command gets SIGTERM)")
 	f.IntVar(&o.maxKeys, "max-keys", recorder.DefaultMaxKeys, "size of the in-kernel map of distinct (syscall, arguments, exe) keys")
