@@ -88,6 +88,9 @@ func runRecord(ctx context.Context, io stdio, o recordOptions, command []string)
 	if err != nil {
 		return fmt.Errorf("record: --default-action: %w", err)
 	}
+	if o.progress != "auto" && o.progress != "always" && o.progress != "never" {
+		return fmt.Errorf("record: --progress %q (want auto, always or never)", o.progress)
+	}
 	// Read the profile to merge into before the run, so a broken one
 	// costs nothing.
 	var old *profiles.Profile
