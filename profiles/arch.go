@@ -2,7 +2,8 @@ package profiles
 
 import (
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 )
 
 // Arch describes one architecture a profile can target.
@@ -60,12 +61,7 @@ func LookupArch(name string) (*Arch, error) {
 
 // ArchNames lists the supported architectures, sorted.
 func ArchNames() []string {
-	var names []string
-	for n := range arches {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
+	return slices.Sorted(maps.Keys(arches))
 }
 
 // Number returns the syscall number of name on a.
@@ -87,10 +83,5 @@ func (a *Arch) MaxNumber() int { return len(a.names) - 1 }
 
 // Syscalls lists every syscall name on a, sorted by name.
 func (a *Arch) Syscalls() []string {
-	names := make([]string, 0, len(a.numbers))
-	for n := range a.numbers {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
+	return slices.Sorted(maps.Keys(a.numbers))
 }

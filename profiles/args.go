@@ -1,6 +1,9 @@
 package profiles
 
-import "sort"
+import (
+	"maps"
+	"slices"
+)
 
 // ArgKind says what an argument means, and so whether a filter may
 // constrain it.
@@ -156,10 +159,5 @@ func RecordedArgs(syscall string) []ArgSpec {
 
 // ArgTableSyscalls lists the syscalls with recorded arguments, sorted.
 func ArgTableSyscalls() []string {
-	var names []string
-	for n := range argTable {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
+	return slices.Sorted(maps.Keys(argTable))
 }

@@ -2,6 +2,7 @@ package profiles
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -62,12 +63,7 @@ func Diff(old, new *Profile) *Delta {
 	for n := range newBy {
 		names[n] = true
 	}
-	sorted := make([]string, 0, len(names))
-	for n := range names {
-		sorted = append(sorted, n)
-	}
-	sort.Strings(sorted)
-	for _, n := range sorted {
+	for _, n := range slices.Sorted(maps.Keys(names)) {
 		o, nw := oldBy[n], newBy[n]
 		switch {
 		case len(o) == 0 && !allows(old.DefaultAction):

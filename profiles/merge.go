@@ -2,6 +2,7 @@ package profiles
 
 import (
 	"errors"
+	"maps"
 	"slices"
 	"sort"
 )
@@ -104,12 +105,7 @@ func Merge(ps ...*Profile) (*Profile, error) {
 			a.deny = slices.DeleteFunc(a.deny, func(d Syscall) bool { return !containsEntry(denies, d) })
 		}
 	}
-	names := make([]string, 0, len(byName))
-	for n := range byName {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
+	for _, n := range slices.Sorted(maps.Keys(byName)) {
 		a := byName[n]
 		first := true
 		if len(a.allow) > 0 {

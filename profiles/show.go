@@ -2,6 +2,8 @@ package profiles
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -88,12 +90,7 @@ func Format(p *Profile) string {
 			count = fmt.Sprint(s.Count)
 		}
 		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", FormatCall(s), count, strings.Join(errs, " "), s.EffectiveAction(), note)
-		seen := make([]string, 0, len(s.Seen))
-		for k := range s.Seen {
-			seen = append(seen, k)
-		}
-		sort.Strings(seen)
-		for _, k := range seen {
+		for _, k := range slices.Sorted(maps.Keys(s.Seen)) {
 			fmt.Fprintf(w, "  seen %s(%s)\t%d\t\t\t\n", s.Name, k, s.Seen[k])
 		}
 	}

@@ -2,6 +2,7 @@ package reducer
 
 import (
 	"fmt"
+	"maps"
 	"path"
 	"slices"
 	"sort"
@@ -171,12 +172,7 @@ func Reduce(recs []*profiles.Recording, opts Options) (*profiles.Profile, error)
 	sort.Strings(p.Arch)
 
 	clone3ENOSYS := !opts.KeepClone3 && groups["clone3"] != nil && groups["clone"] != nil
-	names := make([]string, 0, len(groups))
-	for n := range groups {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
+	for _, n := range slices.Sorted(maps.Keys(groups)) {
 		g := groups[n]
 		s := profiles.Syscall{Name: n, Count: g.count}
 		if len(g.seen) > 0 && len(g.seen) <= maxSeen {
