@@ -101,6 +101,11 @@ func Symbolize(set string, v uint64, flags bool) string {
 	}
 	var parts []string
 	rest := v
+	if set == "clone" && v&0xff != 0 {
+		// The low byte of clone flags is the signal sent at the child's exit.
+		parts = append(parts, Symbolize("signal", v&0xff, false))
+		rest &^= 0xff
+	}
 	if set == "open" {
 		// The access mode is a 2-bit enum, not flags: O_RDONLY is 0.
 		for _, s := range syms[:3] {

@@ -131,7 +131,7 @@ func TestSymbolize(t *testing.T) {
 		{"prot", 0, true, "PROT_NONE"},
 		{"open", 0x241, true, "O_CREAT|O_TRUNC|O_WRONLY"},
 		{"open", 0, true, "O_RDONLY"},
-		{"clone", 0x11 | 0x1000000, true, "0x11|CLONE_CHILD_SETTID"},
+		{"clone", 0x11 | 0x1000000, true, "CLONE_CHILD_SETTID|SIGCHLD"},
 		{"prot", 1 << 40, true, "0x10000000000"},
 	} {
 		if got := Symbolize(tc.set, tc.v, tc.flags); got != tc.want {
