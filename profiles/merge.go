@@ -161,6 +161,9 @@ func joinAllowing(name string, entries []Syscall) Syscall {
 		if out.Reason == "" {
 			out.Reason = e.Reason
 		}
+		if out.Note == "" {
+			out.Note = e.Note
+		}
 	}
 	for _, e := range entries {
 		if len(e.Args) == 0 {

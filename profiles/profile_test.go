@@ -237,6 +237,20 @@ func TestMergeNeverNarrower(t *testing.T) {
 	}
 }
 
+// TestMergeKeepsNotes: a merge keeps why a rule was dropped and why an
+// entry is there.
+func TestMergeKeepsNotes(t *testing.T) {
+	a := &Profile{Version: 1, Arch: []string{"x86_64"}, DefaultAction: ActKillProcess, Syscalls: []Syscall{{Name: "rt_sigaction", Note: "sig not constrained"}}}
+	b := &Profile{Version: 1, Arch: []string{"x86_64"}, DefaultAction: ActKillProcess, Syscalls: []Syscall{{Name: "rt_sigaction", Reason: "baseline"}}}
+	m, err := Merge(a, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := m.Syscalls[0]; s.Note != "sig not constrained" || s.Reason != "baseline" {
+		t.Errorf("merged entry %+v lost its note or reason", s)
+	}
+}
+
 func TestMergeArches(t *testing.T) {
 	a := &Profile{Version: 1, Arch: []string{"x86_64"}, DefaultAction: ActKillProcess, Syscalls: []Syscall{{Name: "read"}}}
 	b := &Profile{Version: 1, Arch: []string{"aarch64"}, DefaultAction: ActKillProcess, Syscalls: []Syscall{{Name: "write"}}}

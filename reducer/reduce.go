@@ -86,7 +86,7 @@ var baseline = []baselineEntry{
 const glibcThreadClone = 0x3d0f00
 
 // maxSeen bounds the distinct argument tuples a profile lists per syscall.
-const maxSeen = 64
+const maxSeen = 32
 
 type group struct {
 	name    string

@@ -35,6 +35,8 @@ type recordOptions struct {
 	progress        string
 	runtime         string
 	mergeInto       string
+	clone3ENOSYS    bool
+	maxValues       int
 }
 
 func recordCmd(io stdio) *cobra.Command {
@@ -76,6 +78,8 @@ the profile; --strict makes them an error (exit 2).`,
 	f.StringVar(&o.defaultAction, "default-action", "kill_process", "action for everything not allowed")
 	f.StringVar(&o.progress, "progress", "auto", "progress line on stderr: auto (when a terminal), always, never")
 	f.StringVar(&o.mergeInto, "merge-into", "", "merge the new profile into `FILE` (created if missing) instead of writing -o: widens a profile with another run")
+	f.BoolVar(&o.clone3ENOSYS, "clone3-enosys", true, "answer clone3 with ENOSYS when clone was also seen, so libc falls back to clone, whose flags the filter checks")
+	f.IntVar(&o.maxValues, "max-values", reducer.DefaultMaxValues, "drop an argument rule with more distinct values than `N`")
 	f.StringVar(&o.runtime, "runtime", "auto", "add the timing-dependent calls of a language runtime: auto (go when the target is a Go binary), go, none")
 	return c
 }
@@ -115,6 +119,8 @@ func runRecord(ctx context.Context, io stdio, o recordOptions, command []string)
 		DefaultAction: def,
 		Name:          name,
 		Exe:           o.exe,
+		KeepClone3:    !o.clone3ENOSYS,
+		MaxValues:     o.maxValues,
 	}
 	if err := reduce.Validate(); err != nil {
 		return fmt.Errorf("record: %w", err)
