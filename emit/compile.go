@@ -8,6 +8,7 @@ import (
 
 	"golang.org/x/net/bpf"
 
+	"github.com/sysrec/sysrec/linuxabi"
 	"github.com/sysrec/sysrec/profiles"
 )
 
@@ -91,9 +92,9 @@ func compile(p *profiles.Profile) (*program, error) {
 	}
 	a := newAsm()
 	bad := a.ret(badArch(p))
-	var arches []*profiles.Arch
+	var arches []*linuxabi.Arch
 	for _, name := range p.Arch {
-		arch, err := profiles.LookupArch(name)
+		arch, err := linuxabi.LookupArch(name)
 		if err != nil {
 			return nil, err
 		}
@@ -147,7 +148,7 @@ type rng struct {
 }
 
 // ranges partitions the 32-bit number space of arch by outcome.
-func ranges(p *profiles.Profile, arch *profiles.Arch) []rng {
+func ranges(p *profiles.Profile, arch *linuxabi.Arch) []rng {
 	unknown := p.DefaultAction
 	if !p.UnknownAction.IsZero() {
 		unknown = p.UnknownAction
@@ -198,7 +199,7 @@ func ranges(p *profiles.Profile, arch *profiles.Arch) []rng {
 
 // dispatch emits the number search for arch and the argument blocks its
 // leaves jump to.
-func dispatch(a *asm, p *profiles.Profile, arch *profiles.Arch) {
+func dispatch(a *asm, p *profiles.Profile, arch *linuxabi.Arch) {
 	rs := ranges(p, arch)
 	a.load(offNr, "nr")
 	blocks := map[string]label{}
@@ -261,7 +262,7 @@ func dispatch(a *asm, p *profiles.Profile, arch *profiles.Arch) {
 // syscall numbers they cover (so the mean path over the table is short),
 // but with each side small enough to finish within budget-1 levels, so no
 // path is longer than a perfectly balanced tree's.
-func split(rs []rng, budget int, arch *profiles.Arch) int {
+func split(rs []rng, budget int, arch *linuxabi.Arch) int {
 	n := len(rs)
 	half := 1 << (budget - 1)
 	lo, hi := max(1, n-half), min(n-1, half)
@@ -295,7 +296,7 @@ func split(rs []rng, budget int, arch *profiles.Arch) int {
 	return best
 }
 
-func describeNr(arch *profiles.Arch, nr uint32) string {
+func describeNr(arch *linuxabi.Arch, nr uint32) string {
 	if name := arch.SyscallName(int(nr)); name != "" {
 		return name
 	}

@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/net/bpf"
 
+	"github.com/sysrec/sysrec/linuxabi"
 	"github.com/sysrec/sysrec/profiles"
 )
 
@@ -20,15 +21,15 @@ var (
 	aarch64 = mustArch("aarch64")
 )
 
-func mustArch(name string) *profiles.Arch {
-	a, err := profiles.LookupArch(name)
+func mustArch(name string) *linuxabi.Arch {
+	a, err := linuxabi.LookupArch(name)
 	if err != nil {
 		panic(err)
 	}
 	return a
 }
 
-func nr(a *profiles.Arch, name string) int32 {
+func nr(a *linuxabi.Arch, name string) int32 {
 	n, ok := a.Number(name)
 	if !ok {
 		panic(name)
@@ -38,7 +39,7 @@ func nr(a *profiles.Arch, name string) int32 {
 
 // check compiles p and compares the filter's decision with Decide for
 // every input.
-func check(t *testing.T, p *profiles.Profile, inputs []profiles.Data) {
+func check(t *testing.T, p *profiles.Profile, inputs []linuxabi.SeccompData) {
 	t.Helper()
 	prog, err := compileRaw(p, Options{})
 	if err != nil {
@@ -73,13 +74,13 @@ func TestArchFirst(t *testing.T) {
 	// read is 0 on x86_64 and 3 on i386: an i386 call numbered 0 must
 	// not be allowed as x86_64's read.
 	for _, arch := range []uint32{i386.Audit, aarch64.Audit, 0, 0xffffffff} {
-		got, _, _ := run(prog, profiles.Data{Nr: 0, Arch: arch})
+		got, _, _ := run(prog, linuxabi.SeccompData{Nr: 0, Arch: arch})
 		if got != Ret(profiles.ActKillProcess) {
 			t.Errorf("arch %#x: %#x, want kill_process", arch, got)
 		}
 	}
 	p.BadArchAction = profiles.Action{Kind: profiles.Trap}
-	check(t, p, []profiles.Data{{Nr: 0, Arch: i386.Audit}, {Nr: 0, Arch: x86.Audit}})
+	check(t, p, []linuxabi.SeccompData{{Nr: 0, Arch: i386.Audit}, {Nr: 0, Arch: x86.Audit}})
 }
 
 // Pitfall 2: x32 numbers (bit 30) are denied on x86_64, though the low
@@ -88,12 +89,12 @@ func TestX32Denied(t *testing.T) {
 	p := profile([]string{"x86_64"}, profiles.ActEPERM, profiles.Syscall{Name: "read"}, profiles.Syscall{Name: "write"})
 	prog, _ := compileRaw(p, Options{})
 	for _, n := range []uint32{0x40000000, 0x40000001, 0x40000000 | 512, 0xc0000000, 0xffffffff} {
-		got, _, _ := run(prog, profiles.Data{Nr: int32(n), Arch: x86.Audit})
+		got, _, _ := run(prog, linuxabi.SeccompData{Nr: int32(n), Arch: x86.Audit})
 		if got != Ret(profiles.ActKillProcess) {
 			t.Errorf("nr %#x: %#x, want kill_process (bad arch)", n, got)
 		}
 	}
-	check(t, p, []profiles.Data{{Nr: 0x40000000, Arch: x86.Audit}, {Nr: int32(-0x80000000), Arch: x86.Audit}})
+	check(t, p, []linuxabi.SeccompData{{Nr: 0x40000000, Arch: x86.Audit}, {Nr: int32(-0x80000000), Arch: x86.Audit}})
 }
 
 // Pitfall 3: 64-bit arguments compare both halves, and the checks of one
@@ -105,20 +106,20 @@ func TestArg64BothHalves(t *testing.T) {
 		profiles.Syscall{Name: "mmap", Args: []profiles.ArgRule{{Index: 2, Op: profiles.OpSubset, Mask: 3}}},
 		profiles.Syscall{Name: "mprotect", Args: []profiles.ArgRule{{Index: 2, Op: profiles.OpRange, Min: 0x1_0000_0000, Max: 0x2_0000_0005}}},
 		profiles.Syscall{Name: "read"})
-	var in []profiles.Data
+	var in []linuxabi.SeccompData
 	for _, v := range []uint64{0x100000011, 0x11, 0x200000011, 0xffffffff00000011, 1, 3, 4, 0x100000000, 0x100000003, 0x200000005, 0x200000006, 0x1ffffffff, 0xffffffff} {
 		for _, name := range []string{"clone", "mmap", "mprotect", "read"} {
-			d := profiles.Data{Nr: nr(x86, name), Arch: x86.Audit}
+			d := linuxabi.SeccompData{Nr: nr(x86, name), Arch: x86.Audit}
 			d.Args[0], d.Args[2] = v, v
 			in = append(in, d)
 		}
 	}
 	check(t, p, in)
 	prog, _ := compileRaw(p, Options{})
-	if got, _, _ := run(prog, profiles.Data{Nr: nr(x86, "clone"), Arch: x86.Audit, Args: [6]uint64{0x11}}); got == Ret(profiles.ActAllow) {
+	if got, _, _ := run(prog, linuxabi.SeccompData{Nr: nr(x86, "clone"), Arch: x86.Audit, Args: [6]uint64{0x11}}); got == Ret(profiles.ActAllow) {
 		t.Error("clone with the low word right and the high word 0 was allowed")
 	}
-	if got, _, _ := run(prog, profiles.Data{Nr: nr(x86, "mmap"), Arch: x86.Audit, Args: [6]uint64{2: 1 << 32}}); got == Ret(profiles.ActAllow) {
+	if got, _, _ := run(prog, linuxabi.SeccompData{Nr: nr(x86, "mmap"), Arch: x86.Audit, Args: [6]uint64{2: 1 << 32}}); got == Ret(profiles.ActAllow) {
 		t.Error("mmap prot with a high bit set was allowed by a 64-bit subset rule")
 	}
 }
@@ -132,33 +133,33 @@ func TestIntArgLowWord(t *testing.T) {
 		profiles.Syscall{Name: "kill", Args: []profiles.ArgRule{{Index: 1, Op: profiles.OpIn, Values: []uint64{15}}}})
 	prog, _ := compileRaw(p, Options{})
 	for _, v := range []uint64{atFDCWD, 0xffffffffffffff9c} {
-		got, _, _ := run(prog, profiles.Data{Nr: nr(x86, "openat"), Arch: x86.Audit, Args: [6]uint64{v}})
+		got, _, _ := run(prog, linuxabi.SeccompData{Nr: nr(x86, "openat"), Arch: x86.Audit, Args: [6]uint64{v}})
 		if got != Ret(profiles.ActAllow) {
 			t.Errorf("openat(%#x): %#x, want allow", v, got)
 		}
 	}
 	// kill's sig is an int in the table: garbage in the high word is ignored.
-	got, _, _ := run(prog, profiles.Data{Nr: nr(x86, "kill"), Arch: x86.Audit, Args: [6]uint64{1: 0xdead00000000000f}})
+	got, _, _ := run(prog, linuxabi.SeccompData{Nr: nr(x86, "kill"), Arch: x86.Audit, Args: [6]uint64{1: 0xdead00000000000f}})
 	if got != Ret(profiles.ActAllow) {
 		t.Errorf("kill(sig with high garbage): %#x, want allow", got)
 	}
-	check(t, p, []profiles.Data{{Nr: nr(x86, "openat"), Arch: x86.Audit, Args: [6]uint64{0x9c}}})
+	check(t, p, []linuxabi.SeccompData{{Nr: nr(x86, "openat"), Arch: x86.Audit, Args: [6]uint64{0x9c}}})
 }
 
 // Pitfall 5: -1 (ptrace skip), holes and numbers above the table get the
 // unknown action when the profile sets one, the default otherwise.
 func TestUnknownNumbers(t *testing.T) {
 	for _, unknown := range []profiles.Action{{}, profiles.ActENOSYS} {
-		for _, arch := range []*profiles.Arch{x86, aarch64} {
+		for _, arch := range []*linuxabi.Arch{x86, aarch64} {
 			p := profile([]string{arch.Name}, profiles.ActKillProcess, profiles.Syscall{Name: "read"})
 			p.UnknownAction = unknown
-			var in []profiles.Data
+			var in []linuxabi.SeccompData
 			for _, n := range []int64{-1, int64(arch.MaxNumber()) + 1, 1000, 0x3fffffff, 0x7fffffff, 0x80000000, 0xbfffffff} {
-				in = append(in, profiles.Data{Nr: int32(n), Arch: arch.Audit})
+				in = append(in, linuxabi.SeccompData{Nr: int32(n), Arch: arch.Audit})
 			}
 			for n := 0; n <= arch.MaxNumber(); n++ {
 				if arch.SyscallName(n) == "" {
-					in = append(in, profiles.Data{Nr: int32(n), Arch: arch.Audit}) // a hole
+					in = append(in, linuxabi.SeccompData{Nr: int32(n), Arch: arch.Audit}) // a hole
 				}
 			}
 			check(t, p, in)
@@ -208,11 +209,11 @@ func TestTrampolines(t *testing.T) {
 	if ja == 0 {
 		t.Fatal("no JA trampoline in a filter with jumps over 255 instructions")
 	}
-	var in []profiles.Data
+	var in []linuxabi.SeccompData
 	for v := range uint64(3000) {
-		in = append(in, profiles.Data{Nr: nr(x86, "ioctl"), Arch: x86.Audit, Args: [6]uint64{1: v}})
+		in = append(in, linuxabi.SeccompData{Nr: nr(x86, "ioctl"), Arch: x86.Audit, Args: [6]uint64{1: v}})
 	}
-	in = append(in, profiles.Data{Nr: nr(x86, "read"), Arch: x86.Audit}, profiles.Data{Nr: nr(x86, "close"), Arch: x86.Audit})
+	in = append(in, linuxabi.SeccompData{Nr: nr(x86, "read"), Arch: x86.Audit}, linuxabi.SeccompData{Nr: nr(x86, "close"), Arch: x86.Audit})
 	check(t, p, in)
 }
 
@@ -299,7 +300,7 @@ func TestBalancedDispatch(t *testing.T) {
 	limit := bits.Len(uint(nRanges)) + 4
 	maxPath, sum, count := 0, 0, 0
 	for n := 0; n <= arch.MaxNumber(); n++ {
-		_, steps, err := run(prog, profiles.Data{Nr: int32(n), Arch: arch.Audit})
+		_, steps, err := run(prog, linuxabi.SeccompData{Nr: int32(n), Arch: arch.Audit})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -450,8 +451,8 @@ func randomRule(r *rand.Rand) profiles.ArgRule {
 }
 
 // randomInput draws nr and args near the profile's interesting values.
-func randomInput(r *rand.Rand, p *profiles.Profile) profiles.Data {
-	var d profiles.Data
+func randomInput(r *rand.Rand, p *profiles.Profile) linuxabi.SeccompData {
+	var d linuxabi.SeccompData
 	archs := append([]string{}, p.Arch...)
 	archs = append(archs, "aarch64", "i386")
 	arch := mustArch(archs[r.IntN(len(archs))])

@@ -6,12 +6,13 @@ import (
 
 	"golang.org/x/net/bpf"
 
+	"github.com/sysrec/sysrec/linuxabi"
 	"github.com/sysrec/sysrec/profiles"
 )
 
 // seccompData lays d out as the kernel's struct seccomp_data, native
 // (little-endian) byte order: nr, arch, instruction_pointer, args[6].
-func seccompData(d profiles.Data) []byte {
+func seccompData(d linuxabi.SeccompData) []byte {
 	b := make([]byte, 64)
 	binary.LittleEndian.PutUint32(b[0:], uint32(d.Nr))
 	binary.LittleEndian.PutUint32(b[4:], d.Arch)
@@ -25,7 +26,7 @@ func seccompData(d profiles.Data) []byte {
 // filter (loads are native-endian 32-bit words of seccomp_data; x/net's
 // VM loads big-endian packets and cannot be used). It returns the return
 // value and the number of instructions executed.
-func run(prog []bpf.RawInstruction, d profiles.Data) (uint32, int, error) {
+func run(prog []bpf.RawInstruction, d linuxabi.SeccompData) (uint32, int, error) {
 	data := seccompData(d)
 	var a, x uint32
 	var mem [16]uint32

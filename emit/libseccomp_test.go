@@ -10,6 +10,7 @@ import (
 	"golang.org/x/net/bpf"
 
 	"github.com/sysrec/sysrec/internal/testenv"
+	"github.com/sysrec/sysrec/linuxabi"
 	"github.com/sysrec/sysrec/profiles"
 )
 
@@ -96,7 +97,7 @@ func TestLibseccompArgs(t *testing.T) {
 	for _, name := range []string{"socket", "mmap", "ioctl", "read", "write"} {
 		for _, a := range values {
 			for _, b := range values {
-				d := profiles.Data{Nr: nr(x86, name), Arch: x86.Audit, Args: [6]uint64{a, b, b, 0, 0, 0}}
+				d := linuxabi.SeccompData{Nr: nr(x86, name), Arch: x86.Audit, Args: [6]uint64{a, b, b, 0, 0, 0}}
 				got, _, _ := run(ours, d)
 				want, _, _ := run(theirs, d)
 				if got != want {
@@ -130,7 +131,7 @@ func TestLibseccomp(t *testing.T) {
 	stats := func(prog []bpf.RawInstruction) (mean float64, maxPath int) {
 		sum := 0
 		for n := 0; n <= x86.MaxNumber(); n++ {
-			_, steps, err := run(prog, profiles.Data{Nr: int32(n), Arch: x86.Audit})
+			_, steps, err := run(prog, linuxabi.SeccompData{Nr: int32(n), Arch: x86.Audit})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -140,7 +141,7 @@ func TestLibseccomp(t *testing.T) {
 		return float64(sum) / float64(x86.MaxNumber()+1), maxPath
 	}
 	for n := 0; n <= x86.MaxNumber(); n++ {
-		d := profiles.Data{Nr: int32(n), Arch: x86.Audit}
+		d := linuxabi.SeccompData{Nr: int32(n), Arch: x86.Audit}
 		a, _, _ := run(ours, d)
 		b, _, _ := run(theirs, d)
 		if a != b {

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/sysrec/sysrec/linuxabi"
 	"github.com/sysrec/sysrec/profiles"
 )
 
@@ -62,7 +63,7 @@ func OCI(p *profiles.Profile) ([]byte, error) {
 	out := ociSeccomp{Architectures: []string{}, Syscalls: []ociSyscall{}}
 	out.DefaultAction, out.DefaultErrnoRet = ociAction(p.DefaultAction)
 	for _, a := range p.Arch {
-		arch, _ := profiles.LookupArch(a)
+		arch, _ := linuxabi.LookupArch(a)
 		out.Architectures = append(out.Architectures, ociArches[arch.Name])
 	}
 	if !p.BadArchAction.IsZero() && p.BadArchAction != profiles.ActKillProcess {

@@ -10,7 +10,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/sysrec/sysrec/profiles"
+	"github.com/sysrec/sysrec/linuxabi"
 )
 
 // struct seccomp_notif and struct seccomp_notif_resp (linux/seccomp.h).
@@ -34,7 +34,7 @@ type seccompNotifResp struct {
 // Notification is a syscall the filter sent to the supervisor.
 type Notification struct {
 	PID  int
-	Data profiles.Data
+	Data linuxabi.SeccompData
 }
 
 // NotifyCommand is like Command, but the filter's user_notif actions are
@@ -94,7 +94,7 @@ func (c *Cmd) Supervise(handle func(Notification) (errno unix.Errno)) error {
 		}
 		var errno unix.Errno
 		if !inHelper(int(n.PID)) {
-			errno = handle(Notification{PID: int(n.PID), Data: profiles.Data{Nr: n.Nr, Arch: n.Arch, Args: n.Args}})
+			errno = handle(Notification{PID: int(n.PID), Data: linuxabi.SeccompData{Nr: n.Nr, Arch: n.Arch, Args: n.Args}})
 		}
 		resp := seccompNotifResp{ID: n.ID}
 		if errno == 0 {

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/sysrec/sysrec/linuxabi"
 )
 
 // ActionKind is what the kernel does when a rule matches.
@@ -46,13 +48,10 @@ func (a Action) IsZero() bool { return a.Kind == "" }
 func (a Action) String() string {
 	switch a.Kind {
 	case Errno:
-		if name, ok := errnoNames[a.Data]; ok {
-			if a.Data == 1 {
-				return "errno"
-			}
-			return "errno:" + name
+		if a.Data == 1 {
+			return "errno"
 		}
-		return "errno:" + strconv.Itoa(int(a.Data))
+		return "errno:" + linuxabi.ErrnoName(a.Data)
 	case Trace:
 		if a.Data != 0 {
 			return "trace:" + strconv.Itoa(int(a.Data))
@@ -79,7 +78,7 @@ func ParseAction(s string) (Action, error) {
 		if !hasData {
 			return ActEPERM, nil
 		}
-		if nr, ok := errnoNumbers[strings.ToUpper(data)]; ok {
+		if nr, ok := linuxabi.ErrnoNumber(strings.ToUpper(data)); ok {
 			return Action{Kind: Errno, Data: nr}, nil
 		}
 		n, err := strconv.ParseUint(data, 10, 16)
@@ -115,39 +114,25 @@ func (a *Action) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// The errnos profiles name; numbers are the same on every Linux arch we
-// support (asm-generic/errno-base.h and errno.h).
-var errnoNumbers = map[string]uint16{
-	"EPERM": 1, "ENOENT": 2, "EINTR": 4, "EIO": 5, "EBADF": 9, "EAGAIN": 11,
-	"ENOMEM": 12, "EACCES": 13, "EFAULT": 14, "EBUSY": 16, "EEXIST": 17,
-	"ENOTDIR": 20, "EINVAL": 22, "ENOTTY": 25, "ENOSPC": 28, "ESPIPE": 29,
-	"EROFS": 30, "EPIPE": 32, "ERANGE": 34, "ENOSYS": 38, "ENOTEMPTY": 39,
-	"ELOOP": 40, "ENODATA": 61, "EOPNOTSUPP": 95, "EAFNOSUPPORT": 97,
-	"EADDRINUSE": 98, "ECONNREFUSED": 111, "EINPROGRESS": 115,
-	"ECHILD": 10, "ESRCH": 3, "ENXIO": 6, "E2BIG": 7, "ENOEXEC": 8,
-	"EXDEV": 18, "ENODEV": 19, "EISDIR": 21, "ENFILE": 23, "EMFILE": 24,
-	"EFBIG": 27, "EMLINK": 31, "EDOM": 33, "EDEADLK": 35, "ENAMETOOLONG": 36,
-	"ENOLCK": 37, "ENOTSOCK": 88, "EPROTONOSUPPORT": 93, "ETIMEDOUT": 110,
-	"ECONNRESET": 104, "ENOTCONN": 107, "EPROTOTYPE": 91, "ENOPROTOOPT": 92,
-	"EADDRNOTAVAIL": 99, "ENETUNREACH": 101, "ECONNABORTED": 103, "EISCONN": 106,
-	"EALREADY": 114, "EOVERFLOW": 75, "ENOMSG": 42, "ENOTSUP": 95,
-}
-
-var errnoNames = func() map[uint16]string {
-	m := make(map[uint16]string, len(errnoNumbers))
-	for name, nr := range errnoNumbers {
-		if name == "ENOTSUP" { // alias of EOPNOTSUPP
-			continue
-		}
-		m[nr] = name
+// Ret is the SECCOMP_RET_* value the filter returns for a.
+func (a Action) Ret() uint32 {
+	switch a.Kind {
+	case KillProcess:
+		return linuxabi.RetKillProcess
+	case KillThread:
+		return linuxabi.RetKillThread
+	case Trap:
+		return linuxabi.RetTrap | uint32(a.Data)
+	case Errno:
+		return linuxabi.RetErrno | uint32(a.Data)&0xfff
+	case UserNotif:
+		return linuxabi.RetUserNotif
+	case Trace:
+		return linuxabi.RetTrace | uint32(a.Data)
+	case Log:
+		return linuxabi.RetLog
+	case Allow:
+		return linuxabi.RetAllow
 	}
-	return m
-}()
-
-// ErrnoName returns the symbolic name of errno nr, or its number.
-func ErrnoName(nr uint16) string {
-	if name, ok := errnoNames[nr]; ok {
-		return name
-	}
-	return strconv.Itoa(int(nr))
+	panic(fmt.Sprintf("action %q has no return value", a.Kind))
 }

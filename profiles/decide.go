@@ -1,32 +1,24 @@
 package profiles
 
-// Data is the part of the kernel's struct seccomp_data a filter can see
-// (the instruction pointer is never used by sysrec filters).
-type Data struct {
-	Nr   int32
-	Arch uint32
-	Args [6]uint64
-}
+import "github.com/sysrec/sysrec/linuxabi"
 
 // Decide is the reference semantics of a profile: the action the kernel
-// must take for d. emit's compiled filters are tested against it.
-func (p *Profile) Decide(d Data) Action {
-	var arch *Arch
+// must take for d. emit's compiled filters are tested against it, so it
+// shares no code with the compiler beyond the rule model (ArgRule.Match).
+func (p *Profile) Decide(d linuxabi.SeccompData) Action {
+	var arch *linuxabi.Arch
 	for _, name := range p.Arch {
-		if a, err := LookupArch(name); err == nil && a.Audit == d.Arch {
+		if a, err := linuxabi.LookupArch(name); err == nil && a.Audit == d.Arch {
 			arch = a
 			break
 		}
 	}
 	if arch == nil || (arch.X32 != 0 && uint32(d.Nr)&arch.X32 != 0) {
-		return p.badArchAction()
+		return p.BadArch()
 	}
 	name := arch.SyscallName(int(d.Nr))
 	if name == "" {
-		if !p.UnknownAction.IsZero() {
-			return p.UnknownAction
-		}
-		return p.DefaultAction
+		return p.Unknown()
 	}
 	for _, s := range p.Syscalls {
 		if s.Name != name || !s.matches(d.Args) {
@@ -37,11 +29,22 @@ func (p *Profile) Decide(d Data) Action {
 	return p.DefaultAction
 }
 
-func (p *Profile) badArchAction() Action {
+// BadArch is the action for a call from an arch the profile does not
+// list, or from the x32 ABI: BadArchAction, or kill_process when unset.
+func (p *Profile) BadArch() Action {
 	if p.BadArchAction.IsZero() {
 		return ActKillProcess
 	}
 	return p.BadArchAction
+}
+
+// Unknown is the action for a syscall number the arch's table does not
+// name: UnknownAction, or DefaultAction when unset.
+func (p *Profile) Unknown() Action {
+	if p.UnknownAction.IsZero() {
+		return p.DefaultAction
+	}
+	return p.UnknownAction
 }
 
 func (s Syscall) matches(args [6]uint64) bool {

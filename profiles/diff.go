@@ -6,6 +6,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/sysrec/sysrec/linuxabi"
 )
 
 // Delta is what changed from one profile to another.
@@ -112,7 +114,7 @@ func widened(name string, o, nw []Syscall) []string {
 	var out []string
 	for _, nr := range nj.Args {
 		or, ok := ruleAt(oj, nr.Index)
-		spec, _ := LookupArg(name, nr.Index)
+		spec, _ := linuxabi.LookupArg(name, nr.Index)
 		label := spec.Name
 		if label == "" {
 			label = fmt.Sprintf("arg%d", nr.Index)
@@ -125,7 +127,7 @@ func widened(name string, o, nw []Syscall) []string {
 			var added []string
 			for _, v := range nr.Values {
 				if !slices.Contains(or.Values, v) {
-					added = append(added, Symbolize(spec.Consts, v, spec.Kind == KindFlags))
+					added = append(added, linuxabi.Symbolize(spec.Consts, v, spec.Kind == linuxabi.KindFlags))
 				}
 			}
 			if len(added) > 0 {
@@ -133,7 +135,7 @@ func widened(name string, o, nw []Syscall) []string {
 			}
 		case nr.Op == OpSubset && or.Op == OpSubset:
 			if extra := nr.Mask &^ or.Mask; extra != 0 {
-				out = append(out, label+": +"+Symbolize(spec.Consts, extra, true))
+				out = append(out, label+": +"+linuxabi.Symbolize(spec.Consts, extra, true))
 			}
 		case nr.Op == OpRange && or.Op == OpRange:
 			if nr.Min < or.Min || nr.Max > or.Max {
@@ -145,7 +147,7 @@ func widened(name string, o, nw []Syscall) []string {
 	}
 	for _, or := range oj.Args {
 		if _, ok := ruleAt(nj, or.Index); !ok {
-			spec, _ := LookupArg(name, or.Index)
+			spec, _ := linuxabi.LookupArg(name, or.Index)
 			out = append(out, fmt.Sprintf("%s: no longer constrained (was %s)", spec.Name, FormatRule(name, or)))
 		}
 	}

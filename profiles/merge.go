@@ -202,28 +202,3 @@ func ruleAt(s Syscall, index int) (ArgRule, bool) {
 	}
 	return found[0], true
 }
-
-// joinRule widens a to also accept what b accepts; false if it cannot
-// say so in one rule.
-func joinRule(a *ArgRule, b ArgRule, wa, wb int) bool {
-	if a.Op != b.Op || wa != wb {
-		return false
-	}
-	switch a.Op {
-	case OpIn:
-		if a.Mask != b.Mask {
-			return false
-		}
-		for _, v := range b.Values {
-			if !slices.Contains(a.Values, v) {
-				a.Values = append(a.Values, v)
-			}
-		}
-		slices.Sort(a.Values)
-	case OpSubset:
-		a.Mask |= b.Mask
-	case OpRange:
-		a.Min, a.Max = min(a.Min, b.Min), max(a.Max, b.Max)
-	}
-	return true
-}

@@ -11,6 +11,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/sysrec/sysrec/linuxabi"
 )
 
 // Version is the profile schema version this package reads and writes.
@@ -68,35 +70,6 @@ func (s Syscall) EffectiveAction() Action {
 	return s.Action
 }
 
-// Op is an argument comparison.
-type Op string
-
-const (
-	// In: (arg & Mask) is one of Values. Mask 0 means every bit of the
-	// argument's width.
-	OpIn Op = "in"
-	// Subset: arg has no bit set outside Mask (flags ⊆ Mask).
-	OpSubset Op = "subset"
-	// Range: Min <= arg <= Max, unsigned.
-	OpRange Op = "range"
-)
-
-// ArgRule constrains one argument. Comparisons use the argument's width:
-// 32-bit (C int) arguments compare their low 32 bits only, because the
-// kernel does not promise how the upper half of a register holding an int
-// is filled (AT_FDCWD arrives both sign-extended and not).
-type ArgRule struct {
-	Index  int      `json:"index"`
-	Op     Op       `json:"op"`
-	Mask   uint64   `json:"mask,omitempty"`
-	Values []uint64 `json:"values,omitempty"`
-	Min    uint64   `json:"min,omitempty"`
-	Max    uint64   `json:"max,omitempty"`
-	// Width is 32 or 64; 0 means take it from the argument table (64
-	// for arguments the table does not know).
-	Width int `json:"width,omitempty"`
-}
-
 // Recorded describes the run a profile was learned from.
 type Recorded struct {
 	Command    []string `json:"command,omitempty"`
@@ -108,44 +81,6 @@ type Recorded struct {
 	Unknown    uint64 `json:"unknown_calls,omitempty"`
 	ExitStatus int    `json:"exit_status"`
 	Recordings int    `json:"recordings,omitempty"`
-}
-
-// WidthOf returns the width in bits that rule r on syscall uses.
-func WidthOf(syscall string, r ArgRule) int {
-	if r.Width != 0 {
-		return r.Width
-	}
-	if spec, ok := LookupArg(syscall, r.Index); ok {
-		return spec.Width
-	}
-	return 64
-}
-
-// Match reports whether the argument value v satisfies r at width bits.
-func (r ArgRule) Match(v uint64, width int) bool {
-	if width == 32 {
-		v &= 0xffffffff
-	}
-	switch r.Op {
-	case OpIn:
-		m := r.Mask
-		if m == 0 {
-			m = ^uint64(0)
-		}
-		if width == 32 {
-			m &= 0xffffffff
-		}
-		return slices.Contains(r.Values, v&m)
-	case OpSubset:
-		m := r.Mask
-		if width == 32 {
-			m |= 0xffffffff00000000
-		}
-		return v&^m == 0
-	case OpRange:
-		return r.Min <= v && v <= r.Max
-	}
-	return false
 }
 
 // Load reads and validates the profile at path.
@@ -203,9 +138,9 @@ func (p *Profile) Validate() error {
 	if len(p.Arch) == 0 {
 		return errors.New("field arch: no architecture listed")
 	}
-	var arches []*Arch
+	var arches []*linuxabi.Arch
 	for i, name := range p.Arch {
-		a, err := LookupArch(name)
+		a, err := linuxabi.LookupArch(name)
 		if err != nil {
 			return fmt.Errorf("field arch[%d]: %w", i, err)
 		}
@@ -233,33 +168,7 @@ func (p *Profile) Validate() error {
 	return nil
 }
 
-func (r ArgRule) validate() error {
-	if r.Index < 0 || r.Index > 5 {
-		return fmt.Errorf("index %d out of range 0..5", r.Index)
-	}
-	if r.Width != 0 && r.Width != 32 && r.Width != 64 {
-		return fmt.Errorf("width %d is not 32 or 64", r.Width)
-	}
-	switch r.Op {
-	case OpIn:
-		if len(r.Values) == 0 {
-			return errors.New(`op "in" needs at least one value`)
-		}
-	case OpSubset:
-		if len(r.Values) != 0 {
-			return errors.New(`op "subset" takes a mask, not values`)
-		}
-	case OpRange:
-		if r.Min > r.Max {
-			return fmt.Errorf("range min %d > max %d", r.Min, r.Max)
-		}
-	default:
-		return fmt.Errorf("unknown op %q (want in, subset, range)", r.Op)
-	}
-	return nil
-}
-
-func unknownSyscall(name string, arches []*Arch) error {
+func unknownSyscall(name string, arches []*linuxabi.Arch) error {
 	best, bestD := "", 4
 	for _, a := range arches {
 		for _, cand := range a.Syscalls() {

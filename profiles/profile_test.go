@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/sysrec/sysrec/internal/testenv"
+	"github.com/sysrec/sysrec/linuxabi"
 )
 
 func golden(t *testing.T, name string, got []byte) {
@@ -113,7 +114,7 @@ func FuzzParse(f *testing.F) {
 		if !bytes.Equal(out, again) {
 			t.Fatalf("not a fixed point:\n%s\n%s", out, again)
 		}
-		p.Decide(Data{Nr: 0, Arch: 0xc000003e})
+		p.Decide(linuxabi.SeccompData{Nr: 0, Arch: 0xc000003e})
 		Format(p)
 	})
 }
@@ -134,8 +135,8 @@ func TestSymbolize(t *testing.T) {
 		{"clone", 0x11 | 0x1000000, true, "CLONE_CHILD_SETTID|SIGCHLD"},
 		{"prot", 1 << 40, true, "0x10000000000"},
 	} {
-		if got := Symbolize(tc.set, tc.v, tc.flags); got != tc.want {
-			t.Errorf("Symbolize(%s, %#x) = %q, want %q", tc.set, tc.v, got, tc.want)
+		if got := linuxabi.Symbolize(tc.set, tc.v, tc.flags); got != tc.want {
+			t.Errorf("linuxabi.Symbolize(%s, %#x) = %q, want %q", tc.set, tc.v, got, tc.want)
 		}
 	}
 }
@@ -183,10 +184,10 @@ func TestDiff(t *testing.T) {
 // B allows, Merge(A, B) allows.
 func TestMergeNeverNarrower(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
-	x86, _ := LookupArch("x86_64")
+	x86, _ := linuxabi.LookupArch("x86_64")
 	names := []string{"read", "write", "socket", "mmap", "openat", "clone", "ioctl", "futex", "kill"}
 	rule := func(name string) ArgRule {
-		specs := RecordedArgs(name)
+		specs := linuxabi.RecordedArgs(name)
 		idx := r.IntN(3)
 		if len(specs) > 0 {
 			idx = specs[r.IntN(len(specs))].Index
@@ -223,7 +224,7 @@ func TestMergeNeverNarrower(t *testing.T) {
 		}
 		for range 200 {
 			n, _ := x86.Number(names[r.IntN(len(names))])
-			d := Data{Nr: int32(n), Arch: x86.Audit}
+			d := linuxabi.SeccompData{Nr: int32(n), Arch: x86.Audit}
 			for i := range d.Args {
 				d.Args[i] = uint64(r.IntN(8))
 			}

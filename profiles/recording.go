@@ -4,7 +4,7 @@ import "time"
 
 // Recording is what the recorder saw: plain data, no kernel handles.
 type Recording struct {
-	Arch    string   // arch name, as in LookupArch
+	Arch    string   // arch name, as in linuxabi.LookupArch
 	Command []string // argv of the target, if sysrec started it
 	Kernel  string   // uname release
 	Samples []Sample

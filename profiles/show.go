@@ -7,47 +7,12 @@ import (
 	"sort"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/sysrec/sysrec/linuxabi"
 )
 
 // allows reports whether an action lets the call run.
 func allows(a Action) bool { return a.Kind == Allow || a.Kind == Log }
-
-// FormatRule prints a rule of syscall in symbolic form, e.g.
-// "domain ∈ {AF_INET, AF_UNIX}" or "prot ⊆ PROT_READ|PROT_WRITE".
-func FormatRule(syscall string, r ArgRule) string {
-	spec, ok := LookupArg(syscall, r.Index)
-	if !ok {
-		spec = ArgSpec{Index: r.Index, Name: fmt.Sprintf("arg%d", r.Index), Width: WidthOf(syscall, r)}
-	}
-	flags := spec.Kind == KindFlags
-	switch r.Op {
-	case OpIn:
-		var vals []string
-		for _, v := range r.Values {
-			vals = append(vals, Symbolize(spec.Consts, v, flags))
-		}
-		lhs := spec.Name
-		if r.Mask != 0 && (spec.RecordMask == 0 || r.Mask != spec.Mask()) {
-			lhs = fmt.Sprintf("%s & %#x", spec.Name, r.Mask)
-		}
-		if len(vals) == 1 {
-			return lhs + " == " + vals[0]
-		}
-		return lhs + " ∈ {" + strings.Join(vals, ", ") + "}"
-	case OpSubset:
-		m := r.Mask
-		extra := ""
-		if spec.RecordMask != 0 {
-			// Bits outside the record mask (O_CLOEXEC...) are always free.
-			m &= spec.Mask()
-			extra = " (+ unrecorded bits)"
-		}
-		return spec.Name + " ⊆ " + Symbolize(spec.Consts, m, true) + extra
-	case OpRange:
-		return fmt.Sprintf("%d ≤ %s ≤ %d", r.Min, spec.Name, r.Max)
-	}
-	return string(r.Op)
-}
 
 // FormatCall prints an entry as name(rule, rule).
 func FormatCall(s Syscall) string {
@@ -102,8 +67,8 @@ func Format(p *Profile) string {
 // as Syscall.Seen keys them: "domain=AF_INET, type=SOCK_STREAM".
 func SeenKey(syscall string, args [6]uint64) string {
 	var parts []string
-	for _, a := range RecordedArgs(syscall) {
-		parts = append(parts, a.Name+"="+Symbolize(a.Consts, args[a.Index], a.Kind == KindFlags))
+	for _, a := range linuxabi.RecordedArgs(syscall) {
+		parts = append(parts, a.Name+"="+linuxabi.Symbolize(a.Consts, args[a.Index], a.Kind == linuxabi.KindFlags))
 	}
 	return strings.Join(parts, ", ")
 }

@@ -19,6 +19,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/sysrec/sysrec/bpfprog"
+	"github.com/sysrec/sysrec/linuxabi"
 	"github.com/sysrec/sysrec/profiles"
 )
 
@@ -187,11 +188,11 @@ func Record(ctx context.Context, opts Options) (*Recording, error) {
 
 // hostArch is the arch whose syscall numbers the recorder sees. The BPF
 // program reads arguments from x86_64 and arm64 register layouts only.
-func hostArch() (*profiles.Arch, error) {
+func hostArch() (*linuxabi.Arch, error) {
 	if runtime.GOARCH != "amd64" && runtime.GOARCH != "arm64" {
 		return nil, fmt.Errorf("the recorder supports amd64 and arm64, not %s", runtime.GOARCH)
 	}
-	return profiles.LookupArch(runtime.GOARCH)
+	return linuxabi.LookupArch(runtime.GOARCH)
 }
 
 func kernelRelease() string {
@@ -212,7 +213,7 @@ func permHint(err error) error {
 }
 
 // load prepares and loads the program for one recording.
-func load(arch *profiles.Arch, cg *cgroup, fromExec bool, maxKeys int) (*bpfprog.Objects, error) {
+func load(arch *linuxabi.Arch, cg *cgroup, fromExec bool, maxKeys int) (*bpfprog.Objects, error) {
 	// Harmless where BPF memory is cgroup-accounted; needed before 5.11.
 	_ = rlimit.RemoveMemlock()
 	spec, err := bpfprog.Spec()
@@ -252,15 +253,12 @@ func load(arch *profiles.Arch, cg *cgroup, fromExec bool, maxKeys int) (*bpfprog
 		}
 		return nil, fmt.Errorf("load bpf program: %w", permHint(err))
 	}
-	for _, name := range profiles.ArgTableSyscalls() {
+	for _, name := range linuxabi.ArgTableSyscalls() {
 		nr, ok := arch.Number(name)
 		if !ok || nr >= bpfprog.MaxNr {
 			continue
 		}
-		var m bpfprog.ArgMask
-		for _, a := range profiles.RecordedArgs(name) {
-			m.Mask[a.Index] = a.Mask()
-		}
+		m := bpfprog.ArgMask{Mask: linuxabi.RecordMasks(name)}
 		if err := objs.Masks.Put(uint32(nr), &m); err != nil {
 			objs.Close()
 			return nil, fmt.Errorf("set argument masks of %s: %w", name, err)
@@ -411,13 +409,11 @@ func statSum(objs *bpfprog.Objects, idx ...uint32) (uint64, error) {
 }
 
 // readMaps turns the kernel's aggregates into samples.
-func readMaps(objs *bpfprog.Objects, arch *profiles.Arch, rec *Recording) error {
+func readMaps(objs *bpfprog.Objects, arch *linuxabi.Arch, rec *Recording) error {
 	var masks [bpfprog.MaxNr]bpfprog.ArgMask
-	for _, name := range profiles.ArgTableSyscalls() {
+	for _, name := range linuxabi.ArgTableSyscalls() {
 		if nr, ok := arch.Number(name); ok && nr < bpfprog.MaxNr {
-			for _, a := range profiles.RecordedArgs(name) {
-				masks[nr].Mask[a.Index] = a.Mask()
-			}
+			masks[nr].Mask = linuxabi.RecordMasks(name)
 		}
 	}
 	index := map[bpfprog.Key]int{}

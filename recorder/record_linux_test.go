@@ -19,7 +19,7 @@ import (
 
 	"github.com/sysrec/sysrec/internal/testenv"
 	"github.com/sysrec/sysrec/internal/testtarget"
-	"github.com/sysrec/sysrec/profiles"
+	"github.com/sysrec/sysrec/linuxabi"
 )
 
 // TestMain checks that recordings leave no cgroup, fd, BPF map or link
@@ -301,7 +301,7 @@ func TestArgsMatchStrace(t *testing.T) {
 // tuple is name(masked recorded args) as the recorder keys it.
 func tuple(name string, args [6]uint64) string {
 	var parts []string
-	for _, spec := range profiles.RecordedArgs(name) {
+	for _, spec := range linuxabi.RecordedArgs(name) {
 		parts = append(parts, fmt.Sprintf("%#x", args[spec.Index]&spec.Mask()))
 	}
 	return name + "(" + strings.Join(parts, ", ") + ")"

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/sysrec/sysrec/linuxabi"
 	"github.com/sysrec/sysrec/profiles"
 )
 
@@ -124,7 +125,7 @@ func Reduce(recs []*profiles.Recording, opts Options) (*profiles.Profile, error)
 	groups := map[string]*group{}
 	var duration time.Duration
 	for _, r := range recs {
-		if _, err := profiles.LookupArch(r.Arch); err != nil {
+		if _, err := linuxabi.LookupArch(r.Arch); err != nil {
 			return nil, fmt.Errorf("reduce: %w", err)
 		}
 		if !slices.Contains(p.Arch, r.Arch) {
@@ -150,7 +151,7 @@ func Reduce(recs []*profiles.Recording, opts Options) (*profiles.Profile, error)
 				groups[s.Name] = g
 			}
 			g.count += s.Count
-			if opts.Args == ArgsTable && len(profiles.RecordedArgs(s.Name)) > 0 {
+			if opts.Args == ArgsTable && len(linuxabi.RecordedArgs(s.Name)) > 0 {
 				g.seen[profiles.SeenKey(s.Name, s.Args)] += s.Count
 			}
 			for e, n := range s.Errors {
@@ -181,7 +182,7 @@ func Reduce(recs []*profiles.Recording, opts Options) (*profiles.Profile, error)
 		if len(g.errors) > 0 {
 			s.Errors = map[string]uint64{}
 			for e, c := range g.errors {
-				s.Errors[profiles.ErrnoName(e)] += c
+				s.Errors[linuxabi.ErrnoName(e)] += c
 			}
 		}
 		if n == "clone3" && clone3ENOSYS {
@@ -220,13 +221,13 @@ func Reduce(recs []*profiles.Recording, opts Options) (*profiles.Profile, error)
 func rules(g *group, maxValues int) ([]profiles.ArgRule, string) {
 	var out []profiles.ArgRule
 	var notes []string
-	for _, spec := range profiles.RecordedArgs(g.name) {
+	for _, spec := range linuxabi.RecordedArgs(g.name) {
 		vals := g.values[spec.Index]
 		if len(vals) == 0 {
 			continue
 		}
 		switch spec.Kind {
-		case profiles.KindFlags:
+		case linuxabi.KindFlags:
 			// Only bits seen may be set; bits the recorder masks out
 			// (O_CLOEXEC...) say nothing about rights and stay free.
 			mask := g.flagSet[spec.Index] | ^spec.Mask()
@@ -276,7 +277,7 @@ func addBaseline(p *profiles.Profile, seen map[string]*group) {
 		}
 		known := false
 		for _, an := range p.Arch {
-			a, _ := profiles.LookupArch(an)
+			a, _ := linuxabi.LookupArch(an)
 			if _, ok := a.Number(b.name); ok {
 				known = true
 			}

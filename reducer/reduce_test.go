@@ -8,10 +8,11 @@ import (
 	"time"
 
 	"github.com/sysrec/sysrec/internal/testenv"
+	"github.com/sysrec/sysrec/linuxabi"
 	"github.com/sysrec/sysrec/profiles"
 )
 
-var x86, _ = profiles.LookupArch("x86_64")
+var x86, _ = linuxabi.LookupArch("x86_64")
 
 // sample builds a sample of syscall name with recorded args.
 func sample(name string, count uint64, args map[int]uint64) profiles.Sample {
@@ -20,7 +21,7 @@ func sample(name string, count uint64, args map[int]uint64) profiles.Sample {
 		panic(name)
 	}
 	s := profiles.Sample{Nr: n, Name: name, Count: count, Exe: "app"}
-	for _, spec := range profiles.RecordedArgs(name) {
+	for _, spec := range linuxabi.RecordedArgs(name) {
 		s.Recorded[spec.Index] = true
 	}
 	for i, v := range args {

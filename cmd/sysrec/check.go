@@ -12,6 +12,7 @@ import (
 
 	"github.com/sysrec/sysrec/emit"
 	"github.com/sysrec/sysrec/enforce"
+	"github.com/sysrec/sysrec/linuxabi"
 	"github.com/sysrec/sysrec/profiles"
 	"github.com/sysrec/sysrec/reducer"
 )
@@ -53,7 +54,7 @@ func runCheck(ctx context.Context, io stdio, o checkOptions, argv []string) erro
 	if err != nil {
 		return fmt.Errorf("check: %w", err)
 	}
-	arch, err := profiles.LookupArch(runtime.GOARCH)
+	arch, err := linuxabi.LookupArch(runtime.GOARCH)
 	if err != nil {
 		return fmt.Errorf("check: %w", err)
 	}
@@ -137,13 +138,13 @@ func runCheck(ctx context.Context, io stdio, o checkOptions, argv []string) erro
 
 // sampleOf keeps the arguments the table records, masked as the recorder
 // masks them, so violations aggregate like recordings.
-func sampleOf(arch *profiles.Arch, d profiles.Data) profiles.Sample {
+func sampleOf(arch *linuxabi.Arch, d linuxabi.SeccompData) profiles.Sample {
 	s := profiles.Sample{Nr: int(d.Nr), Name: arch.SyscallName(int(d.Nr))}
 	if d.Arch != arch.Audit {
 		s.Name = ""
 		return s
 	}
-	for _, a := range profiles.RecordedArgs(s.Name) {
+	for _, a := range linuxabi.RecordedArgs(s.Name) {
 		s.Args[a.Index] = d.Args[a.Index] & a.Mask()
 		s.Recorded[a.Index] = true
 	}
@@ -156,8 +157,8 @@ func describe(s profiles.Sample) string {
 		name = fmt.Sprintf("syscall #%d", s.Nr)
 	}
 	var args []string
-	for _, a := range profiles.RecordedArgs(s.Name) {
-		args = append(args, a.Name+"="+profiles.Symbolize(a.Consts, s.Args[a.Index], a.Kind == profiles.KindFlags))
+	for _, a := range linuxabi.RecordedArgs(s.Name) {
+		args = append(args, a.Name+"="+linuxabi.Symbolize(a.Consts, s.Args[a.Index], a.Kind == linuxabi.KindFlags))
 	}
 	return name + "(" + strings.Join(args, ", ") + ")"
 }

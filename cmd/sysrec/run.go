@@ -16,6 +16,7 @@ import (
 
 	"github.com/sysrec/sysrec/emit"
 	"github.com/sysrec/sysrec/enforce"
+	"github.com/sysrec/sysrec/linuxabi"
 	"github.com/sysrec/sysrec/profiles"
 )
 
@@ -137,12 +138,12 @@ func shellStatus(ws syscall.WaitStatus) int {
 // allowsExec checks that the profile lets the helper exec the target: the
 // filter is installed before execve.
 func allowsExec(p *profiles.Profile) error {
-	arch, err := profiles.LookupArch(runtime.GOARCH)
+	arch, err := linuxabi.LookupArch(runtime.GOARCH)
 	if err != nil {
 		return err
 	}
 	nr, _ := arch.Number("execve")
-	if a := p.Decide(profiles.Data{Nr: int32(nr), Arch: arch.Audit}); a.Kind != profiles.Allow && a.Kind != profiles.Log {
+	if a := p.Decide(linuxabi.SeccompData{Nr: int32(nr), Arch: arch.Audit}); a.Kind != profiles.Allow && a.Kind != profiles.Log {
 		return fmt.Errorf("profile does not allow execve (it would get %s), which sysrec needs to start the target after installing the filter: add {\"name\": \"execve\"}", a)
 	}
 	return nil
@@ -159,8 +160,8 @@ func explain(p *profiles.Profile, audit *enforce.AuditLog, pid int) string {
 	}
 	v := vs[len(vs)-1]
 	name := fmt.Sprintf("#%d", v.Nr)
-	for _, an := range profiles.ArchNames() {
-		if a, _ := profiles.LookupArch(an); a.Audit == v.Arch {
+	for _, an := range linuxabi.ArchNames() {
+		if a, _ := linuxabi.LookupArch(an); a.Audit == v.Arch {
 			if n := a.SyscallName(v.Nr); n != "" {
 				name = fmt.Sprintf("%s (nr %d, %s)", n, v.Nr, a.Name)
 			}

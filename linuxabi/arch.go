@@ -1,8 +1,9 @@
-package profiles
+package linuxabi
 
 import (
 	"fmt"
 	"maps"
+	"runtime"
 	"slices"
 )
 
@@ -85,3 +86,17 @@ func (a *Arch) MaxNumber() int { return len(a.names) - 1 }
 func (a *Arch) Syscalls() []string {
 	return slices.Sorted(maps.Keys(a.numbers))
 }
+
+// ArchByAudit returns the architecture whose AUDIT_ARCH_* value is audit
+// (seccomp_data.arch, and the arch= field of a seccomp audit record).
+func ArchByAudit(audit uint32) (*Arch, bool) {
+	for _, a := range arches {
+		if a.Audit == audit {
+			return a, true
+		}
+	}
+	return nil, false
+}
+
+// Native returns the architecture sysrec itself runs on.
+func Native() (*Arch, error) { return LookupArch(runtime.GOARCH) }

@@ -1,4 +1,4 @@
-package profiles
+package linuxabi
 
 import (
 	"maps"
@@ -160,4 +160,27 @@ func RecordedArgs(syscall string) []ArgSpec {
 // ArgTableSyscalls lists the syscalls with recorded arguments, sorted.
 func ArgTableSyscalls() []string {
 	return slices.Sorted(maps.Keys(argTable))
+}
+
+// RecordMasks returns, per argument index, the mask under which syscall's
+// arguments are recorded (0 for arguments that are not recorded). The
+// recorder hands these to the kernel; MaskArgs applies them in user space.
+func RecordMasks(syscall string) [6]uint64 {
+	var m [6]uint64
+	for _, a := range RecordedArgs(syscall) {
+		m[a.Index] = a.Mask()
+	}
+	return m
+}
+
+// MaskArgs keeps the recorded arguments of syscall, masked as the
+// recorder masks them, so a call seen elsewhere (a seccomp notification,
+// an audit record) aggregates like a recorded one.
+func MaskArgs(syscall string, args [6]uint64) (vals [6]uint64, recorded [6]bool) {
+	for i, m := range RecordMasks(syscall) {
+		if m != 0 {
+			vals[i], recorded[i] = args[i]&m, true
+		}
+	}
+	return vals, recorded
 }

@@ -1,0 +1,177 @@
+package profiles
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/sysrec/sysrec/linuxabi"
+)
+
+// Op is an argument comparison.
+type Op string
+
+const (
+	// In: (arg & Mask) is one of Values. Mask 0 means every bit of the
+	// argument's width.
+	OpIn Op = "in"
+	// Subset: arg has no bit set outside Mask (flags ⊆ Mask).
+	OpSubset Op = "subset"
+	// Range: Min <= arg <= Max, unsigned.
+	OpRange Op = "range"
+)
+
+// ArgRule constrains one argument. Comparisons use the argument's width:
+// 32-bit (C int) arguments compare their low 32 bits only, because the
+// kernel does not promise how the upper half of a register holding an int
+// is filled (AT_FDCWD arrives both sign-extended and not).
+type ArgRule struct {
+	Index  int      `json:"index"`
+	Op     Op       `json:"op"`
+	Mask   uint64   `json:"mask,omitempty"`
+	Values []uint64 `json:"values,omitempty"`
+	Min    uint64   `json:"min,omitempty"`
+	Max    uint64   `json:"max,omitempty"`
+	// Width is 32 or 64; 0 means take it from the argument table (64
+	// for arguments the table does not know).
+	Width int `json:"width,omitempty"`
+}
+
+// WidthOf returns the width in bits that rule r on syscall uses.
+func WidthOf(syscall string, r ArgRule) int {
+	if r.Width != 0 {
+		return r.Width
+	}
+	if spec, ok := linuxabi.LookupArg(syscall, r.Index); ok {
+		return spec.Width
+	}
+	return 64
+}
+
+// ValueMask is the mask an "in" rule applies at width bits: Mask, or
+// every bit of the argument when Mask is 0.
+func (r ArgRule) ValueMask(width int) uint64 {
+	m := r.Mask
+	if m == 0 {
+		m = ^uint64(0)
+	}
+	if width == 32 {
+		m &= 0xffffffff
+	}
+	return m
+}
+
+// Forbidden is the set of bits a "subset" rule forbids at width bits (a
+// 32-bit argument's high word is never looked at).
+func (r ArgRule) Forbidden(width int) uint64 {
+	f := ^r.Mask
+	if width == 32 {
+		f &= 0xffffffff
+	}
+	return f
+}
+
+// Match reports whether the argument value v satisfies r at width bits.
+func (r ArgRule) Match(v uint64, width int) bool {
+	if width == 32 {
+		v &= 0xffffffff
+	}
+	switch r.Op {
+	case OpIn:
+		return slices.Contains(r.Values, v&r.ValueMask(width))
+	case OpSubset:
+		return v&r.Forbidden(width) == 0
+	case OpRange:
+		return r.Min <= v && v <= r.Max
+	}
+	return false
+}
+
+func (r ArgRule) validate() error {
+	if r.Index < 0 || r.Index > 5 {
+		return fmt.Errorf("index %d out of range 0..5", r.Index)
+	}
+	if r.Width != 0 && r.Width != 32 && r.Width != 64 {
+		return fmt.Errorf("width %d is not 32 or 64", r.Width)
+	}
+	switch r.Op {
+	case OpIn:
+		if len(r.Values) == 0 {
+			return errors.New(`op "in" needs at least one value`)
+		}
+	case OpSubset:
+		if len(r.Values) != 0 {
+			return errors.New(`op "subset" takes a mask, not values`)
+		}
+	case OpRange:
+		if r.Min > r.Max {
+			return fmt.Errorf("range min %d > max %d", r.Min, r.Max)
+		}
+	default:
+		return fmt.Errorf("unknown op %q (want in, subset, range)", r.Op)
+	}
+	return nil
+}
+
+// joinRule widens a to also accept what b accepts; false if it cannot
+// say so in one rule.
+func joinRule(a *ArgRule, b ArgRule, wa, wb int) bool {
+	if a.Op != b.Op || wa != wb {
+		return false
+	}
+	switch a.Op {
+	case OpIn:
+		if a.Mask != b.Mask {
+			return false
+		}
+		for _, v := range b.Values {
+			if !slices.Contains(a.Values, v) {
+				a.Values = append(a.Values, v)
+			}
+		}
+		slices.Sort(a.Values)
+	case OpSubset:
+		a.Mask |= b.Mask
+	case OpRange:
+		a.Min, a.Max = min(a.Min, b.Min), max(a.Max, b.Max)
+	}
+	return true
+}
+
+// FormatRule prints a rule of syscall in symbolic form, e.g.
+// "domain ∈ {AF_INET, AF_UNIX}" or "prot ⊆ PROT_READ|PROT_WRITE".
+func FormatRule(syscall string, r ArgRule) string {
+	spec, ok := linuxabi.LookupArg(syscall, r.Index)
+	if !ok {
+		spec = linuxabi.ArgSpec{Index: r.Index, Name: fmt.Sprintf("arg%d", r.Index), Width: WidthOf(syscall, r)}
+	}
+	flags := spec.Kind == linuxabi.KindFlags
+	switch r.Op {
+	case OpIn:
+		var vals []string
+		for _, v := range r.Values {
+			vals = append(vals, linuxabi.Symbolize(spec.Consts, v, flags))
+		}
+		lhs := spec.Name
+		if r.Mask != 0 && (spec.RecordMask == 0 || r.Mask != spec.Mask()) {
+			lhs = fmt.Sprintf("%s & %#x", spec.Name, r.Mask)
+		}
+		if len(vals) == 1 {
+			return lhs + " == " + vals[0]
+		}
+		return lhs + " ∈ {" + strings.Join(vals, ", ") + "}"
+	case OpSubset:
+		m := r.Mask
+		extra := ""
+		if spec.RecordMask != 0 {
+			// Bits outside the record mask (O_CLOEXEC...) are always free.
+			m &= spec.Mask()
+			extra = " (+ unrecorded bits)"
+		}
+		return spec.Name + " ⊆ " + linuxabi.Symbolize(spec.Consts, m, true) + extra
+	case OpRange:
+		return fmt.Sprintf("%d ≤ %s ≤ %d", r.Min, spec.Name, r.Max)
+	}
+	return string(r.Op)
+}
