@@ -8,6 +8,7 @@ import (
 
 	"golang.org/x/net/bpf"
 
+	"github.com/sysrec/sysrec/cbpf"
 	"github.com/sysrec/sysrec/linuxabi"
 	"github.com/sysrec/sysrec/profiles"
 )
@@ -20,40 +21,10 @@ type Options struct {
 }
 
 // MaxInstructions is the kernel's limit on one filter (BPF_MAXINSNS).
-const MaxInstructions = 4096
+const MaxInstructions = linuxabi.MaxFilterInstructions
 
 // ErrTooLarge is returned for profiles whose filter the kernel would refuse.
 var ErrTooLarge = errors.New("filter too large")
-
-// struct seccomp_data offsets.
-const (
-	offNr   = 0
-	offArch = 4
-	offArgs = 16
-)
-
-// Ret returns the SECCOMP_RET_* value of a.
-func Ret(a profiles.Action) uint32 {
-	switch a.Kind {
-	case profiles.KillProcess:
-		return 0x80000000
-	case profiles.KillThread:
-		return 0x00000000
-	case profiles.Trap:
-		return 0x00030000 | uint32(a.Data)
-	case profiles.Errno:
-		return 0x00050000 | uint32(a.Data)&0xfff
-	case profiles.UserNotif:
-		return 0x7fc00000
-	case profiles.Trace:
-		return 0x7ff00000 | uint32(a.Data)
-	case profiles.Log:
-		return 0x7ffc0000
-	case profiles.Allow:
-		return 0x7fff0000
-	}
-	panic(fmt.Sprintf("emit: action %q has no return value", a.Kind))
-}
 
 // BPF compiles p into a seccomp filter program.
 func BPF(p *profiles.Profile, opts Options) ([]bpf.Instruction, error) {
@@ -61,77 +32,65 @@ func BPF(p *profiles.Profile, opts Options) ([]bpf.Instruction, error) {
 	if err != nil {
 		return nil, err
 	}
-	return prog.instructions(), nil
+	return prog.Instructions(), nil
 }
 
 // compileLimited compiles p and refuses a program the kernel would.
-func compileLimited(p *profiles.Profile, opts Options) (*program, error) {
+func compileLimited(p *profiles.Profile, opts Options) (cbpf.Program, error) {
 	prog, err := compile(p)
 	if err != nil {
-		return nil, err
+		return cbpf.Program{}, err
 	}
 	max := opts.MaxInstructions
 	if max <= 0 {
 		max = MaxInstructions
 	}
-	if len(prog.insns) > max {
-		return nil, fmt.Errorf("%w: %d instructions for %d syscall entries on %d arch(es), the kernel takes at most %d", ErrTooLarge, len(prog.insns), len(p.Syscalls), len(p.Arch), max)
+	if prog.Len() > max {
+		return cbpf.Program{}, fmt.Errorf("%w: %d instructions for %d syscall entries on %d arch(es), the kernel takes at most %d", ErrTooLarge, prog.Len(), len(p.Syscalls), len(p.Arch), max)
 	}
 	return prog, nil
 }
 
-// program is the compiled filter with the annotations Text prints.
-type program struct {
-	insns []insn
+// ret is the label of the shared return of action.
+func ret(b *cbpf.Builder, action profiles.Action) cbpf.Label {
+	return b.Ret(action.Ret(), action.String())
 }
 
 // compile lays out the whole filter.
-func compile(p *profiles.Profile) (*program, error) {
+func compile(p *profiles.Profile) (cbpf.Program, error) {
 	if err := p.Validate(); err != nil {
-		return nil, err
+		return cbpf.Program{}, err
 	}
-	a := newAsm()
-	bad := a.ret(badArch(p))
+	var b cbpf.Builder
+	bad := ret(&b, p.BadArch())
 	var arches []*linuxabi.Arch
 	for _, name := range p.Arch {
 		arch, err := linuxabi.LookupArch(name)
 		if err != nil {
-			return nil, err
+			return cbpf.Program{}, err
 		}
 		arches = append(arches, arch)
 	}
 	// Arch first: a number means nothing until we know whose table it
 	// indexes (and a foreign arch must never fall through).
-	a.load(offArch, "arch")
-	archLabels := make([]label, len(arches))
+	b.Load(linuxabi.OffArch, "arch")
+	archLabels := make([]cbpf.Label, len(arches))
 	for i, arch := range arches {
-		archLabels[i] = a.newLabel()
-		next := a.newLabel()
+		archLabels[i] = b.NewLabel()
+		next := b.NewLabel()
 		if i == len(arches)-1 {
 			next = bad
 		}
-		a.jump(bpf.JumpEqual, arch.Audit, archLabels[i], next, arch.Name)
+		b.JumpIf(bpf.JumpEqual, arch.Audit, archLabels[i], next, arch.Name)
 		if i < len(arches)-1 {
-			a.mark(next)
+			b.Mark(next)
 		}
 	}
 	for i, arch := range arches {
-		a.mark(archLabels[i])
-		dispatch(a, p, arch)
+		b.Mark(archLabels[i])
+		dispatch(&b, p, arch)
 	}
-	a.emitRets()
-	insns, err := a.resolve()
-	if err != nil {
-		return nil, err
-	}
-	return &program{insns: insns}, nil
-}
-
-func badArch(p *profiles.Profile) profiles.Action {
-	if p.BadArchAction.IsZero() {
-		return profiles.ActKillProcess
-	}
-	return p.BadArchAction
+	return b.Assemble()
 }
 
 // outcome is what the filter does for one syscall number: a constant
@@ -149,10 +108,7 @@ type rng struct {
 
 // ranges partitions the 32-bit number space of arch by outcome.
 func ranges(p *profiles.Profile, arch *linuxabi.Arch) []rng {
-	unknown := p.DefaultAction
-	if !p.UnknownAction.IsZero() {
-		unknown = p.UnknownAction
-	}
+	unknown := p.Unknown()
 	byName := map[string][]profiles.Syscall{}
 	for _, s := range p.Syscalls {
 		byName[s.Name] = append(byName[s.Name], s)
@@ -188,7 +144,7 @@ func ranges(p *profiles.Profile, arch *linuxabi.Arch) []rng {
 	} else {
 		// Numbers with the x32 bit belong to another ABI: bad arch, as
 		// are their mirrors with bit 31 set (-1 among them).
-		bad := outcome{action: badArch(p)}
+		bad := outcome{action: p.BadArch()}
 		add(top, arch.X32-1, outcome{action: unknown})
 		add(arch.X32, 0x7fffffff, bad)
 		add(0x80000000, 0x80000000|(arch.X32-1), outcome{action: unknown})
@@ -199,18 +155,18 @@ func ranges(p *profiles.Profile, arch *linuxabi.Arch) []rng {
 
 // dispatch emits the number search for arch and the argument blocks its
 // leaves jump to.
-func dispatch(a *asm, p *profiles.Profile, arch *linuxabi.Arch) {
+func dispatch(b *cbpf.Builder, p *profiles.Profile, arch *linuxabi.Arch) {
 	rs := ranges(p, arch)
-	a.load(offNr, "nr")
-	blocks := map[string]label{}
+	b.Load(linuxabi.OffNr, "nr")
+	blocks := map[string]cbpf.Label{}
 	var order []string
-	leaf := func(o outcome) label {
+	leaf := func(o outcome) cbpf.Label {
 		if o.args == "" {
-			return a.ret(o.action)
+			return ret(b, o.action)
 		}
 		l, ok := blocks[o.args]
 		if !ok {
-			l = a.newLabel()
+			l = b.NewLabel()
 			blocks[o.args] = l
 			order = append(order, o.args)
 		}
@@ -219,42 +175,42 @@ func dispatch(a *asm, p *profiles.Profile, arch *linuxabi.Arch) {
 	// target is where a jump to the subtree over rs must go: a leaf's
 	// return or argument block directly, or a new label for an inner node.
 	type pending struct {
-		at     label
+		at     cbpf.Label
 		rs     []rng
 		budget int
 	}
 	var queue []pending
-	target := func(rs []rng, budget int) label {
+	target := func(rs []rng, budget int) cbpf.Label {
 		if len(rs) == 1 {
 			return leaf(rs[0].out)
 		}
-		l := a.newLabel()
+		l := b.NewLabel()
 		queue = append(queue, pending{l, rs, budget})
 		return l
 	}
 	var tree func(rs []rng, budget int)
 	tree = func(rs []rng, budget int) {
 		if len(rs) == 1 {
-			a.jumpTo(leaf(rs[0].out))
+			b.Jump(leaf(rs[0].out))
 			return
 		}
 		mid := split(rs, budget, arch)
 		right := target(rs[mid:], budget-1)
 		left := target(rs[:mid], budget-1)
-		a.jump(bpf.JumpGreaterOrEqual, rs[mid].lo, right, left, arch.Name+" "+describeNr(arch, rs[mid].lo))
+		b.JumpIf(bpf.JumpGreaterOrEqual, rs[mid].lo, right, left, arch.Name+" "+describeNr(arch, rs[mid].lo))
 	}
 	tree(rs, bits.Len(uint(len(rs)-1)))
 	// Inner nodes in pre-order after their parent: every jump is forward.
 	for len(queue) > 0 {
 		n := queue[0]
 		queue = queue[1:]
-		a.mark(n.at)
+		b.Mark(n.at)
 		tree(n.rs, n.budget)
 	}
 	sort.Strings(order) // deterministic layout
 	for _, name := range order {
-		a.mark(blocks[name])
-		argBlock(a, p, name)
+		b.Mark(blocks[name])
+		argBlock(b, p, name)
 	}
 }
 
@@ -305,48 +261,42 @@ func describeNr(arch *linuxabi.Arch, nr uint32) string {
 
 // argBlock checks the entries of one syscall in order; the first whose
 // rules all match gives its action.
-func argBlock(a *asm, p *profiles.Profile, name string) {
+func argBlock(b *cbpf.Builder, p *profiles.Profile, name string) {
 	for _, s := range p.Syscalls {
 		if s.Name != name {
 			continue
 		}
-		pass := a.ret(s.EffectiveAction())
+		pass := ret(b, s.EffectiveAction())
 		if len(s.Args) == 0 {
-			a.jumpTo(pass)
+			b.Jump(pass)
 			return // later entries are unreachable
 		}
-		next := a.newLabel()
+		next := b.NewLabel()
 		for i, r := range s.Args {
 			ok := pass
 			if i < len(s.Args)-1 {
-				ok = a.newLabel()
+				ok = b.NewLabel()
 			}
-			rule(a, r, profiles.WidthOf(name, r), ok, next, name)
+			rule(b, r, profiles.WidthOf(name, r), ok, next, name)
 			if ok != pass {
-				a.mark(ok)
+				b.Mark(ok)
 			}
 		}
-		a.mark(next)
+		b.Mark(next)
 	}
-	a.jumpTo(a.ret(p.DefaultAction))
+	b.Jump(ret(b, p.DefaultAction))
 }
 
 func lo32(v uint64) uint32 { return uint32(v) }
 func hi32(v uint64) uint32 { return uint32(v >> 32) }
 
 // rule emits one argument check: to pass if it holds, else to fail.
-func rule(a *asm, r profiles.ArgRule, width int, pass, fail label, name string) {
-	lo, hi := uint32(offArgs+8*r.Index), uint32(offArgs+8*r.Index+4)
+func rule(b *cbpf.Builder, r profiles.ArgRule, width int, pass, fail cbpf.Label, name string) {
+	lo, hi := linuxabi.ArgLow(r.Index), linuxabi.ArgHigh(r.Index)
 	what := fmt.Sprintf("%s arg%d", name, r.Index)
 	switch r.Op {
 	case profiles.OpIn:
-		mask := r.Mask
-		if mask == 0 {
-			mask = ^uint64(0)
-		}
-		if width == 32 {
-			mask &= 0xffffffff
-		}
+		mask := r.ValueMask(width)
 		var vals []uint64
 		for _, v := range r.Values {
 			if v&^mask == 0 { // others can never equal arg&mask
@@ -363,26 +313,26 @@ func rule(a *asm, r profiles.ArgRule, width int, pass, fail label, name string) 
 				}
 				groups[hi32(v)] = append(groups[hi32(v)], lo32(v))
 			}
-			a.load(hi, what+" high")
-			a.and(hi32(mask))
-			glabels := make([]label, len(his))
+			b.Load(hi, what+" high")
+			b.And(hi32(mask), "")
+			glabels := make([]cbpf.Label, len(his))
 			for i, h := range his {
-				glabels[i] = a.newLabel()
+				glabels[i] = b.NewLabel()
 				next := fail
 				if i < len(his)-1 {
-					next = a.newLabel()
+					next = b.NewLabel()
 				}
-				a.jump(bpf.JumpEqual, h, glabels[i], next, "")
+				b.JumpIf(bpf.JumpEqual, h, glabels[i], next, "")
 				if next != fail {
-					a.mark(next)
+					b.Mark(next)
 				}
 			}
 			if len(his) == 0 {
-				a.jumpTo(fail)
+				b.Jump(fail)
 			}
 			for i, h := range his {
-				a.mark(glabels[i])
-				matchLow(a, lo, lo32(mask), groups[h], pass, fail, what)
+				b.Mark(glabels[i])
+				matchLow(b, lo, lo32(mask), groups[h], pass, fail, what)
 			}
 			return
 		}
@@ -392,54 +342,55 @@ func rule(a *asm, r profiles.ArgRule, width int, pass, fail label, name string) 
 		for _, v := range vals {
 			lows = append(lows, lo32(v))
 		}
-		matchLow(a, lo, lo32(mask), lows, pass, fail, what)
+		matchLow(b, lo, lo32(mask), lows, pass, fail, what)
 	case profiles.OpSubset:
-		if width == 64 && ^hi32(r.Mask) != 0 {
-			a.load(hi, what+" high")
-			next := a.newLabel()
-			a.jump(bpf.JumpBitsSet, ^hi32(r.Mask), fail, next, "")
-			a.mark(next)
+		forbidden := r.Forbidden(width) // no high bits at width 32
+		if hi32(forbidden) != 0 {
+			b.Load(hi, what+" high")
+			next := b.NewLabel()
+			b.JumpIf(bpf.JumpBitsSet, hi32(forbidden), fail, next, "")
+			b.Mark(next)
 		}
-		a.load(lo, what)
-		if ^lo32(r.Mask) == 0 {
-			a.jumpTo(pass)
+		b.Load(lo, what)
+		if lo32(forbidden) == 0 {
+			b.Jump(pass)
 			return
 		}
-		a.jump(bpf.JumpBitsSet, ^lo32(r.Mask), fail, pass, "")
+		b.JumpIf(bpf.JumpBitsSet, lo32(forbidden), fail, pass, "")
 	case profiles.OpRange:
 		min, max := r.Min, r.Max
 		if width == 32 {
 			if min > 0xffffffff {
-				a.jumpTo(fail)
+				b.Jump(fail)
 				return
 			}
 			max = min64(max, 0xffffffff)
-			a.load(lo, what)
-			geMin := a.newLabel()
-			a.jump(bpf.JumpGreaterOrEqual, lo32(min), geMin, fail, "")
-			a.mark(geMin)
-			a.jump(bpf.JumpGreaterThan, lo32(max), fail, pass, "")
+			b.Load(lo, what)
+			geMin := b.NewLabel()
+			b.JumpIf(bpf.JumpGreaterOrEqual, lo32(min), geMin, fail, "")
+			b.Mark(geMin)
+			b.JumpIf(bpf.JumpGreaterThan, lo32(max), fail, pass, "")
 			return
 		}
 		// min <= v: hi > min.hi, or hi == min.hi and lo >= min.lo.
-		checkMax, eqMin, ltMin := a.newLabel(), a.newLabel(), a.newLabel()
-		a.load(hi, what+" high")
-		a.jump(bpf.JumpGreaterThan, hi32(min), checkMax, eqMin, "")
-		a.mark(eqMin)
-		a.jump(bpf.JumpEqual, hi32(min), ltMin, fail, "")
-		a.mark(ltMin)
-		a.load(lo, what)
-		a.jump(bpf.JumpGreaterOrEqual, lo32(min), checkMax, fail, "")
+		checkMax, eqMin, ltMin := b.NewLabel(), b.NewLabel(), b.NewLabel()
+		b.Load(hi, what+" high")
+		b.JumpIf(bpf.JumpGreaterThan, hi32(min), checkMax, eqMin, "")
+		b.Mark(eqMin)
+		b.JumpIf(bpf.JumpEqual, hi32(min), ltMin, fail, "")
+		b.Mark(ltMin)
+		b.Load(lo, what)
+		b.JumpIf(bpf.JumpGreaterOrEqual, lo32(min), checkMax, fail, "")
 		// v <= max: hi < max.hi, or hi == max.hi and lo <= max.lo.
-		a.mark(checkMax)
-		eqMax, loMax := a.newLabel(), a.newLabel()
-		a.load(hi, what+" high")
-		a.jump(bpf.JumpGreaterThan, hi32(max), fail, eqMax, "")
-		a.mark(eqMax)
-		a.jump(bpf.JumpEqual, hi32(max), loMax, pass, "")
-		a.mark(loMax)
-		a.load(lo, what)
-		a.jump(bpf.JumpGreaterThan, lo32(max), fail, pass, "")
+		b.Mark(checkMax)
+		eqMax, loMax := b.NewLabel(), b.NewLabel()
+		b.Load(hi, what+" high")
+		b.JumpIf(bpf.JumpGreaterThan, hi32(max), fail, eqMax, "")
+		b.Mark(eqMax)
+		b.JumpIf(bpf.JumpEqual, hi32(max), loMax, pass, "")
+		b.Mark(loMax)
+		b.Load(lo, what)
+		b.JumpIf(bpf.JumpGreaterThan, lo32(max), fail, pass, "")
 	}
 }
 
@@ -451,23 +402,23 @@ func min64(a, b uint64) uint64 {
 }
 
 // matchLow loads the low word, masks it and compares it with each value.
-func matchLow(a *asm, off, mask uint32, vals []uint32, pass, fail label, what string) {
+func matchLow(b *cbpf.Builder, off, mask uint32, vals []uint32, pass, fail cbpf.Label, what string) {
 	if len(vals) == 0 {
-		a.jumpTo(fail)
+		b.Jump(fail)
 		return
 	}
-	a.load(off, what)
+	b.Load(off, what)
 	if mask != 0xffffffff {
-		a.and(mask)
+		b.And(mask, "")
 	}
 	for i, v := range vals {
 		next := fail
 		if i < len(vals)-1 {
-			next = a.newLabel()
+			next = b.NewLabel()
 		}
-		a.jump(bpf.JumpEqual, v, pass, next, "")
+		b.JumpIf(bpf.JumpEqual, v, pass, next, "")
 		if next != fail {
-			a.mark(next)
+			b.Mark(next)
 		}
 	}
 }

@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/net/bpf"
 
+	"github.com/sysrec/sysrec/cbpf"
 	"github.com/sysrec/sysrec/linuxabi"
 	"github.com/sysrec/sysrec/profiles"
 )
@@ -46,14 +47,42 @@ func check(t *testing.T, p *profiles.Profile, inputs []linuxabi.SeccompData) {
 		t.Fatalf("compile: %v", err)
 	}
 	for _, d := range inputs {
-		got, _, err := run(prog, d)
+		got, _, err := cbpf.Exec(prog, d)
 		if err != nil {
 			t.Fatalf("run %+v: %v", d, err)
 		}
-		if want := Ret(p.Decide(d)); got != want {
+		if want := p.Decide(d).Ret(); got != want {
 			t.Fatalf("input nr=%d arch=%#x args=%#x: filter returns %#x, profile decides %#x (%s)", d.Nr, d.Arch, d.Args, got, want, p.Decide(d))
 		}
 	}
+}
+
+// compileRaw compiles p to the instructions Raw encodes.
+func compileRaw(p *profiles.Profile, opts Options) ([]bpf.RawInstruction, error) {
+	prog, err := compileLimited(p, opts)
+	if err != nil {
+		return nil, err
+	}
+	return prog.Raw(), nil
+}
+
+func mustCompileRaw(t testing.TB, p *profiles.Profile) []bpf.RawInstruction {
+	t.Helper()
+	prog, err := compileRaw(p, Options{})
+	if err != nil {
+		t.Fatalf("compile: %v", err)
+	}
+	return prog
+}
+
+// decide runs prog on d; the interpreter refusing the program fails t.
+func decide(t testing.TB, prog []bpf.RawInstruction, d linuxabi.SeccompData) uint32 {
+	t.Helper()
+	ret, _, err := cbpf.Exec(prog, d)
+	if err != nil {
+		t.Fatalf("nr=%d arch=%#x args=%#x: %v", d.Nr, d.Arch, d.Args, err)
+	}
+	return ret
 }
 
 func profile(arches []string, def profiles.Action, calls ...profiles.Syscall) *profiles.Profile {
@@ -68,14 +97,14 @@ func TestArchFirst(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if prog[0].Op != 0x20 || prog[0].K != offArch {
+	if prog[0].Op != 0x20 || prog[0].K != linuxabi.OffArch {
 		t.Fatalf("first instruction %+v does not load the arch", prog[0])
 	}
 	// read is 0 on x86_64 and 3 on i386: an i386 call numbered 0 must
 	// not be allowed as x86_64's read.
 	for _, arch := range []uint32{i386.Audit, aarch64.Audit, 0, 0xffffffff} {
-		got, _, _ := run(prog, linuxabi.SeccompData{Nr: 0, Arch: arch})
-		if got != Ret(profiles.ActKillProcess) {
+		got := decide(t, prog, linuxabi.SeccompData{Nr: 0, Arch: arch})
+		if got != profiles.ActKillProcess.Ret() {
 			t.Errorf("arch %#x: %#x, want kill_process", arch, got)
 		}
 	}
@@ -87,10 +116,10 @@ func TestArchFirst(t *testing.T) {
 // bits name an allowed syscall.
 func TestX32Denied(t *testing.T) {
 	p := profile([]string{"x86_64"}, profiles.ActEPERM, profiles.Syscall{Name: "read"}, profiles.Syscall{Name: "write"})
-	prog, _ := compileRaw(p, Options{})
+	prog := mustCompileRaw(t, p)
 	for _, n := range []uint32{0x40000000, 0x40000001, 0x40000000 | 512, 0xc0000000, 0xffffffff} {
-		got, _, _ := run(prog, linuxabi.SeccompData{Nr: int32(n), Arch: x86.Audit})
-		if got != Ret(profiles.ActKillProcess) {
+		got := decide(t, prog, linuxabi.SeccompData{Nr: int32(n), Arch: x86.Audit})
+		if got != profiles.ActKillProcess.Ret() {
 			t.Errorf("nr %#x: %#x, want kill_process (bad arch)", n, got)
 		}
 	}
@@ -115,11 +144,11 @@ func TestArg64BothHalves(t *testing.T) {
 		}
 	}
 	check(t, p, in)
-	prog, _ := compileRaw(p, Options{})
-	if got, _, _ := run(prog, linuxabi.SeccompData{Nr: nr(x86, "clone"), Arch: x86.Audit, Args: [6]uint64{0x11}}); got == Ret(profiles.ActAllow) {
+	prog := mustCompileRaw(t, p)
+	if got := decide(t, prog, linuxabi.SeccompData{Nr: nr(x86, "clone"), Arch: x86.Audit, Args: [6]uint64{0x11}}); got == profiles.ActAllow.Ret() {
 		t.Error("clone with the low word right and the high word 0 was allowed")
 	}
-	if got, _, _ := run(prog, linuxabi.SeccompData{Nr: nr(x86, "mmap"), Arch: x86.Audit, Args: [6]uint64{2: 1 << 32}}); got == Ret(profiles.ActAllow) {
+	if got := decide(t, prog, linuxabi.SeccompData{Nr: nr(x86, "mmap"), Arch: x86.Audit, Args: [6]uint64{2: 1 << 32}}); got == profiles.ActAllow.Ret() {
 		t.Error("mmap prot with a high bit set was allowed by a 64-bit subset rule")
 	}
 }
@@ -131,16 +160,16 @@ func TestIntArgLowWord(t *testing.T) {
 	p := profile([]string{"x86_64"}, profiles.ActEPERM,
 		profiles.Syscall{Name: "openat", Args: []profiles.ArgRule{{Index: 0, Op: profiles.OpIn, Values: []uint64{atFDCWD}, Width: 32}}},
 		profiles.Syscall{Name: "kill", Args: []profiles.ArgRule{{Index: 1, Op: profiles.OpIn, Values: []uint64{15}}}})
-	prog, _ := compileRaw(p, Options{})
+	prog := mustCompileRaw(t, p)
 	for _, v := range []uint64{atFDCWD, 0xffffffffffffff9c} {
-		got, _, _ := run(prog, linuxabi.SeccompData{Nr: nr(x86, "openat"), Arch: x86.Audit, Args: [6]uint64{v}})
-		if got != Ret(profiles.ActAllow) {
+		got := decide(t, prog, linuxabi.SeccompData{Nr: nr(x86, "openat"), Arch: x86.Audit, Args: [6]uint64{v}})
+		if got != profiles.ActAllow.Ret() {
 			t.Errorf("openat(%#x): %#x, want allow", v, got)
 		}
 	}
 	// kill's sig is an int in the table: garbage in the high word is ignored.
-	got, _, _ := run(prog, linuxabi.SeccompData{Nr: nr(x86, "kill"), Arch: x86.Audit, Args: [6]uint64{1: 0xdead00000000000f}})
-	if got != Ret(profiles.ActAllow) {
+	got := decide(t, prog, linuxabi.SeccompData{Nr: nr(x86, "kill"), Arch: x86.Audit, Args: [6]uint64{1: 0xdead00000000000f}})
+	if got != profiles.ActAllow.Ret() {
 		t.Errorf("kill(sig with high garbage): %#x, want allow", got)
 	}
 	check(t, p, []linuxabi.SeccompData{{Nr: nr(x86, "openat"), Arch: x86.Audit, Args: [6]uint64{0x9c}}})
@@ -250,15 +279,15 @@ func constAllow(prog []bpf.RawInstruction, arch, nr uint32) bool {
 		switch in.Op {
 		case 0x20: // ld [k]
 			switch in.K {
-			case offNr:
+			case linuxabi.OffNr:
 				a = nr
-			case offArch:
+			case linuxabi.OffArch:
 				a = arch
 			default:
 				return false
 			}
 		case 0x06: // ret #k
-			return in.K == Ret(profiles.ActAllow)
+			return in.K == profiles.ActAllow.Ret()
 		case 0x05: // ja
 			pc += int(in.K)
 		case 0x15, 0x35, 0x25, 0x45: // jeq, jge, jgt, jset #k
@@ -300,7 +329,7 @@ func TestBalancedDispatch(t *testing.T) {
 	limit := bits.Len(uint(nRanges)) + 4
 	maxPath, sum, count := 0, 0, 0
 	for n := 0; n <= arch.MaxNumber(); n++ {
-		_, steps, err := run(prog, linuxabi.SeccompData{Nr: int32(n), Arch: arch.Audit})
+		_, steps, err := cbpf.Exec(prog, linuxabi.SeccompData{Nr: int32(n), Arch: arch.Audit})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -373,7 +402,10 @@ func TestDeterministic(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := range 20 {
-		again, _ := Raw(p.Clone(), Options{})
+		again, err := Raw(p.Clone(), Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
 		if !bytes.Equal(first, again) {
 			t.Fatalf("run %d: different bytes", i)
 		}
@@ -511,7 +543,11 @@ func randomInput(r *rand.Rand, p *profiles.Profile) linuxabi.SeccompData {
 func TestDifferential(t *testing.T) {
 	total := 500_000
 	if s := os.Getenv("SYSREC_DIFF_INPUTS"); s != "" {
-		total, _ = strconv.Atoi(s)
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			t.Fatalf("SYSREC_DIFF_INPUTS=%q: %v", s, err)
+		}
+		total = n
 	}
 	r := rand.New(rand.NewPCG(1, 2))
 	perProfile := 500
@@ -524,14 +560,17 @@ func TestDifferential(t *testing.T) {
 		}
 		for range perProfile {
 			d := randomInput(r, p)
-			got, _, err := run(prog, d)
+			got, _, err := cbpf.Exec(prog, d)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if want := Ret(p.Decide(d)); got != want {
+			if want := p.Decide(d).Ret(); got != want {
 				mismatches++
 				if mismatches < 5 {
-					b, _ := p.Marshal()
+					b, err := p.Marshal()
+					if err != nil {
+						t.Fatal(err)
+					}
 					t.Errorf("mismatch: nr=%d arch=%#x args=%#x: filter %#x, model %#x\n%s", d.Nr, d.Arch, d.Args, got, want, b)
 				}
 			}
@@ -557,11 +596,11 @@ func FuzzBPF(f *testing.F) {
 		}
 		for range 200 {
 			d := randomInput(r, p)
-			got, _, err := run(prog, d)
+			got, _, err := cbpf.Exec(prog, d)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if want := Ret(p.Decide(d)); got != want {
+			if want := p.Decide(d).Ret(); got != want {
 				t.Fatalf("nr=%d arch=%#x args=%#x: filter %#x, model %#x", d.Nr, d.Arch, d.Args, got, want)
 			}
 		}

@@ -36,7 +36,11 @@ func child(filter string, args []string) int {
 	}
 	var v [4]uintptr
 	for i, a := range args {
-		n, _ := strconv.ParseUint(a, 0, 64)
+		n, err := strconv.ParseUint(a, 0, 64)
+		if err != nil {
+			fmt.Println(err)
+			return 2
+		}
 		v[i] = uintptr(n)
 	}
 	runtime.LockOSThread()
@@ -57,7 +61,10 @@ func child(filter string, args []string) int {
 	}
 	r, _, e := unix.RawSyscall(v[0], v[1], v[2], v[3])
 	if v[0] == unix.SYS_SOCKET && e == 0 {
-		unix.Close(int(r))
+		if err := unix.Close(int(r)); err != nil {
+			fmt.Println("close", err)
+			return 2
+		}
 	}
 	fmt.Printf("errno=%d\n", int(e))
 	return 0
@@ -92,7 +99,10 @@ func call(t *testing.T, p *profiles.Profile, nr uintptr, args ...uint64) int {
 	if !ok {
 		t.Fatalf("child said %q", out)
 	}
-	n, _ := strconv.Atoi(s)
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		t.Fatalf("child said %q: %v", out, err)
+	}
 	return n
 }
 

@@ -1,7 +1,6 @@
 package emit
 
 import (
-	"encoding/binary"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -9,6 +8,7 @@ import (
 
 	"golang.org/x/net/bpf"
 
+	"github.com/sysrec/sysrec/cbpf"
 	"github.com/sysrec/sysrec/internal/testenv"
 	"github.com/sysrec/sysrec/linuxabi"
 	"github.com/sysrec/sysrec/profiles"
@@ -69,9 +69,9 @@ func libseccomp(t *testing.T, script string, p *profiles.Profile) []bpf.RawInstr
 	if err != nil {
 		t.Fatal(err)
 	}
-	prog := make([]bpf.RawInstruction, len(b)/8)
-	for i := range prog {
-		prog[i] = bpf.RawInstruction{Op: binary.LittleEndian.Uint16(b[8*i:]), Jt: b[8*i+2], Jf: b[8*i+3], K: binary.LittleEndian.Uint32(b[8*i+4:])}
+	prog, err := cbpf.Decode(b)
+	if err != nil {
+		t.Fatalf("libseccomp's filter: %v", err)
 	}
 	return prog
 }
@@ -98,8 +98,8 @@ func TestLibseccompArgs(t *testing.T) {
 		for _, a := range values {
 			for _, b := range values {
 				d := linuxabi.SeccompData{Nr: nr(x86, name), Arch: x86.Audit, Args: [6]uint64{a, b, b, 0, 0, 0}}
-				got, _, _ := run(ours, d)
-				want, _, _ := run(theirs, d)
+				got := decide(t, ours, d)
+				want := decide(t, theirs, d)
 				if got != want {
 					t.Errorf("%s(%#x, %#x): sysrec %#x, libseccomp %#x", name, a, b, got, want)
 				}
@@ -131,7 +131,7 @@ func TestLibseccomp(t *testing.T) {
 	stats := func(prog []bpf.RawInstruction) (mean float64, maxPath int) {
 		sum := 0
 		for n := 0; n <= x86.MaxNumber(); n++ {
-			_, steps, err := run(prog, linuxabi.SeccompData{Nr: int32(n), Arch: x86.Audit})
+			_, steps, err := cbpf.Exec(prog, linuxabi.SeccompData{Nr: int32(n), Arch: x86.Audit})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -142,8 +142,8 @@ func TestLibseccomp(t *testing.T) {
 	}
 	for n := 0; n <= x86.MaxNumber(); n++ {
 		d := linuxabi.SeccompData{Nr: int32(n), Arch: x86.Audit}
-		a, _, _ := run(ours, d)
-		b, _, _ := run(theirs, d)
+		a := decide(t, ours, d)
+		b := decide(t, theirs, d)
 		if a != b {
 			t.Errorf("nr %d (%s): sysrec %#x, libseccomp %#x", n, x86.SyscallName(n), a, b)
 		}

@@ -3,8 +3,6 @@ package emit
 import (
 	"encoding/json"
 	"fmt"
-	"sort"
-	"strings"
 
 	"github.com/sysrec/sysrec/linuxabi"
 	"github.com/sysrec/sysrec/profiles"
@@ -57,17 +55,33 @@ var ociArches = map[string]string{
 // SCMP_CMP_MASKED_EQ(~allowed, 0), and a range is expanded to its values
 // when small, or refused.
 func OCI(p *profiles.Profile) ([]byte, error) {
-	if err := p.Validate(); err != nil {
+	out, err := ociProfile(p)
+	if err != nil {
 		return nil, err
+	}
+	b, err := json.MarshalIndent(out, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("encode oci seccomp: %w", err)
+	}
+	return append(b, '\n'), nil
+}
+
+// ociProfile converts p to the OCI structure OCI writes and SPO reuses.
+func ociProfile(p *profiles.Profile) (ociSeccomp, error) {
+	if err := p.Validate(); err != nil {
+		return ociSeccomp{}, err
+	}
+	if p.BadArch() != profiles.ActKillProcess {
+		return ociSeccomp{}, fmt.Errorf("convert profile to oci: bad_arch_action %s cannot be expressed (runtimes use the default action)", p.BadArchAction)
 	}
 	out := ociSeccomp{Architectures: []string{}, Syscalls: []ociSyscall{}}
 	out.DefaultAction, out.DefaultErrnoRet = ociAction(p.DefaultAction)
 	for _, a := range p.Arch {
-		arch, _ := linuxabi.LookupArch(a)
+		arch, err := linuxabi.LookupArch(a)
+		if err != nil {
+			return ociSeccomp{}, err
+		}
 		out.Architectures = append(out.Architectures, ociArches[arch.Name])
-	}
-	if !p.BadArchAction.IsZero() && p.BadArchAction != profiles.ActKillProcess {
-		return nil, fmt.Errorf("oci: bad_arch_action %s cannot be expressed (runtimes use the default action)", p.BadArchAction)
 	}
 	c := p.Clone()
 	c.Normalize()
@@ -84,17 +98,13 @@ func OCI(p *profiles.Profile) ([]byte, error) {
 		}
 		alts, err := ociArgs(s)
 		if err != nil {
-			return nil, fmt.Errorf("oci: %s: %w", s.Name, err)
+			return ociSeccomp{}, fmt.Errorf("convert %s rules to oci: %w", s.Name, err)
 		}
 		for _, args := range alts {
 			out.Syscalls = append(out.Syscalls, ociSyscall{Names: []string{s.Name}, Action: action, ErrnoRet: errno, Args: args})
 		}
 	}
-	b, err := json.MarshalIndent(out, "", "  ")
-	if err != nil {
-		return nil, err
-	}
-	return append(b, '\n'), nil
+	return out, nil
 }
 
 func eqErrno(a, b *uint) bool { return (a == nil) == (b == nil) && (a == nil || *a == *b) }
@@ -122,11 +132,7 @@ func ociArgs(s profiles.Syscall) ([][]ociArg, error) {
 				choices = append(choices, inArg(r, v, width))
 			}
 		case profiles.OpSubset:
-			forbidden := ^r.Mask
-			if width == 32 {
-				forbidden &= 0xffffffff
-			}
-			choices = []ociArg{{Index: uint(r.Index), Value: forbidden, ValueTwo: 0, Op: "SCMP_CMP_MASKED_EQ"}}
+			choices = []ociArg{{Index: uint(r.Index), Value: r.Forbidden(width), ValueTwo: 0, Op: "SCMP_CMP_MASKED_EQ"}}
 		case profiles.OpRange:
 			if r.Max-r.Min >= 64 {
 				return nil, fmt.Errorf("range %d..%d of arg %d is too wide for OCI (one comparison per argument)", r.Min, r.Max, r.Index)
@@ -156,73 +162,9 @@ func ociArgs(s profiles.Syscall) ([][]ociArg, error) {
 // arguments on their low word when given a 32-bit mask; sysrec widens
 // int arguments' masks to the low word only so negative ints match.
 func inArg(r profiles.ArgRule, v uint64, width int) ociArg {
-	mask := r.Mask
-	if mask == 0 {
-		mask = ^uint64(0)
-	}
-	if width == 32 {
-		mask &= 0xffffffff
-	}
+	mask := r.ValueMask(width)
 	if mask == ^uint64(0) {
 		return ociArg{Index: uint(r.Index), Value: v, Op: "SCMP_CMP_EQ"}
 	}
 	return ociArg{Index: uint(r.Index), Value: mask, ValueTwo: v, Op: "SCMP_CMP_MASKED_EQ"}
-}
-
-// SPO returns p as a Kubernetes security-profiles-operator SeccompProfile.
-func SPO(p *profiles.Profile) ([]byte, error) {
-	raw, err := OCI(p)
-	if err != nil {
-		return nil, err
-	}
-	var o ociSeccomp
-	if err := json.Unmarshal(raw, &o); err != nil {
-		return nil, err
-	}
-	var b strings.Builder
-	name := strings.ToLower(nameOr(p))
-	b.WriteString("apiVersion: security-profiles-operator.x-k8s.io/v1beta1\n")
-	b.WriteString("kind: SeccompProfile\n")
-	b.WriteString("metadata:\n")
-	fmt.Fprintf(&b, "  name: %s\n", yamlString(name))
-	b.WriteString("spec:\n")
-	fmt.Fprintf(&b, "  defaultAction: %s\n", o.DefaultAction)
-	b.WriteString("  architectures:\n")
-	for _, a := range o.Architectures {
-		fmt.Fprintf(&b, "    - %s\n", a)
-	}
-	b.WriteString("  syscalls:\n")
-	for _, s := range o.Syscalls {
-		fmt.Fprintf(&b, "    - action: %s\n", s.Action)
-		if s.ErrnoRet != nil {
-			fmt.Fprintf(&b, "      errnoRet: %d\n", *s.ErrnoRet)
-		}
-		b.WriteString("      names:\n")
-		names := append([]string(nil), s.Names...)
-		sort.Strings(names)
-		for _, n := range names {
-			fmt.Fprintf(&b, "        - %s\n", n)
-		}
-		if len(s.Args) > 0 {
-			b.WriteString("      args:\n")
-			for _, a := range s.Args {
-				fmt.Fprintf(&b, "        - index: %d\n          value: %d\n", a.Index, a.Value)
-				if a.ValueTwo != 0 {
-					fmt.Fprintf(&b, "          valueTwo: %d\n", a.ValueTwo)
-				}
-				fmt.Fprintf(&b, "          op: %s\n", a.Op)
-			}
-		}
-	}
-	return []byte(b.String()), nil
-}
-
-func yamlString(s string) string {
-	for _, r := range s {
-		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '.') {
-			b, _ := json.Marshal(s)
-			return string(b)
-		}
-	}
-	return s
 }
