@@ -1,8 +1,11 @@
 package emit
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/sysrec/sysrec/internal/testenv"
@@ -15,7 +18,27 @@ func golden(t *testing.T, name string, got []byte) {
 	testenv.Golden(t, filepath.Join("testdata", name), got)
 }
 
+// TestGolden writes the sample profile in every registered format; each
+// format has its golden file testdata/sample.NAME.golden.
 func TestGolden(t *testing.T) {
+	p, err := profiles.Load("testdata/sample.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range Formats() {
+		t.Run(f.Name, func(t *testing.T) {
+			out, err := f.Emit(p, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			golden(t, "sample."+f.Name+".golden", out)
+		})
+	}
+}
+
+// TestFormatWrappers: the exported per-format functions write what the
+// registry does.
+func TestFormatWrappers(t *testing.T) {
 	p, err := profiles.Load("testdata/sample.json")
 	if err != nil {
 		t.Fatal(err)
@@ -24,27 +47,90 @@ func TestGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "sample.text.golden", []byte(text))
 	c, err := C(p, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "sample.c.golden", []byte(c))
 	oci, err := OCI(p)
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "sample.oci.golden", oci)
 	spo, err := SPO(p)
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "sample.spo.golden", spo)
 	raw, err := Raw(p, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "sample.bpf.golden", raw)
+	for name, want := range map[string][]byte{"text": []byte(text), "c": []byte(c), "oci": oci, "spo": spo, "bpf": raw} {
+		f, err := LookupFormat(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := f.Emit(p, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("format %s: registry and wrapper differ", name)
+		}
+	}
+}
+
+func TestFormats(t *testing.T) {
+	var names []string
+	for _, f := range Formats() {
+		names = append(names, f.Name)
+		if f.Summary == "" || f.Emit == nil {
+			t.Errorf("format %s: no summary or no Emit", f.Name)
+		}
+		if f.Binary != (f.Name == "bpf") {
+			t.Errorf("format %s: Binary %v", f.Name, f.Binary)
+		}
+	}
+	if got, want := strings.Join(names, " "), "bpf json oci spo text c"; got != want {
+		t.Errorf("Formats() = %s, want %s", got, want)
+	}
+	for _, tc := range []struct {
+		name    string
+		wantErr string
+	}{
+		{"bpf", ""},
+		{"c", ""},
+		{"yaml", `unknown format "yaml" (known: bpf, json, oci, spo, text, c)`},
+		{"", `unknown format "" (known: bpf, json, oci, spo, text, c)`},
+		{"BPF", `unknown format "BPF" (known: bpf, json, oci, spo, text, c)`},
+	} {
+		f, err := LookupFormat(tc.name)
+		switch {
+		case tc.wantErr == "" && err != nil:
+			t.Errorf("LookupFormat(%q): %v", tc.name, err)
+		case tc.wantErr == "" && f.Name != tc.name:
+			t.Errorf("LookupFormat(%q) = %s", tc.name, f.Name)
+		case tc.wantErr != "" && (err == nil || err.Error() != tc.wantErr || !errors.Is(err, ErrUnknownFormat)):
+			t.Errorf("LookupFormat(%q): error %v, want %q", tc.name, err, tc.wantErr)
+		}
+	}
+}
+
+// TestFormatErrors: every format refuses an invalid profile, and the
+// OCI-based ones a profile OCI cannot express.
+func TestFormatErrors(t *testing.T) {
+	invalid := profile([]string{"x86_64"}, profiles.ActAllow, profiles.Syscall{Name: "opnat"})
+	badArch := profile([]string{"x86_64"}, profiles.ActAllow, profiles.Syscall{Name: "read"})
+	badArch.BadArchAction = profiles.ActLog
+	for _, f := range Formats() {
+		t.Run(f.Name, func(t *testing.T) {
+			if _, err := f.Emit(invalid, Options{}); err == nil {
+				t.Error("invalid profile accepted")
+			}
+			_, err := f.Emit(badArch, Options{})
+			if oci := f.Name == "oci" || f.Name == "spo"; oci != (err != nil) {
+				t.Errorf("bad_arch_action log: error %v", err)
+			}
+		})
+	}
 }
 
 // TestOCIShape checks the OCI rules mean what the profile means: one
