@@ -97,8 +97,9 @@ func (b *Builder) Jump(l Label) { b.insns = append(b.insns, insn{op: opJump, jt:
 
 // Ret returns the label of the shared instruction "return k", annotated
 // with note. Each distinct (k, note) gets one RET, placed after
-// everything else in order of descending k (so SECCOMP_RET_ALLOW comes
-// before the errno and kill returns).
+// everything else in order of descending k, then note: for seccomp,
+// KILL_PROCESS (0x80000000), then ALLOW, LOG, ..., ERRNO, TRAP and
+// KILL_THREAD (0).
 func (b *Builder) Ret(k uint32, note string) Label {
 	key := retKey{k, note}
 	if l, ok := b.rets[key]; ok {
