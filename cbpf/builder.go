@@ -192,9 +192,6 @@ func checkLabels(prog []insn) error {
 	return nil
 }
 
-// errEmpty is returned for a program without instructions.
-var errEmpty = errors.New("empty program")
-
 // resolve runs the passes and turns labels into offsets.
 func resolve(prog []insn, newLabel func() Label) ([]insn, error) {
 	prog = dropUnreachable(threadJumps(prog))
@@ -202,7 +199,7 @@ func resolve(prog []insn, newLabel func() Label) ([]insn, error) {
 		prog = dropFallthrough(prog)
 		pos, out := layout(prog)
 		if len(out) == 0 {
-			return nil, errEmpty
+			return nil, errors.New("empty program")
 		}
 		far := map[int]bool{}
 		for i, in := range out {

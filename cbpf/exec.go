@@ -2,6 +2,7 @@ package cbpf
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 
 	"golang.org/x/net/bpf"
@@ -203,5 +204,5 @@ func Exec(prog []bpf.RawInstruction, d linuxabi.SeccompData) (ret uint32, steps 
 			return fail(pc, "the last instruction is not a return")
 		}
 	}
-	return 0, steps, fmt.Errorf("execute filter: no instructions")
+	return 0, steps, errors.New("execute filter: no instructions")
 }
