@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/sysrec/sysrec/emit"
 	"github.com/sysrec/sysrec/enforce"
 	"github.com/sysrec/sysrec/internal/testenv"
 	"github.com/sysrec/sysrec/profiles"
@@ -29,7 +30,12 @@ func TestMain(m *testing.M) {
 func applyChild() int {
 	p := &profiles.Profile{Version: 1, Arch: []string{runtime.GOARCH}, DefaultAction: profiles.ActAllow,
 		Syscalls: []profiles.Syscall{{Name: "getpriority", Action: profiles.ActEPERM}}}
-	if err := enforce.Apply(p); err != nil {
+	filter, err := emit.Raw(p, emit.Options{})
+	if err != nil {
+		fmt.Println(err)
+		return 2
+	}
+	if err := enforce.Apply(filter); err != nil {
 		fmt.Println(err)
 		return 2
 	}
@@ -62,17 +68,5 @@ func TestApply(t *testing.T) {
 	out, err := cmd.CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "denied 8 of 8") {
 		t.Fatalf("child: %v\n%s", err, out)
-	}
-}
-
-func ExampleApply() {
-	// After opening its files and sockets, a server drops everything else.
-	p, err := profiles.Load("/etc/myserver/seccomp.json")
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	if err := enforce.Apply(p); err != nil {
-		fmt.Println(err)
 	}
 }

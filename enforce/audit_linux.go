@@ -8,7 +8,9 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
+	"github.com/sysrec/sysrec/linuxabi"
 	"golang.org/x/sys/unix"
 )
 
@@ -44,25 +46,46 @@ func OpenAuditLog() (*AuditLog, error) {
 // Close releases the log.
 func (l *AuditLog) Close() error { return l.f.Close() }
 
-// Violations returns the seccomp records of pid logged since the last call.
-func (l *AuditLog) Violations(pid int) ([]Violation, error) {
-	var out []Violation
+// Wait returns the first seccomp record of pid logged since the log was
+// opened, waiting for it until deadline: the kernel may write it after
+// the parent has already seen the process die. ok is false when none
+// came in time.
+func (l *AuditLog) Wait(pid int, deadline time.Time) (v Violation, ok bool) {
 	buf := make([]byte, 8192) // one record per read
+	fd := int(l.f.Fd())
 	for {
-		n, err := unix.Read(int(l.f.Fd()), buf)
-		if errors.Is(err, unix.EAGAIN) {
-			return out, nil
-		}
-		if errors.Is(err, unix.EPIPE) {
+		n, err := unix.Read(fd, buf)
+		switch {
+		case err == nil:
+			if v, ok := parseAudit(string(buf[:n])); ok && v.PID == pid {
+				return v, true
+			}
+			continue
+		case errors.Is(err, unix.EPIPE):
 			continue // records were overwritten before we read them
+		case !errors.Is(err, unix.EAGAIN):
+			return Violation{}, false
 		}
-		if err != nil {
-			return out, fmt.Errorf("read kernel log: %w", err)
+		left := time.Until(deadline)
+		if left <= 0 {
+			return Violation{}, false
 		}
-		if v, ok := parseAudit(string(buf[:n])); ok && v.PID == pid {
-			out = append(out, v)
+		fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+		if _, err := unix.Poll(fds, int(left.Milliseconds())+1); err != nil && !errors.Is(err, unix.EINTR) {
+			return Violation{}, false
 		}
 	}
+}
+
+// Syscall names the call of v: "getpriority (nr 140, x86_64)".
+func (v Violation) Syscall() string {
+	if a, ok := linuxabi.ArchByAudit(v.Arch); ok {
+		if name := a.SyscallName(v.Nr); name != "" {
+			return fmt.Sprintf("%s (nr %d, %s)", name, v.Nr, a.Name)
+		}
+		return fmt.Sprintf("#%d (%s)", v.Nr, a.Name)
+	}
+	return fmt.Sprintf("#%d (arch %#x)", v.Nr, v.Arch)
 }
 
 // parseAudit reads a kmsg record such as

@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"unsafe"
 
+	"github.com/sysrec/sysrec/linuxabi"
 	"golang.org/x/sys/unix"
 )
 
@@ -53,6 +54,13 @@ func install(raw []byte, flags uint) (int, error) {
 	prog, err := decode(raw)
 	if err != nil {
 		return -1, err
+	}
+	return installProg(prog, flags)
+}
+
+func installProg(prog []unix.SockFilter, flags uint) (int, error) {
+	if len(prog) > linuxabi.MaxFilterInstructions {
+		return -1, fmt.Errorf("install seccomp filter: %d instructions exceed the kernel's limit of %d", len(prog), linuxabi.MaxFilterInstructions)
 	}
 	// Without no_new_privs an unprivileged process may not install a
 	// filter, and a privileged one could regain rights through setuid

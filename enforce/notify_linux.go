@@ -3,14 +3,16 @@ package enforce
 import (
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
-	"time"
+	"io"
+	"strconv"
+	"strings"
+	"sync"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/sysrec/sysrec/linuxabi"
+	"github.com/sysrec/sysrec/profiles"
 )
 
 // struct seccomp_notif and struct seccomp_notif_resp (linux/seccomp.h).
@@ -31,48 +33,97 @@ type seccompNotifResp struct {
 	Flags uint32
 }
 
-// Notification is a syscall the filter sent to the supervisor.
-type Notification struct {
-	PID  int
-	Data linuxabi.SeccompData
+// MaxViolations bounds the distinct violations a supervisor keeps, so a
+// target that makes endless distinct calls cannot exhaust memory; the
+// calls beyond it are counted in Violations' dropped result.
+const MaxViolations = 1 << 16
+
+// NotifyOptions say how NotifyCommand answers calls the filter sends to
+// user space (its user_notif actions).
+type NotifyOptions struct {
+	// Deny fails those calls with EPERM; otherwise they run.
+	Deny bool
+	// OnNew is called once per distinct violation (syscall and recorded
+	// argument values, masked as a recording masks them), with the pid
+	// that made it first. It runs on the supervisor's goroutine.
+	OnNew func(s profiles.Sample, pid int)
 }
 
-// NotifyCommand is like Command, but the filter's user_notif actions are
-// answered by Supervise.
-func NotifyCommand(raw []byte, argv []string) (*Cmd, error) {
-	return command(modeNotify, raw, argv)
-}
-
-// Supervise takes the started helper's listener, lets it exec the target
-// and answers every notification with handle's errno (0: let the call
-// run). It returns when no filtered task is left.
-func (c *Cmd) Supervise(handle func(Notification) (errno unix.Errno)) error {
-	if c.sync == nil {
-		return errors.New("supervise: command was not made by NotifyCommand")
-	}
-	defer c.sync.Close()
-	listener, err := grabListener(c.Process.Pid)
+// NotifyCommand is like Command, but the filter's user_notif actions go
+// to a supervisor in this process instead of failing: each call is
+// answered as opts says and aggregated into Violations.
+func NotifyCommand(filter []byte, argv []string, opts NotifyOptions) (*Cmd, error) {
+	c, err := Command(filter, argv)
 	if err != nil {
-		return err
+		return nil, err
 	}
+	arch, err := linuxabi.Native()
+	if err != nil {
+		return nil, err
+	}
+	c.notify = &supervisor{opts: opts, arch: arch, index: map[sampleKey]int{}}
+	return c, nil
+}
+
+// Violations returns the distinct calls the supervisor saw, each with
+// its count, and how many calls were not kept because MaxViolations
+// distinct ones already were. Call it after Run.
+func (c *Cmd) Violations() (samples []profiles.Sample, dropped uint64) {
+	if c.notify == nil {
+		return nil, 0
+	}
+	c.notify.mu.Lock()
+	defer c.notify.mu.Unlock()
+	return append([]profiles.Sample(nil), c.notify.samples...), c.notify.dropped
+}
+
+type sampleKey struct {
+	nr   int
+	args [6]uint64
+}
+
+type supervisor struct {
+	opts    NotifyOptions
+	arch    *linuxabi.Arch
+	mu      sync.Mutex
+	index   map[sampleKey]int
+	samples []profiles.Sample
+	dropped uint64
+}
+
+// takeListener reads the listener's fd number from the helper and copies
+// the listener with pidfd_getfd (Linux 5.6). EOF means the helper died
+// before installing the filter.
+func takeListener(pid int, ready io.Reader) (int, error) {
+	// One short write (atomic on a pipe); the helper keeps its end open
+	// until it execs, so this does not wait for EOF.
+	b := make([]byte, 16)
+	n, err := ready.Read(b)
+	if err != nil && err != io.EOF {
+		return -1, fmt.Errorf("read listener from helper: %w", err)
+	}
+	fd, err := strconv.Atoi(strings.TrimSpace(string(b[:n])))
+	if err != nil {
+		return -1, errors.New("helper exited before installing the filter")
+	}
+	pidfd, err := unix.PidfdOpen(pid, 0)
+	if err != nil {
+		return -1, fmt.Errorf("pidfd_open: %w", err)
+	}
+	defer unix.Close(pidfd)
+	l, err := unix.PidfdGetfd(pidfd, fd, 0)
+	if err != nil {
+		return -1, fmt.Errorf("pidfd_getfd: %w", err)
+	}
+	return l, nil
+}
+
+// serve answers notifications until no task is left under the filter.
+func (s *supervisor) serve(listener int) error {
 	defer unix.Close(listener)
-	if _, err := c.sync.Write([]byte{1}); err != nil {
-		return fmt.Errorf("supervise: wake helper: %w", err)
-	}
-	// The helper's own calls between install and exec (read, close,
-	// execve) are not the target's: let them through unreported.
-	helper := c.Process.Pid
-	self, _ := os.Executable()
-	inHelper := func(pid int) bool {
-		if pid != helper {
-			return false
-		}
-		exe, err := os.Readlink(fmt.Sprintf("/proc/%d/exe", pid))
-		if err != nil || exe != self {
-			helper = 0 // exec'd: from now on every call is the target's
-			return false
-		}
-		return true
+	answer := unix.Errno(0)
+	if s.opts.Deny {
+		answer = unix.EPERM
 	}
 	for {
 		fds := []unix.PollFd{{Fd: int32(listener), Events: unix.POLLIN}}
@@ -80,7 +131,7 @@ func (c *Cmd) Supervise(handle func(Notification) (errno unix.Errno)) error {
 			if errors.Is(err, unix.EINTR) {
 				continue
 			}
-			return fmt.Errorf("supervise: poll: %w", err)
+			return fmt.Errorf("poll: %w", err)
 		}
 		if fds[0].Revents&unix.POLLIN == 0 {
 			return nil // POLLHUP: every task under the filter is gone
@@ -90,21 +141,45 @@ func (c *Cmd) Supervise(handle func(Notification) (errno unix.Errno)) error {
 			if errors.Is(err, unix.EINTR) || errors.Is(err, unix.ENOENT) {
 				continue // ENOENT: the task died before we read it
 			}
-			return fmt.Errorf("supervise: receive: %w", err)
+			return fmt.Errorf("receive: %w", err)
 		}
-		var errno unix.Errno
-		if !inHelper(int(n.PID)) {
-			errno = handle(Notification{PID: int(n.PID), Data: linuxabi.SeccompData{Nr: n.Nr, Arch: n.Arch, Args: n.Args}})
-		}
+		s.record(int(n.PID), linuxabi.SeccompData{Nr: n.Nr, Arch: n.Arch, Args: n.Args})
 		resp := seccompNotifResp{ID: n.ID}
-		if errno == 0 {
+		if answer == 0 {
 			resp.Flags = unix.SECCOMP_USER_NOTIF_FLAG_CONTINUE
 		} else {
-			resp.Error = -int32(errno)
+			resp.Error = -int32(answer)
 		}
 		if err := ioctl(listener, unix.SECCOMP_IOCTL_NOTIF_SEND, unsafe.Pointer(&resp)); err != nil && !errors.Is(err, unix.ENOENT) {
-			return fmt.Errorf("supervise: respond: %w", err)
+			return fmt.Errorf("respond: %w", err)
 		}
+	}
+}
+
+// record aggregates one call as a recording would: by syscall and its
+// recorded argument values, masked by the argument table.
+func (s *supervisor) record(pid int, d linuxabi.SeccompData) {
+	sample := profiles.Sample{Nr: int(d.Nr)}
+	if d.Arch == s.arch.Audit {
+		sample.Name = s.arch.SyscallName(int(d.Nr))
+		sample.Args, sample.Recorded = linuxabi.MaskArgs(sample.Name, d.Args)
+	}
+	k := sampleKey{sample.Nr, sample.Args}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if i, ok := s.index[k]; ok {
+		s.samples[i].Count++
+		return
+	}
+	if len(s.samples) >= MaxViolations {
+		s.dropped++
+		return
+	}
+	sample.Count = 1
+	s.index[k] = len(s.samples)
+	s.samples = append(s.samples, sample)
+	if s.opts.OnNew != nil {
+		s.opts.OnNew(sample, pid)
 	}
 }
 
@@ -114,39 +189,4 @@ func ioctl(fd int, req uint, arg unsafe.Pointer) error {
 		return errno
 	}
 	return nil
-}
-
-// grabListener finds the helper's seccomp listener among its fds and
-// copies it with pidfd_getfd (Linux 5.6).
-func grabListener(pid int) (int, error) {
-	pidfd, err := unix.PidfdOpen(pid, 0)
-	if err != nil {
-		return -1, fmt.Errorf("supervise: pidfd_open: %w", err)
-	}
-	defer unix.Close(pidfd)
-	dir := fmt.Sprintf("/proc/%d/fd", pid)
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		entries, _ := os.ReadDir(dir)
-		for _, e := range entries {
-			link, err := os.Readlink(filepath.Join(dir, e.Name()))
-			if err != nil || link != "anon_inode:seccomp notify" {
-				continue
-			}
-			var fd int
-			if _, err := fmt.Sscan(e.Name(), &fd); err != nil {
-				continue
-			}
-			l, err := unix.PidfdGetfd(pidfd, fd, 0)
-			if err != nil {
-				return -1, fmt.Errorf("supervise: pidfd_getfd: %w", err)
-			}
-			return l, nil
-		}
-		if err := unix.PidfdSendSignal(pidfd, 0, nil, 0); err != nil {
-			return -1, fmt.Errorf("supervise: helper exited before installing the filter")
-		}
-		time.Sleep(time.Millisecond)
-	}
-	return -1, errors.New("supervise: no seccomp listener appeared in the helper")
 }

@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/sysrec/sysrec/internal/atomicfile"
 	"github.com/sysrec/sysrec/linuxabi"
 )
 
@@ -233,16 +234,14 @@ func (p *Profile) Marshal() ([]byte, error) {
 	return append(b, '\n'), nil
 }
 
-// Save writes p to path in canonical form.
+// Save writes p to path in canonical form, atomically: on any failure
+// the file at path is left as it was.
 func (p *Profile) Save(path string) error {
 	b, err := p.Marshal()
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(path, b, 0o644); err != nil {
-		return fmt.Errorf("save profile: %w", err)
-	}
-	return nil
+	return atomicfile.Write(path, b, 0o644)
 }
 
 // Clone returns a deep copy of p.

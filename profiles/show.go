@@ -72,3 +72,18 @@ func SeenKey(syscall string, args [6]uint64) string {
 	}
 	return strings.Join(parts, ", ")
 }
+
+// DescribeSample prints a sample as name(arg=VALUE, ...) with the
+// recorded arguments in symbolic form, e.g. "socket(domain=AF_INET6,
+// type=SOCK_STREAM, protocol=0)".
+func DescribeSample(s Sample) string {
+	name := s.Name
+	if name == "" {
+		return fmt.Sprintf("syscall #%d", s.Nr)
+	}
+	var args []string
+	for _, a := range linuxabi.RecordedArgs(s.Name) {
+		args = append(args, a.Name+"="+linuxabi.Symbolize(a.Consts, s.Args[a.Index], a.Kind == linuxabi.KindFlags))
+	}
+	return name + "(" + strings.Join(args, ", ") + ")"
+}

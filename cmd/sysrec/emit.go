@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sysrec/sysrec/emit"
+	"github.com/sysrec/sysrec/pipeline"
 	"github.com/sysrec/sysrec/profiles"
 )
 
@@ -44,22 +45,15 @@ func emitCmd(io stdio) *cobra.Command {
 }
 
 func runEmit(io stdio, o emitOptions, path string) error {
-	p, err := profiles.Load(path)
+	p, err := loadWithDefault(path, o.defaultAction)
 	if err != nil {
-		return fmt.Errorf("emit: %w", err)
-	}
-	if o.defaultAction != "" {
-		a, err := profiles.ParseAction(o.defaultAction)
-		if err != nil {
-			return fmt.Errorf("emit: --default-action: %w", err)
-		}
-		p.DefaultAction = a
+		return err
 	}
 	var out []byte
 	switch o.format {
 	case "bpf":
 		if o.output == "" && isTerminal(io.out) {
-			return fmt.Errorf("emit: refusing to write binary BPF to a terminal: use -o FILE or redirect")
+			return fmt.Errorf("refusing to write binary BPF to a terminal: use -o FILE or redirect")
 		}
 		out, err = emit.Raw(p, emit.Options{})
 	case "json":
@@ -77,13 +71,29 @@ func runEmit(io stdio, o emitOptions, path string) error {
 		s, err = emit.C(p, emit.Options{})
 		out = []byte(s)
 	default:
-		return fmt.Errorf("emit: unknown format %q (want one of %v)", o.format, formats)
+		return fmt.Errorf("unknown format %q (want one of %v)", o.format, formats)
 	}
 	if err != nil {
-		return fmt.Errorf("emit: %w", err)
+		return err
 	}
-	if err := writeOutput(io, o.output, out); err != nil {
-		return fmt.Errorf("emit: %w", err)
+	if err := pipeline.WriteOutput(io.out, o.output, out); err != nil {
+		return err
 	}
 	return nil
+}
+
+// loadWithDefault loads a profile and applies a --default-action override.
+func loadWithDefault(path, action string) (*profiles.Profile, error) {
+	p, err := profiles.Load(path)
+	if err != nil {
+		return nil, err
+	}
+	if action != "" {
+		a, err := profiles.ParseAction(action)
+		if err != nil {
+			return nil, fmt.Errorf("--default-action: %w", err)
+		}
+		p.DefaultAction = a
+	}
+	return p, nil
 }

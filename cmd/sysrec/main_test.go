@@ -6,20 +6,16 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
 
-	"github.com/sysrec/sysrec/enforce"
 	"github.com/sysrec/sysrec/internal/testenv"
 	"github.com/sysrec/sysrec/internal/testtarget"
 )
 
 func TestMain(m *testing.M) {
-	if enforce.IsHelper() { // `sysrec run` inside a script re-execs this binary
-		err := enforce.RunHelper()
-		fmt.Fprintf(os.Stderr, "sysrec: run: %v\n", err)
-		os.Exit(126)
-	}
+	helperMain() // `sysrec run` inside a script re-execs this binary
 	testscript.Main(m, map[string]func(){
 		"sysrec": main,
 	})
@@ -57,6 +53,9 @@ func TestScript(t *testing.T) {
 			e.Setenv("SYSREC_BIN", sysrecBin)
 			return nil
 		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"waitfile": waitFile,
+		},
 		Condition: func(cond string) (bool, error) {
 			if cond == "root" {
 				return os.Geteuid() == 0, nil
@@ -64,4 +63,23 @@ func TestScript(t *testing.T) {
 			return false, fmt.Errorf("unknown condition %q", cond)
 		},
 	})
+}
+
+// waitFile waits until a file exists: a background target says it has
+// started by creating one. It fails after 30 s.
+func waitFile(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: waitfile FILE")
+	}
+	path := ts.MkAbs(args[0])
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if _, err := os.Stat(path); err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			ts.Fatalf("%s did not appear within 30s", args[0])
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/sysrec/sysrec/pipeline"
 	"github.com/sysrec/sysrec/profiles"
 )
 
@@ -17,7 +18,7 @@ func showCmd(io stdio) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			p, err := profiles.Load(args[0])
 			if err != nil {
-				return fmt.Errorf("show: %w", err)
+				return err
 			}
 			fmt.Fprint(io.out, profiles.Format(p))
 			return nil
@@ -41,20 +42,20 @@ add a 'sysrec check' fragment to a profile.`,
 			for _, a := range args {
 				p, err := profiles.Load(a)
 				if err != nil {
-					return fmt.Errorf("merge: %w", err)
+					return err
 				}
 				ps = append(ps, p)
 			}
 			m, err := profiles.Merge(ps...)
 			if err != nil {
-				return fmt.Errorf("merge: %w", err)
+				return err
 			}
 			b, err := m.Marshal()
 			if err != nil {
-				return fmt.Errorf("merge: %w", err)
+				return err
 			}
-			if err := writeOutput(io, output, b); err != nil {
-				return fmt.Errorf("merge: %w", err)
+			if err := pipeline.WriteOutput(io.out, output, b); err != nil {
+				return err
 			}
 			return nil
 		},
@@ -80,17 +81,17 @@ the status is the same without it.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			old, err := profiles.Load(args[0])
 			if err != nil {
-				return fmt.Errorf("diff: %w", err)
+				return err
 			}
 			new, err := profiles.Load(args[1])
 			if err != nil {
-				return fmt.Errorf("diff: %w", err)
+				return err
 			}
 			d := profiles.Diff(old, new)
 			if asJSON {
 				b, err := json.MarshalIndent(d, "", "  ")
 				if err != nil {
-					return fmt.Errorf("diff: %w", err)
+					return err
 				}
 				fmt.Fprintf(io.out, "%s\n", b)
 			} else {

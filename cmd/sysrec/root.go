@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"os/exec"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/sys/unix"
+	"golang.org/x/term"
 )
 
 // Exit statuses scripts can rely on. Commands that run a target (record,
@@ -16,8 +18,9 @@ import (
 // killed by signal N), unless sysrec itself fails.
 const (
 	exitOK       = 0
-	exitFinding  = 1 // diff: NEW allows more; check: violations seen
-	exitError    = 2 // bad input, bad usage, or sysrec could not do its job
+	exitFinding  = 1   // diff: NEW allows more; check: violations seen
+	exitError    = 2   // bad input, bad usage, or sysrec could not do its job
+	exitNoExec   = 126 // the target was found but cannot be executed
 	exitNotFound = 127
 )
 
@@ -46,7 +49,11 @@ filter.
   sysrec record -o app.json -- ./app args       record
   sysrec emit --format bpf -o app.bpf app.json  compile (bpf, json, oci, spo, text, c)
   sysrec run --profile app.json -- ./app        enforce
-  sysrec diff --fail-on-new base.json new.json  gate CI on new syscalls`,
+  sysrec diff --fail-on-new base.json new.json  gate CI on new syscalls
+
+Exit status: 2 for any sysrec error; record, run and check exit with the
+target's status (128+N when signal N killed it; 127 when it was not found);
+check exits 1 when it saw violations, diff when NEW allows more.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
@@ -54,9 +61,13 @@ filter.
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(recordCmd(io), emitCmd(io), runCmd(io), checkCmd(io), showCmd(io), mergeCmd(io), diffCmd(io))
+	root.AddCommand(linuxCommands(io)...)
+	root.AddCommand(emitCmd(io), showCmd(io), mergeCmd(io), diffCmd(io))
+	for _, c := range root.Commands() {
+		c.Args = withUsage(c.Args)
+	}
 
-	err := root.ExecuteContext(ctx)
+	cmd, err := root.ExecuteContextC(ctx)
 	var code exitCode
 	switch {
 	case err == nil:
@@ -64,26 +75,48 @@ filter.
 	case errors.As(err, &code):
 		return int(code)
 	}
-	fmt.Fprintf(stderr, "sysrec: %v\n", err)
+	// The one place the command's name is added to an error.
+	prefix := "sysrec: "
+	if cmd != nil && cmd != root {
+		prefix += cmd.Name() + ": "
+	}
+	fmt.Fprintf(stderr, "%s%v\n", prefix, err)
+	// A target that could not be looked up answers as a shell would.
+	var lookErr *exec.Error
+	if errors.As(err, &lookErr) {
+		if errors.Is(err, fs.ErrPermission) {
+			return exitNoExec
+		}
+		return exitNotFound
+	}
 	return exitError
+}
+
+// usageError is a wrong number of arguments: the message ends with the
+// command's usage line.
+type usageError struct {
+	err error
+	use string
+}
+
+func (e usageError) Error() string { return fmt.Sprintf("%v (usage: %s)", e.err, e.use) }
+
+// withUsage makes an argument-count error name the usage line.
+func withUsage(check cobra.PositionalArgs) cobra.PositionalArgs {
+	if check == nil {
+		return nil
+	}
+	return func(cmd *cobra.Command, args []string) error {
+		if err := check(cmd, args); err != nil {
+			return usageError{err, cmd.UseLine()}
+		}
+		return nil
+	}
 }
 
 // isTerminal reports whether w is a terminal (for progress lines and to
 // refuse writing binary output to one).
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
-	return err == nil
-}
-
-// writeOutput writes b to path, or to stdout for "" or "-".
-func writeOutput(io stdio, path string, b []byte) error {
-	if path == "" || path == "-" {
-		_, err := io.out.Write(b)
-		return err
-	}
-	return os.WriteFile(path, b, 0o644)
+	return ok && term.IsTerminal(int(f.Fd()))
 }

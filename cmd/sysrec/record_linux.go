@@ -2,18 +2,15 @@ package main
 
 import (
 	"context"
-	"debug/buildinfo"
 	"errors"
 	"fmt"
-	"os"
-	"os/exec"
 	"os/signal"
-	"path/filepath"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/sys/unix"
 
+	"github.com/sysrec/sysrec/pipeline"
 	"github.com/sysrec/sysrec/profiles"
 	"github.com/sysrec/sysrec/recorder"
 	"github.com/sysrec/sysrec/reducer"
@@ -49,14 +46,24 @@ made by it, its threads and all its descendants (also those that move into
 child cgroups), with the scalar arguments the argument table names
 (socket domain, mmap prot, open flags, ...). When the command and everything
 it started have exited, or on Ctrl-C, SIGTERM or --duration, it writes the
-profile. Its exit status is the command's.
+profile.
 
 --cgroup and --pid record a cgroup v2 subtree that is already running
 (a container, a service) until it empties or the recording is stopped.
 
+The profile is written atomically (the old file survives any failure); the
+destination is checked before COMMAND runs, and a profile that still cannot
+be written is saved to a temporary file whose name is printed. With -o -
+the profile goes to stdout and COMMAND's stdout to stderr.
+
 Calls the kernel could not store (map full) are reported on stderr and in
-the profile; --strict makes them an error (exit 2).`,
+the profile; --strict makes them an error (exit 2).
+
+Exit status: COMMAND's (128+N when signal N killed it, 127 when it was not
+found); 0 when sysrec stopped it (--duration, Ctrl-C, SIGTERM) and wrote
+the profile; 2 on any sysrec error.`,
 		Example: `  sysrec record -o app.json -- ./app --flag
+  sysrec record --merge-into app.json -- ./app --other-flag
   sysrec record --exe '*.test' -o tests.json -- go test ./...
   sysrec record --pid 1234 --duration 30s -o service.json`,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -79,148 +86,94 @@ the profile; --strict makes them an error (exit 2).`,
 	f.StringVar(&o.progress, "progress", "auto", "progress line on stderr: auto (when a terminal), always, never")
 	f.StringVar(&o.mergeInto, "merge-into", "", "merge the new profile into `FILE` (created if missing) instead of writing -o: widens a profile with another run")
 	f.BoolVar(&o.clone3ENOSYS, "clone3-enosys", true, "answer clone3 with ENOSYS when clone was also seen, so libc falls back to clone, whose flags the filter checks")
-	f.IntVar(&o.maxValues, "max-values", reducer.DefaultMaxValues, "drop an argument rule with more distinct values than `N`")
+	f.IntVar(&o.maxValues, "max-values", reducer.DefaultMaxValues, "drop an argument rule with more distinct values than `N` (≥ 1)")
 	f.StringVar(&o.runtime, "runtime", "auto", "add the timing-dependent calls of a language runtime: auto (go when the target is a Go binary), go, none")
 	return c
 }
 
 func runRecord(ctx context.Context, io stdio, o recordOptions, command []string) error {
 	// Ctrl-C and SIGTERM stop the recording; the profile is still written.
-	ctx, stop := signal.NotifyContext(ctx, unix.SIGINT, unix.SIGTERM)
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	def, err := profiles.ParseAction(o.defaultAction)
 	if err != nil {
-		return fmt.Errorf("record: --default-action: %w", err)
+		return fmt.Errorf("--default-action: %w", err)
 	}
 	if o.progress != "auto" && o.progress != "always" && o.progress != "never" {
-		return fmt.Errorf("record: --progress %q (want auto, always or never)", o.progress)
+		return fmt.Errorf("--progress %q (want auto, always or never)", o.progress)
 	}
-	// Read the profile to merge into before the run, so a broken one
-	// costs nothing.
-	var old *profiles.Profile
-	if o.mergeInto != "" {
-		o.output = o.mergeInto
-		if old, err = profiles.Load(o.mergeInto); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return fmt.Errorf("record: merge into %s: %w", o.mergeInto, err)
-		}
+	if o.runtime != "auto" && o.runtime != "go" && o.runtime != "none" {
+		return fmt.Errorf("--runtime %q (want auto, go or none)", o.runtime)
 	}
-	rt, err := targetRuntime(o, command)
-	if err != nil {
-		return fmt.Errorf("record: %w", err)
+	if o.duration < 0 {
+		return fmt.Errorf("--duration %s is negative", o.duration)
 	}
-	name := o.name
-	if name == "" && len(command) > 0 {
-		name = filepath.Base(command[0])
+	if o.maxValues < 1 {
+		return fmt.Errorf("--max-values %d (want at least 1)", o.maxValues)
 	}
-	reduce := reducer.Options{
-		Runtime:       rt,
-		Args:          reducer.ArgLevel(o.args),
-		NoBaseline:    o.noBaseline,
-		DefaultAction: def,
-		Name:          name,
-		Exe:           o.exe,
-		KeepClone3:    !o.clone3ENOSYS,
-		MaxValues:     o.maxValues,
+	if o.maxKeys < 1 {
+		return fmt.Errorf("--max-keys %d (want at least 1)", o.maxKeys)
 	}
-	if err := reduce.Validate(); err != nil {
-		return fmt.Errorf("record: %w", err)
-	}
-	if err := writable(o.output); err != nil {
-		return fmt.Errorf("record: cannot write the profile to %s: %w", o.output, err)
-	}
-	ropts := recorder.Options{
-		Command:         command,
-		Stdin:           io.in,
-		Stdout:          io.out,
-		Stderr:          io.err,
-		IncludeLauncher: o.includeLauncher,
-		Cgroup:          o.cgroup,
-		PID:             o.pid,
-		Duration:        o.duration,
-		MaxKeys:         o.maxKeys,
+	rt := map[string]string{"auto": pipeline.RuntimeAuto, "go": reducer.RuntimeGo, "none": reducer.RuntimeNone}[o.runtime]
+	opts := pipeline.RecordOptions{
+		Recorder: recorder.Options{
+			Command:         command,
+			Stdin:           io.in,
+			Stdout:          io.out,
+			Stderr:          io.err,
+			IncludeLauncher: o.includeLauncher,
+			Cgroup:          o.cgroup,
+			PID:             o.pid,
+			Duration:        o.duration,
+			MaxKeys:         o.maxKeys,
+		},
+		Reduce: reducer.Options{
+			Runtime:       rt,
+			Args:          reducer.ArgLevel(o.args),
+			NoBaseline:    o.noBaseline,
+			DefaultAction: def,
+			Name:          o.name,
+			Exe:           o.exe,
+			KeepClone3:    !o.clone3ENOSYS,
+			MaxValues:     o.maxValues,
+		},
+		Output:    o.output,
+		MergeInto: o.mergeInto,
+		Stdout:    io.out,
+		Strict:    o.strict,
 	}
 	showProgress := o.progress == "always" || (o.progress == "auto" && isTerminal(io.err))
 	if showProgress {
-		ropts.Progress = func(p recorder.Progress) {
+		opts.Recorder.Progress = func(p recorder.Progress) {
 			fmt.Fprintf(io.err, "\rsysrec: recording %s, %d calls, %d keys, %d lost ", p.Elapsed.Round(time.Second), p.Calls, p.Keys, p.Lost)
 		}
 	}
-	rec, err := recorder.Record(ctx, ropts)
+	res, err := pipeline.Record(ctx, opts)
 	if showProgress {
 		fmt.Fprint(io.err, "\r\033[K")
 	}
-	if err != nil {
-		return fmt.Errorf("record: %w", err)
-	}
-	p, err := reducer.Reduce([]*profiles.Recording{rec}, reduce)
-	if err != nil {
-		return fmt.Errorf("record: %w", err)
-	}
-	if old != nil {
-		if p, err = profiles.Merge(old, p); err != nil {
-			return fmt.Errorf("record: merge into %s: %w", o.mergeInto, err)
+	if res != nil {
+		rec, out := res.Recording, o.output
+		if o.mergeInto != "" {
+			out = o.mergeInto
+		}
+		fmt.Fprintf(io.err, "sysrec: %d syscalls, %d calls in %s", len(res.Profile.Syscalls), rec.Total(), rec.Duration.Round(time.Millisecond))
+		if err == nil && out != "-" {
+			fmt.Fprintf(io.err, ", profile written to %s", out)
+		}
+		fmt.Fprintln(io.err)
+		if rec.Lost > 0 {
+			fmt.Fprintf(io.err, "sysrec: record: %d calls lost (in-kernel map full: raise --max-keys, now %d; or BPF recursion); the profile is incomplete\n", rec.Lost, o.maxKeys)
 		}
 	}
-	b, err := p.Marshal()
+	if errors.Is(err, pipeline.ErrLost) {
+		return fmt.Errorf("%w and --strict is set", err)
+	}
 	if err != nil {
-		return fmt.Errorf("record: %w", err)
+		return err
 	}
-	if err := writeOutput(io, o.output, b); err != nil {
-		return fmt.Errorf("record: write profile: %w", err)
-	}
-	fmt.Fprintf(io.err, "sysrec: %d syscalls, %d calls in %s", len(p.Syscalls), rec.Total(), rec.Duration.Round(time.Millisecond))
-	if o.output != "-" {
-		fmt.Fprintf(io.err, ", profile written to %s", o.output)
-	}
-	fmt.Fprintln(io.err)
-	if rec.Lost > 0 {
-		fmt.Fprintf(io.err, "sysrec: record: %d calls lost (in-kernel map full: raise --max-keys, now %d; or BPF recursion); the profile is incomplete\n", rec.Lost, o.maxKeys)
-		if o.strict {
-			return fmt.Errorf("record: %d calls lost and --strict is set", rec.Lost)
-		}
-	}
-	if rec.ExitStatus > 0 {
-		return exitCode(rec.ExitStatus)
+	if !res.Stopped && res.Recording.ExitStatus > 0 {
+		return exitCode(res.Recording.ExitStatus)
 	}
 	return nil
-}
-
-// targetRuntime resolves --runtime: auto looks for Go build information
-// in the target's executable.
-func targetRuntime(o recordOptions, command []string) (string, error) {
-	switch o.runtime {
-	case "go":
-		return reducer.RuntimeGo, nil
-	case "none":
-		return reducer.RuntimeNone, nil
-	case "auto":
-	default:
-		return "", fmt.Errorf("--runtime %q (want auto, go or none)", o.runtime)
-	}
-	exe := ""
-	switch {
-	case len(command) > 0:
-		exe, _ = exec.LookPath(command[0])
-	case o.pid != 0:
-		exe = fmt.Sprintf("/proc/%d/exe", o.pid)
-	}
-	if exe == "" {
-		return reducer.RuntimeNone, nil
-	}
-	if _, err := buildinfo.ReadFile(exe); err == nil {
-		return reducer.RuntimeGo, nil
-	}
-	return reducer.RuntimeNone, nil
-}
-
-// writable checks, before a recording, that its profile can be written:
-// the file if it exists, else its directory.
-func writable(path string) error {
-	if path == "-" {
-		return nil
-	}
-	if _, err := os.Stat(path); err == nil {
-		return unix.Access(path, unix.W_OK)
-	}
-	return unix.Access(filepath.Dir(path), unix.W_OK)
 }

@@ -1,0 +1,75 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sysrec/sysrec/pipeline"
+	"github.com/sysrec/sysrec/profiles"
+)
+
+type checkOptions struct {
+	profile string
+	deny    bool
+	output  string
+}
+
+func checkCmd(io stdio) *cobra.Command {
+	var o checkOptions
+	c := &cobra.Command{
+		Use:   "check --profile FILE [flags] -- COMMAND [ARGS...]",
+		Short: "Run a command and report every syscall its profile would not allow, without breaking it",
+		Long: `check runs COMMAND under the profile's filter with every call the profile does
+not allow sent to sysrec (seccomp user notification) instead of killing it.
+Each distinct violation is printed once, with its arguments, and the call is
+let through (or fails with EPERM with --deny). -o writes the violations as a
+profile fragment that 'sysrec merge' adds to the profile (an empty fragment
+when there were none).
+
+Exit status: 1 if there were violations, else COMMAND's status; 2 on any
+sysrec error.`,
+		Example: `  sysrec check --profile app.json -o missing.json -- ./app
+  sysrec merge -o app.json app.json missing.json`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runCheck(cmd.Context(), io, o, args)
+		},
+	}
+	c.Flags().StringVar(&o.profile, "profile", "", "profile `FILE` to check against (required)")
+	c.Flags().BoolVar(&o.deny, "deny", false, "fail violating calls with EPERM instead of letting them run")
+	c.Flags().StringVarP(&o.output, "output", "o", "", "write the violations as a profile fragment to `FILE`")
+	c.MarkFlagRequired("profile")
+	return c
+}
+
+func runCheck(ctx context.Context, io stdio, o checkOptions, argv []string) error {
+	p, err := profiles.Load(o.profile)
+	if err != nil {
+		return err
+	}
+	res, err := pipeline.Check(ctx, p, argv, pipeline.CheckOptions{
+		Deny:   o.deny,
+		Output: o.output,
+		Stdio:  pipeline.Stdio{In: io.in, Out: io.out, Err: io.err},
+		OnNew: func(s profiles.Sample, pid int) {
+			fmt.Fprintf(io.err, "sysrec: check: %s not allowed by %s (pid %d)\n", profiles.DescribeSample(s), o.profile, pid)
+		},
+	})
+	if err != nil {
+		return err
+	}
+	if len(res.Violations) == 0 {
+		fmt.Fprintf(io.err, "sysrec: check: no violations of %s\n", o.profile)
+		if res.Exit.Status != 0 {
+			return exitCode(res.Exit.Status)
+		}
+		return nil
+	}
+	fmt.Fprintf(io.err, "sysrec: check: %d distinct violations (%d calls) of %s\n", len(res.Violations), res.Calls(), o.profile)
+	if res.Dropped > 0 {
+		fmt.Fprintf(io.err, "sysrec: check: %d calls beyond the first %d distinct violations were counted but not kept\n", res.Dropped, len(res.Violations))
+	}
+	return exitCode(exitFinding)
+}

@@ -1,0 +1,5 @@
+package main
+
+import "github.com/sysrec/sysrec/enforce"
+
+func helperMain() { enforce.HelperMain() }

@@ -1,0 +1,67 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sysrec/sysrec/pipeline"
+)
+
+type runOptions struct {
+	profile       string
+	defaultAction string
+}
+
+func runCmd(io stdio) *cobra.Command {
+	var o runOptions
+	c := &cobra.Command{
+		Use:   "run --profile FILE [flags] -- COMMAND [ARGS...]",
+		Short: "Run a command under a profile's seccomp filter",
+		Long: `run compiles the profile, sets no_new_privs, installs the filter and execs
+COMMAND at once, so every instruction of COMMAND runs filtered. When the
+filter kills COMMAND, run names the syscall it was killed for (from the
+kernel's seccomp audit record, waited for up to 3 s).
+
+--default-action replaces the profile's action for calls it does not allow:
+kill (kill_process), errno (fail them with EPERM) or log (allow and log them
+to the kernel log, to learn what a profile misses).
+
+Exit status: COMMAND's (128+N when signal N killed it; 159 is a seccomp
+kill), 127 when COMMAND was not found, 2 on any sysrec error.`,
+		Example: `  sysrec run --profile app.json -- ./app
+  sysrec run --profile app.json --default-action errno -- ./app`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runRun(cmd.Context(), io, o, args)
+		},
+	}
+	c.Flags().StringVar(&o.profile, "profile", "", "profile `FILE` to enforce (required)")
+	c.Flags().StringVar(&o.defaultAction, "default-action", "", "override the profile's default action: kill, errno, log (or any action name)")
+	c.MarkFlagRequired("profile")
+	return c
+}
+
+func runRun(ctx context.Context, io stdio, o runOptions, argv []string) error {
+	p, err := loadWithDefault(o.profile, o.defaultAction)
+	if err != nil {
+		return err
+	}
+	ex, err := pipeline.Run(ctx, p, argv, pipeline.Stdio{In: io.in, Out: io.out, Err: io.err})
+	if err != nil {
+		return err
+	}
+	if ex.Signal != 0 {
+		msg := fmt.Sprintf("%s killed by %s", argv[0], ex.SignalName())
+		if ex.Signal == syscall.SIGSYS {
+			msg += " (seccomp): " + explainKill(ex.Seccomp)
+		}
+		fmt.Fprintf(io.err, "sysrec: run: %s\n", msg)
+	}
+	if ex.Status != 0 {
+		return exitCode(ex.Status)
+	}
+	return nil
+}

@@ -1,0 +1,225 @@
+package enforce
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/sysrec/sysrec/linuxabi"
+)
+
+// Cmd is a target command that runs under a seccomp filter. Set its
+// stdio and call Run.
+type Cmd struct {
+	Args   []string // the target's argv; Args[0] is looked up in PATH
+	Stdin  io.Reader
+	Stdout io.Writer
+	Stderr io.Writer
+
+	path   string
+	filter []byte
+	notify *supervisor // NotifyCommand only
+}
+
+// Exit is how a target ended.
+type Exit struct {
+	PID int
+	// Status is what a shell reports: the exit code, or 128+N when
+	// signal N killed the target (159 is SIGSYS: a seccomp kill).
+	Status int
+	// Signal killed the target, or is 0.
+	Signal syscall.Signal
+	// Seccomp is the kernel's audit record of the call a SIGSYS death was
+	// for; nil if the kernel logged none within AuditWait (rate-limited,
+	// read by auditd, or kill_process missing from
+	// /proc/sys/kernel/seccomp/actions_logged).
+	Seccomp *Violation
+}
+
+// AuditWait bounds how long Run waits, after a SIGSYS death, for the
+// kernel's audit record of it: the record can reach the log after the
+// parent has already seen the death, later still on a loaded machine.
+const AuditWait = 3 * time.Second
+
+// Command returns a command that runs argv under filter (raw struct
+// sock_filter bytes): sysrec re-executes itself as a small helper that
+// installs the filter and then execs argv at once (see HelperMain). A
+// target that cannot be found gives an error wrapping exec.ErrNotFound.
+func Command(filter []byte, argv []string) (*Cmd, error) {
+	if len(argv) == 0 {
+		return nil, errors.New("no command")
+	}
+	if _, err := decode(filter); err != nil {
+		return nil, err
+	}
+	path, err := exec.LookPath(argv[0])
+	if err != nil {
+		return nil, fmt.Errorf("start %s: %w", argv[0], err)
+	}
+	return &Cmd{Args: argv, path: path, filter: filter}, nil
+}
+
+// Run starts the target, relays signals to it as system(3) would, and
+// waits until it has exited (and, for NotifyCommand, until no task is
+// left under the filter). Cancelling ctx sends the target SIGTERM.
+func (c *Cmd) Run(ctx context.Context) (Exit, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return Exit{}, fmt.Errorf("find sysrec executable: %w", err)
+	}
+	filterR, filterW, err := os.Pipe()
+	if err != nil {
+		return Exit{}, fmt.Errorf("pass filter: %w", err)
+	}
+	// At most 32 KiB, inside the pipe buffer: the write never blocks.
+	_, err = filterW.Write(c.filter)
+	filterW.Close()
+	if err != nil {
+		filterR.Close()
+		return Exit{}, fmt.Errorf("pass filter: %w", err)
+	}
+	mode := modeExec
+	child := []*os.File{filterR}
+	var wakeW, readyR *os.File
+	if c.notify != nil {
+		mode = modeNotify
+		wakeR, w, err := os.Pipe()
+		if err != nil {
+			filterR.Close()
+			return Exit{}, fmt.Errorf("sync with helper: %w", err)
+		}
+		r, readyW, err := os.Pipe()
+		if err != nil {
+			filterR.Close()
+			wakeR.Close()
+			w.Close()
+			return Exit{}, fmt.Errorf("sync with helper: %w", err)
+		}
+		wakeW, readyR = w, r
+		child = append(child, wakeR, readyW)
+		defer wakeW.Close()
+		defer readyR.Close()
+	}
+	cmd := &exec.Cmd{
+		Path:       self,
+		Args:       append([]string{helperArg0, mode, c.path}, c.Args...),
+		Stdin:      c.Stdin,
+		Stdout:     c.Stdout,
+		Stderr:     c.Stderr,
+		ExtraFiles: child,
+	}
+	// The kernel log is read from its end at start: only records written
+	// after this point are ours to explain.
+	var audit *AuditLog
+	if c.notify == nil {
+		if audit, err = OpenAuditLog(); err == nil {
+			defer audit.Close()
+		}
+	}
+	sigs, stopSignals := relaySignals()
+	defer stopSignals()
+	err = cmd.Start()
+	for _, f := range child {
+		f.Close()
+	}
+	if err != nil {
+		return Exit{}, fmt.Errorf("start %s: %w", c.Args[0], err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	var supervised chan error
+	if c.notify != nil {
+		supervised = make(chan error, 1)
+		listener, err := takeListener(cmd.Process.Pid, readyR)
+		if err == nil {
+			go func() { supervised <- c.notify.serve(listener) }()
+			if _, err = wakeW.Write([]byte{1}); err != nil {
+				err = fmt.Errorf("wake helper: %w", err)
+			}
+		}
+		if err != nil {
+			cmd.Process.Kill()
+			<-done
+			return Exit{}, fmt.Errorf("supervise: %w", err)
+		}
+	}
+	forwardUntilDone(ctx, cmd.Process, sigs, done)
+	ex := Exit{PID: cmd.Process.Pid, Status: linuxabi.ShellStatus(cmd.ProcessState)}
+	if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		ex.Signal = ws.Signal()
+	}
+	if ex.Signal == unix.SIGSYS && audit != nil {
+		if v, ok := audit.Wait(ex.PID, time.Now().Add(AuditWait)); ok {
+			ex.Seccomp = &v
+		}
+	}
+	if supervised != nil {
+		if err := <-supervised; err != nil {
+			return ex, fmt.Errorf("supervise: %w", err)
+		}
+	}
+	return ex, nil
+}
+
+// relaySignals sets up signal handling while a target runs, as system(3)
+// does: the target is in sysrec's process group, so a terminal's Ctrl-C
+// and Ctrl-\ reach it directly and sysrec ignores them (relaying them
+// would deliver them twice); SIGTERM and SIGHUP sent to sysrec alone are
+// passed on.
+func relaySignals() (<-chan os.Signal, func()) {
+	// Caught and dropped rather than signal.Ignore'd: SIG_IGN would be
+	// inherited through execve by the target.
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, unix.SIGINT, unix.SIGQUIT, unix.SIGTERM, unix.SIGHUP)
+	relay := make(chan os.Signal, 4)
+	done := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case s := <-sigs:
+				if s == unix.SIGTERM || s == unix.SIGHUP {
+					relay <- s
+				}
+			case <-done:
+				return
+			}
+		}
+	}()
+	return relay, func() {
+		signal.Stop(sigs)
+		close(done)
+	}
+}
+
+// forwardUntilDone passes relayed signals on to the target and turns a
+// cancelled ctx into SIGTERM, until the target exits.
+func forwardUntilDone(ctx context.Context, p *os.Process, sigs <-chan os.Signal, done <-chan error) {
+	for {
+		select {
+		case s := <-sigs:
+			p.Signal(s)
+		case <-ctx.Done():
+			ctx = context.Background() // fires once
+			p.Signal(unix.SIGTERM)
+		case <-done:
+			return
+		}
+	}
+}
+
+// SignalName is the name of the signal that killed the target ("SIGSYS"),
+// or "" when it exited.
+func (e Exit) SignalName() string {
+	if e.Signal == 0 {
+		return ""
+	}
+	return unix.SignalName(e.Signal)
+}

@@ -1,0 +1,113 @@
+package enforce
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"strconv"
+	"syscall"
+
+	"github.com/sysrec/sysrec/linuxabi"
+	"golang.org/x/sys/unix"
+)
+
+// helperArg0 marks the re-exec'd helper: argv[0] rather than an
+// environment variable, so nothing leaks into the target's environment.
+const helperArg0 = "sysrec-enforce-helper"
+
+// Helper modes (argv[1]).
+const (
+	modeExec   = "exec"   // install, exec
+	modeNotify = "notify" // install with a listener, hand it over, exec
+)
+
+// The helper's extra files (fd 3 onwards, in this order).
+const (
+	filterFD  = 3 // the raw filter
+	wakePipe  = 4 // notify: a byte arrives once the supervisor holds the listener
+	readyPipe = 5 // notify: the helper writes the listener's fd number
+)
+
+// In notify mode the helper moves its pipes to fixed high descriptors
+// before installing the filter, and the filter is prefixed with an allow
+// for exactly write(readyFD) and read(wakeFD) (see exemptHelper), so the
+// helper can hand over the listener with no notification that nobody
+// could yet receive. Close-on-exec: the target never sees them.
+const (
+	readyFD = 1000
+	wakeFD  = 1001
+)
+
+// HelperMain runs the enforcement helper when this process is one (it
+// was started by a Cmd) and does not return; otherwise it returns at
+// once. Call it first thing in main, and in TestMain of tests that run
+// commands under filters. A helper that fails exits 126, the shell's
+// "found but could not be executed".
+func HelperMain() {
+	if len(os.Args) < 4 || os.Args[0] != helperArg0 {
+		return
+	}
+	err := runHelper(os.Args[1], os.Args[2], os.Args[3:])
+	fmt.Fprintf(os.Stderr, "sysrec: %v\n", err)
+	os.Exit(126)
+}
+
+// runHelper installs the filter passed by the parent and execs the
+// target. It returns only on failure.
+//
+// The filter goes on the calling thread only, not with TSYNC: execve
+// keeps the calling thread's filter and ends every other thread, so the
+// target runs fully filtered, while the Go runtime's other threads (which
+// may call futex or nanosleep, absent from the target's profile) never
+// run under a filter learned from a different program. Between install
+// and execve this thread makes no syscall but execve (and rt_sigreturn
+// should a signal arrive; in notify mode also the exempted write and
+// read), so the profile must allow execve.
+func runHelper(mode, path string, argv []string) error {
+	f := os.NewFile(filterFD, "filter")
+	raw, err := io.ReadAll(f)
+	f.Close()
+	if err != nil {
+		return fmt.Errorf("read filter: %w", err)
+	}
+	runtime.LockOSThread()
+	switch mode {
+	case modeExec:
+		if err := Install(raw, 0); err != nil {
+			return err
+		}
+	case modeNotify:
+		// The listener is close-on-exec; the supervisor takes its own copy
+		// with pidfd_getfd once told its number, and then wakes us.
+		for from, to := range map[int]int{readyPipe: readyFD, wakePipe: wakeFD} {
+			if err := unix.Dup3(from, to, unix.O_CLOEXEC); err != nil {
+				return fmt.Errorf("move helper pipe: %w", err)
+			}
+			unix.Close(from)
+		}
+		prog, err := decode(raw)
+		if err != nil {
+			return err
+		}
+		arch, err := linuxabi.Native()
+		if err != nil {
+			return err
+		}
+		listener, err := installProg(exemptHelper(prog, arch), unix.SECCOMP_FILTER_FLAG_NEW_LISTENER)
+		if err != nil {
+			return err
+		}
+		if _, err := unix.Write(readyFD, []byte(strconv.Itoa(listener))); err != nil {
+			return fmt.Errorf("hand over listener: %w", err)
+		}
+		var b [1]byte
+		if n, err := unix.Read(wakeFD, b[:]); err != nil || n != 1 {
+			return fmt.Errorf("wait for supervisor: %v", err)
+		}
+	default:
+		return fmt.Errorf("unknown helper mode %q", mode)
+	}
+	err = syscall.Exec(path, argv, os.Environ())
+	return fmt.Errorf("exec %s: %w", path, err)
+}

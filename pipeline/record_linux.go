@@ -1,0 +1,132 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+
+	"github.com/sysrec/sysrec/profiles"
+	"github.com/sysrec/sysrec/recorder"
+	"github.com/sysrec/sysrec/reducer"
+)
+
+// RuntimeAuto asks Record to find the target's runtime from its executable.
+const RuntimeAuto = "auto"
+
+// RecordOptions say what to record and where the profile goes.
+type RecordOptions struct {
+	Recorder recorder.Options
+	// Reduce.Runtime may be RuntimeAuto; Reduce.Name defaults to the
+	// command's base name.
+	Reduce reducer.Options
+	// Output is the profile's path; "-" writes it to Stdout (the target's
+	// own stdout then goes to Recorder.Stderr, so the two never mix).
+	Output string
+	// MergeInto, when set, is read before the run and the new profile is
+	// merged into it and written back there (Output is ignored).
+	MergeInto string
+	Stdout    io.Writer
+	// Strict makes lost calls an error (after the profile is written).
+	Strict bool
+}
+
+// RecordResult is what a recording produced.
+type RecordResult struct {
+	Profile   *profiles.Profile
+	Recording *profiles.Recording
+	// Stopped is set when sysrec stopped the target (Duration, or ctx:
+	// Ctrl-C, SIGTERM) rather than the target ending by itself.
+	Stopped bool
+}
+
+// ErrLost is returned (wrapped, with the result) when calls were lost
+// and RecordOptions.Strict is set.
+var ErrLost = errors.New("calls lost")
+
+// Record checks everything that can be checked before the target runs,
+// records it, reduces the recording to a profile, merges and writes it.
+func Record(ctx context.Context, o RecordOptions) (*RecordResult, error) {
+	out := o.Output
+	if o.MergeInto != "" {
+		out = o.MergeInto
+	}
+	command := o.Recorder.Command
+	if o.Reduce.Runtime == RuntimeAuto {
+		o.Reduce.Runtime = detectRuntime(command, o.Recorder.PID)
+	}
+	if err := o.Reduce.Validate(); err != nil {
+		return nil, err
+	}
+	// Read the profile to merge into before the run, so a broken one
+	// costs nothing.
+	var old *profiles.Profile
+	if o.MergeInto != "" {
+		var err error
+		if old, err = profiles.Load(o.MergeInto); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("merge into %s: %w", o.MergeInto, err)
+		}
+	}
+	if err := CheckOutput(out); err != nil {
+		return nil, fmt.Errorf("cannot write the profile to %s: %w", out, err)
+	}
+	if o.Reduce.Name == "" && len(command) > 0 {
+		o.Reduce.Name = filepath.Base(command[0])
+	}
+	if out == "-" {
+		o.Recorder.Stdout = o.Recorder.Stderr
+	}
+	// sysrec stops the target itself at Duration, so it can tell a
+	// requested stop from the target's own end.
+	if d := o.Recorder.Duration; d > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, d)
+		defer cancel()
+		o.Recorder.Duration = 0
+	}
+	rec, err := recorder.Record(ctx, o.Recorder)
+	if err != nil {
+		return nil, err
+	}
+	res := &RecordResult{Recording: rec, Stopped: ctx.Err() != nil}
+	p, err := reducer.Reduce([]*profiles.Recording{rec}, o.Reduce)
+	if err != nil {
+		return nil, err
+	}
+	if old != nil {
+		if p, err = profiles.Merge(old, p); err != nil {
+			return nil, fmt.Errorf("merge into %s: %w", o.MergeInto, err)
+		}
+	}
+	res.Profile = p
+	b, err := p.Marshal()
+	if err != nil {
+		return nil, err
+	}
+	if err := writeOrRescue(o.Stdout, out, b); err != nil {
+		return res, fmt.Errorf("write profile: %w", err)
+	}
+	if rec.Lost > 0 && o.Strict {
+		return res, fmt.Errorf("%d %w", rec.Lost, ErrLost)
+	}
+	return res, nil
+}
+
+// detectRuntime looks for Go build information in the target's
+// executable.
+func detectRuntime(command []string, pid int) string {
+	exe := ""
+	switch {
+	case len(command) > 0:
+		exe, _ = exec.LookPath(command[0])
+	case pid != 0:
+		exe = fmt.Sprintf("/proc/%d/exe", pid)
+	}
+	if exe == "" {
+		return reducer.RuntimeNone
+	}
+	return reducer.RuntimeOf(exe)
+}
