@@ -1,13 +1,14 @@
 package enforce
 
 import (
-	"encoding/binary"
 	"fmt"
 	"runtime"
 	"unsafe"
 
-	"github.com/sysrec/sysrec/linuxabi"
 	"golang.org/x/sys/unix"
+
+	"github.com/sysrec/sysrec/cbpf"
+	"github.com/sysrec/sysrec/linuxabi"
 )
 
 // Flags for Install.
@@ -17,24 +18,16 @@ const (
 	TSync = unix.SECCOMP_FILTER_FLAG_TSYNC
 )
 
-// decode turns raw little-endian struct sock_filter bytes into the
-// kernel's instruction array.
+// decode turns raw struct sock_filter bytes into the kernel's
+// instruction array (cbpf.Decode checks them).
 func decode(raw []byte) ([]unix.SockFilter, error) {
-	if len(raw) == 0 || len(raw)%8 != 0 {
-		return nil, fmt.Errorf("decode filter: %d bytes is not a whole number of 8-byte instructions", len(raw))
+	insns, err := cbpf.Decode(raw)
+	if err != nil {
+		return nil, err
 	}
-	if len(raw)/8 > 4096 {
-		return nil, fmt.Errorf("decode filter: %d instructions exceed the kernel's limit of 4096", len(raw)/8)
-	}
-	prog := make([]unix.SockFilter, len(raw)/8)
-	for i := range prog {
-		b := raw[8*i:]
-		prog[i] = unix.SockFilter{
-			Code: binary.LittleEndian.Uint16(b[0:]),
-			Jt:   b[2],
-			Jf:   b[3],
-			K:    binary.LittleEndian.Uint32(b[4:]),
-		}
+	prog := make([]unix.SockFilter, len(insns))
+	for i, in := range insns {
+		prog[i] = unix.SockFilter{Code: in.Op, Jt: in.Jt, Jf: in.Jf, K: in.K}
 	}
 	return prog, nil
 }

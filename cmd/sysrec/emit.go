@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -16,21 +17,17 @@ type emitOptions struct {
 	defaultAction string
 }
 
-var formats = []string{"bpf", "json", "oci", "spo", "text", "c"}
-
 func emitCmd(io stdio) *cobra.Command {
 	var o emitOptions
+	var list, names []string
+	for _, f := range emit.Formats() {
+		list = append(list, fmt.Sprintf("  %-5s %s", f.Name, f.Summary))
+		names = append(names, f.Name)
+	}
 	c := &cobra.Command{
 		Use:   "emit [flags] PROFILE",
 		Short: "Compile a profile to a seccomp filter or another runtime's format",
-		Long: `emit compiles PROFILE to:
-
-  bpf   raw little-endian struct sock_filter array (bwrap --seccomp FD, sysrec run)
-  json  the sysrec profile, canonical form
-  oci   runc/crun/Docker/Podman seccomp JSON (linux.seccomp)
-  spo   Kubernetes security-profiles-operator SeccompProfile YAML
-  text  annotated disassembly of the filter, for review
-  c     a struct sock_filter array for embedding in C`,
+		Long:  "emit compiles PROFILE to:\n\n" + strings.Join(list, "\n"),
 		Example: `  sysrec emit --format bpf -o app.bpf app.json
   sysrec emit --format oci app.json > seccomp.json`,
 		Args: cobra.ExactArgs(1),
@@ -38,48 +35,32 @@ func emitCmd(io stdio) *cobra.Command {
 			return runEmit(io, o, args[0])
 		},
 	}
-	c.Flags().StringVarP(&o.format, "format", "f", "text", fmt.Sprintf("output format: %v", formats))
+	c.Flags().StringVarP(&o.format, "format", "f", "text", "output format: "+strings.Join(names, ", "))
 	c.Flags().StringVarP(&o.output, "output", "o", "", "write to `FILE` instead of stdout")
 	c.Flags().StringVar(&o.defaultAction, "default-action", "", "override the profile's default action")
 	return c
 }
 
 func runEmit(io stdio, o emitOptions, path string) error {
+	f, err := emit.LookupFormat(o.format)
+	if err != nil {
+		return err
+	}
+	if f.Binary && o.output == "" && isTerminal(io.out) {
+		return fmt.Errorf("refusing to write binary %s output to a terminal: use -o FILE or redirect", f.Name)
+	}
+	if err := pipeline.CheckOutput(o.output); err != nil {
+		return err
+	}
 	p, err := loadWithDefault(path, o.defaultAction)
 	if err != nil {
 		return err
 	}
-	var out []byte
-	switch o.format {
-	case "bpf":
-		if o.output == "" && isTerminal(io.out) {
-			return fmt.Errorf("refusing to write binary BPF to a terminal: use -o FILE or redirect")
-		}
-		out, err = emit.Raw(p, emit.Options{})
-	case "json":
-		out, err = p.Marshal()
-	case "oci":
-		out, err = emit.OCI(p)
-	case "spo":
-		out, err = emit.SPO(p)
-	case "text":
-		var s string
-		s, err = emit.Text(p, emit.Options{})
-		out = []byte(s)
-	case "c":
-		var s string
-		s, err = emit.C(p, emit.Options{})
-		out = []byte(s)
-	default:
-		return fmt.Errorf("unknown format %q (want one of %v)", o.format, formats)
-	}
+	out, err := f.Emit(p, emit.Options{})
 	if err != nil {
 		return err
 	}
-	if err := pipeline.WriteOutput(io.out, o.output, out); err != nil {
-		return err
-	}
-	return nil
+	return pipeline.WriteOutput(io.out, o.output, out)
 }
 
 // loadWithDefault loads a profile and applies a --default-action override.
