@@ -2,6 +2,7 @@ package profiles
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -104,11 +105,11 @@ func (a Action) MarshalJSON() ([]byte, error) { return json.Marshal(a.String()) 
 func (a *Action) UnmarshalJSON(b []byte) error {
 	var s string
 	if err := json.Unmarshal(b, &s); err != nil {
-		return fmt.Errorf("action must be a string")
+		return &valueError{raw: b, err: errors.New("action must be a string")}
 	}
 	v, err := ParseAction(s)
 	if err != nil {
-		return err
+		return &valueError{raw: b, err: err}
 	}
 	*a = v
 	return nil

@@ -10,7 +10,6 @@ import (
 	"os"
 	"slices"
 	"sort"
-	"strings"
 
 	"github.com/sysrec/sysrec/internal/atomicfile"
 	"github.com/sysrec/sysrec/linuxabi"
@@ -113,22 +112,6 @@ func Parse(b []byte) (*Profile, error) {
 		return nil, err
 	}
 	return &p, nil
-}
-
-func describeJSONError(b []byte, err error) error {
-	var te *json.UnmarshalTypeError
-	if errors.As(err, &te) {
-		return fmt.Errorf("field %s: %s is not %s", te.Field, te.Value, te.Type)
-	}
-	var se *json.SyntaxError
-	if errors.As(err, &se) {
-		line := 1 + bytes.Count(b[:min(int(se.Offset), len(b))], []byte("\n"))
-		return fmt.Errorf("line %d: %w", line, err)
-	}
-	if msg, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
-		return fmt.Errorf("unknown field %s", msg)
-	}
-	return err
 }
 
 // Validate checks p and names the first bad field.
