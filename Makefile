@@ -19,7 +19,7 @@ demo: build
 # root, BPF or a tool fail instead of skipping.
 test:
 	$(GO) vet ./...
-	$(GO) test -count=1 -timeout 9m ./...
+	@GO=$(GO) bash testdata/test.sh
 
 # Benchmarks, the 10^7-input differential test of the compiler, the
 # compiler comparison with libseccomp, and the recording overhead.
