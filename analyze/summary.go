@@ -1,0 +1,720 @@
+package analyze
+
+import (
+	"cmp"
+	"debug/elf"
+	"debug/gosym"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+)
+
+// summaryFormat changes whenever summary's meaning changes, so that old
+// cache entries are not read as new ones.
+const summaryFormat = 1
+
+// summary is everything the linker needs to know about one ELF file,
+// independent of where it was found and of which program loads it: its
+// call graph with syscalls on the nodes. It is what the cache stores.
+type summary struct {
+	Format  int
+	Machine string
+	Exec    bool // ET_EXEC
+	Go      bool
+	Soname  string
+	Interp  string
+	Needed  []string
+	RPath   []string
+	RunPath []string
+	Imports []importSym
+	Nodes   []node
+	Exports []export
+	Entry   int32   // node of the entry point, or -1
+	Inits   []int32 // constructors and destructors
+	Stats   summaryStats
+}
+
+type summaryStats struct {
+	Functions, Instructions, BadBytes, DataObjects int
+}
+
+// node is a function or a data object holding code or data pointers.
+type node struct {
+	Addr uint64
+	Name string `json:",omitempty"`
+	Data bool   `json:",omitempty"`
+	// Calls are the local functions it calls or jumps to.
+	Calls []int32 `json:",omitempty"`
+	// Refs are the local nodes whose address it takes (code) or holds
+	// (data): reachable because something may call through them.
+	Refs []int32 `json:",omitempty"`
+	// Imports are the imports it calls, references or holds.
+	Imports []int32 `json:",omitempty"`
+	// Syscalls are numbers of syscall instructions in it.
+	Syscalls []int32 `json:",omitempty"`
+	// Via are syscalls it makes by passing a constant number to a
+	// wrapper (a local function, or the import syscall()).
+	Via []viaSyscall `json:",omitempty"`
+	// Unknown counts syscall sites (and wrapper calls) whose number is
+	// not a constant.
+	Unknown int32 `json:",omitempty"`
+	// Indirect counts indirect call sites.
+	Indirect int32 `json:",omitempty"`
+	// Wrapper: its syscall number comes from its caller.
+	Wrapper bool `json:",omitempty"`
+}
+
+type viaSyscall struct {
+	Nr      int32
+	Wrapper int32 // local node, or -1-import
+}
+
+type export struct {
+	Name    string
+	Version string `json:",omitempty"`
+	Hidden  bool   `json:",omitempty"` // a non-default version (name@VER, not name@@VER)
+	Node    int32  // -1: defined but does nothing the analysis follows
+}
+
+// importWrappers are imported functions whose integer argument (by index)
+// is a syscall number: libc's generic syscall().
+var importWrappers = map[string]int{"syscall": 0}
+
+// fnDef is a function found in the file.
+type fnDef struct {
+	start, end uint64
+	name       string
+	rank       int
+}
+
+type callSite struct {
+	caller, inst, callee int32
+	tail                 bool
+}
+
+type builder struct {
+	im      *image
+	s       *summary
+	fns     []fnDef
+	nodes   []node
+	params  [][]loc // per function: parameters its syscall number comes from
+	sites   []callSite
+	dataRef [][]uint64 // per node: data addresses referenced, resolved later
+	pltMemo map[uint64]slotTarget
+	dataIdx map[uint64]int32 // data object address → node (-1: empty)
+	bounds  []uint64
+	symEnd  map[uint64]uint64
+	buf     []inst
+}
+
+func summarize(data []byte) (*summary, error) {
+	im, err := openImage(data)
+	if err != nil {
+		return nil, err
+	}
+	d := im.dynamic()
+	s := &summary{
+		Format:  summaryFormat,
+		Machine: im.f.Machine.String(),
+		Exec:    im.absolute,
+		Go:      im.goBinary,
+		Soname:  d.soname,
+		Interp:  d.interp,
+		Needed:  d.needed,
+		RPath:   d.rpath,
+		RunPath: d.runpath,
+		Entry:   -1,
+	}
+	b := &builder{im: im, s: s, pltMemo: map[uint64]slotTarget{}, dataIdx: map[uint64]int32{}, symEnd: map[uint64]uint64{}}
+	if err := b.functions(d); err != nil {
+		return nil, err
+	}
+	b.scan()
+	b.resolveWrappers()
+	b.dataObjects()
+	b.exports()
+	if im.f.Entry != 0 {
+		if i, ok := b.fnAt(im.f.Entry); ok {
+			s.Entry = i
+		}
+	}
+	for _, a := range d.initAddrs {
+		if i, ok := b.fnAt(a); ok && !slices.Contains(s.Inits, i) {
+			s.Inits = append(s.Inits, i)
+		}
+	}
+	b.nameMain()
+	s.Imports = im.imports
+	for i := range b.nodes {
+		n := &b.nodes[i]
+		n.Calls = sortedUnique(n.Calls)
+		n.Refs = sortedUnique(n.Refs)
+		n.Imports = sortedUnique(n.Imports)
+		n.Syscalls = sortedUnique(n.Syscalls)
+		slices.SortFunc(n.Via, func(a, b viaSyscall) int { return cmp.Or(cmp.Compare(a.Nr, b.Nr), cmp.Compare(a.Wrapper, b.Wrapper)) })
+		n.Via = slices.Compact(n.Via)
+	}
+	s.Nodes = b.nodes
+	s.Stats.Functions = len(b.fns)
+	s.Stats.DataObjects = len(b.nodes) - len(b.fns)
+	return s, nil
+}
+
+func sortedUnique(s []int32) []int32 {
+	slices.Sort(s)
+	return slices.Compact(s)
+}
+
+// functions finds function bounds: symbols, FDEs, the entry point and
+// constructors, section starts, and for Go binaries the pclntab. A
+// function ends where the next one starts, so code no symbol or FDE
+// covers still belongs to some function.
+func (b *builder) functions(d dynInfo) error {
+	im := b.im
+	starts := map[uint64]*fnDef{}
+	add := func(a uint64, name string, rank int) {
+		if _, ok := inSpans(im.exec, a); !ok {
+			return
+		}
+		f := starts[a]
+		if f == nil {
+			f = &fnDef{start: a}
+			starts[a] = f
+		}
+		if name != "" && betterName(name, rank, f.name, f.rank) {
+			f.name, f.rank = name, rank
+		}
+	}
+	for _, s := range im.exec {
+		add(s.start, "", 0)
+	}
+	for _, sym := range im.dynsyms {
+		t := elf.ST_TYPE(sym.Info)
+		if sym.Section == elf.SHN_UNDEF || (t != elf.STT_FUNC && t != elf.STT_GNU_IFUNC) || im.copies[sym.Name] {
+			continue
+		}
+		rank := 5
+		if sym.HasVersion && sym.VersionIndex.IsHidden() {
+			rank = 3
+		}
+		add(sym.Value, sym.Name, rank)
+	}
+	for _, sym := range im.symtab {
+		t := elf.ST_TYPE(sym.Info)
+		if sym.Section == elf.SHN_UNDEF || (t != elf.STT_FUNC && t != elf.STT_GNU_IFUNC) {
+			continue
+		}
+		rank := 2
+		if elf.ST_BIND(sym.Info) != elf.STB_LOCAL {
+			rank = 4
+		}
+		add(sym.Value, sym.Name, rank)
+	}
+	if s := im.f.Section(".eh_frame"); s != nil && s.Type == elf.SHT_PROGBITS {
+		if data, err := s.Data(); err == nil {
+			ranges, _ := ehFrameRanges(data, s.Addr) // a damaged tail still leaves the ranges before it
+			for _, r := range ranges {
+				add(r.start, "", 0)
+			}
+		}
+	}
+	add(im.f.Entry, "", 0)
+	for _, a := range d.initAddrs {
+		add(a, "", 0)
+	}
+	if im.goBinary {
+		if err := b.goFunctions(add); err != nil {
+			return err
+		}
+	}
+	b.fns = make([]fnDef, 0, len(starts))
+	for _, f := range starts {
+		b.fns = append(b.fns, *f)
+	}
+	slices.SortFunc(b.fns, func(x, y fnDef) int { return cmpU64(x.start, y.start) })
+	for i := range b.fns {
+		sec, _ := inSpans(im.exec, b.fns[i].start)
+		end := sec.end
+		if i+1 < len(b.fns) && b.fns[i+1].start < end {
+			end = b.fns[i+1].start
+		}
+		b.fns[i].end = end
+	}
+	b.nodes = make([]node, len(b.fns), len(b.fns)+len(b.fns)/4)
+	b.params = make([][]loc, len(b.fns))
+	b.dataRef = make([][]uint64, len(b.fns))
+	for i, f := range b.fns {
+		b.nodes[i] = node{Addr: f.start, Name: f.name}
+	}
+	return nil
+}
+
+// betterName prefers exported names, then fewer leading underscores,
+// then shorter names (fork over __libc_fork).
+func betterName(name string, rank int, old string, oldRank int) bool {
+	if old == "" {
+		return true
+	}
+	if rank != oldRank {
+		return rank > oldRank
+	}
+	u, ou := len(name)-len(strings.TrimLeft(name, "_")), len(old)-len(strings.TrimLeft(old, "_"))
+	if u != ou {
+		return u < ou
+	}
+	if len(name) != len(old) {
+		return len(name) < len(old)
+	}
+	return name < old
+}
+
+func (b *builder) goFunctions(add func(uint64, string, int)) error {
+	pcln := b.im.f.Section(".gopclntab")
+	text := b.im.f.Section(".text")
+	if pcln == nil || text == nil {
+		return nil
+	}
+	data, err := pcln.Data()
+	if err != nil {
+		return fmt.Errorf("read .gopclntab: %w", err)
+	}
+	tab, err := gosym.NewTable(nil, gosym.NewLineTable(data, text.Addr))
+	if err != nil {
+		return fmt.Errorf("parse .gopclntab: %w", err)
+	}
+	for _, f := range tab.Funcs {
+		add(f.Entry, f.Name, 4)
+	}
+	return nil
+}
+
+// fnAt returns the function containing a.
+func (b *builder) fnAt(a uint64) (int32, bool) {
+	i := sort.Search(len(b.fns), func(i int) bool { return b.fns[i].end > a })
+	if i < len(b.fns) && a >= b.fns[i].start {
+		return int32(i), true
+	}
+	return 0, false
+}
+
+func (b *builder) decodeFn(i int) *fnCode {
+	f := b.fns[i]
+	code := b.im.bytesAt(f.start, f.end-f.start)
+	b.buf = b.im.isa.decode(code, f.start, b.buf[:0])
+	return newFnCode(b.buf)
+}
+
+// target is what an address means to the call graph.
+type target struct {
+	kind int8 // 0 none, 1 function, 2 import, 3 data address
+	idx  int32
+	addr uint64
+}
+
+const (
+	tNone = iota
+	tFunc
+	tImport
+	tData
+)
+
+// resolve says what address a is: code, a PLT entry or GOT slot (what
+// it leads to), or data.
+func (b *builder) resolve(a uint64) target {
+	return b.resolveDepth(a, 0)
+}
+
+func (b *builder) resolveDepth(a uint64, depth int) target {
+	im := b.im
+	if depth > 4 || a == 0 {
+		return target{}
+	}
+	if _, ok := inSpans(im.exec, a); ok {
+		i, _ := b.fnAt(a)
+		return target{kind: tFunc, idx: i}
+	}
+	if _, ok := inSpans(im.plt, a); ok {
+		t, ok := b.pltMemo[a]
+		if !ok {
+			t = slotTarget{imp: -1}
+			if slot, ok := im.isa.pltSlot(im.bytesAt(a, 32), a); ok {
+				if st, ok := im.slots[slot]; ok {
+					t = st
+				} else if w, ok := im.word(slot); ok && im.absolute {
+					t = slotTarget{imp: -1, addr: w}
+				}
+			}
+			b.pltMemo[a] = t
+		}
+		if t.imp >= 0 {
+			return target{kind: tImport, idx: t.imp}
+		}
+		if t.addr == 0 {
+			return target{}
+		}
+		if _, inPLT := inSpans(im.plt, t.addr); inPLT {
+			return target{} // lazy binding points back into the PLT
+		}
+		return b.resolveDepth(t.addr, depth+1)
+	}
+	if _, ok := inSpans(im.got, a); ok {
+		if t, ok := im.slots[a]; ok {
+			if t.imp >= 0 {
+				return target{kind: tImport, idx: t.imp}
+			}
+			return b.resolveDepth(t.addr, depth+1)
+		}
+		if w, ok := im.word(a); ok && im.absolute {
+			return b.resolveDepth(w, depth+1)
+		}
+		return target{}
+	}
+	if _, ok := inSpans(im.dataSecs, a); ok {
+		return target{kind: tData, addr: a}
+	}
+	return target{}
+}
+
+// edge records that node from reaches t (call: a call or jump).
+func (b *builder) edge(from int32, t target, call bool) {
+	n := &b.nodes[from]
+	switch t.kind {
+	case tFunc:
+		if t.idx == from {
+			return
+		}
+		if call {
+			n.Calls = append(n.Calls, t.idx)
+		} else {
+			n.Refs = append(n.Refs, t.idx)
+		}
+	case tImport:
+		n.Imports = append(n.Imports, t.idx)
+	case tData:
+		b.dataRef[from] = append(b.dataRef[from], t.addr)
+	}
+}
+
+// scan decodes every function once: its syscalls, calls, references and
+// indirect calls.
+func (b *builder) scan() {
+	isa := b.im.isa
+	for i := range b.fns {
+		c := b.decodeFn(i)
+		fi := int32(i)
+		n := &b.nodes[i]
+		b.s.Stats.Instructions += len(c.insts)
+		for j := range c.insts {
+			in := &c.insts[j]
+			switch in.kind {
+			case instBad:
+				b.s.Stats.BadBytes++
+			case instSyscall:
+				b.syscallSite(fi, c, j, isa.syscallNumber(), 0, true)
+			case instCall, instJump, instCondJump:
+				if in.target >= b.fns[i].start && in.target < b.fns[i].end {
+					break
+				}
+				t := b.resolve(in.target)
+				b.edge(fi, t, true)
+				switch t.kind {
+				case tFunc:
+					if b.fns[t.idx].start == in.target {
+						b.sites = append(b.sites, callSite{caller: fi, inst: int32(j), callee: t.idx, tail: in.kind != instCall})
+					}
+				case tImport:
+					b.importCall(fi, c, j, t.idx)
+				}
+			case instCallMem, instJumpMem:
+				if _, ok := inSpans(b.im.got, in.target); ok {
+					t := b.resolve(in.target)
+					b.edge(fi, t, true)
+					if t.kind == tImport {
+						b.importCall(fi, c, j, t.idx)
+					}
+				} else {
+					n.Indirect++
+				}
+			case instCallInd:
+				n.Indirect++
+			}
+			for _, r := range in.refs {
+				if r == 0 || r >= b.fns[i].start && r < b.fns[i].end {
+					continue
+				}
+				if (in.kind == instCallMem || in.kind == instJumpMem) && r == in.target {
+					if _, got := inSpans(b.im.got, r); got {
+						continue // the call edge above
+					}
+				}
+				b.edge(fi, b.resolve(r), false)
+			}
+		}
+	}
+}
+
+// syscallSite records the syscall numbers the value at l before
+// instruction j of function fi can be: a syscall instruction's number
+// (direct), or the number passed to the wrapper via.
+func (b *builder) syscallSite(fi int32, c *fnCode, j int, l loc, via int32, direct bool) {
+	out := c.flow(j, l)
+	n := &b.nodes[fi]
+	for _, v := range out.consts {
+		if v < 0 || v > 0xffff {
+			out.unknown = true
+			continue
+		}
+		if direct {
+			n.Syscalls = append(n.Syscalls, int32(v))
+		} else {
+			n.Via = append(n.Via, viaSyscall{Nr: int32(v), Wrapper: via})
+		}
+	}
+	if out.unknown {
+		n.Unknown++
+	}
+	for _, p := range out.params {
+		if !slices.Contains(b.params[fi], p) {
+			b.params[fi] = append(b.params[fi], p)
+			n.Wrapper = true
+		}
+	}
+}
+
+// importCall resolves the number passed to an imported syscall().
+func (b *builder) importCall(fi int32, c *fnCode, j int, imp int32) {
+	arg, ok := importWrappers[b.im.imports[imp].Name]
+	if !ok {
+		return
+	}
+	b.syscallSite(fi, c, j, b.im.isa.intArg(arg), -1-imp, false)
+}
+
+// resolveWrappers finds the numbers callers pass to local wrappers
+// (functions whose syscall number is a parameter), wrappers of wrappers
+// included.
+func (b *builder) resolveWrappers() {
+	byCallee := map[int32][]callSite{}
+	for _, s := range b.sites {
+		byCallee[s.callee] = append(byCallee[s.callee], s)
+	}
+	type done struct {
+		site callSite
+		p    loc
+	}
+	seen := map[done]bool{}
+	pending := map[int32]bool{}
+	for i, ps := range b.params {
+		if len(ps) > 0 {
+			pending[int32(i)] = true
+		}
+	}
+	for round := 0; round < 8 && len(pending) > 0; round++ {
+		byCaller := map[int32][]callSite{}
+		for w := range pending {
+			for _, s := range byCallee[w] {
+				byCaller[s.caller] = append(byCaller[s.caller], s)
+			}
+		}
+		pending = map[int32]bool{}
+		callers := make([]int32, 0, len(byCaller))
+		for c := range byCaller {
+			callers = append(callers, c)
+		}
+		slices.Sort(callers)
+		for _, caller := range callers {
+			before := len(b.params[caller])
+			c := b.decodeFn(int(caller))
+			for _, s := range byCaller[caller] {
+				for _, p := range b.params[s.callee] {
+					if seen[done{s, p}] {
+						continue
+					}
+					seen[done{s, p}] = true
+					l := p
+					if l.isStack() && !s.tail {
+						l.off -= 8 // the call pushes the return address
+					}
+					b.syscallSite(caller, c, int(s.inst), l, s.callee, false)
+				}
+			}
+			if len(b.params[caller]) > before {
+				pending[caller] = true
+			}
+		}
+	}
+}
+
+// dataObjects turns the data addresses code references into nodes: a
+// data object runs from a referenced address to the next address
+// anything references (or its symbol's size), and its edges are the
+// pointers in it.
+func (b *builder) dataObjects() {
+	im := b.im
+	var bounds []uint64
+	for _, refs := range b.dataRef {
+		bounds = append(bounds, refs...)
+	}
+	for _, p := range im.ptrs {
+		if p.to.imp < 0 {
+			if _, ok := inSpans(im.dataSecs, p.to.addr); ok {
+				bounds = append(bounds, p.to.addr)
+			}
+		}
+	}
+	for _, syms := range [][]elf.Symbol{im.symtab, im.dynsyms} {
+		for _, s := range syms {
+			t := elf.ST_TYPE(s.Info)
+			if s.Section == elf.SHN_UNDEF || (t != elf.STT_OBJECT && t != elf.STT_NOTYPE) {
+				continue
+			}
+			if _, ok := inSpans(im.dataSecs, s.Value); !ok {
+				continue
+			}
+			bounds = append(bounds, s.Value)
+			if s.Size > 0 {
+				bounds = append(bounds, s.Value+s.Size)
+				b.symEnd[s.Value] = max(b.symEnd[s.Value], s.Value+s.Size)
+			}
+		}
+	}
+	for _, s := range im.dataSecs {
+		bounds = append(bounds, s.start, s.end)
+	}
+	slices.Sort(bounds)
+	b.bounds = slices.Compact(bounds)
+
+	for i := range b.fns {
+		for _, a := range b.dataRef[i] {
+			if d := b.dataNode(a); d >= 0 {
+				b.nodes[i].Refs = append(b.nodes[i].Refs, d)
+			}
+		}
+	}
+	b.dataRef = nil
+}
+
+// dataNode returns the node of the data object at a, creating it (and the
+// objects its pointers lead to) on first use; -1 if it holds no pointers.
+func (b *builder) dataNode(a uint64) int32 {
+	if d, ok := b.dataIdx[a]; ok {
+		return d
+	}
+	im := b.im
+	end, ok := b.symEnd[a]
+	if !ok {
+		i := sort.Search(len(b.bounds), func(i int) bool { return b.bounds[i] > a })
+		end = a + 8
+		if i < len(b.bounds) {
+			end = b.bounds[i]
+		}
+	}
+	lo := sort.Search(len(im.ptrs), func(i int) bool { return im.ptrs[i].at >= a })
+	hi := lo
+	for hi < len(im.ptrs) && im.ptrs[hi].at < end {
+		hi++
+	}
+	if hi == lo {
+		b.dataIdx[a] = -1
+		return -1
+	}
+	d := int32(len(b.nodes))
+	b.dataIdx[a] = d
+	b.nodes = append(b.nodes, node{Addr: a, Data: true, Name: b.dataName(a)})
+	var refs, imps []int32
+	for _, p := range im.ptrs[lo:hi] {
+		var t target
+		if p.to.imp >= 0 {
+			t = target{kind: tImport, idx: p.to.imp}
+		} else {
+			t = b.resolve(p.to.addr)
+		}
+		switch t.kind {
+		case tFunc:
+			refs = append(refs, t.idx)
+		case tImport:
+			imps = append(imps, t.idx)
+		case tData:
+			if t.addr == a {
+				continue
+			}
+			if dd := b.dataNode(t.addr); dd >= 0 {
+				refs = append(refs, dd)
+			}
+		}
+	}
+	b.nodes[d].Refs = append(b.nodes[d].Refs, refs...)
+	b.nodes[d].Imports = append(b.nodes[d].Imports, imps...)
+	return d
+}
+
+func (b *builder) dataName(a uint64) string {
+	best := ""
+	for _, syms := range [][]elf.Symbol{b.im.dynsyms, b.im.symtab} {
+		for _, s := range syms {
+			if s.Value == a && s.Section != elf.SHN_UNDEF && s.Name != "" && elf.ST_TYPE(s.Info) == elf.STT_OBJECT {
+				if betterName(s.Name, 0, best, 0) {
+					best = s.Name
+				}
+			}
+		}
+		if best != "" {
+			return best
+		}
+	}
+	return best
+}
+
+// exports lists the symbols other modules can bind to.
+func (b *builder) exports() {
+	im := b.im
+	for _, sym := range im.dynsyms {
+		bind := elf.ST_BIND(sym.Info)
+		if sym.Section == elf.SHN_UNDEF || sym.Name == "" || im.copies[sym.Name] ||
+			(bind != elf.STB_GLOBAL && bind != elf.STB_WEAK && bind != elf.SymBind(10) /* STB_GNU_UNIQUE */) {
+			continue
+		}
+		e := export{Name: sym.Name, Version: sym.Version, Hidden: sym.HasVersion && sym.VersionIndex.IsHidden(), Node: -1}
+		switch elf.ST_TYPE(sym.Info) {
+		case elf.STT_FUNC, elf.STT_GNU_IFUNC:
+			if i, ok := b.fnAt(sym.Value); ok {
+				e.Node = i
+			}
+		case elf.STT_OBJECT, elf.STT_NOTYPE:
+			if _, ok := inSpans(im.dataSecs, sym.Value); ok {
+				e.Node = b.dataNode(sym.Value)
+			} else if i, ok := b.fnAt(sym.Value); ok {
+				e.Node = i
+			}
+		default:
+			continue
+		}
+		b.s.Exports = append(b.s.Exports, e)
+	}
+}
+
+// nameMain names the function a stripped executable's entry point hands
+// to __libc_start_main as its first argument.
+func (b *builder) nameMain() {
+	e := b.s.Entry
+	if e < 0 || b.nodes[e].Name != "" && b.nodes[e].Name != "_start" {
+		return
+	}
+	if b.nodes[e].Name == "" {
+		b.nodes[e].Name = "_start"
+	}
+	arg0 := b.im.isa.intArg(0)
+	c := b.decodeFn(int(e))
+	for j := range c.insts {
+		in := &c.insts[j]
+		if in.defs[0].dst != arg0 || in.refs[0] == 0 {
+			continue
+		}
+		t := b.resolve(in.refs[0])
+		if t.kind == tFunc && b.nodes[t.idx].Name == "" {
+			b.nodes[t.idx].Name = "main"
+		}
+		return
+	}
+}
