@@ -2,6 +2,7 @@ package enforce
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -23,6 +24,11 @@ type Cmd struct {
 	Stdin  io.Reader
 	Stdout io.Writer
 	Stderr io.Writer
+	// Landlock, when set, restricts files and TCP ports (applied before
+	// the seccomp filter, in the same helper); LandlockMode says what to
+	// do when the kernel cannot enforce all of it (best effort if unset).
+	Landlock     *linuxabi.LandlockRuleset
+	LandlockMode LandlockMode
 
 	path   string
 	filter []byte
@@ -75,17 +81,24 @@ func (c *Cmd) Run(ctx context.Context) (Exit, error) {
 	if err != nil {
 		return Exit{}, fmt.Errorf("find sysrec executable: %w", err)
 	}
+	mode0 := c.LandlockMode
+	if mode0 == "" {
+		mode0 = LandlockBestEffort
+	}
+	b, err := json.Marshal(plan{Filter: c.filter, Landlock: c.Landlock, LandlockMode: mode0})
+	if err != nil {
+		return Exit{}, fmt.Errorf("encode plan: %w", err)
+	}
 	filterR, filterW, err := os.Pipe()
 	if err != nil {
-		return Exit{}, fmt.Errorf("pass filter: %w", err)
+		return Exit{}, fmt.Errorf("pass plan: %w", err)
 	}
-	// At most 32 KiB, inside the pipe buffer: the write never blocks.
-	_, err = filterW.Write(c.filter)
-	filterW.Close()
-	if err != nil {
-		filterR.Close()
-		return Exit{}, fmt.Errorf("pass filter: %w", err)
-	}
+	// Written from a goroutine: a large ruleset may not fit the pipe
+	// buffer, and the helper reads it only once started.
+	go func() {
+		filterW.Write(b)
+		filterW.Close()
+	}()
 	mode := modeExec
 	child := []*os.File{filterR}
 	var wakeW, readyR *os.File

@@ -1,8 +1,8 @@
 package enforce
 
 import (
+	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"runtime"
 	"strconv"
@@ -24,7 +24,7 @@ const (
 
 // The helper's extra files (fd 3 onwards, in this order).
 const (
-	filterFD  = 3 // the raw filter
+	planFD    = 3 // the plan: filter and Landlock ruleset, as JSON
 	wakePipe  = 4 // notify: a byte arrives once the supervisor holds the listener
 	readyPipe = 5 // notify: the helper writes the listener's fd number
 )
@@ -38,6 +38,13 @@ const (
 	readyFD = 1000
 	wakeFD  = 1001
 )
+
+// plan is what the parent hands the helper.
+type plan struct {
+	Filter       []byte
+	Landlock     *linuxabi.LandlockRuleset
+	LandlockMode LandlockMode
+}
 
 // HelperMain runs the enforcement helper when this process is one (it
 // was started by a Cmd) and does not return; otherwise it returns at
@@ -65,13 +72,29 @@ func HelperMain() {
 // should a signal arrive; in notify mode also the exempted write and
 // read), so the profile must allow execve.
 func runHelper(mode, path string, argv []string) error {
-	f := os.NewFile(filterFD, "filter")
-	raw, err := io.ReadAll(f)
+	f := os.NewFile(planFD, "plan")
+	var pl plan
+	err := json.NewDecoder(f).Decode(&pl)
 	f.Close()
 	if err != nil {
-		return fmt.Errorf("read filter: %w", err)
+		return fmt.Errorf("read plan: %w", err)
 	}
+	raw := pl.Filter
 	runtime.LockOSThread()
+	// Landlock first: its own syscalls then need no place in the seccomp
+	// filter. Both stay on this thread and pass through execve.
+	if pl.Landlock != nil {
+		if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
+			return fmt.Errorf("set no_new_privs: %w", err)
+		}
+		warnings, err := restrictLandlock(pl.Landlock, pl.LandlockMode)
+		if err != nil {
+			return err
+		}
+		for _, w := range warnings {
+			fmt.Fprintf(os.Stderr, "sysrec: %s\n", w)
+		}
+	}
 	switch mode {
 	case modeExec:
 		if err := Install(raw, 0); err != nil {

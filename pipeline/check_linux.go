@@ -21,6 +21,9 @@ type CheckOptions struct {
 	// none, so an old file never outlives the run that disproved it.
 	Output string
 	Stdio  Stdio
+	// Landlock enforces the profile's filesystem and network sections
+	// (LandlockOff: not).
+	Landlock enforce.LandlockMode
 }
 
 // CheckResult is what Check saw.
@@ -64,6 +67,9 @@ func Check(ctx context.Context, p *profiles.Profile, argv []string, o CheckOptio
 		return nil, err
 	}
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = o.Stdio.In, o.Stdio.Out, o.Stdio.Err
+	if o.Landlock != LandlockOff && o.Landlock != "" {
+		cmd.Landlock, cmd.LandlockMode = p.Landlock(), o.Landlock
+	}
 	ex, err := cmd.Run(ctx)
 	if err != nil {
 		return nil, err

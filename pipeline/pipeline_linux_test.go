@@ -103,7 +103,7 @@ func TestConcurrent(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			exits[i], errs[i] = Run(ctx, solo, []string{target, "normal"}, Stdio{Out: &outs[i], Err: &outs[i]})
+			exits[i], errs[i] = Run(ctx, solo, []string{target, "normal"}, Stdio{Out: &outs[i], Err: &outs[i]}, enforce.LandlockBestEffort)
 		}()
 	}
 	wg.Wait()

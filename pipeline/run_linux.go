@@ -17,9 +17,23 @@ type Stdio struct {
 	Out, Err io.Writer
 }
 
-// Run runs argv under p's filter until it exits. A target that cannot be
-// found gives an error wrapping exec.ErrNotFound.
-func Run(ctx context.Context, p *profiles.Profile, argv []string, stdio Stdio) (enforce.Exit, error) {
+// LandlockOff leaves a profile's filesystem and network sections
+// unenforced.
+const LandlockOff enforce.LandlockMode = "off"
+
+// ParseLandlockMode reads required, best-effort or off.
+func ParseLandlockMode(s string) (enforce.LandlockMode, error) {
+	switch m := enforce.LandlockMode(s); m {
+	case enforce.LandlockRequired, enforce.LandlockBestEffort, LandlockOff:
+		return m, nil
+	}
+	return "", fmt.Errorf("landlock mode %q (want required, best-effort or off)", s)
+}
+
+// Run runs argv under p's filter (and its Landlock ruleset, unless
+// landlock is LandlockOff) until it exits. A target that cannot be found
+// gives an error wrapping exec.ErrNotFound.
+func Run(ctx context.Context, p *profiles.Profile, argv []string, stdio Stdio, landlock enforce.LandlockMode) (enforce.Exit, error) {
 	if err := allowsExec(p); err != nil {
 		return enforce.Exit{}, err
 	}
@@ -32,6 +46,9 @@ func Run(ctx context.Context, p *profiles.Profile, argv []string, stdio Stdio) (
 		return enforce.Exit{}, err
 	}
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdio.In, stdio.Out, stdio.Err
+	if landlock != LandlockOff {
+		cmd.Landlock, cmd.LandlockMode = p.Landlock(), landlock
+	}
 	return cmd.Run(ctx)
 }
 

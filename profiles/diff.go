@@ -23,6 +23,9 @@ type Delta struct {
 	Arch []string `json:"arch,omitempty"`
 	// DefaultAction is "old -> new" when it changed.
 	DefaultAction string `json:"default_action,omitempty"`
+	// Landlock lists files, rights and ports NEW grants that OLD does not
+	// (filesystem and network sections).
+	Landlock []string `json:"landlock,omitempty"`
 	// Widens is true when NEW allows something OLD does not: what a CI
 	// gate fails on.
 	Widens bool `json:"widens"`
@@ -56,6 +59,9 @@ func Diff(old, new *Profile) *Delta {
 		if allows(new.DefaultAction) && !allows(old.DefaultAction) {
 			d.Widens = true
 		}
+	}
+	if d.Landlock = diffLandlock(old, new); len(d.Landlock) > 0 {
+		d.Widens = true
 	}
 	oldBy, newBy := allowing(old), allowing(new)
 	names := map[string]bool{}
@@ -180,6 +186,9 @@ func (d *Delta) Text() string {
 		for _, w := range c.Widened {
 			fmt.Fprintf(&b, "    widened %s\n", w)
 		}
+	}
+	for _, l := range d.Landlock {
+		fmt.Fprintf(&b, "landlock %s\n", l)
 	}
 	if b.Len() == 0 {
 		b.WriteString("no differences\n")

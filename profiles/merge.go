@@ -133,6 +133,7 @@ func Merge(ps ...*Profile) (*Profile, error) {
 			out.Syscalls = append(out.Syscalls, d)
 		}
 	}
+	mergeLandlock(out, ps)
 	out.Normalize()
 	if err := out.Validate(); err != nil {
 		return nil, err

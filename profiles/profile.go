@@ -15,8 +15,11 @@ import (
 	"github.com/sysrec/sysrec/linuxabi"
 )
 
-// Version is the profile schema version this package reads and writes.
-const Version = 1
+// Version is the newest profile schema version this package reads and
+// writes. Version 2 added the filesystem and network sections; a profile
+// without them is still written as version 1, and version 1 files are
+// read as they always were.
+const Version = 2
 
 // Profile is a seccomp allowlist: a default action and, per syscall, the
 // action to take when the listed argument rules match.
@@ -38,7 +41,10 @@ type Profile struct {
 	// fail soft and libc falls back.
 	UnknownAction Action    `json:"unknown_action,omitzero"`
 	Syscalls      []Syscall `json:"syscalls"`
-	Recorded      *Recorded `json:"recorded,omitempty"`
+	// Filesystem and Network are Landlock policies (version 2).
+	Filesystem *Filesystem `json:"filesystem,omitempty"`
+	Network    *Network    `json:"network,omitempty"`
+	Recorded   *Recorded   `json:"recorded,omitempty"`
 }
 
 // Syscall is one profile entry.
@@ -116,8 +122,11 @@ func Parse(b []byte) (*Profile, error) {
 
 // Validate checks p and names the first bad field.
 func (p *Profile) Validate() error {
-	if p.Version != Version {
-		return fmt.Errorf("field version: unsupported version %d (this sysrec reads version %d)", p.Version, Version)
+	if p.Version < 1 || p.Version > Version {
+		return fmt.Errorf("field version: unsupported version %d (this sysrec reads versions 1 to %d)", p.Version, Version)
+	}
+	if err := p.validateLandlock(); err != nil {
+		return err
 	}
 	if len(p.Arch) == 0 {
 		return errors.New("field arch: no architecture listed")
@@ -200,6 +209,7 @@ func (p *Profile) Normalize() {
 		}
 	}
 	sort.SliceStable(p.Syscalls, func(a, b int) bool { return p.Syscalls[a].Name < p.Syscalls[b].Name })
+	p.normalizeLandlock()
 	if p.Syscalls == nil {
 		p.Syscalls = []Syscall{}
 	}
@@ -210,6 +220,7 @@ func (p *Profile) Normalize() {
 func (p *Profile) Marshal() ([]byte, error) {
 	c := p.Clone()
 	c.Normalize()
+	c.Version = c.minVersion()
 	b, err := json.MarshalIndent(c, "", "  ")
 	if err != nil {
 		return nil, fmt.Errorf("encode profile: %w", err)
@@ -240,6 +251,19 @@ func (p *Profile) Clone() *Profile {
 		s.Errors = maps.Clone(s.Errors)
 		s.Seen = maps.Clone(s.Seen)
 		c.Syscalls[i] = s
+	}
+	if p.Filesystem != nil {
+		fs := *p.Filesystem
+		fs.Rules = slices.Clone(fs.Rules)
+		for i := range fs.Rules {
+			fs.Rules[i].Access = slices.Clone(fs.Rules[i].Access)
+		}
+		c.Filesystem = &fs
+	}
+	if p.Network != nil {
+		n := *p.Network
+		n.Rules = slices.Clone(n.Rules)
+		c.Network = &n
 	}
 	if p.Recorded != nil {
 		r := *p.Recorded

@@ -19,7 +19,7 @@ func golden(t *testing.T, name string, got []byte) {
 
 func TestParseErrors(t *testing.T) {
 	for _, tc := range []struct{ name, json, want string }{
-		{"version", `{"version": 2, "arch": ["x86_64"], "default_action": "allow", "syscalls": []}`, "field version: unsupported version 2"},
+		{"version", `{"version": 3, "arch": ["x86_64"], "default_action": "allow", "syscalls": []}`, "field version: unsupported version 3"},
 		{"typo", `{"version": 1, "arch": ["x86_64"], "default_action": "allow", "syscalls": [{"name": "opnat"}]}`, `field syscalls[0].name: unknown syscall "opnat" (did you mean "openat"?)`},
 		{"unknown field", `{"version": 1, "arch": ["x86_64"], "default_action": "allow", "syscals": []}`, `unknown field "syscals"`},
 		{"bad op", `{"version": 1, "arch": ["x86_64"], "default_action": "allow", "syscalls": [{"name": "read", "args": [{"index": 0, "op": "eq"}]}]}`, `field syscalls[0].args[0] (read): unknown op "eq"`},

@@ -60,6 +60,7 @@ func Format(p *Profile) string {
 		}
 	}
 	w.Flush()
+	b.WriteString(formatLandlock(p))
 	return b.String()
 }
 

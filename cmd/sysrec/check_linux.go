@@ -11,9 +11,10 @@ import (
 )
 
 type checkOptions struct {
-	profile string
-	deny    bool
-	output  string
+	profile  string
+	deny     bool
+	output   string
+	landlock string
 }
 
 func checkCmd(io stdio) *cobra.Command {
@@ -40,6 +41,7 @@ sysrec error.`,
 	c.Flags().StringVar(&o.profile, "profile", "", "profile `FILE` to check against (required)")
 	c.Flags().BoolVar(&o.deny, "deny", false, "fail violating calls with EPERM instead of letting them run")
 	c.Flags().StringVarP(&o.output, "output", "o", "", "write the violations as a profile fragment to `FILE`")
+	c.Flags().StringVar(&o.landlock, "landlock", "best-effort", "enforce the profile's filesystem and network sections: required, best-effort or off")
 	c.MarkFlagRequired("profile")
 	return c
 }
@@ -49,10 +51,15 @@ func runCheck(ctx context.Context, io stdio, o checkOptions, argv []string) erro
 	if err != nil {
 		return err
 	}
+	mode, err := pipeline.ParseLandlockMode(o.landlock)
+	if err != nil {
+		return fmt.Errorf("--landlock: %w", err)
+	}
 	res, err := pipeline.Check(ctx, p, argv, pipeline.CheckOptions{
-		Deny:   o.deny,
-		Output: o.output,
-		Stdio:  pipeline.Stdio{In: io.in, Out: io.out, Err: io.err},
+		Landlock: mode,
+		Deny:     o.deny,
+		Output:   o.output,
+		Stdio:    pipeline.Stdio{In: io.in, Out: io.out, Err: io.err},
 		OnNew: func(s profiles.Sample, pid int) {
 			fmt.Fprintf(io.err, "sysrec: check: %s not allowed by %s (pid %d)\n", profiles.DescribeSample(s), o.profile, pid)
 		},

@@ -13,6 +13,7 @@ import (
 type runOptions struct {
 	profile       string
 	defaultAction string
+	landlock      string
 }
 
 func runCmd(io stdio) *cobra.Command {
@@ -40,6 +41,7 @@ kill), 127 when COMMAND was not found, 2 on any sysrec error.`,
 	}
 	c.Flags().StringVar(&o.profile, "profile", "", "profile `FILE` to enforce (required)")
 	c.Flags().StringVar(&o.defaultAction, "default-action", "", "override the profile's default action: kill, errno, log (or any action name)")
+	c.Flags().StringVar(&o.landlock, "landlock", "best-effort", "enforce the profile's filesystem and network sections: required (fail if the kernel cannot enforce all of it), best-effort (enforce what it can, say what not), off")
 	c.MarkFlagRequired("profile")
 	return c
 }
@@ -49,7 +51,11 @@ func runRun(ctx context.Context, io stdio, o runOptions, argv []string) error {
 	if err != nil {
 		return err
 	}
-	ex, err := pipeline.Run(ctx, p, argv, pipeline.Stdio{In: io.in, Out: io.out, Err: io.err})
+	mode, err := pipeline.ParseLandlockMode(o.landlock)
+	if err != nil {
+		return fmt.Errorf("--landlock: %w", err)
+	}
+	ex, err := pipeline.Run(ctx, p, argv, pipeline.Stdio{In: io.in, Out: io.out, Err: io.err}, mode)
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,134 @@
+package enforce
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/sysrec/sysrec/linuxabi"
+)
+
+// LandlockMode says what to do when the kernel cannot enforce a profile's
+// Landlock ruleset in full.
+type LandlockMode string
+
+const (
+	// LandlockBestEffort enforces what the kernel's Landlock ABI handles
+	// and says on stderr what it had to drop.
+	LandlockBestEffort LandlockMode = "best-effort"
+	// LandlockRequired refuses to run the target unless every right of
+	// the ruleset is enforced.
+	LandlockRequired LandlockMode = "required"
+)
+
+// LandlockVersion returns the Landlock ABI version of the running
+// kernel, or an error when Landlock is not available.
+func LandlockVersion() (int, error) {
+	v, _, errno := unix.Syscall(unix.SYS_LANDLOCK_CREATE_RULESET, 0, 0, unix.LANDLOCK_CREATE_RULESET_VERSION)
+	if errno != 0 {
+		return 0, fmt.Errorf("landlock: %w", errno)
+	}
+	return int(v), nil
+}
+
+// rulesetAttr is struct landlock_ruleset_attr up to ABI 6; larger than an
+// older kernel's is fine as long as the fields it does not know are zero.
+type rulesetAttr struct {
+	handledFS  uint64
+	handledNet uint64
+	scoped     uint64
+}
+
+// pathBeneathAttr is the packed struct landlock_path_beneath_attr (12
+// bytes; the kernel reads no further).
+type pathBeneathAttr struct {
+	allowed  uint64
+	parentFD int32
+	_        int32
+}
+
+type netPortAttr struct {
+	allowed uint64
+	port    uint64
+}
+
+// restrictLandlock puts the calling thread (and what it execs) under rs.
+// Call it after no_new_privs, on a locked OS thread. Warnings (rights the
+// kernel cannot enforce in best-effort mode, rule paths that do not
+// exist) are returned for the caller to print.
+func restrictLandlock(rs *linuxabi.LandlockRuleset, mode LandlockMode) (warnings []string, err error) {
+	abi, err := LandlockVersion()
+	if err != nil {
+		if mode == LandlockRequired {
+			return nil, fmt.Errorf("landlock required but not available: %w", err)
+		}
+		return []string{"landlock is not available: files and ports are not restricted"}, nil
+	}
+	eff, dropped := rs.Downgrade(abi)
+	if len(dropped) > 0 {
+		if mode == LandlockRequired {
+			return nil, fmt.Errorf("landlock required but ABI %d cannot enforce %s", abi, strings.Join(dropped, ", "))
+		}
+		warnings = append(warnings, fmt.Sprintf("landlock ABI %d cannot enforce %s: not restricted", abi, strings.Join(dropped, ", ")))
+	}
+	attr := rulesetAttr{handledFS: eff.HandledFS, handledNet: eff.HandledNet}
+	fd, _, errno := unix.Syscall(unix.SYS_LANDLOCK_CREATE_RULESET, uintptr(unsafe.Pointer(&attr)), unsafe.Sizeof(attr), 0)
+	if errno != 0 {
+		return nil, fmt.Errorf("create landlock ruleset: %w", errno)
+	}
+	defer unix.Close(int(fd))
+	var missing []string
+	for _, r := range eff.Paths {
+		if r.Access == 0 {
+			continue
+		}
+		pfd, err := unix.Open(r.Path, unix.O_PATH|unix.O_CLOEXEC, 0)
+		if errors.Is(err, unix.ENOENT) {
+			// Nothing there to grant on; creating it needs a right on
+			// its directory, which another rule grants or not.
+			missing = append(missing, r.Path)
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("landlock rule %s: %w", r.Path, err)
+		}
+		access := r.Access
+		var st unix.Stat_t
+		if err := unix.Fstat(pfd, &st); err == nil && st.Mode&unix.S_IFMT != unix.S_IFDIR {
+			access &^= linuxabi.LandlockDirOnly
+		}
+		pb := pathBeneathAttr{allowed: access, parentFD: int32(pfd)}
+		_, _, errno := unix.Syscall6(unix.SYS_LANDLOCK_ADD_RULE, fd, unix.LANDLOCK_RULE_PATH_BENEATH, uintptr(unsafe.Pointer(&pb)), 0, 0, 0)
+		unix.Close(pfd)
+		if errno != 0 {
+			return nil, fmt.Errorf("landlock rule %s: %w", r.Path, errno)
+		}
+	}
+	if len(missing) > 0 {
+		warnings = append(warnings, fmt.Sprintf("landlock: %d rule paths do not exist and grant nothing: %s", len(missing), strings.Join(missing, " ")))
+	}
+	for _, p := range eff.Ports {
+		if p.Access == 0 {
+			continue
+		}
+		np := netPortAttr{allowed: p.Access, port: uint64(p.Port)}
+		const ruleNetPort = 2 // LANDLOCK_RULE_NET_PORT
+		_, _, errno := unix.Syscall6(unix.SYS_LANDLOCK_ADD_RULE, fd, ruleNetPort, uintptr(unsafe.Pointer(&np)), 0, 0, 0)
+		if errno != 0 {
+			return nil, fmt.Errorf("landlock rule port %d: %w", p.Port, errno)
+		}
+	}
+	// Denials of the exec'd target are logged only when asked (ABI 7):
+	// run explains them from the kernel log.
+	var flags uintptr
+	if abi >= 7 {
+		flags = unix.LANDLOCK_RESTRICT_SELF_LOG_NEW_EXEC_ON
+	}
+	if _, _, errno := unix.Syscall(unix.SYS_LANDLOCK_RESTRICT_SELF, fd, flags, 0); errno != 0 {
+		return nil, fmt.Errorf("landlock restrict self: %w", errno)
+	}
+	return warnings, nil
+}

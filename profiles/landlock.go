@@ -1,0 +1,265 @@
+package profiles
+
+import (
+	"fmt"
+	"maps"
+	"path"
+	"slices"
+	"strings"
+
+	"github.com/sysrec/sysrec/linuxabi"
+)
+
+// Filesystem is what the program may do to files, enforced with Landlock
+// on the resolved object (no time-of-check/time-of-use race). A profile
+// with this section denies every right Landlock handles except those its
+// rules grant. Landlock does not restrict stat(2) or access(2).
+type Filesystem struct {
+	Rules []PathRule `json:"rules"`
+	// Unresolved counts accesses the recorder could not resolve to a
+	// path (information only).
+	Unresolved uint64 `json:"unresolved,omitempty"`
+}
+
+// PathRule grants Access beneath Path: the file itself, or everything
+// under a directory.
+type PathRule struct {
+	Path string `json:"path"`
+	// Access names Landlock rights: execute, read_file, read_dir,
+	// write_file, truncate, remove_file, remove_dir, make_reg, make_dir,
+	// make_sym, make_sock, make_fifo, make_char, make_block, refer,
+	// ioctl_dev.
+	Access []string `json:"access"`
+	Count  uint64   `json:"count,omitempty"`
+	Reason string   `json:"reason,omitempty"`
+}
+
+// Network is the TCP ports the program may bind and connect to. A
+// profile with this section denies every other TCP bind and connect.
+type Network struct {
+	Rules []PortRule `json:"rules"`
+}
+
+// PortRule grants Access (bind_tcp or connect_tcp) on Port.
+type PortRule struct {
+	Access string `json:"access"`
+	Port   uint16 `json:"port"`
+	Count  uint64 `json:"count,omitempty"`
+	Reason string `json:"reason,omitempty"`
+}
+
+// minVersion is the oldest schema a profile needs: version 1 cannot say
+// filesystem or network.
+func (p *Profile) minVersion() int {
+	if p.Filesystem != nil || p.Network != nil {
+		return 2
+	}
+	return 1
+}
+
+func (p *Profile) validateLandlock() error {
+	if p.Version < p.minVersion() {
+		return fmt.Errorf("field version: filesystem and network sections need version 2, the profile says %d", p.Version)
+	}
+	if fs := p.Filesystem; fs != nil {
+		for i, r := range fs.Rules {
+			if !path.IsAbs(r.Path) || path.Clean(r.Path) != r.Path {
+				return fmt.Errorf("field filesystem.rules[%d].path: %q is not a clean absolute path", i, r.Path)
+			}
+			if len(r.Access) == 0 {
+				return fmt.Errorf("field filesystem.rules[%d].access: no right listed", i)
+			}
+			if _, err := linuxabi.ParseLandlockFS(r.Access); err != nil {
+				return fmt.Errorf("field filesystem.rules[%d].access: %w", i, err)
+			}
+		}
+	}
+	if n := p.Network; n != nil {
+		for i, r := range n.Rules {
+			if _, err := linuxabi.ParseLandlockNet([]string{r.Access}); err != nil {
+				return fmt.Errorf("field network.rules[%d].access: %w", i, err)
+			}
+		}
+	}
+	return nil
+}
+
+// Landlock returns p's Landlock ruleset, or nil when p has neither a
+// filesystem nor a network section (nothing to restrict). The ruleset
+// handles every right of the newest ABI sysrec knows; enforcement narrows
+// it to what the running kernel handles.
+func (p *Profile) Landlock() *linuxabi.LandlockRuleset {
+	if p.Filesystem == nil && p.Network == nil {
+		return nil
+	}
+	rs := &linuxabi.LandlockRuleset{}
+	if p.Filesystem != nil {
+		rs.HandledFS = linuxabi.LandlockFSRights(linuxabi.LandlockABI)
+		for _, r := range p.Filesystem.Rules {
+			m, _ := linuxabi.ParseLandlockFS(r.Access) // validated
+			rs.Paths = append(rs.Paths, linuxabi.LandlockPath{Path: r.Path, Access: m})
+		}
+	}
+	if p.Network != nil {
+		rs.HandledNet = linuxabi.LandlockNetRights(linuxabi.LandlockABI)
+		for _, r := range p.Network.Rules {
+			m, _ := linuxabi.ParseLandlockNet([]string{r.Access}) // validated
+			rs.Ports = append(rs.Ports, linuxabi.LandlockPort{Port: r.Port, Access: m})
+		}
+	}
+	return rs
+}
+
+// normalizeLandlock sorts rules (paths, then ports) and merges duplicates.
+func (p *Profile) normalizeLandlock() {
+	if fs := p.Filesystem; fs != nil {
+		byPath := map[string]*PathRule{}
+		for _, r := range fs.Rules {
+			if e := byPath[r.Path]; e != nil {
+				e.Access = unionRights(e.Access, r.Access, false)
+				e.Count += r.Count
+				if e.Reason == "" {
+					e.Reason = r.Reason
+				}
+				continue
+			}
+			r.Access = unionRights(nil, r.Access, false)
+			byPath[r.Path] = &r
+		}
+		fs.Rules = fs.Rules[:0]
+		for _, k := range slices.Sorted(maps.Keys(byPath)) {
+			fs.Rules = append(fs.Rules, *byPath[k])
+		}
+		if fs.Rules == nil {
+			fs.Rules = []PathRule{}
+		}
+	}
+	if n := p.Network; n != nil {
+		type key struct {
+			access string
+			port   uint16
+		}
+		by := map[key]*PortRule{}
+		for _, r := range n.Rules {
+			k := key{r.Access, r.Port}
+			if e := by[k]; e != nil {
+				e.Count += r.Count
+				continue
+			}
+			by[k] = &r
+		}
+		n.Rules = n.Rules[:0]
+		for _, k := range slices.SortedFunc(maps.Keys(by), func(a, b key) int {
+			if a.port != b.port {
+				return int(a.port) - int(b.port)
+			}
+			return strings.Compare(a.access, b.access)
+		}) {
+			n.Rules = append(n.Rules, *by[k])
+		}
+		if n.Rules == nil {
+			n.Rules = []PortRule{}
+		}
+	}
+}
+
+// unionRights joins right names, in the kernel's bit order.
+func unionRights(a, b []string, net bool) []string {
+	parse, names := linuxabi.ParseLandlockFS, linuxabi.LandlockFSNames
+	if net {
+		parse, names = linuxabi.ParseLandlockNet, linuxabi.LandlockNetNames
+	}
+	ma, _ := parse(a)
+	mb, _ := parse(b)
+	return names(ma | mb)
+}
+
+// mergeLandlock joins the sections of ps into out: a section missing
+// from one input means that input restricted nothing, so the merge
+// restricts nothing either.
+func mergeLandlock(out *Profile, ps []*Profile) {
+	fsAll, netAll := true, true
+	for _, p := range ps {
+		fsAll = fsAll && p.Filesystem != nil
+		netAll = netAll && p.Network != nil
+	}
+	if fsAll {
+		out.Filesystem = &Filesystem{}
+		for _, p := range ps {
+			out.Filesystem.Rules = append(out.Filesystem.Rules, p.Filesystem.Rules...)
+			out.Filesystem.Unresolved += p.Filesystem.Unresolved
+		}
+	}
+	if netAll {
+		out.Network = &Network{}
+		for _, p := range ps {
+			out.Network.Rules = append(out.Network.Rules, p.Network.Rules...)
+		}
+	}
+	out.normalizeLandlock()
+}
+
+// diffLandlock lists what nw grants on files and ports that o does not.
+func diffLandlock(o, nw *Profile) []string {
+	var out []string
+	switch {
+	case nw.Filesystem == nil && o.Filesystem != nil:
+		out = append(out, "filesystem: no longer restricted")
+	case nw.Filesystem != nil && o.Filesystem != nil:
+		old := o.Landlock()
+		for _, r := range nw.Landlock().Paths {
+			if extra := r.Access &^ granted(old, r.Path); extra != 0 {
+				out = append(out, fmt.Sprintf("+ %s %s", r.Path, strings.Join(linuxabi.LandlockFSNames(extra), ",")))
+			}
+		}
+	}
+	switch {
+	case nw.Network == nil && o.Network != nil:
+		out = append(out, "network: no longer restricted")
+	case nw.Network != nil && o.Network != nil:
+		for _, r := range nw.Network.Rules {
+			if !slices.ContainsFunc(o.Network.Rules, func(x PortRule) bool { return x.Access == r.Access && x.Port == r.Port }) {
+				out = append(out, fmt.Sprintf("+ %s %d", r.Access, r.Port))
+			}
+		}
+	}
+	return out
+}
+
+// granted is the union of the rights rs grants on p: rules on p itself
+// and on every directory above it.
+func granted(rs *linuxabi.LandlockRuleset, p string) uint64 {
+	var m uint64
+	for _, r := range rs.Paths {
+		if r.Path == p || r.Path == "/" || strings.HasPrefix(p, r.Path+"/") {
+			m |= r.Access
+		}
+	}
+	return m
+}
+
+// formatLandlock prints the sections for show.
+func formatLandlock(p *Profile) string {
+	var b strings.Builder
+	if fs := p.Filesystem; fs != nil {
+		fmt.Fprintf(&b, "\nfilesystem (Landlock): %d rules", len(fs.Rules))
+		if fs.Unresolved > 0 {
+			fmt.Fprintf(&b, ", %d accesses not resolved to a path", fs.Unresolved)
+		}
+		b.WriteString("\n")
+		for _, r := range fs.Rules {
+			fmt.Fprintf(&b, "  %-40s %s", r.Path, strings.Join(r.Access, ","))
+			if r.Reason != "" {
+				fmt.Fprintf(&b, "  (%s)", r.Reason)
+			}
+			b.WriteString("\n")
+		}
+	}
+	if n := p.Network; n != nil {
+		fmt.Fprintf(&b, "\nnetwork (Landlock): %d rules\n", len(n.Rules))
+		for _, r := range n.Rules {
+			fmt.Fprintf(&b, "  %-12s %d\n", r.Access, r.Port)
+		}
+	}
+	return b.String()
+}
