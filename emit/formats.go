@@ -25,12 +25,13 @@ var formats = []Format{
 	{Name: "spo", Summary: "Kubernetes security-profiles-operator SeccompProfile YAML", Emit: func(p *profiles.Profile, _ Options) ([]byte, error) { return SPO(p) }},
 	{Name: "text", Summary: "annotated disassembly of the filter, for review", Emit: textBytes},
 	{Name: "c", Summary: "a struct sock_filter array for embedding in C", Emit: cBytes},
+	{Name: "landrun", Summary: "landrun arguments for the filesystem and network (Landlock) sections", Emit: Landrun},
 }
 
 // ErrUnknownFormat is returned by LookupFormat for a name no format has.
 var ErrUnknownFormat = errors.New("unknown format")
 
-// Formats returns every format: bpf, json, oci, spo, text, c.
+// Formats returns every format: bpf, json, oci, spo, text, c, landrun.
 func Formats() []Format {
 	return append([]Format(nil), formats...)
 }
