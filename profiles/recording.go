@@ -13,6 +13,31 @@ type Recording struct {
 	Lost       uint64
 	Duration   time.Duration
 	ExitStatus int // of the target; -1 if it was not started by sysrec
+
+	// Files and Ports are what the target tree touched, when file
+	// recording was on: the input of the profile's Landlock sections.
+	Files []FileAccess
+	Ports []PortAccess
+	// FilesUnresolved counts file accesses that could not be turned into
+	// a full path (truncated walk, a file with no path, a full map): the
+	// filesystem section may miss them.
+	FilesUnresolved uint64
+}
+
+// FileAccess is one resolved path and the Landlock rights (linuxabi
+// LandlockFS bits) the target used on it.
+type FileAccess struct {
+	Path   string
+	Access uint64
+	Count  uint64
+}
+
+// PortAccess is one TCP port the target bound or connected to, with the
+// Landlock network right (bind_tcp, connect_tcp bits).
+type PortAccess struct {
+	Port   uint16
+	Access uint64
+	Count  uint64
 }
 
 // Sample is one distinct (syscall, recorded argument values) key.
