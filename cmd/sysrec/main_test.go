@@ -43,7 +43,7 @@ func TestScript(t *testing.T) {
 		t.Fatal(err)
 	}
 	sysrecBin := filepath.Join(binDir, "sysrec")
-	if out, err := exec.Command("go", "build", "-o", sysrecBin, ".").CombinedOutput(); err != nil {
+	if out, err := exec.Command("go", "build", "-buildvcs=false", "-o", sysrecBin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("build sysrec: %v\n%s", err, out)
 	}
 	testscript.Run(t, testscript.Params{

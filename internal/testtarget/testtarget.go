@@ -19,7 +19,7 @@ var build = sync.OnceValues(func() (string, error) {
 		return "", err
 	}
 	path := filepath.Join(dir, "target")
-	cmd := exec.Command("go", "build", "-o", path, "./testdata/target")
+	cmd := exec.Command("go", "build", "-buildvcs=false", "-o", path, "./testdata/target")
 	cmd.Dir = root
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("build target: %v\n%s", err, out)
