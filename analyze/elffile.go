@@ -266,10 +266,6 @@ func (im *image) addSlot(at uint64, t slotTarget) {
 // which carries no relocations for them: every aligned word whose value is
 // an address in the image.
 func (im *image) scanLiteralPointers() {
-	have := map[uint64]bool{}
-	for _, p := range im.ptrs {
-		have[p.at] = true
-	}
 	for _, ss := range [][]span{im.dataSecs, im.got} {
 		for _, s := range ss {
 			if s.nobits || s.name == ".gopclntab" || s.name == ".eh_frame" || s.name == ".eh_frame_hdr" ||
@@ -285,7 +281,7 @@ func (im *image) scanLiteralPointers() {
 					break
 				}
 				v := binary.LittleEndian.Uint64(b[o:])
-				if v == 0 || have[a] || !im.isAddress(v) {
+				if _, reloc := im.slots[a]; v == 0 || reloc || !im.isAddress(v) {
 					continue
 				}
 				if _, ok := inSpans(im.got, a); ok {

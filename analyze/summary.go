@@ -12,7 +12,7 @@ import (
 
 // summaryFormat changes whenever summary's meaning changes, so that old
 // cache entries are not read as new ones.
-const summaryFormat = 1
+const summaryFormat = 2
 
 // summary is everything the linker needs to know about one ELF file,
 // independent of where it was found and of which program loads it: its
@@ -106,6 +106,12 @@ type builder struct {
 	bounds  []uint64
 	symEnd  map[uint64]uint64
 	buf     []inst
+	// While scanning: where instructions start, edges into the middle of
+	// functions, and the entry nodes made for them.
+	starts  *addrSet
+	mid     []midTarget
+	entries map[uint64]int32
+	nSorted int // b.fns[:nSorted] are sorted by address; entry nodes follow
 }
 
 func summarize(data []byte) (*summary, error) {
@@ -126,7 +132,7 @@ func summarize(data []byte) (*summary, error) {
 		RunPath: d.runpath,
 		Entry:   -1,
 	}
-	b := &builder{im: im, s: s, pltMemo: map[uint64]slotTarget{}, dataIdx: map[uint64]int32{}, symEnd: map[uint64]uint64{}}
+	b := &builder{im: im, s: s, pltMemo: map[uint64]slotTarget{}, dataIdx: map[uint64]int32{}, symEnd: map[uint64]uint64{}, entries: map[uint64]int32{}}
 	if err := b.functions(d); err != nil {
 		return nil, err
 	}
@@ -156,7 +162,7 @@ func summarize(data []byte) (*summary, error) {
 		n.Via = slices.Compact(n.Via)
 	}
 	s.Nodes = b.nodes
-	s.Stats.Functions = len(b.fns)
+	s.Stats.Functions = b.nSorted
 	s.Stats.DataObjects = len(b.nodes) - len(b.fns)
 	return s, nil
 }
@@ -241,6 +247,7 @@ func (b *builder) functions(d dynInfo) error {
 		}
 		b.fns[i].end = end
 	}
+	b.nSorted = len(b.fns)
 	b.nodes = make([]node, len(b.fns), len(b.fns)+len(b.fns)/4)
 	b.params = make([][]loc, len(b.fns))
 	b.dataRef = make([][]uint64, len(b.fns))
@@ -291,8 +298,9 @@ func (b *builder) goFunctions(add func(uint64, string, int)) error {
 
 // fnAt returns the function containing a.
 func (b *builder) fnAt(a uint64) (int32, bool) {
-	i := sort.Search(len(b.fns), func(i int) bool { return b.fns[i].end > a })
-	if i < len(b.fns) && a >= b.fns[i].start {
+	fns := b.fns[:b.nSorted]
+	i := sort.Search(len(fns), func(i int) bool { return fns[i].end > a })
+	if i < len(fns) && a >= fns[i].start {
 		return int32(i), true
 	}
 	return 0, false
@@ -332,7 +340,7 @@ func (b *builder) resolveDepth(a uint64, depth int) target {
 	}
 	if _, ok := inSpans(im.exec, a); ok {
 		i, _ := b.fnAt(a)
-		return target{kind: tFunc, idx: i}
+		return target{kind: tFunc, idx: i, addr: a}
 	}
 	if _, ok := inSpans(im.plt, a); ok {
 		t, ok := b.pltMemo[a]
@@ -384,6 +392,10 @@ func (b *builder) edge(from int32, t target, call bool) {
 		if t.idx == from {
 			return
 		}
+		if b.entries != nil && t.addr != b.fns[t.idx].start {
+			b.mid = append(b.mid, midTarget{from: from, fn: t.idx, addr: t.addr, call: call})
+			return
+		}
 		if call {
 			n.Calls = append(n.Calls, t.idx)
 		} else {
@@ -397,61 +409,144 @@ func (b *builder) edge(from int32, t target, call bool) {
 }
 
 // scan decodes every function once: its syscalls, calls, references and
-// indirect calls.
+// indirect calls. A call or reference into the middle of a function at an
+// address its decoding did not stop at (code reached at another
+// alignment, such as __restore_rt right after an FDE that starts in the
+// padding before it) becomes an entry node of its own.
 func (b *builder) scan() {
-	isa := b.im.isa
+	b.starts = newAddrSet(b.im.exec)
 	for i := range b.fns {
-		c := b.decodeFn(i)
-		fi := int32(i)
-		n := &b.nodes[i]
-		b.s.Stats.Instructions += len(c.insts)
-		for j := range c.insts {
-			in := &c.insts[j]
-			switch in.kind {
-			case instBad:
-				b.s.Stats.BadBytes++
-			case instSyscall:
-				b.syscallSite(fi, c, j, isa.syscallNumber(), 0, true)
-			case instCall, instJump, instCondJump:
-				if in.target >= b.fns[i].start && in.target < b.fns[i].end {
-					break
-				}
-				t := b.resolve(in.target)
-				b.edge(fi, t, true)
-				switch t.kind {
-				case tFunc:
-					if b.fns[t.idx].start == in.target {
-						b.sites = append(b.sites, callSite{caller: fi, inst: int32(j), callee: t.idx, tail: in.kind != instCall})
-					}
-				case tImport:
-					b.importCall(fi, c, j, t.idx)
-				}
-			case instCallMem, instJumpMem:
-				if _, ok := inSpans(b.im.got, in.target); ok {
-					t := b.resolve(in.target)
-					b.edge(fi, t, true)
-					if t.kind == tImport {
-						b.importCall(fi, c, j, t.idx)
-					}
-				} else {
-					n.Indirect++
-				}
-			case instCallInd:
-				n.Indirect++
+		b.scanFn(i)
+	}
+	for len(b.mid) > 0 {
+		mids := b.mid
+		b.mid = nil
+		for _, m := range mids {
+			to := m.fn
+			if !b.starts.has(m.addr) {
+				to = b.entryNode(m.addr, m.fn)
 			}
-			for _, r := range in.refs {
-				if r == 0 || r >= b.fns[i].start && r < b.fns[i].end {
-					continue
-				}
-				if (in.kind == instCallMem || in.kind == instJumpMem) && r == in.target {
-					if _, got := inSpans(b.im.got, r); got {
-						continue // the call edge above
-					}
-				}
-				b.edge(fi, b.resolve(r), false)
+			if m.call {
+				b.nodes[m.from].Calls = append(b.nodes[m.from].Calls, to)
+			} else {
+				b.nodes[m.from].Refs = append(b.nodes[m.from].Refs, to)
 			}
 		}
 	}
+	b.entries = nil
+}
+
+// midTarget is an edge into the middle of function fn, settled after
+// every function has been decoded.
+type midTarget struct {
+	from, fn int32
+	addr     uint64
+	call     bool
+}
+
+// entryNode returns the node for code entered at a inside function fn,
+// decoding it from there on first use.
+func (b *builder) entryNode(a uint64, fn int32) int32 {
+	if i, ok := b.entries[a]; ok {
+		return i
+	}
+	i := int32(len(b.fns))
+	b.entries[a] = i
+	b.fns = append(b.fns, fnDef{start: a, end: b.fns[fn].end})
+	b.nodes = append(b.nodes, node{Addr: a})
+	b.params = append(b.params, nil)
+	b.dataRef = append(b.dataRef, nil)
+	b.scanFn(int(i))
+	return i
+}
+
+func (b *builder) scanFn(i int) {
+	isa := b.im.isa
+	c := b.decodeFn(i)
+	fi := int32(i)
+	b.s.Stats.Instructions += len(c.insts)
+	f := b.fns[i]
+	for j := range c.insts {
+		in := &c.insts[j]
+		b.starts.add(in.pc)
+		switch in.kind {
+		case instBad:
+			b.s.Stats.BadBytes++
+		case instSyscall:
+			b.syscallSite(fi, c, j, isa.syscallNumber(), 0, true)
+		case instCall, instJump, instCondJump:
+			if in.target >= f.start && in.target < f.end {
+				break
+			}
+			t := b.resolve(in.target)
+			b.edge(fi, t, true)
+			switch t.kind {
+			case tFunc:
+				if b.fns[t.idx].start == in.target {
+					b.sites = append(b.sites, callSite{caller: fi, inst: int32(j), callee: t.idx, tail: in.kind != instCall})
+				}
+			case tImport:
+				b.importCall(fi, c, j, t.idx)
+			}
+		case instCallMem, instJumpMem:
+			if _, ok := inSpans(b.im.got, in.target); ok {
+				t := b.resolve(in.target)
+				b.edge(fi, t, true)
+				if t.kind == tImport {
+					b.importCall(fi, c, j, t.idx)
+				}
+			} else {
+				b.nodes[fi].Indirect++
+			}
+		case instCallInd:
+			b.nodes[fi].Indirect++
+		}
+		for _, r := range in.refs {
+			if r == 0 || r >= f.start && r < f.end {
+				continue
+			}
+			if (in.kind == instCallMem || in.kind == instJumpMem) && r == in.target {
+				if _, got := inSpans(b.im.got, r); got {
+					continue // the call edge above
+				}
+			}
+			b.edge(fi, b.resolve(r), false)
+		}
+	}
+}
+
+// addrSet is a bit per byte of the executable sections: where decoded
+// instructions start.
+type addrSet struct {
+	spans []span
+	bits  [][]uint64
+}
+
+func newAddrSet(spans []span) *addrSet {
+	s := &addrSet{spans: spans, bits: make([][]uint64, len(spans))}
+	for i, sp := range spans {
+		s.bits[i] = make([]uint64, (sp.end-sp.start+63)/64)
+	}
+	return s
+}
+
+func (s *addrSet) find(a uint64) (int, uint64, bool) {
+	i := sort.Search(len(s.spans), func(i int) bool { return s.spans[i].end > a })
+	if i < len(s.spans) && s.spans[i].contains(a) {
+		return i, a - s.spans[i].start, true
+	}
+	return 0, 0, false
+}
+
+func (s *addrSet) add(a uint64) {
+	if i, o, ok := s.find(a); ok {
+		s.bits[i][o/64] |= 1 << (o % 64)
+	}
+}
+
+func (s *addrSet) has(a uint64) bool {
+	i, o, ok := s.find(a)
+	return ok && s.bits[i][o/64]&(1<<(o%64)) != 0
 }
 
 // syscallSite records the syscall numbers the value at l before
