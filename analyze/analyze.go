@@ -1,7 +1,13 @@
 package analyze
 
 import (
+	"bufio"
+	"bytes"
+	"errors"
 	"fmt"
+	"io"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 )
@@ -28,8 +34,26 @@ type Options struct {
 }
 
 // Binary analyses the executable at path with the libraries ld.so would
-// load for it and the plugins its reachable imports show it uses.
+// load for it and the plugins its reachable imports show it uses. A
+// script ("#!") is analysed as its interpreter: what the script does
+// depends on its text, which this package does not read.
 func Binary(path string, opts Options) (*Result, error) {
+	interp, err := scriptInterpreter(path)
+	if err != nil {
+		return nil, fmt.Errorf("analyze %s: %w", path, err)
+	}
+	if interp != "" {
+		r, err := Binary(interp, opts)
+		if err != nil {
+			return nil, fmt.Errorf("analyze %s: interpreter: %w", path, err)
+		}
+		r.Binary, r.Interpreter = path, interp
+		return r, nil
+	}
+	return analyzeELF(path, opts)
+}
+
+func analyzeELF(path string, opts Options) (*Result, error) {
 	l, err := newLinker(opts)
 	if err != nil {
 		return nil, err
@@ -135,4 +159,47 @@ func (l *linker) libcDir() string {
 		return d[0]
 	}
 	return "/lib"
+}
+
+// scriptInterpreter returns the program the kernel runs for a "#!"
+// script at path ("" for anything else), seeing through "/usr/bin/env
+// NAME" to the NAME env would run.
+func scriptInterpreter(path string) (string, error) {
+	for depth := 0; ; depth++ {
+		f, err := os.Open(path)
+		if err != nil {
+			return "", err
+		}
+		line, err := bufio.NewReader(io.LimitReader(f, 256)).ReadBytes('\n')
+		f.Close()
+		if err != nil && !errors.Is(err, io.EOF) {
+			return "", err
+		}
+		if !bytes.HasPrefix(line, []byte("#!")) {
+			if depth == 0 {
+				return "", nil
+			}
+			return path, nil
+		}
+		if depth >= 4 {
+			return "", errors.New("too many levels of #! interpreters")
+		}
+		fields := strings.Fields(string(line[2:]))
+		if len(fields) == 0 {
+			return "", errors.New("empty #! line")
+		}
+		next := fields[0]
+		if filepath.Base(next) == "env" {
+			for _, a := range fields[1:] {
+				if strings.HasPrefix(a, "-") || strings.Contains(a, "=") {
+					continue
+				}
+				if next, err = exec.LookPath(a); err != nil {
+					return "", err
+				}
+				break
+			}
+		}
+		path = next
+	}
 }

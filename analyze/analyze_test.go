@@ -138,7 +138,8 @@ func TestCPrograms(t *testing.T) {
 			never:    append(slices.Clone(never), "kcmp"),
 			indirect: true,
 			check: func(t *testing.T, r *Result) {
-				if !slices.Contains(r.Unresolved.Dlopen, Dlopen{Module: "dlopen", Functions: 1}) {
+				if !slices.Contains(r.Unresolved.Dlopen, Dlopen{Module: "dlopen", Call: "dlopen", Functions: 1}) ||
+					!slices.Contains(r.Unresolved.Dlopen, Dlopen{Module: "dlopen", Call: "dlsym", Functions: 1}) {
 					t.Errorf("want dlopen reported for module dlopen, got %+v", r.Unresolved.Dlopen)
 				}
 			},
@@ -320,5 +321,48 @@ func TestLibcExports(t *testing.T) {
 				t.Logf("%s", r.Text())
 			}
 		})
+	}
+}
+
+// A "#!" script is analysed as its interpreter, through /usr/bin/env.
+func TestScript(t *testing.T) {
+	requireAMD64(t)
+	sh, err := exec.LookPath("sh")
+	if err != nil {
+		t.Skip(err)
+	}
+	dir := t.TempDir()
+	for _, tt := range []struct{ name, line string }{
+		{"direct", "#!" + sh + " -e\n"},
+		{"env", "#!/usr/bin/env -S sh -e\n"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			p := filepath.Join(dir, tt.name)
+			if err := os.WriteFile(p, []byte(tt.line+"echo hi\n"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			r, err := Binary(p, Options{CacheDir: testCache})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Binary != p || filepath.Base(r.Interpreter) != "sh" {
+				t.Errorf("binary %q interpreter %q", r.Binary, r.Interpreter)
+			}
+			for _, s := range []string{"execve", "wait4", "write"} {
+				if !r.Has(s) {
+					t.Errorf("%s not reachable from sh", s)
+				}
+			}
+		})
+	}
+}
+
+func TestNotELF(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "text")
+	if err := os.WriteFile(p, []byte("hello\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Binary(p, Options{NoCache: true}); err == nil || !strings.Contains(err.Error(), p) {
+		t.Errorf("got %v, want an error naming the file", err)
 	}
 }

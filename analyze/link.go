@@ -132,7 +132,7 @@ func (l *linker) load(path, found string, isExe bool) (*module, error) {
 	}
 	f, err := elf.NewFile(bytes.NewReader(data))
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, fmt.Errorf("not an ELF file: %w", err)
 	}
 	if l.machine == 0 {
 		l.machine = f.Machine
@@ -140,7 +140,7 @@ func (l *linker) load(path, found string, isExe bool) (*module, error) {
 			return nil, err
 		}
 	} else if f.Machine != l.machine {
-		return nil, fmt.Errorf("%s: machine %v, not %v", path, f.Machine, l.machine)
+		return nil, fmt.Errorf("machine %v, not %v", f.Machine, l.machine)
 	}
 	m := &module{path: path, isExe: isExe, found: found, buildID: readBuildID(f)}
 	key := cacheKey(real, info, m.buildID)
@@ -149,7 +149,7 @@ func (l *linker) load(path, found string, isExe bool) (*module, error) {
 	} else {
 		s, err := summarize(data)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
+			return nil, err
 		}
 		m.sum = s
 		if err := l.cache.store(key, s); err != nil {
@@ -375,7 +375,11 @@ func (l *linker) result(w *walk) *Result {
 	}
 	first := map[int32]site{}
 	unknown := map[int]bool{}
-	dlopen := map[*module]int{}
+	type dynCall struct {
+		m    *module
+		call string
+	}
+	dlopen := map[dynCall]int{}
 	undefined := map[string]bool{}
 	for _, g := range w.order {
 		m := l.moduleOf(g)
@@ -400,8 +404,11 @@ func (l *linker) result(w *walk) *Result {
 		}
 		for _, imp := range n.Imports {
 			s := m.sum.Imports[imp]
-			if (s.Name == "dlopen" || s.Name == "dlmopen") && m.sum.Soname != "libc.so.6" {
-				dlopen[m]++
+			switch s.Name {
+			case "dlopen", "dlmopen":
+				dlopen[dynCall{m, "dlopen"}]++
+			case "dlsym", "dlvsym":
+				dlopen[dynCall{m, "dlsym"}]++
 			}
 			if l.resolveImport(m, imp) == resUndefined && !s.Weak {
 				undefined[s.Name+" ("+m.name+")"] = true
@@ -434,8 +441,10 @@ func (l *linker) result(w *walk) *Result {
 	}
 	slices.Sort(r.Unresolved.Imports)
 	for _, m := range l.mods {
-		if n := dlopen[m]; n > 0 {
-			r.Unresolved.Dlopen = append(r.Unresolved.Dlopen, Dlopen{Module: m.name, Functions: n})
+		for _, call := range []string{"dlopen", "dlsym"} {
+			if n := dlopen[dynCall{m, call}]; n > 0 {
+				r.Unresolved.Dlopen = append(r.Unresolved.Dlopen, Dlopen{Module: m.name, Call: call, Functions: n})
+			}
 		}
 		r.Modules = append(r.Modules, Module{Path: m.path, Name: m.name, BuildID: m.buildID, Found: m.found, Cached: m.cached})
 		r.Stats.Functions += m.sum.Stats.Functions

@@ -10,7 +10,9 @@ import (
 // it (or its JSON) as evidence.
 type Result struct {
 	Binary string `json:"binary"`
-	Arch   string `json:"arch"`
+	// Interpreter is what was analysed for a "#!" script.
+	Interpreter string `json:"interpreter,omitempty"`
+	Arch        string `json:"arch"`
 	// Kind is "dynamic", "static", "static-pie", "go" or "go-dynamic".
 	Kind       string     `json:"kind"`
 	Modules    []Module   `json:"modules"`
@@ -74,15 +76,18 @@ type Unresolved struct {
 	Libraries []string `json:"libraries,omitempty"`
 	// Imports are symbols no loaded library defines.
 	Imports []string `json:"imports,omitempty"`
-	// Dlopen lists modules whose reachable code calls dlopen: what they
-	// load is not analysed.
+	// Dlopen lists modules whose reachable code calls dlopen (what they
+	// load is not analysed) or dlsym (what they call through the
+	// pointer it returns is not followed).
 	Dlopen []Dlopen `json:"dlopen,omitempty"`
 }
 
-// Dlopen is a module that loads libraries the analysis does not know.
+// Dlopen is a module that loads libraries, or looks up functions by
+// name, where the analysis cannot follow.
 type Dlopen struct {
 	Module string `json:"module"`
-	// Functions is how many reachable functions of Module call dlopen.
+	Call   string `json:"call"` // dlopen or dlsym
+	// Functions is how many reachable functions of Module make the call.
 	Functions int `json:"functions"`
 }
 
@@ -149,6 +154,9 @@ func (f Frame) String() string {
 func (r *Result) Text() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s (%s, %s): %d reachable syscalls\n", r.Binary, r.Arch, r.Kind, len(r.Syscalls))
+	if r.Interpreter != "" {
+		fmt.Fprintf(&b, "script: analysed its interpreter %s, not the script\n", r.Interpreter)
+	}
 	w := 0
 	for _, s := range r.Syscalls {
 		w = max(w, len(s.Name))
@@ -176,7 +184,11 @@ func (r *Result) Text() string {
 		fmt.Fprintf(&b, "unresolved: %d imports no library defines: %s\n", len(u.Imports), strings.Join(u.Imports, " "))
 	}
 	for _, d := range u.Dlopen {
-		fmt.Fprintf(&b, "unresolved: %s calls dlopen (%d reachable functions); what it loads is not analysed\n", d.Module, d.Functions)
+		what := "what it loads is not analysed"
+		if d.Call == "dlsym" {
+			what = "calls through what it looks up are not followed"
+		}
+		fmt.Fprintf(&b, "unresolved: %s calls %s (%d reachable functions); %s\n", d.Module, d.Call, d.Functions, what)
 	}
 	for _, m := range r.Modules {
 		if strings.HasPrefix(m.Found, "NSS") || strings.HasPrefix(m.Found, "gconv") || strings.HasPrefix(m.Found, "unwinder") {
