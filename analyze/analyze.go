@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -40,12 +41,12 @@ type Options struct {
 func Binary(path string, opts Options) (*Result, error) {
 	interp, err := scriptInterpreter(path)
 	if err != nil {
-		return nil, fmt.Errorf("analyze %s: %w", path, err)
+		return nil, withPath(path, err)
 	}
 	if interp != "" {
 		r, err := Binary(interp, opts)
 		if err != nil {
-			return nil, fmt.Errorf("analyze %s: interpreter: %w", path, err)
+			return nil, fmt.Errorf("%s: interpreter: %w", path, err)
 		}
 		r.Binary, r.Interpreter = path, interp
 		return r, nil
@@ -60,7 +61,7 @@ func analyzeELF(path string, opts Options) (*Result, error) {
 	}
 	exe, err := l.load(path, "executable", true)
 	if err != nil {
-		return nil, fmt.Errorf("analyze %s: %w", path, err)
+		return nil, withPath(path, err)
 	}
 	l.exe = exe
 	l.loadNeeded(0, "")
@@ -98,14 +99,14 @@ func Exports(path string, symbols []string, opts Options) (*Result, error) {
 	}
 	lib, err := l.load(path, "library", false)
 	if err != nil {
-		return nil, fmt.Errorf("analyze %s: %w", path, err)
+		return nil, withPath(path, err)
 	}
 	l.exe = lib
 	l.loadNeeded(0, "")
 	for _, s := range symbols {
 		n, ok := lib.nodeNamed(s)
 		if !ok {
-			return nil, fmt.Errorf("analyze %s: no function %q", path, s)
+			return nil, fmt.Errorf("%s: no function %q", path, s)
 		}
 		l.roots = append(l.roots, rootRef{lib.base + n, "export"})
 	}
@@ -159,6 +160,15 @@ func (l *linker) libcDir() string {
 		return d[0]
 	}
 	return "/lib"
+}
+
+// withPath names the file in err unless err already does (os errors).
+func withPath(path string, err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return err
+	}
+	return fmt.Errorf("%s: %w", path, err)
 }
 
 // scriptInterpreter returns the program the kernel runs for a "#!"
