@@ -3,7 +3,9 @@ package emit
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"math/bits"
+	"slices"
 	"sort"
 
 	"golang.org/x/net/bpf"
@@ -157,6 +159,7 @@ func ranges(p *profiles.Profile, arch *linuxabi.Arch) []rng {
 // leaves jump to.
 func dispatch(b *cbpf.Builder, p *profiles.Profile, arch *linuxabi.Arch) {
 	rs := ranges(p, arch)
+	w := weigher(p, arch)
 	b.Load(linuxabi.OffNr, "nr")
 	blocks := map[string]cbpf.Label{}
 	var order []string
@@ -194,12 +197,20 @@ func dispatch(b *cbpf.Builder, p *profiles.Profile, arch *linuxabi.Arch) {
 			b.Jump(leaf(rs[0].out))
 			return
 		}
-		mid := split(rs, budget, arch)
+		mid := split(rs, budget, w)
 		right := target(rs[mid:], budget-1)
 		left := target(rs[:mid], budget-1)
 		b.JumpIf(bpf.JumpGreaterOrEqual, rs[mid].lo, right, left, arch.Name+" "+describeNr(arch, rs[mid].lo))
 	}
-	tree(rs, bits.Len(uint(len(rs)-1)))
+	if w.first != "" {
+		// Most filter runs are for one syscall: test for it before the
+		// search (one comparison for it, one more for the rest).
+		nr, _ := arch.Number(w.first)
+		rest := b.NewLabel()
+		b.JumpIf(bpf.JumpEqual, uint32(nr), leaf(outcome{args: w.first}), rest, arch.Name+" "+w.first+" (hottest)")
+		b.Mark(rest)
+	}
+	tree(rs, bits.Len(uint(len(rs)-1))+w.slack)
 	// Inner nodes in pre-order after their parent: every jump is forward.
 	for len(queue) > 0 {
 		n := queue[0]
@@ -214,29 +225,88 @@ func dispatch(b *cbpf.Builder, p *profiles.Profile, arch *linuxabi.Arch) {
 	}
 }
 
-// split picks where to divide rs: as close as possible to half of the
-// syscall numbers they cover (so the mean path over the table is short),
-// but with each side small enough to finish within budget-1 levels, so no
-// path is longer than a perfectly balanced tree's.
-func split(rs []rng, budget int, arch *linuxabi.Arch) int {
-	n := len(rs)
-	half := 1 << (budget - 1)
-	lo, hi := max(1, n-half), min(n-1, half)
-	weight := func(r rng) uint64 {
-		top := uint64(arch.MaxNumber())
+// weights say how much it matters that the search reaches a range
+// quickly.
+type weights struct {
+	of func(rng) uint64
+	// slack is how many levels deeper than a balanced tree a path may go
+	// so that hot ranges sit higher.
+	slack int
+	// first is the syscall tested before the search, when it makes at
+	// least half of the calls that run the filter.
+	first string
+}
+
+// profileGuidedSlack bounds how much longer the coldest path of a
+// profile-guided tree may be than a balanced tree's.
+const profileGuidedSlack = 2
+
+// weigher weighs each range by how many syscall numbers it covers (the
+// mean path over the table is short), unless the profile carries
+// recorded counts: then the calls that actually run the filter dominate.
+// The kernel's seccomp action cache answers argument-free allowed calls
+// without running the filter at all, so only calls with argument rules
+// (and denied calls, rare by construction) pay for the search; each
+// range that leads to an argument block weighs as many calls as the
+// recording saw, and the tree puts them near the root.
+func weigher(p *profiles.Profile, arch *linuxabi.Arch) weights {
+	top := uint64(arch.MaxNumber())
+	span := func(r rng) uint64 {
 		if uint64(r.lo) > top {
 			return 0 // numbers no table names are rare
 		}
 		return min(uint64(r.hi), top) - uint64(r.lo) + 1
 	}
+	hot := map[string]uint64{}
+	var total uint64
+	for _, s := range p.Syscalls {
+		if _, ok := arch.Number(s.Name); !ok {
+			continue // not on this arch
+		}
+		if len(s.Args) > 0 && s.Count > 0 {
+			hot[s.Name] += s.Count
+			total += s.Count
+		}
+	}
+	if total == 0 {
+		return weights{of: span}
+	}
+	first := ""
+	for _, name := range slices.Sorted(maps.Keys(hot)) {
+		if 2*hot[name] >= total && (first == "" || hot[name] > hot[first]) {
+			first = name
+		}
+	}
+	// Any recorded call outweighs every span (together at most the
+	// table's size): spans only break ties.
+	scale := top + 2
+	return weights{
+		of: func(r rng) uint64 {
+			if r.out.args == "" {
+				return span(r)
+			}
+			return span(r) + (hot[r.out.args]+1)*scale
+		},
+		slack: profileGuidedSlack,
+		first: first,
+	}
+}
+
+// split picks where to divide rs: as close as possible to half of the
+// weight they carry, but with each side small enough to finish within
+// budget-1 levels, so no path is longer than the budget allows.
+func split(rs []rng, budget int, w weights) int {
+	n := len(rs)
+	half := 1 << (budget - 1)
+	lo, hi := max(1, n-half), min(n-1, half)
 	var total uint64
 	for _, r := range rs {
-		total += weight(r)
+		total += w.of(r)
 	}
 	best, bestDiff := lo, ^uint64(0)
 	var left uint64
 	for i := 0; i < hi; i++ {
-		left += weight(rs[i])
+		left += w.of(rs[i])
 		mid := i + 1
 		if mid < lo {
 			continue

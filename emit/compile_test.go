@@ -426,6 +426,7 @@ func randomProfile(r *rand.Rand) *profiles.Profile {
 	}
 	arch := mustArch(p.Arch[0])
 	names := arch.Syscalls()
+	withCounts := r.IntN(2) == 0
 	for range 1 + r.IntN(60) {
 		s := profiles.Syscall{Name: names[r.IntN(len(names))]}
 		if r.IntN(3) == 0 {
@@ -433,6 +434,9 @@ func randomProfile(r *rand.Rand) *profiles.Profile {
 		}
 		for range r.IntN(3) {
 			s.Args = append(s.Args, randomRule(r))
+		}
+		if withCounts {
+			s.Count = uint64(r.IntN(1000)) // profile-guided layout
 		}
 		p.Syscalls = append(p.Syscalls, s)
 	}

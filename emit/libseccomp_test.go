@@ -30,11 +30,21 @@ with open(sys.argv[2], "wb") as out:
 
 // libseccompArgsScript compiles in and subset rules with libseccomp: an
 // "in" rule becomes one rule per value (OR), a subset rule
-// MASKED_EQ(~allowed, 0).
+// MASKED_EQ(~allowed, 0). An optional third argument picks libseccomp's
+// layout: "tree" (binary tree, SCMP_FLTATR_CTL_OPTIMIZE=2) or "prio"
+// (syscall priorities from the recorded counts, libseccomp's own
+// profile-guided layout).
 const libseccompArgsScript = `
 import json, sys, seccomp
 p = json.load(open(sys.argv[1]))
+mode = sys.argv[3] if len(sys.argv) > 3 else "default"
 f = seccomp.SyscallFilter(seccomp.ERRNO(1))
+if mode == "tree":
+    f.set_attr(seccomp.Attr.CTL_OPTIMIZE, 2)
+if mode == "prio":
+    hot = sorted({s["name"]: s.get("count", 0) for s in p["syscalls"]}.items(), key=lambda kv: -kv[1])
+    for rank, (name, count) in enumerate(hot):
+        f.syscall_priority(name, max(0, 255 - rank))
 for s in p["syscalls"]:
     alts = [[]]
     for r in s.get("args", []):
@@ -50,8 +60,9 @@ with open(sys.argv[2], "wb") as out:
     f.export_bpf(out)
 `
 
-// libseccomp compiles a profile with script and returns its filter.
-func libseccomp(t *testing.T, script string, p *profiles.Profile) []bpf.RawInstruction {
+// libseccomp compiles a profile with script (and its extra arguments)
+// and returns its filter.
+func libseccomp(t *testing.T, script string, p *profiles.Profile, extra ...string) []bpf.RawInstruction {
 	t.Helper()
 	python := "/usr/bin/python3"
 	if err := exec.Command(python, "-c", "import seccomp").Run(); err != nil {
@@ -62,7 +73,7 @@ func libseccomp(t *testing.T, script string, p *profiles.Profile) []bpf.RawInstr
 	if err := p.Save(in); err != nil {
 		t.Fatal(err)
 	}
-	if b, err := exec.Command(python, "-c", script, in, out).CombinedOutput(); err != nil {
+	if b, err := exec.Command(python, append([]string{"-c", script, in, out}, extra...)...).CombinedOutput(); err != nil {
 		t.Fatalf("libseccomp: %v\n%s", err, b)
 	}
 	b, err := os.ReadFile(out)
@@ -152,4 +163,42 @@ func TestLibseccomp(t *testing.T) {
 	lm, lx := stats(theirs)
 	t.Logf("Docker allow list (%d syscalls, x86_64): sysrec %d instructions, path mean %.1f max %d; libseccomp %d instructions, path mean %.1f max %d",
 		len(plain), len(ours), om, ox, len(theirs), lm, lx)
+}
+
+// TestLibseccompCost: on a recorded-shaped profile, the calls that run
+// the filter (argument rules) execute at most half the instructions of
+// libseccomp's layouts that know no counts (default, binary tree), fewer
+// than libseccomp given priorities from the same counts, and at most
+// 1.25× the lower bound. (Half of the priority layout is below the
+// bound here, so no compiler could reach it.)
+func TestLibseccompCost(t *testing.T) {
+	p := countedProfile()
+	ours, err := compileRaw(p, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := PathCost(p, ours)
+	if err != nil {
+		t.Fatal(err)
+	}
+	costs := map[string]float64{}
+	for _, mode := range []string{"default", "tree", "prio"} {
+		prog := libseccomp(t, libseccompArgsScript, p, mode)
+		lc, err := PathCost(p, prog)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("libseccomp %-7s: %3d instructions, %.2f per call with argument rules", mode, len(prog), lc.Expected)
+		costs[mode] = lc.Expected
+	}
+	t.Logf("sysrec            : %3d instructions, %.2f per call with argument rules (bound %.2f)", len(ours), c.Expected, c.Bound)
+	if best := min(costs["default"], costs["tree"]); c.Expected > best/2 {
+		t.Errorf("sysrec %.2f instructions per call, more than half of libseccomp's best count-free layout %.2f", c.Expected, best)
+	}
+	if c.Expected >= costs["prio"] {
+		t.Errorf("sysrec %.2f instructions per call, not below libseccomp with priorities %.2f", c.Expected, costs["prio"])
+	}
+	if c.Expected > 1.25*c.Bound {
+		t.Errorf("sysrec %.2f instructions per call, more than 1.25× the bound %.2f", c.Expected, c.Bound)
+	}
 }

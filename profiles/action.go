@@ -137,3 +137,6 @@ func (a Action) Ret() uint32 {
 	}
 	panic(fmt.Sprintf("action %q has no return value", a.Kind))
 }
+
+// Allows reports whether a lets the call run (allow, or log and allow).
+func (a Action) Allows() bool { return a.Kind == Allow || a.Kind == Log }

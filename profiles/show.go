@@ -12,7 +12,7 @@ import (
 )
 
 // allows reports whether an action lets the call run.
-func allows(a Action) bool { return a.Kind == Allow || a.Kind == Log }
+func allows(a Action) bool { return a.Allows() }
 
 // FormatCall prints an entry as name(rule, rule).
 func FormatCall(s Syscall) string {
