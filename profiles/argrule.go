@@ -3,6 +3,7 @@ package profiles
 import (
 	"errors"
 	"fmt"
+	"math/bits"
 	"slices"
 	"strings"
 
@@ -168,6 +169,15 @@ func FormatRule(syscall string, r ArgRule) string {
 			// Bits outside the record mask (O_CLOEXEC...) are always free.
 			m &= spec.Mask()
 			extra = " (+ unrecorded bits)"
+		}
+		// A rule that forbids a few bits (clone: the namespace ones)
+		// reads better as what it forbids.
+		all := spec.Mask()
+		if spec.Width == 0 {
+			all = ^uint64(0)
+		}
+		if forbidden := all &^ m; forbidden != 0 && bits.OnesCount64(forbidden) < bits.OnesCount64(m) && spec.RecordMask == 0 {
+			return spec.Name + " ⊆ ~(" + linuxabi.Symbolize(spec.Consts, forbidden, true) + ")"
 		}
 		return spec.Name + " ⊆ " + linuxabi.Symbolize(spec.Consts, m, true) + extra
 	case OpRange:

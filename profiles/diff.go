@@ -29,6 +29,14 @@ type Delta struct {
 	// Widens is true when NEW allows something OLD does not: what a CI
 	// gate fails on.
 	Widens bool `json:"widens"`
+	// Tier is the highest risk tier of what NEW allows beyond OLD
+	// (empty when it allows nothing more): diff --fail-on gates on it.
+	Tier string `json:"tier,omitempty"`
+	// Tiers gives the tier of each added syscall.
+	Tiers map[string]string `json:"tiers,omitempty"`
+	// Withheld lists added syscalls that OLD listed as reachable but not
+	// allowed, with OLD's reason.
+	Withheld map[string]string `json:"withheld,omitempty"`
 }
 
 // Change describes one syscall whose rules changed.
@@ -37,6 +45,23 @@ type Change struct {
 	Old     []string `json:"old"` // entries in symbolic form
 	New     []string `json:"new"`
 	Widened []string `json:"widened,omitempty"` // what NEW allows beyond OLD
+	// Tier is the risk tier of the widening (empty when nothing widened).
+	Tier string `json:"tier,omitempty"`
+}
+
+// raise records that NEW allows something beyond OLD at tier t.
+func (d *Delta) raise(t linuxabi.Tier) {
+	d.Widens = true
+	if cur, err := linuxabi.ParseTier(d.Tier); err != nil || t > cur {
+		d.Tier = t.String()
+	}
+}
+
+// WidensAt reports whether NEW allows something beyond OLD at tier t or
+// above: WidensAt(linuxabi.Ordinary) is Widens.
+func (d *Delta) WidensAt(t linuxabi.Tier) bool {
+	cur, err := linuxabi.ParseTier(d.Tier)
+	return d.Widens && err == nil && cur >= t
 }
 
 // Diff compares two profiles. Allowed values are compared per argument,
@@ -46,7 +71,7 @@ func Diff(old, new *Profile) *Delta {
 	for _, a := range new.Arch {
 		if !slices.Contains(old.Arch, a) {
 			d.Arch = append(d.Arch, "+"+a)
-			d.Widens = true
+			d.raise(linuxabi.Sensitive) // every allowed syscall through another ABI
 		}
 	}
 	for _, a := range old.Arch {
@@ -57,11 +82,15 @@ func Diff(old, new *Profile) *Delta {
 	if old.DefaultAction != new.DefaultAction {
 		d.DefaultAction = old.DefaultAction.String() + " -> " + new.DefaultAction.String()
 		if allows(new.DefaultAction) && !allows(old.DefaultAction) {
-			d.Widens = true
+			d.raise(linuxabi.Critical) // every syscall, ptrace and bpf included
 		}
 	}
 	if d.Landlock = diffLandlock(old, new); len(d.Landlock) > 0 {
-		d.Widens = true
+		d.raise(linuxabi.Ordinary)
+	}
+	withheld := map[string]string{}
+	for _, w := range old.NotAllowed {
+		withheld[w.Name] = w.Reason
 	}
 	oldBy, newBy := allowing(old), allowing(new)
 	names := map[string]bool{}
@@ -76,7 +105,22 @@ func Diff(old, new *Profile) *Delta {
 		switch {
 		case len(o) == 0 && !allows(old.DefaultAction):
 			d.Added = append(d.Added, n)
-			d.Widens = true
+			t := linuxabi.Ordinary
+			for _, s := range nw {
+				et, _ := EntryTier(s)
+				t = max(t, et)
+			}
+			d.raise(t)
+			if d.Tiers == nil {
+				d.Tiers = map[string]string{}
+			}
+			d.Tiers[n] = t.String()
+			if why, ok := withheld[n]; ok {
+				if d.Withheld == nil {
+					d.Withheld = map[string]string{}
+				}
+				d.Withheld[n] = why
+			}
 		case len(nw) == 0 && !allows(new.DefaultAction):
 			d.Removed = append(d.Removed, n)
 		default:
@@ -86,7 +130,9 @@ func Diff(old, new *Profile) *Delta {
 			}
 			c := Change{Name: n, Old: oldText, New: newText, Widened: widened(n, o, nw)}
 			if len(c.Widened) > 0 {
-				d.Widens = true
+				t := changeTier(n, o, nw)
+				c.Tier = t.String()
+				d.raise(t)
 			}
 			d.Changed = append(d.Changed, c)
 		}
@@ -160,6 +206,32 @@ func widened(name string, o, nw []Syscall) []string {
 	return out
 }
 
+// changeTier is the risk tier of what nw allows beyond o: the syscall's
+// own tier (more of a critical syscall is critical), raised by the tier
+// of the argument values newly let through.
+func changeTier(name string, o, nw []Syscall) linuxabi.Tier {
+	t, _ := linuxabi.TierOf(name)
+	oj, nj := joinAllowing(name, o), joinAllowing(name, nw)
+	for _, spec := range linuxabi.RecordedArgs(name) {
+		or, ok := ruleAt(oj, spec.Index)
+		if !ok {
+			continue // OLD let every value through already
+		}
+		width := WidthOf(name, or)
+		if nr, ok := ruleAt(nj, spec.Index); ok {
+			wt, _ := widenedTier(spec, or, nr, width)
+			t = max(t, wt)
+			continue
+		}
+		// No longer constrained: every value, including the tiered ones.
+		mt, _ := spec.MaxTier()
+		if ot, _ := ruleTier(spec, or, width); mt > ot {
+			t = max(t, mt)
+		}
+	}
+	return t
+}
+
 // Text prints d for humans.
 func (d *Delta) Text() string {
 	var b strings.Builder
@@ -170,13 +242,21 @@ func (d *Delta) Text() string {
 		fmt.Fprintf(&b, "default action: %s\n", d.DefaultAction)
 	}
 	for _, n := range d.Added {
-		fmt.Fprintf(&b, "+ %s\n", n)
+		fmt.Fprintf(&b, "+ %s (%s)", n, d.Tiers[n])
+		if why, ok := d.Withheld[n]; ok {
+			fmt.Fprintf(&b, " — OLD withheld it: %s", why)
+		}
+		b.WriteString("\n")
 	}
 	for _, n := range d.Removed {
 		fmt.Fprintf(&b, "- %s\n", n)
 	}
 	for _, c := range d.Changed {
-		fmt.Fprintf(&b, "~ %s\n", c.Name)
+		if c.Tier != "" {
+			fmt.Fprintf(&b, "~ %s (%s)\n", c.Name, c.Tier)
+		} else {
+			fmt.Fprintf(&b, "~ %s\n", c.Name)
+		}
 		for _, o := range c.Old {
 			fmt.Fprintf(&b, "    - %s\n", o)
 		}

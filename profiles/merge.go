@@ -29,6 +29,7 @@ func Merge(ps ...*Profile) (*Profile, error) {
 		allow  []Syscall
 		deny   []Syscall
 		count  uint64
+		runs   int
 		errors map[string]uint64
 		seen   map[string]uint64
 	}
@@ -46,12 +47,20 @@ func Merge(ps ...*Profile) (*Profile, error) {
 		if out.UnknownAction.IsZero() {
 			out.UnknownAction = p.UnknownAction
 		}
+		// Runs add up across inputs (each is a different set of
+		// recordings), once per name within one input.
+		runs := map[string]int{}
+		for _, s := range p.Syscalls {
+			runs[s.Name] = max(runs[s.Name], EntryRuns(s))
+		}
 		for _, s := range p.Syscalls {
 			a := byName[s.Name]
 			if a == nil {
 				a = &acc{errors: map[string]uint64{}, seen: map[string]uint64{}}
 				byName[s.Name] = a
 			}
+			a.runs += runs[s.Name]
+			runs[s.Name] = 0
 			a.count += s.Count
 			for e, n := range s.Errors {
 				a.errors[e] += n
@@ -75,6 +84,7 @@ func Merge(ps ...*Profile) (*Profile, error) {
 				rec.Unknown += p.Recorded.Unknown
 				rec.DurationMS += p.Recorded.DurationMS
 				rec.Recordings += max(p.Recorded.Recordings, 1)
+				rec.Generalize = widerLevel(rec.Generalize, p.Recorded.Generalize)
 			}
 		}
 	}
@@ -111,6 +121,7 @@ func Merge(ps ...*Profile) (*Profile, error) {
 		if len(a.allow) > 0 {
 			s := joinAllowing(n, a.allow)
 			s.Count = a.count
+			s.Runs = a.runs
 			if len(a.errors) > 0 {
 				s.Errors = a.errors
 			}
@@ -122,10 +133,10 @@ func Merge(ps ...*Profile) (*Profile, error) {
 		}
 		for _, d := range a.deny {
 			if first {
-				d.Count = a.count
+				d.Count, d.Runs = a.count, a.runs
 				first = false
 			} else {
-				d.Count = 0
+				d.Count, d.Runs = 0, 0
 			}
 			if len(a.allow) > 0 && len(a.allow[0].Args) == 0 {
 				break // unreachable behind an argument-free allow
@@ -134,6 +145,10 @@ func Merge(ps ...*Profile) (*Profile, error) {
 		}
 	}
 	mergeLandlock(out, ps)
+	out.NotAllowed = mergeNotAllowed(out, ps)
+	if len(ps) > 1 || ps[0].Confidence != nil {
+		out.Confidence = ComputeConfidence(out)
+	}
 	out.Normalize()
 	if err := out.Validate(); err != nil {
 		return nil, err
@@ -202,4 +217,34 @@ func ruleAt(s Syscall, index int) (ArgRule, bool) {
 		return ArgRule{}, false // none, or an AND of several: not joinable
 	}
 	return found[0], true
+}
+
+// mergeNotAllowed keeps each withheld syscall once (the first input's
+// reason), unless the merged profile allows it after all.
+func mergeNotAllowed(out *Profile, ps []*Profile) []Withheld {
+	allowed := allowing(out)
+	var ws []Withheld
+	seen := map[string]bool{}
+	for _, p := range ps {
+		for _, w := range p.NotAllowed {
+			if seen[w.Name] || len(allowed[w.Name]) > 0 {
+				continue
+			}
+			seen[w.Name] = true
+			ws = append(ws, w)
+		}
+	}
+	return ws
+}
+
+// levelOrder ranks generalisation levels from narrowest to widest.
+var levelOrder = []string{"", "exact", "families", "reachable"}
+
+// widerLevel is the wider of two generalisation levels: a merge allows
+// what either input allows.
+func widerLevel(a, b string) string {
+	if slices.Index(levelOrder, b) > slices.Index(levelOrder, a) {
+		return b
+	}
+	return a
 }

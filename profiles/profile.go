@@ -44,6 +44,15 @@ type Profile struct {
 	// Filesystem and Network are Landlock policies (version 2).
 	Filesystem *Filesystem `json:"filesystem,omitempty"`
 	Network    *Network    `json:"network,omitempty"`
+	// NotAllowed lists syscalls the program can reach (static analysis)
+	// that the profile still does not allow, and why: sensitive or
+	// critical ones no run made, ordinary ones whose risky arguments
+	// have no safe class. Information for show and diff; the filter
+	// never sees it (version 2).
+	NotAllowed []Withheld `json:"not_allowed,omitempty"`
+	// Confidence is the Good–Turing estimate of how likely a new run is
+	// to need a syscall no recorded run made (version 2).
+	Confidence *Confidence `json:"confidence,omitempty"`
 	Recorded   *Recorded   `json:"recorded,omitempty"`
 }
 
@@ -61,8 +70,12 @@ type Syscall struct {
 	// Seen counts the calls of each distinct tuple of recorded argument
 	// values, in symbolic form (information only).
 	Seen map[string]uint64 `json:"seen,omitempty"`
+	// Runs is in how many of the profile's recordings the call was
+	// seen: "seen in Runs of Recorded.Recordings runs" (version 2).
+	// Entries no run made (baseline, families, reachable) have none.
+	Runs int `json:"runs,omitempty"`
 	// Reason says why an entry that was not recorded is present
-	// (baseline entries, clone3 → ENOSYS).
+	// (baseline entries, clone3 → ENOSYS, family members, reachable).
 	Reason string `json:"reason,omitempty"`
 	// Note says why an argument was left unconstrained.
 	Note string `json:"note,omitempty"`
@@ -87,6 +100,9 @@ type Recorded struct {
 	Unknown    uint64 `json:"unknown_calls,omitempty"`
 	ExitStatus int    `json:"exit_status"`
 	Recordings int    `json:"recordings,omitempty"`
+	// Generalize is the generalisation level the profile was reduced at
+	// (exact, families, reachable); empty means exact (version 2).
+	Generalize string `json:"generalize,omitempty"`
 }
 
 // Load reads and validates the profile at path.
@@ -128,6 +144,9 @@ func (p *Profile) Validate() error {
 	if err := p.validateLandlock(); err != nil {
 		return err
 	}
+	if p.Version < 2 && p.usesGeneralisation() {
+		return fmt.Errorf("field version: not_allowed, confidence, runs and generalize need version 2, the profile says %d", p.Version)
+	}
 	if len(p.Arch) == 0 {
 		return errors.New("field arch: no architecture listed")
 	}
@@ -156,6 +175,23 @@ func (p *Profile) Validate() error {
 			if err := r.validate(); err != nil {
 				return fmt.Errorf("field syscalls[%d].args[%d] (%s): %w", i, j, s.Name, err)
 			}
+		}
+		if s.Runs < 0 {
+			return fmt.Errorf("field syscalls[%d].runs: %d is negative", i, s.Runs)
+		}
+	}
+	for i, w := range p.NotAllowed {
+		known := false
+		for _, a := range arches {
+			if _, ok := a.Number(w.Name); ok {
+				known = true
+			}
+		}
+		if !known {
+			return fmt.Errorf("field not_allowed[%d].name: %w", i, unknownSyscall(w.Name, arches))
+		}
+		if _, err := linuxabi.ParseTier(w.Tier); err != nil {
+			return fmt.Errorf("field not_allowed[%d].tier: %w", i, err)
 		}
 	}
 	return nil
@@ -210,6 +246,7 @@ func (p *Profile) Normalize() {
 	}
 	sort.SliceStable(p.Syscalls, func(a, b int) bool { return p.Syscalls[a].Name < p.Syscalls[b].Name })
 	p.normalizeLandlock()
+	sort.SliceStable(p.NotAllowed, func(a, b int) bool { return p.NotAllowed[a].Name < p.NotAllowed[b].Name })
 	if p.Syscalls == nil {
 		p.Syscalls = []Syscall{}
 	}
@@ -220,7 +257,7 @@ func (p *Profile) Normalize() {
 func (p *Profile) Marshal() ([]byte, error) {
 	c := p.Clone()
 	c.Normalize()
-	c.Version = c.minVersion()
+	c.Version = c.schemaVersion()
 	b, err := json.MarshalIndent(c, "", "  ")
 	if err != nil {
 		return nil, fmt.Errorf("encode profile: %w", err)
@@ -264,6 +301,11 @@ func (p *Profile) Clone() *Profile {
 		n := *p.Network
 		n.Rules = slices.Clone(n.Rules)
 		c.Network = &n
+	}
+	c.NotAllowed = slices.Clone(p.NotAllowed)
+	if p.Confidence != nil {
+		conf := *p.Confidence
+		c.Confidence = &conf
 	}
 	if p.Recorded != nil {
 		r := *p.Recorded

@@ -34,12 +34,22 @@ func Format(p *Profile) string {
 		name = "profile"
 	}
 	fmt.Fprintf(&b, "%s: %d entries, arch %s, default %s\n", name, len(p.Syscalls), strings.Join(p.Arch, ","), p.DefaultAction)
+	runs := 0
 	if r := p.Recorded; r != nil {
-		fmt.Fprintf(&b, "recorded: %s (%d ms, %d recording(s), %d lost)\n", strings.Join(r.Command, " "), r.DurationMS, max(r.Recordings, 1), r.Lost)
+		runs = max(r.Recordings, 1)
+		fmt.Fprintf(&b, "recorded: %s (%d ms, %d recording(s), %d lost)\n", strings.Join(r.Command, " "), r.DurationMS, runs, r.Lost)
+		if r.Generalize != "" {
+			fmt.Fprintf(&b, "generalized: %s\n", r.Generalize)
+		}
+		conf := p.Confidence
+		if conf == nil {
+			conf = ComputeConfidence(p)
+		}
+		fmt.Fprintf(&b, "confidence: %s\n", conf.Text())
 	}
 	b.WriteString("\n")
 	w := tabwriter.NewWriter(&b, 0, 8, 2, ' ', 0)
-	fmt.Fprintln(w, "SYSCALL\tCALLS\tERRORS\tACTION\tNOTE")
+	fmt.Fprintln(w, "SYSCALL\tTIER\tCALLS\tRUNS\tERRORS\tACTION\tNOTE")
 	for _, s := range p.Syscalls {
 		var errs []string
 		for e, n := range s.Errors {
@@ -54,12 +64,29 @@ func Format(p *Profile) string {
 		if s.Count > 0 {
 			count = fmt.Sprint(s.Count)
 		}
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", FormatCall(s), count, strings.Join(errs, " "), s.EffectiveAction(), note)
+		seenIn := "-"
+		if k := EntryRuns(s); k > 0 && runs > 0 {
+			seenIn = fmt.Sprintf("%d/%d", k, runs)
+		}
+		tier := "-" // a deny entry lets nothing through
+		if allows(s.EffectiveAction()) {
+			t, _ := EntryTier(s)
+			tier = t.String()
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", FormatCall(s), tier, count, seenIn, strings.Join(errs, " "), s.EffectiveAction(), note)
 		for _, k := range slices.Sorted(maps.Keys(s.Seen)) {
-			fmt.Fprintf(w, "  seen %s(%s)\t%d\t\t\t\n", s.Name, k, s.Seen[k])
+			fmt.Fprintf(w, "  seen %s(%s)\t\t%d\t\t\t\t\n", s.Name, k, s.Seen[k])
 		}
 	}
 	w.Flush()
+	if len(p.NotAllowed) > 0 {
+		b.WriteString("\nnot allowed, although reachable:\n")
+		w := tabwriter.NewWriter(&b, 0, 8, 2, ' ', 0)
+		for _, n := range p.NotAllowed {
+			fmt.Fprintf(w, "  %s\t%s\t%s\n", n.Name, n.Tier, n.Reason)
+		}
+		w.Flush()
+	}
 	b.WriteString(formatLandlock(p))
 	return b.String()
 }

@@ -1,0 +1,212 @@
+package profiles
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/sysrec/sysrec/linuxabi"
+)
+
+const cloneNoNamespaces = ^uint64(0x7e020000)
+
+func TestEntryTier(t *testing.T) {
+	in := func(i int, mask uint64, vals ...uint64) ArgRule {
+		return ArgRule{Index: i, Op: OpIn, Mask: mask, Values: vals}
+	}
+	sub := func(i int, mask uint64) ArgRule { return ArgRule{Index: i, Op: OpSubset, Mask: mask} }
+	for _, tc := range []struct {
+		name string
+		s    Syscall
+		want linuxabi.Tier
+	}{
+		{"plain ordinary", Syscall{Name: "read"}, linuxabi.Ordinary},
+		{"critical syscall", Syscall{Name: "ptrace"}, linuxabi.Critical},
+		{"sensitive syscall", Syscall{Name: "setuid"}, linuxabi.Sensitive},
+		{"clone without namespaces", Syscall{Name: "clone", Args: []ArgRule{sub(0, cloneNoNamespaces)}}, linuxabi.Ordinary},
+		{"clone glibc threads", Syscall{Name: "clone", Args: []ArgRule{sub(0, 0x3d0f00)}}, linuxabi.Ordinary},
+		{"clone unconstrained", Syscall{Name: "clone"}, linuxabi.Critical},
+		{"clone with CLONE_NEWUSER", Syscall{Name: "clone", Args: []ArgRule{sub(0, 0x3d0f00|0x10000000)}}, linuxabi.Critical},
+		{"ioctl tty queries", Syscall{Name: "ioctl", Args: []ArgRule{in(1, 0, 0x5401, 0x5413)}}, linuxabi.Ordinary},
+		{"ioctl TIOCSTI", Syscall{Name: "ioctl", Args: []ArgRule{in(1, 0, 0x5401, 0x5412)}}, linuxabi.Critical},
+		{"ioctl unconstrained", Syscall{Name: "ioctl"}, linuxabi.Critical},
+		{"mmap W^X combinations", Syscall{Name: "mmap", Args: []ArgRule{in(2, 7, 0, 1, 3, 5)}}, linuxabi.Ordinary},
+		{"mmap RWX", Syscall{Name: "mmap", Args: []ArgRule{in(2, 7, 3, 7)}}, linuxabi.Sensitive},
+		{"mmap subset of RWX", Syscall{Name: "mmap", Args: []ArgRule{sub(2, 7)}}, linuxabi.Sensitive},
+		{"mprotect RW", Syscall{Name: "mprotect", Args: []ArgRule{sub(2, 3)}}, linuxabi.Ordinary},
+		{"mprotect RX", Syscall{Name: "mprotect", Args: []ArgRule{in(2, 7, 1, 5)}}, linuxabi.Sensitive},
+		{"socket inet", Syscall{Name: "socket", Args: []ArgRule{in(0, 0, 1, 2), in(1, 0xfff7f7ff, 1)}}, linuxabi.Ordinary},
+		{"socket netlink", Syscall{Name: "socket", Args: []ArgRule{in(0, 0, 1, 16), in(1, 0xfff7f7ff, 1)}}, linuxabi.Sensitive},
+		{"socket raw type", Syscall{Name: "socket", Args: []ArgRule{in(0, 0, 2), in(1, 0xfff7f7ff, 3)}}, linuxabi.Sensitive},
+		{"socket unconstrained", Syscall{Name: "socket"}, linuxabi.Sensitive},
+		{"futex plain", Syscall{Name: "futex", Args: []ArgRule{in(1, 0x7f, 0, 1, 9)}}, linuxabi.Ordinary},
+		{"futex PI", Syscall{Name: "futex", Args: []ArgRule{in(1, 0x7f, 0, 6)}}, linuxabi.Sensitive},
+		{"openat write", Syscall{Name: "openat", Args: []ArgRule{sub(2, 0xffffffff)}}, linuxabi.Ordinary},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, why := EntryTier(tc.s)
+			if got != tc.want {
+				t.Errorf("%s: %s (%s), want %s", FormatCall(tc.s), got, why, tc.want)
+			}
+			if got != linuxabi.Ordinary && why == "" {
+				t.Errorf("%s: %s without a reason", FormatCall(tc.s), got)
+			}
+		})
+	}
+}
+
+func TestDiffTier(t *testing.T) {
+	base := func(ss ...Syscall) *Profile {
+		return &Profile{Version: 1, Arch: []string{"x86_64"}, DefaultAction: ActKillProcess, Syscalls: ss}
+	}
+	socket := func(domains ...uint64) Syscall {
+		return Syscall{Name: "socket", Args: []ArgRule{{Index: 0, Op: OpIn, Values: domains}}}
+	}
+	clone := func(mask uint64) Syscall {
+		return Syscall{Name: "clone", Args: []ArgRule{{Index: 0, Op: OpSubset, Mask: mask}}}
+	}
+	prot := func(vals ...uint64) Syscall {
+		return Syscall{Name: "mmap", Args: []ArgRule{{Index: 2, Op: OpIn, Mask: 7, Values: vals}}}
+	}
+	read := Syscall{Name: "read"}
+	for _, tc := range []struct {
+		name     string
+		old, new *Profile
+		want     string // "" when nothing widens
+	}{
+		{"same", base(read), base(read), ""},
+		{"narrower", base(read, socket(1, 2)), base(read, socket(1)), ""},
+		{"ordinary syscall added", base(read), base(read, Syscall{Name: "getpriority"}), "ordinary"},
+		{"critical syscall added", base(read), base(read, Syscall{Name: "ptrace"}), "critical"},
+		{"added socket reaching netlink", base(read), base(read, socket(16)), "sensitive"},
+		{"ordinary family added", base(socket(1)), base(socket(1, 10)), "ordinary"},
+		{"netlink added", base(socket(1)), base(socket(1, 16)), "sensitive"},
+		{"packet added beside netlink", base(socket(1, 16)), base(socket(1, 16, 17)), "sensitive"},
+		{"namespace bit", base(clone(0x3d0f00)), base(clone(0x3d0f00 | 0x10000000)), "critical"},
+		{"thread bits", base(clone(0x3d0f00)), base(clone(0x3d0f00 | 0x4000)), "ordinary"},
+		{"W^X broken", base(prot(1, 3, 5)), base(prot(1, 3, 5, 7)), "sensitive"},
+		{"constraint dropped", base(clone(0x3d0f00)), base(Syscall{Name: "clone"}), "critical"},
+		{"default allows", base(read), func() *Profile { p := base(read); p.DefaultAction = ActAllow; return p }(), "critical"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := Diff(tc.old, tc.new)
+			if d.Tier != tc.want || d.Widens != (tc.want != "") {
+				t.Fatalf("tier %q, widens %v; want %q\n%s", d.Tier, d.Widens, tc.want, d.Text())
+			}
+			if tc.want == "" {
+				return
+			}
+			want, _ := linuxabi.ParseTier(tc.want)
+			if !d.WidensAt(want) || (want < linuxabi.Critical && d.WidensAt(want+1)) {
+				t.Errorf("WidensAt disagrees with tier %s", tc.want)
+			}
+		})
+	}
+}
+
+func TestDiffWithheld(t *testing.T) {
+	old, err := Load("testdata/generalised.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	new := old.Clone()
+	new.Syscalls = append(new.Syscalls, Syscall{Name: "ptrace"})
+	d := Diff(old, new)
+	if !d.WidensAt(linuxabi.Critical) || d.Withheld["ptrace"] == "" {
+		t.Fatalf("ptrace added: %+v", d)
+	}
+	if text := d.Text(); !strings.Contains(text, "+ ptrace (critical) — OLD withheld it: reachable via ptrace@libc.so.6") {
+		t.Errorf("diff text does not point at the withheld entry:\n%s", text)
+	}
+}
+
+func TestShowGeneralised(t *testing.T) {
+	p, err := Load("testdata/generalised.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "generalised.golden", []byte(Format(p)))
+}
+
+// TestRunsThroughMerge: merging single-run profiles counts, per syscall,
+// the runs that made it, and the Good–Turing estimate follows.
+func TestRunsThroughMerge(t *testing.T) {
+	run := func(names ...string) *Profile {
+		p := &Profile{Version: 1, Arch: []string{"x86_64"}, DefaultAction: ActKillProcess, Recorded: &Recorded{Recordings: 1}}
+		for _, n := range names {
+			p.Syscalls = append(p.Syscalls, Syscall{Name: n, Count: 1})
+		}
+		return p
+	}
+	m, err := Merge(run("read", "write", "mkdir"), run("read", "write"), run("read", "fsync"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]int{}
+	for _, s := range m.Syscalls {
+		got[s.Name] = s.Runs
+	}
+	want := map[string]int{"read": 3, "write": 2, "mkdir": 1, "fsync": 1}
+	for n, k := range want {
+		if got[n] != k {
+			t.Errorf("%s seen in %d runs, want %d", n, got[n], k)
+		}
+	}
+	c := m.Confidence
+	if c == nil || c.Runs != 3 || c.Observed != 4 || c.SingleRun != 2 || c.Unseen != 0.667 {
+		t.Fatalf("confidence %+v, want 2 of 4 in one of 3 runs, estimate 0.667", c)
+	}
+	// One more run: merging into the merged profile keeps counting.
+	m2, err := Merge(m, run("read", "write", "mkdir"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := m2.Confidence; c.Runs != 4 || c.SingleRun != 1 || c.Unseen != 0.25 {
+		t.Errorf("after a fourth run: %+v", c)
+	}
+	b, err := m2.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), `"version": 2`) {
+		t.Errorf("a profile with runs is not written as version 2:\n%s", b)
+	}
+	// A single run says nothing yet.
+	if c := ComputeConfidence(run("read")); c.Unseen != 1 {
+		t.Errorf("one run: %+v", c)
+	}
+}
+
+func TestNotAllowedMerge(t *testing.T) {
+	a, err := Load("testdata/generalised.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := &Profile{Version: 1, Arch: []string{"x86_64"}, DefaultAction: ActKillProcess, Syscalls: []Syscall{{Name: "ptrace", Count: 1}}}
+	m, err := Merge(a, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.NotAllowed) != 1 || m.NotAllowed[0].Name != "setsockopt" {
+		t.Errorf("merged not_allowed %+v: ptrace is allowed now, setsockopt is not", m.NotAllowed)
+	}
+}
+
+func TestGeneralisationNeedsVersion2(t *testing.T) {
+	for _, tc := range []struct{ name, json string }{
+		{"runs", `{"version": 1, "arch": ["x86_64"], "default_action": "allow", "syscalls": [{"name": "read", "runs": 2}]}`},
+		{"not_allowed", `{"version": 1, "arch": ["x86_64"], "default_action": "allow", "syscalls": [], "not_allowed": [{"name": "ptrace", "tier": "critical", "reason": "x"}]}`},
+	} {
+		if _, err := Parse([]byte(tc.json)); err == nil || !strings.Contains(err.Error(), "need version 2") {
+			t.Errorf("%s in a version 1 profile: %v", tc.name, err)
+		}
+	}
+	for _, tc := range []struct{ name, json, want string }{
+		{"bad tier", `{"version": 2, "arch": ["x86_64"], "default_action": "allow", "syscalls": [], "not_allowed": [{"name": "ptrace", "tier": "high", "reason": "x"}]}`, `field not_allowed[0].tier: unknown tier "high"`},
+		{"bad name", `{"version": 2, "arch": ["x86_64"], "default_action": "allow", "syscalls": [], "not_allowed": [{"name": "ptrac", "tier": "critical", "reason": "x"}]}`, `field not_allowed[0].name: unknown syscall "ptrac" (did you mean "ptrace"?)`},
+		{"negative runs", `{"version": 2, "arch": ["x86_64"], "default_action": "allow", "syscalls": [{"name": "read", "runs": -1}]}`, "field syscalls[0].runs: -1 is negative"},
+	} {
+		if _, err := Parse([]byte(tc.json)); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want %q", tc.name, err, tc.want)
+		}
+	}
+}
