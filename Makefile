@@ -3,12 +3,14 @@ GO      ?= go
 BIN     := bin
 OUT     := demo-out
 
-.PHONY: all build demo test bench generate clean
+.PHONY: all build demo test bench generate clean man
 
 all: build
 
+COMMIT  := $(shell git rev-parse --short HEAD 2>/dev/null)
+
 build:
-	$(GO) build -o $(BIN)/sysrec ./cmd/sysrec
+	$(GO) build -ldflags "-X main.commit=$(COMMIT)" -o $(BIN)/sysrec ./cmd/sysrec
 	$(GO) build -o $(BIN)/target ./testdata/target
 
 # record -> show -> emit -> enforce, on testdata/target (needs root).
@@ -29,9 +31,13 @@ bench: build
 	@BIN=$(BIN) bash testdata/overhead.sh
 	@BIN=$(BIN) bash testdata/nginx/bench.sh
 
+# Man pages for sysrec and each command, into man/.
+man: build
+	$(BIN)/sysrec man --dir man
+
 # Rebuild the eBPF object and bindings (apt-get install -y clang llvm libbpf-dev).
 generate:
 	$(GO) generate ./...
 
 clean:
-	rm -rf $(BIN) $(OUT)
+	rm -rf $(BIN) $(OUT) man
