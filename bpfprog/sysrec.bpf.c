@@ -56,12 +56,20 @@ struct {
 	__type(value, struct argmask);
 } masks SEC(".maps");
 
-/* tgid -> comm at its last exec (or inherited from its parent). */
+/* The executable a process is charged to: its comm at its last exec,
+ * or its parent's at fork. Kept on the thread group leader, so it lives
+ * exactly as long as the process: no capacity to outgrow (an LRU map
+ * evicted idle processes under a storm of forks, and their calls went to
+ * their parent's exe), no pid reuse. */
+struct exe {
+	char name[SYSREC_COMM_LEN];
+};
+
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u32);
-	__type(value, char[SYSREC_COMM_LEN]);
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct exe);
 } exes SEC(".maps");
 
 struct {
@@ -84,8 +92,10 @@ struct pt_regs___arm64 {
 } __attribute__((preserve_access_index));
 
 struct task_struct {
-	struct task_struct *real_parent;
+	struct task_struct *group_leader;
+	int pid;
 	int tgid;
+	char comm[SYSREC_COMM_LEN];
 } __attribute__((preserve_access_index));
 
 /* in_target reports whether the current task is in the target cgroup or
@@ -162,27 +172,25 @@ static __always_inline int is_exec(__u32 nr)
 	return nr == execve_nr || nr == execveat_nr;
 }
 
-/* exe returns the exe name charged for the current process, or NULL if
- * it is not counted yet (the launcher before its exec). */
-static __always_inline char *exe_of(__u32 tgid)
+/* exe_of returns the exe the current process is charged to, or NULL if
+ * it is not counted (yet): the launcher before its exec. */
+static __always_inline char *exe_of(void)
 {
-	char *exe = bpf_map_lookup_elem(&exes, &tgid);
-	if (exe)
-		return exe;
-	/* A fork of a counted process inherits its parent's exe. */
-	struct task_struct *task = (void *)bpf_get_current_task();
-	__u32 ptgid = BPF_CORE_READ(task, real_parent, tgid);
-	char *pexe = bpf_map_lookup_elem(&exes, &ptgid);
-	char comm[SYSREC_COMM_LEN] = {};
-	if (pexe)
-		__builtin_memcpy(comm, pexe, SYSREC_COMM_LEN);
-	else if (require_exec)
+	struct task_struct *leader = bpf_get_current_task_btf()->group_leader;
+	struct exe *e = bpf_task_storage_get(&exes, leader, 0, 0);
+	if (e)
+		return e->name;
+	if (require_exec)
 		return 0;
-	else
-		bpf_get_current_comm(comm, sizeof(comm));
-	if (bpf_map_update_elem(&exes, &tgid, comm, BPF_ANY))
+	/* A process that was running before the recording started (--pid,
+	 * --cgroup), or the launcher: charged to its name. */
+	e = bpf_task_storage_get(&exes, leader, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!e) {
 		stat_inc(STAT_LOST_EXES);
-	return bpf_map_lookup_elem(&exes, &tgid);
+		return 0;
+	}
+	bpf_probe_read_kernel_str(e->name, sizeof(e->name), leader->comm);
+	return e->name;
 }
 
 /* fill builds the key of the current call from the registers: at
@@ -192,7 +200,7 @@ static __always_inline char *exe_of(__u32 tgid)
  * process is not counted (yet). */
 static __always_inline int fill(struct key *k, __u32 nr, void *regs)
 {
-	char *exe = exe_of(bpf_get_current_pid_tgid() >> 32);
+	char *exe = exe_of();
 	if (!exe)
 		return 0;
 	__builtin_memcpy(k->exe, exe, SYSREC_COMM_LEN);
@@ -239,14 +247,36 @@ int sched_process_exec(struct bpf_raw_tracepoint_args *ctx)
 	if (!in_target())
 		return 0;
 	/* The process is now its new executable (comm is already the new
-	 * one): charge it from here on, starting with the exec that made it. */
+	 * one, and an exec'ing thread is its group leader by now): charge it
+	 * from here on, starting with the exec that made it. */
+	struct task_struct *task = bpf_get_current_task_btf();
 	struct key k = {};
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	bpf_get_current_comm(k.exe, SYSREC_COMM_LEN);
-	if (bpf_map_update_elem(&exes, &tgid, k.exe, BPF_ANY))
+	struct exe *e = bpf_task_storage_get(&exes, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (e)
+		__builtin_memcpy(e->name, k.exe, SYSREC_COMM_LEN);
+	else
 		stat_inc(STAT_LOST_EXES);
-	k.nr = exit_nr((void *)bpf_task_pt_regs(bpf_get_current_task_btf()));
+	k.nr = exit_nr((void *)bpf_task_pt_regs(task));
 	count(&k);
+	return 0;
+}
+
+/* A new process inherits its parent's exe here, before it runs: looked
+ * up at its first call instead, a child whose parent has already exited
+ * (a daemon's double fork, any child under load) had no parent to
+ * inherit from, and its calls were silently not counted. */
+SEC("tp_btf/sched_process_fork")
+int sched_process_fork(__u64 *ctx)
+{
+	struct task_struct *child = (struct task_struct *)ctx[1];
+	if (child->pid != child->tgid || !in_target())
+		return 0; /* a thread shares its process's exe */
+	struct exe *pe = bpf_task_storage_get(&exes, bpf_get_current_task_btf()->group_leader, 0, 0);
+	if (!pe)
+		return 0; /* not counted: its child is not either (until exec) */
+	if (!bpf_task_storage_get(&exes, child, pe, BPF_LOCAL_STORAGE_GET_F_CREATE))
+		stat_inc(STAT_LOST_EXES);
 	return 0;
 }
 

@@ -25,6 +25,11 @@ type sysrecErrkey struct {
 	Pad uint32
 }
 
+type sysrecExe struct {
+	_    structs.HostLayout
+	Name [16]int8
+}
+
 type sysrecKey struct {
 	_    structs.HostLayout
 	Nr   uint32
@@ -43,6 +48,7 @@ const (
 	sysrecMapMasks             = "masks"
 	sysrecMapStats             = "stats"
 	sysrecProgSchedProcessExec = "sched_process_exec"
+	sysrecProgSchedProcessFork = "sched_process_fork"
 	sysrecProgSysEnter         = "sys_enter"
 	sysrecProgSysExit          = "sys_exit"
 	sysrecVarCalibrated        = "calibrated"
@@ -98,6 +104,7 @@ type sysrecSpecs struct {
 // It can be passed ebpf.CollectionSpec.Assign.
 type sysrecProgramSpecs struct {
 	SchedProcessExec *ebpf.ProgramSpec `ebpf:"sched_process_exec"`
+	SchedProcessFork *ebpf.ProgramSpec `ebpf:"sched_process_fork"`
 	SysEnter         *ebpf.ProgramSpec `ebpf:"sys_enter"`
 	SysExit          *ebpf.ProgramSpec `ebpf:"sys_exit"`
 }
@@ -183,6 +190,7 @@ type sysrecVariables struct {
 // It can be passed to loadSysrecObjects or ebpf.CollectionSpec.LoadAndAssign.
 type sysrecPrograms struct {
 	SchedProcessExec *ebpf.Program `ebpf:"sched_process_exec"`
+	SchedProcessFork *ebpf.Program `ebpf:"sched_process_fork"`
 	SysEnter         *ebpf.Program `ebpf:"sys_enter"`
 	SysExit          *ebpf.Program `ebpf:"sys_exit"`
 }
@@ -190,6 +198,7 @@ type sysrecPrograms struct {
 func (p *sysrecPrograms) Close() error {
 	return _SysrecClose(
 		p.SchedProcessExec,
+		p.SchedProcessFork,
 		p.SysEnter,
 		p.SysExit,
 	)

@@ -146,11 +146,8 @@ func Record(ctx context.Context, opts Options) (*Recording, error) {
 			l.Close()
 		}
 	}()
-	for _, a := range []struct {
-		name string
-		prog *ebpf.Program
-	}{{"sys_enter", objs.SysEnter}, {"sys_exit", objs.SysExit}, {"sched_process_exec", objs.SchedProcessExec}} {
-		l, err := link.AttachRawTracepoint(link.RawTracepointOptions{Name: a.name, Program: a.prog})
+	for _, a := range attachments(objs) {
+		l, err := a.attach()
 		if err != nil {
 			return nil, fmt.Errorf("attach %s: %w", a.name, permHint(err))
 		}
@@ -178,12 +175,51 @@ func Record(ctx context.Context, opts Options) (*Recording, error) {
 	if err := readMaps(objs, arch, rec); err != nil {
 		return nil, err
 	}
-	for _, p := range []*ebpf.Program{objs.SysEnter, objs.SysExit, objs.SchedProcessExec} {
-		if st, err := p.Stats(); err == nil {
-			rec.Lost += st.RecursionMisses
-		}
+	misses, err := recursionMisses(attachments(objs))
+	if err != nil {
+		return nil, err
 	}
+	rec.Lost += misses
 	return rec, nil
+}
+
+// attachment is one program of the recording and where it runs.
+type attachment struct {
+	name string
+	prog *ebpf.Program
+	btf  bool // tp_btf (typed arguments), not raw_tracepoint
+}
+
+func (a attachment) attach() (link.Link, error) {
+	if a.btf {
+		return link.AttachTracing(link.TracingOptions{Program: a.prog})
+	}
+	return link.AttachRawTracepoint(link.RawTracepointOptions{Name: a.name, Program: a.prog})
+}
+
+func attachments(objs *bpfprog.Objects) []attachment {
+	return []attachment{
+		{name: "sys_enter", prog: objs.SysEnter},
+		{name: "sys_exit", prog: objs.SysExit},
+		{name: "sched_process_exec", prog: objs.SchedProcessExec},
+		{name: "sched_process_fork", prog: objs.SchedProcessFork, btf: true},
+	}
+}
+
+// recursionMisses sums the runs the kernel skipped because the program
+// was already running on that CPU: each may be a call (or a fork, whose
+// child then goes uncounted) the maps never saw. The kernel counts them
+// whether or not BPF run-time statistics are enabled.
+func recursionMisses(as []attachment) (uint64, error) {
+	var n uint64
+	for _, a := range as {
+		st, err := a.prog.Stats()
+		if err != nil {
+			return 0, fmt.Errorf("read recursion misses of %s: %w", a.name, err)
+		}
+		n += st.RecursionMisses
+	}
+	return n, nil
 }
 
 // hostArch is the arch whose syscall numbers the recorder sees. The BPF

@@ -177,9 +177,23 @@ func parseStrace(t *testing.T, path string) straceCounts {
 		name := ""
 		if m := straceCall.FindStringSubmatch(line); m != nil {
 			name = m[2]
-			if strings.HasSuffix(line, "<unfinished ...>") {
+			switch {
+			case strings.HasSuffix(line, "<unfinished ...>"):
 				unfinished[m[1]] = name
-			} else {
+			case strings.HasSuffix(line, "= ?"):
+				// Unfinished at exit, printed on one line ("...) = ?" or
+				// "<unfinished ...>) = ?"): a thread killed by another's
+				// exit_group while stopped at syscall entry never runs
+				// the call (the kernel skips it, sys_exit sees -ENOSYS),
+				// one killed inside a blocking call did run it. Under
+				// load this caught 1 run in ~60 of TestMatchesStrace.
+				c.unsure[name]++
+			case strings.HasSuffix(line, "<detached ...>"):
+				// A thread other than the leader exec'd: strace prints
+				// the execve for that thread and again, resumed, for the
+				// leader whose pid the process keeps. One call.
+				c.unsure[name]++
+			default:
 				c.calls[name]++
 			}
 		} else if m := straceResumed.FindStringSubmatch(line); m != nil {
@@ -525,5 +539,49 @@ func TestCgroupNamespace(t *testing.T) {
 func TestNoTarget(t *testing.T) {
 	if _, err := Record(context.Background(), Options{}); err != ErrNoTarget {
 		t.Errorf("Record with no target: %v, want ErrNoTarget", err)
+	}
+}
+
+// TestHeavyLoad records a target that starts thousands of short-lived
+// processes, orphans and threads while busy processes run beside it:
+// every getppid call the target knows it made is counted, under the
+// executable that made it, and nothing is lost. The processes outnumber
+// the 16384 entries an LRU map of per-process state would hold.
+func TestHeavyLoad(t *testing.T) {
+	testenv.RequireRoot(t)
+	target := testtarget.Path(t)
+	for range 3 {
+		stop := busyLoop(t, target)
+		defer stop()
+	}
+	forks, threads, orphans, calls := 20000, 1000, 200, 10
+	if testing.Short() {
+		forks, threads, orphans = 2000, 200, 50
+	}
+	var out strings.Builder
+	rec := record(t, Options{
+		Command: []string{target, "storm", strconv.Itoa(forks), strconv.Itoa(threads), strconv.Itoa(orphans), strconv.Itoa(calls)},
+		Stdout:  &out,
+		Stderr:  testWriter{t},
+	})
+	var made, waited uint64
+	if _, err := fmt.Sscanf(out.String(), "storm target=%d exe=%d", &made, &waited); err != nil || rec.ExitStatus != 0 {
+		t.Fatalf("target: exit %d, output %q", rec.ExitStatus, out.String())
+	}
+	if want := uint64((forks + threads + orphans) * calls); made != want {
+		t.Fatalf("target says it made %d getppid calls, want %d", made, want)
+	}
+	t.Logf("%d processes, %d orphans, %d threads: %d getppid calls", forks, orphans, threads, made)
+	if rec.Lost != 0 {
+		t.Errorf("lost %d", rec.Lost)
+	}
+	if got := byName(rec, "target")["getppid"]; got != made {
+		t.Errorf("getppid by target: recorded %d, the target made %d", got, made)
+	}
+	if got := byName(rec, "exe")["getppid"]; got != waited {
+		t.Errorf("getppid by the waiter (exe): recorded %d, it made %d", got, waited)
+	}
+	if got, want := byName(rec, "")["getppid"], made+waited; got != want {
+		t.Errorf("getppid by anyone: recorded %d, want %d (the busy processes beside it are not recorded)", got, want)
 	}
 }

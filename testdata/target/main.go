@@ -7,6 +7,11 @@
 //	target args          socket/mmap/ioctl/fcntl with known argument values
 //	target loop N [-v]   getppid N times; -v prints ns/call (overhead benchmark)
 //	target sleep D       sleep for duration D, then normal
+//	target storm F T O C  a waiter process (comm "exe"), T short-lived threads,
+//	                     F short-lived forked processes and O orphans (their
+//	                     parent exits before they run), each calling getppid
+//	                     C times; prints the calls it knows were made
+//	target ignore-term   ignore SIGTERM, print "ready", block until killed
 //
 // Its runtime is made as deterministic as Go allows, so that one
 // recording covers every later run of the same mode: it re-execs itself
@@ -17,13 +22,17 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
+	"os/signal"
 	"runtime"
 	"runtime/debug"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 	"unsafe"
@@ -79,6 +88,14 @@ func main() {
 		if len(os.Args) > 3 && os.Args[3] == "-v" {
 			fmt.Printf("%.1f ns/call\n", float64(time.Since(start).Nanoseconds())/float64(n))
 		}
+	case "storm":
+		storm(atoi(os.Args[2]), atoi(os.Args[3]), atoi(os.Args[4]), atoi(os.Args[5]))
+	case "waiter":
+		waiter(atoi(os.Args[2]))
+	case "ignore-term":
+		signal.Ignore(syscall.SIGTERM)
+		fmt.Println("ready")
+		select {}
 	case "sleep":
 		d, err := time.ParseDuration(os.Args[2])
 		if err != nil {
@@ -169,4 +186,181 @@ func args() {
 	r1, r2, e = syscall.RawSyscall(syscall.SYS_FCNTL, uintptr(p[0]), syscall.F_GETFL, 0)
 	must("fcntl", r1, r2, e)
 	fmt.Println("args done")
+}
+
+// storm makes the calls of many short-lived threads and processes, so
+// that a recorder keeping per-process state sees thousands of processes
+// come and go: t threads, f forked processes and o orphans each call
+// getppid c times. A waiter exec'd as /proc/self/exe (comm "exe") sleeps
+// through the storm and then calls getppid c times: a recorder that
+// forgot which executable it is charges its calls to its parent.
+// It prints "storm target=N exe=M": the getppid calls made under each
+// name.
+func storm(f, t, o, c int) {
+	cmd := exec.Command("/proc/self/exe", "waiter", strconv.Itoa(c))
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		die(err)
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		die(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		die(err)
+	}
+	ready := make([]byte, 6)
+	if _, err := io.ReadFull(out, ready); err != nil || string(ready) != "ready\n" {
+		die(fmt.Errorf("waiter: %q %v", ready, err))
+	}
+
+	var calls atomic.Int64
+	// Threads, four at a time: each locks its goroutine to a fresh OS
+	// thread and returns locked, so the thread exits.
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 4)
+	for range t {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			runtime.LockOSThread()
+			getppidN(c)
+			calls.Add(int64(c))
+		}()
+	}
+	wg.Wait()
+
+	runtime.LockOSThread()
+	for range f {
+		pid := rawFork()
+		if pid == 0 {
+			childCalls(c)
+		}
+		reap(pid)
+		calls.Add(int64(c))
+	}
+	// Orphans: a child forks a grandchild and exits at once; the
+	// grandchild makes no syscall until its parent has been reaped, so
+	// its first call comes from a process whose parent is gone.
+	flags, err := syscall.Mmap(-1, 0, 4096, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_SHARED|syscall.MAP_ANON)
+	if err != nil {
+		die(err)
+	}
+	reaped := (*uint32)(unsafe.Pointer(&flags[0])) // how many parents of orphans were reaped
+	for i := range uint32(o) {
+		pid := rawFork()
+		if pid == 0 {
+			switch rawForkChild() {
+			case 0:
+				for j := 0; atomic.LoadUint32(reaped) <= i && j < 1<<34; j++ {
+				}
+				childCalls(c)
+			case -1:
+				syscall.RawSyscall(syscall.SYS_EXIT_GROUP, 1, 0, 0)
+			}
+			syscall.RawSyscall(syscall.SYS_EXIT_GROUP, 0, 0, 0)
+		}
+		reap(pid)
+		atomic.StoreUint32(reaped, i+1)
+		calls.Add(int64(c))
+	}
+	runtime.UnlockOSThread()
+
+	in.Close() // wakes the waiter
+	n, err := io.ReadAll(out)
+	if err != nil {
+		die(err)
+	}
+	if err := cmd.Wait(); err != nil {
+		die(fmt.Errorf("waiter: %v", err))
+	}
+	var waited int
+	if _, err := fmt.Sscanf(string(n), "waited %d", &waited); err != nil {
+		die(fmt.Errorf("waiter said %q", n))
+	}
+	fmt.Printf("storm target=%d exe=%d\n", calls.Load(), waited)
+}
+
+// waiter says it is ready, waits for stdin to close, then calls getppid
+// c times.
+func waiter(c int) {
+	fmt.Println("ready")
+	io.Copy(io.Discard, os.Stdin)
+	getppidN(c)
+	fmt.Printf("waited %d\n", c)
+}
+
+func getppidN(n int) {
+	for range n {
+		syscall.RawSyscall(syscall.SYS_GETPPID, 0, 0, 0)
+	}
+}
+
+func die(err error) {
+	fmt.Fprintln(os.Stderr, "target:", err)
+	os.Exit(1)
+}
+
+// rawFork forks the calling thread with every signal blocked in the child
+// (the Go runtime must never run there). The caller is locked to its
+// thread. It returns 0 in the child.
+func rawFork() int {
+	var all, old [2]uint32 // sigset_t as the kernel sees it: 64 bits
+	all[0], all[1] = ^uint32(0), ^uint32(0)
+	if _, _, e := syscall.RawSyscall6(syscall.SYS_RT_SIGPROCMASK, 2 /* SIG_SETMASK */, uintptr(unsafe.Pointer(&all)), uintptr(unsafe.Pointer(&old)), 8, 0, 0); e != 0 {
+		die(fmt.Errorf("rt_sigprocmask: %v", e))
+	}
+	pid := rawForkChild()
+	if pid == 0 {
+		return 0
+	}
+	syscall.RawSyscall6(syscall.SYS_RT_SIGPROCMASK, 2, uintptr(unsafe.Pointer(&old)), 0, 8, 0, 0)
+	if pid < 0 {
+		die(errors.New("fork failed"))
+	}
+	return pid
+}
+
+// rawForkChild is fork(2) without the Go runtime's bookkeeping: only
+// raw system calls may run in the child. It returns -1 if fork failed.
+//
+//go:nosplit
+func rawForkChild() int {
+	pid, _, e := syscall.RawSyscall6(syscall.SYS_CLONE, uintptr(syscall.SIGCHLD), 0, 0, 0, 0, 0)
+	if e != 0 {
+		return -1
+	}
+	return int(pid)
+}
+
+// childCalls runs in a raw-forked child: it calls getppid c times and
+// exits.
+//
+//go:nosplit
+func childCalls(c int) {
+	for range c {
+		syscall.RawSyscall(syscall.SYS_GETPPID, 0, 0, 0)
+	}
+	syscall.RawSyscall(syscall.SYS_EXIT_GROUP, 0, 0, 0)
+}
+
+// reap waits for the raw-forked child pid and checks it exited with 0.
+func reap(pid int) {
+	var ws syscall.WaitStatus
+	for {
+		_, err := syscall.Wait4(pid, &ws, 0, nil)
+		if err == syscall.EINTR {
+			continue
+		}
+		if err != nil {
+			die(fmt.Errorf("wait4 %d: %v", pid, err))
+		}
+		break
+	}
+	if !ws.Exited() || ws.ExitStatus() != 0 {
+		die(fmt.Errorf("child %d: status %#x", pid, ws))
+	}
 }

@@ -1,0 +1,868 @@
+//go:build ignore
+
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/*
+ * files: the files and TCP ports the tasks of one cgroup v2 subtree
+ * touch, as Landlock rights, aggregated in kernel.
+ *
+ * BPF LSM, fentry and kprobes are not available where sysrec runs, so
+ * there is no bpf_d_path: paths are rebuilt by walking dentries and
+ * mounts up to the task's root, from BTF tracepoints. A successful
+ * open-family call is resolved through the fd it returned (the object
+ * actually opened: symlinks and bind mounts already resolved); calls
+ * that name a path without returning an fd (mkdirat, unlinkat, ...)
+ * are resolved as their directory fd (or cwd) plus the path string the
+ * caller passed; execs through the binprm. TCP bind/connect ports are
+ * read from the sockaddr at entry.
+ *
+ * The path walk runs on every recorded access, but the string is built
+ * only the first time a (path, rights) pair is seen: the walk first
+ * hashes the dentries, and a hit in the counts map is one increment.
+ *
+ * Anything the walk cannot resolve (too deep, too long, not under the
+ * task's root, a failed read, a full map) is counted in stats: never
+ * silent.
+ */
+#include <linux/types.h>
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+
+#include "files.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+/* Set by the loader before the program is loaded. */
+volatile const __u64 target_cgid;  /* cgroup v2 id (inode) of the target */
+volatile const __u32 target_level; /* its depth below the cgroup2 root, as the loader sees it */
+volatile const __u32 max_depth = 64; /* components a walk may take (≤ FILES_MAX_DEPTH) */
+
+/* The target's depth in the whole cgroup tree, calibrated from the
+ * first call in the target cgroup itself (see sysrec.bpf.c). */
+__u32 level;
+__u32 calibrated;
+
+#define CGROUP_MAX_DEPTH 32
+
+/* Landlock rights (include/uapi/linux/landlock.h). */
+#define LL_EXECUTE (1U << 0)
+#define LL_WRITE_FILE (1U << 1)
+#define LL_READ_FILE (1U << 2)
+#define LL_READ_DIR (1U << 3)
+#define LL_REMOVE_DIR (1U << 4)
+#define LL_REMOVE_FILE (1U << 5)
+#define LL_MAKE_CHAR (1U << 6)
+#define LL_MAKE_DIR (1U << 7)
+#define LL_MAKE_REG (1U << 8)
+#define LL_MAKE_SOCK (1U << 9)
+#define LL_MAKE_FIFO (1U << 10)
+#define LL_MAKE_BLOCK (1U << 11)
+#define LL_MAKE_SYM (1U << 12)
+#define LL_REFER (1U << 13)
+#define LL_TRUNCATE (1U << 14)
+#define LL_IOCTL_DEV (1U << 15)
+#define LL_BIND_TCP (1U << 0)
+#define LL_CONNECT_TCP (1U << 1)
+
+/* uapi constants (stable across arches sysrec records: x86_64, arm64). */
+#define O_ACCMODE 00000003
+#define O_CREAT 00000100
+#define O_TRUNC 00001000
+#define O_DIRECTORY 00200000
+#define O_PATH 010000000
+#define __O_TMPFILE 020000000
+#define AT_FDCWD -100
+#define AT_REMOVEDIR 0x200
+#define RENAME_EXCHANGE 2
+#define S_IFMT 00170000
+#define S_IFSOCK 0140000
+#define S_IFBLK 0060000
+#define S_IFDIR 0040000
+#define S_IFCHR 0020000
+#define S_IFIFO 0010000
+#define S_IFREG 0100000
+#define AF_UNIX 1
+#define AF_INET 2
+#define AF_INET6 10
+#define SOCK_STREAM 1
+#define IPPROTO_TCP 6
+#define IPPROTO_MPTCP 262
+#define AT_BASE 7
+/* Kernel-internal f_mode bits: FMODE_READ/WRITE have never moved;
+ * FMODE_CREATED is 1<<20 both before and after the 6.9 renumbering. */
+#define FMODE_READ 0x1
+#define FMODE_WRITE 0x2
+#define FMODE_CREATED (1U << 20)
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384); /* resized by the loader */
+	__type(key, struct file_key);
+	__type(value, __u64);
+} counts SEC(".maps");
+
+/* hash -> path, written once per distinct path; only what is used is
+ * allocated (4 KiB per path). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384); /* resized by the loader */
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u64);
+	__type(value, struct pathbuf);
+} paths SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, struct port_key);
+	__type(value, __u64);
+} ports SEC(".maps");
+
+/* syscall number -> enum file_op, filled by the loader from the arch's
+ * table, so the C knows no syscall numbers. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, FILES_MAX_NR);
+	__type(key, __u32);
+	__type(value, __u32);
+} ops SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pathbuf);
+} scratch SEC(".maps");
+
+struct auxv {
+	__u64 w[FILES_AUXV_WORDS];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct auxv);
+} auxv_scratch SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, FILES_STAT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} stats SEC(".maps");
+
+/* Kernel types, only the fields used, relocated by CO-RE. d_name and
+ * f_path sit in anonymous unions in recent kernels; CO-RE finds them by
+ * name. */
+struct qstr {
+	__u64 hash_len;
+	const unsigned char *name;
+} __attribute__((preserve_access_index));
+
+struct dentry {
+	struct dentry *d_parent;
+	struct qstr d_name;
+} __attribute__((preserve_access_index));
+
+struct inode {
+	unsigned short i_mode;
+} __attribute__((preserve_access_index));
+
+struct vfsmount {
+	struct dentry *mnt_root;
+} __attribute__((preserve_access_index));
+
+struct mount {
+	struct mount *mnt_parent;
+	struct dentry *mnt_mountpoint;
+	struct vfsmount mnt;
+} __attribute__((preserve_access_index));
+
+struct path {
+	struct vfsmount *mnt;
+	struct dentry *dentry;
+} __attribute__((preserve_access_index));
+
+struct file {
+	unsigned int f_mode;
+	void *private_data;
+	struct inode *f_inode;
+	struct path f_path;
+} __attribute__((preserve_access_index));
+
+struct fdtable {
+	unsigned int max_fds;
+	struct file **fd;
+} __attribute__((preserve_access_index));
+
+struct files_struct {
+	struct fdtable *fdt;
+} __attribute__((preserve_access_index));
+
+struct fs_struct {
+	struct path root;
+	struct path pwd;
+} __attribute__((preserve_access_index));
+
+struct mm_struct {
+	unsigned long saved_auxv[2];
+} __attribute__((preserve_access_index));
+
+struct task_struct {
+	struct fs_struct *fs;
+	struct files_struct *files;
+	struct mm_struct *mm;
+} __attribute__((preserve_access_index));
+
+struct linux_binprm {
+	struct file *file;
+	const char *filename;
+	const char *interp;
+} __attribute__((preserve_access_index));
+
+struct vm_area_struct {
+	struct file *vm_file;
+} __attribute__((preserve_access_index));
+
+struct sock {
+	__u16 sk_protocol;
+} __attribute__((preserve_access_index));
+
+struct socket {
+	short type;
+	struct sock *sk;
+} __attribute__((preserve_access_index));
+
+struct pt_regs___x86 {
+	unsigned long di, si, dx, r10, r8, r9, orig_ax;
+} __attribute__((preserve_access_index));
+
+struct pt_regs___arm64 {
+	unsigned long regs[31];
+	unsigned long orig_x0;
+	int syscallno;
+} __attribute__((preserve_access_index));
+
+static __always_inline int in_target(void)
+{
+	__u32 lvl = calibrated ? level : target_level;
+	if (bpf_get_current_ancestor_cgroup_id(lvl) == target_cgid)
+		return 1;
+	if (calibrated || bpf_get_current_cgroup_id() != target_cgid)
+		return 0;
+	for (__u32 i = 0; i < CGROUP_MAX_DEPTH; i++) {
+		if (bpf_get_current_ancestor_cgroup_id(i) == target_cgid) {
+			level = i;
+			calibrated = 1;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static __always_inline void stat_inc(__u32 idx)
+{
+	__u64 *v = bpf_map_lookup_elem(&stats, &idx);
+	if (v)
+		(*v)++;
+}
+
+/* add adds one to key's counter, inserting it if needed. */
+static __always_inline void add(void *map, void *key, __u32 lost)
+{
+	__u64 one = 1, *v = bpf_map_lookup_elem(map, key);
+	if (v) {
+		__sync_fetch_and_add(v, 1);
+		return;
+	}
+	if (!bpf_map_update_elem(map, key, &one, BPF_NOEXIST))
+		return;
+	v = bpf_map_lookup_elem(map, key); /* another CPU inserted it meanwhile */
+	if (v)
+		__sync_fetch_and_add(v, 1);
+	else
+		stat_inc(lost);
+}
+
+static __always_inline __u64 arg(void *regs, int i)
+{
+	if (bpf_core_field_exists(((struct pt_regs___x86 *)0)->di)) {
+		struct pt_regs___x86 *r = regs;
+		switch (i) {
+		case 0: return BPF_CORE_READ(r, di);
+		case 1: return BPF_CORE_READ(r, si);
+		case 2: return BPF_CORE_READ(r, dx);
+		case 3: return BPF_CORE_READ(r, r10);
+		default: return BPF_CORE_READ(r, r8);
+		}
+	}
+	struct pt_regs___arm64 *r = regs;
+	if (i == 0)
+		return BPF_CORE_READ(r, orig_x0);
+	return BPF_CORE_READ(r, regs[i]);
+}
+
+/* exit_nr reads the syscall number from the BTF-typed registers with a
+ * direct load: no helper call on the path every task of the host takes. */
+static __always_inline __u32 exit_nr(void *regs)
+{
+	if (bpf_core_field_exists(((struct pt_regs___x86 *)0)->orig_ax))
+		return ((struct pt_regs___x86 *)regs)->orig_ax;
+	return ((struct pt_regs___arm64 *)regs)->syscallno;
+}
+
+static __always_inline __u32 op_of(__u32 nr)
+{
+	if (nr >= FILES_MAX_NR)
+		return OP_NONE;
+	__u32 *op = bpf_map_lookup_elem(&ops, &nr);
+	return op ? *op : OP_NONE;
+}
+
+static __always_inline __u64 mix(__u64 h, __u64 v)
+{
+	h = (h ^ v) * 0x9e3779b97f4a7c15ULL;
+	return h ^ (h >> 29);
+}
+
+static __always_inline struct vfsmount *vfsmnt_of(struct mount *m)
+{
+	return (void *)m + bpf_core_field_offset(struct mount, mnt);
+}
+
+static __always_inline struct mount *mount_of(struct vfsmount *v)
+{
+	return (void *)v - bpf_core_field_offset(struct mount, mnt);
+}
+
+/* fd_file returns the struct file behind fd in the current task, or NULL. */
+static __always_inline struct file *fd_file(__u64 fd)
+{
+	struct task_struct *task = (void *)bpf_get_current_task();
+	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+	if (!fdt || fd >= BPF_CORE_READ(fdt, max_fds))
+		return 0;
+	struct file **fds = BPF_CORE_READ(fdt, fd);
+	struct file *f = 0;
+	bpf_probe_read_kernel(&f, sizeof(f), fds + fd);
+	return f;
+}
+
+enum walk_status {
+	WALK_RUNNING = 0,
+	WALK_DONE,
+	WALK_DISCONNECTED,
+	WALK_TOO_DEEP,
+	WALK_TOO_LONG,
+	WALK_FAULT,
+};
+
+struct walk {
+	struct dentry *dentry;
+	struct mount *mnt;
+	struct dentry *mnt_root;
+	struct dentry *root_dentry;
+	struct vfsmount *root_mnt;
+	__u64 hash;
+	__u32 off;   /* bytes of scratch.s in use (copy pass) */
+	__u32 depth; /* components taken */
+	__u32 copy;  /* 0: hash only; 1: also copy the names */
+	__u32 status;
+};
+
+/* walk_step takes one step up: a component, or a mount crossing. */
+static long walk_step(__u32 i, struct walk *w)
+{
+	struct dentry *d = w->dentry;
+	if (d == w->root_dentry && vfsmnt_of(w->mnt) == w->root_mnt) {
+		w->status = WALK_DONE;
+		return 1;
+	}
+	struct dentry *parent = BPF_CORE_READ(d, d_parent);
+	if (d == w->mnt_root) {
+		struct mount *pm = BPF_CORE_READ(w->mnt, mnt_parent);
+		if (!pm || pm == w->mnt) {
+			/* The top of a mount tree that is not the task's root: a
+			 * path outside a chroot, or an internal mount (pipes, ...). */
+			w->status = WALK_DISCONNECTED;
+			return 1;
+		}
+		w->dentry = BPF_CORE_READ(w->mnt, mnt_mountpoint);
+		w->mnt = pm;
+		w->mnt_root = BPF_CORE_READ(pm, mnt.mnt_root);
+		return 0;
+	}
+	if (!parent || d == parent) {
+		w->status = WALK_DISCONNECTED; /* a dentry cut off from its tree */
+		return 1;
+	}
+	if (w->depth >= max_depth || w->depth >= FILES_MAX_DEPTH) {
+		w->status = WALK_TOO_DEEP;
+		return 1;
+	}
+	struct qstr q = {};
+	if (bpf_core_read(&q, sizeof(q), &d->d_name)) {
+		w->status = WALK_FAULT;
+		return 1;
+	}
+	w->hash = mix(w->hash, (__u64)d ^ q.hash_len);
+	if (w->copy) {
+		__u32 z = 0;
+		struct pathbuf *b = bpf_map_lookup_elem(&scratch, &z);
+		if (!b) {
+			w->status = WALK_FAULT;
+			return 1;
+		}
+		if (w->off >= FILES_PATH_MAX) {
+			w->status = WALK_TOO_LONG;
+			return 1;
+		}
+		long n = bpf_probe_read_kernel_str(&b->s[w->off & (FILES_PATH_MAX - 1)], FILES_NAME_MAX, q.name);
+		if (n <= 0) {
+			w->status = WALK_FAULT;
+			return 1;
+		}
+		w->off += n;
+	}
+	w->depth++;
+	w->dentry = parent;
+	return 0;
+}
+
+static __always_inline void walk_init(struct walk *w, struct dentry *d, struct vfsmount *v)
+{
+	struct task_struct *task = (void *)bpf_get_current_task();
+	w->dentry = d;
+	w->mnt = mount_of(v);
+	w->mnt_root = BPF_CORE_READ(v, mnt_root);
+	w->root_dentry = BPF_CORE_READ(task, fs, root.dentry);
+	w->root_mnt = BPF_CORE_READ(task, fs, root.mnt);
+}
+
+static __always_inline __u32 walk_stat(__u32 status)
+{
+	switch (status) {
+	case WALK_DISCONNECTED: return FILES_STAT_DISCONNECTED;
+	case WALK_TOO_LONG: return FILES_STAT_TOO_LONG;
+	case WALK_FAULT: return FILES_STAT_FAULT;
+	default: return FILES_STAT_TOO_DEEP; /* includes running out of steps */
+	}
+}
+
+/* One access to record: an object (dentry+mount) and/or a path string
+ * relative to it. */
+struct req {
+	struct dentry *dentry; /* start of the walk (the object, or the directory str is relative to) */
+	struct vfsmount *mnt;
+	const char *str; /* path string, or NULL */
+	__u32 str_user;  /* str is in user memory */
+	__u32 access;
+	__u64 dirhash; /* out: identifies the directory holding the object */
+};
+
+struct strhash {
+	__u64 h;
+	__u64 dirh; /* h before the last '/' */
+	__u32 n;
+};
+
+static long hash_byte(__u32 i, struct strhash *s)
+{
+	__u32 z = 0;
+	struct pathbuf *b = bpf_map_lookup_elem(&scratch, &z);
+	if (!b || i >= s->n)
+		return 1;
+	__u8 c = b->s[i & (FILES_PATH_MAX - 1)];
+	if (c == '/')
+		s->dirh = s->h;
+	s->h = (s->h ^ c) * 0x100000001b3ULL;
+	return 0;
+}
+
+/* record resolves one access and counts it. A global function: verified
+ * once, not once per call site. Returns 0 if it was counted. */
+__attribute__((noinline)) int record(struct req *r)
+{
+	__u32 z = 0;
+	struct pathbuf *b = bpf_map_lookup_elem(&scratch, &z);
+	if (!b || !r)
+		return -1;
+	struct strhash sh = {.h = 0xcbf29ce484222325ULL, .dirh = 0xcbf29ce484222325ULL};
+	__u32 flags = 0;
+	int walk = r->dentry != 0;
+	if (r->str) {
+		long n;
+		if (r->str_user)
+			n = bpf_probe_read_user_str(b->s, FILES_PATH_MAX, r->str);
+		else
+			n = bpf_probe_read_kernel_str(b->s, FILES_PATH_MAX, r->str);
+		if (n <= 1) {
+			stat_inc(FILES_STAT_FAULT);
+			return -1;
+		}
+		if (n >= FILES_PATH_MAX) {
+			stat_inc(FILES_STAT_TOO_LONG);
+			return -1;
+		}
+		sh.n = n - 1;
+		bpf_loop(FILES_PATH_MAX, hash_byte, &sh, 0);
+		sh.n = n;
+		flags = FILES_F_STRING;
+		if (b->s[0] == '/')
+			walk = 0; /* absolute: the directory does not matter */
+	}
+
+	struct walk w = {};
+	if (walk) {
+		walk_init(&w, r->dentry, r->mnt);
+		bpf_loop(max_depth + FILES_MAX_MOUNTS, walk_step, &w, 0);
+		if (w.status != WALK_DONE) {
+			stat_inc(walk_stat(w.status));
+			return -1;
+		}
+	}
+	r->dirhash = mix(w.hash, sh.dirh);
+	struct file_key k = {.hash = mix(w.hash, sh.h), .access = r->access};
+	__u64 *v = bpf_map_lookup_elem(&counts, &k);
+	if (v) {
+		__sync_fetch_and_add(v, 1);
+		return 0;
+	}
+	if (!bpf_map_lookup_elem(&paths, &k.hash)) {
+		/* First sight of this path: build its string. */
+		if (walk) {
+			walk_init(&w, r->dentry, r->mnt);
+			w.hash = 0;
+			w.depth = 0;
+			w.copy = 1;
+			w.off = sh.n;
+			bpf_loop(max_depth + FILES_MAX_MOUNTS, walk_step, &w, 0);
+			if (w.status != WALK_DONE) {
+				stat_inc(walk_stat(w.status));
+				return -1;
+			}
+		} else {
+			w.off = sh.n;
+		}
+		b->len = w.off;
+		b->flags = flags;
+		if (bpf_map_update_elem(&paths, &k.hash, b, BPF_NOEXIST) && !bpf_map_lookup_elem(&paths, &k.hash)) {
+			stat_inc(FILES_STAT_LOST_PATHS);
+			return -1;
+		}
+	}
+	add(&counts, &k, FILES_STAT_LOST_KEYS);
+	return 0;
+}
+
+/* set_file points r at the object behind a struct file. */
+static __always_inline int set_file(struct req *r, struct file *f)
+{
+	if (!f)
+		return -1;
+	r->dentry = BPF_CORE_READ(f, f_path.dentry);
+	r->mnt = BPF_CORE_READ(f, f_path.mnt);
+	return r->dentry && r->mnt ? 0 : -1;
+}
+
+/* set_at points r at a path string relative to a directory fd. */
+static __always_inline int set_at(struct req *r, long dfd, __u64 str)
+{
+	r->str = (const char *)str;
+	r->str_user = 1;
+	if ((int)dfd == AT_FDCWD) {
+		struct task_struct *task = (void *)bpf_get_current_task();
+		r->dentry = BPF_CORE_READ(task, fs, pwd.dentry);
+		r->mnt = BPF_CORE_READ(task, fs, pwd.mnt);
+		return 0;
+	}
+	return set_file(r, fd_file(dfd));
+}
+
+static __always_inline __u32 inode_mode(struct file *f)
+{
+	return BPF_CORE_READ(f, f_inode, i_mode) & S_IFMT;
+}
+
+static __always_inline __u32 mknod_right(__u32 mode)
+{
+	switch (mode & S_IFMT) {
+	case S_IFCHR: return LL_MAKE_CHAR;
+	case S_IFBLK: return LL_MAKE_BLOCK;
+	case S_IFIFO: return LL_MAKE_FIFO;
+	case S_IFSOCK: return LL_MAKE_SOCK;
+	default: return LL_MAKE_REG;
+	}
+}
+
+/* opened records a successful open-family call returning fd. */
+static __always_inline void opened(long fd, __u64 oflags)
+{
+	if (oflags & O_PATH)
+		return; /* an O_PATH fd grants no Landlock-checked access */
+	struct file *f = fd_file(fd);
+	struct req r = {};
+	if (set_file(&r, f)) {
+		stat_inc(FILES_STAT_FAULT);
+		return;
+	}
+	unsigned int fmode = BPF_CORE_READ(f, f_mode);
+	int dir = inode_mode(f) == S_IFDIR;
+	if (fmode & FMODE_READ)
+		r.access |= dir ? LL_READ_DIR : LL_READ_FILE;
+	if (fmode & FMODE_WRITE)
+		r.access |= LL_WRITE_FILE;
+	if ((oflags & O_TRUNC) && !dir)
+		r.access |= LL_TRUNCATE;
+	if ((oflags & __O_TMPFILE) == __O_TMPFILE) {
+		/* An unnamed file in a directory: rights on the directory. */
+		r.dentry = BPF_CORE_READ(r.dentry, d_parent);
+	} else if (fmode & FMODE_CREATED) {
+		/* Made by this call; the right is the directory's (the path
+		 * names the object, user space puts it on its parent). */
+		r.access |= LL_MAKE_REG;
+	}
+	if (r.access)
+		record(&r);
+}
+
+/* at_path records a path-only call: the object dfd/str names. */
+static __always_inline int at_path(long dfd, __u64 str, __u32 access, __u64 *dirhash)
+{
+	struct req r = {.access = access};
+	if (set_at(&r, dfd, str)) {
+		stat_inc(FILES_STAT_FAULT);
+		return -1;
+	}
+	int err = record(&r);
+	if (dirhash)
+		*dirhash = r.dirhash;
+	return err;
+}
+
+/* moved records rename and link: the object leaves one directory (or is
+ * linked from it) and appears in another; crossing directories needs
+ * refer on both. */
+static __always_inline void moved(long odfd, __u64 old, __u32 oacc, long ndfd, __u64 new, __u32 nacc)
+{
+	__u64 oh = 0, nh = 0;
+	if (at_path(odfd, old, oacc, &oh) | at_path(ndfd, new, nacc, &nh))
+		return;
+	if (oh != nh) {
+		at_path(odfd, old, LL_REFER, 0);
+		at_path(ndfd, new, LL_REFER, 0);
+	}
+}
+
+SEC("tp_btf/sys_exit")
+int files_sys_exit(__u64 *ctx)
+{
+	void *regs = (void *)ctx[0];
+	long ret = ctx[1];
+	if (ret < 0)
+		return 0;
+	__u32 op = op_of(exit_nr(regs));
+	if (op == OP_NONE || op == OP_CONNECT || !in_target())
+		return 0;
+
+	switch (op) {
+	case OP_OPEN:
+		opened(ret, arg(regs, 1));
+		break;
+	case OP_OPENAT:
+	case OP_OPEN_BY_HANDLE_AT:
+		opened(ret, arg(regs, 2));
+		break;
+	case OP_OPENAT2: {
+		__u64 flags = 0;
+		bpf_probe_read_user(&flags, sizeof(flags), (void *)arg(regs, 2));
+		opened(ret, flags);
+		break;
+	}
+	case OP_CREAT:
+		opened(ret, O_CREAT | O_TRUNC | 1);
+		break;
+	case OP_MKDIR:
+		at_path(AT_FDCWD, arg(regs, 0), LL_MAKE_DIR, 0);
+		break;
+	case OP_MKDIRAT:
+		at_path(arg(regs, 0), arg(regs, 1), LL_MAKE_DIR, 0);
+		break;
+	case OP_MKNOD:
+		at_path(AT_FDCWD, arg(regs, 0), mknod_right(arg(regs, 1)), 0);
+		break;
+	case OP_MKNODAT:
+		at_path(arg(regs, 0), arg(regs, 1), mknod_right(arg(regs, 2)), 0);
+		break;
+	case OP_UNLINK:
+		at_path(AT_FDCWD, arg(regs, 0), LL_REMOVE_FILE, 0);
+		break;
+	case OP_UNLINKAT:
+		at_path(arg(regs, 0), arg(regs, 1), (arg(regs, 2) & AT_REMOVEDIR) ? LL_REMOVE_DIR : LL_REMOVE_FILE, 0);
+		break;
+	case OP_RMDIR:
+		at_path(AT_FDCWD, arg(regs, 0), LL_REMOVE_DIR, 0);
+		break;
+	/* A rename may replace the target (remove_file there too); whether
+	 * the object is a directory is not known here: recorded as a file. */
+	case OP_RENAME:
+		moved(AT_FDCWD, arg(regs, 0), LL_REMOVE_FILE, AT_FDCWD, arg(regs, 1), LL_MAKE_REG | LL_REMOVE_FILE);
+		break;
+	case OP_RENAMEAT:
+	case OP_RENAMEAT2: {
+		__u32 oacc = LL_REMOVE_FILE;
+		if (op == OP_RENAMEAT2 && (arg(regs, 4) & RENAME_EXCHANGE))
+			oacc |= LL_MAKE_REG;
+		moved(arg(regs, 0), arg(regs, 1), oacc, arg(regs, 2), arg(regs, 3), LL_MAKE_REG | LL_REMOVE_FILE);
+		break;
+	}
+	case OP_LINK:
+		moved(AT_FDCWD, arg(regs, 0), 0, AT_FDCWD, arg(regs, 1), LL_MAKE_REG);
+		break;
+	case OP_LINKAT:
+		moved(arg(regs, 0), arg(regs, 1), 0, arg(regs, 2), arg(regs, 3), LL_MAKE_REG);
+		break;
+	case OP_SYMLINK:
+		at_path(AT_FDCWD, arg(regs, 1), LL_MAKE_SYM, 0);
+		break;
+	case OP_SYMLINKAT:
+		at_path(arg(regs, 1), arg(regs, 2), LL_MAKE_SYM, 0);
+		break;
+	case OP_TRUNCATE:
+		at_path(AT_FDCWD, arg(regs, 0), LL_TRUNCATE, 0);
+		break;
+	case OP_FTRUNCATE:
+	case OP_IOCTL: {
+		struct file *f = fd_file(arg(regs, 0));
+		struct req r = {.access = op == OP_FTRUNCATE ? LL_TRUNCATE : LL_IOCTL_DEV};
+		if (set_file(&r, f)) {
+			stat_inc(FILES_STAT_FAULT);
+			break;
+		}
+		__u32 m = inode_mode(f);
+		if (op == OP_IOCTL && m != S_IFCHR && m != S_IFBLK)
+			break; /* ioctl_dev is about device files only */
+		record(&r);
+		break;
+	}
+	case OP_BIND: {
+		/* A named unix socket is a file made in its directory. */
+		__u64 addr = arg(regs, 1);
+		__u16 family = 0;
+		char first = 0;
+		bpf_probe_read_user(&family, sizeof(family), (void *)addr);
+		bpf_probe_read_user(&first, 1, (void *)(addr + 2));
+		if (family == AF_UNIX && first)
+			at_path(AT_FDCWD, addr + 2, LL_MAKE_SOCK, 0);
+		break;
+	}
+	}
+	return 0;
+}
+
+/* TCP bind and connect are recorded at entry, whatever their outcome:
+ * Landlock checks the port before the call can fail for other reasons. */
+SEC("tp_btf/sys_enter")
+int files_sys_enter(__u64 *ctx)
+{
+	__u32 op = op_of(ctx[1]);
+	if ((op != OP_BIND && op != OP_CONNECT) || !in_target())
+		return 0;
+	void *regs = (void *)ctx[0];
+	__u64 addr = arg(regs, 1);
+	__u64 len = arg(regs, 2);
+	__u16 sa[2] = {};
+	if (len < sizeof(sa) || bpf_probe_read_user(sa, sizeof(sa), (void *)addr))
+		return 0;
+	if (sa[0] != AF_INET && sa[0] != AF_INET6)
+		return 0;
+	/* Landlock's TCP rules are about TCP sockets (and MPTCP). */
+	struct file *f = fd_file(arg(regs, 0));
+	if (!f || inode_mode(f) != S_IFSOCK)
+		return 0;
+	struct socket *sock = BPF_CORE_READ(f, private_data);
+	if (BPF_CORE_READ(sock, type) != SOCK_STREAM)
+		return 0;
+	__u16 proto = BPF_CORE_READ(sock, sk, sk_protocol);
+	if (proto != IPPROTO_TCP && proto != IPPROTO_MPTCP)
+		return 0;
+	struct port_key k = {
+		.port = __builtin_bswap16(sa[1]),
+		.family = sa[0],
+		.access = op == OP_BIND ? LL_BIND_TCP : LL_CONNECT_TCP,
+	};
+	add(&ports, &k, FILES_STAT_LOST_PORTS);
+	return 0;
+}
+
+struct vma_ctx {
+	struct file *file;
+};
+
+static long vma_file(struct task_struct *task, struct vm_area_struct *vma, struct vma_ctx *c)
+{
+	c->file = BPF_CORE_READ(vma, vm_file);
+	return 0;
+}
+
+/* An exec needs execute and read_file on the executable, on a script
+ * (bprm->file is then its interpreter) and on the ELF interpreter
+ * (ld.so), which the kernel opens itself: found through AT_BASE in the
+ * new auxv and the mapping there. */
+SEC("tp_btf/sched_process_exec")
+int files_exec(__u64 *ctx)
+{
+	if (!in_target())
+		return 0;
+	struct linux_binprm *bprm = (void *)ctx[2];
+	struct req r = {.access = LL_EXECUTE | LL_READ_FILE};
+	if (set_file(&r, BPF_CORE_READ(bprm, file)))
+		stat_inc(FILES_STAT_FAULT);
+	else
+		record(&r);
+
+	const char *filename = BPF_CORE_READ(bprm, filename);
+	if (filename != BPF_CORE_READ(bprm, interp)) {
+		/* A script: filename is what was exec'd, as the caller spelled
+		 * it (kernel memory). fexecve's /dev/fd/N names nothing. */
+		char head[8] = {};
+		bpf_probe_read_kernel_str(head, sizeof(head), filename);
+		if (__builtin_memcmp(head, "/dev/fd", 7)) {
+			struct req s = {.access = LL_EXECUTE | LL_READ_FILE, .str = filename};
+			struct task_struct *task = (void *)bpf_get_current_task();
+			s.dentry = BPF_CORE_READ(task, fs, pwd.dentry);
+			s.mnt = BPF_CORE_READ(task, fs, pwd.mnt);
+			record(&s);
+		}
+	}
+
+	__u32 z = 0;
+	struct auxv *a = bpf_map_lookup_elem(&auxv_scratch, &z);
+	if (!a)
+		return 0;
+	struct task_struct *task = (void *)bpf_get_current_task();
+	struct mm_struct *mm = BPF_CORE_READ(task, mm);
+	if (bpf_core_read(a->w, sizeof(a->w), &mm->saved_auxv))
+		return 0;
+	__u64 base = 0;
+	for (int i = 0; i + 1 < FILES_AUXV_WORDS; i += 2) {
+		if (a->w[i] == 0)
+			break;
+		if (a->w[i] == AT_BASE) {
+			base = a->w[i + 1];
+			break;
+		}
+	}
+	if (!base)
+		return 0; /* static binary: no interpreter */
+	struct vma_ctx c = {};
+	if (bpf_find_vma(bpf_get_current_task_btf(), base, vma_file, &c, 0) || !c.file) {
+		stat_inc(FILES_STAT_FAULT);
+		return 0;
+	}
+	struct req l = {.access = LL_EXECUTE | LL_READ_FILE};
+	if (!set_file(&l, c.file))
+		record(&l);
+	return 0;
+}

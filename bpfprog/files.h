@@ -1,0 +1,86 @@
+/* Types shared between files.bpf.c and Go (bpf2go -type). */
+#ifndef SYSREC_FILES_H
+#define SYSREC_FILES_H
+
+#define FILES_MAX_NR 1024      /* syscall numbers at or above this are not file operations */
+#define FILES_PATH_MAX 4096    /* PATH_MAX: a longer path is not resolved (counted) */
+#define FILES_NAME_MAX 256     /* NAME_MAX + NUL: one component */
+#define FILES_BUF (FILES_PATH_MAX + FILES_NAME_MAX)
+#define FILES_MAX_DEPTH 128    /* upper bound of the loader's max_depth */
+#define FILES_MAX_MOUNTS 16    /* mount crossings per walk */
+#define FILES_AUXV_WORDS 64
+
+/* One distinct (path, rights) pair. The path is named by a 64-bit hash
+ * of its dentries (address and name hash of each component) and of the
+ * string part taken from the caller's memory; the string itself is
+ * stored once per hash in the paths map. */
+struct file_key {
+	__u64 hash;
+	__u32 access; /* Landlock LANDLOCK_ACCESS_FS_* bits */
+	__u32 pad;
+};
+
+/* A path as the kernel side stores it: NUL-terminated strings in s,
+ * leaf first. When FILES_F_STRING is set the first string is the path
+ * argument of the call as the caller spelled it (possibly several
+ * components, possibly absolute); the rest are the components of the
+ * directory it is relative to, walked up from the dentry to the task's
+ * root. User space reverses and joins them. */
+struct pathbuf {
+	__u32 len; /* bytes of s in use */
+	__u32 flags;
+	char s[FILES_BUF];
+};
+
+#define FILES_F_STRING 1 /* s starts with a caller-supplied path string */
+
+struct port_key {
+	__u16 port;   /* host byte order */
+	__u16 family; /* AF_INET or AF_INET6 */
+	__u32 access; /* LANDLOCK_ACCESS_NET_* bits */
+};
+
+/* What the loader says a syscall number does (ops map). */
+enum file_op {
+	OP_NONE = 0,
+	OP_OPEN,              /* open(path, flags) */
+	OP_OPENAT,            /* openat(dfd, path, flags) */
+	OP_OPENAT2,           /* openat2(dfd, path, how) */
+	OP_CREAT,             /* creat(path, mode) */
+	OP_OPEN_BY_HANDLE_AT, /* open_by_handle_at(mfd, handle, flags) */
+	OP_MKDIR,             /* mkdir(path) */
+	OP_MKDIRAT,           /* mkdirat(dfd, path) */
+	OP_MKNOD,             /* mknod(path, mode) */
+	OP_MKNODAT,           /* mknodat(dfd, path, mode) */
+	OP_UNLINK,            /* unlink(path) */
+	OP_UNLINKAT,          /* unlinkat(dfd, path, flags) */
+	OP_RMDIR,             /* rmdir(path) */
+	OP_RENAME,            /* rename(old, new) */
+	OP_RENAMEAT,          /* renameat(odfd, old, ndfd, new) */
+	OP_RENAMEAT2,         /* renameat2(odfd, old, ndfd, new, flags) */
+	OP_LINK,              /* link(old, new) */
+	OP_LINKAT,            /* linkat(odfd, old, ndfd, new, flags) */
+	OP_SYMLINK,           /* symlink(target, new) */
+	OP_SYMLINKAT,         /* symlinkat(target, ndfd, new) */
+	OP_TRUNCATE,          /* truncate(path) */
+	OP_FTRUNCATE,         /* ftruncate(fd) */
+	OP_IOCTL,             /* ioctl(fd, ...) on a device */
+	OP_BIND,              /* bind(fd, addr, len): TCP at entry, a unix socket file at exit */
+	OP_CONNECT,           /* connect(fd, addr, len): TCP */
+	OP_MAX,
+};
+
+/* Indexes into the per-CPU stats array. Every one of them is an access
+ * the recording does not show: never silent. */
+enum files_stat {
+	FILES_STAT_LOST_KEYS = 0,   /* counts map full */
+	FILES_STAT_LOST_PATHS = 1,  /* paths map full */
+	FILES_STAT_TOO_DEEP = 2,    /* more components (or mounts) than the walk may take */
+	FILES_STAT_TOO_LONG = 3,    /* longer than PATH_MAX */
+	FILES_STAT_DISCONNECTED = 4,/* not reachable from the task's root (another root, an internal mount) */
+	FILES_STAT_FAULT = 5,       /* a read of kernel or user memory failed, or no file behind the fd */
+	FILES_STAT_LOST_PORTS = 6,  /* ports map full */
+	FILES_STAT_MAX = 7,
+};
+
+#endif
