@@ -229,47 +229,61 @@ func TestCPrograms(t *testing.T) {
 	}
 }
 
-// A Go binary: the runtime's own syscalls and a raw syscall.Syscall6
-// with a constant trap number, resolved at the call site.
+// Go binaries, built for x86_64 and cross-built for arm64: the runtime's
+// own syscalls, and a raw syscall.Syscall6 with a constant trap number
+// resolved at its call site in main.main.
 func TestGoBinary(t *testing.T) {
-	requireAMD64(t)
 	goTool := filepath.Join(runtime.GOROOT(), "bin", "go")
 	if _, err := os.Stat(goTool); err != nil {
 		goTool = testenv.RequireTool(t, "go")
 	}
-	bin := filepath.Join(t.TempDir(), "goprog")
-	cmd := exec.Command(goTool, "build", "-o", bin, ".")
-	cmd.Dir = testdata("goprog")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOFLAGS=", "GOOS=linux", "GOARCH=amd64")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, b)
-	}
-	r, err := Binary(bin, Options{CacheDir: testCache})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if r.Kind != "go" {
-		t.Errorf("kind %q, want go", r.Kind)
-	}
 	// The runtime: memory, threads, signals, timers; os: openat, write.
-	want := []string{"kcmp", "mmap", "munmap", "madvise", "clone", "futex", "rt_sigaction", "rt_sigprocmask", "sigaltstack",
-		"sched_yield", "exit_group", "openat", "write", "close", "getpid", "tgkill", "nanosleep", "epoll_pwait", "epoll_ctl"}
-	for _, s := range want {
-		if !r.Has(s) {
-			t.Errorf("%s not reachable", s)
-		}
+	common := []string{"kcmp", "mmap", "munmap", "madvise", "clone", "futex", "rt_sigaction", "rt_sigprocmask", "sigaltstack",
+		"sched_yield", "exit_group", "openat", "read", "write", "close", "getpid", "tgkill", "nanosleep", "epoll_pwait", "epoll_ctl"}
+	tests := []struct {
+		goarch, arch string
+		want         []string
+	}{
+		{"amd64", "x86_64", append([]string{"arch_prctl", "rt_sigreturn"}, common...)},
+		{"arm64", "aarch64", common},
 	}
-	for _, s := range []string{"reboot", "kexec_load", "init_module", "swapon", "mount"} {
-		if c, ok := r.Lookup(s); ok {
-			t.Errorf("%s reachable: %s", s, c.Chain())
-		}
-	}
-	s, _ := r.Lookup("kcmp")
-	if !slices.ContainsFunc(s.Path, func(f Frame) bool { return f.Function == "main.main" }) {
-		t.Errorf("kcmp: want a chain from main.main, got %s", s.Chain())
-	}
-	if t.Failed() {
-		t.Logf("%s", r.Text())
+	for _, tt := range tests {
+		t.Run(tt.goarch, func(t *testing.T) {
+			bin := filepath.Join(t.TempDir(), "goprog")
+			cmd := exec.Command(goTool, "build", "-buildvcs=false", "-o", bin, ".")
+			cmd.Dir = testdata("goprog")
+			cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOFLAGS=", "GOOS=linux", "GOARCH="+tt.goarch)
+			if b, err := cmd.CombinedOutput(); err != nil {
+				t.Fatalf("go build: %v\n%s", err, b)
+			}
+			r, err := Binary(bin, Options{CacheDir: testCache, Arch: tt.arch})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Kind != "go" || r.Arch != tt.arch {
+				t.Errorf("kind %q arch %q, want go %s", r.Kind, r.Arch, tt.arch)
+			}
+			for _, s := range tt.want {
+				if !r.Has(s) {
+					t.Errorf("%s not reachable", s)
+				}
+			}
+			for _, s := range []string{"reboot", "kexec_load", "init_module", "swapon", "mount"} {
+				if c, ok := r.Lookup(s); ok {
+					t.Errorf("%s reachable: %s", s, c.Chain())
+				}
+			}
+			s, _ := r.Lookup("kcmp")
+			if len(s.Path) < 2 || s.Path[0].Function != "syscall.Syscall6" || s.Path[1].Function != "main.main" {
+				t.Errorf("kcmp: want syscall.Syscall6 ← main.main, got %s", s.Chain())
+			}
+			if r.Unresolved.SyscallSites > 2 {
+				t.Errorf("%d syscall sites with a non-constant number", r.Unresolved.SyscallSites)
+			}
+			if t.Failed() {
+				t.Logf("%s", r.Text())
+			}
+		})
 	}
 }
 

@@ -7,10 +7,13 @@ import "sort"
 type fnCode struct {
 	insts []inst
 	preds map[int][]int
+	// retAddr is the size of the return address a call leaves on the
+	// stack: stack slots below it at entry are not parameters.
+	retAddr int32
 }
 
-func newFnCode(insts []inst) *fnCode {
-	c := &fnCode{insts: insts, preds: map[int][]int{}}
+func newFnCode(insts []inst, retAddr int32) *fnCode {
+	c := &fnCode{insts: insts, preds: map[int][]int{}, retAddr: retAddr}
 	for j := range insts {
 		in := &insts[j]
 		if in.kind != instJump && in.kind != instCondJump {
@@ -89,7 +92,7 @@ func (c *fnCode) flow(at int, l loc) flowOut {
 			break
 		}
 		if s.i == 0 {
-			if !s.l.isStack() || s.l.off >= 8 {
+			if !s.l.isStack() || s.l.off >= c.retAddr {
 				out.addParam(s.l)
 			} else {
 				out.unknown = true

@@ -19,6 +19,9 @@ type isa interface {
 	// pltSlot decodes the PLT stub at code (starting at pc) and returns
 	// the address of the GOT slot it jumps through.
 	pltSlot(code []byte, pc uint64) (uint64, bool)
+	// retAddrSize is how many bytes a call pushes (the return address on
+	// x86_64; nothing on arm64, which keeps it in a register).
+	retAddrSize() int32
 	// relocKind classifies an ELF relocation type.
 	relocKind(typ uint32) relocKind
 }
@@ -46,6 +49,8 @@ func newISA(m elf.Machine, opts isaOptions) (isa, bool) {
 	switch m {
 	case elf.EM_X86_64:
 		return &x86{opts: opts}, true
+	case elf.EM_AARCH64:
+		return &arm64{opts: opts}, true
 	}
 	return nil, false
 }

@@ -42,6 +42,8 @@ func (x *x86) intArg(i int) loc {
 	return stackLoc(int32(8 * (i - len(x86IntArgs))))
 }
 
+func (x *x86) retAddrSize() int32 { return 8 }
+
 func (x *x86) relocKind(typ uint32) relocKind {
 	switch typ {
 	case 1, 6, 7: // R_X86_64_64, GLOB_DAT, JUMP_SLOT

@@ -130,11 +130,22 @@ func (r *Result) Lookup(name string) (Syscall, bool) {
 func (s Syscall) Chain() string {
 	var b strings.Builder
 	b.WriteString(s.Name)
-	for _, f := range s.Path {
-		b.WriteString(" ← ")
-		b.WriteString(f.String())
-	}
+	b.WriteString(" ← ")
+	b.WriteString(pathString(s.Path))
 	return b.String()
+}
+
+// pathString joins the frames of a chain and says why its last frame is
+// a root.
+func pathString(path []Frame) string {
+	parts := make([]string, len(path))
+	for i, f := range path {
+		parts[i] = f.String()
+	}
+	if n := len(path); n > 0 && path[n-1].Via != "" {
+		parts[n-1] += " (" + path[n-1].Via + ")"
+	}
+	return strings.Join(parts, " ← ")
 }
 
 func (f Frame) String() string {
@@ -166,11 +177,7 @@ func (r *Result) Text() string {
 		if s.VDSO {
 			note = " (vDSO; syscall only on fallback)"
 		}
-		path := make([]string, len(s.Path))
-		for i, f := range s.Path {
-			path[i] = f.String()
-		}
-		fmt.Fprintf(&b, "  %-*s ← %s%s\n", w, s.Name, strings.Join(path, " ← "), note)
+		fmt.Fprintf(&b, "  %-*s ← %s%s\n", w, s.Name, pathString(s.Path), note)
 	}
 	u := r.Unresolved
 	fmt.Fprintf(&b, "unresolved: %d indirect call sites, %d syscall sites with a non-constant number\n", u.IndirectCalls, u.SyscallSites)

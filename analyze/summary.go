@@ -310,7 +310,7 @@ func (b *builder) decodeFn(i int) *fnCode {
 	f := b.fns[i]
 	code := b.im.bytesAt(f.start, f.end-f.start)
 	b.buf = b.im.isa.decode(code, f.start, b.buf[:0])
-	return newFnCode(b.buf)
+	return newFnCode(b.buf, b.im.isa.retAddrSize())
 }
 
 // target is what an address means to the call graph.
@@ -629,7 +629,7 @@ func (b *builder) resolveWrappers() {
 					seen[done{s, p}] = true
 					l := p
 					if l.isStack() && !s.tail {
-						l.off -= 8 // the call pushes the return address
+						l.off -= b.im.isa.retAddrSize() // what the call pushes
 					}
 					b.syscallSite(caller, c, int(s.inst), l, s.callee, false)
 				}

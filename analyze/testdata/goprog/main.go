@@ -1,13 +1,12 @@
 // A Go program making one raw syscall (kcmp, which nothing else in the
-// runtime or os makes) and some ordinary file I/O.
+// runtime or os makes; its number is in kcmp_GOARCH.go) and some ordinary
+// file I/O.
 package main
 
 import (
 	"os"
 	"syscall"
 )
-
-const sysKcmp = 312 // x86_64
 
 func main() {
 	pid := uintptr(os.Getpid())
