@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -15,6 +16,22 @@ type checkOptions struct {
 	deny     bool
 	output   string
 	landlock string
+	asJSON   bool
+}
+
+// checkReport is check --json's output.
+type checkReport struct {
+	Profile    string           `json:"profile"`
+	Violations []checkViolation `json:"violations"`
+	Calls      uint64           `json:"calls"`
+	Dropped    uint64           `json:"dropped,omitempty"`
+	ExitStatus int              `json:"exit_status"`
+}
+
+type checkViolation struct {
+	Call  string `json:"call"`
+	Nr    int    `json:"nr"`
+	Count uint64 `json:"count"`
 }
 
 func checkCmd(io stdio) *cobra.Command {
@@ -41,6 +58,7 @@ sysrec error.`,
 	c.Flags().StringVar(&o.profile, "profile", "", "profile `FILE` to check against (required)")
 	c.Flags().BoolVar(&o.deny, "deny", false, "fail violating calls with EPERM instead of letting them run")
 	c.Flags().StringVarP(&o.output, "output", "o", "", "write the violations as a profile fragment to `FILE`")
+	c.Flags().BoolVar(&o.asJSON, "json", false, "print the violations as JSON on stdout (for scripts) instead of lines on stderr; the command's own stdout goes to stderr")
 	c.Flags().StringVar(&o.landlock, "landlock", "best-effort", "enforce the profile's filesystem and network sections: required, best-effort or off")
 	c.MarkFlagRequired("profile")
 	return c
@@ -55,24 +73,47 @@ func runCheck(ctx context.Context, io stdio, o checkOptions, argv []string) erro
 	if err != nil {
 		return fmt.Errorf("--landlock: %w", err)
 	}
+	targetOut := io.out
+	if o.asJSON {
+		targetOut = io.err // stdout is the report's alone
+	}
 	res, err := pipeline.Check(ctx, p, argv, pipeline.CheckOptions{
 		Landlock: mode,
 		Deny:     o.deny,
 		Output:   o.output,
-		Stdio:    pipeline.Stdio{In: io.in, Out: io.out, Err: io.err},
+		Stdio:    pipeline.Stdio{In: io.in, Out: targetOut, Err: io.err},
 		OnNew: func(s profiles.Sample, pid int) {
+			if o.asJSON {
+				return
+			}
 			fmt.Fprintf(io.err, "sysrec: check: %s not allowed by %s (pid %d)\n", profiles.DescribeSample(s), o.profile, pid)
 		},
 	})
 	if err != nil {
 		return err
 	}
+	if o.asJSON {
+		rep := checkReport{Profile: o.profile, Violations: []checkViolation{}, Calls: res.Calls(), Dropped: res.Dropped, ExitStatus: res.Exit.Status}
+		for _, v := range res.Violations {
+			rep.Violations = append(rep.Violations, checkViolation{Call: profiles.DescribeSample(v), Nr: v.Nr, Count: v.Count})
+		}
+		b, err := json.MarshalIndent(rep, "", "  ")
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(io.out, "%s\n", b)
+	}
 	if len(res.Violations) == 0 {
-		fmt.Fprintf(io.err, "sysrec: check: no violations of %s\n", o.profile)
+		if !o.asJSON {
+			fmt.Fprintf(io.err, "sysrec: check: no violations of %s\n", o.profile)
+		}
 		if res.Exit.Status != 0 {
 			return exitCode(res.Exit.Status)
 		}
 		return nil
+	}
+	if o.asJSON {
+		return exitCode(exitFinding)
 	}
 	fmt.Fprintf(io.err, "sysrec: check: %d distinct violations (%d calls) of %s\n", len(res.Violations), res.Calls(), o.profile)
 	if res.Dropped > 0 {
