@@ -28,7 +28,7 @@ test:
 bench: build
 	$(GO) test -run '^$$' -bench . ./emit ./reducer
 	SYSREC_DIFF_INPUTS=10000000 $(GO) test -count=1 -v -run 'Differential|BalancedDispatch|Libseccomp' ./emit | grep -E 'inputs|profile|allow list'
-	@BIN=$(BIN) bash testdata/overhead.sh
+	@BIN=$(BIN) bash testdata/bench/overhead.sh
 	@BIN=$(BIN) bash testdata/nginx/bench.sh
 
 # Man pages for sysrec and each command, into man/.
