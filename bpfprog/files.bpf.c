@@ -36,6 +36,7 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 volatile const __u64 target_cgid;  /* cgroup v2 id (inode) of the target */
 volatile const __u32 target_level; /* its depth below the cgroup2 root, as the loader sees it */
 volatile const __u32 max_depth = 64; /* components a walk may take (≤ FILES_MAX_DEPTH) */
+volatile const __u32 host_mntns;     /* the loader's mount namespace (inode number) */
 
 /* The target's depth in the whole cgroup tree, calibrated from the
  * first call in the target cgroup itself (see sysrec.bpf.c). */
@@ -124,7 +125,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, FILES_MAX_NR);
 	__type(key, __u32);
-	__type(value, __u32);
+	__type(value, enum file_op);
 } ops SEC(".maps");
 
 struct {
@@ -148,7 +149,7 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, FILES_STAT_MAX);
-	__type(key, __u32);
+	__type(key, enum files_stat);
 	__type(value, __u64);
 } stats SEC(".maps");
 
@@ -209,7 +210,20 @@ struct mm_struct {
 	unsigned long saved_auxv[2];
 } __attribute__((preserve_access_index));
 
+struct ns_common {
+	unsigned int inum;
+} __attribute__((preserve_access_index));
+
+struct mnt_namespace {
+	struct ns_common ns;
+} __attribute__((preserve_access_index));
+
+struct nsproxy {
+	struct mnt_namespace *mnt_ns;
+} __attribute__((preserve_access_index));
+
 struct task_struct {
+	struct nsproxy *nsproxy;
 	struct fs_struct *fs;
 	struct files_struct *files;
 	struct mm_struct *mm;
@@ -374,21 +388,24 @@ struct walk {
 /* walk_step takes one step up: a component, or a mount crossing. */
 static long walk_step(__u32 i, struct walk *w)
 {
+	/* Plain loads of w first: a BPF_CORE_READ through w would ask CO-RE
+	 * to relocate struct walk, which the kernel does not have. */
 	struct dentry *d = w->dentry;
-	if (d == w->root_dentry && vfsmnt_of(w->mnt) == w->root_mnt) {
+	struct mount *m = w->mnt;
+	if (d == w->root_dentry && vfsmnt_of(m) == w->root_mnt) {
 		w->status = WALK_DONE;
 		return 1;
 	}
 	struct dentry *parent = BPF_CORE_READ(d, d_parent);
 	if (d == w->mnt_root) {
-		struct mount *pm = BPF_CORE_READ(w->mnt, mnt_parent);
-		if (!pm || pm == w->mnt) {
+		struct mount *pm = BPF_CORE_READ(m, mnt_parent);
+		if (!pm || pm == m) {
 			/* The top of a mount tree that is not the task's root: a
 			 * path outside a chroot, or an internal mount (pipes, ...). */
 			w->status = WALK_DISCONNECTED;
 			return 1;
 		}
-		w->dentry = BPF_CORE_READ(w->mnt, mnt_mountpoint);
+		w->dentry = BPF_CORE_READ(m, mnt_mountpoint);
 		w->mnt = pm;
 		w->mnt_root = BPF_CORE_READ(pm, mnt.mnt_root);
 		return 0;
@@ -448,6 +465,19 @@ static __always_inline __u32 walk_stat(__u32 status)
 	case WALK_FAULT: return FILES_STAT_FAULT;
 	default: return FILES_STAT_TOO_DEEP; /* includes running out of steps */
 	}
+}
+
+/* other_root reports whether the task sees another file tree than the
+ * loader: a path string it passed means something else there. */
+static __always_inline int other_root(void)
+{
+	struct task_struct *task = (void *)bpf_get_current_task();
+	if (BPF_CORE_READ(task, nsproxy, mnt_ns, ns.inum) != host_mntns)
+		return 1;
+	struct vfsmount *v = BPF_CORE_READ(task, fs, root.mnt);
+	struct mount *m = mount_of(v);
+	return BPF_CORE_READ(task, fs, root.dentry) != BPF_CORE_READ(v, mnt_root) ||
+	       BPF_CORE_READ(m, mnt_parent) != m;
 }
 
 /* One access to record: an object (dentry+mount) and/or a path string
@@ -545,6 +575,8 @@ __attribute__((noinline)) int record(struct req *r)
 		} else {
 			w.off = sh.n;
 		}
+		if (flags & FILES_F_STRING && other_root())
+			flags |= FILES_F_OTHER_ROOT;
 		b->len = w.off;
 		b->flags = flags;
 		if (bpf_map_update_elem(&paths, &k.hash, b, BPF_NOEXIST) && !bpf_map_lookup_elem(&paths, &k.hash)) {
@@ -617,7 +649,8 @@ static __always_inline void opened(long fd, __u64 oflags)
 		r.access |= LL_TRUNCATE;
 	if ((oflags & __O_TMPFILE) == __O_TMPFILE) {
 		/* An unnamed file in a directory: rights on the directory. */
-		r.dentry = BPF_CORE_READ(r.dentry, d_parent);
+		struct dentry *d = r.dentry;
+		r.dentry = BPF_CORE_READ(d, d_parent);
 	} else if (fmode & FMODE_CREATED) {
 		/* Made by this call; the right is the directory's (the path
 		 * names the object, user space puts it on its parent). */
@@ -828,7 +861,8 @@ int files_exec(__u64 *ctx)
 		 * it (kernel memory). fexecve's /dev/fd/N names nothing. */
 		char head[8] = {};
 		bpf_probe_read_kernel_str(head, sizeof(head), filename);
-		if (__builtin_memcmp(head, "/dev/fd", 7)) {
+		if (!(head[0] == '/' && head[1] == 'd' && head[2] == 'e' && head[3] == 'v' &&
+		      head[4] == '/' && head[5] == 'f' && head[6] == 'd')) {
 			struct req s = {.access = LL_EXECUTE | LL_READ_FILE, .str = filename};
 			struct task_struct *task = (void *)bpf_get_current_task();
 			s.dentry = BPF_CORE_READ(task, fs, pwd.dentry);

@@ -32,7 +32,8 @@ struct pathbuf {
 	char s[FILES_BUF];
 };
 
-#define FILES_F_STRING 1 /* s starts with a caller-supplied path string */
+#define FILES_F_STRING 1     /* s starts with a caller-supplied path string */
+#define FILES_F_OTHER_ROOT 2 /* the caller has another root or mount namespace than the loader */
 
 struct port_key {
 	__u16 port;   /* host byte order */

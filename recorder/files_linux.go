@@ -1,0 +1,279 @@
+package recorder
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/link"
+	"github.com/cilium/ebpf/rlimit"
+	"golang.org/x/sys/unix"
+
+	"github.com/sysrec/sysrec/bpfprog"
+	"github.com/sysrec/sysrec/linuxabi"
+	"github.com/sysrec/sysrec/profiles"
+)
+
+// DefaultMaxFileKeys sizes the in-kernel maps of distinct (path, rights)
+// pairs and of paths. `cat` uses ~10, python3 -c 'import json' ~100,
+// ls -R /usr/share/doc a few thousand; a full map is counted in
+// Recording.FilesUnresolved, never silent. Path strings are allocated as
+// they are seen (4 KiB each), not up front.
+const DefaultMaxFileKeys = 16384
+
+// fileMaxDepth is how many path components the kernel walks before it
+// gives up on a path (counted as unresolved).
+const fileMaxDepth = 64
+
+// fileOps says which syscalls the files program resolves. Names missing
+// from an arch (arm64 has no open, mkdir, ...) are skipped.
+var fileOps = map[string]bpfprog.FileOp{
+	"open":              bpfprog.OpOpen,
+	"openat":            bpfprog.OpOpenat,
+	"openat2":           bpfprog.OpOpenat2,
+	"creat":             bpfprog.OpCreat,
+	"open_by_handle_at": bpfprog.OpOpenByHandleAt,
+	"mkdir":             bpfprog.OpMkdir,
+	"mkdirat":           bpfprog.OpMkdirat,
+	"mknod":             bpfprog.OpMknod,
+	"mknodat":           bpfprog.OpMknodat,
+	"unlink":            bpfprog.OpUnlink,
+	"unlinkat":          bpfprog.OpUnlinkat,
+	"rmdir":             bpfprog.OpRmdir,
+	"rename":            bpfprog.OpRename,
+	"renameat":          bpfprog.OpRenameat,
+	"renameat2":         bpfprog.OpRenameat2,
+	"link":              bpfprog.OpLink,
+	"linkat":            bpfprog.OpLinkat,
+	"symlink":           bpfprog.OpSymlink,
+	"symlinkat":         bpfprog.OpSymlinkat,
+	"truncate":          bpfprog.OpTruncate,
+	"ftruncate":         bpfprog.OpFtruncate,
+	"ioctl":             bpfprog.OpIoctl,
+	"bind":              bpfprog.OpBind,
+	"connect":           bpfprog.OpConnect,
+}
+
+// fileRecorder records the files and TCP ports the tasks of one cgroup
+// subtree touch, as Landlock rights (bpfprog/files.bpf.c). It runs
+// beside the syscall recorder, on the same cgroup.
+//
+// Paths are what the task sees: resolved by the kernel from the object
+// an fd refers to (symlinks and bind mounts already followed), up to
+// the task's root. Calls that take a path and return no fd (mkdirat,
+// unlinkat, renameat2, linkat, symlinkat, mknodat, truncate, bind of a
+// unix socket) are recorded as their directory plus the path string
+// they were given; the directory part of such a string is resolved
+// here (symlinks) when the task shares sysrec's file tree.
+//
+// Each FileAccess names the object; the rights Landlock checks on the
+// directory holding it (make_*, remove_*, refer) are recorded on the
+// object too, and belong on its parent: make_reg on /tmp/x means x was
+// created in /tmp.
+type fileRecorder struct {
+	objs  bpfprog.FilesObjects
+	links []link.Link
+}
+
+// startFiles loads the files program for cg and attaches it. Call it
+// before the target starts. maxKeys ≤ 0 means DefaultMaxFileKeys.
+func startFiles(cg *cgroup, arch *linuxabi.Arch, maxKeys int) (*fileRecorder, error) {
+	return startFilesDepth(cg, arch, maxKeys, fileMaxDepth)
+}
+
+func startFilesDepth(cg *cgroup, arch *linuxabi.Arch, maxKeys, depth int) (*fileRecorder, error) {
+	_ = rlimit.RemoveMemlock()
+	spec, err := bpfprog.FilesSpec()
+	if err != nil {
+		return nil, fmt.Errorf("load files program: %w", err)
+	}
+	if maxKeys <= 0 {
+		maxKeys = DefaultMaxFileKeys
+	}
+	spec.Maps["counts"].MaxEntries = uint32(maxKeys)
+	spec.Maps["paths"].MaxEntries = uint32(maxKeys)
+	var ns unix.Stat_t
+	if err := unix.Stat("/proc/self/ns/mnt", &ns); err != nil {
+		return nil, fmt.Errorf("load files program: %w", err)
+	}
+	vars := map[string]any{
+		"target_cgid":  cg.id,
+		"target_level": cg.level,
+		"max_depth":    uint32(min(depth, bpfprog.FilesMaxDepth)),
+		"host_mntns":   uint32(ns.Ino),
+	}
+	for name, val := range vars {
+		if err := spec.Variables[name].Set(val); err != nil {
+			return nil, fmt.Errorf("set %s: %w", name, err)
+		}
+	}
+	r := &fileRecorder{}
+	if err := spec.LoadAndAssign(&r.objs, nil); err != nil {
+		var ve *ebpf.VerifierError
+		if errors.As(err, &ve) {
+			return nil, fmt.Errorf("load files program: %+v", ve)
+		}
+		return nil, fmt.Errorf("load files program: %w", permHint(err))
+	}
+	for name, op := range fileOps {
+		nr, ok := arch.Number(name)
+		if !ok || nr < 0 || nr >= bpfprog.FilesMaxNr {
+			continue
+		}
+		if err := r.objs.Ops.Put(uint32(nr), op); err != nil {
+			r.Close()
+			return nil, fmt.Errorf("set file operation %s: %w", name, err)
+		}
+	}
+	for _, p := range []*ebpf.Program{r.objs.FilesSysEnter, r.objs.FilesSysExit, r.objs.FilesExec} {
+		l, err := link.AttachTracing(link.TracingOptions{Program: p})
+		if err != nil {
+			r.Close()
+			return nil, fmt.Errorf("attach %s: %w", p, permHint(err))
+		}
+		r.links = append(r.links, l)
+	}
+	return r, nil
+}
+
+// detach stops recording; the maps stay readable.
+func (r *fileRecorder) detach() {
+	for _, l := range r.links {
+		l.Close()
+	}
+	r.links = nil
+}
+
+// Close detaches and frees everything. A nil recorder is fine.
+func (r *fileRecorder) Close() error {
+	if r == nil {
+		return nil
+	}
+	r.detach()
+	return r.objs.Close()
+}
+
+// read detaches the program and adds what it saw to rec: Files, Ports
+// and FilesUnresolved. A nil recorder (file recording off) adds nothing.
+func (r *fileRecorder) read(rec *Recording) error {
+	if r == nil {
+		return nil
+	}
+	r.detach()
+	paths := map[uint64]string{}
+	var h uint64
+	var pb bpfprog.PathBuf
+	it := r.objs.Paths.Iterate()
+	for it.Next(&h, &pb) {
+		paths[h] = pathString(&pb)
+	}
+	if err := it.Err(); err != nil {
+		return fmt.Errorf("read paths: %w", err)
+	}
+	files := map[string]*profiles.FileAccess{}
+	var k bpfprog.FileKey
+	var n uint64
+	cit := r.objs.Counts.Iterate()
+	for cit.Next(&k, &n) {
+		p, ok := paths[k.Hash]
+		if !ok {
+			rec.FilesUnresolved += n // cannot happen: a path is stored before its count
+			continue
+		}
+		fa := files[p]
+		if fa == nil {
+			fa = &profiles.FileAccess{Path: p}
+			files[p] = fa
+		}
+		fa.Access |= uint64(k.Access)
+		fa.Count += n
+	}
+	if err := cit.Err(); err != nil {
+		return fmt.Errorf("read file counts: %w", err)
+	}
+	for _, p := range slices.Sorted(maps.Keys(files)) {
+		rec.Files = append(rec.Files, *files[p])
+	}
+
+	var pk bpfprog.PortKey
+	ports := map[[2]uint64]uint64{}
+	pit := r.objs.Ports.Iterate()
+	for pit.Next(&pk, &n) {
+		ports[[2]uint64{uint64(pk.Port), uint64(pk.Access)}] += n
+	}
+	if err := pit.Err(); err != nil {
+		return fmt.Errorf("read ports: %w", err)
+	}
+	for _, key := range slices.SortedFunc(maps.Keys(ports), func(a, b [2]uint64) int {
+		if a[0] != b[0] {
+			return int(a[0]) - int(b[0])
+		}
+		return int(a[1]) - int(b[1])
+	}) {
+		rec.Ports = append(rec.Ports, profiles.PortAccess{Port: uint16(key[0]), Access: key[1], Count: ports[key]})
+	}
+
+	stats, err := r.stats()
+	if err != nil {
+		return err
+	}
+	for _, v := range stats {
+		rec.FilesUnresolved += v
+	}
+	for _, p := range []*ebpf.Program{r.objs.FilesSysEnter, r.objs.FilesSysExit, r.objs.FilesExec} {
+		if st, err := p.Stats(); err == nil {
+			rec.FilesUnresolved += st.RecursionMisses
+		}
+	}
+	return nil
+}
+
+// stats returns the kernel's loss counters, summed over CPUs, by index.
+func (r *fileRecorder) stats() ([]uint64, error) {
+	out := make([]uint64, bpfprog.FilesStatCount)
+	for i := range out {
+		var perCPU []uint64
+		if err := r.objs.Stats.Lookup(uint32(i), &perCPU); err != nil {
+			return nil, fmt.Errorf("read files stats: %w", err)
+		}
+		for _, v := range perCPU {
+			out[i] += v
+		}
+	}
+	return out, nil
+}
+
+// pathString turns the kernel's leaf-first strings into a clean
+// absolute path.
+func pathString(pb *bpfprog.PathBuf) string {
+	parts := pb.Strings()
+	var str string
+	if pb.Flags&bpfprog.PathFlagString != 0 && len(parts) > 0 {
+		str, parts = parts[0], parts[1:]
+	}
+	slices.Reverse(parts)
+	p := "/" + strings.Join(parts, "/")
+	if str != "" {
+		if strings.HasPrefix(str, "/") {
+			p = str
+		} else {
+			p = p + "/" + str
+		}
+		p = path.Clean(p)
+		// The string was not resolved by the kernel: resolve the
+		// directory part (symlinks, ..) as the task would have, when it
+		// shares our file tree. The object itself may be gone (unlink).
+		if pb.Flags&bpfprog.PathFlagOtherRoot == 0 {
+			dir, base := path.Split(p)
+			if real, err := filepath.EvalSymlinks(dir); err == nil && base != "" {
+				p = path.Join(real, base)
+			}
+		}
+	}
+	return path.Clean(p)
+}
