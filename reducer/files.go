@@ -1,0 +1,384 @@
+package reducer
+
+import (
+	"fmt"
+	"maps"
+	"path"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/sysrec/sysrec/linuxabi"
+	"github.com/sysrec/sysrec/profiles"
+)
+
+// FSLevel says how far Filesystem generalises the files a recording saw.
+type FSLevel string
+
+const (
+	// FSExact keeps every path as seen. Only what cannot repeat is
+	// generalised: per-process /proc entries, pseudo-terminal numbers,
+	// and the names of files and directories the target created.
+	FSExact FSLevel = "exact"
+	// FSDirs also lets reads and directory listings stand for their
+	// directory: under system trees the package directory
+	// (/usr/lib/python3.11, /usr/share/zoneinfo, /etc/ssl), elsewhere
+	// the directory holding the file, unless that directory is one
+	// whose other files are not the target's business (/, /etc, /home,
+	// $HOME, /tmp, /dev, /var, ~/.ssh, ...). Executes and writes stay
+	// exact.
+	FSDirs FSLevel = "dirs"
+)
+
+// FSLevels lists the levels, narrowest first.
+var FSLevels = []FSLevel{FSExact, FSDirs}
+
+// DefaultFSLevel is the level held-out runs favoured: a profile learned
+// from one run of a job that lets the next run of the same job (other
+// inputs) through, without widening writes (see the README's numbers).
+const DefaultFSLevel = FSDirs
+
+// FSOptions tune Filesystem. The zero value is the default.
+type FSOptions struct {
+	Level FSLevel // "" means DefaultFSLevel
+	// Home is the target's $HOME: reads are never widened to it as a
+	// whole, nor to its secret directories (.ssh, .gnupg, ...).
+	Home string
+}
+
+const (
+	llExecute    = 1 << 0
+	llWriteFile  = 1 << 1
+	llReadFile   = 1 << 2
+	llReadDir    = 1 << 3
+	llRemoveDir  = 1 << 4
+	llRemoveFile = 1 << 5
+	llMakeChar   = 1 << 6
+	llMakeDir    = 1 << 7
+	llMakeReg    = 1 << 8
+	llMakeSock   = 1 << 9
+	llMakeFifo   = 1 << 10
+	llMakeBlock  = 1 << 11
+	llMakeSym    = 1 << 12
+	llRefer      = 1 << 13
+	llTruncate   = 1 << 14
+	llIoctlDev   = 1 << 15
+
+	// llMake are the rights that create an object in a directory.
+	llMake = llMakeChar | llMakeDir | llMakeReg | llMakeSock | llMakeFifo | llMakeBlock | llMakeSym
+	// llParent are the rights Landlock checks on the directory holding
+	// an object; the recorder reports them on the object's own path.
+	llParent = llMake | llRemoveDir | llRemoveFile | llRefer
+	// llRead are rights that change nothing.
+	llRead = llReadFile | llReadDir
+)
+
+// Filesystem reduces the files and ports of recordings to Landlock
+// sections. It returns nil sections when a recording was made without
+// file recording (nothing is known, so nothing is restricted; a merge
+// does the same). With file recording, a network section with no rules
+// is returned when no TCP port was seen: no TCP bind or connect.
+//
+// Rights Landlock checks on a directory (make_*, remove_*, refer) are
+// reported on the object created or removed and are put on its parent.
+// What the target created may have another name next run, so the rights
+// it used on it go to the directory too, and everything inside a
+// directory it created goes to the nearest directory that was there
+// before. Writes to files that existed stay on those files. The
+// generalisations below only widen reads.
+func Filesystem(recs []*profiles.Recording, opts FSOptions) (*profiles.Filesystem, *profiles.Network, error) {
+	if opts.Level == "" {
+		opts.Level = DefaultFSLevel
+	}
+	if !slices.Contains(FSLevels, opts.Level) {
+		return nil, nil, fmt.Errorf("filesystem level %q (want exact or dirs)", opts.Level)
+	}
+	seen := map[string]*profiles.FileAccess{}
+	var unresolved uint64
+	for _, r := range recs {
+		if len(r.Files) == 0 && len(r.Ports) == 0 && r.FilesUnresolved == 0 {
+			return nil, nil, nil // recorded without files: unrestricted
+		}
+		unresolved += r.FilesUnresolved
+		for _, f := range r.Files {
+			p := path.Clean(f.Path)
+			if !path.IsAbs(p) {
+				continue
+			}
+			if e := seen[p]; e != nil {
+				e.Access |= f.Access
+				e.Count += f.Count
+			} else {
+				seen[p] = &profiles.FileAccess{Path: p, Access: f.Access, Count: f.Count}
+			}
+		}
+	}
+	b := &fsBuilder{opts: opts, rules: map[string]*fsRule{}, seen: seen}
+	b.build()
+	fs := &profiles.Filesystem{Unresolved: unresolved, Rules: b.rules2profile()}
+
+	net := &profiles.Network{Rules: []profiles.PortRule{}}
+	type pk struct {
+		port   uint16
+		access uint64
+	}
+	ports := map[pk]uint64{}
+	for _, r := range recs {
+		for _, p := range r.Ports {
+			for _, bit := range []uint64{1, 2} {
+				if p.Access&bit != 0 {
+					ports[pk{p.Port, bit}] += p.Count
+				}
+			}
+		}
+	}
+	for _, k := range slices.SortedFunc(maps.Keys(ports), func(a, b pk) int {
+		if a.port != b.port {
+			return int(a.port) - int(b.port)
+		}
+		return int(a.access) - int(b.access)
+	}) {
+		r := profiles.PortRule{Access: linuxabi.LandlockNetNames(k.access)[0], Port: k.port, Count: ports[k], Reason: "seen"}
+		if k.port == 0 && k.access == 1 {
+			r.Reason = "seen: bind to port 0 lets the kernel pick a free port"
+		}
+		net.Rules = append(net.Rules, r)
+	}
+	return fs, net, nil
+}
+
+type fsRule struct {
+	access  uint64
+	count   uint64
+	folded  uint64         // counts of narrower rules this one made redundant
+	reasons map[string]int // reason -> paths it stands for
+}
+
+type fsBuilder struct {
+	opts  FSOptions
+	seen  map[string]*profiles.FileAccess
+	rules map[string]*fsRule
+}
+
+func (b *fsBuilder) add(p string, access, count uint64, reason string) {
+	if access == 0 {
+		return
+	}
+	r := b.rules[p]
+	if r == nil {
+		r = &fsRule{reasons: map[string]int{}}
+		b.rules[p] = r
+	}
+	r.access |= access
+	r.count += count
+	r.reasons[reason]++
+}
+
+var (
+	procPID = regexp.MustCompile(`^/proc/[0-9]+(/task/[0-9]+)?(/.*)?$`)
+	devPTS  = regexp.MustCompile(`^/dev/pts/[0-9]+$`)
+	// A package directory: the component after lib, lib64, libexec,
+	// share or include (/usr/lib/python3.11, /usr/share/zoneinfo,
+	// ~/.pyenv/versions/3.11.7/lib/python3.11).
+	pkgDir = regexp.MustCompile(`^(.*?/(lib|lib32|lib64|libexec|share|include)/[^/]+)/`)
+)
+
+func (b *fsBuilder) build() {
+	// The topmost directory each created object sits in that the target
+	// created itself: its contents go to the directory above it.
+	createdDir := map[string]bool{}
+	for p, f := range b.seen {
+		if f.Access&llMakeDir != 0 {
+			createdDir[p] = true
+		}
+	}
+	createdTop := func(p string) string {
+		top := ""
+		for d := path.Dir(p); d != "/" && d != "."; d = path.Dir(d) {
+			if createdDir[d] {
+				top = d
+			}
+		}
+		return top
+	}
+
+	for _, p := range slices.Sorted(maps.Keys(b.seen)) {
+		f := b.seen[p]
+		obj, parent := f.Access&^llParent, f.Access&llParent
+		dir := path.Dir(p)
+
+		switch m := procPID.FindStringSubmatch(p); {
+		case m != nil:
+			// /proc/<pid>/...: the pid differs every run.
+			if obj&^llRead == 0 {
+				b.add("/proc", obj, f.Count, "per-process /proc entries (the pid differs every run): reads allowed on /proc; other processes' entries stay behind ptrace access checks")
+			} else {
+				b.add(path.Join("/proc/self", m[2]), obj, f.Count, "a per-process /proc entry written: sysrec run resolves /proc/self to the target's own pid (a child writing its own entry is not covered)")
+			}
+			continue
+		case devPTS.MatchString(p):
+			b.add("/dev/pts", obj, f.Count, "a pseudo-terminal (its number differs every run)")
+			continue
+		}
+
+		if top := createdTop(p); top != "" {
+			// Inside a directory the target made: nothing of it exists
+			// before the next run.
+			b.add(path.Dir(top), f.Access|llMakeDir, f.Count, "directories the target created and what it did inside them (their names may differ next run)")
+			continue
+		}
+		if parent != 0 {
+			reason := "files removed here"
+			if parent&llMake != 0 {
+				reason = "files created here"
+			}
+			if parent&llRefer != 0 {
+				reason += ", moved across directories"
+			}
+			b.add(dir, parent, f.Count, reason)
+		}
+		if f.Access&llMake != 0 {
+			// Created by the target: the rights it used on it must hold
+			// for whatever name it picks next run.
+			b.add(dir, obj, 0, "files created here (their names may differ next run): rights on them are rights on the directory")
+			continue
+		}
+		if obj == 0 {
+			continue
+		}
+		read, rest := obj&(llRead), obj&^llRead
+		if rest != 0 {
+			b.add(p, rest, f.Count, "seen")
+		}
+		if read != 0 {
+			if to, why := b.widenRead(p, read); to != "" {
+				b.add(to, read, f.Count, why)
+			} else {
+				b.add(p, read, f.Count, "seen")
+			}
+		}
+	}
+}
+
+// widenRead returns where reads of p may stand for at the builder's
+// level, or "" to keep p.
+func (b *fsBuilder) widenRead(p string, read uint64) (string, string) {
+	if b.opts.Level != FSDirs {
+		return "", ""
+	}
+	switch {
+	case p == "/proc" || strings.HasPrefix(p, "/proc/"):
+		return "/proc", "reads of /proc"
+	case strings.HasPrefix(p, "/etc/"):
+		// /etc itself holds secrets; a subdirectory is one package's.
+		rest := strings.TrimPrefix(p, "/etc/")
+		if i := strings.IndexByte(rest, '/'); i > 0 {
+			d := "/etc/" + rest[:i]
+			if !b.sensitive(d) {
+				return d, "reads under " + d + ": one package's configuration"
+			}
+		}
+		return "", ""
+	}
+	if m := pkgDir.FindStringSubmatch(p); m != nil && !b.sensitive(m[1]) {
+		return m[1], "reads under " + m[1] + ": a package directory (code and data installed together)"
+	}
+	d := path.Dir(p)
+	if read&llReadDir != 0 && read&llReadFile == 0 {
+		return "", "" // a listing: the directory itself
+	}
+	if b.sensitive(d) {
+		return "", ""
+	}
+	return d, "reads in " + d + ": files beside one the target read"
+}
+
+// sensitiveDirs hold files of many owners: reads are never widened to
+// them as a whole.
+var sensitiveDirs = []string{
+	"/", "/etc", "/home", "/root", "/tmp", "/var", "/var/tmp", "/var/lib", "/var/log",
+	"/var/cache", "/var/spool", "/var/mail", "/run", "/dev", "/dev/shm", "/mnt", "/media",
+	"/srv", "/opt", "/boot", "/usr", "/usr/local", "/sys", "/proc", "/lib", "/lib64", "/bin", "/sbin",
+}
+
+// secretDirs, under a home directory, hold keys and tokens.
+var secretDirs = []string{".ssh", ".gnupg", ".aws", ".kube", ".docker", ".password-store", ".netrc", ".config/gcloud", ".azure", ".pki"}
+
+func (b *fsBuilder) sensitive(d string) bool {
+	if slices.Contains(sensitiveDirs, d) {
+		return true
+	}
+	homes := []string{"/root"}
+	if b.opts.Home != "" {
+		homes = append(homes, path.Clean(b.opts.Home))
+	}
+	if strings.HasPrefix(d, "/home/") && !strings.Contains(strings.TrimPrefix(d, "/home/"), "/") {
+		homes = append(homes, d)
+	}
+	if rest, ok := strings.CutPrefix(d, "/home/"); ok {
+		if i := strings.IndexByte(rest, '/'); i > 0 {
+			homes = append(homes, "/home/"+rest[:i])
+		}
+	}
+	for _, h := range homes {
+		if d == h {
+			return true
+		}
+		for _, s := range secretDirs {
+			if sd := path.Join(h, s); d == sd || strings.HasPrefix(d, sd+"/") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// rules2profile drops rights an ancestor rule already grants (Landlock
+// grants a rule's rights on everything beneath it) and returns the rules
+// sorted by path.
+func (b *fsBuilder) rules2profile() []profiles.PathRule {
+	out := []profiles.PathRule{}
+	emitted := map[string]bool{}
+	// Sorted, a directory comes before what is beneath it.
+	for _, p := range slices.Sorted(maps.Keys(b.rules)) {
+		r := b.rules[p]
+		var inherited uint64
+		var fold *fsRule
+		for a := p; a != "/"; {
+			a = path.Dir(a)
+			if ar := b.rules[a]; ar != nil {
+				inherited |= ar.access
+				if fold == nil && emitted[a] && ar.access&r.access == r.access {
+					fold = ar
+				}
+			}
+		}
+		own := r.access &^ inherited
+		if own == 0 {
+			if fold != nil {
+				fold.folded += r.count
+			}
+			continue
+		}
+		emitted[p] = true
+		out = append(out, profiles.PathRule{Path: p, Access: linuxabi.LandlockFSNames(own), Reason: reasonText(r.reasons)})
+	}
+	// Counts include what folded into a rule.
+	for i := range out {
+		r := b.rules[out[i].Path]
+		out[i].Count = r.count + r.folded
+	}
+	return out
+}
+
+func reasonText(m map[string]int) string {
+	var parts []string
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		if m[k] > 1 {
+			parts = append(parts, fmt.Sprintf("%s (%d paths)", k, m[k]))
+		} else {
+			parts = append(parts, k)
+		}
+	}
+	return strings.Join(parts, "; ")
+}

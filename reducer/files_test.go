@@ -1,0 +1,249 @@
+package reducer
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/sysrec/sysrec/linuxabi"
+	"github.com/sysrec/sysrec/profiles"
+)
+
+// fa builds a FileAccess from right names.
+func fa(path string, count uint64, rights ...string) profiles.FileAccess {
+	m, err := linuxabi.ParseLandlockFS(rights)
+	if err != nil {
+		panic(err)
+	}
+	return profiles.FileAccess{Path: path, Access: m, Count: count}
+}
+
+func fsRec(files ...profiles.FileAccess) *profiles.Recording {
+	return &profiles.Recording{Arch: "x86_64", Files: files}
+}
+
+// catFiles is what the recorder saw for `cat /etc/hostname` on Debian.
+var catFiles = []profiles.FileAccess{
+	fa("/etc/hostname", 1, "read_file"),
+	fa("/etc/ld.so.cache", 1, "read_file"),
+	fa("/usr/bin/cat", 1, "execute", "read_file"),
+	fa("/usr/lib/locale/C.utf8/LC_CTYPE", 1, "read_file"),
+	fa("/usr/lib/locale/C.utf8/LC_MESSAGES", 1, "read_dir"),
+	fa("/usr/lib/locale/C.utf8/LC_MESSAGES/SYS_LC_MESSAGES", 1, "read_file"),
+	fa("/usr/lib/x86_64-linux-gnu/gconv/gconv-modules.cache", 1, "read_file"),
+	fa("/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2", 1, "execute", "read_file"),
+	fa("/usr/lib/x86_64-linux-gnu/libc.so.6", 1, "read_file"),
+	fa("/dev/null", 2, "write_file"),
+}
+
+// rulesText is "path rights" per line, for comparing.
+func rulesText(fs *profiles.Filesystem) string {
+	var b strings.Builder
+	for _, r := range fs.Rules {
+		b.WriteString(r.Path + " " + strings.Join(r.Access, ",") + "\n")
+	}
+	return b.String()
+}
+
+func TestFilesystem(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		level FSLevel
+		home  string
+		files []profiles.FileAccess
+		want  string
+	}{
+		{"cat exact", FSExact, "", catFiles, `
+/dev/null write_file
+/etc/hostname read_file
+/etc/ld.so.cache read_file
+/usr/bin/cat execute,read_file
+/usr/lib/locale/C.utf8/LC_CTYPE read_file
+/usr/lib/locale/C.utf8/LC_MESSAGES read_dir
+/usr/lib/locale/C.utf8/LC_MESSAGES/SYS_LC_MESSAGES read_file
+/usr/lib/x86_64-linux-gnu/gconv/gconv-modules.cache read_file
+/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2 execute,read_file
+/usr/lib/x86_64-linux-gnu/libc.so.6 read_file
+`},
+		// Reads under system trees stand for the package directory;
+		// executes and writes stay exact; /etc files stay exact.
+		{"cat dirs", FSDirs, "", catFiles, `
+/dev/null write_file
+/etc/hostname read_file
+/etc/ld.so.cache read_file
+/usr/bin read_file
+/usr/bin/cat execute
+/usr/lib/locale read_file,read_dir
+/usr/lib/x86_64-linux-gnu read_file
+/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2 execute
+`},
+		// Files created in a directory: make_reg and the rights used on
+		// them go to the directory; a file that was there keeps its own
+		// rule; a removed file gives remove_file on its directory.
+		{"writes", FSDirs, "", []profiles.FileAccess{
+			fa("/srv/app/out/result-1234.txt", 3, "make_reg", "write_file", "truncate"),
+			fa("/srv/app/out/result-1234.txt.tmp", 1, "make_reg", "write_file", "remove_file"),
+			fa("/srv/app/log/app.log", 5, "write_file"),
+			fa("/srv/app/lock", 1, "remove_file"),
+		}, `
+/srv/app remove_file
+/srv/app/log/app.log write_file
+/srv/app/out write_file,make_reg,truncate
+`},
+		// A temporary directory made by the target: everything done in
+		// it goes to the directory above it, which existed.
+		{"temp dir", FSExact, "", []profiles.FileAccess{
+			fa("/tmp/tmp.Xa81kq", 1, "make_dir", "remove_dir", "read_dir"),
+			fa("/tmp/tmp.Xa81kq/a", 2, "make_reg", "write_file", "remove_file"),
+			fa("/tmp/tmp.Xa81kq/sub", 1, "make_dir"),
+			fa("/tmp/tmp.Xa81kq/sub/b", 1, "make_reg", "write_file", "read_file"),
+		}, `
+/tmp write_file,read_file,read_dir,remove_dir,remove_file,make_dir,make_reg
+`},
+		// /proc/<pid> reads go to /proc (the pid differs every run),
+		// writes to /proc/self; pty numbers to /dev/pts.
+		{"proc and pts", FSExact, "", []profiles.FileAccess{
+			fa("/proc/4242/status", 1, "read_file"),
+			fa("/proc/4242/task/4243/stat", 1, "read_file"),
+			fa("/proc/4242/oom_score_adj", 1, "write_file", "read_file"),
+			fa("/proc/meminfo", 1, "read_file"),
+			fa("/dev/pts/7", 3, "read_file", "write_file", "ioctl_dev"),
+			fa("/dev/tty", 1, "read_file", "write_file"),
+		}, `
+/dev/pts write_file,read_file,ioctl_dev
+/dev/tty write_file,read_file
+/proc read_file
+/proc/self/oom_score_adj write_file
+`},
+		// Reads are never widened to /etc, a home directory, its secret
+		// directories, /tmp or /dev as a whole.
+		{"sensitive", FSDirs, "/home/u", []profiles.FileAccess{
+			fa("/etc/passwd", 1, "read_file"),
+			fa("/etc/ssl/certs/ca-certificates.crt", 1, "read_file"),
+			fa("/home/u/.bashrc", 1, "read_file"),
+			fa("/home/u/.ssh/config", 1, "read_file"),
+			fa("/home/u/project/data/a.csv", 1, "read_file"),
+			fa("/root/.profile", 1, "read_file"),
+			fa("/tmp/input", 1, "read_file"),
+			fa("/dev/urandom", 1, "read_file"),
+		}, `
+/dev/urandom read_file
+/etc/passwd read_file
+/etc/ssl read_file
+/home/u/.bashrc read_file
+/home/u/.ssh/config read_file
+/home/u/project/data read_file
+/root/.profile read_file
+/tmp/input read_file
+`},
+		// A rule an ancestor covers is dropped; a listing stays on the
+		// directory listed.
+		{"covered", FSDirs, "", []profiles.FileAccess{
+			fa("/usr/share/doc", 1, "read_dir"),
+			fa("/usr/share/doc/bash", 1, "read_dir"),
+			fa("/usr/share/doc/bash/copyright", 1, "read_file"),
+			fa("/srv/www", 1, "read_dir"),
+		}, `
+/srv/www read_dir
+/usr/share/doc read_file,read_dir
+`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fs, net, err := Filesystem([]*profiles.Recording{fsRec(tc.files...)}, FSOptions{Level: tc.level, Home: tc.home})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := rulesText(fs); got != strings.TrimPrefix(tc.want, "\n") {
+				t.Errorf("rules:\n%s\nwant:\n%s", got, strings.TrimPrefix(tc.want, "\n"))
+			}
+			if net == nil || len(net.Rules) != 0 {
+				t.Errorf("network %+v, want a section with no rules", net)
+			}
+			for _, r := range fs.Rules {
+				if r.Count == 0 || r.Reason == "" {
+					t.Errorf("%s: count %d, reason %q: every rule needs both", r.Path, r.Count, r.Reason)
+				}
+			}
+			p := &profiles.Profile{Version: profiles.Version, Arch: []string{"x86_64"}, DefaultAction: profiles.ActKillProcess, Filesystem: fs, Network: net}
+			if err := p.Validate(); err != nil {
+				t.Errorf("profile does not validate: %v", err)
+			}
+		})
+	}
+}
+
+// TestFilesystemNoWriteWidening: whatever the level, a write right lands
+// on a directory only where something was created or removed in it.
+func TestFilesystemNoWriteWidening(t *testing.T) {
+	files := []profiles.FileAccess{
+		fa("/etc/app.conf", 1, "write_file", "truncate"),
+		fa("/home/u/.history", 1, "write_file"),
+		fa("/var/log/app.log", 1, "write_file"),
+		fa("/usr/lib/x86_64-linux-gnu/libc.so.6", 1, "read_file"),
+		fa("/home/u/notes/new.txt", 1, "make_reg", "write_file"),
+	}
+	for _, level := range FSLevels {
+		fs, _, err := Filesystem([]*profiles.Recording{fsRec(files...)}, FSOptions{Level: level, Home: "/home/u"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		writes := map[string]bool{}
+		for _, r := range fs.Rules {
+			if slices.ContainsFunc(r.Access, func(a string) bool { return a != "read_file" && a != "read_dir" && a != "execute" }) {
+				writes[r.Path] = true
+			}
+		}
+		want := map[string]bool{"/etc/app.conf": true, "/home/u/.history": true, "/var/log/app.log": true, "/home/u/notes": true}
+		if !equalSets(writes, want) {
+			t.Errorf("%s: write rules on %v, want %v", level, writes, want)
+		}
+	}
+}
+
+func equalSets(a, b map[string]bool) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k := range a {
+		if !b[k] {
+			return false
+		}
+	}
+	return true
+}
+
+func TestFilesystemPortsAndMerge(t *testing.T) {
+	a := fsRec(fa("/etc/hosts", 1, "read_file"))
+	a.Ports = []profiles.PortAccess{{Port: 443, Access: 2, Count: 3}, {Port: 0, Access: 1, Count: 1}}
+	a.FilesUnresolved = 2
+	b := fsRec(fa("/etc/hosts", 2, "read_file"), fa("/etc/resolv.conf", 1, "read_file"))
+	b.Ports = []profiles.PortAccess{{Port: 443, Access: 2, Count: 1}, {Port: 8080, Access: 3, Count: 1}}
+	fs, net, err := Filesystem([]*profiles.Recording{a, b}, FSOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := rulesText(fs); got != "/etc/hosts read_file\n/etc/resolv.conf read_file\n" {
+		t.Errorf("rules:\n%s", got)
+	}
+	if fs.Rules[0].Count != 3 || fs.Unresolved != 2 {
+		t.Errorf("count %d unresolved %d, want 3 and 2", fs.Rules[0].Count, fs.Unresolved)
+	}
+	var got []string
+	for _, r := range net.Rules {
+		got = append(got, fmt.Sprintf("%s %d ×%d", r.Access, r.Port, r.Count))
+	}
+	want := []string{"bind_tcp 0 ×1", "connect_tcp 443 ×4", "bind_tcp 8080 ×1", "connect_tcp 8080 ×1"}
+	if !slices.Equal(got, want) {
+		t.Errorf("ports %v, want %v", got, want)
+	}
+
+	// A recording made without file recording knows nothing: no sections.
+	fs, net, err = Filesystem([]*profiles.Recording{a, {Arch: "x86_64"}}, FSOptions{})
+	if err != nil || fs != nil || net != nil {
+		t.Errorf("with a recording without files: %v %v %v, want nil sections", fs, net, err)
+	}
+	if _, _, err := Filesystem([]*profiles.Recording{a}, FSOptions{Level: "wide"}); err == nil {
+		t.Error("level wide accepted")
+	}
+}
