@@ -95,6 +95,8 @@ var tierGroups = []tierGroup{
 		[]string{"mount", "umount", "umount2", "fsopen", "fsconfig", "fsmount", "fspick", "move_mount", "open_tree", "open_tree_attr", "mount_setattr", "pivot_root", "chroot"}},
 	{Critical, "enters or creates namespaces; user namespaces make CAP_SYS_ADMIN-only kernel code reachable (Docker: CAP_SYS_ADMIN)",
 		[]string{"unshare", "setns"}},
+	{Critical, "clone3's flags are behind a pointer no filter can read, so allowing it allows every namespace flag (Docker answers it ENOSYS; libc then falls back to clone)",
+		[]string{"clone3"}},
 	{Critical, "loads or removes kernel modules (Docker: CAP_SYS_MODULE or denied)",
 		[]string{"init_module", "finit_module", "delete_module", "create_module", "query_module", "get_kernel_syms"}},
 	{Critical, "replaces or stops the running kernel (Docker: CAP_SYS_BOOT or denied)",

@@ -179,9 +179,30 @@ func FormatRule(syscall string, r ArgRule) string {
 		if forbidden := all &^ m; forbidden != 0 && bits.OnesCount64(forbidden) < bits.OnesCount64(m) && spec.RecordMask == 0 {
 			return spec.Name + " ⊆ ~(" + linuxabi.Symbolize(spec.Consts, forbidden, true) + ")"
 		}
-		return spec.Name + " ⊆ " + linuxabi.Symbolize(spec.Consts, m, true) + extra
+		return spec.Name + " ⊆ " + bitsOf(spec.Consts, m) + extra
 	case OpRange:
 		return fmt.Sprintf("%d ≤ %s ≤ %d", r.Min, spec.Name, r.Max)
 	}
 	return string(r.Op)
+}
+
+// bitsOf prints a mask of allowed bits. open's access mode is an enum in
+// a value (O_RDONLY is 0) but two bits in a mask: O_WRONLY and O_RDWR.
+func bitsOf(consts string, m uint64) string {
+	if consts != "open" || m&3 == 0 {
+		return linuxabi.Symbolize(consts, m, true)
+	}
+	parts := []string{}
+	if m&1 != 0 {
+		parts = append(parts, "O_WRONLY")
+	}
+	if m&2 != 0 {
+		parts = append(parts, "O_RDWR")
+	}
+	if rest := m &^ 3; rest != 0 {
+		parts = append(parts, strings.Split(linuxabi.Symbolize(consts, rest, true), "|")...)
+	}
+	parts = slices.DeleteFunc(parts, func(p string) bool { return p == "O_RDONLY" })
+	slices.Sort(parts)
+	return strings.Join(parts, "|")
 }

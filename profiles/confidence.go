@@ -77,7 +77,7 @@ func (c *Confidence) Text() string {
 
 // usesGeneralisation reports whether p has a field version 1 cannot say.
 func (p *Profile) usesGeneralisation() bool {
-	if len(p.NotAllowed) > 0 || p.Confidence != nil || (p.Recorded != nil && p.Recorded.Generalize != "") {
+	if len(p.NotAllowed) > 0 || p.Confidence != nil {
 		return true
 	}
 	for _, s := range p.Syscalls {

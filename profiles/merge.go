@@ -84,7 +84,6 @@ func Merge(ps ...*Profile) (*Profile, error) {
 				rec.Unknown += p.Recorded.Unknown
 				rec.DurationMS += p.Recorded.DurationMS
 				rec.Recordings += max(p.Recorded.Recordings, 1)
-				rec.Generalize = widerLevel(rec.Generalize, p.Recorded.Generalize)
 			}
 		}
 	}
@@ -235,16 +234,4 @@ func mergeNotAllowed(out *Profile, ps []*Profile) []Withheld {
 		}
 	}
 	return ws
-}
-
-// levelOrder ranks generalisation levels from narrowest to widest.
-var levelOrder = []string{"", "exact", "families", "reachable"}
-
-// widerLevel is the wider of two generalisation levels: a merge allows
-// what either input allows.
-func widerLevel(a, b string) string {
-	if slices.Index(levelOrder, b) > slices.Index(levelOrder, a) {
-		return b
-	}
-	return a
 }

@@ -100,9 +100,6 @@ type Recorded struct {
 	Unknown    uint64 `json:"unknown_calls,omitempty"`
 	ExitStatus int    `json:"exit_status"`
 	Recordings int    `json:"recordings,omitempty"`
-	// Generalize is the generalisation level the profile was reduced at
-	// (exact, families, reachable); empty means exact (version 2).
-	Generalize string `json:"generalize,omitempty"`
 }
 
 // Load reads and validates the profile at path.
@@ -145,7 +142,7 @@ func (p *Profile) Validate() error {
 		return err
 	}
 	if p.Version < 2 && p.usesGeneralisation() {
-		return fmt.Errorf("field version: not_allowed, confidence, runs and generalize need version 2, the profile says %d", p.Version)
+		return fmt.Errorf("field version: not_allowed, confidence and runs need version 2, the profile says %d", p.Version)
 	}
 	if len(p.Arch) == 0 {
 		return errors.New("field arch: no architecture listed")

@@ -38,9 +38,6 @@ func Format(p *Profile) string {
 	if r := p.Recorded; r != nil {
 		runs = max(r.Recordings, 1)
 		fmt.Fprintf(&b, "recorded: %s (%d ms, %d recording(s), %d lost)\n", strings.Join(r.Command, " "), r.DurationMS, runs, r.Lost)
-		if r.Generalize != "" {
-			fmt.Fprintf(&b, "generalized: %s\n", r.Generalize)
-		}
 		conf := p.Confidence
 		if conf == nil {
 			conf = ComputeConfidence(p)

@@ -1,6 +1,7 @@
 package reducer
 
 import (
+	"errors"
 	"fmt"
 	"maps"
 	"path"
@@ -24,9 +25,54 @@ const (
 // rule lists before it is dropped as not worth constraining.
 const DefaultMaxValues = 16
 
-// Options tune Reduce. The zero value is the default.
+// Level says how far Reduce generalises beyond the calls it saw. Every
+// entry a level adds carries its reason; no level adds a sensitive or
+// critical syscall, or argument value, that no run made.
+type Level string
+
+const (
+	// LevelExact allows what the recordings saw, with every argument of
+	// the table constrained to the values seen (generalised per
+	// argument, as always). The zero Level.
+	LevelExact Level = "exact"
+	// LevelFamilies adds to what was seen its ordinary-tier variants
+	// (openat seen: open allowed; fsync seen: fdatasync), constrains only
+	// the arguments whose values differ in risk, widened by their safe
+	// classes (futex wait/wake ops, tty queries, read-only open bits),
+	// and answers clone3 with ENOSYS whenever libc is known to fall back.
+	LevelFamilies Level = "families"
+	// LevelReachable adds to LevelFamilies the ordinary-tier syscalls the
+	// binary and its libraries can reach (Options.Reachable), each with
+	// its provenance, and lists the sensitive and critical reachable ones
+	// it withholds in the profile's not_allowed section.
+	LevelReachable Level = "reachable"
+)
+
+// Levels lists the levels, narrowest first.
+var Levels = []Level{LevelExact, LevelFamilies, LevelReachable}
+
+// DefaultLevel is the level sysrec record uses unless told otherwise,
+// chosen by the held-out runs of the corpus (README, "Generalisation").
+const DefaultLevel = LevelFamilies
+
+// riskyMaxValues bounds the distinct values a rule on a risk-bearing
+// argument lists above the exact level: dropping such a rule opens the
+// door it guards, so it stays up to this many values (each costs two
+// filter instructions).
+const riskyMaxValues = 64
+
+// Options tune Reduce. The zero value reduces at LevelExact with the
+// argument table, the baseline and kill_process.
 type Options struct {
-	Args ArgLevel // "" means ArgsTable
+	// Level is how far to generalise; "" means LevelExact (library
+	// callers such as check's fragments get what was seen). The CLI
+	// passes DefaultLevel.
+	Level Level
+	// Reachable maps the syscalls the target can reach, from static
+	// analysis, to the provenance of each ("fdatasync@libc.so.6 ←
+	// 0x4f2a0@libsqlite3.so.0"). LevelReachable needs it.
+	Reachable map[string]string
+	Args      ArgLevel // "" means ArgsTable
 	// MaxValues bounds the distinct values of an enum/int rule; more and
 	// the argument is left unconstrained (the entry's note says so).
 	MaxValues int
@@ -55,12 +101,18 @@ func (o Options) Validate() error {
 	if o.Args != "" && o.Args != ArgsTable && o.Args != ArgsNone {
 		return fmt.Errorf("argument level %q (want table or none)", o.Args)
 	}
+	if o.Level != "" && !slices.Contains(Levels, o.Level) {
+		return fmt.Errorf("generalisation level %q (want exact, families or reachable)", o.Level)
+	}
+	if o.Level == LevelReachable && o.Reachable == nil {
+		return errors.New("generalisation level reachable needs the reachable syscalls (static analysis of the target)")
+	}
 	if o.Exe != "" {
 		if _, err := path.Match(o.Exe, ""); err != nil {
 			return fmt.Errorf("exe pattern %q: %w", o.Exe, err)
 		}
 	}
-	if _, err := runtimeBaseline(o.Runtime, []string{"x86_64"}, profiles.ActKillProcess); err != nil {
+	if _, err := runtimeBaseline(o.Runtime, []string{"x86_64"}, profiles.ActKillProcess, LevelExact); err != nil {
 		return err
 	}
 	return nil
@@ -86,12 +138,19 @@ var baseline = []baselineEntry{
 // CLONE_PARENT_SETTID|CLONE_CHILD_CLEARTID).
 const glibcThreadClone = 0x3d0f00
 
+// glibcClone adds what glibc's fork (CLONE_CHILD_SETTID|
+// CLONE_CHILD_CLEARTID|SIGCHLD) and posix_spawn (CLONE_VM|CLONE_VFORK|
+// SIGCHLD) pass to clone when clone3 fails with ENOSYS: any exit signal.
+const glibcClone = glibcThreadClone | 0x4000 | 0x1000000 | 0xff
+
 // maxSeen bounds the distinct argument tuples a profile lists per syscall.
 const maxSeen = 32
 
 type group struct {
 	name    string
 	count   uint64
+	runs    int // recordings that made the call
+	lastRec int // 1 + index of the last recording counted in runs
 	seen    map[string]uint64
 	errors  map[uint16]uint64
 	values  map[int]map[uint64]bool // arg index -> values seen
@@ -122,9 +181,13 @@ func Reduce(recs []*profiles.Recording, opts Options) (*profiles.Profile, error)
 		DefaultAction: opts.DefaultAction,
 		Recorded:      &profiles.Recorded{Command: recs[0].Command, Kernel: recs[0].Kernel, ExitStatus: recs[0].ExitStatus, Recordings: len(recs)},
 	}
+	if opts.Level == "" {
+		opts.Level = LevelExact
+	}
+	relaxed := opts.Level != LevelExact
 	groups := map[string]*group{}
 	var duration time.Duration
-	for _, r := range recs {
+	for ri, r := range recs {
 		if _, err := linuxabi.LookupArch(r.Arch); err != nil {
 			return nil, fmt.Errorf("reduce: %w", err)
 		}
@@ -151,6 +214,9 @@ func Reduce(recs []*profiles.Recording, opts Options) (*profiles.Profile, error)
 				groups[s.Name] = g
 			}
 			g.count += s.Count
+			if g.lastRec != ri+1 {
+				g.runs, g.lastRec = g.runs+1, ri+1
+			}
 			if opts.Args == ArgsTable && len(linuxabi.RecordedArgs(s.Name)) > 0 {
 				g.seen[profiles.SeenKey(s.Name, s.Args)] += s.Count
 			}
@@ -172,10 +238,18 @@ func Reduce(recs []*profiles.Recording, opts Options) (*profiles.Profile, error)
 	p.Recorded.DurationMS = duration.Milliseconds()
 	sort.Strings(p.Arch)
 
-	clone3ENOSYS := !opts.KeepClone3 && groups["clone3"] != nil && groups["clone"] != nil
+	// clone3's flags are behind a pointer: answer it ENOSYS when libc is
+	// known to fall back to clone, whose flags the filter checks: clone
+	// was seen too, or the runtime is glibc's (whose fallback is clone
+	// with the flags of glibcClone).
+	clone3ENOSYS := !opts.KeepClone3 && groups["clone3"] != nil && (groups["clone"] != nil || isGlibc(opts.Runtime))
+	famValues := familyValues(groups)
 	for _, n := range slices.Sorted(maps.Keys(groups)) {
 		g := groups[n]
 		s := profiles.Syscall{Name: n, Count: g.count}
+		if len(recs) > 1 {
+			s.Runs = g.runs
+		}
 		if len(g.seen) > 0 && len(g.seen) <= maxSeen {
 			s.Seen = g.seen
 		}
@@ -188,6 +262,15 @@ func Reduce(recs []*profiles.Recording, opts Options) (*profiles.Profile, error)
 		if n == "clone3" && clone3ENOSYS {
 			s.Action = profiles.ActENOSYS
 			s.Reason = "clone3 passes its flags behind a pointer the filter cannot check: ENOSYS makes libc fall back to clone, whose flags it does check"
+		} else if opts.Args == ArgsTable && relaxed {
+			vals := ownValues(g)
+			if f, ok := linuxabi.FamilyOf(n); ok {
+				vals = famValues[f.Name]
+			}
+			s.Args, s.Note, _ = riskRules(n, vals, opts.MaxValues)
+			if s.Seen == nil {
+				s.Note = joinNotes(s.Note, harmlessNote(g))
+			}
 		} else if opts.Args == ArgsTable {
 			s.Args, s.Note = rules(g, opts.MaxValues)
 			if n == "clone" && clone3ENOSYS {
@@ -196,18 +279,49 @@ func Reduce(recs []*profiles.Recording, opts Options) (*profiles.Profile, error)
 		}
 		p.Syscalls = append(p.Syscalls, s)
 	}
+	if clone3ENOSYS && groups["clone"] == nil {
+		s := profiles.Syscall{Name: "clone", Reason: "clone3 is answered ENOSYS: glibc falls back to clone, whose flags the filter checks"}
+		if opts.Args == ArgsTable {
+			s.Args = []profiles.ArgRule{{Index: 0, Op: profiles.OpSubset, Mask: glibcClone}}
+			if relaxed {
+				s.Args, _, _ = riskRules("clone", nil, opts.MaxValues)
+			}
+		}
+		p.Syscalls = append(p.Syscalls, s)
+	}
+	if relaxed {
+		p.Syscalls = append(p.Syscalls, familyMembers(p.Arch, groups, famValues, opts)...)
+	}
 	if !opts.NoBaseline {
 		addBaseline(p, groups)
-		rt, err := runtimeBaseline(opts.Runtime, p.Arch, p.DefaultAction)
+		rt, err := runtimeBaseline(opts.Runtime, p.Arch, p.DefaultAction, opts.Level)
 		if err != nil {
 			return nil, fmt.Errorf("reduce: %w", err)
 		}
 		if rt != nil {
+			if opts.Args == ArgsNone {
+				for i := range rt.Syscalls {
+					rt.Syscalls[i].Args = nil
+				}
+			}
 			recorded := p.Recorded
 			if p, err = profiles.Merge(p, rt); err != nil {
 				return nil, fmt.Errorf("reduce: %w", err)
 			}
 			p.Recorded = recorded
+		}
+	}
+	if opts.Level == LevelReachable {
+		addReachable(p, opts)
+	}
+	if len(recs) > 1 {
+		p.Confidence = profiles.ComputeConfidence(p)
+	} else {
+		// One run: every entry was seen in it; say so only when another
+		// run is merged in (runs and confidence are version 2 fields).
+		p.Confidence = nil
+		for i := range p.Syscalls {
+			p.Syscalls[i].Runs = 0
 		}
 	}
 	p.Normalize()

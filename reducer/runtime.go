@@ -14,7 +14,24 @@ import (
 const (
 	RuntimeNone = ""
 	RuntimeGo   = "go"
+	// RuntimeGlibc is a dynamically linked glibc program: when clone3
+	// gets ENOSYS, glibc falls back to clone (pthread_create,
+	// posix_spawn), so clone3 can be answered ENOSYS and clone checked.
+	RuntimeGlibc = "glibc"
+	// RuntimeGlibcThreads is a glibc program that creates threads (it
+	// or a library it links imports pthread_create).
+	RuntimeGlibcThreads = "glibc-threads"
+	// RuntimePython is CPython, a glibc program with threads of its own.
+	RuntimePython = "python"
 )
+
+// Runtimes lists the runtime names Options.Runtime takes.
+var Runtimes = []string{RuntimeGo, RuntimeGlibc, RuntimeGlibcThreads, RuntimePython}
+
+// isGlibc reports whether rt is a glibc program's runtime.
+func isGlibc(rt string) bool {
+	return rt == RuntimeGlibc || rt == RuntimeGlibcThreads || rt == RuntimePython
+}
 
 // goRuntime lists what the Go runtime (1.21+, linux) does on its own at
 // timing-dependent moments; see runtime/os_linux.go, lock_futex.go,
@@ -42,15 +59,57 @@ var goRuntime = []profiles.Syscall{
 	{Name: "epoll_pwait", Reason: "go runtime: an idle scheduler polls the network poller once it is in use"},
 }
 
-// runtimeBaseline returns the baseline profile of runtime rt for arches.
-func runtimeBaseline(rt string, arches []string, def profiles.Action) (*profiles.Profile, error) {
+// glibcThreads lists what glibc's threads do at moments that depend on
+// timing or on the input (how many threads, whether a lock was
+// contended); see nptl/allocatestack.c, nptl/pthread_create.c,
+// malloc/arena.c and sysdeps/nptl/lowlevellock.h. A run whose threads
+// never contended makes no futex call; the next one does.
+var glibcThreads = []profiles.Syscall{
+	{Name: "futex", Reason: "glibc threads: contended mutexes, condition variables and joins wait and wake on futexes (no priority inheritance)",
+		Args: []profiles.ArgRule{{Index: 1, Op: profiles.OpIn, Mask: 0x7f, Values: []uint64{0, 1, 9, 10}}}},
+	{Name: "clone", Reason: "glibc threads: pthread_create, and fork/posix_spawn, call clone when clone3 gets ENOSYS",
+		Args: []profiles.ArgRule{{Index: 0, Op: profiles.OpSubset, Mask: glibcClone}}},
+	{Name: "clone3", Action: profiles.ActENOSYS, Reason: "glibc threads: clone3 passes its flags behind a pointer the filter cannot check; ENOSYS makes glibc fall back to clone, whose flags it does check"},
+	{Name: "set_robust_list", Reason: "glibc threads: every new thread registers its robust mutex list"},
+	{Name: "rseq", Reason: "glibc threads: every new thread registers its restartable sequence area"},
+	{Name: "madvise", Reason: "glibc threads: a finished thread's stack and a trimmed malloc arena are released with MADV_DONTNEED",
+		Args: []profiles.ArgRule{{Index: 2, Op: profiles.OpIn, Values: []uint64{4}}}},
+	{Name: "mmap", Reason: "glibc threads: thread stacks, and a malloc arena per thread that contends for malloc",
+		Args: []profiles.ArgRule{{Index: 2, Op: profiles.OpSubset, Mask: 0x3}, {Index: 3, Op: profiles.OpSubset, Mask: 0x2 | 0x20 | 0x4000 | 0x20000}}},
+	{Name: "mprotect", Reason: "glibc threads: stack guard pages and growing malloc arenas",
+		Args: []profiles.ArgRule{{Index: 2, Op: profiles.OpSubset, Mask: 0x3}}},
+	{Name: "munmap", Reason: "glibc threads: freeing thread stacks and arenas"},
+	{Name: "rt_sigprocmask", Reason: "glibc threads: pthread_create blocks every signal around clone",
+		Args: []profiles.ArgRule{{Index: 0, Op: profiles.OpIn, Values: []uint64{0, 1, 2}}}},
+}
+
+// runtimeBaseline returns the baseline profile of runtime rt for arches,
+// with rules in the form the level uses.
+func runtimeBaseline(rt string, arches []string, def profiles.Action, level Level) (*profiles.Profile, error) {
+	p := &profiles.Profile{Version: profiles.Version, Arch: arches, DefaultAction: def}
 	switch rt {
 	case RuntimeNone:
 		return nil, nil
 	case RuntimeGo:
-		p := &profiles.Profile{Version: profiles.Version, Arch: arches, DefaultAction: def}
 		p.Syscalls = append(p.Syscalls, goRuntime...)
-		return p, nil
+	case RuntimeGlibc:
+		return nil, nil // only clone3's fallback, which Reduce decides
+	case RuntimeGlibcThreads:
+		p.Syscalls = append(p.Syscalls, glibcThreads...)
+	case RuntimePython:
+		p.Syscalls = append(p.Syscalls, glibcThreads...)
+		p.Syscalls = append(p.Syscalls, cpython...)
+	default:
+		return nil, fmt.Errorf("unknown runtime %q (want go, glibc, glibc-threads, python or none)", rt)
 	}
-	return nil, fmt.Errorf("unknown runtime %q (want go or none)", rt)
+	if level != LevelExact && level != "" {
+		p.Syscalls = relaxEntries(p.Syscalls)
+	}
+	return p, nil
 }
+
+// cpython lists what CPython's own threads add to glibc's: the GIL is a
+// condition variable its holder is asked to drop every 5 ms (a timed
+// futex wait on CLOCK_MONOTONIC), so how often that happens depends on
+// timing alone.
+var cpython = []profiles.Syscall{}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/sysrec/sysrec/linuxabi"
 	"github.com/sysrec/sysrec/pipeline"
 	"github.com/sysrec/sysrec/profiles"
 )
@@ -66,19 +67,32 @@ add a 'sysrec check' fragment to a profile.`,
 
 func diffCmd(io stdio) *cobra.Command {
 	var asJSON, failOnNew bool
+	var failOn string
 	c := &cobra.Command{
-		Use:   "diff [--json] [--fail-on-new] OLD NEW",
+		Use:   "diff [--json] [--fail-on-new] [--fail-on TIER] OLD NEW",
 		Short: "Show what NEW allows that OLD does not, and the reverse",
 		Long: `diff compares two profiles: syscalls added (+) and removed (-), and syscalls
 whose argument rules or actions changed (~), naming the argument values NEW
-allows beyond OLD.
+allows beyond OLD. Each addition and widening carries its risk tier:
+ordinary, sensitive (identity, exec, device nodes, filters) or critical
+(other processes, the kernel's attack surface, the whole system); argument
+values count too (socket AF_NETLINK is sensitive, clone CLONE_NEWUSER
+critical). A syscall OLD listed as reachable but not allowed is pointed
+out.
 
-Exit status: 0 when NEW allows nothing OLD does not, 1 when it does (the CI
-gate), 2 on error. --fail-on-new is accepted for readability in CI scripts;
-the status is the same without it.`,
-		Example: "  sysrec diff --fail-on-new profiles/app.json new.json",
-		Args:    cobra.ExactArgs(2),
+Exit status: 0 when NEW allows nothing OLD does not at --fail-on's tier or
+above, 1 when it does (the CI gate), 2 on error. --fail-on ordinary (the
+default) fails on any widening; --fail-on sensitive lets ordinary
+widenings through. --fail-on-new is accepted for readability in CI
+scripts; the status is the same without it.`,
+		Example: `  sysrec diff --fail-on-new profiles/app.json new.json
+  sysrec diff --fail-on sensitive profiles/app.json new.json`,
+		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			gate, err := linuxabi.ParseTier(failOn)
+			if err != nil {
+				return fmt.Errorf("--fail-on: %w", err)
+			}
 			old, err := profiles.Load(args[0])
 			if err != nil {
 				return err
@@ -97,7 +111,7 @@ the status is the same without it.`,
 			} else {
 				fmt.Fprint(io.out, d.Text())
 			}
-			if d.Widens {
+			if d.WidensAt(gate) {
 				return exitCode(exitFinding)
 			}
 			return nil
@@ -105,5 +119,6 @@ the status is the same without it.`,
 	}
 	c.Flags().BoolVar(&asJSON, "json", false, "print the difference as JSON")
 	c.Flags().BoolVar(&failOnNew, "fail-on-new", false, "exit 1 when NEW allows something OLD does not (the default)")
+	c.Flags().StringVar(&failOn, "fail-on", "ordinary", "exit 1 only when NEW allows something beyond OLD of `TIER` or above: ordinary, sensitive or critical")
 	return c
 }

@@ -4,12 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os/exec"
 	"os/signal"
+	"slices"
+	"strings"
 	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/sysrec/sysrec/analyze"
 	"github.com/sysrec/sysrec/pipeline"
 	"github.com/sysrec/sysrec/profiles"
 	"github.com/sysrec/sysrec/recorder"
@@ -34,6 +38,7 @@ type recordOptions struct {
 	mergeInto       string
 	clone3ENOSYS    bool
 	maxValues       int
+	generalize      string
 }
 
 func recordCmd(io stdio) *cobra.Command {
@@ -50,6 +55,16 @@ profile.
 
 --cgroup and --pid record a cgroup v2 subtree that is already running
 (a container, a service) until it empties or the recording is stopped.
+
+--generalize says how far the profile reaches beyond the calls seen, so
+that the next run on other input passes: exact (only what was seen, every
+recorded argument constrained), families (the default: also the
+ordinary-tier variants of each operation seen, such as open beside openat
+or fdatasync beside fsync; only arguments whose values differ in risk are
+constrained, widened by their safe classes), reachable (also the
+ordinary-tier syscalls static analysis finds the binary can reach; the
+sensitive and critical ones are listed as not allowed). No level adds a
+sensitive or critical syscall no run made; every added entry says why.
 
 The profile is written atomically (the old file survives any failure); the
 destination is checked before COMMAND runs, and a profile that still cannot
@@ -87,7 +102,8 @@ the profile; 2 on any sysrec error.`,
 	f.StringVar(&o.mergeInto, "merge-into", "", "merge the new profile into `FILE` (created if missing) instead of writing -o: widens a profile with another run")
 	f.BoolVar(&o.clone3ENOSYS, "clone3-enosys", true, "answer clone3 with ENOSYS when clone was also seen, so libc falls back to clone, whose flags the filter checks")
 	f.IntVar(&o.maxValues, "max-values", reducer.DefaultMaxValues, "drop an argument rule with more distinct values than `N` (≥ 1)")
-	f.StringVar(&o.runtime, "runtime", "auto", "add the timing-dependent calls of a language runtime: auto (go when the target is a Go binary), go, none")
+	f.StringVar(&o.runtime, "runtime", "auto", "add the timing-dependent calls of a runtime: auto (from the target's executable), go, glibc, glibc-threads, python, none")
+	f.StringVar(&o.generalize, "generalize", string(reducer.DefaultLevel), "how far to generalise beyond the calls seen: exact, families or reachable")
 	return c
 }
 
@@ -102,8 +118,12 @@ func runRecord(ctx context.Context, io stdio, o recordOptions, command []string)
 	if o.progress != "auto" && o.progress != "always" && o.progress != "never" {
 		return fmt.Errorf("--progress %q (want auto, always or never)", o.progress)
 	}
-	if o.runtime != "auto" && o.runtime != "go" && o.runtime != "none" {
-		return fmt.Errorf("--runtime %q (want auto, go or none)", o.runtime)
+	if o.runtime != "auto" && o.runtime != "none" && !slices.Contains(reducer.Runtimes, o.runtime) {
+		return fmt.Errorf("--runtime %q (want auto, go, glibc, glibc-threads, python or none)", o.runtime)
+	}
+	level := reducer.Level(o.generalize)
+	if !slices.Contains(reducer.Levels, level) {
+		return fmt.Errorf("--generalize %q (want exact, families or reachable)", o.generalize)
 	}
 	if o.duration < 0 {
 		return fmt.Errorf("--duration %s is negative", o.duration)
@@ -114,7 +134,21 @@ func runRecord(ctx context.Context, io stdio, o recordOptions, command []string)
 	if o.maxKeys < 1 {
 		return fmt.Errorf("--max-keys %d (want at least 1)", o.maxKeys)
 	}
-	rt := map[string]string{"auto": pipeline.RuntimeAuto, "go": reducer.RuntimeGo, "none": reducer.RuntimeNone}[o.runtime]
+	rt := o.runtime
+	switch rt {
+	case "auto":
+		rt = pipeline.RuntimeAuto
+	case "none":
+		rt = reducer.RuntimeNone
+	}
+	var reachable map[string]string
+	if level == reducer.LevelReachable {
+		// Before the run: a target that cannot be analysed costs no
+		// recording.
+		if reachable, err = reachableSet(command, o.pid); err != nil {
+			return fmt.Errorf("--generalize reachable: %w", err)
+		}
+	}
 	opts := pipeline.RecordOptions{
 		Recorder: recorder.Options{
 			Command:         command,
@@ -129,6 +163,8 @@ func runRecord(ctx context.Context, io stdio, o recordOptions, command []string)
 		},
 		Reduce: reducer.Options{
 			Runtime:       rt,
+			Level:         level,
+			Reachable:     reachable,
 			Args:          reducer.ArgLevel(o.args),
 			NoBaseline:    o.noBaseline,
 			DefaultAction: def,
@@ -176,4 +212,53 @@ func runRecord(ctx context.Context, io stdio, o recordOptions, command []string)
 		return exitCode(res.Recording.ExitStatus)
 	}
 	return nil
+}
+
+// reachableSet analyses the target's executable (the command, or the
+// process) and returns its reachable syscalls with a short provenance.
+func reachableSet(command []string, pid int) (map[string]string, error) {
+	var exe string
+	switch {
+	case len(command) > 0:
+		path, err := exec.LookPath(command[0])
+		if err != nil {
+			return nil, err
+		}
+		exe = path
+	case pid != 0:
+		exe = fmt.Sprintf("/proc/%d/exe", pid)
+	default:
+		return nil, errors.New("needs a command or --pid to analyse")
+	}
+	res, err := analyze.Binary(exe, analyze.Options{})
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	for _, s := range res.Syscalls {
+		out[s.Name] = provenance(s)
+	}
+	return out, nil
+}
+
+// provenance is the start of a reachability chain: at least two frames,
+// up to the first outside libc and ld.so ("fdatasync@libc.so.6 ←
+// 0xabb10@libsqlite3.so.0"), at most three.
+func provenance(s analyze.Syscall) string {
+	var frames []string
+	for _, f := range s.Path {
+		frames = append(frames, f.String())
+		lib := strings.HasPrefix(f.Module, "libc.so") || strings.HasPrefix(f.Module, "ld-linux")
+		if (!lib && len(frames) >= 2) || len(frames) == 3 {
+			break
+		}
+	}
+	if len(frames) == 0 {
+		return s.Name
+	}
+	p := strings.Join(frames, " ← ")
+	if s.VDSO {
+		p += " (vDSO fallback)"
+	}
+	return p
 }

@@ -1,0 +1,319 @@
+package reducer
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/sysrec/sysrec/linuxabi"
+	"github.com/sysrec/sysrec/profiles"
+)
+
+// argValues are the values seen of one argument, by argument name, so
+// that family members (open's flags are openat's) share them.
+type argValues struct {
+	values map[uint64]bool
+	flags  uint64 // union of the values seen
+}
+
+func ownValues(g *group) map[string]*argValues {
+	out := map[string]*argValues{}
+	addValues(out, g)
+	return out
+}
+
+func addValues(out map[string]*argValues, g *group) {
+	for _, spec := range linuxabi.RecordedArgs(g.name) {
+		vals := g.values[spec.Index]
+		if len(vals) == 0 {
+			continue
+		}
+		av := out[spec.Name]
+		if av == nil {
+			av = &argValues{values: map[uint64]bool{}}
+			out[spec.Name] = av
+		}
+		for v := range vals {
+			av.values[v] = true
+		}
+		av.flags |= g.flagSet[spec.Index]
+	}
+}
+
+// familyValues pools the argument values seen of every family member
+// that was seen, per family.
+func familyValues(groups map[string]*group) map[string]map[string]*argValues {
+	out := map[string]map[string]*argValues{}
+	for _, n := range slices.Sorted(maps.Keys(groups)) {
+		f, ok := linuxabi.FamilyOf(n)
+		if !ok {
+			continue
+		}
+		if out[f.Name] == nil {
+			out[f.Name] = map[string]*argValues{}
+		}
+		addValues(out[f.Name], groups[n])
+	}
+	return out
+}
+
+// riskRules constrains the risk-bearing arguments of syscall to the
+// values seen (vals, by argument name; nil when none was seen) widened
+// by their safe classes; harmless arguments stay free. ok is false when
+// a risky argument has neither values seen nor a safe class: the
+// syscall cannot be allowed without a guess.
+func riskRules(syscall string, vals map[string]*argValues, maxValues int) (rules []profiles.ArgRule, note string, ok bool) {
+	var notes []string
+	ok = true
+	for _, spec := range linuxabi.RecordedArgs(syscall) {
+		if !spec.Risky {
+			continue
+		}
+		av := vals[spec.Name]
+		switch {
+		case spec.Combos != 0:
+			set := map[uint64]bool{}
+			for _, v := range spec.SafeValues {
+				set[v] = true
+			}
+			if av != nil {
+				for v := range av.values {
+					set[v&spec.Combos] = true
+				}
+			}
+			rules = append(rules, profiles.ArgRule{Index: spec.Index, Op: profiles.OpIn, Mask: spec.Combos, Values: slices.Sorted(maps.Keys(set))})
+		case spec.Kind == linuxabi.KindFlags:
+			seen := uint64(0)
+			if av != nil {
+				seen = av.flags
+			} else if spec.SafeBits == 0 {
+				ok = false
+				continue
+			}
+			// Bits the recorder masks out (O_CLOEXEC...) stay free.
+			mask := spec.AllowedBits(seen) | ^spec.Mask()
+			if spec.Width == 32 {
+				mask &= 0xffffffff
+			}
+			rules = append(rules, profiles.ArgRule{Index: spec.Index, Op: profiles.OpSubset, Mask: mask})
+		default:
+			set := map[uint64]bool{}
+			for _, v := range spec.SafeValues {
+				set[v] = true
+			}
+			beyond := 0
+			if av != nil {
+				for v := range av.values {
+					if !set[v] {
+						beyond++
+					}
+					set[v] = true
+				}
+			}
+			if len(set) == 0 {
+				ok = false
+				continue
+			}
+			if beyond > max(maxValues, riskyMaxValues) {
+				notes = append(notes, fmt.Sprintf("%s not constrained: %d distinct values (more than %d)", spec.Name, beyond, max(maxValues, riskyMaxValues)))
+				continue
+			}
+			r := profiles.ArgRule{Index: spec.Index, Op: profiles.OpIn, Values: slices.Sorted(maps.Keys(set))}
+			if spec.RecordMask != 0 {
+				r.Mask = spec.Mask()
+			}
+			rules = append(rules, r)
+		}
+	}
+	return rules, strings.Join(notes, "; "), ok
+}
+
+// relaxRule rewrites an exact-level rule (a runtime's) in the form the
+// relaxed levels use: nil for a harmless argument, widened by the safe
+// class for a risky one.
+func relaxRule(syscall string, r profiles.ArgRule) (profiles.ArgRule, bool) {
+	spec, ok := linuxabi.LookupArg(syscall, r.Index)
+	if !ok || !spec.Risky {
+		return r, false
+	}
+	switch {
+	case spec.Combos != 0:
+		set := map[uint64]bool{}
+		for _, v := range spec.SafeValues {
+			set[v] = true
+		}
+		switch r.Op {
+		case profiles.OpIn:
+			for _, v := range r.Values {
+				set[v&spec.Combos] = true
+			}
+		case profiles.OpSubset:
+			sub := r.Mask & spec.Combos
+			for x := sub; ; x = (x - 1) & sub {
+				set[x] = true
+				if x == 0 {
+					break
+				}
+			}
+		}
+		return profiles.ArgRule{Index: r.Index, Op: profiles.OpIn, Mask: spec.Combos, Values: slices.Sorted(maps.Keys(set))}, true
+	case r.Op == profiles.OpSubset:
+		r.Mask = spec.AllowedBits(r.Mask)
+		return r, true
+	case r.Op == profiles.OpIn:
+		r.Values = slices.Clone(r.Values)
+		for _, v := range spec.SafeValues {
+			if !slices.Contains(r.Values, v) {
+				r.Values = append(r.Values, v)
+			}
+		}
+		slices.Sort(r.Values)
+		return r, true
+	}
+	return r, true
+}
+
+// relaxEntries rewrites runtime entries for the relaxed levels.
+func relaxEntries(ss []profiles.Syscall) []profiles.Syscall {
+	out := make([]profiles.Syscall, 0, len(ss))
+	for _, s := range ss {
+		var args []profiles.ArgRule
+		for _, r := range s.Args {
+			if rr, keep := relaxRule(s.Name, r); keep {
+				args = append(args, rr)
+			}
+		}
+		s.Args = args
+		out = append(out, s)
+	}
+	return out
+}
+
+// knownOn reports whether some arch of the profile names the syscall.
+func knownOn(arches []string, name string) bool {
+	for _, an := range arches {
+		if a, err := linuxabi.LookupArch(an); err == nil {
+			if _, ok := a.Number(name); ok {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// familyMembers returns the unseen ordinary-tier members of the families
+// of the syscalls seen, with the risky-argument rules the family's seen
+// values give them.
+func familyMembers(arches []string, groups map[string]*group, famValues map[string]map[string]*argValues, opts Options) []profiles.Syscall {
+	var out []profiles.Syscall
+	for _, f := range linuxabi.Families() {
+		var seen []string
+		for _, m := range f.Members {
+			if groups[m] != nil {
+				seen = append(seen, m)
+			}
+		}
+		if len(seen) == 0 {
+			continue
+		}
+		for _, m := range f.Members {
+			if groups[m] != nil || !knownOn(arches, m) {
+				continue
+			}
+			if tier, _ := linuxabi.TierOf(m); tier != linuxabi.Ordinary {
+				continue // never: families hold ordinary syscalls only (linuxabi tests it)
+			}
+			s := profiles.Syscall{Name: m, Reason: fmt.Sprintf("family %s: a variant of %s, which a run made", f.Name, strings.Join(seen, ", "))}
+			if opts.Args == ArgsTable {
+				var ok bool
+				if s.Args, s.Note, ok = riskRules(m, famValues[f.Name], opts.MaxValues); !ok {
+					continue
+				}
+			}
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// addReachable allows the ordinary-tier syscalls the target can reach
+// that p does not allow yet, constrained to the safe classes of their
+// risky arguments, and lists the others in p.NotAllowed.
+func addReachable(p *profiles.Profile, opts Options) {
+	allowed := map[string]bool{}
+	for _, s := range p.Syscalls {
+		allowed[s.Name] = true // a deny entry (clone3 → ENOSYS) was decided on purpose
+	}
+	for _, n := range slices.Sorted(maps.Keys(opts.Reachable)) {
+		if allowed[n] || !knownOn(p.Arch, n) {
+			continue
+		}
+		via := "reachable via " + opts.Reachable[n]
+		if tier, why := linuxabi.TierOf(n); tier != linuxabi.Ordinary {
+			p.NotAllowed = append(p.NotAllowed, profiles.Withheld{Name: n, Tier: tier.String(),
+				Reason: fmt.Sprintf("%s; %s (%s) and no run made it", via, tier, why)})
+			continue
+		}
+		s := profiles.Syscall{Name: n, Reason: via}
+		if opts.Args == ArgsTable {
+			args, note, ok := riskRules(n, nil, opts.MaxValues)
+			if !ok {
+				p.NotAllowed = append(p.NotAllowed, profiles.Withheld{Name: n, Tier: linuxabi.Ordinary.String(),
+					Reason: via + "; " + noClass(n) + ", and no run made it"})
+				continue
+			}
+			s.Args, s.Note = args, note
+		} else if risky(n) {
+			// Without argument rules a risky argument would be open to
+			// every value, the tiered ones too.
+			p.NotAllowed = append(p.NotAllowed, profiles.Withheld{Name: n, Tier: linuxabi.Ordinary.String(),
+				Reason: via + "; its risky arguments cannot be constrained with --args none, and no run made it"})
+			continue
+		}
+		p.Syscalls = append(p.Syscalls, s)
+	}
+}
+
+func risky(syscall string) bool {
+	for _, a := range linuxabi.RecordedArgs(syscall) {
+		if a.Risky {
+			return true
+		}
+	}
+	return false
+}
+
+// noClass names the risky arguments of syscall without a safe class.
+func noClass(syscall string) string {
+	var names []string
+	for _, a := range linuxabi.RecordedArgs(syscall) {
+		if a.Risky && a.Combos == 0 && len(a.SafeValues) == 0 && a.SafeBits == 0 {
+			names = append(names, a.Name)
+		}
+	}
+	return "no safe class for its " + strings.Join(names, ", ")
+}
+
+// harmlessNote says, for an entry whose argument tuples are too many to
+// list, how many values of each harmless argument were seen and why they
+// are not constrained.
+func harmlessNote(g *group) string {
+	var notes []string
+	for _, spec := range linuxabi.RecordedArgs(g.name) {
+		if n := len(g.values[spec.Index]); n > 0 && !spec.Risky {
+			notes = append(notes, fmt.Sprintf("%s: %d distinct values seen, not constrained (%s)", spec.Name, n, spec.Why))
+		}
+	}
+	return strings.Join(notes, "; ")
+}
+
+func joinNotes(a, b string) string {
+	switch {
+	case a == "":
+		return b
+	case b == "":
+		return a
+	}
+	return a + "; " + b
+}

@@ -1,0 +1,283 @@
+package reducer
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/sysrec/sysrec/internal/testenv"
+	"github.com/sysrec/sysrec/linuxabi"
+	"github.com/sysrec/sysrec/profiles"
+)
+
+func has(p *profiles.Profile, name string) bool {
+	for _, s := range p.Syscalls {
+		if s.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// TestFamiliesLevel: what LevelFamilies makes of one recording.
+func TestFamiliesLevel(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		samples []profiles.Sample
+		check   string
+		want    string // FormatCall of the entry
+		reason  string // a substring of its reason ("" for a seen entry)
+	}{
+		{"harmless argument: recorded, not constrained", []profiles.Sample{sample("lseek", 2, map[int]uint64{2: 0})},
+			"lseek", "lseek", ""},
+		{"signals are harmless", []profiles.Sample{sample("rt_sigaction", 2, map[int]uint64{0: 2})},
+			"rt_sigaction", "rt_sigaction", ""},
+		{"futex: the non-PI class", []profiles.Sample{sample("futex", 2, map[int]uint64{1: 0})},
+			"futex", "futex(op ∈ {FUTEX_WAIT, FUTEX_WAKE, FUTEX_REQUEUE, FUTEX_CMP_REQUEUE, FUTEX_WAKE_OP, FUTEX_WAIT_BITSET, FUTEX_WAKE_BITSET})", ""},
+		{"futex: a PI op seen stays, no other is added", []profiles.Sample{sample("futex", 2, map[int]uint64{1: 6})},
+			"futex", "futex(op ∈ {FUTEX_WAIT, FUTEX_WAKE, FUTEX_REQUEUE, FUTEX_CMP_REQUEUE, FUTEX_WAKE_OP, FUTEX_LOCK_PI, FUTEX_WAIT_BITSET, FUTEX_WAKE_BITSET})", ""},
+		{"openat read-only: no write bits", []profiles.Sample{sample("openat", 2, map[int]uint64{2: 0})},
+			"openat", "openat(flags ⊆ O_EXCL|O_PATH|O_RDONLY (+ unrecorded bits))", ""},
+		{"openat writing: both write modes, append, truncate", []profiles.Sample{sample("openat", 2, map[int]uint64{2: 0x1})},
+			"openat", "openat(flags ⊆ O_APPEND|O_EXCL|O_PATH|O_RDWR|O_TRUNC|O_WRONLY (+ unrecorded bits))", ""},
+		{"open joins the family of openat, with its rule", []profiles.Sample{sample("openat", 2, map[int]uint64{2: 0x1})},
+			"open", "open(flags ⊆ O_APPEND|O_EXCL|O_PATH|O_RDWR|O_TRUNC|O_WRONLY (+ unrecorded bits))", "family open: a variant of openat"},
+		{"fdatasync joins fsync", []profiles.Sample{sample("fsync", 1, nil)},
+			"fdatasync", "fdatasync", "family sync: a variant of fsync"},
+		{"renameat2 joins rename", []profiles.Sample{sample("rename", 1, nil)},
+			"renameat2", "renameat2", "family rename"},
+		{"W^X: combinations, not their union", []profiles.Sample{
+			sample("mmap", 3, map[int]uint64{2: 5, 3: 0x2}), sample("mmap", 3, map[int]uint64{2: 3, 3: 0x22})},
+			"mmap", "mmap(prot & 0x7 ∈ {PROT_NONE, PROT_READ, PROT_WRITE, PROT_READ|PROT_WRITE, PROT_EXEC|PROT_READ})", ""},
+		{"clone: no namespace flags", []profiles.Sample{sample("clone", 1, map[int]uint64{0: 0x1200011})},
+			"clone", "clone(flags ⊆ ~(CLONE_NEWCGROUP|CLONE_NEWIPC|CLONE_NEWNET|CLONE_NEWNS|CLONE_NEWPID|CLONE_NEWUSER|CLONE_NEWUTS))", ""},
+		{"socket: only what was seen", []profiles.Sample{sample("socket", 1, map[int]uint64{0: 2, 1: 1})},
+			"socket", "socket(domain == AF_INET, type == SOCK_STREAM, protocol == 0)", ""},
+		{"ioctl: tty queries and what was seen", []profiles.Sample{sample("ioctl", 1, map[int]uint64{1: 0x40049409})},
+			"ioctl", "ioctl(request ∈ {FIGETBSZ, TCGETS, TIOCGPGRP, TIOCOUTQ, TIOCGWINSZ, FIONREAD, FIONBIO, TIOCGETD, TIOCGSID, FIONCLEX, FIOCLEX, FICLONE, TIOCGPTN, FS_IOC_GETFLAGS, TCGETS2})", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p, err := Reduce([]*profiles.Recording{rec(tc.samples...)}, Options{Level: LevelFamilies})
+			if err != nil {
+				t.Fatal(err)
+			}
+			e := entry(t, p, tc.check)
+			if got := profiles.FormatCall(e); got != tc.want {
+				t.Errorf("got  %s\nwant %s", got, tc.want)
+			}
+			if tc.reason == "" && e.Reason != "" || !strings.Contains(e.Reason, tc.reason) {
+				t.Errorf("reason %q, want %q", e.Reason, tc.reason)
+			}
+		})
+	}
+}
+
+// TestLevelsNeverAddSensitive: whatever was seen, the entries a level
+// adds (no run made them) are ordinary and carry a reason, and the
+// entries seen are never widened to a higher tier than exact gives them.
+func TestLevelsNeverAddSensitive(t *testing.T) {
+	reachable := map[string]string{}
+	for _, n := range x86.Syscalls() {
+		reachable[n] = n + "@libc.so.6"
+	}
+	var samples []profiles.Sample
+	for _, f := range linuxabi.Families() {
+		if _, ok := x86.Number(f.Members[0]); ok {
+			samples = append(samples, sample(f.Members[0], 1, nil))
+		}
+	}
+	samples = append(samples,
+		sample("socket", 1, map[int]uint64{0: 1, 1: 1}), sample("clone", 1, map[int]uint64{0: 0x3d0f00}),
+		sample("mmap", 1, map[int]uint64{2: 5}), sample("ioctl", 1, map[int]uint64{1: 0x5401}),
+		sample("setuid", 1, nil), sample("execve", 1, nil))
+	exact, err := Reduce([]*profiles.Recording{rec(samples...)}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, level := range []Level{LevelFamilies, LevelReachable} {
+		for _, rt := range []string{RuntimeNone, RuntimeGlibcThreads, RuntimePython, RuntimeGo} {
+			p, err := Reduce([]*profiles.Recording{rec(samples...)}, Options{Level: level, Reachable: reachable, Runtime: rt})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, s := range p.Syscalls {
+				tier, why := profiles.EntryTier(s)
+				if !s.EffectiveAction().Allows() {
+					continue
+				}
+				if s.Count == 0 && (tier != linuxabi.Ordinary || s.Reason == "") {
+					t.Errorf("%s/%s: added %s is %s (%s), reason %q", level, rt, profiles.FormatCall(s), tier, why, s.Reason)
+				}
+				if s.Count > 0 {
+					et, _ := profiles.EntryTier(entry(t, exact, s.Name))
+					if tier > et {
+						t.Errorf("%s/%s: %s is %s, exact gives %s", level, rt, profiles.FormatCall(s), tier, et)
+					}
+				}
+			}
+			if level == LevelReachable && len(p.NotAllowed) == 0 {
+				t.Errorf("%s: every syscall reachable, none withheld", rt)
+			}
+		}
+	}
+}
+
+func TestReachableLevel(t *testing.T) {
+	reachable := map[string]string{
+		"fdatasync":  "fdatasync@libc.so.6 ← 0x4f2a0@libsqlite3.so.0",
+		"ptrace":     "ptrace@libc.so.6",
+		"socket":     "socket@libc.so.6",
+		"setsockopt": "setsockopt@libc.so.6",
+		"clone":      "clone@libc.so.6",
+		"mprotect":   "mprotect@libc.so.6",
+		"setuid":     "setuid@libc.so.6",
+		"read":       "read@libc.so.6",
+	}
+	if _, err := Reduce([]*profiles.Recording{rec(sample("read", 1, nil))}, Options{Level: LevelReachable}); err == nil {
+		t.Fatal("reachable level without a reachable set accepted")
+	}
+	p, err := Reduce([]*profiles.Recording{rec(sample("read", 1, nil))}, Options{Level: LevelReachable, Reachable: reachable})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ name, want, reason string }{
+		{"fdatasync", "fdatasync", "reachable via fdatasync@libc.so.6 ← 0x4f2a0@libsqlite3.so.0"},
+		{"clone", "clone(flags ⊆ ~(CLONE_NEWCGROUP|CLONE_NEWIPC|CLONE_NEWNET|CLONE_NEWNS|CLONE_NEWPID|CLONE_NEWUSER|CLONE_NEWUTS))", "reachable via clone@libc.so.6"},
+		{"mprotect", "mprotect(prot & 0x7 ∈ {PROT_NONE, PROT_READ, PROT_WRITE, PROT_READ|PROT_WRITE})", "reachable via"},
+		{"read", "read", ""},
+	} {
+		e := entry(t, p, tc.name)
+		if got := profiles.FormatCall(e); got != tc.want || !strings.HasPrefix(e.Reason, tc.reason) || (tc.reason == "") != (e.Reason == "") {
+			t.Errorf("%s: %s (%q), want %s (%q)", tc.name, got, e.Reason, tc.want, tc.reason)
+		}
+	}
+	withheld := map[string]profiles.Withheld{}
+	for _, w := range p.NotAllowed {
+		withheld[w.Name] = w
+	}
+	for name, tier := range map[string]string{"ptrace": "critical", "setuid": "sensitive", "socket": "ordinary", "setsockopt": "ordinary"} {
+		w, ok := withheld[name]
+		if !ok || w.Tier != tier || !strings.HasPrefix(w.Reason, "reachable via "+name+"@libc.so.6; ") {
+			t.Errorf("%s: withheld %+v, want tier %s", name, w, tier)
+		}
+		if has(p, name) {
+			t.Errorf("%s is allowed", name)
+		}
+	}
+	if !strings.Contains(withheld["socket"].Reason, "no safe class for its domain, type, protocol") {
+		t.Errorf("socket's reason: %s", withheld["socket"].Reason)
+	}
+}
+
+// TestGlibcRuntime: a glibc program with threads gets clone3 → ENOSYS
+// and the calls of threads that a quiet run may not make.
+func TestGlibcRuntime(t *testing.T) {
+	r := rec(sample("clone3", 1, nil), sample("read", 1, nil))
+	for _, tc := range []struct {
+		level       Level
+		futex, mmap string
+	}{
+		{LevelExact, "futex(op ∈ {FUTEX_WAIT, FUTEX_WAKE, FUTEX_WAIT_BITSET, FUTEX_WAKE_BITSET})",
+			"mmap(prot ⊆ PROT_READ|PROT_WRITE, flags ⊆ MAP_ANONYMOUS|MAP_NORESERVE|MAP_PRIVATE|MAP_STACK)"},
+		{LevelFamilies, "futex(op ∈ {FUTEX_WAIT, FUTEX_WAKE, FUTEX_REQUEUE, FUTEX_CMP_REQUEUE, FUTEX_WAKE_OP, FUTEX_WAIT_BITSET, FUTEX_WAKE_BITSET})",
+			"mmap(prot & 0x7 ∈ {PROT_NONE, PROT_READ, PROT_WRITE, PROT_READ|PROT_WRITE})"},
+	} {
+		p, err := Reduce([]*profiles.Recording{r}, Options{Level: tc.level, Runtime: RuntimeGlibcThreads})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e := entry(t, p, "clone3"); e.EffectiveAction() != profiles.ActENOSYS {
+			t.Errorf("%s: clone3 %s, want errno:ENOSYS (glibc falls back to clone)", tc.level, e.EffectiveAction())
+		}
+		if e := entry(t, p, "clone"); e.Reason == "" || len(e.Args) != 1 {
+			t.Errorf("%s: clone %s (%q)", tc.level, profiles.FormatCall(e), e.Reason)
+		}
+		for name, want := range map[string]string{"futex": tc.futex, "mmap": tc.mmap} {
+			e := entry(t, p, name)
+			if got := profiles.FormatCall(e); got != want || !strings.HasPrefix(e.Reason, "glibc threads: ") {
+				t.Errorf("%s: %s (%q), want %s", tc.level, got, e.Reason, want)
+			}
+		}
+		for _, name := range []string{"set_robust_list", "rseq", "madvise", "munmap", "mprotect"} {
+			entry(t, p, name)
+		}
+	}
+	// A glibc program without threads: clone3's fallback, nothing more.
+	p, err := Reduce([]*profiles.Recording{r}, Options{Level: LevelFamilies, Runtime: RuntimeGlibc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e := entry(t, p, "clone3"); e.EffectiveAction() != profiles.ActENOSYS || has(p, "futex") {
+		t.Errorf("glibc without threads: clone3 %s, futex added %v", e.EffectiveAction(), has(p, "futex"))
+	}
+	entry(t, p, "clone")
+	// Without the runtime, clone3 alone stays allowed: nothing says the
+	// program falls back.
+	p, err = Reduce([]*profiles.Recording{r}, Options{Level: LevelFamilies})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e := entry(t, p, "clone3"); e.EffectiveAction() != profiles.ActAllow {
+		t.Errorf("clone3 without evidence of glibc: %s", e.EffectiveAction())
+	}
+}
+
+// TestRuns: per entry, the recordings that made the call, and the
+// Good–Turing estimate over them.
+func TestRuns(t *testing.T) {
+	recs := []*profiles.Recording{
+		rec(sample("read", 1, nil), sample("write", 1, nil), sample("mkdir", 1, nil)),
+		rec(sample("read", 2, nil), sample("write", 1, nil)),
+		rec(sample("read", 1, nil), sample("fsync", 1, nil), sample("read", 1, nil)),
+	}
+	p, err := Reduce(recs, Options{NoBaseline: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, k := range map[string]int{"read": 3, "write": 2, "mkdir": 1, "fsync": 1} {
+		if e := entry(t, p, name); e.Runs != k {
+			t.Errorf("%s seen in %d runs, want %d", name, e.Runs, k)
+		}
+	}
+	if c := p.Confidence; c == nil || c.Runs != 3 || c.SingleRun != 2 || c.Observed != 4 {
+		t.Errorf("confidence %+v", c)
+	}
+	one, err := Reduce(recs[:1], Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if one.Confidence != nil || entry(t, one, "read").Runs != 0 {
+		t.Error("a single recording writes runs or confidence (version 2 fields) it cannot inform")
+	}
+}
+
+func TestLevelValidate(t *testing.T) {
+	if err := (Options{Level: "loose"}).Validate(); err == nil || !strings.Contains(err.Error(), `level "loose"`) {
+		t.Errorf("unknown level: %v", err)
+	}
+	if err := (Options{Runtime: RuntimePython}).Validate(); err != nil {
+		t.Errorf("python runtime: %v", err)
+	}
+}
+
+func TestRuntimeOf(t *testing.T) {
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := RuntimeOf(self); got != RuntimeGo {
+		t.Errorf("RuntimeOf(test binary) = %q, want go", got)
+	}
+	if got := RuntimeOf(filepath.Join(t.TempDir(), "missing")); got != RuntimeNone {
+		t.Errorf("RuntimeOf(missing) = %q", got)
+	}
+	py := testenv.RequireTool(t, "python3")
+	if real, err := exec.Command(py, "-c", "import sys; print(sys.executable)").Output(); err == nil {
+		py = strings.TrimSpace(string(real))
+	}
+	if got := RuntimeOf(py); got != RuntimePython {
+		t.Errorf("RuntimeOf(%s) = %q, want python", py, got)
+	}
+}
