@@ -46,7 +46,7 @@ type Options struct {
 	// they are sysrec's, not the target's, and strace does not show them.
 	IncludeLauncher bool
 	// StopTimeout is how long a stopped target gets between SIGTERM and
-	// SIGKILL. 0 means 5s.
+	// SIGKILL (then everything left in its cgroup is killed). 0 means 5s.
 	StopTimeout time.Duration
 
 	// Cgroup records an existing cgroup v2 subtree (absolute path, or
@@ -60,9 +60,11 @@ type Options struct {
 	PID int
 
 	// Duration stops the recording after this long (0: when the target
-	// and all it started have exited, or ctx is done).
+	// and all it started have exited, or ctx is done; negative is an
+	// error).
 	Duration time.Duration
-	// MaxKeys sizes the in-kernel map; 0 means DefaultMaxKeys.
+	// MaxKeys sizes the in-kernel map; 0 means DefaultMaxKeys. Validate
+	// refuses what the machine's memory cannot hold.
 	MaxKeys int
 
 	// Progress, when set, is called every ProgressInterval (default 1s).
@@ -79,21 +81,14 @@ type Progress struct {
 }
 
 // ErrNoTarget is returned when Options name no target or several.
-var ErrNoTarget = errors.New("give exactly one of a command, --cgroup or --pid")
+var ErrNoTarget = errors.New("give exactly one target: a command, a cgroup or a pid")
 
 // Record records the target until it exits, Duration passes or ctx is
 // done, and returns what it saw. Cancelling ctx is a normal stop (Ctrl-C):
 // the started target gets SIGTERM, and the recording is returned.
 func Record(ctx context.Context, opts Options) (*Recording, error) {
-	n := 0
-	if len(opts.Command) > 0 || opts.Cgroup != "" {
-		n++
-	}
-	if opts.PID != 0 {
-		n++
-	}
-	if n != 1 {
-		return nil, ErrNoTarget
+	if err := opts.Validate(); err != nil {
+		return nil, err
 	}
 	arch, err := hostArch()
 	if err != nil {
@@ -133,7 +128,7 @@ func Record(ctx context.Context, opts Options) (*Recording, error) {
 
 	// Only a target sysrec starts has a launcher phase to leave out.
 	fromExec := len(opts.Command) > 0 && !opts.IncludeLauncher
-	objs, err := load(arch, cg, fromExec, opts.MaxKeys)
+	objs, err := load(arch, cg, fromExec, opts.maxKeys())
 	if err != nil {
 		return nil, err
 	}
@@ -256,11 +251,8 @@ func load(arch *linuxabi.Arch, cg *cgroup, fromExec bool, maxKeys int) (*bpfprog
 	if err != nil {
 		return nil, fmt.Errorf("load bpf program: %w", err)
 	}
-	if maxKeys <= 0 {
-		maxKeys = DefaultMaxKeys
-	}
 	spec.Maps["counts"].MaxEntries = uint32(maxKeys)
-	spec.Maps["errnos"].MaxEntries = uint32(max(maxKeys/4, 64))
+	spec.Maps["errnos"].MaxEntries = uint32(errnoKeys(maxKeys))
 
 	vars := map[string]any{
 		"target_cgid":  cg.id,

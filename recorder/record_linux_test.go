@@ -1,8 +1,10 @@
 package recorder
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -30,6 +32,10 @@ func TestMain(m *testing.M) {
 	}
 	fds := openFDs()
 	code := m.Run()
+	if err := testtarget.Cleanup(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		code = 1
+	}
 	if after := openFDs(); after > fds {
 		fmt.Fprintf(os.Stderr, "leaked %d file descriptors\n", after-fds)
 		code = 1
@@ -49,6 +55,17 @@ func openFDs() int {
 	return len(entries)
 }
 
+// rootTarget skips (or fails) unless the test runs as root, then
+// returns the test target: as another user, building it is not even
+// tried.
+func rootTarget(t *testing.T) string {
+	t.Helper()
+	testenv.RequireRoot(t)
+	return testtarget.Path(t)
+}
+
+// record records opts. Call it from the test's goroutine only: it may
+// end the test.
 func record(t *testing.T, opts Options) *Recording {
 	t.Helper()
 	testenv.RequireRoot(t)
@@ -93,9 +110,8 @@ func busyLoop(t *testing.T, target string) (stop func()) {
 // counted exactly as often as strace counted it, and nothing from a busy
 // process beside it may appear.
 func TestMatchesStrace(t *testing.T) {
-	testenv.RequireRoot(t)
+	target := rootTarget(t)
 	strace := testenv.RequireTool(t, "strace")
-	target := testtarget.Path(t)
 	stop := busyLoop(t, target)
 	defer stop()
 
@@ -231,7 +247,7 @@ func mergeKeys(ms ...map[string]uint64) map[string]bool {
 // TestArgs checks the recorded argument values of calls with known
 // arguments, masked as the table says (SOCK_CLOEXEC dropped).
 func TestArgs(t *testing.T) {
-	target := testtarget.Path(t)
+	target := rootTarget(t)
 	rec := record(t, Options{Command: []string{target, "args"}})
 	type call struct {
 		name string
@@ -263,9 +279,8 @@ func TestArgs(t *testing.T) {
 // strace decodes (raw, numeric) from the same run: every (syscall,
 // masked arguments) tuple with the same count.
 func TestArgsMatchStrace(t *testing.T) {
-	testenv.RequireRoot(t)
+	target := rootTarget(t)
 	strace := testenv.RequireTool(t, "strace")
-	target := testtarget.Path(t)
 	names := []string{"socket", "mmap", "ioctl", "fcntl", "openat", "futex"}
 	out := filepath.Join(t.TempDir(), "strace.txt")
 	rec := record(t, Options{Command: []string{strace, "-f", "-qq", "-e", "trace=" + strings.Join(names, ","), "-e", "raw=all", "-o", out, target, "args"}})
@@ -323,16 +338,27 @@ func tuple(name string, args [6]uint64) string {
 
 // TestConcurrent runs two recordings at once: neither sees the other.
 func TestConcurrent(t *testing.T) {
-	target := testtarget.Path(t)
+	target := rootTarget(t)
+	commands := [][]string{{target, "tree", "100"}, {target, "loop", "100000"}}
+	recs := make([]*Recording, len(commands))
 	var wg sync.WaitGroup
-	var a, b *Recording
-	wg.Add(2)
-	go func() { defer wg.Done(); a = record(t, Options{Command: []string{target, "tree", "100"}}) }()
-	go func() { defer wg.Done(); b = record(t, Options{Command: []string{target, "loop", "100000"}}) }()
+	for i, c := range commands {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			// Not record: t.Fatal must not be called from a goroutine.
+			rec, err := Record(context.Background(), Options{Command: c, Stdout: testWriter{t}, Stderr: testWriter{t}})
+			if err != nil {
+				t.Errorf("Record %v: %v", c, err)
+			}
+			recs[i] = rec
+		}()
+	}
 	wg.Wait()
 	if t.Failed() {
 		return
 	}
+	a, b := recs[0], recs[1]
 	if n := byName(a, "")["getppid"]; n != 0 {
 		t.Errorf("tree recording saw %d getppid calls of the loop recording", n)
 	}
@@ -347,7 +373,7 @@ func TestConcurrent(t *testing.T) {
 // TestChildCgroup: a target that moves into a child cgroup of its own
 // (as container runtimes do) is still recorded.
 func TestChildCgroup(t *testing.T) {
-	target := testtarget.Path(t)
+	target := rootTarget(t)
 	mount, err := CgroupMount()
 	if err != nil {
 		t.Fatal(err)
@@ -365,14 +391,17 @@ func TestChildCgroup(t *testing.T) {
 	}
 }
 
-// startInCgroup starts target in a cgroup of its own, outside Record.
-func startInCgroup(t *testing.T, args ...string) (*exec.Cmd, *cgroup) {
-	testenv.RequireRoot(t)
+// startInCgroup starts the target in a cgroup of its own, outside
+// Record, and waits until it says it is ready. It returns the target's
+// stdin and cgroup, and a channel closed when the target has exited and
+// been reaped.
+func startInCgroup(t *testing.T, args ...string) (stdin io.WriteCloser, cg *cgroup, pid int, exited <-chan struct{}) {
+	target := rootTarget(t)
 	mount, err := CgroupMount()
 	if err != nil {
 		t.Fatal(err)
 	}
-	cg, err := newCgroup(mount)
+	cg, err = newCgroup(mount)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -382,13 +411,77 @@ func startInCgroup(t *testing.T, args ...string) (*exec.Cmd, *cgroup) {
 		t.Fatal(err)
 	}
 	defer unix.Close(fd)
-	cmd := exec.Command(testtarget.Path(t), args...)
+	cmd := exec.Command(target, args...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{UseCgroupFD: true, CgroupFD: fd}
+	out := newReadyWriter(t)
+	cmd.Stdout, cmd.Stderr = out, testWriter{t}
+	if stdin, err = cmd.StdinPipe(); err != nil {
+		t.Fatal(err)
+	}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	return cmd, cg
+	done := make(chan struct{})
+	go func() { cmd.Wait(); close(done) }()
+	t.Cleanup(func() { cmd.Process.Kill(); <-done })
+	waitReady(t, out)
+	return stdin, cg, cmd.Process.Pid, done
+}
+
+// readyWriter logs what a target writes and closes ready when it has
+// written the line "ready".
+type readyWriter struct {
+	t     *testing.T
+	mu    sync.Mutex
+	buf   []byte
+	ready chan struct{}
+}
+
+func newReadyWriter(t *testing.T) *readyWriter {
+	return &readyWriter{t: t, ready: make(chan struct{})}
+}
+
+func (w *readyWriter) Write(b []byte) (int, error) {
+	w.t.Logf("%s", b)
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	seen := bytes.Contains(w.buf, []byte("ready\n"))
+	w.buf = append(w.buf, b...)
+	if !seen && bytes.Contains(w.buf, []byte("ready\n")) {
+		close(w.ready)
+	}
+	return len(b), nil
+}
+
+// readyTimeout bounds every wait for a target's event: far beyond what
+// a loaded machine needs, short of the test binary's own timeout.
+const readyTimeout = 2 * time.Minute
+
+// waitReady waits for the target to say "ready". Call it from the test's
+// goroutine.
+func waitReady(t *testing.T, w *readyWriter) {
+	t.Helper()
+	select {
+	case <-w.ready:
+	case <-time.After(readyTimeout):
+		t.Fatalf("the target did not say ready within %s", readyTimeout)
+	}
+}
+
+// cancelWhenReady cancels the recording once the target has said "ready"
+// and returns when it did.
+func cancelWhenReady(t *testing.T, w *readyWriter, cancel context.CancelFunc) (cancelled <-chan time.Time) {
+	c := make(chan time.Time, 1)
+	go func() {
+		select {
+		case <-w.ready:
+		case <-time.After(readyTimeout):
+			t.Errorf("the target did not say ready within %s", readyTimeout)
+		}
+		c <- time.Now()
+		cancel()
+	}()
+	return c
 }
 
 // TestFollow records a running process by pid and by cgroup path: the
@@ -396,18 +489,21 @@ func startInCgroup(t *testing.T, args ...string) (*exec.Cmd, *cgroup) {
 func TestFollow(t *testing.T) {
 	for _, by := range []string{"pid", "cgroup"} {
 		t.Run(by, func(t *testing.T) {
-			cmd, cg := startInCgroup(t, "sleep", "500ms")
-			opts := Options{}
+			// The waiter blocks until its stdin closes, then calls getppid once.
+			stdin, cg, pid, _ := startInCgroup(t, "waiter", "1")
+			opts := Options{ProgressInterval: 10 * time.Millisecond}
 			if by == "pid" {
-				opts.PID = cmd.Process.Pid
+				opts.PID = pid
 			} else {
 				opts.Cgroup = cg.path
 			}
-			// Record ends when the cgroup empties; reap the process so it does.
-			go cmd.Wait()
+			// Progress runs once the programs are attached: then wake
+			// the waiter. Record ends when its cgroup empties.
+			var once sync.Once
+			opts.Progress = func(Progress) { once.Do(func() { stdin.Close() }) }
 			rec := record(t, opts)
-			if n := byName(rec, "target")["openat"]; n == 0 {
-				t.Errorf("no openat from the followed process: %v", byName(rec, ""))
+			if n := byName(rec, "target")["getppid"]; n != 1 {
+				t.Errorf("getppid of the followed process: %d calls, want 1: %v", n, byName(rec, ""))
 			}
 			if rec.ExitStatus != -1 {
 				t.Errorf("exit status %d for a process sysrec did not start, want -1", rec.ExitStatus)
@@ -419,17 +515,14 @@ func TestFollow(t *testing.T) {
 // TestStop: cancelling the context (Ctrl-C) stops a long target and
 // still returns what was recorded.
 func TestStop(t *testing.T) {
-	testenv.RequireRoot(t)
-	target := testtarget.Path(t)
+	target := rootTarget(t)
 	ctx, cancel := context.WithCancel(context.Background())
-	time.AfterFunc(300*time.Millisecond, cancel)
-	start := time.Now()
-	rec, err := Record(ctx, Options{Command: []string{target, "sleep", "60s"}})
+	defer cancel()
+	out := newReadyWriter(t)
+	cancelWhenReady(t, out, cancel)
+	rec, err := Record(ctx, Options{Command: []string{target, "block"}, Stdout: out, Stderr: testWriter{t}})
 	if err != nil {
 		t.Fatal(err)
-	}
-	if d := time.Since(start); d > 10*time.Second {
-		t.Errorf("stop took %s", d)
 	}
 	if rec.ExitStatus != 128+int(unix.SIGTERM) {
 		t.Errorf("exit status %d, want %d (SIGTERM)", rec.ExitStatus, 128+int(unix.SIGTERM))
@@ -440,9 +533,75 @@ func TestStop(t *testing.T) {
 	}
 }
 
+// TestStopIgnoringTerm: a target that ignores SIGTERM is killed when the
+// grace period (StopTimeout) is over, and the recording is returned.
+func TestStopIgnoringTerm(t *testing.T) {
+	target := rootTarget(t)
+	const grace = 300 * time.Millisecond
+	t.Run("cancel", func(t *testing.T) {
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		out := newReadyWriter(t)
+		cancelled := cancelWhenReady(t, out, cancel)
+		rec, err := Record(ctx, Options{Command: []string{target, "ignore-term"}, Stdout: out, Stderr: testWriter{t}, StopTimeout: grace})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := time.Since(<-cancelled); d < grace {
+			t.Errorf("killed %s after the stop, before the %s grace period was over", d, grace)
+		}
+		checkKilled(t, rec)
+	})
+	t.Run("duration", func(t *testing.T) {
+		// Duration stops at a time, not on an event: the target must
+		// have said ready (ignoring SIGTERM) before it, or this run says
+		// nothing about ignoring targets.
+		const d = 2 * time.Second
+		out := newReadyWriter(t)
+		start := time.Now()
+		readyAt := make(chan time.Time, 1)
+		go func() {
+			select {
+			case <-out.ready:
+				readyAt <- time.Now()
+			case <-time.After(readyTimeout):
+			}
+		}()
+		rec, err := Record(context.Background(), Options{Command: []string{target, "ignore-term"}, Stdout: out, Stderr: testWriter{t}, StopTimeout: grace, Duration: d})
+		if err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case <-out.ready:
+			if at := <-readyAt; at.Sub(start) >= d {
+				t.Skipf("the target was ready only %s after the start, after the %s duration (machine too loaded)", at.Sub(start), d)
+			}
+		default:
+			t.Skipf("the target never said ready within the %s duration (machine too loaded): exit status %d", d, rec.ExitStatus)
+		}
+		if e := time.Since(start); e < d+grace {
+			t.Errorf("recording returned after %s, before the duration %s and grace period %s were over", e, d, grace)
+		}
+		checkKilled(t, rec)
+	})
+}
+
+func checkKilled(t *testing.T, rec *Recording) {
+	t.Helper()
+	if rec.ExitStatus != 128+int(unix.SIGKILL) {
+		t.Errorf("exit status %d, want %d (SIGKILL)", rec.ExitStatus, 128+int(unix.SIGKILL))
+	}
+	if byName(rec, "target")["execve"] != 2 {
+		t.Errorf("recording of the killed target lacks its execs: %v", byName(rec, ""))
+	}
+	if rec.Duration <= 0 {
+		t.Errorf("recording duration %s", rec.Duration)
+	}
+}
+
 // TestMapFull forces a tiny map: the calls that did not fit are counted.
 func TestMapFull(t *testing.T) {
-	rec := record(t, Options{Command: []string{testtarget.Path(t), "args"}, MaxKeys: 4})
+	rec := record(t, Options{Command: []string{rootTarget(t), "args"}, MaxKeys: 4})
 	if len(rec.Samples) > 4 {
 		t.Errorf("%d samples in a 4-key map", len(rec.Samples))
 	}
@@ -454,7 +613,7 @@ func TestMapFull(t *testing.T) {
 // TestLauncher: by default the Go launcher's pre-exec calls are not
 // charged; with IncludeLauncher they are.
 func TestLauncher(t *testing.T) {
-	target := testtarget.Path(t)
+	target := rootTarget(t)
 	without := record(t, Options{Command: []string{target, "normal"}})
 	with := record(t, Options{Command: []string{target, "normal"}, IncludeLauncher: true})
 	var launcher uint64
@@ -479,8 +638,8 @@ func TestLauncher(t *testing.T) {
 // TestRootCgroupRefused: a pid in the root cgroup would mean recording
 // the whole host.
 func TestRootCgroupRefused(t *testing.T) {
-	testenv.RequireRoot(t)
-	cmd := exec.Command(testtarget.Path(t), "sleep", "2s")
+	target := rootTarget(t)
+	cmd := exec.Command(target, "block")
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -528,7 +687,7 @@ func TestCgroupNamespace(t *testing.T) {
 	defer unix.Close(fd)
 	script := `mount --make-rprivate / && umount "$0" && mount -t cgroup2 none "$0" && exec "$@"`
 	cmd := exec.Command(unshare, "-C", "-m", "sh", "-c", script, mount, os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), "SYSREC_NS_CHILD=1", "TARGET="+testtarget.Path(t))
+	cmd.Env = append(os.Environ(), "SYSREC_NS_CHILD=1", "TARGET="+rootTarget(t))
 	cmd.SysProcAttr = &syscall.SysProcAttr{UseCgroupFD: true, CgroupFD: fd}
 	out, err := cmd.CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "getpriority=1") {
@@ -545,18 +704,24 @@ func TestNoTarget(t *testing.T) {
 // TestHeavyLoad records a target that starts thousands of short-lived
 // processes, orphans and threads while busy processes run beside it:
 // every getppid call the target knows it made is counted, under the
-// executable that made it, and nothing is lost. The processes outnumber
-// the 16384 entries an LRU map of per-process state would hold.
+// executable that made it, and nothing is lost.
+//
+// SYSREC_TEST_FORKS=20000 outnumbers the 16384 entries of the LRU map
+// that once held each process's exe (it evicted the idle waiter, whose
+// calls went to its parent's exe); the default keeps the suite fast and
+// still catches orphans, whose calls that map silently dropped.
 func TestHeavyLoad(t *testing.T) {
-	testenv.RequireRoot(t)
-	target := testtarget.Path(t)
-	for range 3 {
+	target := rootTarget(t)
+	for range 2 {
 		stop := busyLoop(t, target)
 		defer stop()
 	}
-	forks, threads, orphans, calls := 20000, 1000, 200, 10
+	forks, threads, orphans, calls := 3000, 300, 100, 10
 	if testing.Short() {
-		forks, threads, orphans = 2000, 200, 50
+		forks, threads, orphans = 500, 50, 20
+	}
+	if n, err := strconv.Atoi(os.Getenv("SYSREC_TEST_FORKS")); err == nil {
+		forks = n
 	}
 	var out strings.Builder
 	rec := record(t, Options{

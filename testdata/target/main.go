@@ -11,6 +11,7 @@
 //	                     F short-lived forked processes and O orphans (their
 //	                     parent exits before they run), each calling getppid
 //	                     C times; prints the calls it knows were made
+//	target block         print "ready", block until a signal ends it
 //	target ignore-term   ignore SIGTERM, print "ready", block until killed
 //
 // Its runtime is made as deterministic as Go allows, so that one
@@ -58,7 +59,7 @@ func main() {
 	settle()
 	debug.SetGCPercent(-1)
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: target normal|stray|tree N|args|loop N|sleep D")
+		fmt.Fprintln(os.Stderr, "usage: target normal|stray|tree N|args|loop N|sleep D|storm F T O C|block|ignore-term")
 		os.Exit(2)
 	}
 	switch os.Args[1] {
@@ -92,10 +93,14 @@ func main() {
 		storm(atoi(os.Args[2]), atoi(os.Args[3]), atoi(os.Args[4]), atoi(os.Args[5]))
 	case "waiter":
 		waiter(atoi(os.Args[2]))
-	case "ignore-term":
-		signal.Ignore(syscall.SIGTERM)
+	case "block", "ignore-term":
+		if os.Args[1] == "ignore-term" {
+			signal.Ignore(syscall.SIGTERM)
+		}
 		fmt.Println("ready")
-		select {}
+		for {
+			time.Sleep(time.Hour)
+		}
 	case "sleep":
 		d, err := time.ParseDuration(os.Args[2])
 		if err != nil {

@@ -1,0 +1,119 @@
+package recorder
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cilium/ebpf"
+
+	"github.com/sysrec/sysrec/internal/testenv"
+)
+
+func TestValidate(t *testing.T) {
+	const available = 31 << 30 / 10 // 3.1 GiB
+	cmd := []string{"/bin/true"}
+	for _, tc := range []struct {
+		name string
+		opts Options
+		want string // "" when valid; else a part of the error
+	}{
+		{"command", Options{Command: cmd}, ""},
+		{"cgroup", Options{Cgroup: "a/b"}, ""},
+		{"command in a cgroup", Options{Command: cmd, Cgroup: "a/b"}, ""},
+		{"pid", Options{PID: 1234}, ""},
+		{"no target", Options{}, ErrNoTarget.Error()},
+		{"command and pid", Options{Command: cmd, PID: 1}, ErrNoTarget.Error()},
+		{"negative pid", Options{PID: -1}, "pid -1 is negative"},
+		{"duration", Options{Command: cmd, Duration: time.Second}, ""},
+		{"negative duration", Options{Command: cmd, Duration: -time.Second}, "duration -1s is negative"},
+		{"negative stop timeout", Options{Command: cmd, StopTimeout: -1}, "stop timeout -1ns is negative"},
+		{"negative progress interval", Options{Command: cmd, ProgressInterval: -time.Millisecond}, "progress interval -1ms is negative"},
+		{"default keys", Options{Command: cmd, MaxKeys: 0}, ""},
+		{"one key", Options{Command: cmd, MaxKeys: 1}, ""},
+		{"a million keys", Options{Command: cmd, MaxKeys: 1 << 20}, ""},
+		{"negative keys", Options{Command: cmd, MaxKeys: -1}, "max keys -1: want at least 1 (0 means the default, 32768)"},
+		{"more keys than memory", Options{Command: cmd, MaxKeys: 1 << 24}, "max keys 16777216 needs about 2.8 GiB of kernel memory"},
+		{"50 million keys", Options{Command: cmd, MaxKeys: 50000000}, "max keys 50000000 needs about 8.8 GiB of kernel memory; at most 16777216 keys (about 2.8 GiB) are allowed"},
+		{"int32 keys", Options{Command: cmd, MaxKeys: 2147483647}, "max keys 2147483647 needs about 364.0 GiB"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			avail := uint64(available)
+			if tc.name == "more keys than memory" {
+				avail = 1 << 30
+			}
+			err := tc.opts.validate(func() (uint64, error) { return avail, nil })
+			switch {
+			case tc.want == "" && err != nil:
+				t.Errorf("Validate: %v", err)
+			case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+				t.Errorf("Validate: %v, want an error with %q", err, tc.want)
+			case err != nil && strings.Contains(err.Error(), "--"):
+				t.Errorf("Validate: %v names a command-line flag", err)
+			}
+		})
+	}
+	t.Run("memory", func(t *testing.T) {
+		err := Options{Command: cmd, MaxKeys: 1 << 22}.validate(func() (uint64, error) { return 100 << 20, nil })
+		if want := "max keys 4194304 needs about 728.0 MiB of kernel memory; this machine has 100.0 MiB available"; err == nil || err.Error() != want {
+			t.Errorf("Validate: %v, want %q", err, want)
+		}
+		// Without /proc/meminfo the kernel's answer is the last word.
+		if err := (Options{Command: cmd, MaxKeys: 1 << 22}.validate(func() (uint64, error) { return 0, errors.New("no meminfo") })); err != nil {
+			t.Errorf("Validate without meminfo: %v", err)
+		}
+	})
+	t.Run("this machine", func(t *testing.T) {
+		if _, err := memAvailable(); err != nil {
+			t.Fatal(err)
+		}
+		if err := (Options{Command: cmd}).Validate(); err != nil {
+			t.Errorf("default options: %v", err)
+		}
+	})
+}
+
+// TestMapMemory compares mapMemory with what the kernel says the maps of
+// a loaded program take (memlock in /proc/self/fdinfo).
+func TestMapMemory(t *testing.T) {
+	testenv.RequireRoot(t)
+	arch, err := hostArch()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cg := &cgroup{id: 1, level: 1}
+	for _, keys := range []int{64, 1000, DefaultMaxKeys, 1 << 18} {
+		objs, err := load(arch, cg, true, keys)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := memlock(t, objs.Counts) + memlock(t, objs.Errnos)
+		objs.Close()
+		est := mapMemory(keys)
+		if diff := float64(est)/float64(got) - 1; (diff < -0.05 || diff > 0.05) && max(est, got)-min(est, got) > 4096 {
+			t.Errorf("%d keys: estimated %d bytes, the kernel says %d (%+.1f%%)", keys, est, got, 100*diff)
+		}
+	}
+}
+
+func memlock(t *testing.T, m *ebpf.Map) uint64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/self/fdinfo/%d", m.FD()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "memlock:"); ok {
+			n, err := strconv.ParseUint(strings.TrimSpace(v), 10, 64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+	}
+	t.Fatalf("no memlock in fdinfo of map %v", m)
+	return 0
+}
