@@ -202,6 +202,7 @@ func (b *fsBuilder) build() {
 		return top
 	}
 
+	beside := map[string][]besideRead{} // reads that may stand for their directory
 	for _, p := range slices.Sorted(maps.Keys(b.seen)) {
 		f := b.seen[p]
 		obj, parent := f.Access&^llParent, f.Access&llParent
@@ -251,11 +252,22 @@ func (b *fsBuilder) build() {
 			b.add(p, rest, f.Count, "seen")
 		}
 		if read != 0 {
-			if to, why := b.widenRead(p, read); to != "" {
+			if to, why := b.widenRead(p, read); why == besideReason {
+				beside[to] = append(beside[to], besideRead{read, f.Count})
+			} else if to != "" {
 				b.add(to, read, f.Count, why)
 			} else {
 				b.add(p, read, f.Count, "seen")
 			}
+		}
+	}
+	for d, reads := range b.mergeSiblings(beside) {
+		for _, r := range reads {
+			why := besideReason
+			if len(reads) == 1 && r.access == llReadDir {
+				why = "seen"
+			}
+			b.add(d, r.access, r.count, why)
 		}
 	}
 }
@@ -285,12 +297,45 @@ func (b *fsBuilder) widenRead(p string, read uint64) (string, string) {
 	}
 	d := path.Dir(p)
 	if read&llReadDir != 0 && read&llReadFile == 0 {
-		return "", "" // a listing: the directory itself
+		return p, besideReason // a listing: the directory itself, unless it has listed siblings
 	}
 	if b.sensitive(d) {
 		return "", ""
 	}
-	return d, "reads in " + d + ": files beside one the target read"
+	return d, besideReason
+}
+
+const besideReason = "reads in the directories of files the target read"
+
+type besideRead struct{ access, count uint64 }
+
+// mergeSiblings lets reads in two or more directories of one parent
+// stand for the parent (git's object shards, a web root's
+// subdirectories), as long as the parent is not sensitive; repeated
+// upwards.
+func (b *fsBuilder) mergeSiblings(dirs map[string][]besideRead) map[string][]besideRead {
+	for {
+		children := map[string][]string{}
+		for d := range dirs {
+			if p := path.Dir(d); p != d && !b.sensitive(p) {
+				children[p] = append(children[p], d)
+			}
+		}
+		merged := false
+		for _, p := range slices.Sorted(maps.Keys(children)) {
+			if len(children[p]) < 2 {
+				continue
+			}
+			for _, d := range children[p] {
+				dirs[p] = append(dirs[p], dirs[d]...)
+				delete(dirs, d)
+			}
+			merged = true
+		}
+		if !merged {
+			return dirs
+		}
+	}
 }
 
 // sensitiveDirs hold files of many owners: reads are never widened to

@@ -148,6 +148,22 @@ func TestFilesystem(t *testing.T) {
 /srv/www read_dir
 /usr/share/doc read_file,read_dir
 `},
+		// Reads in two or more directories of one parent stand for the
+		// parent (git's object shards), never for a sensitive one.
+		{"siblings", FSDirs, "/home/u", []profiles.FileAccess{
+			fa("/home/u/repo/.git/HEAD", 1, "read_file"),
+			fa("/home/u/repo/.git/objects/aa/ff7498", 1, "read_file"),
+			fa("/home/u/repo/.git/objects/42/0c1b2e", 1, "read_file"),
+			fa("/home/u/repo/.git/objects/42", 1, "read_dir"),
+			fa("/home/u/repo/.git/objects/aa", 1, "read_dir"),
+			fa("/home/u/a/x", 1, "read_file"),
+			fa("/home/u/b/y", 1, "read_file"),
+		}, `
+/home/u/a read_file
+/home/u/b read_file
+/home/u/repo/.git read_file
+/home/u/repo/.git/objects read_dir
+`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			fs, net, err := Filesystem([]*profiles.Recording{fsRec(tc.files...)}, FSOptions{Level: tc.level, Home: tc.home})
