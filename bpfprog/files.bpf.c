@@ -13,7 +13,9 @@
  * that name a path without returning an fd (mkdirat, unlinkat, ...)
  * are resolved as their directory fd (or cwd) plus the path string the
  * caller passed; execs through the binprm. TCP bind/connect ports are
- * read from the sockaddr at entry.
+ * read from the sockaddr (still in the caller's memory at exit). One
+ * program on sys_exit (and one on exec), none on sys_enter: every task
+ * of the host pays for each attached syscall tracepoint program.
  *
  * The path walk runs on every recorded access, but the string is built
  * only the first time a (path, rights) pair is seen: the walk first
@@ -161,13 +163,15 @@ struct qstr {
 	const unsigned char *name;
 } __attribute__((preserve_access_index));
 
+struct inode {
+	unsigned short i_mode;
+	unsigned long i_ino;
+} __attribute__((preserve_access_index));
+
 struct dentry {
 	struct dentry *d_parent;
 	struct qstr d_name;
-} __attribute__((preserve_access_index));
-
-struct inode {
-	unsigned short i_mode;
+	struct inode *d_inode;
 } __attribute__((preserve_access_index));
 
 struct vfsmount {
@@ -258,6 +262,13 @@ struct pt_regs___arm64 {
 	int syscallno;
 } __attribute__((preserve_access_index));
 
+/* bpf_rdonly_cast turns an address read from kernel memory back into a
+ * typed pointer the verifier lets the program load from directly (the
+ * loads fault-proof, like bpf_probe_read_kernel, but without a helper
+ * call each). The verifier inlines it to a register move. */
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
+#define KPTR(type, p) ((struct type *)bpf_rdonly_cast((void *)(p), bpf_core_type_id_kernel(struct type)))
+
 static __always_inline int in_target(void)
 {
 	__u32 lvl = calibrated ? level : target_level;
@@ -299,22 +310,29 @@ static __always_inline void add(void *map, void *key, __u32 lost)
 		stat_inc(lost);
 }
 
+/* arg reads argument i from the BTF-typed registers of a tp_btf
+ * program with a direct load (at sys_exit they still hold what the call
+ * was given; arm64 keeps the first in orig_x0). */
 static __always_inline __u64 arg(void *regs, int i)
 {
 	if (bpf_core_field_exists(((struct pt_regs___x86 *)0)->di)) {
 		struct pt_regs___x86 *r = regs;
 		switch (i) {
-		case 0: return BPF_CORE_READ(r, di);
-		case 1: return BPF_CORE_READ(r, si);
-		case 2: return BPF_CORE_READ(r, dx);
-		case 3: return BPF_CORE_READ(r, r10);
-		default: return BPF_CORE_READ(r, r8);
+		case 0: return r->di;
+		case 1: return r->si;
+		case 2: return r->dx;
+		case 3: return r->r10;
+		default: return r->r8;
 		}
 	}
 	struct pt_regs___arm64 *r = regs;
-	if (i == 0)
-		return BPF_CORE_READ(r, orig_x0);
-	return BPF_CORE_READ(r, regs[i]);
+	switch (i) {
+	case 0: return r->orig_x0;
+	case 1: return r->regs[1];
+	case 2: return r->regs[2];
+	case 3: return r->regs[3];
+	default: return r->regs[4];
+	}
 }
 
 /* exit_nr reads the syscall number from the BTF-typed registers with a
@@ -353,11 +371,10 @@ static __always_inline struct mount *mount_of(struct vfsmount *v)
 /* fd_file returns the struct file behind fd in the current task, or NULL. */
 static __always_inline struct file *fd_file(__u64 fd)
 {
-	struct task_struct *task = (void *)bpf_get_current_task();
-	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
-	if (!fdt || fd >= BPF_CORE_READ(fdt, max_fds))
+	struct fdtable *fdt = bpf_get_current_task_btf()->files->fdt;
+	if (!fdt || fd >= fdt->max_fds)
 		return 0;
-	struct file **fds = BPF_CORE_READ(fdt, fd);
+	struct file **fds = fdt->fd;
 	struct file *f = 0;
 	bpf_probe_read_kernel(&f, sizeof(f), fds + fd);
 	return f;
@@ -388,26 +405,26 @@ struct walk {
 /* walk_step takes one step up: a component, or a mount crossing. */
 static long walk_step(__u32 i, struct walk *w)
 {
-	/* Plain loads of w first: a BPF_CORE_READ through w would ask CO-RE
-	 * to relocate struct walk, which the kernel does not have. */
-	struct dentry *d = w->dentry;
-	struct mount *m = w->mnt;
-	if (d == w->root_dentry && vfsmnt_of(m) == w->root_mnt) {
+	/* Plain loads of w first: a CO-RE access through w would ask to
+	 * relocate struct walk, which the kernel does not have. */
+	struct dentry *d = KPTR(dentry, w->dentry);
+	struct mount *m = KPTR(mount, w->mnt);
+	if (d == w->root_dentry && vfsmnt_of(w->mnt) == w->root_mnt) {
 		w->status = WALK_DONE;
 		return 1;
 	}
-	struct dentry *parent = BPF_CORE_READ(d, d_parent);
+	struct dentry *parent = d->d_parent;
 	if (d == w->mnt_root) {
-		struct mount *pm = BPF_CORE_READ(m, mnt_parent);
-		if (!pm || pm == m) {
+		struct mount *pm = m->mnt_parent;
+		if (!pm || pm == w->mnt) {
 			/* The top of a mount tree that is not the task's root: a
 			 * path outside a chroot, or an internal mount (pipes, ...). */
 			w->status = WALK_DISCONNECTED;
 			return 1;
 		}
-		w->dentry = BPF_CORE_READ(m, mnt_mountpoint);
+		w->dentry = m->mnt_mountpoint;
 		w->mnt = pm;
-		w->mnt_root = BPF_CORE_READ(pm, mnt.mnt_root);
+		w->mnt_root = KPTR(mount, pm)->mnt.mnt_root;
 		return 0;
 	}
 	if (!parent || d == parent) {
@@ -418,12 +435,15 @@ static long walk_step(__u32 i, struct walk *w)
 		w->status = WALK_TOO_DEEP;
 		return 1;
 	}
-	struct qstr q = {};
-	if (bpf_core_read(&q, sizeof(q), &d->d_name)) {
+	const unsigned char *name = d->d_name.name;
+	if (!name) {
 		w->status = WALK_FAULT;
 		return 1;
 	}
-	w->hash = mix(w->hash, (__u64)d ^ q.hash_len);
+	/* The name hash is salted with the parent dentry by the kernel; the
+	 * inode number tells apart two names of one directory whose 32-bit
+	 * hashes collide. */
+	w->hash = mix(mix(w->hash, d->d_name.hash_len), d->d_inode->i_ino);
 	if (w->copy) {
 		__u32 z = 0;
 		struct pathbuf *b = bpf_map_lookup_elem(&scratch, &z);
@@ -435,7 +455,7 @@ static long walk_step(__u32 i, struct walk *w)
 			w->status = WALK_TOO_LONG;
 			return 1;
 		}
-		long n = bpf_probe_read_kernel_str(&b->s[w->off & (FILES_PATH_MAX - 1)], FILES_NAME_MAX, q.name);
+		long n = bpf_probe_read_kernel_str(&b->s[w->off & (FILES_PATH_MAX - 1)], FILES_NAME_MAX, name);
 		if (n <= 0) {
 			w->status = WALK_FAULT;
 			return 1;
@@ -449,12 +469,12 @@ static long walk_step(__u32 i, struct walk *w)
 
 static __always_inline void walk_init(struct walk *w, struct dentry *d, struct vfsmount *v)
 {
-	struct task_struct *task = (void *)bpf_get_current_task();
+	struct fs_struct *fs = bpf_get_current_task_btf()->fs;
 	w->dentry = d;
 	w->mnt = mount_of(v);
-	w->mnt_root = BPF_CORE_READ(v, mnt_root);
-	w->root_dentry = BPF_CORE_READ(task, fs, root.dentry);
-	w->root_mnt = BPF_CORE_READ(task, fs, root.mnt);
+	w->mnt_root = KPTR(vfsmount, v)->mnt_root;
+	w->root_dentry = fs->root.dentry;
+	w->root_mnt = fs->root.mnt;
 }
 
 static __always_inline __u32 walk_stat(__u32 status)
@@ -593,8 +613,9 @@ static __always_inline int set_file(struct req *r, struct file *f)
 {
 	if (!f)
 		return -1;
-	r->dentry = BPF_CORE_READ(f, f_path.dentry);
-	r->mnt = BPF_CORE_READ(f, f_path.mnt);
+	struct file *kf = KPTR(file, f);
+	r->dentry = kf->f_path.dentry;
+	r->mnt = kf->f_path.mnt;
 	return r->dentry && r->mnt ? 0 : -1;
 }
 
@@ -614,7 +635,7 @@ static __always_inline int set_at(struct req *r, long dfd, __u64 str)
 
 static __always_inline __u32 inode_mode(struct file *f)
 {
-	return BPF_CORE_READ(f, f_inode, i_mode) & S_IFMT;
+	return KPTR(file, f)->f_inode->i_mode & S_IFMT;
 }
 
 static __always_inline __u32 mknod_right(__u32 mode)
@@ -639,7 +660,7 @@ static __always_inline void opened(long fd, __u64 oflags)
 		stat_inc(FILES_STAT_FAULT);
 		return;
 	}
-	unsigned int fmode = BPF_CORE_READ(f, f_mode);
+	unsigned int fmode = KPTR(file, f)->f_mode;
 	int dir = inode_mode(f) == S_IFDIR;
 	if (fmode & FMODE_READ)
 		r.access |= dir ? LL_READ_DIR : LL_READ_FILE;
@@ -688,16 +709,56 @@ static __always_inline void moved(long odfd, __u64 old, __u32 oacc, long ndfd, _
 	}
 }
 
+/* tcp_port records the port of a TCP bind or connect, whatever the
+ * call's outcome: Landlock checks the port before the call can fail for
+ * another reason (ECONNREFUSED, EINPROGRESS, EADDRINUSE). */
+static __always_inline void tcp_port(void *regs, __u32 op)
+{
+	__u64 addr = arg(regs, 1);
+	__u64 len = arg(regs, 2);
+	__u16 sa[2] = {};
+	if (len < sizeof(sa) || bpf_probe_read_user(sa, sizeof(sa), (void *)addr))
+		return;
+	if (sa[0] != AF_INET && sa[0] != AF_INET6)
+		return;
+	/* Landlock's TCP rules are about TCP sockets (and MPTCP). */
+	struct file *f = fd_file(arg(regs, 0));
+	if (!f || inode_mode(f) != S_IFSOCK)
+		return;
+	struct socket *sock = BPF_CORE_READ(f, private_data);
+	if (BPF_CORE_READ(sock, type) != SOCK_STREAM)
+		return;
+	__u16 proto = BPF_CORE_READ(sock, sk, sk_protocol);
+	if (proto != IPPROTO_TCP && proto != IPPROTO_MPTCP)
+		return;
+	struct port_key k = {
+		.port = __builtin_bswap16(sa[1]),
+		.family = sa[0],
+		.access = op == OP_BIND ? LL_BIND_TCP : LL_CONNECT_TCP,
+	};
+	add(&ports, &k, FILES_STAT_LOST_PORTS);
+}
+
 SEC("tp_btf/sys_exit")
 int files_sys_exit(__u64 *ctx)
 {
 	void *regs = (void *)ctx[0];
 	long ret = ctx[1];
-	if (ret < 0)
-		return 0;
+	/* Every task of the host comes here after every syscall: a direct
+	 * load and an inlined array lookup, no helper, for calls that are
+	 * not file operations. */
 	__u32 op = op_of(exit_nr(regs));
-	if (op == OP_NONE || op == OP_CONNECT || !in_target())
+	if (op == OP_NONE)
 		return 0;
+	if (op == OP_CONNECT || op == OP_BIND) {
+		if (!in_target())
+			return 0;
+		tcp_port(regs, op);
+		if (op == OP_CONNECT || ret < 0)
+			return 0;
+	} else if (ret < 0 || !in_target()) {
+		return 0;
+	}
 
 	switch (op) {
 	case OP_OPEN:
@@ -791,41 +852,6 @@ int files_sys_exit(__u64 *ctx)
 		break;
 	}
 	}
-	return 0;
-}
-
-/* TCP bind and connect are recorded at entry, whatever their outcome:
- * Landlock checks the port before the call can fail for other reasons. */
-SEC("tp_btf/sys_enter")
-int files_sys_enter(__u64 *ctx)
-{
-	__u32 op = op_of(ctx[1]);
-	if ((op != OP_BIND && op != OP_CONNECT) || !in_target())
-		return 0;
-	void *regs = (void *)ctx[0];
-	__u64 addr = arg(regs, 1);
-	__u64 len = arg(regs, 2);
-	__u16 sa[2] = {};
-	if (len < sizeof(sa) || bpf_probe_read_user(sa, sizeof(sa), (void *)addr))
-		return 0;
-	if (sa[0] != AF_INET && sa[0] != AF_INET6)
-		return 0;
-	/* Landlock's TCP rules are about TCP sockets (and MPTCP). */
-	struct file *f = fd_file(arg(regs, 0));
-	if (!f || inode_mode(f) != S_IFSOCK)
-		return 0;
-	struct socket *sock = BPF_CORE_READ(f, private_data);
-	if (BPF_CORE_READ(sock, type) != SOCK_STREAM)
-		return 0;
-	__u16 proto = BPF_CORE_READ(sock, sk, sk_protocol);
-	if (proto != IPPROTO_TCP && proto != IPPROTO_MPTCP)
-		return 0;
-	struct port_key k = {
-		.port = __builtin_bswap16(sa[1]),
-		.family = sa[0],
-		.access = op == OP_BIND ? LL_BIND_TCP : LL_CONNECT_TCP,
-	};
-	add(&ports, &k, FILES_STAT_LOST_PORTS);
 	return 0;
 }
 

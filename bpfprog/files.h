@@ -66,7 +66,7 @@ enum file_op {
 	OP_TRUNCATE,          /* truncate(path) */
 	OP_FTRUNCATE,         /* ftruncate(fd) */
 	OP_IOCTL,             /* ioctl(fd, ...) on a device */
-	OP_BIND,              /* bind(fd, addr, len): TCP at entry, a unix socket file at exit */
+	OP_BIND,              /* bind(fd, addr, len): a TCP port, or a unix socket file */
 	OP_CONNECT,           /* connect(fd, addr, len): TCP */
 	OP_MAX,
 };

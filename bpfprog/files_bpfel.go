@@ -87,22 +87,21 @@ type filesPortKey struct {
 //
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
-	filesMapAuxvScratch    = "auxv_scratch"
-	filesMapCounts         = "counts"
-	filesMapOps            = "ops"
-	filesMapPaths          = "paths"
-	filesMapPorts          = "ports"
-	filesMapScratch        = "scratch"
-	filesMapStats          = "stats"
-	filesProgFilesExec     = "files_exec"
-	filesProgFilesSysEnter = "files_sys_enter"
-	filesProgFilesSysExit  = "files_sys_exit"
-	filesVarCalibrated     = "calibrated"
-	filesVarHostMntns      = "host_mntns"
-	filesVarLevel          = "level"
-	filesVarMaxDepth       = "max_depth"
-	filesVarTargetCgid     = "target_cgid"
-	filesVarTargetLevel    = "target_level"
+	filesMapAuxvScratch   = "auxv_scratch"
+	filesMapCounts        = "counts"
+	filesMapOps           = "ops"
+	filesMapPaths         = "paths"
+	filesMapPorts         = "ports"
+	filesMapScratch       = "scratch"
+	filesMapStats         = "stats"
+	filesProgFilesExec    = "files_exec"
+	filesProgFilesSysExit = "files_sys_exit"
+	filesVarCalibrated    = "calibrated"
+	filesVarHostMntns     = "host_mntns"
+	filesVarLevel         = "level"
+	filesVarMaxDepth      = "max_depth"
+	filesVarTargetCgid    = "target_cgid"
+	filesVarTargetLevel   = "target_level"
 )
 
 // loadFiles returns the embedded CollectionSpec for files.
@@ -147,9 +146,8 @@ type filesSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type filesProgramSpecs struct {
-	FilesExec     *ebpf.ProgramSpec `ebpf:"files_exec"`
-	FilesSysEnter *ebpf.ProgramSpec `ebpf:"files_sys_enter"`
-	FilesSysExit  *ebpf.ProgramSpec `ebpf:"files_sys_exit"`
+	FilesExec    *ebpf.ProgramSpec `ebpf:"files_exec"`
+	FilesSysExit *ebpf.ProgramSpec `ebpf:"files_sys_exit"`
 }
 
 // filesMapSpecs contains maps before they are loaded into the kernel.
@@ -234,15 +232,13 @@ type filesVariables struct {
 //
 // It can be passed to loadFilesObjects or ebpf.CollectionSpec.LoadAndAssign.
 type filesPrograms struct {
-	FilesExec     *ebpf.Program `ebpf:"files_exec"`
-	FilesSysEnter *ebpf.Program `ebpf:"files_sys_enter"`
-	FilesSysExit  *ebpf.Program `ebpf:"files_sys_exit"`
+	FilesExec    *ebpf.Program `ebpf:"files_exec"`
+	FilesSysExit *ebpf.Program `ebpf:"files_sys_exit"`
 }
 
 func (p *filesPrograms) Close() error {
 	return _FilesClose(
 		p.FilesExec,
-		p.FilesSysEnter,
 		p.FilesSysExit,
 	)
 }

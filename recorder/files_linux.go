@@ -130,7 +130,7 @@ func startFilesDepth(cg *cgroup, arch *linuxabi.Arch, maxKeys, depth int) (*file
 			return nil, fmt.Errorf("set file operation %s: %w", name, err)
 		}
 	}
-	for _, p := range []*ebpf.Program{r.objs.FilesSysEnter, r.objs.FilesSysExit, r.objs.FilesExec} {
+	for _, p := range []*ebpf.Program{r.objs.FilesSysExit, r.objs.FilesExec} {
 		l, err := link.AttachTracing(link.TracingOptions{Program: p})
 		if err != nil {
 			r.Close()
@@ -225,7 +225,7 @@ func (r *fileRecorder) read(rec *Recording) error {
 	for _, v := range stats {
 		rec.FilesUnresolved += v
 	}
-	for _, p := range []*ebpf.Program{r.objs.FilesSysEnter, r.objs.FilesSysExit, r.objs.FilesExec} {
+	for _, p := range []*ebpf.Program{r.objs.FilesSysExit, r.objs.FilesExec} {
 		if st, err := p.Stats(); err == nil {
 			rec.FilesUnresolved += st.RecursionMisses
 		}

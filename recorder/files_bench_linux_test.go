@@ -1,0 +1,282 @@
+package recorder
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/cilium/ebpf"
+	"golang.org/x/sys/unix"
+
+	"github.com/sysrec/sysrec/internal/testenv"
+)
+
+// loopProgram is a tight loop of one syscall pattern, timed inside the
+// program so process start does not count.
+const loopProgram = `package main
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"syscall"
+	"time"
+)
+
+func main() {
+	n, _ := strconv.Atoi(os.Args[2])
+	start := time.Now()
+	switch os.Args[1] {
+	case "open":
+		for i := 0; i < n; i++ {
+			fd, err := syscall.Open(os.Args[3], syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
+			if err != nil {
+				panic(err)
+			}
+			syscall.Close(fd)
+		}
+	case "getppid":
+		for i := 0; i < n; i++ {
+			syscall.Getppid()
+		}
+	}
+	fmt.Printf("%.1f ns/iter\n", float64(time.Since(start).Nanoseconds())/float64(n))
+}
+`
+
+// TestFilesOverhead measures what file recording costs: an open+close
+// loop on one file (the path is walked on every open) and a getppid loop
+// (a call the files program only looks up and skips), bare, under the
+// tracepoint floor, recorded without and with files, and with only the
+// files program — alternating, so a disturbance hits every row alike.
+// A measurement: SYSREC_FS_BENCH=1 runs it (R rounds, default 7).
+func TestFilesOverhead(t *testing.T) {
+	if os.Getenv("SYSREC_FS_BENCH") != "1" {
+		t.Skip("a measurement: SYSREC_FS_BENCH=1 runs it")
+	}
+	testenv.RequireRoot(t)
+	rounds := 7
+	if r, err := strconv.Atoi(os.Getenv("R")); err == nil && r > 0 {
+		rounds = r
+	}
+	bin := buildLoop(t)
+	file := "/etc/hostname"
+	loops := []struct {
+		name string
+		argv []string
+	}{
+		{"open+close " + file, []string{bin, "open", "200000", file}},
+		{"getppid", []string{bin, "getppid", "2000000"}},
+	}
+	arch, err := hostArch()
+	if err != nil {
+		t.Fatal(err)
+	}
+	mount, err := CgroupMount()
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	parse := func(out string) float64 {
+		for _, line := range strings.Split(out, "\n") {
+			if v, ok := strings.CutSuffix(line, " ns/iter"); ok {
+				f, _ := strconv.ParseFloat(v, 64)
+				return f
+			}
+		}
+		t.Fatalf("no timing in %q", out)
+		return 0
+	}
+	record := func(argv []string, files bool) float64 {
+		cg, err := newCgroup(mount)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer cg.remove()
+		if files {
+			fr, err := startFiles(cg, arch, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer fr.Close()
+		}
+		var out bytes.Buffer
+		if _, err := Record(context.Background(), Options{Cgroup: cg.path, Command: argv, Stdout: &out, Stderr: &out}); err != nil {
+			t.Fatal(err)
+		}
+		return parse(out.String())
+	}
+	rows := []struct {
+		name string
+		run  func(argv []string) float64
+	}{
+		{"bare", func(argv []string) float64 {
+			out, err := exec.Command(argv[0], argv[1:]...).CombinedOutput()
+			if err != nil {
+				t.Fatal(err)
+			}
+			return parse(string(out))
+		}},
+		{"floor: empty sys_enter+sys_exit", func(argv []string) float64 {
+			detach, err := Floor()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer detach()
+			out, err := exec.Command(argv[0], argv[1:]...).CombinedOutput()
+			if err != nil {
+				t.Fatal(err)
+			}
+			return parse(string(out))
+		}},
+		{"record, files off", func(argv []string) float64 { return record(argv, false) }},
+		{"record, files on", func(argv []string) float64 { return record(argv, true) }},
+		{"files program only", func(argv []string) float64 {
+			cg, err := newCgroup(mount)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer cg.remove()
+			fr, err := startFiles(cg, arch, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer fr.Close()
+			fd, err := os.Open(cg.path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer fd.Close()
+			cmd := exec.Command(argv[0], argv[1:]...)
+			cmd.SysProcAttr = cgroupAttr(int(fd.Fd()))
+			out, err := cmd.CombinedOutput()
+			if err != nil {
+				t.Fatal(err)
+			}
+			return parse(string(out))
+		}},
+	}
+	var report strings.Builder
+	for _, l := range loops {
+		res := make([][]float64, len(rows))
+		for range rounds {
+			for i, r := range rows {
+				res[i] = append(res[i], r.run(l.argv))
+			}
+		}
+		med := func(v []float64) float64 {
+			s := slices.Clone(v)
+			slices.Sort(s)
+			return s[len(s)/2]
+		}
+		fmt.Fprintf(&report, "\n| %s, %d rounds alternating | ns/iter median (min–max) | × bare | above floor |\n|---|---:|---:|---:|\n", l.name, rounds)
+		bare, floor := med(res[0]), med(res[1])
+		for i, r := range rows {
+			m := med(res[i])
+			above := ""
+			if i >= 2 {
+				above = fmt.Sprintf("%+.0f ns", m-floor)
+			}
+			fmt.Fprintf(&report, "| %s | %.0f (%.0f–%.0f) | %.2f× | %s |\n", r.name, m, slices.Min(res[i]), slices.Max(res[i]), m/bare, above)
+		}
+	}
+	t.Logf("%s", report.String())
+}
+
+func cgroupAttr(fd int) *syscall.SysProcAttr {
+	return &syscall.SysProcAttr{UseCgroupFD: true, CgroupFD: fd}
+}
+
+// TestFilesProgramCost measures the files program itself with the
+// kernel's BPF run-time statistics: its average cost on a call it skips
+// (getppid: every syscall of every task on the host) and on an open it
+// resolves, for a short and a longer path. SYSREC_FS_BENCH=1 runs it.
+func TestFilesProgramCost(t *testing.T) {
+	if os.Getenv("SYSREC_FS_BENCH") != "1" {
+		t.Skip("a measurement: SYSREC_FS_BENCH=1 runs it")
+	}
+	testenv.RequireRoot(t)
+	bin := buildLoop(t)
+	stats, err := ebpf.EnableStats(uint32(unix.BPF_STATS_RUN_TIME))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stats.Close()
+	arch, err := hostArch()
+	if err != nil {
+		t.Fatal(err)
+	}
+	mount, err := CgroupMount()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cg, err := newCgroup(mount)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cg.remove()
+	fr, err := startFiles(cg, arch, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fr.Close()
+	fd, err := os.Open(cg.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fd.Close()
+	run := func(argv ...string) (runs uint64, ns float64) {
+		before, err := fr.objs.FilesSysExit.Stats()
+		if err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command(argv[0], argv[1:]...)
+		cmd.SysProcAttr = cgroupAttr(int(fd.Fd()))
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("%v: %v\n%s", argv, err, out)
+		}
+		after, err := fr.objs.FilesSysExit.Stats()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return after.RunCount - before.RunCount, float64(after.Runtime - before.Runtime)
+	}
+	const n = 200000
+	runs, ns := run(bin, "getppid", strconv.Itoa(10*n))
+	skip := ns / float64(runs)
+	var report strings.Builder
+	fmt.Fprintf(&report, "files program on sys_exit, a call it skips: %.0f ns/run (%d runs)\n", skip, runs)
+	for _, file := range []string{"/etc/hostname", "/usr/share/doc/bash/copyright", "/usr/lib/x86_64-linux-gnu/gconv/gconv-modules.cache"} {
+		runs, ns := run(bin, "open", strconv.Itoa(n), file)
+		// Every other run (the close, other tasks' calls) is a skip.
+		perOpen := (ns - float64(runs-n)*skip) / n
+		fmt.Fprintf(&report, "an open of %s (%d components): %.0f ns\n", file, strings.Count(file, "/"), perOpen)
+	}
+	t.Logf("\n%s", report.String())
+}
+
+func buildLoop(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "main.go"), []byte(loopProgram), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module loop\n\ngo 1.22\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(dir, "loop")
+	build := exec.Command("go", "build", "-o", bin, ".")
+	build.Dir = dir
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build loop: %v\n%s", err, out)
+	}
+	return bin
+}
