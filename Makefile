@@ -30,6 +30,7 @@ bench: build
 	SYSREC_DIFF_INPUTS=10000000 $(GO) test -count=1 -v -run 'Differential|BalancedDispatch|Libseccomp' ./emit | grep -E 'inputs|profile|allow list'
 	@BIN=$(BIN) bash testdata/bench/overhead.sh
 	@BIN=$(BIN) bash testdata/nginx/bench.sh
+	@BIN=$(BIN) bash testdata/bench/enforce.sh
 
 # Man pages for sysrec and each command, into man/.
 man: build

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# make bench: what a seccomp filter costs a server, side by side in one
+# run. nginx on loopback (testdata/nginx) is recorded while wrk loads it;
+# then rounds alternate nginx with no filter, with sysrec's filter of that
+# profile, with the same allow list compiled by libseccomp (default and
+# binary tree), and with Docker's default profile compiled by libseccomp.
+# Every filter is installed the same way (bwrap --seccomp, just before
+# exec). Prints medians with their spread, and the expected filter
+# instructions per recorded call for each filter.
+set -uo pipefail
+BIN=${BIN:-bin}
+R=${R:-9}
+D=${D:-2s}
+PORT=${PORT:-18099}
+missing=""
+for t in nginx wrk bwrap curl; do command -v $t >/dev/null || missing="$missing $t"; done
+/usr/bin/python3 -c 'import seccomp' 2>/dev/null || missing="$missing python3-seccomp"
+[ -n "$missing" ] && { echo "enforcement bench: needs$missing (apt-get install -y${missing})"; exit 0; }
+here=$(cd "$(dirname "$0")/.." && pwd)
+dir=$(mktemp -d); chmod 755 "$dir"
+trap 'kill $pid 2>/dev/null; rm -rf "$dir"' EXIT
+mkdir -p "$dir/html" "$dir/tmp"
+cp "$here/nginx/html/index.html" "$dir/html/"
+sed -e "s/@PORT@/$PORT/" -e "s#@UPSTREAM@#$dir/up.sock#" "$here/nginx/nginx.conf" >"$dir/nginx.conf"
+ngx=(nginx -p "$dir" -c "$dir/nginx.conf")
+up() { for _ in $(seq 200); do curl -s -o /dev/null "http://127.0.0.1:$PORT/" && return 0; sleep 0.05; done; return 1; }
+rps() { wrk -t1 -c16 -d"$D" "http://127.0.0.1:$PORT/" | awk '/Requests\/sec/ {print $2}'; }
+
+# Learn nginx's profile while it serves.
+"$BIN/sysrec" record --progress never -o "$dir/nginx.json" -- "${ngx[@]}" 2>"$dir/rec.log" & pid=$!
+up && wrk -t1 -c16 -d3s "http://127.0.0.1:$PORT/" >/dev/null
+kill -INT $pid; wait $pid 2>/dev/null; pid=
+"$BIN/sysrec" emit --format bpf -o "$dir/sysrec.bpf" "$dir/nginx.json" || exit 1
+/usr/bin/python3 "$here/bench/libseccomp.py" "$dir/nginx.json" "$dir/libseccomp.bpf" default || exit 1
+/usr/bin/python3 "$here/bench/libseccomp.py" "$dir/nginx.json" "$dir/libseccomp-tree.bpf" tree || exit 1
+/usr/bin/python3 "$here/bench/libseccomp.py" "$here/../emit/testdata/docker-default.json" "$dir/docker.bpf" default || exit 1
+
+names=("no filter" "sysrec" "libseccomp (default)" "libseccomp (binary tree)" "Docker default (libseccomp)")
+filters=("" sysrec libseccomp libseccomp-tree docker)
+for ((r = 0; r < R; r++)); do
+	for i in "${!filters[@]}"; do
+		f=${filters[$i]}
+		if [ -z "$f" ]; then
+			"${ngx[@]}" 2>/dev/null & pid=$!
+		else
+			bwrap --die-with-parent --dev-bind / / --seccomp 9 "${ngx[@]}" 9<"$dir/$f.bpf" 2>/dev/null & pid=$!
+		fi
+		if up; then rps >>"$dir/r$i"; else echo "nginx did not start under ${names[$i]}" >&2; fi
+		kill $pid 2>/dev/null; wait $pid 2>/dev/null; pid=
+	done
+done
+stat() { sort -g "$1" | awk '{a[NR]=$1} END {if (NR==0) {print "- - -"; exit}; m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2; print m, a[1], a[NR]}'; }
+read -r none _ _ < <(stat "$dir/r0")
+printf '| nginx, wrk -t1 -c16 %s, %d rounds alternating | req/s median (min–max) | vs no filter |\n' "$D" "$R"
+echo "|---|---:|---:|"
+for i in "${!filters[@]}"; do
+	read -r med lo hi < <(stat "$dir/r$i")
+	printf '| %s | %.0f (%.0f–%.0f) | %s |\n' "${names[$i]}" "$med" "$lo" "$hi" "$(awk "BEGIN{printf \"%+.1f%%\", ($med-$none)/$none*100}")"
+done
+echo
+echo "Expected filter instructions per recorded call of nginx's profile:"
+"$BIN/sysrec" cost "$dir/nginx.json" "$dir/libseccomp.bpf" "$dir/libseccomp-tree.bpf" | sed "s#$dir/##"
