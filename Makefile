@@ -3,7 +3,7 @@ GO      ?= go
 BIN     := bin
 OUT     := demo-out
 
-.PHONY: all build demo test bench generate clean man
+.PHONY: all build demo test bench generate clean man stress
 
 all: build
 
@@ -31,6 +31,11 @@ bench: build
 	@BIN=$(BIN) bash testdata/bench/overhead.sh
 	@BIN=$(BIN) bash testdata/nginx/bench.sh
 	@BIN=$(BIN) bash testdata/bench/enforce.sh
+
+# The privileged suite 20 times in a row with two CPU-burning loops
+# beside it (root); stops at the first failure.
+stress:
+	@GO=$(GO) bash testdata/stress.sh
 
 # Man pages for sysrec and each command, into man/.
 man: build
