@@ -30,7 +30,7 @@ struct errkey {
 enum stat {
 	STAT_LOST_KEYS = 0,   /* counts map full: calls not stored */
 	STAT_LOST_ERRNOS = 1, /* errnos map full */
-	STAT_LOST_EXES = 2,   /* exes map update failed */
+	STAT_LOST_EXES = 2,   /* no exe storage for a process: it goes uncounted */
 	STAT_MAX = 3,
 };
 

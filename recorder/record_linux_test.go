@@ -712,7 +712,7 @@ func TestNoTarget(t *testing.T) {
 // still catches orphans, whose calls that map silently dropped.
 func TestHeavyLoad(t *testing.T) {
 	target := rootTarget(t)
-	for range 2 {
+	for range 3 {
 		stop := busyLoop(t, target)
 		defer stop()
 	}
