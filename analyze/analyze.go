@@ -68,9 +68,16 @@ func analyzeELF(path string, opts Options) (*Result, error) {
 	if ip := exe.sum.Interp; ip != "" {
 		m, err := l.load(ip, "interpreter", false)
 		if err != nil {
+			// Not at its absolute path (a binary for another machine,
+			// its libraries under --library-path): ld.so by its name.
+			if p, how, ferr := l.search.find(filepath.Base(ip), nil, exe); ferr == nil {
+				m, err = l.load(p, "interpreter ("+how+")", false)
+			}
+		}
+		if err != nil {
 			l.missing = append(l.missing, fmt.Sprintf("%s (interpreter): %v", ip, err))
 		} else if m.sum.Entry >= 0 {
-			if m.found != "interpreter" {
+			if !strings.HasPrefix(m.found, "interpreter") {
 				m.found += "; interpreter"
 			}
 			l.roots = append(l.roots, rootRef{m.base + m.sum.Entry, "ld.so start-up"})

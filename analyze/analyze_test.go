@@ -173,6 +173,13 @@ func TestCPrograms(t *testing.T) {
 			},
 		},
 		{
+			name:  "IFUNC",
+			build: []string{testdata("ifunc.c")},
+			kind:  "dynamic",
+			want:  append([]string{"kcmp", "process_mrelease"}, startup...),
+			never: never,
+		},
+		{
 			name:  "static",
 			build: []string{"-static", testdata("direct.c")},
 			kind:  "static",
@@ -378,5 +385,106 @@ func TestNotELF(t *testing.T) {
 	}
 	if _, err := Binary(p, Options{NoCache: true}); err == nil || !strings.Contains(err.Error(), p) {
 		t.Errorf("got %v, want an error naming the file", err)
+	}
+}
+
+// Damaged files are errors or smaller answers, never panics.
+func TestCorruptELF(t *testing.T) {
+	requireAMD64(t)
+	dir := t.TempDir()
+	good, err := os.ReadFile(gcc(t, dir, "direct", testdata("direct.c")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var inputs [][]byte
+	for _, n := range []int{0, 4, 16, 63, 64, 200, len(good) / 3, len(good) / 2, len(good) - 100} {
+		inputs = append(inputs, good[:n])
+	}
+	rnd := uint64(1)
+	next := func() uint64 { // xorshift: deterministic damage
+		rnd ^= rnd << 13
+		rnd ^= rnd >> 7
+		rnd ^= rnd << 17
+		return rnd
+	}
+	for i := range 60 {
+		b := slices.Clone(good)
+		for range 8 {
+			at := next() % uint64(len(b))
+			switch i % 3 { // headers, section headers, anywhere
+			case 0:
+				at %= 4096
+			case 1:
+				at = uint64(len(b)) - 1 - at%4096
+			}
+			b[at] = byte(next())
+		}
+		inputs = append(inputs, b)
+	}
+	errs := 0
+	for i, b := range inputs {
+		func() {
+			defer func() {
+				if r := recover(); r != nil {
+					t.Errorf("input %d (%d bytes): panic: %v", i, len(b), r)
+				}
+			}()
+			if _, err := summarize(b); err != nil {
+				errs++ // a fine answer for a damaged file
+			}
+		}()
+	}
+	t.Logf("%d of %d damaged files rejected, the rest summarised", errs, len(inputs))
+}
+
+// The C programs cross-compiled for arm64, analysed with the cross
+// toolchain's glibc. This needs gcc-aarch64-linux-gnu, which CI does not
+// install, so it skips without it even under SYSREC_TEST_PRIVILEGED=1.
+func TestCProgramsArm64(t *testing.T) {
+	cc, err := exec.LookPath("aarch64-linux-gnu-gcc")
+	if err != nil {
+		t.Skip("needs aarch64-linux-gnu-gcc (apt-get install gcc-aarch64-linux-gnu)")
+	}
+	libDir := "/usr/aarch64-linux-gnu/lib"
+	dir := t.TempDir()
+	tests := []struct {
+		name  string
+		args  []string
+		kind  string
+		chain []string // functions kcmp's chain starts with
+	}{
+		{"direct", []string{testdata("direct.c")}, "dynamic", []string{"syscall", "main"}},
+		{"fnptr", []string{testdata("fnptr.c")}, "dynamic", []string{"syscall", "through_pointer", "hook"}},
+		{"static", []string{"-static", testdata("direct.c")}, "static", []string{"syscall", "main"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			bin := filepath.Join(dir, tt.name)
+			if b, err := exec.Command(cc, append([]string{"-O2", "-o", bin}, tt.args...)...).CombinedOutput(); err != nil {
+				t.Fatalf("%s: %v\n%s", cc, err, b)
+			}
+			r, err := Binary(bin, Options{CacheDir: testCache, LibraryPath: []string{libDir}, Arch: "arm64"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Kind != tt.kind || r.Arch != "aarch64" {
+				t.Errorf("kind %q arch %q", r.Kind, r.Arch)
+			}
+			for _, s := range []string{"kcmp", "exit_group", "write", "mmap", "openat", "rt_sigprocmask"} {
+				if !r.Has(s) {
+					t.Errorf("%s not reachable", s)
+				}
+			}
+			s, _ := r.Lookup("kcmp")
+			for i, f := range tt.chain {
+				if i >= len(s.Path) || s.Path[i].Function != f {
+					t.Errorf("kcmp: want a chain starting %v, got %s", tt.chain, s.Chain())
+					break
+				}
+			}
+			if len(r.Unresolved.Libraries) > 0 || r.Unresolved.SyscallSites > 0 {
+				t.Errorf("unresolved: %+v", r.Unresolved)
+			}
+		})
 	}
 }

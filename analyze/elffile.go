@@ -106,6 +106,12 @@ func openImage(data []byte) (*image, error) {
 			continue
 		}
 		sp := span{start: s.Addr, end: s.Addr + s.Size, name: s.Name, off: s.Offset, nobits: s.Type == elf.SHT_NOBITS}
+		if sp.end < sp.start || !sp.nobits && (s.Offset > uint64(len(data)) || s.Size > uint64(len(data))-s.Offset) {
+			return nil, fmt.Errorf("section %s overruns the file", s.Name)
+		}
+		if sp.nobits && s.Flags&elf.SHF_EXECINSTR != 0 {
+			continue // no code to read
+		}
 		switch {
 		case strings.HasPrefix(s.Name, ".plt"), s.Name == ".iplt":
 			im.plt = append(im.plt, sp)
@@ -126,7 +132,7 @@ func openImage(data []byte) (*image, error) {
 	if im.symtab, err = f.Symbols(); err != nil && !errors.Is(err, elf.ErrNoSymbols) {
 		return nil, fmt.Errorf("symbols: %w", err)
 	}
-	im.buildID = readBuildID(f)
+	im.buildID = readBuildID(f, data)
 	if err := im.readRelocs(); err != nil {
 		return nil, err
 	}
@@ -155,7 +161,10 @@ func (im *image) bytesAt(a uint64, n uint64) []byte {
 			if s.nobits {
 				return nil
 			}
-			end := min(s.end, a+n)
+			end := s.end
+			if n < s.end-a {
+				end = a + n
+			}
 			lo, hi := s.off+(a-s.start), s.off+(end-s.start)
 			if hi > uint64(len(im.data)) {
 				return nil
@@ -303,15 +312,21 @@ func (im *image) isAddress(v uint64) bool {
 	return false
 }
 
-func readBuildID(f *elf.File) string {
+// progBytes is the file contents of a segment, nil if it overruns the
+// file.
+func progBytes(p *elf.Prog, data []byte) []byte {
+	if p.Off > uint64(len(data)) || p.Filesz > uint64(len(data))-p.Off {
+		return nil
+	}
+	return data[p.Off : p.Off+p.Filesz]
+}
+
+func readBuildID(f *elf.File, data []byte) string {
 	for _, p := range f.Progs {
 		if p.Type != elf.PT_NOTE {
 			continue
 		}
-		b := make([]byte, p.Filesz)
-		if _, err := p.ReadAt(b, 0); err != nil {
-			continue
-		}
+		b := progBytes(p, data)
 		for len(b) >= 12 {
 			nsz, dsz, typ := binary.LittleEndian.Uint32(b), binary.LittleEndian.Uint32(b[4:]), binary.LittleEndian.Uint32(b[8:])
 			nameEnd := 12 + (nsz+3)&^3
@@ -336,34 +351,53 @@ type dynInfo struct {
 	initAddrs              []uint64 // DT_INIT, DT_FINI, and the INIT/FINI/PREINIT arrays
 }
 
-func (im *image) dynamic() dynInfo {
+func (im *image) dynamic() (dynInfo, error) {
 	var d dynInfo
-	d.needed, _ = im.f.DynString(elf.DT_NEEDED)
-	d.rpath = splitPaths(im.f.DynString(elf.DT_RPATH))
-	d.runpath = splitPaths(im.f.DynString(elf.DT_RUNPATH))
-	if s, _ := im.f.DynString(elf.DT_SONAME); len(s) > 0 {
+	var err error
+	str := func(tag elf.DynTag) []string {
+		if err != nil {
+			return nil
+		}
+		var s []string
+		s, err = im.f.DynString(tag)
+		return s
+	}
+	val := func(tag elf.DynTag) []uint64 {
+		if err != nil {
+			return nil
+		}
+		var v []uint64
+		v, err = im.f.DynValue(tag)
+		return v
+	}
+	d.needed = str(elf.DT_NEEDED)
+	d.rpath = splitPaths(str(elf.DT_RPATH))
+	d.runpath = splitPaths(str(elf.DT_RUNPATH))
+	if s := str(elf.DT_SONAME); len(s) > 0 {
 		d.soname = s[0]
 	}
-	for _, p := range im.f.Progs {
-		if p.Type == elf.PT_INTERP {
-			b := make([]byte, p.Filesz)
-			if _, err := p.ReadAt(b, 0); err == nil {
-				d.interp = strings.TrimRight(string(b), "\x00")
-			}
-		}
-	}
 	for _, tag := range []elf.DynTag{elf.DT_INIT, elf.DT_FINI} {
-		v, _ := im.f.DynValue(tag)
-		d.initAddrs = append(d.initAddrs, v...)
+		d.initAddrs = append(d.initAddrs, val(tag)...)
 	}
 	arrays := [][2]elf.DynTag{{elf.DT_INIT_ARRAY, elf.DT_INIT_ARRAYSZ}, {elf.DT_FINI_ARRAY, elf.DT_FINI_ARRAYSZ}, {elf.DT_PREINIT_ARRAY, elf.DT_PREINIT_ARRAYSZ}}
 	for _, a := range arrays {
-		at, _ := im.f.DynValue(a[0])
-		sz, _ := im.f.DynValue(a[1])
+		at, sz := val(a[0]), val(a[1])
 		if len(at) == 0 || len(sz) == 0 {
 			continue
 		}
 		d.initAddrs = append(d.initAddrs, im.arrayEntries(at[0], sz[0])...)
+	}
+	if err != nil {
+		return d, fmt.Errorf("dynamic section: %w", err)
+	}
+	for _, p := range im.f.Progs {
+		if p.Type == elf.PT_INTERP {
+			b := progBytes(p, im.data)
+			if b == nil {
+				return d, errors.New("PT_INTERP overruns the file")
+			}
+			d.interp = strings.TrimRight(string(b), "\x00")
+		}
 	}
 	// Static executables have no dynamic section: their arrays are
 	// sections.
@@ -379,13 +413,21 @@ func (im *image) dynamic() dynInfo {
 			}
 		}
 	}
-	return d
+	return d, nil
 }
 
 // arrayEntries reads an array of function pointers, relocated or not.
 func (im *image) arrayEntries(at, size uint64) []uint64 {
 	var out []uint64
-	for a := at; a+8 <= at+size; a += 8 {
+	sec, ok := inSpans(im.dataSecs, at)
+	if !ok {
+		return nil
+	}
+	end := sec.end // the array cannot run past its section, whatever DT_*SZ says
+	if size < end-at {
+		end = at + size
+	}
+	for a := at; a+8 <= end; a += 8 {
 		if t, ok := im.slots[a]; ok {
 			if t.imp < 0 && t.addr != 0 {
 				out = append(out, t.addr)
@@ -399,7 +441,7 @@ func (im *image) arrayEntries(at, size uint64) []uint64 {
 	return out
 }
 
-func splitPaths(ss []string, _ error) []string {
+func splitPaths(ss []string) []string {
 	var out []string
 	for _, s := range ss {
 		for _, p := range strings.Split(s, ":") {

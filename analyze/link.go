@@ -142,7 +142,7 @@ func (l *linker) load(path, found string, isExe bool) (*module, error) {
 	} else if f.Machine != l.machine {
 		return nil, fmt.Errorf("machine %v, not %v", f.Machine, l.machine)
 	}
-	m := &module{path: path, isExe: isExe, found: found, buildID: readBuildID(f)}
+	m := &module{path: path, isExe: isExe, found: found, buildID: readBuildID(f, data)}
 	key := cacheKey(real, info, m.buildID)
 	if s := l.cache.load(key); s != nil {
 		m.sum, m.cached = s, true

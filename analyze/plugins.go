@@ -130,7 +130,10 @@ func (l *linker) plugins(w *walk) bool {
 	}
 	if g, ok := reachedFn("iconv_open"); ok {
 		dir := filepath.Join(l.libcDir(), "gconv")
-		files, _ := filepath.Glob(filepath.Join(dir, "*.so"))
+		files, err := filepath.Glob(filepath.Join(dir, "*.so"))
+		if err != nil {
+			l.warnings = append(l.warnings, fmt.Sprintf("gconv modules: %v", err))
+		}
 		why := "gconv module for iconv_open"
 		for _, f := range files {
 			m := l.loadPlugin(f, why)

@@ -119,7 +119,10 @@ func summarize(data []byte) (*summary, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := im.dynamic()
+	d, err := im.dynamic()
+	if err != nil {
+		return nil, err
+	}
 	s := &summary{
 		Format:  summaryFormat,
 		Machine: im.f.Machine.String(),
@@ -276,7 +279,14 @@ func betterName(name string, rank int, old string, oldRank int) bool {
 	return name < old
 }
 
-func (b *builder) goFunctions(add func(uint64, string, int)) error {
+func (b *builder) goFunctions(add func(uint64, string, int)) (err error) {
+	// debug/gosym trusts the table it parses; a damaged one must not
+	// take the analysis down with it.
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("parse .gopclntab: %v", r)
+		}
+	}()
 	pcln := b.im.f.Section(".gopclntab")
 	text := b.im.f.Section(".text")
 	if pcln == nil || text == nil {
@@ -339,7 +349,10 @@ func (b *builder) resolveDepth(a uint64, depth int) target {
 		return target{}
 	}
 	if _, ok := inSpans(im.exec, a); ok {
-		i, _ := b.fnAt(a)
+		i, ok := b.fnAt(a)
+		if !ok {
+			return target{} // overlapping sections in a damaged file
+		}
 		return target{kind: tFunc, idx: i, addr: a}
 	}
 	if _, ok := inSpans(im.plt, a); ok {
