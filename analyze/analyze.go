@@ -127,7 +127,17 @@ func (l *linker) addInits(m *module) {
 	for _, i := range m.sum.Inits {
 		l.roots = append(l.roots, rootRef{m.base + i, "constructor"})
 	}
+	// ld.so calls these by name while it starts the program.
+	for _, name := range rtldCalls {
+		if i, ok := m.exports[name]; ok && m.sum.Exports[i].Node >= 0 {
+			l.roots = append(l.roots, rootRef{m.base + m.sum.Exports[i].Node, "called by ld.so"})
+		}
+	}
 }
+
+// rtldCalls are functions glibc's ld.so looks up by name and calls
+// during start-up (__libc_early_init in libc.so.6 since glibc 2.32).
+var rtldCalls = []string{"__libc_early_init"}
 
 // run walks the graph, follows plugins where reachable imports call for
 // them (walking again with them), and builds the result.
