@@ -470,6 +470,7 @@ static long walk_step(__u32 i, struct walk *w)
 static __always_inline void walk_init(struct walk *w, struct dentry *d, struct vfsmount *v)
 {
 	struct fs_struct *fs = bpf_get_current_task_btf()->fs;
+	w->status = WALK_RUNNING;
 	w->dentry = d;
 	w->mnt = mount_of(v);
 	w->mnt_root = KPTR(vfsmount, v)->mnt_root;
@@ -547,7 +548,7 @@ __attribute__((noinline)) int record(struct req *r)
 			n = bpf_probe_read_user_str(b->s, FILES_PATH_MAX, r->str);
 		else
 			n = bpf_probe_read_kernel_str(b->s, FILES_PATH_MAX, r->str);
-		if (n <= 1) {
+		if (n <= 0 || (n == 1 && !walk)) {
 			stat_inc(FILES_STAT_FAULT);
 			return -1;
 		}
@@ -555,12 +556,14 @@ __attribute__((noinline)) int record(struct req *r)
 			stat_inc(FILES_STAT_TOO_LONG);
 			return -1;
 		}
-		sh.n = n - 1;
-		bpf_loop(FILES_PATH_MAX, hash_byte, &sh, 0);
-		sh.n = n;
-		flags = FILES_F_STRING;
-		if (b->s[0] == '/')
-			walk = 0; /* absolute: the directory does not matter */
+		if (n > 1) { /* "" (AT_EMPTY_PATH) names the directory fd's object itself */
+			sh.n = n - 1;
+			bpf_loop(FILES_PATH_MAX, hash_byte, &sh, 0);
+			sh.n = n;
+			flags = FILES_F_STRING;
+			if (b->s[0] == '/')
+				walk = 0; /* absolute: the directory does not matter */
+		}
 	}
 
 	struct walk w = {};
@@ -573,6 +576,8 @@ __attribute__((noinline)) int record(struct req *r)
 		}
 	}
 	r->dirhash = mix(w.hash, sh.dirh);
+	if (!r->access)
+		return 0; /* only the directory was asked for (the source of a link) */
 	struct file_key k = {.hash = mix(w.hash, sh.h), .access = r->access};
 	__u64 *v = bpf_map_lookup_elem(&counts, &k);
 	if (v) {

@@ -25,7 +25,11 @@ type Recording struct {
 }
 
 // FileAccess is one resolved path and the Landlock rights (linuxabi
-// LandlockFS bits) the target used on it.
+// LandlockFS bits) the target used on it. Path names the object: the
+// rights Landlock checks on the directory holding an object (make_*,
+// remove_*, refer) are reported on the object made, removed or moved,
+// and belong on its parent directory (make_reg on /tmp/x: x was created
+// in /tmp).
 type FileAccess struct {
 	Path   string
 	Access uint64

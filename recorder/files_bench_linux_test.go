@@ -17,6 +17,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/sysrec/sysrec/internal/testenv"
+	"github.com/sysrec/sysrec/reducer"
 )
 
 // loopProgram is a tight loop of one syscall pattern, timed inside the
@@ -279,4 +280,45 @@ func buildLoop(t *testing.T) string {
 		t.Fatalf("build loop: %v\n%s", err, out)
 	}
 	return bin
+}
+
+// TestFilesCounts reports how many distinct paths a few programs touch
+// and how many Landlock rules they reduce to at each level.
+// SYSREC_FS_BENCH=1 runs it.
+func TestFilesCounts(t *testing.T) {
+	if os.Getenv("SYSREC_FS_BENCH") != "1" {
+		t.Skip("a measurement: SYSREC_FS_BENCH=1 runs it")
+	}
+	testenv.RequireRoot(t)
+	var report strings.Builder
+	fmt.Fprintf(&report, "| program | paths | accesses | unresolved | rules exact | rules dirs |\n|---|---:|---:|---:|---:|---:|\n")
+	row := func(name string, rec *Recording) {
+		var n uint64
+		for _, f := range rec.Files {
+			n += f.Count
+		}
+		rules := map[reducer.FSLevel]int{}
+		for _, l := range reducer.FSLevels {
+			rules[l] = len(landlockProfile(t, []*Recording{rec}, l).Filesystem.Rules)
+		}
+		fmt.Fprintf(&report, "| %s | %d | %d | %d | %d | %d |\n", name, len(rec.Files), n, rec.FilesUnresolved, rules[reducer.FSExact], rules[reducer.FSDirs])
+	}
+	row("cat /etc/hostname", recordFiles(t, fileMaxDepth, "cat", "/etc/hostname"))
+	row("ls -R /usr/share/doc", recordFiles(t, fileMaxDepth, "sh", "-c", "ls -R /usr/share/doc > /dev/null"))
+	if python, err := exec.LookPath("python3"); err == nil {
+		row("python3 -c 'import json'", recordFiles(t, fileMaxDepth, python, "-c", "import json"))
+	}
+	if nginx, err := exec.LookPath("nginx"); err == nil {
+		dir := realPath(t, t.TempDir())
+		for _, d := range []string{dir, filepath.Dir(dir)} {
+			os.Chmod(d, 0o755)
+		}
+		port := freePort(t)
+		conf := nginxConf(t, dir, port)
+		row("nginx serving one request", recordFilesDuring(t, fileMaxDepth, func(cmd *exec.Cmd) {
+			httpGet(t, port, "/index.html")
+			cmd.Process.Signal(syscall.SIGQUIT)
+		}, nginx, "-c", conf))
+	}
+	t.Logf("\n%s", report.String())
 }

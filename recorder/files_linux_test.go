@@ -24,6 +24,13 @@ import (
 // attached and returns what it saw.
 func recordFiles(t *testing.T, depth int, argv ...string) *Recording {
 	t.Helper()
+	return recordFilesDuring(t, depth, nil, argv...)
+}
+
+// recordFilesDuring is recordFiles calling during (when not nil) once
+// the command has started, then waiting for the command to exit.
+func recordFilesDuring(t *testing.T, depth int, during func(*exec.Cmd), argv ...string) *Recording {
+	t.Helper()
 	testenv.RequireRoot(t)
 	arch, err := hostArch()
 	if err != nil {
@@ -53,10 +60,16 @@ func recordFiles(t *testing.T, depth int, argv ...string) *Recording {
 	var out strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &out
 	rec := &Recording{ExitStatus: -1}
-	if err := cmd.Run(); err != nil {
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("%v: %v", argv, err)
+	}
+	if during != nil {
+		during(cmd)
+	}
+	if err := cmd.Wait(); err != nil && during == nil {
 		t.Fatalf("%v: %v\n%s", argv, err, out.String())
 	}
-	rec.ExitStatus = 0
+	rec.ExitStatus = cmd.ProcessState.ExitCode()
 	if err := cg.waitEmpty(nil); err != nil {
 		t.Fatal(err)
 	}

@@ -9,5 +9,11 @@
 // what libseccomp and OCI profile authors write, it keeps filters short,
 // and the extra combinations use only values the program was seen to use.
 //
+// Filesystem reduces the files and TCP ports of recordings to the
+// profile's Landlock sections: what the target created goes to the
+// directory that was there, writes stay on the files written, reads may
+// stand for their package directory (FSDirs, the default, chosen on
+// held-out runs), never for /, /etc, a home directory or its secrets.
+//
 // The reducer is pure: it reads no files and knows nothing of the kernel.
 package reducer
