@@ -390,3 +390,18 @@ func TestPathString(t *testing.T) {
 		}
 	}
 }
+
+// TestRecordFiles: Record with Files fills the syscall samples and the
+// files, for the same target; without it no file is recorded.
+func TestRecordFiles(t *testing.T) {
+	rec := record(t, Options{Command: []string{"cat", "/etc/hostname"}, Files: true})
+	if len(rec.Samples) == 0 || rec.ExitStatus != 0 {
+		t.Fatalf("samples %d, exit %d", len(rec.Samples), rec.ExitStatus)
+	}
+	wantFile(t, rec, "/etc/hostname", "read_file")
+	wantFile(t, rec, realPath(t, mustLookPath(t, "cat")), "execute", "read_file")
+	rec = record(t, Options{Command: []string{"cat", "/etc/hostname"}})
+	if len(rec.Files) != 0 || len(rec.Ports) != 0 {
+		t.Errorf("files recorded without Files: %v %v", rec.Files, rec.Ports)
+	}
+}

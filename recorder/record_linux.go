@@ -66,6 +66,9 @@ type Options struct {
 	// MaxKeys sizes the in-kernel map; 0 means DefaultMaxKeys. Validate
 	// refuses what the machine's memory cannot hold.
 	MaxKeys int
+	// Files also records the files and TCP ports the target touches, as
+	// Landlock rights (Recording.Files, Ports, FilesUnresolved).
+	Files bool
 
 	// Progress, when set, is called every ProgressInterval (default 1s).
 	Progress         func(Progress)
@@ -148,6 +151,13 @@ func Record(ctx context.Context, opts Options) (*Recording, error) {
 		}
 		links = append(links, l)
 	}
+	var files *fileRecorder // nil: file recording off
+	if opts.Files {
+		if files, err = startFiles(cg, arch, 0); err != nil {
+			return nil, err
+		}
+		defer files.Close()
+	}
 
 	rec := &Recording{Arch: arch.Name, Command: opts.Command, Kernel: kernelRelease(), ExitStatus: -1}
 	start := time.Now()
@@ -175,6 +185,9 @@ func Record(ctx context.Context, opts Options) (*Recording, error) {
 		return nil, err
 	}
 	rec.Lost += misses
+	if err := files.read(rec); err != nil {
+		return nil, err
+	}
 	return rec, nil
 }
 

@@ -263,3 +263,27 @@ func TestFilesystemPortsAndMerge(t *testing.T) {
 		t.Error("level wide accepted")
 	}
 }
+
+// TestReduceFilesystem: Reduce adds the Landlock sections when the
+// recordings have files, and none when they were made without.
+func TestReduceFilesystem(t *testing.T) {
+	r := rec(sample("openat", 3, nil), sample("read", 2, nil))
+	p, err := Reduce([]*profiles.Recording{r}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Filesystem != nil || p.Network != nil {
+		t.Fatalf("sections without file recording: %+v %+v", p.Filesystem, p.Network)
+	}
+	r.Files = catFiles
+	p, err = Reduce([]*profiles.Recording{r}, Options{FS: FSExact})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Filesystem == nil || len(p.Filesystem.Rules) != len(catFiles) || p.Network == nil || len(p.Network.Rules) != 0 {
+		t.Fatalf("filesystem %+v network %+v", p.Filesystem, p.Network)
+	}
+	if _, err := Reduce([]*profiles.Recording{r}, Options{FS: "wide"}); err == nil {
+		t.Error("filesystem level wide accepted")
+	}
+}

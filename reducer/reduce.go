@@ -93,6 +93,12 @@ type Options struct {
 	// target uses (RuntimeGo), so a profile learned from one run does not
 	// kill the next. Ignored when NoBaseline is set.
 	Runtime string
+	// FS is how far the filesystem section generalises the files the
+	// recordings saw ("" means DefaultFSLevel); Home is the target's
+	// $HOME, never widened to as a whole. Recordings made without file
+	// recording give no filesystem or network section.
+	FS   FSLevel
+	Home string
 }
 
 // Validate reports options Reduce would refuse, so a caller can check
@@ -106,6 +112,9 @@ func (o Options) Validate() error {
 	}
 	if o.Level == LevelReachable && o.Reachable == nil {
 		return errors.New("generalisation level reachable needs the reachable syscalls (static analysis of the target)")
+	}
+	if o.FS != "" && !slices.Contains(FSLevels, o.FS) {
+		return fmt.Errorf("filesystem level %q (want exact or dirs)", o.FS)
 	}
 	if o.Exe != "" {
 		if _, err := path.Match(o.Exe, ""); err != nil {
@@ -324,6 +333,11 @@ func Reduce(recs []*profiles.Recording, opts Options) (*profiles.Profile, error)
 			p.Syscalls[i].Runs = 0
 		}
 	}
+	fs, net, err := Filesystem(recs, FSOptions{Level: opts.FS, Home: opts.Home})
+	if err != nil {
+		return nil, fmt.Errorf("reduce: %w", err)
+	}
+	p.Filesystem, p.Network = fs, net
 	p.Normalize()
 	if err := p.Validate(); err != nil {
 		return nil, fmt.Errorf("reduce: %w", err)
