@@ -1,14 +1,13 @@
 package emit_test
 
 import (
-	"encoding/hex"
+	"bytes"
+	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"runtime"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -16,69 +15,30 @@ import (
 	"github.com/sysrec/sysrec/emit"
 	"github.com/sysrec/sysrec/enforce"
 	"github.com/sysrec/sysrec/internal/testenv"
+	"github.com/sysrec/sysrec/internal/testtarget"
 	"github.com/sysrec/sysrec/profiles"
 )
 
-// TestMain doubles as the child that installs a filter and makes one
-// call: SYSREC_EMIT_CHILD=<hex filter> <syscall nr> <arg0> <arg1> <arg2>.
 func TestMain(m *testing.M) {
-	if f := os.Getenv("SYSREC_EMIT_CHILD"); f != "" {
-		os.Exit(child(f, os.Args[len(os.Args)-4:]))
+	enforce.HelperMain() // enforce.Command re-execs this binary as the helper
+	code := m.Run()
+	if err := testtarget.Cleanup(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		code = 1
 	}
-	os.Exit(m.Run())
+	os.Exit(code)
 }
 
-func child(filter string, args []string) int {
-	raw, err := hex.DecodeString(filter)
-	if err != nil {
-		fmt.Println(err)
-		return 2
-	}
-	var v [4]uintptr
-	for i, a := range args {
-		n, err := strconv.ParseUint(a, 0, 64)
-		if err != nil {
-			fmt.Println(err)
-			return 2
-		}
-		v[i] = uintptr(n)
-	}
-	runtime.LockOSThread()
-	// The profiles of this test allow by default, so the Go runtime's
-	// other threads may keep running under the filter: TSYNC.
-	if err := enforce.Install(raw, enforce.TSync); err != nil {
-		fmt.Println(err)
-		return 2
-	}
-	if v[0] == unix.SYS_MPROTECT {
-		// mprotect needs a mapping of our own to change.
-		page, _, e := unix.RawSyscall6(unix.SYS_MMAP, 0, 4096, unix.PROT_READ, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS, ^uintptr(0), 0)
-		if e != 0 {
-			fmt.Println("mmap", e)
-			return 2
-		}
-		v[1] = page
-	}
-	r, _, e := unix.RawSyscall(v[0], v[1], v[2], v[3])
-	if v[0] == unix.SYS_SOCKET && e == 0 {
-		if err := unix.Close(int(r)); err != nil {
-			fmt.Println("close", err)
-			return 2
-		}
-	}
-	fmt.Printf("errno=%d\n", int(e))
-	return 0
-}
-
-// call runs one syscall in a child under p's filter and returns its
-// errno, or -N when the child was killed by signal N.
+// call runs one syscall under p's filter in the test target ("target
+// syscall NR A0 A1 A2", filtered from its execve on by enforce's helper)
+// and returns its errno, or -N when the target was killed by signal N.
 func call(t *testing.T, p *profiles.Profile, nr uintptr, args ...uint64) int {
 	t.Helper()
 	raw, err := emit.Raw(p, emit.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	argv := []string{"-test.run=^$", strconv.Itoa(int(nr))}
+	argv := []string{testtarget.Path(t), "syscall", strconv.Itoa(int(nr))}
 	for i := range 3 {
 		a := uint64(0)
 		if i < len(args) {
@@ -86,22 +46,29 @@ func call(t *testing.T, p *profiles.Profile, nr uintptr, args ...uint64) int {
 		}
 		argv = append(argv, strconv.FormatUint(a, 10))
 	}
-	cmd := exec.Command(os.Args[0], argv...)
-	cmd.Env = append(os.Environ(), "SYSREC_EMIT_CHILD="+hex.EncodeToString(raw))
-	out, err := cmd.Output()
-	if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-		return -int(ws.Signal())
-	}
+	cmd, err := enforce.Command(raw, argv)
 	if err != nil {
-		t.Fatalf("child: %v\n%s", err, out)
+		t.Fatal(err)
 	}
-	s, ok := strings.CutPrefix(strings.TrimSpace(string(out)), "errno=")
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	ex, err := cmd.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ex.Signal != 0 {
+		return -int(ex.Signal)
+	}
+	if ex.Status != 0 {
+		t.Fatalf("target: exit %d\n%s", ex.Status, out.Bytes())
+	}
+	s, ok := strings.CutPrefix(strings.TrimSpace(out.String()), "errno=")
 	if !ok {
-		t.Fatalf("child said %q", out)
+		t.Fatalf("target said %q", out.Bytes())
 	}
 	n, err := strconv.Atoi(s)
 	if err != nil {
-		t.Fatalf("child said %q: %v", out, err)
+		t.Fatalf("target said %q: %v", out.Bytes(), err)
 	}
 	return n
 }

@@ -23,7 +23,12 @@ import (
 
 func TestMain(m *testing.M) {
 	enforce.HelperMain() // Run re-execs this binary as the helper
-	os.Exit(m.Run())
+	code := m.Run()
+	if err := testtarget.Cleanup(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		code = 1
+	}
+	os.Exit(code)
 }
 
 func openFDs(t *testing.T) int {
@@ -180,5 +185,30 @@ func TestFullDisk(t *testing.T) {
 	}
 	if _, err := profiles.Load(saved[0]); err != nil {
 		t.Fatalf("rescued profile: %v", err)
+	}
+}
+
+// TestGoSignature: a Go program started through a shell (the command is
+// not a Go binary) still gets the Go runtime's timing-dependent calls.
+func TestGoSignature(t *testing.T) {
+	testenv.RequireRoot(t)
+	target := testtarget.Path(t)
+	var out bytes.Buffer
+	res, err := Record(context.Background(), RecordOptions{
+		Recorder: recorder.Options{Command: []string{"/bin/sh", "-c", "exec " + target + " normal"}, Stdout: &out, Stderr: &out},
+		Reduce:   reducer.Options{Runtime: RuntimeAuto},
+		Output:   filepath.Join(t.TempDir(), "p.json"),
+	})
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out.Bytes())
+	}
+	found := false
+	for _, s := range res.Profile.Syscalls {
+		if strings.HasPrefix(s.Reason, "go runtime") {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("profile of a Go program started by sh has no Go runtime entries:\n%s", profiles.Format(res.Profile))
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 
 	"github.com/sysrec/sysrec/profiles"
@@ -55,7 +56,8 @@ func Record(ctx context.Context, o RecordOptions) (*RecordResult, error) {
 		out = o.MergeInto
 	}
 	command := o.Recorder.Command
-	if o.Reduce.Runtime == RuntimeAuto {
+	auto := o.Reduce.Runtime == RuntimeAuto
+	if auto {
 		o.Reduce.Runtime = detectRuntime(command, o.Recorder.PID)
 	}
 	if err := o.Reduce.Validate(); err != nil {
@@ -92,6 +94,11 @@ func Record(ctx context.Context, o RecordOptions) (*RecordResult, error) {
 		return nil, err
 	}
 	res := &RecordResult{Recording: rec, Stopped: ctx.Err() != nil}
+	if auto && o.Reduce.Runtime != reducer.RuntimeGo && goSignature(rec, o.Reduce.Exe) {
+		// The command was not a Go binary (a shell, `go test`), but what
+		// was recorded is: its timing-dependent calls belong in the profile.
+		o.Reduce.Runtime = reducer.RuntimeGo
+	}
 	p, err := reducer.Reduce([]*profiles.Recording{rec}, o.Reduce)
 	if err != nil {
 		return nil, err
@@ -129,4 +136,26 @@ func detectRuntime(command []string, pid int) string {
 		return reducer.RuntimeNone
 	}
 	return reducer.RuntimeOf(exe)
+}
+
+// goSignature reports whether the recorded calls (of the executables the
+// profile keeps) carry the Go runtime's start-up signature: a handler for
+// SIGURG, the signal Go preempts goroutines with and C programs leave
+// alone, together with per-thread signal stacks (sigaltstack).
+func goSignature(rec *profiles.Recording, exe string) bool {
+	urg, altstack := false, false
+	for _, s := range rec.Samples {
+		if exe != "" {
+			if ok, _ := path.Match(exe, s.Exe); !ok {
+				continue
+			}
+		}
+		switch s.Name {
+		case "rt_sigaction":
+			urg = urg || (s.Recorded[0] && s.Args[0] == 23) // SIGURG
+		case "sigaltstack":
+			altstack = true
+		}
+	}
+	return urg && altstack
 }

@@ -13,6 +13,8 @@
 //	                     C times; prints the calls it knows were made
 //	target block         print "ready", block until a signal ends it
 //	target ignore-term   ignore SIGTERM, print "ready", block until killed
+//	target syscall NR A0 A1 A2  one raw syscall, prints errno=N (run under a filter)
+//	target apply         lock itself down with enforce.Apply, then call the denied getpriority from 8 threads
 //
 // Its runtime is made as deterministic as Go allows, so that one
 // recording covers every later run of the same mode: it re-execs itself
@@ -101,6 +103,10 @@ func main() {
 		for {
 			time.Sleep(time.Hour)
 		}
+	case "syscall":
+		rawCall(os.Args[2:])
+	case "apply":
+		apply()
 	case "sleep":
 		d, err := time.ParseDuration(os.Args[2])
 		if err != nil {
