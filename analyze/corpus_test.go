@@ -87,6 +87,38 @@ var corpus = []corpusProgram{
 		`awk 'BEGIN{system("true")}'`,
 		`awk '{print > "awk.out"}' a.txt`,
 	}},
+	// Held out: added after the analysis was tuned on the programs above.
+	{"sed", []string{`sed -e 's/lorem/LOREM/' a.txt > /dev/null`, `cp a.txt sed.txt && sed -i 's/x/y/' sed.txt`}},
+	{"du", []string{`du -sh tree`, `du -a .`}},
+	{"df", []string{`df -h`, `df -i .`}},
+	{"stat", []string{`stat a.txt tree`, `stat -f .`}},
+	{"xz", []string{`xz -k -f -T2 a.txt`, `xz -d -c a.txt.xz > /dev/null`}},
+	{"bzip2", []string{`bzip2 -k -f a.txt`}},
+	{"diff", []string{`diff -r tree tree`, `diff a.txt a.txt`}},
+	{"curl", []string{`curl -s file:///etc/hostname`, `curl -s -m 2 http://127.0.0.1:9/ || true`}},
+	{"wget", []string{`wget -q -O - http://127.0.0.1:9/ || true`}},
+	{"openssl", []string{`openssl sha256 a.txt`, `openssl rand -hex 8`, `openssl genpkey -algorithm ed25519 > k.pem`}},
+	{"ssh", []string{`ssh -V`, `ssh -o BatchMode=yes -o ConnectTimeout=1 -p 9 127.0.0.1 true || true`}},
+	{"jq", []string{`echo '{"a":[1,2]}' | jq '.a|add'`}},
+	{"zstd", []string{`zstd -q -f -T2 a.txt`, `zstd -q -d -c a.txt.zst > /dev/null`}},
+	{"make", []string{`printf 'all:\n\ttrue\n' > Makefile && make -s`}},
+	{"ps", []string{`ps aux > /dev/null`}},
+	{"id", []string{`id`, `id root`}},
+	{"date", []string{`date`, `date -d @0 -u`}},
+	{"file", []string{`file a.txt /bin/ls`}},
+	{"dash", []string{`dash -c 'echo $((1+2)); x=$(echo hi); cd tree; pwd'`}},
+	{"bash", []string{`bash -c 'for i in 1 2; do echo $i; done | cat; read x < a.txt; echo $x'`}},
+	{"xargs", []string{`ls tree | xargs -n1 echo > /dev/null`}},
+	{"node", []string{`node -e 'require("fs").writeFileSync("n.txt", "x"); console.log(require("os").hostname())'`}},
+	{"zip", []string{`zip -q -r z.zip tree`}},
+	{"unzip", []string{`rm -rf uz && unzip -q z.zip -d uz`}},
+}
+
+// knownMisses explain the syscalls strace saw that the analysis does not
+// reach, measured on Debian 12.
+var knownMisses = map[string]map[string]string{
+	"ps":   {"get_mempolicy": "libnuma, which ps loads with dlopen", "set_mempolicy": "libnuma, which ps loads with dlopen"},
+	"node": {"pkey_alloc": "V8 finds pkey_alloc with dlsym"},
 }
 
 type corpusProgram struct {
@@ -139,10 +171,13 @@ func measureCorpus(t *testing.T, programs []corpusProgram, minRecall float64) {
 	}
 	var table strings.Builder
 	fmt.Fprintf(&table, "| program | observed | reachable | missed | cold | warm |\n|---|---:|---:|---|---:|---:|\n")
-	pairs, missed, sumObs, sumReach := 0, 0, 0, 0
+	pairs, missed, sumObs, sumReach, measured := 0, 0, 0, 0, 0
 	var missLines []string
 	for _, p := range programs {
 		bin := findProgram(p.name)
+		if bin != "" {
+			measured++
+		}
 		if bin == "" {
 			if testenv.Privileged() {
 				t.Fatalf("SYSREC_TEST_PRIVILEGED=1 but %s is not installed", p.name)
@@ -193,18 +228,24 @@ func measureCorpus(t *testing.T, programs []corpusProgram, minRecall float64) {
 		missed += len(miss)
 		sumObs += len(seen)
 		sumReach += len(r.Syscalls)
+		var missText []string
 		for _, s := range miss {
-			missLines = append(missLines, fmt.Sprintf("%s: %s", p.name, s))
+			why := knownMisses[p.name][s]
+			if why == "" {
+				why = "not explained"
+			}
+			missLines = append(missLines, fmt.Sprintf("%s: %s (%s)", p.name, s, why))
+			missText = append(missText, fmt.Sprintf("%s (%s)", s, why))
 		}
-		fmt.Fprintf(&table, "| %s | %d | %d | %s | %d ms | %d ms |\n", p.name, len(seen), len(r.Syscalls), strings.Join(miss, " "),
+		fmt.Fprintf(&table, "| %s | %d | %d | %s | %d ms | %d ms |\n", p.name, len(seen), len(r.Syscalls), strings.Join(missText, "; "),
 			cold.Milliseconds(), warm.Milliseconds())
 	}
 	if pairs == 0 {
 		t.Fatal("no program measured")
 	}
-	n := float64(len(programs))
-	fmt.Fprintf(&table, "\nrecall: %d of %d (program, syscall) pairs = %.2f%%; mean observed set %.1f, mean reachable set %.1f\n",
-		pairs-missed, pairs, 100*float64(pairs-missed)/float64(pairs), float64(sumObs)/n, float64(sumReach)/n)
+	n := float64(measured)
+	fmt.Fprintf(&table, "\n%d programs; recall: %d of %d (program, syscall) pairs = %.2f%%; mean observed set %.1f, mean reachable set %.1f\n",
+		measured, pairs-missed, pairs, 100*float64(pairs-missed)/float64(pairs), float64(sumObs)/n, float64(sumReach)/n)
 	t.Logf("\n%s", table.String())
 	if out := os.Getenv("SYSREC_CORPUS_OUT"); out != "" {
 		if err := os.WriteFile(out, []byte(table.String()), 0o644); err != nil {

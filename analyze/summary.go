@@ -105,6 +105,7 @@ type builder struct {
 	dataIdx map[uint64]int32 // data object address → node (-1: empty)
 	bounds  []uint64
 	symEnd  map[uint64]uint64
+	objName map[uint64]string // data object names, from the symbol tables
 	buf     []inst
 	// While scanning: where instructions start, edges into the middle of
 	// functions, and the entry nodes made for them.
@@ -135,7 +136,7 @@ func summarize(data []byte) (*summary, error) {
 		RunPath: d.runpath,
 		Entry:   -1,
 	}
-	b := &builder{im: im, s: s, pltMemo: map[uint64]slotTarget{}, dataIdx: map[uint64]int32{}, symEnd: map[uint64]uint64{}, entries: map[uint64]int32{}}
+	b := &builder{im: im, s: s, pltMemo: map[uint64]slotTarget{}, dataIdx: map[uint64]int32{}, symEnd: map[uint64]uint64{}, objName: map[uint64]string{}, entries: map[uint64]int32{}}
 	if err := b.functions(d); err != nil {
 		return nil, err
 	}
@@ -681,6 +682,9 @@ func (b *builder) dataObjects() {
 				continue
 			}
 			bounds = append(bounds, s.Value)
+			if t == elf.STT_OBJECT && s.Name != "" && betterName(s.Name, 0, b.objName[s.Value], 0) {
+				b.objName[s.Value] = s.Name
+			}
 			if s.Size > 0 {
 				bounds = append(bounds, s.Value+s.Size)
 				b.symEnd[s.Value] = max(b.symEnd[s.Value], s.Value+s.Size)
@@ -757,22 +761,7 @@ func (b *builder) dataNode(a uint64) int32 {
 	return d
 }
 
-func (b *builder) dataName(a uint64) string {
-	best := ""
-	for _, syms := range [][]elf.Symbol{b.im.dynsyms, b.im.symtab} {
-		for _, s := range syms {
-			if s.Value == a && s.Section != elf.SHN_UNDEF && s.Name != "" && elf.ST_TYPE(s.Info) == elf.STT_OBJECT {
-				if betterName(s.Name, 0, best, 0) {
-					best = s.Name
-				}
-			}
-		}
-		if best != "" {
-			return best
-		}
-	}
-	return best
-}
+func (b *builder) dataName(a uint64) string { return b.objName[a] }
 
 // exports lists the symbols other modules can bind to.
 func (b *builder) exports() {
