@@ -343,8 +343,8 @@ var argTable = map[string][]ArgSpec{
 	"waitid": {
 		e32(0, "idtype", "").harmless("which of the caller's own children to wait for"),
 		f32(3, "options", "").harmless("which of the caller's own children to wait for")},
-	"faccessat":          {f32(2, "mode", "").harmless("asks a question, changes nothing")},
-	"access":             {f32(1, "mode", "").harmless("asks a question, changes nothing")},
+	"faccessat":          {f32(2, "mode", "access").harmless("asks a question, changes nothing")},
+	"access":             {f32(1, "mode", "access").harmless("asks a question, changes nothing")},
 	"sched_setscheduler": {e32(1, "policy", "").harmless("real-time policies need CAP_SYS_NICE, which the kernel checks")},
 	"mount":              {f64(3, "flags", "").risky("remount and bind flags decide what a mount exposes")},
 	"ptrace":             {ArgSpec{Index: 0, Name: "request", Kind: KindEnum, Width: 64}.risky("PTRACE_TRACEME versus attaching to and writing into other processes")},
