@@ -270,3 +270,19 @@ func TestMergeArches(t *testing.T) {
 		t.Errorf("merge of two arches: %+v", m)
 	}
 }
+
+func TestShellJoin(t *testing.T) {
+	for _, tc := range []struct {
+		argv []string
+		want string
+	}{
+		{[]string{"sh", "-c", "echo hi | sort"}, `sh -c 'echo hi | sort'`},
+		{[]string{"nginx", "-g", "daemon off;"}, `nginx -g 'daemon off;'`},
+		{[]string{"echo", "it's", ""}, `echo 'it'\''s' ''`},
+		{[]string{"/usr/bin/ls", "-la", "a=b"}, `/usr/bin/ls -la a=b`},
+	} {
+		if got := ShellJoin(tc.argv); got != tc.want {
+			t.Errorf("ShellJoin(%q) = %s, want %s", tc.argv, got, tc.want)
+		}
+	}
+}

@@ -37,7 +37,7 @@ func Format(p *Profile) string {
 	runs := 0
 	if r := p.Recorded; r != nil {
 		runs = max(r.Recordings, 1)
-		fmt.Fprintf(&b, "recorded: %s (%d ms, %d recording(s), %d lost)\n", strings.Join(r.Command, " "), r.DurationMS, runs, r.Lost)
+		fmt.Fprintf(&b, "recorded: %s (%d ms, %d recording(s), %d lost)\n", ShellJoin(r.Command), r.DurationMS, runs, r.Lost)
 		conf := p.Confidence
 		if conf == nil {
 			conf = ComputeConfidence(p)
@@ -111,4 +111,23 @@ func DescribeSample(s Sample) string {
 		args = append(args, a.Name+"="+linuxabi.Symbolize(a.Consts, s.Args[a.Index], a.Kind == linuxabi.KindFlags))
 	}
 	return name + "(" + strings.Join(args, ", ") + ")"
+}
+
+// ShellJoin prints argv as a POSIX shell would read it back: arguments
+// with spaces or shell syntax are single-quoted.
+func ShellJoin(argv []string) string {
+	out := make([]string, len(argv))
+	for i, a := range argv {
+		out[i] = shellQuote(a)
+	}
+	return strings.Join(out, " ")
+}
+
+func shellQuote(s string) string {
+	if s != "" && strings.IndexFunc(s, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("/._-+,:@=%", r))
+	}) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
