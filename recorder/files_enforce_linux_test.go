@@ -198,7 +198,9 @@ func httpGet(t *testing.T, port, path string) int {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		resp, err := http.Get("http://127.0.0.1:" + port + path)
+		// No keep-alive: no connection (fd) outlives the test.
+		client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+		resp, err := client.Get("http://127.0.0.1:" + port + path)
 		if err == nil {
 			io.Copy(io.Discard, resp.Body)
 			resp.Body.Close()

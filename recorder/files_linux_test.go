@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 
@@ -331,16 +330,15 @@ func TestFilesConcurrent(t *testing.T) {
 	dir := realPath(t, t.TempDir())
 	const n = 4
 	recs := make([]*Recording, n)
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			f := filepath.Join(dir, fmt.Sprintf("f%d", i))
-			recs[i] = recordFiles(t, fileMaxDepth, "sh", "-c", `for i in 1 2 3 4 5 6 7 8 9 10; do echo $i >> "$1"; cat "$1" > /dev/null; done`, "sh", f)
-		}()
-	}
-	wg.Wait()
+	t.Run("group", func(t *testing.T) {
+		for i := range n {
+			t.Run(strconv.Itoa(i), func(t *testing.T) {
+				t.Parallel()
+				f := filepath.Join(dir, fmt.Sprintf("f%d", i))
+				recs[i] = recordFiles(t, fileMaxDepth, "sh", "-c", `for i in 1 2 3 4 5 6 7 8 9 10; do echo $i >> "$1"; cat "$1" > /dev/null; done`, "sh", f)
+			})
+		}
+	})
 	for i, rec := range recs {
 		if rec == nil {
 			continue
