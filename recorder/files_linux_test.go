@@ -403,3 +403,20 @@ func TestRecordFiles(t *testing.T) {
 		t.Errorf("files recorded without Files: %v %v", rec.Files, rec.Ports)
 	}
 }
+
+// TestFilesTmpfile: an O_TMPFILE file has no name; its rights are on
+// the directory it was made in.
+func TestFilesTmpfile(t *testing.T) {
+	python := testenv.RequireTool(t, "python3")
+	dir := realPath(t, t.TempDir())
+	rec := recordFiles(t, fileMaxDepth, python, "-c", `import os, sys
+fd = os.open(sys.argv[1], os.O_TMPFILE | os.O_WRONLY, 0o600)
+os.write(fd, b"x")
+os.close(fd)`, dir)
+	wantFile(t, rec, dir, "write_file")
+	for _, f := range rec.Files {
+		if strings.HasPrefix(f.Path, dir+"/") {
+			t.Errorf("unnamed file recorded by name: %s", f.Path)
+		}
+	}
+}
