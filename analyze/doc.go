@@ -17,9 +17,19 @@
 // through computed addresses the binary does not mention is missed and
 // counted where it can be.
 //
+// Syscall numbers come from a backward data flow within each function
+// (mov $N, %eax before syscall; mov x8, #N before svc #0), through
+// registers and stack slots; a function whose number comes from its caller
+// (libc's syscall(), Go's syscall.Syscall) is a wrapper, resolved at each
+// call site. x86_64 and arm64 are supported (golang.org/x/arch x86asm and
+// arm64asm behind the small isa interface).
+//
 // Each library is summarised once (functions, their syscalls, their edges)
 // and the summary is cached by build-id under the user cache directory, so
 // analysing a second program that shares libc is fast.
+//
+// Binary analyses a program; Exports analyses what named exports of a
+// library reach. Both return a Result: plain, JSON-tagged data.
 //
 // The package does not run programs, read /proc or trace anything; it only
 // reads files.

@@ -96,7 +96,6 @@ const locStack = -1
 func regLoc(r int) loc       { return loc{reg: int8(r)} }
 func stackLoc(off int32) loc { return loc{reg: locStack, off: off} }
 func (l loc) isStack() bool  { return l.reg == locStack }
-func (l loc) valid() bool    { return l.reg >= locStack }
 
 var noLoc = loc{reg: -2}
 
