@@ -124,3 +124,63 @@ func parseAudit(rec string) (Violation, bool) {
 	}
 	return v, seen == 2
 }
+
+// LandlockDenial is one Landlock denial record (type=1423) of a domain
+// the target's helper created: what was refused and where. The kernel
+// logs them only while audit is enabled (auditctl -e 1) and, for an
+// exec'd program, because the helper asks for it (ABI 7).
+type LandlockDenial struct {
+	// Blockers names the refused rights, e.g. "fs.read_file",
+	// "net.connect_tcp".
+	Blockers string
+	// Path is the file, or Port the TCP port, the access was for.
+	Path string
+	Port string
+}
+
+// LandlockDenials drains the log and returns the Landlock denials of the
+// domains that process pid created (the helper restricts itself, then
+// becomes the target: its pid is the domain's).
+func (l *AuditLog) LandlockDenials(pid int) []LandlockDenial {
+	byDomain := map[string][]LandlockDenial{}
+	ours := map[string]bool{}
+	buf := make([]byte, 8192)
+	for {
+		n, err := unix.Read(int(l.f.Fd()), buf)
+		if errors.Is(err, unix.EPIPE) {
+			continue
+		}
+		if err != nil {
+			break // EAGAIN: drained
+		}
+		_, msg, ok := strings.Cut(string(buf[:n]), ";")
+		if !ok {
+			continue
+		}
+		msg, _, _ = strings.Cut(msg, "\n")
+		f := auditFields(msg)
+		switch {
+		case strings.Contains(msg, "type=1423"):
+			byDomain[f["domain"]] = append(byDomain[f["domain"]], LandlockDenial{Blockers: f["blockers"], Path: f["path"], Port: f["dport"] + f["sport"]})
+		case strings.Contains(msg, "type=1424") && f["pid"] == strconv.Itoa(pid):
+			ours[f["domain"]] = true
+		}
+	}
+	var out []LandlockDenial
+	for d := range ours {
+		out = append(out, byDomain[d]...)
+	}
+	return out
+}
+
+// auditFields splits an audit record into its key=value fields (quotes
+// removed).
+func auditFields(msg string) map[string]string {
+	f := map[string]string{}
+	for _, w := range strings.Fields(msg) {
+		if k, v, ok := strings.Cut(w, "="); ok {
+			f[k] = strings.Trim(v, `"`)
+		}
+	}
+	return f
+}

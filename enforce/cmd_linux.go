@@ -48,6 +48,9 @@ type Exit struct {
 	// read by auditd, or kill_process missing from
 	// /proc/sys/kernel/seccomp/actions_logged).
 	Seccomp *Violation
+	// Landlock lists the accesses Landlock refused the target, from the
+	// kernel log (only while audit is enabled: auditctl -e 1).
+	Landlock []LandlockDenial
 }
 
 // AuditWait bounds how long Run waits, after a SIGSYS death, for the
@@ -173,6 +176,11 @@ func (c *Cmd) Run(ctx context.Context) (Exit, error) {
 		if v, ok := audit.Wait(ex.PID, time.Now().Add(AuditWait)); ok {
 			ex.Seccomp = &v
 		}
+	}
+	if c.Landlock != nil && audit != nil {
+		// Denial records are written as the access is refused, before
+		// the target can exit: they are in the log already.
+		ex.Landlock = audit.LandlockDenials(ex.PID)
 	}
 	if supervised != nil {
 		if err := <-supervised; err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"os/exec"
 	"os/signal"
 	"slices"
@@ -39,6 +40,8 @@ type recordOptions struct {
 	clone3ENOSYS    bool
 	maxValues       int
 	generalize      string
+	fs              string
+	fsGeneralize    string
 }
 
 func recordCmd(io stdio) *cobra.Command {
@@ -104,6 +107,8 @@ the profile; 2 on any sysrec error.`,
 	f.IntVar(&o.maxValues, "max-values", reducer.DefaultMaxValues, "drop an argument rule with more distinct values than `N` (≥ 1)")
 	f.StringVar(&o.runtime, "runtime", "auto", "add the timing-dependent calls of a runtime: auto (from the target's executable), go, glibc, glibc-threads, python, none")
 	f.StringVar(&o.generalize, "generalize", string(reducer.DefaultLevel), "how far to generalise beyond the calls seen: exact, families or reachable")
+	f.StringVar(&o.fs, "fs", "on", "record the files and TCP ports the target touches into the profile's Landlock sections: on or off")
+	f.StringVar(&o.fsGeneralize, "fs-generalize", string(reducer.DefaultFSLevel), "how far the filesystem section generalises the files seen: exact or dirs")
 	return c
 }
 
@@ -124,6 +129,12 @@ func runRecord(ctx context.Context, io stdio, o recordOptions, command []string)
 	level := reducer.Level(o.generalize)
 	if !slices.Contains(reducer.Levels, level) {
 		return fmt.Errorf("--generalize %q (want exact, families or reachable)", o.generalize)
+	}
+	if o.fs != "on" && o.fs != "off" {
+		return fmt.Errorf("--fs %q (want on or off)", o.fs)
+	}
+	if !slices.Contains(reducer.FSLevels, reducer.FSLevel(o.fsGeneralize)) {
+		return fmt.Errorf("--fs-generalize %q (want exact or dirs)", o.fsGeneralize)
 	}
 	if o.duration < 0 {
 		return fmt.Errorf("--duration %s is negative", o.duration)
@@ -160,6 +171,7 @@ func runRecord(ctx context.Context, io stdio, o recordOptions, command []string)
 			PID:             o.pid,
 			Duration:        o.duration,
 			MaxKeys:         o.maxKeys,
+			Files:           o.fs == "on",
 		},
 		Reduce: reducer.Options{
 			Runtime:       rt,
@@ -172,6 +184,8 @@ func runRecord(ctx context.Context, io stdio, o recordOptions, command []string)
 			Exe:           o.exe,
 			KeepClone3:    !o.clone3ENOSYS,
 			MaxValues:     o.maxValues,
+			FS:            reducer.FSLevel(o.fsGeneralize),
+			Home:          os.Getenv("HOME"),
 		},
 		Output:    o.output,
 		MergeInto: o.mergeInto,

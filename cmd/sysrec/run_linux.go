@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -65,6 +66,13 @@ func runRun(ctx context.Context, io stdio, o runOptions, argv []string) error {
 			msg += " (seccomp): " + explainKill(ex.Seccomp)
 		}
 		fmt.Fprintf(io.err, "sysrec: run: %s\n", msg)
+	}
+	for _, d := range ex.Landlock {
+		what := d.Path
+		if what == "" {
+			what = "port " + d.Port
+		}
+		fmt.Fprintf(io.err, "sysrec: run: landlock refused %s on %s\n", strings.TrimPrefix(strings.TrimPrefix(d.Blockers, "fs."), "net."), what)
 	}
 	if ex.Status != 0 {
 		return exitCode(ex.Status)
