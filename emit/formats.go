@@ -21,8 +21,8 @@ type Format struct {
 var formats = []Format{
 	{Name: "bpf", Summary: "raw little-endian struct sock_filter array (bwrap --seccomp FD, sysrec run)", Binary: true, Emit: Raw},
 	{Name: "json", Summary: "the sysrec profile, canonical form", Emit: emitJSON},
-	{Name: "oci", Summary: "runc/crun/Docker/Podman seccomp JSON (linux.seccomp)", Emit: func(p *profiles.Profile, _ Options) ([]byte, error) { return OCI(p) }},
-	{Name: "spo", Summary: "Kubernetes security-profiles-operator SeccompProfile YAML", Emit: func(p *profiles.Profile, _ Options) ([]byte, error) { return SPO(p) }},
+	{Name: "oci", Summary: "runc/crun/Docker/Podman seccomp JSON (linux.seccomp)", Emit: OCI},
+	{Name: "spo", Summary: "Kubernetes security-profiles-operator SeccompProfile YAML", Emit: SPO},
 	{Name: "text", Summary: "annotated disassembly of the filter, for review", Emit: textBytes},
 	{Name: "c", Summary: "a struct sock_filter array for embedding in C", Emit: cBytes},
 	{Name: "landrun", Summary: "landrun arguments for the filesystem and network (Landlock) sections", Emit: Landrun},

@@ -51,11 +51,11 @@ func TestFormatWrappers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	oci, err := OCI(p)
+	oci, err := OCI(p, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	spo, err := SPO(p)
+	spo, err := SPO(p, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,7 +141,7 @@ func TestOCIShape(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := OCI(p)
+	b, err := OCI(p, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -47,15 +47,17 @@ var ociArches = map[string]string{
 }
 
 // OCI returns p as the seccomp section of an OCI runtime config
-// (linux.seccomp), which runc, crun, Docker and Podman load.
+// (linux.seccomp), which runc, crun, Docker and Podman load, with the
+// runtimes' own setup calls added as opts.RuntimeSetup says (see
+// WithRuntimeSetup).
 //
 // OCI ANDs the args of one entry, one comparison per argument, and ORs
 // entries. So an "in" rule becomes one entry per value (the cross
 // product over several "in" rules), a "subset" rule is
 // SCMP_CMP_MASKED_EQ(~allowed, 0), and a range is expanded to its values
 // when small, or refused.
-func OCI(p *profiles.Profile) ([]byte, error) {
-	out, err := ociProfile(p)
+func OCI(p *profiles.Profile, opts Options) ([]byte, error) {
+	out, err := ociProfile(p, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -67,8 +69,12 @@ func OCI(p *profiles.Profile) ([]byte, error) {
 }
 
 // ociProfile converts p to the OCI structure OCI writes and SPO reuses.
-func ociProfile(p *profiles.Profile) (ociSeccomp, error) {
+func ociProfile(p *profiles.Profile, opts Options) (ociSeccomp, error) {
 	if err := p.Validate(); err != nil {
+		return ociSeccomp{}, err
+	}
+	p, err := WithRuntimeSetup(p, opts.RuntimeSetup)
+	if err != nil {
 		return ociSeccomp{}, err
 	}
 	if p.BadArch() != profiles.ActKillProcess {

@@ -9,9 +9,10 @@ import (
 	"github.com/sysrec/sysrec/profiles"
 )
 
-// SPO returns p as a Kubernetes security-profiles-operator SeccompProfile.
-func SPO(p *profiles.Profile) ([]byte, error) {
-	o, err := ociProfile(p)
+// SPO returns p as a Kubernetes security-profiles-operator
+// SeccompProfile, with the runtimes' setup calls as for OCI.
+func SPO(p *profiles.Profile, opts Options) ([]byte, error) {
+	o, err := ociProfile(p, opts)
 	if err != nil {
 		return nil, err
 	}

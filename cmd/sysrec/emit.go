@@ -15,6 +15,7 @@ type emitOptions struct {
 	format        string
 	output        string
 	defaultAction string
+	runtimeSetup  string
 }
 
 func emitCmd(io stdio) *cobra.Command {
@@ -27,7 +28,14 @@ func emitCmd(io stdio) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "emit [flags] PROFILE",
 		Short: "Compile a profile to a seccomp filter or another runtime's format",
-		Long:  "emit compiles PROFILE to:\n\n" + strings.Join(list, "\n"),
+		Long: "emit compiles PROFILE to:\n\n" + strings.Join(list, "\n") + `
+
+A container runtime installs the filter in its own init process and then,
+under the filter, finishes its setup and execs the container's process.
+oci and spo therefore also allow what runc and crun call in that window
+(learned from runc 1.1.5 and crun 1.8.1 and kept with a reason per call:
+capset, setuid, prctl(PR_CAPBSET_DROP), fcntl(F_SETFD), ...) where the
+profile does not already allow it; --runtime-setup none leaves them out.`,
 		Example: `  sysrec emit --format bpf -o app.bpf app.json
   sysrec emit --format oci app.json > seccomp.json`,
 		Args: cobra.ExactArgs(1),
@@ -38,6 +46,7 @@ func emitCmd(io stdio) *cobra.Command {
 	c.Flags().StringVarP(&o.format, "format", "f", "text", "output format: "+strings.Join(names, ", "))
 	c.Flags().StringVarP(&o.output, "output", "o", "", "write to `FILE` instead of stdout")
 	c.Flags().StringVar(&o.defaultAction, "default-action", "", "override the profile's default action")
+	c.Flags().StringVar(&o.runtimeSetup, "runtime-setup", emit.RuntimeSetupAll, "oci and spo: also allow what these container runtimes call between installing the filter and exec'ing the container: all, none, or a list such as runc,crun (RUNTIME:nnp for containers run with no-new-privileges)")
 	return c
 }
 
@@ -56,7 +65,7 @@ func runEmit(io stdio, o emitOptions, path string) error {
 	if err != nil {
 		return err
 	}
-	out, err := f.Emit(p, emit.Options{})
+	out, err := f.Emit(p, emit.Options{RuntimeSetup: o.runtimeSetup})
 	if err != nil {
 		return err
 	}
