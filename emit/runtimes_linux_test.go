@@ -3,9 +3,9 @@ package emit_test
 import (
 	"bufio"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
-	"maps"
 	"path/filepath"
 	"slices"
 	"strconv"
