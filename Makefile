@@ -31,6 +31,8 @@ bench: build
 	@BIN=$(BIN) bash testdata/bench/overhead.sh
 	@BIN=$(BIN) bash testdata/nginx/bench.sh
 	@BIN=$(BIN) bash testdata/bench/enforce.sh
+	SYSREC_FS_BENCH=1 $(GO) test -count=1 -v -run 'TestFilesOverhead|TestFilesProgramCost|TestFilesCounts' ./recorder | grep -v '^=== '
+	SYSREC_FS_HELDOUT=1 $(GO) test -count=1 -v -run TestFilesHeldOut ./recorder | grep -v '^=== ' 
 
 # The privileged suite 20 times in a row with two CPU-burning loops
 # beside it (root); stops at the first failure.

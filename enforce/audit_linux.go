@@ -1,22 +1,22 @@
 package enforce
 
 import (
-	"bufio"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/sysrec/sysrec/linuxabi"
 	"golang.org/x/sys/unix"
+
+	"github.com/sysrec/sysrec/linuxabi"
 )
 
-// Violation is one seccomp audit record (type=1326) from the kernel log:
-// the kernel writes one for every action listed in
-// /proc/sys/kernel/seccomp/actions_logged (kill_process by default).
+// Violation is one seccomp audit record (type=1326): the kernel writes
+// one for every action listed in /proc/sys/kernel/seccomp/actions_logged
+// (kill_process by default).
 type Violation struct {
 	PID  int
 	Comm string
@@ -25,14 +25,41 @@ type Violation struct {
 	Code uint32 // SECCOMP_RET_* the filter returned
 }
 
-// AuditLog reads seccomp records from /dev/kmsg written after it was opened.
+// Audit record types (include/uapi/linux/audit.h).
+const (
+	auditSeccomp        = 1326
+	auditLandlockAccess = 1423
+	auditLandlockDomain = 1424
+	// AUDIT_NLGRP_READLOG: the multicast group that receives every
+	// audit record (CAP_AUDIT_READ).
+	auditNLGroupReadlog = 1
+)
+
+// AuditLog reads the kernel's audit records written after it was opened.
+//
+// It listens on the audit netlink multicast group when it can: records
+// arrive there whether or not audit is enabled or auditd runs, and are
+// not subject to the printk rate limit (10 lines per 5 s, system wide)
+// that drops them from the kernel log when several processes are killed
+// at once. Without that (no CAP_AUDIT_READ), it reads /dev/kmsg.
 type AuditLog struct {
-	f *os.File
+	fd      int
+	netlink bool
 }
 
-// OpenAuditLog starts reading the kernel log at its current end.
+// OpenAuditLog starts reading audit records at this moment.
 func OpenAuditLog() (*AuditLog, error) {
-	fd, err := unix.Open("/dev/kmsg", unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC|unix.SOCK_NONBLOCK, unix.NETLINK_AUDIT)
+	if err == nil {
+		if err = unix.Bind(fd, &unix.SockaddrNetlink{Family: unix.AF_NETLINK, Groups: 1 << (auditNLGroupReadlog - 1)}); err == nil {
+			// A busy host's records must not overflow the socket between
+			// the target's start and our reads.
+			unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUF, 1<<20)
+			return &AuditLog{fd: fd, netlink: true}, nil
+		}
+		unix.Close(fd)
+	}
+	fd, err = unix.Open("/dev/kmsg", unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return nil, fmt.Errorf("open kernel log: %w", err)
 	}
@@ -40,37 +67,82 @@ func OpenAuditLog() (*AuditLog, error) {
 		unix.Close(fd)
 		return nil, fmt.Errorf("open kernel log: %w", err)
 	}
-	return &AuditLog{f: os.NewFile(uintptr(fd), "/dev/kmsg")}, nil
+	return &AuditLog{fd: fd}, nil
 }
 
 // Close releases the log.
-func (l *AuditLog) Close() error { return l.f.Close() }
+func (l *AuditLog) Close() error { return unix.Close(l.fd) }
+
+// next returns the next audit record as its type and text ("audit(...):
+// key=value ..."), or ok false when none is waiting.
+func (l *AuditLog) next(buf []byte) (typ int, text string, ok bool) {
+	for {
+		n, err := unix.Read(l.fd, buf)
+		if errors.Is(err, unix.EPIPE) || errors.Is(err, unix.ENOBUFS) || errors.Is(err, unix.EINTR) {
+			continue // kmsg overwritten, or the socket overflowed: read on
+		}
+		if err != nil || n <= 0 {
+			return 0, "", false
+		}
+		if l.netlink {
+			if n < unix.NLMSG_HDRLEN {
+				continue
+			}
+			size := int(binary.NativeEndian.Uint32(buf[0:]))
+			typ := int(binary.NativeEndian.Uint16(buf[4:]))
+			size = min(max(size, unix.NLMSG_HDRLEN), n)
+			return typ, strings.TrimRight(string(buf[unix.NLMSG_HDRLEN:size]), "\x00\n"), true
+		}
+		if typ, text, ok := parseKmsg(string(buf[:n])); ok {
+			return typ, text, true
+		}
+	}
+}
+
+// parseKmsg splits a /dev/kmsg record "5,123,456,-;audit: type=1326
+// audit(...): ..." into its audit type and text.
+func parseKmsg(rec string) (typ int, text string, ok bool) {
+	_, msg, ok := strings.Cut(rec, ";")
+	if !ok {
+		return 0, "", false
+	}
+	msg, _, _ = strings.Cut(msg, "\n") // continuation lines follow
+	rest, ok := strings.CutPrefix(msg, "audit: type=")
+	if !ok {
+		return 0, "", false
+	}
+	num, text, _ := strings.Cut(rest, " ")
+	typ, err := strconv.Atoi(num)
+	if err != nil {
+		return 0, "", false
+	}
+	return typ, text, true
+}
 
 // Wait returns the first seccomp record of pid logged since the log was
-// opened, waiting for it until deadline: the kernel may write it after
-// the parent has already seen the process die. ok is false when none
-// came in time.
+// opened, waiting for it until deadline: the kernel may log it after the
+// parent has already seen the process die. ok is false when none came in
+// time.
 func (l *AuditLog) Wait(pid int, deadline time.Time) (v Violation, ok bool) {
-	buf := make([]byte, 8192) // one record per read
-	fd := int(l.f.Fd())
+	buf := make([]byte, 16384)
 	for {
-		n, err := unix.Read(fd, buf)
-		switch {
-		case err == nil:
-			if v, ok := parseAudit(string(buf[:n])); ok && v.PID == pid {
+		for {
+			typ, text, more := l.next(buf)
+			if !more {
+				break
+			}
+			if typ != auditSeccomp {
+				continue
+			}
+			if v, ok := parseSeccomp(text); ok && v.PID == pid {
 				return v, true
 			}
-			continue
-		case errors.Is(err, unix.EPIPE):
-			continue // records were overwritten before we read them
-		case !errors.Is(err, unix.EAGAIN):
-			return Violation{}, false
 		}
 		left := time.Until(deadline)
 		if left <= 0 {
 			return Violation{}, false
 		}
-		fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+		fds := []unix.PollFd{{Fd: int32(l.fd), Events: unix.POLLIN}}
 		if _, err := unix.Poll(fds, int(left.Milliseconds())+1); err != nil && !errors.Is(err, unix.EINTR) {
 			return Violation{}, false
 		}
@@ -88,41 +160,26 @@ func (v Violation) Syscall() string {
 	return fmt.Sprintf("#%d (arch %#x)", v.Nr, v.Arch)
 }
 
-// parseAudit reads a kmsg record such as
-// "5,123,456,-;audit: type=1326 audit(...): ... pid=7 comm="x" ... arch=c000003e syscall=140 compat=0 ip=0x... code=0x80000000".
-func parseAudit(rec string) (Violation, bool) {
-	_, msg, ok := strings.Cut(rec, ";")
-	if !ok || !strings.Contains(msg, "type=1326") {
+// parseSeccomp reads the text of a seccomp record: "audit(...): ...
+// pid=7 comm="x" ... arch=c000003e syscall=140 compat=0 ip=0x...
+// code=0x80000000".
+func parseSeccomp(text string) (Violation, bool) {
+	f := auditFields(text)
+	var v Violation
+	var err1, err2 error
+	v.PID, err1 = strconv.Atoi(f["pid"])
+	v.Nr, err2 = strconv.Atoi(f["syscall"])
+	if err1 != nil || err2 != nil {
 		return Violation{}, false
 	}
-	msg, _, _ = strings.Cut(msg, "\n") // continuation lines follow
-	var v Violation
-	s := bufio.NewScanner(strings.NewReader(msg))
-	s.Split(bufio.ScanWords)
-	seen := 0
-	for s.Scan() {
-		k, val, ok := strings.Cut(s.Text(), "=")
-		if !ok {
-			continue
-		}
-		switch k {
-		case "pid":
-			v.PID, _ = strconv.Atoi(val)
-			seen++
-		case "comm":
-			v.Comm = strings.Trim(val, `"`)
-		case "arch":
-			a, _ := strconv.ParseUint(val, 16, 32)
-			v.Arch = uint32(a)
-		case "syscall":
-			v.Nr, _ = strconv.Atoi(val)
-			seen++
-		case "code":
-			c, _ := strconv.ParseUint(strings.TrimPrefix(val, "0x"), 16, 32)
-			v.Code = uint32(c)
-		}
+	v.Comm = f["comm"]
+	if a, err := strconv.ParseUint(f["arch"], 16, 32); err == nil {
+		v.Arch = uint32(a)
 	}
-	return v, seen == 2
+	if c, err := strconv.ParseUint(strings.TrimPrefix(f["code"], "0x"), 16, 32); err == nil {
+		v.Code = uint32(c)
+	}
+	return v, true
 }
 
 // LandlockDenial is one Landlock denial record (type=1423) of a domain
@@ -144,26 +201,20 @@ type LandlockDenial struct {
 func (l *AuditLog) LandlockDenials(pid int) []LandlockDenial {
 	byDomain := map[string][]LandlockDenial{}
 	ours := map[string]bool{}
-	buf := make([]byte, 8192)
+	buf := make([]byte, 16384)
 	for {
-		n, err := unix.Read(int(l.f.Fd()), buf)
-		if errors.Is(err, unix.EPIPE) {
-			continue
+		typ, text, more := l.next(buf)
+		if !more {
+			break
 		}
-		if err != nil {
-			break // EAGAIN: drained
-		}
-		_, msg, ok := strings.Cut(string(buf[:n]), ";")
-		if !ok {
-			continue
-		}
-		msg, _, _ = strings.Cut(msg, "\n")
-		f := auditFields(msg)
-		switch {
-		case strings.Contains(msg, "type=1423"):
+		f := auditFields(text)
+		switch typ {
+		case auditLandlockAccess:
 			byDomain[f["domain"]] = append(byDomain[f["domain"]], LandlockDenial{Blockers: f["blockers"], Path: f["path"], Port: f["dport"] + f["sport"]})
-		case strings.Contains(msg, "type=1424") && f["pid"] == strconv.Itoa(pid):
-			ours[f["domain"]] = true
+		case auditLandlockDomain:
+			if f["pid"] == strconv.Itoa(pid) {
+				ours[f["domain"]] = true
+			}
 		}
 	}
 	var out []LandlockDenial

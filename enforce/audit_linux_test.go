@@ -2,7 +2,7 @@ package enforce
 
 import "testing"
 
-func TestParseAudit(t *testing.T) {
+func TestParseKmsgSeccomp(t *testing.T) {
 	for _, tc := range []struct {
 		rec  string
 		want Violation
@@ -14,11 +14,16 @@ func TestParseAudit(t *testing.T) {
 			ok:   true,
 		},
 		{rec: `6,1,1,-;audit: type=1400 apparmor="DENIED" pid=1`, ok: false},
+		{rec: `6,1,1,-;audit: type=1326 audit(1.2:3): pid=x syscall=1`, ok: false},
 		{rec: `garbage`, ok: false},
 	} {
-		got, ok := parseAudit(tc.rec)
+		var got Violation
+		ok := false
+		if typ, text, isAudit := parseKmsg(tc.rec); isAudit && typ == auditSeccomp {
+			got, ok = parseSeccomp(text)
+		}
 		if ok != tc.ok || got != tc.want {
-			t.Errorf("parseAudit(%q) = %+v, %v; want %+v, %v", tc.rec, got, ok, tc.want, tc.ok)
+			t.Errorf("%q: %+v, %v; want %+v, %v", tc.rec, got, ok, tc.want, tc.ok)
 		}
 	}
 }

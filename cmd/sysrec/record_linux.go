@@ -215,6 +215,10 @@ func runRecord(ctx context.Context, io stdio, o recordOptions, command []string)
 		if rec.Lost > 0 {
 			fmt.Fprintf(io.err, "sysrec: record: %d calls lost (in-kernel map full: raise --max-keys, now %d; or BPF recursion); the profile is incomplete\n", rec.Lost, o.maxKeys)
 		}
+		if rec.FilesUnresolved > 0 {
+			fmt.Fprintf(io.err, "sysrec: record: %d file accesses not resolved to a path (deeper or longer than the walk takes, outside the target's root, or a full map); the filesystem section may miss them\n", rec.FilesUnresolved)
+		}
+
 	}
 	if errors.Is(err, pipeline.ErrLost) {
 		return fmt.Errorf("%w and --strict is set", err)
