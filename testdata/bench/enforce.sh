@@ -18,18 +18,28 @@ for t in nginx wrk bwrap curl; do command -v $t >/dev/null || missing="$missing 
 [ -n "$missing" ] && { echo "enforcement bench: needs$missing (apt-get install -y${missing})"; exit 0; }
 here=$(cd "$(dirname "$0")/.." && pwd)
 dir=$(mktemp -d); chmod 755 "$dir"
-trap 'kill $pid 2>/dev/null; rm -rf "$dir"' EXIT
+trap '[ -f "$dir/nginx.pid" ] && kill -TERM "$(cat "$dir/nginx.pid")" 2>/dev/null; kill $pid 2>/dev/null; rm -rf "$dir"' EXIT
 mkdir -p "$dir/html" "$dir/tmp"
 cp "$here/nginx/html/index.html" "$dir/html/"
 sed -e "s/@PORT@/$PORT/" -e "s#@UPSTREAM@#$dir/up.sock#" "$here/nginx/nginx.conf" >"$dir/nginx.conf"
 ngx=(nginx -p "$dir" -c "$dir/nginx.conf")
 up() { for _ in $(seq 200); do curl -s -o /dev/null "http://127.0.0.1:$PORT/" && return 0; sleep 0.05; done; return 1; }
+# stop ends nginx through its master (which ends its workers; killing
+# bwrap would orphan them, and the next round would measure them), then
+# waits until the port is free.
+stop() {
+	[ -f "$dir/nginx.pid" ] && kill -TERM "$(cat "$dir/nginx.pid")" 2>/dev/null
+	wait $pid 2>/dev/null; pid=
+	for _ in $(seq 200); do curl -s -o /dev/null "http://127.0.0.1:$PORT/" || return 0; sleep 0.05; done
+	echo "nginx still answers on port $PORT" >&2; exit 1
+}
 rps() { wrk -t1 -c16 -d"$D" "http://127.0.0.1:$PORT/" | awk '/Requests\/sec/ {print $2}'; }
 
 # Learn nginx's profile while it serves.
 "$BIN/sysrec" record --progress never -o "$dir/nginx.json" -- "${ngx[@]}" 2>"$dir/rec.log" & pid=$!
 up && wrk -t1 -c16 -d3s "http://127.0.0.1:$PORT/" >/dev/null
 kill -INT $pid; wait $pid 2>/dev/null; pid=
+for _ in $(seq 200); do curl -s -o /dev/null "http://127.0.0.1:$PORT/" || break; sleep 0.05; done
 "$BIN/sysrec" emit --format bpf -o "$dir/sysrec.bpf" "$dir/nginx.json" || exit 1
 /usr/bin/python3 "$here/bench/libseccomp.py" "$dir/nginx.json" "$dir/libseccomp.bpf" default || exit 1
 /usr/bin/python3 "$here/bench/libseccomp.py" "$dir/nginx.json" "$dir/libseccomp-tree.bpf" tree || exit 1
@@ -46,7 +56,7 @@ for ((r = 0; r < R; r++)); do
 			bwrap --die-with-parent --dev-bind / / --seccomp 9 "${ngx[@]}" 9<"$dir/$f.bpf" 2>/dev/null & pid=$!
 		fi
 		if up; then rps >>"$dir/r$i"; else echo "nginx did not start under ${names[$i]}" >&2; fi
-		kill $pid 2>/dev/null; wait $pid 2>/dev/null; pid=
+		stop
 	done
 done
 stat() { sort -g "$1" | awk '{a[NR]=$1} END {if (NR==0) {print "- - -"; exit}; m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2; print m, a[1], a[NR]}'; }
