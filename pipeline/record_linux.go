@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path"
 	"path/filepath"
+	"slices"
 
 	"github.com/sysrec/sysrec/profiles"
 	"github.com/sysrec/sysrec/recorder"
@@ -33,6 +34,14 @@ type RecordOptions struct {
 	Stdout    io.Writer
 	// Strict makes lost calls an error (after the profile is written).
 	Strict bool
+	// Command is written as the profile's recorded command when the
+	// recorder started none (a container, a process: what it runs).
+	Command []string
+	// ExcludeExe drops the calls of these executables (comm names)
+	// before the profile is made: a container runtime's init, whose
+	// setup before the container's execve is the runtime's, not the
+	// container's.
+	ExcludeExe []string
 }
 
 // RecordResult is what a recording produced.
@@ -92,6 +101,12 @@ func Record(ctx context.Context, o RecordOptions) (*RecordResult, error) {
 	rec, err := recorder.Record(ctx, o.Recorder)
 	if err != nil {
 		return nil, err
+	}
+	if len(rec.Command) == 0 {
+		rec.Command = o.Command
+	}
+	if len(o.ExcludeExe) > 0 {
+		rec.Samples = slices.DeleteFunc(rec.Samples, func(s profiles.Sample) bool { return slices.Contains(o.ExcludeExe, s.Exe) })
 	}
 	res := &RecordResult{Recording: rec, Stopped: ctx.Err() != nil}
 	if auto && o.Reduce.Runtime != reducer.RuntimeGo && goSignature(rec, o.Reduce.Exe) {

@@ -122,9 +122,14 @@ func pidCgroup(mount string, pid int) (string, error) {
 	return "", fmt.Errorf("find cgroup of pid %d: no cgroup v2 entry in /proc/%d/cgroup", pid, pid)
 }
 
-// populated reports whether any process is left in the subtree.
+// populated reports whether any process is left in the subtree. A
+// cgroup that is gone has none: container runtimes remove a container's
+// cgroup as soon as it has emptied, often before the next look.
 func (cg *cgroup) populated() (bool, error) {
 	b, err := os.ReadFile(filepath.Join(cg.path, "cgroup.events"))
+	if errors.Is(err, os.ErrNotExist) {
+		return false, nil
+	}
 	if err != nil {
 		return false, err
 	}

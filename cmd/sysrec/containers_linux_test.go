@@ -1,14 +1,22 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/sysrec/sysrec/internal/ocitest"
 	"github.com/sysrec/sysrec/internal/testenv"
+	"github.com/sysrec/sysrec/profiles"
 )
 
 // engine runs a command in a fresh container of the busybox image
@@ -117,4 +125,159 @@ func seccompSection(t *testing.T, path string) any {
 		t.Fatalf("%s: %v", path, err)
 	}
 	return v
+}
+
+// signalWriter collects output and closes seen once it contains marker.
+type signalWriter struct {
+	mu     sync.Mutex
+	b      strings.Builder
+	marker string
+	seen   chan struct{}
+}
+
+func (w *signalWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.b.Write(p)
+	if w.seen != nil && strings.Contains(w.b.String(), w.marker) {
+		close(w.seen)
+		w.seen = nil
+	}
+	return len(p), nil
+}
+
+func (w *signalWriter) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.String()
+}
+
+// waitWorkload is a container's workload that waits for /tmp/go
+// (created from the host through /proc/PID/root once the recording
+// runs), then lists / and reads a file.
+var waitWorkload = []string{"/bin/sh", "-c", "until [ -e /tmp/go ]; do sleep 0.05; done; ls /; cat /etc/hostname"}
+
+// recordContainer records the running container name with `sysrec
+// record --container` and returns the profile's path: it releases the
+// workload once the recording has started (the first progress line)
+// and waits for sysrec to end with the container.
+func recordContainer(t *testing.T, name, engine string, pid int) string {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), name+".json")
+	stderr := &signalWriter{marker: "sysrec: recording 1s,", seen: make(chan struct{})}
+	seen := stderr.seen
+	done := make(chan int, 1)
+	go func() {
+		done <- run(context.Background(), []string{"record", "--progress", "always", "--container", name, "--engine", engine, "-o", out}, strings.NewReader(""), io.Discard, stderr)
+	}()
+	select {
+	case <-seen:
+	case code := <-done:
+		t.Fatalf("sysrec record --container %s: exit %d before recording\n%s", name, code, stderr)
+	case <-time.After(60 * time.Second):
+		t.Fatalf("sysrec record --container %s: not recording after 60 s\n%s", name, stderr)
+	}
+	if err := os.WriteFile(fmt.Sprintf("/proc/%d/root/tmp/go", pid), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Fatalf("sysrec record --container %s: exit %d\n%s", name, code, stderr)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatalf("sysrec record --container %s: still recording 60 s after the workload was released\n%s", name, stderr)
+	}
+	return out
+}
+
+// checkContainerProfile: the profile names the container and its image
+// and has the workload's calls, and none of the runtime's init.
+func checkContainerProfile(t *testing.T, path, name, image string) *profiles.Profile {
+	t.Helper()
+	p, err := profiles.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := strings.Join(p.Recorded.Command, " ")
+	if p.Name != name || !strings.Contains(cmd, image) || !strings.Contains(cmd, "until [ -e /tmp/go ]") {
+		t.Errorf("profile name %q, recorded command %q: want the container %s, its image %s and its command", p.Name, cmd, name, image)
+	}
+	for _, want := range []string{"getdents64", "execve", "wait4"} {
+		if !slices.ContainsFunc(p.Syscalls, func(s profiles.Syscall) bool { return s.Name == want }) {
+			t.Errorf("the workload's %s is missing from the profile", want)
+		}
+	}
+	return p
+}
+
+// TestRecordContainer records a running container with --container
+// through Docker, Podman and containerd, then runs the same workload
+// under the emitted OCI profile (Docker, Podman): it passes, and
+// ionice in the same image is denied.
+func TestRecordContainer(t *testing.T) {
+	testenv.RequireRoot(t)
+	docker := ocitest.StartDocker(t)
+	docker.Import(t, "sysrec-bb:local")
+	t.Setenv("DOCKER_HOST", docker.Host)
+	podman := ocitest.NewPodman(t)
+	podman.Import(t, "localhost/sysrec-bb:local")
+	for _, kv := range podman.Env {
+		k, v, _ := strings.Cut(kv, "=")
+		t.Setenv(k, v)
+	}
+	// Docker's own containerd, namespace moby: what ctr sees there.
+	t.Setenv("CONTAINERD_ADDRESS", filepath.Join(docker.Dir, "exec", "containerd", "containerd.sock"))
+	t.Setenv("CONTAINERD_NAMESPACE", "moby")
+	testenv.RequireTool(t, "ctr")
+
+	for _, engine := range []string{"docker", "podman", "containerd"} {
+		t.Run(engine, func(t *testing.T) {
+			name := "sysrec-rec-" + engine
+			var pid int
+			var enforce func(seccomp string, argv ...string) (int, string)
+			image := "sysrec-bb:local"
+			switch engine {
+			case "docker", "containerd":
+				id := docker.Must(t, append([]string{"run", "-d", "--name", name, "--network", "none", image}, waitWorkload...)...)
+				t.Cleanup(func() { docker.Run(t, "rm", "-f", name) })
+				pid, _ = strconv.Atoi(docker.Must(t, "inspect", "-f", "{{.State.Pid}}", name))
+				if engine == "containerd" {
+					name = id // ctr knows containers by ID
+				}
+				enforce = func(seccomp string, argv ...string) (int, string) {
+					return docker.Run(t, append([]string{"run", "--rm", "--network", "none", "--security-opt", "seccomp=" + seccomp, image}, argv...)...)
+				}
+			case "podman":
+				image = "localhost/sysrec-bb:local"
+				podman.Must(t, append(append([]string{"--runtime", "runc", "run", "-d", "--name", name}, ocitest.RunFlags()...), append([]string{image}, waitWorkload...)...)...)
+				t.Cleanup(func() { podman.Run(t, "rm", "-f", name) })
+				pid, _ = strconv.Atoi(podman.Must(t, "inspect", "-f", "{{.State.Pid}}", name))
+				enforce = func(seccomp string, argv ...string) (int, string) {
+					return podman.Run(t, append(append([]string{"--runtime", "runc", "run", "--rm", "--security-opt", "seccomp=" + seccomp}, ocitest.RunFlags()...), append([]string{image}, argv...)...)...)
+				}
+			}
+			path := recordContainer(t, name, engine, pid)
+			if engine == "containerd" {
+				// containerd knows no image for Docker's containers.
+				p, err := profiles.Load(path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if p.Name != name || !strings.Contains(strings.Join(p.Recorded.Command, " "), "until [ -e /tmp/go ]") {
+					t.Errorf("profile name %q, command %q", p.Name, p.Recorded.Command)
+				}
+				return
+			}
+			checkContainerProfile(t, path, name, image)
+			oci := filepath.Join(t.TempDir(), "oci.json")
+			mustSysrec(t, "emit", "--format", "oci", "-o", oci, path)
+			if code, out := enforce(oci, "/bin/sh", "-c", "ls /; cat /etc/hostname"); code != 0 || !strings.Contains(out, "etc") {
+				t.Fatalf("the workload under its recorded profile: exit %d\n%s", code, out)
+			}
+			if code, out := enforce(oci, "/bin/ionice", "-c", "3", "/bin/true"); code == 0 {
+				t.Fatalf("ionice was not denied: exit 0\n%s", out)
+			}
+		})
+	}
 }

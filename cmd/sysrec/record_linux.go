@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sysrec/sysrec/analyze"
+	"github.com/sysrec/sysrec/containers"
 	"github.com/sysrec/sysrec/pipeline"
 	"github.com/sysrec/sysrec/profiles"
 	"github.com/sysrec/sysrec/recorder"
@@ -42,6 +43,8 @@ type recordOptions struct {
 	generalize      string
 	fs              string
 	fsGeneralize    string
+	container       string
+	engine          string
 }
 
 func recordCmd(io stdio) *cobra.Command {
@@ -83,7 +86,8 @@ the profile; 2 on any sysrec error.`,
 		Example: `  sysrec record -o app.json -- ./app --flag
   sysrec record --merge-into app.json -- ./app --other-flag
   sysrec record --exe '*.test' -o tests.json -- go test ./...
-  sysrec record --pid 1234 --duration 30s -o service.json`,
+  sysrec record --pid 1234 --duration 30s -o service.json
+  sysrec record --container web -o web.json`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runRecord(cmd.Context(), io, o, args)
 		},
@@ -109,6 +113,8 @@ the profile; 2 on any sysrec error.`,
 	f.StringVar(&o.generalize, "generalize", string(reducer.DefaultLevel), "how far to generalise beyond the calls seen: exact, families or reachable")
 	f.StringVar(&o.fs, "fs", "on", "record the files and TCP ports the target touches into the profile's Landlock sections: on or off")
 	f.StringVar(&o.fsGeneralize, "fs-generalize", string(reducer.DefaultFSLevel), "how far the filesystem section generalises the files seen: exact or dirs")
+	f.StringVar(&o.container, "container", "", "record the running container `NAME|ID` (its cgroup, until it stops); the profile names its image and command")
+	f.StringVar(&o.engine, "engine", "", "where --container looks: docker ($DOCKER_HOST), podman or containerd (ctr's $CONTAINERD_ADDRESS, $CONTAINERD_NAMESPACE); default: each, then cgroup names")
 	return c
 }
 
@@ -152,6 +158,18 @@ func runRecord(ctx context.Context, io stdio, o recordOptions, command []string)
 	case "none":
 		rt = reducer.RuntimeNone
 	}
+	var ctr *containers.Container
+	switch {
+	case o.container != "" && (len(command) > 0 || o.pid != 0 || o.cgroup != ""):
+		return errors.New("--container records a container on its own: give no command, --pid or --cgroup with it")
+	case o.container != "":
+		if ctr, err = pipeline.FindContainer(ctx, o.container, o.engine); err != nil {
+			return fmt.Errorf("--container: %w", err)
+		}
+		o.pid = ctr.PID // analysed (--generalize) and followed as the container's first process
+	case o.engine != "":
+		return fmt.Errorf("--engine %s needs --container", o.engine)
+	}
 	var reachable map[string]string
 	if level == reducer.LevelReachable {
 		// Before the run: a target that cannot be analysed costs no
@@ -191,6 +209,12 @@ func runRecord(ctx context.Context, io stdio, o recordOptions, command []string)
 		MergeInto: o.mergeInto,
 		Stdout:    io.out,
 		Strict:    o.strict,
+	}
+	if ctr != nil {
+		if opts, err = pipeline.ForContainer(opts, ctr); err != nil {
+			return fmt.Errorf("--container: %w", err)
+		}
+		fmt.Fprintf(io.err, "sysrec: recording %s container %s (image %s, pid %d) until it stops\n", ctr.Engine, ctr.Name, ctr.Image, ctr.PID)
 	}
 	showProgress := o.progress == "always" || (o.progress == "auto" && isTerminal(io.err))
 	if showProgress {

@@ -200,11 +200,14 @@ func Status(t testing.TB, cmd *exec.Cmd) (int, string) {
 }
 
 // Podman is podman with private storage (root, runroot, tmpdir), the
-// cgroupfs manager and file events: no daemon, no systemd.
+// cgroupfs manager and file events, set through its own configuration
+// files (CONTAINERS_CONF, CONTAINERS_STORAGE_CONF in Env), so another
+// podman given Env (sysrec's `podman container inspect`) sees the same
+// containers. No daemon, no systemd.
 type Podman struct {
-	Bin   string
-	Dir   string
-	Flags []string // global flags before the command
+	Bin string
+	Dir string
+	Env []string
 }
 
 // NewPodman prepares a private podman. Cleanup removes its containers,
@@ -218,25 +221,31 @@ func NewPodman(t testing.TB) *Podman {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &Podman{Bin: bin, Dir: dir, Flags: []string{
-		"--root", filepath.Join(dir, "root"),
-		"--runroot", filepath.Join(dir, "run"),
-		"--tmpdir", filepath.Join(dir, "tmp"),
-		"--cgroup-manager", "cgroupfs",
-		"--events-backend", "file",
+	storage := fmt.Sprintf("[storage]\ndriver = \"overlay\"\ngraphroot = %q\nrunroot = %q\n", filepath.Join(dir, "root"), filepath.Join(dir, "run"))
+	engine := fmt.Sprintf("[engine]\ncgroup_manager = \"cgroupfs\"\nevents_logger = \"file\"\ntmp_dir = %q\n", filepath.Join(dir, "tmp"))
+	for name, text := range map[string]string{"storage.conf": storage, "containers.conf": engine} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p := &Podman{Bin: bin, Dir: dir, Env: []string{
+		"CONTAINERS_CONF=" + filepath.Join(dir, "containers.conf"),
+		"CONTAINERS_STORAGE_CONF=" + filepath.Join(dir, "storage.conf"),
 	}}
 	t.Cleanup(func() {
-		exec.Command(bin, append(p.Flags, "rm", "--all", "--force")...).Run()
-		exec.Command(bin, append(p.Flags, "rmi", "--all", "--force")...).Run()
+		p.Command("rm", "--all", "--force").Run()
+		p.Command("rmi", "--all", "--force").Run()
 		unmountBelow(dir)
 		os.RemoveAll(dir)
 	})
 	return p
 }
 
-// Command returns `podman FLAGS args...`.
+// Command returns `podman args...` with p's configuration.
 func (p *Podman) Command(args ...string) *exec.Cmd {
-	return exec.Command(p.Bin, append(append([]string(nil), p.Flags...), args...)...)
+	cmd := exec.Command(p.Bin, args...)
+	cmd.Env = append(os.Environ(), p.Env...)
+	return cmd
 }
 
 // Run runs podman and returns its status and combined output.
