@@ -3,7 +3,7 @@ GO      ?= go
 BIN     := bin
 OUT     := demo-out
 
-.PHONY: all build demo test bench generate clean man stress
+.PHONY: all build demo test bench generate clean man stress corpus
 
 all: build
 
@@ -42,6 +42,13 @@ stress:
 # Man pages for sysrec and each command, into man/.
 man: build
 	$(BIN)/sysrec man --dir man
+
+# The generalisation corpus (root; the Debian programs it runs: sqlite3
+# python3 perl git gawk gcc tar gzip xz-utils openssl ...): each recorded
+# on one input, checked on held-out inputs, at every level; not part of
+# make test (TestCorpusSmoke runs three programs there).
+corpus: build
+	$(GO) run ./testdata/corpus -sysrec $(BIN)/sysrec
 
 # Rebuild the eBPF object and bindings (apt-get install -y clang llvm libbpf-dev).
 generate:

@@ -150,6 +150,8 @@ const (
 	sockTypeMask         = 0xffffffff &^ (0x80000 | 0x800)                         // drop SOCK_CLOEXEC|SOCK_NONBLOCK
 	futexCmdMask         = 0x7f                                                    // FUTEX_CMD_MASK: drop PRIVATE and CLOCK_REALTIME
 
+	setIDBits = 0o6000 // S_ISUID|S_ISGID: the file runs with its owner's or group's privileges
+
 	// CLONE_NEWNS|NEWCGROUP|NEWUTS|NEWIPC|NEWUSER|NEWPID|NEWNET: the mask
 	// Docker's default profile checks clone against.
 	cloneNamespaces = 0x7e020000
@@ -226,7 +228,27 @@ var (
 	// PR_SET_VMA) and self-restriction (PR_SET_NO_NEW_PRIVS,
 	// PR_CAPBSET_DROP, PR_SET_PDEATHSIG, PR_SET_MDWE, timer slack, THP).
 	prctlOwn = []uint64{1, 2, 3, 7, 15, 16, 21, 23, 24, 27, 29, 30, 37, 38, 39, 40, 41, 42, 52, 65, 66, 0x53564d41}
+	// arch_prctl: the thread pointer, CPU feature queries and requests,
+	// enabling, locking and querying the shadow stack, the address tag
+	// queries; not ARCH_SHSTK_DISABLE/UNLOCK, ARCH_MAP_VDSO_*,
+	// ARCH_ENABLE_TAGGED_ADDR or ARCH_FORCE_TAGGED_SVA.
+	archPrctlOwn = []uint64{0x1001, 0x1002, 0x1003, 0x1004, 0x1011, 0x1012, 0x1021, 0x1022, 0x1023, 0x1024, 0x1025, 0x4001, 0x4003, 0x5001, 0x5003, 0x5005}
 )
+
+// self is the pid argument of calls that act on a process: 0 is the
+// caller; another pid reaches another process (the kernel only checks it
+// belongs to the same user).
+func self(i int, syscall string) ArgSpec {
+	return ArgSpec{Index: i, Name: "pid", Kind: KindInt, Width: 32}.
+		risky("0 is the caller itself; another pid " + syscall + " of another process of the same user").safe(0)
+}
+
+// setID is the mode argument of calls that set a file's mode.
+func setID(i int) ArgSpec {
+	return ArgSpec{Index: i, Name: "mode", Kind: KindFlags, Width: 32, RecordMask: setIDBits, Consts: "mode"}.
+		risky("S_ISUID/S_ISGID make a file run with its owner's privileges (TSP counts chmod among exploit calls for this); the permission bits are the program's business").
+		tierBits(Sensitive, "makes a set-user-ID or set-group-ID file", setIDBits)
+}
 
 // argTable is the argument-semantics table (DESIGN.md §5), keyed by
 // syscall name; the same names mean the same arguments on every arch we
@@ -301,23 +323,34 @@ var argTable = map[string][]ArgSpec{
 	"rt_sigaction": {i32(0, "sig", "signal").harmless("a handler for one more signal changes only the caller's own behaviour")},
 	"open": {ArgSpec{Index: 1, Name: "flags", Kind: KindFlags, Width: 32, RecordMask: oCloexecNonblockFree, Consts: "open"}.
 		risky("write and create bits decide whether a program can change files; O_PATH and O_EXCL grant nothing, and a program that writes may also append or truncate").
-		safeBits(0x200000|0x80).implies(0x3, 0x3|0x400|0x200).implies(0x40, 0x40|0x80|0x400000)},
+		safeBits(0x200000|0x80).implies(0x3, 0x3|0x400|0x200).implies(0x40, 0x40|0x80|0x400000), setID(2)},
 	"openat": {ArgSpec{Index: 2, Name: "flags", Kind: KindFlags, Width: 32, RecordMask: oCloexecNonblockFree, Consts: "open"}.
 		risky("write and create bits decide whether a program can change files; O_PATH and O_EXCL grant nothing, and a program that writes may also append or truncate").
-		safeBits(0x200000|0x80).implies(0x3, 0x3|0x400|0x200).implies(0x40, 0x40|0x80|0x400000)},
-	"arch_prctl":     {e32(0, "code", "arch_prctl").harmless("the caller's own thread pointer and CPU feature state")},
-	"rt_sigprocmask": {e32(0, "how", "sig_how").harmless("blocking or unblocking signals affects only the caller")},
-	"ioprio_set":     {e32(0, "which", "").harmless("raising I/O priority needs CAP_SYS_ADMIN, which the kernel checks")},
-	"fadvise64":      {e32(3, "advice", "fadv").harmless("page cache hints for the caller's own file")},
-	"flock":          {f32(1, "operation", "").harmless("advisory locks on the caller's own descriptor")},
-	"shutdown":       {e32(1, "how", "").harmless("which direction of the caller's own connection to close")},
-	"lseek":          {e32(2, "whence", "seek").harmless("SEEK_DATA/SEEK_HOLE read the file's layout, nothing more")},
-	"accept4":        {f32(3, "flags", "sock_type").harmless("CLOEXEC/NONBLOCK of the new descriptor")},
-	"dup3":           {f32(2, "flags", "open").harmless("CLOEXEC of the new descriptor")},
-	"pipe2":          {f32(1, "flags", "open").harmless("CLOEXEC/NONBLOCK/O_DIRECT of the new descriptors")},
-	"eventfd2":       {f32(1, "flags", "open").harmless("CLOEXEC/NONBLOCK/semaphore mode of the new descriptor")},
-	"epoll_create1":  {f32(0, "flags", "open").harmless("CLOEXEC of the new descriptor")},
-	"epoll_ctl":      {e32(1, "op", "epoll_ctl").harmless("adds, changes or removes a descriptor in the caller's own epoll set")},
+		safeBits(0x200000|0x80).implies(0x3, 0x3|0x400|0x200).implies(0x40, 0x40|0x80|0x400000), setID(3)},
+	"chmod":     {setID(1)},
+	"fchmod":    {setID(1)},
+	"fchmodat":  {setID(2)},
+	"fchmodat2": {setID(2)},
+	"arch_prctl": {e32(0, "code", "arch_prctl").
+		risky("ARCH_SHSTK_DISABLE/UNLOCK switch off the shadow stack, a control-flow defence; the thread pointer and CPU feature calls are safe as a class").
+		safe(archPrctlOwn...).
+		tierIs(Sensitive, "switches off or unlocks the shadow stack (CET)", 0x5002, 0x5004)},
+	"rt_sigprocmask":    {e32(0, "how", "sig_how").harmless("blocking or unblocking signals affects only the caller")},
+	"ioprio_set":        {e32(0, "which", "").harmless("raising I/O priority needs CAP_SYS_ADMIN, which the kernel checks"), self(1, "changes the I/O priority")},
+	"setpriority":       {self(1, "changes the priority")},
+	"sched_setaffinity": {self(0, "moves the CPUs")},
+	"sched_setparam":    {self(0, "changes the scheduling")},
+	"sched_setattr":     {self(0, "changes the scheduling")},
+	"fadvise64":         {e32(3, "advice", "fadv").harmless("page cache hints for the caller's own file")},
+	"flock":             {f32(1, "operation", "").harmless("advisory locks on the caller's own descriptor")},
+	"shutdown":          {e32(1, "how", "").harmless("which direction of the caller's own connection to close")},
+	"lseek":             {e32(2, "whence", "seek").harmless("SEEK_DATA/SEEK_HOLE read the file's layout, nothing more")},
+	"accept4":           {f32(3, "flags", "sock_type").harmless("CLOEXEC/NONBLOCK of the new descriptor")},
+	"dup3":              {f32(2, "flags", "open").harmless("CLOEXEC of the new descriptor")},
+	"pipe2":             {f32(1, "flags", "open").harmless("CLOEXEC/NONBLOCK/O_DIRECT of the new descriptors")},
+	"eventfd2":          {f32(1, "flags", "open").harmless("CLOEXEC/NONBLOCK/semaphore mode of the new descriptor")},
+	"epoll_create1":     {f32(0, "flags", "open").harmless("CLOEXEC of the new descriptor")},
+	"epoll_ctl":         {e32(1, "op", "epoll_ctl").harmless("adds, changes or removes a descriptor in the caller's own epoll set")},
 	"timerfd_create": {
 		e32(0, "clockid", "clock").harmless("alarm clocks need CAP_WAKE_ALARM, which the kernel checks"),
 		f32(1, "flags", "open").harmless("CLOEXEC/NONBLOCK of the new descriptor")},
@@ -336,7 +369,7 @@ var argTable = map[string][]ArgSpec{
 		e32(0, "op", "").risky("installing a filter versus querying the kernel"),
 		f32(1, "flags", "").risky("SECCOMP_FILTER_FLAG_NEW_LISTENER hands this process's syscalls to another, TSYNC applies to every thread")},
 	"bpf":       {e32(0, "cmd", "").risky("program loads reach the verifier, map commands do not")},
-	"prlimit64": {e32(1, "resource", "rlimit").harmless("raising a hard limit needs CAP_SYS_RESOURCE, which the kernel checks; most calls only read")},
+	"prlimit64": {self(0, "reads or sets the limits"), e32(1, "resource", "rlimit").harmless("raising a hard limit needs CAP_SYS_RESOURCE, which the kernel checks; most calls only read")},
 	"setrlimit": {e32(0, "resource", "rlimit").harmless("raising a hard limit needs CAP_SYS_RESOURCE, which the kernel checks")},
 	"getrlimit": {e32(0, "resource", "rlimit").harmless("reads a limit")},
 	"wait4":     {f32(2, "options", "").harmless("which of the caller's own children to wait for")},
@@ -345,7 +378,7 @@ var argTable = map[string][]ArgSpec{
 		f32(3, "options", "").harmless("which of the caller's own children to wait for")},
 	"faccessat":          {f32(2, "mode", "access").harmless("asks a question, changes nothing")},
 	"access":             {f32(1, "mode", "access").harmless("asks a question, changes nothing")},
-	"sched_setscheduler": {e32(1, "policy", "").harmless("real-time policies need CAP_SYS_NICE, which the kernel checks")},
+	"sched_setscheduler": {self(0, "changes the scheduling"), e32(1, "policy", "").harmless("real-time policies need CAP_SYS_NICE, which the kernel checks")},
 	"mount":              {f64(3, "flags", "").risky("remount and bind flags decide what a mount exposes")},
 	"ptrace":             {ArgSpec{Index: 0, Name: "request", Kind: KindEnum, Width: 64}.risky("PTRACE_TRACEME versus attaching to and writing into other processes")},
 }

@@ -47,7 +47,6 @@ var families = []Family{
 	{"pipe", []string{"pipe", "pipe2"}, "make a pipe"},
 	{"sleep", []string{"nanosleep", "clock_nanosleep"}, "sleep"},
 	{"time", []string{"time", "gettimeofday", "clock_gettime", "clock_getres"}, "read a clock (usually answered by the vDSO)"},
-	{"identity", []string{"getuid", "geteuid", "getgid", "getegid", "getresuid", "getresgid", "getgroups"}, "read the caller's own identity"},
 	{"chdir", []string{"chdir", "fchdir"}, "change the working directory"},
 	{"eventfd", []string{"eventfd", "eventfd2"}, "make an event descriptor"},
 	{"inotify_init", []string{"inotify_init", "inotify_init1"}, "make an inotify instance"},

@@ -170,14 +170,16 @@ func FormatRule(syscall string, r ArgRule) string {
 			m &= spec.Mask()
 			extra = " (+ unrecorded bits)"
 		}
-		// A rule that forbids a few bits (clone: the namespace ones)
-		// reads better as what it forbids.
+		// A rule that forbids a few bits (clone: the namespace ones;
+		// mode: S_ISUID|S_ISGID) reads better as what it forbids; bits
+		// outside the record mask are free either way.
 		all := spec.Mask()
 		if spec.Width == 0 {
 			all = ^uint64(0)
 		}
-		if forbidden := all &^ m; forbidden != 0 && bits.OnesCount64(forbidden) < bits.OnesCount64(m) && spec.RecordMask == 0 {
-			return spec.Name + " ⊆ ~(" + linuxabi.Symbolize(spec.Consts, forbidden, true) + ")"
+		forbidden, nf, na := all&^m, bits.OnesCount64(all&^m), bits.OnesCount64(m)
+		if nf > 0 && (nf < na || (na == 0 && nf <= 2)) {
+			return spec.Name + " ⊆ ~(" + bitsOf(spec.Consts, forbidden) + ")"
 		}
 		return spec.Name + " ⊆ " + bitsOf(spec.Consts, m) + extra
 	case OpRange:
@@ -189,7 +191,7 @@ func FormatRule(syscall string, r ArgRule) string {
 // bitsOf prints a mask of allowed bits. open's access mode is an enum in
 // a value (O_RDONLY is 0) but two bits in a mask: O_WRONLY and O_RDWR.
 func bitsOf(consts string, m uint64) string {
-	if consts != "open" || m&3 == 0 {
+	if consts != "open" || m == 0 {
 		return linuxabi.Symbolize(consts, m, true)
 	}
 	parts := []string{}

@@ -225,6 +225,13 @@ func familyMembers(arches []string, groups map[string]*group, famValues map[stri
 				continue // never: families hold ordinary syscalls only (linuxabi tests it)
 			}
 			s := profiles.Syscall{Name: m, Reason: fmt.Sprintf("family %s: a variant of %s, which a run made", f.Name, strings.Join(seen, ", "))}
+			if opts.Level == LevelRelated {
+				via, ok := opts.Reachable[m]
+				if !ok {
+					continue // the binary cannot make it
+				}
+				s.Reason += "; reachable via " + via
+			}
 			if opts.Args == ArgsTable {
 				var ok bool
 				if s.Args, s.Note, ok = riskRules(m, famValues[f.Name], opts.MaxValues); !ok {
@@ -237,9 +244,59 @@ func familyMembers(arches []string, groups map[string]*group, famValues map[stri
 	return out
 }
 
-// addReachable allows the ordinary-tier syscalls the target can reach
-// that p does not allow yet, constrained to the safe classes of their
-// risky arguments, and lists the others in p.NotAllowed.
+// domainMembers returns the ordinary syscalls of the domains of the
+// syscalls seen that the binary can reach and p does not have yet, with
+// the rules the classes (and family values) of their risky arguments
+// give; a syscall whose risky argument has no class is left out.
+func domainMembers(p *profiles.Profile, groups map[string]*group, famValues map[string]map[string]*argValues, opts Options) []profiles.Syscall {
+	have := map[string]bool{}
+	for _, s := range p.Syscalls {
+		have[s.Name] = true
+	}
+	var out []profiles.Syscall
+	for _, d := range linuxabi.Domains() {
+		var seen []string
+		for _, m := range d.Members {
+			if groups[m] != nil {
+				seen = append(seen, m)
+			}
+		}
+		if len(seen) == 0 {
+			continue
+		}
+		for _, m := range d.Members {
+			via, ok := opts.Reachable[m]
+			if !ok || have[m] || !knownOn(p.Arch, m) {
+				continue
+			}
+			if tier, _ := linuxabi.TierOf(m); tier != linuxabi.Ordinary {
+				continue // never: domains hold ordinary syscalls only (linuxabi tests it)
+			}
+			s := profiles.Syscall{Name: m, Reason: fmt.Sprintf("domain %s: related to %s, which a run made; reachable via %s", d.Name, strings.Join(seen, ", "), via)}
+			if opts.Args == ArgsTable {
+				var vals map[string]*argValues
+				if f, ok := linuxabi.FamilyOf(m); ok {
+					vals = famValues[f.Name]
+				}
+				var ok bool
+				if s.Args, s.Note, ok = riskRules(m, vals, opts.MaxValues); !ok {
+					continue
+				}
+			} else if risky(m) {
+				continue
+			}
+			have[m] = true
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// addReachable allows, at LevelReachable, the ordinary-tier syscalls the
+// target can reach that p does not allow yet, constrained to the safe
+// classes of their risky arguments, and lists the others in
+// p.NotAllowed; at LevelRelated it only lists the sensitive and critical
+// ones.
 func addReachable(p *profiles.Profile, opts Options) {
 	allowed := map[string]bool{}
 	for _, s := range p.Syscalls {
@@ -253,6 +310,9 @@ func addReachable(p *profiles.Profile, opts Options) {
 		if tier, why := linuxabi.TierOf(n); tier != linuxabi.Ordinary {
 			p.NotAllowed = append(p.NotAllowed, profiles.Withheld{Name: n, Tier: tier.String(),
 				Reason: fmt.Sprintf("%s; %s (%s) and no run made it", via, tier, why)})
+			continue
+		}
+		if opts.Level != LevelReachable {
 			continue
 		}
 		s := profiles.Syscall{Name: n, Reason: via}

@@ -39,11 +39,11 @@ func TestFamiliesLevel(t *testing.T) {
 		{"futex: a PI op seen stays, no other is added", []profiles.Sample{sample("futex", 2, map[int]uint64{1: 6})},
 			"futex", "futex(op ∈ {FUTEX_WAIT, FUTEX_WAKE, FUTEX_REQUEUE, FUTEX_CMP_REQUEUE, FUTEX_WAKE_OP, FUTEX_LOCK_PI, FUTEX_WAIT_BITSET, FUTEX_WAKE_BITSET})", ""},
 		{"openat read-only: no write bits", []profiles.Sample{sample("openat", 2, map[int]uint64{2: 0})},
-			"openat", "openat(flags ⊆ O_EXCL|O_PATH|O_RDONLY (+ unrecorded bits))", ""},
+			"openat", "openat(flags ⊆ O_EXCL|O_PATH (+ unrecorded bits), mode ⊆ ~(S_ISGID|S_ISUID))", ""},
 		{"openat writing: both write modes, append, truncate", []profiles.Sample{sample("openat", 2, map[int]uint64{2: 0x1})},
-			"openat", "openat(flags ⊆ O_APPEND|O_EXCL|O_PATH|O_RDWR|O_TRUNC|O_WRONLY (+ unrecorded bits))", ""},
+			"openat", "openat(flags ⊆ ~(O_CREAT|O_TMPFILE), mode ⊆ ~(S_ISGID|S_ISUID))", ""},
 		{"open joins the family of openat, with its rule", []profiles.Sample{sample("openat", 2, map[int]uint64{2: 0x1})},
-			"open", "open(flags ⊆ O_APPEND|O_EXCL|O_PATH|O_RDWR|O_TRUNC|O_WRONLY (+ unrecorded bits))", "family open: a variant of openat"},
+			"open", "open(flags ⊆ ~(O_CREAT|O_TMPFILE), mode ⊆ ~(S_ISGID|S_ISUID))", "family open: a variant of openat"},
 		{"fdatasync joins fsync", []profiles.Sample{sample("fsync", 1, nil)},
 			"fdatasync", "fdatasync", "family sync: a variant of fsync"},
 		{"renameat2 joins rename", []profiles.Sample{sample("rename", 1, nil)},
@@ -96,7 +96,7 @@ func TestLevelsNeverAddSensitive(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, level := range []Level{LevelFamilies, LevelReachable} {
+	for _, level := range []Level{LevelFamilies, LevelRelated, LevelReachable} {
 		for _, rt := range []string{RuntimeNone, RuntimeGlibcThreads, RuntimePython, RuntimeGo} {
 			p, err := Reduce([]*profiles.Recording{rec(samples...)}, Options{Level: level, Reachable: reachable, Runtime: rt})
 			if err != nil {
@@ -117,7 +117,7 @@ func TestLevelsNeverAddSensitive(t *testing.T) {
 					}
 				}
 			}
-			if level == LevelReachable && len(p.NotAllowed) == 0 {
+			if level.NeedsReachable() && len(p.NotAllowed) == 0 {
 				t.Errorf("%s: every syscall reachable, none withheld", rt)
 			}
 		}
@@ -171,6 +171,50 @@ func TestReachableLevel(t *testing.T) {
 	}
 }
 
+// TestRelatedLevel: static analysis picks, among the family members and
+// domain neighbours of what ran, those the binary can reach.
+func TestRelatedLevel(t *testing.T) {
+	reachable := map[string]string{
+		"readlink":  "readlink@libc.so.6 ← copy_internal@cp",
+		"fdatasync": "fdatasync@libc.so.6 ← 0x4f2a0@libsqlite3.so.0",
+		"lstat":     "lstat@libc.so.6",
+		"chmod":     "chmod@libc.so.6",
+		"mremap":    "mremap@libc.so.6",
+		"socket":    "socket@libc.so.6",
+		"ptrace":    "ptrace@libc.so.6",
+		"open":      "open@libc.so.6",
+	}
+	r := rec(sample("newfstatat", 1, nil), sample("write", 1, nil), sample("openat", 1, map[int]uint64{2: 0}))
+	if _, err := Reduce([]*profiles.Recording{r}, Options{Level: LevelRelated}); err == nil {
+		t.Fatal("related level without a reachable set accepted")
+	}
+	p, err := Reduce([]*profiles.Recording{r}, Options{Level: LevelRelated, Reachable: reachable})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, reason := range map[string]string{
+		"readlink":  "domain metadata-read: related to newfstatat, which a run made; reachable via readlink@libc.so.6 ← copy_internal@cp",
+		"fdatasync": "domain file-write: related to write, which a run made; reachable via fdatasync@libc.so.6",
+		"lstat":     "family stat: a variant of newfstatat, which a run made; reachable via lstat@libc.so.6",
+		"open":      "family open: a variant of openat, which a run made; reachable via open@libc.so.6",
+	} {
+		if e := entry(t, p, name); !strings.HasPrefix(e.Reason, reason) {
+			t.Errorf("%s: reason %q, want %q", name, e.Reason, reason)
+		}
+	}
+	if got := profiles.FormatCall(entry(t, p, "open")); got != "open(flags ⊆ O_EXCL|O_PATH (+ unrecorded bits), mode ⊆ ~(S_ISGID|S_ISUID))" {
+		t.Errorf("open gets %s, want openat's rule", got)
+	}
+	for _, name := range []string{"chmod", "mremap", "socket", "ptrace", "stat", "pwrite64"} {
+		if has(p, name) {
+			t.Errorf("%s allowed: no run made anything of its domain, or it is not reachable, or not ordinary", name)
+		}
+	}
+	if len(p.NotAllowed) != 1 || p.NotAllowed[0].Name != "ptrace" {
+		t.Errorf("not_allowed %+v, want ptrace alone", p.NotAllowed)
+	}
+}
+
 // TestGlibcRuntime: a glibc program with threads gets clone3 → ENOSYS
 // and the calls of threads that a quiet run may not make.
 func TestGlibcRuntime(t *testing.T) {
@@ -196,7 +240,7 @@ func TestGlibcRuntime(t *testing.T) {
 		}
 		for name, want := range map[string]string{"futex": tc.futex, "mmap": tc.mmap} {
 			e := entry(t, p, name)
-			if got := profiles.FormatCall(e); got != want || !strings.HasPrefix(e.Reason, "glibc threads: ") {
+			if got := profiles.FormatCall(e); got != want || !strings.HasPrefix(e.Reason, "glibc") {
 				t.Errorf("%s: %s (%q), want %s", tc.level, got, e.Reason, want)
 			}
 		}
@@ -209,8 +253,8 @@ func TestGlibcRuntime(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if e := entry(t, p, "clone3"); e.EffectiveAction() != profiles.ActENOSYS || has(p, "futex") {
-		t.Errorf("glibc without threads: clone3 %s, futex added %v", e.EffectiveAction(), has(p, "futex"))
+	if e := entry(t, p, "clone3"); e.EffectiveAction() != profiles.ActENOSYS || has(p, "set_robust_list") || !has(p, "futex") {
+		t.Errorf("glibc without threads: clone3 %s, set_robust_list %v, futex %v", e.EffectiveAction(), has(p, "set_robust_list"), has(p, "futex"))
 	}
 	entry(t, p, "clone")
 	// Without the runtime, clone3 alone stays allowed: nothing says the

@@ -1,7 +1,6 @@
 package reducer
 
 import (
-	"errors"
 	"fmt"
 	"maps"
 	"path"
@@ -41,19 +40,32 @@ const (
 	// classes (futex wait/wake ops, tty queries, read-only open bits),
 	// and answers clone3 with ENOSYS whenever libc is known to fall back.
 	LevelFamilies Level = "families"
-	// LevelReachable adds to LevelFamilies the ordinary-tier syscalls the
-	// binary and its libraries can reach (Options.Reachable), each with
-	// its provenance, and lists the sensitive and critical reachable ones
-	// it withholds in the profile's not_allowed section.
+	// LevelRelated lets static analysis choose: of the family members
+	// of what ran and of the other ordinary syscalls in the same domains
+	// (reading files, changing metadata, naming files, memory, ...; see
+	// linuxabi.Domains), it adds those the binary and its libraries can
+	// reach (Options.Reachable), each with its provenance. Family members
+	// it cannot reach are left out. Sensitive and critical reachable
+	// syscalls are listed in not_allowed.
+	LevelRelated Level = "related"
+	// LevelReachable adds to LevelFamilies every ordinary-tier syscall
+	// the binary and its libraries can reach (Options.Reachable), each
+	// with its provenance, and lists the sensitive and critical reachable
+	// ones it withholds in the profile's not_allowed section.
 	LevelReachable Level = "reachable"
 )
 
-// Levels lists the levels, narrowest first.
-var Levels = []Level{LevelExact, LevelFamilies, LevelReachable}
+// Levels lists the levels, roughly narrowest first (related leaves out
+// the family members families adds blindly, so neither contains the
+// other).
+var Levels = []Level{LevelExact, LevelFamilies, LevelRelated, LevelReachable}
+
+// NeedsReachable reports whether level l needs Options.Reachable.
+func (l Level) NeedsReachable() bool { return l == LevelRelated || l == LevelReachable }
 
 // DefaultLevel is the level sysrec record uses unless told otherwise,
 // chosen by the held-out runs of the corpus (README, "Generalisation").
-const DefaultLevel = LevelFamilies
+const DefaultLevel = LevelRelated
 
 // riskyMaxValues bounds the distinct values a rule on a risk-bearing
 // argument lists above the exact level: dropping such a rule opens the
@@ -108,10 +120,10 @@ func (o Options) Validate() error {
 		return fmt.Errorf("argument level %q (want table or none)", o.Args)
 	}
 	if o.Level != "" && !slices.Contains(Levels, o.Level) {
-		return fmt.Errorf("generalisation level %q (want exact, families or reachable)", o.Level)
+		return fmt.Errorf("generalisation level %q (want exact, families, related or reachable)", o.Level)
 	}
-	if o.Level == LevelReachable && o.Reachable == nil {
-		return errors.New("generalisation level reachable needs the reachable syscalls (static analysis of the target)")
+	if o.Level.NeedsReachable() && o.Reachable == nil {
+		return fmt.Errorf("generalisation level %s needs the reachable syscalls (static analysis of the target)", o.Level)
 	}
 	if o.FS != "" && !slices.Contains(FSLevels, o.FS) {
 		return fmt.Errorf("filesystem level %q (want exact or dirs)", o.FS)
@@ -301,6 +313,9 @@ func Reduce(recs []*profiles.Recording, opts Options) (*profiles.Profile, error)
 	if relaxed {
 		p.Syscalls = append(p.Syscalls, familyMembers(p.Arch, groups, famValues, opts)...)
 	}
+	if opts.Level == LevelRelated {
+		p.Syscalls = append(p.Syscalls, domainMembers(p, groups, famValues, opts)...)
+	}
 	if !opts.NoBaseline {
 		addBaseline(p, groups)
 		rt, err := runtimeBaseline(opts.Runtime, p.Arch, p.DefaultAction, opts.Level)
@@ -320,7 +335,7 @@ func Reduce(recs []*profiles.Recording, opts Options) (*profiles.Profile, error)
 			p.Recorded = recorded
 		}
 	}
-	if opts.Level == LevelReachable {
+	if opts.Level.NeedsReachable() {
 		addReachable(p, opts)
 	}
 	if len(recs) > 1 {

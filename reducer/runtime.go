@@ -59,14 +59,24 @@ var goRuntime = []profiles.Syscall{
 	{Name: "epoll_pwait", Reason: "go runtime: an idle scheduler polls the network poller once it is in use"},
 }
 
+// glibcLocks is what every glibc program may do on its own, depending on
+// timing or on the size of its input: its internal locks (stdio streams,
+// malloc, the dynamic linker, atexit handlers) are futexes, waited on and
+// woken when contended (measured: gzip wakes one on some inputs and not
+// others), and malloc moves a block above the mmap threshold with mremap
+// when it is realloc'd (measured: python3 and gcc on larger inputs).
+var glibcLocks = []profiles.Syscall{
+	{Name: "futex", Reason: "glibc: internal locks (stdio, malloc, the dynamic linker) wait and wake on futexes when contended",
+		Args: []profiles.ArgRule{{Index: 1, Op: profiles.OpIn, Mask: 0x7f, Values: []uint64{0, 1, 9, 10}}}},
+	{Name: "mremap", Reason: "glibc malloc: realloc of a block above the mmap threshold moves it with mremap; whether one grows that big depends on the input"},
+}
+
 // glibcThreads lists what glibc's threads do at moments that depend on
 // timing or on the input (how many threads, whether a lock was
 // contended); see nptl/allocatestack.c, nptl/pthread_create.c,
 // malloc/arena.c and sysdeps/nptl/lowlevellock.h. A run whose threads
 // never contended makes no futex call; the next one does.
 var glibcThreads = []profiles.Syscall{
-	{Name: "futex", Reason: "glibc threads: contended mutexes, condition variables and joins wait and wake on futexes (no priority inheritance)",
-		Args: []profiles.ArgRule{{Index: 1, Op: profiles.OpIn, Mask: 0x7f, Values: []uint64{0, 1, 9, 10}}}},
 	{Name: "clone", Reason: "glibc threads: pthread_create, and fork/posix_spawn, call clone when clone3 gets ENOSYS",
 		Args: []profiles.ArgRule{{Index: 0, Op: profiles.OpSubset, Mask: glibcClone}}},
 	{Name: "clone3", Action: profiles.ActENOSYS, Reason: "glibc threads: clone3 passes its flags behind a pointer the filter cannot check; ENOSYS makes glibc fall back to clone, whose flags it does check"},
@@ -93,10 +103,12 @@ func runtimeBaseline(rt string, arches []string, def profiles.Action, level Leve
 	case RuntimeGo:
 		p.Syscalls = append(p.Syscalls, goRuntime...)
 	case RuntimeGlibc:
-		return nil, nil // only clone3's fallback, which Reduce decides
+		p.Syscalls = append(p.Syscalls, glibcLocks...)
 	case RuntimeGlibcThreads:
+		p.Syscalls = append(p.Syscalls, glibcLocks...)
 		p.Syscalls = append(p.Syscalls, glibcThreads...)
 	case RuntimePython:
+		p.Syscalls = append(p.Syscalls, glibcLocks...)
 		p.Syscalls = append(p.Syscalls, glibcThreads...)
 		p.Syscalls = append(p.Syscalls, cpython...)
 	default:

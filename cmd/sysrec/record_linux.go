@@ -41,6 +41,7 @@ type recordOptions struct {
 	clone3ENOSYS    bool
 	maxValues       int
 	generalize      string
+	generalizeSet   bool // --generalize given: a failed analysis is an error, not a fallback
 	fs              string
 	fsGeneralize    string
 	container       string
@@ -63,14 +64,24 @@ profile.
 (a container, a service) until it empties or the recording is stopped.
 
 --generalize says how far the profile reaches beyond the calls seen, so
-that the next run on other input passes: exact (only what was seen, every
-recorded argument constrained), families (the default: also the
-ordinary-tier variants of each operation seen, such as open beside openat
-or fdatasync beside fsync; only arguments whose values differ in risk are
-constrained, widened by their safe classes), reachable (also the
-ordinary-tier syscalls static analysis finds the binary can reach; the
-sensitive and critical ones are listed as not allowed). No level adds a
-sensitive or critical syscall no run made; every added entry says why.
+that the next run on other input passes:
+
+  exact      only what was seen, every recorded argument constrained
+  families   also the ordinary-tier variants of each operation seen (open
+             beside openat, fdatasync beside fsync); only arguments whose
+             values differ in risk are constrained, widened by their safe
+             classes (futex wait/wake ops, tty queries, read-only opens)
+  related    the default: like families, but static analysis of the binary
+             (sysrec analyze) picks which variants, and which related
+             operations on the same kind of object (readlink beside lstat,
+             ftruncate beside write), it can reach
+  reachable  also every ordinary-tier syscall the binary can reach
+
+related and reachable list the sensitive and critical syscalls the binary
+can reach but no run made as not allowed. No level adds a sensitive or
+critical syscall or argument value no run made; every added entry says
+why. When the default level cannot analyse the target (no command, or a
+file analyze does not read), it says so and generalises at families.
 
 The profile is written atomically (the old file survives any failure); the
 destination is checked before COMMAND runs, and a profile that still cannot
@@ -89,6 +100,7 @@ the profile; 2 on any sysrec error.`,
   sysrec record --pid 1234 --duration 30s -o service.json
   sysrec record --container web -o web.json`,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			o.generalizeSet = cmd.Flags().Changed("generalize")
 			return runRecord(cmd.Context(), io, o, args)
 		},
 	}
@@ -110,7 +122,7 @@ the profile; 2 on any sysrec error.`,
 	f.BoolVar(&o.clone3ENOSYS, "clone3-enosys", true, "answer clone3 with ENOSYS when clone was also seen, so libc falls back to clone, whose flags the filter checks")
 	f.IntVar(&o.maxValues, "max-values", reducer.DefaultMaxValues, "drop an argument rule with more distinct values than `N` (≥ 1)")
 	f.StringVar(&o.runtime, "runtime", "auto", "add the timing-dependent calls of a runtime: auto (from the target's executable), go, glibc, glibc-threads, python, none")
-	f.StringVar(&o.generalize, "generalize", string(reducer.DefaultLevel), "how far to generalise beyond the calls seen: exact, families or reachable")
+	f.StringVar(&o.generalize, "generalize", string(reducer.DefaultLevel), "how far to generalise beyond the calls seen: exact, families, related or reachable")
 	f.StringVar(&o.fs, "fs", "on", "record the files and TCP ports the target touches into the profile's Landlock sections: on or off")
 	f.StringVar(&o.fsGeneralize, "fs-generalize", string(reducer.DefaultFSLevel), "how far the filesystem section generalises the files seen: exact or dirs")
 	f.StringVar(&o.container, "container", "", "record the running container `NAME|ID` (its cgroup, until it stops); the profile names its image and command")
@@ -134,7 +146,7 @@ func runRecord(ctx context.Context, io stdio, o recordOptions, command []string)
 	}
 	level := reducer.Level(o.generalize)
 	if !slices.Contains(reducer.Levels, level) {
-		return fmt.Errorf("--generalize %q (want exact, families or reachable)", o.generalize)
+		return fmt.Errorf("--generalize %q (want exact, families, related or reachable)", o.generalize)
 	}
 	if o.fs != "on" && o.fs != "off" {
 		return fmt.Errorf("--fs %q (want on or off)", o.fs)
@@ -171,11 +183,15 @@ func runRecord(ctx context.Context, io stdio, o recordOptions, command []string)
 		return fmt.Errorf("--engine %s needs --container", o.engine)
 	}
 	var reachable map[string]string
-	if level == reducer.LevelReachable {
+	if level.NeedsReachable() {
 		// Before the run: a target that cannot be analysed costs no
 		// recording.
 		if reachable, err = reachableSet(command, o.pid); err != nil {
-			return fmt.Errorf("--generalize reachable: %w", err)
+			if o.generalizeSet {
+				return fmt.Errorf("--generalize %s: %w", level, err)
+			}
+			fmt.Fprintf(io.err, "sysrec: record: cannot analyse the target (%v): generalising at families\n", err)
+			level = reducer.LevelFamilies
 		}
 	}
 	opts := pipeline.RecordOptions{

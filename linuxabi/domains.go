@@ -1,0 +1,87 @@
+package linuxabi
+
+// Domain is a set of ordinary syscalls that act on the same kind of
+// object in the same direction: reading a file's content, changing a
+// file's metadata, naming files, managing the caller's memory. A job that
+// did one of them on its input does the others on other inputs: a
+// program that lstat()s the files it walks reads the symbolic links among
+// them; one that writes files truncates them; one whose buffers grew
+// with mmap moves them with mremap. Domains are wider than families, so
+// the reducer adds a domain's members only where static analysis shows
+// the binary can reach them (LevelRelated).
+//
+// Domains are where the input decides which call is made: the files a
+// job meets (their kind, size, links, attributes), the memory its data
+// needs, the descriptors it waits on. Calls about the caller itself
+// (identity, signal handling, clocks, its descriptor table) do not vary
+// with the input, so they form no domain.
+//
+// Every member is ordinary (TestDomainsOrdinary), and every family lies
+// inside one domain.
+type Domain struct {
+	Name    string
+	Members []string
+	Why     string
+}
+
+var domains = []Domain{
+	{"file-read", []string{"read", "pread64", "readv", "preadv", "preadv2", "lseek", "_llseek", "readahead",
+		"fadvise64", "fadvise64_64", "arm_fadvise64_64"},
+		"reading the content of files the program opened"},
+	{"file-write", []string{"write", "pwrite64", "writev", "pwritev", "pwritev2", "ftruncate", "truncate",
+		"ftruncate64", "truncate64", "fallocate", "fsync", "fdatasync", "sync_file_range", "arm_sync_file_range",
+		"copy_file_range", "sendfile", "sendfile64"},
+		"changing the content of files the program may write: writing, copying, truncating, flushing"},
+	{"open", []string{"open", "openat"}, "opening files; what an open may do is the flags rule's business"},
+	{"metadata-read", []string{"stat", "lstat", "fstat", "newfstatat", "statx", "stat64", "lstat64", "fstat64",
+		"fstatat64", "statfs", "fstatfs", "statfs64", "fstatfs64", "access", "faccessat", "faccessat2",
+		"readlink", "readlinkat", "getxattr", "lgetxattr", "fgetxattr", "getxattrat", "listxattr", "llistxattr",
+		"flistxattr", "listxattrat", "file_getattr"},
+		"inspecting names and files: status, permissions, link targets, extended attributes"},
+	{"metadata-write", []string{"chmod", "fchmod", "fchmodat", "fchmodat2", "chown", "fchown", "lchown", "fchownat",
+		"chown32", "fchown32", "lchown32", "utime", "utimes", "futimesat", "utimensat", "setxattr", "lsetxattr",
+		"fsetxattr", "setxattrat", "removexattr", "lremovexattr", "fremovexattr", "removexattrat", "umask", "file_setattr"},
+		"changing files' modes, owners, times and extended attributes (copying them, as cp -a and tar do)"},
+	{"names", []string{"mkdir", "mkdirat", "rename", "renameat", "renameat2", "unlink", "unlinkat", "rmdir",
+		"link", "linkat", "symlink", "symlinkat"},
+		"making, renaming and removing names: directories, links, temporary files"},
+	{"directories", []string{"getdents", "getdents64", "chdir", "fchdir", "getcwd"}, "walking directories"},
+	{"memory", []string{"mmap", "mmap2", "munmap", "mremap", "mprotect", "madvise", "brk", "mincore", "msync"},
+		"the caller's own memory: buffers grow, move and shrink with the input"},
+	{"poll", []string{"poll", "ppoll", "select", "pselect6", "_newselect", "epoll_wait", "epoll_pwait", "epoll_pwait2",
+		"epoll_create", "epoll_create1", "epoll_ctl", "eventfd", "eventfd2", "timerfd_create", "timerfd_settime",
+		"timerfd_gettime", "signalfd", "signalfd4"},
+		"waiting for descriptors"},
+	{"network", []string{"accept", "accept4", "sendto", "sendmsg", "sendmmsg", "send", "recvfrom", "recvmsg",
+		"recvmmsg", "recv", "getsockname", "getpeername", "getsockopt", "shutdown"},
+		"talking over sockets the program already has (opening them is socket's, with its rules)"},
+}
+
+var domainOf = func() map[string]*Domain {
+	m := map[string]*Domain{}
+	for i := range domains {
+		for _, n := range domains[i].Members {
+			if _, dup := m[n]; dup {
+				panic("linuxabi: " + n + " is in two domains")
+			}
+			m[n] = &domains[i]
+		}
+	}
+	return m
+}()
+
+// DomainOf returns the domain of the syscall called name.
+func DomainOf(name string) (Domain, bool) {
+	d, ok := domainOf[name]
+	if !ok {
+		return Domain{}, false
+	}
+	return *d, true
+}
+
+// Domains lists every domain.
+func Domains() []Domain {
+	out := make([]Domain, len(domains))
+	copy(out, domains)
+	return out
+}
