@@ -169,13 +169,16 @@ func Hybrid() bool {
 
 // UnifiedArgv returns argv run so that it sees a unified cgroup v2 host:
 // on a hybrid host, in a private mount namespace with cgroup2 mounted at
-// /sys/fs/cgroup (crun refuses hybrid hosts: "cgroups in hybrid mode not
-// supported, drop all controllers from cgroupv2").
+// /sys/fs/cgroup in place of the hybrid tree (crun refuses hybrid hosts:
+// "cgroups in hybrid mode not supported, drop all controllers from
+// cgroupv2").
 func UnifiedArgv(argv ...string) []string {
 	if !Hybrid() {
 		return argv
 	}
-	script := `mount --make-rprivate / && mount -t cgroup2 none /sys/fs/cgroup && exec "$0" "$@"`
+	// The hybrid tree is detached first, so cgroup2 is mounted once in
+	// that namespace (sysrec finds the first cgroup2 in mountinfo).
+	script := `mount --make-rprivate / && umount -l /sys/fs/cgroup && mount -t cgroup2 none /sys/fs/cgroup && exec "$0" "$@"`
 	return append([]string{"unshare", "-m", "sh", "-c", script}, argv...)
 }
 
