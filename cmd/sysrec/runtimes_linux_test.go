@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -140,14 +141,16 @@ func TestRuntimes(t *testing.T) {
 			testenv.RequireRoot(t)
 			bin := testenv.RequireTool(t, runtime)
 			dir := bundle(t, bin)
-			id := "sysrec-test-" + runtime
+			// Names of this run's own, so runs at once (or one that died
+			// and left state behind) do not clash.
+			id := fmt.Sprintf("sysrec-test-%s-%d", runtime, os.Getpid())
 			profile := filepath.Join(t.TempDir(), "container.json")
 			oci := filepath.Join(t.TempDir(), "seccomp.json")
 
 			// Everything the runtime's init does after installing the
 			// filter is recorded too, so record the whole run, in a
 			// cgroup the container is then placed in.
-			cgroup := "/sysrec-test-" + runtime
+			cgroup := "/" + id
 			t.Cleanup(func() {
 				if mount, err := recorder.CgroupMount(); err == nil {
 					os.Remove(filepath.Join(mount, cgroup, "container"))
