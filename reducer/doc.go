@@ -9,11 +9,28 @@
 // what libseccomp and OCI profile authors write, it keeps filters short,
 // and the extra combinations use only values the program was seen to use.
 //
+// A profile learned from one run must survive the next input, so Reduce
+// generalises at a Level, and every entry it adds carries its reason:
+// LevelExact allows what ran; LevelFamilies adds the ordinary-tier
+// variants of each operation (linuxabi.Families) and constrains only the
+// arguments whose values differ in risk, widened by their safe classes;
+// LevelRelated (the CLI's default) lets static analysis (Options.Reachable,
+// plain data from sysrec analyze) pick which family members and which
+// related operations (linuxabi.Domains) the binary can reach;
+// LevelReachable adds every ordinary-tier syscall it can reach. No level
+// adds a sensitive or critical syscall, or argument value, that no run
+// made; the reachable ones are listed in the profile's not_allowed.
+// Runtimes (Go, glibc, glibc threads, CPython; RuntimeOf finds them in
+// the executable) add the calls their own threads make at moments that
+// depend on timing. With several recordings, each entry says in how many
+// runs it was seen, and the profile carries the Good–Turing estimate.
+//
 // Filesystem reduces the files and TCP ports of recordings to the
 // profile's Landlock sections: what the target created goes to the
 // directory that was there, writes stay on the files written, reads may
 // stand for their package directory (FSDirs, the default, chosen on
 // held-out runs), never for /, /etc, a home directory or its secrets.
 //
-// The reducer is pure: it reads no files and knows nothing of the kernel.
+// The reducer is pure: it reads no files and knows nothing of the kernel
+// (RuntimeOf, for callers, reads an executable's ELF headers).
 package reducer

@@ -80,8 +80,9 @@ that the next run on other input passes:
 related and reachable list the sensitive and critical syscalls the binary
 can reach but no run made as not allowed. No level adds a sensitive or
 critical syscall or argument value no run made; every added entry says
-why. When the default level cannot analyse the target (no command, or a
-file analyze does not read), it says so and generalises at families.
+why. When the default level cannot analyse the target (no command, a file
+analyze does not read, or --exe keeping other executables' calls), it
+says so and generalises at families.
 
 The profile is written atomically (the old file survives any failure); the
 destination is checked before COMMAND runs, and a profile that still cannot
@@ -186,7 +187,11 @@ func runRecord(ctx context.Context, io stdio, o recordOptions, command []string)
 	if level.NeedsReachable() {
 		// Before the run: a target that cannot be analysed costs no
 		// recording.
-		if reachable, err = reachableSet(command, o.pid); err != nil {
+		if reachable, err = reachableSet(command, o.pid); err == nil && o.exe != "" {
+			// The executables --exe keeps are not the one analysed.
+			err = fmt.Errorf("--exe %s keeps the calls of other executables than the one analysed", o.exe)
+		}
+		if err != nil {
 			if o.generalizeSet {
 				return fmt.Errorf("--generalize %s: %w", level, err)
 			}

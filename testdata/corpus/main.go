@@ -38,7 +38,7 @@ import (
 
 func main() {
 	sysrec := flag.String("sysrec", "bin/sysrec", "the sysrec binary")
-	levels := flag.String("levels", "exact,families,reachable", "generalisation levels to measure, comma-separated")
+	levels := flag.String("levels", "exact,families,related,reachable", "generalisation levels to measure, comma-separated")
 	only := flag.String("programs", "", "programs to run, comma-separated (default: all; - for none, the reruns alone)")
 	reruns := flag.Int("reruns", 50, "identical reruns of the threaded python3 job under its own profile (0: none)")
 	jsonOut := flag.String("json", "", "also write the results as JSON to `FILE`")
