@@ -199,6 +199,14 @@ func runRecord(ctx context.Context, io stdio, o recordOptions, command []string)
 			level = reducer.LevelFamilies
 		}
 	}
+	files := o.fs == "on"
+	if files && o.exe != "" {
+		// Accesses are not attributed to executables (yet): those of
+		// the other programs of the run (a compiler writing its cache)
+		// would leak into the profile.
+		fmt.Fprintln(io.err, "sysrec: record: --exe keeps only the calls of matching executables, but file and port accesses are not told apart by executable: the profile gets no filesystem or network section (--fs off to say so)")
+		files = false
+	}
 	opts := pipeline.RecordOptions{
 		Recorder: recorder.Options{
 			Command:         command,
@@ -210,7 +218,7 @@ func runRecord(ctx context.Context, io stdio, o recordOptions, command []string)
 			PID:             o.pid,
 			Duration:        o.duration,
 			MaxKeys:         o.maxKeys,
-			Files:           o.fs == "on",
+			Files:           files,
 		},
 		Reduce: reducer.Options{
 			Runtime:       rt,
