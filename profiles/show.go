@@ -27,7 +27,16 @@ func FormatCall(s Syscall) string {
 }
 
 // Format prints p as a table for review (sysrec show).
-func Format(p *Profile) string {
+func Format(p *Profile) string { return FormatWidth(p, 0) }
+
+// FormatWidth is Format fitted to a terminal width columns wide: long
+// rules and notes are cut with "…" (0: nothing is cut).
+func FormatWidth(p *Profile, width int) string {
+	callMax, noteMax := 0, 0
+	if width > 0 {
+		callMax = max(24, width*2/5)
+		noteMax = max(16, width-callMax-44)
+	}
 	var b strings.Builder
 	name := p.Name
 	if name == "" {
@@ -70,9 +79,9 @@ func Format(p *Profile) string {
 			t, _ := EntryTier(s)
 			tier = t.String()
 		}
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", FormatCall(s), tier, count, seenIn, strings.Join(errs, " "), s.EffectiveAction(), note)
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", cut(FormatCall(s), callMax), tier, count, seenIn, strings.Join(errs, " "), s.EffectiveAction(), cut(note, noteMax))
 		for _, k := range slices.Sorted(maps.Keys(s.Seen)) {
-			fmt.Fprintf(w, "  seen %s(%s)\t\t%d\t\t\t\t\n", s.Name, k, s.Seen[k])
+			fmt.Fprintf(w, "  %s\t\t%d\t\t\t\t\n", cut("seen "+s.Name+"("+k+")", callMax-2), s.Seen[k])
 		}
 	}
 	w.Flush()
@@ -130,4 +139,41 @@ func shellQuote(s string) string {
 		return s
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// cut shortens s to n runes, ending in "…" (n 0: s unchanged).
+func cut(s string, n int) string {
+	r := []rune(s)
+	if n <= 0 || len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}
+
+// Entry is one profile entry as show --json prints it.
+type Entry struct {
+	Call   string            `json:"call"` // name(rules) in symbolic form
+	Name   string            `json:"name"`
+	Tier   string            `json:"tier,omitempty"`
+	Action string            `json:"action"`
+	Count  uint64            `json:"count,omitempty"`
+	Runs   int               `json:"runs,omitempty"`
+	Errors map[string]uint64 `json:"errors,omitempty"`
+	Reason string            `json:"reason,omitempty"`
+	Note   string            `json:"note,omitempty"`
+}
+
+// Entries lists p's entries for scripts, in profile order.
+func Entries(p *Profile) []Entry {
+	out := []Entry{}
+	for _, s := range p.Syscalls {
+		e := Entry{Call: FormatCall(s), Name: s.Name, Action: s.EffectiveAction().String(), Count: s.Count,
+			Runs: EntryRuns(s), Errors: s.Errors, Reason: s.Reason, Note: s.Note}
+		if allows(s.EffectiveAction()) {
+			t, _ := EntryTier(s)
+			e.Tier = t.String()
+		}
+		out = append(out, e)
+	}
+	return out
 }

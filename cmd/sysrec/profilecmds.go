@@ -3,8 +3,10 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"os"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 
 	"github.com/sysrec/sysrec/linuxabi"
 	"github.com/sysrec/sysrec/pipeline"
@@ -12,19 +14,44 @@ import (
 )
 
 func showCmd(io stdio) *cobra.Command {
-	return &cobra.Command{
-		Use:   "show PROFILE",
+	var wide, asJSON bool
+	c := &cobra.Command{
+		Use:   "show [--wide] [--json] PROFILE",
 		Short: "Print a profile as a readable table with symbolic argument rules",
-		Args:  cobra.ExactArgs(1),
+		Long: `show prints a profile's entries with their argument rules in symbolic form,
+risk tier, call counts, the runs that saw them, errors, action and the reason
+an entry is there, then what is reachable but withheld and the Landlock rules.
+
+On a terminal, long rules and notes are cut to its width ("…"); --wide prints
+them whole. --json prints the entries as JSON for scripts.`,
+		Example: "  sysrec show app.json\n  sysrec show --wide app.json | less -S\n  sysrec show --json app.json | jq '.[] | select(.tier != \"ordinary\")'",
+		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			p, err := profiles.Load(args[0])
 			if err != nil {
 				return err
 			}
-			fmt.Fprint(io.out, profiles.Format(p))
+			if asJSON {
+				b, err := json.MarshalIndent(profiles.Entries(p), "", "  ")
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(io.out, "%s\n", b)
+				return nil
+			}
+			width := 0
+			if f, ok := io.out.(*os.File); ok && !wide {
+				if w, _, err := term.GetSize(int(f.Fd())); err == nil {
+					width = w
+				}
+			}
+			fmt.Fprint(io.out, profiles.FormatWidth(p, width))
 			return nil
 		},
 	}
+	c.Flags().BoolVar(&wide, "wide", false, "print long rules and notes whole, whatever the terminal's width")
+	c.Flags().BoolVar(&asJSON, "json", false, "print the entries as JSON")
+	return c
 }
 
 func mergeCmd(io stdio) *cobra.Command {
