@@ -70,6 +70,11 @@ type Options struct {
 	// Landlock rights (Recording.Files, Ports, FilesUnresolved).
 	Files bool
 
+	// Lingering, when set, is called once if the command exits while
+	// processes it started are still running (a daemon): the recording
+	// goes on until they exit or it is stopped. status is the command's.
+	Lingering func(status int)
+
 	// Progress, when set, is called every ProgressInterval (default 1s).
 	Progress         func(Progress)
 	ProgressInterval time.Duration
@@ -343,6 +348,9 @@ func runTarget(ctx context.Context, cg *cgroup, opts Options) (int, error) {
 	select {
 	case waitErr = <-done:
 		// Daemons fork and exit: keep recording what they left behind.
+		if pop, err := cg.populated(); err == nil && pop && opts.Lingering != nil {
+			opts.Lingering(linuxabi.ShellStatus(cmd.ProcessState))
+		}
 		if err := cg.waitEmpty(stop); err != nil {
 			return -1, err
 		}

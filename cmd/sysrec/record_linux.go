@@ -245,6 +245,9 @@ func runRecord(ctx context.Context, io stdio, o recordOptions, command []string)
 		}
 		fmt.Fprintf(io.err, "sysrec: recording %s container %s (image %s, pid %d) until it stops\n", ctr.Engine, ctr.Name, ctr.Image, ctr.PID)
 	}
+	opts.Recorder.Lingering = func(status int) {
+		fmt.Fprintf(io.err, "sysrec: record: %s exited (status %d) but left processes running; recording them until they exit (Ctrl-C or SIGTERM stops and writes the profile)\n", command[0], status)
+	}
 	showProgress := o.progress == "always" || (o.progress == "auto" && isTerminal(io.err))
 	if showProgress {
 		opts.Recorder.Progress = func(p recorder.Progress) {
