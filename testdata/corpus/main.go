@@ -73,6 +73,7 @@ func main() {
 	if err != nil {
 		fatal(err)
 	}
+	workDir = work
 	defer os.RemoveAll(work)
 	r := &runner{sysrec: bin, work: work, verbose: *verbose}
 
@@ -144,8 +145,14 @@ func main() {
 	}
 }
 
+// workDir is removed by fatal too: os.Exit runs no deferred call.
+var workDir string
+
 func fatal(err error) {
 	fmt.Fprintf(os.Stderr, "corpus: %v\n", err)
+	if workDir != "" {
+		os.RemoveAll(workDir)
+	}
 	os.Exit(2)
 }
 
