@@ -205,26 +205,21 @@ func knownOn(arches []string, name string) bool {
 // familyMembers returns the unseen ordinary-tier members of the families
 // of the syscalls seen, with the risky-argument rules the family's seen
 // values give them.
-func familyMembers(arches []string, groups map[string]*group, famValues map[string]map[string]*argValues, opts Options) []profiles.Syscall {
+func familyMembers(arches []string, groups map[string]*group, rt map[string]bool, famValues map[string]map[string]*argValues, opts Options) []profiles.Syscall {
 	var out []profiles.Syscall
 	for _, f := range linuxabi.Families() {
-		var seen []string
-		for _, m := range f.Members {
-			if groups[m] != nil {
-				seen = append(seen, m)
-			}
-		}
+		seen, who := madeBy(f.Members, groups, rt)
 		if len(seen) == 0 {
 			continue
 		}
 		for _, m := range f.Members {
-			if groups[m] != nil || !knownOn(arches, m) {
+			if groups[m] != nil || rt[m] || !knownOn(arches, m) {
 				continue
 			}
 			if tier, _ := linuxabi.TierOf(m); tier != linuxabi.Ordinary {
 				continue // never: families hold ordinary syscalls only (linuxabi tests it)
 			}
-			s := profiles.Syscall{Name: m, Reason: fmt.Sprintf("family %s: a variant of %s, which a run made", f.Name, strings.Join(seen, ", "))}
+			s := profiles.Syscall{Name: m, Reason: fmt.Sprintf("family %s: a variant of %s, which %s", f.Name, strings.Join(seen, ", "), who)}
 			if opts.Level == LevelRelated {
 				via, ok := opts.Reachable[m]
 				if !ok {
@@ -248,31 +243,26 @@ func familyMembers(arches []string, groups map[string]*group, famValues map[stri
 // syscalls seen that the binary can reach and p does not have yet, with
 // the rules the classes (and family values) of their risky arguments
 // give; a syscall whose risky argument has no class is left out.
-func domainMembers(p *profiles.Profile, groups map[string]*group, famValues map[string]map[string]*argValues, opts Options) []profiles.Syscall {
+func domainMembers(p *profiles.Profile, groups map[string]*group, rt map[string]bool, famValues map[string]map[string]*argValues, opts Options) []profiles.Syscall {
 	have := map[string]bool{}
 	for _, s := range p.Syscalls {
 		have[s.Name] = true
 	}
 	var out []profiles.Syscall
 	for _, d := range linuxabi.Domains() {
-		var seen []string
-		for _, m := range d.Members {
-			if groups[m] != nil {
-				seen = append(seen, m)
-			}
-		}
+		seen, who := madeBy(d.Members, groups, rt)
 		if len(seen) == 0 {
 			continue
 		}
 		for _, m := range d.Members {
 			via, ok := opts.Reachable[m]
-			if !ok || have[m] || !knownOn(p.Arch, m) {
+			if !ok || have[m] || rt[m] || !knownOn(p.Arch, m) {
 				continue
 			}
 			if tier, _ := linuxabi.TierOf(m); tier != linuxabi.Ordinary {
 				continue // never: domains hold ordinary syscalls only (linuxabi tests it)
 			}
-			s := profiles.Syscall{Name: m, Reason: fmt.Sprintf("domain %s: related to %s, which a run made; reachable via %s", d.Name, strings.Join(seen, ", "), via)}
+			s := profiles.Syscall{Name: m, Reason: fmt.Sprintf("domain %s: related to %s, which %s; reachable via %s", d.Name, strings.Join(seen, ", "), who, via)}
 			if opts.Args == ArgsTable {
 				var vals map[string]*argValues
 				if f, ok := linuxabi.FamilyOf(m); ok {
@@ -376,4 +366,23 @@ func joinNotes(a, b string) string {
 		return a
 	}
 	return a + "; " + b
+}
+
+// madeBy returns the members a run made or the target's runtime makes
+// (rt: the runtime set, in every profile of that runtime whatever one
+// run's timing), and who made them. Counting the runtime's calls keeps a
+// profile from depending on whether a timing-dependent call happened to
+// come in this run.
+func madeBy(members []string, groups map[string]*group, rt map[string]bool) (seen []string, who string) {
+	recorded := false
+	for _, m := range members {
+		if groups[m] != nil || rt[m] {
+			seen = append(seen, m)
+			recorded = recorded || groups[m] != nil
+		}
+	}
+	if recorded {
+		return seen, "a run made"
+	}
+	return seen, "the target's runtime makes"
 }

@@ -310,11 +310,28 @@ func Reduce(recs []*profiles.Recording, opts Options) (*profiles.Profile, error)
 		}
 		p.Syscalls = append(p.Syscalls, s)
 	}
+	// The runtime set is in the profile whatever this run's timing made:
+	// it counts as made for families and domains, or they would vary
+	// from run to run.
+	rtNames := map[string]bool{}
+	if !opts.NoBaseline {
+		rt, err := runtimeBaseline(opts.Runtime, p.Arch, p.DefaultAction, opts.Level)
+		if err != nil {
+			return nil, fmt.Errorf("reduce: %w", err)
+		}
+		if rt != nil {
+			for _, s := range rt.Syscalls {
+				if s.EffectiveAction().Allows() {
+					rtNames[s.Name] = true
+				}
+			}
+		}
+	}
 	if relaxed {
-		p.Syscalls = append(p.Syscalls, familyMembers(p.Arch, groups, famValues, opts)...)
+		p.Syscalls = append(p.Syscalls, familyMembers(p.Arch, groups, rtNames, famValues, opts)...)
 	}
 	if opts.Level == LevelRelated {
-		p.Syscalls = append(p.Syscalls, domainMembers(p, groups, famValues, opts)...)
+		p.Syscalls = append(p.Syscalls, domainMembers(p, groups, rtNames, famValues, opts)...)
 	}
 	if !opts.NoBaseline {
 		addBaseline(p, groups)

@@ -252,3 +252,33 @@ func TestSeen(t *testing.T) {
 		}
 	}
 }
+
+// TestRuntimeCallsDoNotShiftFamilies: a timing-dependent call of the Go
+// runtime (epoll_pwait) that one run made and the next did not must not
+// change the profile: the runtime set counts as made for families and
+// domains either way.
+func TestRuntimeCallsDoNotShiftFamilies(t *testing.T) {
+	for _, level := range []Level{LevelFamilies, LevelRelated} {
+		base := []profiles.Sample{sample("read", 3, nil), sample("write", 2, nil), sample("exit_group", 1, nil)}
+		with := rec(append(base, sample("epoll_pwait", 1, nil))...)
+		without := rec(base...)
+		reachable := map[string]string{"epoll_wait": "x", "poll": "x", "ppoll": "x", "select": "x", "pselect6": "x", "epoll_pwait2": "x"}
+		names := func(r *profiles.Recording) []string {
+			p, err := Reduce([]*profiles.Recording{r}, Options{Runtime: RuntimeGo, Level: level, Reachable: reachable})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out []string
+			for _, s := range p.Syscalls {
+				if s.EffectiveAction().Allows() {
+					out = append(out, s.Name)
+				}
+			}
+			return out
+		}
+		a, b := names(with), names(without)
+		if strings.Join(a, " ") != strings.Join(b, " ") {
+			t.Errorf("%s: with epoll_pwait recorded %v\nwithout %v", level, a, b)
+		}
+	}
+}
