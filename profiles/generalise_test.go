@@ -42,7 +42,7 @@ func TestEntryTier(t *testing.T) {
 		{"futex PI", Syscall{Name: "futex", Args: []ArgRule{in(1, 0x7f, 0, 6)}}, linuxabi.Sensitive},
 		{"openat write", Syscall{Name: "openat", Args: []ArgRule{sub(2, 0xffffffff), sub(3, ^uint64(0o6000))}}, linuxabi.Ordinary},
 		{"openat, any mode", Syscall{Name: "openat", Args: []ArgRule{sub(2, 0xffffffff)}}, linuxabi.Sensitive},
-		{"fchmod setuid", Syscall{Name: "fchmod", Args: []ArgRule{sub(1, 0o4000 | 0o777)}}, linuxabi.Sensitive},
+		{"fchmod setuid", Syscall{Name: "fchmod", Args: []ArgRule{sub(1, 0o4000|0o777)}}, linuxabi.Sensitive},
 		{"fchmod permissions", Syscall{Name: "fchmod", Args: []ArgRule{sub(1, ^uint64(0o6000))}}, linuxabi.Ordinary},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
