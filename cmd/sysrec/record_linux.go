@@ -5,16 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"os/signal"
 	"slices"
-	"strings"
 	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/sysrec/sysrec/analyze"
 	"github.com/sysrec/sysrec/containers"
 	"github.com/sysrec/sysrec/pipeline"
 	"github.com/sysrec/sysrec/profiles"
@@ -187,7 +184,7 @@ func runRecord(ctx context.Context, io stdio, o recordOptions, command []string)
 	if level.NeedsReachable() {
 		// Before the run: a target that cannot be analysed costs no
 		// recording.
-		if reachable, err = reachableSet(command, o.pid); err == nil && o.exe != "" {
+		if reachable, err = pipeline.Reachable(command, o.pid); err == nil && o.exe != "" {
 			// The executables --exe keeps are not the one analysed.
 			err = fmt.Errorf("--exe %s keeps the calls of other executables than the one analysed", o.exe)
 		}
@@ -286,53 +283,4 @@ func runRecord(ctx context.Context, io stdio, o recordOptions, command []string)
 		return exitCode(res.Recording.ExitStatus)
 	}
 	return nil
-}
-
-// reachableSet analyses the target's executable (the command, or the
-// process) and returns its reachable syscalls with a short provenance.
-func reachableSet(command []string, pid int) (map[string]string, error) {
-	var exe string
-	switch {
-	case len(command) > 0:
-		path, err := exec.LookPath(command[0])
-		if err != nil {
-			return nil, err
-		}
-		exe = path
-	case pid != 0:
-		exe = fmt.Sprintf("/proc/%d/exe", pid)
-	default:
-		return nil, errors.New("needs a command or --pid to analyse")
-	}
-	res, err := analyze.Binary(exe, analyze.Options{})
-	if err != nil {
-		return nil, err
-	}
-	out := map[string]string{}
-	for _, s := range res.Syscalls {
-		out[s.Name] = provenance(s)
-	}
-	return out, nil
-}
-
-// provenance is the start of a reachability chain: at least two frames,
-// up to the first outside libc and ld.so ("fdatasync@libc.so.6 ←
-// 0xabb10@libsqlite3.so.0"), at most three.
-func provenance(s analyze.Syscall) string {
-	var frames []string
-	for _, f := range s.Path {
-		frames = append(frames, f.String())
-		lib := strings.HasPrefix(f.Module, "libc.so") || strings.HasPrefix(f.Module, "ld-linux")
-		if (!lib && len(frames) >= 2) || len(frames) == 3 {
-			break
-		}
-	}
-	if len(frames) == 0 {
-		return s.Name
-	}
-	p := strings.Join(frames, " ← ")
-	if s.VDSO {
-		p += " (vDSO fallback)"
-	}
-	return p
 }

@@ -1,0 +1,61 @@
+package pipeline
+
+import (
+	"errors"
+	"fmt"
+	"os/exec"
+	"strings"
+
+	"github.com/sysrec/sysrec/analyze"
+)
+
+// Reachable analyses the target's executable (the command, or the
+// process) and returns the syscalls it can reach, each with a short
+// provenance: the reducer's evidence for the related and reachable
+// levels.
+func Reachable(command []string, pid int) (map[string]string, error) {
+	var exe string
+	switch {
+	case len(command) > 0:
+		path, err := exec.LookPath(command[0])
+		if err != nil {
+			return nil, err
+		}
+		exe = path
+	case pid != 0:
+		exe = fmt.Sprintf("/proc/%d/exe", pid)
+	default:
+		return nil, errors.New("needs a command or --pid to analyse")
+	}
+	res, err := analyze.Binary(exe, analyze.Options{})
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	for _, s := range res.Syscalls {
+		out[s.Name] = provenance(s)
+	}
+	return out, nil
+}
+
+// provenance is the start of a reachability chain: at least two frames,
+// up to the first outside libc and ld.so ("fdatasync@libc.so.6 ←
+// 0xabb10@libsqlite3.so.0"), at most three.
+func provenance(s analyze.Syscall) string {
+	var frames []string
+	for _, f := range s.Path {
+		frames = append(frames, f.String())
+		lib := strings.HasPrefix(f.Module, "libc.so") || strings.HasPrefix(f.Module, "ld-linux")
+		if (!lib && len(frames) >= 2) || len(frames) == 3 {
+			break
+		}
+	}
+	if len(frames) == 0 {
+		return s.Name
+	}
+	p := strings.Join(frames, " ← ")
+	if s.VDSO {
+		p += " (vDSO fallback)"
+	}
+	return p
+}
