@@ -41,18 +41,21 @@ else
 	echo "(strace row skipped: apt-get install strace)" >&2
 fi
 
-# A recording of something else, for the "beside" row.
-"$sysrec" record --progress never -o "$tmp/bg.json" -- sleep 36000 2>/dev/null & bg=$!
-
 for ((r = 0; r < R; r++)); do
 	for i in "${!names[@]}"; do
 		c=${cmds[$i]}
-		if [ "$c" = BESIDE ]; then c="$target loop $N -v"; fi
+		if [ "$c" = BESIDE ]; then
+			# A recording of something else runs during this row only;
+			# it is attached once its progress line appears.
+			"$sysrec" record --progress always -o "$tmp/bg.json" -- sleep 36000 2>"$tmp/bg.log" & bg=$!
+			for _ in $(seq 300); do grep -q "recording" "$tmp/bg.log" 2>/dev/null && break; sleep 0.02; done
+			c="$target loop $N -v"
+		fi
 		v=$(eval "$c" 2>/dev/null | ns)
 		echo "$v" >>"$tmp/$i"
+		if [ -n "${bg:-}" ]; then kill -INT "$bg" 2>/dev/null; wait "$bg" 2>/dev/null; bg=; fi
 	done
 done
-kill -INT "$bg" 2>/dev/null; wait "$bg" 2>/dev/null; bg=
 
 stat() { sort -g "$1" | awk '{a[NR]=$1} END {if (NR==0) {print "- - -"; exit}; m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2; print m, a[1], a[NR]}'; }
 read -r bare _ _ < <(stat "$tmp/0")
