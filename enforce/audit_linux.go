@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -195,17 +196,41 @@ type LandlockDenial struct {
 	Port string
 }
 
-// LandlockDenials drains the log and returns the Landlock denials of the
-// domains that process pid created (the helper restricts itself, then
-// becomes the target: its pid is the domain's).
+// LandlockDenials returns the Landlock denials of the domains that
+// process pid created (the helper restricts itself, then becomes the
+// target: its pid is the domain's). The kernel queues audit records and
+// a kernel thread delivers them later, so it first sends a marker record
+// of its own and reads until the marker arrives (records are delivered
+// in order), within AuditWait. With audit disabled the kernel writes no
+// Landlock records and drops the marker: it returns at once.
 func (l *AuditLog) LandlockDenials(pid int) []LandlockDenial {
 	byDomain := map[string][]LandlockDenial{}
 	ours := map[string]bool{}
+	marker := ""
+	if enabled, err := auditEnabled(); err == nil && enabled {
+		m := fmt.Sprintf("sysrec-sync-%d-%d", os.Getpid(), time.Now().UnixNano())
+		if sendAuditUser(m) == nil {
+			marker = m
+		}
+	}
+	deadline := time.Now().Add(AuditWait)
 	buf := make([]byte, 16384)
 	for {
 		typ, text, more := l.next(buf)
 		if !more {
-			break
+			left := time.Until(deadline)
+			if marker == "" || left <= 0 {
+				break
+			}
+			fds := []unix.PollFd{{Fd: int32(l.fd), Events: unix.POLLIN}}
+			if _, err := unix.Poll(fds, int(left.Milliseconds())+1); err != nil && !errors.Is(err, unix.EINTR) {
+				break
+			}
+			continue
+		}
+		if marker != "" && strings.Contains(text, marker) {
+			marker = "" // everything logged before it has arrived
+			continue
 		}
 		f := auditFields(text)
 		switch typ {
@@ -234,4 +259,52 @@ func auditFields(msg string) map[string]string {
 		}
 	}
 	return f
+}
+
+// auditRequest sends one request to the kernel's audit netlink socket and
+// returns the reply's payload.
+func auditRequest(typ uint16, payload []byte) ([]byte, error) {
+	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.NETLINK_AUDIT)
+	if err != nil {
+		return nil, err
+	}
+	defer unix.Close(fd)
+	msg := make([]byte, unix.NLMSG_HDRLEN+len(payload))
+	binary.NativeEndian.PutUint32(msg[0:], uint32(len(msg)))
+	binary.NativeEndian.PutUint16(msg[4:], typ)
+	binary.NativeEndian.PutUint16(msg[6:], unix.NLM_F_REQUEST|unix.NLM_F_ACK)
+	copy(msg[unix.NLMSG_HDRLEN:], payload)
+	if err := unix.Sendto(fd, msg, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
+		return nil, err
+	}
+	buf := make([]byte, 4096)
+	n, _, err := unix.Recvfrom(fd, buf, 0)
+	if err != nil {
+		return nil, err
+	}
+	if n < unix.NLMSG_HDRLEN {
+		return nil, errors.New("short audit reply")
+	}
+	return buf[unix.NLMSG_HDRLEN:n], nil
+}
+
+// auditEnabled reports whether the kernel's audit is on (AUDIT_GET:
+// struct audit_status {mask, enabled, ...}).
+func auditEnabled() (bool, error) {
+	const auditGet = 1000
+	b, err := auditRequest(auditGet, nil)
+	if err != nil {
+		return false, err
+	}
+	if len(b) < 8 {
+		return false, errors.New("short audit status")
+	}
+	return binary.NativeEndian.Uint32(b[4:]) != 0, nil
+}
+
+// sendAuditUser logs a user record (AUDIT_USER_MSG) with text.
+func sendAuditUser(text string) error {
+	const auditUserMsg = 1112
+	_, err := auditRequest(auditUserMsg, append([]byte(text), 0))
+	return err
 }
