@@ -33,17 +33,16 @@ func buildSysrec(t *testing.T) string {
 // waitProfile waits (at most 30 s) for the detached recorder's profile.
 func waitProfile(t *testing.T, path string) *profiles.Profile {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		if p, err := profiles.Load(path); err == nil {
-			return p
-		}
-		if time.Now().After(deadline) {
-			log, _ := os.ReadFile(path + ".log")
-			t.Fatalf("no profile at %s 30 s after the container ended; recorder log:\n%s", path, log)
-		}
-		time.Sleep(20 * time.Millisecond)
+	// The profile is renamed into place whole: once it exists, it loads.
+	if err := testenv.WaitFile(path, 30*time.Second); err != nil {
+		log, _ := os.ReadFile(path + ".log")
+		t.Fatalf("no profile at %s 30 s after the container ended (%v); recorder log:\n%s", path, err, log)
 	}
+	p, err := profiles.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
 
 func syscallNames(p *profiles.Profile) []string {
