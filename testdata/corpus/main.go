@@ -32,6 +32,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/sysrec/sysrec/internal/atomicfile"
 	"github.com/sysrec/sysrec/linuxabi"
 	"github.com/sysrec/sysrec/profiles"
 )
@@ -125,7 +126,7 @@ func main() {
 		if err != nil {
 			fatal(err)
 		}
-		if err := os.WriteFile(*jsonOut, append(b, '\n'), 0o644); err != nil {
+		if err := atomicfile.Write(*jsonOut, append(b, '\n'), 0o644); err != nil {
 			fatal(err)
 		}
 	}
