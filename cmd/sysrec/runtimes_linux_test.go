@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/sysrec/sysrec/internal/ocitest"
 	"github.com/sysrec/sysrec/internal/testenv"
 	"github.com/sysrec/sysrec/internal/testtarget"
 	"github.com/sysrec/sysrec/recorder"
@@ -33,40 +34,6 @@ func mustSysrec(t *testing.T, args ...string) string {
 		t.Fatalf("sysrec %s: exit %d\n%s", strings.Join(args, " "), code, out)
 	}
 	return out
-}
-
-// bundle makes an OCI bundle with a busybox-static root filesystem.
-func bundle(t *testing.T, runtime string, args ...string) string {
-	busybox := "/bin/busybox"
-	if _, err := os.Stat(busybox); err != nil {
-		testenv.RequireTool(t, "busybox") // reports the missing package
-	}
-	dir := t.TempDir()
-	root := filepath.Join(dir, "rootfs")
-	for _, d := range []string{"bin", "proc", "dev", "sys", "tmp", "etc"} {
-		if err := os.MkdirAll(filepath.Join(root, d), 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	b, err := os.ReadFile(busybox)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(root, "bin", "busybox"), b, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(root, "etc", "hostname"), []byte("sysrec-container\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	for _, app := range []string{"sh", "echo", "ionice", "true", "cat"} {
-		os.Symlink("busybox", filepath.Join(root, "bin", app))
-	}
-	cmd := exec.Command(runtime, "spec")
-	cmd.Dir = dir
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("%s spec: %v\n%s", runtime, err, out)
-	}
-	return dir
 }
 
 // setProcess rewrites the bundle's config: command, no terminal, and the
@@ -140,7 +107,7 @@ func TestRuntimes(t *testing.T) {
 		t.Run(runtime, func(t *testing.T) {
 			testenv.RequireRoot(t)
 			bin := testenv.RequireTool(t, runtime)
-			dir := bundle(t, bin)
+			dir := ocitest.Bundle(t, bin)
 			// Names of this run's own, so runs at once (or one that died
 			// and left state behind) do not clash.
 			id := fmt.Sprintf("sysrec-test-%s-%d", runtime, os.Getpid())
