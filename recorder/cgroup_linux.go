@@ -2,6 +2,7 @@ package recorder
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -9,6 +10,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -124,10 +126,12 @@ func pidCgroup(mount string, pid int) (string, error) {
 
 // populated reports whether any process is left in the subtree. A
 // cgroup that is gone has none: container runtimes remove a container's
-// cgroup as soon as it has emptied, often before the next look.
+// cgroup as soon as it has emptied, often before the next look; a read
+// racing the removal fails with ENODEV (kernfs has deactivated the file),
+// after it with ENOENT.
 func (cg *cgroup) populated() (bool, error) {
 	b, err := os.ReadFile(filepath.Join(cg.path, "cgroup.events"))
-	if errors.Is(err, os.ErrNotExist) {
+	if errors.Is(err, os.ErrNotExist) || errors.Is(err, unix.ENODEV) {
 		return false, nil
 	}
 	if err != nil {
@@ -141,21 +145,84 @@ func (cg *cgroup) populated() (bool, error) {
 	return false, fmt.Errorf("read %s/cgroup.events: no populated line", cg.path)
 }
 
-// waitEmpty polls until the subtree has no process or stop is closed.
+// waitEmpty waits until the subtree has no process or stop is closed.
+// The kernel signals changes of cgroup.events and the removal of the
+// cgroup to inotify watchers, so this sleeps until something changed
+// rather than polling.
 func (cg *cgroup) waitEmpty(stop <-chan struct{}) error {
-	t := time.NewTicker(20 * time.Millisecond)
-	defer t.Stop()
+	fd, err := unix.InotifyInit1(unix.IN_CLOEXEC | unix.IN_NONBLOCK)
+	if err != nil {
+		return fmt.Errorf("watch %s/cgroup.events: %w", cg.path, err)
+	}
+	events := os.NewFile(uintptr(fd), "inotify")
+	defer events.Close()
+	// Both watches: a populated change the kernel defers (it spaces
+	// cgroup.events notifications 20 ms apart) is dropped, not sent, when
+	// the cgroup is removed within those 20 ms; the removal itself is
+	// seen on the directory.
+	for _, w := range []struct {
+		path string
+		mask uint32
+	}{
+		{filepath.Dir(cg.path), unix.IN_DELETE | unix.IN_ONLYDIR},
+		{filepath.Join(cg.path, "cgroup.events"), unix.IN_MODIFY},
+	} {
+		_, err = unix.InotifyAddWatch(fd, w.path, w.mask)
+		if errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ENODEV) {
+			return nil // already removed, so empty
+		}
+		if err != nil {
+			return fmt.Errorf("watch %s: %w", w.path, err)
+		}
+	}
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		select {
+		case <-stop:
+			// Unblocks the read below.
+			events.SetReadDeadline(time.Now())
+		case <-done:
+		}
+	}()
+	buf := make([]byte, 4096)
 	for {
+		// Read the state after the watch is in place, so a change
+		// between the two is not missed.
 		pop, err := cg.populated()
 		if err != nil || !pop {
 			return err
 		}
-		select {
-		case <-stop:
+		n, err := events.Read(buf)
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			return nil // stopped
+		}
+		if err != nil {
+			return fmt.Errorf("watch %s/cgroup.events: %w", cg.path, err)
+		}
+		if removed(buf[:n], filepath.Base(cg.path)) {
 			return nil
-		case <-t.C:
 		}
 	}
+}
+
+// removed reports whether an inotify read says the cgroup directory
+// (name, in the watched parent) or a watched file is gone.
+func removed(b []byte, name string) bool {
+	for len(b) >= unix.SizeofInotifyEvent {
+		ev := (*unix.InotifyEvent)(unsafe.Pointer(&b[0]))
+		if ev.Mask&unix.IN_IGNORED != 0 {
+			return true
+		}
+		if ev.Mask&unix.IN_DELETE != 0 && ev.Len > 0 {
+			n := b[unix.SizeofInotifyEvent : unix.SizeofInotifyEvent+int(ev.Len)]
+			if string(bytes.TrimRight(n, "\x00")) == name {
+				return true
+			}
+		}
+		b = b[unix.SizeofInotifyEvent+int(ev.Len):]
+	}
+	return false
 }
 
 // kill kills every process in the subtree (cgroup.kill, Linux 5.14).

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # make test: every test, verbose into a log; prints the package results
-# (everything on failure) and ends with a line naming each skipped test,
+# (on failure: everything, then each failed test's own output again,
+# testdata/failures.awk) and ends with a line naming each skipped test,
 # so a skip is never invisible.
 set -uo pipefail
 GO=${GO:-go}
@@ -10,6 +11,7 @@ trap 'rm -f "$log"' EXIT
 status=$?
 if [ "$status" -ne 0 ]; then
 	cat "$log"
+	awk -f "$(dirname "$0")/failures.awk" "$log"
 else
 	grep -E '^(ok|FAIL|\?) ' "$log"
 fi

@@ -1,0 +1,98 @@
+package recorder
+
+import (
+	"os/exec"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/sysrec/sysrec/internal/testenv"
+)
+
+// TestWaitEmpty: waitEmpty returns, without an error, when the last
+// process leaves, when the cgroup is removed at once after that (as
+// container runtimes do: a read racing the removal fails with ENODEV,
+// which once ended a container recording with an error), and when it is
+// told to stop while the cgroup is still populated.
+func TestWaitEmpty(t *testing.T) {
+	testenv.RequireRoot(t)
+	mount, err := CgroupMount()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sleep := testenv.RequireTool(t, "sleep")
+	start := func(t *testing.T) (*cgroup, *exec.Cmd) {
+		cg, err := newCgroup(mount)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { cg.remove() })
+		fd, err := unix.Open(cg.path, unix.O_DIRECTORY|unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer unix.Close(fd)
+		cmd := exec.Command(sleep, "1000")
+		cmd.SysProcAttr = &syscall.SysProcAttr{UseCgroupFD: true, CgroupFD: fd}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+		return cg, cmd
+	}
+	wait := func(cg *cgroup, stop <-chan struct{}) <-chan error {
+		done := make(chan error, 1)
+		go func() { done <- cg.waitEmpty(stop) }()
+		return done
+	}
+	result := func(t *testing.T, done <-chan error) {
+		t.Helper()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatalf("waitEmpty: %v", err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("waitEmpty still waiting 10 s later")
+		}
+	}
+	t.Run("exit", func(t *testing.T) {
+		cg, cmd := start(t)
+		done := wait(cg, nil)
+		cmd.Process.Kill()
+		cmd.Wait()
+		result(t, done)
+		if pop, err := cg.populated(); err != nil || pop {
+			t.Fatalf("populated after the exit: %v, %v", pop, err)
+		}
+	})
+	t.Run("removed", func(t *testing.T) {
+		for range 50 {
+			cg, cmd := start(t)
+			done := wait(cg, nil)
+			if err := cg.kill(); err != nil {
+				t.Fatal(err)
+			}
+			cmd.Wait()
+			if err := rmdirTree(cg.path); err != nil {
+				t.Fatal(err)
+			}
+			result(t, done)
+			if pop, err := cg.populated(); err != nil || pop {
+				t.Fatalf("populated after removal: %v, %v", pop, err)
+			}
+		}
+	})
+	t.Run("stop", func(t *testing.T) {
+		cg, _ := start(t)
+		stop := make(chan struct{})
+		done := wait(cg, stop)
+		close(stop)
+		result(t, done)
+		if pop, err := cg.populated(); err != nil || !pop {
+			t.Fatalf("populated while sleep runs: %v, %v", pop, err)
+		}
+	})
+}
