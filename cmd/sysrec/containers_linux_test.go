@@ -94,9 +94,10 @@ func TestContainerEnforce(t *testing.T) {
 
 	for _, e := range engines(t) {
 		t.Run(e.name, func(t *testing.T) {
+			kills := testenv.SeccompLog(t)
 			code, out := e.run(t, oci, "/bin/ls", "/")
 			if code != 0 || !strings.Contains(out, "bin") || !strings.Contains(out, "etc") {
-				t.Fatalf("ls / under its profile: exit %d\n%s", code, out)
+				t.Fatalf("ls / under its profile: exit %d\n%s\n%s", code, out, kills())
 			}
 			code, out = e.run(t, oci, "/bin/ionice", "-c", "3", "/bin/true")
 			if code == 0 {
@@ -272,8 +273,9 @@ func TestRecordContainer(t *testing.T) {
 			checkContainerProfile(t, path, name, image)
 			oci := filepath.Join(t.TempDir(), "oci.json")
 			mustSysrec(t, "emit", "--format", "oci", "-o", oci, path)
+			kills := testenv.SeccompLog(t)
 			if code, out := enforce(oci, "/bin/sh", "-c", "ls /; cat /etc/hostname"); code != 0 || !strings.Contains(out, "etc") {
-				t.Fatalf("the workload under its recorded profile: exit %d\n%s", code, out)
+				t.Fatalf("the workload under its recorded profile: exit %d\n%s\n%s", code, out, kills())
 			}
 			if code, out := enforce(oci, "/bin/ionice", "-c", "3", "/bin/true"); code == 0 {
 				t.Fatalf("ionice was not denied: exit 0\n%s", out)

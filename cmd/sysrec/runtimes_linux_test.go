@@ -135,9 +135,10 @@ func TestRuntimes(t *testing.T) {
 			}
 
 			setProcess(t, dir, cgroup, seccomp, "sh", "-c", "echo allowed; cat /etc/hostname")
+			kills := testenv.SeccompLog(t)
 			if code, out := runContainer(t, bin, dir, id); code != 0 || !strings.Contains(out, "allowed") {
 				_, show := sysrec("show", profile)
-				t.Fatalf("recorded command under its profile: exit %d\n%s\nprofile:\n%s", code, out, show)
+				t.Fatalf("recorded command under its profile: exit %d\n%s\n%s\nprofile:\n%s", code, out, kills(), show)
 			}
 			setProcess(t, dir, cgroup, seccomp, "ionice", "-c", "3", "true")
 			code, out := runContainer(t, bin, dir, id)
