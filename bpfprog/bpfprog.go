@@ -7,6 +7,7 @@ type (
 	Key     = sysrecKey
 	ArgMask = sysrecArgmask
 	ErrKey  = sysrecErrkey
+	ExeName = sysrecExeName
 	Objects = sysrecObjects
 )
 

@@ -15,6 +15,11 @@ struct key {
 	char exe[SYSREC_COMM_LEN];
 };
 
+/* An executable's name, as keys carry it: its comm at exec. */
+struct exe_name {
+	char name[SYSREC_COMM_LEN];
+};
+
 /* Which bits of each argument of a syscall to keep (0: not recorded). */
 struct argmask {
 	__u64 mask[6];

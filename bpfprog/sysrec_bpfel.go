@@ -28,6 +28,13 @@ type sysrecErrkey struct {
 type sysrecExe struct {
 	_    structs.HostLayout
 	Name [16]int8
+	Slot uint32
+	Pad  uint32
+}
+
+type sysrecExeName struct {
+	_    structs.HostLayout
+	Name [16]int8
 }
 
 type sysrecKey struct {
@@ -38,14 +45,30 @@ type sysrecKey struct {
 	Exe  [16]int8
 }
 
+type sysrecLast struct {
+	_          structs.HostLayout
+	Task       uint64
+	Start      uint64
+	Exec       uint64
+	Css        uint64
+	Calibrated uint32
+	State      uint32
+	Slot       uint32
+	Pad        uint32
+	Name       [16]int8
+}
+
 // Names of all BPF objects in the ELF.
 //
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
+	sysrecMapCalls             = "calls"
 	sysrecMapCounts            = "counts"
 	sysrecMapErrnos            = "errnos"
 	sysrecMapExes              = "exes"
+	sysrecMapLast              = "last"
 	sysrecMapMasks             = "masks"
+	sysrecMapSlots             = "slots"
 	sysrecMapStats             = "stats"
 	sysrecProgSchedProcessExec = "sched_process_exec"
 	sysrecProgSchedProcessFork = "sched_process_fork"
@@ -55,6 +78,8 @@ const (
 	sysrecVarExecveNr          = "execve_nr"
 	sysrecVarExecveatNr        = "execveat_nr"
 	sysrecVarLevel             = "level"
+	sysrecVarMaxExes           = "max_exes"
+	sysrecVarNextSlot          = "next_slot"
 	sysrecVarRequireExec       = "require_exec"
 	sysrecVarSigreturnNr       = "sigreturn_nr"
 	sysrecVarTargetCgid        = "target_cgid"
@@ -113,10 +138,13 @@ type sysrecProgramSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type sysrecMapSpecs struct {
+	Calls  *ebpf.MapSpec `ebpf:"calls"`
 	Counts *ebpf.MapSpec `ebpf:"counts"`
 	Errnos *ebpf.MapSpec `ebpf:"errnos"`
 	Exes   *ebpf.MapSpec `ebpf:"exes"`
+	Last   *ebpf.MapSpec `ebpf:"last"`
 	Masks  *ebpf.MapSpec `ebpf:"masks"`
+	Slots  *ebpf.MapSpec `ebpf:"slots"`
 	Stats  *ebpf.MapSpec `ebpf:"stats"`
 }
 
@@ -128,6 +156,8 @@ type sysrecVariableSpecs struct {
 	ExecveNr    *ebpf.VariableSpec `ebpf:"execve_nr"`
 	ExecveatNr  *ebpf.VariableSpec `ebpf:"execveat_nr"`
 	Level       *ebpf.VariableSpec `ebpf:"level"`
+	MaxExes     *ebpf.VariableSpec `ebpf:"max_exes"`
+	NextSlot    *ebpf.VariableSpec `ebpf:"next_slot"`
 	RequireExec *ebpf.VariableSpec `ebpf:"require_exec"`
 	SigreturnNr *ebpf.VariableSpec `ebpf:"sigreturn_nr"`
 	TargetCgid  *ebpf.VariableSpec `ebpf:"target_cgid"`
@@ -154,19 +184,25 @@ func (o *sysrecObjects) Close() error {
 //
 // It can be passed to loadSysrecObjects or ebpf.CollectionSpec.LoadAndAssign.
 type sysrecMaps struct {
+	Calls  *ebpf.Map `ebpf:"calls"`
 	Counts *ebpf.Map `ebpf:"counts"`
 	Errnos *ebpf.Map `ebpf:"errnos"`
 	Exes   *ebpf.Map `ebpf:"exes"`
+	Last   *ebpf.Map `ebpf:"last"`
 	Masks  *ebpf.Map `ebpf:"masks"`
+	Slots  *ebpf.Map `ebpf:"slots"`
 	Stats  *ebpf.Map `ebpf:"stats"`
 }
 
 func (m *sysrecMaps) Close() error {
 	return _SysrecClose(
+		m.Calls,
 		m.Counts,
 		m.Errnos,
 		m.Exes,
+		m.Last,
 		m.Masks,
+		m.Slots,
 		m.Stats,
 	)
 }
@@ -179,6 +215,8 @@ type sysrecVariables struct {
 	ExecveNr    *ebpf.Variable `ebpf:"execve_nr"`
 	ExecveatNr  *ebpf.Variable `ebpf:"execveat_nr"`
 	Level       *ebpf.Variable `ebpf:"level"`
+	MaxExes     *ebpf.Variable `ebpf:"max_exes"`
+	NextSlot    *ebpf.Variable `ebpf:"next_slot"`
 	RequireExec *ebpf.Variable `ebpf:"require_exec"`
 	SigreturnNr *ebpf.Variable `ebpf:"sigreturn_nr"`
 	TargetCgid  *ebpf.Variable `ebpf:"target_cgid"`

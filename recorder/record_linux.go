@@ -2,6 +2,7 @@ package recorder
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -63,8 +64,11 @@ type Options struct {
 	// and all it started have exited, or ctx is done; negative is an
 	// error).
 	Duration time.Duration
-	// MaxKeys sizes the in-kernel map; 0 means DefaultMaxKeys. Validate
-	// refuses what the machine's memory cannot hold.
+	// MaxKeys sizes the in-kernel map of keys with recorded arguments
+	// (and of calls of executables past the 64th); 0 means
+	// DefaultMaxKeys. Validate refuses what the machine's memory cannot
+	// hold. A call without recorded arguments of one of the first 64
+	// executables is counted in a fixed array instead (512 KiB).
 	MaxKeys int
 	// Files also records the files and TCP ports the target touches, as
 	// Landlock rights (Recording.Files, Ports, FilesUnresolved).
@@ -430,12 +434,51 @@ func startProgress(objs *bpfprog.Objects, start time.Time, opts Options) (stop f
 					p.Calls += v
 					p.Keys++
 				}
+				arrayCounts(objs, func(_ bpfprog.Key, v uint64) {
+					p.Calls += v
+					p.Keys++
+				})
 				p.Lost, _ = lostCount(objs)
 				opts.Progress(p)
 			}
 		}
 	}()
 	return func() { close(done); <-finished }
+}
+
+// arrayCounts calls f with the key and count of every nonzero entry of
+// the calls array: calls[slot*MaxNr+nr] counts call nr, without its
+// arguments, of the exe the slots map gave that slot.
+func arrayCounts(objs *bpfprog.Objects, f func(bpfprog.Key, uint64)) error {
+	names := map[uint32]bpfprog.ExeName{}
+	var name bpfprog.ExeName
+	var slot uint32
+	it := objs.Slots.Iterate()
+	for it.Next(&name, &slot) {
+		names[slot] = name
+	}
+	if err := it.Err(); err != nil {
+		return fmt.Errorf("read exe slots: %w", err)
+	}
+	if len(names) == 0 {
+		return nil
+	}
+	mem, err := objs.Calls.Memory()
+	if err != nil {
+		return fmt.Errorf("map calls: %w", err)
+	}
+	buf := make([]byte, 8*bpfprog.MaxNr)
+	for slot, name := range names {
+		if _, err := mem.ReadAt(buf, int64(slot)*int64(len(buf))); err != nil {
+			return fmt.Errorf("read calls of slot %d: %w", slot, err)
+		}
+		for nr := range uint32(bpfprog.MaxNr) {
+			if v := binary.NativeEndian.Uint64(buf[8*nr:]); v != 0 {
+				f(bpfprog.Key{Nr: nr, Exe: name.Name}, v)
+			}
+		}
+	}
+	return nil
 }
 
 func lostCount(objs *bpfprog.Objects) (uint64, error) {
@@ -466,10 +509,7 @@ func readMaps(objs *bpfprog.Objects, arch *linuxabi.Arch, rec *Recording) error 
 		}
 	}
 	index := map[bpfprog.Key]int{}
-	var k bpfprog.Key
-	var v uint64
-	it := objs.Counts.Iterate()
-	for it.Next(&k, &v) {
+	add := func(k bpfprog.Key, v uint64) {
 		s := profiles.Sample{Nr: int(int32(k.Nr)), Name: arch.SyscallName(int(int32(k.Nr))), Args: k.Args, Count: v, Exe: k.ExeName()}
 		if k.Nr < bpfprog.MaxNr {
 			for i, m := range masks[k.Nr].Mask {
@@ -479,8 +519,19 @@ func readMaps(objs *bpfprog.Objects, arch *linuxabi.Arch, rec *Recording) error 
 		index[k] = len(rec.Samples)
 		rec.Samples = append(rec.Samples, s)
 	}
+	var k bpfprog.Key
+	var v uint64
+	it := objs.Counts.Iterate()
+	for it.Next(&k, &v) {
+		add(k, v)
+	}
 	if err := it.Err(); err != nil {
 		return fmt.Errorf("read counts: %w", err)
+	}
+	// The calls array holds other keys (calls without recorded
+	// arguments of an exe with a slot) than the hash map.
+	if err := arrayCounts(objs, add); err != nil {
+		return err
 	}
 	var ek bpfprog.ErrKey
 	eit := objs.Errnos.Iterate()

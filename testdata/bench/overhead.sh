@@ -28,6 +28,7 @@ add() { names+=("$1"); cmds+=("$2"); }
 add "bare" "$target loop $N -v"
 add "floor: empty sys_enter+sys_exit" "$sysrec floor -- $target loop $N -v"
 add "sysrec record" "$sysrec record --progress never -o $tmp/p.json -- $target loop $N -v"
+add "sysrec record --fs off (no path recording)" "$sysrec record --progress never --fs off -o $tmp/p.json -- $target loop $N -v"
 add "beside a recording (other cgroup)" "BESIDE"
 if command -v bpftrace >/dev/null; then
 	add "bpftrace: sys_enter count" "bt 'tracepoint:raw_syscalls:sys_enter /cgroup == cgroup/ { @[args->id] = count(); }'"
