@@ -29,7 +29,8 @@ add "bare" "$target loop $N -v"
 add "floor: empty sys_enter+sys_exit" "$sysrec floor -- $target loop $N -v"
 add "sysrec record" "$sysrec record --progress never -o $tmp/p.json -- $target loop $N -v"
 add "sysrec record --fs off (no path recording)" "$sysrec record --progress never --fs off -o $tmp/p.json -- $target loop $N -v"
-add "beside a recording (other cgroup)" "BESIDE"
+add "beside a recording (other cgroup)" "BESIDE on"
+add "beside a recording --fs off" "BESIDE off"
 if command -v bpftrace >/dev/null; then
 	add "bpftrace: sys_enter count" "bt 'tracepoint:raw_syscalls:sys_enter /cgroup == cgroup/ { @[args->id] = count(); }'"
 	add "bpftrace: empty sys_enter+sys_exit" "bt 'tracepoint:raw_syscalls:sys_enter {} tracepoint:raw_syscalls:sys_exit {}'"
@@ -45,10 +46,10 @@ fi
 for ((r = 0; r < R; r++)); do
 	for i in "${!names[@]}"; do
 		c=${cmds[$i]}
-		if [ "$c" = BESIDE ]; then
+		if [ "${c%% *}" = BESIDE ]; then
 			# A recording of something else runs during this row only;
 			# it is attached once its progress line appears.
-			"$sysrec" record --progress always -o "$tmp/bg.json" -- sleep 36000 2>"$tmp/bg.log" & bg=$!
+			"$sysrec" record --progress always --fs "${c#BESIDE }" -o "$tmp/bg.json" -- sleep 36000 2>"$tmp/bg.log" & bg=$!
 			for _ in $(seq 300); do grep -q "recording" "$tmp/bg.log" 2>/dev/null && break; sleep 0.02; done
 			c="$target loop $N -v"
 		fi
