@@ -5,8 +5,9 @@
 // the source.
 //
 // The program counts, in kernel, the syscalls of the tasks of one cgroup
-// v2 subtree keyed by (syscall, masked scalar arguments, exe), and the
-// errnos of the calls that failed. It does not decide what to record
+// v2 subtree keyed by (syscall, masked scalar arguments, exe) — in an
+// array by (exe slot, number) for calls without recorded arguments, in
+// a hash map for the rest — and the errnos of the calls that failed. It does not decide what to record
 // (the argument masks come from profiles through the recorder) and has no
 // loader logic of its own (see recorder).
 //
