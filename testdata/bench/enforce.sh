@@ -6,7 +6,7 @@
 # binary tree), and with Docker's default profile compiled by libseccomp.
 # Every filter is installed the same way (bwrap --seccomp, just before
 # exec). Prints medians with their spread, and the expected filter
-# instructions per recorded call for each filter.
+# instructions per recorded call for each filter, for nginx and redis.
 set -uo pipefail
 BIN=${BIN:-bin}
 R=${R:-9}
@@ -70,3 +70,19 @@ done
 echo
 echo "Expected filter instructions per recorded call of nginx's profile:"
 "$BIN/sysrec" cost "$dir/nginx.json" "$dir/libseccomp.bpf" "$dir/libseccomp-tree.bpf" | sed "s#$dir/##"
+
+# The same for redis, recorded while redis-benchmark loads it.
+if command -v redis-server >/dev/null && command -v redis-benchmark >/dev/null && command -v redis-cli >/dev/null; then
+	RPORT=$((PORT + 1))
+	"$BIN/sysrec" record --progress never -o "$dir/redis.json" -- redis-server --port "$RPORT" --save '' --appendonly no --dir "$dir" >"$dir/redis-rec.log" 2>&1 & pid=$!
+	for _ in $(seq 200); do redis-cli -p "$RPORT" ping >/dev/null 2>&1 && break; sleep 0.05; done
+	redis-benchmark -p "$RPORT" -n 50000 -c 16 -q -t set,get,incr,lpush,lpop,sadd,hset >/dev/null 2>&1
+	kill -INT $pid; wait $pid 2>/dev/null; pid=
+	/usr/bin/python3 "$here/bench/libseccomp.py" "$dir/redis.json" "$dir/redis-libseccomp.bpf" default || exit 1
+	/usr/bin/python3 "$here/bench/libseccomp.py" "$dir/redis.json" "$dir/redis-libseccomp-tree.bpf" tree || exit 1
+	echo
+	echo "Expected filter instructions per recorded call of redis's profile:"
+	"$BIN/sysrec" cost "$dir/redis.json" "$dir/redis-libseccomp.bpf" "$dir/redis-libseccomp-tree.bpf" | sed "s#$dir/##"
+else
+	echo "(redis rows skipped: apt-get install redis-server)"
+fi
