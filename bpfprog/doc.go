@@ -11,10 +11,10 @@
 // (the argument masks come from profiles through the recorder) and has no
 // loader logic of its own (see recorder).
 //
-// A second program, files.bpf.c (files_bpfel.{go,o}, checked by
-// TestFilesObjectCurrent), records the files and TCP ports the same
-// subtree touches as Landlock rights: paths rebuilt by walking dentries
-// and mounts from the fd a call returned (or its directory fd plus the
-// path string it was given), aggregated in kernel per (path, rights),
-// every unresolved access counted.
+// files.bpf.c, included by sysrec.bpf.c and run when the loader sets
+// record_files, records the files and TCP ports the same subtree touches
+// as Landlock rights: paths rebuilt by walking dentries and mounts from
+// the fd a call returned (or its directory fd plus the path string it
+// was given), aggregated in kernel per (path, rights), every unresolved
+// access counted. It is one object, so each tracepoint has one program.
 package bpfprog

@@ -3,7 +3,11 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 /*
  * files: the files and TCP ports the tasks of one cgroup v2 subtree
- * touch, as Landlock rights, aggregated in kernel.
+ * touch, as Landlock rights, aggregated in kernel. Not compiled on its
+ * own: sysrec.bpf.c includes it (one object, so that sys_exit is one
+ * program doing both jobs: every attached program costs every syscall
+ * of the host a dispatch) and calls files_exit and files_exec when the
+ * loader sets record_files.
  *
  * BPF LSM, fentry and kprobes are not available where sysrec runs, so
  * there is no bpf_d_path: paths are rebuilt by walking dentries and
@@ -13,9 +17,8 @@
  * that name a path without returning an fd (mkdirat, unlinkat, ...)
  * are resolved as their directory fd (or cwd) plus the path string the
  * caller passed; execs through the binprm. TCP bind/connect ports are
- * read from the sockaddr (still in the caller's memory at exit). One
- * program on sys_exit (and one on exec), none on sys_enter: every task
- * of the host pays for each attached syscall tracepoint program.
+ * read from the sockaddr (still in the caller's memory at exit). Work at
+ * sys_exit and exec only, none at sys_enter.
  *
  * The path walk runs on every recorded access, but the string is built
  * only the first time a (path, rights) pair is seen: the walk first
@@ -25,27 +28,7 @@
  * task's root, a failed read, a full map) is counted in stats: never
  * silent.
  */
-#include <linux/types.h>
-#include <linux/bpf.h>
-#include <bpf/bpf_helpers.h>
-#include <bpf/bpf_core_read.h>
-
 #include "files.h"
-
-char LICENSE[] SEC("license") = "Dual BSD/GPL";
-
-/* Set by the loader before the program is loaded. */
-volatile const __u64 target_cgid;  /* cgroup v2 id (inode) of the target */
-volatile const __u32 target_level; /* its depth below the cgroup2 root, as the loader sees it */
-volatile const __u32 max_depth = 64; /* components a walk may take (≤ FILES_MAX_DEPTH) */
-volatile const __u32 host_mntns;     /* the loader's mount namespace (inode number) */
-
-/* The target's depth in the whole cgroup tree, calibrated from the
- * first call in the target cgroup itself (see sysrec.bpf.c). */
-__u32 level;
-__u32 calibrated;
-
-#define CGROUP_MAX_DEPTH 32
 
 /* Landlock rights (include/uapi/linux/landlock.h). */
 #define LL_EXECUTE (1U << 0)
@@ -102,7 +85,7 @@ struct {
 	__uint(max_entries, 16384); /* resized by the loader */
 	__type(key, struct file_key);
 	__type(value, __u64);
-} counts SEC(".maps");
+} file_counts SEC(".maps");
 
 /* hash -> path, written once per distinct path; only what is used is
  * allocated (4 KiB per path). */
@@ -153,7 +136,7 @@ struct {
 	__uint(max_entries, FILES_STAT_MAX);
 	__type(key, enum files_stat);
 	__type(value, __u64);
-} stats SEC(".maps");
+} file_stats SEC(".maps");
 
 /* Kernel types, only the fields used, relocated by CO-RE. d_name and
  * f_path sit in anonymous unions in recent kernels; CO-RE finds them by
@@ -226,12 +209,6 @@ struct nsproxy {
 	struct mnt_namespace *mnt_ns;
 } __attribute__((preserve_access_index));
 
-struct task_struct {
-	struct nsproxy *nsproxy;
-	struct fs_struct *fs;
-	struct files_struct *files;
-	struct mm_struct *mm;
-} __attribute__((preserve_access_index));
 
 struct linux_binprm {
 	struct file *file;
@@ -252,15 +229,6 @@ struct socket {
 	struct sock *sk;
 } __attribute__((preserve_access_index));
 
-struct pt_regs___x86 {
-	unsigned long di, si, dx, r10, r8, r9, orig_ax;
-} __attribute__((preserve_access_index));
-
-struct pt_regs___arm64 {
-	unsigned long regs[31];
-	unsigned long orig_x0;
-	int syscallno;
-} __attribute__((preserve_access_index));
 
 /* bpf_rdonly_cast turns an address read from kernel memory back into a
  * typed pointer the verifier lets the program load from directly (the
@@ -268,81 +236,6 @@ struct pt_regs___arm64 {
  * call each). The verifier inlines it to a register move. */
 extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
 #define KPTR(type, p) ((struct type *)bpf_rdonly_cast((void *)(p), bpf_core_type_id_kernel(struct type)))
-
-static __always_inline int in_target(void)
-{
-	__u32 lvl = calibrated ? level : target_level;
-	if (bpf_get_current_ancestor_cgroup_id(lvl) == target_cgid)
-		return 1;
-	if (calibrated || bpf_get_current_cgroup_id() != target_cgid)
-		return 0;
-	for (__u32 i = 0; i < CGROUP_MAX_DEPTH; i++) {
-		if (bpf_get_current_ancestor_cgroup_id(i) == target_cgid) {
-			level = i;
-			calibrated = 1;
-			return 1;
-		}
-	}
-	return 0;
-}
-
-static __always_inline void stat_inc(__u32 idx)
-{
-	__u64 *v = bpf_map_lookup_elem(&stats, &idx);
-	if (v)
-		(*v)++;
-}
-
-/* add adds one to key's counter, inserting it if needed. */
-static __always_inline void add(void *map, void *key, __u32 lost)
-{
-	__u64 one = 1, *v = bpf_map_lookup_elem(map, key);
-	if (v) {
-		__sync_fetch_and_add(v, 1);
-		return;
-	}
-	if (!bpf_map_update_elem(map, key, &one, BPF_NOEXIST))
-		return;
-	v = bpf_map_lookup_elem(map, key); /* another CPU inserted it meanwhile */
-	if (v)
-		__sync_fetch_and_add(v, 1);
-	else
-		stat_inc(lost);
-}
-
-/* arg reads argument i from the BTF-typed registers of a tp_btf
- * program with a direct load (at sys_exit they still hold what the call
- * was given; arm64 keeps the first in orig_x0). */
-static __always_inline __u64 arg(void *regs, int i)
-{
-	if (bpf_core_field_exists(((struct pt_regs___x86 *)0)->di)) {
-		struct pt_regs___x86 *r = regs;
-		switch (i) {
-		case 0: return r->di;
-		case 1: return r->si;
-		case 2: return r->dx;
-		case 3: return r->r10;
-		default: return r->r8;
-		}
-	}
-	struct pt_regs___arm64 *r = regs;
-	switch (i) {
-	case 0: return r->orig_x0;
-	case 1: return r->regs[1];
-	case 2: return r->regs[2];
-	case 3: return r->regs[3];
-	default: return r->regs[4];
-	}
-}
-
-/* exit_nr reads the syscall number from the BTF-typed registers with a
- * direct load: no helper call on the path every task of the host takes. */
-static __always_inline __u32 exit_nr(void *regs)
-{
-	if (bpf_core_field_exists(((struct pt_regs___x86 *)0)->orig_ax))
-		return ((struct pt_regs___x86 *)regs)->orig_ax;
-	return ((struct pt_regs___arm64 *)regs)->syscallno;
-}
 
 static __always_inline __u32 op_of(__u32 nr)
 {
@@ -549,11 +442,11 @@ __attribute__((noinline)) int record(struct req *r)
 		else
 			n = bpf_probe_read_kernel_str(b->s, FILES_PATH_MAX, r->str);
 		if (n <= 0 || (n == 1 && !walk)) {
-			stat_inc(FILES_STAT_FAULT);
+			inc(&file_stats, FILES_STAT_FAULT);
 			return -1;
 		}
 		if (n >= FILES_PATH_MAX) {
-			stat_inc(FILES_STAT_TOO_LONG);
+			inc(&file_stats, FILES_STAT_TOO_LONG);
 			return -1;
 		}
 		if (n > 1) { /* "" (AT_EMPTY_PATH) names the directory fd's object itself */
@@ -571,7 +464,7 @@ __attribute__((noinline)) int record(struct req *r)
 		walk_init(&w, r->dentry, r->mnt);
 		bpf_loop(max_depth + FILES_MAX_MOUNTS, walk_step, &w, 0);
 		if (w.status != WALK_DONE) {
-			stat_inc(walk_stat(w.status));
+			inc(&file_stats, walk_stat(w.status));
 			return -1;
 		}
 	}
@@ -579,7 +472,7 @@ __attribute__((noinline)) int record(struct req *r)
 	if (!r->access)
 		return 0; /* only the directory was asked for (the source of a link) */
 	struct file_key k = {.hash = mix(w.hash, sh.h), .access = r->access};
-	__u64 *v = bpf_map_lookup_elem(&counts, &k);
+	__u64 *v = bpf_map_lookup_elem(&file_counts, &k);
 	if (v) {
 		__sync_fetch_and_add(v, 1);
 		return 0;
@@ -594,7 +487,7 @@ __attribute__((noinline)) int record(struct req *r)
 			w.off = sh.n;
 			bpf_loop(max_depth + FILES_MAX_MOUNTS, walk_step, &w, 0);
 			if (w.status != WALK_DONE) {
-				stat_inc(walk_stat(w.status));
+				inc(&file_stats, walk_stat(w.status));
 				return -1;
 			}
 		} else {
@@ -605,11 +498,11 @@ __attribute__((noinline)) int record(struct req *r)
 		b->len = w.off;
 		b->flags = flags;
 		if (bpf_map_update_elem(&paths, &k.hash, b, BPF_NOEXIST) && !bpf_map_lookup_elem(&paths, &k.hash)) {
-			stat_inc(FILES_STAT_LOST_PATHS);
+			inc(&file_stats, FILES_STAT_LOST_PATHS);
 			return -1;
 		}
 	}
-	add(&counts, &k, FILES_STAT_LOST_KEYS);
+	add(&file_counts, &k, &file_stats, FILES_STAT_LOST_KEYS);
 	return 0;
 }
 
@@ -662,7 +555,7 @@ static __always_inline void opened(long fd, __u64 oflags)
 	struct file *f = fd_file(fd);
 	struct req r = {};
 	if (set_file(&r, f)) {
-		stat_inc(FILES_STAT_FAULT);
+		inc(&file_stats, FILES_STAT_FAULT);
 		return;
 	}
 	unsigned int fmode = KPTR(file, f)->f_mode;
@@ -691,7 +584,7 @@ static __always_inline int at_path(long dfd, __u64 str, __u32 access, __u64 *dir
 {
 	struct req r = {.access = access};
 	if (set_at(&r, dfd, str)) {
-		stat_inc(FILES_STAT_FAULT);
+		inc(&file_stats, FILES_STAT_FAULT);
 		return -1;
 	}
 	int err = record(&r);
@@ -741,28 +634,26 @@ static __always_inline void tcp_port(void *regs, __u32 op)
 		.family = sa[0],
 		.access = op == OP_BIND ? LL_BIND_TCP : LL_CONNECT_TCP,
 	};
-	add(&ports, &k, FILES_STAT_LOST_PORTS);
+	add(&ports, &k, &file_stats, FILES_STAT_LOST_PORTS);
 }
 
-SEC("tp_btf/sys_exit")
-int files_sys_exit(__u64 *ctx)
+/* files_exit records the file or port a finished call touched. Every
+ * task of the host comes here after every syscall: a direct load and
+ * an inlined array lookup, no helper, for calls that are not file
+ * operations. */
+static __always_inline void files_exit(void *regs, __u32 nr, long ret)
 {
-	void *regs = (void *)ctx[0];
-	long ret = ctx[1];
-	/* Every task of the host comes here after every syscall: a direct
-	 * load and an inlined array lookup, no helper, for calls that are
-	 * not file operations. */
-	__u32 op = op_of(exit_nr(regs));
+	__u32 op = op_of(nr);
 	if (op == OP_NONE)
-		return 0;
+		return;
 	if (op == OP_CONNECT || op == OP_BIND) {
 		if (!in_target())
-			return 0;
+			return;
 		tcp_port(regs, op);
 		if (op == OP_CONNECT || ret < 0)
-			return 0;
+			return;
 	} else if (ret < 0 || !in_target()) {
-		return 0;
+		return;
 	}
 
 	switch (op) {
@@ -836,7 +727,7 @@ int files_sys_exit(__u64 *ctx)
 		struct file *f = fd_file(arg(regs, 0));
 		struct req r = {.access = op == OP_FTRUNCATE ? LL_TRUNCATE : LL_IOCTL_DEV};
 		if (set_file(&r, f)) {
-			stat_inc(FILES_STAT_FAULT);
+			inc(&file_stats, FILES_STAT_FAULT);
 			break;
 		}
 		__u32 m = inode_mode(f);
@@ -857,7 +748,6 @@ int files_sys_exit(__u64 *ctx)
 		break;
 	}
 	}
-	return 0;
 }
 
 struct vma_ctx {
@@ -874,15 +764,11 @@ static long vma_file(struct task_struct *task, struct vm_area_struct *vma, struc
  * (bprm->file is then its interpreter) and on the ELF interpreter
  * (ld.so), which the kernel opens itself: found through AT_BASE in the
  * new auxv and the mapping there. */
-SEC("tp_btf/sched_process_exec")
-int files_exec(__u64 *ctx)
+static __always_inline void files_exec(struct linux_binprm *bprm)
 {
-	if (!in_target())
-		return 0;
-	struct linux_binprm *bprm = (void *)ctx[2];
 	struct req r = {.access = LL_EXECUTE | LL_READ_FILE};
 	if (set_file(&r, BPF_CORE_READ(bprm, file)))
-		stat_inc(FILES_STAT_FAULT);
+		inc(&file_stats, FILES_STAT_FAULT);
 	else
 		record(&r);
 
@@ -905,11 +791,11 @@ int files_exec(__u64 *ctx)
 	__u32 z = 0;
 	struct auxv *a = bpf_map_lookup_elem(&auxv_scratch, &z);
 	if (!a)
-		return 0;
+		return;
 	struct task_struct *task = (void *)bpf_get_current_task();
 	struct mm_struct *mm = BPF_CORE_READ(task, mm);
 	if (bpf_core_read(a->w, sizeof(a->w), &mm->saved_auxv))
-		return 0;
+		return;
 	__u64 base = 0;
 	for (int i = 0; i + 1 < FILES_AUXV_WORDS; i += 2) {
 		if (a->w[i] == 0)
@@ -920,14 +806,14 @@ int files_exec(__u64 *ctx)
 		}
 	}
 	if (!base)
-		return 0; /* static binary: no interpreter */
+		return; /* static binary: no interpreter */
 	struct vma_ctx c = {};
 	if (bpf_find_vma(bpf_get_current_task_btf(), base, vma_file, &c, 0) || !c.file) {
-		stat_inc(FILES_STAT_FAULT);
-		return 0;
+		inc(&file_stats, FILES_STAT_FAULT);
+		return;
 	}
 	struct req l = {.access = LL_EXECUTE | LL_READ_FILE};
 	if (!set_file(&l, c.file))
 		record(&l);
-	return 0;
+	return;
 }

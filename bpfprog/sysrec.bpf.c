@@ -5,8 +5,11 @@
  * sysrec: count the syscalls (with masked scalar arguments) made by the
  * tasks of one cgroup v2 subtree, aggregated in kernel.
  *
- * Attached as raw tracepoints on sys_enter/sys_exit (raw_syscalls), which
- * need neither tracefs nor kprobes. Every task on the host runs this on
+ * Attached as BTF tracepoints on sys_enter/sys_exit (raw_syscalls), which
+ * need neither tracefs nor kprobes, and read the registers with direct
+ * loads. With record_files set, sys_exit and sched_process_exec also
+ * record the files and ports the target touches (files.bpf.c, included
+ * below): one program per tracepoint. Every task on the host runs this on
  * every syscall. On this kind of host an attached program costs ~58 ns
  * a call and a helper call ~7-40 ns (measured), so the common path makes
  * one: sys_enter keeps, per CPU, what it decided for the last task
@@ -22,6 +25,7 @@
 #include <bpf/bpf_core_read.h>
 
 #include "sysrec.h"
+#include "files.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -33,6 +37,9 @@ volatile const __u32 execve_nr = ~0u; /* to notice a successful exec */
 volatile const __u32 execveat_nr = ~0u;
 volatile const __u32 sigreturn_nr = ~0u; /* its "return value" is not an error */
 volatile const __u32 max_exes = 64;   /* exe slots in the calls array */
+volatile const __u32 record_files;    /* also run files.bpf.c */
+volatile const __u32 max_depth = 64;  /* files: components a walk may take (≤ FILES_MAX_DEPTH) */
+volatile const __u32 host_mntns;      /* files: the loader's mount namespace (inode number) */
 
 /* The target's depth in the whole cgroup tree. The loader's guess is
  * relative to its cgroup namespace (inside a container it is too small);
@@ -159,6 +166,10 @@ struct task_struct {
 	void *cgroups;
 	__u64 start_time;
 	__u64 self_exec_id;
+	struct nsproxy *nsproxy;
+	struct fs_struct *fs;
+	struct files_struct *files;
+	struct mm_struct *mm;
 } __attribute__((preserve_access_index));
 
 /* in_target reports whether the current task is in the target cgroup or
@@ -180,35 +191,56 @@ static __always_inline int in_target(void)
 	return 0;
 }
 
-static __always_inline void stat_inc(__u32 idx)
+static __always_inline void inc(void *stats, __u32 idx)
 {
-	__u64 *v = bpf_map_lookup_elem(&stats, &idx);
+	__u64 *v = bpf_map_lookup_elem(stats, &idx);
 	if (v)
 		(*v)++;
 }
 
+static __always_inline void stat_inc(__u32 idx)
+{
+	inc(&stats, idx);
+}
+
+/* arg reads argument i from the BTF-typed registers with a direct load
+ * (at sys_exit they still hold what the call was given; arm64 keeps the
+ * first in orig_x0). */
 static __always_inline __u64 arg(void *regs, int i)
 {
 	if (bpf_core_field_exists(((struct pt_regs___x86 *)0)->di)) {
 		struct pt_regs___x86 *r = regs;
 		switch (i) {
-		case 0: return BPF_CORE_READ(r, di);
-		case 1: return BPF_CORE_READ(r, si);
-		case 2: return BPF_CORE_READ(r, dx);
-		case 3: return BPF_CORE_READ(r, r10);
-		case 4: return BPF_CORE_READ(r, r8);
-		default: return BPF_CORE_READ(r, r9);
+		case 0: return r->di;
+		case 1: return r->si;
+		case 2: return r->dx;
+		case 3: return r->r10;
+		case 4: return r->r8;
+		default: return r->r9;
 		}
 	}
 	struct pt_regs___arm64 *r = regs;
-	if (i == 0)
-		return BPF_CORE_READ(r, orig_x0);
-	return BPF_CORE_READ(r, regs[i]);
+	switch (i) {
+	case 0: return r->orig_x0;
+	case 1: return r->regs[1];
+	case 2: return r->regs[2];
+	case 3: return r->regs[3];
+	case 4: return r->regs[4];
+	default: return r->regs[5];
+	}
+}
+
+/* exit_nr reads the syscall number from the registers. */
+static __always_inline __u32 exit_nr(void *regs)
+{
+	if (bpf_core_field_exists(((struct pt_regs___x86 *)0)->orig_ax))
+		return ((struct pt_regs___x86 *)regs)->orig_ax;
+	return ((struct pt_regs___arm64 *)regs)->syscallno;
 }
 
 /* add adds one to the counter of key in a hash map, inserting it if
  * needed; a full map is counted in stats[lost], never silent. */
-static __always_inline void add(void *map, void *key, __u32 lost)
+static __always_inline void add(void *map, void *key, void *stats, __u32 lost)
 {
 	__u64 one = 1, *v = bpf_map_lookup_elem(map, key);
 	if (v) {
@@ -222,12 +254,12 @@ static __always_inline void add(void *map, void *key, __u32 lost)
 	if (v)
 		__sync_fetch_and_add(v, 1);
 	else
-		stat_inc(lost);
+		inc(stats, lost);
 }
 
 static __always_inline void count(struct key *k)
 {
-	add(&counts, k, STAT_LOST_KEYS);
+	add(&counts, k, &stats, STAT_LOST_KEYS);
 }
 
 static __always_inline int is_exec(__u32 nr)
@@ -351,34 +383,28 @@ static __always_inline void count_call(const char *name, __u32 slot, __u32 nr, v
 	count(&k);
 }
 
-SEC("raw_tracepoint/sys_enter")
-int sys_enter(struct bpf_raw_tracepoint_args *ctx)
+#include "files.bpf.c"
+
+SEC("tp_btf/sys_enter")
+int sys_enter(__u64 *ctx)
 {
 	struct last *c = who();
 	if (!c || c->state != LAST_COUNTED)
 		return 0;
-	__u32 nr = (__u32)ctx->args[1];
+	__u32 nr = (__u32)ctx[1];
 	if (is_exec(nr))
 		return 0; /* counted at its exit, charged to the exe it made */
-	count_call(c->name, c->slot, nr, (void *)ctx->args[0]);
+	count_call(c->name, c->slot, nr, (void *)ctx[0]);
 	return 0;
 }
 
-static __always_inline __u32 exit_nr(void *regs)
-{
-	if (bpf_core_field_exists(((struct pt_regs___x86 *)0)->orig_ax)) {
-		struct pt_regs___x86 *r = regs;
-		return BPF_CORE_READ(r, orig_ax);
-	}
-	struct pt_regs___arm64 *r = regs;
-	return BPF_CORE_READ(r, syscallno);
-}
-
-SEC("raw_tracepoint/sched_process_exec")
-int sched_process_exec(struct bpf_raw_tracepoint_args *ctx)
+SEC("tp_btf/sched_process_exec")
+int sched_process_exec(__u64 *ctx)
 {
 	if (!in_target())
 		return 0;
+	if (record_files)
+		files_exec((struct linux_binprm *)ctx[2]);
 	/* The process is now its new executable (comm is already the new
 	 * one, and an exec'ing thread is its group leader by now): charge it
 	 * from here on, starting with the exec that made it. */
@@ -414,18 +440,20 @@ int sched_process_fork(__u64 *ctx)
 	return 0;
 }
 
-SEC("raw_tracepoint/sys_exit")
-int sys_exit(struct bpf_raw_tracepoint_args *ctx)
+SEC("tp_btf/sys_exit")
+int sys_exit(__u64 *ctx)
 {
-	long ret = ctx->args[1];
+	void *regs = (void *)ctx[0];
+	long ret = ctx[1];
+	__u32 nr = exit_nr(regs);
+	if (record_files)
+		files_exit(regs, nr, ret);
 	/* Only failed calls need work here. -512..-516 (ERESTARTSYS...)
 	 * never reach user space: the call is restarted or becomes EINTR. */
 	if (ret >= 0 || ret < -4095 || (ret <= -512 && ret >= -516))
 		return 0;
 	if (!in_target())
 		return 0;
-	void *regs = (void *)ctx->args[0];
-	__u32 nr = exit_nr(regs);
 	if (nr == sigreturn_nr)
 		return 0;
 	struct exe *e = exe_of();
@@ -439,6 +467,6 @@ int sys_exit(struct bpf_raw_tracepoint_args *ctx)
 	struct errkey ek = {};
 	__builtin_memcpy(&ek.key, &k, sizeof(k));
 	ek.err = -ret;
-	add(&errnos, &ek, STAT_LOST_ERRNOS);
+	add(&errnos, &ek, &stats, STAT_LOST_ERRNOS);
 	return 0;
 }

@@ -18,6 +18,11 @@ type sysrecArgmask struct {
 	Mask [6]uint64
 }
 
+type sysrecAuxv struct {
+	_ structs.HostLayout
+	W [64]uint64
+}
+
 type sysrecErrkey struct {
 	_   structs.HostLayout
 	Key sysrecKey
@@ -36,6 +41,57 @@ type sysrecExeName struct {
 	_    structs.HostLayout
 	Name [16]int8
 }
+
+type sysrecFileKey struct {
+	_      structs.HostLayout
+	Hash   uint64
+	Access uint32
+	Pad    uint32
+}
+
+type sysrecFileOp uint32
+
+const (
+	sysrecFileOpOP_NONE              sysrecFileOp = 0
+	sysrecFileOpOP_OPEN              sysrecFileOp = 1
+	sysrecFileOpOP_OPENAT            sysrecFileOp = 2
+	sysrecFileOpOP_OPENAT2           sysrecFileOp = 3
+	sysrecFileOpOP_CREAT             sysrecFileOp = 4
+	sysrecFileOpOP_OPEN_BY_HANDLE_AT sysrecFileOp = 5
+	sysrecFileOpOP_MKDIR             sysrecFileOp = 6
+	sysrecFileOpOP_MKDIRAT           sysrecFileOp = 7
+	sysrecFileOpOP_MKNOD             sysrecFileOp = 8
+	sysrecFileOpOP_MKNODAT           sysrecFileOp = 9
+	sysrecFileOpOP_UNLINK            sysrecFileOp = 10
+	sysrecFileOpOP_UNLINKAT          sysrecFileOp = 11
+	sysrecFileOpOP_RMDIR             sysrecFileOp = 12
+	sysrecFileOpOP_RENAME            sysrecFileOp = 13
+	sysrecFileOpOP_RENAMEAT          sysrecFileOp = 14
+	sysrecFileOpOP_RENAMEAT2         sysrecFileOp = 15
+	sysrecFileOpOP_LINK              sysrecFileOp = 16
+	sysrecFileOpOP_LINKAT            sysrecFileOp = 17
+	sysrecFileOpOP_SYMLINK           sysrecFileOp = 18
+	sysrecFileOpOP_SYMLINKAT         sysrecFileOp = 19
+	sysrecFileOpOP_TRUNCATE          sysrecFileOp = 20
+	sysrecFileOpOP_FTRUNCATE         sysrecFileOp = 21
+	sysrecFileOpOP_IOCTL             sysrecFileOp = 22
+	sysrecFileOpOP_BIND              sysrecFileOp = 23
+	sysrecFileOpOP_CONNECT           sysrecFileOp = 24
+	sysrecFileOpOP_MAX               sysrecFileOp = 25
+)
+
+type sysrecFilesStat uint32
+
+const (
+	sysrecFilesStatFILES_STAT_LOST_KEYS    sysrecFilesStat = 0
+	sysrecFilesStatFILES_STAT_LOST_PATHS   sysrecFilesStat = 1
+	sysrecFilesStatFILES_STAT_TOO_DEEP     sysrecFilesStat = 2
+	sysrecFilesStatFILES_STAT_TOO_LONG     sysrecFilesStat = 3
+	sysrecFilesStatFILES_STAT_DISCONNECTED sysrecFilesStat = 4
+	sysrecFilesStatFILES_STAT_FAULT        sysrecFilesStat = 5
+	sysrecFilesStatFILES_STAT_LOST_PORTS   sysrecFilesStat = 6
+	sysrecFilesStatFILES_STAT_MAX          sysrecFilesStat = 7
+)
 
 type sysrecKey struct {
 	_    structs.HostLayout
@@ -58,16 +114,37 @@ type sysrecLast struct {
 	Name       [16]int8
 }
 
+type sysrecPathbuf struct {
+	_     structs.HostLayout
+	Len   uint32
+	Flags uint32
+	S     [4352]int8
+}
+
+type sysrecPortKey struct {
+	_      structs.HostLayout
+	Port   uint16
+	Family uint16
+	Access uint32
+}
+
 // Names of all BPF objects in the ELF.
 //
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
+	sysrecMapAuxvScratch       = "auxv_scratch"
 	sysrecMapCalls             = "calls"
 	sysrecMapCounts            = "counts"
 	sysrecMapErrnos            = "errnos"
 	sysrecMapExes              = "exes"
+	sysrecMapFileCounts        = "file_counts"
+	sysrecMapFileStats         = "file_stats"
 	sysrecMapLast              = "last"
 	sysrecMapMasks             = "masks"
+	sysrecMapOps               = "ops"
+	sysrecMapPaths             = "paths"
+	sysrecMapPorts             = "ports"
+	sysrecMapScratch           = "scratch"
 	sysrecMapSlots             = "slots"
 	sysrecMapStats             = "stats"
 	sysrecProgSchedProcessExec = "sched_process_exec"
@@ -77,9 +154,12 @@ const (
 	sysrecVarCalibrated        = "calibrated"
 	sysrecVarExecveNr          = "execve_nr"
 	sysrecVarExecveatNr        = "execveat_nr"
+	sysrecVarHostMntns         = "host_mntns"
 	sysrecVarLevel             = "level"
+	sysrecVarMaxDepth          = "max_depth"
 	sysrecVarMaxExes           = "max_exes"
 	sysrecVarNextSlot          = "next_slot"
+	sysrecVarRecordFiles       = "record_files"
 	sysrecVarRequireExec       = "require_exec"
 	sysrecVarSigreturnNr       = "sigreturn_nr"
 	sysrecVarTargetCgid        = "target_cgid"
@@ -138,14 +218,21 @@ type sysrecProgramSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type sysrecMapSpecs struct {
-	Calls  *ebpf.MapSpec `ebpf:"calls"`
-	Counts *ebpf.MapSpec `ebpf:"counts"`
-	Errnos *ebpf.MapSpec `ebpf:"errnos"`
-	Exes   *ebpf.MapSpec `ebpf:"exes"`
-	Last   *ebpf.MapSpec `ebpf:"last"`
-	Masks  *ebpf.MapSpec `ebpf:"masks"`
-	Slots  *ebpf.MapSpec `ebpf:"slots"`
-	Stats  *ebpf.MapSpec `ebpf:"stats"`
+	AuxvScratch *ebpf.MapSpec `ebpf:"auxv_scratch"`
+	Calls       *ebpf.MapSpec `ebpf:"calls"`
+	Counts      *ebpf.MapSpec `ebpf:"counts"`
+	Errnos      *ebpf.MapSpec `ebpf:"errnos"`
+	Exes        *ebpf.MapSpec `ebpf:"exes"`
+	FileCounts  *ebpf.MapSpec `ebpf:"file_counts"`
+	FileStats   *ebpf.MapSpec `ebpf:"file_stats"`
+	Last        *ebpf.MapSpec `ebpf:"last"`
+	Masks       *ebpf.MapSpec `ebpf:"masks"`
+	Ops         *ebpf.MapSpec `ebpf:"ops"`
+	Paths       *ebpf.MapSpec `ebpf:"paths"`
+	Ports       *ebpf.MapSpec `ebpf:"ports"`
+	Scratch     *ebpf.MapSpec `ebpf:"scratch"`
+	Slots       *ebpf.MapSpec `ebpf:"slots"`
+	Stats       *ebpf.MapSpec `ebpf:"stats"`
 }
 
 // sysrecVariableSpecs contains global variables before they are loaded into the kernel.
@@ -155,9 +242,12 @@ type sysrecVariableSpecs struct {
 	Calibrated  *ebpf.VariableSpec `ebpf:"calibrated"`
 	ExecveNr    *ebpf.VariableSpec `ebpf:"execve_nr"`
 	ExecveatNr  *ebpf.VariableSpec `ebpf:"execveat_nr"`
+	HostMntns   *ebpf.VariableSpec `ebpf:"host_mntns"`
 	Level       *ebpf.VariableSpec `ebpf:"level"`
+	MaxDepth    *ebpf.VariableSpec `ebpf:"max_depth"`
 	MaxExes     *ebpf.VariableSpec `ebpf:"max_exes"`
 	NextSlot    *ebpf.VariableSpec `ebpf:"next_slot"`
+	RecordFiles *ebpf.VariableSpec `ebpf:"record_files"`
 	RequireExec *ebpf.VariableSpec `ebpf:"require_exec"`
 	SigreturnNr *ebpf.VariableSpec `ebpf:"sigreturn_nr"`
 	TargetCgid  *ebpf.VariableSpec `ebpf:"target_cgid"`
@@ -184,24 +274,38 @@ func (o *sysrecObjects) Close() error {
 //
 // It can be passed to loadSysrecObjects or ebpf.CollectionSpec.LoadAndAssign.
 type sysrecMaps struct {
-	Calls  *ebpf.Map `ebpf:"calls"`
-	Counts *ebpf.Map `ebpf:"counts"`
-	Errnos *ebpf.Map `ebpf:"errnos"`
-	Exes   *ebpf.Map `ebpf:"exes"`
-	Last   *ebpf.Map `ebpf:"last"`
-	Masks  *ebpf.Map `ebpf:"masks"`
-	Slots  *ebpf.Map `ebpf:"slots"`
-	Stats  *ebpf.Map `ebpf:"stats"`
+	AuxvScratch *ebpf.Map `ebpf:"auxv_scratch"`
+	Calls       *ebpf.Map `ebpf:"calls"`
+	Counts      *ebpf.Map `ebpf:"counts"`
+	Errnos      *ebpf.Map `ebpf:"errnos"`
+	Exes        *ebpf.Map `ebpf:"exes"`
+	FileCounts  *ebpf.Map `ebpf:"file_counts"`
+	FileStats   *ebpf.Map `ebpf:"file_stats"`
+	Last        *ebpf.Map `ebpf:"last"`
+	Masks       *ebpf.Map `ebpf:"masks"`
+	Ops         *ebpf.Map `ebpf:"ops"`
+	Paths       *ebpf.Map `ebpf:"paths"`
+	Ports       *ebpf.Map `ebpf:"ports"`
+	Scratch     *ebpf.Map `ebpf:"scratch"`
+	Slots       *ebpf.Map `ebpf:"slots"`
+	Stats       *ebpf.Map `ebpf:"stats"`
 }
 
 func (m *sysrecMaps) Close() error {
 	return _SysrecClose(
+		m.AuxvScratch,
 		m.Calls,
 		m.Counts,
 		m.Errnos,
 		m.Exes,
+		m.FileCounts,
+		m.FileStats,
 		m.Last,
 		m.Masks,
+		m.Ops,
+		m.Paths,
+		m.Ports,
+		m.Scratch,
 		m.Slots,
 		m.Stats,
 	)
@@ -214,9 +318,12 @@ type sysrecVariables struct {
 	Calibrated  *ebpf.Variable `ebpf:"calibrated"`
 	ExecveNr    *ebpf.Variable `ebpf:"execve_nr"`
 	ExecveatNr  *ebpf.Variable `ebpf:"execveat_nr"`
+	HostMntns   *ebpf.Variable `ebpf:"host_mntns"`
 	Level       *ebpf.Variable `ebpf:"level"`
+	MaxDepth    *ebpf.Variable `ebpf:"max_depth"`
 	MaxExes     *ebpf.Variable `ebpf:"max_exes"`
 	NextSlot    *ebpf.Variable `ebpf:"next_slot"`
+	RecordFiles *ebpf.Variable `ebpf:"record_files"`
 	RequireExec *ebpf.Variable `ebpf:"require_exec"`
 	SigreturnNr *ebpf.Variable `ebpf:"sigreturn_nr"`
 	TargetCgid  *ebpf.Variable `ebpf:"target_cgid"`

@@ -55,9 +55,9 @@ func main() {
 
 // TestFilesOverhead measures what file recording costs: an open+close
 // loop on one file (the path is walked on every open) and a getppid loop
-// (a call the files program only looks up and skips), bare, under the
-// tracepoint floor, recorded without and with files, and with only the
-// files program — alternating, so a disturbance hits every row alike.
+// (a call the file code only looks up and skips), bare, under the
+// tracepoint floor, recorded without and with files — alternating, so a
+// disturbance hits every row alike.
 // A measurement: SYSREC_FS_BENCH=1 runs it (R rounds, default 7).
 func TestFilesOverhead(t *testing.T) {
 	if os.Getenv("SYSREC_FS_BENCH") != "1" {
@@ -76,10 +76,6 @@ func TestFilesOverhead(t *testing.T) {
 	}{
 		{"open+close " + file, []string{bin, "open", "200000", file}},
 		{"getppid", []string{bin, "getppid", "2000000"}},
-	}
-	arch, err := hostArch()
-	if err != nil {
-		t.Fatal(err)
 	}
 	mount, err := CgroupMount()
 	if err != nil {
@@ -102,15 +98,8 @@ func TestFilesOverhead(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer cg.remove()
-		if files {
-			fr, err := startFiles(cg, arch, 0)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer fr.Close()
-		}
 		var out bytes.Buffer
-		if _, err := Record(context.Background(), Options{Cgroup: cg.path, Command: argv, Stdout: &out, Stderr: &out}); err != nil {
+		if _, err := Record(context.Background(), Options{Cgroup: cg.path, Command: argv, Files: files, Stdout: &out, Stderr: &out}); err != nil {
 			t.Fatal(err)
 		}
 		return parse(out.String())
@@ -140,30 +129,6 @@ func TestFilesOverhead(t *testing.T) {
 		}},
 		{"record, files off", func(argv []string) float64 { return record(argv, false) }},
 		{"record, files on", func(argv []string) float64 { return record(argv, true) }},
-		{"files program only", func(argv []string) float64 {
-			cg, err := newCgroup(mount)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer cg.remove()
-			fr, err := startFiles(cg, arch, 0)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer fr.Close()
-			fd, err := os.Open(cg.path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer fd.Close()
-			cmd := exec.Command(argv[0], argv[1:]...)
-			cmd.SysProcAttr = cgroupAttr(int(fd.Fd()))
-			out, err := cmd.CombinedOutput()
-			if err != nil {
-				t.Fatal(err)
-			}
-			return parse(string(out))
-		}},
 	}
 	var report strings.Builder
 	for _, l := range loops {
@@ -235,7 +200,7 @@ func TestFilesProgramCost(t *testing.T) {
 	}
 	defer fd.Close()
 	run := func(argv ...string) (runs uint64, ns float64) {
-		before, err := fr.objs.FilesSysExit.Stats()
+		before, err := fr.objs.SysExit.Stats()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -244,7 +209,7 @@ func TestFilesProgramCost(t *testing.T) {
 		if out, err := cmd.CombinedOutput(); err != nil {
 			t.Fatalf("%v: %v\n%s", argv, err, out)
 		}
-		after, err := fr.objs.FilesSysExit.Stats()
+		after, err := fr.objs.SysExit.Stats()
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,7 +1,6 @@
 package recorder
 
 import (
-	"errors"
 	"fmt"
 	"maps"
 	"path"
@@ -11,7 +10,6 @@ import (
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/link"
-	"github.com/cilium/ebpf/rlimit"
 	"golang.org/x/sys/unix"
 
 	"github.com/sysrec/sysrec/bpfprog"
@@ -59,9 +57,9 @@ var fileOps = map[string]bpfprog.FileOp{
 	"connect":           bpfprog.OpConnect,
 }
 
-// fileRecorder records the files and TCP ports the tasks of one cgroup
-// subtree touch, as Landlock rights (bpfprog/files.bpf.c). It runs
-// beside the syscall recorder, on the same cgroup.
+// fileRecorder reads the files and TCP ports the tasks of one cgroup
+// subtree touch, as Landlock rights (bpfprog/files.bpf.c, part of the
+// recorder's program when loaded with files on).
 //
 // Paths are what the task sees: resolved by the kernel from the object
 // an fd refers to (symlinks and bind mounts already followed), up to
@@ -76,67 +74,69 @@ var fileOps = map[string]bpfprog.FileOp{
 // object too, and belong on its parent: make_reg on /tmp/x means x was
 // created in /tmp.
 type fileRecorder struct {
-	objs  bpfprog.FilesObjects
-	links []link.Link
+	objs  *bpfprog.Objects
+	links []link.Link // started alone (startFiles): detached and closed here
+	owned bool
 }
 
-// startFiles loads the files program for cg and attaches it. Call it
-// before the target starts. maxKeys ≤ 0 means DefaultMaxFileKeys.
-func startFiles(cg *cgroup, arch *linuxabi.Arch, maxKeys int) (*fileRecorder, error) {
-	return startFilesDepth(cg, arch, maxKeys, fileMaxDepth)
-}
-
-func startFilesDepth(cg *cgroup, arch *linuxabi.Arch, maxKeys, depth int) (*fileRecorder, error) {
-	_ = rlimit.RemoveMemlock()
-	spec, err := bpfprog.FilesSpec()
-	if err != nil {
-		return nil, fmt.Errorf("load files program: %w", err)
+// setFiles configures spec, before it is loaded, to record files:
+// maxKeys (path, rights) pairs (≤ 0: DefaultMaxFileKeys), walks of at
+// most depth components. With files off the file maps shrink to one
+// entry and the verifier drops the file code (record_files is 0).
+func setFiles(spec *ebpf.CollectionSpec, on bool, maxKeys, depth int) (map[string]any, error) {
+	if !on {
+		for _, m := range []string{"file_counts", "paths", "ports"} {
+			spec.Maps[m].MaxEntries = 1
+		}
+		return map[string]any{"record_files": uint32(0)}, nil
 	}
 	if maxKeys <= 0 {
 		maxKeys = DefaultMaxFileKeys
 	}
-	spec.Maps["counts"].MaxEntries = uint32(maxKeys)
+	spec.Maps["file_counts"].MaxEntries = uint32(maxKeys)
 	spec.Maps["paths"].MaxEntries = uint32(maxKeys)
 	var ns unix.Stat_t
 	if err := unix.Stat("/proc/self/ns/mnt", &ns); err != nil {
-		return nil, fmt.Errorf("load files program: %w", err)
+		return nil, fmt.Errorf("find mount namespace: %w", err)
 	}
-	vars := map[string]any{
-		"target_cgid":  cg.id,
-		"target_level": cg.level,
+	return map[string]any{
+		"record_files": uint32(1),
 		"max_depth":    uint32(min(depth, bpfprog.FilesMaxDepth)),
 		"host_mntns":   uint32(ns.Ino),
-	}
-	for name, val := range vars {
-		if err := spec.Variables[name].Set(val); err != nil {
-			return nil, fmt.Errorf("set %s: %w", name, err)
-		}
-	}
-	r := &fileRecorder{}
-	if err := spec.LoadAndAssign(&r.objs, nil); err != nil {
-		var ve *ebpf.VerifierError
-		if errors.As(err, &ve) {
-			return nil, fmt.Errorf("load files program: %+v", ve)
-		}
-		return nil, fmt.Errorf("load files program: %w", permHint(err))
-	}
+	}, nil
+}
+
+// setFileOps fills the loaded program's ops map: which syscall numbers
+// are file operations.
+func setFileOps(objs *bpfprog.Objects, arch *linuxabi.Arch) error {
 	for name, op := range fileOps {
 		nr, ok := arch.Number(name)
 		if !ok || nr < 0 || nr >= bpfprog.FilesMaxNr {
 			continue
 		}
-		if err := r.objs.Ops.Put(uint32(nr), op); err != nil {
-			r.Close()
-			return nil, fmt.Errorf("set file operation %s: %w", name, err)
+		if err := objs.Ops.Put(uint32(nr), op); err != nil {
+			return fmt.Errorf("set file operation %s: %w", name, err)
 		}
 	}
-	for _, p := range []*ebpf.Program{r.objs.FilesSysExit, r.objs.FilesExec} {
-		l, err := link.AttachTracing(link.TracingOptions{Program: p})
-		if err != nil {
-			r.Close()
-			return nil, fmt.Errorf("attach %s: %w", p, permHint(err))
-		}
-		r.links = append(r.links, l)
+	return nil
+}
+
+// startFiles loads the recorder's program with files on for cg and
+// attaches it, for tests and benchmarks of file recording alone (Record
+// loads it once for both). maxKeys ≤ 0 means DefaultMaxFileKeys.
+func startFiles(cg *cgroup, arch *linuxabi.Arch, maxKeys int) (*fileRecorder, error) {
+	return startFilesDepth(cg, arch, maxKeys, fileMaxDepth)
+}
+
+func startFilesDepth(cg *cgroup, arch *linuxabi.Arch, maxKeys, depth int) (*fileRecorder, error) {
+	objs, err := load(arch, cg, loadOptions{maxKeys: DefaultMaxKeys, files: true, fileKeys: maxKeys, depth: depth})
+	if err != nil {
+		return nil, err
+	}
+	r := &fileRecorder{objs: objs, owned: true}
+	if r.links, err = attach(objs); err != nil {
+		r.Close()
+		return nil, err
 	}
 	return r, nil
 }
@@ -149,9 +149,9 @@ func (r *fileRecorder) detach() {
 	r.links = nil
 }
 
-// Close detaches and frees everything. A nil recorder is fine.
+// Close detaches and frees what startFiles made. A nil recorder is fine.
 func (r *fileRecorder) Close() error {
-	if r == nil {
+	if r == nil || !r.owned {
 		return nil
 	}
 	r.detach()
@@ -178,7 +178,7 @@ func (r *fileRecorder) read(rec *Recording) error {
 	files := map[string]*profiles.FileAccess{}
 	var k bpfprog.FileKey
 	var n uint64
-	cit := r.objs.Counts.Iterate()
+	cit := r.objs.FileCounts.Iterate()
 	for cit.Next(&k, &n) {
 		p, ok := paths[k.Hash]
 		if !ok {
@@ -225,7 +225,8 @@ func (r *fileRecorder) read(rec *Recording) error {
 	for _, v := range stats {
 		rec.FilesUnresolved += v
 	}
-	for _, p := range []*ebpf.Program{r.objs.FilesSysExit, r.objs.FilesExec} {
+	// A run the kernel skipped may have been a file access.
+	for _, p := range []*ebpf.Program{r.objs.SysExit, r.objs.SchedProcessExec} {
 		if st, err := p.Stats(); err == nil {
 			rec.FilesUnresolved += st.RecursionMisses
 		}
@@ -238,7 +239,7 @@ func (r *fileRecorder) stats() ([]uint64, error) {
 	out := make([]uint64, bpfprog.FilesStatCount)
 	for i := range out {
 		var perCPU []uint64
-		if err := r.objs.Stats.Lookup(uint32(i), &perCPU); err != nil {
+		if err := r.objs.FileStats.Lookup(uint32(i), &perCPU); err != nil {
 			return nil, fmt.Errorf("read files stats: %w", err)
 		}
 		for _, v := range perCPU {

@@ -87,7 +87,7 @@ func TestMapMemory(t *testing.T) {
 	}
 	cg := &cgroup{id: 1, level: 1}
 	for _, keys := range []int{64, 1000, DefaultMaxKeys, 1 << 18} {
-		objs, err := load(arch, cg, true, keys)
+		objs, err := load(arch, cg, loadOptions{fromExec: true, maxKeys: keys})
 		if err != nil {
 			t.Fatal(err)
 		}

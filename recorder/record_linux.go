@@ -140,32 +140,25 @@ func Record(ctx context.Context, opts Options) (*Recording, error) {
 
 	// Only a target sysrec starts has a launcher phase to leave out.
 	fromExec := len(opts.Command) > 0 && !opts.IncludeLauncher
-	objs, err := load(arch, cg, fromExec, opts.maxKeys())
+	objs, err := load(arch, cg, loadOptions{fromExec: fromExec, maxKeys: opts.maxKeys(), files: opts.Files})
 	if err != nil {
 		return nil, err
 	}
 	defer objs.Close()
 	// Attach before the target starts, after the cgroup id is set, so
 	// nothing it does is missed and nothing foreign is counted.
-	var links []link.Link
+	links, err := attach(objs)
 	defer func() {
 		for _, l := range links {
 			l.Close()
 		}
 	}()
-	for _, a := range attachments(objs) {
-		l, err := a.attach()
-		if err != nil {
-			return nil, fmt.Errorf("attach %s: %w", a.name, permHint(err))
-		}
-		links = append(links, l)
+	if err != nil {
+		return nil, err
 	}
 	var files *fileRecorder // nil: file recording off
 	if opts.Files {
-		if files, err = startFiles(cg, arch, 0); err != nil {
-			return nil, err
-		}
-		defer files.Close()
+		files = &fileRecorder{objs: objs}
 	}
 
 	rec := &Recording{Arch: arch.Name, Command: opts.Command, Kernel: kernelRelease(), ExitStatus: -1}
@@ -204,23 +197,31 @@ func Record(ctx context.Context, opts Options) (*Recording, error) {
 type attachment struct {
 	name string
 	prog *ebpf.Program
-	btf  bool // tp_btf (typed arguments), not raw_tracepoint
 }
 
-func (a attachment) attach() (link.Link, error) {
-	if a.btf {
-		return link.AttachTracing(link.TracingOptions{Program: a.prog})
-	}
-	return link.AttachRawTracepoint(link.RawTracepointOptions{Name: a.name, Program: a.prog})
-}
-
+// attachments lists the programs; all are BTF tracepoints (typed
+// arguments), one per tracepoint.
 func attachments(objs *bpfprog.Objects) []attachment {
 	return []attachment{
 		{name: "sys_enter", prog: objs.SysEnter},
 		{name: "sys_exit", prog: objs.SysExit},
 		{name: "sched_process_exec", prog: objs.SchedProcessExec},
-		{name: "sched_process_fork", prog: objs.SchedProcessFork, btf: true},
+		{name: "sched_process_fork", prog: objs.SchedProcessFork},
 	}
+}
+
+// attach attaches every program; on an error it returns the links made
+// so far, for the caller to close.
+func attach(objs *bpfprog.Objects) ([]link.Link, error) {
+	var links []link.Link
+	for _, a := range attachments(objs) {
+		l, err := link.AttachTracing(link.TracingOptions{Program: a.prog})
+		if err != nil {
+			return links, fmt.Errorf("attach %s: %w", a.name, permHint(err))
+		}
+		links = append(links, l)
+	}
+	return links, nil
 }
 
 // recursionMisses sums the runs the kernel skipped because the program
@@ -265,23 +266,36 @@ func permHint(err error) error {
 	return err
 }
 
+// loadOptions configure the program of one recording.
+type loadOptions struct {
+	fromExec bool // count only processes that exec'd after the start
+	maxKeys  int  // size of the counts map
+	files    bool // also record files and ports
+	fileKeys int  // size of the file maps (≤ 0: DefaultMaxFileKeys)
+	depth    int  // components a path walk may take (≤ 0: fileMaxDepth)
+}
+
 // load prepares and loads the program for one recording.
-func load(arch *linuxabi.Arch, cg *cgroup, fromExec bool, maxKeys int) (*bpfprog.Objects, error) {
+func load(arch *linuxabi.Arch, cg *cgroup, o loadOptions) (*bpfprog.Objects, error) {
 	// Harmless where BPF memory is cgroup-accounted; needed before 5.11.
 	_ = rlimit.RemoveMemlock()
 	spec, err := bpfprog.Spec()
 	if err != nil {
 		return nil, fmt.Errorf("load bpf program: %w", err)
 	}
-	spec.Maps["counts"].MaxEntries = uint32(maxKeys)
-	spec.Maps["errnos"].MaxEntries = uint32(errnoKeys(maxKeys))
-
-	vars := map[string]any{
-		"target_cgid":  cg.id,
-		"target_level": cg.level,
-		"require_exec": uint32(0),
+	spec.Maps["counts"].MaxEntries = uint32(o.maxKeys)
+	spec.Maps["errnos"].MaxEntries = uint32(errnoKeys(o.maxKeys))
+	if o.depth <= 0 {
+		o.depth = fileMaxDepth
 	}
-	if fromExec {
+	vars, err := setFiles(spec, o.files, o.fileKeys, o.depth)
+	if err != nil {
+		return nil, fmt.Errorf("load bpf program: %w", err)
+	}
+	vars["target_cgid"] = cg.id
+	vars["target_level"] = cg.level
+	vars["require_exec"] = uint32(0)
+	if o.fromExec {
 		vars["require_exec"] = uint32(1)
 	}
 	for v, name := range map[string]string{"execve_nr": "execve", "execveat_nr": "execveat", "sigreturn_nr": "rt_sigreturn"} {
@@ -312,6 +326,12 @@ func load(arch *linuxabi.Arch, cg *cgroup, fromExec bool, maxKeys int) (*bpfprog
 		if err := objs.Masks.Put(uint32(nr), &m); err != nil {
 			objs.Close()
 			return nil, fmt.Errorf("set argument masks of %s: %w", name, err)
+		}
+	}
+	if o.files {
+		if err := setFileOps(&objs, arch); err != nil {
+			objs.Close()
+			return nil, err
 		}
 	}
 	return &objs, nil
