@@ -17,28 +17,54 @@ type right struct {
 	abi  int // first ABI version that handles it
 }
 
+// Landlock file-system rights, one bit each (LANDLOCK_ACCESS_FS_*).
+const (
+	LandlockExecute uint64 = 1 << iota
+	LandlockWriteFile
+	LandlockReadFile
+	LandlockReadDir
+	LandlockRemoveDir
+	LandlockRemoveFile
+	LandlockMakeChar
+	LandlockMakeDir
+	LandlockMakeReg
+	LandlockMakeSock
+	LandlockMakeFifo
+	LandlockMakeBlock
+	LandlockMakeSym
+	LandlockRefer
+	LandlockTruncate
+	LandlockIoctlDev
+)
+
+// Landlock network rights (LANDLOCK_ACCESS_NET_*).
+const (
+	LandlockBindTCP uint64 = 1 << iota
+	LandlockConnectTCP
+)
+
 var landlockFS = []right{
-	{"execute", 1 << 0, 1},
-	{"write_file", 1 << 1, 1},
-	{"read_file", 1 << 2, 1},
-	{"read_dir", 1 << 3, 1},
-	{"remove_dir", 1 << 4, 1},
-	{"remove_file", 1 << 5, 1},
-	{"make_char", 1 << 6, 1},
-	{"make_dir", 1 << 7, 1},
-	{"make_reg", 1 << 8, 1},
-	{"make_sock", 1 << 9, 1},
-	{"make_fifo", 1 << 10, 1},
-	{"make_block", 1 << 11, 1},
-	{"make_sym", 1 << 12, 1},
-	{"refer", 1 << 13, 2},
-	{"truncate", 1 << 14, 3},
-	{"ioctl_dev", 1 << 15, 5},
+	{"execute", LandlockExecute, 1},
+	{"write_file", LandlockWriteFile, 1},
+	{"read_file", LandlockReadFile, 1},
+	{"read_dir", LandlockReadDir, 1},
+	{"remove_dir", LandlockRemoveDir, 1},
+	{"remove_file", LandlockRemoveFile, 1},
+	{"make_char", LandlockMakeChar, 1},
+	{"make_dir", LandlockMakeDir, 1},
+	{"make_reg", LandlockMakeReg, 1},
+	{"make_sock", LandlockMakeSock, 1},
+	{"make_fifo", LandlockMakeFifo, 1},
+	{"make_block", LandlockMakeBlock, 1},
+	{"make_sym", LandlockMakeSym, 1},
+	{"refer", LandlockRefer, 2},
+	{"truncate", LandlockTruncate, 3},
+	{"ioctl_dev", LandlockIoctlDev, 5},
 }
 
 var landlockNet = []right{
-	{"bind_tcp", 1 << 0, 4},
-	{"connect_tcp", 1 << 1, 4},
+	{"bind_tcp", LandlockBindTCP, 4},
+	{"connect_tcp", LandlockConnectTCP, 4},
 }
 
 // LandlockFSRights returns the file-system rights Landlock ABI abi
@@ -67,7 +93,8 @@ func LandlockNetRights(abi int) uint64 {
 
 // LandlockDirOnly are the rights that mean something only on a directory
 // (a rule on a file may not grant them).
-const LandlockDirOnly uint64 = 1<<3 | 1<<4 | 1<<5 | 1<<6 | 1<<7 | 1<<8 | 1<<9 | 1<<10 | 1<<11 | 1<<12 | 1<<13
+const LandlockDirOnly = LandlockReadDir | LandlockRemoveDir | LandlockRemoveFile | LandlockMakeChar | LandlockMakeDir |
+	LandlockMakeReg | LandlockMakeSock | LandlockMakeFifo | LandlockMakeBlock | LandlockMakeSym | LandlockRefer
 
 // ParseLandlockFS turns right names into bits, naming the first unknown.
 func ParseLandlockFS(names []string) (uint64, error) { return parseRights(names, false) }

@@ -46,23 +46,20 @@ type FSOptions struct {
 	Home string
 }
 
+// Landlock rights by name, from linuxabi.
 const (
-	llExecute    = 1 << 0
-	llWriteFile  = 1 << 1
-	llReadFile   = 1 << 2
-	llReadDir    = 1 << 3
-	llRemoveDir  = 1 << 4
-	llRemoveFile = 1 << 5
-	llMakeChar   = 1 << 6
-	llMakeDir    = 1 << 7
-	llMakeReg    = 1 << 8
-	llMakeSock   = 1 << 9
-	llMakeFifo   = 1 << 10
-	llMakeBlock  = 1 << 11
-	llMakeSym    = 1 << 12
-	llRefer      = 1 << 13
-	llTruncate   = 1 << 14
-	llIoctlDev   = 1 << 15
+	llMakeChar   = linuxabi.LandlockMakeChar
+	llMakeDir    = linuxabi.LandlockMakeDir
+	llMakeReg    = linuxabi.LandlockMakeReg
+	llMakeSock   = linuxabi.LandlockMakeSock
+	llMakeFifo   = linuxabi.LandlockMakeFifo
+	llMakeBlock  = linuxabi.LandlockMakeBlock
+	llMakeSym    = linuxabi.LandlockMakeSym
+	llReadFile   = linuxabi.LandlockReadFile
+	llReadDir    = linuxabi.LandlockReadDir
+	llRemoveDir  = linuxabi.LandlockRemoveDir
+	llRemoveFile = linuxabi.LandlockRemoveFile
+	llRefer      = linuxabi.LandlockRefer
 
 	// llMake are the rights that create an object in a directory.
 	llMake = llMakeChar | llMakeDir | llMakeReg | llMakeSock | llMakeFifo | llMakeBlock | llMakeSym
