@@ -3,6 +3,7 @@ package recorder
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -192,25 +193,28 @@ func freePort(t *testing.T) string {
 	return strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
 }
 
-// httpGet fetches path from nginx on port once it answers (deadline 10s)
-// and returns the status code.
+// waitNginx waits until nginx in dir is listening: it writes its pid
+// file after it has opened its listening sockets, so a connection made
+// after that waits in the backlog until a worker accepts it.
+func waitNginx(t *testing.T, dir string) {
+	t.Helper()
+	if err := testenv.WaitFile(filepath.Join(dir, "nginx.pid"), 10*time.Second); err != nil {
+		t.Fatalf("nginx did not start: %v", err)
+	}
+}
+
+// httpGet fetches path from nginx on port and returns the status code.
 func httpGet(t *testing.T, port, path string) int {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		// No keep-alive: no connection (fd) outlives the test.
-		client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
-		resp, err := client.Get("http://127.0.0.1:" + port + path)
-		if err == nil {
-			io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			return resp.StatusCode
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("GET %s: %v", path, err)
-		}
-		time.Sleep(20 * time.Millisecond)
+	// No keep-alive: no connection (fd) outlives the test.
+	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+	resp, err := client.Get("http://127.0.0.1:" + port + path)
+	if err != nil {
+		t.Fatalf("GET %s: %v", path, err)
 	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode
 }
 
 // TestFilesNginx records nginx serving one page, then runs it under the
@@ -232,6 +236,7 @@ func TestFilesNginx(t *testing.T) {
 		cmd.Process.Signal(syscall.SIGQUIT) // graceful: workers finish and exit
 	}
 	rec := recordFilesDuring(t, fileMaxDepth, func(cmd *exec.Cmd) {
+		waitNginx(t, dir)
 		if code := httpGet(t, port, "/index.html"); code != 200 {
 			t.Errorf("recording: GET /index.html: %d", code)
 		}
@@ -259,8 +264,13 @@ func TestFilesNginx(t *testing.T) {
 	cmd.Stdout, cmd.Stderr = &out, &out
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	// The recorded nginx removed its pid file when it quit.
+	if _, err := os.Stat(filepath.Join(dir, "nginx.pid")); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("nginx.pid left by the recorded run: %v", err)
+	}
 	done := make(chan error, 1)
 	go func() { _, err := cmd.Run(ctx); done <- err }()
+	waitNginx(t, dir)
 	for _, c := range []struct {
 		path string
 		want int
