@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -18,13 +19,18 @@ import (
 
 // syncBuffer collects a command's output while it runs.
 type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
+	mu      sync.Mutex
+	b       bytes.Buffer
+	changed chan struct{} // closed by the next write
 }
 
 func (s *syncBuffer) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.changed != nil {
+		close(s.changed)
+		s.changed = nil
+	}
 	return s.b.Write(p)
 }
 
@@ -32,6 +38,29 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// waitFor waits until the output contains marker, woken by each write,
+// at most timeout; it reports whether the marker came.
+func (s *syncBuffer) waitFor(marker string, timeout time.Duration) bool {
+	deadline := time.After(timeout)
+	for {
+		s.mu.Lock()
+		if strings.Contains(s.b.String(), marker) {
+			s.mu.Unlock()
+			return true
+		}
+		if s.changed == nil {
+			s.changed = make(chan struct{})
+		}
+		ch := s.changed
+		s.mu.Unlock()
+		select {
+		case <-ch:
+		case <-deadline:
+			return false
+		}
+	}
 }
 
 // background runs a sysrec command line until stop is called, which
@@ -93,22 +122,15 @@ func nginxPrefix(t *testing.T) (dir, addr string) {
 	return dir, addr
 }
 
-// serve sends n requests for / and checks every answer.
-func serve(t *testing.T, addr string, n int) {
+// serve waits until nginx in dir is listening (it writes its pid file
+// after opening its listening sockets), then sends n requests for / and
+// checks every answer.
+func serve(t *testing.T, dir, addr string, n int) {
 	t.Helper()
-	client := &http.Client{Timeout: 5 * time.Second}
-	deadline := time.Now().Add(10 * time.Second)
-	for { // wait for the listener
-		resp, err := client.Get("http://" + addr + "/")
-		if err == nil {
-			resp.Body.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("nginx did not come up: %v", err)
-		}
-		time.Sleep(50 * time.Millisecond)
+	if err := testenv.WaitFile(filepath.Join(dir, "nginx.pid"), 10*time.Second); err != nil {
+		t.Fatalf("nginx did not come up: %v", err)
 	}
+	client := &http.Client{Timeout: 5 * time.Second}
 	for i := range n {
 		resp, err := client.Get("http://" + addr + "/")
 		if err != nil {
@@ -137,14 +159,17 @@ func TestNginx(t *testing.T) {
 	cmdline := []string{nginx, "-p", dir, "-c", filepath.Join(dir, "nginx.conf")}
 
 	out, stop := background(t, append([]string{"record", "--progress", "never", "--generalize", "exact", "-o", profile, "--"}, cmdline...)...)
-	serve(t, addr, 200)
+	serve(t, dir, addr, 200)
 	if code := stop(); code != 0 {
 		t.Fatalf("record exited %d:\n%s", code, out)
 	}
 	t.Logf("record:\n%s", out)
+	if _, err := os.Stat(filepath.Join(dir, "nginx.pid")); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("nginx.pid left by the recorded nginx: %v", err)
+	}
 
 	out, stop = background(t, append([]string{"run", "--profile", profile, "--"}, cmdline...)...)
-	serve(t, addr, 200)
+	serve(t, dir, addr, 200)
 	if strings.Contains(out.String(), "signal 31") {
 		t.Fatalf("nginx killed under its own profile:\n%s", out)
 	}
@@ -157,11 +182,7 @@ func TestNginx(t *testing.T) {
 			t.Errorf("unexercised proxy path answered %s %q: the unix socket was not denied", resp.Status, body)
 		}
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for !strings.Contains(out.String(), "exited on signal 31") && time.Now().Before(deadline) {
-		time.Sleep(50 * time.Millisecond)
-	}
-	if !strings.Contains(out.String(), "exited on signal 31") {
+	if !out.waitFor("exited on signal 31", 5*time.Second) {
 		t.Errorf("no worker killed by SIGSYS for the unexercised path:\n%s", out)
 	}
 	if code := stop(); code != 0 {
