@@ -1,69 +1,64 @@
 package recorder
 
 import (
-	"errors"
-	"os"
 	"os/exec"
 	"testing"
-	"time"
 
 	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/link"
 
 	"github.com/sysrec/sysrec/internal/testenv"
 	"github.com/sysrec/sysrec/internal/testtarget"
 )
 
-// floorPrograms counts the loaded BPF programs named sysrec_floor.
-func floorPrograms(t *testing.T) int {
+// floorLinks counts the BPF links whose program is named sysrec_floor.
+// A link's ID goes when its last descriptor is closed, synchronously
+// (the program itself is freed later, after an RCU grace period).
+func floorLinks(t *testing.T) int {
 	t.Helper()
 	n := 0
-	var id ebpf.ProgramID
-	for {
-		next, err := ebpf.ProgramGetNextID(id)
-		if errors.Is(err, os.ErrNotExist) {
-			return n
-		}
+	var it link.Iterator
+	defer it.Close()
+	for it.Next() {
+		info, err := it.Link.Info()
 		if err != nil {
-			t.Fatal(err)
+			continue // detached meanwhile
 		}
-		id = next
-		p, err := ebpf.NewProgramFromID(id)
+		p, err := ebpf.NewProgramFromID(info.Program)
 		if err != nil {
-			continue // unloaded meanwhile
+			continue
 		}
-		if info, err := p.Info(); err == nil && info.Name == "sysrec_floor" {
+		if pi, err := p.Info(); err == nil && pi.Name == "sysrec_floor" {
 			n++
 		}
 		p.Close()
 	}
+	if err := it.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
 
 // TestFloor attaches the empty programs, runs a target under them and
-// detaches: two programs while attached, none after.
+// detaches: two attached programs while attached, none after.
 func TestFloor(t *testing.T) {
 	testenv.RequireRoot(t)
 	target := testtarget.Path(t)
-	before := floorPrograms(t)
+	before := floorLinks(t)
 	detach, err := Floor()
 	if err != nil {
 		t.Fatal(err)
 	}
-	during := floorPrograms(t)
+	during := floorLinks(t)
 	out, err := exec.Command(target, "loop", "1000").CombinedOutput()
 	detach()
 	if err != nil {
 		t.Fatalf("target under the floor programs: %v\n%s", err, out)
 	}
 	if during != before+2 {
-		t.Errorf("%d floor programs while attached, want %d", during, before+2)
+		t.Errorf("%d floor links while attached, want %d", during, before+2)
 	}
-	// The kernel frees a detached program after an RCU grace period:
-	// wait for that, within a deadline.
-	deadline := time.Now().Add(5 * time.Second)
-	for floorPrograms(t) != before {
-		if time.Now().After(deadline) {
-			t.Fatalf("%d floor programs 5s after detach, want %d", floorPrograms(t), before)
-		}
-		time.Sleep(10 * time.Millisecond)
+	if after := floorLinks(t); after != before {
+		t.Errorf("%d floor links after detach, want %d", after, before)
 	}
 }
