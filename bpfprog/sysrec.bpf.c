@@ -338,6 +338,11 @@ static __always_inline struct last *who(void)
 			c->state = LAST_COUNTED;
 			c->slot = e->slot;
 			__builtin_memcpy(c->name, e->name, SYSREC_COMM_LEN);
+		} else {
+			/* Not kept: no exe may be transient (the task storage
+			 * lock was busy on this CPU, or the launcher has not
+			 * exec'd yet); ask again on the next call. */
+			c->task = 0;
 		}
 	}
 	c->calibrated = calibrated; /* after in_target, which may set it */

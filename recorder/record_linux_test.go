@@ -1,6 +1,7 @@
 package recorder
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"fmt"
@@ -786,5 +787,122 @@ func TestManyExes(t *testing.T) {
 	}
 	if rec.Lost != 0 {
 		t.Errorf("lost %d", rec.Lost)
+	}
+}
+
+// TestCgroupMoves: a process moved out of the recorded cgroup stops
+// being counted and one moved in starts, at once, although sys_enter
+// keeps per CPU what it decided for the last task (the task's css_set
+// is part of that entry's key).
+func TestCgroupMoves(t *testing.T) {
+	target := rootTarget(t)
+	mount, err := CgroupMount()
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, err := newCgroup(mount)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { in.remove() })
+	out, err := newCgroup(mount)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { out.remove() })
+	type proc struct {
+		cmd   *exec.Cmd
+		stdin io.WriteCloser
+		lines *bufio.Scanner
+	}
+	start := func(cg *cgroup, argv ...string) *proc {
+		fd, err := unix.Open(cg.path, unix.O_DIRECTORY|unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer unix.Close(fd)
+		p := &proc{cmd: exec.Command(argv[0], argv[1:]...)}
+		p.cmd.SysProcAttr = &syscall.SysProcAttr{UseCgroupFD: true, CgroupFD: fd}
+		p.cmd.Stderr = testWriter{t}
+		stdout, err := p.cmd.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.lines = bufio.NewScanner(stdout)
+		if p.stdin, err = p.cmd.StdinPipe(); err != nil {
+			t.Fatal(err)
+		}
+		if err := p.cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { p.cmd.Process.Kill(); p.cmd.Wait() })
+		return p
+	}
+	// expect reads the target's next line (a pipe: the read blocks until
+	// it comes or the target dies).
+	expect := func(p *proc, want string) {
+		t.Helper()
+		if !p.lines.Scan() || p.lines.Text() != want {
+			t.Fatalf("target said %q (%v), want %q", p.lines.Text(), p.lines.Err(), want)
+		}
+	}
+	phase := func(p *proc, n string) {
+		t.Helper()
+		if _, err := io.WriteString(p.stdin, "go\n"); err != nil {
+			t.Fatal(err)
+		}
+		expect(p, "done "+n)
+	}
+	move := func(p *proc, to *cgroup) {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(to.path, "cgroup.procs"), []byte(strconv.Itoa(p.cmd.Process.Pid)), 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A sleeper keeps the recorded cgroup populated while the others move.
+	sleeper := start(in, testenv.RequireTool(t, "sleep"), "1000")
+	leaving := start(in, target, "phases", "1000", "2000")
+	coming := start(out, target, "phases", "3000", "4000")
+	expect(leaving, "ready")
+	expect(coming, "ready")
+
+	attached := make(chan struct{})
+	var once sync.Once
+	done := make(chan *Recording, 1)
+	go func() {
+		rec, err := Record(context.Background(), Options{Cgroup: in.path, ProgressInterval: 10 * time.Millisecond,
+			Progress: func(Progress) { once.Do(func() { close(attached) }) }})
+		if err != nil {
+			t.Error(err)
+		}
+		done <- rec
+	}()
+	select {
+	case <-attached:
+	case <-time.After(readyTimeout):
+		t.Fatal("the recording did not start")
+	}
+	phase(leaving, "1000") // counted
+	move(leaving, out)
+	phase(leaving, "2000") // not counted
+	phase(coming, "3000")  // not counted
+	move(coming, in)
+	phase(coming, "4000") // counted
+	leaving.stdin.Close()
+	coming.stdin.Close()
+	leaving.cmd.Wait()
+	coming.cmd.Wait()
+	sleeper.cmd.Process.Kill()
+	var rec *Recording
+	select {
+	case rec = <-done:
+	case <-time.After(readyTimeout):
+		t.Fatal("the recording did not end with its cgroup")
+	}
+	if rec == nil {
+		return
+	}
+	if got := byName(rec, "target")["getppid"]; got != 5000 {
+		t.Errorf("getppid: %d calls recorded (%d lost), want 5000 (1000 before one target left, 4000 after the other came)", got, rec.Lost)
 	}
 }

@@ -11,6 +11,8 @@
 //	                     F short-lived forked processes and O orphans (their
 //	                     parent exits before they run), each calling getppid
 //	                     C times; prints the calls it knows were made
+//	target phases N...   print "ready"; per N: wait for a line on stdin,
+//	                     call getppid N times, print "done N"
 //	target block         print "ready", block until a signal ends it
 //	target ignore-term   ignore SIGTERM, print "ready", block until killed
 //	target syscall NR A0 A1 A2  one raw syscall, prints errno=N (run under a filter)
@@ -25,6 +27,7 @@
 package main
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
 	"io"
@@ -93,6 +96,8 @@ func main() {
 		}
 	case "storm":
 		storm(atoi(os.Args[2]), atoi(os.Args[3]), atoi(os.Args[4]), atoi(os.Args[5]))
+	case "phases":
+		phases(os.Args[2:])
 	case "waiter":
 		waiter(atoi(os.Args[2]))
 	case "block", "ignore-term":
@@ -302,6 +307,20 @@ func waiter(c int) {
 	io.Copy(io.Discard, os.Stdin)
 	getppidN(c)
 	fmt.Printf("waited %d\n", c)
+}
+
+// phases says "ready", then for each count waits for a line on stdin,
+// makes that many getppid calls and says "done COUNT".
+func phases(counts []string) {
+	fmt.Println("ready")
+	in := bufio.NewReader(os.Stdin)
+	for _, c := range counts {
+		if _, err := in.ReadString('\n'); err != nil {
+			die(err)
+		}
+		getppidN(atoi(c))
+		fmt.Printf("done %s\n", c)
+	}
 }
 
 func getppidN(n int) {
