@@ -9,15 +9,16 @@
  * need neither tracefs nor kprobes, and read the registers with direct
  * loads. With record_files set, sys_exit and sched_process_exec also
  * record the files and ports the target touches (files.bpf.c, included
- * below): one program per tracepoint. Every task on the host runs this on
- * every syscall. On this kind of host an attached program costs ~58 ns
- * a call and a helper call ~7-40 ns (measured), so the common path makes
- * one: sys_enter keeps, per CPU, what it decided for the last task
- * (in the target? counted? as which exe?), keyed by the task's identity,
- * and a call of that task again costs a few loads and compares; a call
- * whose arguments are not recorded is then one add in an array indexed
- * by (exe slot, syscall number), no hash. sys_exit does nothing for a
- * successful call.
+ * below): one program per tracepoint. Every task on the host runs these
+ * on every syscall. On this kind of host an attached program costs
+ * ~58 ns a call and a helper call 7-40 ns (measured), so the common path
+ * makes one, bpf_get_current_task_btf (~7 ns): sys_enter keeps, per CPU,
+ * what it decided for the last task (in the target? counted? as which
+ * exe?), keyed by the task's identity, and a call of that task again
+ * costs a few loads and compares; a call whose arguments are not
+ * recorded is then one add in an array indexed by (exe slot, syscall
+ * number), no hash. sys_exit does nothing for a successful call that is
+ * not a file operation.
  */
 #include <linux/types.h>
 #include <linux/bpf.h>
