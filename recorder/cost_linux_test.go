@@ -1,0 +1,125 @@
+package recorder
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/asm"
+	"github.com/cilium/ebpf/link"
+	"golang.org/x/sys/unix"
+
+	"github.com/sysrec/sysrec/internal/testenv"
+)
+
+// TestProgramCost measures what the recorder's programs cost a syscall
+// above empty programs, with the kernel's BPF run-time statistics: each
+// run is timed around the program itself, so the tracepoint dispatch —
+// the same for an empty program, and most of the floor — is left out,
+// and so is the noise of timing a whole loop on a VM. getppid calls of
+// a recorded task and of a task outside the recording, with file
+// recording off and on. SYSREC_FS_BENCH=1 runs it.
+func TestProgramCost(t *testing.T) {
+	if os.Getenv("SYSREC_FS_BENCH") != "1" {
+		t.Skip("a measurement: SYSREC_FS_BENCH=1 runs it")
+	}
+	testenv.RequireRoot(t)
+	bin := buildLoop(t)
+	stats, err := ebpf.EnableStats(uint32(unix.BPF_STATS_RUN_TIME))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stats.Close()
+	arch, err := hostArch()
+	if err != nil {
+		t.Fatal(err)
+	}
+	mount, err := CgroupMount()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const calls = 2000000
+	// perRun runs the loop (in cg, or outside any recording if cg is
+	// nil) and returns the average run time of each program meanwhile.
+	perRun := func(cg *cgroup, progs ...*ebpf.Program) []float64 {
+		before := make([]*ebpf.ProgramStats, len(progs))
+		for i, p := range progs {
+			if before[i], err = p.Stats(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		cmd := exec.Command(bin, "getppid", strconv.Itoa(calls))
+		if cg != nil {
+			fd, err := os.Open(cg.path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer fd.Close()
+			cmd.SysProcAttr = cgroupAttr(int(fd.Fd()))
+		}
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("loop: %v\n%s", err, out)
+		}
+		out := make([]float64, len(progs))
+		for i, p := range progs {
+			after, err := p.Stats()
+			if err != nil {
+				t.Fatal(err)
+			}
+			out[i] = float64(after.Runtime-before[i].Runtime) / float64(after.RunCount-before[i].RunCount)
+		}
+		return out
+	}
+
+	empty, err := ebpf.NewProgram(&ebpf.ProgramSpec{Type: ebpf.RawTracepoint, License: "GPL",
+		Instructions: asm.Instructions{asm.Mov.Imm(asm.R0, 0), asm.Return()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer empty.Close()
+	l, err := link.AttachRawTracepoint(link.RawTracepointOptions{Name: "sys_enter", Program: empty})
+	if err != nil {
+		t.Fatal(err)
+	}
+	floor := perRun(nil, empty)[0]
+	l.Close()
+
+	var report strings.Builder
+	fmt.Fprintf(&report, "| getppid, %d calls | sys_enter ns/run | sys_exit ns/run | both above two empty programs |\n|---|---:|---:|---:|\n", calls)
+	fmt.Fprintf(&report, "| empty program | %.1f | %.1f | |\n", floor, floor)
+	for _, files := range []bool{false, true} {
+		cg, err := newCgroup(mount)
+		if err != nil {
+			t.Fatal(err)
+		}
+		objs, err := load(arch, cg, loadOptions{maxKeys: DefaultMaxKeys, files: files})
+		if err != nil {
+			cg.remove()
+			t.Fatal(err)
+		}
+		links, err := attach(objs)
+		if err == nil {
+			for _, where := range []string{"recorded", "outside"} {
+				in := cg
+				if where == "outside" {
+					in = nil
+				}
+				ns := perRun(in, objs.SysEnter, objs.SysExit)
+				fmt.Fprintf(&report, "| %s task, files %v | %.1f | %.1f | %+.1f ns |\n", where, map[bool]string{false: "off", true: "on"}[files], ns[0], ns[1], ns[0]+ns[1]-2*floor)
+			}
+		}
+		for _, l := range links {
+			l.Close()
+		}
+		objs.Close()
+		cg.remove()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Logf("\n%s", report.String())
+}
