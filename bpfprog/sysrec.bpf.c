@@ -12,10 +12,10 @@
  * below): one program per tracepoint. Every task on the host runs these
  * on every syscall. On this kind of host an attached program costs
  * ~58 ns a call and a helper call 7-40 ns (measured), so the common path
- * makes one, bpf_get_current_task_btf (~7 ns): sys_enter keeps, per CPU,
- * what it decided for the last task (in the target? counted? as which
- * exe?), keyed by the task's identity, and a call of that task again
- * costs a few loads and compares; a call whose arguments are not
+ * makes none: sys_enter keeps, per CPU, what it decided for the last
+ * task (in the target? counted? as which exe?), keyed by the address of
+ * its registers, and a call of that task again costs a few loads and
+ * compares; a call whose arguments are not
  * recorded is then one add in an array indexed by (exe slot, syscall
  * number), no hash. sys_exit does nothing for a successful call that is
  * not a file operation.
@@ -121,18 +121,30 @@ struct {
 /* What sys_enter last decided on this CPU, and for which task. Only
  * sys_enter reads and writes it, and a program never runs twice at
  * once on one CPU (the kernel skips and counts a nested run), so the
- * entry is never torn. */
+ * entry is never torn.
+ *
+ * The task is known by its registers' address, which the tracepoint
+ * passes: the top of its kernel stack, so no two live tasks share it
+ * (bpf_get_current_task_btf would cost every syscall of the host ~17 ns
+ * here). What could make a kept decision wrong bumps gen, and an entry
+ * of an older gen is not used: a new task (it may have the stack of one
+ * that exited), an exec (a new exe), a cgroup move, and the target's
+ * depth being calibrated. */
 struct last {
-	__u64 task;  /* task_struct address */
-	__u64 start; /* its start_time: an address is reused after exit */
-	__u64 exec;  /* its self_exec_id: an exec changes the exe */
-	__u64 css;   /* its css_set: a move to another cgroup changes it */
-	__u32 calibrated;
+	__u64 regs; /* the task's pt_regs address */
+	__u64 gen;  /* gen when it was decided */
 	__u32 state; /* LAST_* */
 	__u32 slot;
-	__u32 pad;
 	char name[SYSREC_COMM_LEN];
 };
+
+/* Bumped by every event that may change a decision kept in last. */
+__u64 gen;
+
+static __always_inline void bump(void)
+{
+	__sync_fetch_and_add(&gen, 1);
+}
 
 enum {
 	LAST_OUTSIDE = 0, /* not in the target */
@@ -164,9 +176,6 @@ struct task_struct {
 	int pid;
 	int tgid;
 	char comm[SYSREC_COMM_LEN];
-	void *cgroups;
-	__u64 start_time;
-	__u64 self_exec_id;
 	struct nsproxy *nsproxy;
 	struct fs_struct *fs;
 	struct files_struct *files;
@@ -186,6 +195,7 @@ static __always_inline int in_target(void)
 		if (bpf_get_current_ancestor_cgroup_id(i) == target_cgid) {
 			level = i;
 			calibrated = 1;
+			bump();
 			return 1;
 		}
 	}
@@ -315,22 +325,22 @@ static __always_inline struct exe *exe_of(void)
 	return e;
 }
 
-/* who returns what sys_enter knows of the current task, from the
- * per-CPU entry when it is the same task, unchanged since. */
-static __always_inline struct last *who(void)
+/* who returns what sys_enter knows of the current task, whose
+ * registers are at regs: from the per-CPU entry when it is the same
+ * task and nothing changed since (gen). */
+static __always_inline struct last *who(void *regs)
 {
 	__u32 z = 0;
 	struct last *c = bpf_map_lookup_elem(&last, &z);
 	if (!c)
 		return 0;
-	struct task_struct *t = bpf_get_current_task_btf();
-	__u64 start = t->start_time, exec = t->self_exec_id, css = (__u64)t->cgroups;
-	if (c->task == (__u64)t && c->start == start && c->exec == exec && c->css == css && c->calibrated == calibrated)
+	/* Read before deciding: an event during the decision makes it
+	 * stale at once. */
+	__u64 g = *(volatile __u64 *)&gen;
+	if (c->regs == (__u64)regs && c->gen == g)
 		return c;
-	c->task = (__u64)t;
-	c->start = start;
-	c->exec = exec;
-	c->css = css;
+	c->regs = (__u64)regs;
+	c->gen = g;
 	c->state = LAST_OUTSIDE;
 	if (in_target()) {
 		struct exe *e = exe_of();
@@ -343,10 +353,9 @@ static __always_inline struct last *who(void)
 			/* Not kept: no exe may be transient (the task storage
 			 * lock was busy on this CPU, or the launcher has not
 			 * exec'd yet); ask again on the next call. */
-			c->task = 0;
+			c->regs = 0;
 		}
 	}
-	c->calibrated = calibrated; /* after in_target, which may set it */
 	return c;
 }
 
@@ -394,7 +403,7 @@ static __always_inline void count_call(const char *name, __u32 slot, __u32 nr, v
 SEC("tp_btf/sys_enter")
 int sys_enter(__u64 *ctx)
 {
-	struct last *c = who();
+	struct last *c = who((void *)ctx[0]);
 	if (!c || c->state != LAST_COUNTED)
 		return 0;
 	__u32 nr = (__u32)ctx[1];
@@ -407,6 +416,7 @@ int sys_enter(__u64 *ctx)
 SEC("tp_btf/sched_process_exec")
 int sched_process_exec(__u64 *ctx)
 {
+	bump(); /* a new exe for this task, wherever it is */
 	if (!in_target())
 		return 0;
 	if (record_files)
@@ -474,5 +484,23 @@ int sys_exit(__u64 *ctx)
 	__builtin_memcpy(&ek.key, &k, sizeof(k));
 	ek.err = -ret;
 	add(&errnos, &ek, &stats, STAT_LOST_ERRNOS);
+	return 0;
+}
+
+/* A new task may have the kernel stack, and so the registers' address,
+ * of one that exited: decisions kept for that address are stale. Every
+ * new task of the host passes here (threads and io workers too). */
+SEC("tp_btf/task_newtask")
+int task_newtask(__u64 *ctx)
+{
+	bump();
+	return 0;
+}
+
+/* A task moved to another cgroup may have entered or left the target. */
+SEC("tp_btf/cgroup_attach_task")
+int cgroup_attach_task(__u64 *ctx)
+{
+	bump();
 	return 0;
 }

@@ -102,16 +102,12 @@ type sysrecKey struct {
 }
 
 type sysrecLast struct {
-	_          structs.HostLayout
-	Task       uint64
-	Start      uint64
-	Exec       uint64
-	Css        uint64
-	Calibrated uint32
-	State      uint32
-	Slot       uint32
-	Pad        uint32
-	Name       [16]int8
+	_     structs.HostLayout
+	Regs  uint64
+	Gen   uint64
+	State uint32
+	Slot  uint32
+	Name  [16]int8
 }
 
 type sysrecPathbuf struct {
@@ -147,13 +143,16 @@ const (
 	sysrecMapScratch           = "scratch"
 	sysrecMapSlots             = "slots"
 	sysrecMapStats             = "stats"
+	sysrecProgCgroupAttachTask = "cgroup_attach_task"
 	sysrecProgSchedProcessExec = "sched_process_exec"
 	sysrecProgSchedProcessFork = "sched_process_fork"
 	sysrecProgSysEnter         = "sys_enter"
 	sysrecProgSysExit          = "sys_exit"
+	sysrecProgTaskNewtask      = "task_newtask"
 	sysrecVarCalibrated        = "calibrated"
 	sysrecVarExecveNr          = "execve_nr"
 	sysrecVarExecveatNr        = "execveat_nr"
+	sysrecVarGen               = "gen"
 	sysrecVarHostMntns         = "host_mntns"
 	sysrecVarLevel             = "level"
 	sysrecVarMaxDepth          = "max_depth"
@@ -208,10 +207,12 @@ type sysrecSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type sysrecProgramSpecs struct {
+	CgroupAttachTask *ebpf.ProgramSpec `ebpf:"cgroup_attach_task"`
 	SchedProcessExec *ebpf.ProgramSpec `ebpf:"sched_process_exec"`
 	SchedProcessFork *ebpf.ProgramSpec `ebpf:"sched_process_fork"`
 	SysEnter         *ebpf.ProgramSpec `ebpf:"sys_enter"`
 	SysExit          *ebpf.ProgramSpec `ebpf:"sys_exit"`
+	TaskNewtask      *ebpf.ProgramSpec `ebpf:"task_newtask"`
 }
 
 // sysrecMapSpecs contains maps before they are loaded into the kernel.
@@ -242,6 +243,7 @@ type sysrecVariableSpecs struct {
 	Calibrated  *ebpf.VariableSpec `ebpf:"calibrated"`
 	ExecveNr    *ebpf.VariableSpec `ebpf:"execve_nr"`
 	ExecveatNr  *ebpf.VariableSpec `ebpf:"execveat_nr"`
+	Gen         *ebpf.VariableSpec `ebpf:"gen"`
 	HostMntns   *ebpf.VariableSpec `ebpf:"host_mntns"`
 	Level       *ebpf.VariableSpec `ebpf:"level"`
 	MaxDepth    *ebpf.VariableSpec `ebpf:"max_depth"`
@@ -318,6 +320,7 @@ type sysrecVariables struct {
 	Calibrated  *ebpf.Variable `ebpf:"calibrated"`
 	ExecveNr    *ebpf.Variable `ebpf:"execve_nr"`
 	ExecveatNr  *ebpf.Variable `ebpf:"execveat_nr"`
+	Gen         *ebpf.Variable `ebpf:"gen"`
 	HostMntns   *ebpf.Variable `ebpf:"host_mntns"`
 	Level       *ebpf.Variable `ebpf:"level"`
 	MaxDepth    *ebpf.Variable `ebpf:"max_depth"`
@@ -334,18 +337,22 @@ type sysrecVariables struct {
 //
 // It can be passed to loadSysrecObjects or ebpf.CollectionSpec.LoadAndAssign.
 type sysrecPrograms struct {
+	CgroupAttachTask *ebpf.Program `ebpf:"cgroup_attach_task"`
 	SchedProcessExec *ebpf.Program `ebpf:"sched_process_exec"`
 	SchedProcessFork *ebpf.Program `ebpf:"sched_process_fork"`
 	SysEnter         *ebpf.Program `ebpf:"sys_enter"`
 	SysExit          *ebpf.Program `ebpf:"sys_exit"`
+	TaskNewtask      *ebpf.Program `ebpf:"task_newtask"`
 }
 
 func (p *sysrecPrograms) Close() error {
 	return _SysrecClose(
+		p.CgroupAttachTask,
 		p.SchedProcessExec,
 		p.SchedProcessFork,
 		p.SysEnter,
 		p.SysExit,
+		p.TaskNewtask,
 	)
 }
 

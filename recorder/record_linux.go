@@ -207,6 +207,8 @@ func attachments(objs *bpfprog.Objects) []attachment {
 		{name: "sys_exit", prog: objs.SysExit},
 		{name: "sched_process_exec", prog: objs.SchedProcessExec},
 		{name: "sched_process_fork", prog: objs.SchedProcessFork},
+		{name: "task_newtask", prog: objs.TaskNewtask},
+		{name: "cgroup_attach_task", prog: objs.CgroupAttachTask},
 	}
 }
 
