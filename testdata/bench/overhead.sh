@@ -3,10 +3,10 @@
 # run. A tight getppid loop (bin/target loop N) runs bare, under the
 # tracepoint floor (empty programs on sys_enter and sys_exit loaded by
 # sysrec's own loader), under sysrec record, beside a recording it is not
-# part of, under bpftrace and under strace — alternating, R rounds, so a
-# disturbance hits every configuration alike. Absolute numbers differ
-# between hosts by 5x; the ratios to bare and the cost above the floor
-# are what compare.
+# part of, under bpftrace and under strace — alternating, R rounds in a
+# random order each, so a disturbance hits every configuration alike.
+# Absolute numbers differ between hosts by 5x; the ratios to bare and the
+# cost above the floor are what compare.
 set -uo pipefail
 BIN=${BIN:-bin}
 N=${N:-2000000}
@@ -44,7 +44,9 @@ else
 fi
 
 for ((r = 0; r < R; r++)); do
-	for i in "${!names[@]}"; do
+	# Each round in its own random order: on a VM the row after another
+	# can be systematically faster or slower by 20 ns.
+	for i in $(printf '%s\n' "${!names[@]}" | shuf); do
 		c=${cmds[$i]}
 		if [ "${c%% *}" = BESIDE ]; then
 			# A recording of something else runs during this row only;
