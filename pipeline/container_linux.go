@@ -8,13 +8,13 @@ import (
 	"github.com/sysrec/sysrec/recorder"
 )
 
-// RuntimeInits are the names (comm) a container runtime's init process
+// runtimeInits are the names (comm) a container runtime's init process
 // has between joining a container's cgroup and exec'ing the container's
 // process (runc names its stages; crun's forked child keeps its name).
 // What they call there is the runtime's own setup: `emit --format oci`
 // adds what the runtime needs under the filter (emit.RuntimeSetups), so
 // a container's profile leaves it out.
-var RuntimeInits = []string{"runc:[0:PARENT]", "runc:[1:CHILD]", "runc:[2:INIT]", "crun"}
+var runtimeInits = []string{"runc:[0:PARENT]", "runc:[1:CHILD]", "runc:[2:INIT]", "crun"}
 
 // FindContainer finds the running container ref (engine: docker,
 // podman, containerd, or "" for each in turn, then the cgroup names).
@@ -38,7 +38,7 @@ func ForContainer(o RecordOptions, c *containers.Container) (RecordOptions, erro
 		o.Reduce.Name = c.Name
 	}
 	o.Command = ContainerCommand(c)
-	o.ExcludeExe = append(o.ExcludeExe, RuntimeInits...)
+	o.ExcludeExe = append(o.ExcludeExe, runtimeInits...)
 	return o, nil
 }
 

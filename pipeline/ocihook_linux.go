@@ -75,12 +75,6 @@ func OCIHook(state io.Reader, o OCIHookOptions) error {
 	if name == "" {
 		name = st.ID
 	}
-	// What the runtime's init is called now is what its calls are
-	// charged to until it execs the container's process.
-	comm, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", st.Pid))
-	if err != nil {
-		return fmt.Errorf("container process %d: %w", st.Pid, err)
-	}
 	var command []string
 	if b, err := os.ReadFile(filepath.Join(st.Bundle, "config.json")); err == nil {
 		var cfg struct {
@@ -102,8 +96,7 @@ func OCIHook(state io.Reader, o OCIHookOptions) error {
 		return err
 	}
 	defer ready.Close()
-	bg := exec.Command(o.Self, "oci-hook", "--background", "--pid", strconv.Itoa(st.Pid), "--output", out,
-		"--exclude-exe", strings.TrimSpace(string(comm)), "--name", name, "--command", string(cmdJSON))
+	bg := exec.Command(o.Self, "oci-hook", "--background", "--pid", strconv.Itoa(st.Pid), "--output", out, "--name", name, "--command", string(cmdJSON))
 	// Detached: a session of its own, no descriptor of the runtime's
 	// (the runtime waits for the hook's output to close), its messages
 	// to the log; fd 3 says when it records.
@@ -143,9 +136,6 @@ type HookRecorderOptions struct {
 	Output  string
 	Name    string
 	Command []string
-	// Exclude is the runtime init's name: its calls before the exec of
-	// the container's process are not the container's.
-	Exclude string
 	// Ready receives "recording" once the recording is attached.
 	Ready *os.File
 }
@@ -156,7 +146,10 @@ func HookRecorder(ctx context.Context, o HookRecorderOptions) (*RecordResult, er
 	ready := o.Ready
 	opts := RecordOptions{
 		Recorder: recorder.Options{
-			PID:              o.PID,
+			PID: o.PID,
+			// The runtime's init is in the cgroup until it execs the
+			// container's process: its calls are its own setup.
+			FromExec:         true,
 			ProgressInterval: 5 * time.Millisecond,
 		},
 		Reduce: reducer.Options{
@@ -164,9 +157,8 @@ func HookRecorder(ctx context.Context, o HookRecorderOptions) (*RecordResult, er
 			DefaultAction: profiles.ActKillProcess,
 			Name:          o.Name,
 		},
-		Output:     o.Output,
-		Command:    o.Command,
-		ExcludeExe: append([]string{o.Exclude}, RuntimeInits...),
+		Output:  o.Output,
+		Command: o.Command,
 	}
 	// The first progress report comes from the attached recording.
 	opts.Recorder.Progress = func(recorder.Progress) {

@@ -46,6 +46,13 @@ type Options struct {
 	// between fork and exec (dup3, rt_sigaction, ...). Off by default:
 	// they are sysrec's, not the target's, and strace does not show them.
 	IncludeLauncher bool
+	// FromExec counts, when following a running cgroup or process, only
+	// the processes that exec after the recording started (and their
+	// children): an OCI hook starts recording while the runtime's init
+	// sits in the container's cgroup, and what the container runs is
+	// what that init execs. A started Command always counts from its
+	// exec (see IncludeLauncher).
+	FromExec bool
 	// StopTimeout is how long a stopped target gets between SIGTERM and
 	// SIGKILL (then everything left in its cgroup is killed). 0 means 5s.
 	StopTimeout time.Duration
@@ -139,7 +146,7 @@ func Record(ctx context.Context, opts Options) (*Recording, error) {
 	defer cg.remove()
 
 	// Only a target sysrec starts has a launcher phase to leave out.
-	fromExec := len(opts.Command) > 0 && !opts.IncludeLauncher
+	fromExec := (len(opts.Command) > 0 && !opts.IncludeLauncher) || opts.FromExec
 	objs, err := load(arch, cg, loadOptions{fromExec: fromExec, maxKeys: opts.maxKeys(), files: opts.Files})
 	if err != nil {
 		return nil, err

@@ -20,7 +20,6 @@ type ociHookOptions struct {
 	// The detached recorder's own options (hidden flags).
 	background bool
 	pid        int
-	exclude    string
 	name       string
 	command    string
 }
@@ -65,10 +64,9 @@ The recorder's messages go to the profile's path with .log appended.`,
 	f.StringVar(&o.outputDir, "output-dir", "", "write the profile to `DIR`/ID.json")
 	f.BoolVar(&o.background, "background", false, "")
 	f.IntVar(&o.pid, "pid", 0, "")
-	f.StringVar(&o.exclude, "exclude-exe", "", "")
 	f.StringVar(&o.name, "name", "", "")
 	f.StringVar(&o.command, "command", "", "")
-	for _, h := range []string{"background", "pid", "exclude-exe", "name", "command"} {
+	for _, h := range []string{"background", "pid", "name", "command"} {
 		f.MarkHidden(h)
 	}
 	return c
@@ -83,7 +81,7 @@ func runHookRecorder(ctx context.Context, io stdio, o ociHookOptions) error {
 		return fmt.Errorf("--command: %w", err)
 	}
 	res, err := pipeline.HookRecorder(ctx, pipeline.HookRecorderOptions{
-		PID: o.pid, Output: o.output, Name: o.name, Command: command, Exclude: o.exclude, Ready: os.NewFile(3, "ready"),
+		PID: o.pid, Output: o.output, Name: o.name, Command: command, Ready: os.NewFile(3, "ready"),
 	})
 	if err != nil {
 		return err
