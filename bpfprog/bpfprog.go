@@ -28,9 +28,12 @@ const MaxNr = 1024
 func Spec() (*ebpf.CollectionSpec, error) { return loadSysrec() }
 
 // ExeName returns k.Exe as a string.
-func (k *Key) ExeName() string {
-	b := make([]byte, 0, len(k.Exe))
-	for _, c := range k.Exe {
+func (k *Key) ExeName() string { return CString(k.Exe) }
+
+// CString returns a NUL-terminated C char array as a string.
+func CString(a [16]int8) string {
+	b := make([]byte, 0, len(a))
+	for _, c := range a {
 		if c == 0 {
 			break
 		}

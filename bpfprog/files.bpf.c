@@ -471,7 +471,11 @@ __attribute__((noinline)) int record(struct req *r)
 	r->dirhash = mix(w.hash, sh.dirh);
 	if (!r->access)
 		return 0; /* only the directory was asked for (the source of a link) */
+	struct exe *e = exe_of();
+	if (!e)
+		return 0; /* not counted (yet), as its syscalls are not */
 	struct file_key k = {.hash = mix(w.hash, sh.h), .access = r->access};
+	__builtin_memcpy(k.exe, e->name, sizeof(k.exe));
 	__u64 *v = bpf_map_lookup_elem(&file_counts, &k);
 	if (v) {
 		__sync_fetch_and_add(v, 1);
@@ -629,11 +633,15 @@ static __always_inline void tcp_port(void *regs, __u32 op)
 	__u16 proto = BPF_CORE_READ(sock, sk, sk_protocol);
 	if (proto != IPPROTO_TCP && proto != IPPROTO_MPTCP)
 		return;
+	struct exe *e = exe_of();
+	if (!e)
+		return;
 	struct port_key k = {
 		.port = __builtin_bswap16(sa[1]),
 		.family = sa[0],
 		.access = op == OP_BIND ? LL_BIND_TCP : LL_CONNECT_TCP,
 	};
+	__builtin_memcpy(k.exe, e->name, sizeof(k.exe));
 	add(&ports, &k, &file_stats, FILES_STAT_LOST_PORTS);
 }
 

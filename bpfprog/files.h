@@ -10,7 +10,7 @@
 #define FILES_MAX_MOUNTS 16    /* mount crossings per walk */
 #define FILES_AUXV_WORDS 64
 
-/* One distinct (path, rights) pair. The path is named by a 64-bit hash
+/* One distinct (path, rights, exe) triple. The path is named by a 64-bit hash
  * of its dentries (address and name hash of each component) and of the
  * string part taken from the caller's memory; the string itself is
  * stored once per hash in the paths map. */
@@ -18,6 +18,7 @@ struct file_key {
 	__u64 hash;
 	__u32 access; /* Landlock LANDLOCK_ACCESS_FS_* bits */
 	__u32 pad;
+	char exe[16]; /* the executable it is charged to, as syscalls are */
 };
 
 /* A path as the kernel side stores it: NUL-terminated strings in s,
@@ -39,6 +40,7 @@ struct port_key {
 	__u16 port;   /* host byte order */
 	__u16 family; /* AF_INET or AF_INET6 */
 	__u32 access; /* LANDLOCK_ACCESS_NET_* bits */
+	char exe[16];
 };
 
 /* What the loader says a syscall number does (ops map). */

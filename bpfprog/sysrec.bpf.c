@@ -419,8 +419,6 @@ int sched_process_exec(__u64 *ctx)
 	bump(); /* a new exe for this task, wherever it is */
 	if (!in_target())
 		return 0;
-	if (record_files)
-		files_exec((struct linux_binprm *)ctx[2]);
 	/* The process is now its new executable (comm is already the new
 	 * one, and an exec'ing thread is its group leader by now): charge it
 	 * from here on, starting with the exec that made it. */
@@ -435,6 +433,8 @@ int sched_process_exec(__u64 *ctx)
 	set_exe(e, comm);
 	void *regs = (void *)bpf_task_pt_regs(task);
 	count_call(e->name, e->slot, exit_nr(regs), regs);
+	if (record_files)
+		files_exec((struct linux_binprm *)ctx[2]); /* charged to the new exe */
 	return 0;
 }
 

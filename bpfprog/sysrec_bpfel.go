@@ -47,6 +47,7 @@ type sysrecFileKey struct {
 	Hash   uint64
 	Access uint32
 	Pad    uint32
+	Exe    [16]int8
 }
 
 type sysrecFileOp uint32
@@ -122,6 +123,7 @@ type sysrecPortKey struct {
 	Port   uint16
 	Family uint16
 	Access uint32
+	Exe    [16]int8
 }
 
 // Names of all BPF objects in the ELF.

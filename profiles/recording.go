@@ -34,6 +34,7 @@ type FileAccess struct {
 	Path   string
 	Access uint64
 	Count  uint64
+	Exe    string // the executable it is charged to, as Sample.Exe
 }
 
 // PortAccess is one TCP port the target bound or connected to, with the
@@ -42,6 +43,7 @@ type PortAccess struct {
 	Port   uint16
 	Access uint64
 	Count  uint64
+	Exe    string
 }
 
 // Sample is one distinct (syscall, recorded argument values) key.

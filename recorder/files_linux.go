@@ -1,6 +1,7 @@
 package recorder
 
 import (
+	"cmp"
 	"fmt"
 	"maps"
 	"path"
@@ -175,7 +176,9 @@ func (r *fileRecorder) read(rec *Recording) error {
 	if err := it.Err(); err != nil {
 		return fmt.Errorf("read paths: %w", err)
 	}
-	files := map[string]*profiles.FileAccess{}
+	// One entry per (exe, path), the rights of every call OR'd.
+	type fileOf struct{ exe, path string }
+	files := map[fileOf]*profiles.FileAccess{}
 	var k bpfprog.FileKey
 	var n uint64
 	cit := r.objs.FileCounts.Iterate()
@@ -185,10 +188,11 @@ func (r *fileRecorder) read(rec *Recording) error {
 			rec.FilesUnresolved += n // cannot happen: a path is stored before its count
 			continue
 		}
-		fa := files[p]
+		key := fileOf{bpfprog.CString(k.Exe), p}
+		fa := files[key]
 		if fa == nil {
-			fa = &profiles.FileAccess{Path: p}
-			files[p] = fa
+			fa = &profiles.FileAccess{Path: p, Exe: key.exe}
+			files[key] = fa
 		}
 		fa.Access |= uint64(k.Access)
 		fa.Count += n
@@ -196,26 +200,30 @@ func (r *fileRecorder) read(rec *Recording) error {
 	if err := cit.Err(); err != nil {
 		return fmt.Errorf("read file counts: %w", err)
 	}
-	for _, p := range slices.Sorted(maps.Keys(files)) {
-		rec.Files = append(rec.Files, *files[p])
+	for _, key := range slices.SortedFunc(maps.Keys(files), func(a, b fileOf) int {
+		return cmp.Or(strings.Compare(a.path, b.path), strings.Compare(a.exe, b.exe))
+	}) {
+		rec.Files = append(rec.Files, *files[key])
 	}
 
 	var pk bpfprog.PortKey
-	ports := map[[2]uint64]uint64{}
+	type portOf struct {
+		port   uint16
+		access uint64
+		exe    string
+	}
+	ports := map[portOf]uint64{}
 	pit := r.objs.Ports.Iterate()
 	for pit.Next(&pk, &n) {
-		ports[[2]uint64{uint64(pk.Port), uint64(pk.Access)}] += n
+		ports[portOf{pk.Port, uint64(pk.Access), bpfprog.CString(pk.Exe)}] += n
 	}
 	if err := pit.Err(); err != nil {
 		return fmt.Errorf("read ports: %w", err)
 	}
-	for _, key := range slices.SortedFunc(maps.Keys(ports), func(a, b [2]uint64) int {
-		if a[0] != b[0] {
-			return int(a[0]) - int(b[0])
-		}
-		return int(a[1]) - int(b[1])
+	for _, key := range slices.SortedFunc(maps.Keys(ports), func(a, b portOf) int {
+		return cmp.Or(cmp.Compare(a.port, b.port), cmp.Compare(a.access, b.access), strings.Compare(a.exe, b.exe))
 	}) {
-		rec.Ports = append(rec.Ports, profiles.PortAccess{Port: uint16(key[0]), Access: key[1], Count: ports[key]})
+		rec.Ports = append(rec.Ports, profiles.PortAccess{Port: key.port, Access: key.access, Count: ports[key], Exe: key.exe})
 	}
 
 	stats, err := r.stats()

@@ -89,13 +89,18 @@ func logFiles(t *testing.T, rec *Recording) {
 	t.Logf("unresolved %d", rec.FilesUnresolved)
 }
 
+// fileAccess returns what rec holds for path, over every executable.
 func fileAccess(rec *Recording, path string) (profiles.FileAccess, bool) {
-	for _, f := range rec.Files {
+	all := profiles.FileAccess{Path: path}
+	found := false
+	for _, f := range rec.Files { // one entry per executable
 		if f.Path == path {
-			return f, true
+			all.Access |= f.Access
+			all.Count += f.Count
+			found = true
 		}
 	}
-	return profiles.FileAccess{}, false
+	return all, found
 }
 
 // wantFile fails t unless rec has path with at least the rights want.
@@ -321,6 +326,36 @@ x.close()
 		t.Errorf("ports not recorded: %v", want)
 	}
 	wantFile(t, rec, dir+"/sock", "make_sock")
+}
+
+// TestFilesByExe: an access is charged to the executable that made it,
+// as its syscalls are: the shell creates and appends, cat reads.
+func TestFilesByExe(t *testing.T) {
+	testenv.RequireRoot(t)
+	f := filepath.Join(realPath(t, t.TempDir()), "f")
+	rec := recordFiles(t, fileMaxDepth, "sh", "-c", `echo x >> "$1"; cat "$1" > /dev/null`, "sh", f)
+	by := map[string]uint64{}
+	for _, fa := range rec.Files {
+		if fa.Path == f {
+			by[fa.Exe] |= fa.Access
+		}
+	}
+	rights := func(names ...string) uint64 {
+		b, err := linuxabi.ParseLandlockFS(names)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	if want := rights("make_reg", "write_file"); by["sh"]&want != want || by["sh"]&rights("read_file") != 0 {
+		t.Errorf("sh on %s: %v, want make_reg and write_file, no read_file", f, linuxabi.LandlockFSNames(by["sh"]))
+	}
+	if by["cat"] != rights("read_file") {
+		t.Errorf("cat on %s: %v, want read_file alone", f, linuxabi.LandlockFSNames(by["cat"]))
+	}
+	if len(by) != 2 {
+		t.Errorf("%s charged to %v, want sh and cat", f, by)
+	}
 }
 
 // TestFilesConcurrent: recordings running at once see only their own

@@ -44,6 +44,18 @@ type FSOptions struct {
 	// Home is the target's $HOME: reads are never widened to it as a
 	// whole, nor to its secret directories (.ssh, .gnupg, ...).
 	Home string
+	// Exe keeps only the accesses of executables whose name matches
+	// this glob (Options.Exe); "" keeps all.
+	Exe string
+}
+
+// keepExe reports whether an access charged to exe passes the glob.
+func keepExe(glob, exe string) bool {
+	if glob == "" {
+		return true
+	}
+	ok, _ := path.Match(glob, exe)
+	return ok
 }
 
 // Landlock rights by name, from linuxabi.
@@ -98,6 +110,9 @@ func Filesystem(recs []*profiles.Recording, opts FSOptions) (*profiles.Filesyste
 		}
 		unresolved += r.FilesUnresolved
 		for _, f := range r.Files {
+			if !keepExe(opts.Exe, f.Exe) {
+				continue
+			}
 			p := path.Clean(f.Path)
 			if !path.IsAbs(p) {
 				continue
@@ -122,6 +137,9 @@ func Filesystem(recs []*profiles.Recording, opts FSOptions) (*profiles.Filesyste
 	ports := map[pk]uint64{}
 	for _, r := range recs {
 		for _, p := range r.Ports {
+			if !keepExe(opts.Exe, p.Exe) {
+				continue
+			}
 			for _, bit := range []uint64{1, 2} {
 				if p.Access&bit != 0 {
 					ports[pk{p.Port, bit}] += p.Count

@@ -264,6 +264,31 @@ func TestFilesystemPortsAndMerge(t *testing.T) {
 	}
 }
 
+// TestFilesystemExe: FSOptions.Exe keeps the accesses of the matching
+// executables, files and ports alike.
+func TestFilesystemExe(t *testing.T) {
+	test, cc := fa("/tmp/data", 1, "read_file"), fa("/root/.cache/go-build/x", 1, "write_file")
+	test.Exe, cc.Exe = "pkg.test", "compile"
+	r := fsRec(test, cc)
+	r.Ports = []profiles.PortAccess{{Port: 443, Access: 2, Count: 1, Exe: "go"}, {Port: 8080, Access: 2, Count: 1, Exe: "pkg.test"}}
+	for _, c := range []struct {
+		glob, files string
+		ports       int
+	}{
+		{"", "/root/.cache/go-build/x write_file\n/tmp/data read_file\n", 2},
+		{"*.test", "/tmp/data read_file\n", 1},
+		{"cc*", "", 0},
+	} {
+		fs, net, err := Filesystem([]*profiles.Recording{r}, FSOptions{Level: FSExact, Exe: c.glob})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := rulesText(fs); got != c.files || len(net.Rules) != c.ports {
+			t.Errorf("exe %q: rules\n%s%d port rules, want\n%s%d", c.glob, got, len(net.Rules), c.files, c.ports)
+		}
+	}
+}
+
 // TestReduceFilesystem: Reduce adds the Landlock sections when the
 // recordings have files, and none when they were made without.
 func TestReduceFilesystem(t *testing.T) {

@@ -218,10 +218,8 @@ func Reduce(recs []*profiles.Recording, opts Options) (*profiles.Profile, error)
 		duration += r.Duration
 		p.Recorded.Lost += r.Lost
 		for _, s := range r.Samples {
-			if opts.Exe != "" {
-				if ok, _ := path.Match(opts.Exe, s.Exe); !ok {
-					continue
-				}
+			if !keepExe(opts.Exe, s.Exe) {
+				continue
 			}
 			if s.Name == "" {
 				// x32 or a number no table names: the filter denies those
@@ -365,7 +363,7 @@ func Reduce(recs []*profiles.Recording, opts Options) (*profiles.Profile, error)
 			p.Syscalls[i].Runs = 0
 		}
 	}
-	fs, net, err := Filesystem(recs, FSOptions{Level: opts.FS, Home: opts.Home})
+	fs, net, err := Filesystem(recs, FSOptions{Level: opts.FS, Home: opts.Home, Exe: opts.Exe})
 	if err != nil {
 		return nil, fmt.Errorf("reduce: %w", err)
 	}

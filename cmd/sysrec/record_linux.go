@@ -40,6 +40,7 @@ type recordOptions struct {
 	generalize      string
 	generalizeSet   bool // --generalize given: a failed analysis is an error, not a fallback
 	fs              string
+	fsSet           bool
 	fsGeneralize    string
 	container       string
 	engine          string
@@ -99,6 +100,7 @@ the profile; 2 on any sysrec error.`,
   sysrec record --container web -o web.json`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.generalizeSet = cmd.Flags().Changed("generalize")
+			o.fsSet = cmd.Flags().Changed("fs")
 			return runRecord(cmd.Context(), io, o, args)
 		},
 	}
@@ -121,7 +123,7 @@ the profile; 2 on any sysrec error.`,
 	f.IntVar(&o.maxValues, "max-values", reducer.DefaultMaxValues, "drop an argument rule with more distinct values than `N` (≥ 1)")
 	f.StringVar(&o.runtime, "runtime", "auto", "add the timing-dependent calls of a runtime: auto (from the target's executable), go, glibc, glibc-threads, python, none")
 	f.StringVar(&o.generalize, "generalize", string(reducer.DefaultLevel), "how far to generalise beyond the calls seen: exact, families, related or reachable")
-	f.StringVar(&o.fs, "fs", "on", "record the files and TCP ports the target touches into the profile's Landlock sections: on or off")
+	f.StringVar(&o.fs, "fs", "on", "record the files and TCP ports the target touches into the profile's Landlock sections: on or off (with --exe: off unless given)")
 	f.StringVar(&o.fsGeneralize, "fs-generalize", string(reducer.DefaultFSLevel), "how far the filesystem section generalises the files seen: exact or dirs")
 	f.StringVar(&o.container, "container", "", "record the running container `NAME|ID` (its cgroup, until it stops); the profile names its image and command")
 	f.StringVar(&o.engine, "engine", "", "where --container looks: docker ($DOCKER_HOST), podman or containerd (ctr's $CONTAINERD_ADDRESS, $CONTAINERD_NAMESPACE); default: each, then cgroup names")
@@ -197,11 +199,11 @@ func runRecord(ctx context.Context, io stdio, o recordOptions, command []string)
 		}
 	}
 	files := o.fs == "on"
-	if files && o.exe != "" {
-		// Accesses are not attributed to executables (yet): those of
-		// the other programs of the run (a compiler writing its cache)
-		// would leak into the profile.
-		fmt.Fprintln(io.err, "sysrec: record: --exe keeps only the calls of matching executables, but file and port accesses are not told apart by executable: the profile gets no filesystem or network section (--fs off to say so)")
+	if files && o.exe != "" && !o.fsSet {
+		// --exe is for a test binary among its build: `go test` runs it
+		// from a new temporary directory each time, so its files would
+		// differ in every run and a diff gate would never pass.
+		fmt.Fprintln(io.err, "sysrec: record: --exe: no filesystem or network section (the files of a test binary change with its build directory; --fs on records those of the matching executables)")
 		files = false
 	}
 	opts := pipeline.RecordOptions{
