@@ -39,36 +39,24 @@ func mustSysrec(t *testing.T, args ...string) string {
 // setProcess rewrites the bundle's config: command, no terminal, and the
 // seccomp section (nil: none).
 func setProcess(t *testing.T, dir, cgroup string, seccomp json.RawMessage, args ...string) {
-	path := filepath.Join(dir, "config.json")
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var cfg map[string]any
-	if err := json.Unmarshal(b, &cfg); err != nil {
-		t.Fatal(err)
-	}
-	proc := cfg["process"].(map[string]any)
-	proc["args"] = args
-	proc["terminal"] = false
-	linux := cfg["linux"].(map[string]any)
-	delete(linux, "seccomp")
-	// No device cgroup: on cgroup v2 it is a BPF program, and loading it
-	// needs a higher RLIMIT_MEMLOCK than some hosts allow. Not what this
-	// test is about.
-	delete(linux, "resources")
-	// Inside the cgroup sysrec records: by default the runtime puts the
-	// container in a cgroup of its own at the root, outside the recording.
-	linux["cgroupsPath"] = cgroup + "/container"
-	if seccomp != nil {
-		linux["seccomp"] = seccomp
-	}
-	if b, err = json.MarshalIndent(cfg, "", "  "); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	ocitest.Configure(t, dir, func(cfg map[string]any) {
+		proc := cfg["process"].(map[string]any)
+		proc["args"] = args
+		proc["terminal"] = false
+		linux := cfg["linux"].(map[string]any)
+		delete(linux, "seccomp")
+		// No device cgroup: on cgroup v2 it is a BPF program, and loading
+		// it needs a higher RLIMIT_MEMLOCK than some hosts allow. Not what
+		// this test is about.
+		delete(linux, "resources")
+		// Inside the cgroup sysrec records: by default the runtime puts
+		// the container in a cgroup of its own at the root, outside the
+		// recording.
+		linux["cgroupsPath"] = cgroup + "/container"
+		if seccomp != nil {
+			linux["seccomp"] = seccomp
+		}
+	})
 }
 
 // runtimeCmd is the command line that runs runtime with args. crun
