@@ -2,11 +2,8 @@ package recorder
 
 import (
 	"os/exec"
-	"syscall"
 	"testing"
 	"time"
-
-	"golang.org/x/sys/unix"
 
 	"github.com/sysrec/sysrec/internal/testenv"
 )
@@ -18,27 +15,11 @@ import (
 // told to stop while the cgroup is still populated.
 func TestWaitEmpty(t *testing.T) {
 	testenv.RequireRoot(t)
-	mount, err := CgroupMount()
-	if err != nil {
-		t.Fatal(err)
-	}
 	sleep := testenv.RequireTool(t, "sleep")
 	start := func(t *testing.T) (*cgroup, *exec.Cmd) {
-		cg, err := newCgroup(mount)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { cg.remove() })
-		fd, err := unix.Open(cg.path, unix.O_DIRECTORY|unix.O_RDONLY|unix.O_CLOEXEC, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer unix.Close(fd)
+		cg := testCgroup(t)
 		cmd := exec.Command(sleep, "1000")
-		cmd.SysProcAttr = &syscall.SysProcAttr{UseCgroupFD: true, CgroupFD: fd}
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
+		startIn(t, cg, cmd)
 		t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
 		return cg, cmd
 	}

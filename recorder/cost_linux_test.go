@@ -11,9 +11,6 @@ import (
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/asm"
 	"github.com/cilium/ebpf/link"
-	"golang.org/x/sys/unix"
-
-	"github.com/sysrec/sysrec/internal/testenv"
 )
 
 // TestProgramCost measures what the recorder's programs cost a syscall
@@ -24,21 +21,8 @@ import (
 // a recorded task and of a task outside the recording, with file
 // recording off and on. SYSREC_FS_BENCH=1 runs it.
 func TestProgramCost(t *testing.T) {
-	if os.Getenv("SYSREC_FS_BENCH") != "1" {
-		t.Skip("a measurement: SYSREC_FS_BENCH=1 runs it")
-	}
-	testenv.RequireRoot(t)
-	bin := buildLoop(t)
-	stats, err := ebpf.EnableStats(uint32(unix.BPF_STATS_RUN_TIME))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stats.Close()
+	bin := runTimeStats(t)
 	arch, err := hostArch()
-	if err != nil {
-		t.Fatal(err)
-	}
-	mount, err := CgroupMount()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,13 +76,9 @@ func TestProgramCost(t *testing.T) {
 	fmt.Fprintf(&report, "| getppid, %d calls | sys_enter ns/run | sys_exit ns/run | both above two empty programs |\n|---|---:|---:|---:|\n", calls)
 	fmt.Fprintf(&report, "| empty program | %.1f | %.1f | |\n", floor, floor)
 	for _, files := range []bool{false, true} {
-		cg, err := newCgroup(mount)
-		if err != nil {
-			t.Fatal(err)
-		}
+		cg := testCgroup(t)
 		objs, err := load(arch, cg, loadOptions{maxKeys: DefaultMaxKeys, files: files})
 		if err != nil {
-			cg.remove()
 			t.Fatal(err)
 		}
 		links, err := attach(objs)
@@ -116,7 +96,6 @@ func TestProgramCost(t *testing.T) {
 			l.Close()
 		}
 		objs.Close()
-		cg.remove()
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -167,29 +167,12 @@ func cgroupAttr(fd int) *syscall.SysProcAttr {
 // every task on the host) and on an open it resolves, for a short and a
 // longer path. SYSREC_FS_BENCH=1 runs it.
 func TestFilesProgramCost(t *testing.T) {
-	if os.Getenv("SYSREC_FS_BENCH") != "1" {
-		t.Skip("a measurement: SYSREC_FS_BENCH=1 runs it")
-	}
-	testenv.RequireRoot(t)
-	bin := buildLoop(t)
-	stats, err := ebpf.EnableStats(uint32(unix.BPF_STATS_RUN_TIME))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stats.Close()
+	bin := runTimeStats(t)
 	arch, err := hostArch()
 	if err != nil {
 		t.Fatal(err)
 	}
-	mount, err := CgroupMount()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cg, err := newCgroup(mount)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cg.remove()
+	cg := testCgroup(t)
 	fr, err := startFiles(cg, arch, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -228,6 +211,25 @@ func TestFilesProgramCost(t *testing.T) {
 		fmt.Fprintf(&report, "an open of %s (%d components): %.0f ns\n", file, strings.Count(file, "/"), perOpen)
 	}
 	t.Logf("\n%s", report.String())
+}
+
+// runTimeStats is the start of a measurement with the kernel's BPF
+// run-time statistics: it skips t unless SYSREC_FS_BENCH=1, turns the
+// statistics on for the test (they slow every BPF program of the host)
+// and returns the loop program.
+func runTimeStats(t *testing.T) string {
+	t.Helper()
+	if os.Getenv("SYSREC_FS_BENCH") != "1" {
+		t.Skip("a measurement: SYSREC_FS_BENCH=1 runs it")
+	}
+	testenv.RequireRoot(t)
+	bin := buildLoop(t)
+	stats, err := ebpf.EnableStats(uint32(unix.BPF_STATS_RUN_TIME))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { stats.Close() })
+	return bin
 }
 
 func buildLoop(t *testing.T) string {

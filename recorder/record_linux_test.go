@@ -398,35 +398,49 @@ func TestChildCgroup(t *testing.T) {
 // been reaped.
 func startInCgroup(t *testing.T, args ...string) (stdin io.WriteCloser, cg *cgroup, pid int, exited <-chan struct{}) {
 	target := rootTarget(t)
-	mount, err := CgroupMount()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cg, err = newCgroup(mount)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cg.remove() })
-	fd, err := unix.Open(cg.path, unix.O_DIRECTORY|unix.O_RDONLY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer unix.Close(fd)
+	cg = testCgroup(t)
 	cmd := exec.Command(target, args...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{UseCgroupFD: true, CgroupFD: fd}
 	out := newReadyWriter(t)
 	cmd.Stdout, cmd.Stderr = out, testWriter{t}
-	if stdin, err = cmd.StdinPipe(); err != nil {
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
 		t.Fatal(err)
 	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	startIn(t, cg, cmd)
 	done := make(chan struct{})
 	go func() { cmd.Wait(); close(done) }()
 	t.Cleanup(func() { cmd.Process.Kill(); <-done })
 	waitReady(t, out)
 	return stdin, cg, cmd.Process.Pid, done
+}
+
+// testCgroup makes a cgroup of the test's own, removed when it ends.
+func testCgroup(t *testing.T) *cgroup {
+	t.Helper()
+	mount, err := CgroupMount()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cg, err := newCgroup(mount)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cg.remove() })
+	return cg
+}
+
+// startIn starts cmd born inside cg (clone3 CLONE_INTO_CGROUP).
+func startIn(t *testing.T, cg *cgroup, cmd *exec.Cmd) {
+	t.Helper()
+	fd, err := unix.Open(cg.path, unix.O_DIRECTORY|unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(fd)
+	cmd.SysProcAttr = cgroupAttr(fd)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // readyWriter logs what a target writes and closes ready when it has
@@ -796,33 +810,14 @@ func TestManyExes(t *testing.T) {
 // is part of that entry's key).
 func TestCgroupMoves(t *testing.T) {
 	target := rootTarget(t)
-	mount, err := CgroupMount()
-	if err != nil {
-		t.Fatal(err)
-	}
-	in, err := newCgroup(mount)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { in.remove() })
-	out, err := newCgroup(mount)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { out.remove() })
+	in, out := testCgroup(t), testCgroup(t)
 	type proc struct {
 		cmd   *exec.Cmd
 		stdin io.WriteCloser
 		lines *bufio.Scanner
 	}
 	start := func(cg *cgroup, argv ...string) *proc {
-		fd, err := unix.Open(cg.path, unix.O_DIRECTORY|unix.O_RDONLY|unix.O_CLOEXEC, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer unix.Close(fd)
 		p := &proc{cmd: exec.Command(argv[0], argv[1:]...)}
-		p.cmd.SysProcAttr = &syscall.SysProcAttr{UseCgroupFD: true, CgroupFD: fd}
 		p.cmd.Stderr = testWriter{t}
 		stdout, err := p.cmd.StdoutPipe()
 		if err != nil {
@@ -832,9 +827,7 @@ func TestCgroupMoves(t *testing.T) {
 		if p.stdin, err = p.cmd.StdinPipe(); err != nil {
 			t.Fatal(err)
 		}
-		if err := p.cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
+		startIn(t, cg, p.cmd)
 		t.Cleanup(func() { p.cmd.Process.Kill(); p.cmd.Wait() })
 		return p
 	}
