@@ -461,15 +461,15 @@ int sys_exit(__u64 *ctx)
 {
 	void *regs = (void *)ctx[0];
 	long ret = ctx[1];
-	__u32 nr = exit_nr(regs);
 	if (record_files)
-		files_exit(regs, nr, ret);
+		files_exit(regs, exit_nr(regs), ret);
 	/* Only failed calls need work here. -512..-516 (ERESTARTSYS...)
 	 * never reach user space: the call is restarted or becomes EINTR. */
 	if (ret >= 0 || ret < -4095 || (ret <= -512 && ret >= -516))
 		return 0;
 	if (!in_target())
 		return 0;
+	__u32 nr = exit_nr(regs);
 	if (nr == sigreturn_nr)
 		return 0;
 	struct exe *e = exe_of();
