@@ -1,6 +1,7 @@
 package profiles
 
 import (
+	"encoding/json"
 	"fmt"
 	"maps"
 	"path"
@@ -16,6 +17,12 @@ import (
 // rules grant. Landlock does not restrict stat(2) or access(2).
 type Filesystem struct {
 	Rules []PathRule `json:"rules"`
+	// NotAllowed lists rights the recordings used that the rules do not
+	// grant, and why: a write right on a directory such as /, /etc, /tmp
+	// or $HOME as a whole, which would reach every file in it. Adding
+	// the entry's path and rights to Rules grants them (information
+	// for show and diff; enforcement never sees it).
+	NotAllowed []PathWithheld `json:"not_allowed,omitempty"`
 	// Unresolved counts accesses the recorder could not resolve to a
 	// path (information only).
 	Unresolved uint64 `json:"unresolved,omitempty"`
@@ -32,6 +39,22 @@ type PathRule struct {
 	Access []string `json:"access"`
 	Count  uint64   `json:"count,omitempty"`
 	Reason string   `json:"reason,omitempty"`
+}
+
+// PathWithheld is a right on a path that the recordings used and the
+// profile does not grant.
+type PathWithheld struct {
+	Path   string   `json:"path"`
+	Access []string `json:"access"`
+	Count  uint64   `json:"count,omitempty"`
+	Reason string   `json:"reason"`
+}
+
+// Grant is the rule that would grant w, as it would appear in
+// filesystem.rules.
+func (w PathWithheld) Grant() string {
+	b, _ := json.Marshal(PathRule{Path: w.Path, Access: w.Access})
+	return string(b)
 }
 
 // Network is the TCP ports the program may bind and connect to. A
@@ -71,6 +94,17 @@ func (p *Profile) validateLandlock() error {
 			}
 			if _, err := linuxabi.ParseLandlockFS(r.Access); err != nil {
 				return fmt.Errorf("field filesystem.rules[%d].access: %w", i, err)
+			}
+		}
+		for i, w := range fs.NotAllowed {
+			if !path.IsAbs(w.Path) || path.Clean(w.Path) != w.Path {
+				return fmt.Errorf("field filesystem.not_allowed[%d].path: %q is not a clean absolute path", i, w.Path)
+			}
+			if len(w.Access) == 0 {
+				return fmt.Errorf("field filesystem.not_allowed[%d].access: no right listed", i)
+			}
+			if _, err := linuxabi.ParseLandlockFS(w.Access); err != nil {
+				return fmt.Errorf("field filesystem.not_allowed[%d].access: %w", i, err)
 			}
 		}
 	}
@@ -133,6 +167,7 @@ func (p *Profile) normalizeLandlock() {
 		if fs.Rules == nil {
 			fs.Rules = []PathRule{}
 		}
+		fs.NotAllowed = normalizeWithheld(fs)
 	}
 	if n := p.Network; n != nil {
 		type key struct {
@@ -163,6 +198,41 @@ func (p *Profile) normalizeLandlock() {
 	}
 }
 
+// normalizeWithheld merges fs's withheld rights per path, in path order,
+// leaving out rights fs's rules grant after all (a merge with a profile
+// that grants them).
+func normalizeWithheld(fs *Filesystem) []PathWithheld {
+	if len(fs.NotAllowed) == 0 {
+		return nil
+	}
+	rs := &linuxabi.LandlockRuleset{}
+	for _, r := range fs.Rules {
+		m, _ := linuxabi.ParseLandlockFS(r.Access)
+		rs.Paths = append(rs.Paths, linuxabi.LandlockPath{Path: r.Path, Access: m})
+	}
+	byPath := map[string]*PathWithheld{}
+	for _, w := range fs.NotAllowed {
+		if e := byPath[w.Path]; e != nil {
+			e.Access = unionRights(e.Access, w.Access, false)
+			e.Count += w.Count
+			continue
+		}
+		w.Access = unionRights(nil, w.Access, false)
+		byPath[w.Path] = &w
+	}
+	var out []PathWithheld
+	for _, k := range slices.Sorted(maps.Keys(byPath)) {
+		w := *byPath[k]
+		m, _ := linuxabi.ParseLandlockFS(w.Access)
+		if m &^= granted(rs, w.Path); m == 0 {
+			continue
+		}
+		w.Access = linuxabi.LandlockFSNames(m)
+		out = append(out, w)
+	}
+	return out
+}
+
 // unionRights joins right names, in the kernel's bit order.
 func unionRights(a, b []string, net bool) []string {
 	parse, names := linuxabi.ParseLandlockFS, linuxabi.LandlockFSNames
@@ -187,6 +257,7 @@ func mergeLandlock(out *Profile, ps []*Profile) {
 		out.Filesystem = &Filesystem{}
 		for _, p := range ps {
 			out.Filesystem.Rules = append(out.Filesystem.Rules, p.Filesystem.Rules...)
+			out.Filesystem.NotAllowed = append(out.Filesystem.NotAllowed, p.Filesystem.NotAllowed...)
 			out.Filesystem.Unresolved += p.Filesystem.Unresolved
 		}
 	}
@@ -209,7 +280,13 @@ func diffLandlock(o, nw *Profile) []string {
 		old := o.Landlock()
 		for _, r := range nw.Landlock().Paths {
 			if extra := r.Access &^ granted(old, r.Path); extra != 0 {
-				out = append(out, fmt.Sprintf("+ %s %s", r.Path, strings.Join(linuxabi.LandlockFSNames(extra), ",")))
+				line := fmt.Sprintf("+ %s %s", r.Path, strings.Join(linuxabi.LandlockFSNames(extra), ","))
+				for _, w := range o.Filesystem.NotAllowed {
+					if m, _ := linuxabi.ParseLandlockFS(w.Access); w.Path == r.Path && m&extra != 0 {
+						line += " — OLD withheld it: " + w.Reason
+					}
+				}
+				out = append(out, line)
 			}
 		}
 	}
@@ -253,6 +330,13 @@ func formatLandlock(p *Profile) string {
 				fmt.Fprintf(&b, "  (%s)", r.Reason)
 			}
 			b.WriteString("\n")
+		}
+		if len(fs.NotAllowed) > 0 {
+			b.WriteString("not allowed (filesystem), although the recording used it:\n")
+			for _, w := range fs.NotAllowed {
+				fmt.Fprintf(&b, "  %-40s %s  (%s)\n", w.Path, strings.Join(w.Access, ","), w.Reason)
+				fmt.Fprintf(&b, "  %-40s to grant it, add to filesystem.rules: %s\n", "", w.Grant())
+			}
 		}
 	}
 	if n := p.Network; n != nil {

@@ -292,6 +292,10 @@ func (p *Profile) Clone() *Profile {
 		for i := range fs.Rules {
 			fs.Rules[i].Access = slices.Clone(fs.Rules[i].Access)
 		}
+		fs.NotAllowed = slices.Clone(fs.NotAllowed)
+		for i := range fs.NotAllowed {
+			fs.NotAllowed[i].Access = slices.Clone(fs.NotAllowed[i].Access)
+		}
 		c.Filesystem = &fs
 	}
 	if p.Network != nil {

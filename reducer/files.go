@@ -93,8 +93,10 @@ const (
 // What the target created may have another name next run, so the rights
 // it used on it go to the directory too, and everything inside a
 // directory it created goes to the nearest directory that was there
-// before. Writes to files that existed stay on those files. The
-// generalisations below only widen reads.
+// before. Writes to files that existed stay on those files. A directory
+// kept whole (/, /etc, /tmp, $HOME, ...: noWrite) never gets such rights:
+// they go to the section's NotAllowed, and an object created there and
+// kept gets them itself. The generalisations below only widen reads.
 func Filesystem(recs []*profiles.Recording, opts FSOptions) (*profiles.Filesystem, *profiles.Network, error) {
 	if opts.Level == "" {
 		opts.Level = DefaultFSLevel
@@ -125,9 +127,9 @@ func Filesystem(recs []*profiles.Recording, opts FSOptions) (*profiles.Filesyste
 			}
 		}
 	}
-	b := &fsBuilder{opts: opts, rules: map[string]*fsRule{}, seen: seen}
+	b := &fsBuilder{opts: opts, rules: map[string]*fsRule{}, seen: seen, withheld: map[string]*fsWithheld{}}
 	b.build()
-	fs := &profiles.Filesystem{Unresolved: unresolved, Rules: b.rules2profile()}
+	fs := &profiles.Filesystem{Unresolved: unresolved, Rules: b.rules2profile(), NotAllowed: b.withheld2profile()}
 
 	net := &profiles.Network{Rules: []profiles.PortRule{}}
 	type pk struct {
@@ -173,6 +175,14 @@ type fsBuilder struct {
 	opts  FSOptions
 	seen  map[string]*profiles.FileAccess
 	rules map[string]*fsRule
+	// withheld are the rights that would have gone on a directory kept
+	// whole (noWrite), by directory.
+	withheld map[string]*fsWithheld
+}
+
+type fsWithheld struct {
+	access, count uint64
+	paths         map[string]bool // what the target created or removed there
 }
 
 func (b *fsBuilder) add(p string, access, count uint64, reason string) {
@@ -187,6 +197,39 @@ func (b *fsBuilder) add(p string, access, count uint64, reason string) {
 	r.access |= access
 	r.count += count
 	r.reasons[reason]++
+}
+
+// grantDir puts the rights the target used on obj, an object it created
+// or removed in directory d, on d; if d is kept whole (noWrite), they go
+// to the withheld list instead.
+func (b *fsBuilder) grantDir(d, obj string, access, count uint64, reason string) {
+	if !b.noWrite(d) {
+		b.add(d, access, count, reason)
+		return
+	}
+	if access == 0 {
+		return
+	}
+	w := b.withheld[d]
+	if w == nil {
+		w = &fsWithheld{paths: map[string]bool{}}
+		b.withheld[d] = w
+	}
+	w.access |= access
+	w.count += count
+	w.paths[obj] = true
+}
+
+// created grants the rights used on obj, or inside it (at inner), an
+// object the target created in directory d, on d (grantDir). When d is
+// kept whole and obj was still there at the end, obj gets them itself:
+// a rule that holds once obj exists (the next run finds it), while
+// creating it again needs what the withheld list names.
+func (b *fsBuilder) created(d, obj, inner string, access, count uint64, reason string) {
+	b.grantDir(d, inner, access, count, reason)
+	if f := b.seen[obj]; b.noWrite(d) && f != nil && f.Access&(llRemoveFile|llRemoveDir) == 0 {
+		b.add(obj, access, max(count, 1), fmt.Sprintf("created in %s and kept: %s gets no write right as a whole, so this rule holds once %s exists (filesystem.not_allowed says what creating it needs)", d, d, obj))
+	}
 }
 
 var (
@@ -240,7 +283,7 @@ func (b *fsBuilder) build() {
 		if top := createdTop(p); top != "" {
 			// Inside a directory the target made: nothing of it exists
 			// before the next run.
-			b.add(path.Dir(top), f.Access|llMakeDir, f.Count, "directories the target created and what it did inside them (their names may differ next run)")
+			b.created(path.Dir(top), top, p, f.Access|llMakeDir, f.Count, "directories the target created and what it did inside them (their names may differ next run)")
 			continue
 		}
 		if parent != 0 {
@@ -251,12 +294,12 @@ func (b *fsBuilder) build() {
 			if parent&llRefer != 0 {
 				reason += ", moved across directories"
 			}
-			b.add(dir, parent, f.Count, reason)
+			b.grantDir(dir, p, parent, f.Count, reason)
 		}
 		if f.Access&llMake != 0 {
 			// Created by the target: the rights it used on it must hold
 			// for whatever name it picks next run.
-			b.add(dir, obj, 0, "files created here (their names may differ next run): rights on them are rights on the directory")
+			b.created(dir, p, p, obj, 0, "files created here (their names may differ next run): rights on them are rights on the directory")
 			continue
 		}
 		if obj == 0 {
@@ -364,23 +407,25 @@ var sensitiveDirs = []string{
 // secretDirs, under a home directory, hold keys and tokens.
 var secretDirs = []string{".ssh", ".gnupg", ".aws", ".kube", ".docker", ".password-store", ".netrc", ".config/gcloud", ".azure", ".pki"}
 
-func (b *fsBuilder) sensitive(d string) bool {
-	if slices.Contains(sensitiveDirs, d) {
-		return true
-	}
+// homes are the home directories d may be or be in: /root, $HOME, and
+// the /home/NAME d is under.
+func (b *fsBuilder) homes(d string) []string {
 	homes := []string{"/root"}
 	if b.opts.Home != "" {
 		homes = append(homes, path.Clean(b.opts.Home))
 	}
-	if strings.HasPrefix(d, "/home/") && !strings.Contains(strings.TrimPrefix(d, "/home/"), "/") {
-		homes = append(homes, d)
+	if rest, ok := strings.CutPrefix(d, "/home/"); ok && rest != "" {
+		name, _, _ := strings.Cut(rest, "/")
+		homes = append(homes, "/home/"+name)
 	}
-	if rest, ok := strings.CutPrefix(d, "/home/"); ok {
-		if i := strings.IndexByte(rest, '/'); i > 0 {
-			homes = append(homes, "/home/"+rest[:i])
-		}
+	return homes
+}
+
+func (b *fsBuilder) sensitive(d string) bool {
+	if slices.Contains(sensitiveDirs, d) {
+		return true
 	}
-	for _, h := range homes {
+	for _, h := range b.homes(d) {
 		if d == h {
 			return true
 		}
@@ -391,6 +436,50 @@ func (b *fsBuilder) sensitive(d string) bool {
 		}
 	}
 	return false
+}
+
+// loginDirs, under a home directory, hold what runs at login or is found
+// on $PATH: never written as a whole.
+var loginDirs = []string{".config", ".config/autostart", ".config/systemd", ".config/systemd/user", ".local", ".local/bin", ".local/share"}
+
+// noWrite reports whether d is a directory no rule may grant a write
+// right on as a whole: those whose reads are never widened either (/,
+// /etc, /tmp, /usr, /var, a home directory and its secret directories,
+// ...) and a home's login directories. Files in them keep rules of their
+// own.
+func (b *fsBuilder) noWrite(d string) bool {
+	if b.sensitive(d) {
+		return true
+	}
+	for _, h := range b.homes(d) {
+		for _, l := range loginDirs {
+			if d == path.Join(h, l) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// withheld2profile lists the withheld rights, by directory, with why and
+// what the target did there.
+func (b *fsBuilder) withheld2profile() []profiles.PathWithheld {
+	var out []profiles.PathWithheld
+	for _, d := range slices.Sorted(maps.Keys(b.withheld)) {
+		w := b.withheld[d]
+		paths := slices.Sorted(maps.Keys(w.paths))
+		if len(paths) > 3 {
+			paths = append(paths[:3], fmt.Sprintf("and %d more", len(w.paths)-3))
+		}
+		hint := ""
+		if slices.Contains(b.homes(d), d) {
+			hint = ": ~/.ssh/authorized_keys, ~/.bashrc"
+		}
+		out = append(out, profiles.PathWithheld{Path: d, Access: linuxabi.LandlockFSNames(w.access), Count: w.count,
+			Reason: fmt.Sprintf("the target created or removed %s here; %s is never given a write right as a whole (it would reach every file in it%s). A file that is there before the run gets a rule of its own (record again once it exists); temporary files can go to a directory of the program's own (TMPDIR)",
+				strings.Join(paths, ", "), d, hint)})
+	}
+	return out
 }
 
 // rules2profile drops rights an ancestor rule already grants (Landlock

@@ -2,6 +2,7 @@ package reducer
 
 import (
 	"fmt"
+	"path"
 	"slices"
 	"strings"
 	"testing"
@@ -46,6 +47,15 @@ func rulesText(fs *profiles.Filesystem) string {
 	return b.String()
 }
 
+// withheldText is filesystem.not_allowed as "path rights" per line.
+func withheldText(fs *profiles.Filesystem) string {
+	var b strings.Builder
+	for _, w := range fs.NotAllowed {
+		b.WriteString(w.Path + " " + strings.Join(w.Access, ",") + "\n")
+	}
+	return b.String()
+}
+
 func TestFilesystem(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
@@ -53,6 +63,8 @@ func TestFilesystem(t *testing.T) {
 		home  string
 		files []profiles.FileAccess
 		want  string
+		// withheld is filesystem.not_allowed as "path rights" lines.
+		withheld string
 	}{
 		{"cat exact", FSExact, "", catFiles, `
 /dev/null write_file
@@ -65,7 +77,7 @@ func TestFilesystem(t *testing.T) {
 /usr/lib/x86_64-linux-gnu/gconv/gconv-modules.cache read_file
 /usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2 execute,read_file
 /usr/lib/x86_64-linux-gnu/libc.so.6 read_file
-`},
+`, ""},
 		// Reads under system trees stand for the package directory;
 		// executes and writes stay exact; /etc files stay exact.
 		{"cat dirs", FSDirs, "", catFiles, `
@@ -77,7 +89,7 @@ func TestFilesystem(t *testing.T) {
 /usr/lib/locale read_file,read_dir
 /usr/lib/x86_64-linux-gnu read_file
 /usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2 execute
-`},
+`, ""},
 		// Files created in a directory: make_reg and the rights used on
 		// them go to the directory; a file that was there keeps its own
 		// rule; a removed file gives remove_file on its directory.
@@ -90,16 +102,69 @@ func TestFilesystem(t *testing.T) {
 /srv/app remove_file
 /srv/app/log/app.log write_file
 /srv/app/out write_file,make_reg,truncate
-`},
+`, ""},
 		// A temporary directory made by the target: everything done in
 		// it goes to the directory above it, which existed.
 		{"temp dir", FSExact, "", []profiles.FileAccess{
+			fa("/srv/app/tmp/tmp.Xa81kq", 1, "make_dir", "remove_dir", "read_dir"),
+			fa("/srv/app/tmp/tmp.Xa81kq/a", 2, "make_reg", "write_file", "remove_file"),
+			fa("/srv/app/tmp/tmp.Xa81kq/sub", 1, "make_dir"),
+			fa("/srv/app/tmp/tmp.Xa81kq/sub/b", 1, "make_reg", "write_file", "read_file"),
+		}, `
+/srv/app/tmp write_file,read_file,read_dir,remove_dir,remove_file,make_dir,make_reg
+`, ""},
+		// The same in /tmp, which is never written as a whole: no rule
+		// (the directory is gone at the end), the rights withheld.
+		{"temp dir in /tmp", FSExact, "", []profiles.FileAccess{
 			fa("/tmp/tmp.Xa81kq", 1, "make_dir", "remove_dir", "read_dir"),
 			fa("/tmp/tmp.Xa81kq/a", 2, "make_reg", "write_file", "remove_file"),
 			fa("/tmp/tmp.Xa81kq/sub", 1, "make_dir"),
 			fa("/tmp/tmp.Xa81kq/sub/b", 1, "make_reg", "write_file", "read_file"),
-		}, `
+		}, "", `
 /tmp write_file,read_file,read_dir,remove_dir,remove_file,make_dir,make_reg
+`},
+		// A file created in $HOME and kept: a rule on the file (it holds
+		// once the file exists), make_reg on $HOME withheld; a file
+		// removed there: remove_file withheld.
+		{"created in home", FSDirs, "/home/u", []profiles.FileAccess{
+			fa("/home/u/.myapp_history", 1, "make_reg", "write_file", "truncate"),
+			fa("/home/u/.myapp.lock", 1, "make_reg", "write_file", "remove_file"),
+		}, `
+/home/u/.myapp_history write_file,truncate
+`, `
+/home/u write_file,remove_file,make_reg,truncate
+`},
+		// Directories made in / and in $HOME: make_dir withheld; what was
+		// done inside a kept one is a rule on it.
+		{"mkdir in / and home", FSDirs, "/home/u", []profiles.FileAccess{
+			fa("/newdir", 1, "make_dir"),
+			fa("/home/u/.myapp", 1, "make_dir"),
+			fa("/home/u/.myapp/db", 1, "make_reg", "write_file", "read_file"),
+		}, `
+/home/u/.myapp write_file,read_file,make_dir,make_reg
+`, `
+/ make_dir
+/home/u write_file,read_file,make_dir,make_reg
+`},
+		// Secret and login directories of a home, /etc and any other
+		// home are kept whole too; a directory of one program's own is
+		// not.
+		{"kept whole", FSDirs, "/home/u", []profiles.FileAccess{
+			fa("/home/u/.ssh/authorized_keys", 1, "make_reg", "write_file"),
+			fa("/home/u/.config/app.conf", 1, "make_reg", "write_file"),
+			fa("/home/v/notes.txt", 1, "make_reg", "write_file"),
+			fa("/etc/app.conf.new", 1, "make_reg", "write_file", "remove_file"),
+			fa("/home/u/.cache/app/x", 1, "make_reg", "write_file"),
+		}, `
+/home/u/.cache/app write_file,make_reg
+/home/u/.config/app.conf write_file
+/home/u/.ssh/authorized_keys write_file
+/home/v/notes.txt write_file
+`, `
+/etc write_file,remove_file,make_reg
+/home/u/.config write_file,make_reg
+/home/u/.ssh write_file,make_reg
+/home/v write_file,make_reg
 `},
 		// /proc/<pid> reads go to /proc (the pid differs every run),
 		// writes to /proc/self; pty numbers to /dev/pts.
@@ -115,7 +180,7 @@ func TestFilesystem(t *testing.T) {
 /dev/tty write_file,read_file
 /proc read_file
 /proc/self/oom_score_adj write_file
-`},
+`, ""},
 		// Reads are never widened to /etc, a home directory, its secret
 		// directories, /tmp or /dev as a whole.
 		{"sensitive", FSDirs, "/home/u", []profiles.FileAccess{
@@ -136,7 +201,7 @@ func TestFilesystem(t *testing.T) {
 /home/u/project/data read_file
 /root/.profile read_file
 /tmp/input read_file
-`},
+`, ""},
 		// A rule an ancestor covers is dropped; a listing stays on the
 		// directory listed.
 		{"covered", FSDirs, "", []profiles.FileAccess{
@@ -147,7 +212,7 @@ func TestFilesystem(t *testing.T) {
 		}, `
 /srv/www read_dir
 /usr/share/doc read_file,read_dir
-`},
+`, ""},
 		// Reads in two or more directories of one parent stand for the
 		// parent (git's object shards), never for a sensitive one.
 		{"siblings", FSDirs, "/home/u", []profiles.FileAccess{
@@ -163,7 +228,7 @@ func TestFilesystem(t *testing.T) {
 /home/u/b read_file
 /home/u/repo/.git read_file
 /home/u/repo/.git/objects read_dir
-`},
+`, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			fs, net, err := Filesystem([]*profiles.Recording{fsRec(tc.files...)}, FSOptions{Level: tc.level, Home: tc.home})
@@ -172,6 +237,14 @@ func TestFilesystem(t *testing.T) {
 			}
 			if got := rulesText(fs); got != strings.TrimPrefix(tc.want, "\n") {
 				t.Errorf("rules:\n%s\nwant:\n%s", got, strings.TrimPrefix(tc.want, "\n"))
+			}
+			if got := withheldText(fs); got != strings.TrimPrefix(tc.withheld, "\n") {
+				t.Errorf("not_allowed:\n%s\nwant:\n%s", got, strings.TrimPrefix(tc.withheld, "\n"))
+			}
+			for _, w := range fs.NotAllowed {
+				if w.Reason == "" {
+					t.Errorf("not_allowed %s: no reason", w.Path)
+				}
 			}
 			if net == nil || len(net.Rules) != 0 {
 				t.Errorf("network %+v, want a section with no rules", net)
@@ -213,6 +286,46 @@ func TestFilesystemNoWriteWidening(t *testing.T) {
 		want := map[string]bool{"/etc/app.conf": true, "/home/u/.history": true, "/var/log/app.log": true, "/home/u/notes": true}
 		if !equalSets(writes, want) {
 			t.Errorf("%s: write rules on %v, want %v", level, writes, want)
+		}
+	}
+}
+
+// TestFilesystemKeepsWhole: no way of creating or removing something in
+// /, /etc, /tmp, a home directory or its secret and login directories
+// puts a right on the directory itself, at any level; each goes to
+// not_allowed instead.
+func TestFilesystemKeepsWhole(t *testing.T) {
+	shapes := map[string][]profiles.FileAccess{
+		"file created":             {fa("D/new", 1, "make_reg", "write_file", "truncate")},
+		"file created and removed": {fa("D/tmp.1", 1, "make_reg", "write_file", "read_file", "remove_file")},
+		"file removed":             {fa("D/old", 1, "remove_file")},
+		"renamed over":             {fa("D/f.tmp", 1, "make_reg", "write_file", "remove_file", "refer"), fa("D/f", 1, "make_reg", "remove_file", "refer")},
+		"symlink, fifo, socket":    {fa("D/l", 1, "make_sym"), fa("D/p", 1, "make_fifo"), fa("D/s", 1, "make_sock")},
+		"dir created":              {fa("D/d", 1, "make_dir")},
+		"dir with contents":        {fa("D/d", 1, "make_dir", "read_dir"), fa("D/d/a/b", 1, "make_reg", "write_file"), fa("D/d/a", 1, "make_dir")},
+		"temp dir":                 {fa("D/t", 1, "make_dir", "remove_dir"), fa("D/t/x", 1, "make_reg", "write_file", "read_file", "remove_file")},
+	}
+	for _, d := range []string{"/", "/etc", "/tmp", "/var/tmp", "/dev/shm", "/usr", "/home", "/home/u", "/home/u/.ssh", "/home/u/.gnupg/private-keys-v1.d", "/home/u/.local/bin", "/root", "/home/other"} {
+		for name, shape := range shapes {
+			var files []profiles.FileAccess
+			for _, f := range shape {
+				f.Path = path.Join(d, strings.TrimPrefix(f.Path, "D/"))
+				files = append(files, f)
+			}
+			for _, level := range FSLevels {
+				fs, _, err := Filesystem([]*profiles.Recording{fsRec(files...)}, FSOptions{Level: level, Home: "/home/u"})
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, r := range fs.Rules {
+					if r.Path == d || strings.HasPrefix(d, r.Path+"/") || r.Path == "/" {
+						t.Errorf("%s in %s (%s): rule %s %v", name, d, level, r.Path, r.Access)
+					}
+				}
+				if !slices.ContainsFunc(fs.NotAllowed, func(w profiles.PathWithheld) bool { return w.Path == d }) {
+					t.Errorf("%s in %s (%s): not_allowed %+v does not name %s", name, d, level, fs.NotAllowed, d)
+				}
+			}
 		}
 	}
 }
