@@ -127,7 +127,7 @@ func Filesystem(recs []*profiles.Recording, opts FSOptions) (*profiles.Filesyste
 			}
 		}
 	}
-	b := &fsBuilder{opts: opts, rules: map[string]*fsRule{}, seen: seen, withheld: map[string]*fsWithheld{}}
+	b := &fsBuilder{opts: opts, rules: map[string]*fsRule{}, seen: seen, withheld: map[string]*fsWithheld{}, listerPIDs: -1}
 	b.build()
 	fs := &profiles.Filesystem{Unresolved: unresolved, Rules: b.rules2profile(), NotAllowed: b.withheld2profile()}
 
@@ -178,11 +178,14 @@ type fsBuilder struct {
 	// withheld are the rights that would have gone on a directory kept
 	// whole (noWrite), by directory.
 	withheld map[string]*fsWithheld
+	// listerPIDs caches procLister; -1 until computed.
+	listerPIDs int
 }
 
 type fsWithheld struct {
 	access, count uint64
 	paths         map[string]bool // what the target created or removed there
+	why           string          // "" for those
 }
 
 func (b *fsBuilder) add(p string, access, count uint64, reason string) {
@@ -207,9 +210,13 @@ func (b *fsBuilder) grantDir(d, obj string, access, count uint64, reason string)
 		b.add(d, access, count, reason)
 		return
 	}
-	if access == 0 {
-		return
+	if access != 0 {
+		b.withhold(d, access, count, obj)
 	}
+}
+
+// withhold adds rights on d to the withheld list.
+func (b *fsBuilder) withhold(d string, access, count uint64, obj string) *fsWithheld {
 	w := b.withheld[d]
 	if w == nil {
 		w = &fsWithheld{paths: map[string]bool{}}
@@ -218,6 +225,7 @@ func (b *fsBuilder) grantDir(d, obj string, access, count uint64, reason string)
 	w.access |= access
 	w.count += count
 	w.paths[obj] = true
+	return w
 }
 
 // created grants the rights used on obj, or inside it (at inner), an
@@ -232,8 +240,47 @@ func (b *fsBuilder) created(d, obj, inner string, access, count uint64, reason s
 	}
 }
 
+// procEntry puts the rights used on a per-process /proc entry (m: the
+// match of procPID) on the same entry of /proc/self, or of
+// /proc/thread-self for /proc/<pid>/task/<tid>/...: the pid differs
+// every run, and a rule on /proc as a whole would let the program read
+// /proc/kallsyms. Rule paths are resolved when the rules are made, in
+// the process sysrec run then execs into the target, so /proc/self is
+// the target's own entry (its children's are not covered: their pids do
+// not exist yet). Entries of several processes read after listing /proc
+// are a process lister's: only its own are granted, the rest withheld.
+func (b *fsBuilder) procEntry(m []string, access, count uint64) {
+	self := "/proc/self"
+	if m[2] != "" {
+		self = "/proc/thread-self"
+	}
+	b.add(self+m[3], access, count, "a per-process /proc entry, resolved to the target's own when the rules are made (the pid differs every run; /proc as a whole would include /proc/kallsyms)")
+	if n := b.procLister(); n > 0 && access&llRead != 0 {
+		w := b.withhold("/proc", access&llRead, count, m[0])
+		w.why = fmt.Sprintf("entries of %d processes read after listing /proc (a process lister such as ps): Landlock cannot grant other processes' /proc/PID entries without all of /proc, /proc/kallsyms and /proc/kcore included; only the target's own entries (/proc/self) are granted", n)
+	}
+}
+
+// procLister returns how many processes' /proc entries were used when
+// /proc itself was listed too (a process lister), else 0.
+func (b *fsBuilder) procLister() int {
+	if b.listerPIDs < 0 {
+		pids := map[string]bool{}
+		for p := range b.seen {
+			if m := procPID.FindStringSubmatch(p); m != nil {
+				pids[m[1]] = true
+			}
+		}
+		b.listerPIDs = 0
+		if l := b.seen["/proc"]; l != nil && l.Access&llReadDir != 0 && len(pids) > 1 {
+			b.listerPIDs = len(pids)
+		}
+	}
+	return b.listerPIDs
+}
+
 var (
-	procPID = regexp.MustCompile(`^/proc/[0-9]+(/task/[0-9]+)?(/.*)?$`)
+	procPID = regexp.MustCompile(`^/proc/([0-9]+)(/task/[0-9]+)?(/.*)?$`)
 	devPTS  = regexp.MustCompile(`^/dev/pts/[0-9]+$`)
 	// A package directory: the component after lib, lib64, libexec,
 	// share or include (/usr/lib/python3.11, /usr/share/zoneinfo,
@@ -268,12 +315,7 @@ func (b *fsBuilder) build() {
 
 		switch m := procPID.FindStringSubmatch(p); {
 		case m != nil:
-			// /proc/<pid>/...: the pid differs every run.
-			if obj&^llRead == 0 {
-				b.add("/proc", obj, f.Count, "per-process /proc entries (the pid differs every run): reads allowed on /proc; other processes' entries stay behind ptrace access checks")
-			} else {
-				b.add(path.Join("/proc/self", m[2]), obj, f.Count, "a per-process /proc entry written: sysrec run resolves /proc/self to the target's own pid (a child writing its own entry is not covered)")
-			}
+			b.procEntry(m, obj, f.Count)
 			continue
 		case devPTS.MatchString(p):
 			b.add("/dev/pts", obj, f.Count, "a pseudo-terminal (its number differs every run)")
@@ -338,7 +380,8 @@ func (b *fsBuilder) widenRead(p string, read uint64) (string, string) {
 	}
 	switch {
 	case p == "/proc" || strings.HasPrefix(p, "/proc/"):
-		return "/proc", "reads of /proc"
+		// Beside /proc/meminfo are /proc/kallsyms and /proc/kcore.
+		return "", ""
 	case strings.HasPrefix(p, "/etc/"):
 		// /etc itself holds secrets; a subdirectory is one package's.
 		rest := strings.TrimPrefix(p, "/etc/")
@@ -475,9 +518,12 @@ func (b *fsBuilder) withheld2profile() []profiles.PathWithheld {
 		if slices.Contains(b.homes(d), d) {
 			hint = ": ~/.ssh/authorized_keys, ~/.bashrc"
 		}
-		out = append(out, profiles.PathWithheld{Path: d, Access: linuxabi.LandlockFSNames(w.access), Count: w.count,
-			Reason: fmt.Sprintf("the target created or removed %s here; %s is never given a write right as a whole (it would reach every file in it%s). A file that is there before the run gets a rule of its own (record again once it exists); temporary files can go to a directory of the program's own (TMPDIR)",
-				strings.Join(paths, ", "), d, hint)})
+		why := w.why
+		if why == "" {
+			why = fmt.Sprintf("the target created or removed %s here; %s is never given a write right as a whole (it would reach every file in it%s). A file that is there before the run gets a rule of its own (record again once it exists); temporary files can go to a directory of the program's own (TMPDIR)",
+				strings.Join(paths, ", "), d, hint)
+		}
+		out = append(out, profiles.PathWithheld{Path: d, Access: linuxabi.LandlockFSNames(w.access), Count: w.count, Reason: why})
 	}
 	return out
 }

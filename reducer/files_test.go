@@ -166,8 +166,9 @@ func TestFilesystem(t *testing.T) {
 /home/u/.ssh write_file,make_reg
 /home/v write_file,make_reg
 `},
-		// /proc/<pid> reads go to /proc (the pid differs every run),
-		// writes to /proc/self; pty numbers to /dev/pts.
+		// /proc/<pid>/... goes to /proc/self/..., a thread's entries to
+		// /proc/thread-self/... (the pid differs every run); other /proc
+		// files stay exact; pty numbers go to /dev/pts.
 		{"proc and pts", FSExact, "", []profiles.FileAccess{
 			fa("/proc/4242/status", 1, "read_file"),
 			fa("/proc/4242/task/4243/stat", 1, "read_file"),
@@ -178,9 +179,41 @@ func TestFilesystem(t *testing.T) {
 		}, `
 /dev/pts write_file,read_file,ioctl_dev
 /dev/tty write_file,read_file
-/proc read_file
-/proc/self/oom_score_adj write_file
+/proc/meminfo read_file
+/proc/self/oom_score_adj write_file,read_file
+/proc/self/status read_file
+/proc/thread-self/stat read_file
 `, ""},
+		// Reads in /proc are never widened: beside /proc/meminfo are
+		// /proc/kallsyms and /proc/kcore.
+		{"proc dirs", FSDirs, "", []profiles.FileAccess{
+			fa("/proc/4242/status", 1, "read_file"),
+			fa("/proc/4242/fd", 1, "read_dir"),
+			fa("/proc/meminfo", 1, "read_file"),
+			fa("/proc/sys/kernel/ngroups_max", 1, "read_file"),
+			fa("/proc/sys/kernel/pid_max", 1, "read_file"),
+		}, `
+/proc/meminfo read_file
+/proc/self/fd read_dir
+/proc/self/status read_file
+/proc/sys/kernel/ngroups_max read_file
+/proc/sys/kernel/pid_max read_file
+`, ""},
+		// A process lister: its own entries, the listing of /proc, and
+		// the other processes' entries withheld.
+		{"ps", FSDirs, "", []profiles.FileAccess{
+			fa("/proc", 1, "read_dir"),
+			fa("/proc/1/stat", 1, "read_file"),
+			fa("/proc/77/stat", 1, "read_file"),
+			fa("/proc/4242/stat", 1, "read_file"),
+			fa("/proc/4242/status", 1, "read_file"),
+		}, `
+/proc read_dir
+/proc/self/stat read_file
+/proc/self/status read_file
+`, `
+/proc read_file
+`},
 		// Reads are never widened to /etc, a home directory, its secret
 		// directories, /tmp or /dev as a whole.
 		{"sensitive", FSDirs, "/home/u", []profiles.FileAccess{
