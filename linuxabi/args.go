@@ -57,6 +57,11 @@ type ArgSpec struct {
 	// of If was seen, the bits of Allow are allowed too (a program that
 	// opens for writing may open O_RDWR as well as O_WRONLY).
 	Implies []Implication
+	// OnlyWithNetwork marks a risky argument whose risk is a way around
+	// a profile's network section (MSG_FASTOPEN connects without
+	// connect(2), the only call older Landlock checks): above the exact
+	// level it is constrained only in profiles that have one.
+	OnlyWithNetwork bool
 	// Combos marks a flags argument whose risk is a combination of bits
 	// (W^X): above the exact level its rule lists the combinations of
 	// these bits seen, plus SafeValues, instead of their union.
@@ -156,6 +161,9 @@ const (
 	// Docker's default profile checks clone against.
 	cloneNamespaces = 0x7e020000
 	cloneNewTime    = 0x80 // unshare and clone3 only: clone's low byte is the exit signal
+
+	// MsgFastOpen is MSG_FASTOPEN: the send connects a TCP socket first.
+	MsgFastOpen = 0x20000000
 )
 
 func e32(i int, name, consts string) ArgSpec {
@@ -243,6 +251,15 @@ func self(i int, syscall string) ArgSpec {
 		risky("0 is the caller itself; another pid " + syscall + " of another process of the same user").safe(0)
 }
 
+// msgFlags is the flags argument of the send calls.
+func msgFlags(i int) ArgSpec {
+	a := f32(i, "flags", "msg").
+		risky("MSG_FASTOPEN connects a TCP socket and sends in one call, which Landlock checks against its port rules only since its socket_sendmsg hook (before, only connect(2) was checked); every other flag shapes the caller's own send").
+		safeBits(0xffffffff &^ MsgFastOpen)
+	a.OnlyWithNetwork = true
+	return a
+}
+
 // setID is the mode argument of calls that set a file's mode.
 func setID(i int) ArgSpec {
 	return ArgSpec{Index: i, Name: "mode", Kind: KindFlags, Width: 32, RecordMask: setIDBits, Consts: "mode"}.
@@ -327,6 +344,10 @@ var argTable = map[string][]ArgSpec{
 	"openat": {ArgSpec{Index: 2, Name: "flags", Kind: KindFlags, Width: 32, RecordMask: oCloexecNonblockFree, Consts: "open"}.
 		risky("write and create bits decide whether a program can change files; O_PATH and O_EXCL grant nothing, and a program that writes may also append or truncate").
 		safeBits(0x200000|0x80).implies(0x3, 0x3|0x400|0x200).implies(0x40, 0x40|0x80|0x400000), setID(3)},
+	"sendto":    {msgFlags(3)},
+	"send":      {msgFlags(3)},
+	"sendmsg":   {msgFlags(2)},
+	"sendmmsg":  {msgFlags(3)},
 	"chmod":     {setID(1)},
 	"fchmod":    {setID(1)},
 	"fchmodat":  {setID(2)},

@@ -96,7 +96,11 @@ func riskRules(syscall string, vals map[string]*argValues, maxValues int) (rules
 			if spec.Width == 32 {
 				mask &= 0xffffffff
 			}
-			rules = append(rules, profiles.ArgRule{Index: spec.Index, Op: profiles.OpSubset, Mask: mask})
+			// A rule that forbids no bit is none (and would keep the
+			// call out of the kernel's action cache).
+			if r := (profiles.ArgRule{Index: spec.Index, Op: profiles.OpSubset, Mask: mask}); r.Forbidden(spec.Width) != 0 {
+				rules = append(rules, r)
+			}
 		default:
 			set := map[uint64]bool{}
 			for _, v := range spec.SafeValues {
@@ -322,6 +326,23 @@ func addReachable(p *profiles.Profile, opts Options) {
 			continue
 		}
 		p.Syscalls = append(p.Syscalls, s)
+	}
+}
+
+// unconstrainNetworkArgs drops the rules on arguments whose risk is a
+// way past a network section (linuxabi's OnlyWithNetwork) from p, which
+// has none: every TCP connect is allowed anyway.
+func unconstrainNetworkArgs(p *profiles.Profile) {
+	for i := range p.Syscalls {
+		s := &p.Syscalls[i]
+		n := len(s.Args)
+		s.Args = slices.DeleteFunc(s.Args, func(r profiles.ArgRule) bool {
+			spec, ok := linuxabi.LookupArg(s.Name, r.Index)
+			return ok && spec.OnlyWithNetwork
+		})
+		if len(s.Args) < n {
+			s.Note = joinNotes(s.Note, "flags not constrained: MSG_FASTOPEN matters only beside a network section, and this profile has none")
+		}
 	}
 }
 

@@ -325,3 +325,51 @@ func TestRuntimeOf(t *testing.T) {
 		t.Errorf("RuntimeOf(%s) = %q, want python", py, got)
 	}
 }
+
+// TestSendFlags: beside a network section the send calls may not set
+// MSG_FASTOPEN (it connects without Landlock's connect check) unless a
+// run did; without one their flags are free above the exact level.
+func TestSendFlags(t *testing.T) {
+	withFiles := func(r *profiles.Recording) *profiles.Recording {
+		r.Files = []profiles.FileAccess{fa("/etc/hosts", 1, "read_file")}
+		r.Ports = []profiles.PortAccess{{Port: 443, Access: 2, Count: 1}}
+		return r
+	}
+	for _, tc := range []struct {
+		name  string
+		rec   *profiles.Recording
+		level Level
+		want  map[string]string // FormatCall by syscall
+	}{
+		{"network section", withFiles(rec(sample("sendto", 3, map[int]uint64{3: 0x4000}))), LevelFamilies, map[string]string{
+			"sendto":   "sendto(flags ⊆ ~(MSG_FASTOPEN))",
+			"sendmsg":  "sendmsg(flags ⊆ ~(MSG_FASTOPEN))",
+			"sendmmsg": "sendmmsg(flags ⊆ ~(MSG_FASTOPEN))"}},
+		{"fast open seen", withFiles(rec(sample("sendto", 1, map[int]uint64{3: linuxabi.MsgFastOpen}))), LevelFamilies, map[string]string{
+			"sendto":  "sendto",
+			"sendmsg": "sendmsg"}},
+		{"exact", withFiles(rec(sample("sendto", 1, map[int]uint64{3: 0x4000}))), LevelExact, map[string]string{
+			"sendto": "sendto(flags ⊆ MSG_NOSIGNAL)"}},
+		{"no network section", rec(sample("sendto", 3, map[int]uint64{3: 0x4000})), LevelFamilies, map[string]string{
+			"sendto":  "sendto",
+			"sendmsg": "sendmsg"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p, err := Reduce([]*profiles.Recording{tc.rec}, Options{Level: tc.level})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if (p.Network != nil) != (tc.rec.Files != nil) {
+				t.Fatalf("network section %v", p.Network)
+			}
+			for name, want := range tc.want {
+				if got := profiles.FormatCall(entry(t, p, name)); got != want {
+					t.Errorf("%s: got %s, want %s", name, got, want)
+				}
+			}
+			if tc.rec.Files == nil && !strings.Contains(entry(t, p, "sendto").Note, "MSG_FASTOPEN matters only beside a network section") {
+				t.Errorf("sendto note %q", entry(t, p, "sendto").Note)
+			}
+		})
+	}
+}

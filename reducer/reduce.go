@@ -368,6 +368,9 @@ func Reduce(recs []*profiles.Recording, opts Options) (*profiles.Profile, error)
 		return nil, fmt.Errorf("reduce: %w", err)
 	}
 	p.Filesystem, p.Network = fs, net
+	if relaxed && p.Network == nil {
+		unconstrainNetworkArgs(p)
+	}
 	p.Normalize()
 	if err := p.Validate(); err != nil {
 		return nil, fmt.Errorf("reduce: %w", err)

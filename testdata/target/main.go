@@ -17,6 +17,9 @@
 //	target ignore-term   ignore SIGTERM, print "ready", block until killed
 //	target syscall NR A0 A1 A2  one raw syscall, prints errno=N (run under a filter)
 //	target apply         lock itself down with enforce.Apply, then call the denied getpriority from 8 threads
+//	target tcp PORT HOW  send HOW to 127.0.0.1:PORT: connect then send (connect), sendto with
+//	                     MSG_FASTOPEN (fastopen), TCP_FASTOPEN_CONNECT then connect and send
+//	                     (fastopen-connect)
 //
 // Its runtime is made as deterministic as Go allows, so that one
 // recording covers every later run of the same mode: it re-execs itself
@@ -112,6 +115,8 @@ func main() {
 		rawCall(os.Args[2:])
 	case "apply":
 		apply()
+	case "tcp":
+		tcp(atoi(os.Args[2]), os.Args[3])
 	case "sleep":
 		d, err := time.ParseDuration(os.Args[2])
 		if err != nil {
@@ -124,6 +129,41 @@ func main() {
 		fmt.Fprintf(os.Stderr, "target: unknown mode %q\n", os.Args[1])
 		os.Exit(2)
 	}
+}
+
+// tcp sends how to a TCP port on the loopback, the way how names, with
+// the calls of that way alone.
+func tcp(port int, how string) {
+	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM, 0)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	to := &syscall.SockaddrInet4{Port: port, Addr: [4]byte{127, 0, 0, 1}}
+	msg := []byte(how)
+	switch how {
+	case "connect":
+		if err = syscall.Connect(fd, to); err == nil {
+			err = syscall.Sendto(fd, msg, 0, nil)
+		}
+	case "fastopen":
+		err = syscall.Sendto(fd, msg, syscall.MSG_FASTOPEN, to)
+	case "fastopen-connect":
+		const tcpFastOpenConnect = 30 // TCP_FASTOPEN_CONNECT: the SYN waits for the first send
+		if err = syscall.SetsockoptInt(fd, syscall.IPPROTO_TCP, tcpFastOpenConnect, 1); err == nil {
+			if err = syscall.Connect(fd, to); err == nil {
+				err = syscall.Sendto(fd, msg, 0, nil)
+			}
+		}
+	default:
+		err = fmt.Errorf("unknown way %q", how)
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "target: tcp %s: %v\n", how, err)
+		os.Exit(1)
+	}
+	syscall.Close(fd)
+	fmt.Printf("sent %s\n", how)
 }
 
 func atoi(s string) int {
