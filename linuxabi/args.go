@@ -164,6 +164,10 @@ const (
 
 	// MsgFastOpen is MSG_FASTOPEN: the send connects a TCP socket first.
 	MsgFastOpen = 0x20000000
+	// CloneVM|CloneThread make clone start a thread of the caller's
+	// process; without CLONE_THREAD it makes a new process.
+	CloneVM     = 0x100
+	CloneThread = 0x10000
 )
 
 func e32(i int, name, consts string) ArgSpec {

@@ -116,16 +116,36 @@ func (r ArgRule) validate() error {
 }
 
 // joinRule widens a to also accept what b accepts; false if it cannot
-// say so in one rule.
+// say so in one rule. Two "in" rules with different masks (or an "in"
+// and a "subset") join on the bits both look at: a value either allows
+// agrees there with one of the joined values, so the join keeps every
+// constraint they share (clone's namespace bits) and allows no fewer.
 func joinRule(a *ArgRule, b ArgRule, wa, wb int) bool {
-	if a.Op != b.Op || wa != wb {
+	if wa != wb {
 		return false
+	}
+	if a.Op != b.Op || (a.Op == OpIn && a.Mask != b.Mask) {
+		x, okA := a.asIn(wa)
+		y, okB := b.asIn(wb)
+		if !okA || !okB {
+			return false
+		}
+		m := x.ValueMask(wa) & y.ValueMask(wb)
+		if m == 0 {
+			return false // no bit in common: every value
+		}
+		joined := ArgRule{Index: a.Index, Op: OpIn, Mask: m, Width: a.Width}
+		for _, v := range append(slices.Clone(x.Values), y.Values...) {
+			if !slices.Contains(joined.Values, v&m) {
+				joined.Values = append(joined.Values, v&m)
+			}
+		}
+		slices.Sort(joined.Values)
+		*a = joined
+		return true
 	}
 	switch a.Op {
 	case OpIn:
-		if a.Mask != b.Mask {
-			return false
-		}
 		for _, v := range b.Values {
 			if !slices.Contains(a.Values, v) {
 				a.Values = append(a.Values, v)
@@ -140,6 +160,52 @@ func joinRule(a *ArgRule, b ArgRule, wa, wb int) bool {
 	return true
 }
 
+// asIn writes r as an "in" rule: a subset rule is "the forbidden bits
+// are 0". False for a range, or a subset rule that forbids nothing.
+func (r ArgRule) asIn(width int) (ArgRule, bool) {
+	switch r.Op {
+	case OpIn:
+		return r, true
+	case OpSubset:
+		if f := r.Forbidden(width); f != 0 {
+			return ArgRule{Index: r.Index, Op: OpIn, Mask: f, Values: []uint64{0}, Width: r.Width}, true
+		}
+	}
+	return ArgRule{}, false
+}
+
+// Covers reports whether r allows every value o allows (both at width
+// bits), as far as it can tell without enumerating: false means "not
+// shown", so a caller that lists widenings lists this one.
+func (r ArgRule) Covers(o ArgRule, width int) bool {
+	all := ^uint64(0)
+	if width == 32 {
+		all = 0xffffffff
+	}
+	switch {
+	case r.Op == OpSubset && o.Op == OpSubset:
+		return o.Mask&all&^r.Mask == 0
+	case r.Op == OpRange && o.Op == OpRange:
+		return r.Min <= o.Min && o.Max <= r.Max
+	case o.Op == OpIn:
+		ri, ok := r.asIn(width)
+		if !ok {
+			return r.Op == OpSubset // forbids nothing
+		}
+		rm, om := ri.ValueMask(width), o.ValueMask(width)
+		if rm&^om != 0 {
+			return false // r looks at bits o leaves free
+		}
+		for _, v := range o.Values {
+			if !slices.Contains(ri.Values, v&rm) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
+
 // FormatRule prints a rule of syscall in symbolic form, e.g.
 // "domain ∈ {AF_INET, AF_UNIX}" or "prot ⊆ PROT_READ|PROT_WRITE".
 func FormatRule(syscall string, r ArgRule) string {
@@ -150,6 +216,15 @@ func FormatRule(syscall string, r ArgRule) string {
 	flags := spec.Kind == linuxabi.KindFlags
 	switch r.Op {
 	case OpIn:
+		if req, ok := requiredBits(spec, r); ok {
+			// A flags rule with one value: these bits set, the other
+			// bits of the mask clear (clone: threads only).
+			text := spec.Name + " ⊇ " + bitsOf(spec.Consts, req)
+			if rest := r.ValueMask(spec.Width) &^ req; rest != 0 {
+				text += ", " + subsetText(spec, ^rest)
+			}
+			return text
+		}
 		var vals []string
 		for _, v := range r.Values {
 			vals = append(vals, linuxabi.Symbolize(spec.Consts, v, flags))
@@ -163,29 +238,44 @@ func FormatRule(syscall string, r ArgRule) string {
 		}
 		return lhs + " ∈ {" + strings.Join(vals, ", ") + "}"
 	case OpSubset:
-		m := r.Mask
-		extra := ""
-		if spec.RecordMask != 0 {
-			// Bits outside the record mask (O_CLOEXEC...) are always free.
-			m &= spec.Mask()
-			extra = " (+ unrecorded bits)"
-		}
-		// A rule that forbids a few bits (clone: the namespace ones;
-		// mode: S_ISUID|S_ISGID) reads better as what it forbids; bits
-		// outside the record mask are free either way.
-		all := spec.Mask()
-		if spec.Width == 0 {
-			all = ^uint64(0)
-		}
-		forbidden, nf, na := all&^m, bits.OnesCount64(all&^m), bits.OnesCount64(m)
-		if nf > 0 && (nf < na || (na == 0 && nf <= 2)) {
-			return spec.Name + " ⊆ ~(" + bitsOf(spec.Consts, forbidden) + ")"
-		}
-		return spec.Name + " ⊆ " + bitsOf(spec.Consts, m) + extra
+		return subsetText(spec, r.Mask)
 	case OpRange:
 		return fmt.Sprintf("%d ≤ %s ≤ %d", r.Min, spec.Name, r.Max)
 	}
 	return string(r.Op)
+}
+
+// requiredBits returns the bits an "in" rule on a flags argument
+// requires, when it lists one nonzero value within its mask.
+func requiredBits(spec linuxabi.ArgSpec, r ArgRule) (uint64, bool) {
+	if spec.Kind != linuxabi.KindFlags || spec.RecordMask != 0 || len(r.Values) != 1 {
+		return 0, false
+	}
+	v := r.Values[0]
+	return v, v != 0 && v&^r.ValueMask(spec.Width) == 0
+}
+
+// subsetText prints "flags ⊆ allowed bits" for a mask of allowed bits.
+func subsetText(spec linuxabi.ArgSpec, m uint64) string {
+	extra := ""
+	if spec.RecordMask != 0 {
+		// Bits outside the record mask (O_CLOEXEC...) are always free.
+		m &= spec.Mask()
+		extra = " (+ unrecorded bits)"
+	}
+	// A rule that forbids a few bits (clone: the namespace ones;
+	// mode: S_ISUID|S_ISGID) reads better as what it forbids; bits
+	// outside the record mask are free either way.
+	all := spec.Mask()
+	if spec.Width == 0 {
+		all = ^uint64(0)
+	}
+	m &= all
+	forbidden, nf, na := all&^m, bits.OnesCount64(all&^m), bits.OnesCount64(m)
+	if nf > 0 && (nf < na || (na == 0 && nf <= 2)) {
+		return spec.Name + " ⊆ ~(" + bitsOf(spec.Consts, forbidden) + ")"
+	}
+	return spec.Name + " ⊆ " + bitsOf(spec.Consts, m) + extra
 }
 
 // bitsOf prints a mask of allowed bits. open's access mode is an enum in

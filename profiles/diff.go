@@ -171,8 +171,8 @@ func widened(name string, o, nw []Syscall) []string {
 		if label == "" {
 			label = fmt.Sprintf("arg%d", nr.Index)
 		}
-		if !ok {
-			continue // OLD had no constraint there: nothing new is allowed
+		if !ok || or.Covers(nr, WidthOf(name, nr)) {
+			continue // OLD allowed every value NEW does
 		}
 		switch {
 		case nr.Op == OpIn && or.Op == OpIn && nr.Mask == or.Mask:

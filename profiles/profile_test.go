@@ -201,7 +201,8 @@ func TestMergeNeverNarrower(t *testing.T) {
 		}
 		switch r.IntN(3) {
 		case 0:
-			return ArgRule{Index: idx, Op: OpIn, Values: []uint64{uint64(r.IntN(6)), uint64(r.IntN(6))}}
+			// Mask 0 is every bit; others make joins of different masks.
+			return ArgRule{Index: idx, Op: OpIn, Mask: uint64(r.IntN(8)), Values: []uint64{uint64(r.IntN(6)), uint64(r.IntN(6))}}
 		case 1:
 			return ArgRule{Index: idx, Op: OpSubset, Mask: uint64(r.IntN(16))}
 		}
@@ -242,6 +243,38 @@ func TestMergeNeverNarrower(t *testing.T) {
 				t.Fatalf("input %+v allowed by A or B, not by the merge\nA %s\nB %s\nM %s", d, ja, jb, jm)
 			}
 		}
+	}
+}
+
+// TestCovers: when a rule says it covers another, every value the other
+// allows it allows too (random rules, every small value).
+func TestCovers(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	rule := func() ArgRule {
+		switch r.IntN(3) {
+		case 0:
+			return ArgRule{Op: OpIn, Mask: uint64(r.IntN(16)), Values: []uint64{uint64(r.IntN(16)), uint64(r.IntN(16))}}
+		case 1:
+			return ArgRule{Op: OpSubset, Mask: uint64(r.IntN(16)) | ^uint64(15)}
+		}
+		lo := uint64(r.IntN(16))
+		return ArgRule{Op: OpRange, Min: lo, Max: lo + uint64(r.IntN(8))}
+	}
+	covered := 0
+	for range 20000 {
+		a, b := rule(), rule()
+		if !a.Covers(b, 64) {
+			continue
+		}
+		covered++
+		for v := range uint64(64) {
+			if b.Match(v, 64) && !a.Match(v, 64) {
+				t.Fatalf("%+v covers %+v but refuses %d, which the other allows", a, b, v)
+			}
+		}
+	}
+	if covered < 1000 {
+		t.Errorf("only %d pairs covered: the test says little", covered)
 	}
 }
 

@@ -134,6 +134,7 @@ func TestReachableLevel(t *testing.T) {
 		"mprotect":   "mprotect@libc.so.6",
 		"setuid":     "setuid@libc.so.6",
 		"read":       "read@libc.so.6",
+		"vfork":      "vfork@libc.so.6",
 	}
 	if _, err := Reduce([]*profiles.Recording{rec(sample("read", 1, nil))}, Options{Level: LevelReachable}); err == nil {
 		t.Fatal("reachable level without a reachable set accepted")
@@ -144,7 +145,8 @@ func TestReachableLevel(t *testing.T) {
 	}
 	for _, tc := range []struct{ name, want, reason string }{
 		{"fdatasync", "fdatasync", "reachable via fdatasync@libc.so.6 ← 0x4f2a0@libsqlite3.so.0"},
-		{"clone", "clone(flags ⊆ ~(CLONE_NEWCGROUP|CLONE_NEWIPC|CLONE_NEWNET|CLONE_NEWNS|CLONE_NEWPID|CLONE_NEWUSER|CLONE_NEWUTS))", "reachable via clone@libc.so.6"},
+		// No run created a process: threads only.
+		{"clone", "clone(flags ⊇ CLONE_THREAD|CLONE_VM, flags ⊆ ~(CLONE_NEWCGROUP|CLONE_NEWIPC|CLONE_NEWNET|CLONE_NEWNS|CLONE_NEWPID|CLONE_NEWUSER|CLONE_NEWUTS))", "reachable via clone@libc.so.6"},
 		{"mprotect", "mprotect(prot & 0x7 ∈ {PROT_NONE, PROT_READ, PROT_WRITE, PROT_READ|PROT_WRITE})", "reachable via"},
 		{"read", "read", ""},
 	} {
@@ -157,7 +159,7 @@ func TestReachableLevel(t *testing.T) {
 	for _, w := range p.NotAllowed {
 		withheld[w.Name] = w
 	}
-	for name, tier := range map[string]string{"ptrace": "critical", "setuid": "sensitive", "socket": "ordinary", "setsockopt": "ordinary"} {
+	for name, tier := range map[string]string{"ptrace": "critical", "setuid": "sensitive", "socket": "ordinary", "setsockopt": "ordinary", "vfork": "ordinary"} {
 		w, ok := withheld[name]
 		if !ok || w.Tier != tier || !strings.HasPrefix(w.Reason, "reachable via "+name+"@libc.so.6; ") {
 			t.Errorf("%s: withheld %+v, want tier %s", name, w, tier)
@@ -165,6 +167,9 @@ func TestReachableLevel(t *testing.T) {
 		if has(p, name) {
 			t.Errorf("%s is allowed", name)
 		}
+	}
+	if !strings.HasSuffix(withheld["vfork"].Reason, "creates a process, and no run did") {
+		t.Errorf("vfork's reason: %s", withheld["vfork"].Reason)
 	}
 	if !strings.Contains(withheld["socket"].Reason, "no safe class for its domain, type, protocol") {
 		t.Errorf("socket's reason: %s", withheld["socket"].Reason)

@@ -208,7 +208,9 @@ func Reduce(recs []*profiles.Recording, opts Options) (*profiles.Profile, error)
 	relaxed := opts.Level != LevelExact
 	groups := map[string]*group{}
 	var duration time.Duration
+	created := false // some run created a process
 	for ri, r := range recs {
+		created = created || createdProcess(r, opts.Exe)
 		if _, err := linuxabi.LookupArch(r.Arch); err != nil {
 			return nil, fmt.Errorf("reduce: %w", err)
 		}
@@ -353,6 +355,9 @@ func Reduce(recs []*profiles.Recording, opts Options) (*profiles.Profile, error)
 	if opts.Level.NeedsReachable() {
 		addReachable(p, opts)
 	}
+	if !created && opts.Args == ArgsTable {
+		threadsOnly(p)
+	}
 	if len(recs) > 1 {
 		p.Confidence = profiles.ComputeConfidence(p)
 	} else {
@@ -376,6 +381,96 @@ func Reduce(recs []*profiles.Recording, opts Options) (*profiles.Profile, error)
 		return nil, fmt.Errorf("reduce: %w", err)
 	}
 	return p, nil
+}
+
+// createdProcess reports whether recording r shows a process being
+// created by an executable exe keeps: fork or vfork, clone without
+// CLONE_THREAD, or clone3 (whose flags no one sees) in a run with signs
+// of a second process: a second execve or exit_group, or a wait for a
+// child.
+func createdProcess(r *profiles.Recording, exe string) bool {
+	var clone3, waited bool
+	var execs, exits uint64
+	for _, s := range r.Samples {
+		if !keepExe(exe, s.Exe) {
+			continue
+		}
+		switch s.Name {
+		case "fork", "vfork":
+			return true
+		case "clone":
+			if s.Recorded[0] && s.Args[0]&linuxabi.CloneThread == 0 {
+				return true
+			}
+		case "clone3":
+			clone3 = true
+		case "execve", "execveat":
+			execs += s.Count
+		case "exit_group":
+			exits += s.Count
+		case "wait4", "waitid", "waitpid":
+			waited = true
+		}
+	}
+	return clone3 && (execs > 1 || exits > 1 || waited)
+}
+
+// threadsOnly makes p's clone entries require CLONE_VM|CLONE_THREAD, and
+// moves fork and vfork entries no run made to not_allowed: no run
+// created a process, so clone may start threads (which the Go and glibc
+// runtimes, and families, allow) but not processes.
+func threadsOnly(p *profiles.Profile) {
+	const req = linuxabi.CloneVM | linuxabi.CloneThread
+	note := "CLONE_VM|CLONE_THREAD required (threads only): no run created a process"
+	out := p.Syscalls[:0]
+	for _, s := range p.Syscalls {
+		switch {
+		case !s.EffectiveAction().Allows():
+		case (s.Name == "fork" || s.Name == "vfork") && s.Count == 0:
+			p.NotAllowed = append(p.NotAllowed, profiles.Withheld{Name: s.Name, Tier: linuxabi.Ordinary.String(),
+				Reason: s.Reason + "; creates a process, and no run did"})
+			continue
+		case s.Name == "clone":
+			s.Args = requireBits(slices.Clone(s.Args), req)
+			s.Note = joinNotes(s.Note, note)
+		}
+		out = append(out, s)
+	}
+	p.Syscalls = out
+}
+
+// requireBits adds "bits req set" to the rules on clone's flags: folded
+// into the one rule on them, so that a merge joins it with other
+// profiles' rules instead of dropping it.
+func requireBits(rules []profiles.ArgRule, req uint64) []profiles.ArgRule {
+	for i, r := range rules {
+		if r.Index != 0 {
+			continue
+		}
+		switch r.Op {
+		case profiles.OpSubset:
+			if req&^r.Mask != 0 {
+				return rules // threads were not allowed either
+			}
+			rules[i] = profiles.ArgRule{Index: 0, Op: profiles.OpIn, Mask: ^r.Mask | req, Values: []uint64{req}, Width: r.Width}
+		case profiles.OpIn:
+			m := r.ValueMask(64)
+			var vals []uint64
+			for _, v := range r.Values {
+				if v&req&m == req&m {
+					vals = append(vals, v|req)
+				}
+			}
+			if vals == nil {
+				return rules // threads were not allowed either
+			}
+			rules[i] = profiles.ArgRule{Index: 0, Op: profiles.OpIn, Mask: m | req, Values: vals, Width: r.Width}
+		default:
+			continue
+		}
+		return rules
+	}
+	return append(rules, profiles.ArgRule{Index: 0, Op: profiles.OpIn, Mask: req, Values: []uint64{req}})
 }
 
 // rules generalises the values seen of each table argument.

@@ -282,3 +282,71 @@ func TestRuntimeCallsDoNotShiftFamilies(t *testing.T) {
 		}
 	}
 }
+
+// TestThreadsOnly: unless a run created a process, clone may start
+// threads (CLONE_VM|CLONE_THREAD) but not processes, at every level and
+// through glibc's clone3 fallback; a run that forked keeps fork.
+func TestThreadsOnly(t *testing.T) {
+	const (
+		thread = glibcThreadClone                 // pthread_create
+		goThr  = 0x50f00                          // the Go runtime's threads
+		fork   = 0x1200011                        // glibc's fork
+		spawn  = linuxabi.CloneVM | 0x4000 | 0x11 // posix_spawn: CLONE_VM|CLONE_VFORK|SIGCHLD
+	)
+	x86, _ := linuxabi.LookupArch("x86_64")
+	cloneNr, _ := x86.Number("clone")
+	decide := func(p *profiles.Profile, flags uint64) bool {
+		return p.Decide(linuxabi.SeccompData{Nr: int32(cloneNr), Arch: x86.Audit, Args: [6]uint64{flags}}).Allows()
+	}
+	execs := func(n uint64) profiles.Sample { return sample("execve", n, nil) }
+	for _, tc := range []struct {
+		name    string
+		samples []profiles.Sample
+		runtime string
+		created bool
+	}{
+		{"threads", []profiles.Sample{sample("clone", 2, map[int]uint64{0: thread})}, RuntimeGlibcThreads, false},
+		{"go threads", []profiles.Sample{sample("clone", 2, map[int]uint64{0: goThr})}, RuntimeGo, false},
+		{"clone3 threads, one process", []profiles.Sample{sample("clone3", 2, nil), execs(1), sample("exit_group", 1, nil)}, RuntimeGlibcThreads, false},
+		{"no clone, glibc threads runtime", []profiles.Sample{sample("read", 1, nil)}, RuntimeGlibcThreads, false},
+		{"fork", []profiles.Sample{sample("clone", 1, map[int]uint64{0: fork}), sample("clone", 1, map[int]uint64{0: thread})}, RuntimeGlibcThreads, true},
+		{"vfork", []profiles.Sample{sample("vfork", 1, nil), sample("clone", 1, map[int]uint64{0: thread})}, RuntimeGlibcThreads, true},
+		{"clone3 spawn, child execs", []profiles.Sample{sample("clone3", 1, nil), execs(2)}, RuntimeGlibcThreads, true},
+		{"clone3 spawn, parent waits", []profiles.Sample{sample("clone3", 1, nil), execs(1), sample("wait4", 1, nil)}, RuntimeGlibcThreads, true},
+	} {
+		for _, level := range Levels {
+			t.Run(tc.name+"/"+string(level), func(t *testing.T) {
+				opts := Options{Level: level, Runtime: tc.runtime}
+				if level.NeedsReachable() {
+					opts.Reachable = map[string]string{"clone": "clone@libc.so.6", "fork": "fork@libc.so.6", "vfork": "vfork@libc.so.6"}
+				}
+				p, err := Reduce([]*profiles.Recording{rec(tc.samples...)}, opts)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !decide(p, thread) && tc.runtime != RuntimeGo || tc.runtime == RuntimeGo && !decide(p, goThr) {
+					t.Errorf("threads refused: %s", profiles.FormatCall(entry(t, p, "clone")))
+				}
+				for _, f := range []uint64{fork, spawn, 0, 0x11} {
+					if got := decide(p, f); got != tc.created {
+						t.Errorf("clone(%#x) allowed %v, want %v: %s", f, got, tc.created, profiles.FormatCall(entry(t, p, "clone")))
+					}
+				}
+				if decide(p, thread|0x10000000) {
+					t.Errorf("clone(CLONE_NEWUSER) allowed")
+				}
+				if !tc.created && (has(p, "fork") || has(p, "vfork")) {
+					t.Errorf("fork or vfork allowed: %v", p.Syscalls)
+				}
+				// A merge with the same profile keeps the rule whole.
+				m, err := profiles.Merge(p, p)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if decide(m, fork) != tc.created || decide(m, thread|0x10000000) {
+					t.Errorf("merged: %s", profiles.FormatCall(entry(t, m, "clone")))
+				}
+			})
+		}
+	}
+}

@@ -17,6 +17,8 @@
 //	target ignore-term   ignore SIGTERM, print "ready", block until killed
 //	target syscall NR A0 A1 A2  one raw syscall, prints errno=N (run under a filter)
 //	target apply         lock itself down with enforce.Apply, then call the denied getpriority from 8 threads
+//	target thread        start a thread of its own, print "thread done"
+//	target fork          thread, then fork by clone(SIGCHLD): the child exits at once
 //	target tcp PORT HOW  send HOW to 127.0.0.1:PORT: connect then send (connect), sendto with
 //	                     MSG_FASTOPEN (fastopen), TCP_FASTOPEN_CONNECT then connect and send
 //	                     (fastopen-connect)
@@ -117,6 +119,16 @@ func main() {
 		apply()
 	case "tcp":
 		tcp(atoi(os.Args[2]), os.Args[3])
+	case "thread", "fork":
+		thread()
+		if os.Args[1] == "fork" {
+			runtime.LockOSThread()
+			pid := rawFork()
+			if pid == 0 {
+				syscall.RawSyscall(syscall.SYS_EXIT_GROUP, 0, 0, 0)
+			}
+			fmt.Printf("forked %d\n", pid)
+		}
 	case "sleep":
 		d, err := time.ParseDuration(os.Args[2])
 		if err != nil {
@@ -129,6 +141,18 @@ func main() {
 		fmt.Fprintf(os.Stderr, "target: unknown mode %q\n", os.Args[1])
 		os.Exit(2)
 	}
+}
+
+// thread runs a goroutine on a thread of its own until it is done.
+func thread() {
+	done := make(chan struct{})
+	go func() {
+		runtime.LockOSThread() // ends with the goroutine: the thread exits
+		getcwdN(1)
+		close(done)
+	}()
+	<-done
+	fmt.Println("thread done")
 }
 
 // tcp sends how to a TCP port on the loopback, the way how names, with
