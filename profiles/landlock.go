@@ -86,25 +86,13 @@ func (p *Profile) validateLandlock() error {
 	}
 	if fs := p.Filesystem; fs != nil {
 		for i, r := range fs.Rules {
-			if !path.IsAbs(r.Path) || path.Clean(r.Path) != r.Path {
-				return fmt.Errorf("field filesystem.rules[%d].path: %q is not a clean absolute path", i, r.Path)
-			}
-			if len(r.Access) == 0 {
-				return fmt.Errorf("field filesystem.rules[%d].access: no right listed", i)
-			}
-			if _, err := linuxabi.ParseLandlockFS(r.Access); err != nil {
-				return fmt.Errorf("field filesystem.rules[%d].access: %w", i, err)
+			if err := validPathRights(fmt.Sprintf("filesystem.rules[%d]", i), r.Path, r.Access); err != nil {
+				return err
 			}
 		}
 		for i, w := range fs.NotAllowed {
-			if !path.IsAbs(w.Path) || path.Clean(w.Path) != w.Path {
-				return fmt.Errorf("field filesystem.not_allowed[%d].path: %q is not a clean absolute path", i, w.Path)
-			}
-			if len(w.Access) == 0 {
-				return fmt.Errorf("field filesystem.not_allowed[%d].access: no right listed", i)
-			}
-			if _, err := linuxabi.ParseLandlockFS(w.Access); err != nil {
-				return fmt.Errorf("field filesystem.not_allowed[%d].access: %w", i, err)
+			if err := validPathRights(fmt.Sprintf("filesystem.not_allowed[%d]", i), w.Path, w.Access); err != nil {
+				return err
 			}
 		}
 	}
@@ -114,6 +102,20 @@ func (p *Profile) validateLandlock() error {
 				return fmt.Errorf("field network.rules[%d].access: %w", i, err)
 			}
 		}
+	}
+	return nil
+}
+
+// validPathRights checks the path and rights of the entry at field.
+func validPathRights(field, p string, access []string) error {
+	if !path.IsAbs(p) || path.Clean(p) != p {
+		return fmt.Errorf("field %s.path: %q is not a clean absolute path", field, p)
+	}
+	if len(access) == 0 {
+		return fmt.Errorf("field %s.access: no right listed", field)
+	}
+	if _, err := linuxabi.ParseLandlockFS(access); err != nil {
+		return fmt.Errorf("field %s.access: %w", field, err)
 	}
 	return nil
 }
@@ -205,11 +207,7 @@ func normalizeWithheld(fs *Filesystem) []PathWithheld {
 	if len(fs.NotAllowed) == 0 {
 		return nil
 	}
-	rs := &linuxabi.LandlockRuleset{}
-	for _, r := range fs.Rules {
-		m, _ := linuxabi.ParseLandlockFS(r.Access)
-		rs.Paths = append(rs.Paths, linuxabi.LandlockPath{Path: r.Path, Access: m})
-	}
+	rs := (&Profile{Filesystem: fs}).Landlock()
 	byPath := map[string]*PathWithheld{}
 	for _, w := range fs.NotAllowed {
 		if e := byPath[w.Path]; e != nil {
