@@ -236,7 +236,7 @@ func (b *fsBuilder) withhold(d string, access, count uint64, obj string) *fsWith
 func (b *fsBuilder) created(d, obj, inner string, access, count uint64, reason string) {
 	b.grantDir(d, inner, access, count, reason)
 	if f := b.seen[obj]; b.noWrite(d) && f != nil && f.Access&(llRemoveFile|llRemoveDir) == 0 {
-		b.add(obj, access, max(count, 1), fmt.Sprintf("created in %s and kept: %s gets no write right as a whole, so this rule holds once %s exists (filesystem.not_allowed says what creating it needs)", d, d, obj))
+		b.add(obj, access, b.seen[inner].Count, fmt.Sprintf("created in %s and kept: %s gets no write right as a whole, so this rule holds once %s exists (filesystem.not_allowed says what creating it needs)", d, d, obj))
 	}
 }
 
