@@ -34,8 +34,9 @@ func LandlockVersion() (int, error) {
 	return int(v), nil
 }
 
-// rulesetAttr is struct landlock_ruleset_attr up to ABI 6; larger than an
-// older kernel's is fine as long as the fields it does not know are zero.
+// rulesetAttr is struct landlock_ruleset_attr up to ABI 6 (scoped); larger
+// than an older kernel's is fine as long as the fields it does not know
+// are zero.
 type rulesetAttr struct {
 	handledFS  uint64
 	handledNet uint64
@@ -74,7 +75,10 @@ func restrictLandlock(rs *linuxabi.LandlockRuleset, mode LandlockMode) (warnings
 		}
 		warnings = append(warnings, fmt.Sprintf("landlock ABI %d cannot enforce %s: not restricted", abi, strings.Join(dropped, ", ")))
 	}
-	attr := rulesetAttr{handledFS: eff.HandledFS, handledNet: eff.HandledNet}
+	if eff.HandledFS == 0 && eff.HandledNet == 0 && eff.Scoped == 0 {
+		return warnings, nil // nothing this kernel can restrict
+	}
+	attr := rulesetAttr{handledFS: eff.HandledFS, handledNet: eff.HandledNet, scoped: eff.Scoped}
 	fd, _, errno := unix.Syscall(unix.SYS_LANDLOCK_CREATE_RULESET, uintptr(unsafe.Pointer(&attr)), unsafe.Sizeof(attr), 0)
 	if errno != 0 {
 		return nil, fmt.Errorf("create landlock ruleset: %w", errno)

@@ -42,7 +42,7 @@ kill), 127 when COMMAND was not found, 2 on any sysrec error.`,
 	}
 	c.Flags().StringVar(&o.profile, "profile", "", "profile `FILE` to enforce (required)")
 	c.Flags().StringVar(&o.defaultAction, "default-action", "", "override the profile's default action: kill, errno, log (or any action name)")
-	c.Flags().StringVar(&o.landlock, "landlock", "best-effort", "enforce the profile's filesystem and network sections: required (fail if the kernel cannot enforce all of it), best-effort (enforce what it can, say what not), off")
+	c.Flags().StringVar(&o.landlock, "landlock", "best-effort", "enforce the profile's filesystem, network and scopes sections: required (fail if the kernel cannot enforce all of it), best-effort (enforce what it can, say what not), off")
 	c.MarkFlagRequired("profile")
 	return c
 }

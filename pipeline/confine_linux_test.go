@@ -1,0 +1,159 @@
+package pipeline
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+
+	"github.com/sysrec/sysrec/enforce"
+	"github.com/sysrec/sysrec/internal/testenv"
+	"github.com/sysrec/sysrec/profiles"
+)
+
+// system are the rules a shell and its libraries need to start.
+var system = []profiles.PathRule{
+	{Path: "/usr", Access: []string{"execute", "read_file", "read_dir"}},
+	{Path: "/etc/ld.so.cache", Access: []string{"read_file"}},
+}
+
+// confined is a profile that allows every syscall and confines with
+// Landlock only.
+func confined(rules []profiles.PathRule, scopes ...profiles.Scope) *profiles.Profile {
+	p := &profiles.Profile{Version: 2, Arch: []string{"x86_64"}, DefaultAction: profiles.ActAllow, Scopes: scopes}
+	if rules != nil {
+		p.Filesystem = &profiles.Filesystem{Rules: append(append([]profiles.PathRule{}, system...), rules...)}
+	}
+	return p
+}
+
+// runConfined runs argv under p (Landlock required) and returns its
+// combined output.
+func runConfined(t *testing.T, p *profiles.Profile, argv ...string) (enforce.Exit, string, error) {
+	t.Helper()
+	var out bytes.Buffer
+	ex, err := Run(context.Background(), p, argv, Stdio{Out: &out, Err: &out}, enforce.LandlockRequired)
+	return ex, out.String(), err
+}
+
+// sleeper starts a process outside any target's tree, ended with the
+// test.
+func sleeper(t *testing.T) *exec.Cmd {
+	t.Helper()
+	c := exec.Command("sleep", "600")
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Process.Kill(); c.Wait() })
+	return c
+}
+
+// TestScopeSignal: under a profile scoped to signals, the program cannot
+// kill a process outside its tree (EPERM, the process lives on), and
+// still signals itself and its own child; without the scope the same
+// process can be signalled.
+func TestScopeSignal(t *testing.T) {
+	testenv.RequireRoot(t)
+	victim := sleeper(t)
+	script := fmt.Sprintf(`kill -%%s %d; echo "victim=$?"
+kill -0 $$; echo "self=$?"
+sleep 600 & c=$!; kill -9 $c; echo "child=$?"; wait $c; echo "waited=$?"`, victim.Process.Pid)
+	for _, tc := range []struct {
+		name   string
+		scopes []profiles.Scope
+		signal string
+		want   []string
+	}{
+		{"scoped", []profiles.Scope{profiles.ScopeSignal}, "9", []string{"Operation not permitted", "victim=1", "self=0", "child=0", "waited=137"}},
+		{"not scoped", nil, "0", []string{"victim=0", "self=0", "child=0"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, out, err := runConfined(t, confined(nil, tc.scopes...), "sh", "-c", fmt.Sprintf(script, tc.signal))
+			if err != nil {
+				t.Fatalf("%v\n%s", err, out)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(out, w) {
+					t.Errorf("no %q in the output:\n%s", w, out)
+				}
+			}
+			stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", victim.Process.Pid))
+			if err != nil || !strings.Contains(string(stat), ") S ") {
+				t.Errorf("victim not sleeping: %q, %v", stat, err)
+			}
+		})
+	}
+}
+
+// TestScopeAbstractUnixSocket: under a profile scoped to abstract unix
+// sockets, the program cannot connect to one a process outside listens
+// on (EPERM), and can to one it created; without the scope it can.
+func TestScopeAbstractUnixSocket(t *testing.T) {
+	testenv.RequireRoot(t)
+	name := fmt.Sprintf("sysrec-test-%d", os.Getpid())
+	l, err := net.ListenUnix("unix", &net.UnixAddr{Name: "@" + name, Net: "unix"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	t.Setenv(testeeEnv, "abstract-connect")
+	for _, tc := range []struct {
+		name   string
+		scopes []profiles.Scope
+		want   []string
+	}{
+		{"scoped", []profiles.Scope{profiles.ScopeAbstractUnixSocket}, []string{"outside: operation not permitted", "own: connected"}},
+		{"not scoped", nil, []string{"outside: connected", "own: connected"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ex, out, err := runConfined(t, confined(nil, tc.scopes...), os.Args[0], name)
+			if err != nil || ex.Status != 0 {
+				t.Fatalf("status %d, %v\n%s", ex.Status, err, out)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(out, w) {
+					t.Errorf("no %q in the output:\n%s", w, out)
+				}
+			}
+		})
+	}
+}
+
+// testeeEnv makes this test binary a target (see testee) instead of
+// running tests: a Go program makes no connect of its own.
+const testeeEnv = "SYSREC_PIPELINE_TESTEE"
+
+// testee runs a target mode and returns its exit status.
+func testee(mode string, args []string) int {
+	switch mode {
+	case "abstract-connect":
+		name := "@" + args[0]
+		if c, err := net.Dial("unix", name); err != nil {
+			fmt.Println("outside:", errors.Unwrap(errors.Unwrap(err)))
+		} else {
+			c.Close()
+			fmt.Println("outside: connected")
+		}
+		l, err := net.Listen("unix", name+"-own")
+		if err != nil {
+			fmt.Println(err)
+			return 1
+		}
+		defer l.Close()
+		c, err := net.Dial("unix", name+"-own")
+		if err != nil {
+			fmt.Println("own:", err)
+			return 1
+		}
+		c.Close()
+		fmt.Println("own: connected")
+		return 0
+	}
+	fmt.Println("unknown testee mode", mode)
+	return 2
+}
