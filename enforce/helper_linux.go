@@ -25,8 +25,9 @@ const (
 // The helper's extra files (fd 3 onwards, in this order).
 const (
 	planFD    = 3 // the plan: filter and Landlock ruleset, as JSON
-	wakePipe  = 4 // notify: a byte arrives once the supervisor holds the listener
-	readyPipe = 5 // notify: the helper writes the listener's fd number
+	reportFD  = 4 // the helper writes why it failed before its filter went on
+	wakePipe  = 5 // notify: a byte arrives once the supervisor holds the listener
+	readyPipe = 6 // notify: the helper writes the listener's fd number
 )
 
 // In notify mode the helper moves its pipes to fixed high descriptors
@@ -50,18 +51,28 @@ type plan struct {
 // was started by a Cmd) and does not return; otherwise it returns at
 // once. Call it first thing in main, and in TestMain of tests that run
 // commands under filters. A helper that fails exits 126, the shell's
-// "found but could not be executed".
+// "found but could not be executed"; what failed before its filter went
+// on (a bad plan, a Landlock rule it refuses) it also tells the parent,
+// which returns it as Run's error.
 func HelperMain() {
 	if len(os.Args) < 4 || os.Args[0] != helperArg0 {
 		return
 	}
-	err := runHelper(os.Args[1], os.Args[2], os.Args[3:])
-	fmt.Fprintf(os.Stderr, "sysrec: %v\n", err)
+	// Go's ExtraFiles arrive without close-on-exec.
+	unix.CloseOnExec(reportFD)
+	path, argv := os.Args[2], os.Args[3:]
+	if err := setupHelper(os.Args[1]); err != nil {
+		unix.Write(reportFD, []byte(err.Error()))
+		os.Exit(126)
+	}
+	err := syscall.Exec(path, argv, os.Environ())
+	fmt.Fprintf(os.Stderr, "sysrec: exec %s: %v\n", path, err)
 	os.Exit(126)
 }
 
-// runHelper installs the filter passed by the parent and execs the
-// target. It returns only on failure.
+// setupHelper applies the plan passed by the parent to the calling
+// thread: Landlock, then the seccomp filter. An error means no filter is
+// on. It returns with the thread locked, ready to exec the target.
 //
 // The filter goes on the calling thread only, not with TSYNC: execve
 // keeps the calling thread's filter and ends every other thread, so the
@@ -71,7 +82,7 @@ func HelperMain() {
 // and execve this thread makes no syscall but execve (and rt_sigreturn
 // should a signal arrive; in notify mode also the exempted write and
 // read), so the profile must allow execve.
-func runHelper(mode, path string, argv []string) error {
+func setupHelper(mode string) error {
 	f := os.NewFile(planFD, "plan")
 	var pl plan
 	err := json.NewDecoder(f).Decode(&pl)
@@ -79,7 +90,6 @@ func runHelper(mode, path string, argv []string) error {
 	if err != nil {
 		return fmt.Errorf("read plan: %w", err)
 	}
-	raw := pl.Filter
 	runtime.LockOSThread()
 	// Landlock first: its own syscalls then need no place in the seccomp
 	// filter. Both stay on this thread and pass through execve.
@@ -97,9 +107,7 @@ func runHelper(mode, path string, argv []string) error {
 	}
 	switch mode {
 	case modeExec:
-		if err := Install(raw, 0); err != nil {
-			return err
-		}
+		return Install(pl.Filter, 0)
 	case modeNotify:
 		// The listener is close-on-exec; the supervisor takes its own copy
 		// with pidfd_getfd once told its number, and then wakes us.
@@ -109,7 +117,7 @@ func runHelper(mode, path string, argv []string) error {
 			}
 			unix.Close(from)
 		}
-		prog, err := decode(raw)
+		prog, err := decode(pl.Filter)
 		if err != nil {
 			return err
 		}
@@ -121,16 +129,17 @@ func runHelper(mode, path string, argv []string) error {
 		if err != nil {
 			return err
 		}
+		// Under the filter from here: only the exempted calls, and no
+		// report (a write the filter may not allow): a failure means the
+		// parent is gone or gave up on us.
 		if _, err := unix.Write(readyFD, []byte(strconv.Itoa(listener))); err != nil {
-			return fmt.Errorf("hand over listener: %w", err)
+			os.Exit(126)
 		}
 		var b [1]byte
 		if n, err := unix.Read(wakeFD, b[:]); err != nil || n != 1 {
-			return fmt.Errorf("wait for supervisor: %v", err)
+			os.Exit(126)
 		}
-	default:
-		return fmt.Errorf("unknown helper mode %q", mode)
+		return nil
 	}
-	err = syscall.Exec(path, argv, os.Environ())
-	return fmt.Errorf("exec %s: %w", path, err)
+	return fmt.Errorf("unknown helper mode %q", mode)
 }

@@ -3,6 +3,7 @@ package enforce
 import (
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"unsafe"
 
@@ -89,7 +90,7 @@ func restrictLandlock(rs *linuxabi.LandlockRuleset, mode LandlockMode) (warnings
 		if r.Access == 0 {
 			continue
 		}
-		pfd, err := unix.Open(r.Path, unix.O_PATH|unix.O_CLOEXEC, 0)
+		pfd, err := openRulePath(procSelf(r.Path, os.Getpid()))
 		if errors.Is(err, unix.ENOENT) {
 			// Nothing there to grant on; creating it needs a right on
 			// its directory, which another rule grants or not.

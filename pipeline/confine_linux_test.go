@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -39,6 +40,95 @@ func runConfined(t *testing.T, p *profiles.Profile, argv ...string) (enforce.Exi
 	var out bytes.Buffer
 	ex, err := Run(context.Background(), p, argv, Stdio{Out: &out, Err: &out}, enforce.LandlockRequired)
 	return ex, out.String(), err
+}
+
+// TestSymlinkAtRulePath: a profile grants writing dir/out.txt (or into
+// dir/sub); the program, or anyone who can write dir, replaces that path
+// by a symlink to a secret. The run is refused before the target starts,
+// naming the link, and the secret is untouched. Before, the rule was put
+// on the link's target and the writer wrote the secret.
+func TestSymlinkAtRulePath(t *testing.T) {
+	testenv.RequireRoot(t)
+	write := []string{"write_file", "truncate", "make_reg"}
+	for _, tc := range []struct {
+		name   string
+		rule   string // relative to dir
+		link   string // replaced by a symlink to the secret directory
+		target string // what the writer writes, relative to dir
+		want   string
+	}{
+		{"file replaced", "sub/out.txt", "sub/out.txt", "sub/out.txt", "landlock rule %s/sub/out.txt: path is a symlink"},
+		{"directory replaced", "sub", "sub", "sub/out.txt", "landlock rule %s/sub: path is a symlink"},
+		{"directory above replaced", "sub/out.txt", "sub", "sub/out.txt", "landlock rule %s/sub/out.txt: path passes through the symlink %[1]s/sub"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir, secrets := t.TempDir(), t.TempDir()
+			secret := filepath.Join(secrets, "out.txt")
+			if err := os.WriteFile(secret, []byte("secret\n"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Mkdir(filepath.Join(dir, "sub"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(dir, "sub/out.txt"), nil, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			p := confined([]profiles.PathRule{{Path: filepath.Join(dir, tc.rule), Access: write}})
+			writer := []string{"sh", "-c", "echo written > " + filepath.Join(dir, tc.target) + " && echo ran"}
+			// The profile works as recorded.
+			if ex, out, err := runConfined(t, p, writer...); err != nil || ex.Status != 0 || !strings.Contains(out, "ran") {
+				t.Fatalf("writer before the swap: status %d, %v\n%s", ex.Status, err, out)
+			}
+			link := filepath.Join(dir, tc.link)
+			if err := os.RemoveAll(link); err != nil {
+				t.Fatal(err)
+			}
+			to := secrets
+			if tc.link == tc.target {
+				to = secret
+			}
+			if err := os.Symlink(to, link); err != nil {
+				t.Fatal(err)
+			}
+			_, out, err := runConfined(t, p, writer...)
+			if want := fmt.Sprintf(tc.want, dir); err == nil || !strings.Contains(err.Error(), want) {
+				t.Errorf("writer after the swap: %v, want an error containing %q\n%s", err, want, out)
+			}
+			if strings.Contains(out, "ran") {
+				t.Errorf("the writer ran:\n%s", out)
+			}
+			if b, err := os.ReadFile(secret); err != nil || string(b) != "secret\n" {
+				t.Errorf("secret now %q, %v", b, err)
+			}
+		})
+	}
+}
+
+// TestProcSelfRule: a rule on /proc/self/status (or thread-self) lets the
+// target read its own status, through /proc/self as programs name it,
+// while the rest of /proc stays refused, and the target's children (other
+// pids) get no such rule.
+func TestProcSelfRule(t *testing.T) {
+	testenv.RequireRoot(t)
+	p := confined([]profiles.PathRule{
+		{Path: "/proc/self/status", Access: []string{"read_file"}},
+		{Path: "/proc/thread-self/status", Access: []string{"read_file"}},
+	})
+	// read is a shell builtin: the shell itself, the target, opens the file.
+	ex, out, err := runConfined(t, p, "sh", "-c", `
+read l < /proc/self/status && echo "self: $l"
+read l < /proc/thread-self/status && echo "thread-self: $l"
+read l < /proc/kallsyms || echo "kallsyms: refused"
+read l < /proc/1/status || echo "init: refused"
+sh -c 'read l < /proc/self/status' || echo "child: refused"`)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	for _, want := range []string{"self: Name:\tsh", "thread-self: Name:\tsh", "kallsyms: refused", "init: refused", "child: refused"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("no %q in the output (status %d):\n%s", want, ex.Status, out)
+		}
+	}
 }
 
 // sleeper starts a process outside any target's tree, ended with the
