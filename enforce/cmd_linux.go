@@ -2,6 +2,8 @@ package enforce
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -88,7 +90,17 @@ func (c *Cmd) Run(ctx context.Context) (Exit, error) {
 	if mode0 == "" {
 		mode0 = LandlockBestEffort
 	}
-	b, err := json.Marshal(plan{Filter: c.filter, Landlock: c.Landlock, LandlockMode: mode0})
+	pl := plan{Filter: c.filter, Landlock: c.Landlock, LandlockMode: mode0}
+	if c.notify != nil {
+		// The one Landlock restriction check mode adds: the target must
+		// not be able to kill the supervisor (or anything else outside
+		// its tree) and leave a report that was never finished.
+		pl.Guard = linuxabi.LandlockScopeSignal
+		var b [16]byte
+		rand.Read(b[:])
+		pl.Nonce = [2]uint64{binary.NativeEndian.Uint64(b[:8]), binary.NativeEndian.Uint64(b[8:])}
+	}
+	b, err := json.Marshal(pl)
 	if err != nil {
 		return Exit{}, fmt.Errorf("encode plan: %w", err)
 	}
@@ -146,7 +158,8 @@ func (c *Cmd) Run(ctx context.Context) (Exit, error) {
 	// The kernel log is read from its end at start: only records written
 	// after this point are ours to explain.
 	var audit *AuditLog
-	if c.notify == nil {
+	landlock := c.Landlock != nil || pl.Guard != 0
+	if c.notify == nil || landlock {
 		if audit, err = OpenAuditLog(); err == nil {
 			defer audit.Close()
 		}
@@ -207,7 +220,7 @@ func (c *Cmd) Run(ctx context.Context) (Exit, error) {
 			ex.Seccomp = &v
 		}
 	}
-	if c.Landlock != nil && audit != nil {
+	if landlock && audit != nil {
 		// Denial records are written as the access is refused, before
 		// the target can exit: they are in the log already.
 		ex.Landlock = audit.LandlockDenials(ex.PID)

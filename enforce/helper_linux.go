@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"strconv"
 	"syscall"
+	"unsafe"
 
 	"github.com/sysrec/sysrec/linuxabi"
 	"golang.org/x/sys/unix"
@@ -32,9 +33,12 @@ const (
 
 // In notify mode the helper moves its pipes to fixed high descriptors
 // before installing the filter, and the filter is prefixed with an allow
-// for exactly write(readyFD) and read(wakeFD) (see exemptHelper), so the
+// for exactly write(readyFD) and read(wakeFD) carrying the plan's nonce
+// in two argument registers the kernel ignores (see exemptHelper), so the
 // helper can hand over the listener with no notification that nobody
-// could yet receive. Close-on-exec: the target never sees them.
+// could yet receive. Close-on-exec: the target never sees them, and
+// without the nonce, which only the helper's memory held, a target that
+// makes its own descriptor 1000 gets no exemption.
 const (
 	readyFD = 1000
 	wakeFD  = 1001
@@ -45,6 +49,11 @@ type plan struct {
 	Filter       []byte
 	Landlock     *linuxabi.LandlockRuleset
 	LandlockMode LandlockMode
+	// Guard are Landlock scopes sysrec needs for itself (check: the
+	// signal scope, so the target cannot kill its supervisor).
+	Guard uint64
+	// Nonce keys the notify helper's exemption (see exemptHelper).
+	Nonce [2]uint64
 }
 
 // HelperMain runs the enforcement helper when this process is one (it
@@ -81,7 +90,7 @@ func HelperMain() {
 // run under a filter learned from a different program. Between install
 // and execve this thread makes no syscall but execve (and rt_sigreturn
 // should a signal arrive; in notify mode also the exempted write and
-// read), so the profile must allow execve.
+// read, raw so the runtime adds none), so the profile must allow execve.
 func setupHelper(mode string) error {
 	f := os.NewFile(planFD, "plan")
 	var pl plan
@@ -93,11 +102,11 @@ func setupHelper(mode string) error {
 	runtime.LockOSThread()
 	// Landlock first: its own syscalls then need no place in the seccomp
 	// filter. Both stay on this thread and pass through execve.
-	if pl.Landlock != nil {
+	if pl.Landlock != nil || pl.Guard != 0 {
 		if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
 			return fmt.Errorf("set no_new_privs: %w", err)
 		}
-		warnings, err := restrictLandlock(pl.Landlock, pl.LandlockMode)
+		warnings, err := restrictLandlock(pl.Landlock, pl.LandlockMode, pl.Guard)
 		if err != nil {
 			return err
 		}
@@ -125,18 +134,19 @@ func setupHelper(mode string) error {
 		if err != nil {
 			return err
 		}
-		listener, err := installProg(exemptHelper(prog, arch), unix.SECCOMP_FILTER_FLAG_NEW_LISTENER)
+		listener, err := installProg(exemptHelper(prog, arch, pl.Nonce), unix.SECCOMP_FILTER_FLAG_NEW_LISTENER)
 		if err != nil {
 			return err
 		}
 		// Under the filter from here: only the exempted calls, and no
 		// report (a write the filter may not allow): a failure means the
 		// parent is gone or gave up on us.
-		if _, err := unix.Write(readyFD, []byte(strconv.Itoa(listener))); err != nil {
+		b := []byte(strconv.Itoa(listener))
+		if _, _, errno := unix.RawSyscall6(unix.SYS_WRITE, readyFD, uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)), uintptr(pl.Nonce[0]), uintptr(pl.Nonce[1]), 0); errno != 0 {
 			os.Exit(126)
 		}
-		var b [1]byte
-		if n, err := unix.Read(wakeFD, b[:]); err != nil || n != 1 {
+		var w [1]byte
+		if n, _, errno := unix.RawSyscall6(unix.SYS_READ, wakeFD, uintptr(unsafe.Pointer(&w[0])), 1, uintptr(pl.Nonce[0]), uintptr(pl.Nonce[1]), 0); errno != 0 || n != 1 {
 			os.Exit(126)
 		}
 		return nil

@@ -9,11 +9,15 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/sysrec/sysrec/enforce"
 	"github.com/sysrec/sysrec/internal/testenv"
+	"github.com/sysrec/sysrec/linuxabi"
 	"github.com/sysrec/sysrec/profiles"
 )
 
@@ -214,13 +218,110 @@ func TestScopeAbstractUnixSocket(t *testing.T) {
 	}
 }
 
+// TestCheckExemptionEndsAtExec: check's helper may write to descriptor
+// 1000 unreported to hand over its listener; a target that makes its own
+// descriptor 1000 and writes there under a profile without write is
+// reported like any other call. Before, the exemption matched the
+// descriptor alone and the write went unreported.
+func TestCheckExemptionEndsAtExec(t *testing.T) {
+	testenv.RequireRoot(t)
+	p := allowingAllBut(t, "write")
+	t.Setenv(testeeEnv, "dup2-write")
+	var out bytes.Buffer
+	res, err := Check(context.Background(), p, []string{os.Args[0]}, CheckOptions{Stdio: Stdio{Out: &out, Err: &out}, Landlock: enforce.LandlockBestEffort})
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out.Bytes())
+	}
+	if !strings.Contains(out.String(), "through 1000") {
+		t.Errorf("the write did not happen (check lets violations through):\n%s", out.Bytes())
+	}
+	var names []string
+	for _, v := range res.Violations {
+		names = append(names, profiles.DescribeSample(v))
+	}
+	if !strings.Contains(strings.Join(names, " "), "write(") {
+		t.Errorf("violations %q: the write to descriptor 1000 was not reported", names)
+	}
+}
+
+// allowingAllBut is a profile that allows every native syscall but
+// those named: check reports the calls it does not allow.
+func allowingAllBut(t *testing.T, but ...string) *profiles.Profile {
+	t.Helper()
+	arch, err := linuxabi.Native()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &profiles.Profile{Version: 2, Arch: []string{arch.Name}, DefaultAction: profiles.ActKillProcess}
+	for _, name := range arch.Syscalls() {
+		if !slices.Contains(but, name) {
+			p.Syscalls = append(p.Syscalls, profiles.Syscall{Name: name})
+		}
+	}
+	return p
+}
+
+// TestCheckSignalScope: check puts the target under the signal scope
+// even when the profile has none, reports the refusal from the kernel's
+// audit record (audit on), and the fragment keeps the profile's scopes
+// except the one the run needed to cross, so merging it drops that scope
+// only.
+func TestCheckSignalScope(t *testing.T) {
+	testenv.RequireRoot(t)
+	testenv.Audit(t, true)
+	victim := sleeper(t)
+	for _, tc := range []struct {
+		name   string
+		scopes []profiles.Scope
+		kept   []profiles.Scope
+	}{
+		{"profile without scopes", nil, nil},
+		{"profile with both scopes", []profiles.Scope{profiles.ScopeSignal, profiles.ScopeAbstractUnixSocket}, []profiles.Scope{profiles.ScopeAbstractUnixSocket}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := allowingAllBut(t)
+			p.Scopes = tc.scopes
+			var out bytes.Buffer
+			res, err := Check(context.Background(), p, []string{"sh", "-c", fmt.Sprintf("kill -0 %d; exit 7", victim.Process.Pid)},
+				CheckOptions{Stdio: Stdio{Out: &out, Err: &out}, Landlock: enforce.LandlockBestEffort, Output: filepath.Join(t.TempDir(), "frag.json")})
+			if err != nil {
+				t.Fatalf("%v\n%s", err, out.Bytes())
+			}
+			if res.Exit.Status != 7 || !strings.Contains(out.String(), "Operation not permitted") {
+				t.Errorf("status %d, want the target's 7 after a refused kill:\n%s", res.Exit.Status, out.Bytes())
+			}
+			var refused []string
+			for _, d := range res.Exit.Landlock {
+				refused = append(refused, d.String())
+			}
+			if want := fmt.Sprintf("signal to pid %d (sleep)", victim.Process.Pid); !slices.ContainsFunc(refused, func(s string) bool { return strings.HasPrefix(s, want) }) {
+				t.Errorf("refusals %q, want %q", refused, want)
+			}
+			if !slices.Equal(res.Fragment.Scopes, tc.kept) {
+				t.Errorf("fragment scopes %v, want %v", res.Fragment.Scopes, tc.kept)
+			}
+		})
+	}
+}
+
 // testeeEnv makes this test binary a target (see testee) instead of
-// running tests: a Go program makes no connect of its own.
+// running tests: a Go program makes no write or connect of its own.
 const testeeEnv = "SYSREC_PIPELINE_TESTEE"
 
 // testee runs a target mode and returns its exit status.
 func testee(mode string, args []string) int {
 	switch mode {
+	case "dup2-write":
+		// The descriptor the check helper's exemption names.
+		if err := unix.Dup2(1, 1000); err != nil {
+			fmt.Println(err)
+			return 1
+		}
+		if _, err := unix.Write(1000, []byte("through 1000\n")); err != nil {
+			fmt.Println(err)
+			return 1
+		}
+		return 0
 	case "abstract-connect":
 		name := "@" + args[0]
 		if c, err := net.Dial("unix", name); err != nil {

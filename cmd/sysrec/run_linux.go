@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -68,11 +67,7 @@ func runRun(ctx context.Context, io stdio, o runOptions, argv []string) error {
 		fmt.Fprintf(io.err, "sysrec: run: %s\n", msg)
 	}
 	for _, d := range ex.Landlock {
-		what := d.Path
-		if what == "" {
-			what = "port " + d.Port
-		}
-		fmt.Fprintf(io.err, "sysrec: run: landlock refused %s on %s\n", strings.TrimPrefix(strings.TrimPrefix(d.Blockers, "fs."), "net."), what)
+		fmt.Fprintf(io.err, "sysrec: run: landlock refused %s\n", d)
 	}
 	if ex.Status != 0 {
 		return exitCode(ex.Status)
