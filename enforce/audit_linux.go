@@ -2,6 +2,7 @@ package enforce
 
 import (
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +12,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/sysrec/sysrec/internal/auditnl"
 
 	"github.com/sysrec/sysrec/linuxabi"
 )
@@ -173,7 +176,7 @@ func parseSeccomp(text string) (Violation, bool) {
 	if err1 != nil || err2 != nil {
 		return Violation{}, false
 	}
-	v.Comm = f["comm"]
+	v.Comm = untrusted(f["comm"])
 	if a, err := strconv.ParseUint(f["arch"], 16, 32); err == nil {
 		v.Arch = uint32(a)
 	}
@@ -189,12 +192,38 @@ func parseSeccomp(text string) (Violation, bool) {
 // exec'd program, because the helper asks for it (ABI 7).
 type LandlockDenial struct {
 	// Blockers names the refused rights, e.g. "fs.read_file",
-	// "net.connect_tcp".
+	// "net.connect_tcp", "scope.signal".
 	Blockers string
-	// Path is the file, or Port the TCP port, the access was for.
+	// Path is the file (or "@name", the abstract unix socket), or Port
+	// the TCP port, the access was for.
 	Path string
 	Port string
+	// PID and Comm are the process a signal was refused to.
+	PID  int
+	Comm string
 }
+
+// String says what was refused: "read_file on /etc/passwd", "connect_tcp
+// on port 80", "signal to pid 42 (sleep)", "connect to abstract unix
+// socket @name".
+func (d LandlockDenial) String() string {
+	switch d.Blockers {
+	case "scope.signal":
+		return fmt.Sprintf("signal to pid %d (%s), outside the target's process tree", d.PID, d.Comm)
+	case "scope.abstract_unix_socket":
+		return fmt.Sprintf("connect to abstract unix socket %s, created outside the target's process tree", d.Path)
+	}
+	what := d.Path
+	if what == "" {
+		what = "port " + d.Port
+	}
+	rights := strings.ReplaceAll(strings.ReplaceAll(d.Blockers, "fs.", ""), "net.", "")
+	return rights + " on " + what
+}
+
+// Scope reports whether d is a scope denial (a signal or abstract unix
+// socket beyond the target's tree) rather than a file or port right.
+func (d LandlockDenial) Scope() bool { return strings.HasPrefix(d.Blockers, "scope.") }
 
 // LandlockDenials returns the Landlock denials of the domains that
 // process pid created (the helper restricts itself, then becomes the
@@ -207,9 +236,9 @@ func (l *AuditLog) LandlockDenials(pid int) []LandlockDenial {
 	byDomain := map[string][]LandlockDenial{}
 	ours := map[string]bool{}
 	marker := ""
-	if enabled, err := auditEnabled(); err == nil && enabled {
+	if enabled, err := auditnl.Enabled(); err == nil && enabled {
 		m := fmt.Sprintf("sysrec-sync-%d-%d", os.Getpid(), time.Now().UnixNano())
-		if sendAuditUser(m) == nil {
+		if _, err := auditnl.Request(auditnl.UserMsg, append([]byte(m), 0), 0); err == nil {
 			marker = m
 		}
 	}
@@ -235,7 +264,7 @@ func (l *AuditLog) LandlockDenials(pid int) []LandlockDenial {
 		f := auditFields(text)
 		switch typ {
 		case auditLandlockAccess:
-			byDomain[f["domain"]] = append(byDomain[f["domain"]], LandlockDenial{Blockers: f["blockers"], Path: f["path"], Port: f["dport"] + f["sport"]})
+			byDomain[f["domain"]] = append(byDomain[f["domain"]], parseLandlockDenial(f))
 		case auditLandlockDomain:
 			if f["pid"] == strconv.Itoa(pid) {
 				ours[f["domain"]] = true
@@ -249,62 +278,37 @@ func (l *AuditLog) LandlockDenials(pid int) []LandlockDenial {
 	return out
 }
 
-// auditFields splits an audit record into its key=value fields (quotes
-// removed).
+// parseLandlockDenial reads the fields of a type=1423 record.
+func parseLandlockDenial(f map[string]string) LandlockDenial {
+	d := LandlockDenial{Blockers: f["blockers"], Path: untrusted(f["path"]), Port: f["dport"] + f["sport"], Comm: untrusted(f["ocomm"])}
+	d.PID, _ = strconv.Atoi(f["opid"])
+	if d.Blockers == "scope.abstract_unix_socket" {
+		d.Path = "@" + strings.TrimPrefix(d.Path, "\x00")
+	}
+	return d
+}
+
+// auditFields splits an audit record into its key=value fields, values
+// as written (see untrusted).
 func auditFields(msg string) map[string]string {
 	f := map[string]string{}
 	for _, w := range strings.Fields(msg) {
 		if k, v, ok := strings.Cut(w, "="); ok {
-			f[k] = strings.Trim(v, `"`)
+			f[k] = v
 		}
 	}
 	return f
 }
 
-// auditRequest sends one request to the kernel's audit netlink socket and
-// returns the reply's payload.
-func auditRequest(typ uint16, payload []byte) ([]byte, error) {
-	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.NETLINK_AUDIT)
-	if err != nil {
-		return nil, err
+// untrusted decodes a string the kernel logs with
+// audit_log_untrustedstring: quoted when plain, else hex (a path with a
+// space, an abstract socket name starting with a NUL byte).
+func untrusted(v string) string {
+	if s, ok := strings.CutPrefix(v, `"`); ok {
+		return strings.TrimSuffix(s, `"`)
 	}
-	defer unix.Close(fd)
-	msg := make([]byte, unix.NLMSG_HDRLEN+len(payload))
-	binary.NativeEndian.PutUint32(msg[0:], uint32(len(msg)))
-	binary.NativeEndian.PutUint16(msg[4:], typ)
-	binary.NativeEndian.PutUint16(msg[6:], unix.NLM_F_REQUEST|unix.NLM_F_ACK)
-	copy(msg[unix.NLMSG_HDRLEN:], payload)
-	if err := unix.Sendto(fd, msg, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
-		return nil, err
+	if b, err := hex.DecodeString(v); err == nil {
+		return string(b)
 	}
-	buf := make([]byte, 4096)
-	n, _, err := unix.Recvfrom(fd, buf, 0)
-	if err != nil {
-		return nil, err
-	}
-	if n < unix.NLMSG_HDRLEN {
-		return nil, errors.New("short audit reply")
-	}
-	return buf[unix.NLMSG_HDRLEN:n], nil
-}
-
-// auditEnabled reports whether the kernel's audit is on (AUDIT_GET:
-// struct audit_status {mask, enabled, ...}).
-func auditEnabled() (bool, error) {
-	const auditGet = 1000
-	b, err := auditRequest(auditGet, nil)
-	if err != nil {
-		return false, err
-	}
-	if len(b) < 8 {
-		return false, errors.New("short audit status")
-	}
-	return binary.NativeEndian.Uint32(b[4:]) != 0, nil
-}
-
-// sendAuditUser logs a user record (AUDIT_USER_MSG) with text.
-func sendAuditUser(text string) error {
-	const auditUserMsg = 1112
-	_, err := auditRequest(auditUserMsg, append([]byte(text), 0))
-	return err
+	return v
 }

@@ -2,6 +2,8 @@ package enforce
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -88,41 +90,62 @@ func (c *Cmd) Run(ctx context.Context) (Exit, error) {
 	if mode0 == "" {
 		mode0 = LandlockBestEffort
 	}
-	b, err := json.Marshal(plan{Filter: c.filter, Landlock: c.Landlock, LandlockMode: mode0})
+	pl := plan{Filter: c.filter, Landlock: c.Landlock, LandlockMode: mode0}
+	if c.notify != nil {
+		// The one Landlock restriction check mode adds: the target must
+		// not be able to kill the supervisor (or anything else outside
+		// its tree) and leave a report that was never finished.
+		pl.Guard = linuxabi.LandlockScopeSignal
+		var b [16]byte
+		rand.Read(b[:])
+		pl.Nonce = [2]uint64{binary.NativeEndian.Uint64(b[:8]), binary.NativeEndian.Uint64(b[8:])}
+	}
+	b, err := json.Marshal(pl)
 	if err != nil {
 		return Exit{}, fmt.Errorf("encode plan: %w", err)
 	}
-	filterR, filterW, err := os.Pipe()
+	var parent, child []*os.File
+	defer func() {
+		for _, f := range parent {
+			f.Close()
+		}
+	}()
+	pipe := func() (r, w *os.File, err error) {
+		if r, w, err = os.Pipe(); err != nil {
+			return nil, nil, fmt.Errorf("start helper: %w", err)
+		}
+		parent = append(parent, r, w) // closing twice is harmless
+		return r, w, nil
+	}
+	planR, planW, err := pipe()
 	if err != nil {
-		return Exit{}, fmt.Errorf("pass plan: %w", err)
+		return Exit{}, err
 	}
 	// Written from a goroutine: a large ruleset may not fit the pipe
 	// buffer, and the helper reads it only once started.
 	go func() {
-		filterW.Write(b)
-		filterW.Close()
+		planW.Write(b)
+		planW.Close()
 	}()
+	reportR, reportW, err := pipe()
+	if err != nil {
+		return Exit{}, err
+	}
+	child = append(child, planR, reportW)
 	mode := modeExec
-	child := []*os.File{filterR}
 	var wakeW, readyR *os.File
 	if c.notify != nil {
 		mode = modeNotify
-		wakeR, w, err := os.Pipe()
+		wakeR, w, err := pipe()
 		if err != nil {
-			filterR.Close()
-			return Exit{}, fmt.Errorf("sync with helper: %w", err)
+			return Exit{}, err
 		}
-		r, readyW, err := os.Pipe()
+		r, readyW, err := pipe()
 		if err != nil {
-			filterR.Close()
-			wakeR.Close()
-			w.Close()
-			return Exit{}, fmt.Errorf("sync with helper: %w", err)
+			return Exit{}, err
 		}
 		wakeW, readyR = w, r
 		child = append(child, wakeR, readyW)
-		defer wakeW.Close()
-		defer readyR.Close()
 	}
 	cmd := &exec.Cmd{
 		Path:       self,
@@ -135,7 +158,8 @@ func (c *Cmd) Run(ctx context.Context) (Exit, error) {
 	// The kernel log is read from its end at start: only records written
 	// after this point are ours to explain.
 	var audit *AuditLog
-	if c.notify == nil {
+	landlock := c.Landlock != nil || pl.Guard != 0
+	if c.notify == nil || landlock {
 		if audit, err = OpenAuditLog(); err == nil {
 			defer audit.Close()
 		}
@@ -151,10 +175,29 @@ func (c *Cmd) Run(ctx context.Context) (Exit, error) {
 	}
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
+	// failed returns what the helper reported before its filter went on
+	// (the report pipe reaches EOF at its exec, or when it exits).
+	failed := func() error {
+		msg, _ := io.ReadAll(reportR)
+		if len(msg) == 0 {
+			return nil
+		}
+		<-done
+		return errors.New(string(msg))
+	}
 	var supervised chan error
-	if c.notify != nil {
+	if c.notify == nil {
+		if err := failed(); err != nil {
+			return Exit{}, err
+		}
+	} else {
 		supervised = make(chan error, 1)
 		listener, err := takeListener(cmd.Process.Pid, readyR)
+		if err != nil {
+			if ferr := failed(); ferr != nil {
+				return Exit{}, ferr
+			}
+		}
 		if err == nil {
 			go func() { supervised <- c.notify.serve(listener) }()
 			if _, err = wakeW.Write([]byte{1}); err != nil {
@@ -177,7 +220,7 @@ func (c *Cmd) Run(ctx context.Context) (Exit, error) {
 			ex.Seccomp = &v
 		}
 	}
-	if c.Landlock != nil && audit != nil {
+	if landlock && audit != nil {
 		// Denial records are written as the access is refused, before
 		// the target can exit: they are in the log already.
 		ex.Landlock = audit.LandlockDenials(ex.PID)

@@ -1,7 +1,8 @@
-// Package enforce puts a compiled seccomp filter into the kernel and
-// supervises what runs under it: a re-exec'd helper installs the filter
-// and execs the target at once (Command, Cmd.Run with signal relay and
-// the kernel's explanation of a seccomp kill), a user-notification
+// Package enforce puts a compiled seccomp filter (and a Landlock ruleset)
+// into the kernel and supervises what runs under it: a re-exec'd helper
+// applies them and execs the target at once (Command, Cmd.Run with
+// signal relay and the kernel's explanation of a seccomp kill and of
+// Landlock's refusals), a user-notification
 // supervisor reports violations as profiles.Sample values instead of
 // killing (NotifyCommand), and Apply locks the calling process down after
 // its initialisation (the "enable after init" pattern of the original

@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"strconv"
 	"syscall"
+	"unsafe"
 
 	"github.com/sysrec/sysrec/linuxabi"
 	"golang.org/x/sys/unix"
@@ -25,15 +26,19 @@ const (
 // The helper's extra files (fd 3 onwards, in this order).
 const (
 	planFD    = 3 // the plan: filter and Landlock ruleset, as JSON
-	wakePipe  = 4 // notify: a byte arrives once the supervisor holds the listener
-	readyPipe = 5 // notify: the helper writes the listener's fd number
+	reportFD  = 4 // the helper writes why it failed before its filter went on
+	wakePipe  = 5 // notify: a byte arrives once the supervisor holds the listener
+	readyPipe = 6 // notify: the helper writes the listener's fd number
 )
 
 // In notify mode the helper moves its pipes to fixed high descriptors
 // before installing the filter, and the filter is prefixed with an allow
-// for exactly write(readyFD) and read(wakeFD) (see exemptHelper), so the
+// for exactly write(readyFD) and read(wakeFD) carrying the plan's nonce
+// in two argument registers the kernel ignores (see exemptHelper), so the
 // helper can hand over the listener with no notification that nobody
-// could yet receive. Close-on-exec: the target never sees them.
+// could yet receive. Close-on-exec: the target never sees them, and
+// without the nonce, which only the helper's memory held, a target that
+// makes its own descriptor 1000 gets no exemption.
 const (
 	readyFD = 1000
 	wakeFD  = 1001
@@ -44,24 +49,39 @@ type plan struct {
 	Filter       []byte
 	Landlock     *linuxabi.LandlockRuleset
 	LandlockMode LandlockMode
+	// Guard are Landlock scopes sysrec needs for itself (check: the
+	// signal scope, so the target cannot kill its supervisor).
+	Guard uint64
+	// Nonce keys the notify helper's exemption (see exemptHelper).
+	Nonce [2]uint64
 }
 
 // HelperMain runs the enforcement helper when this process is one (it
 // was started by a Cmd) and does not return; otherwise it returns at
 // once. Call it first thing in main, and in TestMain of tests that run
 // commands under filters. A helper that fails exits 126, the shell's
-// "found but could not be executed".
+// "found but could not be executed"; what failed before its filter went
+// on (a bad plan, a Landlock rule it refuses) it also tells the parent,
+// which returns it as Run's error.
 func HelperMain() {
 	if len(os.Args) < 4 || os.Args[0] != helperArg0 {
 		return
 	}
-	err := runHelper(os.Args[1], os.Args[2], os.Args[3:])
-	fmt.Fprintf(os.Stderr, "sysrec: %v\n", err)
+	// Go's ExtraFiles arrive without close-on-exec.
+	unix.CloseOnExec(reportFD)
+	path, argv := os.Args[2], os.Args[3:]
+	if err := setupHelper(os.Args[1]); err != nil {
+		unix.Write(reportFD, []byte(err.Error()))
+		os.Exit(126)
+	}
+	err := syscall.Exec(path, argv, os.Environ())
+	fmt.Fprintf(os.Stderr, "sysrec: exec %s: %v\n", path, err)
 	os.Exit(126)
 }
 
-// runHelper installs the filter passed by the parent and execs the
-// target. It returns only on failure.
+// setupHelper applies the plan passed by the parent to the calling
+// thread: Landlock, then the seccomp filter. An error means no filter is
+// on. It returns with the thread locked, ready to exec the target.
 //
 // The filter goes on the calling thread only, not with TSYNC: execve
 // keeps the calling thread's filter and ends every other thread, so the
@@ -70,8 +90,8 @@ func HelperMain() {
 // run under a filter learned from a different program. Between install
 // and execve this thread makes no syscall but execve (and rt_sigreturn
 // should a signal arrive; in notify mode also the exempted write and
-// read), so the profile must allow execve.
-func runHelper(mode, path string, argv []string) error {
+// read, raw so the runtime adds none), so the profile must allow execve.
+func setupHelper(mode string) error {
 	f := os.NewFile(planFD, "plan")
 	var pl plan
 	err := json.NewDecoder(f).Decode(&pl)
@@ -79,15 +99,14 @@ func runHelper(mode, path string, argv []string) error {
 	if err != nil {
 		return fmt.Errorf("read plan: %w", err)
 	}
-	raw := pl.Filter
 	runtime.LockOSThread()
 	// Landlock first: its own syscalls then need no place in the seccomp
 	// filter. Both stay on this thread and pass through execve.
-	if pl.Landlock != nil {
+	if pl.Landlock != nil || pl.Guard != 0 {
 		if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
 			return fmt.Errorf("set no_new_privs: %w", err)
 		}
-		warnings, err := restrictLandlock(pl.Landlock, pl.LandlockMode)
+		warnings, err := restrictLandlock(pl.Landlock, pl.LandlockMode, pl.Guard)
 		if err != nil {
 			return err
 		}
@@ -97,9 +116,7 @@ func runHelper(mode, path string, argv []string) error {
 	}
 	switch mode {
 	case modeExec:
-		if err := Install(raw, 0); err != nil {
-			return err
-		}
+		return Install(pl.Filter, 0)
 	case modeNotify:
 		// The listener is close-on-exec; the supervisor takes its own copy
 		// with pidfd_getfd once told its number, and then wakes us.
@@ -109,7 +126,7 @@ func runHelper(mode, path string, argv []string) error {
 			}
 			unix.Close(from)
 		}
-		prog, err := decode(raw)
+		prog, err := decode(pl.Filter)
 		if err != nil {
 			return err
 		}
@@ -117,20 +134,22 @@ func runHelper(mode, path string, argv []string) error {
 		if err != nil {
 			return err
 		}
-		listener, err := installProg(exemptHelper(prog, arch), unix.SECCOMP_FILTER_FLAG_NEW_LISTENER)
+		listener, err := installProg(exemptHelper(prog, arch, pl.Nonce), unix.SECCOMP_FILTER_FLAG_NEW_LISTENER)
 		if err != nil {
 			return err
 		}
-		if _, err := unix.Write(readyFD, []byte(strconv.Itoa(listener))); err != nil {
-			return fmt.Errorf("hand over listener: %w", err)
+		// Under the filter from here: only the exempted calls, and no
+		// report (a write the filter may not allow): a failure means the
+		// parent is gone or gave up on us.
+		b := []byte(strconv.Itoa(listener))
+		if _, _, errno := unix.RawSyscall6(unix.SYS_WRITE, readyFD, uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)), uintptr(pl.Nonce[0]), uintptr(pl.Nonce[1]), 0); errno != 0 {
+			os.Exit(126)
 		}
-		var b [1]byte
-		if n, err := unix.Read(wakeFD, b[:]); err != nil || n != 1 {
-			return fmt.Errorf("wait for supervisor: %v", err)
+		var w [1]byte
+		if n, _, errno := unix.RawSyscall6(unix.SYS_READ, wakeFD, uintptr(unsafe.Pointer(&w[0])), 1, uintptr(pl.Nonce[0]), uintptr(pl.Nonce[1]), 0); errno != 0 || n != 1 {
+			os.Exit(126)
 		}
-	default:
-		return fmt.Errorf("unknown helper mode %q", mode)
+		return nil
 	}
-	err = syscall.Exec(path, argv, os.Environ())
-	return fmt.Errorf("exec %s: %w", path, err)
+	return fmt.Errorf("unknown helper mode %q", mode)
 }

@@ -3,6 +3,7 @@ package enforce
 import (
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"unsafe"
 
@@ -34,8 +35,9 @@ func LandlockVersion() (int, error) {
 	return int(v), nil
 }
 
-// rulesetAttr is struct landlock_ruleset_attr up to ABI 6; larger than an
-// older kernel's is fine as long as the fields it does not know are zero.
+// rulesetAttr is struct landlock_ruleset_attr up to ABI 6 (scoped); larger
+// than an older kernel's is fine as long as the fields it does not know
+// are zero.
 type rulesetAttr struct {
 	handledFS  uint64
 	handledNet uint64
@@ -55,26 +57,45 @@ type netPortAttr struct {
 	port    uint64
 }
 
-// restrictLandlock puts the calling thread (and what it execs) under rs.
-// Call it after no_new_privs, on a locked OS thread. Warnings (rights the
-// kernel cannot enforce in best-effort mode, rule paths that do not
-// exist) are returned for the caller to print.
-func restrictLandlock(rs *linuxabi.LandlockRuleset, mode LandlockMode) (warnings []string, err error) {
+// restrictLandlock puts the calling thread (and what it execs) under rs
+// (nil: no rules of the profile) with the scopes guard added: scopes
+// sysrec needs for itself, enforced as far as the kernel can whatever
+// mode says. Call it after no_new_privs, on a locked OS thread. Warnings
+// (what the kernel cannot enforce in best-effort mode, rule paths that
+// do not exist) are returned for the caller to print.
+func restrictLandlock(rs *linuxabi.LandlockRuleset, mode LandlockMode, guard uint64) (warnings []string, err error) {
 	abi, err := LandlockVersion()
 	if err != nil {
-		if mode == LandlockRequired {
+		if rs != nil && mode == LandlockRequired {
 			return nil, fmt.Errorf("landlock required but not available: %w", err)
 		}
-		return []string{"landlock is not available: files and ports are not restricted"}, nil
-	}
-	eff, dropped := rs.Downgrade(abi)
-	if len(dropped) > 0 {
-		if mode == LandlockRequired {
-			return nil, fmt.Errorf("landlock required but ABI %d cannot enforce %s", abi, strings.Join(dropped, ", "))
+		if rs != nil {
+			warnings = append(warnings, "landlock is not available: files and ports are not restricted")
 		}
-		warnings = append(warnings, fmt.Sprintf("landlock ABI %d cannot enforce %s: not restricted", abi, strings.Join(dropped, ", ")))
+		if guard != 0 {
+			warnings = append(warnings, guardWarning(abi, guard))
+		}
+		return warnings, nil
 	}
-	attr := rulesetAttr{handledFS: eff.HandledFS, handledNet: eff.HandledNet}
+	var eff linuxabi.LandlockRuleset
+	if rs != nil {
+		var dropped []string
+		eff, dropped = rs.Downgrade(abi)
+		if len(dropped) > 0 {
+			if mode == LandlockRequired {
+				return nil, fmt.Errorf("landlock required but ABI %d cannot enforce %s", abi, strings.Join(dropped, ", "))
+			}
+			warnings = append(warnings, fmt.Sprintf("landlock ABI %d cannot enforce %s: not restricted", abi, strings.Join(dropped, ", ")))
+		}
+	}
+	if g := guard & linuxabi.LandlockScopes(abi); g != guard {
+		warnings = append(warnings, guardWarning(abi, guard&^g))
+	}
+	eff.Scoped |= guard & linuxabi.LandlockScopes(abi)
+	if eff.HandledFS == 0 && eff.HandledNet == 0 && eff.Scoped == 0 {
+		return warnings, nil // nothing this kernel can restrict
+	}
+	attr := rulesetAttr{handledFS: eff.HandledFS, handledNet: eff.HandledNet, scoped: eff.Scoped}
 	fd, _, errno := unix.Syscall(unix.SYS_LANDLOCK_CREATE_RULESET, uintptr(unsafe.Pointer(&attr)), unsafe.Sizeof(attr), 0)
 	if errno != 0 {
 		return nil, fmt.Errorf("create landlock ruleset: %w", errno)
@@ -85,7 +106,7 @@ func restrictLandlock(rs *linuxabi.LandlockRuleset, mode LandlockMode) (warnings
 		if r.Access == 0 {
 			continue
 		}
-		pfd, err := unix.Open(r.Path, unix.O_PATH|unix.O_CLOEXEC, 0)
+		pfd, err := openRulePath(procSelf(r.Path, os.Getpid()))
 		if errors.Is(err, unix.ENOENT) {
 			// Nothing there to grant on; creating it needs a right on
 			// its directory, which another rule grants or not.
@@ -122,7 +143,7 @@ func restrictLandlock(rs *linuxabi.LandlockRuleset, mode LandlockMode) (warnings
 		}
 	}
 	// Denials of the exec'd target are logged only when asked (ABI 7):
-	// run explains them from the kernel log.
+	// run and check explain them from the kernel log.
 	var flags uintptr
 	if abi >= 7 {
 		flags = unix.LANDLOCK_RESTRICT_SELF_LOG_NEW_EXEC_ON
@@ -131,4 +152,17 @@ func restrictLandlock(rs *linuxabi.LandlockRuleset, mode LandlockMode) (warnings
 		return nil, fmt.Errorf("landlock restrict self: %w", errno)
 	}
 	return warnings, nil
+}
+
+// guardWarning says which of sysrec's own scopes the kernel (Landlock ABI
+// abi, 0 when absent) cannot enforce, and what that leaves open.
+func guardWarning(abi int, missing uint64) string {
+	what := "landlock is not available"
+	if abi > 0 {
+		what = fmt.Sprintf("landlock ABI %d has no scopes", abi)
+	}
+	if missing&linuxabi.LandlockScopeSignal != 0 {
+		return what + ": the target can signal processes outside its tree, sysrec included"
+	}
+	return what + ": " + strings.Join(linuxabi.LandlockScopeNames(missing), ", ") + " not scoped"
 }

@@ -43,6 +43,14 @@ const (
 	LandlockConnectTCP
 )
 
+// Landlock scopes (LANDLOCK_SCOPE_*, ABI 6): a scoped domain may not
+// reach processes outside itself (and the domains nested in it) through
+// these IPCs.
+const (
+	LandlockScopeAbstractUnixSocket uint64 = 1 << iota // connect or send to an abstract unix socket
+	LandlockScopeSignal                                // send a signal
+)
+
 var landlockFS = []right{
 	{"execute", LandlockExecute, 1},
 	{"write_file", LandlockWriteFile, 1},
@@ -67,23 +75,25 @@ var landlockNet = []right{
 	{"connect_tcp", LandlockConnectTCP, 4},
 }
 
+var landlockScopes = []right{
+	{"abstract_unix_socket", LandlockScopeAbstractUnixSocket, 6},
+	{"signal", LandlockScopeSignal, 6},
+}
+
 // LandlockFSRights returns the file-system rights Landlock ABI abi
 // handles (every right for abi ≥ 5).
-func LandlockFSRights(abi int) uint64 {
-	var m uint64
-	for _, r := range landlockFS {
-		if r.abi <= abi {
-			m |= r.bit
-		}
-	}
-	return m
-}
+func LandlockFSRights(abi int) uint64 { return handled(landlockFS, abi) }
 
 // LandlockNetRights returns the network rights ABI abi handles (TCP bind
 // and connect from ABI 4).
-func LandlockNetRights(abi int) uint64 {
+func LandlockNetRights(abi int) uint64 { return handled(landlockNet, abi) }
+
+// LandlockScopes returns the scopes ABI abi knows (both from ABI 6).
+func LandlockScopes(abi int) uint64 { return handled(landlockScopes, abi) }
+
+func handled(table []right, abi int) uint64 {
 	var m uint64
-	for _, r := range landlockNet {
+	for _, r := range table {
 		if r.abi <= abi {
 			m |= r.bit
 		}
@@ -97,40 +107,46 @@ const LandlockDirOnly = LandlockReadDir | LandlockRemoveDir | LandlockRemoveFile
 	LandlockMakeReg | LandlockMakeSock | LandlockMakeFifo | LandlockMakeBlock | LandlockMakeSym | LandlockRefer
 
 // ParseLandlockFS turns right names into bits, naming the first unknown.
-func ParseLandlockFS(names []string) (uint64, error) { return parseRights(names, false) }
+func ParseLandlockFS(names []string) (uint64, error) {
+	return parseNames(names, landlockFS, "access right")
+}
 
 // ParseLandlockNet turns network right names into bits.
-func ParseLandlockNet(names []string) (uint64, error) { return parseRights(names, true) }
+func ParseLandlockNet(names []string) (uint64, error) {
+	return parseNames(names, landlockNet, "access right")
+}
 
-func parseRights(names []string, net bool) (uint64, error) {
+// ParseLandlockScopes turns scope names (signal, abstract_unix_socket)
+// into bits.
+func ParseLandlockScopes(names []string) (uint64, error) {
+	return parseNames(names, landlockScopes, "scope")
+}
+
+func parseNames(names []string, table []right, noun string) (uint64, error) {
 	var m uint64
 	for _, n := range names {
-		found := false
-		for _, r := range rightTable(net) {
-			if r.name == n {
-				m |= r.bit
-				found = true
-			}
-		}
-		if !found {
+		i := slices.IndexFunc(table, func(r right) bool { return r.name == n })
+		if i < 0 {
 			var known []string
-			for _, r := range rightTable(net) {
+			for _, r := range table {
 				known = append(known, r.name)
 			}
-			return 0, fmt.Errorf("unknown access right %q (want %s)", n, strings.Join(known, ", "))
+			return 0, fmt.Errorf("unknown %s %q (want %s)", noun, n, strings.Join(known, ", "))
 		}
+		m |= table[i].bit
 	}
 	return m, nil
 }
 
-// LandlockFSNames and LandlockNetNames turn bits into right names, in
-// the kernel's bit order.
-func LandlockFSNames(m uint64) []string  { return rightNames(m, false) }
-func LandlockNetNames(m uint64) []string { return rightNames(m, true) }
+// LandlockFSNames, LandlockNetNames and LandlockScopeNames turn bits into
+// names, in the kernel's bit order.
+func LandlockFSNames(m uint64) []string    { return bitNames(m, landlockFS) }
+func LandlockNetNames(m uint64) []string   { return bitNames(m, landlockNet) }
+func LandlockScopeNames(m uint64) []string { return bitNames(m, landlockScopes) }
 
-func rightNames(m uint64, net bool) []string {
+func bitNames(m uint64, table []right) []string {
 	var out []string
-	for _, r := range rightTable(net) {
+	for _, r := range table {
 		if m&r.bit != 0 {
 			out = append(out, r.name)
 		}
@@ -138,18 +154,13 @@ func rightNames(m uint64, net bool) []string {
 	return out
 }
 
-func rightTable(net bool) []right {
-	if net {
-		return landlockNet
-	}
-	return landlockFS
-}
-
 // LandlockRuleset is a Landlock policy as the kernel takes it: the rights
-// it handles (denied unless a rule grants them) and the rules.
+// it handles (denied unless a rule grants them), the rules, and the
+// scopes (IPC to processes outside the domain denied).
 type LandlockRuleset struct {
 	HandledFS  uint64
 	HandledNet uint64
+	Scoped     uint64
 	Paths      []LandlockPath
 	Ports      []LandlockPort
 }
@@ -168,13 +179,18 @@ type LandlockPort struct {
 }
 
 // Downgrade returns the ruleset restricted to what ABI abi handles, and
-// the rights it had to drop (best effort on an older kernel).
+// the rights and scopes ("scope signal") it had to drop (best effort on
+// an older kernel).
 func (r LandlockRuleset) Downgrade(abi int) (LandlockRuleset, []string) {
 	out := r
-	fs, net := LandlockFSRights(abi), LandlockNetRights(abi)
+	fs, net, scopes := LandlockFSRights(abi), LandlockNetRights(abi), LandlockScopes(abi)
 	dropped := append(LandlockFSNames(r.HandledFS&^fs), LandlockNetNames(r.HandledNet&^net)...)
+	for _, s := range LandlockScopeNames(r.Scoped &^ scopes) {
+		dropped = append(dropped, "scope "+s)
+	}
 	out.HandledFS &= fs
 	out.HandledNet &= net
+	out.Scoped &= scopes
 	out.Paths = slices.Clone(r.Paths)
 	for i := range out.Paths {
 		out.Paths[i].Access &= out.HandledFS
@@ -190,5 +206,6 @@ func (r LandlockRuleset) Downgrade(abi int) (LandlockRuleset, []string) {
 }
 
 // LandlockABI is the newest Landlock ABI version whose rights sysrec
-// knows (Linux 6.15 has 7; rights were last added in 5).
+// knows (Linux 6.15 has 7; file rights were last added in 5, scopes in 6,
+// denial logging in 7).
 const LandlockABI = 7

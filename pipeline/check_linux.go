@@ -2,9 +2,17 @@ package pipeline
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"slices"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/sysrec/sysrec/emit"
 	"github.com/sysrec/sysrec/enforce"
+	"github.com/sysrec/sysrec/internal/atomicfile"
 	"github.com/sysrec/sysrec/linuxabi"
 	"github.com/sysrec/sysrec/profiles"
 	"github.com/sysrec/sysrec/reducer"
@@ -18,7 +26,9 @@ type CheckOptions struct {
 	OnNew func(s profiles.Sample, pid int)
 	// Output, when set, receives the violations as a profile fragment
 	// that merge adds to the profile; an empty fragment when there were
-	// none, so an old file never outlives the run that disproved it.
+	// none. An old file there is removed before the target starts, so it
+	// never outlives the run that disproved it, even if that run never
+	// finishes.
 	Output string
 	Stdio  Stdio
 	// Landlock enforces the profile's filesystem and network sections
@@ -70,6 +80,10 @@ func Check(ctx context.Context, p *profiles.Profile, argv []string, o CheckOptio
 	if o.Landlock != LandlockOff && o.Landlock != "" {
 		cmd.Landlock, cmd.LandlockMode = p.Landlock(), o.Landlock
 	}
+	perm, err := withdrawOutput(o.Output)
+	if err != nil {
+		return nil, err
+	}
 	ex, err := cmd.Run(ctx)
 	if err != nil {
 		return nil, err
@@ -84,13 +98,50 @@ func Check(ctx context.Context, p *profiles.Profile, argv []string, o CheckOptio
 	if err != nil {
 		return nil, err
 	}
+	frag.Scopes = keptScopes(p.Scopes, ex.Landlock)
 	b, err := frag.Marshal()
 	if err != nil {
 		return nil, err
 	}
-	if err := WriteOutput(nil, o.Output, b); err != nil {
+	if err := atomicfile.Write(o.Output, b, perm); err != nil {
 		return nil, err
 	}
 	res.Fragment = frag
 	return res, nil
+}
+
+// withdrawOutput removes the regular file at path, if any, so that a
+// report of an earlier run is gone before this run starts, and returns
+// the mode the new file should keep. Outputs written in place (stdout,
+// a device, a FIFO) stay.
+func withdrawOutput(path string) (fs.FileMode, error) {
+	const perm = 0o644
+	if path == "" || path == "-" {
+		return perm, nil
+	}
+	fi, err := os.Lstat(path)
+	if errors.Is(err, fs.ErrNotExist) || (err == nil && !fi.Mode().IsRegular()) {
+		return perm, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("remove old %s: %w", path, err)
+	}
+	// unlink, not remove: never a directory swapped in since the check.
+	if err := unix.Unlinkat(unix.AT_FDCWD, path, 0); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return 0, fmt.Errorf("remove old %s: %w", path, err)
+	}
+	return fi.Mode().Perm(), nil
+}
+
+// keptScopes are the scopes of a profile the run did not need to cross:
+// a fragment without a scope makes merge drop it (a missing scope means
+// unrestricted), so it keeps those no refusal showed the program needs.
+func keptScopes(scopes []profiles.Scope, refused []enforce.LandlockDenial) []profiles.Scope {
+	var out []profiles.Scope
+	for _, s := range scopes {
+		if !slices.ContainsFunc(refused, func(d enforce.LandlockDenial) bool { return d.Blockers == "scope."+string(s) }) {
+			out = append(out, s)
+		}
+	}
+	return out
 }

@@ -23,6 +23,9 @@ import (
 
 func TestMain(m *testing.M) {
 	enforce.HelperMain() // Run re-execs this binary as the helper
+	if mode := os.Getenv(testeeEnv); mode != "" {
+		os.Exit(testee(mode, os.Args[1:]))
+	}
 	code := m.Run()
 	if err := testtarget.Cleanup(); err != nil {
 		fmt.Fprintln(os.Stderr, err)

@@ -24,7 +24,7 @@ type Delta struct {
 	// DefaultAction is "old -> new" when it changed.
 	DefaultAction string `json:"default_action,omitempty"`
 	// Landlock lists files, rights and ports NEW grants that OLD does not
-	// (filesystem and network sections).
+	// (filesystem and network sections), and scopes NEW drops.
 	Landlock []string `json:"landlock,omitempty"`
 	// Widens is true when NEW allows something OLD does not: what a CI
 	// gate fails on.
@@ -87,6 +87,12 @@ func Diff(old, new *Profile) *Delta {
 	}
 	if d.Landlock = diffLandlock(old, new); len(d.Landlock) > 0 {
 		d.raise(linuxabi.Ordinary)
+	}
+	if dropped := droppedScopes(old, new); len(dropped) > 0 {
+		// The program reaches other processes again: more than one
+		// more file.
+		d.Landlock = append(d.Landlock, dropped...)
+		d.raise(linuxabi.Sensitive)
 	}
 	withheld := map[string]string{}
 	for _, w := range old.NotAllowed {

@@ -2,6 +2,7 @@ package profiles
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"path"
@@ -71,10 +72,53 @@ type PortRule struct {
 	Reason string `json:"reason,omitempty"`
 }
 
+// Scope is a Landlock scope: the program may not reach processes
+// outside its own tree (the target and what it starts) through this
+// kind of IPC.
+type Scope string
+
+const (
+	// ScopeSignal refuses signals to other processes (EPERM).
+	ScopeSignal Scope = "signal"
+	// ScopeAbstractUnixSocket refuses connecting or sending to abstract
+	// unix sockets other processes created (EPERM).
+	ScopeAbstractUnixSocket Scope = "abstract_unix_socket"
+)
+
+func (s *Scope) UnmarshalJSON(b []byte) error {
+	var name string
+	if err := json.Unmarshal(b, &name); err != nil {
+		return &valueError{raw: b, err: errors.New("scope must be a string")}
+	}
+	if _, err := linuxabi.ParseLandlockScopes([]string{name}); err != nil {
+		return &valueError{raw: b, err: err}
+	}
+	*s = Scope(name)
+	return nil
+}
+
+// scopeBits returns the Landlock scope bits of names (validated).
+func scopeBits(names []Scope) (uint64, error) {
+	strs := make([]string, len(names))
+	for i, n := range names {
+		strs[i] = string(n)
+	}
+	return linuxabi.ParseLandlockScopes(strs)
+}
+
+// scopeNames returns the scopes of m in the kernel's bit order.
+func scopeNames(m uint64) []Scope {
+	var out []Scope
+	for _, n := range linuxabi.LandlockScopeNames(m) {
+		out = append(out, Scope(n))
+	}
+	return out
+}
+
 // minVersion is the oldest schema a profile needs: version 1 cannot say
-// filesystem or network.
+// filesystem, network or scopes.
 func (p *Profile) minVersion() int {
-	if p.Filesystem != nil || p.Network != nil {
+	if p.Filesystem != nil || p.Network != nil || len(p.Scopes) > 0 {
 		return 2
 	}
 	return 1
@@ -82,7 +126,12 @@ func (p *Profile) minVersion() int {
 
 func (p *Profile) validateLandlock() error {
 	if p.Version < p.minVersion() {
-		return fmt.Errorf("field version: filesystem and network sections need version 2, the profile says %d", p.Version)
+		return fmt.Errorf("field version: filesystem, network and scopes sections need version 2, the profile says %d", p.Version)
+	}
+	for i, s := range p.Scopes {
+		if _, err := scopeBits([]Scope{s}); err != nil {
+			return fmt.Errorf("field scopes[%d]: %w", i, err)
+		}
 	}
 	if fs := p.Filesystem; fs != nil {
 		for i, r := range fs.Rules {
@@ -120,15 +169,17 @@ func validPathRights(field, p string, access []string) error {
 	return nil
 }
 
-// Landlock returns p's Landlock ruleset, or nil when p has neither a
-// filesystem nor a network section (nothing to restrict). The ruleset
-// handles every right of the newest ABI sysrec knows; enforcement narrows
-// it to what the running kernel handles.
+// Landlock returns p's Landlock ruleset, or nil when p has no
+// filesystem, network or scopes section (nothing to restrict). The
+// ruleset handles every right of the newest ABI sysrec knows; enforcement
+// narrows it to what the running kernel handles. A profile with scopes
+// alone gives a ruleset that handles no right and only scopes.
 func (p *Profile) Landlock() *linuxabi.LandlockRuleset {
-	if p.Filesystem == nil && p.Network == nil {
+	if p.Filesystem == nil && p.Network == nil && len(p.Scopes) == 0 {
 		return nil
 	}
 	rs := &linuxabi.LandlockRuleset{}
+	rs.Scoped, _ = scopeBits(p.Scopes) // validated
 	if p.Filesystem != nil {
 		rs.HandledFS = linuxabi.LandlockFSRights(linuxabi.LandlockABI)
 		for _, r := range p.Filesystem.Rules {
@@ -146,8 +197,12 @@ func (p *Profile) Landlock() *linuxabi.LandlockRuleset {
 	return rs
 }
 
-// normalizeLandlock sorts rules (paths, then ports) and merges duplicates.
+// normalizeLandlock sorts rules (paths, then ports) and scopes, and
+// merges duplicates.
 func (p *Profile) normalizeLandlock() {
+	if m, err := scopeBits(p.Scopes); err == nil && len(p.Scopes) > 0 {
+		p.Scopes = scopeNames(m) // unknown names stay for Validate to name
+	}
 	if fs := p.Filesystem; fs != nil {
 		byPath := map[string]*PathRule{}
 		for _, r := range fs.Rules {
@@ -244,13 +299,18 @@ func unionRights(a, b []string, net bool) []string {
 
 // mergeLandlock joins the sections of ps into out: a section missing
 // from one input means that input restricted nothing, so the merge
-// restricts nothing either.
+// restricts nothing either; likewise a scope stays only if every input
+// has it.
 func mergeLandlock(out *Profile, ps []*Profile) {
 	fsAll, netAll := true, true
+	scoped := ^uint64(0)
 	for _, p := range ps {
 		fsAll = fsAll && p.Filesystem != nil
 		netAll = netAll && p.Network != nil
+		m, _ := scopeBits(p.Scopes) // validated
+		scoped &= m
 	}
+	out.Scopes = scopeNames(scoped)
 	if fsAll {
 		out.Filesystem = &Filesystem{}
 		for _, p := range ps {
@@ -266,6 +326,19 @@ func mergeLandlock(out *Profile, ps []*Profile) {
 		}
 	}
 	out.normalizeLandlock()
+}
+
+// droppedScopes lists the scopes o has and nw does not: nw lets the
+// program signal, or connect to the abstract sockets of, processes o kept
+// it away from.
+func droppedScopes(o, nw *Profile) []string {
+	om, _ := scopeBits(o.Scopes)
+	nm, _ := scopeBits(nw.Scopes)
+	var out []string
+	for _, s := range linuxabi.LandlockScopeNames(om &^ nm) {
+		out = append(out, "scope "+s+": no longer restricted")
+	}
+	return out
 }
 
 // diffLandlock lists what nw grants on files and ports that o does not.
@@ -316,6 +389,13 @@ func granted(rs *linuxabi.LandlockRuleset, p string) uint64 {
 // formatLandlock prints the sections for show.
 func formatLandlock(p *Profile) string {
 	var b strings.Builder
+	if len(p.Scopes) > 0 {
+		names := make([]string, len(p.Scopes))
+		for i, s := range p.Scopes {
+			names[i] = string(s)
+		}
+		fmt.Fprintf(&b, "\nscopes (Landlock): %s (refused outside the program's own process tree)\n", strings.Join(names, ", "))
+	}
 	if fs := p.Filesystem; fs != nil {
 		fmt.Fprintf(&b, "\nfilesystem (Landlock): %d rules", len(fs.Rules))
 		if fs.Unresolved > 0 {

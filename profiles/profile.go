@@ -16,9 +16,9 @@ import (
 )
 
 // Version is the newest profile schema version this package reads and
-// writes. Version 2 added the filesystem and network sections; a profile
-// without them is still written as version 1, and version 1 files are
-// read as they always were.
+// writes. Version 2 added the filesystem, network and scopes sections; a
+// profile without them is still written as version 1, and version 1
+// files are read as they always were.
 const Version = 2
 
 // Profile is a seccomp allowlist: a default action and, per syscall, the
@@ -44,6 +44,9 @@ type Profile struct {
 	// Filesystem and Network are Landlock policies (version 2).
 	Filesystem *Filesystem `json:"filesystem,omitempty"`
 	Network    *Network    `json:"network,omitempty"`
+	// Scopes confine the program's signals and abstract unix socket
+	// connections to its own process tree (Landlock scopes, version 2).
+	Scopes []Scope `json:"scopes,omitempty"`
 	// NotAllowed lists syscalls the program can reach (static analysis)
 	// that the profile still does not allow, and why: sensitive or
 	// critical ones no run made, ordinary ones whose risky arguments
@@ -303,6 +306,7 @@ func (p *Profile) Clone() *Profile {
 		n.Rules = slices.Clone(n.Rules)
 		c.Network = &n
 	}
+	c.Scopes = slices.Clone(p.Scopes)
 	c.NotAllowed = slices.Clone(p.NotAllowed)
 	if p.Confidence != nil {
 		conf := *p.Confidence

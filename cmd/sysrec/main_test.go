@@ -66,6 +66,7 @@ func TestScript(t *testing.T) {
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"waitfile": waitFile,
+			"audit":    audit,
 		},
 		Condition: func(cond string) (bool, error) {
 			if cond == "root" {

@@ -20,7 +20,8 @@ func showCmd(io stdio) *cobra.Command {
 		Short: "Print a profile as a readable table with symbolic argument rules",
 		Long: `show prints a profile's entries with their argument rules in symbolic form,
 risk tier, call counts, the runs that saw them, errors, action and the reason
-an entry is there, then what is reachable but withheld and the Landlock rules.
+an entry is there, then what is reachable but withheld, the Landlock rules
+and scopes.
 
 On a terminal, long rules and notes are cut to its width ("…"); --wide prints
 them whole. --json prints the entries as JSON for scripts.`,

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -42,7 +41,7 @@ kill), 127 when COMMAND was not found, 2 on any sysrec error.`,
 	}
 	c.Flags().StringVar(&o.profile, "profile", "", "profile `FILE` to enforce (required)")
 	c.Flags().StringVar(&o.defaultAction, "default-action", "", "override the profile's default action: kill, errno, log (or any action name)")
-	c.Flags().StringVar(&o.landlock, "landlock", "best-effort", "enforce the profile's filesystem and network sections: required (fail if the kernel cannot enforce all of it), best-effort (enforce what it can, say what not), off")
+	c.Flags().StringVar(&o.landlock, "landlock", "best-effort", "enforce the profile's filesystem, network and scopes sections: required (fail if the kernel cannot enforce all of it), best-effort (enforce what it can, say what not), off")
 	c.MarkFlagRequired("profile")
 	return c
 }
@@ -68,11 +67,7 @@ func runRun(ctx context.Context, io stdio, o runOptions, argv []string) error {
 		fmt.Fprintf(io.err, "sysrec: run: %s\n", msg)
 	}
 	for _, d := range ex.Landlock {
-		what := d.Path
-		if what == "" {
-			what = "port " + d.Port
-		}
-		fmt.Fprintf(io.err, "sysrec: run: landlock refused %s on %s\n", strings.TrimPrefix(strings.TrimPrefix(d.Blockers, "fs."), "net."), what)
+		fmt.Fprintf(io.err, "sysrec: run: landlock refused %s\n", d)
 	}
 	if ex.Status != 0 {
 		return exitCode(ex.Status)
