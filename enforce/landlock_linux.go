@@ -57,6 +57,10 @@ type netPortAttr struct {
 	port    uint64
 }
 
+// fileWriteRights change a file's content: refused on a file with
+// several names.
+const fileWriteRights = linuxabi.LandlockWriteFile | linuxabi.LandlockTruncate
+
 // restrictLandlock puts the calling thread (and what it execs) under rs
 // (nil: no rules of the profile) with the scopes guard added: scopes
 // sysrec needs for itself, enforced as far as the kernel can whatever
@@ -118,8 +122,19 @@ func restrictLandlock(rs *linuxabi.LandlockRuleset, mode LandlockMode, guard uin
 		}
 		access := r.Access
 		var st unix.Stat_t
-		if err := unix.Fstat(pfd, &st); err == nil && st.Mode&unix.S_IFMT != unix.S_IFDIR {
+		if err := unix.Fstat(pfd, &st); err != nil {
+			unix.Close(pfd)
+			return nil, fmt.Errorf("landlock rule %s: %w", r.Path, err)
+		}
+		if st.Mode&unix.S_IFMT != unix.S_IFDIR {
 			access &^= linuxabi.LandlockDirOnly
+			// A rule is on the inode: a file given another name (a hard
+			// link planted beside a recorded output, as a symlink could
+			// be) would take the right to every name it has.
+			if access&fileWriteRights != 0 && st.Nlink > 1 {
+				unix.Close(pfd)
+				return nil, fmt.Errorf("landlock rule %s: the file has %d hard links: a write right on it reaches every one of its names", r.Path, st.Nlink)
+			}
 		}
 		pb := pathBeneathAttr{allowed: access, parentFD: int32(pfd)}
 		_, _, errno := unix.Syscall6(unix.SYS_LANDLOCK_ADD_RULE, fd, unix.LANDLOCK_RULE_PATH_BENEATH, uintptr(unsafe.Pointer(&pb)), 0, 0, 0)

@@ -108,6 +108,41 @@ func TestSymlinkAtRulePath(t *testing.T) {
 	}
 }
 
+// TestHardLinkAtRulePath: a recorded output replaced by a hard link to
+// a secret (planted while the program was recorded, unconfined) does not
+// carry the rule's write right to the secret: the rule is refused and
+// named before the target runs.
+func TestHardLinkAtRulePath(t *testing.T) {
+	testenv.RequireRoot(t)
+	dir, secrets := t.TempDir(), t.TempDir()
+	secret := filepath.Join(secrets, "secret")
+	if err := os.WriteFile(secret, []byte("secret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "out.txt")
+	if err := os.WriteFile(out, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p := confined([]profiles.PathRule{{Path: out, Access: []string{"write_file", "truncate"}}})
+	writer := []string{"sh", "-c", "echo written > " + out + " && echo ran"}
+	if ex, o, err := runConfined(t, p, writer...); err != nil || ex.Status != 0 || !strings.Contains(o, "ran") {
+		t.Fatalf("writer before the swap: status %d, %v\n%s", ex.Status, err, o)
+	}
+	if err := os.Remove(out); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Link(secret, out); err != nil {
+		t.Fatal(err)
+	}
+	_, o, err := runConfined(t, p, writer...)
+	if want := "landlock rule " + out + ": the file has 2 hard links"; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("writer after the swap: %v, want an error containing %q\n%s", err, want, o)
+	}
+	if b, err := os.ReadFile(secret); err != nil || string(b) != "secret\n" {
+		t.Errorf("secret now %q, %v", b, err)
+	}
+}
+
 // TestProcSelfRule: a rule on /proc/self/status (or thread-self) lets the
 // target read its own status, through /proc/self as programs name it,
 // while the rest of /proc stays refused, and the target's children (other
