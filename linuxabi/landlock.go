@@ -106,6 +106,11 @@ func handled(table []right, abi int) uint64 {
 const LandlockDirOnly = LandlockReadDir | LandlockRemoveDir | LandlockRemoveFile | LandlockMakeChar | LandlockMakeDir |
 	LandlockMakeReg | LandlockMakeSock | LandlockMakeFifo | LandlockMakeBlock | LandlockMakeSym | LandlockRefer
 
+// LandlockParentRights are the rights Landlock checks on the directory
+// holding an object rather than on the object: making it, removing it,
+// and linking or renaming it elsewhere (refer).
+const LandlockParentRights = LandlockDirOnly &^ LandlockReadDir
+
 // ParseLandlockFS turns right names into bits, naming the first unknown.
 func ParseLandlockFS(names []string) (uint64, error) {
 	return parseNames(names, landlockFS, "access right")
