@@ -31,6 +31,15 @@ type Cmd struct {
 	// do when the kernel cannot enforce all of it (best effort if unset).
 	Landlock     *linuxabi.LandlockRuleset
 	LandlockMode LandlockMode
+	// Cgroup, when set, is the cgroup v2 directory the target is born in
+	// (clone3 CLONE_INTO_CGROUP), so a recording of it sees the target's
+	// first instruction.
+	Cgroup string
+	// BeforeExec, when set (NotifyCommand only), is called while the
+	// target's process waits under its filter, in Cgroup, before it
+	// execs: what must watch the target from its exec on starts there.
+	// An error stops the target and is Run's.
+	BeforeExec func() error
 
 	path   string
 	filter []byte
@@ -155,6 +164,14 @@ func (c *Cmd) Run(ctx context.Context) (Exit, error) {
 		Stderr:     c.Stderr,
 		ExtraFiles: child,
 	}
+	if c.Cgroup != "" {
+		cg, err := os.Open(c.Cgroup)
+		if err != nil {
+			return Exit{}, fmt.Errorf("open cgroup: %w", err)
+		}
+		defer cg.Close()
+		cmd.SysProcAttr = &syscall.SysProcAttr{UseCgroupFD: true, CgroupFD: int(cg.Fd())}
+	}
 	// The kernel log is read from its end at start: only records written
 	// after this point are ours to explain.
 	var audit *AuditLog
@@ -196,6 +213,13 @@ func (c *Cmd) Run(ctx context.Context) (Exit, error) {
 		if err != nil {
 			if ferr := failed(); ferr != nil {
 				return Exit{}, ferr
+			}
+		}
+		if err == nil && c.BeforeExec != nil {
+			if err := c.BeforeExec(); err != nil {
+				cmd.Process.Kill()
+				<-done
+				return Exit{}, err
 			}
 		}
 		if err == nil {

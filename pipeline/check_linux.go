@@ -15,6 +15,7 @@ import (
 	"github.com/sysrec/sysrec/internal/atomicfile"
 	"github.com/sysrec/sysrec/linuxabi"
 	"github.com/sysrec/sysrec/profiles"
+	"github.com/sysrec/sysrec/recorder"
 	"github.com/sysrec/sysrec/reducer"
 )
 
@@ -31,9 +32,15 @@ type CheckOptions struct {
 	// finishes.
 	Output string
 	Stdio  Stdio
-	// Landlock enforces the profile's filesystem and network sections
-	// (LandlockOff: not).
+	// Landlock compares the files and TCP ports the target uses with the
+	// profile's filesystem and network sections, recording them with
+	// eBPF in a fresh cgroup the target is born in (needs what record
+	// needs), and enforces the profile's scopes; LandlockOff does
+	// neither. The files and ports are never refused.
 	Landlock enforce.LandlockMode
+	// Home is the target's $HOME (reducer.Options.Home): the fragment
+	// never widens reads to it as a whole.
+	Home string
 }
 
 // CheckResult is what Check saw.
@@ -43,6 +50,14 @@ type CheckResult struct {
 	// Dropped counts calls not kept because enforce.MaxViolations
 	// distinct violations already were.
 	Dropped uint64
+	// Files and Ports are the rights the target used that the profile's
+	// filesystem and network sections do not grant (what Landlock would
+	// refuse under run), one entry per path or port.
+	Files []profiles.FileAccess
+	Ports []profiles.PortAccess
+	// FilesUnresolved counts file accesses the recorder could not
+	// resolve to a path: they were not compared.
+	FilesUnresolved uint64
 	// Fragment is the profile of the violations (nil without Output).
 	Fragment *profiles.Profile
 }
@@ -56,8 +71,13 @@ func (r *CheckResult) Calls() uint64 {
 	return n
 }
 
+// ErrFileRecording wraps what kept Check from recording the target's
+// files and ports.
+var ErrFileRecording = errors.New("record files and ports")
+
 // Check runs argv with every call p does not allow sent to a supervisor
-// instead of p's default action.
+// instead of p's default action, and, unless o.Landlock is LandlockOff,
+// compares the files and ports it used with p's Landlock sections.
 func Check(ctx context.Context, p *profiles.Profile, argv []string, o CheckOptions) (*CheckResult, error) {
 	if err := CheckOutput(o.Output); err != nil {
 		return nil, err
@@ -77,8 +97,18 @@ func Check(ctx context.Context, p *profiles.Profile, argv []string, o CheckOptio
 		return nil, err
 	}
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = o.Stdio.In, o.Stdio.Out, o.Stdio.Err
+	var watch *fileWatch
 	if o.Landlock != LandlockOff && o.Landlock != "" {
-		cmd.Landlock, cmd.LandlockMode = p.Landlock(), o.Landlock
+		// Scopes are enforced: a refusal is an EPERM the program can
+		// live with, and the kernel's audit record names it. Files and
+		// ports are recorded instead, and compared after the run.
+		cmd.Landlock, cmd.LandlockMode = (&profiles.Profile{Scopes: p.Scopes}).Landlock(), o.Landlock
+		if p.Filesystem != nil || p.Network != nil {
+			if watch, err = watchFiles(cmd); err != nil {
+				return nil, fmt.Errorf("%w: %w", ErrFileRecording, err)
+			}
+			defer watch.close()
+		}
 	}
 	perm, err := withdrawOutput(o.Output)
 	if err != nil {
@@ -90,15 +120,27 @@ func Check(ctx context.Context, p *profiles.Profile, argv []string, o CheckOptio
 	}
 	res := &CheckResult{Exit: ex}
 	res.Violations, res.Dropped = cmd.Violations()
+	rec := &profiles.Recording{Arch: arch.Name, Command: argv, Samples: res.Violations, ExitStatus: ex.Status}
+	if watch != nil {
+		files, err := watch.wait()
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrFileRecording, err)
+		}
+		rs := enforce.Instance(p.Landlock(), ex.PID)
+		res.Files = profiles.RefusedFiles(rs, files.Files)
+		res.Ports = profiles.RefusedPorts(rs, files.Ports)
+		res.FilesUnresolved = files.FilesUnresolved
+		rec.Files, rec.Ports, rec.FilesUnresolved = files.Files, files.Ports, files.FilesUnresolved
+	}
 	if o.Output == "" {
 		return res, nil
 	}
-	rec := &profiles.Recording{Arch: arch.Name, Command: argv, Samples: res.Violations, ExitStatus: ex.Status}
-	frag, err := reducer.Reduce([]*profiles.Recording{rec}, reducer.Options{NoBaseline: true, DefaultAction: p.DefaultAction, Name: p.Name + "-violations"})
+	frag, err := reducer.Reduce([]*profiles.Recording{rec}, reducer.Options{NoBaseline: true, DefaultAction: p.DefaultAction, Name: p.Name + "-violations", Home: o.Home})
 	if err != nil {
 		return nil, err
 	}
 	frag.Scopes = keptScopes(p.Scopes, ex.Landlock)
+	frag.Filesystem, frag.Network = neededSections(p, frag, res)
 	b, err := frag.Marshal()
 	if err != nil {
 		return nil, err
@@ -144,4 +186,100 @@ func keptScopes(scopes []profiles.Scope, refused []enforce.LandlockDenial) []pro
 		}
 	}
 	return out
+}
+
+// neededSections are the Landlock sections of a check's fragment: for
+// each section p has, the rules of the run's reduction (frag's) that
+// grant what p refused, or none. Never a missing section where p has
+// one: merge reads a missing section as "unrestricted" and would drop
+// p's.
+func neededSections(p, frag *profiles.Profile, res *CheckResult) (*profiles.Filesystem, *profiles.Network) {
+	var fs *profiles.Filesystem
+	if p.Filesystem != nil {
+		fs = &profiles.Filesystem{Rules: []profiles.PathRule{}}
+		if frag.Filesystem != nil {
+			fs = frag.Filesystem.Needed(res.Files)
+		}
+	}
+	var net *profiles.Network
+	if p.Network != nil {
+		net = &profiles.Network{Rules: []profiles.PortRule{}}
+		if frag.Network != nil {
+			net = frag.Network.Needed(res.Ports)
+		}
+	}
+	return fs, net
+}
+
+// fileWatch records the files and ports of a target born in a fresh
+// cgroup, from its exec until it and all it started are gone.
+type fileWatch struct {
+	cg   *recorder.FreshCgroup
+	stop context.CancelFunc // nil until the recording started
+	done chan watchResult
+}
+
+type watchResult struct {
+	rec *profiles.Recording
+	err error
+}
+
+// watchFiles makes cmd's target start in a fresh cgroup and exec only
+// once a recording of that cgroup is attached.
+func watchFiles(cmd *enforce.Cmd) (*fileWatch, error) {
+	cg, err := recorder.NewCgroup()
+	if err != nil {
+		return nil, err
+	}
+	w := &fileWatch{cg: cg, done: make(chan watchResult, 1)}
+	cmd.Cgroup = cg.Path()
+	cmd.BeforeExec = w.start
+	return w, nil
+}
+
+// start begins the recording and returns once it is attached. The
+// helper waiting for its exec keeps the cgroup populated, so following
+// the cgroup does not end before the target has started; FromExec
+// leaves the helper's own work out.
+func (w *fileWatch) start() error {
+	ctx, stop := context.WithCancel(context.Background())
+	w.stop = stop
+	attached := make(chan struct{})
+	go func() {
+		rec, err := recorder.Record(ctx, recorder.Options{Cgroup: w.cg.Path(), FromExec: true, Files: true, Attached: func() { close(attached) }})
+		w.done <- watchResult{rec, err}
+	}()
+	select {
+	case <-attached:
+		return nil
+	case r := <-w.done:
+		w.done <- r // for close
+		if r.err == nil {
+			r.err = errors.New("the recording ended before it was attached")
+		}
+		return fmt.Errorf("%w: %w", ErrFileRecording, r.err)
+	}
+}
+
+// wait ends the recording and returns it. Call it after the target's
+// Run: every task of the target has exited by then (Run waits until no
+// task is left under the filter), so every access it made is counted.
+func (w *fileWatch) wait() (*profiles.Recording, error) {
+	if w.stop == nil {
+		return nil, errors.New("the target never started")
+	}
+	w.stop()
+	r := <-w.done
+	w.stop = nil
+	return r.rec, r.err
+}
+
+// close ends a recording still running (Run failed) and removes the
+// cgroup, killing what is left in it.
+func (w *fileWatch) close() {
+	if w.stop != nil {
+		w.stop()
+		<-w.done
+	}
+	w.cg.Remove()
 }

@@ -86,6 +86,13 @@ type Options struct {
 	// goes on until they exit or it is stopped. status is the command's.
 	Lingering func(status int)
 
+	// Attached, when set, is called once the programs are attached,
+	// before Command starts or the cgroup is followed: from then on
+	// nothing the target does is missed. A target another package
+	// starts in Cgroup (check's enforcement helper) waits for it before
+	// its exec.
+	Attached func()
+
 	// Progress, when set, is called every ProgressInterval (default 1s).
 	Progress         func(Progress)
 	ProgressInterval time.Duration
@@ -162,6 +169,9 @@ func Record(ctx context.Context, opts Options) (*Recording, error) {
 	}()
 	if err != nil {
 		return nil, err
+	}
+	if opts.Attached != nil {
+		opts.Attached()
 	}
 	var files *fileRecorder // nil: file recording off
 	if opts.Files {

@@ -3,10 +3,14 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"os"
+	"path"
 
 	"github.com/spf13/cobra"
 
+	"github.com/sysrec/sysrec/linuxabi"
 	"github.com/sysrec/sysrec/pipeline"
 	"github.com/sysrec/sysrec/profiles"
 )
@@ -25,8 +29,14 @@ type checkReport struct {
 	Violations []checkViolation `json:"violations"`
 	Calls      uint64           `json:"calls"`
 	Dropped    uint64           `json:"dropped,omitempty"`
-	// Landlock lists what Landlock refused the target (from the kernel's
-	// audit records; only while audit is enabled).
+	// Files and Ports are the rights the target used that the profile's
+	// filesystem and network sections do not grant.
+	Files []checkFile `json:"files"`
+	Ports []checkPort `json:"ports"`
+	// FilesUnresolved counts file accesses not compared: no path.
+	FilesUnresolved uint64 `json:"files_unresolved,omitempty"`
+	// Landlock lists what Landlock refused the target (its scopes; from
+	// the kernel's audit records, only while audit is enabled).
 	Landlock   []string `json:"landlock,omitempty"`
 	ExitStatus int      `json:"exit_status"`
 }
@@ -37,24 +47,52 @@ type checkViolation struct {
 	Count uint64 `json:"count"`
 }
 
+type checkFile struct {
+	Path   string   `json:"path"`
+	Access []string `json:"access"`
+	Count  uint64   `json:"count"`
+}
+
+type checkPort struct {
+	Port   uint16   `json:"port"`
+	Access []string `json:"access"`
+	Count  uint64   `json:"count"`
+}
+
 func checkCmd(io stdio) *cobra.Command {
 	var o checkOptions
 	c := &cobra.Command{
 		Use:   "check --profile FILE [flags] -- COMMAND [ARGS...]",
-		Short: "Run a command and report every syscall its profile would not allow, without breaking it",
+		Short: "Run a command and report every syscall, file and port its profile would not allow, without breaking it",
 		Long: `check runs COMMAND under the profile's filter with every call the profile does
 not allow sent to sysrec (seccomp user notification) instead of killing it.
 Each distinct violation is printed once, with its arguments, and the call is
-let through (or fails with EPERM with --deny). -o writes the violations as a
-profile fragment that 'sysrec merge' adds to the profile (an empty fragment
-when there were none); an old file there is removed before COMMAND starts.
+let through (or fails with EPERM with --deny).
+
+Files and TCP ports are not refused either: when the profile has a
+filesystem or network section, COMMAND runs in a fresh cgroup v2 whose file
+and port accesses are recorded with eBPF as record does (so check then needs
+what record needs: root, or CAP_BPF and CAP_PERFMON), and after it ends each
+right the sections do not grant is printed once with its path or port
+("landlock would refuse read_file on /etc/passwd"). Rights Landlock checks on
+a directory (make_*, remove_*, refer) are named on the directory. A profile
+without a filesystem section restricts no file, so none is reported; the
+same for ports.
+
+-o writes the violations as a profile fragment that 'sysrec merge' adds to
+the profile: the syscalls, and for each Landlock section of the profile the
+rules that grant what it refused (reduced as record reduces a run, so reads
+under a package directory stand for the directory; a right record would
+withhold, such as a write to /tmp as a whole, stays withheld). An empty
+fragment when there were none; an old file there is removed before COMMAND
+starts.
 
 COMMAND may not signal processes outside its own tree (Landlock's signal
 scope, Linux 6.12 or later), so it cannot kill sysrec and leave a report
-unfinished: kill(2) to such a process fails with EPERM. With audit enabled
-(auditctl -e 1) each refusal is reported as a violation, like every file or
-port the profile's Landlock sections refused; without audit the kernel
-logs none and they are refused silently.
+unfinished: kill(2) to such a process fails with EPERM. The profile's
+scopes are enforced the same way. With audit enabled (auditctl -e 1) each
+refusal is reported as a violation; without audit the kernel logs none and
+they are refused silently.
 
 Exit status: 1 if there were violations, else COMMAND's status; 2 on any
 sysrec error.`,
@@ -69,7 +107,7 @@ sysrec error.`,
 	c.Flags().BoolVar(&o.deny, "deny", false, "fail violating calls with EPERM instead of letting them run")
 	c.Flags().StringVarP(&o.output, "output", "o", "", "write the violations as a profile fragment to `FILE`")
 	c.Flags().BoolVar(&o.asJSON, "json", false, "print the violations as JSON on stdout (for scripts) instead of lines on stderr; the command's own stdout goes to stderr")
-	c.Flags().StringVar(&o.landlock, "landlock", "best-effort", "enforce the profile's filesystem, network and scopes sections: required, best-effort or off (the signal scope check adds for itself applies in every mode)")
+	c.Flags().StringVar(&o.landlock, "landlock", "best-effort", "report the files and ports the profile's filesystem and network sections do not grant, and enforce its scopes: required (fail if the kernel cannot enforce every scope), best-effort or off (syscalls only; the signal scope check adds for itself applies in every mode)")
 	c.MarkFlagRequired("profile")
 	return c
 }
@@ -91,6 +129,7 @@ func runCheck(ctx context.Context, io stdio, o checkOptions, argv []string) erro
 		Landlock: mode,
 		Deny:     o.deny,
 		Output:   o.output,
+		Home:     os.Getenv("HOME"),
 		Stdio:    pipeline.Stdio{In: io.in, Out: targetOut, Err: io.err},
 		OnNew: func(s profiles.Sample, pid int) {
 			if o.asJSON {
@@ -99,14 +138,24 @@ func runCheck(ctx context.Context, io stdio, o checkOptions, argv []string) erro
 			fmt.Fprintf(io.err, "sysrec: check: %s not allowed by %s (pid %d)\n", profiles.DescribeSample(s), o.profile, pid)
 		},
 	})
+	if errors.Is(err, pipeline.ErrFileRecording) {
+		return fmt.Errorf("%w (--landlock off checks syscalls alone)", err)
+	}
 	if err != nil {
 		return err
 	}
 	refused := res.Exit.Landlock
 	if o.asJSON {
-		rep := checkReport{Profile: o.profile, Violations: []checkViolation{}, Calls: res.Calls(), Dropped: res.Dropped, ExitStatus: res.Exit.Status}
+		rep := checkReport{Profile: o.profile, Violations: []checkViolation{}, Files: []checkFile{}, Ports: []checkPort{},
+			Calls: res.Calls(), Dropped: res.Dropped, FilesUnresolved: res.FilesUnresolved, ExitStatus: res.Exit.Status}
 		for _, v := range res.Violations {
 			rep.Violations = append(rep.Violations, checkViolation{Call: profiles.DescribeSample(v), Nr: v.Nr, Count: v.Count})
+		}
+		for _, f := range res.Files {
+			rep.Files = append(rep.Files, checkFile{Path: f.Path, Access: linuxabi.LandlockFSNames(f.Access), Count: f.Count})
+		}
+		for _, p := range res.Ports {
+			rep.Ports = append(rep.Ports, checkPort{Port: p.Port, Access: linuxabi.LandlockNetNames(p.Access), Count: p.Count})
 		}
 		for _, d := range refused {
 			rep.Landlock = append(rep.Landlock, d.String())
@@ -117,11 +166,24 @@ func runCheck(ctx context.Context, io stdio, o checkOptions, argv []string) erro
 		}
 		fmt.Fprintf(io.out, "%s\n", b)
 	} else {
+		for _, f := range res.Files {
+			for _, line := range refusedFile(f) {
+				fmt.Fprintf(io.err, "sysrec: check: landlock would refuse %s\n", line)
+			}
+		}
+		for _, p := range res.Ports {
+			for _, r := range linuxabi.LandlockNetNames(p.Access) {
+				fmt.Fprintf(io.err, "sysrec: check: landlock would refuse %s on port %d\n", r, p.Port)
+			}
+		}
+		if res.FilesUnresolved > 0 {
+			fmt.Fprintf(io.err, "sysrec: check: %d file accesses could not be resolved to a path and were not compared\n", res.FilesUnresolved)
+		}
 		for _, d := range refused {
 			fmt.Fprintf(io.err, "sysrec: check: landlock refused %s\n", d)
 		}
 	}
-	if len(res.Violations) == 0 && len(refused) == 0 {
+	if len(res.Violations) == 0 && len(refused) == 0 && len(res.Files) == 0 && len(res.Ports) == 0 {
 		if !o.asJSON {
 			fmt.Fprintf(io.err, "sysrec: check: no violations of %s\n", o.profile)
 		}
@@ -136,8 +198,26 @@ func runCheck(ctx context.Context, io stdio, o checkOptions, argv []string) erro
 	if len(res.Violations) > 0 {
 		fmt.Fprintf(io.err, "sysrec: check: %d distinct violations (%d calls) of %s\n", len(res.Violations), res.Calls(), o.profile)
 	}
+	if n := len(res.Files) + len(res.Ports); n > 0 {
+		fmt.Fprintf(io.err, "sysrec: check: %d files and ports with rights the Landlock sections of %s do not grant\n", n, o.profile)
+	}
 	if res.Dropped > 0 {
 		fmt.Fprintf(io.err, "sysrec: check: %d calls beyond the first %d distinct violations were counted but not kept\n", res.Dropped, len(res.Violations))
 	}
 	return exitCode(exitFinding)
+}
+
+// refusedFile names each right of f the profile does not grant, as
+// "RIGHT on PATH"; a right Landlock checks on the directory holding the
+// object is named on that directory.
+func refusedFile(f profiles.FileAccess) []string {
+	var out []string
+	for _, r := range linuxabi.LandlockFSNames(f.Access) {
+		if m, _ := linuxabi.ParseLandlockFS([]string{r}); m&linuxabi.LandlockParentRights != 0 {
+			out = append(out, fmt.Sprintf("%s on %s (for %s)", r, path.Dir(f.Path), path.Base(f.Path)))
+			continue
+		}
+		out = append(out, r+" on "+f.Path)
+	}
+	return out
 }
