@@ -107,7 +107,11 @@ func newLinker(opts Options) (*linker, error) {
 			dir = d
 		}
 		if dir != "" {
-			l.cache = &summaryCache{dir: dir}
+			c, err := openCache(dir)
+			if err != nil {
+				l.warnings = append(l.warnings, fmt.Sprintf("no cache: %v", err))
+			}
+			l.cache = c
 		}
 	}
 	return l, nil
@@ -122,11 +126,10 @@ func (l *linker) load(path, found string, isExe bool) (*module, error) {
 	if m, ok := l.byPath[real]; ok {
 		return m, nil
 	}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
+	if len(l.mods) >= maxModules {
+		return nil, fmt.Errorf("more than %d files to load", maxModules)
 	}
-	info, err := os.Stat(path)
+	data, err := readRegular(path, maxELFSize)
 	if err != nil {
 		return nil, err
 	}
@@ -143,8 +146,12 @@ func (l *linker) load(path, found string, isExe bool) (*module, error) {
 		return nil, fmt.Errorf("machine %v, not %v", f.Machine, l.machine)
 	}
 	m := &module{path: path, isExe: isExe, found: found, buildID: readBuildID(f, data)}
-	key := cacheKey(real, info, m.buildID)
-	if s := l.cache.load(key); s != nil {
+	key := contentKey(data)
+	s, err := l.cache.load(key)
+	if err != nil {
+		l.warnings = append(l.warnings, fmt.Sprintf("cache entry for %s not used: %v", path, err))
+	}
+	if s != nil {
 		m.sum, m.cached = s, true
 	} else {
 		s, err := summarize(data)

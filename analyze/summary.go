@@ -12,7 +12,7 @@ import (
 
 // summaryFormat changes whenever summary's meaning changes, so that old
 // cache entries are not read as new ones.
-const summaryFormat = 2
+const summaryFormat = 3
 
 // summary is everything the linker needs to know about one ELF file,
 // independent of where it was found and of which program loads it: its
