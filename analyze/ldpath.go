@@ -3,7 +3,6 @@ package analyze
 import (
 	"debug/elf"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 )
@@ -109,7 +108,7 @@ func expandOrigin(p string, from *module) string {
 // fits reports whether p is an ELF file ld.so would load for machine:
 // ld.so skips files of the wrong class or machine and keeps searching.
 func (s *searcher) fits(p string) bool {
-	f, err := os.Open(p)
+	f, _, err := openRegular(p)
 	if err != nil {
 		return false
 	}

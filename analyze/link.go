@@ -216,7 +216,7 @@ func (l *linker) setArch(m elf.Machine) error {
 		ldc = "/etc/ld.so.cache"
 	}
 	l.search = &searcher{machine: m, libraryPath: l.opts.LibraryPath, defaultDirs: defaultLibDirs(m)}
-	if b, err := os.ReadFile(ldc); err == nil {
+	if b, err := readRegular(ldc, maxConfigSize); err == nil {
 		c, err := parseLDCache(b, m)
 		if err != nil {
 			l.warnings = append(l.warnings, fmt.Sprintf("%s: %v", ldc, err))
