@@ -26,6 +26,7 @@ const (
 	maxNeeded      = 1024     // DT_NEEDED entries of one file
 	maxSearchDirs  = 256      // DT_RPATH plus DT_RUNPATH directories of one file
 	maxModules     = 4096     // files loaded for one program
+	maxLookups     = 1 << 16  // candidate paths tried for one program's libraries
 	maxSymbols     = 1 << 22  // entries of .symtab, and of .dynsym
 	maxScriptLine  = 256      // the kernel reads this much of a "#!" line (BINPRM_BUF_SIZE)
 	maxInterpChain = 4        // "#!" interpreters that are scripts themselves

@@ -3,6 +3,7 @@ package analyze
 import (
 	"bytes"
 	"debug/elf"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -240,7 +241,15 @@ func (l *linker) loadNeeded(start int, why string) {
 					continue needed
 				}
 			}
+			if len(l.mods) >= maxModules {
+				l.missing = append(l.missing, fmt.Sprintf("%s (needed by %s%s): more than %d files to load: the rest is not analysed", n, m.name, why, maxModules))
+				return
+			}
 			p, how, err := l.search.find(n, m, l.exe)
+			if errors.Is(err, errLookups) {
+				l.missing = append(l.missing, fmt.Sprintf("%s (needed by %s%s): %v", n, m.name, why, err))
+				return
+			}
 			if err != nil {
 				l.missing = append(l.missing, fmt.Sprintf("%s (needed by %s%s)", n, m.name, why))
 				continue
