@@ -117,6 +117,13 @@ type builder struct {
 	// set when data objects overlap more than any real file's do.
 	ptrReads int
 	overlap  bool
+	// flowLeft is what is left of the file's data-flow budget: a state
+	// per decoded instruction plus 1 M. Real files use a small fraction
+	// (libc 1506 states for 336 k instructions); a file made of syscall
+	// sites each after 400 instructions that leave the number alone
+	// would otherwise cost 400 states per site. Sites past it count as
+	// unknown numbers.
+	flowLeft int
 }
 
 func summarize(data []byte) (*summary, error) {
@@ -140,7 +147,7 @@ func summarize(data []byte) (*summary, error) {
 		RunPath: d.runpath,
 		Entry:   -1,
 	}
-	b := &builder{im: im, s: s, pltMemo: map[uint64]slotTarget{}, dataIdx: map[uint64]int32{}, symEnd: map[uint64]uint64{}, objName: map[uint64]string{}, entries: map[uint64]int32{}}
+	b := &builder{im: im, s: s, flowLeft: 1 << 20, pltMemo: map[uint64]slotTarget{}, dataIdx: map[uint64]int32{}, symEnd: map[uint64]uint64{}, objName: map[uint64]string{}, entries: map[uint64]int32{}}
 	if err := b.functions(d); err != nil {
 		return nil, err
 	}
@@ -497,6 +504,7 @@ func (b *builder) scanFn(i int) {
 	c := b.decodeFn(i)
 	fi := int32(i)
 	b.s.Stats.Instructions += len(c.insts)
+	b.flowLeft += len(c.insts)
 	f := b.fns[i]
 	for j := range c.insts {
 		in := &c.insts[j]
@@ -585,7 +593,7 @@ func (s *addrSet) has(a uint64) bool {
 // instruction j of function fi can be: a syscall instruction's number
 // (direct), or the number passed to the wrapper via.
 func (b *builder) syscallSite(fi int32, c *fnCode, j int, l loc, via int32, direct bool) {
-	out := c.flow(j, l)
+	out := c.flow(j, l, &b.flowLeft)
 	n := &b.nodes[fi]
 	for _, v := range out.consts {
 		if v < 0 || v > 0xffff {
