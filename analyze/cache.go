@@ -41,28 +41,50 @@ func DefaultCacheDir() (string, error) {
 // replace it in: summaries planted there would be trusted for every
 // program that loads the library they name.
 func openCache(dir string) (*summaryCache, error) {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("create cache directory: %w", err)
-	}
-	real, err := filepath.EvalSymlinks(dir)
+	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return nil, err
 	}
-	if real, err = filepath.Abs(real); err != nil {
+	// Nothing is created under a directory that fails the check (root
+	// with a user's $HOME, say).
+	existing := abs
+	for _, err := os.Lstat(existing); errors.Is(err, os.ErrNotExist) && existing != filepath.Dir(existing); _, err = os.Lstat(existing) {
+		existing = filepath.Dir(existing)
+	}
+	if err := checkAncestors(existing); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(abs, 0o700); err != nil {
+		return nil, fmt.Errorf("create cache directory: %w", err)
+	}
+	real, err := filepath.EvalSymlinks(abs)
+	if err != nil {
 		return nil, err
 	}
 	if err := checkOwn(real); err != nil {
 		return nil, err
 	}
-	for p := filepath.Dir(real); ; p = filepath.Dir(p) {
-		if err := checkAncestor(p); err != nil {
-			return nil, err
-		}
-		if p == filepath.Dir(p) {
-			break
-		}
+	if err := checkAncestors(filepath.Dir(real)); err != nil {
+		return nil, err
 	}
 	return &summaryCache{dir: real}, nil
+}
+
+// checkAncestors checks path, with its symbolic links resolved, and
+// every directory above it.
+func checkAncestors(path string) error {
+	real, err := filepath.EvalSymlinks(path)
+	if err != nil {
+		return err
+	}
+	for p := real; ; p = filepath.Dir(p) {
+		if err := checkAncestor(p); err != nil {
+			return err
+		}
+		if p == filepath.Dir(p) {
+			return nil
+		}
+	}
 }
 
 // checkOwn requires path to be the user's own and writable by nobody

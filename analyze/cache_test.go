@@ -3,6 +3,7 @@ package analyze
 import (
 	"crypto/sha256"
 	"debug/elf"
+	"errors"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -282,5 +283,25 @@ func TestCacheOwnership(t *testing.T) {
 				t.Errorf("warnings %q, want one saying %q", r.Warnings, tt.want)
 			}
 		})
+	}
+}
+
+// A cache directory that does not exist yet is not created under a
+// directory that fails the check (root running with a user's $HOME).
+func TestCacheNotCreatedUnderOthers(t *testing.T) {
+	testenv.RequireRoot(t)
+	home := filepath.Join(t.TempDir(), "home")
+	if err := os.Mkdir(home, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(home, 65534, 65534); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(home, ".cache", "sysrec", "analyze")
+	if _, err := openCache(dir); err == nil || !strings.Contains(err.Error(), "owned by uid 65534") {
+		t.Errorf("got %v, want the owner refused", err)
+	}
+	if _, err := os.Lstat(filepath.Join(home, ".cache")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("%s/.cache was created (%v)", home, err)
 	}
 }
