@@ -12,9 +12,8 @@ import (
 	"time"
 )
 
-// patchSections rewrites the section headers of the ELF file at path
-// for which match holds, with set.
-func patchSections(t *testing.T, path string, match func(*elf.Section) bool, set func(hdr []byte, size int)) {
+// readELF returns the bytes of the ELF file at path and the file parsed.
+func readELF(t *testing.T, path string) ([]byte, *elf.File) {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -24,7 +23,15 @@ func patchSections(t *testing.T, path string, match func(*elf.Section) bool, set
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
+	t.Cleanup(func() { f.Close() })
+	return b, f
+}
+
+// patchSections rewrites the section headers of the ELF file at path
+// for which match holds, with set.
+func patchSections(t *testing.T, path string, match func(*elf.Section) bool, set func(hdr []byte, size int)) {
+	t.Helper()
+	b, f := readELF(t, path)
 	shoff := binary.LittleEndian.Uint64(b[0x28:])
 	const shentsize = 64
 	patched := 0

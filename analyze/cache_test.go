@@ -192,15 +192,7 @@ func TestCachePoisonedLibrary(t *testing.T) {
 // code.
 func patchFunction(t *testing.T, path, fn string, code []byte) []byte {
 	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := elf.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
+	b, f := readELF(t, path)
 	syms, err := f.DynamicSymbols()
 	if err != nil {
 		t.Fatal(err)

@@ -9,6 +9,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/sysrec/sysrec/internal/testenv"
 )
 
 // mkfifo makes a FIFO no one will ever write to: opening it for reading
@@ -19,28 +21,6 @@ func mkfifo(t *testing.T, path string) string {
 		t.Fatal(err)
 	}
 	return path
-}
-
-// within runs f and fails the test if it has not returned after d: a
-// FIFO or a device must never block the analysis.
-func within[T any](t *testing.T, d time.Duration, f func() (T, error)) (T, error) {
-	t.Helper()
-	type result struct {
-		v   T
-		err error
-	}
-	done := make(chan result, 1)
-	go func() {
-		v, err := f()
-		done <- result{v, err}
-	}()
-	select {
-	case r := <-done:
-		return r.v, r.err
-	case <-time.After(d):
-		t.Fatalf("still blocked after %v", d)
-		panic("unreachable")
-	}
 }
 
 // Files that are not regular files — a FIFO as the program, as a
@@ -78,7 +58,15 @@ func TestNotRegularFiles(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			tt.opts.NoCache = true
-			r, err := within(t, 20*time.Second, func() (*Result, error) { return Binary(tt.binary, tt.opts) })
+			type result struct {
+				r   *Result
+				err error
+			}
+			res := testenv.Within(t, 20*time.Second, func() result {
+				r, err := Binary(tt.binary, tt.opts)
+				return result{r, err}
+			})
+			r, err := res.r, res.err
 			if tt.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.err) || !errors.Is(err, ErrNotRegular) {
 					t.Fatalf("got %v, want an error saying %q", err, tt.err)

@@ -12,28 +12,6 @@ import (
 	"github.com/sysrec/sysrec/internal/testenv"
 )
 
-// sysrecWithin runs a sysrec command line in this process and fails the
-// test if it has not returned after d.
-func sysrecWithin(t *testing.T, d time.Duration, args ...string) (int, string) {
-	t.Helper()
-	type result struct {
-		code int
-		out  string
-	}
-	done := make(chan result, 1)
-	go func() {
-		code, out := sysrec(args...)
-		done <- result{code, out}
-	}()
-	select {
-	case r := <-done:
-		return r.code, r.out
-	case <-time.After(d):
-		t.Fatalf("sysrec %s: still running after %v", strings.Join(args, " "), d)
-		return 0, ""
-	}
-}
-
 // A target that names a FIFO, as its #! interpreter or as itself (with
 // execute bits), is refused at once: the analysis (and the runtime
 // detection) used to wait forever for a writer, deaf to SIGTERM.
@@ -66,7 +44,15 @@ func TestFIFOTarget(t *testing.T) {
 			if tt.root {
 				testenv.RequireRoot(t)
 			}
-			code, out := sysrecWithin(t, 60*time.Second, tt.args...)
+			type result struct {
+				code int
+				out  string
+			}
+			r := testenv.Within(t, 60*time.Second, func() result {
+				code, out := sysrec(tt.args...)
+				return result{code, out}
+			})
+			code, out := r.code, r.out
 			if code != tt.code || !strings.Contains(out, refused) {
 				t.Errorf("exit %d, want %d, and output saying %q:\n%s", code, tt.code, refused, out)
 			}
