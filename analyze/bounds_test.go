@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -210,5 +211,51 @@ sites:
 	// About 1 s here; without the budget, 21 s.
 	if took > 5*time.Second {
 		t.Errorf("summarize took %v, want under 5 s", took)
+	}
+}
+
+// A program whose 1024 DT_NEEDED libraries are all missing, each
+// searched for in its 256 RUNPATH directories, asks for 270,000 look-ups:
+// the search stops at maxLookups and says so.
+func TestLookupBudget(t *testing.T) {
+	requireAMD64(t)
+	dir := t.TempDir()
+	lib := gcc(t, dir, "lib.so", "-shared", "-fPIC", testdata("plugin.c"))
+	b, err := os.ReadFile(lib)
+	if err != nil {
+		t.Fatal(err)
+	}
+	args := []string{testdata("direct.c"), "-L" + dir, "-Wl,--no-as-needed"}
+	var libs []string
+	for i := range maxNeeded - 1 {
+		name := fmt.Sprintf("libn%d.so", i)
+		libs = append(libs, filepath.Join(dir, name))
+		if err := os.WriteFile(libs[i], b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		args = append(args, "-l:"+name)
+	}
+	dirs := make([]string, maxSearchDirs)
+	for i := range dirs {
+		dirs[i] = filepath.Join(dir, "missing", fmt.Sprint(i))
+	}
+	prog := gcc(t, dir, "prog", append(args, "-Wl,--enable-new-dtags,-rpath,"+strings.Join(dirs, ":"))...)
+	for _, l := range libs {
+		if err := os.Remove(l); err != nil {
+			t.Fatal(err)
+		}
+	}
+	start := time.Now()
+	r, err := Binary(prog, Options{NoCache: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	took := time.Since(start)
+	want := fmt.Sprintf("more than %d library look-ups", maxLookups)
+	if !slices.ContainsFunc(r.Unresolved.Libraries, func(s string) bool { return strings.Contains(s, want) }) {
+		t.Errorf("unresolved libraries %q, want one saying %q", r.Unresolved.Libraries[len(r.Unresolved.Libraries)-1], want)
+	}
+	if took > 10*time.Second {
+		t.Errorf("took %v", took)
 	}
 }
