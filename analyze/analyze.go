@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -193,11 +192,11 @@ func withPath(path string, err error) error {
 // NAME" to the NAME env would run.
 func scriptInterpreter(path string) (string, error) {
 	for depth := 0; ; depth++ {
-		f, err := os.Open(path)
+		f, _, err := openRegular(path)
 		if err != nil {
 			return "", err
 		}
-		line, err := bufio.NewReader(io.LimitReader(f, 256)).ReadBytes('\n')
+		line, err := bufio.NewReader(io.LimitReader(f, maxScriptLine)).ReadBytes('\n')
 		f.Close()
 		if err != nil && !errors.Is(err, io.EOF) {
 			return "", err
@@ -208,7 +207,7 @@ func scriptInterpreter(path string) (string, error) {
 			}
 			return path, nil
 		}
-		if depth >= 4 {
+		if depth >= maxInterpChain {
 			return "", errors.New("too many levels of #! interpreters")
 		}
 		fields := strings.Fields(string(line[2:]))

@@ -32,7 +32,7 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-func requireAMD64(t *testing.T) {
+func requireAMD64(t testing.TB) {
 	t.Helper()
 	if runtime.GOARCH != "amd64" || runtime.GOOS != "linux" {
 		t.Skip("the C and Go test programs are built for the machine, and the analysis is checked on x86_64 only")
@@ -40,7 +40,7 @@ func requireAMD64(t *testing.T) {
 }
 
 // gcc compiles C sources from testdata into dir/out.
-func gcc(t *testing.T, dir, out string, args ...string) string {
+func gcc(t testing.TB, dir, out string, args ...string) string {
 	t.Helper()
 	cc := testenv.RequireTool(t, "gcc")
 	p := filepath.Join(dir, out)

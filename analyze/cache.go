@@ -7,16 +7,20 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io/fs"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
+	"syscall"
 )
 
-// summaryCache stores one summary per file under dir, named after the
-// file's build-id (or, without one, its path, size and modification
-// time). Entries are written atomically; an entry that cannot be read is
-// treated as missing and rewritten.
+// summaryCache stores one summary per file content under dir, a
+// directory only the user can write. A summary is found by the SHA-256 of
+// the whole file, never by its build-id or path: a file can copy another
+// one's build-id and size (a library planted next to an untrusted
+// program, under a RUNPATH $ORIGIN) and must not answer for it. Entries
+// are written atomically; an entry that cannot be read is treated as
+// missing and rewritten.
 type summaryCache struct {
 	dir string
 }
@@ -31,60 +35,144 @@ func DefaultCacheDir() (string, error) {
 	return filepath.Join(d, "sysrec", "analyze"), nil
 }
 
-// cacheKey names the summary of a file. The build-id identifies the
-// contents; the size guards against two builds that share one.
-func cacheKey(path string, info fs.FileInfo, buildID string) string {
-	h := sha256.New()
-	fmt.Fprintf(h, "format %d\n", summaryFormat)
-	if buildID != "" {
-		fmt.Fprintf(h, "build-id %s size %d\n", buildID, info.Size())
-	} else {
-		abs, err := filepath.Abs(path)
-		if err != nil {
-			abs = path
-		}
-		fmt.Fprintf(h, "path %s size %d mtime %d\n", abs, info.Size(), info.ModTime().UnixNano())
-	}
-	return hex.EncodeToString(h.Sum(nil)[:20])
-}
-
-func (c *summaryCache) path(key string) string {
-	return filepath.Join(c.dir, key[:2], key+".gob")
-}
-
-// load returns the cached summary for key, or nil if there is none or it
-// cannot be read.
-func (c *summaryCache) load(key string) *summary {
-	if c == nil {
-		return nil
-	}
-	b, err := os.ReadFile(c.path(key))
+// openCache returns the cache in dir, creating it (mode 0700) if it is
+// missing. Like ssh with its keys, it refuses a directory that another
+// user owns or others can write, or that sits in one others could
+// replace it in: summaries planted there would be trusted for every
+// program that loads the library they name.
+func openCache(dir string) (*summaryCache, error) {
+	abs, err := filepath.Abs(dir)
 	if err != nil {
-		return nil
+		return nil, err
 	}
-	var s summary
-	if err := gob.NewDecoder(bytes.NewReader(b)).Decode(&s); err != nil || s.Format != summaryFormat {
-		return nil
+	// Nothing is created under a directory that fails the check (root
+	// with a user's $HOME, say).
+	existing := abs
+	for _, err := os.Lstat(existing); errors.Is(err, os.ErrNotExist) && existing != filepath.Dir(existing); _, err = os.Lstat(existing) {
+		existing = filepath.Dir(existing)
 	}
-	return &s
+	if err := checkAncestors(existing); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(abs, 0o700); err != nil {
+		return nil, fmt.Errorf("create cache directory: %w", err)
+	}
+	real, err := filepath.EvalSymlinks(abs)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkOwn(real); err != nil {
+		return nil, err
+	}
+	if err := checkAncestors(filepath.Dir(real)); err != nil {
+		return nil, err
+	}
+	return &summaryCache{dir: real}, nil
+}
+
+// checkAncestors checks path, with its symbolic links resolved, and
+// every directory above it.
+func checkAncestors(path string) error {
+	real, err := filepath.EvalSymlinks(path)
+	if err != nil {
+		return err
+	}
+	for p := real; ; p = filepath.Dir(p) {
+		if err := checkAncestor(p); err != nil {
+			return err
+		}
+		if p == filepath.Dir(p) {
+			return nil
+		}
+	}
+}
+
+// checkOwn requires path to be the user's own and writable by nobody
+// else.
+func checkOwn(path string) error {
+	info, err := os.Lstat(path)
+	if err != nil {
+		return err
+	}
+	return ownedBySelf(path, info)
+}
+
+// contentKey identifies a file by its contents.
+func contentKey(data []byte) [sha256.Size]byte { return sha256.Sum256(data) }
+
+// cacheEntry is what a cache file holds: the summary and the hash of the
+// contents it describes, checked on every read.
+type cacheEntry struct {
+	Content [sha256.Size]byte
+	Summary *summary
+}
+
+func (c *summaryCache) path(key [sha256.Size]byte) (dir, file string) {
+	h := hex.EncodeToString(key[:])
+	dir = filepath.Join(c.dir, h[:2])
+	return dir, filepath.Join(dir, h+".gob")
+}
+
+// load returns the cached summary of the file whose contents hash to
+// key, or nil if there is none, or it cannot be read, or it is not the
+// user's own.
+func (c *summaryCache) load(key [sha256.Size]byte) (*summary, error) {
+	if c == nil {
+		return nil, nil
+	}
+	dir, p := c.path(key)
+	if err := checkOwn(dir); err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	f, err := os.OpenFile(p, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if err := ownedBySelf(p, info); err != nil {
+		return nil, err
+	}
+	if !info.Mode().IsRegular() {
+		return nil, fmt.Errorf("cache entry %s: %w", p, ErrNotRegular)
+	}
+	var e cacheEntry
+	// A bad entry is a miss (rewritten below), not an error.
+	if err := gob.NewDecoder(io.LimitReader(f, info.Size())).Decode(&e); err != nil ||
+		e.Summary == nil || e.Summary.Format != summaryFormat || e.Content != key {
+		return nil, nil
+	}
+	return e.Summary, nil
 }
 
 // store writes s for key: a temporary file in the same directory, synced,
 // then renamed over the entry, so readers see the old entry or the new
 // one, never a part.
-func (c *summaryCache) store(key string, s *summary) (err error) {
+func (c *summaryCache) store(key [sha256.Size]byte, s *summary) (err error) {
 	if c == nil {
 		return nil
 	}
 	var buf bytes.Buffer
-	if err := gob.NewEncoder(&buf).Encode(s); err != nil {
+	if err := gob.NewEncoder(&buf).Encode(cacheEntry{Content: key, Summary: s}); err != nil {
 		return fmt.Errorf("encode summary: %w", err)
 	}
-	dst := c.path(key)
-	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+	dir, dst := c.path(key)
+	if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, os.ErrExist) {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(dst), ".tmp-"+strconv.Itoa(os.Getpid())+"-*")
+	if err := checkOwn(dir); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(dir, ".tmp-"+strconv.Itoa(os.Getpid())+"-*")
 	if err != nil {
 		return err
 	}

@@ -25,7 +25,8 @@
 // arm64asm behind the small isa interface).
 //
 // Each library is summarised once (functions, their syscalls, their edges)
-// and the summary is cached by build-id under the user cache directory, so
+// and the summary is cached by the file's SHA-256 under the user cache
+// directory (which must be the user's own and writable by no one else), so
 // analysing a second program that shares libc is fast.
 //
 // Binary analyses a program; Exports analyses what named exports of a

@@ -69,24 +69,27 @@ func parseCIE(b []byte) (byte, error) {
 	}
 	aug := string(b[p:augEnd])
 	p = augEnd + 1
+	// rest is what follows p: nothing once a damaged CIE has led p
+	// past its end.
+	rest := func() []byte { return b[min(p, len(b)):] }
 	if len(aug) >= 2 && aug[:2] == "eh" {
 		p += 8
 	}
-	_, n := uleb(b[p:]) // code alignment
+	_, n := uleb(rest()) // code alignment
 	p += n
-	_, n = uleb(b[p:]) // data alignment (sleb, same length)
+	_, n = uleb(rest()) // data alignment (sleb, same length)
 	p += n
 	if version == 1 {
 		p++
 	} else {
-		_, n = uleb(b[p:])
+		_, n = uleb(rest())
 		p += n
 	}
 	enc := byte(0) // absptr when there is no 'R'
 	if len(aug) == 0 || aug[0] != 'z' {
 		return enc, nil
 	}
-	_, n = uleb(b[p:])
+	_, n = uleb(rest())
 	p += n
 	for _, c := range aug[1:] {
 		if p >= len(b) {

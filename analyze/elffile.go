@@ -101,6 +101,9 @@ func openImage(data []byte) (*image, error) {
 	if !ok {
 		return nil, fmt.Errorf("machine %v: %w", f.Machine, ErrNotSupported)
 	}
+	if err := checkSections(f, len(data)); err != nil {
+		return nil, err
+	}
 	for _, s := range f.Sections {
 		if s.Flags&elf.SHF_ALLOC == 0 || s.Size == 0 || s.Type == elf.SHT_NULL || s.Flags&elf.SHF_TLS != 0 {
 			continue
@@ -141,6 +144,28 @@ func openImage(data []byte) (*image, error) {
 	}
 	slices.SortFunc(im.ptrs, func(a, b dataPtr) int { return cmpU64(a.at, b.at) })
 	return im, nil
+}
+
+// checkSections bounds the work a file's section headers can ask for:
+// loaded sections that together hold more bytes than the file (they
+// overlap: 65535 headers naming the same megabytes would be decoded
+// 65535 times), and symbol tables of more than maxSymbols entries.
+func checkSections(f *elf.File, size int) error {
+	var loaded uint64
+	for _, s := range f.Sections {
+		switch {
+		case s.Type == elf.SHT_SYMTAB || s.Type == elf.SHT_DYNSYM:
+			if n := s.Size / 24; n > maxSymbols {
+				return fmt.Errorf("section %s: %d symbols, more than the %d this analysis reads", s.Name, n, maxSymbols)
+			}
+		case s.Flags&elf.SHF_ALLOC != 0 && s.Type != elf.SHT_NOBITS && s.Type != elf.SHT_NULL:
+			loaded += s.Size
+		}
+	}
+	if loaded > uint64(size) {
+		return fmt.Errorf("loaded sections hold %d bytes, more than the %d-byte file: they overlap", loaded, size)
+	}
+	return nil
 }
 
 func cmpU64(a, b uint64) int {
@@ -373,6 +398,12 @@ func (im *image) dynamic() (dynInfo, error) {
 	d.needed = str(elf.DT_NEEDED)
 	d.rpath = splitPaths(str(elf.DT_RPATH))
 	d.runpath = splitPaths(str(elf.DT_RUNPATH))
+	if len(d.needed) > maxNeeded {
+		return d, fmt.Errorf("dynamic section: %d DT_NEEDED entries, more than %d", len(d.needed), maxNeeded)
+	}
+	if n := len(d.rpath) + len(d.runpath); n > maxSearchDirs {
+		return d, fmt.Errorf("dynamic section: %d DT_RPATH and DT_RUNPATH directories, more than %d", n, maxSearchDirs)
+	}
 	if s := str(elf.DT_SONAME); len(s) > 0 {
 		d.soname = s[0]
 	}

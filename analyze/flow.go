@@ -75,8 +75,10 @@ type flowState struct {
 // following every path backwards through the function: fall-through from
 // the previous instruction and jumps from elsewhere in the function. It
 // stops at definitions (constants, copies are followed), at clobbers
-// (unknown) and at the function entry (a parameter).
-func (c *fnCode) flow(at int, l loc) flowOut {
+// (unknown) and at the function entry (a parameter). Every state visited
+// is taken from *budget, the file's: when it is spent, the value is
+// unknown.
+func (c *fnCode) flow(at int, l loc, budget *int) flowOut {
 	var out flowOut
 	seen := map[flowState]bool{}
 	work := []flowState{{at, l}}
@@ -87,7 +89,7 @@ func (c *fnCode) flow(at int, l loc) flowOut {
 			continue
 		}
 		seen[s] = true
-		if len(seen) > flowBudget {
+		if *budget--; len(seen) > flowBudget || *budget < 0 {
 			out.unknown = true
 			break
 		}

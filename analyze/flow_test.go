@@ -58,7 +58,8 @@ func TestFlow(t *testing.T) {
 			if c.insts[last].kind != instSyscall {
 				t.Fatalf("last instruction is %+v, not a syscall", c.insts[last])
 			}
-			out := c.flow(last, x.syscallNumber())
+			budget := flowBudget
+			out := c.flow(last, x.syscallNumber(), &budget)
 			slices.Sort(out.consts)
 			if !slices.Equal(out.consts, tt.consts) || !slices.Equal(out.params, tt.params) || out.unknown != tt.unknown {
 				t.Errorf("got consts %v params %v unknown %v; want %v %v %v", out.consts, out.params, out.unknown, tt.consts, tt.params, tt.unknown)

@@ -3,7 +3,6 @@ package analyze
 import (
 	"debug/elf"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 )
@@ -18,7 +17,13 @@ type searcher struct {
 	libraryPath []string
 	cache       ldCache
 	defaultDirs []string
+	lookups     int // candidate paths tried so far, at most maxLookups
 }
+
+// errLookups ends the search for libraries of a program whose files ask
+// for too many look-ups (thousands of missing DT_NEEDED names times
+// hundreds of RUNPATH directories).
+var errLookups = fmt.Errorf("more than %d library look-ups: the rest is not analysed", maxLookups)
 
 func defaultLibDirs(m elf.Machine) []string {
 	triplet := map[elf.Machine]string{elf.EM_X86_64: "x86_64-linux-gnu", elf.EM_AARCH64: "aarch64-linux-gnu"}[m]
@@ -80,6 +85,9 @@ func (s *searcher) find(name string, req, exe *module) (path, how string, err er
 	if p, h, ok := try(s.defaultDirs, nil, "default directory"); ok {
 		return p, h, nil
 	}
+	if s.lookups > maxLookups {
+		return "", "", errLookups
+	}
 	return "", "", fmt.Errorf("%s: not found", name)
 }
 
@@ -109,7 +117,10 @@ func expandOrigin(p string, from *module) string {
 // fits reports whether p is an ELF file ld.so would load for machine:
 // ld.so skips files of the wrong class or machine and keeps searching.
 func (s *searcher) fits(p string) bool {
-	f, err := os.Open(p)
+	if s.lookups++; s.lookups > maxLookups {
+		return false
+	}
+	f, _, err := openRegular(p)
 	if err != nil {
 		return false
 	}

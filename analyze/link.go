@@ -3,6 +3,7 @@ package analyze
 import (
 	"bytes"
 	"debug/elf"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -107,7 +108,11 @@ func newLinker(opts Options) (*linker, error) {
 			dir = d
 		}
 		if dir != "" {
-			l.cache = &summaryCache{dir: dir}
+			c, err := openCache(dir)
+			if err != nil {
+				l.warnings = append(l.warnings, fmt.Sprintf("no cache: %v", err))
+			}
+			l.cache = c
 		}
 	}
 	return l, nil
@@ -122,11 +127,10 @@ func (l *linker) load(path, found string, isExe bool) (*module, error) {
 	if m, ok := l.byPath[real]; ok {
 		return m, nil
 	}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
+	if len(l.mods) >= maxModules {
+		return nil, fmt.Errorf("more than %d files to load", maxModules)
 	}
-	info, err := os.Stat(path)
+	data, err := readRegular(path, maxELFSize)
 	if err != nil {
 		return nil, err
 	}
@@ -143,8 +147,12 @@ func (l *linker) load(path, found string, isExe bool) (*module, error) {
 		return nil, fmt.Errorf("machine %v, not %v", f.Machine, l.machine)
 	}
 	m := &module{path: path, isExe: isExe, found: found, buildID: readBuildID(f, data)}
-	key := cacheKey(real, info, m.buildID)
-	if s := l.cache.load(key); s != nil {
+	key := contentKey(data)
+	s, err := l.cache.load(key)
+	if err != nil {
+		l.warnings = append(l.warnings, fmt.Sprintf("cache entry for %s not used: %v", path, err))
+	}
+	if s != nil {
 		m.sum, m.cached = s, true
 	} else {
 		s, err := summarize(data)
@@ -209,7 +217,7 @@ func (l *linker) setArch(m elf.Machine) error {
 		ldc = "/etc/ld.so.cache"
 	}
 	l.search = &searcher{machine: m, libraryPath: l.opts.LibraryPath, defaultDirs: defaultLibDirs(m)}
-	if b, err := os.ReadFile(ldc); err == nil {
+	if b, err := readRegular(ldc, maxConfigSize); err == nil {
 		c, err := parseLDCache(b, m)
 		if err != nil {
 			l.warnings = append(l.warnings, fmt.Sprintf("%s: %v", ldc, err))
@@ -233,7 +241,15 @@ func (l *linker) loadNeeded(start int, why string) {
 					continue needed
 				}
 			}
+			if len(l.mods) >= maxModules {
+				l.missing = append(l.missing, fmt.Sprintf("%s (needed by %s%s): more than %d files to load: the rest is not analysed", n, m.name, why, maxModules))
+				return
+			}
 			p, how, err := l.search.find(n, m, l.exe)
+			if errors.Is(err, errLookups) {
+				l.missing = append(l.missing, fmt.Sprintf("%s (needed by %s%s): %v", n, m.name, why, err))
+				return
+			}
 			if err != nil {
 				l.missing = append(l.missing, fmt.Sprintf("%s (needed by %s%s)", n, m.name, why))
 				continue

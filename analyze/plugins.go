@@ -100,7 +100,7 @@ func (l *linker) plugins(w *walk) bool {
 			continue
 		}
 		if nss == nil {
-			b, err := os.ReadFile(conf)
+			b, err := readRegular(conf, maxConfigSize)
 			if err != nil && !os.IsNotExist(err) {
 				l.warnings = append(l.warnings, err.Error())
 			}

@@ -12,7 +12,7 @@ import (
 
 // summaryFormat changes whenever summary's meaning changes, so that old
 // cache entries are not read as new ones.
-const summaryFormat = 2
+const summaryFormat = 3
 
 // summary is everything the linker needs to know about one ELF file,
 // independent of where it was found and of which program loads it: its
@@ -113,6 +113,17 @@ type builder struct {
 	mid     []midTarget
 	entries map[uint64]int32
 	nSorted int // b.fns[:nSorted] are sorted by address; entry nodes follow
+	// ptrReads counts the data pointers read into objects; overlap is
+	// set when data objects overlap more than any real file's do.
+	ptrReads int
+	overlap  bool
+	// flowLeft is what is left of the file's data-flow budget: a state
+	// per decoded instruction plus 1 M. Real files use a small fraction
+	// (libc 1506 states for 336 k instructions); a file made of syscall
+	// sites each after 400 instructions that leave the number alone
+	// would otherwise cost 400 states per site. Sites past it count as
+	// unknown numbers.
+	flowLeft int
 }
 
 func summarize(data []byte) (*summary, error) {
@@ -136,7 +147,7 @@ func summarize(data []byte) (*summary, error) {
 		RunPath: d.runpath,
 		Entry:   -1,
 	}
-	b := &builder{im: im, s: s, pltMemo: map[uint64]slotTarget{}, dataIdx: map[uint64]int32{}, symEnd: map[uint64]uint64{}, objName: map[uint64]string{}, entries: map[uint64]int32{}}
+	b := &builder{im: im, s: s, flowLeft: 1 << 20, pltMemo: map[uint64]slotTarget{}, dataIdx: map[uint64]int32{}, symEnd: map[uint64]uint64{}, objName: map[uint64]string{}, entries: map[uint64]int32{}}
 	if err := b.functions(d); err != nil {
 		return nil, err
 	}
@@ -144,6 +155,9 @@ func summarize(data []byte) (*summary, error) {
 	b.resolveWrappers()
 	b.dataObjects()
 	b.exports()
+	if b.overlap {
+		return nil, fmt.Errorf("data objects overlap: more than %d pointer reads for %d pointers", 4*len(im.ptrs)+1<<20, len(im.ptrs))
+	}
 	if im.f.Entry != 0 {
 		if i, ok := b.fnAt(im.f.Entry); ok {
 			s.Entry = i
@@ -296,6 +310,17 @@ func (b *builder) goFunctions(add func(uint64, string, int)) (err error) {
 	data, err := pcln.Data()
 	if err != nil {
 		return fmt.Errorf("read .gopclntab: %w", err)
+	}
+	// debug/gosym allocates a Func for every function the header
+	// claims before it looks at them.
+	if len(data) >= 16 {
+		n := uint64(b.im.f.ByteOrder.Uint32(data[8:]))
+		if data[7] == 8 {
+			n = b.im.f.ByteOrder.Uint64(data[8:])
+		}
+		if n > maxSymbols {
+			return fmt.Errorf("parse .gopclntab: %d functions, more than %d", n, maxSymbols)
+		}
 	}
 	tab, err := gosym.NewTable(nil, gosym.NewLineTable(data, text.Addr))
 	if err != nil {
@@ -479,6 +504,7 @@ func (b *builder) scanFn(i int) {
 	c := b.decodeFn(i)
 	fi := int32(i)
 	b.s.Stats.Instructions += len(c.insts)
+	b.flowLeft += len(c.insts)
 	f := b.fns[i]
 	for j := range c.insts {
 		in := &c.insts[j]
@@ -567,7 +593,7 @@ func (s *addrSet) has(a uint64) bool {
 // instruction j of function fi can be: a syscall instruction's number
 // (direct), or the number passed to the wrapper via.
 func (b *builder) syscallSite(fi int32, c *fnCode, j int, l loc, via int32, direct bool) {
-	out := c.flow(j, l)
+	out := c.flow(j, l, &b.flowLeft)
 	n := &b.nodes[fi]
 	for _, v := range out.consts {
 		if v < 0 || v > 0xffff {
@@ -709,10 +735,83 @@ func (b *builder) dataObjects() {
 
 // dataNode returns the node of the data object at a, creating it (and the
 // objects its pointers lead to) on first use; -1 if it holds no pointers.
+// Objects are created depth first, as a recursion would, but with a
+// stack of its own: a chain of millions of objects each pointing at the
+// next must not overflow the goroutine's stack.
 func (b *builder) dataNode(a uint64) int32 {
 	if d, ok := b.dataIdx[a]; ok {
 		return d
 	}
+	// open is an object being filled: its pointers from next on are
+	// still to follow.
+	type open struct {
+		d          int32
+		next, end  int
+		refs, imps []int32
+	}
+	var stack []*open
+	// create makes the node of a new object, or records that it has no
+	// pointers.
+	create := func(a uint64) int32 {
+		lo, hi := b.dataPointers(a)
+		// Objects of real files hardly overlap: each pointer is read
+		// once or twice. Sized symbols that all span the same
+		// megabytes would read them once per symbol.
+		if b.ptrReads += hi - lo; b.ptrReads > 4*len(b.im.ptrs)+1<<20 {
+			b.overlap = true
+			hi = lo
+		}
+		if hi == lo {
+			b.dataIdx[a] = -1
+			return -1
+		}
+		d := int32(len(b.nodes))
+		b.dataIdx[a] = d
+		b.nodes = append(b.nodes, node{Addr: a, Data: true, Name: b.dataName(a)})
+		stack = append(stack, &open{d: d, next: lo, end: hi})
+		return d
+	}
+	first := create(a)
+	for len(stack) > 0 {
+		o := stack[len(stack)-1]
+		if o.next == o.end {
+			stack = stack[:len(stack)-1]
+			b.nodes[o.d].Refs = append(b.nodes[o.d].Refs, o.refs...)
+			b.nodes[o.d].Imports = append(b.nodes[o.d].Imports, o.imps...)
+			continue
+		}
+		p := b.im.ptrs[o.next]
+		o.next++
+		var t target
+		if p.to.imp >= 0 {
+			t = target{kind: tImport, idx: p.to.imp}
+		} else {
+			t = b.resolve(p.to.addr)
+		}
+		switch t.kind {
+		case tFunc:
+			o.refs = append(o.refs, t.idx)
+		case tImport:
+			o.imps = append(o.imps, t.idx)
+		case tData:
+			if t.addr == b.nodes[o.d].Addr {
+				continue
+			}
+			d, ok := b.dataIdx[t.addr]
+			if !ok {
+				d = create(t.addr)
+			}
+			if d >= 0 {
+				o.refs = append(o.refs, d)
+			}
+		}
+	}
+	return first
+}
+
+// dataPointers returns the range of image.ptrs inside the data object
+// at a, which runs to its symbol's end or to the next bound.
+func (b *builder) dataPointers(a uint64) (lo, hi int) {
 	im := b.im
 	end, ok := b.symEnd[a]
 	if !ok {
@@ -722,43 +821,9 @@ func (b *builder) dataNode(a uint64) int32 {
 			end = b.bounds[i]
 		}
 	}
-	lo := sort.Search(len(im.ptrs), func(i int) bool { return im.ptrs[i].at >= a })
-	hi := lo
-	for hi < len(im.ptrs) && im.ptrs[hi].at < end {
-		hi++
-	}
-	if hi == lo {
-		b.dataIdx[a] = -1
-		return -1
-	}
-	d := int32(len(b.nodes))
-	b.dataIdx[a] = d
-	b.nodes = append(b.nodes, node{Addr: a, Data: true, Name: b.dataName(a)})
-	var refs, imps []int32
-	for _, p := range im.ptrs[lo:hi] {
-		var t target
-		if p.to.imp >= 0 {
-			t = target{kind: tImport, idx: p.to.imp}
-		} else {
-			t = b.resolve(p.to.addr)
-		}
-		switch t.kind {
-		case tFunc:
-			refs = append(refs, t.idx)
-		case tImport:
-			imps = append(imps, t.idx)
-		case tData:
-			if t.addr == a {
-				continue
-			}
-			if dd := b.dataNode(t.addr); dd >= 0 {
-				refs = append(refs, dd)
-			}
-		}
-	}
-	b.nodes[d].Refs = append(b.nodes[d].Refs, refs...)
-	b.nodes[d].Imports = append(b.nodes[d].Imports, imps...)
-	return d
+	lo = sort.Search(len(im.ptrs), func(i int) bool { return im.ptrs[i].at >= a })
+	hi = lo + sort.Search(len(im.ptrs)-lo, func(i int) bool { return im.ptrs[lo+i].at >= end })
+	return lo, hi
 }
 
 func (b *builder) dataName(a uint64) string { return b.objName[a] }

@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os/exec"
@@ -9,11 +10,17 @@ import (
 	"github.com/sysrec/sysrec/analyze"
 )
 
+// analyzeBinary is analyze.Binary; tests put a slow analysis in its
+// place.
+var analyzeBinary = analyze.Binary
+
 // Reachable analyses the target's executable (the command, or the
 // process) and returns the syscalls it can reach, each with a short
 // provenance: the reducer's evidence for the related and reachable
-// levels.
-func Reachable(command []string, pid int) (map[string]string, error) {
+// levels. A cancelled ctx ends it at once with the cause (a big binary
+// takes seconds; a stop request must not wait for it): the analysis,
+// which only reads files, is left to finish unobserved.
+func Reachable(ctx context.Context, command []string, pid int) (map[string]string, error) {
 	var exe string
 	switch {
 	case len(command) > 0:
@@ -27,9 +34,24 @@ func Reachable(command []string, pid int) (map[string]string, error) {
 	default:
 		return nil, errors.New("needs a command or --pid to analyse")
 	}
-	res, err := analyze.Binary(exe, analyze.Options{})
-	if err != nil {
-		return nil, err
+	type result struct {
+		res *analyze.Result
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		res, err := analyzeBinary(exe, analyze.Options{})
+		done <- result{res, err}
+	}()
+	var res *analyze.Result
+	select {
+	case r := <-done:
+		if r.err != nil {
+			return nil, r.err
+		}
+		res = r.res
+	case <-ctx.Done():
+		return nil, fmt.Errorf("analyse %s: %w", exe, context.Cause(ctx))
 	}
 	out := map[string]string{}
 	for _, s := range res.Syscalls {

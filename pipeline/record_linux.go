@@ -10,6 +10,7 @@ import (
 	"path"
 	"path/filepath"
 	"slices"
+	"syscall"
 
 	"github.com/sysrec/sysrec/profiles"
 	"github.com/sysrec/sysrec/recorder"
@@ -92,6 +93,12 @@ func Record(ctx context.Context, o RecordOptions) (*RecordResult, error) {
 	}
 	// sysrec stops the target itself at Duration, so it can tell a
 	// requested stop from the target's own end.
+	// A stop requested before the target started (while the target was
+	// analysed, say) records nothing: no target is started only to be
+	// stopped.
+	if ctx.Err() != nil {
+		return nil, fmt.Errorf("before the target started: %w", context.Cause(ctx))
+	}
 	if d := o.Recorder.Duration; d > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, d)
@@ -152,7 +159,19 @@ func detectRuntime(command []string, pid int) string {
 	if exe == "" {
 		return reducer.RuntimeNone
 	}
-	return reducer.RuntimeOf(exe)
+	// The target names the file: read it through a descriptor opened
+	// without blocking and checked to be a regular file (a FIFO would
+	// block the read for good), reopened through /proc so the file
+	// cannot be swapped in between.
+	f, err := os.OpenFile(exe, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return reducer.RuntimeNone
+	}
+	defer f.Close()
+	if info, err := f.Stat(); err != nil || !info.Mode().IsRegular() {
+		return reducer.RuntimeNone
+	}
+	return reducer.RuntimeOf(fmt.Sprintf("/proc/self/fd/%d", f.Fd()))
 }
 
 // goSignature reports whether the recorded calls (of the executables the

@@ -107,7 +107,7 @@ type Recorded struct {
 
 // Load reads and validates the profile at path.
 func Load(path string) (*Profile, error) {
-	b, err := os.ReadFile(path)
+	b, err := readProfile(path)
 	if err != nil {
 		return nil, fmt.Errorf("load profile: %w", err)
 	}
@@ -118,9 +118,30 @@ func Load(path string) (*Profile, error) {
 	return p, nil
 }
 
+// readProfile reads at most MaxProfileSize bytes (and one more, to know
+// there are more): /dev/zero or an endless pipe must not fill memory.
+func readProfile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, MaxProfileSize+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > MaxProfileSize {
+		return nil, fmt.Errorf("%s: more than the %d bytes a profile may have", path, MaxProfileSize)
+	}
+	return b, nil
+}
+
 // Parse decodes and validates a profile. Unknown fields are errors: a
 // misspelt field would otherwise silently widen or narrow a filter.
 func Parse(b []byte) (*Profile, error) {
+	if err := checkBounds(b); err != nil {
+		return nil, err
+	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	var p Profile
@@ -198,6 +219,11 @@ func (p *Profile) Validate() error {
 }
 
 func unknownSyscall(name string, arches []*linuxabi.Arch) error {
+	if len(name) > MaxNameLen {
+		// No suggestion: the edit distance costs len(name) per name
+		// compared, and nothing that long is close to a syscall.
+		return fmt.Errorf("unknown syscall %q... (%d bytes)", name[:MaxNameLen], len(name))
+	}
 	best, bestD := "", 4
 	for _, a := range arches {
 		for _, cand := range a.Syscalls() {

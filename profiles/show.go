@@ -30,9 +30,12 @@ func FormatCall(s Syscall) string {
 func Format(p *Profile) string { return FormatWidth(p, 0) }
 
 // FormatWidth is Format fitted to a terminal width columns wide: long
-// rules and notes are cut with "…" (0: nothing is cut).
+// rules and notes are cut with "…" (0: only beyond 512 and 1024 runes,
+// since a column is padded to its widest cell on every line and one rule
+// with thousands of values would otherwise multiply the output by the
+// number of entries).
 func FormatWidth(p *Profile, width int) string {
-	callMax, noteMax := 0, 0
+	callMax, noteMax := 512, 1024
 	if width > 0 {
 		callMax = max(24, width*2/5)
 		noteMax = max(16, width-callMax-44)

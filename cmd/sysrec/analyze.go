@@ -42,7 +42,8 @@ dropped: indirect call sites, syscall sites whose number is not a constant,
 modules that call dlopen or dlsym, libraries that were not found.
 
 Functions in stripped files are named by address (0xADDR@module). Library
-summaries are cached by build-id (--cache-dir), so analysing a second
+summaries are cached by the SHA-256 of each file (--cache-dir, which must
+be the user's own and writable by no one else), so analysing a second
 program that shares libc is fast. A "#!" script is analysed as its
 interpreter.
 

@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -74,7 +72,7 @@ The recorder's messages go to the profile's path with .log appended.`,
 
 // runHookRecorder runs the detached recorder OCIHook starts.
 func runHookRecorder(ctx context.Context, io stdio, o ociHookOptions) error {
-	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
+	ctx, stop := stopOnSignal(ctx, io.err, "oci-hook")
 	defer stop()
 	var command []string
 	if err := json.Unmarshal([]byte(o.command), &command); err != nil {

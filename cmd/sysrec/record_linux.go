@@ -5,9 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/signal"
 	"slices"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -92,7 +90,8 @@ the profile; --strict makes them an error (exit 2).
 
 Exit status: COMMAND's (128+N when signal N killed it, 127 when it was not
 found); 0 when sysrec stopped it (--duration, Ctrl-C, SIGTERM) and wrote
-the profile; 2 on any sysrec error.`,
+the profile; 2 on any sysrec error. A second Ctrl-C or SIGTERM ends sysrec
+at once, without the profile.`,
 		Example: `  sysrec record -o app.json -- ./app --flag
   sysrec record --merge-into app.json -- ./app --other-flag
   sysrec record --exe '*.test' -o tests.json -- go test ./...
@@ -132,7 +131,7 @@ the profile; 2 on any sysrec error.`,
 
 func runRecord(ctx context.Context, io stdio, o recordOptions, command []string) error {
 	// Ctrl-C and SIGTERM stop the recording; the profile is still written.
-	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
+	ctx, stop := stopOnSignal(ctx, io.err, "record")
 	defer stop()
 	def, err := profiles.ParseAction(o.defaultAction)
 	if err != nil {
@@ -186,9 +185,12 @@ func runRecord(ctx context.Context, io stdio, o recordOptions, command []string)
 	if level.NeedsReachable() {
 		// Before the run: a target that cannot be analysed costs no
 		// recording.
-		if reachable, err = pipeline.Reachable(command, o.pid); err == nil && o.exe != "" {
+		if reachable, err = pipeline.Reachable(ctx, command, o.pid); err == nil && o.exe != "" {
 			// The executables --exe keeps are not the one analysed.
 			err = fmt.Errorf("--exe %s keeps the calls of other executables than the one analysed", o.exe)
+		}
+		if err != nil && ctx.Err() != nil {
+			return fmt.Errorf("%w while analysing the target: nothing recorded", context.Cause(ctx))
 		}
 		if err != nil {
 			if o.generalizeSet {
