@@ -230,13 +230,6 @@ struct socket {
 } __attribute__((preserve_access_index));
 
 
-/* bpf_rdonly_cast turns an address read from kernel memory back into a
- * typed pointer the verifier lets the program load from directly (the
- * loads fault-proof, like bpf_probe_read_kernel, but without a helper
- * call each). The verifier inlines it to a register move. */
-extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
-#define KPTR(type, p) ((struct type *)bpf_rdonly_cast((void *)(p), bpf_core_type_id_kernel(struct type)))
-
 static __always_inline __u32 op_of(__u32 nr)
 {
 	if (nr >= FILES_MAX_NR)
@@ -471,7 +464,7 @@ __attribute__((noinline)) int record(struct req *r)
 	r->dirhash = mix(w.hash, sh.dirh);
 	if (!r->access)
 		return 0; /* only the directory was asked for (the source of a link) */
-	struct exe *e = exe_of();
+	struct exe *e = exe_of(bpf_get_current_task_btf());
 	if (!e)
 		return 0; /* not counted (yet), as its syscalls are not */
 	struct file_key k = {.hash = mix(w.hash, sh.h), .access = r->access};
@@ -633,7 +626,7 @@ static __always_inline void tcp_port(void *regs, __u32 op)
 	__u16 proto = BPF_CORE_READ(sock, sk, sk_protocol);
 	if (proto != IPPROTO_TCP && proto != IPPROTO_MPTCP)
 		return;
-	struct exe *e = exe_of();
+	struct exe *e = exe_of(bpf_get_current_task_btf());
 	if (!e)
 		return;
 	struct port_key k = {
@@ -654,14 +647,16 @@ static __always_inline void files_exit(void *regs, __u32 nr, long ret)
 	__u32 op = op_of(nr);
 	if (op == OP_NONE)
 		return;
-	if (op == OP_CONNECT || op == OP_BIND) {
-		if (!in_target())
-			return;
+	int port = op == OP_CONNECT || op == OP_BIND;
+	if ((ret < 0 && !port) || !in_target())
+		return;
+	/* nr is another call in the compat table (counted at sys_enter). */
+	if (compat(regs, bpf_get_current_task_btf()))
+		return;
+	if (port) {
 		tcp_port(regs, op);
 		if (op == OP_CONNECT || ret < 0)
 			return;
-	} else if (ret < 0 || !in_target()) {
-		return;
 	}
 
 	switch (op) {

@@ -106,6 +106,7 @@ type sysrecLast struct {
 	_     structs.HostLayout
 	Regs  uint64
 	Gen   uint64
+	Task  uint64
 	State uint32
 	Slot  uint32
 	Name  [16]int8

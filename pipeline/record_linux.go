@@ -10,6 +10,7 @@ import (
 	"path"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/sysrec/sysrec/profiles"
 	"github.com/sysrec/sysrec/recorder"
@@ -32,7 +33,8 @@ type RecordOptions struct {
 	// merged into it and written back there (Output is ignored).
 	MergeInto string
 	Stdout    io.Writer
-	// Strict makes lost calls an error (after the profile is written).
+	// Strict makes an incomplete recording (Recording.Gaps) an error,
+	// after the profile is written.
 	Strict bool
 	// Command is written as the profile's recorded command when the
 	// recorder started none (a container, a process: what it runs).
@@ -53,9 +55,10 @@ type RecordResult struct {
 	Stopped bool
 }
 
-// ErrLost is returned (wrapped, with the result) when calls were lost
-// and RecordOptions.Strict is set.
-var ErrLost = errors.New("calls lost")
+// ErrIncomplete is returned (wrapped, with the result) when the
+// recording is incomplete (Recording.Gaps) and RecordOptions.Strict is
+// set.
+var ErrIncomplete = errors.New("the recording is incomplete")
 
 // Record checks everything that can be checked before the target runs,
 // records it, reduces the recording to a profile, merges and writes it.
@@ -133,8 +136,8 @@ func Record(ctx context.Context, o RecordOptions) (*RecordResult, error) {
 	if err := writeOrRescue(o.Stdout, out, b); err != nil {
 		return res, fmt.Errorf("write profile: %w", err)
 	}
-	if rec.Lost > 0 && o.Strict {
-		return res, fmt.Errorf("%d %w", rec.Lost, ErrLost)
+	if gaps := rec.Gaps(); len(gaps) > 0 && o.Strict {
+		return res, fmt.Errorf("%w (%s)", ErrIncomplete, strings.Join(gaps, ", "))
 	}
 	return res, nil
 }

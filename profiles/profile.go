@@ -97,7 +97,11 @@ type Recorded struct {
 	Lost       uint64   `json:"lost"`
 	// Unknown counts calls with numbers no table names (x32, new
 	// syscalls): the filter answers them with the default action.
-	Unknown    uint64 `json:"unknown_calls,omitempty"`
+	Unknown uint64 `json:"unknown_calls,omitempty"`
+	// Compat counts calls made through another syscall ABI than the
+	// profile's (i386 through int $0x80 on x86_64): not recorded, so
+	// the profile does not allow them (Recording.Compat).
+	Compat     uint64 `json:"compat_calls,omitempty"`
 	ExitStatus int    `json:"exit_status"`
 	Recordings int    `json:"recordings,omitempty"`
 }

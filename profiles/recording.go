@@ -1,6 +1,9 @@
 package profiles
 
-import "time"
+import (
+	"fmt"
+	"time"
+)
 
 // Recording is what the recorder saw: plain data, no kernel handles.
 type Recording struct {
@@ -10,7 +13,13 @@ type Recording struct {
 	Samples []Sample
 	// Lost counts syscalls the kernel could not store (map full): the
 	// recording is incomplete when it is not zero.
-	Lost       uint64
+	Lost uint64
+	// Compat counts calls made through another syscall ABI than Arch's
+	// (i386 calls through int $0x80 on x86_64, an AArch32 task's calls
+	// on arm64). Their numbers and argument registers mean other calls
+	// in Arch's table, so they are never recorded, as calls, errnos,
+	// files or ports: the recording is incomplete when it is not zero.
+	Compat     uint64
 	Duration   time.Duration
 	ExitStatus int // of the target; -1 if it was not started by sysrec
 
@@ -68,4 +77,22 @@ func (r *Recording) Total() uint64 {
 		n += s.Count
 	}
 	return n
+}
+
+// Gaps says what the recording could not record, one phrase per kind
+// of loss; empty when it is complete. record --strict fails on any.
+func (r *Recording) Gaps() []string { return gaps(r.Lost, r.Compat) }
+
+// Gaps is Recording.Gaps for the recordings a profile was learned from.
+func (r *Recorded) Gaps() []string { return gaps(r.Lost, r.Compat) }
+
+func gaps(lost, compat uint64) []string {
+	var out []string
+	if lost > 0 {
+		out = append(out, fmt.Sprintf("%d calls lost", lost))
+	}
+	if compat > 0 {
+		out = append(out, fmt.Sprintf("%d calls through another syscall ABI not recorded", compat))
+	}
+	return out
 }

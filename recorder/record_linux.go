@@ -583,5 +583,10 @@ func readMaps(objs *bpfprog.Objects, arch *linuxabi.Arch, rec *Recording) error 
 		return err
 	}
 	rec.Lost += lost
+	compat, err := statSum(objs, bpfprog.StatCompat)
+	if err != nil {
+		return err
+	}
+	rec.Compat += compat
 	return nil
 }

@@ -217,6 +217,7 @@ func Reduce(recs []*profiles.Recording, opts Options) (*profiles.Profile, error)
 		}
 		duration += r.Duration
 		p.Recorded.Lost += r.Lost
+		p.Recorded.Compat += r.Compat
 		for _, s := range r.Samples {
 			if !keepExe(opts.Exe, s.Exe) {
 				continue

@@ -17,6 +17,7 @@
 //	target ignore-term   ignore SIGTERM, print "ready", block until killed
 //	target syscall NR A0 A1 A2  one raw syscall, prints errno=N (run under a filter)
 //	target apply         lock itself down with enforce.Apply, then call the denied getpriority from 8 threads
+//	target i386 FILE     three i386 calls (int $0x80) that read as x86_64 would be socket, unshare and truncate(FILE)
 //
 // Its runtime is made as deterministic as Go allows, so that one
 // recording covers every later run of the same mode: it re-execs itself
@@ -112,6 +113,8 @@ func main() {
 		rawCall(os.Args[2:])
 	case "apply":
 		apply()
+	case "i386":
+		i386(os.Args[2])
 	case "sleep":
 		d, err := time.ParseDuration(os.Args[2])
 		if err != nil {
