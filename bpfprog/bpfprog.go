@@ -17,7 +17,8 @@ const (
 	StatLostErrnos = 1
 	StatLostExes   = 2
 	StatCompat     = 3 // calls through another ABI than the native one: counted, not recorded
-	StatCount      = 4
+	StatLostLeft   = 4 // exes_left map full
+	StatCount      = 5
 )
 
 // MaxNr bounds the syscall numbers that can carry argument masks

@@ -83,7 +83,7 @@ struct {
 struct exe {
 	char name[SYSREC_COMM_LEN];
 	__u32 slot; /* in the calls array; >= max_exes: none */
-	__u32 pad;
+	__u32 left; /* moved out of the target (counted in exes_left once) */
 };
 
 struct {
@@ -99,6 +99,15 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } stats SEC(".maps");
+
+/* exe name -> processes that left the target while they were counted:
+ * what they did outside it is not recorded. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, struct exe_name);
+	__type(value, __u64);
+} exes_left SEC(".maps");
 
 /* exe name -> slot in calls. */
 struct {
@@ -181,6 +190,21 @@ struct thread_info___x86 {
 
 struct task_struct___x86 {
 	struct thread_info___x86 thread_info;
+} __attribute__((preserve_access_index));
+
+struct kernfs_node {
+	__u64 id;
+} __attribute__((preserve_access_index));
+
+struct cgroup_root {
+	int hierarchy_id;
+} __attribute__((preserve_access_index));
+
+struct cgroup {
+	int level;
+	struct kernfs_node *kn;
+	struct cgroup_root *root;
+	struct cgroup *ancestors[];
 } __attribute__((preserve_access_index));
 
 struct task_struct {
@@ -557,10 +581,46 @@ int task_newtask(__u64 *ctx)
 	return 0;
 }
 
-/* A task moved to another cgroup may have entered or left the target. */
+/* cgroup_in_target reports whether cgroup v2 cgroup cg is the target or
+ * below it. Run on cgroup moves only: its reads need no economy. */
+static __always_inline int cgroup_in_target(struct cgroup *cg)
+{
+	int depth = KPTR(cgroup, cg)->level;
+	__u64 at = (__u64)cg + bpf_core_field_offset(struct cgroup, ancestors);
+	for (int i = 0; i < SYSREC_MAX_DEPTH && i <= depth; i++) {
+		struct cgroup *a = 0;
+		if (bpf_probe_read_kernel(&a, sizeof(a), (void *)(at + i * sizeof(a))))
+			return 0;
+		if (KPTR(cgroup, a)->kn->id == target_cgid)
+			return 1;
+	}
+	return 0;
+}
+
+/* A task moved to another cgroup may have entered or left the target.
+ * The tracepoint fires after the move (the task is already in dst): a
+ * process that was counted (it has an exe) and is now outside the
+ * target is a loss, charged to its exe, once until it comes back.
+ * Moves within the target (a container runtime placing its init) are
+ * not. */
 SEC("tp_btf/cgroup_attach_task")
 int cgroup_attach_task(__u64 *ctx)
 {
 	bump();
+	struct cgroup *dst = (struct cgroup *)ctx[0];
+	struct task_struct *task = (struct task_struct *)ctx[2];
+	if (KPTR(cgroup, dst)->root->hierarchy_id != 0)
+		return 0; /* a cgroup v1 hierarchy: the v2 cgroup is unchanged */
+	struct exe *e = bpf_task_storage_get(&exes, task->group_leader, 0, 0);
+	if (!e)
+		return 0; /* not counted */
+	if (cgroup_in_target(dst)) {
+		e->left = 0;
+		return 0;
+	}
+	if (e->left)
+		return 0;
+	e->left = 1;
+	add(&exes_left, e->name, &stats, STAT_LOST_LEFT);
 	return 0;
 }

@@ -34,7 +34,7 @@ type sysrecExe struct {
 	_    structs.HostLayout
 	Name [16]int8
 	Slot uint32
-	Pad  uint32
+	Left uint32
 }
 
 type sysrecExeName struct {
@@ -136,6 +136,7 @@ const (
 	sysrecMapCounts            = "counts"
 	sysrecMapErrnos            = "errnos"
 	sysrecMapExes              = "exes"
+	sysrecMapExesLeft          = "exes_left"
 	sysrecMapFileCounts        = "file_counts"
 	sysrecMapFileStats         = "file_stats"
 	sysrecMapLast              = "last"
@@ -227,6 +228,7 @@ type sysrecMapSpecs struct {
 	Counts      *ebpf.MapSpec `ebpf:"counts"`
 	Errnos      *ebpf.MapSpec `ebpf:"errnos"`
 	Exes        *ebpf.MapSpec `ebpf:"exes"`
+	ExesLeft    *ebpf.MapSpec `ebpf:"exes_left"`
 	FileCounts  *ebpf.MapSpec `ebpf:"file_counts"`
 	FileStats   *ebpf.MapSpec `ebpf:"file_stats"`
 	Last        *ebpf.MapSpec `ebpf:"last"`
@@ -284,6 +286,7 @@ type sysrecMaps struct {
 	Counts      *ebpf.Map `ebpf:"counts"`
 	Errnos      *ebpf.Map `ebpf:"errnos"`
 	Exes        *ebpf.Map `ebpf:"exes"`
+	ExesLeft    *ebpf.Map `ebpf:"exes_left"`
 	FileCounts  *ebpf.Map `ebpf:"file_counts"`
 	FileStats   *ebpf.Map `ebpf:"file_stats"`
 	Last        *ebpf.Map `ebpf:"last"`
@@ -303,6 +306,7 @@ func (m *sysrecMaps) Close() error {
 		m.Counts,
 		m.Errnos,
 		m.Exes,
+		m.ExesLeft,
 		m.FileCounts,
 		m.FileStats,
 		m.Last,

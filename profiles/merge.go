@@ -83,6 +83,7 @@ func Merge(ps ...*Profile) (*Profile, error) {
 				rec.Lost += p.Recorded.Lost
 				rec.Unknown += p.Recorded.Unknown
 				rec.Compat += p.Recorded.Compat
+				rec.Left = AddExeCounts(rec.Left, p.Recorded.Left)
 				rec.DurationMS += p.Recorded.DurationMS
 				rec.Recordings += max(p.Recorded.Recordings, 1)
 			}

@@ -101,9 +101,13 @@ type Recorded struct {
 	// Compat counts calls made through another syscall ABI than the
 	// profile's (i386 through int $0x80 on x86_64): not recorded, so
 	// the profile does not allow them (Recording.Compat).
-	Compat     uint64 `json:"compat_calls,omitempty"`
-	ExitStatus int    `json:"exit_status"`
-	Recordings int    `json:"recordings,omitempty"`
+	Compat uint64 `json:"compat_calls,omitempty"`
+	// Left counts the processes, per executable, that left the recorded
+	// cgroup subtree while recorded: what they did afterwards is not in
+	// the profile (Recording.Left).
+	Left       []ExeCount `json:"left,omitempty"`
+	ExitStatus int        `json:"exit_status"`
+	Recordings int        `json:"recordings,omitempty"`
 }
 
 // Load reads and validates the profile at path.

@@ -2,6 +2,9 @@ package profiles
 
 import (
 	"fmt"
+	"maps"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -19,7 +22,13 @@ type Recording struct {
 	// on arm64). Their numbers and argument registers mean other calls
 	// in Arch's table, so they are never recorded, as calls, errnos,
 	// files or ports: the recording is incomplete when it is not zero.
-	Compat     uint64
+	Compat uint64
+	// Left counts, per executable, the processes that left the recorded
+	// cgroup subtree while they were recorded (moved to a cgroup outside
+	// it, e.g. by writing their pid to the root cgroup.procs): what they
+	// did afterwards is not recorded. Moves within the subtree (container
+	// runtimes placing their processes) do not count.
+	Left       []ExeCount
 	Duration   time.Duration
 	ExitStatus int // of the target; -1 if it was not started by sysrec
 
@@ -79,20 +88,52 @@ func (r *Recording) Total() uint64 {
 	return n
 }
 
+// ExeCount is a count charged to an executable (named as Sample.Exe).
+type ExeCount struct {
+	Exe   string `json:"exe"`
+	Count uint64 `json:"count"`
+}
+
+// AddExeCounts returns a with the counts of b added, one entry per
+// executable, sorted by name.
+func AddExeCounts(a, b []ExeCount) []ExeCount {
+	if len(b) == 0 {
+		return a
+	}
+	sum := map[string]uint64{}
+	for _, c := range slices.Concat(a, b) {
+		sum[c.Exe] += c.Count
+	}
+	out := make([]ExeCount, 0, len(sum))
+	for _, exe := range slices.Sorted(maps.Keys(sum)) {
+		out = append(out, ExeCount{Exe: exe, Count: sum[exe]})
+	}
+	return out
+}
+
 // Gaps says what the recording could not record, one phrase per kind
 // of loss; empty when it is complete. record --strict fails on any.
-func (r *Recording) Gaps() []string { return gaps(r.Lost, r.Compat) }
+func (r *Recording) Gaps() []string { return gaps(r.Lost, r.Compat, r.Left) }
 
 // Gaps is Recording.Gaps for the recordings a profile was learned from.
-func (r *Recorded) Gaps() []string { return gaps(r.Lost, r.Compat) }
+func (r *Recorded) Gaps() []string { return gaps(r.Lost, r.Compat, r.Left) }
 
-func gaps(lost, compat uint64) []string {
+func gaps(lost, compat uint64, left []ExeCount) []string {
 	var out []string
 	if lost > 0 {
 		out = append(out, fmt.Sprintf("%d calls lost", lost))
 	}
 	if compat > 0 {
 		out = append(out, fmt.Sprintf("%d calls through another syscall ABI not recorded", compat))
+	}
+	if len(left) > 0 {
+		var n uint64
+		var by []string
+		for _, l := range left {
+			n += l.Count
+			by = append(by, fmt.Sprintf("%s ×%d", l.Exe, l.Count))
+		}
+		out = append(out, fmt.Sprintf("%d processes left the recorded cgroup (%s)", n, strings.Join(by, ", ")))
 	}
 	return out
 }

@@ -47,7 +47,7 @@ func FormatWidth(p *Profile, width int) string {
 	if r := p.Recorded; r != nil {
 		runs = max(r.Recordings, 1)
 		more := ""
-		if g := gaps(0, r.Compat); len(g) > 0 { // lost is always shown
+		if g := gaps(0, r.Compat, r.Left); len(g) > 0 { // lost is always shown
 			more = ", " + strings.Join(g, ", ")
 		}
 		fmt.Fprintf(&b, "recorded: %s (%d ms, %d recording(s), %d lost%s)\n", ShellJoin(r.Command), r.DurationMS, runs, r.Lost, more)

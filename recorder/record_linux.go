@@ -511,7 +511,7 @@ func arrayCounts(objs *bpfprog.Objects, f func(bpfprog.Key, uint64)) error {
 }
 
 func lostCount(objs *bpfprog.Objects) (uint64, error) {
-	return statSum(objs, bpfprog.StatLostKeys, bpfprog.StatLostErrnos, bpfprog.StatLostExes)
+	return statSum(objs, bpfprog.StatLostKeys, bpfprog.StatLostErrnos, bpfprog.StatLostExes, bpfprog.StatLostLeft)
 }
 
 // statSum adds up per-CPU stats counters.
@@ -588,5 +588,15 @@ func readMaps(objs *bpfprog.Objects, arch *linuxabi.Arch, rec *Recording) error 
 		return err
 	}
 	rec.Compat += compat
+	var name bpfprog.ExeName
+	var left []profiles.ExeCount
+	lit := objs.ExesLeft.Iterate()
+	for lit.Next(&name, &v) {
+		left = append(left, profiles.ExeCount{Exe: bpfprog.CString(name.Name), Count: v})
+	}
+	if err := lit.Err(); err != nil {
+		return fmt.Errorf("read processes that left: %w", err)
+	}
+	rec.Left = profiles.AddExeCounts(rec.Left, left)
 	return nil
 }

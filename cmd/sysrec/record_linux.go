@@ -87,10 +87,11 @@ destination is checked before COMMAND runs, and a profile that still cannot
 be written is saved to a temporary file whose name is printed. With -o -
 the profile goes to stdout and COMMAND's stdout to stderr.
 
-Calls the kernel could not store (map full) and calls made through another
+Calls the kernel could not store (map full), calls made through another
 syscall ABI (i386 through int $0x80 on x86_64, never recorded: their
-numbers mean other calls in the native table) are reported on stderr and
-in the profile; --strict makes them an error (exit 2).
+numbers mean other calls in the native table) and processes that left the
+recorded cgroup subtree (moves within it do not count) are reported on
+stderr and in the profile; --strict makes them an error (exit 2).
 
 Exit status: COMMAND's (128+N when signal N killed it, 127 when it was not
 found); 0 when sysrec stopped it (--duration, Ctrl-C, SIGTERM) and wrote
@@ -274,6 +275,9 @@ func runRecord(ctx context.Context, io stdio, o recordOptions, command []string)
 		}
 		if rec.Compat > 0 {
 			fmt.Fprintf(io.err, "sysrec: record: %d calls through another syscall ABI (i386 int $0x80 on x86_64) not recorded; the profile does not allow them\n", rec.Compat)
+		}
+		for _, l := range rec.Left {
+			fmt.Fprintf(io.err, "sysrec: record: %d %s processes left the recorded cgroup while recorded; what they did after is not in the profile\n", l.Count, l.Exe)
 		}
 		if rec.FilesUnresolved > 0 {
 			fmt.Fprintf(io.err, "sysrec: record: %d file accesses not resolved to a path (deeper or longer than the walk takes, outside the target's root, or a full map); the filesystem section may miss them\n", rec.FilesUnresolved)
