@@ -6,6 +6,8 @@ type (
 	PathBuf = sysrecPathbuf
 	PortKey = sysrecPortKey
 	FileOp  = sysrecFileOp
+	Changed = sysrecChanged
+	Ident   = sysrecIdent
 )
 
 // What a syscall number does, for the files program's ops map (enum
@@ -47,6 +49,7 @@ const (
 	FilesStatDisconnected = uint32(sysrecFilesStatFILES_STAT_DISCONNECTED)
 	FilesStatFault        = uint32(sysrecFilesStatFILES_STAT_FAULT)
 	FilesStatLostPorts    = uint32(sysrecFilesStatFILES_STAT_LOST_PORTS)
+	FilesStatRaced        = uint32(sysrecFilesStatFILES_STAT_RACED)
 	FilesStatCount        = uint32(sysrecFilesStatFILES_STAT_MAX)
 )
 
@@ -60,6 +63,11 @@ const FilesMaxDepth = 128
 // PathFlagString marks a path whose first string is a path argument as
 // the caller passed it (FILES_F_STRING).
 const PathFlagString = 1
+
+// PathFlagVerify marks a path whose string the kernel read from the
+// caller's memory (FILES_F_VERIFY): keep it only if it names one of the
+// inodes the call changed (the PathChanged map, by path hash).
+const PathFlagVerify = 4
 
 // PathFlagOtherRoot marks a path recorded from a task whose root or
 // mount namespace is not the loader's (FILES_F_OTHER_ROOT): its strings

@@ -35,6 +35,30 @@ struct pathbuf {
 
 #define FILES_F_STRING 1     /* s starts with a caller-supplied path string */
 #define FILES_F_OTHER_ROOT 2 /* the caller has another root or mount namespace than the loader */
+#define FILES_F_VERIFY 4     /* the string was read from the caller's memory: check it against
+                              * the inodes the call changed (path_dirs) */
+
+#define FILES_MAX_CHANGED 4 /* inodes a call may change that are kept (a rename changes 4) */
+
+/* An inode, as stat(2) and the kernel both name it. */
+struct ident {
+	__u32 dev; /* the kernel's dev_t: major << 20 | minor */
+	__u32 pad;
+	__u64 ino;
+};
+
+/* The inodes whose ctime a call changed, in the order it changed them:
+ * the directories it made, removed or renamed in and the objects
+ * themselves. n > FILES_MAX_CHANGED: some were not kept. path[i] names
+ * id[i] by where it was at the call's exit: FNV-1a 64 of its path's
+ * components, leaf first, each followed by a NUL (0: it had none, or
+ * not one the walk could take). */
+struct changed {
+	struct ident id[FILES_MAX_CHANGED];
+	__u64 path[FILES_MAX_CHANGED];
+	__u32 n;
+	__u32 pad;
+};
 
 struct port_key {
 	__u16 port;   /* host byte order */
@@ -83,7 +107,9 @@ enum files_stat {
 	FILES_STAT_DISCONNECTED = 4,/* not reachable from the task's root (another root, an internal mount) */
 	FILES_STAT_FAULT = 5,       /* a read of kernel or user memory failed, or no file behind the fd */
 	FILES_STAT_LOST_PORTS = 6,  /* ports map full */
-	FILES_STAT_MAX = 7,
+	FILES_STAT_RACED = 7,       /* the path or address read from the caller's memory at exit differs from
+	                             * the one read at entry (or the entry was not seen): not learned */
+	FILES_STAT_MAX = 8,
 };
 
 #endif

@@ -41,6 +41,8 @@ volatile const __u32 max_exes = 64;   /* exe slots in the calls array */
 volatile const __u32 record_files;    /* also run files.bpf.c */
 volatile const __u32 max_depth = 64;  /* files: components a walk may take (≤ FILES_MAX_DEPTH) */
 volatile const __u32 host_mntns;      /* files: the loader's mount namespace (inode number) */
+volatile const __u32 host_root_mnt;   /* files: the mount id of the loader's root */
+volatile const __u64 host_root_ino;   /* files: the inode number of the loader's root */
 
 /* The target's depth in the whole cgroup tree. The loader's guess is
  * relative to its cgroup namespace (inside a container it is too small);
@@ -481,6 +483,8 @@ int sys_enter(__u64 *ctx)
 		return 0;
 	}
 	__u32 nr = (__u32)ctx[1];
+	if (record_files)
+		files_enter(regs, nr);
 	if (is_exec(nr))
 		return 0; /* counted at its exit, charged to the exe it made */
 	count_call(c->name, c->slot, nr, regs);
@@ -568,6 +572,30 @@ int sys_exit(__u64 *ctx)
 	__builtin_memcpy(&ek.key, &k, sizeof(k));
 	ek.err = -ret;
 	add(&errnos, &ek, &stats, STAT_LOST_ERRNOS);
+	return 0;
+}
+
+/* The kernel changed an inode's ctime: for file recording (inode_ctime
+ * in files.bpf.c). Every path of the kernel that sets a ctime passes
+ * one of these three. */
+SEC("tp_btf/inode_set_ctime_to_ts")
+int inode_set_ctime_to_ts(__u64 *ctx)
+{
+	inode_ctime((struct inode *)ctx[0]);
+	return 0;
+}
+
+SEC("tp_btf/ctime_xchg_skip")
+int ctime_xchg_skip(__u64 *ctx)
+{
+	inode_ctime((struct inode *)ctx[0]);
+	return 0;
+}
+
+SEC("tp_btf/ctime_ns_xchg")
+int ctime_ns_xchg(__u64 *ctx)
+{
+	inode_ctime((struct inode *)ctx[0]);
 	return 0;
 }
 

@@ -23,6 +23,14 @@ type sysrecAuxv struct {
 	W [64]uint64
 }
 
+type sysrecChanged struct {
+	_    structs.HostLayout
+	Id   [4]sysrecIdent
+	Path [4]uint64
+	N    uint32
+	Pad  uint32
+}
+
 type sysrecErrkey struct {
 	_   structs.HostLayout
 	Key sysrecKey
@@ -91,8 +99,16 @@ const (
 	sysrecFilesStatFILES_STAT_DISCONNECTED sysrecFilesStat = 4
 	sysrecFilesStatFILES_STAT_FAULT        sysrecFilesStat = 5
 	sysrecFilesStatFILES_STAT_LOST_PORTS   sysrecFilesStat = 6
-	sysrecFilesStatFILES_STAT_MAX          sysrecFilesStat = 7
+	sysrecFilesStatFILES_STAT_RACED        sysrecFilesStat = 7
+	sysrecFilesStatFILES_STAT_MAX          sysrecFilesStat = 8
 )
+
+type sysrecIdent struct {
+	_   structs.HostLayout
+	Dev uint32
+	Pad uint32
+	Ino uint64
+}
 
 type sysrecKey struct {
 	_    structs.HostLayout
@@ -119,6 +135,16 @@ type sysrecPathbuf struct {
 	S     [4352]int8
 }
 
+type sysrecPending struct {
+	_       structs.HostLayout
+	Path    [2]uint64
+	Addr    uint32
+	Nr      uint32
+	Key     uint64
+	Changed sysrecChanged
+	Inode   [4]uint64
+}
+
 type sysrecPortKey struct {
 	_      structs.HostLayout
 	Port   uint16
@@ -131,42 +157,50 @@ type sysrecPortKey struct {
 //
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
-	sysrecMapAuxvScratch       = "auxv_scratch"
-	sysrecMapCalls             = "calls"
-	sysrecMapCounts            = "counts"
-	sysrecMapErrnos            = "errnos"
-	sysrecMapExes              = "exes"
-	sysrecMapExesLeft          = "exes_left"
-	sysrecMapFileCounts        = "file_counts"
-	sysrecMapFileStats         = "file_stats"
-	sysrecMapLast              = "last"
-	sysrecMapMasks             = "masks"
-	sysrecMapOps               = "ops"
-	sysrecMapPaths             = "paths"
-	sysrecMapPorts             = "ports"
-	sysrecMapScratch           = "scratch"
-	sysrecMapSlots             = "slots"
-	sysrecMapStats             = "stats"
-	sysrecProgCgroupAttachTask = "cgroup_attach_task"
-	sysrecProgSchedProcessExec = "sched_process_exec"
-	sysrecProgSchedProcessFork = "sched_process_fork"
-	sysrecProgSysEnter         = "sys_enter"
-	sysrecProgSysExit          = "sys_exit"
-	sysrecProgTaskNewtask      = "task_newtask"
-	sysrecVarCalibrated        = "calibrated"
-	sysrecVarExecveNr          = "execve_nr"
-	sysrecVarExecveatNr        = "execveat_nr"
-	sysrecVarGen               = "gen"
-	sysrecVarHostMntns         = "host_mntns"
-	sysrecVarLevel             = "level"
-	sysrecVarMaxDepth          = "max_depth"
-	sysrecVarMaxExes           = "max_exes"
-	sysrecVarNextSlot          = "next_slot"
-	sysrecVarRecordFiles       = "record_files"
-	sysrecVarRequireExec       = "require_exec"
-	sysrecVarSigreturnNr       = "sigreturn_nr"
-	sysrecVarTargetCgid        = "target_cgid"
-	sysrecVarTargetLevel       = "target_level"
+	sysrecMapAuxvScratch        = "auxv_scratch"
+	sysrecMapCalls              = "calls"
+	sysrecMapCounts             = "counts"
+	sysrecMapErrnos             = "errnos"
+	sysrecMapExes               = "exes"
+	sysrecMapExesLeft           = "exes_left"
+	sysrecMapFileCounts         = "file_counts"
+	sysrecMapFileStats          = "file_stats"
+	sysrecMapLast               = "last"
+	sysrecMapMasks              = "masks"
+	sysrecMapOps                = "ops"
+	sysrecMapPathChanged        = "path_changed"
+	sysrecMapPaths              = "paths"
+	sysrecMapPending            = "pending"
+	sysrecMapPorts              = "ports"
+	sysrecMapScratch            = "scratch"
+	sysrecMapSlots              = "slots"
+	sysrecMapStats              = "stats"
+	sysrecProgCgroupAttachTask  = "cgroup_attach_task"
+	sysrecProgCtimeNsXchg       = "ctime_ns_xchg"
+	sysrecProgCtimeXchgSkip     = "ctime_xchg_skip"
+	sysrecProgInodeSetCtimeToTs = "inode_set_ctime_to_ts"
+	sysrecProgSchedProcessExec  = "sched_process_exec"
+	sysrecProgSchedProcessFork  = "sched_process_fork"
+	sysrecProgSysEnter          = "sys_enter"
+	sysrecProgSysExit           = "sys_exit"
+	sysrecProgTaskNewtask       = "task_newtask"
+	sysrecVarCalibrated         = "calibrated"
+	sysrecVarExecveNr           = "execve_nr"
+	sysrecVarExecveatNr         = "execveat_nr"
+	sysrecVarGen                = "gen"
+	sysrecVarHostMntns          = "host_mntns"
+	sysrecVarHostRootIno        = "host_root_ino"
+	sysrecVarHostRootMnt        = "host_root_mnt"
+	sysrecVarInflight           = "inflight"
+	sysrecVarLevel              = "level"
+	sysrecVarMaxDepth           = "max_depth"
+	sysrecVarMaxExes            = "max_exes"
+	sysrecVarNextSlot           = "next_slot"
+	sysrecVarRecordFiles        = "record_files"
+	sysrecVarRequireExec        = "require_exec"
+	sysrecVarSigreturnNr        = "sigreturn_nr"
+	sysrecVarTargetCgid         = "target_cgid"
+	sysrecVarTargetLevel        = "target_level"
 )
 
 // loadSysrec returns the embedded CollectionSpec for sysrec.
@@ -211,12 +245,15 @@ type sysrecSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type sysrecProgramSpecs struct {
-	CgroupAttachTask *ebpf.ProgramSpec `ebpf:"cgroup_attach_task"`
-	SchedProcessExec *ebpf.ProgramSpec `ebpf:"sched_process_exec"`
-	SchedProcessFork *ebpf.ProgramSpec `ebpf:"sched_process_fork"`
-	SysEnter         *ebpf.ProgramSpec `ebpf:"sys_enter"`
-	SysExit          *ebpf.ProgramSpec `ebpf:"sys_exit"`
-	TaskNewtask      *ebpf.ProgramSpec `ebpf:"task_newtask"`
+	CgroupAttachTask  *ebpf.ProgramSpec `ebpf:"cgroup_attach_task"`
+	CtimeNsXchg       *ebpf.ProgramSpec `ebpf:"ctime_ns_xchg"`
+	CtimeXchgSkip     *ebpf.ProgramSpec `ebpf:"ctime_xchg_skip"`
+	InodeSetCtimeToTs *ebpf.ProgramSpec `ebpf:"inode_set_ctime_to_ts"`
+	SchedProcessExec  *ebpf.ProgramSpec `ebpf:"sched_process_exec"`
+	SchedProcessFork  *ebpf.ProgramSpec `ebpf:"sched_process_fork"`
+	SysEnter          *ebpf.ProgramSpec `ebpf:"sys_enter"`
+	SysExit           *ebpf.ProgramSpec `ebpf:"sys_exit"`
+	TaskNewtask       *ebpf.ProgramSpec `ebpf:"task_newtask"`
 }
 
 // sysrecMapSpecs contains maps before they are loaded into the kernel.
@@ -234,7 +271,9 @@ type sysrecMapSpecs struct {
 	Last        *ebpf.MapSpec `ebpf:"last"`
 	Masks       *ebpf.MapSpec `ebpf:"masks"`
 	Ops         *ebpf.MapSpec `ebpf:"ops"`
+	PathChanged *ebpf.MapSpec `ebpf:"path_changed"`
 	Paths       *ebpf.MapSpec `ebpf:"paths"`
+	Pending     *ebpf.MapSpec `ebpf:"pending"`
 	Ports       *ebpf.MapSpec `ebpf:"ports"`
 	Scratch     *ebpf.MapSpec `ebpf:"scratch"`
 	Slots       *ebpf.MapSpec `ebpf:"slots"`
@@ -250,6 +289,9 @@ type sysrecVariableSpecs struct {
 	ExecveatNr  *ebpf.VariableSpec `ebpf:"execveat_nr"`
 	Gen         *ebpf.VariableSpec `ebpf:"gen"`
 	HostMntns   *ebpf.VariableSpec `ebpf:"host_mntns"`
+	HostRootIno *ebpf.VariableSpec `ebpf:"host_root_ino"`
+	HostRootMnt *ebpf.VariableSpec `ebpf:"host_root_mnt"`
+	Inflight    *ebpf.VariableSpec `ebpf:"inflight"`
 	Level       *ebpf.VariableSpec `ebpf:"level"`
 	MaxDepth    *ebpf.VariableSpec `ebpf:"max_depth"`
 	MaxExes     *ebpf.VariableSpec `ebpf:"max_exes"`
@@ -292,7 +334,9 @@ type sysrecMaps struct {
 	Last        *ebpf.Map `ebpf:"last"`
 	Masks       *ebpf.Map `ebpf:"masks"`
 	Ops         *ebpf.Map `ebpf:"ops"`
+	PathChanged *ebpf.Map `ebpf:"path_changed"`
 	Paths       *ebpf.Map `ebpf:"paths"`
+	Pending     *ebpf.Map `ebpf:"pending"`
 	Ports       *ebpf.Map `ebpf:"ports"`
 	Scratch     *ebpf.Map `ebpf:"scratch"`
 	Slots       *ebpf.Map `ebpf:"slots"`
@@ -312,7 +356,9 @@ func (m *sysrecMaps) Close() error {
 		m.Last,
 		m.Masks,
 		m.Ops,
+		m.PathChanged,
 		m.Paths,
+		m.Pending,
 		m.Ports,
 		m.Scratch,
 		m.Slots,
@@ -329,6 +375,9 @@ type sysrecVariables struct {
 	ExecveatNr  *ebpf.Variable `ebpf:"execveat_nr"`
 	Gen         *ebpf.Variable `ebpf:"gen"`
 	HostMntns   *ebpf.Variable `ebpf:"host_mntns"`
+	HostRootIno *ebpf.Variable `ebpf:"host_root_ino"`
+	HostRootMnt *ebpf.Variable `ebpf:"host_root_mnt"`
+	Inflight    *ebpf.Variable `ebpf:"inflight"`
 	Level       *ebpf.Variable `ebpf:"level"`
 	MaxDepth    *ebpf.Variable `ebpf:"max_depth"`
 	MaxExes     *ebpf.Variable `ebpf:"max_exes"`
@@ -344,17 +393,23 @@ type sysrecVariables struct {
 //
 // It can be passed to loadSysrecObjects or ebpf.CollectionSpec.LoadAndAssign.
 type sysrecPrograms struct {
-	CgroupAttachTask *ebpf.Program `ebpf:"cgroup_attach_task"`
-	SchedProcessExec *ebpf.Program `ebpf:"sched_process_exec"`
-	SchedProcessFork *ebpf.Program `ebpf:"sched_process_fork"`
-	SysEnter         *ebpf.Program `ebpf:"sys_enter"`
-	SysExit          *ebpf.Program `ebpf:"sys_exit"`
-	TaskNewtask      *ebpf.Program `ebpf:"task_newtask"`
+	CgroupAttachTask  *ebpf.Program `ebpf:"cgroup_attach_task"`
+	CtimeNsXchg       *ebpf.Program `ebpf:"ctime_ns_xchg"`
+	CtimeXchgSkip     *ebpf.Program `ebpf:"ctime_xchg_skip"`
+	InodeSetCtimeToTs *ebpf.Program `ebpf:"inode_set_ctime_to_ts"`
+	SchedProcessExec  *ebpf.Program `ebpf:"sched_process_exec"`
+	SchedProcessFork  *ebpf.Program `ebpf:"sched_process_fork"`
+	SysEnter          *ebpf.Program `ebpf:"sys_enter"`
+	SysExit           *ebpf.Program `ebpf:"sys_exit"`
+	TaskNewtask       *ebpf.Program `ebpf:"task_newtask"`
 }
 
 func (p *sysrecPrograms) Close() error {
 	return _SysrecClose(
 		p.CgroupAttachTask,
+		p.CtimeNsXchg,
+		p.CtimeXchgSkip,
+		p.InodeSetCtimeToTs,
 		p.SchedProcessExec,
 		p.SchedProcessFork,
 		p.SysEnter,

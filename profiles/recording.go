@@ -40,6 +40,11 @@ type Recording struct {
 	// a full path (truncated walk, a file with no path, a full map): the
 	// filesystem section may miss them.
 	FilesUnresolved uint64
+	// FilesRaced counts, among FilesUnresolved, the accesses whose path
+	// string or socket address (read from the caller's memory) differed
+	// at the call's exit from what it was at its entry: the caller
+	// changed it while the call ran, so neither is trusted.
+	FilesRaced uint64
 }
 
 // FileAccess is one resolved path and the Landlock rights (linuxabi

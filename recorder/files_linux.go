@@ -3,6 +3,7 @@ package recorder
 import (
 	"cmp"
 	"fmt"
+	"hash/fnv"
 	"maps"
 	"path"
 	"path/filepath"
@@ -67,8 +68,12 @@ var fileOps = map[string]bpfprog.FileOp{
 // the task's root. Calls that take a path and return no fd (mkdirat,
 // unlinkat, renameat2, linkat, symlinkat, mknodat, truncate, bind of a
 // unix socket) are recorded as their directory plus the path string
-// they were given; the directory part of such a string is resolved
-// here (symlinks) when the task shares sysrec's file tree.
+// they were given, read from the caller's memory at the call's entry
+// and again at its exit (the kernel's copy is gone by then): learned
+// only when both agree and the string names what the kernel changed
+// (namesChanged; FilesRaced counts the others); the directory part of
+// such a string is resolved here (symlinks) when the task shares
+// sysrec's file tree. TCP ports: entry and exit must agree.
 //
 // Each FileAccess names the object; the rights Landlock checks on the
 // directory holding it (make_*, remove_*, refer) are recorded on the
@@ -86,7 +91,7 @@ type fileRecorder struct {
 // entry and the verifier drops the file code (record_files is 0).
 func setFiles(spec *ebpf.CollectionSpec, on bool, maxKeys, depth int) (map[string]any, error) {
 	if !on {
-		for _, m := range []string{"file_counts", "paths", "ports"} {
+		for _, m := range []string{"file_counts", "paths", "ports", "pending", "path_changed"} {
 			spec.Maps[m].MaxEntries = 1
 		}
 		return map[string]any{"record_files": uint32(0)}, nil
@@ -96,14 +101,21 @@ func setFiles(spec *ebpf.CollectionSpec, on bool, maxKeys, depth int) (map[strin
 	}
 	spec.Maps["file_counts"].MaxEntries = uint32(maxKeys)
 	spec.Maps["paths"].MaxEntries = uint32(maxKeys)
+	spec.Maps["path_changed"].MaxEntries = uint32(maxKeys)
 	var ns unix.Stat_t
 	if err := unix.Stat("/proc/self/ns/mnt", &ns); err != nil {
 		return nil, fmt.Errorf("find mount namespace: %w", err)
 	}
+	var root unix.Statx_t
+	if err := unix.Statx(unix.AT_FDCWD, "/", 0, unix.STATX_INO|unix.STATX_MNT_ID, &root); err != nil {
+		return nil, fmt.Errorf("find root mount: %w", err)
+	}
 	return map[string]any{
-		"record_files": uint32(1),
-		"max_depth":    uint32(min(depth, bpfprog.FilesMaxDepth)),
-		"host_mntns":   uint32(ns.Ino),
+		"record_files":  uint32(1),
+		"max_depth":     uint32(min(depth, bpfprog.FilesMaxDepth)),
+		"host_mntns":    uint32(ns.Ino),
+		"host_root_mnt": uint32(root.Mnt_id),
+		"host_root_ino": root.Ino,
 	}, nil
 }
 
@@ -135,7 +147,7 @@ func startFilesDepth(cg *cgroup, arch *linuxabi.Arch, maxKeys, depth int) (*file
 		return nil, err
 	}
 	r := &fileRecorder{objs: objs, owned: true}
-	if r.links, err = attach(objs); err != nil {
+	if r.links, err = attach(objs, true); err != nil {
 		r.Close()
 		return nil, err
 	}
@@ -166,12 +178,28 @@ func (r *fileRecorder) read(rec *Recording) error {
 		return nil
 	}
 	r.detach()
-	paths := map[uint64]string{}
 	var h uint64
+	changed := map[uint64]bpfprog.Changed{}
+	var ch bpfprog.Changed
+	chit := r.objs.PathChanged.Iterate()
+	for chit.Next(&h, &ch) {
+		changed[h] = ch
+	}
+	if err := chit.Err(); err != nil {
+		return fmt.Errorf("read changed inodes: %w", err)
+	}
+	// Paths whose string the call's memory gave and that name none of
+	// the inodes it changed: the memory was changed while the call ran.
+	raced := map[uint64]bool{}
+	paths := map[uint64]string{}
 	var pb bpfprog.PathBuf
 	it := r.objs.Paths.Iterate()
 	for it.Next(&h, &pb) {
 		paths[h] = pathString(&pb)
+		if pb.Flags&bpfprog.PathFlagVerify != 0 {
+			c, ok := changed[h]
+			raced[h] = !ok || !namesChanged(paths[h], &c, pb.Flags&bpfprog.PathFlagOtherRoot == 0)
+		}
 	}
 	if err := it.Err(); err != nil {
 		return fmt.Errorf("read paths: %w", err)
@@ -186,6 +214,11 @@ func (r *fileRecorder) read(rec *Recording) error {
 		p, ok := paths[k.Hash]
 		if !ok {
 			rec.FilesUnresolved += n // cannot happen: a path is stored before its count
+			continue
+		}
+		if raced[k.Hash] {
+			rec.FilesUnresolved += n
+			rec.FilesRaced += n
 			continue
 		}
 		key := fileOf{bpfprog.CString(k.Exe), p}
@@ -233,6 +266,7 @@ func (r *fileRecorder) read(rec *Recording) error {
 	for _, v := range stats {
 		rec.FilesUnresolved += v
 	}
+	rec.FilesRaced += stats[bpfprog.FilesStatRaced]
 	// A run the kernel skipped may have been a file access.
 	for _, p := range []*ebpf.Program{r.objs.SysExit, r.objs.SchedProcessExec} {
 		if st, err := p.Stats(); err == nil {
@@ -285,4 +319,48 @@ func pathString(pb *bpfprog.PathBuf) string {
 		}
 	}
 	return path.Clean(p)
+}
+
+// namesChanged reports whether p, a path taken from the caller's memory
+// (its directory part resolved as the task would), names one of the
+// inodes the call changed: its directory (a make, remove, rename or link
+// changes it) or the object itself (truncate, a link's source). The
+// kernel named each changed inode by its path at the call's exit, as the
+// task sees it; with ours (p is in our file tree), one on a mount the
+// kernel's walk could not take is compared by inode with what p names
+// now (a directory removed since is then not found, and the access is
+// not kept).
+func namesChanged(p string, c *bpfprog.Changed, ours bool) bool {
+	n := min(c.N, uint32(len(c.Id)))
+	for _, name := range []string{p, path.Dir(p)} {
+		if slices.Contains(c.Path[:n], pathHash(name)) {
+			return true
+		}
+		var st unix.Stat_t
+		if !ours || unix.Lstat(name, &st) != nil {
+			continue
+		}
+		for _, id := range c.Id[:n] {
+			// The kernel's dev_t is major<<20 | minor.
+			if id.Ino == st.Ino && unix.Mkdev(id.Dev>>20, id.Dev&0xfffff) == st.Dev {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// pathHash is the kernel's name for a clean absolute path (struct
+// changed): FNV-1a 64 of its components, leaf first, each followed by a
+// NUL.
+func pathHash(p string) uint64 {
+	h := fnv.New64a()
+	parts := strings.Split(strings.TrimPrefix(p, "/"), "/")
+	for i := len(parts) - 1; i >= 0; i-- {
+		if parts[i] != "" {
+			h.Write([]byte(parts[i]))
+			h.Write([]byte{0})
+		}
+	}
+	return h.Sum64()
 }

@@ -154,7 +154,7 @@ func Record(ctx context.Context, opts Options) (*Recording, error) {
 	defer objs.Close()
 	// Attach before the target starts, after the cgroup id is set, so
 	// nothing it does is missed and nothing foreign is counted.
-	links, err := attach(objs)
+	links, err := attach(objs, opts.Files)
 	defer func() {
 		for _, l := range links {
 			l.Close()
@@ -189,7 +189,7 @@ func Record(ctx context.Context, opts Options) (*Recording, error) {
 	if err := readMaps(objs, arch, rec); err != nil {
 		return nil, err
 	}
-	misses, err := recursionMisses(attachments(objs))
+	misses, err := recursionMisses(attachments(objs, opts.Files))
 	if err != nil {
 		return nil, err
 	}
@@ -207,9 +207,10 @@ type attachment struct {
 }
 
 // attachments lists the programs; all are BTF tracepoints (typed
-// arguments), one per tracepoint.
-func attachments(objs *bpfprog.Objects) []attachment {
-	return []attachment{
+// arguments), one per tracepoint. The ctime ones, which every ctime
+// change of the host runs, only record files.
+func attachments(objs *bpfprog.Objects, files bool) []attachment {
+	as := []attachment{
 		{name: "sys_enter", prog: objs.SysEnter},
 		{name: "sys_exit", prog: objs.SysExit},
 		{name: "sched_process_exec", prog: objs.SchedProcessExec},
@@ -217,13 +218,22 @@ func attachments(objs *bpfprog.Objects) []attachment {
 		{name: "task_newtask", prog: objs.TaskNewtask},
 		{name: "cgroup_attach_task", prog: objs.CgroupAttachTask},
 	}
+	if files {
+		as = append(as,
+			attachment{name: "inode_set_ctime_to_ts", prog: objs.InodeSetCtimeToTs},
+			attachment{name: "ctime_xchg_skip", prog: objs.CtimeXchgSkip},
+			attachment{name: "ctime_ns_xchg", prog: objs.CtimeNsXchg},
+		)
+	}
+	return as
 }
 
-// attach attaches every program; on an error it returns the links made
-// so far, for the caller to close.
-func attach(objs *bpfprog.Objects) ([]link.Link, error) {
+// attach attaches every program (with files, those of file recording
+// too); on an error it returns the links made so far, for the caller to
+// close.
+func attach(objs *bpfprog.Objects, files bool) ([]link.Link, error) {
 	var links []link.Link
-	for _, a := range attachments(objs) {
+	for _, a := range attachments(objs, files) {
 		l, err := link.AttachTracing(link.TracingOptions{Program: a.prog})
 		if err != nil {
 			return links, fmt.Errorf("attach %s: %w", a.name, permHint(err))
