@@ -83,6 +83,8 @@
 #define IPPROTO_TCP 6
 #define IPPROTO_MPTCP 262
 #define AT_BASE 7
+#define PIDFS_MAGIC 0x50494446
+#define PROC_SUPER_MAGIC 0x9fa0
 /* Kernel-internal f_mode bits: FMODE_READ/WRITE have never moved;
  * FMODE_CREATED is 1<<20 both before and after the 6.9 renumbering. */
 #define FMODE_READ 0x1
@@ -184,6 +186,21 @@ struct {
 } auxv_scratch SEC(".maps");
 
 struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, struct unix_key);
+	__type(value, __u64);
+} unix_counts SEC(".maps");
+
+/* exe -> signals it sent to processes outside the target. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, struct exe_name);
+	__type(value, __u64);
+} signals_outside SEC(".maps");
+
+struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, FILES_STAT_MAX);
 	__type(key, enum files_stat);
@@ -200,6 +217,7 @@ struct qstr {
 
 struct super_block {
 	__u32 s_dev;
+	unsigned long s_magic;
 } __attribute__((preserve_access_index));
 
 struct hlist_head {
@@ -211,6 +229,7 @@ struct inode {
 	unsigned long i_ino;
 	struct super_block *i_sb;
 	struct hlist_head i_dentry;
+	void *i_private;
 } __attribute__((preserve_access_index));
 
 struct hlist_node {
@@ -290,9 +309,54 @@ struct vm_area_struct {
 	struct file *vm_file;
 } __attribute__((preserve_access_index));
 
+struct sock_common {
+	unsigned short skc_family;
+} __attribute__((preserve_access_index));
+
 struct sock {
+	struct sock_common __sk_common;
 	__u16 sk_protocol;
 } __attribute__((preserve_access_index));
+
+struct sockaddr_un {
+	unsigned short sun_family;
+	char sun_path[UNIX_PATH_MAX];
+} __attribute__((preserve_access_index));
+
+struct unix_address {
+	int len;
+	struct sockaddr_un name[];
+} __attribute__((preserve_access_index));
+
+struct unix_sock {
+	struct unix_address *addr;
+	struct sock *peer;
+} __attribute__((preserve_access_index));
+
+struct upid {
+	int nr;
+} __attribute__((preserve_access_index));
+
+struct pid {
+	struct upid numbers[1];
+} __attribute__((preserve_access_index));
+
+struct proc_inode {
+	struct pid *pid;
+	struct inode vfs_inode;
+} __attribute__((preserve_access_index));
+
+struct css_set {
+	struct cgroup *dfl_cgrp;
+} __attribute__((preserve_access_index));
+
+struct task_struct___cg {
+	struct css_set *cgroups;
+} __attribute__((preserve_access_index));
+
+extern struct task_struct *bpf_task_from_pid(__s32 pid) __ksym;
+extern struct task_struct *bpf_task_from_vpid(__s32 vpid) __ksym;
+extern void bpf_task_release(struct task_struct *p) __ksym;
 
 struct socket {
 	short type;
@@ -839,6 +903,169 @@ static __always_inline void tcp_port(void *regs, __u32 op, __u32 want)
 	add(&ports, &k, &file_stats, FILES_STAT_LOST_PORTS);
 }
 
+/* unix_used records that the target reached unix socket sk: connected
+ * to it, or sent it a datagram by its address. The name is sk's bound
+ * address, the kernel's copy: what the caller's memory says does not
+ * matter. An unnamed socket (a socketpair's) is not recorded: no scope
+ * restricts it. */
+static __always_inline void unix_used(struct sock *sk)
+{
+	struct unix_address *a = KPTR(unix_sock, sk)->addr;
+	if (!a)
+		return;
+	int len = KPTR(unix_address, a)->len - (int)sizeof(unsigned short);
+	if (len <= 0)
+		return;
+	if (len > UNIX_PATH_MAX)
+		len = UNIX_PATH_MAX;
+	struct unix_key k = {.len = len};
+	if (bpf_probe_read_kernel(k.name, len, KPTR(unix_address, a)->name[0].sun_path))
+		return;
+	struct exe *e = exe_of(bpf_get_current_task_btf());
+	if (!e)
+		return;
+	__builtin_memcpy(k.exe, e->name, sizeof(k.exe));
+	add(&unix_counts, &k, &file_stats, FILES_STAT_LOST_SCOPES);
+}
+
+/* unix_connected records the peer of the unix socket a successful
+ * connect connected: the socket made for it by a listener (it carries
+ * the listener's address), or a datagram socket. */
+static __always_inline void unix_connected(void *regs)
+{
+	struct file *f = fd_file(arg(regs, 0));
+	if (!f || inode_mode(f) != S_IFSOCK)
+		return;
+	struct socket *sock = KPTR(file, f)->private_data;
+	struct sock *sk = KPTR(socket, sock)->sk;
+	if (!sk || KPTR(sock, sk)->__sk_common.skc_family != AF_UNIX)
+		return;
+	struct sock *peer = KPTR(unix_sock, sk)->peer;
+	if (peer)
+		unix_used(peer);
+}
+
+/* is_send reports whether op sends a message, maybe to an address. */
+static __always_inline int is_send(__u32 op)
+{
+	return op == OP_SENDTO || op == OP_SENDMSG || op == OP_SENDMMSG;
+}
+
+/* send_addressed reports whether a send names a destination (sendto's
+ * address, the first message's msg_name): only those get a pending
+ * entry, for unix_ready to find. What the memory says only gates: the
+ * destination recorded is the socket the kernel delivered to. */
+static __always_inline int send_addressed(void *regs, __u32 op)
+{
+	if (op == OP_SENDTO)
+		return arg(regs, 4) && arg(regs, 5) >= sizeof(unsigned short);
+	__u64 name = 0; /* msg_name is the first field of struct msghdr (and of mmsghdr) */
+	bpf_probe_read_user(&name, sizeof(name), (void *)arg(regs, 1));
+	return name != 0;
+}
+
+/* unix_ready: the kernel queued data on socket sk, in the context of the
+ * task that sent it. For an addressed send of a recorded task, that is
+ * the unix socket it reached. */
+static __always_inline void unix_ready(struct sock *sk)
+{
+	if (!record_files || !*(volatile __u64 *)&inflight)
+		return;
+	if (KPTR(sock, sk)->__sk_common.skc_family != AF_UNIX)
+		return;
+	__u64 key = (__u64)bpf_task_pt_regs(bpf_get_current_task_btf());
+	struct pending *p = bpf_map_lookup_elem(&pending, &key);
+	if (p && is_send(op_of(p->nr)))
+		unix_used(sk);
+}
+
+/* is_signal reports whether op sends a signal. */
+static __always_inline int is_signal(__u32 op)
+{
+	return op >= OP_KILL && op <= OP_PIDFD_SEND_SIGNAL;
+}
+
+/* signal_outside counts a signal of the current task to a process
+ * outside the target. */
+static __always_inline void signal_outside(void)
+{
+	struct exe *e = exe_of(bpf_get_current_task_btf());
+	if (e)
+		add(&signals_outside, e->name, &file_stats, FILES_STAT_LOST_SCOPES);
+}
+
+/* task_in_target reports whether task is in the target cgroup or below. */
+static __always_inline int task_in_target(struct task_struct *task)
+{
+	struct css_set *cs = KPTR(task_struct___cg, task)->cgroups;
+	return cgroup_in_target(KPTR(css_set, cs)->dfl_cgrp);
+}
+
+/* signal_generated: the kernel made signal for task, in the context of
+ * the sender. Counted when the sender is a recorded task in one of the
+ * signal calls (not the kernel's own signals, such as SIGCHLD to a
+ * parent outside, which no Landlock scope restricts) and task is
+ * outside the target: per process reached, so kill(0) and kill(-1) to
+ * processes inside count nothing. */
+static __always_inline void signal_generated(struct task_struct *task)
+{
+	if (!record_files)
+		return;
+	struct task_struct *cur = bpf_get_current_task_btf();
+	void *regs = (void *)bpf_task_pt_regs(cur);
+	if (!is_signal(op_of(exit_nr(regs))) || !in_target() || compat(regs, cur))
+		return;
+	if (!task_in_target(task))
+		signal_outside();
+}
+
+/* pidfd_pid_nr returns the pid number (in the initial namespace) of
+ * the process pidfd names (a pidfd, or a /proc/PID directory), or 0. */
+static __always_inline int pidfd_pid_nr(__u64 pidfd)
+{
+	struct file *f = fd_file(pidfd);
+	if (!f)
+		return 0;
+	struct inode *inode = KPTR(file, f)->f_inode;
+	unsigned long magic = KPTR(inode, inode)->i_sb->s_magic;
+	struct pid *pid = 0;
+	if (magic == PIDFS_MAGIC)
+		pid = KPTR(inode, inode)->i_private;
+	else if (magic == PROC_SUPER_MAGIC)
+		pid = KPTR(proc_inode, (void *)inode - bpf_core_field_offset(struct proc_inode, vfs_inode))->pid;
+	return pid ? KPTR(pid, pid)->numbers[0].nr : 0;
+}
+
+/* signal_probe: a successful signal call with signal 0 (a check that
+ * the target exists and may be signalled, which a Landlock scope
+ * refuses just the same) generates no signal: the target is found from
+ * the call's arguments (registers, not memory). A process group or
+ * every process (pid 0, negative, -1), or a target gone by now, counts
+ * as outside. */
+static __always_inline void signal_probe(void *regs, __u32 op)
+{
+	int tg = op == OP_TGKILL || op == OP_RT_TGSIGQUEUEINFO;
+	if ((int)arg(regs, tg ? 2 : 1) != 0)
+		return; /* a real signal: signal_generated saw it */
+	struct task_struct *t = 0;
+	if (op == OP_PIDFD_SEND_SIGNAL) {
+		int nr = pidfd_pid_nr(arg(regs, 0));
+		if (nr > 0)
+			t = bpf_task_from_pid(nr);
+	} else {
+		int pid = (int)arg(regs, tg ? 1 : 0);
+		if (pid > 0)
+			t = bpf_task_from_vpid(pid);
+	}
+	int in = 0;
+	if (t) {
+		in = task_in_target(t);
+		bpf_task_release(t);
+	}
+	if (!in)
+		signal_outside();
+}
+
 /* watched reports whether op names a path by a string, or a sockaddr,
  * in the caller's memory: read at sys_enter and again at sys_exit. */
 static __always_inline int watched(__u32 op)
@@ -915,7 +1142,7 @@ __attribute__((noinline)) __u64 enter_path_id(long dfd, __u64 str)
 static __always_inline void files_enter(void *regs, __u32 nr)
 {
 	__u32 op = op_of(nr);
-	if (!watched(op))
+	if (!watched(op) && !(is_send(op) && send_addressed(regs, op)))
 		return;
 	long d[2];
 	__u64 s[2] = {};
@@ -1033,6 +1260,8 @@ static __always_inline void path_op(void *regs, __u32 op, long ret, struct pendi
 {
 	if (op == OP_CONNECT || op == OP_BIND) {
 		tcp_port(regs, op, p->addr);
+		if (op == OP_CONNECT && ret == 0)
+			unix_connected(regs);
 		if (op == OP_CONNECT || ret < 0)
 			return;
 	}
@@ -1110,6 +1339,14 @@ static __always_inline void files_exit(void *regs, __u32 nr, long ret)
 	/* nr is another call in the compat table (counted at sys_enter). */
 	if (compat(regs, task))
 		return;
+	if (is_send(op)) {
+		drop_pending((__u64)regs); /* unix_ready did the work */
+		return;
+	}
+	if (is_signal(op)) {
+		signal_probe(regs, op);
+		return;
+	}
 	if (!watched(op)) {
 		fd_op(regs, op, ret);
 		return;

@@ -1,5 +1,7 @@
 package bpfprog
 
+import "bytes"
+
 // The C structs of files.bpf.c (files.h), as bpf2go lays them out.
 type (
 	FileKey = sysrecFileKey
@@ -8,6 +10,7 @@ type (
 	FileOp  = sysrecFileOp
 	Changed = sysrecChanged
 	Ident   = sysrecIdent
+	UnixKey = sysrecUnixKey
 )
 
 // What a syscall number does, for the files program's ops map (enum
@@ -37,6 +40,17 @@ const (
 	OpIoctl          = sysrecFileOpOP_IOCTL
 	OpBind           = sysrecFileOpOP_BIND
 	OpConnect        = sysrecFileOpOP_CONNECT
+	// The calls the Landlock scopes are about: a send may reach a unix
+	// socket by its address, a signal a process outside the target.
+	OpSendto           = sysrecFileOpOP_SENDTO
+	OpSendmsg          = sysrecFileOpOP_SENDMSG
+	OpSendmmsg         = sysrecFileOpOP_SENDMMSG
+	OpKill             = sysrecFileOpOP_KILL
+	OpTkill            = sysrecFileOpOP_TKILL
+	OpTgkill           = sysrecFileOpOP_TGKILL
+	OpRtSigqueueinfo   = sysrecFileOpOP_RT_SIGQUEUEINFO
+	OpRtTgsigqueueinfo = sysrecFileOpOP_RT_TGSIGQUEUEINFO
+	OpPidfdSendSignal  = sysrecFileOpOP_PIDFD_SEND_SIGNAL
 )
 
 // Indexes of the files program's per-CPU stats array (enum files_stat):
@@ -50,6 +64,7 @@ const (
 	FilesStatFault        = uint32(sysrecFilesStatFILES_STAT_FAULT)
 	FilesStatLostPorts    = uint32(sysrecFilesStatFILES_STAT_LOST_PORTS)
 	FilesStatRaced        = uint32(sysrecFilesStatFILES_STAT_RACED)
+	FilesStatLostScopes   = uint32(sysrecFilesStatFILES_STAT_LOST_SCOPES)
 	FilesStatCount        = uint32(sysrecFilesStatFILES_STAT_MAX)
 )
 
@@ -94,4 +109,27 @@ func (p *PathBuf) Strings() []string {
 		}
 	}
 	return out
+}
+
+// UnixName returns the socket's name as Recording.Unix shows it: its
+// path, or "@" and its abstract name (a NUL in it as "@", as ss and
+// /proc/net/unix show it), and whether it is abstract.
+func (k *UnixKey) UnixName() (name string, abstract bool) {
+	n := min(int(k.Len), len(k.Name))
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(k.Name[i])
+	}
+	if n > 0 && b[0] == 0 {
+		for i := range b {
+			if b[i] == 0 {
+				b[i] = '@'
+			}
+		}
+		return string(b), true
+	}
+	if i := bytes.IndexByte(b, 0); i >= 0 {
+		b = b[:i]
+	}
+	return string(b), false
 }

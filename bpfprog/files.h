@@ -93,7 +93,16 @@ enum file_op {
 	OP_FTRUNCATE,         /* ftruncate(fd) */
 	OP_IOCTL,             /* ioctl(fd, ...) on a device */
 	OP_BIND,              /* bind(fd, addr, len): a TCP port, or a unix socket file */
-	OP_CONNECT,           /* connect(fd, addr, len): TCP */
+	OP_CONNECT,           /* connect(fd, addr, len): TCP, or a unix socket */
+	OP_SENDTO,            /* sendto(fd, buf, len, flags, addr, alen): to a unix socket */
+	OP_SENDMSG,           /* sendmsg(fd, msg, flags) */
+	OP_SENDMMSG,          /* sendmmsg(fd, msgvec, n, flags) */
+	OP_KILL,              /* kill(pid, sig): a signal, maybe to a process outside the target */
+	OP_TKILL,             /* tkill(tid, sig) */
+	OP_TGKILL,            /* tgkill(tgid, tid, sig) */
+	OP_RT_SIGQUEUEINFO,   /* rt_sigqueueinfo(tgid, sig, info) */
+	OP_RT_TGSIGQUEUEINFO, /* rt_tgsigqueueinfo(tgid, tid, sig, info) */
+	OP_PIDFD_SEND_SIGNAL, /* pidfd_send_signal(pidfd, sig, info, flags) */
 	OP_MAX,
 };
 
@@ -109,7 +118,18 @@ enum files_stat {
 	FILES_STAT_LOST_PORTS = 6,  /* ports map full */
 	FILES_STAT_RACED = 7,       /* the path or address read from the caller's memory at exit differs from
 	                             * the one read at entry (or the entry was not seen): not learned */
-	FILES_STAT_MAX = 8,
+	FILES_STAT_LOST_SCOPES = 8, /* unix_counts or signals_outside map full */
+	FILES_STAT_MAX = 9,
+};
+
+#define UNIX_PATH_MAX 108
+
+/* One unix socket the target connected to, or sent a datagram to by
+ * its address, by its bound address (the kernel's copy). */
+struct unix_key {
+	char name[UNIX_PATH_MAX]; /* sun_path: a path, or NUL and an abstract name */
+	__u32 len;                /* bytes of name in use */
+	char exe[16];
 };
 
 #endif

@@ -468,6 +468,22 @@ static __always_inline void count_call(const char *name, __u32 slot, __u32 nr, v
 	count(&k);
 }
 
+/* cgroup_in_target reports whether cgroup v2 cgroup cg is the target or
+ * below it. Run on cgroup moves only: its reads need no economy. */
+static __always_inline int cgroup_in_target(struct cgroup *cg)
+{
+	int depth = KPTR(cgroup, cg)->level;
+	__u64 at = (__u64)cg + bpf_core_field_offset(struct cgroup, ancestors);
+	for (int i = 0; i < SYSREC_MAX_DEPTH && i <= depth; i++) {
+		struct cgroup *a = 0;
+		if (bpf_probe_read_kernel(&a, sizeof(a), (void *)(at + i * sizeof(a))))
+			return 0;
+		if (KPTR(cgroup, a)->kn->id == target_cgid)
+			return 1;
+	}
+	return 0;
+}
+
 #include "files.bpf.c"
 
 SEC("tp_btf/sys_enter")
@@ -599,6 +615,22 @@ int ctime_ns_xchg(__u64 *ctx)
 	return 0;
 }
 
+/* A unix socket got data, or a signal was made: for file recording
+ * (the Landlock scopes: unix_ready and signal_generated in files.bpf.c). */
+SEC("tp_btf/sk_data_ready")
+int sk_data_ready(__u64 *ctx)
+{
+	unix_ready((struct sock *)ctx[0]);
+	return 0;
+}
+
+SEC("tp_btf/signal_generate")
+int signal_generate(__u64 *ctx)
+{
+	signal_generated((struct task_struct *)ctx[2]);
+	return 0;
+}
+
 /* A new task may have the kernel stack, and so the registers' address,
  * of one that exited: decisions kept for that address are stale. Every
  * new task of the host passes here (threads and io workers too). */
@@ -606,22 +638,6 @@ SEC("tp_btf/task_newtask")
 int task_newtask(__u64 *ctx)
 {
 	bump();
-	return 0;
-}
-
-/* cgroup_in_target reports whether cgroup v2 cgroup cg is the target or
- * below it. Run on cgroup moves only: its reads need no economy. */
-static __always_inline int cgroup_in_target(struct cgroup *cg)
-{
-	int depth = KPTR(cgroup, cg)->level;
-	__u64 at = (__u64)cg + bpf_core_field_offset(struct cgroup, ancestors);
-	for (int i = 0; i < SYSREC_MAX_DEPTH && i <= depth; i++) {
-		struct cgroup *a = 0;
-		if (bpf_probe_read_kernel(&a, sizeof(a), (void *)(at + i * sizeof(a))))
-			return 0;
-		if (KPTR(cgroup, a)->kn->id == target_cgid)
-			return 1;
-	}
 	return 0;
 }
 

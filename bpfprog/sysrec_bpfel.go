@@ -86,7 +86,16 @@ const (
 	sysrecFileOpOP_IOCTL             sysrecFileOp = 22
 	sysrecFileOpOP_BIND              sysrecFileOp = 23
 	sysrecFileOpOP_CONNECT           sysrecFileOp = 24
-	sysrecFileOpOP_MAX               sysrecFileOp = 25
+	sysrecFileOpOP_SENDTO            sysrecFileOp = 25
+	sysrecFileOpOP_SENDMSG           sysrecFileOp = 26
+	sysrecFileOpOP_SENDMMSG          sysrecFileOp = 27
+	sysrecFileOpOP_KILL              sysrecFileOp = 28
+	sysrecFileOpOP_TKILL             sysrecFileOp = 29
+	sysrecFileOpOP_TGKILL            sysrecFileOp = 30
+	sysrecFileOpOP_RT_SIGQUEUEINFO   sysrecFileOp = 31
+	sysrecFileOpOP_RT_TGSIGQUEUEINFO sysrecFileOp = 32
+	sysrecFileOpOP_PIDFD_SEND_SIGNAL sysrecFileOp = 33
+	sysrecFileOpOP_MAX               sysrecFileOp = 34
 )
 
 type sysrecFilesStat uint32
@@ -100,7 +109,8 @@ const (
 	sysrecFilesStatFILES_STAT_FAULT        sysrecFilesStat = 5
 	sysrecFilesStatFILES_STAT_LOST_PORTS   sysrecFilesStat = 6
 	sysrecFilesStatFILES_STAT_RACED        sysrecFilesStat = 7
-	sysrecFilesStatFILES_STAT_MAX          sysrecFilesStat = 8
+	sysrecFilesStatFILES_STAT_LOST_SCOPES  sysrecFilesStat = 8
+	sysrecFilesStatFILES_STAT_MAX          sysrecFilesStat = 9
 )
 
 type sysrecIdent struct {
@@ -153,6 +163,13 @@ type sysrecPortKey struct {
 	Exe    [16]int8
 }
 
+type sysrecUnixKey struct {
+	_    structs.HostLayout
+	Name [108]int8
+	Len  uint32
+	Exe  [16]int8
+}
+
 // Names of all BPF objects in the ELF.
 //
 // Used for safe lookups in a Collection or CollectionSpec.
@@ -173,14 +190,18 @@ const (
 	sysrecMapPending            = "pending"
 	sysrecMapPorts              = "ports"
 	sysrecMapScratch            = "scratch"
+	sysrecMapSignalsOutside     = "signals_outside"
 	sysrecMapSlots              = "slots"
 	sysrecMapStats              = "stats"
+	sysrecMapUnixCounts         = "unix_counts"
 	sysrecProgCgroupAttachTask  = "cgroup_attach_task"
 	sysrecProgCtimeNsXchg       = "ctime_ns_xchg"
 	sysrecProgCtimeXchgSkip     = "ctime_xchg_skip"
 	sysrecProgInodeSetCtimeToTs = "inode_set_ctime_to_ts"
 	sysrecProgSchedProcessExec  = "sched_process_exec"
 	sysrecProgSchedProcessFork  = "sched_process_fork"
+	sysrecProgSignalGenerate    = "signal_generate"
+	sysrecProgSkDataReady       = "sk_data_ready"
 	sysrecProgSysEnter          = "sys_enter"
 	sysrecProgSysExit           = "sys_exit"
 	sysrecProgTaskNewtask       = "task_newtask"
@@ -251,6 +272,8 @@ type sysrecProgramSpecs struct {
 	InodeSetCtimeToTs *ebpf.ProgramSpec `ebpf:"inode_set_ctime_to_ts"`
 	SchedProcessExec  *ebpf.ProgramSpec `ebpf:"sched_process_exec"`
 	SchedProcessFork  *ebpf.ProgramSpec `ebpf:"sched_process_fork"`
+	SignalGenerate    *ebpf.ProgramSpec `ebpf:"signal_generate"`
+	SkDataReady       *ebpf.ProgramSpec `ebpf:"sk_data_ready"`
 	SysEnter          *ebpf.ProgramSpec `ebpf:"sys_enter"`
 	SysExit           *ebpf.ProgramSpec `ebpf:"sys_exit"`
 	TaskNewtask       *ebpf.ProgramSpec `ebpf:"task_newtask"`
@@ -260,24 +283,26 @@ type sysrecProgramSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type sysrecMapSpecs struct {
-	AuxvScratch *ebpf.MapSpec `ebpf:"auxv_scratch"`
-	Calls       *ebpf.MapSpec `ebpf:"calls"`
-	Counts      *ebpf.MapSpec `ebpf:"counts"`
-	Errnos      *ebpf.MapSpec `ebpf:"errnos"`
-	Exes        *ebpf.MapSpec `ebpf:"exes"`
-	ExesLeft    *ebpf.MapSpec `ebpf:"exes_left"`
-	FileCounts  *ebpf.MapSpec `ebpf:"file_counts"`
-	FileStats   *ebpf.MapSpec `ebpf:"file_stats"`
-	Last        *ebpf.MapSpec `ebpf:"last"`
-	Masks       *ebpf.MapSpec `ebpf:"masks"`
-	Ops         *ebpf.MapSpec `ebpf:"ops"`
-	PathChanged *ebpf.MapSpec `ebpf:"path_changed"`
-	Paths       *ebpf.MapSpec `ebpf:"paths"`
-	Pending     *ebpf.MapSpec `ebpf:"pending"`
-	Ports       *ebpf.MapSpec `ebpf:"ports"`
-	Scratch     *ebpf.MapSpec `ebpf:"scratch"`
-	Slots       *ebpf.MapSpec `ebpf:"slots"`
-	Stats       *ebpf.MapSpec `ebpf:"stats"`
+	AuxvScratch    *ebpf.MapSpec `ebpf:"auxv_scratch"`
+	Calls          *ebpf.MapSpec `ebpf:"calls"`
+	Counts         *ebpf.MapSpec `ebpf:"counts"`
+	Errnos         *ebpf.MapSpec `ebpf:"errnos"`
+	Exes           *ebpf.MapSpec `ebpf:"exes"`
+	ExesLeft       *ebpf.MapSpec `ebpf:"exes_left"`
+	FileCounts     *ebpf.MapSpec `ebpf:"file_counts"`
+	FileStats      *ebpf.MapSpec `ebpf:"file_stats"`
+	Last           *ebpf.MapSpec `ebpf:"last"`
+	Masks          *ebpf.MapSpec `ebpf:"masks"`
+	Ops            *ebpf.MapSpec `ebpf:"ops"`
+	PathChanged    *ebpf.MapSpec `ebpf:"path_changed"`
+	Paths          *ebpf.MapSpec `ebpf:"paths"`
+	Pending        *ebpf.MapSpec `ebpf:"pending"`
+	Ports          *ebpf.MapSpec `ebpf:"ports"`
+	Scratch        *ebpf.MapSpec `ebpf:"scratch"`
+	SignalsOutside *ebpf.MapSpec `ebpf:"signals_outside"`
+	Slots          *ebpf.MapSpec `ebpf:"slots"`
+	Stats          *ebpf.MapSpec `ebpf:"stats"`
+	UnixCounts     *ebpf.MapSpec `ebpf:"unix_counts"`
 }
 
 // sysrecVariableSpecs contains global variables before they are loaded into the kernel.
@@ -323,24 +348,26 @@ func (o *sysrecObjects) Close() error {
 //
 // It can be passed to loadSysrecObjects or ebpf.CollectionSpec.LoadAndAssign.
 type sysrecMaps struct {
-	AuxvScratch *ebpf.Map `ebpf:"auxv_scratch"`
-	Calls       *ebpf.Map `ebpf:"calls"`
-	Counts      *ebpf.Map `ebpf:"counts"`
-	Errnos      *ebpf.Map `ebpf:"errnos"`
-	Exes        *ebpf.Map `ebpf:"exes"`
-	ExesLeft    *ebpf.Map `ebpf:"exes_left"`
-	FileCounts  *ebpf.Map `ebpf:"file_counts"`
-	FileStats   *ebpf.Map `ebpf:"file_stats"`
-	Last        *ebpf.Map `ebpf:"last"`
-	Masks       *ebpf.Map `ebpf:"masks"`
-	Ops         *ebpf.Map `ebpf:"ops"`
-	PathChanged *ebpf.Map `ebpf:"path_changed"`
-	Paths       *ebpf.Map `ebpf:"paths"`
-	Pending     *ebpf.Map `ebpf:"pending"`
-	Ports       *ebpf.Map `ebpf:"ports"`
-	Scratch     *ebpf.Map `ebpf:"scratch"`
-	Slots       *ebpf.Map `ebpf:"slots"`
-	Stats       *ebpf.Map `ebpf:"stats"`
+	AuxvScratch    *ebpf.Map `ebpf:"auxv_scratch"`
+	Calls          *ebpf.Map `ebpf:"calls"`
+	Counts         *ebpf.Map `ebpf:"counts"`
+	Errnos         *ebpf.Map `ebpf:"errnos"`
+	Exes           *ebpf.Map `ebpf:"exes"`
+	ExesLeft       *ebpf.Map `ebpf:"exes_left"`
+	FileCounts     *ebpf.Map `ebpf:"file_counts"`
+	FileStats      *ebpf.Map `ebpf:"file_stats"`
+	Last           *ebpf.Map `ebpf:"last"`
+	Masks          *ebpf.Map `ebpf:"masks"`
+	Ops            *ebpf.Map `ebpf:"ops"`
+	PathChanged    *ebpf.Map `ebpf:"path_changed"`
+	Paths          *ebpf.Map `ebpf:"paths"`
+	Pending        *ebpf.Map `ebpf:"pending"`
+	Ports          *ebpf.Map `ebpf:"ports"`
+	Scratch        *ebpf.Map `ebpf:"scratch"`
+	SignalsOutside *ebpf.Map `ebpf:"signals_outside"`
+	Slots          *ebpf.Map `ebpf:"slots"`
+	Stats          *ebpf.Map `ebpf:"stats"`
+	UnixCounts     *ebpf.Map `ebpf:"unix_counts"`
 }
 
 func (m *sysrecMaps) Close() error {
@@ -361,8 +388,10 @@ func (m *sysrecMaps) Close() error {
 		m.Pending,
 		m.Ports,
 		m.Scratch,
+		m.SignalsOutside,
 		m.Slots,
 		m.Stats,
+		m.UnixCounts,
 	)
 }
 
@@ -399,6 +428,8 @@ type sysrecPrograms struct {
 	InodeSetCtimeToTs *ebpf.Program `ebpf:"inode_set_ctime_to_ts"`
 	SchedProcessExec  *ebpf.Program `ebpf:"sched_process_exec"`
 	SchedProcessFork  *ebpf.Program `ebpf:"sched_process_fork"`
+	SignalGenerate    *ebpf.Program `ebpf:"signal_generate"`
+	SkDataReady       *ebpf.Program `ebpf:"sk_data_ready"`
 	SysEnter          *ebpf.Program `ebpf:"sys_enter"`
 	SysExit           *ebpf.Program `ebpf:"sys_exit"`
 	TaskNewtask       *ebpf.Program `ebpf:"task_newtask"`
@@ -412,6 +443,8 @@ func (p *sysrecPrograms) Close() error {
 		p.InodeSetCtimeToTs,
 		p.SchedProcessExec,
 		p.SchedProcessFork,
+		p.SignalGenerate,
+		p.SkDataReady,
 		p.SysEnter,
 		p.SysExit,
 		p.TaskNewtask,

@@ -39,10 +39,10 @@ type RecordOptions struct {
 	// Command is written as the profile's recorded command when the
 	// recorder started none (a container, a process: what it runs).
 	Command []string
-	// ExcludeExe drops the calls and file and port accesses of these
-	// executables (comm names) before the profile is made: a container
-	// runtime's init, whose setup before the container's execve is the
-	// runtime's, not the container's.
+	// ExcludeExe drops the calls, file and port accesses, unix sockets
+	// and outside signals of these executables (comm names) before the
+	// profile is made: a container runtime's init, whose setup before the
+	// container's execve is the runtime's, not the container's.
 	ExcludeExe []string
 }
 
@@ -112,6 +112,8 @@ func Record(ctx context.Context, o RecordOptions) (*RecordResult, error) {
 		rec.Samples = slices.DeleteFunc(rec.Samples, func(s profiles.Sample) bool { return slices.Contains(o.ExcludeExe, s.Exe) })
 		rec.Files = slices.DeleteFunc(rec.Files, func(f profiles.FileAccess) bool { return slices.Contains(o.ExcludeExe, f.Exe) })
 		rec.Ports = slices.DeleteFunc(rec.Ports, func(p profiles.PortAccess) bool { return slices.Contains(o.ExcludeExe, p.Exe) })
+		rec.Unix = slices.DeleteFunc(rec.Unix, func(u profiles.UnixAccess) bool { return slices.Contains(o.ExcludeExe, u.Exe) })
+		rec.SignalsOutside = slices.DeleteFunc(rec.SignalsOutside, func(c profiles.ExeCount) bool { return slices.Contains(o.ExcludeExe, c.Exe) })
 	}
 	res := &RecordResult{Recording: rec, Stopped: ctx.Err() != nil}
 	if auto && o.Reduce.Runtime != reducer.RuntimeGo && goSignature(rec, o.Reduce.Exe) {

@@ -40,6 +40,21 @@ type Recording struct {
 	// a full path (truncated walk, a file with no path, a full map): the
 	// filesystem section may miss them.
 	FilesUnresolved uint64
+	// Unix and SignalsOutside are what the Landlock scopes restrict,
+	// recorded with Files (file recording on). Unix lists the unix
+	// sockets the target reached: each successful connect, and each
+	// datagram a send delivered to a socket named by its address (not
+	// sends on a connected socket: its connect is listed). A profile
+	// whose recordings list no abstract socket can take the
+	// abstract-unix-socket scope.
+	Unix []UnixAccess
+	// SignalsOutside counts, per executable, the signals the target sent
+	// to processes outside the recorded cgroup subtree (kill, tkill,
+	// tgkill, rt_sigqueueinfo, rt_tgsigqueueinfo, pidfd_send_signal;
+	// signal 0 too, which the scope refuses just the same; a process
+	// group or -1 with signal 0 counts as outside). A profile whose
+	// recordings have none can take the signal scope.
+	SignalsOutside []ExeCount
 	// FilesRaced counts, among FilesUnresolved, the accesses whose path
 	// string or socket address (read from the caller's memory) differed
 	// at the call's exit from what it was at its entry: the caller
@@ -58,6 +73,18 @@ type FileAccess struct {
 	Access uint64
 	Count  uint64
 	Exe    string // the executable it is charged to, as Sample.Exe
+}
+
+// UnixAccess is one unix socket the target reached, named by the address
+// it is bound to (the kernel's copy, not what the caller passed).
+type UnixAccess struct {
+	// Name is the socket's path as it was bound (possibly relative to
+	// the binder's directory), or "@" and its abstract name (a NUL in it
+	// shown as "@").
+	Name     string
+	Abstract bool // an abstract socket: what LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET restricts
+	Count    uint64
+	Exe      string
 }
 
 // PortAccess is one TCP port the target bound or connected to, with the

@@ -57,6 +57,15 @@ var fileOps = map[string]bpfprog.FileOp{
 	"ioctl":             bpfprog.OpIoctl,
 	"bind":              bpfprog.OpBind,
 	"connect":           bpfprog.OpConnect,
+	"sendto":            bpfprog.OpSendto,
+	"sendmsg":           bpfprog.OpSendmsg,
+	"sendmmsg":          bpfprog.OpSendmmsg,
+	"kill":              bpfprog.OpKill,
+	"tkill":             bpfprog.OpTkill,
+	"tgkill":            bpfprog.OpTgkill,
+	"rt_sigqueueinfo":   bpfprog.OpRtSigqueueinfo,
+	"rt_tgsigqueueinfo": bpfprog.OpRtTgsigqueueinfo,
+	"pidfd_send_signal": bpfprog.OpPidfdSendSignal,
 }
 
 // fileRecorder reads the files and TCP ports the tasks of one cgroup
@@ -91,7 +100,7 @@ type fileRecorder struct {
 // entry and the verifier drops the file code (record_files is 0).
 func setFiles(spec *ebpf.CollectionSpec, on bool, maxKeys, depth int) (map[string]any, error) {
 	if !on {
-		for _, m := range []string{"file_counts", "paths", "ports", "pending", "path_changed"} {
+		for _, m := range []string{"file_counts", "paths", "ports", "pending", "path_changed", "unix_counts", "signals_outside"} {
 			spec.Maps[m].MaxEntries = 1
 		}
 		return map[string]any{"record_files": uint32(0)}, nil
@@ -259,6 +268,9 @@ func (r *fileRecorder) read(rec *Recording) error {
 		rec.Ports = append(rec.Ports, profiles.PortAccess{Port: key.port, Access: key.access, Count: ports[key], Exe: key.exe})
 	}
 
+	if err := r.readScopes(rec); err != nil {
+		return err
+	}
 	stats, err := r.stats()
 	if err != nil {
 		return err
@@ -273,6 +285,43 @@ func (r *fileRecorder) read(rec *Recording) error {
 			rec.FilesUnresolved += st.RecursionMisses
 		}
 	}
+	return nil
+}
+
+// readScopes adds to rec what the Landlock scopes restrict: the unix
+// sockets reached and the signals sent outside the target.
+func (r *fileRecorder) readScopes(rec *Recording) error {
+	type unixOf struct {
+		name     string
+		abstract bool
+		exe      string
+	}
+	socks := map[unixOf]uint64{}
+	var uk bpfprog.UnixKey
+	var n uint64
+	uit := r.objs.UnixCounts.Iterate()
+	for uit.Next(&uk, &n) {
+		name, abstract := uk.UnixName()
+		socks[unixOf{name, abstract, bpfprog.CString(uk.Exe)}] += n
+	}
+	if err := uit.Err(); err != nil {
+		return fmt.Errorf("read unix sockets: %w", err)
+	}
+	for _, key := range slices.SortedFunc(maps.Keys(socks), func(a, b unixOf) int {
+		return cmp.Or(strings.Compare(a.name, b.name), strings.Compare(a.exe, b.exe))
+	}) {
+		rec.Unix = append(rec.Unix, profiles.UnixAccess{Name: key.name, Abstract: key.abstract, Count: socks[key], Exe: key.exe})
+	}
+	var name bpfprog.ExeName
+	var sent []profiles.ExeCount
+	sit := r.objs.SignalsOutside.Iterate()
+	for sit.Next(&name, &n) {
+		sent = append(sent, profiles.ExeCount{Exe: bpfprog.CString(name.Name), Count: n})
+	}
+	if err := sit.Err(); err != nil {
+		return fmt.Errorf("read signals: %w", err)
+	}
+	rec.SignalsOutside = profiles.AddExeCounts(rec.SignalsOutside, sent)
 	return nil
 }
 

@@ -207,8 +207,9 @@ type attachment struct {
 }
 
 // attachments lists the programs; all are BTF tracepoints (typed
-// arguments), one per tracepoint. The ctime ones, which every ctime
-// change of the host runs, only record files.
+// arguments), one per tracepoint. Those that only record files (every
+// ctime change, unix socket wake-up and signal of the host runs them)
+// are attached with files only.
 func attachments(objs *bpfprog.Objects, files bool) []attachment {
 	as := []attachment{
 		{name: "sys_enter", prog: objs.SysEnter},
@@ -223,6 +224,8 @@ func attachments(objs *bpfprog.Objects, files bool) []attachment {
 			attachment{name: "inode_set_ctime_to_ts", prog: objs.InodeSetCtimeToTs},
 			attachment{name: "ctime_xchg_skip", prog: objs.CtimeXchgSkip},
 			attachment{name: "ctime_ns_xchg", prog: objs.CtimeNsXchg},
+			attachment{name: "sk_data_ready", prog: objs.SkDataReady},
+			attachment{name: "signal_generate", prog: objs.SignalGenerate},
 		)
 	}
 	return as

@@ -18,6 +18,7 @@
 //	target syscall NR A0 A1 A2  one raw syscall, prints errno=N (run under a filter)
 //	target apply         lock itself down with enforce.Apply, then call the denied getpriority from 8 threads
 //	target i386 FILE     three i386 calls (int $0x80) that read as x86_64 would be socket, unshare and truncate(FILE)
+//	target unix connect|sendto ADDR  reach the unix socket at ADDR (a path, or @ and an abstract name)
 //	target mkdir-race DIR N  mkdir DIR/a/x N times while another thread flips its a to b and back (DIR/b/x exists)
 //
 // Its runtime is made as deterministic as Go allows, so that one
@@ -116,6 +117,8 @@ func main() {
 		apply()
 	case "i386":
 		i386(os.Args[2])
+	case "unix":
+		unixClient(os.Args[2], os.Args[3])
 	case "mkdir-race":
 		mkdirRace(os.Args[2], atoi(os.Args[3]))
 	case "sleep":
