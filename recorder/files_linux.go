@@ -279,8 +279,10 @@ func (r *fileRecorder) read(rec *Recording) error {
 		rec.FilesUnresolved += v
 	}
 	rec.FilesRaced += stats[bpfprog.FilesStatRaced]
-	// A run the kernel skipped may have been a file access.
-	for _, p := range []*ebpf.Program{r.objs.SysExit, r.objs.SchedProcessExec} {
+	// A run the kernel skipped may have been a file access, a changed
+	// inode that would have verified one, a unix socket reached or a
+	// signal sent (a sys_enter skipped is counted at the call's exit).
+	for _, p := range []*ebpf.Program{r.objs.SysExit, r.objs.SchedProcessExec, r.objs.InodeSetCtimeToTs, r.objs.CtimeXchgSkip, r.objs.CtimeNsXchg, r.objs.SkDataReady, r.objs.SignalGenerate} {
 		if st, err := p.Stats(); err == nil {
 			rec.FilesUnresolved += st.RecursionMisses
 		}

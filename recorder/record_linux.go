@@ -189,7 +189,9 @@ func Record(ctx context.Context, opts Options) (*Recording, error) {
 	if err := readMaps(objs, arch, rec); err != nil {
 		return nil, err
 	}
-	misses, err := recursionMisses(attachments(objs, opts.Files))
+	// Those of the file-only programs are the file recording's
+	// (FilesUnresolved): they run for the whole host, not for calls.
+	misses, err := recursionMisses(attachments(objs, false))
 	if err != nil {
 		return nil, err
 	}
