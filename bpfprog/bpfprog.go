@@ -16,7 +16,9 @@ const (
 	StatLostKeys   = 0
 	StatLostErrnos = 1
 	StatLostExes   = 2
-	StatCount      = 3
+	StatCompat     = 3 // calls through another ABI than the native one: counted, not recorded
+	StatLostLeft   = 4 // exes_left map full
+	StatCount      = 5
 )
 
 // MaxNr bounds the syscall numbers that can carry argument masks

@@ -17,8 +17,17 @@
  * that name a path without returning an fd (mkdirat, unlinkat, ...)
  * are resolved as their directory fd (or cwd) plus the path string the
  * caller passed; execs through the binprm. TCP bind/connect ports are
- * read from the sockaddr (still in the caller's memory at exit). Work at
- * sys_exit and exec only, none at sys_enter.
+ * read from the sockaddr. Work at sys_exit and exec, and at sys_enter
+ * only for the recorded tasks' calls whose path string or sockaddr is
+ * read from the caller's memory: the kernel's own copy is gone at
+ * sys_exit, and the caller can change its memory while the call runs,
+ * so the string (and its directory) or the address is read at both ends
+ * and an access is learned only if they agree; a string must moreover
+ * name one of the inodes whose ctime the call changed (inode_ctime,
+ * from the kernel's ctime tracepoints), which user space checks
+ * (path_changed) unless it was checked here. A port has no such check:
+ * a caller that changes the address before the entry, back before the
+ * kernel reads it, and again before the exit still wins.
  *
  * The path walk runs on every recorded access, but the string is built
  * only the first time a (path, rights) pair is seen: the walk first
@@ -74,6 +83,8 @@
 #define IPPROTO_TCP 6
 #define IPPROTO_MPTCP 262
 #define AT_BASE 7
+#define PIDFS_MAGIC 0x50494446
+#define PROC_SUPER_MAGIC 0x9fa0
 /* Kernel-internal f_mode bits: FMODE_READ/WRITE have never moved;
  * FMODE_CREATED is 1<<20 both before and after the 6.9 renumbering. */
 #define FMODE_READ 0x1
@@ -113,12 +124,55 @@ struct {
 	__type(value, enum file_op);
 } ops SEC(".maps");
 
+/* Per CPU: SCRATCH_EXIT for sys_exit and exec, SCRATCH_ENTER for
+ * sys_enter (a different program, which may run between them),
+ * SCRATCH_CHANGED for the paths of the inodes a call changed. */
+enum { SCRATCH_EXIT = 0, SCRATCH_ENTER = 1, SCRATCH_CHANGED = 2 };
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
+	__uint(max_entries, 3);
 	__type(key, __u32);
 	__type(value, struct pathbuf);
 } scratch SEC(".maps");
+
+/* What sys_enter read of a call whose path strings or sockaddr come
+ * from the caller's memory, for sys_exit to compare, and the inodes the
+ * call changed meanwhile (inode_ctime). */
+struct pending {
+	__u64 path[2]; /* path_id of each path argument, in call_paths order */
+	__u32 addr;    /* the sockaddr's family and port, as read */
+	__u32 nr;      /* the call */
+	__u64 key;     /* sys_exit's copy: the key it was found under */
+	struct changed changed;
+	__u64 inode[FILES_MAX_CHANGED]; /* the inodes of changed.id */
+};
+
+/* Keyed by the task's registers' address, unique among live tasks;
+ * deleted at the call's exit. An LRU: what a task that died in a call
+ * left is evicted, and an entry evicted too early is counted
+ * (FILES_STAT_RACED), never silent. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u64);
+	__type(value, struct pending);
+} pending SEC(".maps");
+
+/* Entries put in pending and not yet taken (more, after an eviction):
+ * while it is 0, inode_ctime has nothing to do. */
+__u64 inflight;
+
+/* path hash of an access learned from a string in the caller's memory
+ * -> the inodes the last such call changed: user space keeps the access
+ * only if the string names one of them (its directory, or the object). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384); /* resized by the loader */
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u64);
+	__type(value, struct changed);
+} path_changed SEC(".maps");
 
 struct auxv {
 	__u64 w[FILES_AUXV_WORDS];
@@ -130,6 +184,21 @@ struct {
 	__type(key, __u32);
 	__type(value, struct auxv);
 } auxv_scratch SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, struct unix_key);
+	__type(value, __u64);
+} unix_counts SEC(".maps");
+
+/* exe -> signals it sent to processes outside the target. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, struct exe_name);
+	__type(value, __u64);
+} signals_outside SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -146,15 +215,34 @@ struct qstr {
 	const unsigned char *name;
 } __attribute__((preserve_access_index));
 
+struct super_block {
+	__u32 s_dev;
+	unsigned long s_magic;
+} __attribute__((preserve_access_index));
+
+struct hlist_head {
+	struct hlist_node *first;
+} __attribute__((preserve_access_index));
+
 struct inode {
 	unsigned short i_mode;
 	unsigned long i_ino;
+	struct super_block *i_sb;
+	struct hlist_head i_dentry;
+	void *i_private;
+} __attribute__((preserve_access_index));
+
+struct hlist_node {
+	struct hlist_node *next;
 } __attribute__((preserve_access_index));
 
 struct dentry {
 	struct dentry *d_parent;
 	struct qstr d_name;
 	struct inode *d_inode;
+	union {
+		struct hlist_node d_alias;
+	} d_u;
 } __attribute__((preserve_access_index));
 
 struct vfsmount {
@@ -165,6 +253,7 @@ struct mount {
 	struct mount *mnt_parent;
 	struct dentry *mnt_mountpoint;
 	struct vfsmount mnt;
+	int mnt_id;
 } __attribute__((preserve_access_index));
 
 struct path {
@@ -220,22 +309,60 @@ struct vm_area_struct {
 	struct file *vm_file;
 } __attribute__((preserve_access_index));
 
+struct sock_common {
+	unsigned short skc_family;
+} __attribute__((preserve_access_index));
+
 struct sock {
+	struct sock_common __sk_common;
 	__u16 sk_protocol;
 } __attribute__((preserve_access_index));
+
+struct sockaddr_un {
+	unsigned short sun_family;
+	char sun_path[UNIX_PATH_MAX];
+} __attribute__((preserve_access_index));
+
+struct unix_address {
+	int len;
+	struct sockaddr_un name[];
+} __attribute__((preserve_access_index));
+
+struct unix_sock {
+	struct unix_address *addr;
+	struct sock *peer;
+} __attribute__((preserve_access_index));
+
+struct upid {
+	int nr;
+} __attribute__((preserve_access_index));
+
+struct pid {
+	struct upid numbers[1];
+} __attribute__((preserve_access_index));
+
+struct proc_inode {
+	struct pid *pid;
+	struct inode vfs_inode;
+} __attribute__((preserve_access_index));
+
+struct css_set {
+	struct cgroup *dfl_cgrp;
+} __attribute__((preserve_access_index));
+
+struct task_struct___cg {
+	struct css_set *cgroups;
+} __attribute__((preserve_access_index));
+
+extern struct task_struct *bpf_task_from_pid(__s32 pid) __ksym;
+extern struct task_struct *bpf_task_from_vpid(__s32 vpid) __ksym;
+extern void bpf_task_release(struct task_struct *p) __ksym;
 
 struct socket {
 	short type;
 	struct sock *sk;
 } __attribute__((preserve_access_index));
 
-
-/* bpf_rdonly_cast turns an address read from kernel memory back into a
- * typed pointer the verifier lets the program load from directly (the
- * loads fault-proof, like bpf_probe_read_kernel, but without a helper
- * call each). The verifier inlines it to a register move. */
-extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
-#define KPTR(type, p) ((struct type *)bpf_rdonly_cast((void *)(p), bpf_core_type_id_kernel(struct type)))
 
 static __always_inline __u32 op_of(__u32 nr)
 {
@@ -291,8 +418,10 @@ struct walk {
 	__u64 hash;
 	__u32 off;   /* bytes of scratch.s in use (copy pass) */
 	__u32 depth; /* components taken */
-	__u32 copy;  /* 0: hash only; 1: also copy the names */
+	__u32 copy;  /* 0: hash only; 1: also copy the names into scratch buf */
 	__u32 status;
+	__u32 buf;
+	__u32 pad;
 };
 
 /* walk_step takes one step up: a component, or a mount crossing. */
@@ -338,8 +467,7 @@ static long walk_step(__u32 i, struct walk *w)
 	 * hashes collide. */
 	w->hash = mix(mix(w->hash, d->d_name.hash_len), d->d_inode->i_ino);
 	if (w->copy) {
-		__u32 z = 0;
-		struct pathbuf *b = bpf_map_lookup_elem(&scratch, &z);
+		struct pathbuf *b = bpf_map_lookup_elem(&scratch, &w->buf);
 		if (!b) {
 			w->status = WALK_FAULT;
 			return 1;
@@ -382,16 +510,18 @@ static __always_inline __u32 walk_stat(__u32 status)
 }
 
 /* other_root reports whether the task sees another file tree than the
- * loader: a path string it passed means something else there. */
+ * loader: a path string it passed means something else there. Its root
+ * is compared with the loader's by mount id and inode: a host whose "/"
+ * is mounted over the initramfs (switch_root) has a root mount with a
+ * parent, and the same root as the loader. */
 static __always_inline int other_root(void)
 {
 	struct task_struct *task = (void *)bpf_get_current_task();
 	if (BPF_CORE_READ(task, nsproxy, mnt_ns, ns.inum) != host_mntns)
 		return 1;
 	struct vfsmount *v = BPF_CORE_READ(task, fs, root.mnt);
-	struct mount *m = mount_of(v);
-	return BPF_CORE_READ(task, fs, root.dentry) != BPF_CORE_READ(v, mnt_root) ||
-	       BPF_CORE_READ(m, mnt_parent) != m;
+	return BPF_CORE_READ(mount_of(v), mnt_id) != host_root_mnt ||
+	       BPF_CORE_READ(task, fs, root.dentry, d_inode, i_ino) != host_root_ino;
 }
 
 /* One access to record: an object (dentry+mount) and/or a path string
@@ -402,6 +532,10 @@ struct req {
 	const char *str; /* path string, or NULL */
 	__u32 str_user;  /* str is in user memory */
 	__u32 access;
+	__u32 verify;  /* count the access only if its path_id is want */
+	__u32 pad;
+	__u64 want;
+	__u64 key;     /* with verify: the pending entry of the call */
 	__u64 dirhash; /* out: identifies the directory holding the object */
 };
 
@@ -409,12 +543,12 @@ struct strhash {
 	__u64 h;
 	__u64 dirh; /* h before the last '/' */
 	__u32 n;
+	__u32 buf; /* SCRATCH_* */
 };
 
 static long hash_byte(__u32 i, struct strhash *s)
 {
-	__u32 z = 0;
-	struct pathbuf *b = bpf_map_lookup_elem(&scratch, &z);
+	struct pathbuf *b = bpf_map_lookup_elem(&scratch, &s->buf);
 	if (!b || i >= s->n)
 		return 1;
 	__u8 c = b->s[i & (FILES_PATH_MAX - 1)];
@@ -424,39 +558,138 @@ static long hash_byte(__u32 i, struct strhash *s)
 	return 0;
 }
 
+/* read_path reads r's path string, if any, into scratch sh->buf and
+ * hashes it into sh. Returns whether the directory r points at is part
+ * of the path (1: walk it; 0: the string is absolute or there is no
+ * directory), or -FILES_STAT_* if the string cannot be used. */
+static __always_inline int read_path(struct req *r, struct strhash *sh)
+{
+	struct pathbuf *b = bpf_map_lookup_elem(&scratch, &sh->buf);
+	if (!b)
+		return -FILES_STAT_FAULT;
+	int walk = r->dentry != 0;
+	if (!r->str)
+		return walk;
+	long n;
+	if (r->str_user)
+		n = bpf_probe_read_user_str(b->s, FILES_PATH_MAX, r->str);
+	else
+		n = bpf_probe_read_kernel_str(b->s, FILES_PATH_MAX, r->str);
+	if (n <= 0 || (n == 1 && !walk))
+		return -FILES_STAT_FAULT;
+	if (n >= FILES_PATH_MAX)
+		return -FILES_STAT_TOO_LONG;
+	if (n > 1) { /* "" (AT_EMPTY_PATH) names the directory fd's object itself */
+		sh->n = n - 1;
+		bpf_loop(FILES_PATH_MAX, hash_byte, sh, 0);
+		sh->n = n;
+		if (b->s[0] == '/')
+			walk = 0; /* absolute: the directory does not matter */
+	}
+	return walk;
+}
+
+/* path_id names what a path argument designates, for sys_enter and
+ * sys_exit to compare: the string and, when it is relative, the
+ * directory it is relative to, by inode and mount (another dfd or cwd
+ * at exit is another path). */
+static __always_inline __u64 path_id(struct req *r, struct strhash *sh, int walk)
+{
+	if (!walk)
+		return sh->h;
+	__u64 ino = KPTR(dentry, r->dentry)->d_inode->i_ino;
+	return mix(mix(sh->h, ino), KPTR(mount, mount_of(r->mnt))->mnt_id);
+}
+
+#define FNV_BASIS 0xcbf29ce484222325ULL
+#define STRHASH_INIT(b) {.h = FNV_BASIS, .dirh = FNV_BASIS, .buf = (b)}
+
+/* changed_here reports whether the inode r's walk starts from (the
+ * directory a relative string is in, or the object) is one the call of
+ * r's pending entry changed. */
+static __always_inline int changed_here(struct req *r)
+{
+	struct pending *p = bpf_map_lookup_elem(&pending, &r->key);
+	if (!p)
+		return 0;
+	struct inode *i = KPTR(dentry, r->dentry)->d_inode;
+	__u64 ino = i->i_ino;
+	__u32 dev = i->i_sb->s_dev;
+	__u32 n = p->changed.n;
+	for (__u32 j = 0; j < FILES_MAX_CHANGED; j++)
+		if (j < n && p->changed.id[j].ino == ino && p->changed.id[j].dev == dev)
+			return 1;
+	return 0;
+}
+
+/* changed_path is the path hash (struct changed) of inode, walked up to
+ * the task's root through mount mnt or, failing that, through the
+ * task's root mount; 0 if neither leads there (another mount: user
+ * space then compares inode numbers). A global function: verified once. */
+__attribute__((noinline)) __u64 changed_path(__u64 inode, __u64 mnt)
+{
+	struct hlist_node *first = KPTR(inode, inode)->i_dentry.first;
+	if (!first)
+		return 0; /* removed */
+	struct dentry *d = (void *)first - bpf_core_field_offset(struct dentry, d_u.d_alias);
+	struct task_struct *task = (void *)bpf_get_current_task();
+	struct vfsmount *mnts[2] = {(void *)mnt, BPF_CORE_READ(task, fs, root.mnt)};
+	for (int i = 0; i < 2; i++) {
+		struct walk w = {.copy = 1, .buf = SCRATCH_CHANGED};
+		walk_init(&w, d, mnts[i]);
+		bpf_loop(max_depth + FILES_MAX_MOUNTS, walk_step, &w, 0);
+		if (w.status != WALK_DONE)
+			continue;
+		struct strhash sh = STRHASH_INIT(SCRATCH_CHANGED);
+		sh.n = w.off;
+		bpf_loop(FILES_PATH_MAX, hash_byte, &sh, 0);
+		return sh.h;
+	}
+	return 0;
+}
+
+/* keep_changed stores, for user space to check the access of path hash
+ * h, what the call of pending entry key changed, with the paths of the
+ * changed inodes (mnt: the mount the call's string was relative to). */
+static __always_inline int keep_changed(__u64 key, __u64 h, __u64 mnt)
+{
+	struct pending *p = bpf_map_lookup_elem(&pending, &key);
+	if (!p)
+		return -1;
+	struct changed c = p->changed;
+	__u64 inodes[FILES_MAX_CHANGED];
+	__builtin_memcpy(inodes, p->inode, sizeof(inodes));
+	for (int i = 0; i < FILES_MAX_CHANGED; i++)
+		c.path[i] = i < c.n ? changed_path(inodes[i], mnt) : 0;
+	return bpf_map_update_elem(&path_changed, &h, &c, BPF_ANY);
+}
+
 /* record resolves one access and counts it. A global function: verified
  * once, not once per call site. Returns 0 if it was counted. */
 __attribute__((noinline)) int record(struct req *r)
 {
-	__u32 z = 0;
+	__u32 z = SCRATCH_EXIT;
 	struct pathbuf *b = bpf_map_lookup_elem(&scratch, &z);
 	if (!b || !r)
 		return -1;
-	struct strhash sh = {.h = 0xcbf29ce484222325ULL, .dirh = 0xcbf29ce484222325ULL};
-	__u32 flags = 0;
-	int walk = r->dentry != 0;
-	if (r->str) {
-		long n;
-		if (r->str_user)
-			n = bpf_probe_read_user_str(b->s, FILES_PATH_MAX, r->str);
-		else
-			n = bpf_probe_read_kernel_str(b->s, FILES_PATH_MAX, r->str);
-		if (n <= 0 || (n == 1 && !walk)) {
-			inc(&file_stats, FILES_STAT_FAULT);
+	struct strhash sh = STRHASH_INIT(SCRATCH_EXIT);
+	int walk = read_path(r, &sh);
+	if (walk < 0) {
+		inc(&file_stats, -walk);
+		return -1;
+	}
+	__u32 flags = sh.n ? FILES_F_STRING : 0;
+	int verify = r->verify;
+	if (verify) {
+		if (path_id(r, &sh, walk) != r->want) {
+			inc(&file_stats, FILES_STAT_RACED);
 			return -1;
 		}
-		if (n >= FILES_PATH_MAX) {
-			inc(&file_stats, FILES_STAT_TOO_LONG);
-			return -1;
-		}
-		if (n > 1) { /* "" (AT_EMPTY_PATH) names the directory fd's object itself */
-			sh.n = n - 1;
-			bpf_loop(FILES_PATH_MAX, hash_byte, &sh, 0);
-			sh.n = n;
-			flags = FILES_F_STRING;
-			if (b->s[0] == '/')
-				walk = 0; /* absolute: the directory does not matter */
-		}
+		/* One component relative to a directory the call changed (or
+		 * "": the object itself): what the kernel did, checked here.
+		 * Otherwise user space resolves the string and checks it. */
+		if (walk && sh.dirh == FNV_BASIS && changed_here(r))
+			verify = 0;
 	}
 
 	struct walk w = {};
@@ -471,11 +704,21 @@ __attribute__((noinline)) int record(struct req *r)
 	r->dirhash = mix(w.hash, sh.dirh);
 	if (!r->access)
 		return 0; /* only the directory was asked for (the source of a link) */
-	struct exe *e = exe_of();
+	struct exe *e = exe_of(bpf_get_current_task_btf());
 	if (!e)
 		return 0; /* not counted (yet), as its syscalls are not */
 	struct file_key k = {.hash = mix(w.hash, sh.h), .access = r->access};
 	__builtin_memcpy(k.exe, e->name, sizeof(k.exe));
+	if (verify) {
+		/* Apart from the same path taken from the kernel (an open's
+		 * fd, an exec): only this one is checked. */
+		k.hash = mix(k.hash, FILES_F_VERIFY);
+		flags |= FILES_F_VERIFY;
+		if (keep_changed(r->key, k.hash, (__u64)r->mnt)) {
+			inc(&file_stats, FILES_STAT_LOST_PATHS);
+			return -1;
+		}
+	}
 	__u64 *v = bpf_map_lookup_elem(&file_counts, &k);
 	if (v) {
 		__sync_fetch_and_add(v, 1);
@@ -583,10 +826,11 @@ static __always_inline void opened(long fd, __u64 oflags)
 		record(&r);
 }
 
-/* at_path records a path-only call: the object dfd/str names. */
-static __always_inline int at_path(long dfd, __u64 str, __u32 access, __u64 *dirhash)
+/* at_path records a path-only call: the object dfd/str names, if its
+ * path_id is want (what sys_enter read). */
+static __always_inline int at_path(long dfd, __u64 str, __u32 access, __u64 *dirhash, struct pending *p, int i)
 {
-	struct req r = {.access = access};
+	struct req r = {.access = access, .verify = 1, .want = p->path[i & 1], .key = p->key};
 	if (set_at(&r, dfd, str)) {
 		inc(&file_stats, FILES_STAT_FAULT);
 		return -1;
@@ -600,26 +844,36 @@ static __always_inline int at_path(long dfd, __u64 str, __u32 access, __u64 *dir
 /* moved records rename and link: the object leaves one directory (or is
  * linked from it) and appears in another; crossing directories needs
  * refer on both. */
-static __always_inline void moved(long odfd, __u64 old, __u32 oacc, long ndfd, __u64 new, __u32 nacc)
+static __always_inline void moved(struct pending *p, long odfd, __u64 old, __u32 oacc, long ndfd, __u64 new, __u32 nacc)
 {
 	__u64 oh = 0, nh = 0;
-	if (at_path(odfd, old, oacc, &oh) | at_path(ndfd, new, nacc, &nh))
+	if (at_path(odfd, old, oacc, &oh, p, 0) | at_path(ndfd, new, nacc, &nh, p, 1))
 		return;
 	if (oh != nh) {
-		at_path(odfd, old, LL_REFER, 0);
-		at_path(ndfd, new, LL_REFER, 0);
+		at_path(odfd, old, LL_REFER, 0, p, 0);
+		at_path(ndfd, new, LL_REFER, 0, p, 1);
 	}
+}
+
+/* sockaddr_head reads the family and port of the sockaddr a bind or
+ * connect names (0 if it has none). */
+static __always_inline __u32 sockaddr_head(void *regs)
+{
+	__u32 head = 0;
+	if (arg(regs, 2) < sizeof(head) || bpf_probe_read_user(&head, sizeof(head), (void *)arg(regs, 1)))
+		return 0;
+	return head;
 }
 
 /* tcp_port records the port of a TCP bind or connect, whatever the
  * call's outcome: Landlock checks the port before the call can fail for
- * another reason (ECONNREFUSED, EINPROGRESS, EADDRINUSE). */
-static __always_inline void tcp_port(void *regs, __u32 op)
+ * another reason (ECONNREFUSED, EINPROGRESS, EADDRINUSE). want is the
+ * sockaddr's head as sys_enter read it. */
+static __always_inline void tcp_port(void *regs, __u32 op, __u32 want)
 {
-	__u64 addr = arg(regs, 1);
-	__u64 len = arg(regs, 2);
-	__u16 sa[2] = {};
-	if (len < sizeof(sa) || bpf_probe_read_user(sa, sizeof(sa), (void *)addr))
+	__u32 head = sockaddr_head(regs);
+	__u16 *sa = (__u16 *)&head;
+	if (!head)
 		return;
 	if (sa[0] != AF_INET && sa[0] != AF_INET6)
 		return;
@@ -633,9 +887,13 @@ static __always_inline void tcp_port(void *regs, __u32 op)
 	__u16 proto = BPF_CORE_READ(sock, sk, sk_protocol);
 	if (proto != IPPROTO_TCP && proto != IPPROTO_MPTCP)
 		return;
-	struct exe *e = exe_of();
+	struct exe *e = exe_of(bpf_get_current_task_btf());
 	if (!e)
 		return;
+	if (head != want) {
+		inc(&file_stats, FILES_STAT_RACED);
+		return;
+	}
 	struct port_key k = {
 		.port = __builtin_bswap16(sa[1]),
 		.family = sa[0],
@@ -645,25 +903,323 @@ static __always_inline void tcp_port(void *regs, __u32 op)
 	add(&ports, &k, &file_stats, FILES_STAT_LOST_PORTS);
 }
 
-/* files_exit records the file or port a finished call touched. Every
- * task of the host comes here after every syscall: a direct load and
- * an inlined array lookup, no helper, for calls that are not file
- * operations. */
-static __always_inline void files_exit(void *regs, __u32 nr, long ret)
+/* unix_used records that the target reached unix socket sk: connected
+ * to it, or sent it a datagram by its address. The name is sk's bound
+ * address, the kernel's copy: what the caller's memory says does not
+ * matter. An unnamed socket (a socketpair's) is not recorded: no scope
+ * restricts it. */
+static __always_inline void unix_used(struct sock *sk)
+{
+	struct unix_address *a = KPTR(unix_sock, sk)->addr;
+	if (!a)
+		return;
+	int len = KPTR(unix_address, a)->len - (int)sizeof(unsigned short);
+	if (len <= 0)
+		return;
+	if (len > UNIX_PATH_MAX)
+		len = UNIX_PATH_MAX;
+	struct unix_key k = {.len = len};
+	if (bpf_probe_read_kernel(k.name, len, KPTR(unix_address, a)->name[0].sun_path))
+		return;
+	struct exe *e = exe_of(bpf_get_current_task_btf());
+	if (!e)
+		return;
+	__builtin_memcpy(k.exe, e->name, sizeof(k.exe));
+	add(&unix_counts, &k, &file_stats, FILES_STAT_LOST_SCOPES);
+}
+
+/* unix_connected records the peer of the unix socket a successful
+ * connect connected: the socket made for it by a listener (it carries
+ * the listener's address), or a datagram socket. */
+static __always_inline void unix_connected(void *regs)
+{
+	struct file *f = fd_file(arg(regs, 0));
+	if (!f || inode_mode(f) != S_IFSOCK)
+		return;
+	struct socket *sock = KPTR(file, f)->private_data;
+	struct sock *sk = KPTR(socket, sock)->sk;
+	if (!sk || KPTR(sock, sk)->__sk_common.skc_family != AF_UNIX)
+		return;
+	struct sock *peer = KPTR(unix_sock, sk)->peer;
+	if (peer)
+		unix_used(peer);
+}
+
+/* is_send reports whether op sends a message, maybe to an address. */
+static __always_inline int is_send(__u32 op)
+{
+	return op == OP_SENDTO || op == OP_SENDMSG || op == OP_SENDMMSG;
+}
+
+/* send_addressed reports whether a send names a destination (sendto's
+ * address, the first message's msg_name): only those get a pending
+ * entry, for unix_ready to find. What the memory says only gates: the
+ * destination recorded is the socket the kernel delivered to. */
+static __always_inline int send_addressed(void *regs, __u32 op)
+{
+	if (op == OP_SENDTO)
+		return arg(regs, 4) && arg(regs, 5) >= sizeof(unsigned short);
+	__u64 name = 0; /* msg_name is the first field of struct msghdr (and of mmsghdr) */
+	bpf_probe_read_user(&name, sizeof(name), (void *)arg(regs, 1));
+	return name != 0;
+}
+
+/* unix_ready: the kernel queued data on socket sk, in the context of the
+ * task that sent it. For an addressed send of a recorded task, that is
+ * the unix socket it reached. */
+static __always_inline void unix_ready(struct sock *sk)
+{
+	if (!record_files || !*(volatile __u64 *)&inflight)
+		return;
+	if (KPTR(sock, sk)->__sk_common.skc_family != AF_UNIX)
+		return;
+	__u64 key = (__u64)bpf_task_pt_regs(bpf_get_current_task_btf());
+	struct pending *p = bpf_map_lookup_elem(&pending, &key);
+	if (p && is_send(op_of(p->nr)))
+		unix_used(sk);
+}
+
+/* is_signal reports whether op sends a signal. */
+static __always_inline int is_signal(__u32 op)
+{
+	return op >= OP_KILL && op <= OP_PIDFD_SEND_SIGNAL;
+}
+
+/* signal_outside counts a signal of the current task to a process
+ * outside the target. */
+static __always_inline void signal_outside(void)
+{
+	struct exe *e = exe_of(bpf_get_current_task_btf());
+	if (e)
+		add(&signals_outside, e->name, &file_stats, FILES_STAT_LOST_SCOPES);
+}
+
+/* task_in_target reports whether task is in the target cgroup or below. */
+static __always_inline int task_in_target(struct task_struct *task)
+{
+	struct css_set *cs = KPTR(task_struct___cg, task)->cgroups;
+	return cgroup_in_target(KPTR(css_set, cs)->dfl_cgrp);
+}
+
+/* signal_generated: the kernel made signal for task, in the context of
+ * the sender. Counted when the sender is a recorded task in one of the
+ * signal calls (not the kernel's own signals, such as SIGCHLD to a
+ * parent outside, which no Landlock scope restricts) and task is
+ * outside the target: per process reached, so kill(0) and kill(-1) to
+ * processes inside count nothing. */
+static __always_inline void signal_generated(struct task_struct *task)
+{
+	if (!record_files)
+		return;
+	struct task_struct *cur = bpf_get_current_task_btf();
+	void *regs = (void *)bpf_task_pt_regs(cur);
+	if (!is_signal(op_of(exit_nr(regs))) || !in_target() || compat(regs, cur))
+		return;
+	if (!task_in_target(task))
+		signal_outside();
+}
+
+/* pidfd_pid_nr returns the pid number (in the initial namespace) of
+ * the process pidfd names (a pidfd, or a /proc/PID directory), or 0. */
+static __always_inline int pidfd_pid_nr(__u64 pidfd)
+{
+	struct file *f = fd_file(pidfd);
+	if (!f)
+		return 0;
+	struct inode *inode = KPTR(file, f)->f_inode;
+	unsigned long magic = KPTR(inode, inode)->i_sb->s_magic;
+	struct pid *pid = 0;
+	if (magic == PIDFS_MAGIC)
+		pid = KPTR(inode, inode)->i_private;
+	else if (magic == PROC_SUPER_MAGIC)
+		pid = KPTR(proc_inode, (void *)inode - bpf_core_field_offset(struct proc_inode, vfs_inode))->pid;
+	return pid ? KPTR(pid, pid)->numbers[0].nr : 0;
+}
+
+/* signal_probe: a successful signal call with signal 0 (a check that
+ * the target exists and may be signalled, which a Landlock scope
+ * refuses just the same) generates no signal: the target is found from
+ * the call's arguments (registers, not memory). A process group or
+ * every process (pid 0, negative, -1), or a target gone by now, counts
+ * as outside. */
+static __always_inline void signal_probe(void *regs, __u32 op)
+{
+	int tg = op == OP_TGKILL || op == OP_RT_TGSIGQUEUEINFO;
+	if ((int)arg(regs, tg ? 2 : 1) != 0)
+		return; /* a real signal: signal_generated saw it */
+	struct task_struct *t = 0;
+	if (op == OP_PIDFD_SEND_SIGNAL) {
+		int nr = pidfd_pid_nr(arg(regs, 0));
+		if (nr > 0)
+			t = bpf_task_from_pid(nr);
+	} else {
+		int pid = (int)arg(regs, tg ? 1 : 0);
+		if (pid > 0)
+			t = bpf_task_from_vpid(pid);
+	}
+	int in = 0;
+	if (t) {
+		in = task_in_target(t);
+		bpf_task_release(t);
+	}
+	if (!in)
+		signal_outside();
+}
+
+/* watched reports whether op names a path by a string, or a sockaddr,
+ * in the caller's memory: read at sys_enter and again at sys_exit. */
+static __always_inline int watched(__u32 op)
+{
+	return (op >= OP_MKDIR && op <= OP_TRUNCATE) || op == OP_BIND || op == OP_CONNECT;
+}
+
+/* call_paths gives the path arguments of a call that names paths by
+ * string, as (directory fd, string) pairs in the order files_exit
+ * records them, and returns how many: the one home of which registers
+ * hold them, for sys_enter and sys_exit. */
+static __always_inline int call_paths(__u32 op, void *regs, long d[2], __u64 s[2])
+{
+	d[0] = d[1] = AT_FDCWD;
+	switch (op) {
+	case OP_MKDIR:
+	case OP_MKNOD:
+	case OP_UNLINK:
+	case OP_RMDIR:
+	case OP_TRUNCATE:
+		s[0] = arg(regs, 0);
+		return 1;
+	case OP_MKDIRAT:
+	case OP_MKNODAT:
+	case OP_UNLINKAT:
+		d[0] = arg(regs, 0);
+		s[0] = arg(regs, 1);
+		return 1;
+	case OP_RENAME:
+	case OP_LINK:
+		s[0] = arg(regs, 0);
+		s[1] = arg(regs, 1);
+		return 2;
+	case OP_RENAMEAT:
+	case OP_RENAMEAT2:
+	case OP_LINKAT:
+		d[0] = arg(regs, 0);
+		s[0] = arg(regs, 1);
+		d[1] = arg(regs, 2);
+		s[1] = arg(regs, 3);
+		return 2;
+	case OP_SYMLINK:
+		s[0] = arg(regs, 1);
+		return 1;
+	case OP_SYMLINKAT:
+		d[0] = arg(regs, 1);
+		s[0] = arg(regs, 2);
+		return 1;
+	case OP_BIND:
+		s[0] = arg(regs, 1) + 2; /* sun_path, if it is a unix socket */
+		return 1;
+	}
+	return 0;
+}
+
+/* enter_path_id is the path_id of dfd/str as sys_enter sees it (0: it
+ * cannot be read; the call fails, or sys_exit disagrees). A global
+ * function: verified once. */
+__attribute__((noinline)) __u64 enter_path_id(long dfd, __u64 str)
+{
+	struct req r = {};
+	if (set_at(&r, dfd, str))
+		return 0;
+	struct strhash sh = STRHASH_INIT(SCRATCH_ENTER);
+	int walk = read_path(&r, &sh);
+	if (walk < 0)
+		return 0;
+	return path_id(&r, &sh, walk);
+}
+
+/* files_enter keeps, for a call of a recorded task that names paths or
+ * a sockaddr in its memory, what that memory says now, for files_exit
+ * to compare. Other calls cost an array look-up. */
+static __always_inline void files_enter(void *regs, __u32 nr)
 {
 	__u32 op = op_of(nr);
-	if (op == OP_NONE)
+	if (!watched(op) && !(is_send(op) && send_addressed(regs, op)))
 		return;
-	if (op == OP_CONNECT || op == OP_BIND) {
-		if (!in_target())
-			return;
-		tcp_port(regs, op);
-		if (op == OP_CONNECT || ret < 0)
-			return;
-	} else if (ret < 0 || !in_target()) {
-		return;
-	}
+	long d[2];
+	__u64 s[2] = {};
+	struct pending p = {.nr = nr};
+	int n = call_paths(op, regs, d, s);
+	if (n > 0)
+		p.path[0] = enter_path_id(d[0], s[0]);
+	if (n > 1)
+		p.path[1] = enter_path_id(d[1], s[1]);
+	if (op == OP_BIND || op == OP_CONNECT)
+		p.addr = sockaddr_head(regs);
+	__u64 key = (__u64)regs;
+	if (!bpf_map_update_elem(&pending, &key, &p, BPF_ANY)) /* on failure, files_exit counts it */
+		__sync_fetch_and_add(&inflight, 1);
+}
 
+/* drop_pending forgets the pending entry at key. */
+static __always_inline void drop_pending(__u64 key)
+{
+	if (!bpf_map_delete_elem(&pending, &key))
+		__sync_fetch_and_add(&inflight, -1);
+}
+
+/* inode_ctime notes, for a recorded call in progress (one sys_enter put
+ * in pending), the inode whose ctime the kernel just changed on its
+ * behalf: what the call really created, removed, renamed or truncated,
+ * and in which directory, whatever its memory says by the exit. Every
+ * ctime change of the host comes here; while no such call is in
+ * progress it costs a load. */
+static __always_inline void inode_ctime(struct inode *inode)
+{
+	if (!record_files || !*(volatile __u64 *)&inflight)
+		return;
+	__u64 key = (__u64)bpf_task_pt_regs(bpf_get_current_task_btf());
+	struct pending *p = bpf_map_lookup_elem(&pending, &key);
+	if (!p)
+		return;
+	struct ident id = {.dev = inode->i_sb->s_dev, .ino = inode->i_ino};
+	__u32 n = p->changed.n;
+	for (__u32 i = 0; i < FILES_MAX_CHANGED; i++) {
+		if (i >= n)
+			break;
+		if (p->changed.id[i].ino == id.ino && p->changed.id[i].dev == id.dev)
+			return;
+	}
+	if (n < FILES_MAX_CHANGED) {
+		p->changed.id[n] = id;
+		p->inode[n] = (__u64)inode;
+	}
+	if (n <= FILES_MAX_CHANGED)
+		p->changed.n = n + 1;
+}
+
+/* take_pending returns in p what sys_enter kept for this call of the
+ * current task (task); files_exit forgets it when done. Returns -1,
+ * having counted the access as raced if the task is counted, when there
+ * is none. */
+static __always_inline int take_pending(void *regs, __u32 nr, struct task_struct *task, struct pending *p)
+{
+	__u64 key = (__u64)regs;
+	struct pending *e = bpf_map_lookup_elem(&pending, &key);
+	if (e && e->nr == nr) {
+		*p = *e;
+		p->key = key;
+		return 0;
+	}
+	if (e)
+		drop_pending(key); /* a call whose exit was not seen */
+	if (exe_of(task))
+		inc(&file_stats, FILES_STAT_RACED);
+	return -1;
+}
+
+/* fd_op records a successful call whose object the kernel names: the
+ * fd an open returned, the fd ftruncate and ioctl were given. */
+static __always_inline void fd_op(void *regs, __u32 op, long ret)
+{
 	switch (op) {
 	case OP_OPEN:
 		opened(ret, arg(regs, 1));
@@ -681,55 +1237,6 @@ static __always_inline void files_exit(void *regs, __u32 nr, long ret)
 	case OP_CREAT:
 		opened(ret, O_CREAT | O_TRUNC | 1);
 		break;
-	case OP_MKDIR:
-		at_path(AT_FDCWD, arg(regs, 0), LL_MAKE_DIR, 0);
-		break;
-	case OP_MKDIRAT:
-		at_path(arg(regs, 0), arg(regs, 1), LL_MAKE_DIR, 0);
-		break;
-	case OP_MKNOD:
-		at_path(AT_FDCWD, arg(regs, 0), mknod_right(arg(regs, 1)), 0);
-		break;
-	case OP_MKNODAT:
-		at_path(arg(regs, 0), arg(regs, 1), mknod_right(arg(regs, 2)), 0);
-		break;
-	case OP_UNLINK:
-		at_path(AT_FDCWD, arg(regs, 0), LL_REMOVE_FILE, 0);
-		break;
-	case OP_UNLINKAT:
-		at_path(arg(regs, 0), arg(regs, 1), (arg(regs, 2) & AT_REMOVEDIR) ? LL_REMOVE_DIR : LL_REMOVE_FILE, 0);
-		break;
-	case OP_RMDIR:
-		at_path(AT_FDCWD, arg(regs, 0), LL_REMOVE_DIR, 0);
-		break;
-	/* A rename may replace the target (remove_file there too); whether
-	 * the object is a directory is not known here: recorded as a file. */
-	case OP_RENAME:
-		moved(AT_FDCWD, arg(regs, 0), LL_REMOVE_FILE, AT_FDCWD, arg(regs, 1), LL_MAKE_REG | LL_REMOVE_FILE);
-		break;
-	case OP_RENAMEAT:
-	case OP_RENAMEAT2: {
-		__u32 oacc = LL_REMOVE_FILE;
-		if (op == OP_RENAMEAT2 && (arg(regs, 4) & RENAME_EXCHANGE))
-			oacc |= LL_MAKE_REG;
-		moved(arg(regs, 0), arg(regs, 1), oacc, arg(regs, 2), arg(regs, 3), LL_MAKE_REG | LL_REMOVE_FILE);
-		break;
-	}
-	case OP_LINK:
-		moved(AT_FDCWD, arg(regs, 0), 0, AT_FDCWD, arg(regs, 1), LL_MAKE_REG);
-		break;
-	case OP_LINKAT:
-		moved(arg(regs, 0), arg(regs, 1), 0, arg(regs, 2), arg(regs, 3), LL_MAKE_REG);
-		break;
-	case OP_SYMLINK:
-		at_path(AT_FDCWD, arg(regs, 1), LL_MAKE_SYM, 0);
-		break;
-	case OP_SYMLINKAT:
-		at_path(arg(regs, 1), arg(regs, 2), LL_MAKE_SYM, 0);
-		break;
-	case OP_TRUNCATE:
-		at_path(AT_FDCWD, arg(regs, 0), LL_TRUNCATE, 0);
-		break;
 	case OP_FTRUNCATE:
 	case OP_IOCTL: {
 		struct file *f = fd_file(arg(regs, 0));
@@ -744,18 +1251,111 @@ static __always_inline void files_exit(void *regs, __u32 nr, long ret)
 		record(&r);
 		break;
 	}
+	}
+}
+
+/* path_op records a call that names paths by string or a sockaddr in the
+ * caller's memory; p is what files_enter and inode_ctime kept of it. */
+static __always_inline void path_op(void *regs, __u32 op, long ret, struct pending *p)
+{
+	if (op == OP_CONNECT || op == OP_BIND) {
+		tcp_port(regs, op, p->addr);
+		if (op == OP_CONNECT && ret == 0)
+			unix_connected(regs);
+		if (op == OP_CONNECT || ret < 0)
+			return;
+	}
+	long d[2];
+	__u64 s[2] = {};
+	call_paths(op, regs, d, s);
+	switch (op) {
+	case OP_MKDIR:
+	case OP_MKDIRAT:
+		at_path(d[0], s[0], LL_MAKE_DIR, 0, p, 0);
+		break;
+	case OP_MKNOD:
+		at_path(d[0], s[0], mknod_right(arg(regs, 1)), 0, p, 0);
+		break;
+	case OP_MKNODAT:
+		at_path(d[0], s[0], mknod_right(arg(regs, 2)), 0, p, 0);
+		break;
+	case OP_UNLINK:
+		at_path(d[0], s[0], LL_REMOVE_FILE, 0, p, 0);
+		break;
+	case OP_UNLINKAT:
+		at_path(d[0], s[0], (arg(regs, 2) & AT_REMOVEDIR) ? LL_REMOVE_DIR : LL_REMOVE_FILE, 0, p, 0);
+		break;
+	case OP_RMDIR:
+		at_path(d[0], s[0], LL_REMOVE_DIR, 0, p, 0);
+		break;
+	/* A rename may replace the target (remove_file there too); whether
+	 * the object is a directory is not known here: recorded as a file. */
+	case OP_RENAME:
+	case OP_RENAMEAT:
+	case OP_RENAMEAT2: {
+		__u32 oacc = LL_REMOVE_FILE;
+		if (op == OP_RENAMEAT2 && (arg(regs, 4) & RENAME_EXCHANGE))
+			oacc |= LL_MAKE_REG;
+		moved(p, d[0], s[0], oacc, d[1], s[1], LL_MAKE_REG | LL_REMOVE_FILE);
+		break;
+	}
+	case OP_LINK:
+	case OP_LINKAT:
+		moved(p, d[0], s[0], 0, d[1], s[1], LL_MAKE_REG);
+		break;
+	case OP_SYMLINK:
+	case OP_SYMLINKAT:
+		at_path(d[0], s[0], LL_MAKE_SYM, 0, p, 0);
+		break;
+	case OP_TRUNCATE:
+		at_path(d[0], s[0], LL_TRUNCATE, 0, p, 0);
+		break;
 	case OP_BIND: {
 		/* A named unix socket is a file made in its directory. */
-		__u64 addr = arg(regs, 1);
 		__u16 family = 0;
 		char first = 0;
-		bpf_probe_read_user(&family, sizeof(family), (void *)addr);
-		bpf_probe_read_user(&first, 1, (void *)(addr + 2));
+		bpf_probe_read_user(&family, sizeof(family), (void *)arg(regs, 1));
+		bpf_probe_read_user(&first, 1, (void *)s[0]);
 		if (family == AF_UNIX && first)
-			at_path(AT_FDCWD, addr + 2, LL_MAKE_SOCK, 0);
+			at_path(d[0], s[0], LL_MAKE_SOCK, 0, p, 0);
 		break;
 	}
 	}
+}
+
+/* files_exit records the file or port a finished call touched. Every
+ * task of the host comes here after every syscall: a direct load and
+ * an inlined array lookup, no helper, for calls that are not file
+ * operations. */
+static __always_inline void files_exit(void *regs, __u32 nr, long ret)
+{
+	__u32 op = op_of(nr);
+	if (op == OP_NONE)
+		return;
+	int port = op == OP_CONNECT || op == OP_BIND;
+	if ((ret < 0 && !port) || !in_target())
+		return;
+	struct task_struct *task = bpf_get_current_task_btf();
+	/* nr is another call in the compat table (counted at sys_enter). */
+	if (compat(regs, task))
+		return;
+	if (is_send(op)) {
+		drop_pending((__u64)regs); /* unix_ready did the work */
+		return;
+	}
+	if (is_signal(op)) {
+		signal_probe(regs, op);
+		return;
+	}
+	if (!watched(op)) {
+		fd_op(regs, op, ret);
+		return;
+	}
+	struct pending p = {};
+	if (take_pending(regs, nr, task, &p))
+		return;
+	path_op(regs, op, ret, &p);
+	drop_pending(p.key);
 }
 
 struct vma_ctx {

@@ -1,11 +1,16 @@
 package bpfprog
 
+import "bytes"
+
 // The C structs of files.bpf.c (files.h), as bpf2go lays them out.
 type (
 	FileKey = sysrecFileKey
 	PathBuf = sysrecPathbuf
 	PortKey = sysrecPortKey
 	FileOp  = sysrecFileOp
+	Changed = sysrecChanged
+	Ident   = sysrecIdent
+	UnixKey = sysrecUnixKey
 )
 
 // What a syscall number does, for the files program's ops map (enum
@@ -35,6 +40,17 @@ const (
 	OpIoctl          = sysrecFileOpOP_IOCTL
 	OpBind           = sysrecFileOpOP_BIND
 	OpConnect        = sysrecFileOpOP_CONNECT
+	// The calls the Landlock scopes are about: a send may reach a unix
+	// socket by its address, a signal a process outside the target.
+	OpSendto           = sysrecFileOpOP_SENDTO
+	OpSendmsg          = sysrecFileOpOP_SENDMSG
+	OpSendmmsg         = sysrecFileOpOP_SENDMMSG
+	OpKill             = sysrecFileOpOP_KILL
+	OpTkill            = sysrecFileOpOP_TKILL
+	OpTgkill           = sysrecFileOpOP_TGKILL
+	OpRtSigqueueinfo   = sysrecFileOpOP_RT_SIGQUEUEINFO
+	OpRtTgsigqueueinfo = sysrecFileOpOP_RT_TGSIGQUEUEINFO
+	OpPidfdSendSignal  = sysrecFileOpOP_PIDFD_SEND_SIGNAL
 )
 
 // Indexes of the files program's per-CPU stats array (enum files_stat):
@@ -47,6 +63,8 @@ const (
 	FilesStatDisconnected = uint32(sysrecFilesStatFILES_STAT_DISCONNECTED)
 	FilesStatFault        = uint32(sysrecFilesStatFILES_STAT_FAULT)
 	FilesStatLostPorts    = uint32(sysrecFilesStatFILES_STAT_LOST_PORTS)
+	FilesStatRaced        = uint32(sysrecFilesStatFILES_STAT_RACED)
+	FilesStatLostScopes   = uint32(sysrecFilesStatFILES_STAT_LOST_SCOPES)
 	FilesStatCount        = uint32(sysrecFilesStatFILES_STAT_MAX)
 )
 
@@ -60,6 +78,11 @@ const FilesMaxDepth = 128
 // PathFlagString marks a path whose first string is a path argument as
 // the caller passed it (FILES_F_STRING).
 const PathFlagString = 1
+
+// PathFlagVerify marks a path whose string the kernel read from the
+// caller's memory (FILES_F_VERIFY): keep it only if it names one of the
+// inodes the call changed (the PathChanged map, by path hash).
+const PathFlagVerify = 4
 
 // PathFlagOtherRoot marks a path recorded from a task whose root or
 // mount namespace is not the loader's (FILES_F_OTHER_ROOT): its strings
@@ -86,4 +109,27 @@ func (p *PathBuf) Strings() []string {
 		}
 	}
 	return out
+}
+
+// UnixName returns the socket's name as Recording.Unix shows it: its
+// path, or "@" and its abstract name (a NUL in it as "@", as ss and
+// /proc/net/unix show it), and whether it is abstract.
+func (k *UnixKey) UnixName() (name string, abstract bool) {
+	n := min(int(k.Len), len(k.Name))
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(k.Name[i])
+	}
+	if n > 0 && b[0] == 0 {
+		for i := range b {
+			if b[i] == 0 {
+				b[i] = '@'
+			}
+		}
+		return string(b), true
+	}
+	if i := bytes.IndexByte(b, 0); i >= 0 {
+		b = b[:i]
+	}
+	return string(b), false
 }

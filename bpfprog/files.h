@@ -35,6 +35,30 @@ struct pathbuf {
 
 #define FILES_F_STRING 1     /* s starts with a caller-supplied path string */
 #define FILES_F_OTHER_ROOT 2 /* the caller has another root or mount namespace than the loader */
+#define FILES_F_VERIFY 4     /* the string was read from the caller's memory: check it against
+                              * the inodes the call changed (path_dirs) */
+
+#define FILES_MAX_CHANGED 4 /* inodes a call may change that are kept (a rename changes 4) */
+
+/* An inode, as stat(2) and the kernel both name it. */
+struct ident {
+	__u32 dev; /* the kernel's dev_t: major << 20 | minor */
+	__u32 pad;
+	__u64 ino;
+};
+
+/* The inodes whose ctime a call changed, in the order it changed them:
+ * the directories it made, removed or renamed in and the objects
+ * themselves. n > FILES_MAX_CHANGED: some were not kept. path[i] names
+ * id[i] by where it was at the call's exit: FNV-1a 64 of its path's
+ * components, leaf first, each followed by a NUL (0: it had none, or
+ * not one the walk could take). */
+struct changed {
+	struct ident id[FILES_MAX_CHANGED];
+	__u64 path[FILES_MAX_CHANGED];
+	__u32 n;
+	__u32 pad;
+};
 
 struct port_key {
 	__u16 port;   /* host byte order */
@@ -69,7 +93,16 @@ enum file_op {
 	OP_FTRUNCATE,         /* ftruncate(fd) */
 	OP_IOCTL,             /* ioctl(fd, ...) on a device */
 	OP_BIND,              /* bind(fd, addr, len): a TCP port, or a unix socket file */
-	OP_CONNECT,           /* connect(fd, addr, len): TCP */
+	OP_CONNECT,           /* connect(fd, addr, len): TCP, or a unix socket */
+	OP_SENDTO,            /* sendto(fd, buf, len, flags, addr, alen): to a unix socket */
+	OP_SENDMSG,           /* sendmsg(fd, msg, flags) */
+	OP_SENDMMSG,          /* sendmmsg(fd, msgvec, n, flags) */
+	OP_KILL,              /* kill(pid, sig): a signal, maybe to a process outside the target */
+	OP_TKILL,             /* tkill(tid, sig) */
+	OP_TGKILL,            /* tgkill(tgid, tid, sig) */
+	OP_RT_SIGQUEUEINFO,   /* rt_sigqueueinfo(tgid, sig, info) */
+	OP_RT_TGSIGQUEUEINFO, /* rt_tgsigqueueinfo(tgid, tid, sig, info) */
+	OP_PIDFD_SEND_SIGNAL, /* pidfd_send_signal(pidfd, sig, info, flags) */
 	OP_MAX,
 };
 
@@ -83,7 +116,20 @@ enum files_stat {
 	FILES_STAT_DISCONNECTED = 4,/* not reachable from the task's root (another root, an internal mount) */
 	FILES_STAT_FAULT = 5,       /* a read of kernel or user memory failed, or no file behind the fd */
 	FILES_STAT_LOST_PORTS = 6,  /* ports map full */
-	FILES_STAT_MAX = 7,
+	FILES_STAT_RACED = 7,       /* the path or address read from the caller's memory at exit differs from
+	                             * the one read at entry (or the entry was not seen): not learned */
+	FILES_STAT_LOST_SCOPES = 8, /* unix_counts or signals_outside map full */
+	FILES_STAT_MAX = 9,
+};
+
+#define UNIX_PATH_MAX 108
+
+/* One unix socket the target connected to, or sent a datagram to by
+ * its address, by its bound address (the kernel's copy). */
+struct unix_key {
+	char name[UNIX_PATH_MAX]; /* sun_path: a path, or NUL and an abstract name */
+	__u32 len;                /* bytes of name in use */
+	char exe[16];
 };
 
 #endif

@@ -41,6 +41,8 @@ volatile const __u32 max_exes = 64;   /* exe slots in the calls array */
 volatile const __u32 record_files;    /* also run files.bpf.c */
 volatile const __u32 max_depth = 64;  /* files: components a walk may take (≤ FILES_MAX_DEPTH) */
 volatile const __u32 host_mntns;      /* files: the loader's mount namespace (inode number) */
+volatile const __u32 host_root_mnt;   /* files: the mount id of the loader's root */
+volatile const __u64 host_root_ino;   /* files: the inode number of the loader's root */
 
 /* The target's depth in the whole cgroup tree. The loader's guess is
  * relative to its cgroup namespace (inside a container it is too small);
@@ -83,7 +85,7 @@ struct {
 struct exe {
 	char name[SYSREC_COMM_LEN];
 	__u32 slot; /* in the calls array; >= max_exes: none */
-	__u32 pad;
+	__u32 left; /* moved out of the target (counted in exes_left once) */
 };
 
 struct {
@@ -99,6 +101,15 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } stats SEC(".maps");
+
+/* exe name -> processes that left the target while they were counted:
+ * what they did outside it is not recorded. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, struct exe_name);
+	__type(value, __u64);
+} exes_left SEC(".maps");
 
 /* exe name -> slot in calls. */
 struct {
@@ -133,6 +144,7 @@ struct {
 struct last {
 	__u64 regs; /* the task's pt_regs address */
 	__u64 gen;  /* gen when it was decided */
+	__u64 task; /* its task_struct, when counted: compat() reads it */
 	__u32 state; /* LAST_* */
 	__u32 slot;
 	char name[SYSREC_COMM_LEN];
@@ -167,8 +179,34 @@ struct pt_regs___x86 {
 
 struct pt_regs___arm64 {
 	unsigned long regs[31];
+	unsigned long pstate;
 	unsigned long orig_x0;
 	int syscallno;
+} __attribute__((preserve_access_index));
+
+/* x86 only: the thread-synchronous status, where the kernel marks the
+ * syscall in progress as a 32-bit one. */
+struct thread_info___x86 {
+	__u32 status;
+} __attribute__((preserve_access_index));
+
+struct task_struct___x86 {
+	struct thread_info___x86 thread_info;
+} __attribute__((preserve_access_index));
+
+struct kernfs_node {
+	__u64 id;
+} __attribute__((preserve_access_index));
+
+struct cgroup_root {
+	int hierarchy_id;
+} __attribute__((preserve_access_index));
+
+struct cgroup {
+	int level;
+	struct kernfs_node *kn;
+	struct cgroup_root *root;
+	struct cgroup *ancestors[];
 } __attribute__((preserve_access_index));
 
 struct task_struct {
@@ -181,6 +219,35 @@ struct task_struct {
 	struct files_struct *files;
 	struct mm_struct *mm;
 } __attribute__((preserve_access_index));
+
+/* bpf_rdonly_cast turns an address read from kernel memory back into a
+ * typed pointer the verifier lets the program load from directly (the
+ * loads fault-proof, like bpf_probe_read_kernel, but without a helper
+ * call each). The verifier inlines it to a register move. */
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
+#define KPTR(type, p) ((struct type *)bpf_rdonly_cast((void *)(p), bpf_core_type_id_kernel(struct type)))
+
+/* x86's TS_COMPAT (arch/x86/include/asm/thread_info.h, 0x0002 since
+ * 2.6 and in 6.18): set on entry of every int $0x80, sysenter and
+ * 32-bit syscall, cleared on the return to user space, so it is still
+ * set at sys_exit and at an exec inside the call. */
+#define TS_COMPAT 0x0002
+/* arm64's PSR_MODE32_BIT (uapi asm/ptrace.h): the caller runs AArch32. */
+#define PSR_MODE32_BIT 0x10
+
+/* compat reports whether the current call of task (the current task),
+ * whose registers are at regs, is one of the other ABI: an i386 call on
+ * x86_64, whose number and argument registers mean something else in
+ * the native table; an AArch32 call on arm64. The recorder's tables are
+ * the native ones, so such a call is counted (STAT_COMPAT), never
+ * recorded. x86 keeps it in the task (a 64-bit process may use int
+ * $0x80), arm64 in the saved processor state. */
+static __always_inline int compat(void *regs, const void *task)
+{
+	if (bpf_core_field_exists(((struct thread_info___x86 *)0)->status))
+		return KPTR(task_struct___x86, task)->thread_info.status & TS_COMPAT;
+	return ((struct pt_regs___arm64 *)regs)->pstate & PSR_MODE32_BIT;
+}
 
 /* in_target reports whether the current task is in the target cgroup or
  * below it. */
@@ -302,11 +369,12 @@ static __always_inline void set_exe(struct exe *e, const char *name)
 	e->slot = slot_of((struct exe_name *)e->name);
 }
 
-/* exe_of returns the exe the current process is charged to, or NULL if
- * it is not counted (yet): the launcher before its exec. */
-static __always_inline struct exe *exe_of(void)
+/* exe_of returns the exe the current process (task is the current
+ * task) is charged to, or NULL if it is not counted (yet): the launcher
+ * before its exec. */
+static __always_inline struct exe *exe_of(struct task_struct *task)
 {
-	struct task_struct *leader = bpf_get_current_task_btf()->group_leader;
+	struct task_struct *leader = task->group_leader;
 	struct exe *e = bpf_task_storage_get(&exes, leader, 0, 0);
 	if (e)
 		return e;
@@ -343,10 +411,12 @@ static __always_inline struct last *who(void *regs)
 	c->gen = g;
 	c->state = LAST_OUTSIDE;
 	if (in_target()) {
-		struct exe *e = exe_of();
+		struct task_struct *task = bpf_get_current_task_btf();
+		struct exe *e = exe_of(task);
 		c->state = LAST_UNCOUNTED;
 		if (e) {
 			c->state = LAST_COUNTED;
+			c->task = (__u64)task;
 			c->slot = e->slot;
 			__builtin_memcpy(c->name, e->name, SYSREC_COMM_LEN);
 		} else {
@@ -398,18 +468,42 @@ static __always_inline void count_call(const char *name, __u32 slot, __u32 nr, v
 	count(&k);
 }
 
+/* cgroup_in_target reports whether cgroup v2 cgroup cg is the target or
+ * below it. Run on cgroup moves only: its reads need no economy. */
+static __always_inline int cgroup_in_target(struct cgroup *cg)
+{
+	int depth = KPTR(cgroup, cg)->level;
+	__u64 at = (__u64)cg + bpf_core_field_offset(struct cgroup, ancestors);
+	for (int i = 0; i < SYSREC_MAX_DEPTH && i <= depth; i++) {
+		struct cgroup *a = 0;
+		if (bpf_probe_read_kernel(&a, sizeof(a), (void *)(at + i * sizeof(a))))
+			return 0;
+		if (KPTR(cgroup, a)->kn->id == target_cgid)
+			return 1;
+	}
+	return 0;
+}
+
 #include "files.bpf.c"
 
 SEC("tp_btf/sys_enter")
 int sys_enter(__u64 *ctx)
 {
-	struct last *c = who((void *)ctx[0]);
+	void *regs = (void *)ctx[0];
+	struct last *c = who(regs);
 	if (!c || c->state != LAST_COUNTED)
 		return 0;
+	/* Per call, not per task: a 64-bit process may make i386 calls. */
+	if (compat(regs, (void *)c->task)) {
+		stat_inc(STAT_COMPAT);
+		return 0;
+	}
 	__u32 nr = (__u32)ctx[1];
+	if (record_files)
+		files_enter(regs, nr);
 	if (is_exec(nr))
 		return 0; /* counted at its exit, charged to the exe it made */
-	count_call(c->name, c->slot, nr, (void *)ctx[0]);
+	count_call(c->name, c->slot, nr, regs);
 	return 0;
 }
 
@@ -425,6 +519,8 @@ int sched_process_exec(__u64 *ctx)
 	struct task_struct *task = bpf_get_current_task_btf();
 	char comm[SYSREC_COMM_LEN] = {};
 	bpf_get_current_comm(comm, SYSREC_COMM_LEN);
+	/* Counted before: its sys_enter counted a compat exec already. */
+	int counted = bpf_task_storage_get(&exes, task, 0, 0) != 0;
 	struct exe *e = bpf_task_storage_get(&exes, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!e) {
 		stat_inc(STAT_LOST_EXES);
@@ -432,6 +528,11 @@ int sched_process_exec(__u64 *ctx)
 	}
 	set_exe(e, comm);
 	void *regs = (void *)bpf_task_pt_regs(task);
+	if (compat(regs, task)) {
+		if (!counted)
+			stat_inc(STAT_COMPAT);
+		return 0;
+	}
 	count_call(e->name, e->slot, exit_nr(regs), regs);
 	if (record_files)
 		files_exec((struct linux_binprm *)ctx[2]); /* charged to the new exe */
@@ -469,10 +570,13 @@ int sys_exit(__u64 *ctx)
 		return 0;
 	if (!in_target())
 		return 0;
+	struct task_struct *task = bpf_get_current_task_btf();
+	if (compat(regs, task))
+		return 0; /* counted at sys_enter */
 	__u32 nr = exit_nr(regs);
 	if (nr == sigreturn_nr)
 		return 0;
-	struct exe *e = exe_of();
+	struct exe *e = exe_of(task);
 	if (!e)
 		return 0;
 	if (is_exec(nr))
@@ -487,6 +591,46 @@ int sys_exit(__u64 *ctx)
 	return 0;
 }
 
+/* The kernel changed an inode's ctime: for file recording (inode_ctime
+ * in files.bpf.c). Every path of the kernel that sets a ctime passes
+ * one of these three. */
+SEC("tp_btf/inode_set_ctime_to_ts")
+int inode_set_ctime_to_ts(__u64 *ctx)
+{
+	inode_ctime((struct inode *)ctx[0]);
+	return 0;
+}
+
+SEC("tp_btf/ctime_xchg_skip")
+int ctime_xchg_skip(__u64 *ctx)
+{
+	inode_ctime((struct inode *)ctx[0]);
+	return 0;
+}
+
+SEC("tp_btf/ctime_ns_xchg")
+int ctime_ns_xchg(__u64 *ctx)
+{
+	inode_ctime((struct inode *)ctx[0]);
+	return 0;
+}
+
+/* A unix socket got data, or a signal was made: for file recording
+ * (the Landlock scopes: unix_ready and signal_generated in files.bpf.c). */
+SEC("tp_btf/sk_data_ready")
+int sk_data_ready(__u64 *ctx)
+{
+	unix_ready((struct sock *)ctx[0]);
+	return 0;
+}
+
+SEC("tp_btf/signal_generate")
+int signal_generate(__u64 *ctx)
+{
+	signal_generated((struct task_struct *)ctx[2]);
+	return 0;
+}
+
 /* A new task may have the kernel stack, and so the registers' address,
  * of one that exited: decisions kept for that address are stale. Every
  * new task of the host passes here (threads and io workers too). */
@@ -497,10 +641,30 @@ int task_newtask(__u64 *ctx)
 	return 0;
 }
 
-/* A task moved to another cgroup may have entered or left the target. */
+/* A task moved to another cgroup may have entered or left the target.
+ * The tracepoint fires after the move (the task is already in dst): a
+ * process that was counted (it has an exe) and is now outside the
+ * target is a loss, charged to its exe, once until it comes back.
+ * Moves within the target (a container runtime placing its init) are
+ * not. */
 SEC("tp_btf/cgroup_attach_task")
 int cgroup_attach_task(__u64 *ctx)
 {
 	bump();
+	struct cgroup *dst = (struct cgroup *)ctx[0];
+	struct task_struct *task = (struct task_struct *)ctx[2];
+	if (KPTR(cgroup, dst)->root->hierarchy_id != 0)
+		return 0; /* a cgroup v1 hierarchy: the v2 cgroup is unchanged */
+	struct exe *e = bpf_task_storage_get(&exes, task->group_leader, 0, 0);
+	if (!e)
+		return 0; /* not counted */
+	if (cgroup_in_target(dst)) {
+		e->left = 0;
+		return 0;
+	}
+	if (e->left)
+		return 0;
+	e->left = 1;
+	add(&exes_left, e->name, &stats, STAT_LOST_LEFT);
 	return 0;
 }

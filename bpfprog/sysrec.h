@@ -36,7 +36,9 @@ enum stat {
 	STAT_LOST_KEYS = 0,   /* counts map full: calls not stored */
 	STAT_LOST_ERRNOS = 1, /* errnos map full */
 	STAT_LOST_EXES = 2,   /* no exe storage for a process: it goes uncounted */
-	STAT_MAX = 3,
+	STAT_COMPAT = 3,      /* calls through another ABI (i386 on x86_64, AArch32 on arm64): not recorded */
+	STAT_LOST_LEFT = 4,   /* exes_left map full: a process left the target, its exe not kept */
+	STAT_MAX = 5,
 };
 
 #endif

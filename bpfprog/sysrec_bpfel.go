@@ -23,6 +23,14 @@ type sysrecAuxv struct {
 	W [64]uint64
 }
 
+type sysrecChanged struct {
+	_    structs.HostLayout
+	Id   [4]sysrecIdent
+	Path [4]uint64
+	N    uint32
+	Pad  uint32
+}
+
 type sysrecErrkey struct {
 	_   structs.HostLayout
 	Key sysrecKey
@@ -34,7 +42,7 @@ type sysrecExe struct {
 	_    structs.HostLayout
 	Name [16]int8
 	Slot uint32
-	Pad  uint32
+	Left uint32
 }
 
 type sysrecExeName struct {
@@ -78,7 +86,16 @@ const (
 	sysrecFileOpOP_IOCTL             sysrecFileOp = 22
 	sysrecFileOpOP_BIND              sysrecFileOp = 23
 	sysrecFileOpOP_CONNECT           sysrecFileOp = 24
-	sysrecFileOpOP_MAX               sysrecFileOp = 25
+	sysrecFileOpOP_SENDTO            sysrecFileOp = 25
+	sysrecFileOpOP_SENDMSG           sysrecFileOp = 26
+	sysrecFileOpOP_SENDMMSG          sysrecFileOp = 27
+	sysrecFileOpOP_KILL              sysrecFileOp = 28
+	sysrecFileOpOP_TKILL             sysrecFileOp = 29
+	sysrecFileOpOP_TGKILL            sysrecFileOp = 30
+	sysrecFileOpOP_RT_SIGQUEUEINFO   sysrecFileOp = 31
+	sysrecFileOpOP_RT_TGSIGQUEUEINFO sysrecFileOp = 32
+	sysrecFileOpOP_PIDFD_SEND_SIGNAL sysrecFileOp = 33
+	sysrecFileOpOP_MAX               sysrecFileOp = 34
 )
 
 type sysrecFilesStat uint32
@@ -91,8 +108,17 @@ const (
 	sysrecFilesStatFILES_STAT_DISCONNECTED sysrecFilesStat = 4
 	sysrecFilesStatFILES_STAT_FAULT        sysrecFilesStat = 5
 	sysrecFilesStatFILES_STAT_LOST_PORTS   sysrecFilesStat = 6
-	sysrecFilesStatFILES_STAT_MAX          sysrecFilesStat = 7
+	sysrecFilesStatFILES_STAT_RACED        sysrecFilesStat = 7
+	sysrecFilesStatFILES_STAT_LOST_SCOPES  sysrecFilesStat = 8
+	sysrecFilesStatFILES_STAT_MAX          sysrecFilesStat = 9
 )
+
+type sysrecIdent struct {
+	_   structs.HostLayout
+	Dev uint32
+	Pad uint32
+	Ino uint64
+}
 
 type sysrecKey struct {
 	_    structs.HostLayout
@@ -106,6 +132,7 @@ type sysrecLast struct {
 	_     structs.HostLayout
 	Regs  uint64
 	Gen   uint64
+	Task  uint64
 	State uint32
 	Slot  uint32
 	Name  [16]int8
@@ -118,6 +145,16 @@ type sysrecPathbuf struct {
 	S     [4352]int8
 }
 
+type sysrecPending struct {
+	_       structs.HostLayout
+	Path    [2]uint64
+	Addr    uint32
+	Nr      uint32
+	Key     uint64
+	Changed sysrecChanged
+	Inode   [4]uint64
+}
+
 type sysrecPortKey struct {
 	_      structs.HostLayout
 	Port   uint16
@@ -126,45 +163,65 @@ type sysrecPortKey struct {
 	Exe    [16]int8
 }
 
+type sysrecUnixKey struct {
+	_    structs.HostLayout
+	Name [108]int8
+	Len  uint32
+	Exe  [16]int8
+}
+
 // Names of all BPF objects in the ELF.
 //
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
-	sysrecMapAuxvScratch       = "auxv_scratch"
-	sysrecMapCalls             = "calls"
-	sysrecMapCounts            = "counts"
-	sysrecMapErrnos            = "errnos"
-	sysrecMapExes              = "exes"
-	sysrecMapFileCounts        = "file_counts"
-	sysrecMapFileStats         = "file_stats"
-	sysrecMapLast              = "last"
-	sysrecMapMasks             = "masks"
-	sysrecMapOps               = "ops"
-	sysrecMapPaths             = "paths"
-	sysrecMapPorts             = "ports"
-	sysrecMapScratch           = "scratch"
-	sysrecMapSlots             = "slots"
-	sysrecMapStats             = "stats"
-	sysrecProgCgroupAttachTask = "cgroup_attach_task"
-	sysrecProgSchedProcessExec = "sched_process_exec"
-	sysrecProgSchedProcessFork = "sched_process_fork"
-	sysrecProgSysEnter         = "sys_enter"
-	sysrecProgSysExit          = "sys_exit"
-	sysrecProgTaskNewtask      = "task_newtask"
-	sysrecVarCalibrated        = "calibrated"
-	sysrecVarExecveNr          = "execve_nr"
-	sysrecVarExecveatNr        = "execveat_nr"
-	sysrecVarGen               = "gen"
-	sysrecVarHostMntns         = "host_mntns"
-	sysrecVarLevel             = "level"
-	sysrecVarMaxDepth          = "max_depth"
-	sysrecVarMaxExes           = "max_exes"
-	sysrecVarNextSlot          = "next_slot"
-	sysrecVarRecordFiles       = "record_files"
-	sysrecVarRequireExec       = "require_exec"
-	sysrecVarSigreturnNr       = "sigreturn_nr"
-	sysrecVarTargetCgid        = "target_cgid"
-	sysrecVarTargetLevel       = "target_level"
+	sysrecMapAuxvScratch        = "auxv_scratch"
+	sysrecMapCalls              = "calls"
+	sysrecMapCounts             = "counts"
+	sysrecMapErrnos             = "errnos"
+	sysrecMapExes               = "exes"
+	sysrecMapExesLeft           = "exes_left"
+	sysrecMapFileCounts         = "file_counts"
+	sysrecMapFileStats          = "file_stats"
+	sysrecMapLast               = "last"
+	sysrecMapMasks              = "masks"
+	sysrecMapOps                = "ops"
+	sysrecMapPathChanged        = "path_changed"
+	sysrecMapPaths              = "paths"
+	sysrecMapPending            = "pending"
+	sysrecMapPorts              = "ports"
+	sysrecMapScratch            = "scratch"
+	sysrecMapSignalsOutside     = "signals_outside"
+	sysrecMapSlots              = "slots"
+	sysrecMapStats              = "stats"
+	sysrecMapUnixCounts         = "unix_counts"
+	sysrecProgCgroupAttachTask  = "cgroup_attach_task"
+	sysrecProgCtimeNsXchg       = "ctime_ns_xchg"
+	sysrecProgCtimeXchgSkip     = "ctime_xchg_skip"
+	sysrecProgInodeSetCtimeToTs = "inode_set_ctime_to_ts"
+	sysrecProgSchedProcessExec  = "sched_process_exec"
+	sysrecProgSchedProcessFork  = "sched_process_fork"
+	sysrecProgSignalGenerate    = "signal_generate"
+	sysrecProgSkDataReady       = "sk_data_ready"
+	sysrecProgSysEnter          = "sys_enter"
+	sysrecProgSysExit           = "sys_exit"
+	sysrecProgTaskNewtask       = "task_newtask"
+	sysrecVarCalibrated         = "calibrated"
+	sysrecVarExecveNr           = "execve_nr"
+	sysrecVarExecveatNr         = "execveat_nr"
+	sysrecVarGen                = "gen"
+	sysrecVarHostMntns          = "host_mntns"
+	sysrecVarHostRootIno        = "host_root_ino"
+	sysrecVarHostRootMnt        = "host_root_mnt"
+	sysrecVarInflight           = "inflight"
+	sysrecVarLevel              = "level"
+	sysrecVarMaxDepth           = "max_depth"
+	sysrecVarMaxExes            = "max_exes"
+	sysrecVarNextSlot           = "next_slot"
+	sysrecVarRecordFiles        = "record_files"
+	sysrecVarRequireExec        = "require_exec"
+	sysrecVarSigreturnNr        = "sigreturn_nr"
+	sysrecVarTargetCgid         = "target_cgid"
+	sysrecVarTargetLevel        = "target_level"
 )
 
 // loadSysrec returns the embedded CollectionSpec for sysrec.
@@ -209,33 +266,43 @@ type sysrecSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type sysrecProgramSpecs struct {
-	CgroupAttachTask *ebpf.ProgramSpec `ebpf:"cgroup_attach_task"`
-	SchedProcessExec *ebpf.ProgramSpec `ebpf:"sched_process_exec"`
-	SchedProcessFork *ebpf.ProgramSpec `ebpf:"sched_process_fork"`
-	SysEnter         *ebpf.ProgramSpec `ebpf:"sys_enter"`
-	SysExit          *ebpf.ProgramSpec `ebpf:"sys_exit"`
-	TaskNewtask      *ebpf.ProgramSpec `ebpf:"task_newtask"`
+	CgroupAttachTask  *ebpf.ProgramSpec `ebpf:"cgroup_attach_task"`
+	CtimeNsXchg       *ebpf.ProgramSpec `ebpf:"ctime_ns_xchg"`
+	CtimeXchgSkip     *ebpf.ProgramSpec `ebpf:"ctime_xchg_skip"`
+	InodeSetCtimeToTs *ebpf.ProgramSpec `ebpf:"inode_set_ctime_to_ts"`
+	SchedProcessExec  *ebpf.ProgramSpec `ebpf:"sched_process_exec"`
+	SchedProcessFork  *ebpf.ProgramSpec `ebpf:"sched_process_fork"`
+	SignalGenerate    *ebpf.ProgramSpec `ebpf:"signal_generate"`
+	SkDataReady       *ebpf.ProgramSpec `ebpf:"sk_data_ready"`
+	SysEnter          *ebpf.ProgramSpec `ebpf:"sys_enter"`
+	SysExit           *ebpf.ProgramSpec `ebpf:"sys_exit"`
+	TaskNewtask       *ebpf.ProgramSpec `ebpf:"task_newtask"`
 }
 
 // sysrecMapSpecs contains maps before they are loaded into the kernel.
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type sysrecMapSpecs struct {
-	AuxvScratch *ebpf.MapSpec `ebpf:"auxv_scratch"`
-	Calls       *ebpf.MapSpec `ebpf:"calls"`
-	Counts      *ebpf.MapSpec `ebpf:"counts"`
-	Errnos      *ebpf.MapSpec `ebpf:"errnos"`
-	Exes        *ebpf.MapSpec `ebpf:"exes"`
-	FileCounts  *ebpf.MapSpec `ebpf:"file_counts"`
-	FileStats   *ebpf.MapSpec `ebpf:"file_stats"`
-	Last        *ebpf.MapSpec `ebpf:"last"`
-	Masks       *ebpf.MapSpec `ebpf:"masks"`
-	Ops         *ebpf.MapSpec `ebpf:"ops"`
-	Paths       *ebpf.MapSpec `ebpf:"paths"`
-	Ports       *ebpf.MapSpec `ebpf:"ports"`
-	Scratch     *ebpf.MapSpec `ebpf:"scratch"`
-	Slots       *ebpf.MapSpec `ebpf:"slots"`
-	Stats       *ebpf.MapSpec `ebpf:"stats"`
+	AuxvScratch    *ebpf.MapSpec `ebpf:"auxv_scratch"`
+	Calls          *ebpf.MapSpec `ebpf:"calls"`
+	Counts         *ebpf.MapSpec `ebpf:"counts"`
+	Errnos         *ebpf.MapSpec `ebpf:"errnos"`
+	Exes           *ebpf.MapSpec `ebpf:"exes"`
+	ExesLeft       *ebpf.MapSpec `ebpf:"exes_left"`
+	FileCounts     *ebpf.MapSpec `ebpf:"file_counts"`
+	FileStats      *ebpf.MapSpec `ebpf:"file_stats"`
+	Last           *ebpf.MapSpec `ebpf:"last"`
+	Masks          *ebpf.MapSpec `ebpf:"masks"`
+	Ops            *ebpf.MapSpec `ebpf:"ops"`
+	PathChanged    *ebpf.MapSpec `ebpf:"path_changed"`
+	Paths          *ebpf.MapSpec `ebpf:"paths"`
+	Pending        *ebpf.MapSpec `ebpf:"pending"`
+	Ports          *ebpf.MapSpec `ebpf:"ports"`
+	Scratch        *ebpf.MapSpec `ebpf:"scratch"`
+	SignalsOutside *ebpf.MapSpec `ebpf:"signals_outside"`
+	Slots          *ebpf.MapSpec `ebpf:"slots"`
+	Stats          *ebpf.MapSpec `ebpf:"stats"`
+	UnixCounts     *ebpf.MapSpec `ebpf:"unix_counts"`
 }
 
 // sysrecVariableSpecs contains global variables before they are loaded into the kernel.
@@ -247,6 +314,9 @@ type sysrecVariableSpecs struct {
 	ExecveatNr  *ebpf.VariableSpec `ebpf:"execveat_nr"`
 	Gen         *ebpf.VariableSpec `ebpf:"gen"`
 	HostMntns   *ebpf.VariableSpec `ebpf:"host_mntns"`
+	HostRootIno *ebpf.VariableSpec `ebpf:"host_root_ino"`
+	HostRootMnt *ebpf.VariableSpec `ebpf:"host_root_mnt"`
+	Inflight    *ebpf.VariableSpec `ebpf:"inflight"`
 	Level       *ebpf.VariableSpec `ebpf:"level"`
 	MaxDepth    *ebpf.VariableSpec `ebpf:"max_depth"`
 	MaxExes     *ebpf.VariableSpec `ebpf:"max_exes"`
@@ -278,21 +348,26 @@ func (o *sysrecObjects) Close() error {
 //
 // It can be passed to loadSysrecObjects or ebpf.CollectionSpec.LoadAndAssign.
 type sysrecMaps struct {
-	AuxvScratch *ebpf.Map `ebpf:"auxv_scratch"`
-	Calls       *ebpf.Map `ebpf:"calls"`
-	Counts      *ebpf.Map `ebpf:"counts"`
-	Errnos      *ebpf.Map `ebpf:"errnos"`
-	Exes        *ebpf.Map `ebpf:"exes"`
-	FileCounts  *ebpf.Map `ebpf:"file_counts"`
-	FileStats   *ebpf.Map `ebpf:"file_stats"`
-	Last        *ebpf.Map `ebpf:"last"`
-	Masks       *ebpf.Map `ebpf:"masks"`
-	Ops         *ebpf.Map `ebpf:"ops"`
-	Paths       *ebpf.Map `ebpf:"paths"`
-	Ports       *ebpf.Map `ebpf:"ports"`
-	Scratch     *ebpf.Map `ebpf:"scratch"`
-	Slots       *ebpf.Map `ebpf:"slots"`
-	Stats       *ebpf.Map `ebpf:"stats"`
+	AuxvScratch    *ebpf.Map `ebpf:"auxv_scratch"`
+	Calls          *ebpf.Map `ebpf:"calls"`
+	Counts         *ebpf.Map `ebpf:"counts"`
+	Errnos         *ebpf.Map `ebpf:"errnos"`
+	Exes           *ebpf.Map `ebpf:"exes"`
+	ExesLeft       *ebpf.Map `ebpf:"exes_left"`
+	FileCounts     *ebpf.Map `ebpf:"file_counts"`
+	FileStats      *ebpf.Map `ebpf:"file_stats"`
+	Last           *ebpf.Map `ebpf:"last"`
+	Masks          *ebpf.Map `ebpf:"masks"`
+	Ops            *ebpf.Map `ebpf:"ops"`
+	PathChanged    *ebpf.Map `ebpf:"path_changed"`
+	Paths          *ebpf.Map `ebpf:"paths"`
+	Pending        *ebpf.Map `ebpf:"pending"`
+	Ports          *ebpf.Map `ebpf:"ports"`
+	Scratch        *ebpf.Map `ebpf:"scratch"`
+	SignalsOutside *ebpf.Map `ebpf:"signals_outside"`
+	Slots          *ebpf.Map `ebpf:"slots"`
+	Stats          *ebpf.Map `ebpf:"stats"`
+	UnixCounts     *ebpf.Map `ebpf:"unix_counts"`
 }
 
 func (m *sysrecMaps) Close() error {
@@ -302,16 +377,21 @@ func (m *sysrecMaps) Close() error {
 		m.Counts,
 		m.Errnos,
 		m.Exes,
+		m.ExesLeft,
 		m.FileCounts,
 		m.FileStats,
 		m.Last,
 		m.Masks,
 		m.Ops,
+		m.PathChanged,
 		m.Paths,
+		m.Pending,
 		m.Ports,
 		m.Scratch,
+		m.SignalsOutside,
 		m.Slots,
 		m.Stats,
+		m.UnixCounts,
 	)
 }
 
@@ -324,6 +404,9 @@ type sysrecVariables struct {
 	ExecveatNr  *ebpf.Variable `ebpf:"execveat_nr"`
 	Gen         *ebpf.Variable `ebpf:"gen"`
 	HostMntns   *ebpf.Variable `ebpf:"host_mntns"`
+	HostRootIno *ebpf.Variable `ebpf:"host_root_ino"`
+	HostRootMnt *ebpf.Variable `ebpf:"host_root_mnt"`
+	Inflight    *ebpf.Variable `ebpf:"inflight"`
 	Level       *ebpf.Variable `ebpf:"level"`
 	MaxDepth    *ebpf.Variable `ebpf:"max_depth"`
 	MaxExes     *ebpf.Variable `ebpf:"max_exes"`
@@ -339,19 +422,29 @@ type sysrecVariables struct {
 //
 // It can be passed to loadSysrecObjects or ebpf.CollectionSpec.LoadAndAssign.
 type sysrecPrograms struct {
-	CgroupAttachTask *ebpf.Program `ebpf:"cgroup_attach_task"`
-	SchedProcessExec *ebpf.Program `ebpf:"sched_process_exec"`
-	SchedProcessFork *ebpf.Program `ebpf:"sched_process_fork"`
-	SysEnter         *ebpf.Program `ebpf:"sys_enter"`
-	SysExit          *ebpf.Program `ebpf:"sys_exit"`
-	TaskNewtask      *ebpf.Program `ebpf:"task_newtask"`
+	CgroupAttachTask  *ebpf.Program `ebpf:"cgroup_attach_task"`
+	CtimeNsXchg       *ebpf.Program `ebpf:"ctime_ns_xchg"`
+	CtimeXchgSkip     *ebpf.Program `ebpf:"ctime_xchg_skip"`
+	InodeSetCtimeToTs *ebpf.Program `ebpf:"inode_set_ctime_to_ts"`
+	SchedProcessExec  *ebpf.Program `ebpf:"sched_process_exec"`
+	SchedProcessFork  *ebpf.Program `ebpf:"sched_process_fork"`
+	SignalGenerate    *ebpf.Program `ebpf:"signal_generate"`
+	SkDataReady       *ebpf.Program `ebpf:"sk_data_ready"`
+	SysEnter          *ebpf.Program `ebpf:"sys_enter"`
+	SysExit           *ebpf.Program `ebpf:"sys_exit"`
+	TaskNewtask       *ebpf.Program `ebpf:"task_newtask"`
 }
 
 func (p *sysrecPrograms) Close() error {
 	return _SysrecClose(
 		p.CgroupAttachTask,
+		p.CtimeNsXchg,
+		p.CtimeXchgSkip,
+		p.InodeSetCtimeToTs,
 		p.SchedProcessExec,
 		p.SchedProcessFork,
+		p.SignalGenerate,
+		p.SkDataReady,
 		p.SysEnter,
 		p.SysExit,
 		p.TaskNewtask,

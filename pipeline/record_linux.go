@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"syscall"
+	"strings"
 
 	"github.com/sysrec/sysrec/profiles"
 	"github.com/sysrec/sysrec/recorder"
@@ -33,15 +34,16 @@ type RecordOptions struct {
 	// merged into it and written back there (Output is ignored).
 	MergeInto string
 	Stdout    io.Writer
-	// Strict makes lost calls an error (after the profile is written).
+	// Strict makes an incomplete recording (Recording.Gaps) an error,
+	// after the profile is written.
 	Strict bool
 	// Command is written as the profile's recorded command when the
 	// recorder started none (a container, a process: what it runs).
 	Command []string
-	// ExcludeExe drops the calls and file and port accesses of these
-	// executables (comm names) before the profile is made: a container
-	// runtime's init, whose setup before the container's execve is the
-	// runtime's, not the container's.
+	// ExcludeExe drops the calls, file and port accesses, unix sockets
+	// and outside signals of these executables (comm names) before the
+	// profile is made: a container runtime's init, whose setup before the
+	// container's execve is the runtime's, not the container's.
 	ExcludeExe []string
 }
 
@@ -54,9 +56,10 @@ type RecordResult struct {
 	Stopped bool
 }
 
-// ErrLost is returned (wrapped, with the result) when calls were lost
-// and RecordOptions.Strict is set.
-var ErrLost = errors.New("calls lost")
+// ErrIncomplete is returned (wrapped, with the result) when the
+// recording is incomplete (Recording.Gaps) and RecordOptions.Strict is
+// set.
+var ErrIncomplete = errors.New("the recording is incomplete")
 
 // Record checks everything that can be checked before the target runs,
 // records it, reduces the recording to a profile, merges and writes it.
@@ -116,6 +119,8 @@ func Record(ctx context.Context, o RecordOptions) (*RecordResult, error) {
 		rec.Samples = slices.DeleteFunc(rec.Samples, func(s profiles.Sample) bool { return slices.Contains(o.ExcludeExe, s.Exe) })
 		rec.Files = slices.DeleteFunc(rec.Files, func(f profiles.FileAccess) bool { return slices.Contains(o.ExcludeExe, f.Exe) })
 		rec.Ports = slices.DeleteFunc(rec.Ports, func(p profiles.PortAccess) bool { return slices.Contains(o.ExcludeExe, p.Exe) })
+		rec.Unix = slices.DeleteFunc(rec.Unix, func(u profiles.UnixAccess) bool { return slices.Contains(o.ExcludeExe, u.Exe) })
+		rec.SignalsOutside = slices.DeleteFunc(rec.SignalsOutside, func(c profiles.ExeCount) bool { return slices.Contains(o.ExcludeExe, c.Exe) })
 	}
 	res := &RecordResult{Recording: rec, Stopped: ctx.Err() != nil}
 	if auto && o.Reduce.Runtime != reducer.RuntimeGo && goSignature(rec, o.Reduce.Exe) {
@@ -140,8 +145,8 @@ func Record(ctx context.Context, o RecordOptions) (*RecordResult, error) {
 	if err := writeOrRescue(o.Stdout, out, b); err != nil {
 		return res, fmt.Errorf("write profile: %w", err)
 	}
-	if rec.Lost > 0 && o.Strict {
-		return res, fmt.Errorf("%d %w", rec.Lost, ErrLost)
+	if gaps := rec.Gaps(); len(gaps) > 0 && o.Strict {
+		return res, fmt.Errorf("%w (%s)", ErrIncomplete, strings.Join(gaps, ", "))
 	}
 	return res, nil
 }

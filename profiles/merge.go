@@ -82,6 +82,8 @@ func Merge(ps ...*Profile) (*Profile, error) {
 			} else {
 				rec.Lost += p.Recorded.Lost
 				rec.Unknown += p.Recorded.Unknown
+				rec.Compat += p.Recorded.Compat
+				rec.Left = AddExeCounts(rec.Left, p.Recorded.Left)
 				rec.DurationMS += p.Recorded.DurationMS
 				rec.Recordings += max(p.Recorded.Recordings, 1)
 			}

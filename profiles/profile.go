@@ -100,9 +100,17 @@ type Recorded struct {
 	Lost       uint64   `json:"lost"`
 	// Unknown counts calls with numbers no table names (x32, new
 	// syscalls): the filter answers them with the default action.
-	Unknown    uint64 `json:"unknown_calls,omitempty"`
-	ExitStatus int    `json:"exit_status"`
-	Recordings int    `json:"recordings,omitempty"`
+	Unknown uint64 `json:"unknown_calls,omitempty"`
+	// Compat counts calls made through another syscall ABI than the
+	// profile's (i386 through int $0x80 on x86_64): not recorded, so
+	// the profile does not allow them (Recording.Compat).
+	Compat uint64 `json:"compat_calls,omitempty"`
+	// Left counts the processes, per executable, that left the recorded
+	// cgroup subtree while recorded: what they did afterwards is not in
+	// the profile (Recording.Left).
+	Left       []ExeCount `json:"left,omitempty"`
+	ExitStatus int        `json:"exit_status"`
+	Recordings int        `json:"recordings,omitempty"`
 }
 
 // Load reads and validates the profile at path.

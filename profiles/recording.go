@@ -1,6 +1,12 @@
 package profiles
 
-import "time"
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+)
 
 // Recording is what the recorder saw: plain data, no kernel handles.
 type Recording struct {
@@ -10,7 +16,19 @@ type Recording struct {
 	Samples []Sample
 	// Lost counts syscalls the kernel could not store (map full): the
 	// recording is incomplete when it is not zero.
-	Lost       uint64
+	Lost uint64
+	// Compat counts calls made through another syscall ABI than Arch's
+	// (i386 calls through int $0x80 on x86_64, an AArch32 task's calls
+	// on arm64). Their numbers and argument registers mean other calls
+	// in Arch's table, so they are never recorded, as calls, errnos,
+	// files or ports: the recording is incomplete when it is not zero.
+	Compat uint64
+	// Left counts, per executable, the processes that left the recorded
+	// cgroup subtree while they were recorded (moved to a cgroup outside
+	// it, e.g. by writing their pid to the root cgroup.procs): what they
+	// did afterwards is not recorded. Moves within the subtree (container
+	// runtimes placing their processes) do not count.
+	Left       []ExeCount
 	Duration   time.Duration
 	ExitStatus int // of the target; -1 if it was not started by sysrec
 
@@ -22,6 +40,26 @@ type Recording struct {
 	// a full path (truncated walk, a file with no path, a full map): the
 	// filesystem section may miss them.
 	FilesUnresolved uint64
+	// Unix and SignalsOutside are what the Landlock scopes restrict,
+	// recorded with Files (file recording on). Unix lists the unix
+	// sockets the target reached: each successful connect, and each
+	// datagram a send delivered to a socket named by its address (not
+	// sends on a connected socket: its connect is listed). A profile
+	// whose recordings list no abstract socket can take the
+	// abstract-unix-socket scope.
+	Unix []UnixAccess
+	// SignalsOutside counts, per executable, the signals the target sent
+	// to processes outside the recorded cgroup subtree (kill, tkill,
+	// tgkill, rt_sigqueueinfo, rt_tgsigqueueinfo, pidfd_send_signal;
+	// signal 0 too, which the scope refuses just the same; a process
+	// group or -1 with signal 0 counts as outside). A profile whose
+	// recordings have none can take the signal scope.
+	SignalsOutside []ExeCount
+	// FilesRaced counts, among FilesUnresolved, the accesses whose path
+	// string or socket address (read from the caller's memory) differed
+	// at the call's exit from what it was at its entry: the caller
+	// changed it while the call ran, so neither is trusted.
+	FilesRaced uint64
 }
 
 // FileAccess is one resolved path and the Landlock rights (linuxabi
@@ -35,6 +73,18 @@ type FileAccess struct {
 	Access uint64
 	Count  uint64
 	Exe    string // the executable it is charged to, as Sample.Exe
+}
+
+// UnixAccess is one unix socket the target reached, named by the address
+// it is bound to (the kernel's copy, not what the caller passed).
+type UnixAccess struct {
+	// Name is the socket's path as it was bound (possibly relative to
+	// the binder's directory), or "@" and its abstract name (a NUL in it
+	// shown as "@").
+	Name     string
+	Abstract bool // an abstract socket: what LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET restricts
+	Count    uint64
+	Exe      string
 }
 
 // PortAccess is one TCP port the target bound or connected to, with the
@@ -68,4 +118,54 @@ func (r *Recording) Total() uint64 {
 		n += s.Count
 	}
 	return n
+}
+
+// ExeCount is a count charged to an executable (named as Sample.Exe).
+type ExeCount struct {
+	Exe   string `json:"exe"`
+	Count uint64 `json:"count"`
+}
+
+// AddExeCounts returns a with the counts of b added, one entry per
+// executable, sorted by name.
+func AddExeCounts(a, b []ExeCount) []ExeCount {
+	if len(b) == 0 {
+		return a
+	}
+	sum := map[string]uint64{}
+	for _, c := range slices.Concat(a, b) {
+		sum[c.Exe] += c.Count
+	}
+	out := make([]ExeCount, 0, len(sum))
+	for _, exe := range slices.Sorted(maps.Keys(sum)) {
+		out = append(out, ExeCount{Exe: exe, Count: sum[exe]})
+	}
+	return out
+}
+
+// Gaps says what the recording could not record, one phrase per kind
+// of loss; empty when it is complete. record --strict fails on any.
+func (r *Recording) Gaps() []string { return gaps(r.Lost, r.Compat, r.Left) }
+
+// Gaps is Recording.Gaps for the recordings a profile was learned from.
+func (r *Recorded) Gaps() []string { return gaps(r.Lost, r.Compat, r.Left) }
+
+func gaps(lost, compat uint64, left []ExeCount) []string {
+	var out []string
+	if lost > 0 {
+		out = append(out, fmt.Sprintf("%d calls lost", lost))
+	}
+	if compat > 0 {
+		out = append(out, fmt.Sprintf("%d calls through another syscall ABI not recorded", compat))
+	}
+	if len(left) > 0 {
+		var n uint64
+		var by []string
+		for _, l := range left {
+			n += l.Count
+			by = append(by, fmt.Sprintf("%s ×%d", l.Exe, l.Count))
+		}
+		out = append(out, fmt.Sprintf("%d processes left the recorded cgroup (%s)", n, strings.Join(by, ", ")))
+	}
+	return out
 }

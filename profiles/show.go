@@ -49,7 +49,11 @@ func FormatWidth(p *Profile, width int) string {
 	runs := 0
 	if r := p.Recorded; r != nil {
 		runs = max(r.Recordings, 1)
-		fmt.Fprintf(&b, "recorded: %s (%d ms, %d recording(s), %d lost)\n", ShellJoin(r.Command), r.DurationMS, runs, r.Lost)
+		more := ""
+		if g := gaps(0, r.Compat, r.Left); len(g) > 0 { // lost is always shown
+			more = ", " + strings.Join(g, ", ")
+		}
+		fmt.Fprintf(&b, "recorded: %s (%d ms, %d recording(s), %d lost%s)\n", ShellJoin(r.Command), r.DurationMS, runs, r.Lost, more)
 		conf := p.Confidence
 		if conf == nil {
 			conf = ComputeConfidence(p)

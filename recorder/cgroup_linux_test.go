@@ -2,10 +2,12 @@ package recorder
 
 import (
 	"os/exec"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/sysrec/sysrec/internal/testenv"
+	"github.com/sysrec/sysrec/profiles"
 )
 
 // TestWaitEmpty: waitEmpty returns, without an error, when the last
@@ -76,4 +78,30 @@ func TestWaitEmpty(t *testing.T) {
 			t.Fatalf("populated while sleep runs: %v, %v", pop, err)
 		}
 	})
+}
+
+// TestLeaveCgroup: a recorded shell that moves itself out of the
+// recorded cgroup, then runs ionice, must not end its recording
+// silently: the move is counted as a loss charged to the shell.
+func TestLeaveCgroup(t *testing.T) {
+	testenv.RequireRoot(t)
+	sh := testenv.RequireTool(t, "sh")
+	testenv.RequireTool(t, "ionice")
+	mount, err := CgroupMount()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := record(t, Options{Command: []string{sh, "-c", `echo $$ > "$1/cgroup.procs" && ionice`, "sh", mount}})
+	if rec.ExitStatus != 0 {
+		t.Fatalf("shell exited %d", rec.ExitStatus)
+	}
+	if n := byName(rec, "")["ioprio_get"]; n != 0 {
+		t.Fatalf("ioprio_get recorded %d times: the shell did not leave", n)
+	}
+	if want := []profiles.ExeCount{{Exe: "sh", Count: 1}}; !slices.Equal(rec.Left, want) {
+		t.Errorf("left: %v, want %v", rec.Left, want)
+	}
+	if len(rec.Gaps()) == 0 {
+		t.Error("the recording reports no gap")
+	}
 }

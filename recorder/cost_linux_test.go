@@ -81,7 +81,7 @@ func TestProgramCost(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		links, err := attach(objs)
+		links, err := attach(objs, files)
 		if err == nil {
 			for _, where := range []string{"recorded", "outside"} {
 				in := cg

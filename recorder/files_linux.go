@@ -3,6 +3,7 @@ package recorder
 import (
 	"cmp"
 	"fmt"
+	"hash/fnv"
 	"maps"
 	"path"
 	"path/filepath"
@@ -56,6 +57,15 @@ var fileOps = map[string]bpfprog.FileOp{
 	"ioctl":             bpfprog.OpIoctl,
 	"bind":              bpfprog.OpBind,
 	"connect":           bpfprog.OpConnect,
+	"sendto":            bpfprog.OpSendto,
+	"sendmsg":           bpfprog.OpSendmsg,
+	"sendmmsg":          bpfprog.OpSendmmsg,
+	"kill":              bpfprog.OpKill,
+	"tkill":             bpfprog.OpTkill,
+	"tgkill":            bpfprog.OpTgkill,
+	"rt_sigqueueinfo":   bpfprog.OpRtSigqueueinfo,
+	"rt_tgsigqueueinfo": bpfprog.OpRtTgsigqueueinfo,
+	"pidfd_send_signal": bpfprog.OpPidfdSendSignal,
 }
 
 // fileRecorder reads the files and TCP ports the tasks of one cgroup
@@ -67,8 +77,12 @@ var fileOps = map[string]bpfprog.FileOp{
 // the task's root. Calls that take a path and return no fd (mkdirat,
 // unlinkat, renameat2, linkat, symlinkat, mknodat, truncate, bind of a
 // unix socket) are recorded as their directory plus the path string
-// they were given; the directory part of such a string is resolved
-// here (symlinks) when the task shares sysrec's file tree.
+// they were given, read from the caller's memory at the call's entry
+// and again at its exit (the kernel's copy is gone by then): learned
+// only when both agree and the string names what the kernel changed
+// (namesChanged; FilesRaced counts the others); the directory part of
+// such a string is resolved here (symlinks) when the task shares
+// sysrec's file tree. TCP ports: entry and exit must agree.
 //
 // Each FileAccess names the object; the rights Landlock checks on the
 // directory holding it (make_*, remove_*, refer) are recorded on the
@@ -86,7 +100,7 @@ type fileRecorder struct {
 // entry and the verifier drops the file code (record_files is 0).
 func setFiles(spec *ebpf.CollectionSpec, on bool, maxKeys, depth int) (map[string]any, error) {
 	if !on {
-		for _, m := range []string{"file_counts", "paths", "ports"} {
+		for _, m := range []string{"file_counts", "paths", "ports", "pending", "path_changed", "unix_counts", "signals_outside"} {
 			spec.Maps[m].MaxEntries = 1
 		}
 		return map[string]any{"record_files": uint32(0)}, nil
@@ -96,14 +110,21 @@ func setFiles(spec *ebpf.CollectionSpec, on bool, maxKeys, depth int) (map[strin
 	}
 	spec.Maps["file_counts"].MaxEntries = uint32(maxKeys)
 	spec.Maps["paths"].MaxEntries = uint32(maxKeys)
+	spec.Maps["path_changed"].MaxEntries = uint32(maxKeys)
 	var ns unix.Stat_t
 	if err := unix.Stat("/proc/self/ns/mnt", &ns); err != nil {
 		return nil, fmt.Errorf("find mount namespace: %w", err)
 	}
+	var root unix.Statx_t
+	if err := unix.Statx(unix.AT_FDCWD, "/", 0, unix.STATX_INO|unix.STATX_MNT_ID, &root); err != nil {
+		return nil, fmt.Errorf("find root mount: %w", err)
+	}
 	return map[string]any{
-		"record_files": uint32(1),
-		"max_depth":    uint32(min(depth, bpfprog.FilesMaxDepth)),
-		"host_mntns":   uint32(ns.Ino),
+		"record_files":  uint32(1),
+		"max_depth":     uint32(min(depth, bpfprog.FilesMaxDepth)),
+		"host_mntns":    uint32(ns.Ino),
+		"host_root_mnt": uint32(root.Mnt_id),
+		"host_root_ino": root.Ino,
 	}, nil
 }
 
@@ -135,7 +156,7 @@ func startFilesDepth(cg *cgroup, arch *linuxabi.Arch, maxKeys, depth int) (*file
 		return nil, err
 	}
 	r := &fileRecorder{objs: objs, owned: true}
-	if r.links, err = attach(objs); err != nil {
+	if r.links, err = attach(objs, true); err != nil {
 		r.Close()
 		return nil, err
 	}
@@ -166,12 +187,28 @@ func (r *fileRecorder) read(rec *Recording) error {
 		return nil
 	}
 	r.detach()
-	paths := map[uint64]string{}
 	var h uint64
+	changed := map[uint64]bpfprog.Changed{}
+	var ch bpfprog.Changed
+	chit := r.objs.PathChanged.Iterate()
+	for chit.Next(&h, &ch) {
+		changed[h] = ch
+	}
+	if err := chit.Err(); err != nil {
+		return fmt.Errorf("read changed inodes: %w", err)
+	}
+	// Paths whose string the call's memory gave and that name none of
+	// the inodes it changed: the memory was changed while the call ran.
+	raced := map[uint64]bool{}
+	paths := map[uint64]string{}
 	var pb bpfprog.PathBuf
 	it := r.objs.Paths.Iterate()
 	for it.Next(&h, &pb) {
 		paths[h] = pathString(&pb)
+		if pb.Flags&bpfprog.PathFlagVerify != 0 {
+			c, ok := changed[h]
+			raced[h] = !ok || !namesChanged(paths[h], &c, pb.Flags&bpfprog.PathFlagOtherRoot == 0)
+		}
 	}
 	if err := it.Err(); err != nil {
 		return fmt.Errorf("read paths: %w", err)
@@ -186,6 +223,11 @@ func (r *fileRecorder) read(rec *Recording) error {
 		p, ok := paths[k.Hash]
 		if !ok {
 			rec.FilesUnresolved += n // cannot happen: a path is stored before its count
+			continue
+		}
+		if raced[k.Hash] {
+			rec.FilesUnresolved += n
+			rec.FilesRaced += n
 			continue
 		}
 		key := fileOf{bpfprog.CString(k.Exe), p}
@@ -226,6 +268,9 @@ func (r *fileRecorder) read(rec *Recording) error {
 		rec.Ports = append(rec.Ports, profiles.PortAccess{Port: key.port, Access: key.access, Count: ports[key], Exe: key.exe})
 	}
 
+	if err := r.readScopes(rec); err != nil {
+		return err
+	}
 	stats, err := r.stats()
 	if err != nil {
 		return err
@@ -233,12 +278,52 @@ func (r *fileRecorder) read(rec *Recording) error {
 	for _, v := range stats {
 		rec.FilesUnresolved += v
 	}
-	// A run the kernel skipped may have been a file access.
-	for _, p := range []*ebpf.Program{r.objs.SysExit, r.objs.SchedProcessExec} {
+	rec.FilesRaced += stats[bpfprog.FilesStatRaced]
+	// A run the kernel skipped may have been a file access, a changed
+	// inode that would have verified one, a unix socket reached or a
+	// signal sent (a sys_enter skipped is counted at the call's exit).
+	for _, p := range []*ebpf.Program{r.objs.SysExit, r.objs.SchedProcessExec, r.objs.InodeSetCtimeToTs, r.objs.CtimeXchgSkip, r.objs.CtimeNsXchg, r.objs.SkDataReady, r.objs.SignalGenerate} {
 		if st, err := p.Stats(); err == nil {
 			rec.FilesUnresolved += st.RecursionMisses
 		}
 	}
+	return nil
+}
+
+// readScopes adds to rec what the Landlock scopes restrict: the unix
+// sockets reached and the signals sent outside the target.
+func (r *fileRecorder) readScopes(rec *Recording) error {
+	type unixOf struct {
+		name     string
+		abstract bool
+		exe      string
+	}
+	socks := map[unixOf]uint64{}
+	var uk bpfprog.UnixKey
+	var n uint64
+	uit := r.objs.UnixCounts.Iterate()
+	for uit.Next(&uk, &n) {
+		name, abstract := uk.UnixName()
+		socks[unixOf{name, abstract, bpfprog.CString(uk.Exe)}] += n
+	}
+	if err := uit.Err(); err != nil {
+		return fmt.Errorf("read unix sockets: %w", err)
+	}
+	for _, key := range slices.SortedFunc(maps.Keys(socks), func(a, b unixOf) int {
+		return cmp.Or(strings.Compare(a.name, b.name), strings.Compare(a.exe, b.exe))
+	}) {
+		rec.Unix = append(rec.Unix, profiles.UnixAccess{Name: key.name, Abstract: key.abstract, Count: socks[key], Exe: key.exe})
+	}
+	var name bpfprog.ExeName
+	var sent []profiles.ExeCount
+	sit := r.objs.SignalsOutside.Iterate()
+	for sit.Next(&name, &n) {
+		sent = append(sent, profiles.ExeCount{Exe: bpfprog.CString(name.Name), Count: n})
+	}
+	if err := sit.Err(); err != nil {
+		return fmt.Errorf("read signals: %w", err)
+	}
+	rec.SignalsOutside = profiles.AddExeCounts(rec.SignalsOutside, sent)
 	return nil
 }
 
@@ -285,4 +370,48 @@ func pathString(pb *bpfprog.PathBuf) string {
 		}
 	}
 	return path.Clean(p)
+}
+
+// namesChanged reports whether p, a path taken from the caller's memory
+// (its directory part resolved as the task would), names one of the
+// inodes the call changed: its directory (a make, remove, rename or link
+// changes it) or the object itself (truncate, a link's source). The
+// kernel named each changed inode by its path at the call's exit, as the
+// task sees it; with ours (p is in our file tree), one on a mount the
+// kernel's walk could not take is compared by inode with what p names
+// now (a directory removed since is then not found, and the access is
+// not kept).
+func namesChanged(p string, c *bpfprog.Changed, ours bool) bool {
+	n := min(c.N, uint32(len(c.Id)))
+	for _, name := range []string{p, path.Dir(p)} {
+		if slices.Contains(c.Path[:n], pathHash(name)) {
+			return true
+		}
+		var st unix.Stat_t
+		if !ours || unix.Lstat(name, &st) != nil {
+			continue
+		}
+		for _, id := range c.Id[:n] {
+			// The kernel's dev_t is major<<20 | minor.
+			if id.Ino == st.Ino && unix.Mkdev(id.Dev>>20, id.Dev&0xfffff) == st.Dev {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// pathHash is the kernel's name for a clean absolute path (struct
+// changed): FNV-1a 64 of its components, leaf first, each followed by a
+// NUL.
+func pathHash(p string) uint64 {
+	h := fnv.New64a()
+	parts := strings.Split(strings.TrimPrefix(p, "/"), "/")
+	for i := len(parts) - 1; i >= 0; i-- {
+		if parts[i] != "" {
+			h.Write([]byte(parts[i]))
+			h.Write([]byte{0})
+		}
+	}
+	return h.Sum64()
 }

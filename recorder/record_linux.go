@@ -161,7 +161,7 @@ func Record(ctx context.Context, opts Options) (*Recording, error) {
 	defer objs.Close()
 	// Attach before the target starts, after the cgroup id is set, so
 	// nothing it does is missed and nothing foreign is counted.
-	links, err := attach(objs)
+	links, err := attach(objs, opts.Files)
 	defer func() {
 		for _, l := range links {
 			l.Close()
@@ -199,7 +199,9 @@ func Record(ctx context.Context, opts Options) (*Recording, error) {
 	if err := readMaps(objs, arch, rec); err != nil {
 		return nil, err
 	}
-	misses, err := recursionMisses(attachments(objs))
+	// Those of the file-only programs are the file recording's
+	// (FilesUnresolved): they run for the whole host, not for calls.
+	misses, err := recursionMisses(attachments(objs, false))
 	if err != nil {
 		return nil, err
 	}
@@ -217,9 +219,11 @@ type attachment struct {
 }
 
 // attachments lists the programs; all are BTF tracepoints (typed
-// arguments), one per tracepoint.
-func attachments(objs *bpfprog.Objects) []attachment {
-	return []attachment{
+// arguments), one per tracepoint. Those that only record files (every
+// ctime change, unix socket wake-up and signal of the host runs them)
+// are attached with files only.
+func attachments(objs *bpfprog.Objects, files bool) []attachment {
+	as := []attachment{
 		{name: "sys_enter", prog: objs.SysEnter},
 		{name: "sys_exit", prog: objs.SysExit},
 		{name: "sched_process_exec", prog: objs.SchedProcessExec},
@@ -227,13 +231,24 @@ func attachments(objs *bpfprog.Objects) []attachment {
 		{name: "task_newtask", prog: objs.TaskNewtask},
 		{name: "cgroup_attach_task", prog: objs.CgroupAttachTask},
 	}
+	if files {
+		as = append(as,
+			attachment{name: "inode_set_ctime_to_ts", prog: objs.InodeSetCtimeToTs},
+			attachment{name: "ctime_xchg_skip", prog: objs.CtimeXchgSkip},
+			attachment{name: "ctime_ns_xchg", prog: objs.CtimeNsXchg},
+			attachment{name: "sk_data_ready", prog: objs.SkDataReady},
+			attachment{name: "signal_generate", prog: objs.SignalGenerate},
+		)
+	}
+	return as
 }
 
-// attach attaches every program; on an error it returns the links made
-// so far, for the caller to close.
-func attach(objs *bpfprog.Objects) ([]link.Link, error) {
+// attach attaches every program (with files, those of file recording
+// too); on an error it returns the links made so far, for the caller to
+// close.
+func attach(objs *bpfprog.Objects, files bool) ([]link.Link, error) {
 	var links []link.Link
-	for _, a := range attachments(objs) {
+	for _, a := range attachments(objs, files) {
 		l, err := link.AttachTracing(link.TracingOptions{Program: a.prog})
 		if err != nil {
 			return links, fmt.Errorf("attach %s: %w", a.name, permHint(err))
@@ -521,7 +536,7 @@ func arrayCounts(objs *bpfprog.Objects, f func(bpfprog.Key, uint64)) error {
 }
 
 func lostCount(objs *bpfprog.Objects) (uint64, error) {
-	return statSum(objs, bpfprog.StatLostKeys, bpfprog.StatLostErrnos, bpfprog.StatLostExes)
+	return statSum(objs, bpfprog.StatLostKeys, bpfprog.StatLostErrnos, bpfprog.StatLostExes, bpfprog.StatLostLeft)
 }
 
 // statSum adds up per-CPU stats counters.
@@ -593,5 +608,20 @@ func readMaps(objs *bpfprog.Objects, arch *linuxabi.Arch, rec *Recording) error 
 		return err
 	}
 	rec.Lost += lost
+	compat, err := statSum(objs, bpfprog.StatCompat)
+	if err != nil {
+		return err
+	}
+	rec.Compat += compat
+	var name bpfprog.ExeName
+	var left []profiles.ExeCount
+	lit := objs.ExesLeft.Iterate()
+	for lit.Next(&name, &v) {
+		left = append(left, profiles.ExeCount{Exe: bpfprog.CString(name.Name), Count: v})
+	}
+	if err := lit.Err(); err != nil {
+		return fmt.Errorf("read processes that left: %w", err)
+	}
+	rec.Left = profiles.AddExeCounts(rec.Left, left)
 	return nil
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/sysrec/sysrec/internal/testenv"
 	"github.com/sysrec/sysrec/internal/testtarget"
 	"github.com/sysrec/sysrec/linuxabi"
+	"github.com/sysrec/sysrec/profiles"
 )
 
 // TestMain checks that recordings leave no cgroup, fd, BPF map or link
@@ -389,6 +390,9 @@ func TestChildCgroup(t *testing.T) {
 	}
 	if n := byName(rec, "target")["getpriority"]; n != 1 {
 		t.Errorf("getpriority in the child cgroup: %d calls, want 1", n)
+	}
+	if len(rec.Left) != 0 {
+		t.Errorf("a move within the recorded subtree counted as leaving it: %v", rec.Left)
 	}
 }
 
@@ -805,7 +809,8 @@ func TestManyExes(t *testing.T) {
 }
 
 // TestCgroupMoves: a process moved out of the recorded cgroup stops
-// being counted and one moved in starts, at once, although sys_enter
+// being counted (and is counted as having left) and one moved in
+// starts, at once, although sys_enter
 // keeps per CPU what it decided for the last task (the task's css_set
 // is part of that entry's key).
 func TestCgroupMoves(t *testing.T) {
@@ -897,5 +902,8 @@ func TestCgroupMoves(t *testing.T) {
 	}
 	if got := byName(rec, "target")["getppid"]; got != 5000 {
 		t.Errorf("getppid: %d calls recorded (%d lost), want 5000 (1000 before one target left, 4000 after the other came)", got, rec.Lost)
+	}
+	if want := []profiles.ExeCount{{Exe: "target", Count: 1}}; !slices.Equal(rec.Left, want) {
+		t.Errorf("left: %v, want %v (the one that left)", rec.Left, want)
 	}
 }

@@ -219,6 +219,8 @@ func Reduce(recs []*profiles.Recording, opts Options) (*profiles.Profile, error)
 		}
 		duration += r.Duration
 		p.Recorded.Lost += r.Lost
+		p.Recorded.Compat += r.Compat
+		p.Recorded.Left = profiles.AddExeCounts(p.Recorded.Left, r.Left)
 		for _, s := range r.Samples {
 			if !keepExe(opts.Exe, s.Exe) {
 				continue

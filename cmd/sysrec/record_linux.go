@@ -85,8 +85,11 @@ destination is checked before COMMAND runs, and a profile that still cannot
 be written is saved to a temporary file whose name is printed. With -o -
 the profile goes to stdout and COMMAND's stdout to stderr.
 
-Calls the kernel could not store (map full) are reported on stderr and in
-the profile; --strict makes them an error (exit 2).
+Calls the kernel could not store (map full), calls made through another
+syscall ABI (i386 through int $0x80 on x86_64, never recorded: their
+numbers mean other calls in the native table) and processes that left the
+recorded cgroup subtree (moves within it do not count) are reported on
+stderr and in the profile; --strict makes them an error (exit 2).
 
 Exit status: COMMAND's (128+N when signal N killed it, 127 when it was not
 found); 0 when sysrec stopped it (--duration, Ctrl-C, SIGTERM) and wrote
@@ -109,7 +112,7 @@ at once, without the profile.`,
 	f.IntVar(&o.pid, "pid", 0, "record the cgroup v2 of running process `PID`")
 	f.DurationVar(&o.duration, "duration", 0, "stop recording after `D` (the started command gets SIGTERM)")
 	f.IntVar(&o.maxKeys, "max-keys", recorder.DefaultMaxKeys, "size of the in-kernel map of distinct (syscall, arguments, exe) keys")
-	f.BoolVar(&o.strict, "strict", false, "fail (exit 2) if any call was lost")
+	f.BoolVar(&o.strict, "strict", false, "fail (exit 2) if the recording is incomplete (calls lost or not recorded)")
 	f.StringVar(&o.exe, "exe", "", "keep only calls made by executables whose name matches `GLOB` (e.g. '*.test')")
 	f.BoolVar(&o.includeLauncher, "include-launcher", false, "also count sysrec's own child between fork and exec")
 	f.StringVar(&o.args, "args", "table", "argument constraints: table (learn the argument table's values) or none")
@@ -272,12 +275,21 @@ func runRecord(ctx context.Context, io stdio, o recordOptions, command []string)
 		if rec.Lost > 0 {
 			fmt.Fprintf(io.err, "sysrec: record: %d calls lost (in-kernel map full: raise --max-keys, now %d; or BPF recursion); the profile is incomplete\n", rec.Lost, o.maxKeys)
 		}
+		if rec.Compat > 0 {
+			fmt.Fprintf(io.err, "sysrec: record: %d calls through another syscall ABI (i386 int $0x80 on x86_64) not recorded; the profile does not allow them\n", rec.Compat)
+		}
+		for _, l := range rec.Left {
+			fmt.Fprintf(io.err, "sysrec: record: %d %s processes left the recorded cgroup while recorded; what they did after is not in the profile\n", l.Count, l.Exe)
+		}
 		if rec.FilesUnresolved > 0 {
-			fmt.Fprintf(io.err, "sysrec: record: %d file accesses not resolved to a path (deeper or longer than the walk takes, outside the target's root, or a full map); the filesystem section may miss them\n", rec.FilesUnresolved)
+			fmt.Fprintf(io.err, "sysrec: record: %d file accesses not resolved to a path (deeper or longer than the walk takes, outside the target's root, changed in memory during the call, or a full map); the filesystem section may miss them\n", rec.FilesUnresolved)
+		}
+		if rec.FilesRaced > 0 {
+			fmt.Fprintf(io.err, "sysrec: record: %d of them named a path or address that the target changed in its memory while the call ran; not learned\n", rec.FilesRaced)
 		}
 
 	}
-	if errors.Is(err, pipeline.ErrLost) {
+	if errors.Is(err, pipeline.ErrIncomplete) {
 		return fmt.Errorf("%w and --strict is set", err)
 	}
 	if err != nil {

@@ -22,6 +22,9 @@
 //	target tcp PORT HOW  send HOW to 127.0.0.1:PORT: connect then send (connect), sendto with
 //	                     MSG_FASTOPEN (fastopen), TCP_FASTOPEN_CONNECT then connect and send
 //	                     (fastopen-connect)
+//	target i386 FILE     three i386 calls (int $0x80) that read as x86_64 would be socket, unshare and truncate(FILE)
+//	target unix connect|sendto ADDR  reach the unix socket at ADDR (a path, or @ and an abstract name)
+//	target mkdir-race DIR N  mkdir DIR/a/x N times while another thread flips its a to b and back (DIR/b/x exists)
 //
 // Its runtime is made as deterministic as Go allows, so that one
 // recording covers every later run of the same mode: it re-execs itself
@@ -129,6 +132,12 @@ func main() {
 			}
 			fmt.Printf("forked %d\n", pid)
 		}
+	case "i386":
+		i386(os.Args[2])
+	case "unix":
+		unixClient(os.Args[2], os.Args[3])
+	case "mkdir-race":
+		mkdirRace(os.Args[2], atoi(os.Args[3]))
 	case "sleep":
 		d, err := time.ParseDuration(os.Args[2])
 		if err != nil {

@@ -1,0 +1,40 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"syscall"
+	"unsafe"
+)
+
+// int80 makes i386 call nr with bx and cx as its first arguments
+// (int $0x80, which a 64-bit process may use), and di and si set to
+// whatever the caller wants a recorder that mistakes the call for a
+// native one to read as the x86_64 arguments. Returns eax.
+func int80(nr, bx, cx, di, si uintptr) int32
+
+// i386 makes three calls through the i386 ABI, each chosen so that read
+// as x86_64 calls with the x86_64 argument registers they would poison a
+// profile: i386 dup(-1) is nr 41, x86_64 socket, here with
+// rdi=AF_PACKET rsi=SOCK_RAW; i386 fadvise64_64(-1) is nr 272, x86_64
+// unshare, here with rdi=CLONE_NEWUSER|CLONE_NEWNET; i386 getrlimit (it
+// succeeds) is nr 76, x86_64 truncate, here with rdi=path. Prints the
+// three results (negative errnos).
+func i386(path string) {
+	// getrlimit's result must lie below 4 GiB: an i386 pointer.
+	low, err := syscall.Mmap(-1, 0, 4096, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_PRIVATE|syscall.MAP_ANON|syscall.MAP_32BIT)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "mmap:", err)
+		os.Exit(1)
+	}
+	p, err := syscall.BytePtrFromString(path)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	const afPacket, sockRaw = 17, 3
+	dup := int80(41, ^uintptr(0), 0, afPacket, sockRaw)
+	fadvise := int80(272, ^uintptr(0), 0, syscall.CLONE_NEWUSER|syscall.CLONE_NEWNET, 0)
+	getrlimit := int80(76, syscall.RLIMIT_NOFILE, uintptr(unsafe.Pointer(&low[0])), uintptr(unsafe.Pointer(p)), 0)
+	fmt.Printf("i386 dup=%d fadvise64_64=%d getrlimit=%d\n", dup, fadvise, getrlimit)
+}

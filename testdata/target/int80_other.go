@@ -1,0 +1,13 @@
+//go:build !amd64
+
+package main
+
+import (
+	"fmt"
+	"os"
+)
+
+func i386(string) {
+	fmt.Fprintln(os.Stderr, "target: i386 calls need amd64")
+	os.Exit(2)
+}
