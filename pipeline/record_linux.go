@@ -10,8 +10,8 @@ import (
 	"path"
 	"path/filepath"
 	"slices"
-	"syscall"
 	"strings"
+	"syscall"
 
 	"github.com/sysrec/sysrec/profiles"
 	"github.com/sysrec/sysrec/recorder"
