@@ -107,7 +107,7 @@ func Filesystem(recs []*profiles.Recording, opts FSOptions) (*profiles.Filesyste
 	seen := map[string]*profiles.FileAccess{}
 	var unresolved uint64
 	for _, r := range recs {
-		if len(r.Files) == 0 && len(r.Ports) == 0 && r.FilesUnresolved == 0 {
+		if !withFiles(r) {
 			return nil, nil, nil // recorded without files: unrestricted
 		}
 		unresolved += r.FilesUnresolved

@@ -375,6 +375,7 @@ func Reduce(recs []*profiles.Recording, opts Options) (*profiles.Profile, error)
 		return nil, fmt.Errorf("reduce: %w", err)
 	}
 	p.Filesystem, p.Network = fs, net
+	p.Scopes = Scopes(recs, opts.Exe)
 	if relaxed && p.Network == nil {
 		unconstrainNetworkArgs(p)
 	}
