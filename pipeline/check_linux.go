@@ -78,7 +78,14 @@ func Check(ctx context.Context, p *profiles.Profile, argv []string, o CheckOptio
 	}
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = o.Stdio.In, o.Stdio.Out, o.Stdio.Err
 	if o.Landlock != LandlockOff && o.Landlock != "" {
-		cmd.Landlock, cmd.LandlockMode = p.Landlock(), o.Landlock
+		in, err := instantiate(p, argv, o.Stdio)
+		if err != nil {
+			return nil, err
+		}
+		defer in.Close()
+		in.warn(o.Stdio)
+		cmd.Env = in.Env
+		cmd.Landlock, cmd.LandlockMode = in.Profile.Landlock(), o.Landlock
 	}
 	perm, err := withdrawOutput(o.Output)
 	if err != nil {

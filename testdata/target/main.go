@@ -21,7 +21,8 @@
 //	target fork          thread, then fork by clone(SIGCHLD): the child exits at once
 //	target tcp PORT HOW  send HOW to 127.0.0.1:PORT: connect then send (connect), sendto with
 //	                     MSG_FASTOPEN (fastopen), TCP_FASTOPEN_CONNECT then connect and send
-//	                     (fastopen-connect)
+//	                     (fastopen-connect); or listen on it (listen: a server on the port its
+//	                     command line names; listen-next also binds PORT+1)
 //
 // Its runtime is made as deterministic as Go allows, so that one
 // recording covers every later run of the same mode: it re-execs itself
@@ -156,7 +157,7 @@ func thread() {
 }
 
 // tcp sends how to a TCP port on the loopback, the way how names, with
-// the calls of that way alone.
+// the calls of that way alone, or listens on it.
 func tcp(port int, how string) {
 	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM, 0)
 	if err != nil {
@@ -179,6 +180,19 @@ func tcp(port int, how string) {
 				err = syscall.Sendto(fd, msg, 0, nil)
 			}
 		}
+	case "listen", "listen-next":
+		// A server on the port its command line names; listen-next
+		// then also binds the next port, which it was not given.
+		if err = syscall.Bind(fd, to); err == nil {
+			err = syscall.Listen(fd, 1)
+		}
+		if err == nil && how == "listen-next" {
+			fd2, serr := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM, 0)
+			if err = serr; err == nil {
+				err = syscall.Bind(fd2, &syscall.SockaddrInet4{Port: port + 1, Addr: to.Addr})
+			}
+		}
+		msg = nil
 	default:
 		err = fmt.Errorf("unknown way %q", how)
 	}
@@ -187,6 +201,10 @@ func tcp(port int, how string) {
 		os.Exit(1)
 	}
 	syscall.Close(fd)
+	if msg == nil {
+		fmt.Printf("listened on %d\n", port)
+		return
+	}
 	fmt.Printf("sent %s\n", how)
 }
 
