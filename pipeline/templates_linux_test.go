@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/sysrec/sysrec/enforce"
 	"github.com/sysrec/sysrec/internal/testenv"
 	"github.com/sysrec/sysrec/internal/testtarget"
@@ -218,5 +220,65 @@ func TestPrivateTmpdir(t *testing.T) {
 		if made := strings.TrimSpace(out); strings.HasPrefix(made, "/tmp/tmp.") {
 			os.Remove(made)
 		}
+	}
+}
+
+// openPTY returns a new pseudo-terminal's master and its terminal.
+func openPTY(t *testing.T) (master, tty *os.File) {
+	t.Helper()
+	master, err := os.OpenFile("/dev/ptmx", os.O_RDWR|unix.O_NOCTTY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { master.Close() })
+	if err := unix.IoctlSetPointerInt(int(master.Fd()), unix.TIOCSPTLCK, 0); err != nil {
+		t.Fatal(err)
+	}
+	n, err := unix.IoctlGetUint32(int(master.Fd()), unix.TIOCGPTN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tty, err = os.OpenFile("/dev/pts/"+strconv.Itoa(int(n)), os.O_RDWR|unix.O_NOCTTY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { tty.Close() })
+	return master, tty
+}
+
+// TestTerminal: a program given a terminal may open it and use its
+// terminal ioctls ($TTY, the run's terminal, with ioctl_dev), but not
+// write to another terminal. Before, the recorded /dev/pts/N became
+// /dev/pts: every terminal on the machine.
+func TestTerminal(t *testing.T) {
+	testenv.RequireRoot(t)
+	testenv.RequireTool(t, "stty")
+	_, a := openPTY(t)
+	_, b := openPTY(t)
+	dir := t.TempDir()
+	t.Chdir(dir)
+	var out bytes.Buffer
+	res, err := Record(context.Background(), RecordOptions{
+		Recorder: recorder.Options{Command: []string{"sh", "-c", `echo hi > "$(tty)"; stty -g > /dev/null`}, Files: true, Stdin: a, Stdout: a, Stderr: &out},
+		Output:   filepath.Join(dir, "p.json"),
+	})
+	if err != nil || res.Recording.ExitStatus != 0 {
+		t.Fatalf("record: %v\n%s", err, out.Bytes())
+	}
+	p := res.Profile
+	p.DefaultAction, p.Syscalls = profiles.ActAllow, []profiles.Syscall{}
+	run := func(script string, args ...string) (int, string) {
+		var errs bytes.Buffer
+		ex, err := Run(context.Background(), p, append([]string{"sh", "-c", script, "sh"}, args...), Stdio{In: a, Out: a, Err: &errs}, enforce.LandlockRequired)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ex.Status, errs.String()
+	}
+	if st, errs := run(`stty size < "$(tty)"`); st != 0 {
+		t.Errorf("stty on its own terminal: status %d: %s", st, errs)
+	}
+	if st, errs := run(`echo intruder > "$1"`, b.Name()); st == 0 || !strings.Contains(errs, "Permission denied") {
+		t.Errorf("wrote to another terminal: status %d: %s", st, errs)
 	}
 }
