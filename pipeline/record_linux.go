@@ -113,11 +113,13 @@ func Record(ctx context.Context, o RecordOptions) (*RecordResult, error) {
 		if env == nil {
 			env = os.Environ()
 		}
-		env, cleanup, err := privateTmpdir(env)
-		if err != nil {
-			return nil, err
+		// Where the caller's TMPDIR takes no new directory, the target
+		// could not make files there either: it keeps it, and nothing
+		// is learned as reached through $TMPDIR.
+		if private, cleanup, err := privateTmpdir(env); err == nil {
+			defer cleanup()
+			env = private
 		}
-		defer cleanup()
 		o.Recorder.Env = env
 	}
 	rec, err := recorder.Record(ctx, o.Recorder)
