@@ -17,11 +17,13 @@ type FSLevel string
 
 const (
 	// FSExact keeps every path as seen. Only what cannot repeat is
-	// generalised: per-process /proc entries, pseudo-terminal numbers,
-	// and the names of files and directories the target created.
+	// generalised: per-process /proc entries, the terminal, the names
+	// of files and directories the target created, and what the command
+	// line and environment named (templates: $ARGn/in/a).
 	FSExact FSLevel = "exact"
 	// FSDirs also lets reads and directory listings stand for their
-	// directory: under system trees the package directory
+	// directory: a directory the command line names ($ARGS), under
+	// system trees the package directory
 	// (/usr/lib/python3.11, /usr/share/zoneinfo, /etc/ssl), elsewhere
 	// the directory holding the file, unless that directory is one
 	// whose other files are not the target's business (/, /etc, /home,
@@ -438,7 +440,7 @@ func (b *fsBuilder) build() {
 		read, exact := obj&llRead, obj&^llRead
 		switch d, n := b.params.namedAbove(p); {
 		case read == 0:
-		case n > 0:
+		case n > 0 && b.opts.Level == FSDirs:
 			// The command line names the directory: reading in it is
 			// the job, whatever the next run's holds.
 			b.add(d, read, f.Count, fmt.Sprintf("reads under %s, which argument %d names", d, n))

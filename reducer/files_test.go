@@ -503,6 +503,7 @@ func TestFilesystemTemplates(t *testing.T) {
 		want  string
 		// ports is "access port from" per line.
 		wantPorts string
+		level     FSLevel // "" is FSDirs
 	}{
 		// tar czf a.tgz src: reads under the directory argument 3 names
 		// are reads of what the command line names; the archive is
@@ -513,6 +514,17 @@ func TestFilesystemTemplates(t *testing.T) {
 		}, want: `
 $ARG2/.. write_file,make_reg,truncate
 $ARGS read_file,read_dir
+`},
+		// At the exact level, reads under it stay where they were, on
+		// the argument.
+		{name: "tar exact", level: FSExact, argv: []string{"tar", "czf", "a.tgz", "src"}, dir: "/w", files: []profiles.FileAccess{
+			fa("/w/src", 1, "read_dir"), fa("/w/src/a", 1, "read_file"), fa("/w/src/sub/b", 1, "read_file"),
+			fa("/w/a.tgz", 1, "make_reg", "write_file", "truncate"),
+		}, want: `
+$ARG2/.. write_file,make_reg,truncate
+$ARG3/a read_file
+$ARG3/sub/b read_file
+$ARGS read_dir
 `},
 		// sort -o out/s small: the input exactly, the output's directory.
 		{name: "sort", argv: []string{"sort", "-o", "out/s", "small"}, dir: "/w", files: []profiles.FileAccess{
@@ -557,6 +569,11 @@ $HOME/.cache/tool write_file,make_reg
 $TMPDIR write_file,read_file,remove_file,make_reg
 $XDG_CONFIG_HOME read_file
 `},
+		// A command sysrec did not start (a container): its paths may be
+		// another mount namespace's, nothing is a parameter.
+		{name: "not started by sysrec", argv: []string{"cat", "/data/x"}, files: []profiles.FileAccess{fa("/data/x", 1, "read_file")}, want: `
+/data read_file
+`},
 		// /tmp reached without $TMPDIR: constant, kept whole as ever.
 		{name: "tmp without TMPDIR", argv: []string{"tool"}, dir: "/", files: []profiles.FileAccess{fa("/tmp/x", 1, "read_file")}, want: `
 /tmp/x read_file
@@ -590,7 +607,10 @@ connect_tcp 5432
 		t.Run(tc.name, func(t *testing.T) {
 			r := fsRec(append(slices.Clone(usr), tc.files...)...)
 			r.Command, r.Dir, r.Env, r.Ports = tc.argv, tc.dir, tc.env, tc.ports
-			fs, net, err := Filesystem([]*profiles.Recording{r}, FSOptions{Level: FSDirs})
+			if tc.level == "" {
+				tc.level = FSDirs
+			}
+			fs, net, err := Filesystem([]*profiles.Recording{r}, FSOptions{Level: tc.level})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -615,6 +635,9 @@ connect_tcp 5432
 			p := &profiles.Profile{Version: profiles.Version, Arch: []string{"x86_64"}, DefaultAction: profiles.ActKillProcess, Filesystem: fs, Network: net}
 			if err := p.Validate(); err != nil {
 				t.Fatalf("profile does not validate: %v", err)
+			}
+			if r.Dir == "" {
+				return
 			}
 			if _, warnings, err := p.Instantiate(r.Invocation()); err != nil || len(warnings) > 0 {
 				t.Errorf("instantiated from the recording: %v %v", warnings, err)

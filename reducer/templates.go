@@ -33,6 +33,12 @@ type envParam struct{ name, value string }
 // tar's "czf" names no path, though it could be one).
 func newParams(inv profiles.Invocation, touched func(string) bool) *params {
 	ps := &params{inv: inv, args: make([]string, len(inv.Args))}
+	if inv.Dir == "" {
+		// Not started by sysrec (a container, a process followed): the
+		// command line's context is unknown, and its paths may be
+		// another mount namespace's.
+		return ps
+	}
 	for n := 1; n < len(inv.Args); n++ {
 		if p, ok := profiles.ArgPath(inv.Args[n], inv.Dir); ok && !profiles.SystemTree(p) && touched(p) {
 			ps.args[n] = p
