@@ -26,6 +26,10 @@ type Options struct {
 	// The other formats are for filters installed right before exec and
 	// ignore it.
 	RuntimeSetup string
+	// Invocation is the command line (and environment) the landrun
+	// format instantiates a profile's templates from, and appends after
+	// "--"; nil for a profile without templates.
+	Invocation *profiles.Invocation
 }
 
 // MaxInstructions is the kernel's limit on one filter (BPF_MAXINSNS).

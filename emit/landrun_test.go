@@ -40,3 +40,37 @@ func TestLandrunScopes(t *testing.T) {
 		})
 	}
 }
+
+// TestLandrunTemplates: a profile whose rules follow the command line is
+// instantiated from the command landrun will run, which ends the
+// output; without one it is refused; what grants nothing is said.
+func TestLandrunTemplates(t *testing.T) {
+	p := &profiles.Profile{Version: 2, Arch: []string{"x86_64"}, DefaultAction: profiles.ActAllow,
+		Filesystem: &profiles.Filesystem{Rules: []profiles.PathRule{
+			{Path: "/usr", Access: []string{"execute", "read_file", "read_dir"}},
+			{Path: "$ARGS", Access: []string{"read_file", "read_dir"}},
+			{Path: "$ARG2/..", Access: []string{"write_file", "make_reg"}},
+		}},
+		Network: &profiles.Network{Rules: []profiles.PortRule{{Access: "bind_tcp", Port: 23456, From: "$ARG1"}}}}
+	if _, err := Landrun(p, Options{}); err == nil || !strings.Contains(err.Error(), "give the command landrun will run after --") {
+		t.Errorf("without a command line: %v", err)
+	}
+	b, err := Landrun(p, Options{Invocation: &profiles.Invocation{Args: []string{"srv", "23457", "out/log file"}, Dir: "/v"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := string(b)
+	for _, want := range []string{"  --ro /v/23457 \\\n", "  --ro \"/v/out/log file\" \\\n", "  --rw /v/out \\\n", "  --bind-tcp 23457 \\\n", "  -- srv 23457 \"out/log file\"\n"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("no %q in\n%s", want, out)
+		}
+	}
+	b, err = Landrun(p, Options{Invocation: &profiles.Invocation{Args: []string{"srv", "x", "/log"}, Dir: "/v"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out = string(b)
+	if !strings.Contains(out, "# landlock rule $ARG2/.. (/): / is never granted from a template") || !strings.Contains(out, `# landlock port rule bind_tcp $ARG1: argument 1 ("x") is not a port`) || strings.Contains(out, "--rw / ") {
+		t.Errorf("argument 2 in /:\n%s", out)
+	}
+}

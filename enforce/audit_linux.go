@@ -280,7 +280,7 @@ func (l *AuditLog) LandlockDenials(pid int) []LandlockDenial {
 
 // parseLandlockDenial reads the fields of a type=1423 record.
 func parseLandlockDenial(f map[string]string) LandlockDenial {
-	d := LandlockDenial{Blockers: f["blockers"], Path: untrusted(f["path"]), Port: f["dport"] + f["sport"], Comm: untrusted(f["ocomm"])}
+	d := LandlockDenial{Blockers: f["blockers"], Path: untrusted(f["path"]), Port: f["dest"] + f["src"], Comm: untrusted(f["ocomm"])}
 	d.PID, _ = strconv.Atoi(f["opid"])
 	if d.Blockers == "scope.abstract_unix_socket" {
 		d.Path = "@" + strings.TrimPrefix(d.Path, "\x00")

@@ -34,7 +34,9 @@ func TestParseLandlockDenial(t *testing.T) {
 	}{
 		{`domain=1a blockers=fs.read_file path="/etc/passwd" dev="vda1" ino=42`, "read_file on /etc/passwd"},
 		{`domain=1a blockers=fs.write_file path=2F746D702F6120622E747874 dev="vda1" ino=42`, "write_file on /tmp/a b.txt"},
-		{`domain=1a blockers=net.connect_tcp daddr=127.0.0.1 dport=80`, "connect_tcp on port 80"},
+		// As Linux 6.18 writes them (lsm_audit's dest= and src=).
+		{`domain=1a blockers=net.connect_tcp daddr=127.0.0.1 dest=80`, "connect_tcp on port 80"},
+		{`domain=1a blockers=net.bind_tcp saddr=127.0.0.1 src=23458`, "bind_tcp on port 23458"},
 		{`domain=1a blockers=scope.signal opid=21378 ocomm="sleep"`, "signal to pid 21378 (sleep), outside the target's process tree"},
 		{`domain=1a blockers=scope.abstract_unix_socket path=007363727465737432`, "connect to abstract unix socket @scrtest2, created outside the target's process tree"},
 	} {

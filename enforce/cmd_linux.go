@@ -26,6 +26,8 @@ type Cmd struct {
 	Stdin  io.Reader
 	Stdout io.Writer
 	Stderr io.Writer
+	// Env is the target's environment; nil means sysrec's.
+	Env []string
 	// Landlock, when set, restricts files and TCP ports (applied before
 	// the seccomp filter, in the same helper); LandlockMode says what to
 	// do when the kernel cannot enforce all of it (best effort if unset).
@@ -162,6 +164,7 @@ func (c *Cmd) Run(ctx context.Context) (Exit, error) {
 		Stdin:      c.Stdin,
 		Stdout:     c.Stdout,
 		Stderr:     c.Stderr,
+		Env:        c.Env,
 		ExtraFiles: child,
 	}
 	if c.Cgroup != "" {

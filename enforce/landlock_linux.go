@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path"
 	"strings"
 	"unsafe"
 
@@ -110,11 +111,18 @@ func restrictLandlock(rs *linuxabi.LandlockRuleset, mode LandlockMode, guard uin
 		if r.Access == 0 {
 			continue
 		}
+		if !path.IsAbs(r.Path) {
+			// A template ($ARG2, $CWD): instantiated from the command line
+			// before the ruleset gets here, or a caller forgot to.
+			return nil, fmt.Errorf("landlock rule %s: a template, not instantiated from the command line", r.Path)
+		}
 		pfd, err := openRulePath(procSelf(r.Path, os.Getpid()))
 		if errors.Is(err, unix.ENOENT) {
 			// Nothing there to grant on; creating it needs a right on
 			// its directory, which another rule grants or not.
-			missing = append(missing, r.Path)
+			if !r.Optional {
+				missing = append(missing, r.Path)
+			}
 			continue
 		}
 		if err != nil {

@@ -175,6 +175,9 @@ type LandlockRuleset struct {
 type LandlockPath struct {
 	Path   string
 	Access uint64
+	// Optional paths that do not exist grant nothing without a word
+	// (a template's guesses, such as every argument of a command line).
+	Optional bool
 }
 
 // LandlockPort grants Access (bind_tcp, connect_tcp) on a TCP port.

@@ -98,10 +98,20 @@ func Check(ctx context.Context, p *profiles.Profile, argv []string, o CheckOptio
 	}
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = o.Stdio.In, o.Stdio.Out, o.Stdio.Err
 	var watch *fileWatch
+	live := p
 	if o.Landlock != LandlockOff && o.Landlock != "" {
+		in, err := instantiate(p, argv, o.Stdio)
+		if err != nil {
+			return nil, err
+		}
+		defer in.Close()
+		in.warn(o.Stdio)
+		cmd.Env = in.Env
+		live = in.Profile
 		// Scopes are enforced: a refusal is an EPERM the program can
 		// live with, and the kernel's audit record names it. Files and
-		// ports are recorded instead, and compared after the run.
+		// ports are recorded instead, and compared after the run with
+		// the rules as run would make them from this command line.
 		cmd.Landlock, cmd.LandlockMode = (&profiles.Profile{Scopes: p.Scopes}).Landlock(), o.Landlock
 		if p.Filesystem != nil || p.Network != nil {
 			if watch, err = watchFiles(cmd); err != nil {
@@ -126,7 +136,7 @@ func Check(ctx context.Context, p *profiles.Profile, argv []string, o CheckOptio
 		if err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrFileRecording, err)
 		}
-		rs := enforce.Instance(p.Landlock(), ex.PID)
+		rs := enforce.Instance(live.Landlock(), ex.PID)
 		res.Files = profiles.RefusedFiles(rs, files.Files)
 		res.Ports = profiles.RefusedPorts(rs, files.Ports)
 		res.FilesUnresolved = files.FilesUnresolved

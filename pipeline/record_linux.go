@@ -108,9 +108,36 @@ func Record(ctx context.Context, o RecordOptions) (*RecordResult, error) {
 		defer cancel()
 		o.Recorder.Duration = 0
 	}
+	var dir string
+	if len(command) > 0 && o.Recorder.Files {
+		// What the command line and environment name becomes a template
+		// (reducer): the working directory and environment are part of
+		// the recording. The target gets a private TMPDIR, as run gives
+		// it one: files it makes there were reached through $TMPDIR.
+		wd, err := filepath.Abs(o.Recorder.Dir) // "": the working directory
+		if err != nil {
+			return nil, fmt.Errorf("record: %w", err)
+		}
+		dir = wd
+		env := o.Recorder.Env
+		if env == nil {
+			env = os.Environ()
+		}
+		// Where the caller's TMPDIR takes no new directory, the target
+		// could not make files there either: it keeps it, and nothing
+		// is learned as reached through $TMPDIR.
+		if private, cleanup, err := privateTmpdir(env); err == nil {
+			defer cleanup()
+			env = private
+		}
+		o.Recorder.Env = env
+	}
 	rec, err := recorder.Record(ctx, o.Recorder)
 	if err != nil {
 		return nil, err
+	}
+	if dir != "" {
+		rec.Dir, rec.Env = dir, o.Recorder.Env
 	}
 	if len(rec.Command) == 0 {
 		rec.Command = o.Command

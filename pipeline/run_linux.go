@@ -47,7 +47,14 @@ func Run(ctx context.Context, p *profiles.Profile, argv []string, stdio Stdio, l
 	}
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdio.In, stdio.Out, stdio.Err
 	if landlock != LandlockOff {
-		cmd.Landlock, cmd.LandlockMode = p.Landlock(), landlock
+		in, err := instantiate(p, argv, stdio)
+		if err != nil {
+			return enforce.Exit{}, err
+		}
+		defer in.Close()
+		in.warn(stdio)
+		cmd.Env = in.Env
+		cmd.Landlock, cmd.LandlockMode = in.Profile.Landlock(), landlock
 	}
 	return cmd.Run(ctx)
 }

@@ -20,6 +20,29 @@ type valueError struct {
 func (e *valueError) Error() string { return e.err.Error() }
 func (e *valueError) Unwrap() error { return e.err }
 
+// fieldError is a value Validate refused, with the path of its field
+// ("filesystem.rules[2].path"), so that Parse can say where it is.
+type fieldError struct {
+	field string
+	err   error
+}
+
+func (e *fieldError) Error() string { return "field " + e.field + ": " + e.err.Error() }
+func (e *fieldError) Unwrap() error { return e.err }
+
+// placeFieldError prefixes a fieldError from Validate with the line and
+// column of its field in b.
+func placeFieldError(b []byte, err error) error {
+	var fe *fieldError
+	if !errors.As(err, &fe) {
+		return err
+	}
+	if off := fieldOffset(b, fe.field); off >= 0 {
+		return fmt.Errorf("%s: %w", position(b, off), err)
+	}
+	return err
+}
+
 // describeJSONError turns a decoding error into one that says where:
 // the line and column, and the field path with indexes
 // ("syscalls[3].action").
@@ -88,6 +111,34 @@ func valueOffset(b, raw []byte) int64 {
 // pathAt returns the path of the innermost value that starts before off
 // ("syscalls[2].args[0].op", or "" for the top level) and its offset.
 func pathAt(b []byte, off int64) (string, int64) {
+	last, lastStart := "", int64(0)
+	walkValues(b, func(path string, start int64) bool {
+		if start >= off {
+			return false
+		}
+		last, lastStart = path, start
+		return true
+	})
+	return last, lastStart
+}
+
+// fieldOffset is the offset of the value at field (a path as pathAt
+// returns), or -1.
+func fieldOffset(b []byte, field string) int64 {
+	found := int64(-1)
+	walkValues(b, func(path string, start int64) bool {
+		if path == field {
+			found = start
+			return false
+		}
+		return true
+	})
+	return found
+}
+
+// walkValues calls visit with the path and offset of every value of the
+// JSON document b, in order, until visit returns false.
+func walkValues(b []byte, visit func(path string, start int64) bool) {
 	type frame struct {
 		array   bool
 		index   int
@@ -109,9 +160,8 @@ func pathAt(b []byte, off int64) (string, int64) {
 		}
 		return sb.String()
 	}
-	last, lastStart := "", int64(0)
 	dec := json.NewDecoder(bytes.NewReader(b))
-	for dec.InputOffset() < off {
+	for {
 		start := dec.InputOffset()
 		for start < int64(len(b)) && strings.IndexByte(" \t\r\n:,", b[start]) >= 0 {
 			start++
@@ -133,7 +183,9 @@ func pathAt(b []byte, off int64) (string, int64) {
 			if top != nil && top.array {
 				top.index++
 			}
-			last, lastStart = path(), start
+			if !visit(path(), start) {
+				return
+			}
 			stack = append(stack, &frame{array: tok == json.Delim('['), index: -1, wantKey: tok == json.Delim('{')})
 		case json.Delim('}'), json.Delim(']'):
 			stack = stack[:len(stack)-1]
@@ -144,11 +196,12 @@ func pathAt(b []byte, off int64) (string, int64) {
 			if top != nil && top.array {
 				top.index++
 			}
-			last, lastStart = path(), start
+			if !visit(path(), start) {
+				return
+			}
 			if top != nil && !top.array {
 				top.wantKey = true
 			}
 		}
 	}
-	return last, lastStart
 }

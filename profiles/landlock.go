@@ -7,6 +7,7 @@ import (
 	"maps"
 	"path"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/sysrec/sysrec/linuxabi"
@@ -32,6 +33,8 @@ type Filesystem struct {
 // PathRule grants Access beneath Path: the file itself, or everything
 // under a directory.
 type PathRule struct {
+	// Path is a clean absolute path, or a template ($ARG2/.., $CWD,
+	// $HOME/.cache/app: see Template) that Instantiate replaces.
 	Path string `json:"path"`
 	// Access names Landlock rights: execute, read_file, read_dir,
 	// write_file, truncate, remove_file, remove_dir, make_reg, make_dir,
@@ -40,6 +43,11 @@ type PathRule struct {
 	Access []string `json:"access"`
 	Count  uint64   `json:"count,omitempty"`
 	Reason string   `json:"reason,omitempty"`
+
+	// optional rules come from a template that names paths which may
+	// not exist ($ARGS: every argument, options and words too): when
+	// missing they grant nothing and nobody needs telling.
+	optional bool
 }
 
 // PathWithheld is a right on a path that the recordings used and the
@@ -67,9 +75,31 @@ type Network struct {
 // PortRule grants Access (bind_tcp or connect_tcp) on Port.
 type PortRule struct {
 	Access string `json:"access"`
-	Port   uint16 `json:"port"`
+	// Port is the port granted; with From, the one the recording saw.
+	Port uint16 `json:"port"`
+	// From ("$ARGn"), when set, takes the port from argument n of the
+	// command line when the profile is instantiated (see Instantiate).
+	From   string `json:"from,omitempty"`
 	Count  uint64 `json:"count,omitempty"`
 	Reason string `json:"reason,omitempty"`
+}
+
+// portText is the port, or the argument it comes from (with the port
+// recorded).
+func (r PortRule) portText() string {
+	if r.From != "" {
+		return fmt.Sprintf("%s (recorded: %d)", r.From, r.Port)
+	}
+	return strconv.Itoa(int(r.Port))
+}
+
+// portKey is what makes two port rules the same rule: the argument a
+// port comes from, else the port.
+func (r PortRule) portKey() string {
+	if r.From != "" {
+		return r.From
+	}
+	return strconv.Itoa(int(r.Port))
 }
 
 // Scope is a Landlock scope: the program may not reach processes
@@ -135,12 +165,12 @@ func (p *Profile) validateLandlock() error {
 	}
 	if fs := p.Filesystem; fs != nil {
 		for i, r := range fs.Rules {
-			if err := validPathRights(fmt.Sprintf("filesystem.rules[%d]", i), r.Path, r.Access); err != nil {
+			if err := validPathRights(fmt.Sprintf("filesystem.rules[%d]", i), r.Path, r.Access, true); err != nil {
 				return err
 			}
 		}
 		for i, w := range fs.NotAllowed {
-			if err := validPathRights(fmt.Sprintf("filesystem.not_allowed[%d]", i), w.Path, w.Access); err != nil {
+			if err := validPathRights(fmt.Sprintf("filesystem.not_allowed[%d]", i), w.Path, w.Access, false); err != nil {
 				return err
 			}
 		}
@@ -148,23 +178,38 @@ func (p *Profile) validateLandlock() error {
 	if n := p.Network; n != nil {
 		for i, r := range n.Rules {
 			if _, err := linuxabi.ParseLandlockNet([]string{r.Access}); err != nil {
-				return fmt.Errorf("field network.rules[%d].access: %w", i, err)
+				return &fieldError{fmt.Sprintf("network.rules[%d].access", i), err}
+			}
+			if r.From == "" {
+				continue
+			}
+			if t, err := ParseTemplate(r.From); err != nil || t.Var != "ARG" || t.Parent || t.Rel != "" {
+				if err == nil {
+					err = fmt.Errorf("%q: a port comes from an argument ($ARGn)", r.From)
+				}
+				return &fieldError{fmt.Sprintf("network.rules[%d].from", i), err}
 			}
 		}
 	}
 	return nil
 }
 
-// validPathRights checks the path and rights of the entry at field.
-func validPathRights(field, p string, access []string) error {
-	if !path.IsAbs(p) || path.Clean(p) != p {
-		return fmt.Errorf("field %s.path: %q is not a clean absolute path", field, p)
+// validPathRights checks the path (a template, if templates) and rights
+// of the entry at field.
+func validPathRights(field, p string, access []string, templates bool) error {
+	switch {
+	case templates && IsTemplate(p):
+		if _, err := ParseTemplate(p); err != nil {
+			return &fieldError{field + ".path", err}
+		}
+	case !path.IsAbs(p) || path.Clean(p) != p:
+		return &fieldError{field + ".path", fmt.Errorf("%q is not a clean absolute path", p)}
 	}
 	if len(access) == 0 {
-		return fmt.Errorf("field %s.access: no right listed", field)
+		return &fieldError{field + ".access", errors.New("no right listed")}
 	}
 	if _, err := linuxabi.ParseLandlockFS(access); err != nil {
-		return fmt.Errorf("field %s.access: %w", field, err)
+		return &fieldError{field + ".access", err}
 	}
 	return nil
 }
@@ -184,7 +229,7 @@ func (p *Profile) Landlock() *linuxabi.LandlockRuleset {
 		rs.HandledFS = linuxabi.LandlockFSRights(linuxabi.LandlockABI)
 		for _, r := range p.Filesystem.Rules {
 			m, _ := linuxabi.ParseLandlockFS(r.Access) // validated
-			rs.Paths = append(rs.Paths, linuxabi.LandlockPath{Path: r.Path, Access: m})
+			rs.Paths = append(rs.Paths, linuxabi.LandlockPath{Path: r.Path, Access: m, Optional: r.optional})
 		}
 	}
 	if p.Network != nil {
@@ -209,6 +254,7 @@ func (p *Profile) normalizeLandlock() {
 			if e := byPath[r.Path]; e != nil {
 				e.Access = unionRights(e.Access, r.Access, false)
 				e.Count += r.Count
+				e.optional = e.optional && r.optional
 				if e.Reason == "" {
 					e.Reason = r.Reason
 				}
@@ -227,13 +273,19 @@ func (p *Profile) normalizeLandlock() {
 		fs.NotAllowed = normalizeWithheld(fs)
 	}
 	if n := p.Network; n != nil {
+		// A port from the command line is one rule, whichever port each
+		// recording saw.
 		type key struct {
 			access string
 			port   uint16
+			from   string
 		}
 		by := map[key]*PortRule{}
 		for _, r := range n.Rules {
-			k := key{r.Access, r.Port}
+			k := key{r.Access, r.Port, r.From}
+			if r.From != "" {
+				k.port = 0
+			}
 			if e := by[k]; e != nil {
 				e.Count += r.Count
 				continue
@@ -244,6 +296,9 @@ func (p *Profile) normalizeLandlock() {
 		for _, k := range slices.SortedFunc(maps.Keys(by), func(a, b key) int {
 			if a.port != b.port {
 				return int(a.port) - int(b.port)
+			}
+			if a.from != b.from {
+				return strings.Compare(a.from, b.from)
 			}
 			return strings.Compare(a.access, b.access)
 		}) {
@@ -366,8 +421,8 @@ func diffLandlock(o, nw *Profile) []string {
 		out = append(out, "network: no longer restricted")
 	case nw.Network != nil && o.Network != nil:
 		for _, r := range nw.Network.Rules {
-			if !slices.ContainsFunc(o.Network.Rules, func(x PortRule) bool { return x.Access == r.Access && x.Port == r.Port }) {
-				out = append(out, fmt.Sprintf("+ %s %d", r.Access, r.Port))
+			if !slices.ContainsFunc(o.Network.Rules, func(x PortRule) bool { return x.Access == r.Access && x.portKey() == r.portKey() }) {
+				out = append(out, fmt.Sprintf("+ %s %s", r.Access, r.portText()))
 			}
 		}
 	}
@@ -420,7 +475,7 @@ func formatLandlock(p *Profile) string {
 	if n := p.Network; n != nil {
 		fmt.Fprintf(&b, "\nnetwork (Landlock): %d rules\n", len(n.Rules))
 		for _, r := range n.Rules {
-			fmt.Fprintf(&b, "  %-12s %d\n", r.Access, r.Port)
+			fmt.Fprintf(&b, "  %-12s %s\n", r.Access, r.portText())
 		}
 	}
 	return b.String()

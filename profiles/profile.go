@@ -160,7 +160,7 @@ func Parse(b []byte) (*Profile, error) {
 		return nil, errors.New("trailing data after the profile object")
 	}
 	if err := p.Validate(); err != nil {
-		return nil, err
+		return nil, placeFieldError(b, err)
 	}
 	return &p, nil
 }

@@ -12,7 +12,12 @@ import (
 type Recording struct {
 	Arch    string   // arch name, as in linuxabi.LookupArch
 	Command []string // argv of the target, if sysrec started it
-	Kernel  string   // uname release
+	// Dir and Env are the target's working directory and environment
+	// when sysrec started it: with Command, what the profile's
+	// templates are recognised from (see Invocation).
+	Dir     string
+	Env     []string
+	Kernel  string // uname release
 	Samples []Sample
 	// Lost counts syscalls the kernel could not store (map full): the
 	// recording is incomplete when it is not zero.
@@ -109,6 +114,11 @@ type Sample struct {
 	Errors map[uint16]uint64
 	// Exe is the comm of the task that made the call, when known.
 	Exe string
+}
+
+// Invocation is the command line and environment r was recorded with.
+func (r *Recording) Invocation() Invocation {
+	return Invocation{Args: r.Command, Dir: r.Dir, Env: r.Env}
 }
 
 // Total is the number of calls in r.

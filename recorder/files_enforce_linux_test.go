@@ -42,8 +42,9 @@ func landlockProfile(t *testing.T, recs []*Recording, level reducer.FSLevel) *pr
 	return &profiles.Profile{Version: profiles.Version, Arch: []string{"x86_64"}, DefaultAction: profiles.ActAllow, Syscalls: []profiles.Syscall{}, Filesystem: fs, Network: net}
 }
 
-// runLandlocked runs argv under p with Landlock required and returns
-// its exit status and output.
+// runLandlocked runs argv under p, its templates instantiated from argv
+// as sysrec run does, with Landlock required and returns its exit
+// status and output.
 func runLandlocked(t *testing.T, p *profiles.Profile, argv ...string) (int, string) {
 	t.Helper()
 	filter, err := emit.Raw(p, emit.Options{})
@@ -54,7 +55,18 @@ func runLandlocked(t *testing.T, p *profiles.Profile, argv ...string) (int, stri
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd.Landlock, cmd.LandlockMode = p.Landlock(), enforce.LandlockRequired
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	inst, warnings, err := p.Instantiate(profiles.Invocation{Args: argv, Dir: wd, Env: os.Environ()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range warnings {
+		t.Logf("%v: %s", argv, w)
+	}
+	cmd.Landlock, cmd.LandlockMode = inst.Landlock(), enforce.LandlockRequired
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)

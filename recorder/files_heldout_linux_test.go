@@ -74,55 +74,76 @@ func TestFilesHeldOut(t *testing.T) {
 		t.Skip("a measurement: SYSREC_FS_HELDOUT=1 runs it")
 	}
 	testenv.RequireRoot(t)
-	type score struct{ pass, passN, refuse, refuseN, rules int }
+	// Each held-out run runs twice: with the recorded scratch directory
+	// and with another one (the same job on inputs elsewhere: the
+	// command line names other paths).
+	type score struct{ pass, passN, refuse, refuseN, moved, movedN, movedRefuse, movedRefuseN, rules int }
 	total := map[reducer.FSLevel]*score{}
 	for _, l := range reducer.FSLevels {
 		total[l] = &score{}
 	}
 	var report strings.Builder
-	fmt.Fprintf(&report, "%-24s %-6s %6s %8s %7s\n", "job", "level", "rules", "held-out", "refused")
+	fmt.Fprintf(&report, "%-24s %-6s %6s %8s %7s %8s %7s\n", "job", "level", "rules", "held-out", "refused", "moved", "refused")
 	for _, job := range heldOutJobs {
 		if _, err := exec.LookPath(job.needs); err != nil {
 			t.Logf("%s: no %s, skipped", job.name, job.needs)
 			continue
 		}
-		dir := heldOutDir(t)
-		rec := recordFiles(t, fileMaxDepth, "sh", "-c", job.train, "sh", dir)
+		dir, moved := heldOutDir(t), heldOutDir(t)
+		argv := []string{"sh", "-c", job.train, "sh", dir}
+		rec := recordFiles(t, fileMaxDepth, argv...)
+		// As sysrec record keeps them: the command line and environment
+		// the templates are recognised from.
+		wd, err := os.Getwd()
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec.Command, rec.Dir, rec.Env = argv, wd, os.Environ()
 		for _, level := range reducer.FSLevels {
 			p := landlockProfile(t, []*Recording{rec}, level)
 			s := score{rules: len(p.Filesystem.Rules)}
-			for _, run := range job.pass {
-				s.passN++
-				if st, out := runLandlocked(t, p, "sh", "-c", run, "sh", dir); st == 0 && !denied(out) {
-					s.pass++
-				} else {
-					t.Logf("%s/%s: held-out %q refused: %s", job.name, level, run, firstLine(out))
+			for _, d := range []string{dir, moved} {
+				pass, passN, refuse, refuseN := &s.pass, &s.passN, &s.refuse, &s.refuseN
+				if d == moved {
+					pass, passN, refuse, refuseN = &s.moved, &s.movedN, &s.movedRefuse, &s.movedRefuseN
+				}
+				for _, run := range job.pass {
+					*passN++
+					if st, out := runLandlocked(t, p, "sh", "-c", run, "sh", d); st == 0 && !denied(out) {
+						*pass++
+					} else {
+						t.Logf("%s/%s: held-out %q in %s refused: %s", job.name, level, run, d, firstLine(out))
+					}
+				}
+				for _, run := range job.refuse {
+					*refuseN++
+					if st, out := runLandlocked(t, p, "sh", "-c", run, "sh", d); st != 0 && denied(out) {
+						*refuse++
+					} else {
+						t.Logf("%s/%s: reaching run %q in %s allowed (exit %d)", job.name, level, run, d, st)
+					}
 				}
 			}
-			for _, run := range job.refuse {
-				s.refuseN++
-				if st, out := runLandlocked(t, p, "sh", "-c", run, "sh", dir); st != 0 && denied(out) {
-					s.refuse++
-				} else {
-					t.Logf("%s/%s: reaching run %q allowed (exit %d)", job.name, level, run, st)
-				}
-			}
-			fmt.Fprintf(&report, "%-24s %-6s %6d %5d/%-2d %5d/%-2d\n", job.name, level, s.rules, s.pass, s.passN, s.refuse, s.refuseN)
+			fmt.Fprintf(&report, "%-24s %-6s %6d %5d/%-2d %5d/%-2d %5d/%-2d %5d/%-2d\n", job.name, level, s.rules, s.pass, s.passN, s.refuse, s.refuseN, s.moved, s.movedN, s.movedRefuse, s.movedRefuseN)
 			tt := total[level]
 			tt.pass += s.pass
 			tt.passN += s.passN
 			tt.refuse += s.refuse
 			tt.refuseN += s.refuseN
+			tt.moved += s.moved
+			tt.movedN += s.movedN
+			tt.movedRefuse += s.movedRefuse
+			tt.movedRefuseN += s.movedRefuseN
 			tt.rules += s.rules
 		}
 	}
 	for _, l := range reducer.FSLevels {
 		s := total[l]
-		fmt.Fprintf(&report, "%-24s %-6s %6d %5d/%-2d %5d/%-2d\n", "total", l, s.rules, s.pass, s.passN, s.refuse, s.refuseN)
+		fmt.Fprintf(&report, "%-24s %-6s %6d %5d/%-2d %5d/%-2d %5d/%-2d %5d/%-2d\n", "total", l, s.rules, s.pass, s.passN, s.refuse, s.refuseN, s.moved, s.movedN, s.movedRefuse, s.movedRefuseN)
 	}
 	t.Logf("\n%s", report.String())
-	if s := total[reducer.DefaultFSLevel]; s.refuse != s.refuseN {
-		t.Errorf("default level %s let %d reaching runs through", reducer.DefaultFSLevel, s.refuseN-s.refuse)
+	if s := total[reducer.DefaultFSLevel]; s.refuse != s.refuseN || s.movedRefuse != s.movedRefuseN {
+		t.Errorf("default level %s let %d reaching runs through", reducer.DefaultFSLevel, s.refuseN-s.refuse+s.movedRefuseN-s.movedRefuse)
 	}
 }
 

@@ -17,11 +17,13 @@ type FSLevel string
 
 const (
 	// FSExact keeps every path as seen. Only what cannot repeat is
-	// generalised: per-process /proc entries, pseudo-terminal numbers,
-	// and the names of files and directories the target created.
+	// generalised: per-process /proc entries, the terminal, the names
+	// of files and directories the target created, and what the command
+	// line and environment named (templates: $ARGn/in/a).
 	FSExact FSLevel = "exact"
 	// FSDirs also lets reads and directory listings stand for their
-	// directory: under system trees the package directory
+	// directory: a directory the command line names ($ARGS), under
+	// system trees the package directory
 	// (/usr/lib/python3.11, /usr/share/zoneinfo, /etc/ssl), elsewhere
 	// the directory holding the file, unless that directory is one
 	// whose other files are not the target's business (/, /etc, /home,
@@ -47,6 +49,9 @@ type FSOptions struct {
 	// Exe keeps only the accesses of executables whose name matches
 	// this glob (Options.Exe); "" keeps all.
 	Exe string
+	// Baseline adds the standard devices every program may use
+	// (deviceBaseline), each with its reason.
+	Baseline bool
 }
 
 // keepExe reports whether an access charged to exe passes the glob.
@@ -104,34 +109,80 @@ func Filesystem(recs []*profiles.Recording, opts FSOptions) (*profiles.Filesyste
 	if !slices.Contains(FSLevels, opts.Level) {
 		return nil, nil, fmt.Errorf("filesystem level %q (want exact or dirs)", opts.Level)
 	}
-	seen := map[string]*profiles.FileAccess{}
-	var unresolved uint64
 	for _, r := range recs {
 		if !withFiles(r) {
 			return nil, nil, nil // recorded without files: unrestricted
 		}
-		unresolved += r.FilesUnresolved
-		for _, f := range r.Files {
-			if !keepExe(opts.Exe, f.Exe) {
-				continue
-			}
-			p := path.Clean(f.Path)
-			if !path.IsAbs(p) {
-				continue
-			}
-			if e := seen[p]; e != nil {
-				e.Access |= f.Access
-				e.Count += f.Count
-			} else {
-				seen[p] = &profiles.FileAccess{Path: p, Access: f.Access, Count: f.Count}
+	}
+	fs := &profiles.Filesystem{Rules: []profiles.PathRule{}}
+	net := &profiles.Network{Rules: []profiles.PortRule{}}
+	// Templates are recognised per command line: recordings of other
+	// command lines are reduced apart and their rules joined.
+	for _, g := range byInvocation(recs) {
+		inv := g[0].Invocation()
+		home := opts.Home
+		if home == "" {
+			home = inv.Var("HOME")
+		}
+		seen := map[string]*profiles.FileAccess{}
+		for _, r := range g {
+			fs.Unresolved += r.FilesUnresolved
+			for _, f := range r.Files {
+				if !keepExe(opts.Exe, f.Exe) {
+					continue
+				}
+				p := path.Clean(f.Path)
+				if !path.IsAbs(p) {
+					continue
+				}
+				if e := seen[p]; e != nil {
+					e.Access |= f.Access
+					e.Count += f.Count
+				} else {
+					seen[p] = &profiles.FileAccess{Path: p, Access: f.Access, Count: f.Count}
+				}
 			}
 		}
+		b := &fsBuilder{opts: opts, home: home, rules: map[string]*fsRule{}, seen: seen, withheld: map[string]*fsWithheld{}, listerPIDs: -1}
+		b.params = newParams(inv, b.touched)
+		b.build()
+		fs.Rules = append(fs.Rules, b.rules2profile()...)
+		fs.NotAllowed = append(fs.NotAllowed, b.withheld2profile()...)
+		net.Rules = append(net.Rules, portRules(g, inv, opts.Exe)...)
 	}
-	b := &fsBuilder{opts: opts, rules: map[string]*fsRule{}, seen: seen, withheld: map[string]*fsWithheld{}, listerPIDs: -1}
-	b.build()
-	fs := &profiles.Filesystem{Unresolved: unresolved, Rules: b.rules2profile(), NotAllowed: b.withheld2profile()}
+	if opts.Baseline {
+		fs.Rules = addDeviceBaseline(fs.Rules)
+	}
+	(&profiles.Profile{Filesystem: fs, Network: net}).Normalize()
+	return fs, net, nil
+}
 
-	net := &profiles.Network{Rules: []profiles.PortRule{}}
+// byInvocation groups recordings by the command line, working
+// directory and environment their templates are recognised from, in
+// order.
+func byInvocation(recs []*profiles.Recording) [][]*profiles.Recording {
+	var groups [][]*profiles.Recording
+	index := map[string]int{}
+	for _, r := range recs {
+		inv := r.Invocation()
+		key := strings.Join(inv.Args, "\x00") + "\x01" + inv.Dir
+		for _, v := range profiles.EnvVars() {
+			key += "\x01" + inv.Var(v)
+		}
+		i, ok := index[key]
+		if !ok {
+			i = len(groups)
+			index[key] = i
+			groups = append(groups, nil)
+		}
+		groups[i] = append(groups[i], r)
+	}
+	return groups
+}
+
+// portRules reduces the TCP ports of recs (one command line, inv): a
+// port a command-line argument names comes from that argument.
+func portRules(recs []*profiles.Recording, inv profiles.Invocation, exe string) []profiles.PortRule {
 	type pk struct {
 		port   uint16
 		access uint64
@@ -139,7 +190,7 @@ func Filesystem(recs []*profiles.Recording, opts FSOptions) (*profiles.Filesyste
 	ports := map[pk]uint64{}
 	for _, r := range recs {
 		for _, p := range r.Ports {
-			if !keepExe(opts.Exe, p.Exe) {
+			if !keepExe(exe, p.Exe) {
 				continue
 			}
 			for _, bit := range []uint64{1, 2} {
@@ -149,6 +200,7 @@ func Filesystem(recs []*profiles.Recording, opts FSOptions) (*profiles.Filesyste
 			}
 		}
 	}
+	var out []profiles.PortRule
 	for _, k := range slices.SortedFunc(maps.Keys(ports), func(a, b pk) int {
 		if a.port != b.port {
 			return int(a.port) - int(b.port)
@@ -159,9 +211,26 @@ func Filesystem(recs []*profiles.Recording, opts FSOptions) (*profiles.Filesyste
 		if k.port == 0 && k.access == 1 {
 			r.Reason = "seen: bind to port 0 lets the kernel pick a free port"
 		}
-		net.Rules = append(net.Rules, r)
+		if n := portArg(inv, k.port); n > 0 {
+			r.From = fmt.Sprintf("$ARG%d", n)
+			r.Reason = fmt.Sprintf("seen: the port argument %d names (recorded %q); the next run's argument %d gives the port", n, inv.Args[n], n)
+		}
+		out = append(out, r)
 	}
-	return fs, net, nil
+	return out
+}
+
+// portArg is the first argument of inv that names port, or 0.
+func portArg(inv profiles.Invocation, port uint16) int {
+	if port == 0 {
+		return 0
+	}
+	for n := 1; n < len(inv.Args); n++ {
+		if p, ok := profiles.ArgPort(inv.Args[n]); ok && p == port {
+			return n
+		}
+	}
+	return 0
 }
 
 type fsRule struct {
@@ -173,6 +242,7 @@ type fsRule struct {
 
 type fsBuilder struct {
 	opts  FSOptions
+	home  string // $HOME, for the directories kept whole
 	seen  map[string]*profiles.FileAccess
 	rules map[string]*fsRule
 	// withheld are the rights that would have gone on a directory kept
@@ -180,6 +250,9 @@ type fsBuilder struct {
 	withheld map[string]*fsWithheld
 	// listerPIDs caches procLister; -1 until computed.
 	listerPIDs int
+	// params are the command line's and environment's values: rules on
+	// them become templates.
+	params *params
 }
 
 type fsWithheld struct {
@@ -238,6 +311,19 @@ func (b *fsBuilder) created(d, obj, inner string, access, count uint64, reason s
 	if f := b.seen[obj]; b.noWrite(d) && f != nil && f.Access&(llRemoveFile|llRemoveDir) == 0 {
 		b.add(obj, access, b.seen[inner].Count, fmt.Sprintf("created in %s and kept: %s gets no write right as a whole, so this rule holds once %s exists (filesystem.not_allowed says what creating it needs)", d, d, obj))
 	}
+}
+
+// touched reports whether the recording used p or something under it.
+func (b *fsBuilder) touched(p string) bool {
+	if b.seen[p] != nil {
+		return true
+	}
+	for q := range b.seen {
+		if strings.HasPrefix(q, p+"/") {
+			return true
+		}
+	}
+	return false
 }
 
 // procEntry puts the rights used on a per-process /proc entry (m: the
@@ -317,8 +403,12 @@ func (b *fsBuilder) build() {
 		case m != nil:
 			b.procEntry(m, obj, f.Count)
 			continue
+		case devPTS.MatchString(p) && b.seen["/dev/ptmx"] != nil:
+			b.add("/dev/pts", obj, f.Count, "pseudo-terminals the target opened with /dev/ptmx (their numbers differ every run)")
+			continue
 		case devPTS.MatchString(p):
-			b.add("/dev/pts", obj, f.Count, "a pseudo-terminal (its number differs every run)")
+			// The terminal the target was given: $TTY, the next run's.
+			b.add(p, obj, f.Count, "the terminal the target was given")
 			continue
 		}
 
@@ -347,18 +437,30 @@ func (b *fsBuilder) build() {
 		if obj == 0 {
 			continue
 		}
-		read, rest := obj&(llRead), obj&^llRead
-		if rest != 0 {
-			b.add(p, rest, f.Count, "seen")
-		}
-		if read != 0 {
+		read, exact := obj&llRead, obj&^llRead
+		switch d, n := b.params.namedAbove(p); {
+		case read == 0:
+		case n > 0 && b.opts.Level == FSDirs:
+			// The command line names the directory: reading in it is
+			// the job, whatever the next run's holds.
+			b.add(d, read, f.Count, fmt.Sprintf("reads under %s, which argument %d names", d, n))
+		case b.params.named(p) > 0 || (f.Access&linuxabi.LandlockExecute != 0 && pkgDir.FindStringSubmatch(p) == nil):
+			// A file the command line names is a parameter, and the
+			// program's own file (the loader reads what it maps) says
+			// nothing about the files beside it: a program installed in
+			// a data directory would get them all.
+			exact |= read
+		default:
 			if to, why := b.widenRead(p, read); why == besideReason {
 				beside[to] = append(beside[to], besideRead{read, f.Count})
 			} else if to != "" {
 				b.add(to, read, f.Count, why)
 			} else {
-				b.add(p, read, f.Count, "seen")
+				exact |= read
 			}
+		}
+		if exact != 0 {
+			b.add(p, exact, f.Count, "seen")
 		}
 	}
 	for d, reads := range b.mergeSiblings(beside) {
@@ -439,70 +541,12 @@ func (b *fsBuilder) mergeSiblings(dirs map[string][]besideRead) map[string][]bes
 	}
 }
 
-// sensitiveDirs hold files of many owners: reads are never widened to
-// them as a whole.
-var sensitiveDirs = []string{
-	"/", "/etc", "/home", "/root", "/tmp", "/var", "/var/tmp", "/var/lib", "/var/log",
-	"/var/cache", "/var/spool", "/var/mail", "/run", "/dev", "/dev/shm", "/mnt", "/media",
-	"/srv", "/opt", "/boot", "/usr", "/usr/local", "/sys", "/proc", "/lib", "/lib64", "/bin", "/sbin",
-}
-
-// secretDirs, under a home directory, hold keys and tokens.
-var secretDirs = []string{".ssh", ".gnupg", ".aws", ".kube", ".docker", ".password-store", ".netrc", ".config/gcloud", ".azure", ".pki"}
-
-// homes are the home directories d may be or be in: /root, $HOME, and
-// the /home/NAME d is under.
-func (b *fsBuilder) homes(d string) []string {
-	homes := []string{"/root"}
-	if b.opts.Home != "" {
-		homes = append(homes, path.Clean(b.opts.Home))
-	}
-	if rest, ok := strings.CutPrefix(d, "/home/"); ok && rest != "" {
-		name, _, _ := strings.Cut(rest, "/")
-		homes = append(homes, "/home/"+name)
-	}
-	return homes
-}
-
-func (b *fsBuilder) sensitive(d string) bool {
-	if slices.Contains(sensitiveDirs, d) {
-		return true
-	}
-	for _, h := range b.homes(d) {
-		if d == h {
-			return true
-		}
-		for _, s := range secretDirs {
-			if sd := path.Join(h, s); d == sd || strings.HasPrefix(d, sd+"/") {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-// loginDirs, under a home directory, hold what runs at login or is found
-// on $PATH: never written as a whole.
-var loginDirs = []string{".config", ".config/autostart", ".config/systemd", ".config/systemd/user", ".local", ".local/bin", ".local/share"}
+func (b *fsBuilder) sensitive(d string) bool { return profiles.Shared(d, b.home) }
 
 // noWrite reports whether d is a directory no rule may grant a write
-// right on as a whole: those whose reads are never widened either (/,
-// /etc, /tmp, /usr, /var, a home directory and its secret directories,
-// ...) and a home's login directories. Files in them keep rules of their
-// own.
-func (b *fsBuilder) noWrite(d string) bool {
-	if b.sensitive(d) {
-		return true
-	}
-	for _, h := range b.homes(d) {
-		for _, l := range loginDirs {
-			if d == path.Join(h, l) {
-				return true
-			}
-		}
-	}
-	return false
-}
+// right on as a whole (profiles.KeptWhole). Files in them keep rules of
+// their own.
+func (b *fsBuilder) noWrite(d string) bool { return profiles.KeptWhole(d, b.home) }
 
 // withheld2profile lists the withheld rights, by directory, with why and
 // what the target did there.
@@ -515,7 +559,7 @@ func (b *fsBuilder) withheld2profile() []profiles.PathWithheld {
 			paths = append(paths[:3], fmt.Sprintf("and %d more", len(w.paths)-3))
 		}
 		hint := ""
-		if slices.Contains(b.homes(d), d) {
+		if slices.Contains(profiles.Homes(d, b.home), d) {
 			hint = ": ~/.ssh/authorized_keys, ~/.bashrc"
 		}
 		why := w.why
@@ -534,6 +578,19 @@ func (b *fsBuilder) withheld2profile() []profiles.PathWithheld {
 func (b *fsBuilder) rules2profile() []profiles.PathRule {
 	out := []profiles.PathRule{}
 	emitted := map[string]bool{}
+	// A rule covers the rules beneath it only if both come from the
+	// same variable (or neither does): $ARG2/.. and the $ARGS beneath
+	// it in this run may be far apart in the next.
+	type tmpl struct {
+		t    profiles.Template
+		base string
+		ok   bool
+	}
+	templates := map[string]tmpl{}
+	for p, r := range b.rules {
+		t, base, ok := b.params.template(p, r.access)
+		templates[p] = tmpl{t, base, ok}
+	}
 	// Sorted, a directory comes before what is beneath it.
 	for _, p := range slices.Sorted(maps.Keys(b.rules)) {
 		r := b.rules[p]
@@ -541,7 +598,7 @@ func (b *fsBuilder) rules2profile() []profiles.PathRule {
 		var fold *fsRule
 		for a := p; a != "/"; {
 			a = path.Dir(a)
-			if ar := b.rules[a]; ar != nil {
+			if ar := b.rules[a]; ar != nil && templates[a].base == templates[p].base {
 				inherited |= ar.access
 				if fold == nil && emitted[a] && ar.access&r.access == r.access {
 					fold = ar
@@ -562,6 +619,9 @@ func (b *fsBuilder) rules2profile() []profiles.PathRule {
 	for i := range out {
 		r := b.rules[out[i].Path]
 		out[i].Count = r.count + r.folded
+		if t := templates[out[i].Path]; t.ok {
+			out[i] = b.params.asTemplate(out[i], t.t)
+		}
 	}
 	return out
 }

@@ -79,13 +79,15 @@ func TestFilesystem(t *testing.T) {
 /usr/lib/x86_64-linux-gnu/libc.so.6 read_file
 `, ""},
 		// Reads under system trees stand for the package directory;
-		// executes and writes stay exact; /etc files stay exact.
+		// executes and writes stay exact; /etc files stay exact. The
+		// program's own file is read by the loader: that says nothing
+		// about the files beside it (/usr/bin/cat stays exact), unless
+		// it is in a package directory (the loader's own).
 		{"cat dirs", FSDirs, "", catFiles, `
 /dev/null write_file
 /etc/hostname read_file
 /etc/ld.so.cache read_file
-/usr/bin read_file
-/usr/bin/cat execute
+/usr/bin/cat execute,read_file
 /usr/lib/locale read_file,read_dir
 /usr/lib/x86_64-linux-gnu read_file
 /usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2 execute
@@ -168,7 +170,8 @@ func TestFilesystem(t *testing.T) {
 `},
 		// /proc/<pid>/... goes to /proc/self/..., a thread's entries to
 		// /proc/thread-self/... (the pid differs every run); other /proc
-		// files stay exact; pty numbers go to /dev/pts.
+		// files stay exact; the terminal the target was given is the
+		// next run's ($TTY), not every pseudo-terminal.
 		{"proc and pts", FSExact, "", []profiles.FileAccess{
 			fa("/proc/4242/status", 1, "read_file"),
 			fa("/proc/4242/task/4243/stat", 1, "read_file"),
@@ -177,12 +180,30 @@ func TestFilesystem(t *testing.T) {
 			fa("/dev/pts/7", 3, "read_file", "write_file", "ioctl_dev"),
 			fa("/dev/tty", 1, "read_file", "write_file"),
 		}, `
-/dev/pts write_file,read_file,ioctl_dev
+$TTY write_file,read_file,ioctl_dev
 /dev/tty write_file,read_file
 /proc/meminfo read_file
 /proc/self/oom_score_adj write_file,read_file
 /proc/self/status read_file
 /proc/thread-self/stat read_file
+`, ""},
+		// A program that opens pseudo-terminals of its own (script,
+		// tmux): /dev/pts.
+		{"ptmx", FSExact, "", []profiles.FileAccess{
+			fa("/dev/ptmx", 1, "read_file", "write_file", "ioctl_dev"),
+			fa("/dev/pts/9", 3, "read_file", "write_file", "ioctl_dev"),
+		}, `
+/dev/ptmx write_file,read_file,ioctl_dev
+/dev/pts write_file,read_file,ioctl_dev
+`, ""},
+		// An executable outside the system trees: its own file exactly,
+		// not the data beside it.
+		{"program in a data directory", FSDirs, "", []profiles.FileAccess{
+			fa("/srv/data/tool", 1, "execute", "read_file"),
+			fa("/srv/lib/libtool.so", 1, "read_file"),
+		}, `
+/srv/data/tool execute,read_file
+/srv/lib read_file
 `, ""},
 		// Reads in /proc are never widened: beside /proc/meminfo are
 		// /proc/kallsyms and /proc/kcore.
@@ -451,10 +472,202 @@ func TestReduceFilesystem(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.Filesystem == nil || len(p.Filesystem.Rules) != len(catFiles) || p.Network == nil || len(p.Network.Rules) != 0 {
+	// With the standard devices of the baseline (catFiles has /dev/null).
+	if p.Filesystem == nil || len(p.Filesystem.Rules) != len(catFiles)+len(deviceBaseline)-1 || p.Network == nil || len(p.Network.Rules) != 0 {
 		t.Fatalf("filesystem %+v network %+v", p.Filesystem, p.Network)
+	}
+	p, err = Reduce([]*profiles.Recording{r}, Options{FS: FSExact, NoBaseline: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Filesystem.Rules) != len(catFiles) {
+		t.Errorf("NoBaseline: %d rules, want %d", len(p.Filesystem.Rules), len(catFiles))
 	}
 	if _, err := Reduce([]*profiles.Recording{r}, Options{FS: "wide"}); err == nil {
 		t.Error("filesystem level wide accepted")
+	}
+}
+
+// TestFilesystemTemplates: rules on what the command line and the
+// environment named become templates, which the next run's command line
+// instantiates; what they did not name stays constant.
+func TestFilesystemTemplates(t *testing.T) {
+	usr := []profiles.FileAccess{fa("/usr/bin/tool", 1, "execute", "read_file"), fa("/etc/passwd", 1, "read_file")}
+	for _, tc := range []struct {
+		name  string
+		argv  []string
+		dir   string
+		env   []string
+		files []profiles.FileAccess
+		ports []profiles.PortAccess
+		want  string
+		// ports is "access port from" per line.
+		wantPorts string
+		level     FSLevel // "" is FSDirs
+	}{
+		// tar czf a.tgz src: reads under the directory argument 3 names
+		// are reads of what the command line names; the archive is
+		// created beside argument 2.
+		{name: "tar", argv: []string{"tar", "czf", "a.tgz", "src"}, dir: "/w", files: []profiles.FileAccess{
+			fa("/w/src", 1, "read_dir"), fa("/w/src/a", 1, "read_file"), fa("/w/src/sub/b", 1, "read_file"), fa("/w/src/sub", 1, "read_dir"),
+			fa("/w/a.tgz", 1, "make_reg", "write_file", "truncate"),
+		}, want: `
+$ARG2/.. write_file,make_reg,truncate
+$ARGS read_file,read_dir
+`},
+		// At the exact level, reads under it stay where they were, on
+		// the argument.
+		{name: "tar exact", level: FSExact, argv: []string{"tar", "czf", "a.tgz", "src"}, dir: "/w", files: []profiles.FileAccess{
+			fa("/w/src", 1, "read_dir"), fa("/w/src/a", 1, "read_file"), fa("/w/src/sub/b", 1, "read_file"),
+			fa("/w/a.tgz", 1, "make_reg", "write_file", "truncate"),
+		}, want: `
+$ARG2/.. write_file,make_reg,truncate
+$ARG3/a read_file
+$ARG3/sub/b read_file
+$ARGS read_dir
+`},
+		// sort -o out/s small: the input exactly, the output's directory.
+		{name: "sort", argv: []string{"sort", "-o", "out/s", "small"}, dir: "/w", files: []profiles.FileAccess{
+			fa("/w/small", 1, "read_file"), fa("/w/out/s", 1, "make_reg", "write_file", "truncate"),
+		}, want: `
+$ARG2/.. write_file,make_reg,truncate
+$ARGS read_file
+`},
+		// An option's value (--output=FILE) is a path too; a file
+		// written that existed stays on its argument.
+		{name: "option value", argv: []string{"tool", "--output=/data/o.txt", "/data/in.txt"}, dir: "/", files: []profiles.FileAccess{
+			fa("/data/o.txt", 1, "write_file", "truncate"), fa("/data/in.txt", 1, "read_file"),
+		}, want: `
+$ARG1 write_file,truncate
+$ARGS read_file
+`},
+		// Extracting into the directory argument 4 names.
+		{name: "extract", argv: []string{"tar", "xf", "a.tar", "-C", "out"}, dir: "/w", files: []profiles.FileAccess{
+			fa("/w/a.tar", 1, "read_file"), fa("/w/out/d", 1, "make_dir"), fa("/w/out/d/f", 1, "make_reg", "write_file"),
+		}, want: `
+$ARG4 write_file,make_dir,make_reg
+$ARGS read_file
+`},
+		// The working directory, reached by relative paths no argument
+		// names (git in its repository); not when it is /.
+		{name: "cwd", argv: []string{"git", "log"}, dir: "/w/repo", files: []profiles.FileAccess{
+			fa("/w/repo/.git/HEAD", 1, "read_file"), fa("/w/repo/.git/config", 1, "read_file"),
+		}, want: `
+$CWD/.git read_file
+`},
+		{name: "cwd /", argv: []string{"tool"}, dir: "/", files: []profiles.FileAccess{fa("/w/x", 1, "read_file")}, want: `
+/w read_file
+`},
+		// $HOME and the XDG directories where the environment set them;
+		// a private $TMPDIR (record gives the target one).
+		{name: "environment", argv: []string{"tool"}, dir: "/", env: []string{"HOME=/home/u", "XDG_CONFIG_HOME=/home/u/.cfg", "TMPDIR=/tmp/sysrec-1"}, files: []profiles.FileAccess{
+			fa("/home/u/.cache/tool/db", 1, "make_reg", "write_file"),
+			fa("/home/u/.cfg/tool.conf", 1, "read_file"),
+			fa("/tmp/sysrec-1/cc1.s", 1, "make_reg", "write_file", "read_file", "remove_file"),
+		}, want: `
+$HOME/.cache/tool write_file,make_reg
+$TMPDIR write_file,read_file,remove_file,make_reg
+$XDG_CONFIG_HOME read_file
+`},
+		// A command sysrec did not start (a container): its paths may be
+		// another mount namespace's, nothing is a parameter.
+		{name: "not started by sysrec", argv: []string{"cat", "/data/x"}, files: []profiles.FileAccess{fa("/data/x", 1, "read_file")}, want: `
+/data read_file
+`},
+		// /tmp reached without $TMPDIR: constant, kept whole as ever.
+		{name: "tmp without TMPDIR", argv: []string{"tool"}, dir: "/", files: []profiles.FileAccess{fa("/tmp/x", 1, "read_file")}, want: `
+/tmp/x read_file
+`},
+		// What the command line names in the system's trees is the
+		// system's: constant (a profile of `cat /etc/hostname` does not
+		// read /etc/shadow when asked to).
+		{name: "system file", argv: []string{"cat", "/etc/hostname"}, dir: "/w", files: []profiles.FileAccess{fa("/etc/hostname", 1, "read_file")}, want: `
+/etc/hostname read_file
+`},
+		// A command line that names / or $HOME: the listing of $HOME is
+		// what it names (/ is never a template); what is under them is
+		// no parameter.
+		{name: "root and home", argv: []string{"ls", "/", "/home/u"}, dir: "/w", env: []string{"HOME=/home/u"}, files: []profiles.FileAccess{
+			fa("/", 1, "read_dir"), fa("/home/u", 1, "read_dir"), fa("/home/u/notes/a", 1, "read_file"),
+		}, want: `
+/ read_dir
+$ARGS read_dir
+$HOME/notes read_file
+`},
+		// A server listening on the port its command line names; the
+		// port it connects to is a constant.
+		{name: "ports", argv: []string{"srv", "23456", "--admin=127.0.0.1:8081"}, dir: "/w", ports: []profiles.PortAccess{
+			{Port: 23456, Access: 1, Count: 1}, {Port: 8081, Access: 1, Count: 1}, {Port: 5432, Access: 2, Count: 1},
+		}, wantPorts: `
+bind_tcp 23456 $ARG1
+bind_tcp 8081 $ARG2
+connect_tcp 5432 
+`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := fsRec(append(slices.Clone(usr), tc.files...)...)
+			r.Command, r.Dir, r.Env, r.Ports = tc.argv, tc.dir, tc.env, tc.ports
+			if tc.level == "" {
+				tc.level = FSDirs
+			}
+			fs, net, err := Filesystem([]*profiles.Recording{r}, FSOptions{Level: tc.level})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := strings.TrimPrefix(tc.want, "\n") + "/etc/passwd read_file\n/usr/bin/tool execute,read_file\n"
+			if got := rulesText(fs); got != sortedLines(want) {
+				t.Errorf("rules:\n%s\nwant:\n%s", got, sortedLines(want))
+			}
+			var ports strings.Builder
+			for _, p := range net.Rules {
+				fmt.Fprintf(&ports, "%s %d %s\n", p.Access, p.Port, p.From)
+			}
+			if got := ports.String(); got != strings.TrimPrefix(tc.wantPorts, "\n") {
+				t.Errorf("ports:\n%s\nwant:\n%s", got, strings.TrimPrefix(tc.wantPorts, "\n"))
+			}
+			for _, rule := range fs.Rules {
+				if profiles.IsTemplate(rule.Path) && !strings.Contains(rule.Reason, "recorded") {
+					t.Errorf("%s: the reason %q does not say what was recorded", rule.Path, rule.Reason)
+				}
+			}
+			// The profile instantiated from the recorded command line
+			// grants what the constants would have.
+			p := &profiles.Profile{Version: profiles.Version, Arch: []string{"x86_64"}, DefaultAction: profiles.ActKillProcess, Filesystem: fs, Network: net}
+			if err := p.Validate(); err != nil {
+				t.Fatalf("profile does not validate: %v", err)
+			}
+			if r.Dir == "" {
+				return
+			}
+			if _, warnings, err := p.Instantiate(r.Invocation()); err != nil || len(warnings) > 0 {
+				t.Errorf("instantiated from the recording: %v %v", warnings, err)
+			}
+		})
+	}
+}
+
+// sortedLines sorts the lines of s.
+func sortedLines(s string) string {
+	lines := strings.Split(strings.TrimSuffix(s, "\n"), "\n")
+	slices.Sort(lines)
+	return strings.Join(lines, "\n") + "\n"
+}
+
+// TestFilesystemTemplatesMerge: recordings of two command lines are
+// reduced apart and joined; the same template from both is one rule.
+func TestFilesystemTemplatesMerge(t *testing.T) {
+	a := fsRec(fa("/w/small", 1, "read_file"), fa("/w/out/s", 1, "make_reg", "write_file"))
+	a.Command, a.Dir = []string{"sort", "-o", "out/s", "small"}, "/w"
+	b := fsRec(fa("/v/big", 2, "read_file"), fa("/v/o2/t", 1, "make_reg", "write_file"))
+	b.Command, b.Dir = []string{"sort", "-o", "o2/t", "big"}, "/v"
+	fs, _, err := Filesystem([]*profiles.Recording{a, b}, FSOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := rulesText(fs), "$ARG2/.. write_file,make_reg\n$ARGS read_file\n"; got != want {
+		t.Errorf("rules:\n%s\nwant:\n%s", got, want)
+	}
+	if fs.Rules[1].Count != 3 {
+		t.Errorf("$ARGS count %d, want 3", fs.Rules[1].Count)
 	}
 }

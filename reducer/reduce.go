@@ -370,7 +370,7 @@ func Reduce(recs []*profiles.Recording, opts Options) (*profiles.Profile, error)
 			p.Syscalls[i].Runs = 0
 		}
 	}
-	fs, net, err := Filesystem(recs, FSOptions{Level: opts.FS, Home: opts.Home, Exe: opts.Exe})
+	fs, net, err := Filesystem(recs, FSOptions{Level: opts.FS, Home: opts.Home, Exe: opts.Exe, Baseline: !opts.NoBaseline})
 	if err != nil {
 		return nil, fmt.Errorf("reduce: %w", err)
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -26,7 +27,7 @@ func emitCmd(io stdio) *cobra.Command {
 		names = append(names, f.Name)
 	}
 	c := &cobra.Command{
-		Use:   "emit [flags] PROFILE",
+		Use:   "emit [flags] PROFILE [-- COMMAND...]",
 		Short: "Compile a profile to a seccomp filter or another runtime's format",
 		Long: "emit compiles PROFILE to:\n\n" + strings.Join(list, "\n") + `
 
@@ -35,12 +36,26 @@ under the filter, finishes its setup and execs the container's process.
 oci and spo therefore also allow what runc and crun call in that window
 (learned from runc 1.1.5 and crun 1.8.1 and kept with a reason per call:
 capset, setuid, prctl(PR_CAPBSET_DROP), fcntl(F_SETFD), ...) where the
-profile does not already allow it; --runtime-setup none leaves them out.`,
+profile does not already allow it; --runtime-setup none leaves them out.
+
+landrun takes the command it will run after --: a profile whose file and
+port rules follow the command line ($ARGS, $ARG2/.., $CWD, a port from
+an argument) is instantiated from it, as sysrec run does, and the output
+ends with it.`,
 		Example: `  sysrec emit --format bpf -o app.bpf app.json
-  sysrec emit --format oci app.json > seccomp.json`,
-		Args: cobra.ExactArgs(1),
+  sysrec emit --format oci app.json > seccomp.json
+  sysrec emit --format landrun app.json -- tar czf b.tgz src2`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if n := cmd.ArgsLenAtDash(); n >= 0 {
+				if n != 1 || len(args) == 1 {
+					return fmt.Errorf("want PROFILE -- COMMAND...")
+				}
+				return nil
+			}
+			return cobra.ExactArgs(1)(cmd, args)
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runEmit(io, o, args[0])
+			return runEmit(io, o, args[0], args[1:])
 		},
 	}
 	c.Flags().StringVarP(&o.format, "format", "f", "text", "output format: "+strings.Join(names, ", "))
@@ -50,10 +65,21 @@ profile does not already allow it; --runtime-setup none leaves them out.`,
 	return c
 }
 
-func runEmit(io stdio, o emitOptions, path string) error {
+func runEmit(io stdio, o emitOptions, path string, command []string) error {
 	f, err := emit.LookupFormat(o.format)
 	if err != nil {
 		return err
+	}
+	var inv *profiles.Invocation
+	if len(command) > 0 {
+		if f.Name != "landrun" {
+			return fmt.Errorf("a command line is for --format landrun (it instantiates the profile's templates), not %s", f.Name)
+		}
+		dir, err := os.Getwd()
+		if err != nil {
+			return err
+		}
+		inv = &profiles.Invocation{Args: command, Dir: dir, Env: os.Environ()}
 	}
 	if f.Binary && o.output == "" && isTerminal(io.out) {
 		return fmt.Errorf("refusing to write binary %s output to a terminal: use -o FILE or redirect", f.Name)
@@ -65,7 +91,7 @@ func runEmit(io stdio, o emitOptions, path string) error {
 	if err != nil {
 		return err
 	}
-	out, err := f.Emit(p, emit.Options{RuntimeSetup: o.runtimeSetup})
+	out, err := f.Emit(p, emit.Options{RuntimeSetup: o.runtimeSetup, Invocation: inv})
 	if err != nil {
 		return err
 	}

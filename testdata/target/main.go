@@ -21,7 +21,8 @@
 //	target fork          thread, then fork by clone(SIGCHLD): the child exits at once
 //	target tcp PORT HOW  send HOW to 127.0.0.1:PORT: connect then send (connect), sendto with
 //	                     MSG_FASTOPEN (fastopen), TCP_FASTOPEN_CONNECT then connect and send
-//	                     (fastopen-connect)
+//	                     (fastopen-connect); or listen on it (listen: a server on the port its
+//	                     command line names; listen-next also binds PORT+1)
 //	target i386 FILE     three i386 calls (int $0x80) that read as x86_64 would be socket, unshare and truncate(FILE)
 //	target unix connect|sendto ADDR  reach the unix socket at ADDR (a path, or @ and an abstract name)
 //	target mkdir-race DIR N  mkdir DIR/a/x N times while another thread flips its a to b and back (DIR/b/x exists)
@@ -165,7 +166,7 @@ func thread() {
 }
 
 // tcp sends how to a TCP port on the loopback, the way how names, with
-// the calls of that way alone.
+// the calls of that way alone, or listens on it.
 func tcp(port int, how string) {
 	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM, 0)
 	if err != nil {
@@ -188,6 +189,19 @@ func tcp(port int, how string) {
 				err = syscall.Sendto(fd, msg, 0, nil)
 			}
 		}
+	case "listen", "listen-next":
+		// A server on the port its command line names; listen-next
+		// then also binds the next port, which it was not given.
+		if err = syscall.Bind(fd, to); err == nil {
+			err = syscall.Listen(fd, 1)
+		}
+		if err == nil && how == "listen-next" {
+			fd2, serr := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM, 0)
+			if err = serr; err == nil {
+				err = syscall.Bind(fd2, &syscall.SockaddrInet4{Port: port + 1, Addr: to.Addr})
+			}
+		}
+		msg = nil
 	default:
 		err = fmt.Errorf("unknown way %q", how)
 	}
@@ -196,6 +210,10 @@ func tcp(port int, how string) {
 		os.Exit(1)
 	}
 	syscall.Close(fd)
+	if msg == nil {
+		fmt.Printf("listened on %d\n", port)
+		return
+	}
 	fmt.Printf("sent %s\n", how)
 }
 

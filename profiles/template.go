@@ -1,0 +1,408 @@
+package profiles
+
+import (
+	"errors"
+	"fmt"
+	"path"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/sysrec/sysrec/linuxabi"
+)
+
+// A rule path may be a template: what a command line names is a
+// parameter, not a constant. `tar czf a.tgz src` reads src; the profile
+// says "read what the command line names" ($ARGS) and "create files
+// beside argument 2" ($ARG2/..), and `tar czf b.tgz src2 big` in another
+// directory gets those paths. Templates are instantiated by sysrec from
+// the new command line and environment before the target runs: the
+// person who starts a program chooses its arguments, the program does
+// not.
+//
+//	$ARGS          every argument that names a path (reads), but / and
+//	               the system's trees
+//	$ARGn          the path argument n names (n >= 1; -name=value: value)
+//	$ARGn/..       the directory holding it (outputs, files beside it)
+//	$ARGn/rel      a path under it
+//	$CWD[/rel]     the working directory
+//	$HOME[/rel], $TMPDIR[/rel], $XDG_CONFIG_HOME[/rel], $XDG_CACHE_HOME,
+//	$XDG_DATA_HOME, $XDG_STATE_HOME, $XDG_RUNTIME_DIR: the environment,
+//	with the XDG defaults ($TMPDIR: /tmp)
+//	$TTY           the terminal the target is given (/dev/pts/N)
+//
+// A port rule's "from": "$ARGn" takes its port from argument n (23456,
+// --port=23456, 127.0.0.1:23456).
+
+// envVars are the template variables read from the environment, with
+// their defaults ("~" is $HOME).
+var envVars = []struct{ name, def string }{
+	{"HOME", ""},
+	{"TMPDIR", "/tmp"},
+	{"XDG_CONFIG_HOME", "~/.config"},
+	{"XDG_CACHE_HOME", "~/.cache"},
+	{"XDG_DATA_HOME", "~/.local/share"},
+	{"XDG_STATE_HOME", "~/.local/state"},
+	{"XDG_RUNTIME_DIR", ""},
+}
+
+// EnvVars are the names of the template variables taken from the
+// environment, most specific first.
+func EnvVars() []string {
+	out := make([]string, 0, len(envVars))
+	for i := len(envVars) - 1; i >= 0; i-- {
+		out = append(out, envVars[i].name)
+	}
+	return out
+}
+
+// Template is a parsed template path.
+type Template struct {
+	// Var is ARG, ARGS, CWD, TTY or one of EnvVars.
+	Var string
+	// Arg is the argument number of ARG.
+	Arg int
+	// Parent is $ARGn/..: the directory holding the argument's path.
+	Parent bool
+	// Rel is the clean relative path after the variable, or "".
+	Rel string
+}
+
+func (t Template) String() string {
+	s := "$" + t.Var
+	if t.Var == "ARG" {
+		s += strconv.Itoa(t.Arg)
+	}
+	switch {
+	case t.Parent:
+		s += "/.."
+	case t.Rel != "":
+		s += "/" + t.Rel
+	}
+	return s
+}
+
+// Named reports whether the command line names what t stands for: an
+// argument's path or a path under it, as opposed to its directory or
+// the environment.
+func (t Template) Named() bool {
+	return t.Var == "ARGS" || (t.Var == "ARG" && !t.Parent)
+}
+
+// IsTemplate reports whether a rule path is a template.
+func IsTemplate(p string) bool { return strings.HasPrefix(p, "$") }
+
+// ParseTemplate reads a template path ("$ARG2/..", "$HOME/.cache/app").
+func ParseTemplate(s string) (Template, error) {
+	name, rest, _ := strings.Cut(strings.TrimPrefix(s, "$"), "/")
+	if !IsTemplate(s) {
+		return Template{}, fmt.Errorf("%q is not a template (want $NAME)", s)
+	}
+	t := Template{Var: name}
+	switch {
+	case name == "ARGS", name == "CWD", name == "TTY", slices.Contains(EnvVars(), name):
+	case strings.HasPrefix(name, "ARG"):
+		digits := strings.TrimPrefix(name, "ARG")
+		n, err := strconv.Atoi(digits)
+		if err != nil || digits == "" || digits[0] == '0' && digits != "0" || n < 0 {
+			return Template{}, fmt.Errorf("template %s: want $ARGn with n a number from 1", s)
+		}
+		if n == 0 {
+			return Template{}, fmt.Errorf("template %s: argument 0 is the program itself, not a parameter", s)
+		}
+		t.Var, t.Arg = "ARG", n
+	default:
+		return Template{}, fmt.Errorf("template %s: unknown variable $%s (want $ARGn, $ARGS, $CWD, $TTY or $%s)", s, name, strings.Join(EnvVars(), ", $"))
+	}
+	if rest == "" {
+		if strings.HasSuffix(s, "/") {
+			return Template{}, fmt.Errorf("template %s: not clean (a trailing /)", s)
+		}
+		return t, nil
+	}
+	if t.Var == "ARGS" || t.Var == "TTY" {
+		return Template{}, fmt.Errorf("template %s: $%s takes no path after it", s, t.Var)
+	}
+	if rest == ".." {
+		if t.Var != "ARG" {
+			return Template{}, fmt.Errorf("template %s: /.. follows $ARGn only (the directory of a path argument)", s)
+		}
+		t.Parent = true
+		return t, nil
+	}
+	if path.Clean(rest) != rest || rest == "." || rest == ".." || strings.HasPrefix(rest, "../") {
+		return Template{}, fmt.Errorf("template %s: %q after $%s is not a clean relative path below it", s, rest, name)
+	}
+	t.Rel = rest
+	return t, nil
+}
+
+// Invocation is what a profile's templates are instantiated from: the
+// new run's command line and environment.
+type Invocation struct {
+	// Args is the argv; Args[0] is the program, never a parameter.
+	Args []string
+	// Dir is the working directory, absolute; relative path arguments
+	// are resolved against it.
+	Dir string
+	// Env is the target's environment (KEY=VALUE, as os.Environ).
+	Env []string
+	// TTY is the terminal the target is given (/dev/pts/3), or "".
+	TTY string
+}
+
+// Getenv is the value of k in inv.Env (the last one, as exec passes it).
+func (inv Invocation) Getenv(k string) (string, bool) {
+	for i := len(inv.Env) - 1; i >= 0; i-- {
+		if v, ok := strings.CutPrefix(inv.Env[i], k+"="); ok {
+			return v, true
+		}
+	}
+	return "", false
+}
+
+// Var is the value of the template variable name (CWD, TTY or one of
+// EnvVars) in inv, with the defaults of EnvVars; "" when it has none.
+// Values that are not clean absolute paths count as none.
+func (inv Invocation) Var(name string) string {
+	v := ""
+	switch name {
+	case "CWD":
+		v = inv.Dir
+	case "TTY":
+		v = inv.TTY
+	default:
+		for _, e := range envVars {
+			if e.name != name {
+				continue
+			}
+			if s, ok := inv.Getenv(name); ok && s != "" {
+				v = s
+			} else if rest, ok := strings.CutPrefix(e.def, "~"); ok {
+				if h := inv.Var("HOME"); h != "" {
+					v = path.Join(h, rest)
+				}
+			} else {
+				v = e.def
+			}
+		}
+	}
+	if !path.IsAbs(v) {
+		return ""
+	}
+	return path.Clean(v)
+}
+
+// ArgPath is the path the command-line argument arg names, resolved
+// against dir: the value of an option written -name=value, or arg
+// itself; false for other options ("-o", "-"), an empty value and a
+// relative path without dir.
+func ArgPath(arg, dir string) (string, bool) {
+	if strings.HasPrefix(arg, "-") {
+		_, v, ok := strings.Cut(arg, "=")
+		if !ok {
+			return "", false
+		}
+		arg = v
+	}
+	if arg == "" {
+		return "", false
+	}
+	if !path.IsAbs(arg) {
+		if !path.IsAbs(dir) {
+			return "", false
+		}
+		arg = path.Join(dir, arg)
+	}
+	return path.Clean(arg), true
+}
+
+// ArgPort is the TCP port the command-line argument arg names: a decimal
+// number from 1 to 65535, alone, as the value of -name=value, or after
+// the last ':' (host:port).
+func ArgPort(arg string) (uint16, bool) {
+	if _, v, ok := strings.Cut(arg, "="); ok && strings.HasPrefix(arg, "-") {
+		arg = v
+	}
+	if i := strings.LastIndexByte(arg, ':'); i >= 0 {
+		arg = arg[i+1:]
+	}
+	if arg == "" || arg[0] == '+' || arg[0] == '0' {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(arg, 10, 16)
+	if err != nil || n == 0 {
+		return 0, false
+	}
+	return uint16(n), true
+}
+
+// readRights are the rights that change nothing.
+const readRights = linuxabi.LandlockReadFile | linuxabi.LandlockReadDir
+
+// Templated reports whether p has a rule or port whose value comes from
+// the command line or environment.
+func (p *Profile) Templated() bool {
+	if p.Filesystem != nil && slices.ContainsFunc(p.Filesystem.Rules, func(r PathRule) bool { return IsTemplate(r.Path) }) {
+		return true
+	}
+	return p.Network != nil && slices.ContainsFunc(p.Network.Rules, func(r PortRule) bool { return r.From != "" })
+}
+
+// Uses reports whether a rule of p is a template of variable name.
+func (p *Profile) Uses(name string) bool {
+	if p.Filesystem == nil {
+		return false
+	}
+	return slices.ContainsFunc(p.Filesystem.Rules, func(r PathRule) bool {
+		if !IsTemplate(r.Path) {
+			return false
+		}
+		t, err := ParseTemplate(r.Path)
+		return err == nil && t.Var == name
+	})
+}
+
+// ErrInvocation is returned (wrapped) when an invocation cannot
+// instantiate anything: its working directory is not absolute.
+var ErrInvocation = errors.New("bad invocation")
+
+// Instantiate returns p with every template replaced by what it names in
+// inv (a rule per path; $ARGS gives one per path argument) and every
+// port taken from the command line. A template that names nothing in inv
+// (an argument the command does not have, or that is an option, an
+// unset variable) grants nothing, and a warning says so. Instantiated
+// rules keep the promises learned rules keep, whatever the command line
+// says, and rights that would break them are dropped with a warning:
+//   - no write right on a directory kept whole (/, /etc, /tmp, $HOME, ...:
+//     KeptWhole), so `tool /` or `tool ~` does not turn an output
+//     template into a write right on / or $HOME;
+//   - no right at all on a Shared directory unless the command line
+//     names that very path (a directory of an argument, or the
+//     working directory, that is / or /etc grants nothing);
+//   - nothing on / or in a system tree (/etc, /usr, /proc, ...) but
+//     the terminal: templates stand for the user's files, and a profile
+//     of `cat notes` does not read /etc/shadow when asked to.
+//
+// Warnings name the rule. The result has no templates.
+func (p *Profile) Instantiate(inv Invocation) (*Profile, []string, error) {
+	if !path.IsAbs(inv.Dir) {
+		return nil, nil, fmt.Errorf("instantiate templates: working directory %q is not absolute: %w", inv.Dir, ErrInvocation)
+	}
+	c := p.Clone()
+	var warnings []string
+	home := inv.Var("HOME")
+	if fs := c.Filesystem; fs != nil {
+		var rules []PathRule
+		for _, r := range fs.Rules {
+			if !IsTemplate(r.Path) {
+				rules = append(rules, r)
+				continue
+			}
+			t, err := ParseTemplate(r.Path)
+			if err != nil {
+				return nil, nil, err // validated
+			}
+			paths, why := t.expand(inv)
+			if why != "" {
+				warnings = append(warnings, fmt.Sprintf("landlock rule %s: %s; it grants nothing", r.Path, why))
+			}
+			access, _ := linuxabi.ParseLandlockFS(r.Access) // validated
+			for _, ap := range paths {
+				keep, why := t.allowed(ap, access, home)
+				if why != "" && t.Var != "ARGS" {
+					// $ARGS reads what the command line names of the
+					// user's files: its other arguments are no surprise.
+					warnings = append(warnings, fmt.Sprintf("landlock rule %s (%s): %s", r.Path, ap, why))
+				}
+				if keep == 0 {
+					continue
+				}
+				rules = append(rules, PathRule{Path: ap, Access: linuxabi.LandlockFSNames(keep), Count: r.Count, Reason: r.Reason, optional: t.Var == "ARGS" || t.Var == "TTY"})
+			}
+		}
+		fs.Rules = rules
+	}
+	if n := c.Network; n != nil {
+		var rules []PortRule
+		for _, r := range n.Rules {
+			if r.From == "" {
+				rules = append(rules, r)
+				continue
+			}
+			t, _ := ParseTemplate(r.From) // validated
+			if t.Arg >= len(inv.Args) {
+				warnings = append(warnings, fmt.Sprintf("landlock port rule %s %s: the command has no argument %d; it grants nothing", r.Access, r.From, t.Arg))
+				continue
+			}
+			port, ok := ArgPort(inv.Args[t.Arg])
+			if !ok {
+				warnings = append(warnings, fmt.Sprintf("landlock port rule %s %s: argument %d (%q) is not a port; it grants nothing", r.Access, r.From, t.Arg, inv.Args[t.Arg]))
+				continue
+			}
+			r.Port, r.From = port, ""
+			rules = append(rules, r)
+		}
+		n.Rules = rules
+	}
+	c.normalizeLandlock()
+	return c, warnings, nil
+}
+
+// expand returns the paths t stands for in inv, or why there are none.
+func (t Template) expand(inv Invocation) ([]string, string) {
+	switch t.Var {
+	case "ARGS":
+		var out []string
+		for _, a := range inv.Args[min(1, len(inv.Args)):] {
+			if p, ok := ArgPath(a, inv.Dir); ok {
+				out = append(out, p)
+			}
+		}
+		return out, ""
+	case "ARG":
+		if t.Arg >= len(inv.Args) {
+			return nil, fmt.Sprintf("the command has no argument %d", t.Arg)
+		}
+		p, ok := ArgPath(inv.Args[t.Arg], inv.Dir)
+		if !ok {
+			return nil, fmt.Sprintf("argument %d (%q) names no path", t.Arg, inv.Args[t.Arg])
+		}
+		if t.Parent {
+			return []string{path.Dir(p)}, ""
+		}
+		return []string{path.Join(p, t.Rel)}, ""
+	case "TTY":
+		if v := inv.Var("TTY"); v != "" {
+			return []string{v}, ""
+		}
+		return nil, "" // no terminal: nothing to grant, nothing to say
+	}
+	v := inv.Var(t.Var)
+	if v == "" {
+		return nil, fmt.Sprintf("$%s is not set to an absolute path", t.Var)
+	}
+	return []string{path.Join(v, t.Rel)}, ""
+}
+
+// allowed returns the rights of access that t may grant on p, which it
+// instantiated to, and why it dropped the others.
+func (t Template) allowed(p string, access uint64, home string) (uint64, string) {
+	switch {
+	case t.Var == "TTY":
+		if strings.HasPrefix(p, "/dev/pts/") || strings.HasPrefix(p, "/dev/tty") || strings.HasPrefix(p, "/dev/console") {
+			return access, ""
+		}
+		return 0, "not a terminal; it grants nothing"
+	case p == "/":
+		return 0, "/ is never granted from a template (it holds every file); it grants nothing"
+	case SystemTree(p):
+		return 0, "in a system tree: templates stand for the user's files, never the system's; it grants nothing"
+	case !t.Named() && Shared(p, home):
+		return 0, fmt.Sprintf("%s is never granted as a whole unless the command line names it; it grants nothing", p)
+	}
+	if w := access &^ (readRights | linuxabi.LandlockExecute); w != 0 && KeptWhole(p, home) {
+		return access &^ w, fmt.Sprintf("%s on %s as a whole is never granted (it would reach every file in it); dropped", strings.Join(linuxabi.LandlockFSNames(w), ","), p)
+	}
+	return access, ""
+}

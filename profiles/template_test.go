@@ -1,0 +1,197 @@
+package profiles
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+)
+
+// TestTemplateParse: templates round-trip, and a bad one is refused with
+// its line, column and field.
+func TestTemplateParse(t *testing.T) {
+	for _, s := range []string{"$ARGS", "$ARG1", "$ARG12/..", "$ARG2/out/x", "$CWD", "$CWD/.git", "$HOME/.cache/app", "$TMPDIR", "$XDG_RUNTIME_DIR/app.sock", "$TTY"} {
+		tm, err := ParseTemplate(s)
+		if err != nil {
+			t.Errorf("%s: %v", s, err)
+			continue
+		}
+		if tm.String() != s {
+			t.Errorf("%s: round trip gives %s", s, tm.String())
+		}
+	}
+	rule := func(path string) string {
+		return fmt.Sprintf("{\"version\": 2, \"arch\": [\"x86_64\"], \"default_action\": \"allow\", \"syscalls\": [],\n\"filesystem\": {\"rules\": [{\"path\": \"/usr\", \"access\": [\"read_file\"]},\n  {\"path\": %q, \"access\": [\"read_file\"]}]}}", path)
+	}
+	for _, tc := range []struct{ name, json, want string }{
+		{"unknown variable", rule("$HOMEDIR/x"), `line 3, column 12: field filesystem.rules[1].path: template $HOMEDIR/x: unknown variable $HOMEDIR (want $ARGn, $ARGS, $CWD, $TTY or $XDG_RUNTIME_DIR, $XDG_STATE_HOME, $XDG_DATA_HOME, $XDG_CACHE_HOME, $XDG_CONFIG_HOME, $TMPDIR, $HOME)`},
+		{"braces", rule("${HOME}"), `line 3, column 12: field filesystem.rules[1].path: template ${HOME}: unknown variable ${HOME}`},
+		{"argument 0", rule("$ARG0"), `field filesystem.rules[1].path: template $ARG0: argument 0 is the program itself, not a parameter`},
+		{"leading zero", rule("$ARG01"), `template $ARG01: want $ARGn with n a number from 1`},
+		{"no number", rule("$ARG"), `template $ARG: want $ARGn`},
+		{"$ARGS/x", rule("$ARGS/x"), `template $ARGS/x: $ARGS takes no path after it`},
+		{"parent of home", rule("$HOME/.."), `template $HOME/..: /.. follows $ARGn only`},
+		{"dotdot below", rule("$ARG1/a/../../etc"), `template $ARG1/a/../../etc: "a/../../etc" after $ARG1 is not a clean relative path below it`},
+		{"trailing slash", rule("$CWD/"), `template $CWD/: not clean`},
+		{"relative", rule("etc/x"), `field filesystem.rules[1].path: "etc/x" is not a clean absolute path`},
+		{"port from a path", "{\"version\": 2, \"arch\": [\"x86_64\"], \"default_action\": \"allow\", \"syscalls\": [],\n\"network\": {\"rules\": [{\"access\": \"bind_tcp\", \"port\": 80, \"from\": \"$HOME\"}]}}",
+			`line 2, column 66: field network.rules[0].from: "$HOME": a port comes from an argument ($ARGn)`},
+		{"not_allowed is no template", "{\"version\": 2, \"arch\": [\"x86_64\"], \"default_action\": \"allow\", \"syscalls\": [],\n\"filesystem\": {\"rules\": [], \"not_allowed\": [{\"path\": \"$HOME\", \"access\": [\"make_reg\"], \"reason\": \"r\"}]}}",
+			`field filesystem.not_allowed[0].path: "$HOME" is not a clean absolute path`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse([]byte(tc.json))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("Parse: %v\nwant an error containing %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// TestInstantiate: templates take the new command line's paths and
+// ports; what would break a promise learned rules keep is dropped with a
+// warning, whatever the command line says.
+func TestInstantiate(t *testing.T) {
+	env := []string{"HOME=/home/u", "TMPDIR=/tmp/sysrec-9"}
+	rw := []string{"read_file", "write_file", "make_reg", "truncate"}
+	for _, tc := range []struct {
+		name   string
+		path   string
+		access []string
+		args   []string
+		dir    string
+		env    []string
+		want   string // instantiated "path access" lines
+		warn   string // a warning contains this ("" none)
+	}{
+		{"reads of every argument", "$ARGS", []string{"read_file"}, []string{"tar", "czf", "b.tgz", "src2", "/data/big", "-T", "--files-from=list"}, "/v", env,
+			"/data/big read_file\n/v/b.tgz read_file\n/v/czf read_file\n/v/list read_file\n/v/src2 read_file\n", ""},
+		{"beside argument 2", "$ARG2/..", rw, []string{"sort", "-o", "out2/t", "in"}, "/v", env,
+			"/v/out2 write_file,read_file,make_reg,truncate\n", ""},
+		{"under argument 1", "$ARG1/d/f", []string{"write_file"}, []string{"tool", "--into=x"}, "/v", env, "/v/x/d/f write_file\n", ""},
+		{"no such argument", "$ARG3", []string{"read_file"}, []string{"tool", "a"}, "/v", env, "", "landlock rule $ARG3: the command has no argument 3; it grants nothing"},
+		{"an option", "$ARG1", []string{"read_file"}, []string{"gzip", "-k", "x"}, "/v", env, "", `argument 1 ("-k") names no path`},
+		{"working directory", "$CWD/.git", []string{"read_file"}, []string{"git"}, "/v/repo", env, "/v/repo/.git read_file\n", ""},
+		{"home", "$HOME/.cache/app", rw, []string{"app"}, "/", env, "/home/u/.cache/app write_file,read_file,make_reg,truncate\n", ""},
+		{"XDG default", "$XDG_CACHE_HOME/app", []string{"read_file"}, []string{"app"}, "/", env, "/home/u/.cache/app read_file\n", ""},
+		{"XDG set", "$XDG_CACHE_HOME/app", []string{"read_file"}, []string{"app"}, "/", append(env, "XDG_CACHE_HOME=/c"), "/c/app read_file\n", ""},
+		{"no runtime dir", "$XDG_RUNTIME_DIR/s", []string{"read_file"}, []string{"app"}, "/", env, "", "$XDG_RUNTIME_DIR is not set to an absolute path"},
+		{"private TMPDIR", "$TMPDIR", rw, []string{"gcc"}, "/", env, "/tmp/sysrec-9 write_file,read_file,make_reg,truncate\n", ""},
+		{"TTY", "$TTY", []string{"read_file", "ioctl_dev"}, []string{"git"}, "/", env, "", ""},
+
+		// The attacks on the promise: a command line or environment
+		// that points an output template at a directory kept whole.
+		{"argument /", "$ARG2/..", rw, []string{"sort", "-o", "/x", "in"}, "/v", env, "", "landlock rule $ARG2/.. (/): / is never granted from a template"},
+		{"argument names /", "$ARG1", rw, []string{"tool", "/"}, "/v", env, "", "landlock rule $ARG1 (/): / is never granted from a template"},
+		{"reads of /", "$ARGS", []string{"read_file"}, []string{"tar", "czf", "x.tgz", "/"}, "/v", env, "/v/czf read_file\n/v/x.tgz read_file\n", ""},
+		{"argument names $HOME", "$ARG1", rw, []string{"tool", "/home/u"}, "/v", env, "/home/u read_file\n", "write_file,make_reg,truncate on /home/u as a whole is never granted"},
+		{"output in $HOME", "$ARG1/..", rw, []string{"tool", "/home/u/out"}, "/v", env, "", "/home/u is never granted as a whole unless the command line names it"},
+		{"output in ~/.ssh", "$ARG1/..", rw, []string{"tool", "/home/u/.ssh/authorized_keys"}, "/v", env, "", "/home/u/.ssh is never granted"},
+		{"TMPDIR=/tmp", "$TMPDIR", rw, []string{"gcc"}, "/", []string{"TMPDIR=/tmp"}, "", "/tmp is never granted as a whole"},
+		{"HOME=/", "$HOME/x", rw, []string{"app"}, "/", []string{"HOME=/"}, "/x write_file,read_file,make_reg,truncate\n", ""},
+		{"HOME=/ whole", "$HOME", rw, []string{"app"}, "/", []string{"HOME=/"}, "", "/ is never granted from a template"},
+		{"cwd /", "$CWD", []string{"read_file"}, []string{"app"}, "/", env, "", "/ is never granted from a template"},
+		{"system file named", "$ARGS", []string{"read_file"}, []string{"cat", "/etc/shadow", "notes"}, "/v", env, "/v/notes read_file\n", ""},
+		{"system file written", "$ARG1", []string{"write_file"}, []string{"tee", "/etc/passwd"}, "/v", env, "", "in a system tree"},
+		{"terminal elsewhere", "$TTY", []string{"write_file"}, []string{"x"}, "/", env, "", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := &Profile{Version: 2, Arch: []string{"x86_64"}, DefaultAction: ActAllow, Filesystem: &Filesystem{Rules: []PathRule{{Path: tc.path, Access: tc.access, Reason: "r"}}}}
+			if err := p.Validate(); err != nil {
+				t.Fatal(err)
+			}
+			inv := Invocation{Args: tc.args, Dir: tc.dir, Env: tc.env}
+			if tc.name == "TTY" {
+				inv.TTY = "/dev/pts/4"
+				tc.want = "/dev/pts/4 read_file,ioctl_dev\n"
+			}
+			if tc.name == "terminal elsewhere" {
+				inv.TTY = "/home/u/fifo"
+				tc.warn = "not a terminal"
+			}
+			got, warnings, err := p.Instantiate(inv)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var b strings.Builder
+			for _, r := range got.Filesystem.Rules {
+				fmt.Fprintf(&b, "%s %s\n", r.Path, strings.Join(r.Access, ","))
+			}
+			if b.String() != tc.want {
+				t.Errorf("rules:\n%s\nwant:\n%s", b.String(), tc.want)
+			}
+			w := strings.Join(warnings, "\n")
+			if (tc.warn == "") != (w == "") || !strings.Contains(w, tc.warn) {
+				t.Errorf("warnings %q, want one containing %q", w, tc.warn)
+			}
+			if got.Templated() {
+				t.Error("instantiated profile still has templates")
+			}
+		})
+	}
+	if _, _, err := (&Profile{}).Instantiate(Invocation{Dir: "rel"}); err == nil {
+		t.Error("a relative working directory was accepted")
+	}
+}
+
+// TestInstantiatePorts: a port from the command line is the new run's;
+// constants stay; an argument that is no port grants nothing.
+func TestInstantiatePorts(t *testing.T) {
+	p := &Profile{Version: 2, Arch: []string{"x86_64"}, DefaultAction: ActAllow, Network: &Network{Rules: []PortRule{
+		{Access: "bind_tcp", Port: 23456, From: "$ARG1"},
+		{Access: "connect_tcp", Port: 5432},
+		{Access: "bind_tcp", Port: 8081, From: "$ARG2"},
+	}}}
+	for _, tc := range []struct {
+		args       []string
+		want, warn string
+	}{
+		{[]string{"srv", "23457", "--admin=[::1]:9000"}, "connect_tcp 5432,bind_tcp 9000,bind_tcp 23457", ""},
+		{[]string{"srv", "-p"}, "connect_tcp 5432", `argument 1 ("-p") is not a port`},
+		{[]string{"srv", "80", "70000"}, "bind_tcp 80,connect_tcp 5432", `argument 2 ("70000") is not a port`},
+	} {
+		got, warnings, err := p.Instantiate(Invocation{Args: tc.args, Dir: "/"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rules []string
+		for _, r := range got.Network.Rules {
+			rules = append(rules, fmt.Sprintf("%s %d", r.Access, r.Port))
+		}
+		if s := strings.Join(rules, ","); s != tc.want {
+			t.Errorf("%v: ports %s, want %s", tc.args, s, tc.want)
+		}
+		if w := strings.Join(warnings, "\n"); (tc.warn == "") != (w == "") || !strings.Contains(w, tc.warn) {
+			t.Errorf("%v: warnings %q, want %q", tc.args, w, tc.warn)
+		}
+	}
+}
+
+func TestArgPathAndPort(t *testing.T) {
+	for _, tc := range []struct {
+		arg, dir, path string
+		port           uint16
+	}{
+		{"src", "/w", "/w/src", 0},
+		{"../x", "/w/a", "/w/x", 0},
+		{"/abs/./y", "/w", "/abs/y", 0},
+		{"--output=o.txt", "/w", "/w/o.txt", 0},
+		{"-o", "/w", "", 0},
+		{"-", "/w", "", 0},
+		{"--flag=", "/w", "", 0},
+		{"8080", "/w", "/w/8080", 8080},
+		{"--port=8080", "/w", "/w/8080", 8080},
+		{"127.0.0.1:23456", "/w", "/w/127.0.0.1:23456", 23456},
+		{"080", "/w", "/w/080", 0},
+		{"0", "/w", "/w/0", 0},
+		{"65536", "/w", "/w/65536", 0},
+	} {
+		p, ok := ArgPath(tc.arg, tc.dir)
+		if ok != (tc.path != "") || p != tc.path {
+			t.Errorf("ArgPath(%q, %q) = %q %v, want %q", tc.arg, tc.dir, p, ok, tc.path)
+		}
+		port, ok := ArgPort(tc.arg)
+		if ok != (tc.port != 0) || port != tc.port {
+			t.Errorf("ArgPort(%q) = %d %v, want %d", tc.arg, port, ok, tc.port)
+		}
+	}
+}

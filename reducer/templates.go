@@ -1,0 +1,220 @@
+package reducer
+
+import (
+	"fmt"
+	"path"
+	"slices"
+	"strings"
+
+	"github.com/sysrec/sysrec/linuxabi"
+	"github.com/sysrec/sysrec/profiles"
+)
+
+// params are what a recording's command line and environment named:
+// a rule on one of them, or under one, becomes a template that the next
+// run's command line and environment instantiate (profiles.Template).
+type params struct {
+	inv profiles.Invocation
+	// args are the paths the arguments name, by argument number (""
+	// for an argument that names none, or names a system file: those
+	// are the same next run).
+	args []string
+	// vars are the environment's values that lead to the target's own
+	// files, most specific first: $XDG_* and $TMPDIR only where the
+	// environment set them (the evidence that the program found its
+	// files through them), $HOME, and the working directory.
+	vars []envParam
+}
+
+type envParam struct{ name, value string }
+
+// newParams reads the parameters of inv; touched reports whether the
+// recording used a path or something under it (an argument such as
+// tar's "czf" names no path, though it could be one).
+func newParams(inv profiles.Invocation, touched func(string) bool) *params {
+	ps := &params{inv: inv, args: make([]string, len(inv.Args))}
+	if inv.Dir == "" {
+		// Not started by sysrec (a container, a process followed): the
+		// command line's context is unknown, and its paths may be
+		// another mount namespace's.
+		return ps
+	}
+	for n := 1; n < len(inv.Args); n++ {
+		if p, ok := profiles.ArgPath(inv.Args[n], inv.Dir); ok && !profiles.SystemTree(p) && touched(p) {
+			ps.args[n] = p
+		}
+	}
+	for _, name := range append(profiles.EnvVars(), "CWD") {
+		if set, ok := inv.Getenv(name); name != "HOME" && name != "CWD" && (!ok || set == "") {
+			continue
+		}
+		if v := inv.Var(name); v != "" && v != "/" && !profiles.SystemTree(v) {
+			ps.vars = append(ps.vars, envParam{name, v})
+		}
+	}
+	// Longest first: $XDG_CACHE_HOME/app, not $HOME/.cache/app.
+	slices.SortStableFunc(ps.vars, func(a, b envParam) int { return len(b.value) - len(a.value) })
+	return ps
+}
+
+// named returns the first argument that names p, or 0.
+func (ps *params) named(p string) int {
+	for n, a := range ps.args {
+		if a != "" && a == p {
+			return n
+		}
+	}
+	return 0
+}
+
+// namedAbove returns the nearest directory above p that an argument
+// names, and the argument, or 0 when none does. Directories shared by
+// many owners (/, /tmp, $HOME, ...) do not count: a command line that
+// names $HOME does not make everything in it a parameter.
+func (ps *params) namedAbove(p string) (string, int) {
+	best, bestN := "", 0
+	for n, a := range ps.args {
+		if a == "" || !strings.HasPrefix(p, a+"/") || len(a) <= len(best) || profiles.Shared(a, ps.inv.Var("HOME")) {
+			continue
+		}
+		best, bestN = a, n
+	}
+	return best, bestN
+}
+
+// template is the template a rule on p with access stands for, with
+// the variable it comes from (rules on one variable may cover one
+// another, as rules on paths do), or ok false for a constant. Only a
+// template that instantiates, from the recording's own command line and
+// environment, back to p with every right is chosen: recognition and
+// instantiation agree on what a template may grant.
+func (ps *params) template(p string, access uint64) (t profiles.Template, base string, ok bool) {
+	if devPTS.MatchString(p) {
+		return profiles.Template{Var: "TTY"}, "TTY", true
+	}
+	var cands []profiles.Template
+	for n, a := range ps.args {
+		if a == p {
+			cands = append(cands, profiles.Template{Var: "ARG", Arg: n})
+		}
+	}
+	for n, a := range ps.args {
+		if a != "" && path.Dir(a) == p {
+			cands = append(cands, profiles.Template{Var: "ARG", Arg: n, Parent: true})
+		}
+	}
+	byLen := make([]int, 0, len(ps.args))
+	for n := range ps.args {
+		byLen = append(byLen, n)
+	}
+	slices.SortStableFunc(byLen, func(a, b int) int { return len(ps.args[b]) - len(ps.args[a]) })
+	for _, n := range byLen {
+		if a := ps.args[n]; a != "" && strings.HasPrefix(p, a+"/") && !profiles.Shared(a, ps.inv.Var("HOME")) {
+			cands = append(cands, profiles.Template{Var: "ARG", Arg: n, Rel: strings.TrimPrefix(p, a+"/")})
+		}
+	}
+	for _, v := range ps.vars {
+		if p == v.value {
+			cands = append(cands, profiles.Template{Var: v.name})
+		} else if strings.HasPrefix(p, v.value+"/") {
+			cands = append(cands, profiles.Template{Var: v.name, Rel: strings.TrimPrefix(p, v.value+"/")})
+		}
+	}
+	for _, c := range cands {
+		if ps.instantiatesTo(c, p, access) {
+			base := c.Var
+			if c.Var == "ARG" {
+				base = fmt.Sprintf("ARG%d", c.Arg)
+				if c.Parent {
+					base += "/.."
+				}
+			}
+			return c, base, true
+		}
+	}
+	return profiles.Template{}, "", false
+}
+
+// instantiatesTo reports whether t, instantiated from the recording's
+// own invocation, grants access on p.
+func (ps *params) instantiatesTo(t profiles.Template, p string, access uint64) bool {
+	prof := &profiles.Profile{Filesystem: &profiles.Filesystem{Rules: []profiles.PathRule{{Path: t.String(), Access: linuxabi.LandlockFSNames(access)}}}}
+	got, warnings, err := prof.Instantiate(ps.inv)
+	if err != nil || len(warnings) > 0 {
+		return false
+	}
+	for _, r := range got.Filesystem.Rules {
+		if m, _ := linuxabi.ParseLandlockFS(r.Access); r.Path == p && m == access {
+			return true
+		}
+	}
+	return false
+}
+
+// origin says where a template's value came from in the recording.
+func (ps *params) origin(t profiles.Template) string {
+	switch t.Var {
+	case "ARG":
+		if t.Parent {
+			return fmt.Sprintf("the directory of argument %d (recorded %q)", t.Arg, ps.inv.Args[t.Arg])
+		}
+		return fmt.Sprintf("argument %d (recorded %q)", t.Arg, ps.inv.Args[t.Arg])
+	case "TTY":
+		return "the terminal the next run is given"
+	case "CWD":
+		return fmt.Sprintf("the working directory (recorded %s)", ps.inv.Dir)
+	}
+	return fmt.Sprintf("$%s (recorded %s)", t.Var, ps.inv.Var(t.Var))
+}
+
+// asTemplate returns r, whose path is a parameter, as template t. A
+// read of a path an argument names becomes "$ARGS": the next run may
+// read what its command line names, in any position.
+func (ps *params) asTemplate(r profiles.PathRule, t profiles.Template) profiles.PathRule {
+	access, _ := linuxabi.ParseLandlockFS(r.Access)
+	why := "from " + ps.origin(t)
+	if t.Var == "ARG" && !t.Parent && t.Rel == "" && access&^llRead == 0 {
+		why = fmt.Sprintf("the command line names it (%s): reads of every path the next command line names", ps.origin(t))
+		t = profiles.Template{Var: "ARGS"}
+	}
+	r.Path = t.String()
+	r.Reason += "; " + why
+	return r
+}
+
+// deviceBaseline are the devices every program may use, like the
+// baseline syscalls: a run that never touched one says nothing about
+// the next. No ioctl_dev but on terminals: a terminal's own requests
+// (TCGETS, TIOCGWINSZ, TCSETS) are what a program on a tty needs, and
+// which requests pass is the seccomp filter's ioctl rule (TIOCSTI only
+// if a run made it). Descriptors the target inherits (its stdio) were
+// opened before Landlock and are not restricted at all.
+var deviceBaseline = []struct {
+	path   string
+	access uint64
+	reason string
+}{
+	{"/dev/null", llReadFile | linuxabi.LandlockWriteFile, "baseline: the empty input and the sink of every discarded output"},
+	{"/dev/zero", llReadFile | linuxabi.LandlockWriteFile, "baseline: zeroes (dd, old allocators mapping it)"},
+	{"/dev/full", llReadFile | linuxabi.LandlockWriteFile, "baseline: always full (a write fails with ENOSPC)"},
+	{"/dev/random", llReadFile, "baseline: the kernel's random numbers"},
+	{"/dev/urandom", llReadFile, "baseline: the kernel's random numbers"},
+	{"/dev/tty", llReadFile | linuxabi.LandlockWriteFile | linuxabi.LandlockIoctlDev, "baseline: the controlling terminal (passwords, pagers, git), with its terminal ioctls"},
+	{"$TTY", llReadFile | linuxabi.LandlockWriteFile | linuxabi.LandlockIoctlDev, "baseline: the terminal the target is given (/dev/pts/N of the run), with its terminal ioctls"},
+}
+
+// addDeviceBaseline adds deviceBaseline to rules, joining rules on the
+// same device.
+func addDeviceBaseline(rules []profiles.PathRule) []profiles.PathRule {
+	for _, d := range deviceBaseline {
+		i := slices.IndexFunc(rules, func(r profiles.PathRule) bool { return r.Path == d.path })
+		if i < 0 {
+			rules = append(rules, profiles.PathRule{Path: d.path, Access: linuxabi.LandlockFSNames(d.access), Reason: d.reason})
+			continue
+		}
+		m, _ := linuxabi.ParseLandlockFS(rules[i].Access)
+		rules[i].Access = linuxabi.LandlockFSNames(m | d.access)
+		rules[i].Reason += "; " + d.reason
+	}
+	return rules
+}
