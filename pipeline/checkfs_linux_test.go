@@ -169,13 +169,17 @@ func TestCheckReportsFiles(t *testing.T) {
 func TestCheckReportsPorts(t *testing.T) {
 	testenv.RequireRoot(t)
 	target := testtarget.Path(t)
+	// The port comes from the environment: one the command line names
+	// is a template, which check instantiates to the new port.
 	recorded, recordedGot := listen(t)
-	p := recordFiles(t, target, "tcp", strconv.Itoa(recorded), "connect")
-	if got := <-recordedGot; got != "connect" {
+	t.Setenv("TARGET_PORT", strconv.Itoa(recorded))
+	p := recordFiles(t, target, "tcp", "0", "connect-env")
+	if got := <-recordedGot; got != "connect-env" {
 		t.Fatalf("the recorded run sent %q", got)
 	}
 	other, otherGot := listen(t)
-	argv := []string{target, "tcp", strconv.Itoa(other), "connect"}
+	t.Setenv("TARGET_PORT", strconv.Itoa(other))
+	argv := []string{target, "tcp", "0", "connect-env"}
 	frag := filepath.Join(t.TempDir(), "frag.json")
 	var out bytes.Buffer
 	res, err := Check(context.Background(), p, argv, CheckOptions{Stdio: Stdio{Out: &out, Err: &out}, Landlock: enforce.LandlockBestEffort, Output: frag})
@@ -185,7 +189,7 @@ func TestCheckReportsPorts(t *testing.T) {
 	if res.Exit.Status != 0 {
 		t.Fatalf("connect to %d under check: status %d\n%s", other, res.Exit.Status, out.Bytes())
 	}
-	if got := <-otherGot; got != "connect" {
+	if got := <-otherGot; got != "connect-env" {
 		t.Errorf("port %d received %q under check, want the target's message", other, got)
 	}
 	want := fmt.Sprintf("connect_tcp %d", other)
@@ -198,7 +202,7 @@ func TestCheckReportsPorts(t *testing.T) {
 	if err != nil || ex.Status != 0 {
 		t.Errorf("connect to %d under the merged profile: status %d, %v\n%s", other, ex.Status, err, after.Bytes())
 	}
-	if got := <-otherGot; got != "connect" {
+	if got := <-otherGot; got != "connect-env" {
 		t.Errorf("port %d received %q under the merged profile", other, got)
 	}
 }

@@ -22,7 +22,8 @@
 //	target tcp PORT HOW  send HOW to 127.0.0.1:PORT: connect then send (connect), sendto with
 //	                     MSG_FASTOPEN (fastopen), TCP_FASTOPEN_CONNECT then connect and send
 //	                     (fastopen-connect); or listen on it (listen: a server on the port its
-//	                     command line names; listen-next also binds PORT+1)
+//	                     command line names; listen-next also binds PORT+1); connect-env
+//	                     connects to $TARGET_PORT instead, a port the command line does not name
 //	target i386 FILE     three i386 calls (int $0x80) that read as x86_64 would be socket, unshare and truncate(FILE)
 //	target unix connect|sendto ADDR  reach the unix socket at ADDR (a path, or @ and an abstract name)
 //	target mkdir-race DIR N  mkdir DIR/a/x N times while another thread flips its a to b and back (DIR/b/x exists)
@@ -173,10 +174,14 @@ func tcp(port int, how string) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
+	if how == "connect-env" {
+		// A port the command line does not name.
+		port = atoi(os.Getenv("TARGET_PORT"))
+	}
 	to := &syscall.SockaddrInet4{Port: port, Addr: [4]byte{127, 0, 0, 1}}
 	msg := []byte(how)
 	switch how {
-	case "connect":
+	case "connect", "connect-env":
 		if err = syscall.Connect(fd, to); err == nil {
 			err = syscall.Sendto(fd, msg, 0, nil)
 		}
