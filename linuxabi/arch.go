@@ -79,6 +79,19 @@ func (a *Arch) SyscallName(nr int) string {
 	return a.names[nr]
 }
 
+// Bits is the width of a's registers, and so of every syscall argument
+// a call of a's ABI passes: the kernel truncates an i386 call's 64-bit
+// registers to 32 bits, whatever seccomp_data shows in the high word.
+func (a *Arch) Bits() int {
+	if a.Audit&auditArch64 == 0 {
+		return 32
+	}
+	return 64
+}
+
+// auditArch64 is __AUDIT_ARCH_64BIT.
+const auditArch64 = 0x80000000
+
 // MaxNumber is the largest syscall number in a's table.
 func (a *Arch) MaxNumber() int { return len(a.names) - 1 }
 

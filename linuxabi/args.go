@@ -429,6 +429,32 @@ func RecordedArgs(syscall string) []ArgSpec {
 	return out
 }
 
+// argsDiffer names, per arch, the syscalls whose arguments are not those
+// of the 64-bit syscall of the same name that the argument table
+// describes: i386 mmap is old_mmap (one pointer to the six arguments;
+// mmap2 is the real one), select is old_select (a pointer too),
+// socketcall and ipc multiplex, and fadvise64 splits its offset over two
+// registers, moving advice to the fifth. (clone's flags are the first
+// argument on every arch, CONFIG_CLONE_BACKWARDS or not.)
+var argsDiffer = map[string][]string{
+	"i386": {"fadvise64", "ipc", "mmap", "select", "socketcall"},
+}
+
+// ArgsDiffer reports whether syscall name on arch takes other arguments
+// than the argument table describes: nothing of the table applies.
+func (a *Arch) ArgsDiffer(name string) bool {
+	return slices.Contains(argsDiffer[a.Name], name)
+}
+
+// RecordedArgsOn is RecordedArgs for syscall name on arch: none where
+// the table does not describe its arguments there.
+func (a *Arch) RecordedArgsOn(name string) []ArgSpec {
+	if a.ArgsDiffer(name) {
+		return nil
+	}
+	return RecordedArgs(name)
+}
+
 // ArgTableSyscalls lists the syscalls with recorded arguments, sorted.
 func ArgTableSyscalls() []string {
 	return slices.Sorted(maps.Keys(argTable))

@@ -134,9 +134,9 @@ func Diff(old, new *Profile) *Delta {
 			if slices.Equal(oldText, newText) {
 				continue
 			}
-			c := Change{Name: n, Old: oldText, New: newText, Widened: widened(n, o, nw)}
+			c := Change{Name: n, Old: oldText, New: newText, Widened: widened(o, nw)}
 			if len(c.Widened) > 0 {
-				t := changeTier(n, o, nw)
+				t := changeTier(o, nw)
 				c.Tier = t.String()
 				d.raise(t)
 			}
@@ -146,12 +146,12 @@ func Diff(old, new *Profile) *Delta {
 	return d
 }
 
-// allowing returns the allowing entries of p by syscall name.
+// allowing returns the allowing entries of p by Key.
 func allowing(p *Profile) map[string][]Syscall {
 	m := map[string][]Syscall{}
 	for _, s := range p.Syscalls {
 		if allows(s.EffectiveAction()) {
-			m[s.Name] = append(m[s.Name], s)
+			m[s.Key()] = append(m[s.Key()], s)
 		}
 	}
 	return m
@@ -167,8 +167,9 @@ func callTexts(ss []Syscall) []string {
 }
 
 // widened lists, per argument, what nw allows that o does not.
-func widened(name string, o, nw []Syscall) []string {
-	oj, nj := joinAllowing(name, o), joinAllowing(name, nw)
+func widened(o, nw []Syscall) []string {
+	oj, nj := joinAllowing(o), joinAllowing(nw)
+	name := oj.Name
 	var out []string
 	for _, nr := range nj.Args {
 		or, ok := ruleAt(oj, nr.Index)
@@ -177,7 +178,7 @@ func widened(name string, o, nw []Syscall) []string {
 		if label == "" {
 			label = fmt.Sprintf("arg%d", nr.Index)
 		}
-		if !ok || or.Covers(nr, WidthOf(name, nr)) {
+		if !ok || or.Covers(nr, nj.Width(nr)) {
 			continue // OLD allowed every value NEW does
 		}
 		switch {
@@ -215,15 +216,16 @@ func widened(name string, o, nw []Syscall) []string {
 // changeTier is the risk tier of what nw allows beyond o: the syscall's
 // own tier (more of a critical syscall is critical), raised by the tier
 // of the argument values newly let through.
-func changeTier(name string, o, nw []Syscall) linuxabi.Tier {
+func changeTier(o, nw []Syscall) linuxabi.Tier {
+	oj, nj := joinAllowing(o), joinAllowing(nw)
+	name := oj.Name
 	t, _ := linuxabi.TierOf(name)
-	oj, nj := joinAllowing(name, o), joinAllowing(name, nw)
 	for _, spec := range linuxabi.RecordedArgs(name) {
 		or, ok := ruleAt(oj, spec.Index)
 		if !ok {
 			continue // OLD let every value through already
 		}
-		width := WidthOf(name, or)
+		width := oj.Width(or)
 		if nr, ok := ruleAt(nj, spec.Index); ok {
 			wt, _ := widenedTier(spec, or, nr, width)
 			t = max(t, wt)

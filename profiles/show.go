@@ -15,15 +15,16 @@ import (
 func allows(a Action) bool { return a.Allows() }
 
 // FormatCall prints an entry as name(rule, rule).
+// An entry of one arch is prefixed by it: "i386:mmap".
 func FormatCall(s Syscall) string {
 	if len(s.Args) == 0 {
-		return s.Name
+		return s.Key()
 	}
 	var rules []string
 	for _, r := range s.Args {
 		rules = append(rules, FormatRule(s.Name, r))
 	}
-	return s.Name + "(" + strings.Join(rules, ", ") + ")"
+	return s.Key() + "(" + strings.Join(rules, ", ") + ")"
 }
 
 // Format prints p as a table for review (sysrec show).
@@ -161,6 +162,7 @@ func cut(s string, n int) string {
 type Entry struct {
 	Call   string            `json:"call"` // name(rules) in symbolic form
 	Name   string            `json:"name"`
+	Arch   string            `json:"arch,omitempty"`
 	Tier   string            `json:"tier,omitempty"`
 	Action string            `json:"action"`
 	Count  uint64            `json:"count,omitempty"`
@@ -174,7 +176,7 @@ type Entry struct {
 func Entries(p *Profile) []Entry {
 	out := []Entry{}
 	for _, s := range p.Syscalls {
-		e := Entry{Call: FormatCall(s), Name: s.Name, Action: s.EffectiveAction().String(), Count: s.Count,
+		e := Entry{Call: FormatCall(s), Name: s.Name, Arch: s.Arch, Action: s.EffectiveAction().String(), Count: s.Count,
 			Runs: EntryRuns(s), Errors: s.Errors, Reason: s.Reason, Note: s.Note}
 		if allows(s.EffectiveAction()) {
 			t, _ := EntryTier(s)
