@@ -471,6 +471,20 @@ func RecordMasks(syscall string) [6]uint64 {
 	return m
 }
 
+// RecordMasksOn is RecordMasks for syscall name on arch: none where
+// the table does not describe its arguments there, and at most the
+// arch's register width.
+func (a *Arch) RecordMasksOn(name string) [6]uint64 {
+	var m [6]uint64
+	for _, spec := range a.RecordedArgsOn(name) {
+		m[spec.Index] = spec.Mask()
+		if a.Bits() == 32 {
+			m[spec.Index] &= 0xffffffff
+		}
+	}
+	return m
+}
+
 // MaskArgs keeps the recorded arguments of syscall, masked as the
 // recorder masks them, so a call seen elsewhere (a seccomp notification,
 // an audit record) aggregates like a recorded one.

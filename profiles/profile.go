@@ -107,8 +107,9 @@ type Recorded struct {
 	// syscalls): the filter answers them with the default action.
 	Unknown uint64 `json:"unknown_calls,omitempty"`
 	// Compat counts calls made through another syscall ABI than the
-	// profile's (i386 through int $0x80 on x86_64): not recorded, so
-	// the profile does not allow them (Recording.Compat).
+	// native one (i386 through int $0x80 on x86_64) with file
+	// recording on: their entries are in the profile under their arch,
+	// their files and ports are not (Recording.Compat).
 	Compat uint64 `json:"compat_calls,omitempty"`
 	// Left counts the processes, per executable, that left the recorded
 	// cgroup subtree while recorded: what they did afterwards is not in

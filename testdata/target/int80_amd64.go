@@ -19,8 +19,10 @@ func int80(nr, bx, cx, di, si uintptr) int32
 // rdi=AF_PACKET rsi=SOCK_RAW; i386 fadvise64_64(-1) is nr 272, x86_64
 // unshare, here with rdi=CLONE_NEWUSER|CLONE_NEWNET; i386 getrlimit (it
 // succeeds) is nr 76, x86_64 truncate, here with rdi=path. Prints the
-// three results (negative errnos).
-func i386(path string) {
+// three results (negative errnos). Then, by then: "stray" makes an i386
+// call a profile of the three lacks (getppid, nr 64); "native" makes the
+// x86_64 call with i386 dup's number, socket(AF_PACKET, SOCK_RAW).
+func i386(path, then string) {
 	// getrlimit's result must lie below 4 GiB: an i386 pointer.
 	low, err := syscall.Mmap(-1, 0, 4096, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_PRIVATE|syscall.MAP_ANON|syscall.MAP_32BIT)
 	if err != nil {
@@ -37,4 +39,22 @@ func i386(path string) {
 	fadvise := int80(272, ^uintptr(0), 0, syscall.CLONE_NEWUSER|syscall.CLONE_NEWNET, 0)
 	getrlimit := int80(76, syscall.RLIMIT_NOFILE, uintptr(unsafe.Pointer(&low[0])), uintptr(unsafe.Pointer(p)), 0)
 	fmt.Printf("i386 dup=%d fadvise64_64=%d getrlimit=%d\n", dup, fadvise, getrlimit)
+	switch then {
+	case "stray":
+		// old_mmap reads its six arguments from the struct bx points
+		// at: here an RWX mapping, while dx and si, which a filter
+		// reading the call as x86_64 mmap would take for prot and
+		// flags, say PROT_NONE and MAP_PRIVATE|MAP_ANONYMOUS.
+		args := (*[6]uint32)(unsafe.Pointer(&low[64]))
+		*args = [6]uint32{0, 4096, syscall.PROT_READ | syscall.PROT_WRITE | syscall.PROT_EXEC, syscall.MAP_PRIVATE | syscall.MAP_ANON, ^uint32(0), 0}
+		const mapFlags = syscall.MAP_PRIVATE | syscall.MAP_ANON
+		fmt.Printf("i386 old_mmap=%#x\n", uint32(int80(90, uintptr(unsafe.Pointer(args)), 0, 0, mapFlags)))
+	case "native":
+		fd, _, errno := syscall.RawSyscall(syscall.SYS_SOCKET, afPacket, sockRaw, 0)
+		fmt.Printf("x86_64 socket=%d errno=%d\n", int(fd), errno)
+	case "":
+	default:
+		fmt.Fprintln(os.Stderr, "target: i386: then stray or native, not", then)
+		os.Exit(2)
+	}
 }
