@@ -47,7 +47,7 @@ func PathCost(p *profiles.Profile, prog []bpf.RawInstruction) (Cost, error) {
 		seen[s.Name] = true
 		var count uint64
 		for _, e := range p.Syscalls {
-			if e.Name == s.Name {
+			if e.Name == s.Name && e.AppliesTo(arch) {
 				count += e.Count
 			}
 		}

@@ -489,7 +489,16 @@ func (a *Arch) RecordMasksOn(name string) [6]uint64 {
 // recorder masks them, so a call seen elsewhere (a seccomp notification,
 // an audit record) aggregates like a recorded one.
 func MaskArgs(syscall string, args [6]uint64) (vals [6]uint64, recorded [6]bool) {
-	for i, m := range RecordMasks(syscall) {
+	return maskArgs(RecordMasks(syscall), args)
+}
+
+// MaskArgs is MaskArgs for a call of arch.
+func (a *Arch) MaskArgs(syscall string, args [6]uint64) (vals [6]uint64, recorded [6]bool) {
+	return maskArgs(a.RecordMasksOn(syscall), args)
+}
+
+func maskArgs(masks, args [6]uint64) (vals [6]uint64, recorded [6]bool) {
+	for i, m := range masks {
 		if m != 0 {
 			vals[i], recorded[i] = args[i]&m, true
 		}

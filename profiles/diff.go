@@ -98,7 +98,8 @@ func Diff(old, new *Profile) *Delta {
 	for _, w := range old.NotAllowed {
 		withheld[w.Name] = w.Reason
 	}
-	oldBy, newBy := allowing(old), allowing(new)
+	perArch := len(unionArches(old, new)) > 1
+	oldBy, newBy := diffEntries(old, perArch), diffEntries(new, perArch)
 	names := map[string]bool{}
 	for n := range oldBy {
 		names[n] = true
@@ -121,7 +122,7 @@ func Diff(old, new *Profile) *Delta {
 				d.Tiers = map[string]string{}
 			}
 			d.Tiers[n] = t.String()
-			if why, ok := withheld[n]; ok {
+			if why, ok := withheld[nw[0].Name]; ok {
 				if d.Withheld == nil {
 					d.Withheld = map[string]string{}
 				}
@@ -146,12 +147,43 @@ func Diff(old, new *Profile) *Delta {
 	return d
 }
 
-// allowing returns the allowing entries of p by Key.
-func allowing(p *Profile) map[string][]Syscall {
+// unionArches lists the arches of a and b, resolved.
+func unionArches(a, b *Profile) []*linuxabi.Arch {
+	var out []*linuxabi.Arch
+	for _, name := range slices.Concat(a.Arch, b.Arch) {
+		if arch, err := linuxabi.LookupArch(name); err == nil && !slices.Contains(out, arch) {
+			out = append(out, arch)
+		}
+	}
+	return out
+}
+
+// diffEntries returns the allowing entries of p by the key Diff compares
+// them under: the name when the two profiles list one arch between
+// them; else "arch:name", an entry without arch counted under each of
+// p's arches whose table has the name (an x86_64 profile's socket and
+// the x86_64 entry of an x86_64+i386 profile are the same allowance).
+func diffEntries(p *Profile, perArch bool) map[string][]Syscall {
 	m := map[string][]Syscall{}
 	for _, s := range p.Syscalls {
-		if allows(s.EffectiveAction()) {
-			m[s.Key()] = append(m[s.Key()], s)
+		if !allows(s.EffectiveAction()) {
+			continue
+		}
+		if !perArch {
+			m[s.Name] = append(m[s.Name], s)
+			continue
+		}
+		for _, name := range p.Arch {
+			a, err := linuxabi.LookupArch(name)
+			if err != nil || !s.AppliesTo(a) {
+				continue
+			}
+			if _, ok := a.Number(s.Name); !ok {
+				continue
+			}
+			e := s
+			e.Arch = a.Name
+			m[e.Key()] = append(m[e.Key()], e)
 		}
 	}
 	return m

@@ -249,3 +249,15 @@ func mergeNotAllowed(out *Profile, ps []*Profile) []Withheld {
 	}
 	return ws
 }
+
+// allowing returns the allowing entries of p by syscall name, of any
+// arch.
+func allowing(p *Profile) map[string][]Syscall {
+	m := map[string][]Syscall{}
+	for _, s := range p.Syscalls {
+		if allows(s.EffectiveAction()) {
+			m[s.Name] = append(m[s.Name], s)
+		}
+	}
+	return m
+}

@@ -190,6 +190,24 @@ func TestDiff(t *testing.T) {
 	}
 }
 
+// TestDiffPerArch: a profile that gains i386 entries differs from its
+// x86_64-only predecessor by i386 and those entries, not by its native
+// entries now naming x86_64; an i386 entry is not its x86_64 namesake.
+func TestDiffPerArch(t *testing.T) {
+	old := &Profile{Version: 1, Arch: []string{"x86_64"}, DefaultAction: ActKillProcess,
+		Syscalls: []Syscall{{Name: "read"}, {Name: "dup"}}}
+	new := &Profile{Version: 1, Arch: []string{"i386", "x86_64"}, DefaultAction: ActKillProcess,
+		Syscalls: []Syscall{{Name: "read", Arch: "x86_64"}, {Name: "dup", Arch: "i386"}, {Name: "getpid"}}}
+	d := Diff(old, new)
+	want := "arch +i386\n+ i386:dup (ordinary)\n+ i386:getpid (ordinary)\n+ x86_64:getpid (ordinary)\n- x86_64:dup\n"
+	if got := d.Text(); got != want || !d.Widens {
+		t.Errorf("diff:\n%s\nwant:\n%s", got, want)
+	}
+	if d := Diff(old, old.Clone()); len(d.Added)+len(d.Removed)+len(d.Changed) != 0 {
+		t.Errorf("one arch: %+v", d)
+	}
+}
+
 // TestMergeNeverNarrower: for random profiles and inputs, anything A or
 // B allows, Merge(A, B) allows.
 func TestMergeNeverNarrower(t *testing.T) {

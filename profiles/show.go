@@ -118,13 +118,20 @@ func SeenKey(syscall string, args [6]uint64) string {
 // DescribeSample prints a sample as name(arg=VALUE, ...) with the
 // recorded arguments in symbolic form, e.g. "socket(domain=AF_INET6,
 // type=SOCK_STREAM, protocol=0)".
+// A sample of another arch than its recording's is prefixed by it
+// ("i386:dup()").
 func DescribeSample(s Sample) string {
 	name := s.Name
 	if name == "" {
 		return fmt.Sprintf("syscall #%d", s.Nr)
 	}
+	specs := linuxabi.RecordedArgs(s.Name)
+	if a, err := linuxabi.LookupArch(s.Arch); s.Arch != "" && err == nil {
+		name = a.Name + ":" + name
+		specs = a.RecordedArgsOn(s.Name)
+	}
 	var args []string
-	for _, a := range linuxabi.RecordedArgs(s.Name) {
+	for _, a := range specs {
 		args = append(args, a.Name+"="+linuxabi.Symbolize(a.Consts, s.Args[a.Index], a.Kind == linuxabi.KindFlags))
 	}
 	return name + "(" + strings.Join(args, ", ") + ")"
