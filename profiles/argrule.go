@@ -52,8 +52,9 @@ func WidthOf(syscall string, r ArgRule) int {
 
 // ArchWidth is WidthOf for a call of arch: a 32-bit ABI's arguments are
 // 32 bits wide whatever the table says, since the kernel reads only the
-// low half of the registers (and a 64-bit process making i386 calls
-// chooses the high half seccomp sees).
+// low half of the registers, whatever the high half of seccomp_data
+// holds (an x86_64 process making int $0x80 calls sets the whole
+// registers).
 func ArchWidth(arch *linuxabi.Arch, syscall string, r ArgRule) int {
 	return min(WidthOf(syscall, r), arch.Bits())
 }
