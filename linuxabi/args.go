@@ -278,6 +278,12 @@ func setID(i int) ArgSpec {
 // (fds, pointers, lengths) is never recorded or constrained. Every
 // argument says whether its values differ in risk, and why
 // (TestArgTableReasons).
+var mmapArgs = []ArgSpec{
+	f64(2, "prot", "prot").risky("PROT_WRITE with PROT_EXEC breaks W^X; every other combination is ordinary").combos(7).safe(0, 1, 2, 3).
+		tierAll(Sensitive, "writable and executable memory: injected code runs without another call", 0x2|0x4),
+	f64(3, "flags", "map").harmless("MAP_FIXED, MAP_ANONYMOUS, MAP_STACK, MAP_NORESERVE place memory; they grant nothing"),
+}
+
 var argTable = map[string][]ArgSpec{
 	"ioctl": {e32(1, "request", "ioctl").
 		risky("TIOCSTI/TIOCLINUX inject terminal input, TIOCSETD loads line disciplines; tty and descriptor queries are safe as a class").
@@ -298,10 +304,10 @@ var argTable = map[string][]ArgSpec{
 		ArgSpec{Index: 1, Name: "type", Kind: KindEnum, Width: 32, RecordMask: sockTypeMask, Consts: "sock_type"}.
 			risky("stream, datagram and seqpacket pairs are one class").safe(1, 2, 5),
 		e32(2, "protocol", "").risky("0 is the class: a unix pair has no protocol").safe(0)},
-	"mmap": {
-		f64(2, "prot", "prot").risky("PROT_WRITE with PROT_EXEC breaks W^X; every other combination is ordinary").combos(7).safe(0, 1, 2, 3).
-			tierAll(Sensitive, "writable and executable memory: injected code runs without another call", 0x2|0x4),
-		f64(3, "flags", "map").harmless("MAP_FIXED, MAP_ANONYMOUS, MAP_STACK, MAP_NORESERVE place memory; they grant nothing")},
+	"mmap": mmapArgs,
+	// The 32-bit arches' mmap, its offset in pages (i386's old mmap
+	// takes a pointer).
+	"mmap2": mmapArgs,
 	"mprotect": {f64(2, "prot", "prot").risky("adding PROT_EXEC turns data into code (JIT, shellcode); other combinations are ordinary").combos(7).safe(0, 1, 2, 3).
 		tierBits(Sensitive, "makes memory executable after the fact", 4)},
 	"pkey_mprotect": {f64(2, "prot", "prot").risky("adding PROT_EXEC turns data into code (JIT, shellcode); other combinations are ordinary").combos(7).safe(0, 1, 2, 3).

@@ -18,8 +18,8 @@ import (
 // unshare, with rdi=CLONE_NEWUSER|CLONE_NEWNET; getrlimit is nr 76,
 // truncate, with rdi pointing at a file. They are recorded as i386
 // calls, with the i386 argument registers (getrlimit's resource from
-// bx) and errnos; with file recording they are counted as calls whose
-// files are not recorded.
+// bx, mmap2's prot and flags from dx and si) and errnos; with file
+// recording they are counted as calls whose files are not recorded.
 func TestCompatCalls(t *testing.T) {
 	if runtime.GOARCH != "amd64" {
 		t.Skip("int $0x80 is an x86_64 test")
@@ -51,13 +51,17 @@ func TestCompatCalls(t *testing.T) {
 			if s := i386["getrlimit"]; s.Count != 1 || !s.Recorded[0] || s.Args[0] != rlimitNofile || len(s.Errors) != 0 || slices.Contains(s.Recorded[1:], true) {
 				t.Errorf("i386 getrlimit: %+v, want one successful call with resource RLIMIT_NOFILE (bx) recorded", s)
 			}
-			if len(i386) != 3 {
-				t.Errorf("i386 calls %v, want dup, fadvise64_64, getrlimit", slices.Sorted(maps.Keys(i386)))
+			const rw, anon = 3, 0x22
+			if s := i386["mmap2"]; s.Count != 1 || s.Args[2] != rw || s.Args[3] != anon || !s.Recorded[2] || !s.Recorded[3] {
+				t.Errorf("i386 mmap2: %+v, want one call with prot PROT_READ|PROT_WRITE (dx), flags MAP_PRIVATE|MAP_ANONYMOUS (si)", s)
+			}
+			if len(i386) != 4 {
+				t.Errorf("i386 calls %v, want dup, fadvise64_64, getrlimit, mmap2", slices.Sorted(maps.Keys(i386)))
 			}
 			want := uint64(0)
 			if files {
 				noFile(t, rec, victim)
-				want = 3
+				want = 4
 			}
 			if rec.Compat != want {
 				t.Errorf("compat calls with files not recorded: %d, want %d", rec.Compat, want)

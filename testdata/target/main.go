@@ -22,9 +22,11 @@
 //	target tcp PORT HOW  send HOW to 127.0.0.1:PORT: connect then send (connect), sendto with
 //	                     MSG_FASTOPEN (fastopen), TCP_FASTOPEN_CONNECT then connect and send
 //	                     (fastopen-connect)
-//	target i386 FILE [stray|native]  three i386 calls (int $0x80) that read as x86_64 would be socket,
-//	                     unshare and truncate(FILE); then with stray an i386 old_mmap (nr 90) of an RWX page, with
-//	                     native an x86_64 socket(AF_PACKET, SOCK_RAW), nr 41 as i386 dup
+//	target i386 FILE [stray|exec|native]  three i386 calls (int $0x80) that read as x86_64 would be
+//	                     socket, unshare and truncate(FILE), and an i386 mmap2 of a read-write page;
+//	                     then with stray an i386 old_mmap (nr 90) of an RWX page, with exec an i386
+//	                     mmap2 of an RWX page, with native an x86_64 socket(AF_PACKET, SOCK_RAW), nr 41
+//	                     as i386 dup
 //	target unix connect|sendto ADDR  reach the unix socket at ADDR (a path, or @ and an abstract name)
 //	target mkdir-race DIR N  mkdir DIR/a/x N times while another thread flips its a to b and back (DIR/b/x exists)
 //
