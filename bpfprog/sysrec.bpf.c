@@ -37,6 +37,8 @@ volatile const __u32 require_exec;    /* only count processes that exec'd after 
 volatile const __u32 execve_nr = ~0u; /* to notice a successful exec */
 volatile const __u32 execveat_nr = ~0u;
 volatile const __u32 sigreturn_nr = ~0u; /* its "return value" is not an error */
+volatile const __u32 compat_sigreturn_nr = ~0u; /* the same, in the compat table (i386 sigreturn, rt_sigreturn) */
+volatile const __u32 compat_rt_sigreturn_nr = ~0u;
 volatile const __u32 max_exes = 64;   /* exe slots in the calls array */
 volatile const __u32 record_files;    /* also run files.bpf.c */
 volatile const __u32 max_depth = 64;  /* files: components a walk may take (≤ FILES_MAX_DEPTH) */
@@ -171,10 +173,20 @@ struct {
 	__type(value, struct last);
 } last SEC(".maps");
 
+/* The same for calls of the compat ABI, filled by the loader from its
+ * own table: the same name may take other arguments there (those get
+ * no masks). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SYSREC_MAX_NR);
+	__type(key, __u32);
+	__type(value, struct argmask);
+} masks_compat SEC(".maps");
+
 /* Kernel register layouts, relocated by CO-RE; only the running arch's
  * flavour exists in the kernel BTF, the other branch is dead code. */
 struct pt_regs___x86 {
-	unsigned long di, si, dx, r10, r8, r9, orig_ax;
+	unsigned long bx, cx, bp, di, si, dx, r10, r8, r9, orig_ax;
 } __attribute__((preserve_access_index));
 
 struct pt_regs___arm64 {
@@ -238,10 +250,10 @@ extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
 /* compat reports whether the current call of task (the current task),
  * whose registers are at regs, is one of the other ABI: an i386 call on
  * x86_64, whose number and argument registers mean something else in
- * the native table; an AArch32 call on arm64. The recorder's tables are
- * the native ones, so such a call is counted (STAT_COMPAT), never
- * recorded. x86 keeps it in the task (a 64-bit process may use int
- * $0x80), arm64 in the saved processor state. */
+ * the native table; an AArch32 call on arm64. Such a call is recorded
+ * under the compat table (KEY_COMPAT, compat_arg), never the native
+ * one. x86 keeps it in the task (a 64-bit process may use int $0x80),
+ * arm64 in the saved processor state. */
 static __always_inline int compat(void *regs, const void *task)
 {
 	if (bpf_core_field_exists(((struct thread_info___x86 *)0)->status))
@@ -306,6 +318,26 @@ static __always_inline __u64 arg(void *regs, int i)
 	case 4: return r->regs[4];
 	default: return r->regs[5];
 	}
+}
+
+/* compat_arg reads argument i of a compat call: i386 passes them in
+ * bx, cx, dx, si, di, bp, AArch32 in r0-r5 as arm64 does. The kernel
+ * reads only the low 32 bits (a 64-bit process making int $0x80 calls
+ * chooses the high ones), so neither does the key. */
+static __always_inline __u64 compat_arg(void *regs, int i)
+{
+	if (bpf_core_field_exists(((struct pt_regs___x86 *)0)->bx)) {
+		struct pt_regs___x86 *r = regs;
+		switch (i) {
+		case 0: return (__u32)r->bx;
+		case 1: return (__u32)r->cx;
+		case 2: return (__u32)r->dx;
+		case 3: return (__u32)r->si;
+		case 4: return (__u32)r->di;
+		default: return (__u32)r->bp;
+		}
+	}
+	return (__u32)arg(regs, i);
 }
 
 /* exit_nr reads the syscall number from the registers. */
@@ -454,6 +486,36 @@ static __always_inline struct argmask *fill(struct key *k, const char *exe, __u3
 	return m;
 }
 
+/* fill_compat is fill for a call of the compat ABI: its own table's
+ * masks and registers. Compat calls are rare: always the hash map. */
+static __always_inline void fill_compat(struct key *k, const char *exe, __u32 nr, void *regs)
+{
+	__builtin_memcpy(k->exe, exe, SYSREC_COMM_LEN);
+	k->nr = nr;
+	k->abi = KEY_COMPAT;
+	if (nr >= SYSREC_MAX_NR)
+		return;
+	struct argmask *m = bpf_map_lookup_elem(&masks_compat, &nr);
+	if (!m)
+		return;
+#pragma unroll
+	for (int i = 0; i < 6; i++)
+		if (m->mask[i])
+			k->args[i] = compat_arg(regs, i) & m->mask[i];
+}
+
+/* count_compat counts one compat call nr of exe name. With file
+ * recording it is also counted in STAT_COMPAT: the file recorder reads
+ * the native table only, so its files and ports are not recorded. */
+static __always_inline void count_compat(const char *name, __u32 nr, void *regs)
+{
+	struct key k = {};
+	fill_compat(&k, name, nr, regs);
+	count(&k);
+	if (record_files)
+		stat_inc(STAT_COMPAT);
+}
+
 static __always_inline void count_call(const char *name, __u32 slot, __u32 nr, void *regs)
 {
 	struct key k = {};
@@ -493,9 +555,10 @@ int sys_enter(__u64 *ctx)
 	struct last *c = who(regs);
 	if (!c || c->state != LAST_COUNTED)
 		return 0;
-	/* Per call, not per task: a 64-bit process may make i386 calls. */
+	/* Per call, not per task: a 64-bit process may make i386 calls.
+	 * Their exec is counted here, charged to the exe that made it. */
 	if (compat(regs, (void *)c->task)) {
-		stat_inc(STAT_COMPAT);
+		count_compat(c->name, (__u32)ctx[1], regs);
 		return 0;
 	}
 	__u32 nr = (__u32)ctx[1];
@@ -530,7 +593,7 @@ int sched_process_exec(__u64 *ctx)
 	void *regs = (void *)bpf_task_pt_regs(task);
 	if (compat(regs, task)) {
 		if (!counted)
-			stat_inc(STAT_COMPAT);
+			count_compat(e->name, exit_nr(regs), regs);
 		return 0;
 	}
 	count_call(e->name, e->slot, exit_nr(regs), regs);
@@ -571,18 +634,21 @@ int sys_exit(__u64 *ctx)
 	if (!in_target())
 		return 0;
 	struct task_struct *task = bpf_get_current_task_btf();
-	if (compat(regs, task))
-		return 0; /* counted at sys_enter */
+	int cpt = compat(regs, task);
 	__u32 nr = exit_nr(regs);
-	if (nr == sigreturn_nr)
+	if (cpt ? nr == compat_sigreturn_nr || nr == compat_rt_sigreturn_nr : nr == sigreturn_nr)
 		return 0;
 	struct exe *e = exe_of(task);
 	if (!e)
 		return 0;
-	if (is_exec(nr))
-		count_call(e->name, e->slot, nr, regs); /* a failed exec: charged to the exe that tried */
 	struct key k = {};
-	fill(&k, e->name, nr, regs);
+	if (cpt) {
+		fill_compat(&k, e->name, nr, regs); /* its exec too was counted at sys_enter */
+	} else {
+		if (is_exec(nr))
+			count_call(e->name, e->slot, nr, regs); /* a failed exec: charged to the exe that tried */
+		fill(&k, e->name, nr, regs);
+	}
 
 	struct errkey ek = {};
 	__builtin_memcpy(&ek.key, &k, sizeof(k));

@@ -10,9 +10,14 @@
  * the map grows with distinct keys, never with events. */
 struct key {
 	__u32 nr;
-	__u32 pad;
+	__u32 abi; /* KEY_NATIVE, or KEY_COMPAT: nr and args are of the other ABI's table */
 	__u64 args[6];
 	char exe[SYSREC_COMM_LEN];
+};
+
+enum {
+	KEY_NATIVE = 0,
+	KEY_COMPAT = 1, /* i386 on x86_64, AArch32 on arm64 */
 };
 
 /* An executable's name, as keys carry it: its comm at exec. */
@@ -36,7 +41,7 @@ enum stat {
 	STAT_LOST_KEYS = 0,   /* counts map full: calls not stored */
 	STAT_LOST_ERRNOS = 1, /* errnos map full */
 	STAT_LOST_EXES = 2,   /* no exe storage for a process: it goes uncounted */
-	STAT_COMPAT = 3,      /* calls through another ABI (i386 on x86_64, AArch32 on arm64): not recorded */
+	STAT_COMPAT = 3,      /* with record_files: calls through another ABI (i386 on x86_64, AArch32 on arm64), whose files and ports are not recorded */
 	STAT_LOST_LEFT = 4,   /* exes_left map full: a process left the target, its exe not kept */
 	STAT_MAX = 5,
 };

@@ -123,7 +123,7 @@ type sysrecIdent struct {
 type sysrecKey struct {
 	_    structs.HostLayout
 	Nr   uint32
-	Pad  uint32
+	Abi  uint32
 	Args [6]uint64
 	Exe  [16]int8
 }
@@ -174,54 +174,57 @@ type sysrecUnixKey struct {
 //
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
-	sysrecMapAuxvScratch        = "auxv_scratch"
-	sysrecMapCalls              = "calls"
-	sysrecMapCounts             = "counts"
-	sysrecMapErrnos             = "errnos"
-	sysrecMapExes               = "exes"
-	sysrecMapExesLeft           = "exes_left"
-	sysrecMapFileCounts         = "file_counts"
-	sysrecMapFileStats          = "file_stats"
-	sysrecMapLast               = "last"
-	sysrecMapMasks              = "masks"
-	sysrecMapOps                = "ops"
-	sysrecMapPathChanged        = "path_changed"
-	sysrecMapPaths              = "paths"
-	sysrecMapPending            = "pending"
-	sysrecMapPorts              = "ports"
-	sysrecMapScratch            = "scratch"
-	sysrecMapSignalsOutside     = "signals_outside"
-	sysrecMapSlots              = "slots"
-	sysrecMapStats              = "stats"
-	sysrecMapUnixCounts         = "unix_counts"
-	sysrecProgCgroupAttachTask  = "cgroup_attach_task"
-	sysrecProgCtimeNsXchg       = "ctime_ns_xchg"
-	sysrecProgCtimeXchgSkip     = "ctime_xchg_skip"
-	sysrecProgInodeSetCtimeToTs = "inode_set_ctime_to_ts"
-	sysrecProgSchedProcessExec  = "sched_process_exec"
-	sysrecProgSchedProcessFork  = "sched_process_fork"
-	sysrecProgSignalGenerate    = "signal_generate"
-	sysrecProgSkDataReady       = "sk_data_ready"
-	sysrecProgSysEnter          = "sys_enter"
-	sysrecProgSysExit           = "sys_exit"
-	sysrecProgTaskNewtask       = "task_newtask"
-	sysrecVarCalibrated         = "calibrated"
-	sysrecVarExecveNr           = "execve_nr"
-	sysrecVarExecveatNr         = "execveat_nr"
-	sysrecVarGen                = "gen"
-	sysrecVarHostMntns          = "host_mntns"
-	sysrecVarHostRootIno        = "host_root_ino"
-	sysrecVarHostRootMnt        = "host_root_mnt"
-	sysrecVarInflight           = "inflight"
-	sysrecVarLevel              = "level"
-	sysrecVarMaxDepth           = "max_depth"
-	sysrecVarMaxExes            = "max_exes"
-	sysrecVarNextSlot           = "next_slot"
-	sysrecVarRecordFiles        = "record_files"
-	sysrecVarRequireExec        = "require_exec"
-	sysrecVarSigreturnNr        = "sigreturn_nr"
-	sysrecVarTargetCgid         = "target_cgid"
-	sysrecVarTargetLevel        = "target_level"
+	sysrecMapAuxvScratch         = "auxv_scratch"
+	sysrecMapCalls               = "calls"
+	sysrecMapCounts              = "counts"
+	sysrecMapErrnos              = "errnos"
+	sysrecMapExes                = "exes"
+	sysrecMapExesLeft            = "exes_left"
+	sysrecMapFileCounts          = "file_counts"
+	sysrecMapFileStats           = "file_stats"
+	sysrecMapLast                = "last"
+	sysrecMapMasks               = "masks"
+	sysrecMapMasksCompat         = "masks_compat"
+	sysrecMapOps                 = "ops"
+	sysrecMapPathChanged         = "path_changed"
+	sysrecMapPaths               = "paths"
+	sysrecMapPending             = "pending"
+	sysrecMapPorts               = "ports"
+	sysrecMapScratch             = "scratch"
+	sysrecMapSignalsOutside      = "signals_outside"
+	sysrecMapSlots               = "slots"
+	sysrecMapStats               = "stats"
+	sysrecMapUnixCounts          = "unix_counts"
+	sysrecProgCgroupAttachTask   = "cgroup_attach_task"
+	sysrecProgCtimeNsXchg        = "ctime_ns_xchg"
+	sysrecProgCtimeXchgSkip      = "ctime_xchg_skip"
+	sysrecProgInodeSetCtimeToTs  = "inode_set_ctime_to_ts"
+	sysrecProgSchedProcessExec   = "sched_process_exec"
+	sysrecProgSchedProcessFork   = "sched_process_fork"
+	sysrecProgSignalGenerate     = "signal_generate"
+	sysrecProgSkDataReady        = "sk_data_ready"
+	sysrecProgSysEnter           = "sys_enter"
+	sysrecProgSysExit            = "sys_exit"
+	sysrecProgTaskNewtask        = "task_newtask"
+	sysrecVarCalibrated          = "calibrated"
+	sysrecVarCompatRtSigreturnNr = "compat_rt_sigreturn_nr"
+	sysrecVarCompatSigreturnNr   = "compat_sigreturn_nr"
+	sysrecVarExecveNr            = "execve_nr"
+	sysrecVarExecveatNr          = "execveat_nr"
+	sysrecVarGen                 = "gen"
+	sysrecVarHostMntns           = "host_mntns"
+	sysrecVarHostRootIno         = "host_root_ino"
+	sysrecVarHostRootMnt         = "host_root_mnt"
+	sysrecVarInflight            = "inflight"
+	sysrecVarLevel               = "level"
+	sysrecVarMaxDepth            = "max_depth"
+	sysrecVarMaxExes             = "max_exes"
+	sysrecVarNextSlot            = "next_slot"
+	sysrecVarRecordFiles         = "record_files"
+	sysrecVarRequireExec         = "require_exec"
+	sysrecVarSigreturnNr         = "sigreturn_nr"
+	sysrecVarTargetCgid          = "target_cgid"
+	sysrecVarTargetLevel         = "target_level"
 )
 
 // loadSysrec returns the embedded CollectionSpec for sysrec.
@@ -293,6 +296,7 @@ type sysrecMapSpecs struct {
 	FileStats      *ebpf.MapSpec `ebpf:"file_stats"`
 	Last           *ebpf.MapSpec `ebpf:"last"`
 	Masks          *ebpf.MapSpec `ebpf:"masks"`
+	MasksCompat    *ebpf.MapSpec `ebpf:"masks_compat"`
 	Ops            *ebpf.MapSpec `ebpf:"ops"`
 	PathChanged    *ebpf.MapSpec `ebpf:"path_changed"`
 	Paths          *ebpf.MapSpec `ebpf:"paths"`
@@ -309,23 +313,25 @@ type sysrecMapSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type sysrecVariableSpecs struct {
-	Calibrated  *ebpf.VariableSpec `ebpf:"calibrated"`
-	ExecveNr    *ebpf.VariableSpec `ebpf:"execve_nr"`
-	ExecveatNr  *ebpf.VariableSpec `ebpf:"execveat_nr"`
-	Gen         *ebpf.VariableSpec `ebpf:"gen"`
-	HostMntns   *ebpf.VariableSpec `ebpf:"host_mntns"`
-	HostRootIno *ebpf.VariableSpec `ebpf:"host_root_ino"`
-	HostRootMnt *ebpf.VariableSpec `ebpf:"host_root_mnt"`
-	Inflight    *ebpf.VariableSpec `ebpf:"inflight"`
-	Level       *ebpf.VariableSpec `ebpf:"level"`
-	MaxDepth    *ebpf.VariableSpec `ebpf:"max_depth"`
-	MaxExes     *ebpf.VariableSpec `ebpf:"max_exes"`
-	NextSlot    *ebpf.VariableSpec `ebpf:"next_slot"`
-	RecordFiles *ebpf.VariableSpec `ebpf:"record_files"`
-	RequireExec *ebpf.VariableSpec `ebpf:"require_exec"`
-	SigreturnNr *ebpf.VariableSpec `ebpf:"sigreturn_nr"`
-	TargetCgid  *ebpf.VariableSpec `ebpf:"target_cgid"`
-	TargetLevel *ebpf.VariableSpec `ebpf:"target_level"`
+	Calibrated          *ebpf.VariableSpec `ebpf:"calibrated"`
+	CompatRtSigreturnNr *ebpf.VariableSpec `ebpf:"compat_rt_sigreturn_nr"`
+	CompatSigreturnNr   *ebpf.VariableSpec `ebpf:"compat_sigreturn_nr"`
+	ExecveNr            *ebpf.VariableSpec `ebpf:"execve_nr"`
+	ExecveatNr          *ebpf.VariableSpec `ebpf:"execveat_nr"`
+	Gen                 *ebpf.VariableSpec `ebpf:"gen"`
+	HostMntns           *ebpf.VariableSpec `ebpf:"host_mntns"`
+	HostRootIno         *ebpf.VariableSpec `ebpf:"host_root_ino"`
+	HostRootMnt         *ebpf.VariableSpec `ebpf:"host_root_mnt"`
+	Inflight            *ebpf.VariableSpec `ebpf:"inflight"`
+	Level               *ebpf.VariableSpec `ebpf:"level"`
+	MaxDepth            *ebpf.VariableSpec `ebpf:"max_depth"`
+	MaxExes             *ebpf.VariableSpec `ebpf:"max_exes"`
+	NextSlot            *ebpf.VariableSpec `ebpf:"next_slot"`
+	RecordFiles         *ebpf.VariableSpec `ebpf:"record_files"`
+	RequireExec         *ebpf.VariableSpec `ebpf:"require_exec"`
+	SigreturnNr         *ebpf.VariableSpec `ebpf:"sigreturn_nr"`
+	TargetCgid          *ebpf.VariableSpec `ebpf:"target_cgid"`
+	TargetLevel         *ebpf.VariableSpec `ebpf:"target_level"`
 }
 
 // sysrecObjects contains all objects after they have been loaded into the kernel.
@@ -358,6 +364,7 @@ type sysrecMaps struct {
 	FileStats      *ebpf.Map `ebpf:"file_stats"`
 	Last           *ebpf.Map `ebpf:"last"`
 	Masks          *ebpf.Map `ebpf:"masks"`
+	MasksCompat    *ebpf.Map `ebpf:"masks_compat"`
 	Ops            *ebpf.Map `ebpf:"ops"`
 	PathChanged    *ebpf.Map `ebpf:"path_changed"`
 	Paths          *ebpf.Map `ebpf:"paths"`
@@ -382,6 +389,7 @@ func (m *sysrecMaps) Close() error {
 		m.FileStats,
 		m.Last,
 		m.Masks,
+		m.MasksCompat,
 		m.Ops,
 		m.PathChanged,
 		m.Paths,
@@ -399,23 +407,25 @@ func (m *sysrecMaps) Close() error {
 //
 // It can be passed to loadSysrecObjects or ebpf.CollectionSpec.LoadAndAssign.
 type sysrecVariables struct {
-	Calibrated  *ebpf.Variable `ebpf:"calibrated"`
-	ExecveNr    *ebpf.Variable `ebpf:"execve_nr"`
-	ExecveatNr  *ebpf.Variable `ebpf:"execveat_nr"`
-	Gen         *ebpf.Variable `ebpf:"gen"`
-	HostMntns   *ebpf.Variable `ebpf:"host_mntns"`
-	HostRootIno *ebpf.Variable `ebpf:"host_root_ino"`
-	HostRootMnt *ebpf.Variable `ebpf:"host_root_mnt"`
-	Inflight    *ebpf.Variable `ebpf:"inflight"`
-	Level       *ebpf.Variable `ebpf:"level"`
-	MaxDepth    *ebpf.Variable `ebpf:"max_depth"`
-	MaxExes     *ebpf.Variable `ebpf:"max_exes"`
-	NextSlot    *ebpf.Variable `ebpf:"next_slot"`
-	RecordFiles *ebpf.Variable `ebpf:"record_files"`
-	RequireExec *ebpf.Variable `ebpf:"require_exec"`
-	SigreturnNr *ebpf.Variable `ebpf:"sigreturn_nr"`
-	TargetCgid  *ebpf.Variable `ebpf:"target_cgid"`
-	TargetLevel *ebpf.Variable `ebpf:"target_level"`
+	Calibrated          *ebpf.Variable `ebpf:"calibrated"`
+	CompatRtSigreturnNr *ebpf.Variable `ebpf:"compat_rt_sigreturn_nr"`
+	CompatSigreturnNr   *ebpf.Variable `ebpf:"compat_sigreturn_nr"`
+	ExecveNr            *ebpf.Variable `ebpf:"execve_nr"`
+	ExecveatNr          *ebpf.Variable `ebpf:"execveat_nr"`
+	Gen                 *ebpf.Variable `ebpf:"gen"`
+	HostMntns           *ebpf.Variable `ebpf:"host_mntns"`
+	HostRootIno         *ebpf.Variable `ebpf:"host_root_ino"`
+	HostRootMnt         *ebpf.Variable `ebpf:"host_root_mnt"`
+	Inflight            *ebpf.Variable `ebpf:"inflight"`
+	Level               *ebpf.Variable `ebpf:"level"`
+	MaxDepth            *ebpf.Variable `ebpf:"max_depth"`
+	MaxExes             *ebpf.Variable `ebpf:"max_exes"`
+	NextSlot            *ebpf.Variable `ebpf:"next_slot"`
+	RecordFiles         *ebpf.Variable `ebpf:"record_files"`
+	RequireExec         *ebpf.Variable `ebpf:"require_exec"`
+	SigreturnNr         *ebpf.Variable `ebpf:"sigreturn_nr"`
+	TargetCgid          *ebpf.Variable `ebpf:"target_cgid"`
+	TargetLevel         *ebpf.Variable `ebpf:"target_level"`
 }
 
 // sysrecPrograms contains all programs after they have been loaded into the kernel.

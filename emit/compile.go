@@ -123,7 +123,9 @@ func ranges(p *profiles.Profile, arch *linuxabi.Arch) []rng {
 	unknown := p.Unknown()
 	byName := map[string][]profiles.Syscall{}
 	for _, s := range p.Syscalls {
-		byName[s.Name] = append(byName[s.Name], s)
+		if s.AppliesTo(arch) {
+			byName[s.Name] = append(byName[s.Name], s)
+		}
 	}
 	at := func(nr int) outcome {
 		name := arch.SyscallName(nr)
@@ -231,7 +233,7 @@ func dispatch(b *cbpf.Builder, p *profiles.Profile, arch *linuxabi.Arch) {
 	sort.Strings(order) // deterministic layout
 	for _, name := range order {
 		b.Mark(blocks[name])
-		argBlock(b, p, name)
+		argBlock(b, p, arch, name)
 	}
 }
 
@@ -270,7 +272,7 @@ func weigher(p *profiles.Profile, arch *linuxabi.Arch) weights {
 	hot := map[string]uint64{}
 	var total uint64
 	for _, s := range p.Syscalls {
-		if _, ok := arch.Number(s.Name); !ok {
+		if _, ok := arch.Number(s.Name); !ok || !s.AppliesTo(arch) {
 			continue // not on this arch
 		}
 		if len(s.Args) > 0 && s.Count > 0 {
@@ -339,11 +341,12 @@ func describeNr(arch *linuxabi.Arch, nr uint32) string {
 	return fmt.Sprintf("%#x", nr)
 }
 
-// argBlock checks the entries of one syscall in order; the first whose
-// rules all match gives its action.
-func argBlock(b *cbpf.Builder, p *profiles.Profile, name string) {
+// argBlock checks the entries of one syscall of arch in order; the first
+// whose rules all match gives its action. Entries of another arch are
+// not there: the same name is another call there.
+func argBlock(b *cbpf.Builder, p *profiles.Profile, arch *linuxabi.Arch, name string) {
 	for _, s := range p.Syscalls {
-		if s.Name != name {
+		if s.Name != name || !s.AppliesTo(arch) {
 			continue
 		}
 		pass := ret(b, s.EffectiveAction())
@@ -357,7 +360,7 @@ func argBlock(b *cbpf.Builder, p *profiles.Profile, name string) {
 			if i < len(s.Args)-1 {
 				ok = b.NewLabel()
 			}
-			rule(b, r, profiles.WidthOf(name, r), ok, next, name)
+			rule(b, r, profiles.ArchWidth(arch, name, r), ok, next, name)
 			if ok != pass {
 				b.Mark(ok)
 			}

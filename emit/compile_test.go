@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"strconv"
+	"strings"
 	"testing"
 
 	"golang.org/x/net/bpf"
@@ -395,6 +396,64 @@ func TestJumpThreading(t *testing.T) {
 
 // Pitfall 10: the same profile gives the same bytes, whatever the map
 // iteration order inside the compiler.
+// TestPerArchEntries: an entry of one arch applies to that arch's
+// dispatch only. i386 dup is x86_64 socket's number (41) and i386 mmap
+// is old_mmap, whose first argument points at the others: an x86_64
+// mmap rule without PROT_EXEC applied to it would check a register the
+// call does not read.
+func TestPerArchEntries(t *testing.T) {
+	noExec := profiles.ArgRule{Index: 2, Op: profiles.OpSubset, Mask: 3}
+	p := profile([]string{"i386", "x86_64"}, profiles.ActKillProcess,
+		profiles.Syscall{Name: "dup", Arch: "i386"},
+		profiles.Syscall{Name: "mmap", Arch: "x86_64", Args: []profiles.ArgRule{noExec}},
+		profiles.Syscall{Name: "mmap2", Arch: "i386", Args: []profiles.ArgRule{noExec}},
+		profiles.Syscall{Name: "getpid"},
+	)
+	data := func(a *linuxabi.Arch, name string, args ...uint64) linuxabi.SeccompData {
+		d := linuxabi.SeccompData{Arch: a.Audit, Nr: nr(a, name)}
+		copy(d.Args[:], args)
+		return d
+	}
+	const exec = 7
+	for _, c := range []struct {
+		d    linuxabi.SeccompData
+		want profiles.Action
+	}{
+		{data(i386, "dup"), profiles.ActAllow},
+		{data(x86, "socket", 17, 3), profiles.ActKillProcess}, // x86_64 nr 41
+		{data(x86, "dup"), profiles.ActKillProcess},
+		{data(x86, "mmap", 0, 4096, 3), profiles.ActAllow},
+		{data(x86, "mmap", 0, 4096, exec), profiles.ActKillProcess},
+		{data(i386, "mmap", 0, 4096, 3), profiles.ActKillProcess}, // old_mmap: not listed for i386
+		{data(i386, "mmap2", 0, 4096, exec), profiles.ActKillProcess},
+		{data(i386, "mmap2", 0, 4096, 3|0xffffffff00000000), profiles.ActAllow}, // the kernel reads the low half
+		{data(i386, "getpid"), profiles.ActAllow},
+		{data(x86, "getpid"), profiles.ActAllow},
+	} {
+		if got := p.Decide(c.d); got != c.want {
+			t.Errorf("arch %#x nr %d args %#x: model decides %s, want %s", c.d.Arch, c.d.Nr, c.d.Args[:3], got, c.want)
+		}
+	}
+	var inputs []linuxabi.SeccompData
+	for _, a := range []*linuxabi.Arch{x86, i386} {
+		for n := range a.MaxNumber() + 2 {
+			inputs = append(inputs, linuxabi.SeccompData{Arch: a.Audit, Nr: int32(n), Args: [6]uint64{0, 4096, exec}},
+				linuxabi.SeccompData{Arch: a.Audit, Nr: int32(n), Args: [6]uint64{0, 4096, 3 | 0xffffffff00000000}})
+		}
+	}
+	check(t, p, inputs)
+
+	// A rule of the argument table on an i386 call that takes other
+	// arguments is refused, not compiled.
+	bad := profile([]string{"i386", "x86_64"}, profiles.ActKillProcess, profiles.Syscall{Name: "mmap", Args: []profiles.ArgRule{noExec}})
+	if _, err := compileRaw(bad, Options{}); err == nil {
+		t.Error("an untagged mmap rule in an i386 profile compiled")
+	}
+	if _, err := OCI(p, Options{RuntimeSetup: "none"}); err == nil || !strings.Contains(err.Error(), "i386:dup applies to i386 only") {
+		t.Errorf("oci of per-arch entries: %v, want a refusal naming i386:dup", err)
+	}
+}
+
 func TestDeterministic(t *testing.T) {
 	p := dockerProfile(t)
 	first, err := Raw(p, Options{})
@@ -424,16 +483,27 @@ func randomProfile(r *rand.Rand) *profiles.Profile {
 	if r.IntN(3) == 0 {
 		p.BadArchAction = actions[r.IntN(len(actions))]
 	}
-	arch := mustArch(p.Arch[0])
-	names := arch.Syscalls()
 	withCounts := r.IntN(2) == 0
 	for range 1 + r.IntN(60) {
-		s := profiles.Syscall{Name: names[r.IntN(len(names))]}
+		arch := mustArch(p.Arch[0])
+		s := profiles.Syscall{}
+		if len(p.Arch) > 1 && r.IntN(2) == 0 {
+			// An entry of one arch: the other's dispatch must not see it.
+			s.Arch = p.Arch[r.IntN(len(p.Arch))]
+			arch = mustArch(s.Arch)
+		}
+		names := arch.Syscalls()
+		s.Name = names[r.IntN(len(names))]
 		if r.IntN(3) == 0 {
 			s.Action = actions[r.IntN(len(actions))]
 		}
 		for range r.IntN(3) {
 			s.Args = append(s.Args, randomRule(r))
+		}
+		for _, a := range p.Arch {
+			if s.AppliesTo(mustArch(a)) && mustArch(a).ArgsDiffer(s.Name) {
+				s.Args = nil // Validate refuses rules there
+			}
 		}
 		if withCounts {
 			s.Count = uint64(r.IntN(1000)) // profile-guided layout

@@ -41,13 +41,13 @@ func PathCost(p *profiles.Profile, prog []bpf.RawInstruction) (Cost, error) {
 	seen := map[string]bool{}
 	for _, s := range p.Syscalls {
 		c.All += s.Count
-		if len(s.Args) == 0 || s.Count == 0 || seen[s.Name] || !s.EffectiveAction().Allows() {
+		if len(s.Args) == 0 || s.Count == 0 || seen[s.Name] || !s.EffectiveAction().Allows() || !s.AppliesTo(arch) {
 			continue
 		}
 		seen[s.Name] = true
 		var count uint64
 		for _, e := range p.Syscalls {
-			if e.Name == s.Name {
+			if e.Name == s.Name && e.AppliesTo(arch) {
 				count += e.Count
 			}
 		}
@@ -57,7 +57,7 @@ func PathCost(p *profiles.Profile, prog []bpf.RawInstruction) (Cost, error) {
 		if err != nil {
 			return Cost{}, fmt.Errorf("cost of %s: %w", s.Name, err)
 		}
-		own, err := argSteps(p, s.Name, d)
+		own, err := argSteps(p, arch, s.Name, d)
 		if err != nil {
 			return Cost{}, err
 		}
@@ -92,9 +92,9 @@ func matching(s profiles.Syscall) [6]uint64 {
 // argSteps is how many instructions the argument block of name executes
 // for d, its return included: what any filter with these rules must run
 // once it knows the syscall.
-func argSteps(p *profiles.Profile, name string, d linuxabi.SeccompData) (int, error) {
+func argSteps(p *profiles.Profile, arch *linuxabi.Arch, name string, d linuxabi.SeccompData) (int, error) {
 	var b cbpf.Builder
-	argBlock(&b, p, name)
+	argBlock(&b, p, arch, name)
 	prog, err := b.Assemble()
 	if err != nil {
 		return 0, err

@@ -94,6 +94,16 @@ func ociProfile(p *profiles.Profile, opts Options) (ociSeccomp, error) {
 	if err != nil {
 		return ociSeccomp{}, err
 	}
+	if len(p.Arch) > 1 {
+		// An OCI rule (runtime-spec LinuxSyscall) applies to every
+		// listed arch: an entry of one arch would apply to the others,
+		// where its name is another call (i386 mmap takes a pointer).
+		for _, s := range p.Syscalls {
+			if s.Arch != "" {
+				return ociSeccomp{}, fmt.Errorf("convert profile to oci: entry %s applies to %s only, and oci syscall rules have no arch; emit a profile of one arch (or the bpf format)", profiles.FormatCall(s), s.Arch)
+			}
+		}
+	}
 	if p.BadArch() != profiles.ActKillProcess {
 		return ociSeccomp{}, fmt.Errorf("convert profile to oci: bad_arch_action %s cannot be expressed (runtimes answer foreign arches with libseccomp's kill_thread)", p.BadArchAction)
 	}

@@ -78,6 +78,7 @@ func (c *Cmd) Violations() (samples []profiles.Sample, dropped uint64) {
 }
 
 type sampleKey struct {
+	arch string
 	nr   int
 	args [6]uint64
 }
@@ -157,14 +158,18 @@ func (s *supervisor) serve(listener int) error {
 }
 
 // record aggregates one call as a recording would: by syscall and its
-// recorded argument values, masked by the argument table.
+// recorded argument values, masked by the argument table; a call of the
+// compat ABI (i386 on x86_64) as a sample of its arch.
 func (s *supervisor) record(pid int, d linuxabi.SeccompData) {
 	sample := profiles.Sample{Nr: int(d.Nr)}
-	if d.Arch == s.arch.Audit {
-		sample.Name = s.arch.SyscallName(int(d.Nr))
-		sample.Args, sample.Recorded = linuxabi.MaskArgs(sample.Name, d.Args)
+	if a, ok := linuxabi.ArchByAudit(d.Arch); ok && (a == s.arch || a.Name == s.arch.Compat) {
+		if a != s.arch {
+			sample.Arch = a.Name
+		}
+		sample.Name = a.SyscallName(int(d.Nr))
+		sample.Args, sample.Recorded = a.MaskArgs(sample.Name, d.Args)
 	}
-	k := sampleKey{sample.Nr, sample.Args}
+	k := sampleKey{sample.Arch, sample.Nr, sample.Args}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if i, ok := s.index[k]; ok {

@@ -14,6 +14,9 @@ type Arch struct {
 	// X32 is set for x86_64, whose x32 ABI shares the audit arch and
 	// marks syscall numbers with this bit.
 	X32 uint32
+	// Compat names the other ABI a process of this arch may call the
+	// kernel through (i386's int $0x80 on x86_64, AArch32 on arm64).
+	Compat string
 	// names is indexed by syscall number.
 	names   []string
 	numbers map[string]int
@@ -21,9 +24,9 @@ type Arch struct {
 
 // From linux/audit.h: EM_* | __AUDIT_ARCH_64BIT (0x80000000) | __AUDIT_ARCH_LE (0x40000000).
 var arches = map[string]*Arch{
-	"x86_64":  {Name: "x86_64", Audit: 0xc000003e, X32: 0x40000000},
+	"x86_64":  {Name: "x86_64", Audit: 0xc000003e, X32: 0x40000000, Compat: "i386"},
 	"i386":    {Name: "i386", Audit: 0x40000003},
-	"aarch64": {Name: "aarch64", Audit: 0xc00000b7},
+	"aarch64": {Name: "aarch64", Audit: 0xc00000b7, Compat: "arm"},
 	"arm":     {Name: "arm", Audit: 0x40000028},
 	"riscv64": {Name: "riscv64", Audit: 0xc00000f3},
 }
@@ -78,6 +81,19 @@ func (a *Arch) SyscallName(nr int) string {
 	}
 	return a.names[nr]
 }
+
+// Bits is the width of a's registers, and so of every syscall argument
+// a call of a's ABI passes: the kernel truncates an i386 call's 64-bit
+// registers to 32 bits, whatever seccomp_data shows in the high word.
+func (a *Arch) Bits() int {
+	if a.Audit&auditArch64 == 0 {
+		return 32
+	}
+	return 64
+}
+
+// auditArch64 is __AUDIT_ARCH_64BIT.
+const auditArch64 = 0x80000000
 
 // MaxNumber is the largest syscall number in a's table.
 func (a *Arch) MaxNumber() int { return len(a.names) - 1 }

@@ -278,6 +278,12 @@ func setID(i int) ArgSpec {
 // (fds, pointers, lengths) is never recorded or constrained. Every
 // argument says whether its values differ in risk, and why
 // (TestArgTableReasons).
+var mmapArgs = []ArgSpec{
+	f64(2, "prot", "prot").risky("PROT_WRITE with PROT_EXEC breaks W^X; every other combination is ordinary").combos(7).safe(0, 1, 2, 3).
+		tierAll(Sensitive, "writable and executable memory: injected code runs without another call", 0x2|0x4),
+	f64(3, "flags", "map").harmless("MAP_FIXED, MAP_ANONYMOUS, MAP_STACK, MAP_NORESERVE place memory; they grant nothing"),
+}
+
 var argTable = map[string][]ArgSpec{
 	"ioctl": {e32(1, "request", "ioctl").
 		risky("TIOCSTI/TIOCLINUX inject terminal input, TIOCSETD loads line disciplines; tty and descriptor queries are safe as a class").
@@ -298,10 +304,10 @@ var argTable = map[string][]ArgSpec{
 		ArgSpec{Index: 1, Name: "type", Kind: KindEnum, Width: 32, RecordMask: sockTypeMask, Consts: "sock_type"}.
 			risky("stream, datagram and seqpacket pairs are one class").safe(1, 2, 5),
 		e32(2, "protocol", "").risky("0 is the class: a unix pair has no protocol").safe(0)},
-	"mmap": {
-		f64(2, "prot", "prot").risky("PROT_WRITE with PROT_EXEC breaks W^X; every other combination is ordinary").combos(7).safe(0, 1, 2, 3).
-			tierAll(Sensitive, "writable and executable memory: injected code runs without another call", 0x2|0x4),
-		f64(3, "flags", "map").harmless("MAP_FIXED, MAP_ANONYMOUS, MAP_STACK, MAP_NORESERVE place memory; they grant nothing")},
+	"mmap": mmapArgs,
+	// The 32-bit arches' mmap, its offset in pages (i386's old mmap
+	// takes a pointer).
+	"mmap2": mmapArgs,
 	"mprotect": {f64(2, "prot", "prot").risky("adding PROT_EXEC turns data into code (JIT, shellcode); other combinations are ordinary").combos(7).safe(0, 1, 2, 3).
 		tierBits(Sensitive, "makes memory executable after the fact", 4)},
 	"pkey_mprotect": {f64(2, "prot", "prot").risky("adding PROT_EXEC turns data into code (JIT, shellcode); other combinations are ordinary").combos(7).safe(0, 1, 2, 3).
@@ -429,6 +435,32 @@ func RecordedArgs(syscall string) []ArgSpec {
 	return out
 }
 
+// argsDiffer names, per arch, the syscalls whose arguments are not those
+// of the 64-bit syscall of the same name that the argument table
+// describes: i386 mmap is old_mmap (one pointer to the six arguments;
+// mmap2 is the real one), select is old_select (a pointer too),
+// socketcall and ipc multiplex, and fadvise64 splits its offset over two
+// registers, moving advice to the fifth. (clone's flags are the first
+// argument on every arch, CONFIG_CLONE_BACKWARDS or not.)
+var argsDiffer = map[string][]string{
+	"i386": {"fadvise64", "ipc", "mmap", "select", "socketcall"},
+}
+
+// ArgsDiffer reports whether syscall name on arch takes other arguments
+// than the argument table describes: nothing of the table applies.
+func (a *Arch) ArgsDiffer(name string) bool {
+	return slices.Contains(argsDiffer[a.Name], name)
+}
+
+// RecordedArgsOn is RecordedArgs for syscall name on arch: none where
+// the table does not describe its arguments there.
+func (a *Arch) RecordedArgsOn(name string) []ArgSpec {
+	if a.ArgsDiffer(name) {
+		return nil
+	}
+	return RecordedArgs(name)
+}
+
 // ArgTableSyscalls lists the syscalls with recorded arguments, sorted.
 func ArgTableSyscalls() []string {
 	return slices.Sorted(maps.Keys(argTable))
@@ -445,11 +477,34 @@ func RecordMasks(syscall string) [6]uint64 {
 	return m
 }
 
+// RecordMasksOn is RecordMasks for syscall name on arch: none where
+// the table does not describe its arguments there, and at most the
+// arch's register width.
+func (a *Arch) RecordMasksOn(name string) [6]uint64 {
+	var m [6]uint64
+	for _, spec := range a.RecordedArgsOn(name) {
+		m[spec.Index] = spec.Mask()
+		if a.Bits() == 32 {
+			m[spec.Index] &= 0xffffffff
+		}
+	}
+	return m
+}
+
 // MaskArgs keeps the recorded arguments of syscall, masked as the
 // recorder masks them, so a call seen elsewhere (a seccomp notification,
 // an audit record) aggregates like a recorded one.
 func MaskArgs(syscall string, args [6]uint64) (vals [6]uint64, recorded [6]bool) {
-	for i, m := range RecordMasks(syscall) {
+	return maskArgs(RecordMasks(syscall), args)
+}
+
+// MaskArgs is MaskArgs for a call of arch.
+func (a *Arch) MaskArgs(syscall string, args [6]uint64) (vals [6]uint64, recorded [6]bool) {
+	return maskArgs(a.RecordMasksOn(syscall), args)
+}
+
+func maskArgs(masks, args [6]uint64) (vals [6]uint64, recorded [6]bool) {
+	for i, m := range masks {
 		if m != 0 {
 			vals[i], recorded[i] = args[i]&m, true
 		}

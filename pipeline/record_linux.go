@@ -213,6 +213,9 @@ func detectRuntime(command []string, pid int) string {
 func goSignature(rec *profiles.Recording, exe string) bool {
 	urg, altstack := false, false
 	for _, s := range rec.Samples {
+		if s.Arch != "" && s.Arch != rec.Arch {
+			continue // an i386 call says nothing of the Go runtime
+		}
 		if exe != "" {
 			if ok, _ := path.Match(exe, s.Exe); !ok {
 				continue

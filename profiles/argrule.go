@@ -50,6 +50,24 @@ func WidthOf(syscall string, r ArgRule) int {
 	return 64
 }
 
+// ArchWidth is WidthOf for a call of arch: a 32-bit ABI's arguments are
+// 32 bits wide whatever the table says, since the kernel reads only the
+// low half of the registers, whatever the high half of seccomp_data
+// holds (an x86_64 process making int $0x80 calls sets the whole
+// registers).
+func ArchWidth(arch *linuxabi.Arch, syscall string, r ArgRule) int {
+	return min(WidthOf(syscall, r), arch.Bits())
+}
+
+// Width is the width of rule r of s: ArchWidth on s's arch, when it
+// names one, else WidthOf.
+func (s Syscall) Width(r ArgRule) int {
+	if a, err := linuxabi.LookupArch(s.Arch); s.Arch != "" && err == nil {
+		return ArchWidth(a, s.Name, r)
+	}
+	return WidthOf(s.Name, r)
+}
+
 // ValueMask is the mask an "in" rule applies at width bits: Mask, or
 // every bit of the argument when Mask is 0.
 func (r ArgRule) ValueMask(width int) uint64 {

@@ -21,7 +21,7 @@ func (p *Profile) Decide(d linuxabi.SeccompData) Action {
 		return p.Unknown()
 	}
 	for _, s := range p.Syscalls {
-		if s.Name != name || !s.matches(d.Args) {
+		if s.Name != name || !s.AppliesTo(arch) || !s.matches(arch, d.Args) {
 			continue
 		}
 		return s.EffectiveAction()
@@ -47,9 +47,9 @@ func (p *Profile) Unknown() Action {
 	return p.UnknownAction
 }
 
-func (s Syscall) matches(args [6]uint64) bool {
+func (s Syscall) matches(arch *linuxabi.Arch, args [6]uint64) bool {
 	for _, r := range s.Args {
-		if !r.Match(args[r.Index], WidthOf(s.Name, r)) {
+		if !r.Match(args[r.Index], ArchWidth(arch, s.Name, r)) {
 			return false
 		}
 	}

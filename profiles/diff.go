@@ -98,7 +98,8 @@ func Diff(old, new *Profile) *Delta {
 	for _, w := range old.NotAllowed {
 		withheld[w.Name] = w.Reason
 	}
-	oldBy, newBy := allowing(old), allowing(new)
+	perArch := len(unionArches(old, new)) > 1
+	oldBy, newBy := diffEntries(old, perArch), diffEntries(new, perArch)
 	names := map[string]bool{}
 	for n := range oldBy {
 		names[n] = true
@@ -121,7 +122,7 @@ func Diff(old, new *Profile) *Delta {
 				d.Tiers = map[string]string{}
 			}
 			d.Tiers[n] = t.String()
-			if why, ok := withheld[n]; ok {
+			if why, ok := withheld[nw[0].Name]; ok {
 				if d.Withheld == nil {
 					d.Withheld = map[string]string{}
 				}
@@ -134,9 +135,9 @@ func Diff(old, new *Profile) *Delta {
 			if slices.Equal(oldText, newText) {
 				continue
 			}
-			c := Change{Name: n, Old: oldText, New: newText, Widened: widened(n, o, nw)}
+			c := Change{Name: n, Old: oldText, New: newText, Widened: widened(o, nw)}
 			if len(c.Widened) > 0 {
-				t := changeTier(n, o, nw)
+				t := changeTier(o, nw)
 				c.Tier = t.String()
 				d.raise(t)
 			}
@@ -146,12 +147,43 @@ func Diff(old, new *Profile) *Delta {
 	return d
 }
 
-// allowing returns the allowing entries of p by syscall name.
-func allowing(p *Profile) map[string][]Syscall {
+// unionArches lists the arches of a and b, resolved.
+func unionArches(a, b *Profile) []*linuxabi.Arch {
+	var out []*linuxabi.Arch
+	for _, name := range slices.Concat(a.Arch, b.Arch) {
+		if arch, err := linuxabi.LookupArch(name); err == nil && !slices.Contains(out, arch) {
+			out = append(out, arch)
+		}
+	}
+	return out
+}
+
+// diffEntries returns the allowing entries of p by the key Diff compares
+// them under: the name when the two profiles list one arch between
+// them; else "arch:name", an entry without arch counted under each of
+// p's arches whose table has the name (an x86_64 profile's socket and
+// the x86_64 entry of an x86_64+i386 profile are the same allowance).
+func diffEntries(p *Profile, perArch bool) map[string][]Syscall {
 	m := map[string][]Syscall{}
 	for _, s := range p.Syscalls {
-		if allows(s.EffectiveAction()) {
+		if !allows(s.EffectiveAction()) {
+			continue
+		}
+		if !perArch {
 			m[s.Name] = append(m[s.Name], s)
+			continue
+		}
+		for _, name := range p.Arch {
+			a, err := linuxabi.LookupArch(name)
+			if err != nil || !s.AppliesTo(a) {
+				continue
+			}
+			if _, ok := a.Number(s.Name); !ok {
+				continue
+			}
+			e := s
+			e.Arch = a.Name
+			m[e.Key()] = append(m[e.Key()], e)
 		}
 	}
 	return m
@@ -167,8 +199,9 @@ func callTexts(ss []Syscall) []string {
 }
 
 // widened lists, per argument, what nw allows that o does not.
-func widened(name string, o, nw []Syscall) []string {
-	oj, nj := joinAllowing(name, o), joinAllowing(name, nw)
+func widened(o, nw []Syscall) []string {
+	oj, nj := joinAllowing(o), joinAllowing(nw)
+	name := oj.Name
 	var out []string
 	for _, nr := range nj.Args {
 		or, ok := ruleAt(oj, nr.Index)
@@ -177,7 +210,7 @@ func widened(name string, o, nw []Syscall) []string {
 		if label == "" {
 			label = fmt.Sprintf("arg%d", nr.Index)
 		}
-		if !ok || or.Covers(nr, WidthOf(name, nr)) {
+		if !ok || or.Covers(nr, nj.Width(nr)) {
 			continue // OLD allowed every value NEW does
 		}
 		switch {
@@ -215,15 +248,16 @@ func widened(name string, o, nw []Syscall) []string {
 // changeTier is the risk tier of what nw allows beyond o: the syscall's
 // own tier (more of a critical syscall is critical), raised by the tier
 // of the argument values newly let through.
-func changeTier(name string, o, nw []Syscall) linuxabi.Tier {
+func changeTier(o, nw []Syscall) linuxabi.Tier {
+	oj, nj := joinAllowing(o), joinAllowing(nw)
+	name := oj.Name
 	t, _ := linuxabi.TierOf(name)
-	oj, nj := joinAllowing(name, o), joinAllowing(name, nw)
 	for _, spec := range linuxabi.RecordedArgs(name) {
 		or, ok := ruleAt(oj, spec.Index)
 		if !ok {
 			continue // OLD let every value through already
 		}
-		width := WidthOf(name, or)
+		width := oj.Width(or)
 		if nr, ok := ruleAt(nj, spec.Index); ok {
 			wt, _ := widenedTier(spec, or, nr, width)
 			t = max(t, wt)

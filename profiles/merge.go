@@ -41,6 +41,8 @@ func Merge(ps ...*Profile) (*Profile, error) {
 				out.Arch = append(out.Arch, a)
 			}
 		}
+	}
+	for _, p := range ps {
 		if allows(p.DefaultAction) && !allows(out.DefaultAction) {
 			out.DefaultAction = p.DefaultAction
 		}
@@ -51,16 +53,23 @@ func Merge(ps ...*Profile) (*Profile, error) {
 		// recordings), once per name within one input.
 		runs := map[string]int{}
 		for _, s := range p.Syscalls {
-			runs[s.Name] = max(runs[s.Name], EntryRuns(s))
+			runs[s.Key()] = max(runs[s.Key()], EntryRuns(s))
 		}
 		for _, s := range p.Syscalls {
-			a := byName[s.Name]
+			k := s.Key()
+			if s.Arch == "" && len(p.Arch) == 1 && len(out.Arch) > 1 {
+				// Its input's only arch: in the merge it must not
+				// apply to the others' arches, where the name is
+				// another call.
+				s.Arch = p.Arch[0]
+			}
+			a := byName[s.Key()]
 			if a == nil {
 				a = &acc{errors: map[string]uint64{}, seen: map[string]uint64{}}
-				byName[s.Name] = a
+				byName[s.Key()] = a
 			}
-			a.runs += runs[s.Name]
-			runs[s.Name] = 0
+			a.runs += runs[k]
+			runs[k] = 0
 			a.count += s.Count
 			for e, n := range s.Errors {
 				a.errors[e] += n
@@ -100,16 +109,17 @@ func Merge(ps ...*Profile) (*Profile, error) {
 			open = append(open, p)
 		}
 	}
-	for name, a := range byName {
+	for key, a := range byName {
+		first := slices.Concat(a.allow, a.deny)[0]
 		for _, p := range open {
 			var denies []Syscall
 			for _, s := range p.Syscalls {
-				if s.Name == name && !allows(s.EffectiveAction()) {
+				if s.Key() == key && !allows(s.EffectiveAction()) {
 					denies = append(denies, s)
 				}
 			}
 			if len(denies) == 0 {
-				a.allow = []Syscall{{Name: name, Action: p.DefaultAction}}
+				a.allow = []Syscall{{Name: first.Name, Arch: first.Arch, Action: p.DefaultAction}}
 				a.deny = nil
 				break
 			}
@@ -120,7 +130,7 @@ func Merge(ps ...*Profile) (*Profile, error) {
 		a := byName[n]
 		first := true
 		if len(a.allow) > 0 {
-			s := joinAllowing(n, a.allow)
+			s := joinAllowing(a.allow)
 			s.Count = a.count
 			s.Runs = a.runs
 			if len(a.errors) > 0 {
@@ -168,9 +178,11 @@ func containsEntry(list []Syscall, s Syscall) bool {
 	return false
 }
 
-// joinAllowing unions allowing entries of one syscall into one entry.
-func joinAllowing(name string, entries []Syscall) Syscall {
-	out := Syscall{Name: name, Action: entries[0].Action}
+// joinAllowing unions allowing entries of one syscall (one Key) into one
+// entry.
+func joinAllowing(entries []Syscall) Syscall {
+	name := entries[0].Name
+	out := Syscall{Name: name, Arch: entries[0].Arch, Action: entries[0].Action}
 	for _, e := range entries {
 		if e.Action.Kind == Allow {
 			out.Action = e.Action // allow over log
@@ -194,7 +206,7 @@ func joinAllowing(name string, entries []Syscall) Syscall {
 		joined.Values = slices.Clone(r.Values)
 		for _, e := range entries[1:] {
 			other, found := ruleAt(e, r.Index)
-			if !found || !joinRule(&joined, other, WidthOf(name, r), WidthOf(name, other)) {
+			if !found || !joinRule(&joined, other, out.Width(r), out.Width(other)) {
 				ok = false
 				break
 			}
@@ -236,4 +248,16 @@ func mergeNotAllowed(out *Profile, ps []*Profile) []Withheld {
 		}
 	}
 	return ws
+}
+
+// allowing returns the allowing entries of p by syscall name, of any
+// arch.
+func allowing(p *Profile) map[string][]Syscall {
+	m := map[string][]Syscall{}
+	for _, s := range p.Syscalls {
+		if allows(s.EffectiveAction()) {
+			m[s.Name] = append(m[s.Name], s)
+		}
+	}
+	return m
 }

@@ -62,6 +62,11 @@ type Profile struct {
 // Syscall is one profile entry.
 type Syscall struct {
 	Name string `json:"name"`
+	// Arch limits the entry to one of the profile's arches; "" means
+	// every arch the profile lists. The same name is another syscall on
+	// another arch (i386 "mmap" takes a pointer to its arguments), so a
+	// recorded entry of a profile with several arches names its own.
+	Arch string `json:"arch,omitempty"`
 	// Action is what a matching call gets; unset means allow.
 	Action Action `json:"action,omitzero"`
 	// Args are ANDed; empty matches every call.
@@ -102,8 +107,9 @@ type Recorded struct {
 	// syscalls): the filter answers them with the default action.
 	Unknown uint64 `json:"unknown_calls,omitempty"`
 	// Compat counts calls made through another syscall ABI than the
-	// profile's (i386 through int $0x80 on x86_64): not recorded, so
-	// the profile does not allow them (Recording.Compat).
+	// native one (i386 through int $0x80 on x86_64) with file
+	// recording on: their entries are in the profile under their arch,
+	// their files and ports are not (Recording.Compat).
 	Compat uint64 `json:"compat_calls,omitempty"`
 	// Left counts the processes, per executable, that left the recorded
 	// cgroup subtree while recorded: what they did afterwards is not in
@@ -191,14 +197,27 @@ func (p *Profile) Validate() error {
 		return errors.New("field default_action: missing")
 	}
 	for i, s := range p.Syscalls {
+		in := arches
+		if s.Arch != "" {
+			a, err := entryArch(s.Arch, arches)
+			if err != nil {
+				return fmt.Errorf("field syscalls[%d].arch (%s): %w", i, s.Name, err)
+			}
+			in = []*linuxabi.Arch{a}
+		}
 		known := false
-		for _, a := range arches {
+		for _, a := range in {
 			if _, ok := a.Number(s.Name); ok {
 				known = true
 			}
 		}
 		if !known {
-			return fmt.Errorf("field syscalls[%d].name: %w", i, unknownSyscall(s.Name, arches))
+			return fmt.Errorf("field syscalls[%d].name: %w", i, unknownSyscall(s.Name, in))
+		}
+		for _, a := range in {
+			if len(s.Args) > 0 && a.ArgsDiffer(s.Name) {
+				return fmt.Errorf("field syscalls[%d].args (%s): %s %s takes other arguments than the argument rules describe; give the entry \"arch\" of another arch, or no rules", i, s.Name, a.Name, s.Name)
+			}
 		}
 		for j, r := range s.Args {
 			if err := r.validate(); err != nil {
@@ -224,6 +243,37 @@ func (p *Profile) Validate() error {
 		}
 	}
 	return nil
+}
+
+// entryArch resolves an entry's arch, which must be one the profile
+// lists.
+func entryArch(name string, listed []*linuxabi.Arch) (*linuxabi.Arch, error) {
+	a, err := linuxabi.LookupArch(name)
+	if err != nil {
+		return nil, err
+	}
+	if !slices.Contains(listed, a) {
+		return nil, fmt.Errorf("arch %q is not in the profile's arch list", name)
+	}
+	return a, nil
+}
+
+// AppliesTo reports whether s applies to calls of arch.
+func (s Syscall) AppliesTo(arch *linuxabi.Arch) bool {
+	if s.Arch == "" {
+		return true
+	}
+	a, err := linuxabi.LookupArch(s.Arch)
+	return err == nil && a == arch
+}
+
+// Key names s's syscall for grouping: its name, prefixed by its arch
+// when it has one ("i386:mmap"), since that is another syscall.
+func (s Syscall) Key() string {
+	if s.Arch == "" {
+		return s.Name
+	}
+	return s.Arch + ":" + s.Name
 }
 
 func unknownSyscall(name string, arches []*linuxabi.Arch) error {

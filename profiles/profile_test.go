@@ -21,6 +21,9 @@ func TestParseErrors(t *testing.T) {
 	for _, tc := range []struct{ name, json, want string }{
 		{"version", `{"version": 3, "arch": ["x86_64"], "default_action": "allow", "syscalls": []}`, "field version: unsupported version 3"},
 		{"typo", `{"version": 1, "arch": ["x86_64"], "default_action": "allow", "syscalls": [{"name": "opnat"}]}`, `field syscalls[0].name: unknown syscall "opnat" (did you mean "openat"?)`},
+		{"entry arch not listed", `{"version": 1, "arch": ["x86_64"], "default_action": "allow", "syscalls": [{"name": "dup", "arch": "i386"}]}`, `field syscalls[0].arch (dup): arch "i386" is not in the profile's arch list`},
+		{"name not on entry arch", `{"version": 1, "arch": ["x86_64", "i386"], "default_action": "allow", "syscalls": [{"name": "socketcall", "arch": "x86_64"}]}`, `field syscalls[0].name: unknown syscall "socketcall"`},
+		{"rules on old_mmap", `{"version": 1, "arch": ["x86_64", "i386"], "default_action": "allow", "syscalls": [{"name": "mmap", "args": [{"index": 2, "op": "subset", "mask": 3}]}]}`, `field syscalls[0].args (mmap): i386 mmap takes other arguments`},
 		{"unknown field", `{"version": 1, "arch": ["x86_64"], "default_action": "allow", "syscals": []}`, `unknown field "syscals"`},
 		{"bad op", `{"version": 1, "arch": ["x86_64"], "default_action": "allow", "syscalls": [{"name": "read", "args": [{"index": 0, "op": "eq"}]}]}`, `field syscalls[0].args[0] (read): unknown op "eq"`},
 		{"bad index", `{"version": 1, "arch": ["x86_64"], "default_action": "allow", "syscalls": [{"name": "read", "args": [{"index": 6, "op": "in", "values": [1]}]}]}`, "index 6 out of range"},
@@ -187,6 +190,24 @@ func TestDiff(t *testing.T) {
 	}
 }
 
+// TestDiffPerArch: a profile that gains i386 entries differs from its
+// x86_64-only predecessor by i386 and those entries, not by its native
+// entries now naming x86_64; an i386 entry is not its x86_64 namesake.
+func TestDiffPerArch(t *testing.T) {
+	old := &Profile{Version: 1, Arch: []string{"x86_64"}, DefaultAction: ActKillProcess,
+		Syscalls: []Syscall{{Name: "read"}, {Name: "dup"}}}
+	new := &Profile{Version: 1, Arch: []string{"i386", "x86_64"}, DefaultAction: ActKillProcess,
+		Syscalls: []Syscall{{Name: "read", Arch: "x86_64"}, {Name: "dup", Arch: "i386"}, {Name: "getpid"}}}
+	d := Diff(old, new)
+	want := "arch +i386\n+ i386:dup (ordinary)\n+ i386:getpid (ordinary)\n+ x86_64:getpid (ordinary)\n- x86_64:dup\n"
+	if got := d.Text(); got != want || !d.Widens {
+		t.Errorf("diff:\n%s\nwant:\n%s", got, want)
+	}
+	if d := Diff(old, old.Clone()); len(d.Added)+len(d.Removed)+len(d.Changed) != 0 {
+		t.Errorf("one arch: %+v", d)
+	}
+}
+
 // TestMergeNeverNarrower: for random profiles and inputs, anything A or
 // B allows, Merge(A, B) allows.
 func TestMergeNeverNarrower(t *testing.T) {
@@ -299,8 +320,24 @@ func TestMergeArches(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Join(m.Arch, ",") != "aarch64,x86_64" || len(m.Syscalls) != 2 {
+	if strings.Join(m.Arch, ",") != "aarch64,x86_64" || len(m.Syscalls) != 2 || m.Syscalls[0].Arch != "x86_64" || m.Syscalls[1].Arch != "aarch64" {
 		t.Errorf("merge of two arches: %+v", m)
+	}
+	// Each input's entries keep to its arch: x86_64 socket (nr 41) must
+	// not become an i386 socket entry, nor i386 dup an x86_64 dup.
+	c := &Profile{Version: 1, Arch: []string{"x86_64"}, DefaultAction: ActKillProcess, Syscalls: []Syscall{{Name: "socket"}}}
+	d := &Profile{Version: 1, Arch: []string{"i386", "x86_64"}, DefaultAction: ActKillProcess,
+		Syscalls: []Syscall{{Name: "dup", Arch: "i386"}, {Name: "getpid"}}}
+	m, err = Merge(c, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	for _, s := range m.Syscalls {
+		keys = append(keys, s.Key())
+	}
+	if got := strings.Join(keys, " "); got != "i386:dup getpid x86_64:socket" {
+		t.Errorf("merged entries %s, want i386:dup getpid x86_64:socket", got)
 	}
 }
 

@@ -22,11 +22,11 @@ type Recording struct {
 	// Lost counts syscalls the kernel could not store (map full): the
 	// recording is incomplete when it is not zero.
 	Lost uint64
-	// Compat counts calls made through another syscall ABI than Arch's
-	// (i386 calls through int $0x80 on x86_64, an AArch32 task's calls
-	// on arm64). Their numbers and argument registers mean other calls
-	// in Arch's table, so they are never recorded, as calls, errnos,
-	// files or ports: the recording is incomplete when it is not zero.
+	// Compat counts, when files were recorded, the calls made through
+	// another syscall ABI than Arch's (i386 calls through int $0x80 on
+	// x86_64, an AArch32 task's calls on arm64): they are samples of
+	// their own arch (Sample.Arch), but their files and ports are not
+	// recorded, so the recording is incomplete when it is not zero.
 	Compat uint64
 	// Left counts, per executable, the processes that left the recorded
 	// cgroup subtree while they were recorded (moved to a cgroup outside
@@ -103,6 +103,10 @@ type PortAccess struct {
 
 // Sample is one distinct (syscall, recorded argument values) key.
 type Sample struct {
+	// Arch is the arch whose table Nr, Name and Args are of: "" means
+	// the recording's (Recording.Arch); "i386" for a call an x86_64
+	// process made through int $0x80.
+	Arch string
 	Nr   int
 	Name string
 	// Args holds the masked values of the arguments the table records
@@ -166,7 +170,7 @@ func gaps(lost, compat uint64, left []ExeCount) []string {
 		out = append(out, fmt.Sprintf("%d calls lost", lost))
 	}
 	if compat > 0 {
-		out = append(out, fmt.Sprintf("%d calls through another syscall ABI not recorded", compat))
+		out = append(out, fmt.Sprintf("%d calls through another syscall ABI whose files and ports are not recorded", compat))
 	}
 	if len(left) > 0 {
 		var n uint64

@@ -15,15 +15,16 @@ import (
 func allows(a Action) bool { return a.Allows() }
 
 // FormatCall prints an entry as name(rule, rule).
+// An entry of one arch is prefixed by it: "i386:mmap".
 func FormatCall(s Syscall) string {
 	if len(s.Args) == 0 {
-		return s.Name
+		return s.Key()
 	}
 	var rules []string
 	for _, r := range s.Args {
 		rules = append(rules, FormatRule(s.Name, r))
 	}
-	return s.Name + "(" + strings.Join(rules, ", ") + ")"
+	return s.Key() + "(" + strings.Join(rules, ", ") + ")"
 }
 
 // Format prints p as a table for review (sysrec show).
@@ -117,13 +118,20 @@ func SeenKey(syscall string, args [6]uint64) string {
 // DescribeSample prints a sample as name(arg=VALUE, ...) with the
 // recorded arguments in symbolic form, e.g. "socket(domain=AF_INET6,
 // type=SOCK_STREAM, protocol=0)".
+// A sample of another arch than its recording's is prefixed by it
+// ("i386:dup()").
 func DescribeSample(s Sample) string {
 	name := s.Name
 	if name == "" {
 		return fmt.Sprintf("syscall #%d", s.Nr)
 	}
+	specs := linuxabi.RecordedArgs(s.Name)
+	if a, err := linuxabi.LookupArch(s.Arch); s.Arch != "" && err == nil {
+		name = a.Name + ":" + name
+		specs = a.RecordedArgsOn(s.Name)
+	}
 	var args []string
-	for _, a := range linuxabi.RecordedArgs(s.Name) {
+	for _, a := range specs {
 		args = append(args, a.Name+"="+linuxabi.Symbolize(a.Consts, s.Args[a.Index], a.Kind == linuxabi.KindFlags))
 	}
 	return name + "(" + strings.Join(args, ", ") + ")"
@@ -161,6 +169,7 @@ func cut(s string, n int) string {
 type Entry struct {
 	Call   string            `json:"call"` // name(rules) in symbolic form
 	Name   string            `json:"name"`
+	Arch   string            `json:"arch,omitempty"`
 	Tier   string            `json:"tier,omitempty"`
 	Action string            `json:"action"`
 	Count  uint64            `json:"count,omitempty"`
@@ -174,7 +183,7 @@ type Entry struct {
 func Entries(p *Profile) []Entry {
 	out := []Entry{}
 	for _, s := range p.Syscalls {
-		e := Entry{Call: FormatCall(s), Name: s.Name, Action: s.EffectiveAction().String(), Count: s.Count,
+		e := Entry{Call: FormatCall(s), Name: s.Name, Arch: s.Arch, Action: s.EffectiveAction().String(), Count: s.Count,
 			Runs: EntryRuns(s), Errors: s.Errors, Reason: s.Reason, Note: s.Note}
 		if allows(s.EffectiveAction()) {
 			t, _ := EntryTier(s)

@@ -18,7 +18,7 @@ func EntryTier(s Syscall) (linuxabi.Tier, string) {
 		var t linuxabi.Tier
 		var w string
 		if r, ok := ruleAt(s, spec.Index); ok {
-			t, w = ruleTier(spec, r, WidthOf(s.Name, r))
+			t, w = ruleTier(spec, r, s.Width(r))
 		} else if hasRuleAt(s, spec.Index) {
 			continue // several rules ANDed: at most what the first allows
 		} else {

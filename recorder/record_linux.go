@@ -337,6 +337,13 @@ func load(arch *linuxabi.Arch, cg *cgroup, o loadOptions) (*bpfprog.Objects, err
 			vars[v] = uint32(nr)
 		}
 	}
+	if compat, ok := compatArch(arch); ok {
+		for v, name := range map[string]string{"compat_sigreturn_nr": "sigreturn", "compat_rt_sigreturn_nr": "rt_sigreturn"} {
+			if nr, ok := compat.Number(name); ok {
+				vars[v] = uint32(nr)
+			}
+		}
+	}
 	for name, val := range vars {
 		if err := spec.Variables[name].Set(val); err != nil {
 			return nil, fmt.Errorf("set %s: %w", name, err)
@@ -351,15 +358,24 @@ func load(arch *linuxabi.Arch, cg *cgroup, o loadOptions) (*bpfprog.Objects, err
 		}
 		return nil, fmt.Errorf("load bpf program: %w", permHint(err))
 	}
-	for _, name := range linuxabi.ArgTableSyscalls() {
-		nr, ok := arch.Number(name)
-		if !ok || nr >= bpfprog.MaxNr {
-			continue
-		}
-		m := bpfprog.ArgMask{Mask: linuxabi.RecordMasks(name)}
-		if err := objs.Masks.Put(uint32(nr), &m); err != nil {
-			objs.Close()
-			return nil, fmt.Errorf("set argument masks of %s: %w", name, err)
+	type table struct {
+		arch *linuxabi.Arch
+		m    *ebpf.Map
+	}
+	tables := []table{{arch, objs.Masks}}
+	if compat, ok := compatArch(arch); ok {
+		tables = append(tables, table{compat, objs.MasksCompat})
+	}
+	for _, t := range tables {
+		masks := argMasks(t.arch)
+		for nr := range masks {
+			if masks[nr].Mask == ([6]uint64{}) {
+				continue
+			}
+			if err := t.m.Put(uint32(nr), &masks[nr]); err != nil {
+				objs.Close()
+				return nil, fmt.Errorf("set argument masks of %s %s: %w", t.arch.Name, t.arch.SyscallName(nr), err)
+			}
 		}
 	}
 	if o.files {
@@ -554,17 +570,44 @@ func statSum(objs *bpfprog.Objects, idx ...uint32) (uint64, error) {
 	return sum, nil
 }
 
-// readMaps turns the kernel's aggregates into samples.
-func readMaps(objs *bpfprog.Objects, arch *linuxabi.Arch, rec *Recording) error {
+// compatArch is the other ABI a process of arch may call through, when
+// linuxabi has its table.
+func compatArch(arch *linuxabi.Arch) (*linuxabi.Arch, bool) {
+	if arch.Compat == "" {
+		return nil, false
+	}
+	a, err := linuxabi.LookupArch(arch.Compat)
+	return a, err == nil
+}
+
+// argMasks is what the masks maps hold for arch: per syscall number,
+// the bits of each argument the key keeps.
+func argMasks(arch *linuxabi.Arch) *[bpfprog.MaxNr]bpfprog.ArgMask {
 	var masks [bpfprog.MaxNr]bpfprog.ArgMask
 	for _, name := range linuxabi.ArgTableSyscalls() {
 		if nr, ok := arch.Number(name); ok && nr < bpfprog.MaxNr {
-			masks[nr].Mask = linuxabi.RecordMasks(name)
+			masks[nr].Mask = arch.RecordMasksOn(name)
 		}
+	}
+	return &masks
+}
+
+// readMaps turns the kernel's aggregates into samples; calls of the
+// compat ABI become samples of its arch (Sample.Arch).
+func readMaps(objs *bpfprog.Objects, arch *linuxabi.Arch, rec *Recording) error {
+	native := argMasks(arch)
+	compat, hasCompat := compatArch(arch)
+	var compatMasks *[bpfprog.MaxNr]bpfprog.ArgMask
+	if hasCompat {
+		compatMasks = argMasks(compat)
 	}
 	index := map[bpfprog.Key]int{}
 	add := func(k bpfprog.Key, v uint64) {
-		s := profiles.Sample{Nr: int(int32(k.Nr)), Name: arch.SyscallName(int(int32(k.Nr))), Args: k.Args, Count: v, Exe: k.ExeName()}
+		a, masks, sampleArch := arch, native, ""
+		if k.Abi != 0 && hasCompat {
+			a, masks, sampleArch = compat, compatMasks, compat.Name
+		}
+		s := profiles.Sample{Arch: sampleArch, Nr: int(int32(k.Nr)), Name: a.SyscallName(int(int32(k.Nr))), Args: k.Args, Count: v, Exe: k.ExeName()}
 		if k.Nr < bpfprog.MaxNr {
 			for i, m := range masks[k.Nr].Mask {
 				s.Recorded[i] = m != 0
@@ -608,11 +651,11 @@ func readMaps(objs *bpfprog.Objects, arch *linuxabi.Arch, rec *Recording) error 
 		return err
 	}
 	rec.Lost += lost
-	compat, err := statSum(objs, bpfprog.StatCompat)
+	compatCalls, err := statSum(objs, bpfprog.StatCompat)
 	if err != nil {
 		return err
 	}
-	rec.Compat += compat
+	rec.Compat += compatCalls
 	var name bpfprog.ExeName
 	var left []profiles.ExeCount
 	lit := objs.ExesLeft.Iterate()

@@ -169,6 +169,7 @@ const maxSeen = 32
 
 type group struct {
 	name    string
+	arch    *linuxabi.Arch // of a compat call; nil: the recording's arch
 	count   uint64
 	runs    int // recordings that made the call
 	lastRec int // 1 + index of the last recording counted in runs
@@ -207,6 +208,9 @@ func Reduce(recs []*profiles.Recording, opts Options) (*profiles.Profile, error)
 	}
 	relaxed := opts.Level != LevelExact
 	groups := map[string]*group{}
+	// Calls through another ABI than the recording's (Sample.Arch), by
+	// arch and name: other syscalls than the native ones of the name.
+	compat := map[string]map[string]*group{}
 	var duration time.Duration
 	created := false // some run created a process
 	for ri, r := range recs {
@@ -231,16 +235,27 @@ func Reduce(recs []*profiles.Recording, opts Options) (*profiles.Profile, error)
 				p.Recorded.Unknown += s.Count
 				continue
 			}
-			g := groups[s.Name]
+			into, arch := groups, (*linuxabi.Arch)(nil)
+			if s.Arch != "" && s.Arch != r.Arch {
+				a, err := linuxabi.LookupArch(s.Arch)
+				if err != nil {
+					return nil, fmt.Errorf("reduce: sample %s: %w", s.Name, err)
+				}
+				if compat[a.Name] == nil {
+					compat[a.Name] = map[string]*group{}
+				}
+				into, arch = compat[a.Name], a
+			}
+			g := into[s.Name]
 			if g == nil {
-				g = &group{name: s.Name, errors: map[uint16]uint64{}, seen: map[string]uint64{}, values: map[int]map[uint64]bool{}, flagSet: map[int]uint64{}}
-				groups[s.Name] = g
+				g = &group{name: s.Name, arch: arch, errors: map[uint16]uint64{}, seen: map[string]uint64{}, values: map[int]map[uint64]bool{}, flagSet: map[int]uint64{}}
+				into[s.Name] = g
 			}
 			g.count += s.Count
 			if g.lastRec != ri+1 {
 				g.runs, g.lastRec = g.runs+1, ri+1
 			}
-			if opts.Args == ArgsTable && len(linuxabi.RecordedArgs(s.Name)) > 0 {
+			if opts.Args == ArgsTable && len(g.specs()) > 0 {
 				g.seen[profiles.SeenKey(s.Name, s.Args)] += s.Count
 			}
 			for e, n := range s.Errors {
@@ -269,19 +284,7 @@ func Reduce(recs []*profiles.Recording, opts Options) (*profiles.Profile, error)
 	famValues := familyValues(groups)
 	for _, n := range slices.Sorted(maps.Keys(groups)) {
 		g := groups[n]
-		s := profiles.Syscall{Name: n, Count: g.count}
-		if len(recs) > 1 {
-			s.Runs = g.runs
-		}
-		if len(g.seen) > 0 && len(g.seen) <= maxSeen {
-			s.Seen = g.seen
-		}
-		if len(g.errors) > 0 {
-			s.Errors = map[string]uint64{}
-			for e, c := range g.errors {
-				s.Errors[linuxabi.ErrnoName(e)] += c
-			}
-		}
+		s := g.entry(len(recs))
 		if n == "clone3" && clone3ENOSYS {
 			s.Action = profiles.ActENOSYS
 			s.Reason = "clone3 passes its flags behind a pointer the filter cannot check: ENOSYS makes libc fall back to clone, whose flags it does check"
@@ -360,6 +363,9 @@ func Reduce(recs []*profiles.Recording, opts Options) (*profiles.Profile, error)
 	if !created && opts.Args == ArgsTable {
 		threadsOnly(p)
 	}
+	if err := addCompat(p, compat, len(recs), opts); err != nil {
+		return nil, fmt.Errorf("reduce: %w", err)
+	}
 	if len(recs) > 1 {
 		p.Confidence = profiles.ComputeConfidence(p)
 	} else {
@@ -395,8 +401,8 @@ func createdProcess(r *profiles.Recording, exe string) bool {
 	var clone3, waited bool
 	var execs, exits uint64
 	for _, s := range r.Samples {
-		if !keepExe(exe, s.Exe) {
-			continue
+		if !keepExe(exe, s.Exe) || (s.Arch != "" && s.Arch != r.Arch) {
+			continue // compat calls get exact entries of their own
 		}
 		switch s.Name {
 		case "fork", "vfork":
@@ -476,11 +482,96 @@ func requireBits(rules []profiles.ArgRule, req uint64) []profiles.ArgRule {
 	return append(rules, profiles.ArgRule{Index: 0, Op: profiles.OpIn, Mask: req, Values: []uint64{req}})
 }
 
+// entry is the profile entry of g before any rule: what the recordings
+// (nrecs of them) saw of the call.
+func (g *group) entry(nrecs int) profiles.Syscall {
+	s := profiles.Syscall{Name: g.name, Count: g.count}
+	if nrecs > 1 {
+		s.Runs = g.runs
+	}
+	if len(g.seen) > 0 && len(g.seen) <= maxSeen {
+		s.Seen = g.seen
+	}
+	if len(g.errors) > 0 {
+		s.Errors = map[string]uint64{}
+		for e, c := range g.errors {
+			s.Errors[linuxabi.ErrnoName(e)] += c
+		}
+	}
+	return s
+}
+
+// specs are the recorded arguments of g's syscall on its arch.
+func (g *group) specs() []linuxabi.ArgSpec {
+	if g.arch != nil {
+		return g.arch.RecordedArgsOn(g.name)
+	}
+	return linuxabi.RecordedArgs(g.name)
+}
+
+// compatBaseline is what a process that calls through a compat ABI
+// needs of it whether or not one recording saw it: returning from a
+// signal handler of that ABI, ending, restarting a sleep.
+var compatBaseline = []baselineEntry{
+	{"sigreturn", "baseline: returning from a signal handler set up through this arch's calls"},
+	{"rt_sigreturn", baseline[0].reason},
+	{"restart_syscall", baseline[1].reason},
+	{"exit", baseline[2].reason},
+	{"exit_group", baseline[3].reason},
+}
+
+// addCompat adds the calls recorded through another ABI than the
+// recordings' (i386 on x86_64) as entries of their own arch, and that
+// arch to p: exact at every level (no families, domains, reachable or
+// runtime entries, which are judgements about the native table), their
+// arguments constrained to the values seen where the table describes
+// them there, plus compatBaseline. The native entries then name their
+// arch, so neither set applies to the other's calls.
+func addCompat(p *profiles.Profile, compat map[string]map[string]*group, nrecs int, opts Options) error {
+	if len(compat) == 0 {
+		return nil
+	}
+	if len(p.Arch) != 1 {
+		return fmt.Errorf("calls of another ABI in recordings of several arches (%v): whose compat calls they are is ambiguous", p.Arch)
+	}
+	native := p.Arch[0]
+	for i := range p.Syscalls {
+		p.Syscalls[i].Arch = native
+	}
+	for _, an := range slices.Sorted(maps.Keys(compat)) {
+		arch, err := linuxabi.LookupArch(an)
+		if err != nil {
+			return err
+		}
+		p.Arch = append(p.Arch, an)
+		groups := compat[an]
+		for _, n := range slices.Sorted(maps.Keys(groups)) {
+			g := groups[n]
+			s := g.entry(nrecs)
+			s.Arch = an
+			if opts.Args == ArgsTable {
+				s.Args, s.Note = rules(g, opts.MaxValues)
+			}
+			p.Syscalls = append(p.Syscalls, s)
+		}
+		if opts.NoBaseline {
+			continue
+		}
+		for _, b := range compatBaseline {
+			if _, ok := arch.Number(b.name); ok && groups[b.name] == nil {
+				p.Syscalls = append(p.Syscalls, profiles.Syscall{Name: b.name, Arch: an, Reason: b.reason})
+			}
+		}
+	}
+	sort.Strings(p.Arch)
+	return nil
+}
+
 // rules generalises the values seen of each table argument.
 func rules(g *group, maxValues int) ([]profiles.ArgRule, string) {
 	var out []profiles.ArgRule
 	var notes []string
-	for _, spec := range linuxabi.RecordedArgs(g.name) {
+	for _, spec := range g.specs() {
 		vals := g.values[spec.Index]
 		if len(vals) == 0 {
 			continue
@@ -490,7 +581,7 @@ func rules(g *group, maxValues int) ([]profiles.ArgRule, string) {
 			// Only bits seen may be set; bits the recorder masks out
 			// (O_CLOEXEC...) say nothing about rights and stay free.
 			mask := g.flagSet[spec.Index] | ^spec.Mask()
-			if spec.Width == 32 {
+			if spec.Width == 32 || (g.arch != nil && g.arch.Bits() == 32) {
 				mask &= 0xffffffff
 			}
 			out = append(out, profiles.ArgRule{Index: spec.Index, Op: profiles.OpSubset, Mask: mask})

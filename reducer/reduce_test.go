@@ -350,3 +350,61 @@ func TestThreadsOnly(t *testing.T) {
 		}
 	}
 }
+
+// TestCompatSamples: calls recorded through i386 become i386 entries,
+// exact at every level, with the i386 baseline; the native entries name
+// x86_64, so that neither applies to the other's numbers (i386 dup is
+// x86_64 socket's 41). A recording without i386 calls names no arch in
+// its entries.
+func TestCompatSamples(t *testing.T) {
+	i386, _ := linuxabi.LookupArch("i386")
+	compat := func(name string, args map[int]uint64) profiles.Sample {
+		n, _ := i386.Number(name)
+		s := profiles.Sample{Arch: "i386", Nr: n, Name: name, Count: 1, Exe: "app", Errors: map[uint16]uint64{9: 1}}
+		for _, spec := range i386.RecordedArgsOn(name) {
+			s.Recorded[spec.Index] = true
+		}
+		for i, v := range args {
+			s.Args[i] = v
+		}
+		return s
+	}
+	for _, level := range Levels {
+		opts := Options{Level: level, Reachable: map[string]string{"openat": "x"}}
+		p, err := Reduce([]*profiles.Recording{rec(sample("openat", 1, map[int]uint64{2: 0}),
+			compat("dup", nil), compat("mmap", nil), compat("getrlimit", map[int]uint64{0: 7}))}, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Join(p.Arch, ","); got != "i386,x86_64" {
+			t.Errorf("%s: arch %s, want i386,x86_64", level, got)
+		}
+		var i386Keys []string
+		for _, s := range p.Syscalls {
+			switch {
+			case s.Arch == "i386":
+				i386Keys = append(i386Keys, profiles.FormatCall(s))
+			case s.Arch != "x86_64":
+				t.Errorf("%s: entry %s names no arch", level, profiles.FormatCall(s))
+			case s.Name == "dup" || s.Name == "getrlimit":
+				t.Errorf("%s: x86_64 entry %s from an i386 call", level, profiles.FormatCall(s))
+			}
+		}
+		want := "i386:dup i386:exit i386:exit_group i386:getrlimit(resource == RLIMIT_NOFILE) i386:mmap i386:restart_syscall i386:rt_sigreturn i386:sigreturn"
+		if got := strings.Join(i386Keys, " "); got != want {
+			t.Errorf("%s: i386 entries\n%s\nwant\n%s", level, got, want)
+		}
+		if e := entry(t, p, "dup"); e.Errors["EBADF"] != 1 {
+			t.Errorf("%s: i386 dup errors %v, want EBADF×1", level, e.Errors)
+		}
+	}
+	p, err := Reduce([]*profiles.Recording{rec(sample("openat", 1, map[int]uint64{2: 0}))}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range p.Syscalls {
+		if s.Arch != "" {
+			t.Errorf("native-only profile: entry %s names arch %s", s.Name, s.Arch)
+		}
+	}
+}

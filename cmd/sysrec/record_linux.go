@@ -276,7 +276,7 @@ func runRecord(ctx context.Context, io stdio, o recordOptions, command []string)
 			fmt.Fprintf(io.err, "sysrec: record: %d calls lost (in-kernel map full: raise --max-keys, now %d; or BPF recursion); the profile is incomplete\n", rec.Lost, o.maxKeys)
 		}
 		if rec.Compat > 0 {
-			fmt.Fprintf(io.err, "sysrec: record: %d calls through another syscall ABI (i386 int $0x80 on x86_64) not recorded; the profile does not allow them\n", rec.Compat)
+			fmt.Fprintf(io.err, "sysrec: record: %d calls through another syscall ABI (i386 int $0x80 on x86_64): recorded as calls of that arch, but their files and ports are not; the filesystem and network sections do not allow them\n", rec.Compat)
 		}
 		for _, l := range rec.Left {
 			fmt.Fprintf(io.err, "sysrec: record: %d %s processes left the recorded cgroup while recorded; what they did after is not in the profile\n", l.Count, l.Exe)

@@ -7,7 +7,7 @@ import (
 	"os"
 )
 
-func i386(string) {
+func i386(string, string) {
 	fmt.Fprintln(os.Stderr, "target: i386 calls need amd64")
 	os.Exit(2)
 }

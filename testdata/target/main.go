@@ -24,7 +24,11 @@
 //	                     (fastopen-connect); or listen on it (listen: a server on the port its
 //	                     command line names; listen-next also binds PORT+1); connect-env
 //	                     connects to $TARGET_PORT instead, a port the command line does not name
-//	target i386 FILE     three i386 calls (int $0x80) that read as x86_64 would be socket, unshare and truncate(FILE)
+//	target i386 FILE [stray|exec|native]  three i386 calls (int $0x80) that read as x86_64 would be
+//	                     socket, unshare and truncate(FILE), and an i386 mmap2 of a read-write page;
+//	                     then with stray an i386 old_mmap (nr 90) of an RWX page, with exec an i386
+//	                     mmap2 of an RWX page, with native an x86_64 socket(AF_PACKET, SOCK_RAW), nr 41
+//	                     as i386 dup
 //	target unix connect|sendto ADDR  reach the unix socket at ADDR (a path, or @ and an abstract name)
 //	target mkdir-race DIR N  mkdir DIR/a/x N times while another thread flips its a to b and back (DIR/b/x exists)
 //
@@ -135,7 +139,11 @@ func main() {
 			fmt.Printf("forked %d\n", pid)
 		}
 	case "i386":
-		i386(os.Args[2])
+		then := ""
+		if len(os.Args) > 3 {
+			then = os.Args[3]
+		}
+		i386(os.Args[2], then)
 	case "unix":
 		unixClient(os.Args[2], os.Args[3])
 	case "mkdir-race":
