@@ -43,7 +43,7 @@ stress:
 man: build
 	$(BIN)/sysrec man --dir man
 
-# The generalisation corpus (root, ~6 min on 2 cores): 46 programs, each
+# The generalisation corpus (root, 4 to 7 min on 2 cores): 46 programs, each
 # recorded on one input with files and ports on, run on held-out inputs
 # at other paths (servers: another port, another request mix) and on
 # reaching inputs, at every level; the report also goes to

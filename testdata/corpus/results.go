@@ -54,6 +54,11 @@ type programResult struct {
 	// or /tmp as a whole.
 	BroadWrites []string `json:"broad_writes"`
 
+	// Again is the recorded input run once more under the profile, at
+	// the same paths and port.
+	Again       outcome `json:"recorded_again"`
+	AgainPassed int     `json:"recorded_again_passed"`
+
 	HeldOut        int `json:"held_out"`
 	PassedWhole    int `json:"passed_whole"`
 	PassedSyscalls int `json:"passed_syscalls"`
@@ -215,6 +220,7 @@ func (lr *levelResult) total() {
 		t.Harmless += p.Harmless
 		t.FileRules += p.FileRules
 		t.PortRules += p.PortRules
+		t.AgainPassed += boolInt(p.Again.Passed)
 		t.HeldOut += p.HeldOut
 		t.PassedWhole += p.PassedWhole
 		t.PassedSyscalls += p.PassedSyscalls
@@ -289,12 +295,25 @@ func (o outcome) describe() string {
 		why = append(why, s)
 	}
 	if len(o.Landlock) > 0 {
-		why = append(why, "landlock refused "+strings.Join(o.Landlock, ", "))
+		why = append(why, "landlock refused "+listed(o.Landlock))
+	}
+	if len(o.Behind) > 0 {
+		why = append(why, "landlock refused (seen with seccomp logging) "+listed(o.Behind))
 	}
 	if o.Why != "" {
 		why = append(why, o.Why)
 	}
 	return strings.Join(why, "; ")
+}
+
+// listed joins the first few of refusals (a program refused a file per
+// thread makes hundreds; the JSON report keeps them all).
+func listed(refusals []string) string {
+	const most = 4
+	if len(refusals) <= most {
+		return strings.Join(refusals, ", ")
+	}
+	return fmt.Sprintf("%s and %d more", strings.Join(refusals[:most], ", "), len(refusals)-most)
 }
 
 // callName is the syscall of a check violation "openat(flags=...)".
@@ -310,13 +329,20 @@ func printLevel(w io.Writer, lr levelResult) {
 		return
 	}
 	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
-	fmt.Fprintln(tw, "program\tobserved\tallowed\twith rules\tfile/port rules\theld-out whole\tsyscalls\t--fs off\treaching refused\tsens/crit unobserved\tbroad writes")
+	fmt.Fprintln(tw, "program\tobserved\tallowed\twith rules\tfile/port rules\trecorded again\theld-out whole\tsyscalls\t--fs off\treaching refused\tsens/crit unobserved\tbroad writes")
 	for _, p := range append(slices.Clone(lr.Programs), lr.Total) {
 		fsOff := "-"
 		if lr.FsOff {
 			fsOff = fmt.Sprintf("%d/%d", p.PassedFsOff, p.HeldOut)
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d/%d\t%d/%d\t%d/%d\t%s\t%d/%d\t%d\t%d\n", p.Name, p.Observed, p.Allowed, p.Rules, p.FileRules, p.PortRules,
+		again := "fails"
+		if p.Again.Passed {
+			again = "passes"
+		}
+		if p.Name == "total" {
+			again = fmt.Sprintf("%d/%d", p.AgainPassed, len(lr.Programs))
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d/%d\t%s\t%d/%d\t%d/%d\t%s\t%d/%d\t%d\t%d\n", p.Name, p.Observed, p.Allowed, p.Rules, p.FileRules, p.PortRules, again,
 			p.PassedWhole, p.HeldOut, p.PassedSyscalls, p.HeldOut, fsOff, p.Refused, p.Reaching, len(p.Unobserved), len(p.BroadWrites))
 	}
 	tw.Flush()
@@ -326,6 +352,9 @@ func printLevel(w io.Writer, lr levelResult) {
 		}
 		for _, b := range p.BroadWrites {
 			fmt.Fprintf(w, "  %s: broad write rule: %s\n", p.Name, b)
+		}
+		if !p.Again.Passed {
+			fmt.Fprintf(w, "  %s, the recorded input again: %s\n", p.Name, p.Again.describe())
 		}
 		for _, h := range p.Runs {
 			if !h.Whole.Passed {
@@ -351,8 +380,8 @@ func printTotals(w io.Writer, results []levelResult, programs int) {
 		return
 	}
 	fmt.Fprintf(w, "\n## totals (%d programs)\n\n", programs)
-	fmt.Fprintln(w, "| level | held-out passing | syscall part | --fs off | reaching refused | mean observed | mean allowed | allowed with argument rules | sensitive/critical allowed, never observed | broad write rules | python3 reruns killed |")
-	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+	fmt.Fprintln(w, "| level | recorded input again | held-out passing | syscall part | --fs off | reaching refused | mean observed | mean allowed | allowed with argument rules | sensitive/critical allowed, never observed | broad write rules | python3 reruns killed |")
+	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 	for _, lr := range results {
 		t, n := lr.Total, float64(len(lr.Programs))
 		reruns := "-"
@@ -363,7 +392,7 @@ func printTotals(w io.Writer, results []levelResult, programs int) {
 		if lr.FsOff {
 			fsOff = frac(t.PassedFsOff, t.HeldOut)
 		}
-		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %.1f | %.1f | %.0f%% | %d | %d | %s |\n", lr.Level,
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %.1f | %.1f | %.0f%% | %d | %d | %s |\n", lr.Level, frac(t.AgainPassed, len(lr.Programs)),
 			frac(t.PassedWhole, t.HeldOut), frac(t.PassedSyscalls, t.HeldOut), fsOff, frac(t.Refused, t.Reaching),
 			float64(t.Observed)/n, float64(t.Allowed)/n, 100*ratio(t.Rules, t.Allowed), len(t.Unobserved), len(t.BroadWrites), reruns)
 	}
@@ -388,6 +417,8 @@ func printClasses(w io.Writer, lr levelResult) {
 			}
 			o := h.Whole
 			switch {
+			case o.Killed != "" && len(o.Behind) > 0:
+				count["syscall "+o.Killed+" after a Landlock refusal"]++
 			case o.Killed != "" && h.Syscalls.Passed:
 				// Killed on the path a refused file or port sent it
 				// down (an error message, a fallback), or by a call
@@ -397,7 +428,7 @@ func printClasses(w io.Writer, lr levelResult) {
 				count["syscall "+o.Killed]++
 			}
 			rights := map[string]bool{}
-			for _, l := range o.Landlock {
+			for _, l := range append(slices.Clone(o.Landlock), o.Behind...) {
 				right, _, _ := strings.Cut(l, " on ")
 				rights["landlock "+right] = true
 			}

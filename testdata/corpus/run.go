@@ -187,7 +187,7 @@ func (r *runner) exec(ctx context.Context, j job, in input, p *place, pre []stri
 		} else {
 			res.transcript = in.mix(p)
 		}
-		cmd.Process.Signal(syscall.SIGTERM)
+		stopServer(ctx, cmd.Process, p.port, exited)
 	}
 	select {
 	case <-exited:
@@ -255,6 +255,24 @@ func waitListening(ctx context.Context, port int, exited <-chan struct{}) error 
 		case <-tick.C:
 		}
 	}
+}
+
+// stopServer sends SIGTERM to a server that still listens. One that
+// stopped listening has died (killed by seccomp, say): sysrec is still
+// reporting it, and a SIGTERM then would cut the report short, so it gets
+// 10 s to exit first.
+func stopServer(ctx context.Context, proc *os.Process, port int, exited <-chan struct{}) {
+	if c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", port), time.Second); err == nil {
+		c.Close()
+	} else {
+		select {
+		case <-exited:
+			return
+		case <-ctx.Done():
+		case <-time.After(10 * time.Second):
+		}
+	}
+	proc.Signal(syscall.SIGTERM)
 }
 
 // terminal is a pseudo-terminal pair: the program gets tty, the corpus
@@ -336,6 +354,11 @@ type outcome struct {
 	// Missing is every syscall `check --landlock off` reports the
 	// profile lacks on this input (when a syscall killed the program).
 	Missing []string `json:"missing,omitempty"`
+	// Behind is what Landlock refused on the same input with seccomp
+	// logging instead of killing: `run` names no refusal when seccomp
+	// kills the program, and a refusal often sends it down the path
+	// that gets it killed (an error message, an abort).
+	Behind []string `json:"landlock_behind_kill,omitempty"`
 	// Why is a failure sysrec did not name: another exit status or
 	// error message, other answers to the client.
 	Why string `json:"why,omitempty"`
@@ -358,10 +381,8 @@ func (r *runner) judge(base, got *result, in input, p *place) outcome {
 		} else if m := killedRE.FindStringSubmatch(line); m != nil && m[1] == "SIGSYS" {
 			o.Killed = "?"
 		}
-		if m := refusedRE.FindStringSubmatch(line); m != nil && !slices.Contains(o.Landlock, r.clean(m[1], p)) {
-			o.Landlock = append(o.Landlock, r.clean(m[1], p))
-		}
 	}
+	o.Landlock = r.refusals(got, p)
 	var why []string
 	if got.status != base.status {
 		why = append(why, fmt.Sprintf("exit status %d, %d without sysrec", got.status, base.status))
@@ -554,14 +575,14 @@ func (r *runner) leak(in input, p *place, res *result) bool {
 // the program has on that input without sysrec. A server's status is
 // not compared: record stopped by SIGTERM stops it and exits 0.
 //
-// The recorded run's directory is left in place (the caller removes
-// it): a user's held-out runs happen while the recorded data is still
-// there, and rules naming it must find it.
-func (r *runner) record(ctx context.Context, j job, level, fs, runtime string, want int) (profile, dir string, err error) {
+// The recorded run's place is returned, left in place (the caller
+// removes it): a user's held-out runs happen while the recorded data is
+// still there, and rules naming it must find it.
+func (r *runner) record(ctx context.Context, j job, level, fs, runtime string, want int) (profile string, p *place, err error) {
 	in := j.inputs[0]
-	p, err := r.place(in, "")
+	p, err = r.place(in, "")
 	if err != nil {
-		return "", "", err
+		return "", nil, err
 	}
 	defer func() {
 		if err != nil {
@@ -570,7 +591,7 @@ func (r *runner) record(ctx context.Context, j job, level, fs, runtime string, w
 	}()
 	profile = filepath.Join(r.work, "profiles", fmt.Sprintf("%s-%s-%s.json", j.name, level, filepath.Base(p.root)))
 	if err := os.MkdirAll(filepath.Dir(profile), 0o755); err != nil {
-		return "", "", err
+		return "", nil, err
 	}
 	pre := []string{"record", "--progress", "never", "--generalize", level, "--runtime", runtime, "-o", profile}
 	if fs != "" {
@@ -578,15 +599,15 @@ func (r *runner) record(ctx context.Context, j job, level, fs, runtime string, w
 	}
 	res, err := r.exec(ctx, j, in, p, pre)
 	if err != nil {
-		return "", "", err
+		return "", nil, err
 	}
 	if res.status != want && !j.server {
-		return "", "", fmt.Errorf("record %q exited %d:\n%s%s", in.desc, res.status, res.stderr, strings.Join(res.sysrec, "\n"))
+		return "", nil, fmt.Errorf("record %q exited %d:\n%s%s", in.desc, res.status, res.stderr, strings.Join(res.sysrec, "\n"))
 	}
 	if _, err := os.Stat(profile); err != nil {
-		return "", "", fmt.Errorf("record %q: %w\n%s", in.desc, err, strings.Join(res.sysrec, "\n"))
+		return "", nil, fmt.Errorf("record %q: %w\n%s", in.desc, err, strings.Join(res.sysrec, "\n"))
 	}
-	return profile, p.root, nil
+	return profile, p, nil
 }
 
 // confined runs held-out input i of j under sysrec (pre) and judges it.
@@ -602,6 +623,74 @@ func (r *runner) confined(ctx context.Context, j job, b *baseline, i int, pre []
 		return outcome{}, err
 	}
 	return r.judge(b.inputs[i], res, in, p), nil
+}
+
+// again runs j's recorded input once more under sysrec (pre), in the
+// directory and on the port it was recorded with, laid out anew: an
+// identical rerun.
+func (r *runner) again(ctx context.Context, j job, b *baseline, p *place, pre []string) (outcome, error) {
+	if err := relay(p, j.inputs[0]); err != nil {
+		return outcome{}, err
+	}
+	res, err := r.exec(ctx, j, j.inputs[0], p, pre)
+	if err != nil {
+		return outcome{}, err
+	}
+	return r.judge(b.inputs[0], res, j.inputs[0], p), nil
+}
+
+// relay empties p and sets in up in it again.
+func relay(p *place, in input) error {
+	if err := os.RemoveAll(p.root); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(p.root, 0o755); err != nil {
+		return err
+	}
+	if in.setup != nil {
+		if err := in.setup(p); err != nil {
+			return fmt.Errorf("set up %q: %w", in.desc, err)
+		}
+	}
+	return nil
+}
+
+// behind fills o.Behind in when seccomp killed the program under the
+// whole profile and Landlock was not named: it runs input i again with
+// seccomp logging, in at (laid out anew) or, with at nil, in a fresh
+// place.
+func (r *runner) behind(ctx context.Context, j job, i int, profile string, at *place, o *outcome) error {
+	if o.Killed == "" || len(o.Landlock) > 0 {
+		return nil
+	}
+	in := j.inputs[i]
+	p := at
+	if p == nil {
+		var err error
+		if p, err = r.place(in, ""); err != nil {
+			return err
+		}
+		defer os.RemoveAll(p.root)
+	} else if err := relay(p, in); err != nil {
+		return err
+	}
+	res, err := r.exec(ctx, j, in, p, []string{"run", "--profile", profile, "--default-action", "log"})
+	if err != nil {
+		return err
+	}
+	o.Behind = r.refusals(res, p)
+	return nil
+}
+
+// refusals are the Landlock refusals sysrec named for a run.
+func (r *runner) refusals(res *result, p *place) []string {
+	var out []string
+	for _, line := range res.sysrec {
+		if m := refusedRE.FindStringSubmatch(line); m != nil && !slices.Contains(out, r.clean(m[1], p)) {
+			out = append(out, r.clean(m[1], p))
+		}
+	}
+	return out
 }
 
 // missing lists every syscall `check` reports the profile lacks on
@@ -629,11 +718,11 @@ func (r *runner) missing(ctx context.Context, j job, i int, profile string) ([]s
 // measure records j at level and runs its held-out and reaching inputs.
 func (r *runner) measure(ctx context.Context, j job, b *baseline, level string) (programResult, error) {
 	pr := programResult{Name: j.name, Unobserved: []string{}, BroadWrites: []string{}}
-	profile, dir, err := r.record(ctx, j, level, "", "auto", b.inputs[0].status)
+	profile, rec, err := r.record(ctx, j, level, "", "auto", b.inputs[0].status)
 	if err != nil {
 		return pr, err
 	}
-	defer os.RemoveAll(dir)
+	defer os.RemoveAll(rec.root)
 	p, err := profiles.Load(profile)
 	if err != nil {
 		return pr, err
@@ -644,19 +733,28 @@ func (r *runner) measure(ctx context.Context, j job, b *baseline, level string) 
 	}
 	var fsOff string
 	if r.fsOff {
-		var dir string
-		if fsOff, dir, err = r.record(ctx, j, level, "off", "auto", b.inputs[0].status); err != nil {
+		var rec *place
+		if fsOff, rec, err = r.record(ctx, j, level, "off", "auto", b.inputs[0].status); err != nil {
 			return pr, err
 		}
-		defer os.RemoveAll(dir)
+		defer os.RemoveAll(rec.root)
 	}
 	run := []string{"run", "--profile", profile}
+	if pr.Again, err = r.again(ctx, j, b, rec, run); err != nil {
+		return pr, err
+	}
+	if err := r.behind(ctx, j, 0, profile, rec, &pr.Again); err != nil {
+		return pr, err
+	}
 	for i := 1; i < len(j.inputs); i++ {
 		h := heldOutResult{Input: j.inputs[i].desc, Argv: r.argv(j, i)}
 		if h.Whole, err = r.confined(ctx, j, b, i, run); err != nil {
 			return pr, err
 		}
 		if h.Syscalls, err = r.confined(ctx, j, b, i, append(run, "--landlock", "off")); err != nil {
+			return pr, err
+		}
+		if err := r.behind(ctx, j, i, profile, nil, &h.Whole); err != nil {
 			return pr, err
 		}
 		if h.Whole.Killed != "" || h.Syscalls.Killed != "" {
@@ -692,12 +790,7 @@ func (r *runner) measure(ctx context.Context, j job, b *baseline, level string) 
 			if err != nil {
 				return pr, err
 			}
-			rr := reachResult{Input: in.desc, Secret: s.Kind, Refused: !r.leak(in, p, res)}
-			for _, line := range res.sysrec {
-				if m := refusedRE.FindStringSubmatch(line); m != nil && !slices.Contains(rr.Landlock, r.clean(m[1], p)) {
-					rr.Landlock = append(rr.Landlock, r.clean(m[1], p))
-				}
-			}
+			rr := reachResult{Input: in.desc, Secret: s.Kind, Refused: !r.leak(in, p, res), Landlock: r.refusals(res, p)}
 			os.RemoveAll(p.root)
 			pr.addReach(rr)
 		}
