@@ -1,53 +1,75 @@
 // Command corpus measures how well sysrec's profiles generalise: real
-// Debian programs, each recorded once on one input and then run on
-// held-out inputs of the same job (other data, sizes and states; the
-// same binary, no shell wrapper) under `sysrec check`, at every
-// generalisation level. It prints, per program and in total: syscalls
-// observed, allowed, allowed with argument rules, held-out passes, and
-// any sensitive or critical syscall (or argument value) allowed that no
-// run made; and how many identical reruns of a threaded python3 its own
-// profile kills.
+// Debian programs and servers, each recorded once on one input with the
+// default recording (files and ports on) and then run on held-out inputs
+// of the same job — other data, sizes and states, at other paths, and for
+// servers under another request mix on another port — under `sysrec run`,
+// at every generalisation level.
+//
+// A held-out run passes when the program behaves as it does without
+// sysrec on the same input: the same exit status (and, on an error path,
+// the same error message; for a server, the same answers to its client),
+// with nothing killed by seccomp and nothing refused by Landlock. Each is
+// run three ways: the whole profile; its syscall part alone (`run
+// --landlock off`); and the profile of the same recording made with `--fs
+// off`. Reaching runs are the same programs told, by their input and not
+// by their command line, to read a secret (a symlink in the input, a
+// script, an include, a checksum list): the instantiated Landlock rules
+// alone (`--default-action log`) must keep the secret out of everything
+// the program wrote or printed. Only reaching runs that leak the secret
+// without sysrec are counted.
+//
+// It prints, per level and program, the syscalls observed and allowed,
+// the held-out runs passing, the reaching runs refused, sensitive or
+// critical syscalls allowed that no run made, write rules on /, /etc,
+// $HOME or /tmp as a whole, and why each failing run failed (the syscall
+// seccomp killed, what Landlock refused); -json writes all of it.
 //
 //	go build -o bin/sysrec ./cmd/sysrec && go run ./testdata/corpus -sysrec bin/sysrec
 //
-// It needs root (sysrec records with eBPF) and the Debian packages of
-// the programs (coreutils, findutils, grep, gawk, tar, gzip, xz-utils,
-// sqlite3, python3, perl, git, openssl, gcc). The exit status is 1 when
-// a target of -check is missed.
+// It needs root (sysrec records with eBPF; audit is turned on for the
+// kernel's Landlock refusal records and restored after) and the Debian
+// packages the Makefile's corpus target lists. The exit status is 1 when
+// a level given with -check misses its targets.
 package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strings"
-	"text/tabwriter"
-	"time"
+	"sync"
+	"syscall"
 
 	"github.com/sysrec/sysrec/internal/atomicfile"
-	"github.com/sysrec/sysrec/linuxabi"
-	"github.com/sysrec/sysrec/profiles"
+	"github.com/sysrec/sysrec/internal/auditnl"
 )
 
 func main() {
 	sysrec := flag.String("sysrec", "bin/sysrec", "the sysrec binary")
-	levels := flag.String("levels", "exact,families,related,reachable", "generalisation levels to measure, comma-separated")
+	levels := flag.String("levels", "exact,families,related,reachable", "generalisation levels to measure, comma-separated (empty: only run every input without sysrec)")
 	only := flag.String("programs", "", "programs to run, comma-separated (default: all; - for none, the reruns alone)")
 	reruns := flag.Int("reruns", 50, "identical reruns of the threaded python3 job under its own profile (0: none)")
+	fsOff := flag.Bool("fs-off", true, "also record with --fs off and run the held-out inputs under that profile (the column for comparison)")
+	jobsN := flag.Int("j", 2, "programs measured at once")
 	jsonOut := flag.String("json", "", "also write the results as JSON to `FILE`")
-	check := flag.String("check", "", "fail unless `LEVEL` meets the targets: held-out ≥ 95%, mean allowed ≤ 2× observed, nothing sensitive unobserved, rules on -rule-share of allowed and none on a harmless argument, 0 rerun kills")
+	check := flag.String("check", "", "fail unless `LEVEL` meets the targets (see -check-part): held-out ≥ 95%, reaching refused ≥ 95%, mean allowed ≤ 70 and ≤ 2× observed, nothing sensitive unobserved, no broad write rule, rules on -rule-share of allowed and none on a harmless argument, 0 rerun kills")
+	checkPart := flag.String("check-part", "whole", "which held-out passing -check holds to 95%: whole (the profile as recorded) or syscalls (its syscall part)")
 	ruleShare := flag.Float64("rule-share", 0.25, "the share of allowed syscalls with argument rules -check wants")
 	verbose := flag.Bool("v", false, "print every run")
 	flag.Parse()
 
+	if *checkPart != "whole" && *checkPart != "syscalls" {
+		fatal(fmt.Errorf("-check-part %q: want whole or syscalls", *checkPart))
+	}
 	bin, err := filepath.Abs(*sysrec)
 	if err != nil {
 		fatal(err)
@@ -55,7 +77,34 @@ func main() {
 	if _, err := os.Stat(bin); err != nil {
 		fatal(fmt.Errorf("sysrec binary: %w (go build -o bin/sysrec ./cmd/sysrec)", err))
 	}
-	jobs := corpus()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	// Not under /tmp: the data of these jobs is a user's, and rules on
+	// the temporary directory (where sort spills, for one) must not
+	// decide whether a held-out input is reached.
+	work, err := os.MkdirTemp("/var/tmp", "sysrec-corpus-")
+	if err != nil {
+		fatal(err)
+	}
+	cleanups = append(cleanups, func() { os.RemoveAll(work) })
+	defer cleanup()
+	// nginx workers run as nobody and must reach their document root.
+	if err := os.Chmod(work, 0o755); err != nil {
+		fatal(err)
+	}
+	marker, err := randomHex(8)
+	if err != nil {
+		fatal(err)
+	}
+	secrets, err := plantSecrets(work, "corpussecret"+marker)
+	if err != nil {
+		fatal(err)
+	}
+	r := &runner{sysrec: bin, work: work, verbose: *verbose, marker: "corpussecret" + marker, secrets: secrets, fsOff: *fsOff}
+	r.env = []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME=" + home(), "LANG=C.UTF-8", "TERM=xterm"}
+
+	jobs := corpus(tools{dir: filepath.Join(work, "bin"), gofmt: gofmt()})
 	if *only == "-" {
 		jobs = nil
 	} else if *only != "" {
@@ -65,64 +114,87 @@ func main() {
 			fatal(fmt.Errorf("-programs %s: some are not in the corpus", *only))
 		}
 	}
-	for _, j := range jobs {
-		if _, err := os.Stat(j.bin); err != nil {
-			fatal(fmt.Errorf("%s: %w (apt-get install -y the package)", j.name, err))
+	if err := checkCorpus(jobs); err != nil {
+		fatal(err)
+	}
+	if err := r.prepare(ctx, jobs); err != nil {
+		fatal(err)
+	}
+	if prev, err := auditnl.SetEnabled(true); err != nil {
+		fmt.Fprintf(os.Stderr, "corpus: turn audit on: %v (Landlock refusals will not be named)\n", err)
+	} else {
+		r.audit = true
+		if !prev {
+			cleanups = append(cleanups, func() { auditnl.SetEnabled(false) })
 		}
 	}
-	work, err := os.MkdirTemp("", "sysrec-corpus-")
+
+	bases := make([]*baseline, len(jobs))
+	err = parallel(ctx, *jobsN, len(jobs), func(i int) error {
+		b, err := r.baselines(ctx, jobs[i])
+		if err != nil {
+			return fmt.Errorf("%s without sysrec: %w", jobs[i].name, err)
+		}
+		bases[i] = b
+		return nil
+	})
 	if err != nil {
 		fatal(err)
 	}
-	workDir = work
-	defer os.RemoveAll(work)
-	r := &runner{sysrec: bin, work: work, verbose: *verbose}
 
 	var results []levelResult
-	for _, level := range strings.Split(*levels, ",") {
-		lr := levelResult{Level: level}
-		for _, j := range jobs {
-			pr, err := r.measure(j, level)
+	var levelNames []string
+	if *levels != "" {
+		levelNames = strings.Split(*levels, ",")
+	}
+	for _, level := range levelNames {
+		lr := levelResult{Level: level, FsOff: *fsOff, Programs: make([]programResult, len(jobs))}
+		err := parallel(ctx, *jobsN, len(jobs), func(i int) error {
+			pr, err := r.measure(ctx, jobs[i], bases[i], level)
 			if err != nil {
-				fatal(fmt.Errorf("%s at %s: %w", j.name, level, err))
+				return fmt.Errorf("%s at %s: %w", jobs[i].name, level, err)
 			}
-			lr.Programs = append(lr.Programs, pr)
+			lr.Programs[i] = pr
+			return nil
+		})
+		if err != nil {
+			fatal(err)
 		}
 		if *reruns > 0 {
-			kills, err := r.reruns(threadedPython(), level, "auto", *reruns)
+			kills, failed, err := r.reruns(ctx, threadedPython(), level, "auto", *reruns)
 			if err != nil {
 				fatal(fmt.Errorf("python3 reruns at %s: %w", level, err))
 			}
-			lr.Reruns, lr.RerunKills = *reruns, kills
+			lr.Reruns, lr.RerunKills, lr.RerunFailed = *reruns, kills, failed
 		}
 		lr.total()
 		results = append(results, lr)
-		print(os.Stdout, lr)
+		printLevel(os.Stdout, lr)
 	}
-	if *reruns > 0 {
+	if *reruns > 0 && len(levelNames) > 0 {
 		// Before: no runtime baseline, at the exact level (sysrec before
 		// generalisation) and at the default level.
 		for _, level := range []string{"exact", "related"} {
-			kills, err := r.reruns(threadedPython(), level, "none", *reruns)
+			kills, _, err := r.reruns(ctx, threadedPython(), level, "none", *reruns)
 			if err != nil {
 				fatal(fmt.Errorf("python3 reruns without the runtime: %w", err))
 			}
 			fmt.Printf("python3 threads, %s, --runtime none (before): %d of %d reruns killed\n", level, kills, *reruns)
 		}
 	}
-	printTotals(os.Stdout, results)
+	printTotals(os.Stdout, results, len(jobs))
 	for _, lr := range results {
 		if len(lr.Programs) == 0 {
 			continue
 		}
-		if misses := lr.misses(*ruleShare); len(misses) > 0 {
-			fmt.Printf("%s misses: %s\n", lr.Level, strings.Join(misses, "; "))
+		if misses := lr.misses(*ruleShare, *checkPart); len(misses) > 0 {
+			fmt.Printf("%s misses (held-out passing of the %s profile): %s\n", lr.Level, *checkPart, strings.Join(misses, "; "))
 		} else {
-			fmt.Printf("%s meets every target\n", lr.Level)
+			fmt.Printf("%s meets every target (held-out passing of the %s profile)\n", lr.Level, *checkPart)
 		}
 	}
 	if *jsonOut != "" {
-		b, err := json.MarshalIndent(results, "", "  ")
+		b, err := json.MarshalIndent(report{Work: "$WORK", Marker: r.marker, Secrets: secrets, Levels: results}, "", "  ")
 		if err != nil {
 			fatal(err)
 		}
@@ -135,8 +207,9 @@ func main() {
 			if lr.Level != *check {
 				continue
 			}
-			if misses := lr.misses(*ruleShare); len(misses) > 0 {
+			if misses := lr.misses(*ruleShare, *checkPart); len(misses) > 0 {
 				fmt.Fprintf(os.Stderr, "corpus: %s misses its targets:\n  %s\n", lr.Level, strings.Join(misses, "\n  "))
+				cleanup()
 				os.Exit(1)
 			}
 			fmt.Printf("corpus: %s meets every target\n", lr.Level)
@@ -146,377 +219,180 @@ func main() {
 	}
 }
 
-// workDir is removed by fatal too: os.Exit runs no deferred call.
-var workDir string
+// report is what -json writes.
+type report struct {
+	// Work is what stands for the corpus's work directory in paths.
+	Work    string        `json:"work"`
+	Marker  string        `json:"marker"`
+	Secrets []secret      `json:"secrets"`
+	Levels  []levelResult `json:"levels"`
+}
+
+// cleanups undo what the corpus changed on the machine (its work
+// directory, the planted secrets, audit); fatal runs them too, since
+// os.Exit runs no deferred call.
+var (
+	cleanups    []func()
+	cleanupOnce sync.Once
+)
+
+func cleanup() {
+	cleanupOnce.Do(func() {
+		for _, c := range slices.Backward(cleanups) {
+			c()
+		}
+	})
+}
 
 func fatal(err error) {
 	fmt.Fprintf(os.Stderr, "corpus: %v\n", err)
-	if workDir != "" {
-		os.RemoveAll(workDir)
-	}
+	cleanup()
 	os.Exit(2)
 }
 
-// job is one program doing one job on several inputs: inputs[0] is
-// recorded, the others are held out. args are the same for every input;
-// the input is the state of the working directory.
-type job struct {
-	name   string
-	bin    string
-	args   []string
-	inputs []input
-}
-
-type input struct {
-	desc  string
-	setup func(dir string) error
-}
-
-type programResult struct {
-	Name     string `json:"name"`
-	Observed int    `json:"observed"`
-	Allowed  int    `json:"allowed"`
-	// Rules counts allowed syscalls with argument rules; Harmless the
-	// rules on arguments whose values do not differ in risk.
-	Rules    int `json:"rules"`
-	Harmless int `json:"harmless_rules"`
-	HeldOut  int `json:"held_out"`
-	Passed   int `json:"passed"`
-	// Unobserved lists sensitive or critical syscalls or values allowed
-	// that the recording did not make.
-	Unobserved []string `json:"unobserved"`
-	Violations []string `json:"violations"`
-}
-
-type levelResult struct {
-	Level      string          `json:"level"`
-	Programs   []programResult `json:"programs"`
-	Reruns     int             `json:"reruns,omitempty"`
-	RerunKills int             `json:"rerun_kills"`
-	Total      programResult   `json:"total"`
-}
-
-func (lr *levelResult) total() {
-	if len(lr.Programs) == 0 {
-		lr.Total = programResult{Name: "total", Unobserved: []string{}, Violations: []string{}}
-		return
-	}
-	t := programResult{Name: "total"}
-	for _, p := range lr.Programs {
-		t.Observed += p.Observed
-		t.Allowed += p.Allowed
-		t.Rules += p.Rules
-		t.Harmless += p.Harmless
-		t.HeldOut += p.HeldOut
-		t.Passed += p.Passed
-		for _, u := range p.Unobserved {
-			t.Unobserved = append(t.Unobserved, p.Name+":"+u)
-		}
-	}
-	lr.Total = t
-}
-
-// misses lists the targets of the issue this level does not meet.
-func (lr *levelResult) misses(ruleShare float64) []string {
-	t, n := lr.Total, float64(len(lr.Programs))
-	var out []string
-	if pass := float64(t.Passed) / float64(t.HeldOut); pass < 0.95 {
-		out = append(out, fmt.Sprintf("held-out passing %.1f%% < 95%%", 100*pass))
-	}
-	if float64(t.Allowed)/n > 2*float64(t.Observed)/n {
-		out = append(out, fmt.Sprintf("mean allowed %.1f > 2 × mean observed %.1f", float64(t.Allowed)/n, float64(t.Observed)/n))
-	}
-	if len(t.Unobserved) > 0 {
-		out = append(out, "sensitive/critical allowed, never observed: "+strings.Join(t.Unobserved, ", "))
-	}
-	if share := float64(t.Rules) / float64(t.Allowed); share < ruleShare {
-		out = append(out, fmt.Sprintf("argument rules on %.1f%% < %.0f%% of allowed", 100*share, 100*ruleShare))
-	}
-	if t.Harmless > 0 {
-		out = append(out, fmt.Sprintf("%d rules on harmless arguments", t.Harmless))
-	}
-	if lr.RerunKills > 0 {
-		out = append(out, fmt.Sprintf("%d of %d python3 reruns killed", lr.RerunKills, lr.Reruns))
-	}
-	return out
-}
-
-type runner struct {
-	sysrec  string
-	work    string
-	verbose bool
-	n       int
-}
-
-// dir makes a fresh working directory set up for in.
-func (r *runner) dir(in input) (string, error) {
-	r.n++
-	d := filepath.Join(r.work, fmt.Sprint(r.n))
-	if err := os.Mkdir(d, 0o755); err != nil {
+func randomHex(n int) (string, error) {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
 		return "", err
 	}
-	if err := in.setup(d); err != nil {
-		return "", fmt.Errorf("set up %q: %w", in.desc, err)
-	}
-	return d, nil
+	return hex.EncodeToString(b), nil
 }
 
-// run runs the sysrec command line in dir and returns its exit status
-// and stderr.
-func (r *runner) run(dir string, args ...string) (int, string, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, r.sysrec, args...)
-	cmd.Dir = dir
-	var stderr strings.Builder
-	cmd.Stdout, cmd.Stderr = io.Discard, &stderr
-	err := cmd.Run()
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		return ee.ExitCode(), stderr.String(), nil
+// gofmt is the toolchain's gofmt (the one that builds the corpus).
+func gofmt() string {
+	if out, err := exec.Command("go", "env", "GOROOT").Output(); err == nil {
+		return filepath.Join(strings.TrimSpace(string(out)), "bin", "gofmt")
 	}
-	if err != nil {
-		return 0, "", err
+	if p, err := exec.LookPath("gofmt"); err == nil {
+		return p
 	}
-	return 0, stderr.String(), nil
+	return "gofmt"
 }
 
-func (r *runner) record(j job, level, runtime string) (*profiles.Profile, error) {
-	d, err := r.dir(j.inputs[0])
-	if err != nil {
-		return nil, err
+func home() string {
+	if h, err := os.UserHomeDir(); err == nil {
+		return h
 	}
-	profile := filepath.Join(r.work, fmt.Sprintf("%s-%s-%d.json", j.name, level, r.n))
-	// --fs off: the held-out inputs live in other directories, and this
-	// corpus measures the syscall profile, not the Landlock section.
-	args := append([]string{"record", "--progress", "never", "--fs", "off", "--generalize", level, "--runtime", runtime, "-o", profile, "--", j.bin}, j.args...)
-	code, stderr, err := r.run(d, args...)
+	return "/root"
+}
+
+// secret is a file no job's command line names, which reaching runs try
+// to read: one in a system directory (like /etc/shadow), one in the
+// user's home (like ~/.ssh/id_rsa), one in another user's home, and one
+// beside the job's data (a path the job never uses).
+type secret struct {
+	Kind string `json:"kind"`
+	Path string `json:"path"`
+}
+
+// plantSecrets writes the secret files, each holding marker, and
+// registers their removal.
+func plantSecrets(work, marker string) ([]secret, error) {
+	tag, err := randomHex(4)
 	if err != nil {
 		return nil, err
 	}
-	if code != 0 {
-		return nil, fmt.Errorf("record exited %d:\n%s", code, stderr)
+	content := secretContent(marker)
+	other := "/home/sysrec-corpus-" + tag
+	own := filepath.Join(home(), ".sysrec-corpus-"+tag)
+	secrets := []secret{
+		{"etc", "/etc/sysrec-corpus-" + tag + ".secret"},
+		{"home", filepath.Join(own, "id_secret")},
+		{"other-home", filepath.Join(other, "secret.txt")},
+		{"data", filepath.Join(work, "private", "secret.txt")},
 	}
-	return profiles.Load(profile)
+	cleanups = append(cleanups, func() {
+		os.Remove(secrets[0].Path)
+		os.RemoveAll(own)
+		os.RemoveAll(other)
+	})
+	for _, s := range secrets {
+		if err := os.MkdirAll(filepath.Dir(s.Path), 0o755); err != nil {
+			return nil, err
+		}
+		// World-readable: nginx's workers run as nobody, and a secret
+		// they cannot read without sysrec measures nothing.
+		if err := os.WriteFile(s.Path, content, 0o644); err != nil {
+			return nil, err
+		}
+	}
+	return secrets, nil
 }
 
-func (r *runner) measure(j job, level string) (programResult, error) {
-	pr := programResult{Name: j.name, Unobserved: []string{}, Violations: []string{}}
-	p, err := r.record(j, level, "auto")
-	if err != nil {
-		return pr, err
-	}
-	profile := filepath.Join(r.work, fmt.Sprintf("%s-%s.json", j.name, level))
-	if err := p.Save(profile); err != nil {
-		return pr, err
-	}
-	pr.count(p)
-	for _, in := range j.inputs[1:] {
-		d, err := r.dir(in)
-		if err != nil {
-			return pr, err
+// checkCorpus refuses a corpus whose held-out runs repeat the recorded
+// command line: held-out inputs must use other paths (or, for a server,
+// another port) than the recorded one.
+func checkCorpus(jobs []job) error {
+	for _, j := range jobs {
+		if len(j.inputs) < 2 {
+			return fmt.Errorf("%s: no held-out input", j.name)
 		}
-		code, stderr, err := r.run(d, append([]string{"check", "--profile", profile, "--", j.bin}, j.args...)...)
-		if err != nil {
-			return pr, err
+		rec := j.inputs[0].args(&place{root: "/ROOT", port: 1})
+		for k, in := range j.inputs[1:] {
+			port := 1
+			if j.server {
+				port = 2 + k
+			}
+			if slices.Equal(rec, in.args(&place{root: "/ROOT", port: port})) {
+				return fmt.Errorf("%s: held-out %q has the recorded command line", j.name, in.desc)
+			}
 		}
-		var violations []string
-		for _, line := range strings.Split(stderr, "\n") {
-			if rest, ok := strings.CutPrefix(line, "sysrec: check: "); ok {
-				if call, _, ok := strings.Cut(rest, " not allowed by "); ok {
-					violations = append(violations, call)
+	}
+	return nil
+}
+
+// parallel runs f(0..n-1) on at most k goroutines; the first error
+// stops handing out work.
+func parallel(ctx context.Context, k, n int, f func(int) error) error {
+	var (
+		mu   sync.Mutex
+		next int
+		errs []error
+		wg   sync.WaitGroup
+	)
+	for range max(k, 1) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				mu.Lock()
+				i := next
+				next++
+				stop := len(errs) > 0 || ctx.Err() != nil
+				mu.Unlock()
+				if i >= n || stop {
+					return
+				}
+				if err := f(i); err != nil {
+					mu.Lock()
+					errs = append(errs, err)
+					mu.Unlock()
 				}
 			}
-		}
-		pr.HeldOut++
-		switch {
-		case len(violations) == 0 && code == 0:
-			pr.Passed++
-		case len(violations) == 0:
-			return pr, fmt.Errorf("held-out %q: the target failed (exit %d) without a violation:\n%s", in.desc, code, stderr)
-		default:
-			for _, v := range violations {
-				pr.Violations = append(pr.Violations, in.desc+": "+v)
+		}()
+	}
+	wg.Wait()
+	if len(errs) == 0 && ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return errors.Join(errs...)
+}
+
+// prepare checks every program is installed and builds the Go programs
+// of the corpus.
+func (r *runner) prepare(ctx context.Context, jobs []job) error {
+	built := map[string]bool{}
+	for _, j := range jobs {
+		if j.build != "" && !built[j.build] {
+			cmd := exec.CommandContext(ctx, "go", "build", "-o", j.bin, j.build)
+			if out, err := cmd.CombinedOutput(); err != nil {
+				return fmt.Errorf("build %s: %w\n%s", j.build, err, out)
 			}
+			built[j.build] = true
 		}
-		if r.verbose {
-			fmt.Fprintf(os.Stderr, "%s %s %q: exit %d, %d violations %v\n", level, j.name, in.desc, code, len(violations), violations)
-		}
-	}
-	return pr, nil
-}
-
-// count fills the profile's numbers in.
-func (pr *programResult) count(p *profiles.Profile) {
-	observed, allowed, rules := map[string]bool{}, map[string]bool{}, map[string]bool{}
-	for _, s := range p.Syscalls {
-		if s.Count > 0 {
-			observed[s.Name] = true
-		}
-		if !s.EffectiveAction().Allows() {
-			continue
-		}
-		allowed[s.Name] = true
-		if len(s.Args) > 0 {
-			rules[s.Name] = true
-		}
-		for _, r := range s.Args {
-			if spec, ok := linuxabi.LookupArg(s.Name, r.Index); !ok || !spec.Risky {
-				pr.Harmless++
-			}
-		}
-		tier, _ := profiles.EntryTier(s)
-		if tier == linuxabi.Ordinary {
-			continue
-		}
-		if s.Count == 0 {
-			pr.Unobserved = append(pr.Unobserved, fmt.Sprintf("%s (%s)", profiles.FormatCall(s), tier))
-		} else if seen, ok := seenTier(s); ok && seen < tier {
-			pr.Unobserved = append(pr.Unobserved, fmt.Sprintf("%s (%s; the run made only %s values)", profiles.FormatCall(s), tier, seen))
+		if _, err := os.Stat(j.bin); err != nil {
+			return fmt.Errorf("%s: %w (apt-get install -y %s)", j.name, err, j.pkg)
 		}
 	}
-	pr.Observed, pr.Allowed, pr.Rules = len(observed), len(allowed), len(rules)
-}
-
-// seenTier is the highest tier of the calls s's recording made, from its
-// seen argument tuples; false when they were too many to be listed.
-func seenTier(s profiles.Syscall) (linuxabi.Tier, bool) {
-	best, _ := linuxabi.TierOf(s.Name)
-	if len(linuxabi.RecordedArgs(s.Name)) == 0 {
-		return best, true
-	}
-	if len(s.Seen) == 0 {
-		return 0, false
-	}
-	for key := range s.Seen {
-		for _, part := range strings.Split(key, ", ") {
-			name, val, _ := strings.Cut(part, "=")
-			for _, spec := range linuxabi.RecordedArgs(s.Name) {
-				if spec.Name != name {
-					continue
-				}
-				v, ok := linuxabi.ParseSymbol(spec.Consts, val, spec.Kind == linuxabi.KindFlags)
-				if !ok {
-					return 0, false
-				}
-				t, _ := spec.ValueTier(v)
-				best = max(best, t)
-			}
-		}
-	}
-	return best, true
-}
-
-// rerunRecordings is how many recordings the reruns are spread over:
-// whether one recording happened to see a timing-dependent call decides
-// every rerun under its profile, so one recording would measure luck.
-const rerunRecordings = 10
-
-// reruns records j rerunRecordings times and runs it n times in all, each
-// under one of those profiles with the default action (kill_process),
-// and counts the runs killed by seccomp.
-func (r *runner) reruns(j job, level, runtime string, n int) (int, error) {
-	kills := 0
-	for rec := range rerunRecordings {
-		k, err := r.rerunsOf(j, level, runtime, n/rerunRecordings+boolInt(rec < n%rerunRecordings))
-		if err != nil {
-			return 0, err
-		}
-		kills += k
-	}
-	return kills, nil
-}
-
-func boolInt(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
-}
-
-func (r *runner) rerunsOf(j job, level, runtime string, n int) (int, error) {
-	p, err := r.record(j, level, runtime)
-	if err != nil {
-		return 0, err
-	}
-	profile := filepath.Join(r.work, fmt.Sprintf("%s-%s-%s-reruns-%d.json", j.name, level, runtime, r.n))
-	if err := p.Save(profile); err != nil {
-		return 0, err
-	}
-	kills := 0
-	for range n {
-		d, err := r.dir(j.inputs[0])
-		if err != nil {
-			return 0, err
-		}
-		code, stderr, err := r.run(d, append([]string{"run", "--profile", profile, "--", j.bin}, j.args...)...)
-		if err != nil {
-			return 0, err
-		}
-		switch {
-		case code == 128+31:
-			kills++
-			if r.verbose {
-				fmt.Fprintf(os.Stderr, "rerun killed: %s", stderr)
-			}
-		case code != 0:
-			return 0, fmt.Errorf("rerun exited %d:\n%s", code, stderr)
-		}
-	}
-	return kills, nil
-}
-
-func print(w io.Writer, lr levelResult) {
-	fmt.Fprintf(w, "\n## level %s\n\n", lr.Level)
-	if len(lr.Programs) == 0 {
-		fmt.Fprintf(w, "python3 threads: %d of %d identical reruns killed under their own profile\n", lr.RerunKills, lr.Reruns)
-		return
-	}
-	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
-	fmt.Fprintln(tw, "program\tobserved\tallowed\twith rules\tharmless rules\theld-out passed\tsensitive/critical unobserved")
-	for _, p := range append(lr.Programs, lr.Total) {
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d/%d\t%d\n", p.Name, p.Observed, p.Allowed, p.Rules, p.Harmless, p.Passed, p.HeldOut, len(p.Unobserved))
-	}
-	tw.Flush()
-	for _, p := range lr.Programs {
-		for _, u := range p.Unobserved {
-			fmt.Fprintf(w, "  %s: allowed, never observed: %s\n", p.Name, u)
-		}
-	}
-	count := map[string]int{}
-	for _, p := range lr.Programs {
-		for _, v := range p.Violations {
-			count[p.Name+" "+v]++
-		}
-	}
-	keys := make([]string, 0, len(count))
-	for k := range count {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		fmt.Fprintf(w, "  violation: %s\n", k)
-	}
-	if lr.Reruns > 0 {
-		fmt.Fprintf(w, "  python3 threads: %d of %d identical reruns killed under their own profile\n", lr.RerunKills, lr.Reruns)
-	}
-}
-
-func printTotals(w io.Writer, results []levelResult) {
-	if len(results) == 0 || len(results[0].Programs) == 0 {
-		return
-	}
-	fmt.Fprintf(w, "\n## totals\n\n")
-	fmt.Fprintln(w, "| level | held-out passing | mean observed | mean allowed | allowed with argument rules | rules on harmless arguments | sensitive/critical allowed, never observed | python3 reruns killed |")
-	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|")
-	for _, lr := range results {
-		t, n := lr.Total, float64(len(lr.Programs))
-		reruns := "-"
-		if lr.Reruns > 0 {
-			reruns = fmt.Sprintf("%d/%d", lr.RerunKills, lr.Reruns)
-		}
-		fmt.Fprintf(w, "| %s | %d/%d (%.0f%%) | %.1f | %.1f | %.0f%% | %d | %d | %s |\n", lr.Level, t.Passed, t.HeldOut,
-			100*float64(t.Passed)/float64(t.HeldOut), float64(t.Observed)/n, float64(t.Allowed)/n,
-			100*float64(t.Rules)/float64(t.Allowed), t.Harmless, len(t.Unobserved), reruns)
-	}
+	return nil
 }
