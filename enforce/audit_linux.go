@@ -49,6 +49,19 @@ const (
 type AuditLog struct {
 	fd      int
 	netlink bool
+	// passed holds the records Wait read past (Landlock's, logged
+	// before the seccomp kill it waits for): LandlockDenials reads them
+	// first.
+	passed []record
+}
+
+// maxPassed bounds what Wait keeps: a target can make the kernel log
+// denials as fast as it likes.
+const maxPassed = 65536
+
+type record struct {
+	typ  int
+	text string
 }
 
 // OpenAuditLog starts reading audit records at this moment.
@@ -136,6 +149,9 @@ func (l *AuditLog) Wait(pid int, deadline time.Time) (v Violation, ok bool) {
 				break
 			}
 			if typ != auditSeccomp {
+				if (typ == auditLandlockAccess || typ == auditLandlockDomain) && len(l.passed) < maxPassed {
+					l.passed = append(l.passed, record{typ, text})
+				}
 				continue
 			}
 			if v, ok := parseSeccomp(text); ok && v.PID == pid {
@@ -245,7 +261,15 @@ func (l *AuditLog) LandlockDenials(pid int) []LandlockDenial {
 	deadline := time.Now().Add(AuditWait)
 	buf := make([]byte, 16384)
 	for {
-		typ, text, more := l.next(buf)
+		var typ int
+		var text string
+		var more bool
+		if len(l.passed) > 0 {
+			typ, text, more = l.passed[0].typ, l.passed[0].text, true
+			l.passed = l.passed[1:]
+		} else {
+			typ, text, more = l.next(buf)
+		}
 		if !more {
 			left := time.Until(deadline)
 			if marker == "" || left <= 0 {

@@ -383,3 +383,33 @@ func testee(mode string, args []string) int {
 	fmt.Println("unknown testee mode", mode)
 	return 2
 }
+
+// TestLandlockBeforeKill: a program refused a file by Landlock and then
+// killed by seccomp (here getpriority, which the profile does not
+// allow) gets both named: waiting for the kill's record used to read
+// past the denial logged before it, and run named only the kill.
+func TestLandlockBeforeKill(t *testing.T) {
+	testenv.RequireRoot(t)
+	testenv.Audit(t, true)
+	secret := filepath.Join(t.TempDir(), "secret")
+	if err := os.WriteFile(secret, []byte("secret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p := allowingAllBut(t, "getpriority")
+	p.Filesystem = &profiles.Filesystem{Rules: system}
+	p.Version = 2
+	ex, out, err := runConfined(t, p, "sh", "-c", "cat "+secret+"; exec nice -n 0 true")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if ex.Signal != unix.SIGSYS || ex.Seccomp == nil {
+		t.Errorf("kill not named: %+v\n%s", ex, out)
+	}
+	var refused []string
+	for _, d := range ex.Landlock {
+		refused = append(refused, d.String())
+	}
+	if !slices.ContainsFunc(refused, func(s string) bool { return strings.Contains(s, secret) }) {
+		t.Errorf("landlock refusals %q, want the read of %s\n%s", refused, secret, out)
+	}
+}
