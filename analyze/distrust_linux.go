@@ -127,8 +127,13 @@ func (m *CacheMark) mark() error {
 			return fmt.Errorf("touch cache mark: %w", err)
 		}
 		if first {
+			// Where the filesystem dates a change fine-grained once its
+			// time was read (multigrain timestamps), the next one is
+			// already later.
 			m.since = ms.Ctim
-		} else if later(ms.Ctim, m.since) {
+			continue
+		}
+		if later(ms.Ctim, m.since) {
 			break
 		}
 		if time.Now().After(deadline) {

@@ -34,16 +34,7 @@ func TestCacheDistrustsTarget(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	libc := ""
-	for _, m := range cold.Modules {
-		if m.Name == "libc.so.6" {
-			libc = m.Path
-		}
-	}
-	if libc == "" {
-		t.Skipf("%s loads no libc.so.6", prog)
-	}
-	data, err := os.ReadFile(libc)
+	data, err := os.ReadFile(libcOf(t, cold))
 	if err != nil {
 		t.Fatal(err)
 	}
