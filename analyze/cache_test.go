@@ -139,15 +139,7 @@ func TestCachePoisonedLibrary(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	libc := ""
-	for _, m := range cold.Modules {
-		if m.Name == "libc.so.6" {
-			libc = m.Path
-		}
-	}
-	if libc == "" {
-		t.Fatalf("no libc.so.6 in %+v", cold.Modules)
-	}
+	libc := libcOf(t, cold)
 	planted := []string{"setxattr", "init_module"}
 	for _, s := range planted {
 		if cold.Has(s) {
@@ -185,6 +177,18 @@ func TestCachePoisonedLibrary(t *testing.T) {
 	if !reflect.DeepEqual(warm.Names(), cold.Names()) {
 		t.Errorf("after analysing %s, %s reaches\n%v\nnot what a cold analysis finds:\n%v", evil, real, warm.Names(), cold.Names())
 	}
+}
+
+// libcOf is the path of the libc.so.6 r loads.
+func libcOf(t *testing.T, r *Result) string {
+	t.Helper()
+	for _, m := range r.Modules {
+		if m.Name == "libc.so.6" {
+			return m.Path
+		}
+	}
+	t.Fatalf("no libc.so.6 in %+v", r.Modules)
+	return ""
 }
 
 // patchFunction returns the library at path with code written over the

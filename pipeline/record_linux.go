@@ -13,6 +13,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/sysrec/sysrec/analyze"
 	"github.com/sysrec/sysrec/profiles"
 	"github.com/sysrec/sysrec/recorder"
 	"github.com/sysrec/sysrec/reducer"
@@ -132,7 +133,12 @@ func Record(ctx context.Context, o RecordOptions) (*RecordResult, error) {
 		}
 		o.Recorder.Env = env
 	}
-	rec, err := recorder.Record(ctx, o.Recorder)
+	// The analysis of the target (Reachable) ran before this.
+	var rec *profiles.Recording
+	err := untrusted(func() (err error) {
+		rec, err = recorder.Record(ctx, o.Recorder)
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -176,6 +182,19 @@ func Record(ctx context.Context, o RecordOptions) (*RecordResult, error) {
 		return res, fmt.Errorf("%w (%s)", ErrIncomplete, strings.Join(gaps, ", "))
 	}
 	return res, nil
+}
+
+// untrusted runs a target sysrec does not trust (run starts it and
+// waits for it), then removes the analysis cache entries it could have
+// written (analyze.CacheMark): it runs as the user, often root, and must
+// not change what later analyses of other programs find.
+func untrusted(run func() error) error {
+	mark := analyze.MarkCache()
+	err := run()
+	if distrust := mark.Distrust(); distrust != nil {
+		return errors.Join(err, fmt.Errorf("remove analysis cache entries the target could have written: %w", distrust))
+	}
+	return err
 }
 
 // detectRuntime looks for Go build information in the target's
