@@ -10,6 +10,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -418,7 +419,7 @@ func TestPathString(t *testing.T) {
 		{mk(other, "/abs/x"), "/abs/x"},
 		{mk(other, "x"), "/x"},
 	} {
-		if got := pathString(tc.pb); got != tc.want {
+		if got := pathString(tc.pb, time.Now()).path; got != tc.want {
 			t.Errorf("pathString(%q) = %q, want %q", tc.pb.Strings(), got, tc.want)
 		}
 	}

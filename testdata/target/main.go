@@ -27,6 +27,11 @@
 //	target i386 FILE     three i386 calls (int $0x80) that read as x86_64 would be socket, unshare and truncate(FILE)
 //	target unix connect|sendto ADDR  reach the unix socket at ADDR (a path, or @ and an abstract name)
 //	target mkdir-race DIR N  mkdir DIR/a/x N times while another thread flips its a to b and back (DIR/b/x exists)
+//	target repoint DIR   calls through symlinks in DIR, then repoints the links (see repoint)
+//	target openat2-flip FILE FLAGS N  openat2 FILE read-only N times while another thread flips the flags to FLAGS
+//	target signal-own-group  setsid, then kill(0, 0)
+//	target unix-own NAME listen on the abstract socket @NAME and connect to it
+//	target clone-into CGROUP  run "target stray" born in the cgroup directory CGROUP
 //
 // Its runtime is made as deterministic as Go allows, so that one
 // recording covers every later run of the same mode: it re-execs itself
@@ -140,6 +145,16 @@ func main() {
 		unixClient(os.Args[2], os.Args[3])
 	case "mkdir-race":
 		mkdirRace(os.Args[2], atoi(os.Args[3]))
+	case "repoint":
+		repoint(os.Args[2])
+	case "openat2-flip":
+		openat2Flip(os.Args[2], uint64(atoi(os.Args[3])), atoi(os.Args[4]))
+	case "signal-own-group":
+		signalOwnGroup()
+	case "unix-own":
+		unixOwn(os.Args[2])
+	case "clone-into":
+		cloneInto(os.Args[2])
 	case "sleep":
 		d, err := time.ParseDuration(os.Args[2])
 		if err != nil {
