@@ -123,3 +123,19 @@ func TestCloneIntoCgroup(t *testing.T) {
 		t.Errorf("left: %v, want %v", rec.Left, want)
 	}
 }
+
+// TestFilesFreshPage: a path string in a page the target has not
+// touched yet cannot be read at sys_enter; the call is counted as
+// unresolved (a fault), not as a path changed while the call ran.
+func TestFilesFreshPage(t *testing.T) {
+	target := rootTarget(t)
+	dir := realPath(t, t.TempDir())
+	rec := recordFiles(t, fileMaxDepth, target, "mkdir-fresh-page", dir)
+	if rec.FilesRaced != 0 {
+		t.Errorf("%d accesses counted as changed during the call, want 0", rec.FilesRaced)
+	}
+	if rec.FilesUnresolved == 0 {
+		t.Error("the mkdir whose path sys_enter could not read was not counted")
+	}
+	noFile(t, rec, filepath.Join(dir, "x"))
+}

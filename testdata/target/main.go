@@ -32,6 +32,7 @@
 //	target signal-own-group  setsid, then kill(0, 0)
 //	target unix-own NAME listen on the abstract socket @NAME and connect to it
 //	target clone-into CGROUP  run "target stray" born in the cgroup directory CGROUP
+//	target mkdir-fresh-page DIR  mkdir DIR/x, its path in a mapped page not touched yet
 //
 // Its runtime is made as deterministic as Go allows, so that one
 // recording covers every later run of the same mode: it re-execs itself
@@ -155,6 +156,8 @@ func main() {
 		unixOwn(os.Args[2])
 	case "clone-into":
 		cloneInto(os.Args[2])
+	case "mkdir-fresh-page":
+		mkdirFreshPage(os.Args[2])
 	case "sleep":
 		d, err := time.ParseDuration(os.Args[2])
 		if err != nil {

@@ -161,3 +161,26 @@ func cloneInto(dir string) {
 		die(err)
 	}
 }
+
+// mkdirFreshPage calls mkdir on DIR/x with the path in a page of a
+// file mapping it has not touched yet (as a string literal is on first
+// use): sys_enter cannot read it (reads there do not fault pages in),
+// the kernel's own copy can.
+func mkdirFreshPage(dir string) {
+	name := dir + "/pathname"
+	if err := os.WriteFile(name, append([]byte(dir+"/x"), 0), 0o600); err != nil {
+		die(err)
+	}
+	fd, err := syscall.Open(name, syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
+	if err != nil {
+		die(err)
+	}
+	page, err := syscall.Mmap(fd, 0, os.Getpagesize(), syscall.PROT_READ, syscall.MAP_PRIVATE)
+	if err != nil {
+		die(err)
+	}
+	if _, _, e := syscall.Syscall(syscall.SYS_MKDIRAT, uintptr(AT_FDCWD), uintptr(unsafe.Pointer(&page[0])), 0o755); e != 0 {
+		die(e)
+	}
+	fmt.Println("made", dir+"/x")
+}
