@@ -196,6 +196,18 @@ struct {
 	__type(value, __u64);
 } unix_counts SEC(".maps");
 
+/* The unix sockets the target bound (struct sock addresses): a datagram
+ * it sends to one reaches its own socket, which the scope allows. A
+ * socket freed and its memory reused for another process's is taken
+ * for the target's: that keeps a scope (refuses more), never drops
+ * one; a full map drops the scope for the sockets it misses. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u64);
+	__type(value, __u8);
+} own_unix SEC(".maps");
+
 /* exe -> signals it sent to processes outside the target. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -936,9 +948,10 @@ static __always_inline int task_in_target(struct task_struct *task)
  * to it, or sent it a datagram by its address. The name is sk's bound
  * address, the kernel's copy: what the caller's memory says does not
  * matter. An unnamed socket (a socketpair's) is not recorded: no scope
- * restricts it; nor an abstract one a process of the target listens on
- * (own): the scope allows those, and recording them let a program that
- * connected to itself drop the scope. */
+ * restricts it; nor an abstract one of the target's own (own: its
+ * listener is a process of the target, or the target bound it): the
+ * scope allows those, and recording them let a program that connected
+ * to itself drop the scope. */
 static __always_inline void unix_used(struct sock *sk, int own)
 {
 	struct unix_address *a = KPTR(unix_sock, sk)->addr;
@@ -975,6 +988,30 @@ static __always_inline int pid_in_target(struct pid *pid)
 	return in;
 }
 
+/* unix_sock_of returns the unix socket behind fd, or NULL. */
+static __always_inline struct sock *unix_sock_of(__u64 fd)
+{
+	struct file *f = fd_file(fd);
+	if (!f || inode_mode(f) != S_IFSOCK)
+		return 0;
+	struct socket *sock = KPTR(file, f)->private_data;
+	struct sock *sk = KPTR(socket, sock)->sk;
+	if (!sk || KPTR(sock, sk)->__sk_common.skc_family != AF_UNIX)
+		return 0;
+	return sk;
+}
+
+/* unix_bound notes the unix socket a successful bind of the target
+ * bound (own_unix). */
+static __always_inline void unix_bound(void *regs)
+{
+	struct sock *sk = unix_sock_of(arg(regs, 0));
+	__u64 key = (__u64)sk;
+	__u8 one = 1;
+	if (sk)
+		bpf_map_update_elem(&own_unix, &key, &one, BPF_ANY);
+}
+
 /* unix_connected records the peer of the unix socket a successful
  * connect connected: the socket made for it by a listener (it carries
  * the listener's address), or a datagram socket. A stream socket's
@@ -982,12 +1019,8 @@ static __always_inline int pid_in_target(struct pid *pid)
  * listener's credentials): whether the target connected to its own. */
 static __always_inline void unix_connected(void *regs)
 {
-	struct file *f = fd_file(arg(regs, 0));
-	if (!f || inode_mode(f) != S_IFSOCK)
-		return;
-	struct socket *sock = KPTR(file, f)->private_data;
-	struct sock *sk = KPTR(socket, sock)->sk;
-	if (!sk || KPTR(sock, sk)->__sk_common.skc_family != AF_UNIX)
+	struct sock *sk = unix_sock_of(arg(regs, 0));
+	if (!sk)
 		return;
 	struct sock *peer = KPTR(unix_sock, sk)->peer;
 	if (peer)
@@ -1024,8 +1057,9 @@ static __always_inline void unix_ready(struct sock *sk)
 		return;
 	__u64 key = (__u64)bpf_task_pt_regs(bpf_get_current_task_btf());
 	struct pending *p = bpf_map_lookup_elem(&pending, &key);
+	__u64 at = (__u64)sk;
 	if (p && is_send(op_of(p->nr)))
-		unix_used(sk, 0); /* a datagram socket has no owner to ask: recorded */
+		unix_used(sk, bpf_map_lookup_elem(&own_unix, &at) != 0);
 }
 
 /* is_signal reports whether op sends a signal. */
@@ -1301,6 +1335,8 @@ static __always_inline void path_op(void *regs, __u32 op, long ret, struct pendi
 		tcp_port(regs, op, p->addr);
 		if (op == OP_CONNECT && ret == 0)
 			unix_connected(regs);
+		if (op == OP_BIND && ret == 0)
+			unix_bound(regs);
 		if (op == OP_CONNECT || ret < 0)
 			return;
 	}

@@ -185,6 +185,7 @@ const (
 	sysrecMapLast               = "last"
 	sysrecMapMasks              = "masks"
 	sysrecMapOps                = "ops"
+	sysrecMapOwnUnix            = "own_unix"
 	sysrecMapPathChanged        = "path_changed"
 	sysrecMapPaths              = "paths"
 	sysrecMapPending            = "pending"
@@ -294,6 +295,7 @@ type sysrecMapSpecs struct {
 	Last           *ebpf.MapSpec `ebpf:"last"`
 	Masks          *ebpf.MapSpec `ebpf:"masks"`
 	Ops            *ebpf.MapSpec `ebpf:"ops"`
+	OwnUnix        *ebpf.MapSpec `ebpf:"own_unix"`
 	PathChanged    *ebpf.MapSpec `ebpf:"path_changed"`
 	Paths          *ebpf.MapSpec `ebpf:"paths"`
 	Pending        *ebpf.MapSpec `ebpf:"pending"`
@@ -359,6 +361,7 @@ type sysrecMaps struct {
 	Last           *ebpf.Map `ebpf:"last"`
 	Masks          *ebpf.Map `ebpf:"masks"`
 	Ops            *ebpf.Map `ebpf:"ops"`
+	OwnUnix        *ebpf.Map `ebpf:"own_unix"`
 	PathChanged    *ebpf.Map `ebpf:"path_changed"`
 	Paths          *ebpf.Map `ebpf:"paths"`
 	Pending        *ebpf.Map `ebpf:"pending"`
@@ -383,6 +386,7 @@ func (m *sysrecMaps) Close() error {
 		m.Last,
 		m.Masks,
 		m.Ops,
+		m.OwnUnix,
 		m.PathChanged,
 		m.Paths,
 		m.Pending,

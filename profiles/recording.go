@@ -50,11 +50,11 @@ type Recording struct {
 	// recorded with Files (file recording on). Unix lists the unix
 	// sockets the target reached: each successful connect, and each
 	// datagram a send delivered to a socket named by its address (not
-	// sends on a connected socket: its connect is listed). Not listed: a
-	// connect to an abstract socket whose listener (the process that
-	// called listen, the socket's peer credentials) is in the recorded
-	// subtree, which the scope allows; a datagram to an abstract socket
-	// is listed whoever bound it (no owner to ask). A profile whose
+	// sends on a connected socket: its connect is listed). Not listed,
+	// since the scope allows them: a connect to an abstract socket whose
+	// listener (the process that called listen, the socket's peer
+	// credentials) is in the recorded subtree, and a datagram to an
+	// abstract socket the target bound. A profile whose
 	// recordings list no abstract socket can take the
 	// abstract-unix-socket scope.
 	Unix []UnixAccess

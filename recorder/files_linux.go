@@ -105,7 +105,7 @@ type fileRecorder struct {
 // entry and the verifier drops the file code (record_files is 0).
 func setFiles(spec *ebpf.CollectionSpec, on bool, maxKeys, depth int) (map[string]any, error) {
 	if !on {
-		for _, m := range []string{"file_counts", "paths", "ports", "pending", "path_changed", "unix_counts", "signals_outside"} {
+		for _, m := range []string{"file_counts", "paths", "ports", "pending", "path_changed", "unix_counts", "own_unix", "signals_outside"} {
 			spec.Maps[m].MaxEntries = 1
 		}
 		return map[string]any{"record_files": uint32(0)}, nil

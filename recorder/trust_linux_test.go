@@ -87,14 +87,16 @@ func TestFilesOpenat2FlagsRace(t *testing.T) {
 
 // TestScopeOwn: what reaches only the target itself drops no scope:
 // kill(0, 0) in a session of its own (no signal outside), a connect to
-// an abstract socket it listens on itself (not recorded).
+// an abstract socket it listens on itself, a datagram to one it bound
+// (not recorded).
 func TestScopeOwn(t *testing.T) {
 	target := rootTarget(t)
 	for _, argv := range [][]string{
 		{target, "signal-own-group"},
-		{target, "unix-own", fmt.Sprintf("sysrec-own-%d", os.Getpid())},
+		{target, "unix-own", "stream", fmt.Sprintf("sysrec-own-%d", os.Getpid())},
+		{target, "unix-own", "dgram", fmt.Sprintf("sysrec-own-dgram-%d", os.Getpid())},
 	} {
-		t.Run(argv[1], func(t *testing.T) {
+		t.Run(strings.Join(argv[1:min(len(argv), 3)], " "), func(t *testing.T) {
 			rec := record(t, Options{Command: argv, Files: true})
 			if rec.ExitStatus != 0 {
 				t.Fatalf("exit status %d", rec.ExitStatus)

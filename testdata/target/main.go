@@ -30,7 +30,7 @@
 //	target repoint DIR   calls through symlinks in DIR, then repoints the links (see repoint)
 //	target openat2-flip FILE FLAGS N  openat2 FILE read-only N times while another thread flips the flags to FLAGS
 //	target signal-own-group  setsid, then kill(0, 0)
-//	target unix-own NAME listen on the abstract socket @NAME and connect to it
+//	target unix-own stream|dgram NAME  listen on the abstract socket @NAME and connect to it, or bind it and send to it
 //	target clone-into CGROUP  run "target stray" born in the cgroup directory CGROUP
 //	target mkdir-fresh-page DIR  mkdir DIR/x, its path in a mapped page not touched yet
 //
@@ -153,7 +153,7 @@ func main() {
 	case "signal-own-group":
 		signalOwnGroup()
 	case "unix-own":
-		unixOwn(os.Args[2])
+		unixOwn(os.Args[2], os.Args[3])
 	case "clone-into":
 		cloneInto(os.Args[2])
 	case "mkdir-fresh-page":

@@ -118,28 +118,35 @@ func signalOwnGroup() {
 	fmt.Println("probed")
 }
 
-// unixOwn listens on the abstract unix socket @name and connects to it:
-// a socket of its own.
-func unixOwn(name string) {
+// unixOwn reaches an abstract unix socket of its own, @name: stream
+// listens on it and connects to it, dgram binds it and sends to it.
+func unixOwn(how, name string) {
 	sa := &syscall.SockaddrUnix{Name: "@" + name}
-	l, err := syscall.Socket(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	typ := map[string]int{"stream": syscall.SOCK_STREAM, "dgram": syscall.SOCK_DGRAM}[how]
+	if typ == 0 {
+		fmt.Fprintf(os.Stderr, "target: unix-own %q: want stream or dgram\n", how)
+		os.Exit(2)
+	}
+	own, err := syscall.Socket(syscall.AF_UNIX, typ|syscall.SOCK_CLOEXEC, 0)
 	if err != nil {
 		die(err)
 	}
-	if err := syscall.Bind(l, sa); err != nil {
+	if err := syscall.Bind(own, sa); err != nil {
 		die(err)
 	}
-	if err := syscall.Listen(l, 1); err != nil {
-		die(err)
-	}
-	c, err := syscall.Socket(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	c, err := syscall.Socket(syscall.AF_UNIX, typ|syscall.SOCK_CLOEXEC, 0)
 	if err != nil {
 		die(err)
 	}
-	if err := syscall.Connect(c, sa); err != nil {
+	if typ == syscall.SOCK_DGRAM {
+		err = syscall.Sendto(c, []byte("hello\n"), 0, sa)
+	} else if err = syscall.Listen(own, 1); err == nil {
+		err = syscall.Connect(c, sa)
+	}
+	if err != nil {
 		die(err)
 	}
-	fmt.Println("connected to itself")
+	fmt.Println("reached itself")
 }
 
 // cloneInto starts "target stray" born in the cgroup at dir (clone3
