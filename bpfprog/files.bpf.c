@@ -19,15 +19,16 @@
  * caller passed; execs through the binprm. TCP bind/connect ports are
  * read from the sockaddr. Work at sys_exit and exec, and at sys_enter
  * only for the recorded tasks' calls whose path string or sockaddr is
- * read from the caller's memory: the kernel's own copy is gone at
- * sys_exit, and the caller can change its memory while the call runs,
- * so the string (and its directory) or the address is read at both ends
- * and an access is learned only if they agree; a string must moreover
- * name one of the inodes whose ctime the call changed (inode_ctime,
- * from the kernel's ctime tracepoints), which user space checks
- * (path_changed) unless it was checked here. A port has no such check:
- * a caller that changes the address before the entry, back before the
- * kernel reads it, and again before the exit still wins.
+ * read from the caller's memory (and openat2, whose flags are: its
+ * truncate is learned from the ctime it changed): the kernel's own copy
+ * is gone at sys_exit, and the caller can change its memory while the
+ * call runs, so the string (and its directory) or the address is read
+ * at both ends and an access is learned only if they agree; a string
+ * must moreover name one of the inodes whose ctime the call changed
+ * (inode_ctime, from the kernel's ctime tracepoints), which user space
+ * checks (path_changed) unless it was checked here. A port has no such
+ * check: a caller that changes the address before the entry, back
+ * before the kernel reads it, and again before the exit still wins.
  *
  * The path walk runs on every recorded access, but the string is built
  * only the first time a (path, rights) pair is seen: the walk first
@@ -61,7 +62,6 @@
 
 /* uapi constants (stable across arches sysrec records: x86_64, arm64). */
 #define O_ACCMODE 00000003
-#define O_CREAT 00000100
 #define O_TRUNC 00001000
 #define O_DIRECTORY 00200000
 #define O_PATH 010000000
@@ -138,7 +138,7 @@ struct {
 
 /* What sys_enter read of a call whose path strings or sockaddr come
  * from the caller's memory, for sys_exit to compare, and the inodes the
- * call changed meanwhile (inode_ctime). */
+ * call changed meanwhile (inode_ctime; for openat2 only those). */
 struct pending {
 	__u64 path[2]; /* path_id of each path argument, in call_paths order */
 	__u32 addr;    /* the sockaddr's family and port, as read */
@@ -163,14 +163,18 @@ struct {
  * while it is 0, inode_ctime has nothing to do. */
 __u64 inflight;
 
-/* path hash of an access learned from a string in the caller's memory
- * -> the inodes the last such call changed: user space keeps the access
- * only if the string names one of them (its directory, or the object). */
+/* An access learned from a string in the caller's memory (its key in
+ * file_counts: path, rights, exe) -> the inodes the last call that asked
+ * for those rights by that string changed: user space keeps the access
+ * only if the string names the inode of its role (the directory for a
+ * make, remove or refer; the object for a truncate). Keyed by the rights
+ * too: a later call with the same string and other rights (an unlink
+ * after a mkdir) never vouches for an earlier one. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 16384); /* resized by the loader */
 	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, __u64);
+	__type(key, struct file_key);
 	__type(value, struct changed);
 } path_changed SEC(".maps");
 
@@ -191,6 +195,18 @@ struct {
 	__type(key, struct unix_key);
 	__type(value, __u64);
 } unix_counts SEC(".maps");
+
+/* The unix sockets the target bound (struct sock addresses): a datagram
+ * it sends to one reaches its own socket, which the scope allows. A
+ * socket freed and its memory reused for another process's is taken
+ * for the target's: that keeps a scope (refuses more), never drops
+ * one; a full map drops the scope for the sockets it misses. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u64);
+	__type(value, __u8);
+} own_unix SEC(".maps");
 
 /* exe -> signals it sent to processes outside the target. */
 struct {
@@ -263,6 +279,7 @@ struct path {
 
 struct file {
 	unsigned int f_mode;
+	unsigned int f_flags;
 	void *private_data;
 	struct inode *f_inode;
 	struct path f_path;
@@ -316,6 +333,7 @@ struct sock_common {
 struct sock {
 	struct sock_common __sk_common;
 	__u16 sk_protocol;
+	struct pid *sk_peer_pid;
 } __attribute__((preserve_access_index));
 
 struct sockaddr_un {
@@ -604,22 +622,26 @@ static __always_inline __u64 path_id(struct req *r, struct strhash *sh, int walk
 #define FNV_BASIS 0xcbf29ce484222325ULL
 #define STRHASH_INIT(b) {.h = FNV_BASIS, .dirh = FNV_BASIS, .buf = (b)}
 
+/* changed_inode reports whether inode i is one the call of pending
+ * entry p changed. */
+static __always_inline int changed_inode(struct pending *p, struct inode *i)
+{
+	__u64 ino = KPTR(inode, i)->i_ino;
+	__u32 dev = KPTR(inode, i)->i_sb->s_dev;
+	__u32 n = p->changed.n;
+	for (__u32 j = 0; j < FILES_MAX_CHANGED; j++)
+		if (j < n && p->changed.id[j].ino == ino && p->changed.id[j].dev == dev)
+			return 1;
+	return 0;
+}
+
 /* changed_here reports whether the inode r's walk starts from (the
  * directory a relative string is in, or the object) is one the call of
  * r's pending entry changed. */
 static __always_inline int changed_here(struct req *r)
 {
 	struct pending *p = bpf_map_lookup_elem(&pending, &r->key);
-	if (!p)
-		return 0;
-	struct inode *i = KPTR(dentry, r->dentry)->d_inode;
-	__u64 ino = i->i_ino;
-	__u32 dev = i->i_sb->s_dev;
-	__u32 n = p->changed.n;
-	for (__u32 j = 0; j < FILES_MAX_CHANGED; j++)
-		if (j < n && p->changed.id[j].ino == ino && p->changed.id[j].dev == dev)
-			return 1;
-	return 0;
+	return p && changed_inode(p, KPTR(dentry, r->dentry)->d_inode);
 }
 
 /* changed_path is the path hash (struct changed) of inode, walked up to
@@ -648,10 +670,10 @@ __attribute__((noinline)) __u64 changed_path(__u64 inode, __u64 mnt)
 	return 0;
 }
 
-/* keep_changed stores, for user space to check the access of path hash
- * h, what the call of pending entry key changed, with the paths of the
- * changed inodes (mnt: the mount the call's string was relative to). */
-static __always_inline int keep_changed(__u64 key, __u64 h, __u64 mnt)
+/* keep_changed stores, for user space to check access k, what the call
+ * of pending entry key changed, with the paths of the changed inodes
+ * (mnt: the mount the call's string was relative to). */
+static __always_inline int keep_changed(__u64 key, struct file_key *k, __u64 mnt)
 {
 	struct pending *p = bpf_map_lookup_elem(&pending, &key);
 	if (!p)
@@ -661,7 +683,7 @@ static __always_inline int keep_changed(__u64 key, __u64 h, __u64 mnt)
 	__builtin_memcpy(inodes, p->inode, sizeof(inodes));
 	for (int i = 0; i < FILES_MAX_CHANGED; i++)
 		c.path[i] = i < c.n ? changed_path(inodes[i], mnt) : 0;
-	return bpf_map_update_elem(&path_changed, &h, &c, BPF_ANY);
+	return bpf_map_update_elem(&path_changed, k, &c, BPF_ANY);
 }
 
 /* record resolves one access and counts it. A global function: verified
@@ -682,7 +704,10 @@ __attribute__((noinline)) int record(struct req *r)
 	int verify = r->verify;
 	if (verify) {
 		if (path_id(r, &sh, walk) != r->want) {
-			inc(&file_stats, FILES_STAT_RACED);
+			/* want 0: sys_enter could not read the string (a page
+			 * not touched yet, such as a literal's on first use:
+			 * bpf_probe_read_user does not fault it in). */
+			inc(&file_stats, r->want ? FILES_STAT_RACED : FILES_STAT_FAULT);
 			return -1;
 		}
 		/* One component relative to a directory the call changed (or
@@ -714,7 +739,7 @@ __attribute__((noinline)) int record(struct req *r)
 		 * fd, an exec): only this one is checked. */
 		k.hash = mix(k.hash, FILES_F_VERIFY);
 		flags |= FILES_F_VERIFY;
-		if (keep_changed(r->key, k.hash, (__u64)r->mnt)) {
+		if (keep_changed(r->key, &k, (__u64)r->mnt)) {
 			inc(&file_stats, FILES_STAT_LOST_PATHS);
 			return -1;
 		}
@@ -794,26 +819,35 @@ static __always_inline __u32 mknod_right(__u32 mode)
 	}
 }
 
-/* opened records a successful open-family call returning fd. */
-static __always_inline void opened(long fd, __u64 oflags)
+/* opened records a successful open-family call returning fd. What
+ * the opened file says decides: f_mode (read, write, FMODE_CREATED),
+ * f_flags (O_PATH and __O_TMPFILE stay there; O_TRUNC does not:
+ * do_dentry_open clears it). trunc: the call's flags, from its
+ * registers, asked to truncate. p, for openat2, whose flags are in the
+ * caller's memory (a thread can change them while the call runs): the
+ * call truncated if it changed the opened file's ctime instead. */
+static __always_inline void opened(long fd, int trunc, struct pending *p)
 {
-	if (oflags & O_PATH)
-		return; /* an O_PATH fd grants no Landlock-checked access */
 	struct file *f = fd_file(fd);
 	struct req r = {};
 	if (set_file(&r, f)) {
 		inc(&file_stats, FILES_STAT_FAULT);
 		return;
 	}
+	unsigned int fflags = KPTR(file, f)->f_flags;
+	if (fflags & O_PATH)
+		return; /* an O_PATH fd grants no Landlock-checked access */
 	unsigned int fmode = KPTR(file, f)->f_mode;
 	int dir = inode_mode(f) == S_IFDIR;
 	if (fmode & FMODE_READ)
 		r.access |= dir ? LL_READ_DIR : LL_READ_FILE;
 	if (fmode & FMODE_WRITE)
 		r.access |= LL_WRITE_FILE;
-	if ((oflags & O_TRUNC) && !dir)
+	if (p)
+		trunc = changed_inode(p, KPTR(file, f)->f_inode);
+	if (trunc && !dir)
 		r.access |= LL_TRUNCATE;
-	if ((oflags & __O_TMPFILE) == __O_TMPFILE) {
+	if (fflags & __O_TMPFILE) {
 		/* An unnamed file in a directory: rights on the directory. */
 		struct dentry *d = r.dentry;
 		r.dentry = BPF_CORE_READ(d, d_parent);
@@ -903,12 +937,22 @@ static __always_inline void tcp_port(void *regs, __u32 op, __u32 want)
 	add(&ports, &k, &file_stats, FILES_STAT_LOST_PORTS);
 }
 
+/* task_in_target reports whether task is in the target cgroup or below. */
+static __always_inline int task_in_target(struct task_struct *task)
+{
+	struct css_set *cs = KPTR(task_struct___cg, task)->cgroups;
+	return cgroup_in_target(KPTR(css_set, cs)->dfl_cgrp);
+}
+
 /* unix_used records that the target reached unix socket sk: connected
  * to it, or sent it a datagram by its address. The name is sk's bound
  * address, the kernel's copy: what the caller's memory says does not
  * matter. An unnamed socket (a socketpair's) is not recorded: no scope
- * restricts it. */
-static __always_inline void unix_used(struct sock *sk)
+ * restricts it; nor an abstract one of the target's own (own: its
+ * listener is a process of the target, or the target bound it): the
+ * scope allows those, and recording them let a program that connected
+ * to itself drop the scope. */
+static __always_inline void unix_used(struct sock *sk, int own)
 {
 	struct unix_address *a = KPTR(unix_sock, sk)->addr;
 	if (!a)
@@ -921,6 +965,8 @@ static __always_inline void unix_used(struct sock *sk)
 	struct unix_key k = {.len = len};
 	if (bpf_probe_read_kernel(k.name, len, KPTR(unix_address, a)->name[0].sun_path))
 		return;
+	if (own && !k.name[0])
+		return;
 	struct exe *e = exe_of(bpf_get_current_task_btf());
 	if (!e)
 		return;
@@ -928,21 +974,57 @@ static __always_inline void unix_used(struct sock *sk)
 	add(&unix_counts, &k, &file_stats, FILES_STAT_LOST_SCOPES);
 }
 
-/* unix_connected records the peer of the unix socket a successful
- * connect connected: the socket made for it by a listener (it carries
- * the listener's address), or a datagram socket. */
-static __always_inline void unix_connected(void *regs)
+/* pid_in_target reports whether the process pid names exists
+ * and is in the target. */
+static __always_inline int pid_in_target(struct pid *pid)
 {
-	struct file *f = fd_file(arg(regs, 0));
+	if (!pid)
+		return 0;
+	struct task_struct *t = bpf_task_from_pid(KPTR(pid, pid)->numbers[0].nr);
+	if (!t)
+		return 0;
+	int in = task_in_target(t);
+	bpf_task_release(t);
+	return in;
+}
+
+/* unix_sock_of returns the unix socket behind fd, or NULL. */
+static __always_inline struct sock *unix_sock_of(__u64 fd)
+{
+	struct file *f = fd_file(fd);
 	if (!f || inode_mode(f) != S_IFSOCK)
-		return;
+		return 0;
 	struct socket *sock = KPTR(file, f)->private_data;
 	struct sock *sk = KPTR(socket, sock)->sk;
 	if (!sk || KPTR(sock, sk)->__sk_common.skc_family != AF_UNIX)
+		return 0;
+	return sk;
+}
+
+/* unix_bound notes the unix socket a successful bind of the target
+ * bound (own_unix). */
+static __always_inline void unix_bound(void *regs)
+{
+	struct sock *sk = unix_sock_of(arg(regs, 0));
+	__u64 key = (__u64)sk;
+	__u8 one = 1;
+	if (sk)
+		bpf_map_update_elem(&own_unix, &key, &one, BPF_ANY);
+}
+
+/* unix_connected records the peer of the unix socket a successful
+ * connect connected: the socket made for it by a listener (it carries
+ * the listener's address), or a datagram socket. A stream socket's
+ * sk_peer_pid is the process that called listen (connect copies the
+ * listener's credentials): whether the target connected to its own. */
+static __always_inline void unix_connected(void *regs)
+{
+	struct sock *sk = unix_sock_of(arg(regs, 0));
+	if (!sk)
 		return;
 	struct sock *peer = KPTR(unix_sock, sk)->peer;
 	if (peer)
-		unix_used(peer);
+		unix_used(peer, pid_in_target(KPTR(sock, sk)->sk_peer_pid));
 }
 
 /* is_send reports whether op sends a message, maybe to an address. */
@@ -975,8 +1057,9 @@ static __always_inline void unix_ready(struct sock *sk)
 		return;
 	__u64 key = (__u64)bpf_task_pt_regs(bpf_get_current_task_btf());
 	struct pending *p = bpf_map_lookup_elem(&pending, &key);
+	__u64 at = (__u64)sk;
 	if (p && is_send(op_of(p->nr)))
-		unix_used(sk);
+		unix_used(sk, bpf_map_lookup_elem(&own_unix, &at) != 0);
 }
 
 /* is_signal reports whether op sends a signal. */
@@ -992,13 +1075,6 @@ static __always_inline void signal_outside(void)
 	struct exe *e = exe_of(bpf_get_current_task_btf());
 	if (e)
 		add(&signals_outside, e->name, &file_stats, FILES_STAT_LOST_SCOPES);
-}
-
-/* task_in_target reports whether task is in the target cgroup or below. */
-static __always_inline int task_in_target(struct task_struct *task)
-{
-	struct css_set *cs = KPTR(task_struct___cg, task)->cgroups;
-	return cgroup_in_target(KPTR(css_set, cs)->dfl_cgrp);
 }
 
 /* signal_generated: the kernel made signal for task, in the context of
@@ -1039,9 +1115,13 @@ static __always_inline int pidfd_pid_nr(__u64 pidfd)
 /* signal_probe: a successful signal call with signal 0 (a check that
  * the target exists and may be signalled, which a Landlock scope
  * refuses just the same) generates no signal: the target is found from
- * the call's arguments (registers, not memory). A process group or
- * every process (pid 0, negative, -1), or a target gone by now, counts
- * as outside. */
+ * the call's arguments (registers, not memory). Only a probe of one
+ * process that exists and is outside the target counts as outside. A
+ * probe of a process group or of every process (pid 0, negative)
+ * never does: it succeeds when one process it reaches may be
+ * signalled, and kill(0) reaches the caller itself, which the scope
+ * allows; counting it let a program drop the scope with setsid() and
+ * kill(0, 0). A target gone by now was not shown to be outside. */
 static __always_inline void signal_probe(void *regs, __u32 op)
 {
 	int tg = op == OP_TGKILL || op == OP_RT_TGSIGQUEUEINFO;
@@ -1057,11 +1137,10 @@ static __always_inline void signal_probe(void *regs, __u32 op)
 		if (pid > 0)
 			t = bpf_task_from_vpid(pid);
 	}
-	int in = 0;
-	if (t) {
-		in = task_in_target(t);
-		bpf_task_release(t);
-	}
+	if (!t)
+		return;
+	int in = task_in_target(t);
+	bpf_task_release(t);
 	if (!in)
 		signal_outside();
 }
@@ -1142,7 +1221,7 @@ __attribute__((noinline)) __u64 enter_path_id(long dfd, __u64 str)
 static __always_inline void files_enter(void *regs, __u32 nr)
 {
 	__u32 op = op_of(nr);
-	if (!watched(op) && !(is_send(op) && send_addressed(regs, op)))
+	if (!watched(op) && op != OP_OPENAT2 && !(is_send(op) && send_addressed(regs, op)))
 		return;
 	long d[2];
 	__u64 s[2] = {};
@@ -1222,20 +1301,14 @@ static __always_inline void fd_op(void *regs, __u32 op, long ret)
 {
 	switch (op) {
 	case OP_OPEN:
-		opened(ret, arg(regs, 1));
+		opened(ret, arg(regs, 1) & O_TRUNC, 0);
 		break;
 	case OP_OPENAT:
 	case OP_OPEN_BY_HANDLE_AT:
-		opened(ret, arg(regs, 2));
+		opened(ret, arg(regs, 2) & O_TRUNC, 0);
 		break;
-	case OP_OPENAT2: {
-		__u64 flags = 0;
-		bpf_probe_read_user(&flags, sizeof(flags), (void *)arg(regs, 2));
-		opened(ret, flags);
-		break;
-	}
 	case OP_CREAT:
-		opened(ret, O_CREAT | O_TRUNC | 1);
+		opened(ret, 1, 0);
 		break;
 	case OP_FTRUNCATE:
 	case OP_IOCTL: {
@@ -1262,6 +1335,8 @@ static __always_inline void path_op(void *regs, __u32 op, long ret, struct pendi
 		tcp_port(regs, op, p->addr);
 		if (op == OP_CONNECT && ret == 0)
 			unix_connected(regs);
+		if (op == OP_BIND && ret == 0)
+			unix_bound(regs);
 		if (op == OP_CONNECT || ret < 0)
 			return;
 	}
@@ -1333,7 +1408,14 @@ static __always_inline void files_exit(void *regs, __u32 nr, long ret)
 	if (op == OP_NONE)
 		return;
 	int port = op == OP_CONNECT || op == OP_BIND;
-	if ((ret < 0 && !port) || !in_target())
+	if (ret < 0 && !port) {
+		/* A failed call that files_enter kept: forget it, or inflight
+		 * stays up and every ctime change of the host is looked up. */
+		if (*(volatile __u64 *)&inflight && (watched(op) || op == OP_OPENAT2 || is_send(op)) && in_target())
+			drop_pending((__u64)regs);
+		return;
+	}
+	if (!in_target())
 		return;
 	struct task_struct *task = bpf_get_current_task_btf();
 	/* nr is another call in the compat table (counted at sys_enter). */
@@ -1345,6 +1427,15 @@ static __always_inline void files_exit(void *regs, __u32 nr, long ret)
 	}
 	if (is_signal(op)) {
 		signal_probe(regs, op);
+		return;
+	}
+	if (op == OP_OPENAT2) {
+		/* files_enter kept it: the inodes it changed tell whether it
+		 * truncated (none kept: not learned as a truncate). */
+		__u64 key = (__u64)regs;
+		struct pending *p = bpf_map_lookup_elem(&pending, &key);
+		opened(ret, 0, p && p->nr == nr ? p : 0);
+		drop_pending(key);
 		return;
 	}
 	if (!watched(op)) {

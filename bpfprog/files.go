@@ -81,7 +81,8 @@ const PathFlagString = 1
 
 // PathFlagVerify marks a path whose string the kernel read from the
 // caller's memory (FILES_F_VERIFY): keep it only if it names one of the
-// inodes the call changed (the PathChanged map, by path hash).
+// inodes the last call with the same string and rights changed (the
+// PathChanged map, by file key).
 const PathFlagVerify = 4
 
 // PathFlagOtherRoot marks a path recorded from a task whose root or

@@ -114,7 +114,8 @@ enum files_stat {
 	FILES_STAT_TOO_DEEP = 2,    /* more components (or mounts) than the walk may take */
 	FILES_STAT_TOO_LONG = 3,    /* longer than PATH_MAX */
 	FILES_STAT_DISCONNECTED = 4,/* not reachable from the task's root (another root, an internal mount) */
-	FILES_STAT_FAULT = 5,       /* a read of kernel or user memory failed, or no file behind the fd */
+	FILES_STAT_FAULT = 5,       /* a read of kernel or user memory failed (a path string in a page not
+	                             * yet touched at sys_enter), or no file behind the fd */
 	FILES_STAT_LOST_PORTS = 6,  /* ports map full */
 	FILES_STAT_RACED = 7,       /* the path or address read from the caller's memory at exit differs from
 	                             * the one read at entry (or the entry was not seen): not learned */

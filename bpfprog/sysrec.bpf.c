@@ -602,10 +602,28 @@ int sched_process_exec(__u64 *ctx)
 	return 0;
 }
 
+/* set_in_target notes where counted process e now is: outside the
+ * target, it has left (a loss charged to its exe, once until it comes
+ * back). */
+static __always_inline void set_in_target(struct exe *e, int in)
+{
+	if (in) {
+		e->left = 0;
+		return;
+	}
+	if (e->left)
+		return;
+	e->left = 1;
+	add(&exes_left, e->name, &stats, STAT_LOST_LEFT);
+}
+
 /* A new process inherits its parent's exe here, before it runs: looked
  * up at its first call instead, a child whose parent has already exited
  * (a daemon's double fork, any child under load) had no parent to
- * inherit from, and its calls were silently not counted. */
+ * inherit from, and its calls were silently not counted. A child that
+ * starts in another cgroup (clone3 with CLONE_INTO_CGROUP; no
+ * cgroup_attach_task fires for it) has left the target: counted as
+ * cgroup_attach_task counts a move out. */
 SEC("tp_btf/sched_process_fork")
 int sched_process_fork(__u64 *ctx)
 {
@@ -615,8 +633,12 @@ int sched_process_fork(__u64 *ctx)
 	struct exe *pe = bpf_task_storage_get(&exes, bpf_get_current_task_btf()->group_leader, 0, 0);
 	if (!pe)
 		return 0; /* not counted: its child is not either (until exec) */
-	if (!bpf_task_storage_get(&exes, child, pe, BPF_LOCAL_STORAGE_GET_F_CREATE))
+	struct exe *e = bpf_task_storage_get(&exes, child, pe, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!e) {
 		stat_inc(STAT_LOST_EXES);
+		return 0;
+	}
+	set_in_target(e, task_in_target(child));
 	return 0;
 }
 
@@ -724,13 +746,6 @@ int cgroup_attach_task(__u64 *ctx)
 	struct exe *e = bpf_task_storage_get(&exes, task->group_leader, 0, 0);
 	if (!e)
 		return 0; /* not counted */
-	if (cgroup_in_target(dst)) {
-		e->left = 0;
-		return 0;
-	}
-	if (e->left)
-		return 0;
-	e->left = 1;
-	add(&exes_left, e->name, &stats, STAT_LOST_LEFT);
+	set_in_target(e, cgroup_in_target(dst));
 	return 0;
 }

@@ -186,6 +186,7 @@ const (
 	sysrecMapMasks               = "masks"
 	sysrecMapMasksCompat         = "masks_compat"
 	sysrecMapOps                 = "ops"
+	sysrecMapOwnUnix             = "own_unix"
 	sysrecMapPathChanged         = "path_changed"
 	sysrecMapPaths               = "paths"
 	sysrecMapPending             = "pending"
@@ -298,6 +299,7 @@ type sysrecMapSpecs struct {
 	Masks          *ebpf.MapSpec `ebpf:"masks"`
 	MasksCompat    *ebpf.MapSpec `ebpf:"masks_compat"`
 	Ops            *ebpf.MapSpec `ebpf:"ops"`
+	OwnUnix        *ebpf.MapSpec `ebpf:"own_unix"`
 	PathChanged    *ebpf.MapSpec `ebpf:"path_changed"`
 	Paths          *ebpf.MapSpec `ebpf:"paths"`
 	Pending        *ebpf.MapSpec `ebpf:"pending"`
@@ -366,6 +368,7 @@ type sysrecMaps struct {
 	Masks          *ebpf.Map `ebpf:"masks"`
 	MasksCompat    *ebpf.Map `ebpf:"masks_compat"`
 	Ops            *ebpf.Map `ebpf:"ops"`
+	OwnUnix        *ebpf.Map `ebpf:"own_unix"`
 	PathChanged    *ebpf.Map `ebpf:"path_changed"`
 	Paths          *ebpf.Map `ebpf:"paths"`
 	Pending        *ebpf.Map `ebpf:"pending"`
@@ -391,6 +394,7 @@ func (m *sysrecMaps) Close() error {
 		m.Masks,
 		m.MasksCompat,
 		m.Ops,
+		m.OwnUnix,
 		m.PathChanged,
 		m.Paths,
 		m.Pending,

@@ -30,8 +30,9 @@ type Recording struct {
 	Compat uint64
 	// Left counts, per executable, the processes that left the recorded
 	// cgroup subtree while they were recorded (moved to a cgroup outside
-	// it, e.g. by writing their pid to the root cgroup.procs): what they
-	// did afterwards is not recorded. Moves within the subtree (container
+	// it, e.g. by writing their pid to the root cgroup.procs, or born
+	// outside it by clone3 with CLONE_INTO_CGROUP): what they did
+	// afterwards is not recorded. Moves within the subtree (container
 	// runtimes placing their processes) do not count.
 	Left       []ExeCount
 	Duration   time.Duration
@@ -49,21 +50,30 @@ type Recording struct {
 	// recorded with Files (file recording on). Unix lists the unix
 	// sockets the target reached: each successful connect, and each
 	// datagram a send delivered to a socket named by its address (not
-	// sends on a connected socket: its connect is listed). A profile
-	// whose recordings list no abstract socket can take the
+	// sends on a connected socket: its connect is listed). Not listed,
+	// since the scope allows them: a connect to an abstract socket whose
+	// listener (the process that called listen, the socket's peer
+	// credentials) is in the recorded subtree, and a datagram to an
+	// abstract socket the target bound. A profile whose
+	// recordings list no abstract socket can take the
 	// abstract-unix-socket scope.
 	Unix []UnixAccess
 	// SignalsOutside counts, per executable, the signals the target sent
 	// to processes outside the recorded cgroup subtree (kill, tkill,
 	// tgkill, rt_sigqueueinfo, rt_tgsigqueueinfo, pidfd_send_signal;
-	// signal 0 too, which the scope refuses just the same; a process
-	// group or -1 with signal 0 counts as outside). A profile whose
-	// recordings have none can take the signal scope.
+	// signal 0 too, which the scope refuses just the same, when it names
+	// one process that exists and is outside; a probe of a process group
+	// or of every process (pid 0 or negative) with signal 0 does not
+	// count: kill(0) reaches the caller, which the scope allows). A
+	// profile whose recordings have none can take the signal scope.
 	SignalsOutside []ExeCount
 	// FilesRaced counts, among FilesUnresolved, the accesses whose path
 	// string or socket address (read from the caller's memory) differed
-	// at the call's exit from what it was at its entry: the caller
-	// changed it while the call ran, so neither is trusted.
+	// at the call's exit from what it was at its entry, or did not name
+	// what the call changed: the caller changed it while the call ran,
+	// so neither is trusted; and those whose string passes a symlink the
+	// target may have changed since (a link, or a directory before it,
+	// changed during the recording): it may name another place now.
 	FilesRaced uint64
 }
 

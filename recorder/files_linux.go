@@ -2,13 +2,15 @@ package recorder
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"maps"
+	"os"
 	"path"
-	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/link"
@@ -79,10 +81,12 @@ var fileOps = map[string]bpfprog.FileOp{
 // unix socket) are recorded as their directory plus the path string
 // they were given, read from the caller's memory at the call's entry
 // and again at its exit (the kernel's copy is gone by then): learned
-// only when both agree and the string names what the kernel changed
-// (namesChanged; FilesRaced counts the others); the directory part of
-// such a string is resolved here (symlinks) when the task shares
-// sysrec's file tree. TCP ports: entry and exit must agree.
+// only when both agree and the string names what that call changed in
+// its role (namesChanged; FilesRaced counts the others); the directory
+// part of such a string, and of an exec'd script's, is resolved here
+// (symlinks) when the task shares sysrec's file tree, unless the target
+// may have changed a link on the way since (resolveDir). TCP ports:
+// entry and exit must agree.
 //
 // Each FileAccess names the object; the rights Landlock checks on the
 // directory holding it (make_*, remove_*, refer) are recorded on the
@@ -92,6 +96,7 @@ type fileRecorder struct {
 	objs  *bpfprog.Objects
 	links []link.Link // started alone (startFiles): detached and closed here
 	owned bool
+	start time.Time // attached: what changed since, the target may have changed
 }
 
 // setFiles configures spec, before it is loaded, to record files:
@@ -100,7 +105,7 @@ type fileRecorder struct {
 // entry and the verifier drops the file code (record_files is 0).
 func setFiles(spec *ebpf.CollectionSpec, on bool, maxKeys, depth int) (map[string]any, error) {
 	if !on {
-		for _, m := range []string{"file_counts", "paths", "ports", "pending", "path_changed", "unix_counts", "signals_outside"} {
+		for _, m := range []string{"file_counts", "paths", "ports", "pending", "path_changed", "unix_counts", "own_unix", "signals_outside"} {
 			spec.Maps[m].MaxEntries = 1
 		}
 		return map[string]any{"record_files": uint32(0)}, nil
@@ -155,7 +160,7 @@ func startFilesDepth(cg *cgroup, arch *linuxabi.Arch, maxKeys, depth int) (*file
 	if err != nil {
 		return nil, err
 	}
-	r := &fileRecorder{objs: objs, owned: true}
+	r := &fileRecorder{objs: objs, owned: true, start: time.Now()}
 	if r.links, err = attach(objs, true); err != nil {
 		r.Close()
 		return nil, err
@@ -187,28 +192,22 @@ func (r *fileRecorder) read(rec *Recording) error {
 		return nil
 	}
 	r.detach()
-	var h uint64
-	changed := map[uint64]bpfprog.Changed{}
+	changed := map[bpfprog.FileKey]bpfprog.Changed{}
+	var ck bpfprog.FileKey
 	var ch bpfprog.Changed
 	chit := r.objs.PathChanged.Iterate()
-	for chit.Next(&h, &ch) {
-		changed[h] = ch
+	for chit.Next(&ck, &ch) {
+		changed[ck] = ch
 	}
 	if err := chit.Err(); err != nil {
 		return fmt.Errorf("read changed inodes: %w", err)
 	}
-	// Paths whose string the call's memory gave and that name none of
-	// the inodes it changed: the memory was changed while the call ran.
-	raced := map[uint64]bool{}
-	paths := map[uint64]string{}
+	var h uint64
+	paths := map[uint64]recordedPath{}
 	var pb bpfprog.PathBuf
 	it := r.objs.Paths.Iterate()
 	for it.Next(&h, &pb) {
-		paths[h] = pathString(&pb)
-		if pb.Flags&bpfprog.PathFlagVerify != 0 {
-			c, ok := changed[h]
-			raced[h] = !ok || !namesChanged(paths[h], &c, pb.Flags&bpfprog.PathFlagOtherRoot == 0)
-		}
+		paths[h] = pathString(&pb, r.start)
 	}
 	if err := it.Err(); err != nil {
 		return fmt.Errorf("read paths: %w", err)
@@ -220,16 +219,26 @@ func (r *fileRecorder) read(rec *Recording) error {
 	var n uint64
 	cit := r.objs.FileCounts.Iterate()
 	for cit.Next(&k, &n) {
-		p, ok := paths[k.Hash]
+		rp, ok := paths[k.Hash]
 		if !ok {
 			rec.FilesUnresolved += n // cannot happen: a path is stored before its count
 			continue
 		}
-		if raced[k.Hash] {
+		// A string the call's memory gave that does not name what the
+		// call changed in its role: the memory was changed while the
+		// call ran. A string through a link the target may have
+		// changed since: it may name another place now.
+		raced := rp.changedSince
+		if rp.flags&bpfprog.PathFlagVerify != 0 && !raced {
+			c, ok := changed[k]
+			raced = !ok || !namesChanged(rp.path, k.Access, &c, rp.flags&bpfprog.PathFlagOtherRoot == 0)
+		}
+		if raced {
 			rec.FilesUnresolved += n
 			rec.FilesRaced += n
 			continue
 		}
+		p := rp.path
 		key := fileOf{bpfprog.CString(k.Exe), p}
 		fa := files[key]
 		if fa == nil {
@@ -342,9 +351,24 @@ func (r *fileRecorder) stats() ([]uint64, error) {
 	return out, nil
 }
 
+// recordedPath is one path of the paths map, made readable.
+type recordedPath struct {
+	path  string
+	flags uint32 // bpfprog.PathFlag*
+	// changedSince: its string passes a symlink the target may have
+	// changed since the call (resolveDir), or, a string nothing the call
+	// changed vouches for (an exec'd script's), names what is gone: the
+	// path may not be what the call named.
+	changedSince bool
+}
+
 // pathString turns the kernel's leaf-first strings into a clean
-// absolute path.
-func pathString(pb *bpfprog.PathBuf) string {
+// absolute path. A string the caller passed was not resolved by the
+// kernel: its directory part is resolved here (symlinks, ..) as links
+// are now (since: when the recording started), when the task shares
+// our file tree. The object itself may be gone (unlink).
+func pathString(pb *bpfprog.PathBuf, since time.Time) recordedPath {
+	rp := recordedPath{flags: pb.Flags}
 	parts := pb.Strings()
 	var str string
 	if pb.Flags&bpfprog.PathFlagString != 0 && len(parts) > 0 {
@@ -359,43 +383,118 @@ func pathString(pb *bpfprog.PathBuf) string {
 			p = p + "/" + str
 		}
 		p = path.Clean(p)
-		// The string was not resolved by the kernel: resolve the
-		// directory part (symlinks, ..) as the task would have, when it
-		// shares our file tree. The object itself may be gone (unlink).
 		if pb.Flags&bpfprog.PathFlagOtherRoot == 0 {
 			dir, base := path.Split(p)
-			if real, err := filepath.EvalSymlinks(dir); err == nil && base != "" {
+			real, err := resolveDir(dir, since)
+			switch {
+			case errors.Is(err, errLinkChanged):
+				rp.changedSince = true
+			case errors.Is(err, errGone) && pb.Flags&bpfprog.PathFlagVerify == 0:
+				rp.changedSince = true
+			case (err == nil || errors.Is(err, errGone)) && base != "":
 				p = path.Join(real, base)
 			}
 		}
 	}
-	return path.Clean(p)
+	rp.path = path.Clean(p)
+	return rp
+}
+
+var (
+	// errLinkChanged: a symlink on the way may have been changed by the
+	// target since the call that passed the string.
+	errLinkChanged = errors.New("symlink changed during the recording")
+	// errGone: a component does not exist any more.
+	errGone = errors.New("path gone")
+)
+
+// ctimeSlack: file systems stamp ctime from a clock that may lag the
+// one time.Now reads by a tick.
+const ctimeSlack = time.Second
+
+// resolveDir resolves the symlinks of dir, an absolute path, as they are
+// now, walking it a component at a time. The call that passed the
+// string resolved them when it ran; the target may have changed them
+// since. Making or repointing a link makes a new inode, and rename and
+// link change the ctime of what they move: a link whose ctime is at or
+// after since, or one reached through a component whose ctime is (a
+// directory moved in front of an old link), may not be the one the call
+// followed: errLinkChanged. Links older than the recording in
+// directories unchanged since (/lib -> usr/lib, /var/run -> /run)
+// resolve. A component that does not exist (any more) ends the walk:
+// the path is returned with the rest as written, and errGone.
+func resolveDir(dir string, since time.Time) (string, error) {
+	const maxLinks = 40 // the kernel's MAXSYMLINKS
+	since = since.Add(-ctimeSlack)
+	rest := strings.Split(dir, "/")
+	cur := "/"
+	changed := false // a component walked so far changed since
+	for links := 0; len(rest) > 0; {
+		c := rest[0]
+		rest = rest[1:]
+		switch c {
+		case "", ".":
+			continue
+		case "..":
+			cur = path.Dir(cur)
+			continue
+		}
+		next := path.Join(cur, c)
+		var st unix.Stat_t
+		if err := unix.Lstat(next, &st); err != nil {
+			return path.Join(append([]string{next}, rest...)...), errGone
+		}
+		changed = changed || !time.Unix(st.Ctim.Unix()).Before(since)
+		if st.Mode&unix.S_IFMT != unix.S_IFLNK {
+			cur = next
+			continue
+		}
+		if changed {
+			return "", errLinkChanged
+		}
+		if links++; links > maxLinks {
+			return "", fmt.Errorf("resolve %s: %w", dir, unix.ELOOP)
+		}
+		target, err := os.Readlink(next)
+		if err != nil {
+			return "", fmt.Errorf("resolve %s: %w", dir, err)
+		}
+		if path.IsAbs(target) {
+			cur = "/"
+		}
+		rest = append(strings.Split(target, "/"), rest...)
+	}
+	return cur, nil
 }
 
 // namesChanged reports whether p, a path taken from the caller's memory
-// (its directory part resolved as the task would), names one of the
-// inodes the call changed: its directory (a make, remove, rename or link
-// changes it) or the object itself (truncate, a link's source). The
+// (its directory part resolved as the task would), names the inode the
+// call changed in the role of the rights it asked for: the object
+// itself for a truncate; its directory for a make, a remove or refer
+// (the source of a rename or link is checked against its own directory,
+// the destination against its own, never against the object moved). The
 // kernel named each changed inode by its path at the call's exit, as the
 // task sees it; with ours (p is in our file tree), one on a mount the
 // kernel's walk could not take is compared by inode with what p names
 // now (a directory removed since is then not found, and the access is
 // not kept).
-func namesChanged(p string, c *bpfprog.Changed, ours bool) bool {
+func namesChanged(p string, access uint32, c *bpfprog.Changed, ours bool) bool {
 	n := min(c.N, uint32(len(c.Id)))
-	for _, name := range []string{p, path.Dir(p)} {
-		if slices.Contains(c.Path[:n], pathHash(name)) {
+	name := path.Dir(p)
+	if access == uint32(linuxabi.LandlockTruncate) {
+		name = p
+	}
+	if slices.Contains(c.Path[:n], pathHash(name)) {
+		return true
+	}
+	var st unix.Stat_t
+	if !ours || unix.Lstat(name, &st) != nil {
+		return false
+	}
+	for _, id := range c.Id[:n] {
+		// The kernel's dev_t is major<<20 | minor.
+		if id.Ino == st.Ino && unix.Mkdev(id.Dev>>20, id.Dev&0xfffff) == st.Dev {
 			return true
-		}
-		var st unix.Stat_t
-		if !ours || unix.Lstat(name, &st) != nil {
-			continue
-		}
-		for _, id := range c.Id[:n] {
-			// The kernel's dev_t is major<<20 | minor.
-			if id.Ino == st.Ino && unix.Mkdev(id.Dev>>20, id.Dev&0xfffff) == st.Dev {
-				return true
-			}
 		}
 	}
 	return false

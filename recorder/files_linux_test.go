@@ -10,6 +10,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -418,7 +419,7 @@ func TestPathString(t *testing.T) {
 		{mk(other, "/abs/x"), "/abs/x"},
 		{mk(other, "x"), "/x"},
 	} {
-		if got := pathString(tc.pb); got != tc.want {
+		if got := pathString(tc.pb, time.Now()).path; got != tc.want {
 			t.Errorf("pathString(%q) = %q, want %q", tc.pb.Strings(), got, tc.want)
 		}
 	}
@@ -452,6 +453,36 @@ os.close(fd)`, dir)
 	for _, f := range rec.Files {
 		if strings.HasPrefix(f.Path, dir+"/") {
 			t.Errorf("unnamed file recorded by name: %s", f.Path)
+		}
+	}
+}
+
+// TestNamesChangedRole: a string is checked against the inode of its
+// role only: the directory for a make or remove, the object for a
+// truncate. The object changed (a rename's moved object, a truncated
+// file) never vouches for a make or remove in it or beside it.
+func TestNamesChangedRole(t *testing.T) {
+	changed := func(paths ...string) *bpfprog.Changed {
+		c := &bpfprog.Changed{N: uint32(len(paths))}
+		for i, p := range paths {
+			c.Path[i] = pathHash(p)
+		}
+		return c
+	}
+	for _, tc := range []struct {
+		path   string
+		access uint64
+		c      *bpfprog.Changed
+		want   bool
+	}{
+		{"/d/x", linuxabi.LandlockMakeDir, changed("/d", "/d/x"), true},
+		{"/d/x", linuxabi.LandlockMakeDir, changed("/d/x"), false}, // only the object
+		{"/d/x", linuxabi.LandlockTruncate, changed("/d/x"), true}, // the object
+		{"/d/x", linuxabi.LandlockTruncate, changed("/d"), false},  // not its directory
+		{"/d/x", linuxabi.LandlockRemoveFile | linuxabi.LandlockMakeReg, changed("/e", "/e/x"), false},
+	} {
+		if got := namesChanged(tc.path, uint32(tc.access), tc.c, false); got != tc.want {
+			t.Errorf("namesChanged(%s, %v, ...) = %v, want %v", tc.path, linuxabi.LandlockFSNames(tc.access), got, tc.want)
 		}
 	}
 }

@@ -175,7 +175,7 @@ func Record(ctx context.Context, opts Options) (*Recording, error) {
 	}
 	var files *fileRecorder // nil: file recording off
 	if opts.Files {
-		files = &fileRecorder{objs: objs}
+		files = &fileRecorder{objs: objs, start: time.Now()}
 	}
 
 	rec := &Recording{Arch: arch.Name, Command: opts.Command, Kernel: kernelRelease(), ExitStatus: -1}

@@ -282,10 +282,10 @@ func runRecord(ctx context.Context, io stdio, o recordOptions, command []string)
 			fmt.Fprintf(io.err, "sysrec: record: %d %s processes left the recorded cgroup while recorded; what they did after is not in the profile\n", l.Count, l.Exe)
 		}
 		if rec.FilesUnresolved > 0 {
-			fmt.Fprintf(io.err, "sysrec: record: %d file accesses not resolved to a path (deeper or longer than the walk takes, outside the target's root, changed in memory during the call, or a full map); the filesystem section may miss them\n", rec.FilesUnresolved)
+			fmt.Fprintf(io.err, "sysrec: record: %d file accesses not resolved to a path (deeper or longer than the walk takes, outside the target's root, a path string in a page the target had not touched yet, changed in memory during the call, or a full map); the filesystem section may miss them\n", rec.FilesUnresolved)
 		}
 		if rec.FilesRaced > 0 {
-			fmt.Fprintf(io.err, "sysrec: record: %d of them named a path or address that the target changed in its memory while the call ran; not learned\n", rec.FilesRaced)
+			fmt.Fprintf(io.err, "sysrec: record: %d of them named a path or address that the target changed in its memory while the call ran, or passed a symlink it changed during the recording; not learned\n", rec.FilesRaced)
 		}
 
 	}

@@ -31,6 +31,12 @@
 //	                     as i386 dup
 //	target unix connect|sendto ADDR  reach the unix socket at ADDR (a path, or @ and an abstract name)
 //	target mkdir-race DIR N  mkdir DIR/a/x N times while another thread flips its a to b and back (DIR/b/x exists)
+//	target repoint DIR   calls through symlinks in DIR, then repoints the links (see repoint)
+//	target openat2-flip FILE FLAGS N  openat2 FILE read-only N times while another thread flips the flags to FLAGS
+//	target signal-own-group  setsid, then kill(0, 0)
+//	target unix-own stream|dgram NAME  listen on the abstract socket @NAME and connect to it, or bind it and send to it
+//	target clone-into CGROUP  run "target stray" born in the cgroup directory CGROUP
+//	target mkdir-fresh-page DIR  mkdir DIR/x, its path in a mapped page not touched yet
 //
 // Its runtime is made as deterministic as Go allows, so that one
 // recording covers every later run of the same mode: it re-execs itself
@@ -148,6 +154,18 @@ func main() {
 		unixClient(os.Args[2], os.Args[3])
 	case "mkdir-race":
 		mkdirRace(os.Args[2], atoi(os.Args[3]))
+	case "repoint":
+		repoint(os.Args[2])
+	case "openat2-flip":
+		openat2Flip(os.Args[2], uint64(atoi(os.Args[3])), atoi(os.Args[4]))
+	case "signal-own-group":
+		signalOwnGroup()
+	case "unix-own":
+		unixOwn(os.Args[2], os.Args[3])
+	case "clone-into":
+		cloneInto(os.Args[2])
+	case "mkdir-fresh-page":
+		mkdirFreshPage(os.Args[2])
 	case "sleep":
 		d, err := time.ParseDuration(os.Args[2])
 		if err != nil {
