@@ -378,3 +378,40 @@ func TestSendFlags(t *testing.T) {
 		})
 	}
 }
+
+// TestGlibcErrorPath: a glibc program recorded on an input that worked
+// may still print why it failed on the next one: perror's dup of stderr,
+// F_GETFL on the copy and its close are in every glibc runtime's set, at
+// every level; no other fcntl command comes with them at exact.
+func TestGlibcErrorPath(t *testing.T) {
+	r := rec(sample("read", 1, nil), sample("write", 1, nil))
+	for _, rt := range []string{RuntimeGlibc, RuntimeGlibcThreads, RuntimePython} {
+		for _, level := range []Level{LevelExact, LevelFamilies} {
+			p, err := Reduce([]*profiles.Recording{r}, Options{Level: level, Runtime: rt})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, name := range []string{"dup", "fcntl", "close"} {
+				if e := entry(t, p, name); !strings.HasPrefix(e.Reason, "glibc perror") {
+					t.Errorf("%s/%s: %s reason %q", rt, level, name, e.Reason)
+				}
+			}
+			f := entry(t, p, "fcntl")
+			if got := profiles.FormatCall(f); level == LevelExact && got != "fcntl(cmd == F_GETFL)" {
+				t.Errorf("%s/%s: %s, want F_GETFL alone", rt, level, got)
+			}
+			for _, cmd := range []uint64{3, 8 /* F_SETOWN */} {
+				if allowed := f.Args[0].Match(cmd, 32); allowed != (cmd == 3) {
+					t.Errorf("%s/%s: fcntl cmd %d allowed %v", rt, level, cmd, allowed)
+				}
+			}
+		}
+	}
+	p, err := Reduce([]*profiles.Recording{r}, Options{Runtime: RuntimeGo})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if has(p, "dup") || has(p, "fcntl") {
+		t.Error("a Go program gets glibc's error path")
+	}
+}

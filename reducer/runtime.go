@@ -71,6 +71,19 @@ var glibcLocks = []profiles.Syscall{
 	{Name: "mremap", Reason: "glibc malloc: realloc of a block above the mmap threshold moves it with mremap; whether one grows that big depends on the input"},
 }
 
+// glibcErrors is how a glibc program says why it failed: perror dups
+// stderr and fdopen()s the copy, which asks its mode with F_GETFL, then
+// closes it (stdio-common/perror.c, libio/iofdopen.c). A recorded run
+// that succeeded never makes them; a run on an input that fails does,
+// and a profile that kills it there hides the error message (measured
+// with strace: dup(2), fcntl(3, F_GETFL), close(3)).
+var glibcErrors = []profiles.Syscall{
+	{Name: "dup", Reason: "glibc perror: dups stderr to print the error on a stream of its own"},
+	{Name: "fcntl", Reason: "glibc perror: fdopen of the copy of stderr asks its mode (F_GETFL)",
+		Args: []profiles.ArgRule{{Index: 1, Op: profiles.OpIn, Values: []uint64{3}}}},
+	{Name: "close", Reason: "glibc perror: closes its copy of stderr"},
+}
+
 // glibcThreads lists what glibc's threads do at moments that depend on
 // timing or on the input (how many threads, whether a lock was
 // contended); see nptl/allocatestack.c, nptl/pthread_create.c,
@@ -104,11 +117,14 @@ func runtimeBaseline(rt string, arches []string, def profiles.Action, level Leve
 		p.Syscalls = append(p.Syscalls, goRuntime...)
 	case RuntimeGlibc:
 		p.Syscalls = append(p.Syscalls, glibcLocks...)
+		p.Syscalls = append(p.Syscalls, glibcErrors...)
 	case RuntimeGlibcThreads:
 		p.Syscalls = append(p.Syscalls, glibcLocks...)
+		p.Syscalls = append(p.Syscalls, glibcErrors...)
 		p.Syscalls = append(p.Syscalls, glibcThreads...)
 	case RuntimePython:
 		p.Syscalls = append(p.Syscalls, glibcLocks...)
+		p.Syscalls = append(p.Syscalls, glibcErrors...)
 		p.Syscalls = append(p.Syscalls, glibcThreads...)
 		p.Syscalls = append(p.Syscalls, cpython...)
 	default:
