@@ -37,3 +37,38 @@ func TestFamiliesInDomains(t *testing.T) {
 		}
 	}
 }
+
+// TestJobsOrdinary: a job adds ordinary syscalls only, and its triggers
+// name arguments that are recorded flags.
+func TestJobsOrdinary(t *testing.T) {
+	for _, j := range Jobs() {
+		if j.Why == "" || len(j.When) == 0 || len(j.Also) == 0 {
+			t.Errorf("job %s: reason, trigger or members missing", j.Name)
+		}
+		for _, m := range j.Also {
+			if tier, _ := TierOf(m); tier != Ordinary {
+				t.Errorf("job %s: %s is %s", j.Name, m, tier)
+			}
+			if !knownAnywhere(m) {
+				t.Errorf("job %s: %s is in no syscall table", j.Name, m)
+			}
+		}
+		for _, alt := range j.When {
+			for _, c := range alt {
+				if !knownAnywhere(c.Name) {
+					t.Errorf("job %s: trigger %s is in no syscall table", j.Name, c.Name)
+				}
+				if c.Arg == "" {
+					continue
+				}
+				found := false
+				for _, a := range RecordedArgs(c.Name) {
+					found = found || (a.Name == c.Arg && a.Kind == KindFlags && a.Mask()&c.Bits == c.Bits)
+				}
+				if !found {
+					t.Errorf("job %s: %s has no recorded flags argument %s covering %#x", j.Name, c.Name, c.Arg, c.Bits)
+				}
+			}
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -413,5 +414,80 @@ func TestGlibcErrorPath(t *testing.T) {
 	}
 	if has(p, "dup") || has(p, "fcntl") {
 		t.Error("a Go program gets glibc's error path")
+	}
+}
+
+// TestJobs: at LevelRelated a run that showed a job gets the rest of it
+// where the binary can reach it (linuxabi.Jobs): a writer may rename,
+// remove, chmod and set the times of what it writes; a writer that read
+// extended attributes copies them and the owner. A read-only run gets no
+// write, and opening and inspecting files does not list directories.
+func TestJobs(t *testing.T) {
+	all := map[string]string{}
+	for _, n := range []string{"rename", "renameat", "renameat2", "unlink", "unlinkat", "fchmod", "chmod", "utimensat",
+		"umask", "getpid", "fsetxattr", "setxattr", "fremovexattr", "fchown", "fchownat", "getdents64", "ptrace", "mount"} {
+		all[n] = n + "@libc.so.6"
+	}
+	const (
+		rdonly = 0
+		trunc  = 0x241 // O_WRONLY|O_CREAT|O_TRUNC: sort -o, sed -i, patch
+		logApp = 0x441 // O_WRONLY|O_CREAT|O_APPEND: a server's log
+	)
+	write := []string{"rename", "renameat", "unlinkat", "fchmod", "utimensat", "umask", "getpid"}
+	attrs := []string{"fsetxattr", "setxattr", "fchown", "fchownat"}
+	for _, tc := range []struct {
+		name      string
+		samples   []profiles.Sample
+		reachable map[string]string
+		want, not []string
+	}{
+		{"in-place edit", []profiles.Sample{sample("openat", 1, map[int]uint64{2: trunc}), sample("write", 1, nil), sample("fstat", 1, nil)},
+			all, write, append(slices.Clone(attrs), "ptrace", "mount", "getdents64")},
+		{"server log", []profiles.Sample{sample("openat", 1, map[int]uint64{2: logApp}), sample("newfstatat", 1, nil)},
+			all, []string{"renameat", "unlinkat"}, attrs},
+		{"read-only", []profiles.Sample{sample("openat", 1, map[int]uint64{2: rdonly}), sample("read", 1, nil), sample("fstat", 1, nil)},
+			all, nil, append(slices.Clone(write), append(slices.Clone(attrs), "getdents64")...)},
+		{"attribute-preserving copy", []profiles.Sample{sample("openat", 2, map[int]uint64{2: trunc}), sample("flistxattr", 1, nil), sample("fgetxattr", 1, nil)},
+			all, append(slices.Clone(write), attrs...), []string{"getdents64", "ptrace"}},
+		{"attributes read, nothing written", []profiles.Sample{sample("openat", 1, map[int]uint64{2: rdonly}), sample("listxattr", 1, nil)},
+			all, nil, append(slices.Clone(write), attrs...)},
+		{"writer that cannot reach them", []profiles.Sample{sample("openat", 1, map[int]uint64{2: trunc}), sample("fstat", 1, nil)},
+			map[string]string{"renameat": "renameat@libc.so.6"}, []string{"renameat"}, []string{"rename", "unlinkat", "fchmod", "getdents64"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := rec(tc.samples...)
+			p, err := Reduce([]*profiles.Recording{r}, Options{Level: LevelRelated, Reachable: tc.reachable})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, n := range tc.want {
+				if e := entry(t, p, n); !strings.HasPrefix(e.Reason, "job ") || !strings.HasSuffix(e.Reason, "reachable via "+n+"@libc.so.6") {
+					if f, _ := linuxabi.FamilyOf(n); !strings.HasPrefix(e.Reason, "family "+f.Name) {
+						t.Errorf("%s: reason %q", n, e.Reason)
+					}
+				}
+			}
+			for _, n := range tc.not {
+				if has(p, n) {
+					t.Errorf("%s allowed: %q", n, entry(t, p, n).Reason)
+				}
+			}
+			// A mode no run set may not make a set-ID file.
+			if has(p, "fchmod") {
+				if r := entry(t, p, "fchmod").Args; len(r) != 1 || r[0].Match(0o4755, 32) || !r[0].Match(0o644, 32) {
+					t.Errorf("fchmod %s, want permission bits only", profiles.FormatCall(entry(t, p, "fchmod")))
+				}
+			}
+			// Jobs belong to LevelRelated: the families level adds none.
+			fam, err := Reduce([]*profiles.Recording{r}, Options{Level: LevelFamilies})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, n := range []string{"umask", "fchmod", "getdents64", "fsetxattr", "getpid"} {
+				if has(fam, n) {
+					t.Errorf("families level allows %s", n)
+				}
+			}
+		})
 	}
 }
