@@ -330,6 +330,37 @@ func TestRuntimeOf(t *testing.T) {
 	if got := RuntimeOf(py); got != RuntimePython {
 		t.Errorf("RuntimeOf(%s) = %q, want python", py, got)
 	}
+	if got := RuntimeOf(testenv.RequireTool(t, "node")); got != RuntimeNode {
+		t.Errorf("RuntimeOf(node) = %q, want node", got)
+	}
+}
+
+// TestNodeRuntime: node's profile has glibc's thread calls and V8's
+// sched_yield, which one run makes and the next may not, at every level.
+func TestNodeRuntime(t *testing.T) {
+	r := rec(sample("clone3", 1, nil), sample("read", 1, nil))
+	for _, level := range Levels {
+		p, err := Reduce([]*profiles.Recording{r}, Options{Level: level, Runtime: RuntimeNode, Reachable: map[string]string{}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e := entry(t, p, "sched_yield"); !strings.HasPrefix(e.Reason, "node runtime") {
+			t.Errorf("%s: sched_yield reason %q", level, e.Reason)
+		}
+		if e := entry(t, p, "clone3"); e.EffectiveAction() != profiles.ActENOSYS {
+			t.Errorf("%s: clone3 %s, want errno:ENOSYS", level, e.EffectiveAction())
+		}
+		for _, n := range []string{"set_robust_list", "rseq", "futex", "dup"} {
+			entry(t, p, n)
+		}
+	}
+	p, err := Reduce([]*profiles.Recording{r}, Options{Runtime: RuntimeGlibcThreads})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if has(p, "sched_yield") {
+		t.Error("a glibc program that is not node gets sched_yield")
+	}
 }
 
 // TestSendFlags: beside a network section the send calls may not set
@@ -386,7 +417,7 @@ func TestSendFlags(t *testing.T) {
 // every level; no other fcntl command comes with them at exact.
 func TestGlibcErrorPath(t *testing.T) {
 	r := rec(sample("read", 1, nil), sample("write", 1, nil))
-	for _, rt := range []string{RuntimeGlibc, RuntimeGlibcThreads, RuntimePython} {
+	for _, rt := range []string{RuntimeGlibc, RuntimeGlibcThreads, RuntimePython, RuntimeNode} {
 		for _, level := range []Level{LevelExact, LevelFamilies} {
 			p, err := Reduce([]*profiles.Recording{r}, Options{Level: level, Runtime: rt})
 			if err != nil {
