@@ -453,3 +453,30 @@ func madeBy(members []string, groups map[string]*group, rt map[string]bool) (see
 	}
 	return seen, "the target's runtime makes"
 }
+
+// ReachableAllows reports whether LevelReachable, given the syscalls the
+// target can reach (Options.Reachable), would allow call s, a call a
+// profile refused: s is reachable, ordinary-tier, and its recorded risky
+// arguments are in their safe classes. why says which of these holds or
+// fails. A call outside the classes (open for writing, a set-ID mode) is
+// allowed at no level until a run makes it.
+func ReachableAllows(s profiles.Sample, reachable map[string]string) (ok bool, why string) {
+	via, found := reachable[s.Name]
+	if !found {
+		return false, "the target's binary cannot reach it (static analysis)"
+	}
+	if tier, reason := linuxabi.TierOf(s.Name); tier != linuxabi.Ordinary {
+		return false, fmt.Sprintf("%s (%s), allowed only once a run makes it", tier, reason)
+	}
+	rules, _, ok := riskRules(s.Name, nil, 0)
+	if !ok {
+		return false, noClass(s.Name) + ", allowed only once a run makes it"
+	}
+	for _, r := range rules {
+		spec, _ := linuxabi.LookupArg(s.Name, r.Index)
+		if !s.Recorded[r.Index] || !r.Match(s.Args[r.Index], spec.Width) {
+			return false, fmt.Sprintf("its %s is outside the safe class, allowed only once a run makes it", spec.Name)
+		}
+	}
+	return true, "reachable via " + via
+}

@@ -522,3 +522,28 @@ func TestJobs(t *testing.T) {
 		})
 	}
 }
+
+// TestReachableAllows: what check says of a refused call: the reachable
+// level allows an ordinary call the binary can reach in its safe class,
+// and nothing allows a write open or a sensitive call no run made.
+func TestReachableAllows(t *testing.T) {
+	reach := map[string]string{"unlink": "unlink@libc.so.6", "openat": "openat@libc.so.6", "ptrace": "ptrace@libc.so.6", "fchmod": "fchmod@libc.so.6"}
+	for _, tc := range []struct {
+		s   profiles.Sample
+		ok  bool
+		why string
+	}{
+		{sample("unlink", 1, nil), true, "reachable via unlink@libc.so.6"},
+		{sample("rename", 1, nil), false, "cannot reach it"},
+		{sample("ptrace", 1, nil), false, "critical"},
+		{sample("openat", 1, map[int]uint64{2: 0}), true, "reachable via openat"},
+		{sample("openat", 1, map[int]uint64{2: 0x241}), false, "its flags is outside the safe class"},
+		{sample("fchmod", 1, map[int]uint64{1: 0o644}), true, "reachable via fchmod"},
+		{sample("fchmod", 1, map[int]uint64{1: 0o4755}), false, "its mode is outside the safe class"},
+	} {
+		ok, why := ReachableAllows(tc.s, reach)
+		if ok != tc.ok || !strings.Contains(why, tc.why) {
+			t.Errorf("%s: %v %q, want %v %q", profiles.DescribeSample(tc.s), ok, why, tc.ok, tc.why)
+		}
+	}
+}
