@@ -264,10 +264,13 @@ func msgFlags(i int) ArgSpec {
 	return a
 }
 
-// setID is the mode argument of calls that set a file's mode.
+// setID is the mode argument of calls that set a file's mode. Its class
+// is every mode without the set-ID bits: a chmod no run made (an
+// in-place edit keeping the input's mode) may set permission bits only.
 func setID(i int) ArgSpec {
 	return ArgSpec{Index: i, Name: "mode", Kind: KindFlags, Width: 32, RecordMask: setIDBits, Consts: "mode"}.
 		risky("S_ISUID/S_ISGID make a file run with its owner's privileges (TSP counts chmod among exploit calls for this); the permission bits are the program's business").
+		safeBits(0xffffffff&^setIDBits).
 		tierBits(Sensitive, "makes a set-user-ID or set-group-ID file", setIDBits)
 }
 

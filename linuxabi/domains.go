@@ -85,3 +85,56 @@ func Domains() []Domain {
 	copy(out, domains)
 	return out
 }
+
+// Job is work that crosses domains: a program that showed it on the
+// recorded input (When) does the rest of it (Also) on other inputs. A
+// program that writes a file may replace it through a temporary name
+// beside it, remove what it gave up on, and set the mode and times of
+// what it wrote; one that read extended attributes while writing keeps
+// them on the copy. Like domains, jobs are wider than families, so the
+// reducer adds their members only where static analysis shows the binary
+// can reach them (LevelRelated). Every member is ordinary (TestJobsOrdinary).
+//
+// Not a job: a program recorded without writing any file that writes one
+// later (a database recorded read-only, then asked to save) does other
+// work: its profile refuses the write at every level, since the write
+// bits of open come from runs only (static analysis sees no flags).
+// Nor is listing a directory: what would show the job (an open and a
+// status of what it names) is what the loader does to every library, so
+// every program, true(1) included, would list directories.
+type Job struct {
+	Name string
+	// When is a conjunction of alternatives: the job is shown when, for
+	// every element, a run made one of its calls.
+	When [][]Call
+	Also []string
+	Why  string
+}
+
+// Call is a syscall a run made; with Arg, only when that flags argument
+// had one of Bits set in some call.
+type Call struct {
+	Name string
+	Arg  string
+	Bits uint64
+}
+
+// writeOpens are the opens that write: O_WRONLY or O_RDWR, and creat.
+var writeOpens = []Call{{"open", "flags", 0x3}, {"openat", "flags", 0x3}, {Name: "creat"}}
+
+var jobs = []Job{
+	{"write-files", [][]Call{writeOpens},
+		[]string{"rename", "renameat", "renameat2", "unlink", "unlinkat", "chmod", "fchmod", "fchmodat", "umask",
+			"utime", "utimes", "futimesat", "utimensat", "getpid"},
+		"a program that writes files writes some in place: to a temporary name beside the file (its pid in the name, the mode set by umask and fchmod), renamed over it, removed when it gives up, with the times set as the input's (in-place edits, uploads, an index refresh)"},
+	{"keep-attributes", [][]Call{writeOpens, {{Name: "getxattr"}, {Name: "lgetxattr"}, {Name: "fgetxattr"}, {Name: "listxattr"}, {Name: "llistxattr"}, {Name: "flistxattr"}}},
+		[]string{"setxattr", "lsetxattr", "fsetxattr", "removexattr", "lremovexattr", "fremovexattr", "chown", "fchown", "lchown", "fchownat"},
+		"a program that read extended attributes while writing files copies them (cp -a, tar, rsync): attributes and owner go to the copy; giving a file to another user needs CAP_CHOWN, which the kernel checks"},
+}
+
+// Jobs lists every job.
+func Jobs() []Job {
+	out := make([]Job, len(jobs))
+	copy(out, jobs)
+	return out
+}

@@ -10,7 +10,8 @@ import (
 // RuntimeOf returns the runtime whose timing-dependent calls a profile of
 // the executable at path needs, from evidence in the file: RuntimeGo when
 // it carries Go build information, RuntimePython when it is CPython (it
-// defines or imports Py_Initialize), RuntimeGlibcThreads when it or a
+// defines or imports Py_Initialize), RuntimeNode when it is node (it
+// defines or imports napi_module_register), RuntimeGlibcThreads when it or a
 // library it links imports glibc's pthread_create, RuntimeGlibc for
 // another program linked with glibc; otherwise RuntimeNone.
 func RuntimeOf(path string) string {
@@ -32,6 +33,11 @@ func RuntimeOf(path string) string {
 		return RuntimeNone // static, musl, or not a program
 	}
 	python = python || hasSymbol(f, "Py_Initialize", true)
+	// node defines (or, built against a shared libnode, imports) the
+	// N-API entry point every native module registers through.
+	if hasSymbol(f, "napi_module_register", true) {
+		return RuntimeNode
+	}
 	threads = hasSymbol(f, "pthread_create", false)
 	for _, l := range libs {
 		if !threads && l != "libc.so.6" {

@@ -20,7 +20,7 @@
 // LevelReachable adds every ordinary-tier syscall it can reach. No level
 // adds a sensitive or critical syscall, or argument value, that no run
 // made; the reachable ones are listed in the profile's not_allowed.
-// Runtimes (Go, glibc, glibc threads, CPython; RuntimeOf finds them in
+// Runtimes (Go, glibc, glibc threads, CPython, node; RuntimeOf finds them in
 // the executable) add the calls their own threads make at moments that
 // depend on timing. With several recordings, each entry says in how many
 // runs it was seen, and the profile carries the Good–Turing estimate.

@@ -244,46 +244,92 @@ func familyMembers(arches []string, groups map[string]*group, rt map[string]bool
 }
 
 // domainMembers returns the ordinary syscalls of the domains of the
-// syscalls seen that the binary can reach and p does not have yet, with
-// the rules the classes (and family values) of their risky arguments
-// give; a syscall whose risky argument has no class is left out.
+// syscalls seen, and of the jobs the runs showed, that the binary can
+// reach and p does not have yet, with the rules the classes (and family
+// values) of their risky arguments give; a syscall whose risky argument
+// has no class is left out.
 func domainMembers(p *profiles.Profile, groups map[string]*group, rt map[string]bool, famValues map[string]map[string]*argValues, opts Options) []profiles.Syscall {
 	have := map[string]bool{}
 	for _, s := range p.Syscalls {
 		have[s.Name] = true
 	}
 	var out []profiles.Syscall
+	add := func(m, why string) {
+		via, ok := opts.Reachable[m]
+		if !ok || have[m] || rt[m] || !knownOn(p.Arch, m) {
+			return
+		}
+		if tier, _ := linuxabi.TierOf(m); tier != linuxabi.Ordinary {
+			return // never: domains and jobs hold ordinary syscalls only (linuxabi tests it)
+		}
+		s := profiles.Syscall{Name: m, Reason: why + "; reachable via " + via}
+		if opts.Args == ArgsTable {
+			var vals map[string]*argValues
+			if f, ok := linuxabi.FamilyOf(m); ok {
+				vals = famValues[f.Name]
+			}
+			var ok bool
+			if s.Args, s.Note, ok = riskRules(m, vals, opts.MaxValues); !ok {
+				return
+			}
+		} else if risky(m) {
+			return
+		}
+		have[m] = true
+		out = append(out, s)
+	}
 	for _, d := range linuxabi.Domains() {
 		seen, who := madeBy(d.Members, groups, rt)
 		if len(seen) == 0 {
 			continue
 		}
 		for _, m := range d.Members {
-			via, ok := opts.Reachable[m]
-			if !ok || have[m] || rt[m] || !knownOn(p.Arch, m) {
-				continue
-			}
-			if tier, _ := linuxabi.TierOf(m); tier != linuxabi.Ordinary {
-				continue // never: domains hold ordinary syscalls only (linuxabi tests it)
-			}
-			s := profiles.Syscall{Name: m, Reason: fmt.Sprintf("domain %s: related to %s, which %s; reachable via %s", d.Name, strings.Join(seen, ", "), who, via)}
-			if opts.Args == ArgsTable {
-				var vals map[string]*argValues
-				if f, ok := linuxabi.FamilyOf(m); ok {
-					vals = famValues[f.Name]
-				}
-				var ok bool
-				if s.Args, s.Note, ok = riskRules(m, vals, opts.MaxValues); !ok {
-					continue
-				}
-			} else if risky(m) {
-				continue
-			}
-			have[m] = true
-			out = append(out, s)
+			add(m, fmt.Sprintf("domain %s: related to %s, which %s", d.Name, strings.Join(seen, ", "), who))
+		}
+	}
+	for _, j := range linuxabi.Jobs() {
+		shown, ok := jobShown(j, groups)
+		if !ok {
+			continue
+		}
+		for _, m := range j.Also {
+			add(m, fmt.Sprintf("job %s: a run made %s", j.Name, strings.Join(shown, ", ")))
 		}
 	}
 	return out
+}
+
+// jobShown reports whether the runs showed job j, and the calls that
+// showed it (one per element of j.When, the first seen).
+func jobShown(j linuxabi.Job, groups map[string]*group) (shown []string, ok bool) {
+	for _, alt := range j.When {
+		found := ""
+		for _, c := range alt {
+			if g := groups[c.Name]; g != nil && (c.Arg == "" || argFlags(g, c.Arg)&c.Bits != 0) {
+				found = c.Name
+				if c.Arg != "" {
+					found = fmt.Sprintf("%s(%s & %#x)", c.Name, c.Arg, c.Bits)
+				}
+				break
+			}
+		}
+		if found == "" {
+			return nil, false
+		}
+		shown = append(shown, found)
+	}
+	return shown, true
+}
+
+// argFlags is the union of the values g's calls passed in the argument
+// called name.
+func argFlags(g *group, name string) uint64 {
+	for _, spec := range linuxabi.RecordedArgs(g.name) {
+		if spec.Name == name {
+			return g.flagSet[spec.Index]
+		}
+	}
+	return 0
 }
 
 // addReachable allows, at LevelReachable, the ordinary-tier syscalls the
@@ -406,4 +452,31 @@ func madeBy(members []string, groups map[string]*group, rt map[string]bool) (see
 		return seen, "a run made"
 	}
 	return seen, "the target's runtime makes"
+}
+
+// ReachableAllows reports whether LevelReachable, given the syscalls the
+// target can reach (Options.Reachable), would allow call s, a call a
+// profile refused: s is reachable, ordinary-tier, and its recorded risky
+// arguments are in their safe classes. why says which of these holds or
+// fails. A call outside the classes (open for writing, a set-ID mode) is
+// allowed at no level until a run makes it.
+func ReachableAllows(s profiles.Sample, reachable map[string]string) (ok bool, why string) {
+	via, found := reachable[s.Name]
+	if !found {
+		return false, "the target's binary cannot reach it (static analysis)"
+	}
+	if tier, reason := linuxabi.TierOf(s.Name); tier != linuxabi.Ordinary {
+		return false, fmt.Sprintf("%s (%s), allowed only once a run makes it", tier, reason)
+	}
+	rules, _, ok := riskRules(s.Name, nil, 0)
+	if !ok {
+		return false, noClass(s.Name) + ", allowed only once a run makes it"
+	}
+	for _, r := range rules {
+		spec, _ := linuxabi.LookupArg(s.Name, r.Index)
+		if !s.Recorded[r.Index] || !r.Match(s.Args[r.Index], spec.Width) {
+			return false, fmt.Sprintf("its %s is outside the safe class, allowed only once a run makes it", spec.Name)
+		}
+	}
+	return true, "reachable via " + via
 }

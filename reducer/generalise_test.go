@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -329,6 +330,37 @@ func TestRuntimeOf(t *testing.T) {
 	if got := RuntimeOf(py); got != RuntimePython {
 		t.Errorf("RuntimeOf(%s) = %q, want python", py, got)
 	}
+	if got := RuntimeOf(testenv.RequireTool(t, "node")); got != RuntimeNode {
+		t.Errorf("RuntimeOf(node) = %q, want node", got)
+	}
+}
+
+// TestNodeRuntime: node's profile has glibc's thread calls and V8's
+// sched_yield, which one run makes and the next may not, at every level.
+func TestNodeRuntime(t *testing.T) {
+	r := rec(sample("clone3", 1, nil), sample("read", 1, nil))
+	for _, level := range Levels {
+		p, err := Reduce([]*profiles.Recording{r}, Options{Level: level, Runtime: RuntimeNode, Reachable: map[string]string{}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e := entry(t, p, "sched_yield"); !strings.HasPrefix(e.Reason, "node runtime") {
+			t.Errorf("%s: sched_yield reason %q", level, e.Reason)
+		}
+		if e := entry(t, p, "clone3"); e.EffectiveAction() != profiles.ActENOSYS {
+			t.Errorf("%s: clone3 %s, want errno:ENOSYS", level, e.EffectiveAction())
+		}
+		for _, n := range []string{"set_robust_list", "rseq", "futex", "dup"} {
+			entry(t, p, n)
+		}
+	}
+	p, err := Reduce([]*profiles.Recording{r}, Options{Runtime: RuntimeGlibcThreads})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if has(p, "sched_yield") {
+		t.Error("a glibc program that is not node gets sched_yield")
+	}
 }
 
 // TestSendFlags: beside a network section the send calls may not set
@@ -376,5 +408,142 @@ func TestSendFlags(t *testing.T) {
 				t.Errorf("sendto note %q", entry(t, p, "sendto").Note)
 			}
 		})
+	}
+}
+
+// TestGlibcErrorPath: a glibc program recorded on an input that worked
+// may still print why it failed on the next one: perror's dup of stderr,
+// F_GETFL on the copy and its close are in every glibc runtime's set, at
+// every level; no other fcntl command comes with them at exact.
+func TestGlibcErrorPath(t *testing.T) {
+	r := rec(sample("read", 1, nil), sample("write", 1, nil))
+	for _, rt := range []string{RuntimeGlibc, RuntimeGlibcThreads, RuntimePython, RuntimeNode} {
+		for _, level := range []Level{LevelExact, LevelFamilies} {
+			p, err := Reduce([]*profiles.Recording{r}, Options{Level: level, Runtime: rt})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, name := range []string{"dup", "fcntl", "close"} {
+				if e := entry(t, p, name); !strings.HasPrefix(e.Reason, "glibc perror") {
+					t.Errorf("%s/%s: %s reason %q", rt, level, name, e.Reason)
+				}
+			}
+			f := entry(t, p, "fcntl")
+			if got := profiles.FormatCall(f); level == LevelExact && got != "fcntl(cmd == F_GETFL)" {
+				t.Errorf("%s/%s: %s, want F_GETFL alone", rt, level, got)
+			}
+			for _, cmd := range []uint64{3, 8 /* F_SETOWN */} {
+				if allowed := f.Args[0].Match(cmd, 32); allowed != (cmd == 3) {
+					t.Errorf("%s/%s: fcntl cmd %d allowed %v", rt, level, cmd, allowed)
+				}
+			}
+		}
+	}
+	p, err := Reduce([]*profiles.Recording{r}, Options{Runtime: RuntimeGo})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if has(p, "dup") || has(p, "fcntl") {
+		t.Error("a Go program gets glibc's error path")
+	}
+}
+
+// TestJobs: at LevelRelated a run that showed a job gets the rest of it
+// where the binary can reach it (linuxabi.Jobs): a writer may rename,
+// remove, chmod and set the times of what it writes; a writer that read
+// extended attributes copies them and the owner. A read-only run gets no
+// write, and opening and inspecting files does not list directories.
+func TestJobs(t *testing.T) {
+	all := map[string]string{}
+	for _, n := range []string{"rename", "renameat", "renameat2", "unlink", "unlinkat", "fchmod", "chmod", "utimensat",
+		"umask", "getpid", "fsetxattr", "setxattr", "fremovexattr", "fchown", "fchownat", "getdents64", "ptrace", "mount"} {
+		all[n] = n + "@libc.so.6"
+	}
+	const (
+		rdonly = 0
+		trunc  = 0x241 // O_WRONLY|O_CREAT|O_TRUNC: sort -o, sed -i, patch
+		logApp = 0x441 // O_WRONLY|O_CREAT|O_APPEND: a server's log
+	)
+	write := []string{"rename", "renameat", "unlinkat", "fchmod", "utimensat", "umask", "getpid"}
+	attrs := []string{"fsetxattr", "setxattr", "fchown", "fchownat"}
+	for _, tc := range []struct {
+		name      string
+		samples   []profiles.Sample
+		reachable map[string]string
+		want, not []string
+	}{
+		{"in-place edit", []profiles.Sample{sample("openat", 1, map[int]uint64{2: trunc}), sample("write", 1, nil), sample("fstat", 1, nil)},
+			all, write, append(slices.Clone(attrs), "ptrace", "mount", "getdents64")},
+		{"server log", []profiles.Sample{sample("openat", 1, map[int]uint64{2: logApp}), sample("newfstatat", 1, nil)},
+			all, []string{"renameat", "unlinkat"}, attrs},
+		{"read-only", []profiles.Sample{sample("openat", 1, map[int]uint64{2: rdonly}), sample("read", 1, nil), sample("fstat", 1, nil)},
+			all, nil, append(slices.Clone(write), append(slices.Clone(attrs), "getdents64")...)},
+		{"attribute-preserving copy", []profiles.Sample{sample("openat", 2, map[int]uint64{2: trunc}), sample("flistxattr", 1, nil), sample("fgetxattr", 1, nil)},
+			all, append(slices.Clone(write), attrs...), []string{"getdents64", "ptrace"}},
+		{"attributes read, nothing written", []profiles.Sample{sample("openat", 1, map[int]uint64{2: rdonly}), sample("listxattr", 1, nil)},
+			all, nil, append(slices.Clone(write), attrs...)},
+		{"writer that cannot reach them", []profiles.Sample{sample("openat", 1, map[int]uint64{2: trunc}), sample("fstat", 1, nil)},
+			map[string]string{"renameat": "renameat@libc.so.6"}, []string{"renameat"}, []string{"rename", "unlinkat", "fchmod", "getdents64"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := rec(tc.samples...)
+			p, err := Reduce([]*profiles.Recording{r}, Options{Level: LevelRelated, Reachable: tc.reachable})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, n := range tc.want {
+				if e := entry(t, p, n); !strings.HasPrefix(e.Reason, "job ") || !strings.HasSuffix(e.Reason, "reachable via "+n+"@libc.so.6") {
+					if f, _ := linuxabi.FamilyOf(n); !strings.HasPrefix(e.Reason, "family "+f.Name) {
+						t.Errorf("%s: reason %q", n, e.Reason)
+					}
+				}
+			}
+			for _, n := range tc.not {
+				if has(p, n) {
+					t.Errorf("%s allowed: %q", n, entry(t, p, n).Reason)
+				}
+			}
+			// A mode no run set may not make a set-ID file.
+			if has(p, "fchmod") {
+				if r := entry(t, p, "fchmod").Args; len(r) != 1 || r[0].Match(0o4755, 32) || !r[0].Match(0o644, 32) {
+					t.Errorf("fchmod %s, want permission bits only", profiles.FormatCall(entry(t, p, "fchmod")))
+				}
+			}
+			// Jobs belong to LevelRelated: the families level adds none.
+			fam, err := Reduce([]*profiles.Recording{r}, Options{Level: LevelFamilies})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, n := range []string{"umask", "fchmod", "getdents64", "fsetxattr", "getpid"} {
+				if has(fam, n) {
+					t.Errorf("families level allows %s", n)
+				}
+			}
+		})
+	}
+}
+
+// TestReachableAllows: what check says of a refused call: the reachable
+// level allows an ordinary call the binary can reach in its safe class,
+// and nothing allows a write open or a sensitive call no run made.
+func TestReachableAllows(t *testing.T) {
+	reach := map[string]string{"unlink": "unlink@libc.so.6", "openat": "openat@libc.so.6", "ptrace": "ptrace@libc.so.6", "fchmod": "fchmod@libc.so.6"}
+	for _, tc := range []struct {
+		s   profiles.Sample
+		ok  bool
+		why string
+	}{
+		{sample("unlink", 1, nil), true, "reachable via unlink@libc.so.6"},
+		{sample("rename", 1, nil), false, "cannot reach it"},
+		{sample("ptrace", 1, nil), false, "critical"},
+		{sample("openat", 1, map[int]uint64{2: 0}), true, "reachable via openat"},
+		{sample("openat", 1, map[int]uint64{2: 0x241}), false, "its flags is outside the safe class"},
+		{sample("fchmod", 1, map[int]uint64{1: 0o644}), true, "reachable via fchmod"},
+		{sample("fchmod", 1, map[int]uint64{1: 0o4755}), false, "its mode is outside the safe class"},
+	} {
+		ok, why := ReachableAllows(tc.s, reach)
+		if ok != tc.ok || !strings.Contains(why, tc.why) {
+			t.Errorf("%s: %v %q, want %v %q", profiles.DescribeSample(tc.s), ok, why, tc.ok, tc.why)
+		}
 	}
 }

@@ -23,14 +23,17 @@ const (
 	RuntimeGlibcThreads = "glibc-threads"
 	// RuntimePython is CPython, a glibc program with threads of its own.
 	RuntimePython = "python"
+	// RuntimeNode is node (V8 and libuv), a glibc program with threads
+	// of its own.
+	RuntimeNode = "node"
 )
 
 // Runtimes lists the runtime names Options.Runtime takes.
-var Runtimes = []string{RuntimeGo, RuntimeGlibc, RuntimeGlibcThreads, RuntimePython}
+var Runtimes = []string{RuntimeGo, RuntimeGlibc, RuntimeGlibcThreads, RuntimePython, RuntimeNode}
 
 // isGlibc reports whether rt is a glibc program's runtime.
 func isGlibc(rt string) bool {
-	return rt == RuntimeGlibc || rt == RuntimeGlibcThreads || rt == RuntimePython
+	return rt == RuntimeGlibc || rt == RuntimeGlibcThreads || rt == RuntimePython || rt == RuntimeNode
 }
 
 // goRuntime lists what the Go runtime (1.21+, linux) does on its own at
@@ -71,6 +74,19 @@ var glibcLocks = []profiles.Syscall{
 	{Name: "mremap", Reason: "glibc malloc: realloc of a block above the mmap threshold moves it with mremap; whether one grows that big depends on the input"},
 }
 
+// glibcErrors is how a glibc program says why it failed: perror dups
+// stderr and fdopen()s the copy, which asks its mode with F_GETFL, then
+// closes it (stdio-common/perror.c, libio/iofdopen.c). A recorded run
+// that succeeded never makes them; a run on an input that fails does,
+// and a profile that kills it there hides the error message (measured
+// with strace: dup(2), fcntl(3, F_GETFL), close(3)).
+var glibcErrors = []profiles.Syscall{
+	{Name: "dup", Reason: "glibc perror: dups stderr to print the error on a stream of its own"},
+	{Name: "fcntl", Reason: "glibc perror: fdopen of the copy of stderr asks its mode (F_GETFL)",
+		Args: []profiles.ArgRule{{Index: 1, Op: profiles.OpIn, Values: []uint64{3}}}},
+	{Name: "close", Reason: "glibc perror: closes its copy of stderr"},
+}
+
 // glibcThreads lists what glibc's threads do at moments that depend on
 // timing or on the input (how many threads, whether a lock was
 // contended); see nptl/allocatestack.c, nptl/pthread_create.c,
@@ -104,15 +120,23 @@ func runtimeBaseline(rt string, arches []string, def profiles.Action, level Leve
 		p.Syscalls = append(p.Syscalls, goRuntime...)
 	case RuntimeGlibc:
 		p.Syscalls = append(p.Syscalls, glibcLocks...)
+		p.Syscalls = append(p.Syscalls, glibcErrors...)
 	case RuntimeGlibcThreads:
 		p.Syscalls = append(p.Syscalls, glibcLocks...)
+		p.Syscalls = append(p.Syscalls, glibcErrors...)
 		p.Syscalls = append(p.Syscalls, glibcThreads...)
 	case RuntimePython:
 		p.Syscalls = append(p.Syscalls, glibcLocks...)
+		p.Syscalls = append(p.Syscalls, glibcErrors...)
 		p.Syscalls = append(p.Syscalls, glibcThreads...)
 		p.Syscalls = append(p.Syscalls, cpython...)
+	case RuntimeNode:
+		p.Syscalls = append(p.Syscalls, glibcLocks...)
+		p.Syscalls = append(p.Syscalls, glibcErrors...)
+		p.Syscalls = append(p.Syscalls, glibcThreads...)
+		p.Syscalls = append(p.Syscalls, nodeRuntime...)
 	default:
-		return nil, fmt.Errorf("unknown runtime %q (want go, glibc, glibc-threads, python or none)", rt)
+		return nil, fmt.Errorf("unknown runtime %q (want go, glibc, glibc-threads, python, node or none)", rt)
 	}
 	if level != LevelExact && level != "" {
 		p.Syscalls = relaxEntries(p.Syscalls)
@@ -126,3 +150,13 @@ func runtimeBaseline(rt string, arches []string, def profiles.Action, level Leve
 // threaded script under profiles with the glibc sets were never killed
 // (README, Generalisation), so nothing more is listed.
 var cpython = []profiles.Syscall{}
+
+// nodeRuntime lists what node's own threads add to glibc's: V8's
+// spinning locks (the heap's and the compiler's background threads)
+// yield the CPU while they spin, so whether a run calls sched_yield
+// depends on timing (measured: node -e building a 200000-element array
+// called it in 2 of 3 runs; the corpus's node held-out runs were killed
+// by it at every level that did not reach it statically).
+var nodeRuntime = []profiles.Syscall{
+	{Name: "sched_yield", Reason: "node runtime: V8's spinning locks yield the CPU while they wait"},
+}

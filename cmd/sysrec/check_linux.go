@@ -13,6 +13,7 @@ import (
 	"github.com/sysrec/sysrec/linuxabi"
 	"github.com/sysrec/sysrec/pipeline"
 	"github.com/sysrec/sysrec/profiles"
+	"github.com/sysrec/sysrec/reducer"
 )
 
 type checkOptions struct {
@@ -45,6 +46,16 @@ type checkViolation struct {
 	Call  string `json:"call"`
 	Nr    int    `json:"nr"`
 	Count uint64 `json:"count"`
+	// Reachable says whether a profile recorded with --generalize
+	// reachable would allow the call, and why (or why not).
+	Reachable *checkLevel `json:"reachable,omitempty"`
+}
+
+// checkLevel is what static analysis of the target says of a refused
+// call: whether --generalize reachable would allow it.
+type checkLevel struct {
+	Allows bool   `json:"allows"`
+	Why    string `json:"why"`
 }
 
 type checkFile struct {
@@ -78,6 +89,13 @@ right the sections do not grant is printed once with its path or port
 a directory (make_*, remove_*, refer) are named on the directory. A profile
 without a filesystem section restricts no file, so none is reported; the
 same for ports.
+
+For each refused syscall check also says whether a profile recorded with
+--generalize reachable would allow it (static analysis of COMMAND's binary
+reaches it, it is ordinary-tier and its arguments are in their safe
+classes) or why not (a write open or a sensitive call is allowed only once
+a run makes it); the recording the profile came from is not at hand, so
+the lower levels are not told apart.
 
 -o writes the violations as a profile fragment that 'sysrec merge' adds to
 the profile: the syscalls, and for each Landlock section of the profile the
@@ -145,11 +163,12 @@ func runCheck(ctx context.Context, io stdio, o checkOptions, argv []string) erro
 		return err
 	}
 	refused := res.Exit.Landlock
+	levels := reachableLevels(ctx, io, argv, res.Violations, o.asJSON)
 	if o.asJSON {
 		rep := checkReport{Profile: o.profile, Violations: []checkViolation{}, Files: []checkFile{}, Ports: []checkPort{},
 			Calls: res.Calls(), Dropped: res.Dropped, FilesUnresolved: res.FilesUnresolved, ExitStatus: res.Exit.Status}
-		for _, v := range res.Violations {
-			rep.Violations = append(rep.Violations, checkViolation{Call: profiles.DescribeSample(v), Nr: v.Nr, Count: v.Count})
+		for i, v := range res.Violations {
+			rep.Violations = append(rep.Violations, checkViolation{Call: profiles.DescribeSample(v), Nr: v.Nr, Count: v.Count, Reachable: levels[i]})
 		}
 		for _, f := range res.Files {
 			rep.Files = append(rep.Files, checkFile{Path: f.Path, Access: linuxabi.LandlockFSNames(f.Access), Count: f.Count})
@@ -166,6 +185,13 @@ func runCheck(ctx context.Context, io stdio, o checkOptions, argv []string) erro
 		}
 		fmt.Fprintf(io.out, "%s\n", b)
 	} else {
+		for i, v := range res.Violations {
+			if l := levels[i]; l != nil && l.Allows {
+				fmt.Fprintf(io.err, "sysrec: check: --generalize reachable would allow %s (%s)\n", profiles.DescribeSample(v), l.Why)
+			} else if l != nil {
+				fmt.Fprintf(io.err, "sysrec: check: --generalize reachable would not allow %s: %s\n", profiles.DescribeSample(v), l.Why)
+			}
+		}
 		for _, f := range res.Files {
 			for _, line := range refusedFile(f) {
 				fmt.Fprintf(io.err, "sysrec: check: landlock would refuse %s\n", line)
@@ -218,6 +244,30 @@ func refusedFile(f profiles.FileAccess) []string {
 			continue
 		}
 		out = append(out, r+" on "+f.Path)
+	}
+	return out
+}
+
+// reachableLevels says, per violation, whether --generalize reachable
+// would have allowed it, from static analysis of the target's binary
+// (the recording the profile came from is not at hand, so the levels
+// below cannot be told). Without an analysis it says why once and
+// returns nils.
+func reachableLevels(ctx context.Context, io stdio, argv []string, violations []profiles.Sample, quiet bool) []*checkLevel {
+	out := make([]*checkLevel, len(violations))
+	if len(violations) == 0 {
+		return out
+	}
+	reach, err := pipeline.Reachable(ctx, argv, 0)
+	if err != nil {
+		if !quiet {
+			fmt.Fprintf(io.err, "sysrec: check: cannot tell which --generalize level would allow the violations: %v\n", err)
+		}
+		return out
+	}
+	for i, v := range violations {
+		ok, why := reducer.ReachableAllows(v, reach)
+		out[i] = &checkLevel{Allows: ok, Why: why}
 	}
 	return out
 }

@@ -123,7 +123,7 @@ at once, without the profile.`,
 	f.StringVar(&o.mergeInto, "merge-into", "", "merge the new profile into `FILE` (created if missing) instead of writing -o: widens a profile with another run")
 	f.BoolVar(&o.clone3ENOSYS, "clone3-enosys", true, "answer clone3 with ENOSYS when clone was also seen, so libc falls back to clone, whose flags the filter checks")
 	f.IntVar(&o.maxValues, "max-values", reducer.DefaultMaxValues, "drop an argument rule with more distinct values than `N` (≥ 1)")
-	f.StringVar(&o.runtime, "runtime", "auto", "add the timing-dependent calls of a runtime: auto (from the target's executable), go, glibc, glibc-threads, python, none")
+	f.StringVar(&o.runtime, "runtime", "auto", "add the timing-dependent calls of a runtime: auto (from the target's executable), go, glibc, glibc-threads, python, node, none")
 	f.StringVar(&o.generalize, "generalize", string(reducer.DefaultLevel), "how far to generalise beyond the calls seen: exact, families, related or reachable")
 	f.StringVar(&o.fs, "fs", "on", "record the files and TCP ports the target touches into the profile's Landlock sections: on or off (with --exe: off unless given)")
 	f.StringVar(&o.fsGeneralize, "fs-generalize", string(reducer.DefaultFSLevel), "how far the filesystem section generalises the files seen: exact or dirs")
@@ -144,7 +144,7 @@ func runRecord(ctx context.Context, io stdio, o recordOptions, command []string)
 		return fmt.Errorf("--progress %q (want auto, always or never)", o.progress)
 	}
 	if o.runtime != "auto" && o.runtime != "none" && !slices.Contains(reducer.Runtimes, o.runtime) {
-		return fmt.Errorf("--runtime %q (want auto, go, glibc, glibc-threads, python or none)", o.runtime)
+		return fmt.Errorf("--runtime %q (want auto, go, glibc, glibc-threads, python, node or none)", o.runtime)
 	}
 	level := reducer.Level(o.generalize)
 	if !slices.Contains(reducer.Levels, level) {
