@@ -144,7 +144,7 @@ func Filesystem(recs []*profiles.Recording, opts FSOptions) (*profiles.Filesyste
 			}
 		}
 		b := &fsBuilder{opts: opts, home: home, rules: map[string]*fsRule{}, seen: seen, withheld: map[string]*fsWithheld{}, listerPIDs: -1}
-		b.params = newParams(inv, b.touched)
+		b.params = newParams(inv, seen)
 		b.build()
 		fs.Rules = append(fs.Rules, b.rules2profile()...)
 		fs.NotAllowed = append(fs.NotAllowed, b.withheld2profile()...)
@@ -311,19 +311,6 @@ func (b *fsBuilder) created(d, obj, inner string, access, count uint64, reason s
 	if f := b.seen[obj]; b.noWrite(d) && f != nil && f.Access&(llRemoveFile|llRemoveDir) == 0 {
 		b.add(obj, access, b.seen[inner].Count, fmt.Sprintf("created in %s and kept: %s gets no write right as a whole, so this rule holds once %s exists (filesystem.not_allowed says what creating it needs)", d, d, obj))
 	}
-}
-
-// touched reports whether the recording used p or something under it.
-func (b *fsBuilder) touched(p string) bool {
-	if b.seen[p] != nil {
-		return true
-	}
-	for q := range b.seen {
-		if strings.HasPrefix(q, p+"/") {
-			return true
-		}
-	}
-	return false
 }
 
 // procEntry puts the rights used on a per-process /proc entry (m: the
@@ -616,14 +603,31 @@ func (b *fsBuilder) rules2profile() []profiles.PathRule {
 		out = append(out, profiles.PathRule{Path: p, Access: linuxabi.LandlockFSNames(own), Reason: reasonText(r.reasons)})
 	}
 	// Counts include what folded into a rule.
-	for i := range out {
-		r := b.rules[out[i].Path]
-		out[i].Count = r.count + r.folded
-		if t := templates[out[i].Path]; t.ok {
-			out[i] = b.params.asTemplate(out[i], t.t)
+	templated := make([]profiles.PathRule, 0, len(out))
+	for _, rule := range out {
+		r := b.rules[rule.Path]
+		rule.Count = r.count + r.folded
+		t := templates[rule.Path]
+		if !t.ok {
+			templated = append(templated, rule)
+			continue
 		}
+		// The directory's own reads (its listing) may follow another
+		// argument than the writes in it: the script's directory, not
+		// the database's. They get a rule of their own there too; the
+		// writes' rule keeps them, for what was made in it.
+		own, _ := linuxabi.ParseLandlockFS(rule.Access)
+		if f := b.seen[rule.Path]; f != nil && f.Access&own&llRead != 0 && own&^llRead != 0 {
+			read := f.Access & own & llRead
+			if rt, _, ok := b.params.template(rule.Path, read); ok && rt != t.t {
+				reads := rule
+				reads.Access = linuxabi.LandlockFSNames(read)
+				templated = append(templated, b.params.asTemplate(reads, rt))
+			}
+		}
+		templated = append(templated, b.params.asTemplate(rule, t.t))
 	}
-	return out
+	return templated
 }
 
 func reasonText(m map[string]int) string {

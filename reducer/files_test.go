@@ -533,6 +533,53 @@ $ARGS read_dir
 $ARG2/.. write_file,make_reg,truncate
 $ARGS read_file
 `},
+		// gcc -c prog.c -o prog.o: the object is made beside the
+		// output, argument 5, not beside the source, argument 3 (the
+		// next run may compile src/t.c into build/t.o).
+		{name: "output beside input", argv: []string{"gcc", "-c", "prog.c", "-o", "prog.o"}, dir: "/w", files: []profiles.FileAccess{
+			fa("/w/prog.c", 1, "read_file"), fa("/w/prog.o", 1, "make_reg", "write_file", "truncate"),
+		}, want: `
+$ARG4/.. write_file,make_reg,truncate
+$ARGS read_file
+`},
+		// python3 job.py data.json writing out.json: made in the
+		// working directory beside inputs only; the script writes
+		// relative to where it runs, not beside itself.
+		{name: "output in the working directory", argv: []string{"python3", "job.py", "data.json"}, dir: "/w", files: []profiles.FileAccess{
+			fa("/w/job.py", 1, "read_file"), fa("/w/data.json", 1, "read_file"), fa("/w/out.json", 1, "make_reg", "write_file", "truncate"),
+		}, want: `
+$ARGS read_file
+$CWD write_file,make_reg,truncate
+`},
+		// python3 load.py in.csv out.db: the database and its journal
+		// are made beside argument 3 (with what they did there), the
+		// script's directory is listed beside argument 1; one directory
+		// recorded, two rules.
+		{name: "reads and writes apart", argv: []string{"python3", "load.py", "in.csv", "out.db"}, dir: "/w", files: []profiles.FileAccess{
+			fa("/w", 1, "read_dir"), fa("/w/load.py", 1, "read_file"), fa("/w/in.csv", 1, "read_file"),
+			fa("/w/out.db", 1, "make_reg", "write_file", "read_file"), fa("/w/out.db-journal", 1, "make_reg", "write_file", "read_file", "remove_file"),
+		}, want: `
+$ARG1/.. read_dir
+$ARG3/.. write_file,read_file,read_dir,remove_file,make_reg
+$ARGS read_file
+`},
+		// ... but not a directory beside inputs that is not the working
+		// directory: that stays their directory.
+		{name: "beside an input elsewhere", argv: []string{"tool", "in/data"}, dir: "/w", files: []profiles.FileAccess{
+			fa("/w/in/data", 1, "read_file"), fa("/w/in/data.idx", 1, "make_reg", "write_file"),
+		}, want: `
+$ARG1/.. write_file,make_reg
+$ARGS read_file
+`},
+		// split -l 100 in.txt parts/p-: argument 4 is the prefix of the
+		// files made (parts/p-aa, parts/p-ab), so their directory is
+		// argument 4's.
+		{name: "output prefix", argv: []string{"split", "-l", "100", "in.txt", "parts/p-"}, dir: "/w", files: []profiles.FileAccess{
+			fa("/w/in.txt", 1, "read_file"), fa("/w/parts/p-aa", 1, "make_reg", "write_file"), fa("/w/parts/p-ab", 1, "make_reg", "write_file"),
+		}, want: `
+$ARG4/.. write_file,make_reg
+$ARGS read_file
+`},
 		// An option's value (--output=FILE) is a path too; a file
 		// written that existed stays on its argument.
 		{name: "option value", argv: []string{"tool", "--output=/data/o.txt", "/data/in.txt"}, dir: "/", files: []profiles.FileAccess{

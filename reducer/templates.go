@@ -19,6 +19,12 @@ type params struct {
 	// for an argument that names none, or names a system file: those
 	// are the same next run).
 	args []string
+	// outputs are the arguments the recording wrote through: it wrote,
+	// truncated, created or removed the path, or created files whose
+	// names the path begins (split's "parts/p-" makes parts/p-aa). The
+	// directory of an output is where the job writes; the directory of
+	// an input is not.
+	outputs []bool
 	// vars are the environment's values that lead to the target's own
 	// files, most specific first: $XDG_* and $TMPDIR only where the
 	// environment set them (the evidence that the program found its
@@ -28,11 +34,12 @@ type params struct {
 
 type envParam struct{ name, value string }
 
-// newParams reads the parameters of inv; touched reports whether the
-// recording used a path or something under it (an argument such as
-// tar's "czf" names no path, though it could be one).
-func newParams(inv profiles.Invocation, touched func(string) bool) *params {
-	ps := &params{inv: inv, args: make([]string, len(inv.Args))}
+// newParams reads the parameters of inv from what the recording used
+// (seen): an argument is a path parameter when the recording used that
+// path, something under it, or created files it is the prefix of (an
+// argument such as tar's "czf" names no path, though it could be one).
+func newParams(inv profiles.Invocation, seen map[string]*profiles.FileAccess) *params {
+	ps := &params{inv: inv, args: make([]string, len(inv.Args)), outputs: make([]bool, len(inv.Args))}
 	if inv.Dir == "" {
 		// Not started by sysrec (a container, a process followed): the
 		// command line's context is unknown, and its paths may be
@@ -40,8 +47,12 @@ func newParams(inv profiles.Invocation, touched func(string) bool) *params {
 		return ps
 	}
 	for n := 1; n < len(inv.Args); n++ {
-		if p, ok := profiles.ArgPath(inv.Args[n], inv.Dir); ok && !profiles.SystemTree(p) && touched(p) {
-			ps.args[n] = p
+		p, ok := profiles.ArgPath(inv.Args[n], inv.Dir)
+		if !ok || profiles.SystemTree(p) {
+			continue
+		}
+		if used, wrote := argUse(p, seen); used {
+			ps.args[n], ps.outputs[n] = p, wrote
 		}
 	}
 	for _, name := range append(profiles.EnvVars(), "CWD") {
@@ -55,6 +66,25 @@ func newParams(inv profiles.Invocation, touched func(string) bool) *params {
 	// Longest first: $XDG_CACHE_HOME/app, not $HOME/.cache/app.
 	slices.SortStableFunc(ps.vars, func(a, b envParam) int { return len(b.value) - len(a.value) })
 	return ps
+}
+
+// argUse reports whether the recording used p or something under it,
+// and whether it wrote through p: wrote, truncated, created or removed
+// p, or created a file in p's directory whose name p's name begins (an
+// output prefix, as split's; p itself is never made then).
+func argUse(p string, seen map[string]*profiles.FileAccess) (used, wrote bool) {
+	if f := seen[p]; f != nil {
+		return true, f.Access&(linuxabi.LandlockWriteFile|linuxabi.LandlockTruncate|llParent) != 0
+	}
+	for q, f := range seen {
+		switch {
+		case strings.HasPrefix(q, p+"/"):
+			used = true
+		case path.Dir(q) == path.Dir(p) && strings.HasPrefix(path.Base(q), path.Base(p)) && f.Access&llMake != 0:
+			return true, true
+		}
+	}
+	return used, false
 }
 
 // named returns the first argument that names p, or 0.
@@ -98,11 +128,32 @@ func (ps *params) template(p string, access uint64) (t profiles.Template, base s
 			cands = append(cands, profiles.Template{Var: "ARG", Arg: n})
 		}
 	}
+	// Writes in the directory of an output, reads in that of an input:
+	// gcc -c prog.c -o prog.o makes its object beside argument 4,
+	// whatever directory argument 2 is in next run, and python3
+	// load.py in.csv out.db lists the script's directory, not the
+	// database's (rules2profile splits a rule with both).
+	writes := access&^llRead != 0
+	var parents []profiles.Template
+	output := false
 	for n, a := range ps.args {
 		if a != "" && path.Dir(a) == p {
-			cands = append(cands, profiles.Template{Var: "ARG", Arg: n, Parent: true})
+			parents = append(parents, profiles.Template{Var: "ARG", Arg: n, Parent: true})
+			output = output || ps.outputs[n]
 		}
 	}
+	slices.SortStableFunc(parents, func(a, b profiles.Template) int {
+		return cmpBool(ps.outputs[b.Arg] == writes, ps.outputs[a.Arg] == writes)
+	})
+	if access&llParent != 0 && !output && p == ps.inv.Dir {
+		// Files made or removed in the working directory beside inputs
+		// but no output: the program writes relative to where it runs
+		// (a script's "out.json", patch's files), not beside its
+		// script or its patch file, which the next run may name
+		// elsewhere.
+		cands = append(cands, profiles.Template{Var: "CWD"})
+	}
+	cands = append(cands, parents...)
 	byLen := make([]int, 0, len(ps.args))
 	for n := range ps.args {
 		byLen = append(byLen, n)
@@ -133,6 +184,17 @@ func (ps *params) template(p string, access uint64) (t profiles.Template, base s
 		}
 	}
 	return profiles.Template{}, "", false
+}
+
+// cmpBool orders false before true.
+func cmpBool(a, b bool) int {
+	switch {
+	case a == b:
+		return 0
+	case a:
+		return 1
+	}
+	return -1
 }
 
 // instantiatesTo reports whether t, instantiated from the recording's
