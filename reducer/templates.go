@@ -246,21 +246,30 @@ func (ps *params) asTemplate(r profiles.PathRule, t profiles.Template) profiles.
 
 // deviceBaseline are the devices every program may use, like the
 // baseline syscalls: a run that never touched one says nothing about
-// the next. No ioctl_dev but on terminals: a terminal's own requests
-// (TCGETS, TIOCGWINSZ, TCSETS) are what a program on a tty needs, and
-// which requests pass is the seccomp filter's ioctl rule (TIOCSTI only
-// if a run made it). Descriptors the target inherits (its stdio) were
-// opened before Landlock and are not restricted at all.
+// the next. ioctl_dev on each, since a program asks whether a
+// descriptor is a terminal (isatty: TCGETS) whatever it is, and perl
+// -pi asks it of /dev/null; refused, the question fails with EACCES
+// instead of the answer ENOTTY. What the drivers do with it: the memory
+// devices (null, zero, full) have no ioctls (every request is ENOTTY);
+// random's are RNDGETENTCNT (the entropy count, also in /proc/sys/kernel/
+// random/entropy_avail) and RNDADDTOENTCNT, RNDADDENTROPY, RNDZAPENTCNT,
+// RNDCLEARPOOL, RNDRESEEDCRNG, which need CAP_SYS_ADMIN and since Linux
+// 5.18 cannot weaken it once it is seeded (input is hashed in, credit
+// counts only before, zapping does nothing); a terminal's own requests
+// (TCGETS, TIOCGWINSZ, TCSETS) are what a program on a tty needs.
+// Which requests pass at all is the seccomp filter's ioctl rule
+// (TIOCSTI only if a run made it). Descriptors the target inherits (its
+// stdio) were opened before Landlock and are not restricted at all.
 var deviceBaseline = []struct {
 	path   string
 	access uint64
 	reason string
 }{
-	{"/dev/null", llReadFile | linuxabi.LandlockWriteFile, "baseline: the empty input and the sink of every discarded output"},
-	{"/dev/zero", llReadFile | linuxabi.LandlockWriteFile, "baseline: zeroes (dd, old allocators mapping it)"},
-	{"/dev/full", llReadFile | linuxabi.LandlockWriteFile, "baseline: always full (a write fails with ENOSPC)"},
-	{"/dev/random", llReadFile, "baseline: the kernel's random numbers"},
-	{"/dev/urandom", llReadFile, "baseline: the kernel's random numbers"},
+	{"/dev/null", llReadFile | linuxabi.LandlockWriteFile | linuxabi.LandlockIoctlDev, "baseline: the empty input and the sink of every discarded output (no ioctls: isatty is told ENOTTY)"},
+	{"/dev/zero", llReadFile | linuxabi.LandlockWriteFile | linuxabi.LandlockIoctlDev, "baseline: zeroes (dd, old allocators mapping it; no ioctls: isatty is told ENOTTY)"},
+	{"/dev/full", llReadFile | linuxabi.LandlockWriteFile | linuxabi.LandlockIoctlDev, "baseline: always full (a write fails with ENOSPC; no ioctls: isatty is told ENOTTY)"},
+	{"/dev/random", llReadFile | linuxabi.LandlockIoctlDev, "baseline: the kernel's random numbers (ioctls: the entropy count; the rest need CAP_SYS_ADMIN and cannot weaken a seeded generator)"},
+	{"/dev/urandom", llReadFile | linuxabi.LandlockIoctlDev, "baseline: the kernel's random numbers (ioctls: the entropy count; the rest need CAP_SYS_ADMIN and cannot weaken a seeded generator)"},
 	{"/dev/tty", llReadFile | linuxabi.LandlockWriteFile | linuxabi.LandlockIoctlDev, "baseline: the controlling terminal (passwords, pagers, git), with its terminal ioctls"},
 	{"$TTY", llReadFile | linuxabi.LandlockWriteFile | linuxabi.LandlockIoctlDev, "baseline: the terminal the target is given (/dev/pts/N of the run), with its terminal ioctls"},
 }
