@@ -612,18 +612,10 @@ func (b *fsBuilder) rules2profile() []profiles.PathRule {
 			templated = append(templated, rule)
 			continue
 		}
-		// The directory's own reads (its listing) may follow another
-		// argument than the writes in it: the script's directory, not
-		// the database's. They get a rule of their own there too; the
-		// writes' rule keeps them, for what was made in it.
-		own, _ := linuxabi.ParseLandlockFS(rule.Access)
-		if f := b.seen[rule.Path]; f != nil && f.Access&own&llRead != 0 && own&^llRead != 0 {
-			read := f.Access & own & llRead
-			if rt, _, ok := b.params.template(rule.Path, read); ok && rt != t.t {
-				reads := rule
-				reads.Access = linuxabi.LandlockFSNames(read)
-				templated = append(templated, b.params.asTemplate(reads, rt))
-			}
+		for _, rt := range b.params.selfReads(rule.Path, rule.Access, b.seen[rule.Path], t.t) {
+			reads := rule
+			reads.Access = linuxabi.LandlockFSNames(rt.access)
+			templated = append(templated, b.params.asTemplate(reads, rt.t))
 		}
 		templated = append(templated, b.params.asTemplate(rule, t.t))
 	}

@@ -553,8 +553,9 @@ $CWD write_file,make_reg,truncate
 `},
 		// python3 load.py in.csv out.db: the database and its journal
 		// are made beside argument 3 (with what they did there), the
-		// script's directory is listed beside argument 1; one directory
-		// recorded, two rules.
+		// script's directory is listed beside argument 1, or it was the
+		// working directory's listing; one directory recorded, three
+		// rules.
 		{name: "reads and writes apart", argv: []string{"python3", "load.py", "in.csv", "out.db"}, dir: "/w", files: []profiles.FileAccess{
 			fa("/w", 1, "read_dir"), fa("/w/load.py", 1, "read_file"), fa("/w/in.csv", 1, "read_file"),
 			fa("/w/out.db", 1, "make_reg", "write_file", "read_file"), fa("/w/out.db-journal", 1, "make_reg", "write_file", "read_file", "remove_file"),
@@ -562,6 +563,19 @@ $CWD write_file,make_reg,truncate
 $ARG1/.. read_dir
 $ARG3/.. write_file,read_file,read_dir,remove_file,make_reg
 $ARGS read_file
+$CWD read_dir
+`},
+		// find tree opens "." to come back to it (gnulib's save_cwd):
+		// the working directory's listing is $CWD's too, for find
+		// /abs/tree run from elsewhere. Not another directory's.
+		{name: "working directory listed", argv: []string{"find", "tree", "-type", "f"}, dir: "/w", files: []profiles.FileAccess{
+			fa("/w", 1, "read_dir"), fa("/w/tree", 1, "read_dir"), fa("/w/tree/a", 1, "read_file"),
+			fa("/w/tree/sub", 1, "read_dir"), fa("/v/x", 1, "read_dir"),
+		}, want: `
+$ARG1/.. read_dir
+$ARGS read_file,read_dir
+$CWD read_dir
+/v/x read_dir
 `},
 		// ... but not a directory beside inputs that is not the working
 		// directory: that stays their directory.

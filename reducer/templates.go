@@ -186,6 +186,41 @@ func (ps *params) template(p string, access uint64) (t profiles.Template, base s
 	return profiles.Template{}, "", false
 }
 
+type readTemplate struct {
+	t      profiles.Template
+	access uint64
+}
+
+// selfReads returns the templates a directory's own reads (f: its
+// listing, not what was made in it) stand for besides t, the template
+// its rule got. The directory of several arguments and the working
+// directory are one path in the recording and may be apart next run:
+//   - a listing beside writes may follow an input's directory instead
+//     (python3 load.py in.csv out.db lists the script's directory, not
+//     the database's); the writes' rule keeps it, for what was made in
+//     it;
+//   - the working directory's listing is also $CWD's: programs open "."
+//     to come back to it (find, perl -i: gnulib's save_cwd), whatever
+//     directory the arguments are in next run.
+func (ps *params) selfReads(p string, access []string, f *profiles.FileAccess, t profiles.Template) []readTemplate {
+	own, _ := linuxabi.ParseLandlockFS(access)
+	if f == nil || f.Access&own&llRead == 0 {
+		return nil
+	}
+	read := f.Access & own & llRead
+	var out []readTemplate
+	if own&^llRead != 0 {
+		if rt, _, ok := ps.template(p, read); ok && rt != t {
+			out = append(out, readTemplate{rt, read})
+		}
+	}
+	cwd := profiles.Template{Var: "CWD"}
+	if p == ps.inv.Dir && read&llReadDir != 0 && t != cwd && !slices.ContainsFunc(out, func(r readTemplate) bool { return r.t == cwd }) && ps.instantiatesTo(cwd, p, llReadDir) {
+		out = append(out, readTemplate{cwd, llReadDir})
+	}
+	return out
+}
+
 // cmpBool orders false before true.
 func cmpBool(a, b bool) int {
 	switch {
