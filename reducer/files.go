@@ -306,8 +306,18 @@ func (b *fsBuilder) withhold(d string, access, count uint64, obj string) *fsWith
 // kept whole and obj was still there at the end, obj gets them itself:
 // a rule that holds once obj exists (the next run finds it), while
 // creating it again needs what the withheld list names.
+//
+// Writing what it made includes setting its size (truncate): cp of a
+// sparse file and sqlite's -shm file ftruncate what they made, which a
+// recording of a dense file or another journal mode never did. It is no
+// more than write_file on the directory already grants: every byte of
+// the files there may be overwritten.
 func (b *fsBuilder) created(d, obj, inner string, access, count uint64, reason string) {
-	b.grantDir(d, inner, access, count, reason)
+	grant := access
+	if access&linuxabi.LandlockWriteFile != 0 && !b.noWrite(d) {
+		grant |= linuxabi.LandlockTruncate
+	}
+	b.grantDir(d, inner, grant, count, reason)
 	if f := b.seen[obj]; b.noWrite(d) && f != nil && f.Access&(llRemoveFile|llRemoveDir) == 0 {
 		b.add(obj, access, b.seen[inner].Count, fmt.Sprintf("created in %s and kept: %s gets no write right as a whole, so this rule holds once %s exists (filesystem.not_allowed says what creating it needs)", d, d, obj))
 	}

@@ -113,7 +113,7 @@ func TestFilesystem(t *testing.T) {
 			fa("/srv/app/tmp/tmp.Xa81kq/sub", 1, "make_dir"),
 			fa("/srv/app/tmp/tmp.Xa81kq/sub/b", 1, "make_reg", "write_file", "read_file"),
 		}, `
-/srv/app/tmp write_file,read_file,read_dir,remove_dir,remove_file,make_dir,make_reg
+/srv/app/tmp write_file,read_file,read_dir,remove_dir,remove_file,make_dir,make_reg,truncate
 `, ""},
 		// The same in /tmp, which is never written as a whole: no rule
 		// (the directory is gone at the end), the rights withheld.
@@ -158,7 +158,7 @@ func TestFilesystem(t *testing.T) {
 			fa("/etc/app.conf.new", 1, "make_reg", "write_file", "remove_file"),
 			fa("/home/u/.cache/app/x", 1, "make_reg", "write_file"),
 		}, `
-/home/u/.cache/app write_file,make_reg
+/home/u/.cache/app write_file,make_reg,truncate
 /home/u/.config/app.conf write_file
 /home/u/.ssh/authorized_keys write_file
 /home/v/notes.txt write_file
@@ -561,9 +561,19 @@ $CWD write_file,make_reg,truncate
 			fa("/w/out.db", 1, "make_reg", "write_file", "read_file"), fa("/w/out.db-journal", 1, "make_reg", "write_file", "read_file", "remove_file"),
 		}, want: `
 $ARG1/.. read_dir
-$ARG3/.. write_file,read_file,read_dir,remove_file,make_reg
+$ARG3/.. write_file,read_file,read_dir,remove_file,make_reg,truncate
 $ARGS read_file
 $CWD read_dir
+`},
+		// cp -a tree copy of dense files: the directory it makes files
+		// in also gets truncate (a sparse file next run is ftruncated),
+		// no more than write_file there grants.
+		{name: "made files truncated", argv: []string{"cp", "-a", "tree", "copy"}, dir: "/w", files: []profiles.FileAccess{
+			fa("/w/tree", 1, "read_dir"), fa("/w/tree/a", 1, "read_file"),
+			fa("/w/copy", 1, "make_dir", "read_dir"), fa("/w/copy/a", 1, "make_reg", "write_file"),
+		}, want: `
+$ARG3/.. write_file,read_dir,make_dir,make_reg,truncate
+$ARGS read_file,read_dir
 `},
 		// find tree opens "." to come back to it (gnulib's save_cwd):
 		// the working directory's listing is $CWD's too, for find
@@ -582,7 +592,7 @@ $CWD read_dir
 		{name: "beside an input elsewhere", argv: []string{"tool", "in/data"}, dir: "/w", files: []profiles.FileAccess{
 			fa("/w/in/data", 1, "read_file"), fa("/w/in/data.idx", 1, "make_reg", "write_file"),
 		}, want: `
-$ARG1/.. write_file,make_reg
+$ARG1/.. write_file,make_reg,truncate
 $ARGS read_file
 `},
 		// split -l 100 in.txt parts/p-: argument 4 is the prefix of the
@@ -591,7 +601,7 @@ $ARGS read_file
 		{name: "output prefix", argv: []string{"split", "-l", "100", "in.txt", "parts/p-"}, dir: "/w", files: []profiles.FileAccess{
 			fa("/w/in.txt", 1, "read_file"), fa("/w/parts/p-aa", 1, "make_reg", "write_file"), fa("/w/parts/p-ab", 1, "make_reg", "write_file"),
 		}, want: `
-$ARG4/.. write_file,make_reg
+$ARG4/.. write_file,make_reg,truncate
 $ARGS read_file
 `},
 		// An option's value (--output=FILE) is a path too; a file
@@ -606,7 +616,7 @@ $ARGS read_file
 		{name: "extract", argv: []string{"tar", "xf", "a.tar", "-C", "out"}, dir: "/w", files: []profiles.FileAccess{
 			fa("/w/a.tar", 1, "read_file"), fa("/w/out/d", 1, "make_dir"), fa("/w/out/d/f", 1, "make_reg", "write_file"),
 		}, want: `
-$ARG4 write_file,make_dir,make_reg
+$ARG4 write_file,make_dir,make_reg,truncate
 $ARGS read_file
 `},
 		// The working directory, reached by relative paths no argument
@@ -626,8 +636,8 @@ $CWD/.git read_file
 			fa("/home/u/.cfg/tool.conf", 1, "read_file"),
 			fa("/tmp/sysrec-1/cc1.s", 1, "make_reg", "write_file", "read_file", "remove_file"),
 		}, want: `
-$HOME/.cache/tool write_file,make_reg
-$TMPDIR write_file,read_file,remove_file,make_reg
+$HOME/.cache/tool write_file,make_reg,truncate
+$TMPDIR write_file,read_file,remove_file,make_reg,truncate
 $XDG_CONFIG_HOME read_file
 `},
 		// A command sysrec did not start (a container): its paths may be
@@ -725,7 +735,7 @@ func TestFilesystemTemplatesMerge(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := rulesText(fs), "$ARG2/.. write_file,make_reg\n$ARGS read_file\n"; got != want {
+	if got, want := rulesText(fs), "$ARG2/.. write_file,make_reg,truncate\n$ARGS read_file\n"; got != want {
 		t.Errorf("rules:\n%s\nwant:\n%s", got, want)
 	}
 	if fs.Rules[1].Count != 3 {
