@@ -307,3 +307,18 @@ func TestStandardDevices(t *testing.T) {
 		}
 	}
 }
+
+// TestOwnPseudoTerminal: script makes its pseudo-terminal with
+// /dev/ptmx and opens the other side with ioctl(TIOCGPTPEER), which
+// Landlock checks as an open of /dev/pts/N and the recorder does not
+// see as a path; the profile recorded from one run lets the next open
+// it.
+func TestOwnPseudoTerminal(t *testing.T) {
+	testenv.RequireRoot(t)
+	testenv.RequireTool(t, "script")
+	dir := files(t, t.TempDir(), nil)
+	p := recordFilesIn(t, dir, "script", "-q", "-e", "-c", "true", "a.log")
+	if st, out := runIn(t, p, dir, "script", "-q", "-e", "-c", "true", "b.log"); st != 0 {
+		t.Errorf("script under its own profile: status %d: %s", st, out)
+	}
+}

@@ -400,6 +400,14 @@ func (b *fsBuilder) build() {
 		case m != nil:
 			b.procEntry(m, obj, f.Count)
 			continue
+		case p == "/dev/ptmx":
+			// openpty opens the other side with ioctl(TIOCGPTPEER),
+			// which Landlock checks as an open of /dev/pts/N and the
+			// recorder does not see as a path: the rights the master
+			// was opened with are the slave's.
+			b.add(p, obj, f.Count, "seen")
+			b.add("/dev/pts", obj&(llReadFile|linuxabi.LandlockWriteFile|linuxabi.LandlockIoctlDev), f.Count, "pseudo-terminals the target made with /dev/ptmx, their other side opened with TIOCGPTPEER (their numbers differ every run)")
+			continue
 		case devPTS.MatchString(p) && b.seen["/dev/ptmx"] != nil:
 			b.add("/dev/pts", obj, f.Count, "pseudo-terminals the target opened with /dev/ptmx (their numbers differ every run)")
 			continue

@@ -196,6 +196,21 @@ $TTY write_file,read_file,ioctl_dev
 /dev/ptmx write_file,read_file,ioctl_dev
 /dev/pts write_file,read_file,ioctl_dev
 `, ""},
+		// ... whose other side it opens with ioctl(TIOCGPTPEER) (script
+		// through openpty): Landlock checks that open on /dev/pts/N,
+		// the recorder sees no path.
+		{"ptmx peer", FSExact, "", []profiles.FileAccess{
+			fa("/dev/ptmx", 1, "read_file", "write_file", "ioctl_dev"),
+		}, `
+/dev/ptmx write_file,read_file,ioctl_dev
+/dev/pts write_file,read_file,ioctl_dev
+`, ""},
+		{"ptmx read only", FSExact, "", []profiles.FileAccess{
+			fa("/dev/ptmx", 1, "read_file"),
+		}, `
+/dev/ptmx read_file
+/dev/pts read_file
+`, ""},
 		// An executable outside the system trees: its own file exactly,
 		// not the data beside it.
 		{"program in a data directory", FSDirs, "", []profiles.FileAccess{
