@@ -449,7 +449,7 @@ func (b *fsBuilder) build() {
 			// The command line names the directory: reading in it is
 			// the job, whatever the next run's holds.
 			b.add(d, read, f.Count, fmt.Sprintf("reads under %s, which argument %d names", d, n))
-		case b.params.named(p) > 0 || (f.Access&linuxabi.LandlockExecute != 0 && pkgDir.FindStringSubmatch(p) == nil):
+		case b.params.named(p) > 0 || b.params.words[p] || (f.Access&linuxabi.LandlockExecute != 0 && pkgDir.FindStringSubmatch(p) == nil):
 			// A file the command line names is a parameter, and the
 			// program's own file (the loader reads what it maps) says
 			// nothing about the files beside it: a program installed in

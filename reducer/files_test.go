@@ -590,6 +590,15 @@ $CWD read_dir
 $ARG3/.. write_file,read_dir,make_dir,make_reg,truncate
 $ARGS read_file,read_dir
 `},
+		// script -c "wc -l in.txt" log: the command for the shell is one
+		// argument whose words name paths; their reads are $ARGS's, and
+		// the log is made beside argument 5.
+		{name: "words of an argument", argv: []string{"script", "-q", "-c", "wc -l in.txt", "log"}, dir: "/w", files: []profiles.FileAccess{
+			fa("/w/in.txt", 1, "read_file"), fa("/w/log", 1, "make_reg", "write_file"),
+		}, want: `
+$ARG4/.. write_file,make_reg,truncate
+$ARGS read_file
+`},
 		// find tree opens "." to come back to it (gnulib's save_cwd):
 		// the working directory's listing is $CWD's too, for find
 		// /abs/tree run from elsewhere. Not another directory's.

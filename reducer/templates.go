@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/sysrec/sysrec/linuxabi"
@@ -25,6 +26,10 @@ type params struct {
 	// directory of an output is where the job writes; the directory of
 	// an input is not.
 	outputs []bool
+	// words are the paths the words of an argument of several words
+	// name (script -c "wc -l data/x.txt") that the recording used: $ARGS
+	// reads them next run.
+	words map[string]bool
 	// vars are the environment's values that lead to the target's own
 	// files, most specific first: $XDG_* and $TMPDIR only where the
 	// environment set them (the evidence that the program found its
@@ -39,7 +44,7 @@ type envParam struct{ name, value string }
 // path, something under it, or created files it is the prefix of (an
 // argument such as tar's "czf" names no path, though it could be one).
 func newParams(inv profiles.Invocation, seen map[string]*profiles.FileAccess) *params {
-	ps := &params{inv: inv, args: make([]string, len(inv.Args)), outputs: make([]bool, len(inv.Args))}
+	ps := &params{inv: inv, args: make([]string, len(inv.Args)), outputs: make([]bool, len(inv.Args)), words: map[string]bool{}}
 	if inv.Dir == "" {
 		// Not started by sysrec (a container, a process followed): the
 		// command line's context is unknown, and its paths may be
@@ -53,6 +58,13 @@ func newParams(inv profiles.Invocation, seen map[string]*profiles.FileAccess) *p
 		}
 		if used, wrote := argUse(p, seen); used {
 			ps.args[n], ps.outputs[n] = p, wrote
+		}
+	}
+	for _, a := range inv.Args[min(1, len(inv.Args)):] {
+		for _, p := range profiles.WordPaths(a, inv.Dir) {
+			if f := seen[p]; f != nil && !profiles.SystemTree(p) {
+				ps.words[p] = true
+			}
 		}
 	}
 	for _, name := range append(profiles.EnvVars(), "CWD") {
@@ -127,6 +139,9 @@ func (ps *params) template(p string, access uint64) (t profiles.Template, base s
 		if a == p {
 			cands = append(cands, profiles.Template{Var: "ARG", Arg: n})
 		}
+	}
+	if ps.words[p] && access&^llRead == 0 {
+		cands = append(cands, profiles.Template{Var: "ARGS"})
 	}
 	// Writes in the directory of an output, reads in that of an input:
 	// gcc -c prog.c -o prog.o makes its object beside argument 4,
@@ -256,6 +271,8 @@ func (ps *params) origin(t profiles.Template) string {
 			return fmt.Sprintf("the directory of argument %d (recorded %q)", t.Arg, ps.inv.Args[t.Arg])
 		}
 		return fmt.Sprintf("argument %d (recorded %q)", t.Arg, ps.inv.Args[t.Arg])
+	case "ARGS":
+		return "a word of an argument of several words, a command for a shell (recorded " + strconv.Quote(strings.Join(ps.inv.Args[1:], " ")) + ")"
 	case "TTY":
 		return "the terminal the next run is given"
 	case "CWD":
@@ -270,7 +287,7 @@ func (ps *params) origin(t profiles.Template) string {
 func (ps *params) asTemplate(r profiles.PathRule, t profiles.Template) profiles.PathRule {
 	access, _ := linuxabi.ParseLandlockFS(r.Access)
 	why := "from " + ps.origin(t)
-	if t.Var == "ARG" && !t.Parent && t.Rel == "" && access&^llRead == 0 {
+	if t.Var == "ARGS" || t.Var == "ARG" && !t.Parent && t.Rel == "" && access&^llRead == 0 {
 		why = fmt.Sprintf("the command line names it (%s): reads of every path the next command line names", ps.origin(t))
 		t = profiles.Template{Var: "ARGS"}
 	}
