@@ -282,3 +282,43 @@ func TestTerminal(t *testing.T) {
 		t.Errorf("wrote to another terminal: status %d: %s", st, errs)
 	}
 }
+
+// TestStandardDevices: the devices of the baseline answer a program's
+// ioctls (isatty on /dev/null: ENOTTY; random's requests: its own
+// answer) instead of Landlock's EACCES, in a run that never touched
+// them; a device outside the baseline stays refused.
+func TestStandardDevices(t *testing.T) {
+	testenv.RequireRoot(t)
+	testenv.RequireTool(t, "stty")
+	dir := t.TempDir()
+	p := recordFilesIn(t, dir, "stty", "--version")
+	for _, tc := range []struct {
+		dev, want string
+	}{
+		{"/dev/null", "Inappropriate ioctl"},
+		{"/dev/zero", "Inappropriate ioctl"},
+		{"/dev/urandom", "Invalid argument"},
+		{"/dev/random", "Invalid argument"},
+		{"/dev/kmsg", "Permission denied"},
+	} {
+		st, out := runIn(t, p, dir, "stty", "-F", tc.dev)
+		if st == 0 || !strings.Contains(out, tc.want) {
+			t.Errorf("stty -F %s: status %d, want %q: %s", tc.dev, st, tc.want, out)
+		}
+	}
+}
+
+// TestOwnPseudoTerminal: script makes its pseudo-terminal with
+// /dev/ptmx and opens the other side with ioctl(TIOCGPTPEER), which
+// Landlock checks as an open of /dev/pts/N and the recorder does not
+// see as a path; the profile recorded from one run lets the next open
+// it.
+func TestOwnPseudoTerminal(t *testing.T) {
+	testenv.RequireRoot(t)
+	testenv.RequireTool(t, "script")
+	dir := files(t, t.TempDir(), nil)
+	p := recordFilesIn(t, dir, "script", "-q", "-e", "-c", "true", "a.log")
+	if st, out := runIn(t, p, dir, "script", "-q", "-e", "-c", "true", "b.log"); st != 0 {
+		t.Errorf("script under its own profile: status %d: %s", st, out)
+	}
+}

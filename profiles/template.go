@@ -20,8 +20,10 @@ import (
 // person who starts a program chooses its arguments, the program does
 // not.
 //
-//	$ARGS          every argument that names a path (reads), but / and
-//	               the system's trees
+//	$ARGS          every argument that names a path, and every word of
+//	               an argument of several words (a command for a shell:
+//	               script -c "wc -l x"), for reads; but / and the
+//	               system's trees
 //	$ARGn          the path argument n names (n >= 1; -name=value: value)
 //	$ARGn/..       the directory holding it (outputs, files beside it)
 //	$ARGn/rel      a path under it
@@ -193,6 +195,23 @@ func (inv Invocation) Var(name string) string {
 	return path.Clean(v)
 }
 
+// WordPaths are the paths the words of a command-line argument that
+// holds several (script -c "wc -l data/x.txt", sh -c) name, resolved
+// against dir like ArgPath; none for an argument of one word.
+func WordPaths(arg, dir string) []string {
+	words := strings.Fields(arg)
+	if len(words) < 2 {
+		return nil
+	}
+	var out []string
+	for _, w := range words {
+		if p, ok := ArgPath(w, dir); ok {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
 // ArgPath is the path the command-line argument arg names, resolved
 // against dir: the value of an option written -name=value, or arg
 // itself; false for other options ("-o", "-"), an empty value and a
@@ -358,6 +377,7 @@ func (t Template) expand(inv Invocation) ([]string, string) {
 			if p, ok := ArgPath(a, inv.Dir); ok {
 				out = append(out, p)
 			}
+			out = append(out, WordPaths(a, inv.Dir)...)
 		}
 		return out, ""
 	case "ARG":

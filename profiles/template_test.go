@@ -65,6 +65,8 @@ func TestInstantiate(t *testing.T) {
 	}{
 		{"reads of every argument", "$ARGS", []string{"read_file"}, []string{"tar", "czf", "b.tgz", "src2", "/data/big", "-T", "--files-from=list"}, "/v", env,
 			"/data/big read_file\n/v/b.tgz read_file\n/v/czf read_file\n/v/list read_file\n/v/src2 read_file\n", ""},
+		{"words of a shell command", "$ARGS", []string{"read_file"}, []string{"script", "-c", "wc -l data/x.txt /etc/shadow /", "log"}, "/v", env,
+			"/v/data/x.txt read_file\n/v/log read_file\n/v/wc read_file\n/v/wc -l data/x.txt /etc/shadow  read_file\n", ""},
 		{"beside argument 2", "$ARG2/..", rw, []string{"sort", "-o", "out2/t", "in"}, "/v", env,
 			"/v/out2 write_file,read_file,make_reg,truncate\n", ""},
 		{"under argument 1", "$ARG1/d/f", []string{"write_file"}, []string{"tool", "--into=x"}, "/v", env, "/v/x/d/f write_file\n", ""},

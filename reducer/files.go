@@ -144,7 +144,7 @@ func Filesystem(recs []*profiles.Recording, opts FSOptions) (*profiles.Filesyste
 			}
 		}
 		b := &fsBuilder{opts: opts, home: home, rules: map[string]*fsRule{}, seen: seen, withheld: map[string]*fsWithheld{}, listerPIDs: -1}
-		b.params = newParams(inv, b.touched)
+		b.params = newParams(inv, seen)
 		b.build()
 		fs.Rules = append(fs.Rules, b.rules2profile()...)
 		fs.NotAllowed = append(fs.NotAllowed, b.withheld2profile()...)
@@ -306,24 +306,21 @@ func (b *fsBuilder) withhold(d string, access, count uint64, obj string) *fsWith
 // kept whole and obj was still there at the end, obj gets them itself:
 // a rule that holds once obj exists (the next run finds it), while
 // creating it again needs what the withheld list names.
+//
+// Writing what it made includes setting its size (truncate): cp of a
+// sparse file and sqlite's -shm file ftruncate what they made, which a
+// recording of a dense file or another journal mode never did. It is no
+// more than write_file on the directory already grants: every byte of
+// the files there may be overwritten.
 func (b *fsBuilder) created(d, obj, inner string, access, count uint64, reason string) {
-	b.grantDir(d, inner, access, count, reason)
+	grant := access
+	if access&linuxabi.LandlockWriteFile != 0 && !b.noWrite(d) {
+		grant |= linuxabi.LandlockTruncate
+	}
+	b.grantDir(d, inner, grant, count, reason)
 	if f := b.seen[obj]; b.noWrite(d) && f != nil && f.Access&(llRemoveFile|llRemoveDir) == 0 {
 		b.add(obj, access, b.seen[inner].Count, fmt.Sprintf("created in %s and kept: %s gets no write right as a whole, so this rule holds once %s exists (filesystem.not_allowed says what creating it needs)", d, d, obj))
 	}
-}
-
-// touched reports whether the recording used p or something under it.
-func (b *fsBuilder) touched(p string) bool {
-	if b.seen[p] != nil {
-		return true
-	}
-	for q := range b.seen {
-		if strings.HasPrefix(q, p+"/") {
-			return true
-		}
-	}
-	return false
 }
 
 // procEntry puts the rights used on a per-process /proc entry (m: the
@@ -403,6 +400,14 @@ func (b *fsBuilder) build() {
 		case m != nil:
 			b.procEntry(m, obj, f.Count)
 			continue
+		case p == "/dev/ptmx":
+			// openpty opens the other side with ioctl(TIOCGPTPEER),
+			// which Landlock checks as an open of /dev/pts/N and the
+			// recorder does not see as a path: the rights the master
+			// was opened with are the slave's.
+			b.add(p, obj, f.Count, "seen")
+			b.add("/dev/pts", obj&(llReadFile|linuxabi.LandlockWriteFile|linuxabi.LandlockIoctlDev), f.Count, "pseudo-terminals the target made with /dev/ptmx, their other side opened with TIOCGPTPEER (their numbers differ every run)")
+			continue
 		case devPTS.MatchString(p) && b.seen["/dev/ptmx"] != nil:
 			b.add("/dev/pts", obj, f.Count, "pseudo-terminals the target opened with /dev/ptmx (their numbers differ every run)")
 			continue
@@ -444,7 +449,7 @@ func (b *fsBuilder) build() {
 			// The command line names the directory: reading in it is
 			// the job, whatever the next run's holds.
 			b.add(d, read, f.Count, fmt.Sprintf("reads under %s, which argument %d names", d, n))
-		case b.params.named(p) > 0 || (f.Access&linuxabi.LandlockExecute != 0 && pkgDir.FindStringSubmatch(p) == nil):
+		case b.params.named(p) > 0 || b.params.words[p] || (f.Access&linuxabi.LandlockExecute != 0 && pkgDir.FindStringSubmatch(p) == nil):
 			// A file the command line names is a parameter, and the
 			// program's own file (the loader reads what it maps) says
 			// nothing about the files beside it: a program installed in
@@ -616,14 +621,23 @@ func (b *fsBuilder) rules2profile() []profiles.PathRule {
 		out = append(out, profiles.PathRule{Path: p, Access: linuxabi.LandlockFSNames(own), Reason: reasonText(r.reasons)})
 	}
 	// Counts include what folded into a rule.
-	for i := range out {
-		r := b.rules[out[i].Path]
-		out[i].Count = r.count + r.folded
-		if t := templates[out[i].Path]; t.ok {
-			out[i] = b.params.asTemplate(out[i], t.t)
+	templated := make([]profiles.PathRule, 0, len(out))
+	for _, rule := range out {
+		r := b.rules[rule.Path]
+		rule.Count = r.count + r.folded
+		t := templates[rule.Path]
+		if !t.ok {
+			templated = append(templated, rule)
+			continue
 		}
+		for _, rt := range b.params.selfReads(rule.Path, rule.Access, b.seen[rule.Path], t.t) {
+			reads := rule
+			reads.Access = linuxabi.LandlockFSNames(rt.access)
+			templated = append(templated, b.params.asTemplate(reads, rt.t))
+		}
+		templated = append(templated, b.params.asTemplate(rule, t.t))
 	}
-	return out
+	return templated
 }
 
 func reasonText(m map[string]int) string {

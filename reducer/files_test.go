@@ -113,7 +113,7 @@ func TestFilesystem(t *testing.T) {
 			fa("/srv/app/tmp/tmp.Xa81kq/sub", 1, "make_dir"),
 			fa("/srv/app/tmp/tmp.Xa81kq/sub/b", 1, "make_reg", "write_file", "read_file"),
 		}, `
-/srv/app/tmp write_file,read_file,read_dir,remove_dir,remove_file,make_dir,make_reg
+/srv/app/tmp write_file,read_file,read_dir,remove_dir,remove_file,make_dir,make_reg,truncate
 `, ""},
 		// The same in /tmp, which is never written as a whole: no rule
 		// (the directory is gone at the end), the rights withheld.
@@ -158,7 +158,7 @@ func TestFilesystem(t *testing.T) {
 			fa("/etc/app.conf.new", 1, "make_reg", "write_file", "remove_file"),
 			fa("/home/u/.cache/app/x", 1, "make_reg", "write_file"),
 		}, `
-/home/u/.cache/app write_file,make_reg
+/home/u/.cache/app write_file,make_reg,truncate
 /home/u/.config/app.conf write_file
 /home/u/.ssh/authorized_keys write_file
 /home/v/notes.txt write_file
@@ -195,6 +195,21 @@ $TTY write_file,read_file,ioctl_dev
 		}, `
 /dev/ptmx write_file,read_file,ioctl_dev
 /dev/pts write_file,read_file,ioctl_dev
+`, ""},
+		// ... whose other side it opens with ioctl(TIOCGPTPEER) (script
+		// through openpty): Landlock checks that open on /dev/pts/N,
+		// the recorder sees no path.
+		{"ptmx peer", FSExact, "", []profiles.FileAccess{
+			fa("/dev/ptmx", 1, "read_file", "write_file", "ioctl_dev"),
+		}, `
+/dev/ptmx write_file,read_file,ioctl_dev
+/dev/pts write_file,read_file,ioctl_dev
+`, ""},
+		{"ptmx read only", FSExact, "", []profiles.FileAccess{
+			fa("/dev/ptmx", 1, "read_file"),
+		}, `
+/dev/ptmx read_file
+/dev/pts read_file
 `, ""},
 		// An executable outside the system trees: its own file exactly,
 		// not the data beside it.
@@ -533,6 +548,86 @@ $ARGS read_dir
 $ARG2/.. write_file,make_reg,truncate
 $ARGS read_file
 `},
+		// gcc -c prog.c -o prog.o: the object is made beside the
+		// output, argument 5, not beside the source, argument 3 (the
+		// next run may compile src/t.c into build/t.o).
+		{name: "output beside input", argv: []string{"gcc", "-c", "prog.c", "-o", "prog.o"}, dir: "/w", files: []profiles.FileAccess{
+			fa("/w/prog.c", 1, "read_file"), fa("/w/prog.o", 1, "make_reg", "write_file", "truncate"),
+		}, want: `
+$ARG4/.. write_file,make_reg,truncate
+$ARGS read_file
+`},
+		// python3 job.py data.json writing out.json: made in the
+		// working directory beside inputs only; the script writes
+		// relative to where it runs, not beside itself.
+		{name: "output in the working directory", argv: []string{"python3", "job.py", "data.json"}, dir: "/w", files: []profiles.FileAccess{
+			fa("/w/job.py", 1, "read_file"), fa("/w/data.json", 1, "read_file"), fa("/w/out.json", 1, "make_reg", "write_file", "truncate"),
+		}, want: `
+$ARGS read_file
+$CWD write_file,make_reg,truncate
+`},
+		// python3 load.py in.csv out.db: the database and its journal
+		// are made beside argument 3 (with what they did there), the
+		// script's directory is listed beside argument 1, or it was the
+		// working directory's listing; one directory recorded, three
+		// rules.
+		{name: "reads and writes apart", argv: []string{"python3", "load.py", "in.csv", "out.db"}, dir: "/w", files: []profiles.FileAccess{
+			fa("/w", 1, "read_dir"), fa("/w/load.py", 1, "read_file"), fa("/w/in.csv", 1, "read_file"),
+			fa("/w/out.db", 1, "make_reg", "write_file", "read_file"), fa("/w/out.db-journal", 1, "make_reg", "write_file", "read_file", "remove_file"),
+		}, want: `
+$ARG1/.. read_dir
+$ARG3/.. write_file,read_file,read_dir,remove_file,make_reg,truncate
+$ARGS read_file
+$CWD read_dir
+`},
+		// cp -a tree copy of dense files: the directory it makes files
+		// in also gets truncate (a sparse file next run is ftruncated),
+		// no more than write_file there grants.
+		{name: "made files truncated", argv: []string{"cp", "-a", "tree", "copy"}, dir: "/w", files: []profiles.FileAccess{
+			fa("/w/tree", 1, "read_dir"), fa("/w/tree/a", 1, "read_file"),
+			fa("/w/copy", 1, "make_dir", "read_dir"), fa("/w/copy/a", 1, "make_reg", "write_file"),
+		}, want: `
+$ARG3/.. write_file,read_dir,make_dir,make_reg,truncate
+$ARGS read_file,read_dir
+`},
+		// script -c "wc -l in.txt" log: the command for the shell is one
+		// argument whose words name paths; their reads are $ARGS's, and
+		// the log is made beside argument 5.
+		{name: "words of an argument", argv: []string{"script", "-q", "-c", "wc -l in.txt", "log"}, dir: "/w", files: []profiles.FileAccess{
+			fa("/w/in.txt", 1, "read_file"), fa("/w/log", 1, "make_reg", "write_file"),
+		}, want: `
+$ARG4/.. write_file,make_reg,truncate
+$ARGS read_file
+`},
+		// find tree opens "." to come back to it (gnulib's save_cwd):
+		// the working directory's listing is $CWD's too, for find
+		// /abs/tree run from elsewhere. Not another directory's.
+		{name: "working directory listed", argv: []string{"find", "tree", "-type", "f"}, dir: "/w", files: []profiles.FileAccess{
+			fa("/w", 1, "read_dir"), fa("/w/tree", 1, "read_dir"), fa("/w/tree/a", 1, "read_file"),
+			fa("/w/tree/sub", 1, "read_dir"), fa("/v/x", 1, "read_dir"),
+		}, want: `
+$ARG1/.. read_dir
+$ARGS read_file,read_dir
+$CWD read_dir
+/v/x read_dir
+`},
+		// ... but not a directory beside inputs that is not the working
+		// directory: that stays their directory.
+		{name: "beside an input elsewhere", argv: []string{"tool", "in/data"}, dir: "/w", files: []profiles.FileAccess{
+			fa("/w/in/data", 1, "read_file"), fa("/w/in/data.idx", 1, "make_reg", "write_file"),
+		}, want: `
+$ARG1/.. write_file,make_reg,truncate
+$ARGS read_file
+`},
+		// split -l 100 in.txt parts/p-: argument 4 is the prefix of the
+		// files made (parts/p-aa, parts/p-ab), so their directory is
+		// argument 4's.
+		{name: "output prefix", argv: []string{"split", "-l", "100", "in.txt", "parts/p-"}, dir: "/w", files: []profiles.FileAccess{
+			fa("/w/in.txt", 1, "read_file"), fa("/w/parts/p-aa", 1, "make_reg", "write_file"), fa("/w/parts/p-ab", 1, "make_reg", "write_file"),
+		}, want: `
+$ARG4/.. write_file,make_reg,truncate
+$ARGS read_file
+`},
 		// An option's value (--output=FILE) is a path too; a file
 		// written that existed stays on its argument.
 		{name: "option value", argv: []string{"tool", "--output=/data/o.txt", "/data/in.txt"}, dir: "/", files: []profiles.FileAccess{
@@ -545,7 +640,7 @@ $ARGS read_file
 		{name: "extract", argv: []string{"tar", "xf", "a.tar", "-C", "out"}, dir: "/w", files: []profiles.FileAccess{
 			fa("/w/a.tar", 1, "read_file"), fa("/w/out/d", 1, "make_dir"), fa("/w/out/d/f", 1, "make_reg", "write_file"),
 		}, want: `
-$ARG4 write_file,make_dir,make_reg
+$ARG4 write_file,make_dir,make_reg,truncate
 $ARGS read_file
 `},
 		// The working directory, reached by relative paths no argument
@@ -565,8 +660,8 @@ $CWD/.git read_file
 			fa("/home/u/.cfg/tool.conf", 1, "read_file"),
 			fa("/tmp/sysrec-1/cc1.s", 1, "make_reg", "write_file", "read_file", "remove_file"),
 		}, want: `
-$HOME/.cache/tool write_file,make_reg
-$TMPDIR write_file,read_file,remove_file,make_reg
+$HOME/.cache/tool write_file,make_reg,truncate
+$TMPDIR write_file,read_file,remove_file,make_reg,truncate
 $XDG_CONFIG_HOME read_file
 `},
 		// A command sysrec did not start (a container): its paths may be
@@ -664,7 +759,7 @@ func TestFilesystemTemplatesMerge(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := rulesText(fs), "$ARG2/.. write_file,make_reg\n$ARGS read_file\n"; got != want {
+	if got, want := rulesText(fs), "$ARG2/.. write_file,make_reg,truncate\n$ARGS read_file\n"; got != want {
 		t.Errorf("rules:\n%s\nwant:\n%s", got, want)
 	}
 	if fs.Rules[1].Count != 3 {

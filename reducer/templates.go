@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/sysrec/sysrec/linuxabi"
@@ -19,6 +20,16 @@ type params struct {
 	// for an argument that names none, or names a system file: those
 	// are the same next run).
 	args []string
+	// outputs are the arguments the recording wrote through: it wrote,
+	// truncated, created or removed the path, or created files whose
+	// names the path begins (split's "parts/p-" makes parts/p-aa). The
+	// directory of an output is where the job writes; the directory of
+	// an input is not.
+	outputs []bool
+	// words are the paths the words of an argument of several words
+	// name (script -c "wc -l data/x.txt") that the recording used: $ARGS
+	// reads them next run.
+	words map[string]bool
 	// vars are the environment's values that lead to the target's own
 	// files, most specific first: $XDG_* and $TMPDIR only where the
 	// environment set them (the evidence that the program found its
@@ -28,11 +39,12 @@ type params struct {
 
 type envParam struct{ name, value string }
 
-// newParams reads the parameters of inv; touched reports whether the
-// recording used a path or something under it (an argument such as
-// tar's "czf" names no path, though it could be one).
-func newParams(inv profiles.Invocation, touched func(string) bool) *params {
-	ps := &params{inv: inv, args: make([]string, len(inv.Args))}
+// newParams reads the parameters of inv from what the recording used
+// (seen): an argument is a path parameter when the recording used that
+// path, something under it, or created files it is the prefix of (an
+// argument such as tar's "czf" names no path, though it could be one).
+func newParams(inv profiles.Invocation, seen map[string]*profiles.FileAccess) *params {
+	ps := &params{inv: inv, args: make([]string, len(inv.Args)), outputs: make([]bool, len(inv.Args)), words: map[string]bool{}}
 	if inv.Dir == "" {
 		// Not started by sysrec (a container, a process followed): the
 		// command line's context is unknown, and its paths may be
@@ -40,8 +52,19 @@ func newParams(inv profiles.Invocation, touched func(string) bool) *params {
 		return ps
 	}
 	for n := 1; n < len(inv.Args); n++ {
-		if p, ok := profiles.ArgPath(inv.Args[n], inv.Dir); ok && !profiles.SystemTree(p) && touched(p) {
-			ps.args[n] = p
+		p, ok := profiles.ArgPath(inv.Args[n], inv.Dir)
+		if !ok || profiles.SystemTree(p) {
+			continue
+		}
+		if used, wrote := argUse(p, seen); used {
+			ps.args[n], ps.outputs[n] = p, wrote
+		}
+	}
+	for _, a := range inv.Args[min(1, len(inv.Args)):] {
+		for _, p := range profiles.WordPaths(a, inv.Dir) {
+			if f := seen[p]; f != nil && !profiles.SystemTree(p) {
+				ps.words[p] = true
+			}
 		}
 	}
 	for _, name := range append(profiles.EnvVars(), "CWD") {
@@ -55,6 +78,25 @@ func newParams(inv profiles.Invocation, touched func(string) bool) *params {
 	// Longest first: $XDG_CACHE_HOME/app, not $HOME/.cache/app.
 	slices.SortStableFunc(ps.vars, func(a, b envParam) int { return len(b.value) - len(a.value) })
 	return ps
+}
+
+// argUse reports whether the recording used p or something under it,
+// and whether it wrote through p: wrote, truncated, created or removed
+// p, or created a file in p's directory whose name p's name begins (an
+// output prefix, as split's; p itself is never made then).
+func argUse(p string, seen map[string]*profiles.FileAccess) (used, wrote bool) {
+	if f := seen[p]; f != nil {
+		return true, f.Access&(linuxabi.LandlockWriteFile|linuxabi.LandlockTruncate|llParent) != 0
+	}
+	for q, f := range seen {
+		switch {
+		case strings.HasPrefix(q, p+"/"):
+			used = true
+		case path.Dir(q) == path.Dir(p) && strings.HasPrefix(path.Base(q), path.Base(p)) && f.Access&llMake != 0:
+			return true, true
+		}
+	}
+	return used, false
 }
 
 // named returns the first argument that names p, or 0.
@@ -98,11 +140,35 @@ func (ps *params) template(p string, access uint64) (t profiles.Template, base s
 			cands = append(cands, profiles.Template{Var: "ARG", Arg: n})
 		}
 	}
+	if ps.words[p] && access&^llRead == 0 {
+		cands = append(cands, profiles.Template{Var: "ARGS"})
+	}
+	// Writes in the directory of an output, reads in that of an input:
+	// gcc -c prog.c -o prog.o makes its object beside argument 4,
+	// whatever directory argument 2 is in next run, and python3
+	// load.py in.csv out.db lists the script's directory, not the
+	// database's (rules2profile splits a rule with both).
+	writes := access&^llRead != 0
+	var parents []profiles.Template
+	output := false
 	for n, a := range ps.args {
 		if a != "" && path.Dir(a) == p {
-			cands = append(cands, profiles.Template{Var: "ARG", Arg: n, Parent: true})
+			parents = append(parents, profiles.Template{Var: "ARG", Arg: n, Parent: true})
+			output = output || ps.outputs[n]
 		}
 	}
+	slices.SortStableFunc(parents, func(a, b profiles.Template) int {
+		return cmpBool(ps.outputs[b.Arg] == writes, ps.outputs[a.Arg] == writes)
+	})
+	if access&llParent != 0 && !output && p == ps.inv.Dir {
+		// Files made or removed in the working directory beside inputs
+		// but no output: the program writes relative to where it runs
+		// (a script's "out.json", patch's files), not beside its
+		// script or its patch file, which the next run may name
+		// elsewhere.
+		cands = append(cands, profiles.Template{Var: "CWD"})
+	}
+	cands = append(cands, parents...)
 	byLen := make([]int, 0, len(ps.args))
 	for n := range ps.args {
 		byLen = append(byLen, n)
@@ -135,6 +201,52 @@ func (ps *params) template(p string, access uint64) (t profiles.Template, base s
 	return profiles.Template{}, "", false
 }
 
+type readTemplate struct {
+	t      profiles.Template
+	access uint64
+}
+
+// selfReads returns the templates a directory's own reads (f: its
+// listing, not what was made in it) stand for besides t, the template
+// its rule got. The directory of several arguments and the working
+// directory are one path in the recording and may be apart next run:
+//   - a listing beside writes may follow an input's directory instead
+//     (python3 load.py in.csv out.db lists the script's directory, not
+//     the database's); the writes' rule keeps it, for what was made in
+//     it;
+//   - the working directory's listing is also $CWD's: programs open "."
+//     to come back to it (find, perl -i: gnulib's save_cwd), whatever
+//     directory the arguments are in next run.
+func (ps *params) selfReads(p string, access []string, f *profiles.FileAccess, t profiles.Template) []readTemplate {
+	own, _ := linuxabi.ParseLandlockFS(access)
+	if f == nil || f.Access&own&llRead == 0 {
+		return nil
+	}
+	read := f.Access & own & llRead
+	var out []readTemplate
+	if own&^llRead != 0 {
+		if rt, _, ok := ps.template(p, read); ok && rt != t {
+			out = append(out, readTemplate{rt, read})
+		}
+	}
+	cwd := profiles.Template{Var: "CWD"}
+	if p == ps.inv.Dir && read&llReadDir != 0 && t != cwd && !slices.ContainsFunc(out, func(r readTemplate) bool { return r.t == cwd }) && ps.instantiatesTo(cwd, p, llReadDir) {
+		out = append(out, readTemplate{cwd, llReadDir})
+	}
+	return out
+}
+
+// cmpBool orders false before true.
+func cmpBool(a, b bool) int {
+	switch {
+	case a == b:
+		return 0
+	case a:
+		return 1
+	}
+	return -1
+}
+
 // instantiatesTo reports whether t, instantiated from the recording's
 // own invocation, grants access on p.
 func (ps *params) instantiatesTo(t profiles.Template, p string, access uint64) bool {
@@ -159,6 +271,8 @@ func (ps *params) origin(t profiles.Template) string {
 			return fmt.Sprintf("the directory of argument %d (recorded %q)", t.Arg, ps.inv.Args[t.Arg])
 		}
 		return fmt.Sprintf("argument %d (recorded %q)", t.Arg, ps.inv.Args[t.Arg])
+	case "ARGS":
+		return "a word of an argument of several words, a command for a shell (recorded " + strconv.Quote(strings.Join(ps.inv.Args[1:], " ")) + ")"
 	case "TTY":
 		return "the terminal the next run is given"
 	case "CWD":
@@ -173,7 +287,7 @@ func (ps *params) origin(t profiles.Template) string {
 func (ps *params) asTemplate(r profiles.PathRule, t profiles.Template) profiles.PathRule {
 	access, _ := linuxabi.ParseLandlockFS(r.Access)
 	why := "from " + ps.origin(t)
-	if t.Var == "ARG" && !t.Parent && t.Rel == "" && access&^llRead == 0 {
+	if t.Var == "ARGS" || t.Var == "ARG" && !t.Parent && t.Rel == "" && access&^llRead == 0 {
 		why = fmt.Sprintf("the command line names it (%s): reads of every path the next command line names", ps.origin(t))
 		t = profiles.Template{Var: "ARGS"}
 	}
@@ -184,21 +298,30 @@ func (ps *params) asTemplate(r profiles.PathRule, t profiles.Template) profiles.
 
 // deviceBaseline are the devices every program may use, like the
 // baseline syscalls: a run that never touched one says nothing about
-// the next. No ioctl_dev but on terminals: a terminal's own requests
-// (TCGETS, TIOCGWINSZ, TCSETS) are what a program on a tty needs, and
-// which requests pass is the seccomp filter's ioctl rule (TIOCSTI only
-// if a run made it). Descriptors the target inherits (its stdio) were
-// opened before Landlock and are not restricted at all.
+// the next. ioctl_dev on each, since a program asks whether a
+// descriptor is a terminal (isatty: TCGETS) whatever it is, and perl
+// -pi asks it of /dev/null; refused, the question fails with EACCES
+// instead of the answer ENOTTY. What the drivers do with it: the memory
+// devices (null, zero, full) have no ioctls (every request is ENOTTY);
+// random's are RNDGETENTCNT (the entropy count, also in /proc/sys/kernel/
+// random/entropy_avail) and RNDADDTOENTCNT, RNDADDENTROPY, RNDZAPENTCNT,
+// RNDCLEARPOOL, RNDRESEEDCRNG, which need CAP_SYS_ADMIN and since Linux
+// 5.18 cannot weaken it once it is seeded (input is hashed in, credit
+// counts only before, zapping does nothing); a terminal's own requests
+// (TCGETS, TIOCGWINSZ, TCSETS) are what a program on a tty needs.
+// Which requests pass at all is the seccomp filter's ioctl rule
+// (TIOCSTI only if a run made it). Descriptors the target inherits (its
+// stdio) were opened before Landlock and are not restricted at all.
 var deviceBaseline = []struct {
 	path   string
 	access uint64
 	reason string
 }{
-	{"/dev/null", llReadFile | linuxabi.LandlockWriteFile, "baseline: the empty input and the sink of every discarded output"},
-	{"/dev/zero", llReadFile | linuxabi.LandlockWriteFile, "baseline: zeroes (dd, old allocators mapping it)"},
-	{"/dev/full", llReadFile | linuxabi.LandlockWriteFile, "baseline: always full (a write fails with ENOSPC)"},
-	{"/dev/random", llReadFile, "baseline: the kernel's random numbers"},
-	{"/dev/urandom", llReadFile, "baseline: the kernel's random numbers"},
+	{"/dev/null", llReadFile | linuxabi.LandlockWriteFile | linuxabi.LandlockIoctlDev, "baseline: the empty input and the sink of every discarded output (no ioctls: isatty is told ENOTTY)"},
+	{"/dev/zero", llReadFile | linuxabi.LandlockWriteFile | linuxabi.LandlockIoctlDev, "baseline: zeroes (dd, old allocators mapping it; no ioctls: isatty is told ENOTTY)"},
+	{"/dev/full", llReadFile | linuxabi.LandlockWriteFile | linuxabi.LandlockIoctlDev, "baseline: always full (a write fails with ENOSPC; no ioctls: isatty is told ENOTTY)"},
+	{"/dev/random", llReadFile | linuxabi.LandlockIoctlDev, "baseline: the kernel's random numbers (ioctls: the entropy count; the rest need CAP_SYS_ADMIN and cannot weaken a seeded generator)"},
+	{"/dev/urandom", llReadFile | linuxabi.LandlockIoctlDev, "baseline: the kernel's random numbers (ioctls: the entropy count; the rest need CAP_SYS_ADMIN and cannot weaken a seeded generator)"},
 	{"/dev/tty", llReadFile | linuxabi.LandlockWriteFile | linuxabi.LandlockIoctlDev, "baseline: the controlling terminal (passwords, pagers, git), with its terminal ioctls"},
 	{"$TTY", llReadFile | linuxabi.LandlockWriteFile | linuxabi.LandlockIoctlDev, "baseline: the terminal the target is given (/dev/pts/N of the run), with its terminal ioctls"},
 }
