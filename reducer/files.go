@@ -82,7 +82,7 @@ const (
 	llMake = llMakeChar | llMakeDir | llMakeReg | llMakeSock | llMakeFifo | llMakeBlock | llMakeSym
 	// llParent are the rights Landlock checks on the directory holding
 	// an object; the recorder reports them on the object's own path.
-	llParent = llMake | llRemoveDir | llRemoveFile | llRefer
+	llParent = linuxabi.LandlockParentRights
 	// llRead are rights that change nothing.
 	llRead = llReadFile | llReadDir
 )
