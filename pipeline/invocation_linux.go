@@ -3,6 +3,7 @@ package pipeline
 import (
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 
 	"golang.org/x/sys/unix"
@@ -61,6 +62,12 @@ func instantiate(p *profiles.Profile, argv []string, stdio Stdio) (*instance, er
 		}
 	}
 	inv := profiles.Invocation{Args: argv, Dir: dir, Env: in.Env, TTY: terminal(stdio)}
+	if p.Network != nil && slices.ContainsFunc(p.Network.Rules, func(r profiles.PortRule) bool { return r.Key != "" }) {
+		inv.Files = argFiles(argv, dir)
+	}
+	if p.Uses("PROGS") {
+		inv.Programs = argPrograms(argv, in.Env)
+	}
 	if in.Profile, in.Warnings, err = p.Instantiate(inv); err != nil {
 		in.Close()
 		return nil, err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"os/exec"
 	"strings"
 
@@ -17,9 +18,12 @@ var analyzeBinary = analyze.Binary
 // Reachable analyses the target's executable (the command, or the
 // process) and returns the syscalls it can reach, each with a short
 // provenance: the reducer's evidence for the related and reachable
-// levels. A cancelled ctx ends it at once with the cause (a big binary
-// takes seconds; a stop request must not wait for it): the analysis,
-// which only reads files, is left to finish unobserved.
+// levels. The programs the command's words name through $PATH (a
+// shell's `xz -dc "$1" | tail`: Invocation.Programs) are analysed too:
+// one filter confines them all. A cancelled ctx ends it at once with
+// the cause (a big binary takes seconds; a stop request must not wait
+// for it): the analysis, which only reads files, is left to finish
+// unobserved.
 func Reachable(ctx context.Context, command []string, pid int) (map[string]string, error) {
 	var exe string
 	switch {
@@ -34,6 +38,23 @@ func Reachable(ctx context.Context, command []string, pid int) (map[string]strin
 	default:
 		return nil, errors.New("needs a command or --pid to analyse")
 	}
+	out := map[string]string{}
+	if err := reachableInto(ctx, out, exe); err != nil {
+		return nil, err
+	}
+	for _, prog := range argPrograms(command, os.Environ()) {
+		// A program named among the arguments that analysis cannot
+		// read adds nothing; the target's own analysis stands.
+		if err := reachableInto(ctx, out, prog); err != nil && ctx.Err() != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// reachableInto adds the syscalls exe can reach to out, keeping the
+// provenance of those already there.
+func reachableInto(ctx context.Context, out map[string]string, exe string) error {
 	type result struct {
 		res *analyze.Result
 		err error
@@ -47,17 +68,18 @@ func Reachable(ctx context.Context, command []string, pid int) (map[string]strin
 	select {
 	case r := <-done:
 		if r.err != nil {
-			return nil, r.err
+			return r.err
 		}
 		res = r.res
 	case <-ctx.Done():
-		return nil, fmt.Errorf("analyse %s: %w", exe, context.Cause(ctx))
+		return fmt.Errorf("analyse %s: %w", exe, context.Cause(ctx))
 	}
-	out := map[string]string{}
 	for _, s := range res.Syscalls {
-		out[s.Name] = provenance(s)
+		if _, ok := out[s.Name]; !ok {
+			out[s.Name] = provenance(s)
+		}
 	}
-	return out, nil
+	return nil
 }
 
 // provenance is the start of a reachability chain: at least two frames,

@@ -110,6 +110,8 @@ func Record(ctx context.Context, o RecordOptions) (*RecordResult, error) {
 		o.Recorder.Duration = 0
 	}
 	var dir string
+	var files map[int][]byte
+	var progs []string
 	if len(command) > 0 && o.Recorder.Files {
 		// What the command line and environment name becomes a template
 		// (reducer): the working directory and environment are part of
@@ -120,6 +122,10 @@ func Record(ctx context.Context, o RecordOptions) (*RecordResult, error) {
 			return nil, fmt.Errorf("record: %w", err)
 		}
 		dir = wd
+		// A server's port may come from its configuration file: read
+		// the files the command line names before the target can
+		// change them.
+		files = argFiles(command, dir)
 		env := o.Recorder.Env
 		if env == nil {
 			env = os.Environ()
@@ -132,6 +138,7 @@ func Record(ctx context.Context, o RecordOptions) (*RecordResult, error) {
 			env = private
 		}
 		o.Recorder.Env = env
+		progs = argPrograms(command, env)
 	}
 	// The analysis of the target (Reachable) ran before this.
 	var rec *profiles.Recording
@@ -143,7 +150,7 @@ func Record(ctx context.Context, o RecordOptions) (*RecordResult, error) {
 		return nil, err
 	}
 	if dir != "" {
-		rec.Dir, rec.Env = dir, o.Recorder.Env
+		rec.Dir, rec.Env, rec.ArgFiles, rec.ArgPrograms = dir, o.Recorder.Env, files, progs
 	}
 	if len(rec.Command) == 0 {
 		rec.Command = o.Command

@@ -79,7 +79,11 @@ type PortRule struct {
 	Port uint16 `json:"port"`
 	// From ("$ARGn"), when set, takes the port from argument n of the
 	// command line when the profile is instantiated (see Instantiate).
-	From   string `json:"from,omitempty"`
+	From string `json:"from,omitempty"`
+	// Key, with From, takes the port from the file argument n names
+	// instead: from its lines whose first word is Key (a configuration
+	// file's "listen" or "server.port"; see ConfigPorts).
+	Key    string `json:"key,omitempty"`
 	Count  uint64 `json:"count,omitempty"`
 	Reason string `json:"reason,omitempty"`
 }
@@ -87,6 +91,9 @@ type PortRule struct {
 // portText is the port, or the argument it comes from (with the port
 // recorded).
 func (r PortRule) portText() string {
+	if r.Key != "" {
+		return fmt.Sprintf("%s %s (recorded: %d)", r.From, r.Key, r.Port)
+	}
 	if r.From != "" {
 		return fmt.Sprintf("%s (recorded: %d)", r.From, r.Port)
 	}
@@ -96,6 +103,9 @@ func (r PortRule) portText() string {
 // portKey is what makes two port rules the same rule: the argument a
 // port comes from, else the port.
 func (r PortRule) portKey() string {
+	if r.Key != "" {
+		return r.From + " " + r.Key
+	}
 	if r.From != "" {
 		return r.From
 	}
@@ -181,6 +191,9 @@ func (p *Profile) validateLandlock() error {
 				return &fieldError{fmt.Sprintf("network.rules[%d].access", i), err}
 			}
 			if r.From == "" {
+				if r.Key != "" {
+					return &fieldError{fmt.Sprintf("network.rules[%d].key", i), errors.New("a key names the line of the file an argument names: it needs from")}
+				}
 				continue
 			}
 			if t, err := ParseTemplate(r.From); err != nil || t.Var != "ARG" || t.Parent || t.Rel != "" {
@@ -188,6 +201,9 @@ func (p *Profile) validateLandlock() error {
 					err = fmt.Errorf("%q: a port comes from an argument ($ARGn)", r.From)
 				}
 				return &fieldError{fmt.Sprintf("network.rules[%d].from", i), err}
+			}
+			if r.Key != "" && !validKey(r.Key) {
+				return &fieldError{fmt.Sprintf("network.rules[%d].key", i), fmt.Errorf("%q is not the first word of a configuration line", r.Key)}
 			}
 		}
 	}
@@ -279,10 +295,11 @@ func (p *Profile) normalizeLandlock() {
 			access string
 			port   uint16
 			from   string
+			key    string
 		}
 		by := map[key]*PortRule{}
 		for _, r := range n.Rules {
-			k := key{r.Access, r.Port, r.From}
+			k := key{r.Access, r.Port, r.From, r.Key}
 			if r.From != "" {
 				k.port = 0
 			}
@@ -299,6 +316,9 @@ func (p *Profile) normalizeLandlock() {
 			}
 			if a.from != b.from {
 				return strings.Compare(a.from, b.from)
+			}
+			if a.key != b.key {
+				return strings.Compare(a.key, b.key)
 			}
 			return strings.Compare(a.access, b.access)
 		}) {

@@ -15,10 +15,16 @@ type Recording struct {
 	// Dir and Env are the target's working directory and environment
 	// when sysrec started it: with Command, what the profile's
 	// templates are recognised from (see Invocation).
-	Dir     string
-	Env     []string
-	Kernel  string // uname release
-	Samples []Sample
+	Dir string
+	Env []string
+	// ArgFiles are the small files Command's arguments name, read
+	// before the target started (Invocation.Files).
+	ArgFiles map[int][]byte
+	// ArgPrograms are the programs Command's words name through $PATH
+	// (Invocation.Programs), resolved before the target started.
+	ArgPrograms []string
+	Kernel      string // uname release
+	Samples     []Sample
 	// Lost counts syscalls the kernel could not store (map full): the
 	// recording is incomplete when it is not zero.
 	Lost uint64
@@ -132,7 +138,7 @@ type Sample struct {
 
 // Invocation is the command line and environment r was recorded with.
 func (r *Recording) Invocation() Invocation {
-	return Invocation{Args: r.Command, Dir: r.Dir, Env: r.Env}
+	return Invocation{Args: r.Command, Dir: r.Dir, Env: r.Env, Files: r.ArgFiles, Programs: r.ArgPrograms}
 }
 
 // Total is the number of calls in r.

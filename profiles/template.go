@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/sysrec/sysrec/linuxabi"
 )
@@ -32,9 +33,15 @@ import (
 //	$XDG_DATA_HOME, $XDG_STATE_HOME, $XDG_RUNTIME_DIR: the environment,
 //	with the XDG defaults ($TMPDIR: /tmp)
 //	$TTY           the terminal the target is given (/dev/pts/N)
+//	$PROGS         the programs the words of the command line name
+//	               through $PATH (bash -c 'xz -dc "$1" | tail' names
+//	               xz and tail), for execute and read_file only
 //
 // A port rule's "from": "$ARGn" takes its port from argument n (23456,
-// --port=23456, 127.0.0.1:23456).
+// --port=23456, 127.0.0.1:23456); with "key": "listen" it takes it from
+// the file argument n names, on its lines whose first word is listen
+// (nginx -c site.conf: "listen 127.0.0.1:8080;"; lighttpd -f:
+// "server.port = 8080"; redis: "port 6379").
 
 // envVars are the template variables read from the environment, with
 // their defaults ("~" is $HOME).
@@ -102,7 +109,7 @@ func ParseTemplate(s string) (Template, error) {
 	}
 	t := Template{Var: name}
 	switch {
-	case name == "ARGS", name == "CWD", name == "TTY", slices.Contains(EnvVars(), name):
+	case name == "ARGS", name == "CWD", name == "TTY", name == "PROGS", slices.Contains(EnvVars(), name):
 	case strings.HasPrefix(name, "ARG"):
 		digits := strings.TrimPrefix(name, "ARG")
 		n, err := strconv.Atoi(digits)
@@ -122,7 +129,7 @@ func ParseTemplate(s string) (Template, error) {
 		}
 		return t, nil
 	}
-	if t.Var == "ARGS" || t.Var == "TTY" {
+	if t.Var == "ARGS" || t.Var == "TTY" || t.Var == "PROGS" {
 		return Template{}, fmt.Errorf("template %s: $%s takes no path after it", s, t.Var)
 	}
 	if rest == ".." {
@@ -151,6 +158,84 @@ type Invocation struct {
 	Env []string
 	// TTY is the terminal the target is given (/dev/pts/3), or "".
 	TTY string
+	// Programs are the executables the words of the arguments name
+	// through the PATH of Env (see CommandWords), resolved before the
+	// target started, symlinks followed: what $PROGS stands for.
+	Programs []string
+	// Files holds, by argument number, the content of the small regular
+	// files the arguments name, read before the target started (see
+	// MaxArgFile): a port rule's key finds its port there. The person
+	// who starts the program chooses them; the program cannot have
+	// changed them yet.
+	Files map[int][]byte
+}
+
+// MaxArgFile is the size of the largest file of Invocation.Files: a
+// configuration file, not data.
+const MaxArgFile = 64 << 10
+
+// ConfigPorts are the TCP ports on the lines of a configuration file
+// whose first word is key: each later word that is a port as ArgPort
+// reads it (8080, 127.0.0.1:8080, [::1]:8080), words split at blanks,
+// "=", ";", ",", quotes and parentheses. Lines starting with # or // are
+// comments.
+func ConfigPorts(content []byte, key string) []uint16 {
+	var out []uint16
+	for _, words := range configLines(content) {
+		if words[0] != key {
+			continue
+		}
+		for _, w := range words[1:] {
+			if p, ok := ArgPort(w); ok && !slices.Contains(out, p) {
+				out = append(out, p)
+			}
+		}
+	}
+	return out
+}
+
+// ConfigKey is the first word of the first line of content that names
+// port as ConfigPorts reads it, or "".
+func ConfigKey(content []byte, port uint16) string {
+	for _, words := range configLines(content) {
+		if !validKey(words[0]) {
+			continue
+		}
+		for _, w := range words[1:] {
+			if p, ok := ArgPort(w); ok && p == port {
+				return words[0]
+			}
+		}
+	}
+	return ""
+}
+
+// configLines splits content into lines of words, leaving out comments
+// and empty lines.
+func configLines(content []byte) [][]string {
+	var out [][]string
+	for line := range strings.Lines(string(content)) {
+		words := strings.FieldsFunc(line, func(r rune) bool {
+			return unicode.IsSpace(r) || strings.ContainsRune("=;,\"'(){}", r)
+		})
+		if len(words) == 0 || strings.HasPrefix(words[0], "#") || strings.HasPrefix(words[0], "//") {
+			continue
+		}
+		out = append(out, words)
+	}
+	return out
+}
+
+// validKey reports whether k can be the first word of a configuration
+// line a port is read from: a name (letters, digits, . _ -), not a
+// number.
+func validKey(k string) bool {
+	if k == "" || len(k) > 64 || !unicode.IsLetter(rune(k[0])) {
+		return false
+	}
+	return !strings.ContainsFunc(k, func(r rune) bool {
+		return !(r < 0x80 && (unicode.IsLetter(r) || unicode.IsDigit(r) || strings.ContainsRune("._-", r)))
+	})
 }
 
 // Getenv is the value of k in inv.Env (the last one, as exec passes it).
@@ -207,6 +292,28 @@ func WordPaths(arg, dir string) []string {
 	for _, w := range words {
 		if p, ok := ArgPath(w, dir); ok {
 			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// CommandWords are the words of the arguments (args[1:]; each split at
+// blanks) that can name a program found through $PATH: a name of
+// letters, digits and . _ + - that is not an option (cat, xz,
+// python3.13). A shell's command string names the programs it runs
+// this way; so do xargs, env, timeout and find -exec.
+func CommandWords(args []string) []string {
+	var out []string
+	for _, a := range args[min(1, len(args)):] {
+		for _, w := range strings.Fields(a) {
+			if w == "" || len(w) > 255 || w[0] == '-' || w[0] == '.' || slices.Contains(out, w) {
+				continue
+			}
+			if !strings.ContainsFunc(w, func(r rune) bool {
+				return !(r < 0x80 && (unicode.IsLetter(r) || unicode.IsDigit(r) || strings.ContainsRune("._+-", r)))
+			}) {
+				out = append(out, w)
+			}
 		}
 	}
 	return out
@@ -337,7 +444,7 @@ func (p *Profile) Instantiate(inv Invocation) (*Profile, []string, error) {
 				if keep == 0 {
 					continue
 				}
-				rules = append(rules, PathRule{Path: ap, Access: linuxabi.LandlockFSNames(keep), Count: r.Count, Reason: r.Reason, optional: t.Var == "ARGS" || t.Var == "TTY"})
+				rules = append(rules, PathRule{Path: ap, Access: linuxabi.LandlockFSNames(keep), Count: r.Count, Reason: r.Reason, optional: t.Var == "ARGS" || t.Var == "TTY" || t.Var == "PROGS"})
 			}
 		}
 		fs.Rules = rules
@@ -352,6 +459,16 @@ func (p *Profile) Instantiate(inv Invocation) (*Profile, []string, error) {
 			t, _ := ParseTemplate(r.From) // validated
 			if t.Arg >= len(inv.Args) {
 				warnings = append(warnings, fmt.Sprintf("landlock port rule %s %s: the command has no argument %d; it grants nothing", r.Access, r.From, t.Arg))
+				continue
+			}
+			if r.Key != "" {
+				ports := ConfigPorts(inv.Files[t.Arg], r.Key)
+				if len(ports) == 0 {
+					warnings = append(warnings, fmt.Sprintf("landlock port rule %s %s %s: the file argument %d names (%q) has no %s line with a port; it grants nothing", r.Access, r.From, r.Key, t.Arg, inv.Args[t.Arg], r.Key))
+				}
+				for _, port := range ports {
+					rules = append(rules, PortRule{Access: r.Access, Port: port, Count: r.Count, Reason: r.Reason})
+				}
 				continue
 			}
 			port, ok := ArgPort(inv.Args[t.Arg])
@@ -392,6 +509,8 @@ func (t Template) expand(inv Invocation) ([]string, string) {
 			return []string{path.Dir(p)}, ""
 		}
 		return []string{path.Join(p, t.Rel)}, ""
+	case "PROGS":
+		return inv.Programs, ""
 	case "TTY":
 		if v := inv.Var("TTY"); v != "" {
 			return []string{v}, ""
@@ -414,6 +533,16 @@ func (t Template) allowed(p string, access uint64, home string) (uint64, string)
 			return access, ""
 		}
 		return 0, "not a terminal; it grants nothing"
+	case t.Var == "PROGS":
+		// A program the command line names runs, wherever it is
+		// installed; nothing else of it is granted.
+		if !path.IsAbs(p) || p == "/" {
+			return 0, "not a program's path; it grants nothing"
+		}
+		if w := access &^ (linuxabi.LandlockExecute | linuxabi.LandlockReadFile); w != 0 {
+			return access &^ w, fmt.Sprintf("%s on a program the command line names is never granted; dropped", strings.Join(linuxabi.LandlockFSNames(w), ","))
+		}
+		return access, ""
 	case p == "/":
 		return 0, "/ is never granted from a template (it holds every file); it grants nothing"
 	case SystemTree(p):

@@ -2,6 +2,7 @@ package profiles
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -9,7 +10,7 @@ import (
 // TestTemplateParse: templates round-trip, and a bad one is refused with
 // its line, column and field.
 func TestTemplateParse(t *testing.T) {
-	for _, s := range []string{"$ARGS", "$ARG1", "$ARG12/..", "$ARG2/out/x", "$CWD", "$CWD/.git", "$HOME/.cache/app", "$TMPDIR", "$XDG_RUNTIME_DIR/app.sock", "$TTY"} {
+	for _, s := range []string{"$ARGS", "$ARG1", "$ARG12/..", "$ARG2/out/x", "$CWD", "$CWD/.git", "$HOME/.cache/app", "$TMPDIR", "$XDG_RUNTIME_DIR/app.sock", "$TTY", "$PROGS"} {
 		tm, err := ParseTemplate(s)
 		if err != nil {
 			t.Errorf("%s: %v", s, err)
@@ -195,5 +196,128 @@ func TestArgPathAndPort(t *testing.T) {
 		if ok != (tc.port != 0) || port != tc.port {
 			t.Errorf("ArgPort(%q) = %d %v, want %d", tc.arg, port, ok, tc.port)
 		}
+	}
+}
+
+func TestConfigPorts(t *testing.T) {
+	conf := []byte(`# listen 1111
+daemon off;
+events { worker_connections 64; }
+server {
+    listen 127.0.0.1:8080;
+    listen [::1]:8443 ssl;
+    // listen 2222
+}
+server.port = 9000
+server.bind = "127.0.0.1"
+port 6379
+`)
+	for _, tc := range []struct {
+		key  string
+		want []uint16
+	}{
+		{"listen", []uint16{8080, 8443}},
+		{"server.port", []uint16{9000}},
+		{"port", []uint16{6379}},
+		{"server.bind", nil},
+		{"worker_connections", nil}, // inside braces, not the line's first word
+		{"events", []uint16{64}},
+	} {
+		if got := ConfigPorts(conf, tc.key); !slices.Equal(got, tc.want) {
+			t.Errorf("ConfigPorts(%q) = %v, want %v", tc.key, got, tc.want)
+		}
+	}
+	for _, tc := range []struct {
+		port uint16
+		key  string
+	}{
+		{8080, "listen"}, {8443, "listen"}, {9000, "server.port"}, {6379, "port"},
+		{1111, ""}, {2222, ""}, // comments
+		{1, ""}, // not the 1 of ::1
+	} {
+		if got := ConfigKey(conf, tc.port); got != tc.key {
+			t.Errorf("ConfigKey(%d) = %q, want %q", tc.port, got, tc.key)
+		}
+	}
+}
+
+func TestInstantiateConfigPorts(t *testing.T) {
+	p := &Profile{Version: 2, Arch: []string{"x86_64"}, DefaultAction: ActAllow, Network: &Network{Rules: []PortRule{
+		{Access: "bind_tcp", Port: 8080, From: "$ARG2", Key: "listen"},
+	}}}
+	if err := p.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		args       []string
+		files      map[int][]byte
+		want, warn string
+	}{
+		{[]string{"nginx", "-c", "b.conf"}, map[int][]byte{2: []byte("listen 8081;\nlisten 127.0.0.1:8082;\n")}, "bind_tcp 8081,bind_tcp 8082", ""},
+		{[]string{"nginx", "-c", "b.conf"}, map[int][]byte{2: []byte("port 8081\n")}, "", `has no listen line with a port`},
+		{[]string{"nginx", "-c", "/dev/stdin"}, nil, "", `has no listen line with a port`},
+		{[]string{"nginx"}, nil, "", `the command has no argument 2`},
+	} {
+		got, warnings, err := p.Instantiate(Invocation{Args: tc.args, Dir: "/", Files: tc.files})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rules []string
+		for _, r := range got.Network.Rules {
+			rules = append(rules, fmt.Sprintf("%s %d", r.Access, r.Port))
+		}
+		if s := strings.Join(rules, ","); s != tc.want {
+			t.Errorf("%v: ports %s, want %s", tc.args, s, tc.want)
+		}
+		if w := strings.Join(warnings, "\n"); (tc.warn == "") != (w == "") || !strings.Contains(w, tc.warn) {
+			t.Errorf("%v: warnings %q, want %q", tc.args, w, tc.warn)
+		}
+	}
+	for _, bad := range []PortRule{
+		{Access: "bind_tcp", Port: 8080, Key: "listen"},
+		{Access: "bind_tcp", Port: 8080, From: "$ARG2", Key: "8080"},
+		{Access: "bind_tcp", Port: 8080, From: "$ARG2", Key: "a b"},
+	} {
+		q := &Profile{Version: 2, Arch: []string{"x86_64"}, DefaultAction: ActAllow, Network: &Network{Rules: []PortRule{bad}}}
+		if err := q.Validate(); err == nil || !strings.Contains(err.Error(), "network.rules[0].key") {
+			t.Errorf("%+v: Validate = %v, want an error naming network.rules[0].key", bad, err)
+		}
+	}
+}
+
+func TestInstantiatePrograms(t *testing.T) {
+	p := &Profile{Version: 2, Arch: []string{"x86_64"}, DefaultAction: ActAllow, Filesystem: &Filesystem{Rules: []PathRule{
+		{Path: "$PROGS", Access: []string{"execute", "read_file"}},
+	}}}
+	if err := p.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	got, warnings, err := p.Instantiate(Invocation{Args: []string{"sh", "-c", "xz -dc x | tail"}, Dir: "/w", Programs: []string{"/usr/bin/xz", "/usr/bin/tail"}})
+	if err != nil || len(warnings) > 0 {
+		t.Fatalf("Instantiate: %v %v", err, warnings)
+	}
+	var rules []string
+	for _, r := range got.Filesystem.Rules {
+		rules = append(rules, r.Path+" "+strings.Join(r.Access, ","))
+	}
+	if s, want := strings.Join(rules, "; "), "/usr/bin/tail execute,read_file; /usr/bin/xz execute,read_file"; s != want {
+		t.Errorf("rules %s, want %s", s, want)
+	}
+	// Nothing but execute and read_file, whatever the profile says.
+	p.Filesystem.Rules[0].Access = []string{"execute", "read_file", "write_file"}
+	got, warnings, err = p.Instantiate(Invocation{Args: []string{"sh", "-c", "xz"}, Dir: "/w", Programs: []string{"/usr/bin/xz"}})
+	if err != nil || len(got.Filesystem.Rules) != 1 || strings.Join(got.Filesystem.Rules[0].Access, ",") != "execute,read_file" || len(warnings) != 1 || !strings.Contains(warnings[0], "write_file on a program the command line names is never granted") {
+		t.Errorf("write on a program: %v %+v %q", err, got.Filesystem.Rules, warnings)
+	}
+	if _, err := ParseTemplate("$PROGS/x"); err == nil {
+		t.Error("$PROGS/x parsed")
+	}
+}
+
+func TestCommandWords(t *testing.T) {
+	got := CommandWords([]string{"bash", "-c", `case "$1" in *.gz) gzip -dc "$1" ;; *) cat "$1" ;; esac | tail -n 2`, "bash", "./x", "a b", "python3.13", "--opt=cat"})
+	want := []string{"case", "in", "gzip", "cat", "esac", "tail", "2", "bash", "a", "b", "python3.13"}
+	if !slices.Equal(got, want) {
+		t.Errorf("CommandWords = %q, want %q", got, want)
 	}
 }

@@ -214,6 +214,9 @@ func portRules(recs []*profiles.Recording, inv profiles.Invocation, exe string) 
 		if n := portArg(inv, k.port); n > 0 {
 			r.From = fmt.Sprintf("$ARG%d", n)
 			r.Reason = fmt.Sprintf("seen: the port argument %d names (recorded %q); the next run's argument %d gives the port", n, inv.Args[n], n)
+		} else if n, key := configPort(inv, k.port); n > 0 {
+			r.From, r.Key = fmt.Sprintf("$ARG%d", n), key
+			r.Reason = fmt.Sprintf("seen: the port on the %s line of the file argument %d names (recorded %q); the next run's file gives the port", key, n, inv.Args[n])
 		}
 		out = append(out, r)
 	}
@@ -231,6 +234,21 @@ func portArg(inv profiles.Invocation, port uint16) int {
 		}
 	}
 	return 0
+}
+
+// configPort is the first argument of inv naming a file (read before
+// the run) that gives port on a line, and that line's first word; 0
+// when none does.
+func configPort(inv profiles.Invocation, port uint16) (int, string) {
+	if port == 0 {
+		return 0, ""
+	}
+	for _, n := range slices.Sorted(maps.Keys(inv.Files)) {
+		if key := profiles.ConfigKey(inv.Files[n], port); key != "" && n < len(inv.Args) {
+			return n, key
+		}
+	}
+	return 0, ""
 }
 
 type fsRule struct {

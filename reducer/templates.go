@@ -143,6 +143,9 @@ func (ps *params) template(p string, access uint64) (t profiles.Template, base s
 	if ps.words[p] && access&^llRead == 0 {
 		cands = append(cands, profiles.Template{Var: "ARGS"})
 	}
+	if slices.Contains(ps.inv.Programs, p) && access&linuxabi.LandlockExecute != 0 && access&^(linuxabi.LandlockExecute|linuxabi.LandlockReadFile) == 0 {
+		cands = append(cands, profiles.Template{Var: "PROGS"})
+	}
 	// Writes in the directory of an output, reads in that of an input:
 	// gcc -c prog.c -o prog.o makes its object beside argument 4,
 	// whatever directory argument 2 is in next run, and python3
@@ -275,6 +278,8 @@ func (ps *params) origin(t profiles.Template) string {
 		return "a word of an argument of several words, a command for a shell (recorded " + strconv.Quote(strings.Join(ps.inv.Args[1:], " ")) + ")"
 	case "TTY":
 		return "the terminal the next run is given"
+	case "PROGS":
+		return "a program a word of the command line names through $PATH"
 	case "CWD":
 		return fmt.Sprintf("the working directory (recorded %s)", ps.inv.Dir)
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -75,11 +74,10 @@ func runEmit(io stdio, o emitOptions, path string, command []string) error {
 		if f.Name != "landrun" {
 			return fmt.Errorf("a command line is for --format landrun (it instantiates the profile's templates), not %s", f.Name)
 		}
-		dir, err := os.Getwd()
-		if err != nil {
+		var err error
+		if inv, err = pipeline.Invocation(command); err != nil {
 			return err
 		}
-		inv = &profiles.Invocation{Args: command, Dir: dir, Env: os.Environ()}
 	}
 	if f.Binary && o.output == "" && isTerminal(io.out) {
 		return fmt.Errorf("refusing to write binary %s output to a terminal: use -o FILE or redirect", f.Name)
