@@ -101,4 +101,3 @@ func readSmall(p string) ([]byte, bool) {
 	}
 	return b, true
 }
-
