@@ -130,6 +130,9 @@ var jobs = []Job{
 	{"keep-attributes", [][]Call{writeOpens, {{Name: "getxattr"}, {Name: "lgetxattr"}, {Name: "fgetxattr"}, {Name: "listxattr"}, {Name: "llistxattr"}, {Name: "flistxattr"}}},
 		[]string{"setxattr", "lsetxattr", "fsetxattr", "removexattr", "lremovexattr", "fremovexattr", "chown", "fchown", "lchown", "fchownat"},
 		"a program that read extended attributes while writing files copies them (cp -a, tar, rsync): attributes and owner go to the copy; giving a file to another user needs CAP_CHOWN, which the kernel checks"},
+	{"copy-tree", [][]Call{writeOpens, {{Name: "mkdir"}, {Name: "mkdirat"}}},
+		[]string{"symlink", "symlinkat", "readlink", "readlinkat", "link", "linkat"},
+		"a program that made directories and wrote files in them builds a tree (cp -a, rsync, tar x, unzip): its next source may hold symlinks and hard links, which it reads and makes again (Landlock: make_sym where it makes directories and files)"},
 }
 
 // Jobs lists every job.

@@ -495,7 +495,23 @@ func (b *fsBuilder) build() {
 			b.add(d, r.access, r.count, why)
 		}
 	}
+	if b.opts.Level == FSDirs {
+		for _, r := range b.rules {
+			// The job of linuxabi's copy-tree, for Landlock.
+			if r.access&llMakeDir != 0 && r.access&llMakeReg != 0 && r.access&llMakeSym == 0 {
+				r.access |= llMakeSym
+				r.reasons[treeReason]++
+			}
+		}
+	}
 }
+
+// treeReason is why a directory where the target made directories and
+// files may get symlinks: a tree built there (a copy, an extraction)
+// holds links when its source does. A link grants the target nothing
+// (Landlock checks what it resolves to); what it may do to a program
+// that later writes through it is the threat model's.
+const treeReason = "a tree built here (directories and files made: a copy, an extraction) holds symlinks when its source does"
 
 // widenRead returns where reads of p may stand for at the builder's
 // level, or "" to keep p.

@@ -143,7 +143,7 @@ func TestFilesystem(t *testing.T) {
 			fa("/home/u/.myapp", 1, "make_dir"),
 			fa("/home/u/.myapp/db", 1, "make_reg", "write_file", "read_file"),
 		}, `
-/home/u/.myapp write_file,read_file,make_dir,make_reg
+/home/u/.myapp write_file,read_file,make_dir,make_reg,make_sym
 `, `
 / make_dir
 /home/u write_file,read_file,make_dir,make_reg
@@ -587,7 +587,7 @@ $CWD read_dir
 			fa("/w/tree", 1, "read_dir"), fa("/w/tree/a", 1, "read_file"),
 			fa("/w/copy", 1, "make_dir", "read_dir"), fa("/w/copy/a", 1, "make_reg", "write_file"),
 		}, want: `
-$ARG3/.. write_file,read_dir,make_dir,make_reg,truncate
+$ARG3/.. write_file,read_dir,make_dir,make_reg,make_sym,truncate
 $ARGS read_file,read_dir
 `},
 		// script -c "wc -l in.txt" log: the command for the shell is one
@@ -640,7 +640,7 @@ $ARGS read_file
 		{name: "extract", argv: []string{"tar", "xf", "a.tar", "-C", "out"}, dir: "/w", files: []profiles.FileAccess{
 			fa("/w/a.tar", 1, "read_file"), fa("/w/out/d", 1, "make_dir"), fa("/w/out/d/f", 1, "make_reg", "write_file"),
 		}, want: `
-$ARG4 write_file,make_dir,make_reg,truncate
+$ARG4 write_file,make_dir,make_reg,make_sym,truncate
 $ARGS read_file
 `},
 		// The working directory, reached by relative paths no argument
