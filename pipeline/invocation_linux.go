@@ -3,7 +3,6 @@ package pipeline
 import (
 	"fmt"
 	"os"
-	"slices"
 	"strconv"
 
 	"golang.org/x/sys/unix"
@@ -62,9 +61,10 @@ func instantiate(p *profiles.Profile, argv []string, stdio Stdio) (*instance, er
 		}
 	}
 	inv := profiles.Invocation{Args: argv, Dir: dir, Env: in.Env, TTY: terminal(stdio)}
-	if p.Network != nil && slices.ContainsFunc(p.Network.Rules, func(r profiles.PortRule) bool { return r.Key != "" }) {
-		inv.Files = argFiles(argv, dir)
-	}
+	// Ports and paths a configuration file the command line names
+	// gives ("key" rules, $ARGn[key]) are read from it before the target
+	// runs.
+	inv.Files = argFiles(argv, dir)
 	if p.Uses("PROGS") {
 		inv.Programs = argPrograms(argv, in.Env)
 	}

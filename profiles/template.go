@@ -28,6 +28,9 @@ import (
 //	$ARGn          the path argument n names (n >= 1; -name=value: value)
 //	$ARGn/..       the directory holding it (outputs, files beside it)
 //	$ARGn/rel      a path under it
+//	$ARGn[key]     the absolute paths on the lines of the file argument
+//	               n names whose first word is key (nginx -c site.conf:
+//	               "root /srv/www;"), with /.. and /rel as for $ARGn
 //	$CWD[/rel]     the working directory
 //	$HOME[/rel], $TMPDIR[/rel], $XDG_CONFIG_HOME[/rel], $XDG_CACHE_HOME,
 //	$XDG_DATA_HOME, $XDG_STATE_HOME, $XDG_RUNTIME_DIR: the environment,
@@ -71,6 +74,10 @@ type Template struct {
 	Var string
 	// Arg is the argument number of ARG.
 	Arg int
+	// Key, for ARG, stands for the paths on the lines whose first word
+	// is Key of the file argument Arg names (ConfigPaths), not for the
+	// argument's own path.
+	Key string
 	// Parent is $ARGn/..: the directory holding the argument's path.
 	Parent bool
 	// Rel is the clean relative path after the variable, or "".
@@ -81,6 +88,9 @@ func (t Template) String() string {
 	s := "$" + t.Var
 	if t.Var == "ARG" {
 		s += strconv.Itoa(t.Arg)
+		if t.Key != "" {
+			s += "[" + t.Key + "]"
+		}
 	}
 	switch {
 	case t.Parent:
@@ -112,6 +122,13 @@ func ParseTemplate(s string) (Template, error) {
 	case name == "ARGS", name == "CWD", name == "TTY", name == "PROGS", slices.Contains(EnvVars(), name):
 	case strings.HasPrefix(name, "ARG"):
 		digits := strings.TrimPrefix(name, "ARG")
+		if d, key, ok := strings.Cut(digits, "["); ok {
+			key, ok = strings.CutSuffix(key, "]")
+			if !ok || !validKey(key) {
+				return Template{}, fmt.Errorf("template %s: want $ARGn[key] with key the first word of a configuration line", s)
+			}
+			digits, t.Key = d, key
+		}
 		n, err := strconv.Atoi(digits)
 		if err != nil || digits == "" || digits[0] == '0' && digits != "0" || n < 0 {
 			return Template{}, fmt.Errorf("template %s: want $ARGn with n a number from 1", s)
@@ -121,7 +138,7 @@ func ParseTemplate(s string) (Template, error) {
 		}
 		t.Var, t.Arg = "ARG", n
 	default:
-		return Template{}, fmt.Errorf("template %s: unknown variable $%s (want $ARGn, $ARGS, $CWD, $TTY or $%s)", s, name, strings.Join(EnvVars(), ", $"))
+		return Template{}, fmt.Errorf("template %s: unknown variable $%s (want $ARGn, $ARGn[key], $ARGS, $CWD, $TTY, $PROGS or $%s)", s, name, strings.Join(EnvVars(), ", $"))
 	}
 	if rest == "" {
 		if strings.HasSuffix(s, "/") {
@@ -188,6 +205,45 @@ func ConfigPorts(content []byte, key string) []uint16 {
 		for _, w := range words[1:] {
 			if p, ok := ArgPort(w); ok && !slices.Contains(out, p) {
 				out = append(out, p)
+			}
+		}
+	}
+	return out
+}
+
+// ConfigPaths are the absolute paths on the lines of a configuration
+// file whose first word is key (words as ConfigPorts splits them),
+// cleaned: "root /srv/www;", `server.errorlog = "/var/log/l.log"`.
+func ConfigPaths(content []byte, key string) []string {
+	var out []string
+	for _, words := range configLines(content) {
+		if words[0] != key {
+			continue
+		}
+		for _, w := range words[1:] {
+			if p := path.Clean(w); path.IsAbs(w) && !slices.Contains(out, p) {
+				out = append(out, p)
+			}
+		}
+	}
+	return out
+}
+
+// ConfigPath is a path a configuration file names on a line, and the
+// line's first word.
+type ConfigPath struct{ Key, Path string }
+
+// ConfigPathLines are the absolute paths of content with the first word
+// of their lines, in the file's order (keys that ConfigPaths reads).
+func ConfigPathLines(content []byte) []ConfigPath {
+	var out []ConfigPath
+	for _, words := range configLines(content) {
+		if !validKey(words[0]) {
+			continue
+		}
+		for _, w := range words[1:] {
+			if path.IsAbs(w) {
+				out = append(out, ConfigPath{words[0], path.Clean(w)})
 			}
 		}
 	}
@@ -500,6 +556,20 @@ func (t Template) expand(inv Invocation) ([]string, string) {
 	case "ARG":
 		if t.Arg >= len(inv.Args) {
 			return nil, fmt.Sprintf("the command has no argument %d", t.Arg)
+		}
+		if t.Key != "" {
+			var out []string
+			for _, p := range ConfigPaths(inv.Files[t.Arg], t.Key) {
+				if t.Parent {
+					out = append(out, path.Dir(p))
+				} else {
+					out = append(out, path.Join(p, t.Rel))
+				}
+			}
+			if len(out) == 0 {
+				return nil, fmt.Sprintf("the file argument %d names (%q) has no %s line with an absolute path", t.Arg, inv.Args[t.Arg], t.Key)
+			}
+			return out, ""
 		}
 		p, ok := ArgPath(inv.Args[t.Arg], inv.Dir)
 		if !ok {

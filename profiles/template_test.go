@@ -10,7 +10,7 @@ import (
 // TestTemplateParse: templates round-trip, and a bad one is refused with
 // its line, column and field.
 func TestTemplateParse(t *testing.T) {
-	for _, s := range []string{"$ARGS", "$ARG1", "$ARG12/..", "$ARG2/out/x", "$CWD", "$CWD/.git", "$HOME/.cache/app", "$TMPDIR", "$XDG_RUNTIME_DIR/app.sock", "$TTY", "$PROGS"} {
+	for _, s := range []string{"$ARGS", "$ARG1", "$ARG12/..", "$ARG2/out/x", "$CWD", "$CWD/.git", "$HOME/.cache/app", "$TMPDIR", "$XDG_RUNTIME_DIR/app.sock", "$TTY", "$PROGS", "$ARG2[root]", "$ARG6[server.errorlog]/..", "$ARG3[root]/sub/x"} {
 		tm, err := ParseTemplate(s)
 		if err != nil {
 			t.Errorf("%s: %v", s, err)
@@ -24,11 +24,14 @@ func TestTemplateParse(t *testing.T) {
 		return fmt.Sprintf("{\"version\": 2, \"arch\": [\"x86_64\"], \"default_action\": \"allow\", \"syscalls\": [],\n\"filesystem\": {\"rules\": [{\"path\": \"/usr\", \"access\": [\"read_file\"]},\n  {\"path\": %q, \"access\": [\"read_file\"]}]}}", path)
 	}
 	for _, tc := range []struct{ name, json, want string }{
-		{"unknown variable", rule("$HOMEDIR/x"), `line 3, column 12: field filesystem.rules[1].path: template $HOMEDIR/x: unknown variable $HOMEDIR (want $ARGn, $ARGS, $CWD, $TTY or $XDG_RUNTIME_DIR, $XDG_STATE_HOME, $XDG_DATA_HOME, $XDG_CACHE_HOME, $XDG_CONFIG_HOME, $TMPDIR, $HOME)`},
+		{"unknown variable", rule("$HOMEDIR/x"), `line 3, column 12: field filesystem.rules[1].path: template $HOMEDIR/x: unknown variable $HOMEDIR (want $ARGn, $ARGn[key], $ARGS, $CWD, $TTY, $PROGS or $XDG_RUNTIME_DIR, $XDG_STATE_HOME, $XDG_DATA_HOME, $XDG_CACHE_HOME, $XDG_CONFIG_HOME, $TMPDIR, $HOME)`},
 		{"braces", rule("${HOME}"), `line 3, column 12: field filesystem.rules[1].path: template ${HOME}: unknown variable ${HOME}`},
 		{"argument 0", rule("$ARG0"), `field filesystem.rules[1].path: template $ARG0: argument 0 is the program itself, not a parameter`},
 		{"leading zero", rule("$ARG01"), `template $ARG01: want $ARGn with n a number from 1`},
 		{"no number", rule("$ARG"), `template $ARG: want $ARGn`},
+		{"empty key", rule("$ARG2[]"), `template $ARG2[]: want $ARGn[key] with key the first word of a configuration line`},
+		{"key not a word", rule("$ARG2[a=b]"), `template $ARG2[a=b]: want $ARGn[key]`},
+		{"key unclosed", rule("$ARG2[root"), `template $ARG2[root: want $ARGn[key]`},
 		{"$ARGS/x", rule("$ARGS/x"), `template $ARGS/x: $ARGS takes no path after it`},
 		{"parent of home", rule("$HOME/.."), `template $HOME/..: /.. follows $ARGn only`},
 		{"dotdot below", rule("$ARG1/a/../../etc"), `template $ARG1/a/../../etc: "a/../../etc" after $ARG1 is not a clean relative path below it`},
@@ -319,5 +322,40 @@ func TestCommandWords(t *testing.T) {
 	want := []string{"case", "in", "gzip", "cat", "esac", "tail", "2", "bash", "a", "b", "python3.13"}
 	if !slices.Equal(got, want) {
 		t.Errorf("CommandWords = %q, want %q", got, want)
+	}
+}
+
+func TestInstantiateConfigPaths(t *testing.T) {
+	p := &Profile{Version: 2, Arch: []string{"x86_64"}, DefaultAction: ActAllow, Filesystem: &Filesystem{Rules: []PathRule{
+		{Path: "$ARG2[root]", Access: []string{"read_file", "read_dir"}},
+		{Path: "$ARG2[error_log]/..", Access: []string{"write_file", "make_reg"}},
+	}}}
+	if err := p.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		conf       string
+		want, warn string
+	}{
+		{"root /srv/b/www;\nerror_log /srv/b/logs/e.log;\n", "/srv/b/logs write_file,make_reg; /srv/b/www read_file,read_dir", ""},
+		// Relative paths are the program's to resolve: none.
+		{"root www;\nerror_log /srv/b/logs/e.log;\n", "/srv/b/logs write_file,make_reg", "has no root line with an absolute path"},
+		// The promises of every template hold: nothing in a system tree.
+		{"root /etc;\nerror_log /etc/e.log;\n", "", "in a system tree"},
+	} {
+		got, warnings, err := p.Instantiate(Invocation{Args: []string{"srv", "-c", "b.conf"}, Dir: "/w", Files: map[int][]byte{2: []byte(tc.conf)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rules []string
+		for _, r := range got.Filesystem.Rules {
+			rules = append(rules, r.Path+" "+strings.Join(r.Access, ","))
+		}
+		if s := strings.Join(rules, "; "); s != tc.want {
+			t.Errorf("%q: rules %s, want %s", tc.conf, s, tc.want)
+		}
+		if w := strings.Join(warnings, "\n"); (tc.warn == "") != (w == "") || !strings.Contains(w, tc.warn) {
+			t.Errorf("%q: warnings %q, want %q", tc.conf, w, tc.warn)
+		}
 	}
 }

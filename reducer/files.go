@@ -50,8 +50,11 @@ type FSOptions struct {
 	// this glob (Options.Exe); "" keeps all.
 	Exe string
 	// Baseline adds the standard devices every program may use
-	// (deviceBaseline), each with its reason.
+	// (deviceBaseline), and the files Runtime's runtime reads on its own
+	// (runtimeFiles), each with its reason.
 	Baseline bool
+	// Runtime is Options.Runtime.
+	Runtime string
 }
 
 // keepExe reports whether an access charged to exe passes the glob.
@@ -151,7 +154,8 @@ func Filesystem(recs []*profiles.Recording, opts FSOptions) (*profiles.Filesyste
 		net.Rules = append(net.Rules, portRules(g, inv, opts.Exe)...)
 	}
 	if opts.Baseline {
-		fs.Rules = addDeviceBaseline(fs.Rules)
+		fs.Rules = addPathBaseline(fs.Rules, deviceBaseline)
+		fs.Rules = addPathBaseline(fs.Rules, runtimeFiles(opts.Runtime))
 	}
 	(&profiles.Profile{Filesystem: fs, Network: net}).Normalize()
 	return fs, net, nil

@@ -501,6 +501,22 @@ func TestReduceFilesystem(t *testing.T) {
 	if _, err := Reduce([]*profiles.Recording{r}, Options{FS: "wide"}); err == nil {
 		t.Error("filesystem level wide accepted")
 	}
+	// A runtime's own files: glibc's threads, not a program without.
+	for _, tc := range []struct {
+		rt   string
+		want bool
+	}{{RuntimeGlibc, false}, {RuntimeGlibcThreads, true}, {RuntimePython, true}, {RuntimeGo, false}} {
+		p, err = Reduce([]*profiles.Recording{r}, Options{FS: FSExact, Runtime: tc.rt})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := slices.ContainsFunc(p.Filesystem.Rules, func(r profiles.PathRule) bool {
+			return r.Path == "/proc/sys/vm/overcommit_memory" && slices.Equal(r.Access, []string{"read_file"})
+		})
+		if got != tc.want {
+			t.Errorf("runtime %s: overcommit_memory rule %v, want %v", tc.rt, got, tc.want)
+		}
+	}
 }
 
 // TestFilesystemTemplates: rules on what the command line and the

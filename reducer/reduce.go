@@ -376,7 +376,7 @@ func Reduce(recs []*profiles.Recording, opts Options) (*profiles.Profile, error)
 			p.Syscalls[i].Runs = 0
 		}
 	}
-	fs, net, err := Filesystem(recs, FSOptions{Level: opts.FS, Home: opts.Home, Exe: opts.Exe, Baseline: !opts.NoBaseline})
+	fs, net, err := Filesystem(recs, FSOptions{Level: opts.FS, Home: opts.Home, Exe: opts.Exe, Baseline: !opts.NoBaseline, Runtime: opts.Runtime})
 	if err != nil {
 		return nil, fmt.Errorf("reduce: %w", err)
 	}

@@ -109,6 +109,24 @@ var glibcThreads = []profiles.Syscall{
 		Args: []profiles.ArgRule{{Index: 0, Op: profiles.OpIn, Values: []uint64{0, 1, 2}}}},
 }
 
+// glibcThreadFiles are the files glibc's threads read on their own:
+// malloc reads the overcommit policy before it shrinks a thread's arena
+// (malloc/arena.c: shrink_heap, check_may_shrink_heap), which happens
+// when a thread frees enough at the top of its arena: the input decides
+// (measured: python3's http.server serving a 2 MB file, not a page).
+var glibcThreadFiles = []baselineRule{
+	{"/proc/sys/vm/overcommit_memory", llReadFile, "glibc threads: malloc reads the overcommit policy before shrinking a thread's arena (malloc/arena.c check_may_shrink_heap), when enough was freed"},
+}
+
+// runtimeFiles returns the Landlock rules of runtime rt's baseline.
+func runtimeFiles(rt string) []baselineRule {
+	switch rt {
+	case RuntimeGlibcThreads, RuntimePython, RuntimeNode:
+		return glibcThreadFiles
+	}
+	return nil
+}
+
 // runtimeBaseline returns the baseline profile of runtime rt for arches,
 // with rules in the form the level uses.
 func runtimeBaseline(rt string, arches []string, def profiles.Action, level Level) (*profiles.Profile, error) {

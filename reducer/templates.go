@@ -2,6 +2,7 @@ package reducer
 
 import (
 	"fmt"
+	"maps"
 	"path"
 	"slices"
 	"strconv"
@@ -182,6 +183,28 @@ func (ps *params) template(p string, access uint64) (t profiles.Template, base s
 			cands = append(cands, profiles.Template{Var: "ARG", Arg: n, Rel: strings.TrimPrefix(p, a+"/")})
 		}
 	}
+	// Paths a configuration file the command line names gives (nginx's
+	// root, lighttpd's server.errorlog): after the arguments' own,
+	// before the environment's.
+	for _, n := range slices.Sorted(maps.Keys(ps.inv.Files)) {
+		if n >= len(ps.inv.Args) {
+			continue
+		}
+		for _, c := range profiles.ConfigPathLines(ps.inv.Files[n]) {
+			v := c.Path
+			if v == "/" || profiles.SystemTree(v) {
+				continue
+			}
+			switch {
+			case p == v:
+				cands = append(cands, profiles.Template{Var: "ARG", Arg: n, Key: c.Key})
+			case p == path.Dir(v):
+				cands = append(cands, profiles.Template{Var: "ARG", Arg: n, Key: c.Key, Parent: true})
+			case strings.HasPrefix(p, v+"/"):
+				cands = append(cands, profiles.Template{Var: "ARG", Arg: n, Key: c.Key, Rel: strings.TrimPrefix(p, v+"/")})
+			}
+		}
+	}
 	for _, v := range ps.vars {
 		if p == v.value {
 			cands = append(cands, profiles.Template{Var: v.name})
@@ -194,6 +217,9 @@ func (ps *params) template(p string, access uint64) (t profiles.Template, base s
 			base := c.Var
 			if c.Var == "ARG" {
 				base = fmt.Sprintf("ARG%d", c.Arg)
+				if c.Key != "" {
+					base += "[" + c.Key + "]"
+				}
 				if c.Parent {
 					base += "/.."
 				}
@@ -270,6 +296,13 @@ func (ps *params) instantiatesTo(t profiles.Template, p string, access uint64) b
 func (ps *params) origin(t profiles.Template) string {
 	switch t.Var {
 	case "ARG":
+		if t.Key != "" {
+			what := "a path"
+			if t.Parent {
+				what = "the directory of a path"
+			}
+			return fmt.Sprintf("%s on the %s lines of the file argument %d names (recorded %q)", what, t.Key, t.Arg, ps.inv.Args[t.Arg])
+		}
 		if t.Parent {
 			return fmt.Sprintf("the directory of argument %d (recorded %q)", t.Arg, ps.inv.Args[t.Arg])
 		}
@@ -292,7 +325,7 @@ func (ps *params) origin(t profiles.Template) string {
 func (ps *params) asTemplate(r profiles.PathRule, t profiles.Template) profiles.PathRule {
 	access, _ := linuxabi.ParseLandlockFS(r.Access)
 	why := "from " + ps.origin(t)
-	if t.Var == "ARGS" || t.Var == "ARG" && !t.Parent && t.Rel == "" && access&^llRead == 0 {
+	if t.Var == "ARGS" || t.Var == "ARG" && t.Key == "" && !t.Parent && t.Rel == "" && access&^llRead == 0 {
 		why = fmt.Sprintf("the command line names it (%s): reads of every path the next command line names", ps.origin(t))
 		t = profiles.Template{Var: "ARGS"}
 	}
@@ -317,11 +350,7 @@ func (ps *params) asTemplate(r profiles.PathRule, t profiles.Template) profiles.
 // Which requests pass at all is the seccomp filter's ioctl rule
 // (TIOCSTI only if a run made it). Descriptors the target inherits (its
 // stdio) were opened before Landlock and are not restricted at all.
-var deviceBaseline = []struct {
-	path   string
-	access uint64
-	reason string
-}{
+var deviceBaseline = []baselineRule{
 	{"/dev/null", llReadFile | linuxabi.LandlockWriteFile | linuxabi.LandlockIoctlDev, "baseline: the empty input and the sink of every discarded output (no ioctls: isatty is told ENOTTY)"},
 	{"/dev/zero", llReadFile | linuxabi.LandlockWriteFile | linuxabi.LandlockIoctlDev, "baseline: zeroes (dd, old allocators mapping it; no ioctls: isatty is told ENOTTY)"},
 	{"/dev/full", llReadFile | linuxabi.LandlockWriteFile | linuxabi.LandlockIoctlDev, "baseline: always full (a write fails with ENOSPC; no ioctls: isatty is told ENOTTY)"},
@@ -331,10 +360,17 @@ var deviceBaseline = []struct {
 	{"$TTY", llReadFile | linuxabi.LandlockWriteFile | linuxabi.LandlockIoctlDev, "baseline: the terminal the target is given (/dev/pts/N of the run), with its terminal ioctls"},
 }
 
-// addDeviceBaseline adds deviceBaseline to rules, joining rules on the
-// same device.
-func addDeviceBaseline(rules []profiles.PathRule) []profiles.PathRule {
-	for _, d := range deviceBaseline {
+// baselineRule is a Landlock rule every program of a kind may need,
+// whatever its run did.
+type baselineRule struct {
+	path   string
+	access uint64
+	reason string
+}
+
+// addPathBaseline adds base to rules, joining rules on the same path.
+func addPathBaseline(rules []profiles.PathRule, base []baselineRule) []profiles.PathRule {
+	for _, d := range base {
 		i := slices.IndexFunc(rules, func(r profiles.PathRule) bool { return r.Path == d.path })
 		if i < 0 {
 			rules = append(rules, profiles.PathRule{Path: d.path, Access: linuxabi.LandlockFSNames(d.access), Reason: d.reason})
