@@ -146,7 +146,7 @@ func Filesystem(recs []*profiles.Recording, opts FSOptions) (*profiles.Filesyste
 				}
 			}
 		}
-		b := &fsBuilder{opts: opts, home: home, rules: map[string]*fsRule{}, seen: seen, withheld: map[string]*fsWithheld{}, listerPIDs: -1}
+		b := &fsBuilder{opts: opts, home: home, rules: map[string]*fsRule{}, seen: seen, withheld: map[string]*fsWithheld{}, listerPIDs: -1, readsUnder: map[string]bool{}}
 		b.params = newParams(inv, seen)
 		b.build()
 		fs.Rules = append(fs.Rules, b.rules2profile()...)
@@ -275,6 +275,9 @@ type fsBuilder struct {
 	// params are the command line's and environment's values: rules on
 	// them become templates.
 	params *params
+	// readsUnder are the directories reads of files beneath them were
+	// widened to.
+	readsUnder map[string]bool
 }
 
 type fsWithheld struct {
@@ -471,6 +474,7 @@ func (b *fsBuilder) build() {
 			// The command line names the directory: reading in it is
 			// the job, whatever the next run's holds.
 			b.add(d, read, f.Count, fmt.Sprintf("reads under %s, which argument %d names", d, n))
+			b.readsUnder[d] = true
 		case b.params.named(p) > 0 || b.params.words[p] || (f.Access&linuxabi.LandlockExecute != 0 && pkgDir.FindStringSubmatch(p) == nil):
 			// A file the command line names is a parameter, and the
 			// program's own file (the loader reads what it maps) says
@@ -482,6 +486,7 @@ func (b *fsBuilder) build() {
 				beside[to] = append(beside[to], besideRead{read, f.Count})
 			} else if to != "" {
 				b.add(to, read, f.Count, why)
+				b.readsUnder[to] = true
 			} else {
 				exact |= read
 			}
@@ -497,6 +502,7 @@ func (b *fsBuilder) build() {
 				why = "seen"
 			}
 			b.add(d, r.access, r.count, why)
+			b.readsUnder[d] = true
 		}
 	}
 	if b.opts.Level == FSDirs {
@@ -509,6 +515,13 @@ func (b *fsBuilder) build() {
 		}
 	}
 }
+
+// listReason is why a directory the job reads files in, when the
+// command line or a configuration file it names names it ($ARGn...),
+// may be listed too: the next input's files there may be found by listing (a
+// web root's directories, a source tree), and a listing shows no more
+// than names of files the rule lets it read.
+const listReason = "a directory the job reads files in, named by the command line or its configuration: listing it shows only names of what it may read"
 
 // treeReason is why a directory where the target made directories and
 // files may get symlinks: a tree built there (a copy, an extraction)
@@ -633,6 +646,10 @@ func (b *fsBuilder) rules2profile() []profiles.PathRule {
 	for p, r := range b.rules {
 		t, base, ok := b.params.template(p, r.access)
 		templates[p] = tmpl{t, base, ok}
+		if ok && t.Var == "ARG" && b.readsUnder[p] && r.access&llReadFile != 0 && r.access&llReadDir == 0 {
+			r.access |= llReadDir
+			r.reasons[listReason]++
+		}
 	}
 	// Sorted, a directory comes before what is beneath it.
 	for _, p := range slices.Sorted(maps.Keys(b.rules)) {

@@ -531,8 +531,11 @@ func TestFilesystemTemplates(t *testing.T) {
 		env   []string
 		files []profiles.FileAccess
 		ports []profiles.PortAccess
-		want  string
-		// ports is "access port from" per line.
+		// argFiles are the small files the arguments name, read before
+		// the run (Recording.ArgFiles).
+		argFiles map[int][]byte
+		want     string
+		// ports is "access port from key" per line.
 		wantPorts string
 		level     FSLevel // "" is FSDirs
 	}{
@@ -705,6 +708,21 @@ $XDG_CONFIG_HOME read_file
 $ARGS read_dir
 $HOME/notes read_file
 `},
+		// A server whose configuration file names its port, web root
+		// and log: the next run's file gives them, and the web root
+		// may be listed.
+		{name: "configuration file", argv: []string{"srv", "-c", "/w/site.conf"}, dir: "/w",
+			argFiles: map[int][]byte{2: []byte("listen 127.0.0.1:8080;\nroot /w/www;\nerror_log /w/logs/e.log;\n")},
+			files: []profiles.FileAccess{
+				fa("/w/site.conf", 1, "read_file"), fa("/w/www/index.html", 1, "read_file"), fa("/w/www/a.css", 1, "read_file"),
+				fa("/w/logs/e.log", 1, "make_reg", "write_file"),
+			}, ports: []profiles.PortAccess{{Port: 8080, Access: 1, Count: 1}}, want: `
+$ARG2[error_log]/.. write_file,make_reg,truncate
+$ARG2[root] read_file,read_dir
+$ARGS read_file
+`, wantPorts: `
+bind_tcp 8080 $ARG2 listen
+`},
 		// A server listening on the port its command line names; the
 		// port it connects to is a constant.
 		{name: "ports", argv: []string{"srv", "23456", "--admin=127.0.0.1:8081"}, dir: "/w", ports: []profiles.PortAccess{
@@ -712,12 +730,12 @@ $HOME/notes read_file
 		}, wantPorts: `
 bind_tcp 23456 $ARG1
 bind_tcp 8081 $ARG2
-connect_tcp 5432 
+connect_tcp 5432
 `},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := fsRec(append(slices.Clone(usr), tc.files...)...)
-			r.Command, r.Dir, r.Env, r.Ports = tc.argv, tc.dir, tc.env, tc.ports
+			r.Command, r.Dir, r.Env, r.Ports, r.ArgFiles = tc.argv, tc.dir, tc.env, tc.ports, tc.argFiles
 			if tc.level == "" {
 				tc.level = FSDirs
 			}
@@ -731,7 +749,7 @@ connect_tcp 5432
 			}
 			var ports strings.Builder
 			for _, p := range net.Rules {
-				fmt.Fprintf(&ports, "%s %d %s\n", p.Access, p.Port, p.From)
+				fmt.Fprintln(&ports, strings.TrimRight(fmt.Sprintf("%s %d %s %s", p.Access, p.Port, p.From, p.Key), " "))
 			}
 			if got := ports.String(); got != strings.TrimPrefix(tc.wantPorts, "\n") {
 				t.Errorf("ports:\n%s\nwant:\n%s", got, strings.TrimPrefix(tc.wantPorts, "\n"))
