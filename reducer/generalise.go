@@ -299,6 +299,39 @@ func domainMembers(p *profiles.Profile, groups map[string]*group, rt map[string]
 	return out
 }
 
+// listing are the calls that list a directory.
+var listing = []string{"getdents64", "getdents"}
+
+// addListing allows listing directories (at LevelRelated and above,
+// where the binary can reach it) when p's filesystem section lets the
+// program list a directory its command line or configuration names
+// (a template rule with read_dir, see listReason): a file server
+// recorded serving files lists a directory when asked for one, a tool
+// given a directory walks it. Listing is no job of its own otherwise:
+// every program's loader opens and stats what it names.
+func addListing(p *profiles.Profile, opts Options) {
+	if p.Filesystem == nil {
+		return
+	}
+	named := ""
+	for _, r := range p.Filesystem.Rules {
+		if t, err := profiles.ParseTemplate(r.Path); err == nil && profiles.IsTemplate(r.Path) && (t.Var == "ARG" || t.Var == "ARGS") && slices.Contains(r.Access, "read_dir") {
+			named = r.Path
+			break
+		}
+	}
+	if named == "" {
+		return
+	}
+	for _, m := range listing {
+		via, ok := opts.Reachable[m]
+		if !ok || !knownOn(p.Arch, m) || slices.ContainsFunc(p.Syscalls, func(s profiles.Syscall) bool { return s.Name == m }) {
+			continue
+		}
+		p.Syscalls = append(p.Syscalls, profiles.Syscall{Name: m, Reason: fmt.Sprintf("job list-named: the program may list %s, a directory its command line names; reachable via %s", named, via)})
+	}
+}
+
 // jobShown reports whether the runs showed job j, and the calls that
 // showed it (one per element of j.When, the first seen).
 func jobShown(j linuxabi.Job, groups map[string]*group) (shown []string, ok bool) {

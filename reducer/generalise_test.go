@@ -547,3 +547,36 @@ func TestReachableAllows(t *testing.T) {
 		}
 	}
 }
+
+// TestListing: at LevelRelated a program that may list a directory its
+// command line names (a web root, a tree to walk) gets getdents64 where
+// it can reach it; one whose listing rights name no argument does not.
+func TestListing(t *testing.T) {
+	reachable := map[string]string{"getdents64": "getdents64@libc.so.6 ← opendir@libc.so.6", "openat": "x", "read": "x"}
+	for _, tc := range []struct {
+		name  string
+		argv  []string
+		files []profiles.FileAccess
+		want  bool
+	}{
+		{"a web root it served files from", []string{"srv", "/w/www"}, []profiles.FileAccess{fa("/w/www/index.html", 1, "read_file"), fa("/w/www/a.css", 1, "read_file")}, true},
+		{"files in the working directory", []string{"tool", "in.txt"}, []profiles.FileAccess{fa("/w/in.txt", 1, "read_file")}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := fsRec(tc.files...)
+			r.Samples = []profiles.Sample{sample("openat", 2, nil), sample("read", 2, nil)}
+			r.Command, r.Dir = tc.argv, "/w"
+			p, err := Reduce([]*profiles.Recording{r}, Options{Level: LevelRelated, Reachable: reachable})
+			if err != nil {
+				t.Fatal(err)
+			}
+			i := slices.IndexFunc(p.Syscalls, func(s profiles.Syscall) bool { return s.Name == "getdents64" })
+			if (i >= 0) != tc.want {
+				t.Fatalf("getdents64 allowed: %v, want %v (%+v)", i >= 0, tc.want, p.Filesystem.Rules)
+			}
+			if i >= 0 && !strings.Contains(p.Syscalls[i].Reason, "job list-named") {
+				t.Errorf("reason %q", p.Syscalls[i].Reason)
+			}
+		})
+	}
+}

@@ -381,6 +381,9 @@ func Reduce(recs []*profiles.Recording, opts Options) (*profiles.Profile, error)
 		return nil, fmt.Errorf("reduce: %w", err)
 	}
 	p.Filesystem, p.Network = fs, net
+	if opts.Level.NeedsReachable() {
+		addListing(p, opts)
+	}
 	p.Scopes = Scopes(recs, opts.Exe)
 	if relaxed && p.Network == nil {
 		unconstrainNetworkArgs(p)
