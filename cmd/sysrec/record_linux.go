@@ -42,6 +42,7 @@ type recordOptions struct {
 	fsGeneralize    string
 	container       string
 	engine          string
+	unit            string
 }
 
 func recordCmd(io stdio) *cobra.Command {
@@ -99,7 +100,8 @@ at once, without the profile.`,
   sysrec record --merge-into app.json -- ./app --other-flag
   sysrec record --exe '*.test' -o tests.json -- go test ./...
   sysrec record --pid 1234 --duration 30s -o service.json
-  sysrec record --container web -o web.json`,
+  sysrec record --container web -o web.json
+  sysrec record --unit nginx -o nginx.json       # = --cgroup system.slice/nginx.service`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.generalizeSet = cmd.Flags().Changed("generalize")
 			o.fsSet = cmd.Flags().Changed("fs")
@@ -128,6 +130,7 @@ at once, without the profile.`,
 	f.StringVar(&o.fs, "fs", "on", "record the files and TCP ports the target touches into the profile's Landlock sections: on or off (with --exe: off unless given)")
 	f.StringVar(&o.fsGeneralize, "fs-generalize", string(reducer.DefaultFSLevel), "how far the filesystem section generalises the files seen: exact or dirs")
 	f.StringVar(&o.container, "container", "", "record the running container `NAME|ID` (its cgroup, until it stops); the profile names its image and command")
+	f.StringVar(&o.unit, "unit", "", "record the running systemd system unit `NAME` (nginx or nginx.service): the same as --cgroup system.slice/NAME.service")
 	f.StringVar(&o.engine, "engine", "", "where --container looks: docker ($DOCKER_HOST), podman or containerd (ctr's $CONTAINERD_ADDRESS, $CONTAINERD_NAMESPACE); default: each, then cgroup names")
 	return c
 }
@@ -164,6 +167,14 @@ func runRecord(ctx context.Context, io stdio, o recordOptions, command []string)
 	}
 	if o.maxKeys < 1 {
 		return fmt.Errorf("--max-keys %d (want at least 1)", o.maxKeys)
+	}
+	if o.unit != "" {
+		if o.cgroup != "" || o.pid != 0 || o.container != "" {
+			return errors.New("--unit is a cgroup: give no --cgroup, --pid or --container with it")
+		}
+		if o.cgroup, err = pipeline.UnitCgroup(o.unit); err != nil {
+			return fmt.Errorf("--unit: %w", err)
+		}
 	}
 	rt := o.runtime
 	switch rt {
