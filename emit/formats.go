@@ -17,7 +17,7 @@ type Format struct {
 	// Command: the format takes the command the profile will confine
 	// (Options.Invocation), to instantiate the profile's templates.
 	Command bool
-	Emit   func(*profiles.Profile, Options) ([]byte, error)
+	Emit    func(*profiles.Profile, Options) ([]byte, error)
 }
 
 // formats is the registry, in the order Formats lists it.
