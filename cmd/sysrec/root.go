@@ -62,7 +62,7 @@ check exits 1 when it saw violations, diff when NEW allows more.`,
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.AddCommand(linuxCommands(io)...)
-	root.AddCommand(emitCmd(io), showCmd(io), mergeCmd(io), diffCmd(io), analyzeCmd(io), versionCmd(io), manCmd(io), costCmd(io))
+	root.AddCommand(emitCmd(io), showCmd(io), mergeCmd(io), diffCmd(io), analyzeCmd(io), versionCmd(io), manCmd(io), costCmd(io), pushCmd(io), pullCmd(io))
 	for _, c := range root.Commands() {
 		c.Args = withUsage(c.Args)
 	}
