@@ -85,9 +85,9 @@ func Systemd(p *profiles.Profile, opts Options) ([]byte, error) {
 	b.WriteString("#   ExecStart=\n")
 	command := "ORIGINAL COMMAND"
 	if opts.Invocation != nil {
-		command = shellJoin(opts.Invocation.Args)
+		command = profiles.ShellJoin(opts.Invocation.Args)
 	} else if p.Recorded != nil && len(p.Recorded.Command) > 0 {
-		command = shellJoin(p.Recorded.Command)
+		command = profiles.ShellJoin(p.Recorded.Command)
 	}
 	fmt.Fprintf(&b, "#   ExecStart=sysrec run --profile /etc/sysrec/%s.json -- %s\n", nameOr(p), command)
 	b.WriteString("[Service]\n")
@@ -375,12 +375,4 @@ func systemdQuote(s string) string {
 	}
 	s = strings.ReplaceAll(s, `\`, `\\`)
 	return `"` + strings.ReplaceAll(s, `"`, `\"`) + `"`
-}
-
-func shellJoin(args []string) string {
-	q := make([]string, len(args))
-	for i, a := range args {
-		q[i] = shellQuote(a)
-	}
-	return strings.Join(q, " ")
 }

@@ -43,6 +43,8 @@ type recordOptions struct {
 	container       string
 	engine          string
 	unit            string
+	image           string
+	engineFlags     []string
 }
 
 func recordCmd(io stdio) *cobra.Command {
@@ -101,7 +103,8 @@ at once, without the profile.`,
   sysrec record --exe '*.test' -o tests.json -- go test ./...
   sysrec record --pid 1234 --duration 30s -o service.json
   sysrec record --container web -o web.json
-  sysrec record --unit nginx -o nginx.json       # = --cgroup system.slice/nginx.service`,
+  sysrec record --unit nginx -o nginx.json       # = --cgroup system.slice/nginx.service
+  sysrec record --image busybox --engine podman -o bb.json -- ls /`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.generalizeSet = cmd.Flags().Changed("generalize")
 			o.fsSet = cmd.Flags().Changed("fs")
@@ -131,7 +134,9 @@ at once, without the profile.`,
 	f.StringVar(&o.fsGeneralize, "fs-generalize", string(reducer.DefaultFSLevel), "how far the filesystem section generalises the files seen: exact or dirs")
 	f.StringVar(&o.container, "container", "", "record the running container `NAME|ID` (its cgroup, until it stops); the profile names its image and command")
 	f.StringVar(&o.unit, "unit", "", "record the running systemd system unit `NAME` (nginx or nginx.service): the same as --cgroup system.slice/NAME.service")
-	f.StringVar(&o.engine, "engine", "", "where --container looks: docker ($DOCKER_HOST), podman or containerd (ctr's $CONTAINERD_ADDRESS, $CONTAINERD_NAMESPACE); default: each, then cgroup names")
+	f.StringVar(&o.engine, "engine", "", "where --container looks: docker ($DOCKER_HOST), podman or containerd (ctr's $CONTAINERD_ADDRESS, $CONTAINERD_NAMESPACE); default: each, then cgroup names. With --image: docker (default) or podman")
+	f.StringVar(&o.image, "image", "", "run `IMAGE` with the command after -- in a new container under --engine, recorded from its first syscall by sysrec oci-hook; writes the profile, its OCI profile beside it (NAME.oci.json) and prints the run line that uses it")
+	f.StringArrayVar(&o.engineFlags, "engine-flag", nil, "with --image: a flag for docker run or podman run (repeat it; e.g. --engine-flag=--network=none)")
 	return c
 }
 
@@ -139,6 +144,9 @@ func runRecord(ctx context.Context, io stdio, o recordOptions, command []string)
 	// Ctrl-C and SIGTERM stop the recording; the profile is still written.
 	ctx, stop := stopOnSignal(ctx, io.err, "record")
 	defer stop()
+	if o.image != "" {
+		return runRecordImage(ctx, io, o, command)
+	}
 	def, err := profiles.ParseAction(o.defaultAction)
 	if err != nil {
 		return fmt.Errorf("--default-action: %w", err)

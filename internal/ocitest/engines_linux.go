@@ -29,9 +29,10 @@ type Docker struct {
 	Dir    string // everything the daemon writes
 }
 
-// StartDocker starts dockerd and waits (at most a minute) until it
-// answers /_ping. Cleanup stops it and removes its directories.
-func StartDocker(t testing.TB) *Docker {
+// StartDocker starts dockerd, with extra flags if given (a
+// --config-file), and waits (at most a minute) until it answers /_ping.
+// Cleanup stops it and removes its directories.
+func StartDocker(t testing.TB, extra ...string) *Docker {
 	t.Helper()
 	testenv.RequireRoot(t)
 	dockerd := testenv.RequireTool(t, "dockerd")
@@ -59,6 +60,7 @@ func StartDocker(t testing.TB) *Docker {
 		"--pidfile", filepath.Join(dir, "dockerd.pid"),
 		"--iptables=false", "--ip-masq=false", "--bridge=none",
 		"--exec-opt", "native.cgroupdriver=cgroupfs")
+	cmd.Args = append(cmd.Args, extra...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	// Its own process group: the test's Ctrl-C is not the daemon's.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
