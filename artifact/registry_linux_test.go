@@ -9,7 +9,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/opencontainers/go-digest"
+	specs "github.com/opencontainers/image-spec/specs-go"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"oras.land/oras-go/v2/registry/remote"
 
 	"github.com/sysrec/sysrec/emit"
 	"github.com/sysrec/sysrec/internal/ocitest"
@@ -148,4 +151,50 @@ func TestPushPull(t *testing.T) {
 			t.Errorf("pull of a platform the index lacks: %v", err)
 		}
 	})
+}
+
+// TestPullRefuses: what a registry serves under a profile's name is not
+// taken as a profile unless it is one: another artifact type, two
+// layers, a layer over the size runtimes accept (refused before it is
+// read) or one that is no seccomp profile.
+func TestPullRefuses(t *testing.T) {
+	reg := ocitest.StartRegistry(t)
+	ctx := context.Background()
+	repo, err := remote.NewRepository(reg.Host + "/evil/profile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	repo.PlainHTTP = true
+	blob := func(mediaType string, b []byte) ocispec.Descriptor {
+		d := ocispec.Descriptor{MediaType: mediaType, Digest: digest.FromBytes(b), Size: int64(len(b))}
+		if err := repo.Push(ctx, d, bytes.NewReader(b)); err != nil && !strings.Contains(err.Error(), "already exists") {
+			t.Fatal(err)
+		}
+		return d
+	}
+	profile := blob(layerMediaType, []byte(`{"defaultAction": "SCMP_ACT_ALLOW"}`))
+	seccomp := blob(MediaTypeSeccompProfile, emptyConfig)
+	for _, tc := range []struct {
+		name   string
+		config ocispec.Descriptor
+		layers []ocispec.Descriptor
+		want   string
+	}{
+		{"image", blob(ocispec.MediaTypeImageConfig, []byte(`{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}`)), []ocispec.Descriptor{profile}, "not a seccomp profile artifact"},
+		{"two-layers", seccomp, []ocispec.Descriptor{profile, blob(layerMediaType, []byte(`{"defaultAction": "SCMP_ACT_LOG"}`))}, "has 2 layers"},
+		{"large", seccomp, []ocispec.Descriptor{blob(layerMediaType, bytes.Repeat([]byte(" "), MaxProfileSize+1))}, "over the 1048576 runtimes accept"},
+		{"not-seccomp", seccomp, []ocispec.Descriptor{blob(layerMediaType, []byte(`{"kind": "Pod"}`))}, "not an OCI runtime-spec seccomp profile"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m, _ := json.Marshal(ocispec.Manifest{Versioned: specs.Versioned{SchemaVersion: 2}, MediaType: ocispec.MediaTypeImageManifest, Config: tc.config, Layers: tc.layers})
+			d := ocispec.Descriptor{MediaType: ocispec.MediaTypeImageManifest, Digest: digest.FromBytes(m), Size: int64(len(m))}
+			if err := repo.PushReference(ctx, d, bytes.NewReader(m), tc.name); err != nil {
+				t.Fatal(err)
+			}
+			b, _, err := Pull(ctx, "oci://"+reg.Host+"/evil/profile:"+tc.name, Options{PlainHTTP: true})
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("pull: %v (%d bytes), want an error saying %q", err, len(b), tc.want)
+			}
+		})
+	}
 }
