@@ -59,24 +59,9 @@ func StartRegistry(t testing.TB) *Registry {
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	tick := time.NewTicker(20 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		req, _ := http.NewRequestWithContext(ctx, "GET", "http://"+host+"/v2/", nil)
-		if resp, err := http.DefaultClient.Do(req); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return &Registry{Host: host}
-			}
-		}
-		select {
-		case err := <-exited:
-			b, _ := os.ReadFile(filepath.Join(dir, "registry.log"))
-			daemonFailed(t, "docker-registry", fmt.Sprintf("exited: %v", err), string(b))
-		case <-ctx.Done():
-			b, _ := os.ReadFile(filepath.Join(dir, "registry.log"))
-			daemonFailed(t, "docker-registry", "no answer on /v2/ within a minute", string(b))
-		case <-tick.C:
-		}
+	if err := waitHTTP(ctx, http.DefaultClient, "http://"+host+"/v2/", exited); err != nil {
+		b, _ := os.ReadFile(filepath.Join(dir, "registry.log"))
+		daemonFailed(t, "docker-registry", err.Error(), string(b))
 	}
+	return &Registry{Host: host}
 }
