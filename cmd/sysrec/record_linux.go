@@ -201,7 +201,7 @@ func runRecord(ctx context.Context, io stdio, o recordOptions, command []string)
 		}
 		o.pid = ctr.PID // analysed (--generalize) and followed as the container's first process
 	case o.engine != "":
-		return fmt.Errorf("--engine %s needs --container", o.engine)
+		return fmt.Errorf("--engine %s needs --container or --image", o.engine)
 	}
 	var reachable map[string]string
 	if level.NeedsReachable() {
