@@ -303,8 +303,9 @@ func systemdSockets(p *profiles.Profile, notes *[]string) []string {
 }
 
 // systemdFiles makes the file system read-only but where the
-// filesystem section grants a write right; reads and execution are not
-// restricted (systemd has no allow list of readable paths).
+// filesystem section grants a write right (and the API file systems,
+// which ProtectSystem=strict leaves writable); reads and execution are
+// not restricted (systemd has no allow list of readable paths).
 func systemdFiles(p *profiles.Profile, notes *[]string) []string {
 	rs := p.Landlock()
 	if p.Filesystem == nil || rs == nil {
@@ -320,7 +321,7 @@ func systemdFiles(p *profiles.Profile, notes *[]string) []string {
 				home = true
 			}
 		}
-		if r.Access&^read != 0 {
+		if r.Access&^read != 0 && !apiFS(r.Path) {
 			// "-": a path that does not exist grants nothing, as in
 			// Landlock, instead of failing the unit.
 			writable = append(writable, systemdQuote("-"+r.Path))
@@ -334,6 +335,17 @@ func systemdFiles(p *profiles.Profile, notes *[]string) []string {
 	}
 	*notes = append(*notes, "which files may be read or executed, and which write rights (a path with any write right is writable whole): Landlock's file rules")
 	return out
+}
+
+// apiFS reports whether path is in a file system ProtectSystem=strict
+// leaves writable (/dev, /proc, /sys).
+func apiFS(path string) bool {
+	for _, d := range []string{"/dev", "/proc", "/sys"} {
+		if path == d || strings.HasPrefix(path, d+"/") {
+			return true
+		}
+	}
+	return false
 }
 
 // systemdPorts is SocketBindAllow= for the bind_tcp rules, and
