@@ -60,7 +60,14 @@ it started have exited, or on Ctrl-C, SIGTERM or --duration, it writes the
 profile.
 
 --cgroup and --pid record a cgroup v2 subtree that is already running
-(a container, a service) until it empties or the recording is stopped.
+(a container, a service) until it empties or the recording is stopped;
+--unit NAME is --cgroup system.slice/NAME.service, a running systemd
+service. --image IMAGE runs the command after -- in a new container of
+IMAGE (docker, or podman with --engine), recorded from its first syscall
+by sysrec oci-hook, writes the profile and its OCI profile beside it, and
+prints the docker run / podman run line that runs the image under it
+(Docker needs sysrec oci-runtime as its "sysrec" runtime: see
+sysrec oci-runtime --help).
 
 --generalize says how far the profile reaches beyond the calls seen, so
 that the next run on other input passes:
