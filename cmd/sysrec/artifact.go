@@ -47,6 +47,9 @@ configuration (docker login).`,
 				return err
 			}
 			fmt.Fprintf(io.err, "sysrec: pushed %s for linux/%s\n", args[1], strings.Join(res.Platforms, ", linux/"))
+			if p.Landlock() != nil {
+				fmt.Fprintln(io.err, "sysrec: push: the artifact holds the syscall filter only (runtimes take no Landlock rules); sysrec run enforces the filesystem, network and scope sections")
+			}
 			fmt.Fprintf(io.out, "oci://%s\n", res.Ref)
 			return nil
 		},

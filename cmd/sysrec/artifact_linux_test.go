@@ -29,8 +29,8 @@ func TestPushPullCLI(t *testing.T) {
 	if !strings.HasPrefix(pinned, "oci://"+reg.Host+"/sysrec/sample@sha256:") {
 		t.Fatalf("push printed %q, want the reference pinned by digest", pinned)
 	}
-	if again := mustSysrec(t, "push", "--plain-http", profile, ref); !strings.Contains(again, pinned+"\n") {
-		t.Errorf("a second push of the same profile printed\n%s\nwant %s", again, pinned)
+	if again := mustSysrec(t, "push", "--plain-http", profile, ref); !strings.Contains(again, pinned+"\n") || !strings.Contains(again, "syscall filter only") {
+		t.Errorf("a second push of the same profile printed\n%s\nwant %s and that the Landlock sections stay behind", again, pinned)
 	}
 	for _, r := range []string{ref, pinned} {
 		out := filepath.Join(dir, "pulled.json")
