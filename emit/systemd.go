@@ -59,12 +59,10 @@ func Systemd(p *profiles.Profile, opts Options) ([]byte, error) {
 	} else if p.Templated() {
 		return nil, errors.New("the profile's rules follow the command line ($ARGS, $ARG2/.., $CWD, ...): give the unit's command after --")
 	}
-	var set []string
-	filter, err := systemdFilter(p, &notes)
+	set, err := systemdFilter(p, &notes)
 	if err != nil {
 		return nil, err
 	}
-	set = append(set, filter...)
 	set = append(set, systemdSockets(p, &notes)...)
 	set = append(set, systemdFiles(p, &notes)...)
 	set = append(set, systemdPorts(p, &notes)...)
@@ -175,15 +173,14 @@ func systemdFilter(p *profiles.Profile, notes *[]string) ([]string, error) {
 			withArgs = appendName(withArgs, s.Name)
 		}
 	}
-	if ns, ok := systemdNamespaceRule(p); ok && slices.ContainsFunc(p.Syscalls, func(s profiles.Syscall) bool {
-		return s.Name == "clone3" && s.Action == profiles.ActENOSYS
-	}) {
+	clone3ENOSYS := slices.ContainsFunc(p.Syscalls, func(s profiles.Syscall) bool { return s.Name == "clone3" && s.Action == profiles.ActENOSYS })
+	if ns, ok := systemdNamespaceRule(p); ok && clone3ENOSYS {
 		// systemd answers clone3 with ENOSYS wherever it restricts
 		// namespaces (it cannot read clone3's flags either), but only for
 		// a call its own filter lets through.
 		allow = appendName(allow, "clone3")
 		out = append(out, "RestrictNamespaces="+ns)
-	} else if slices.ContainsFunc(p.Syscalls, func(s profiles.Syscall) bool { return s.Name == "clone3" && s.Action == profiles.ActENOSYS }) {
+	} else if clone3ENOSYS {
 		otherwise = appendName(otherwise, "clone3 (errno:ENOSYS: the profile allows every namespace, so RestrictNamespaces= cannot answer it)")
 	}
 	if len(withArgs) > 0 {
