@@ -14,7 +14,10 @@ type Format struct {
 	Summary string
 	// Binary output is not for a terminal.
 	Binary bool
-	Emit   func(*profiles.Profile, Options) ([]byte, error)
+	// Command: the format takes the command the profile will confine
+	// (Options.Invocation), to instantiate the profile's templates.
+	Command bool
+	Emit    func(*profiles.Profile, Options) ([]byte, error)
 }
 
 // formats is the registry, in the order Formats lists it.
@@ -25,13 +28,14 @@ var formats = []Format{
 	{Name: "spo", Summary: "Kubernetes security-profiles-operator SeccompProfile YAML", Emit: SPO},
 	{Name: "text", Summary: "annotated disassembly of the filter, for review", Emit: textBytes},
 	{Name: "c", Summary: "a struct sock_filter array for embedding in C", Emit: cBytes},
-	{Name: "landrun", Summary: "landrun arguments for the filesystem and network (Landlock) sections", Emit: Landrun},
+	{Name: "landrun", Summary: "landrun arguments for the filesystem and network (Landlock) sections", Command: true, Emit: Landrun},
+	{Name: "systemd", Summary: "a systemd drop-in (UNIT.d/sysrec.conf): SystemCallFilter=, RestrictAddressFamilies=, ReadWritePaths=, ...", Command: true, Emit: Systemd},
 }
 
 // ErrUnknownFormat is returned by LookupFormat for a name no format has.
 var ErrUnknownFormat = errors.New("unknown format")
 
-// Formats returns every format: bpf, json, oci, spo, text, c, landrun.
+// Formats returns every format: bpf, json, oci, spo, text, c, landrun, systemd.
 func Formats() []Format {
 	return append([]Format(nil), formats...)
 }

@@ -89,7 +89,7 @@ func TestFormats(t *testing.T) {
 			t.Errorf("format %s: Binary %v", f.Name, f.Binary)
 		}
 	}
-	if got, want := strings.Join(names, " "), "bpf json oci spo text c landrun"; got != want {
+	if got, want := strings.Join(names, " "), "bpf json oci spo text c landrun systemd"; got != want {
 		t.Errorf("Formats() = %s, want %s", got, want)
 	}
 	for _, tc := range []struct {
@@ -98,9 +98,9 @@ func TestFormats(t *testing.T) {
 	}{
 		{"bpf", ""},
 		{"c", ""},
-		{"yaml", `unknown format "yaml" (known: bpf, json, oci, spo, text, c, landrun)`},
-		{"", `unknown format "" (known: bpf, json, oci, spo, text, c, landrun)`},
-		{"BPF", `unknown format "BPF" (known: bpf, json, oci, spo, text, c, landrun)`},
+		{"yaml", `unknown format "yaml" (known: bpf, json, oci, spo, text, c, landrun, systemd)`},
+		{"", `unknown format "" (known: bpf, json, oci, spo, text, c, landrun, systemd)`},
+		{"BPF", `unknown format "BPF" (known: bpf, json, oci, spo, text, c, landrun, systemd)`},
 	} {
 		f, err := LookupFormat(tc.name)
 		switch {

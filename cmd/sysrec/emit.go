@@ -22,7 +22,7 @@ func emitCmd(io stdio) *cobra.Command {
 	var o emitOptions
 	var list, names []string
 	for _, f := range emit.Formats() {
-		list = append(list, fmt.Sprintf("  %-5s %s", f.Name, f.Summary))
+		list = append(list, fmt.Sprintf("  %-7s %s", f.Name, f.Summary))
 		names = append(names, f.Name)
 	}
 	c := &cobra.Command{
@@ -40,10 +40,19 @@ profile does not already allow it; --runtime-setup none leaves them out.
 landrun takes the command it will run after --: a profile whose file and
 port rules follow the command line ($ARGS, $ARG2/.., $CWD, a port from
 an argument) is instantiated from it, as sysrec run does, and the output
-ends with it.`,
+ends with it. systemd takes the unit's command the same way.
+
+systemd writes a drop-in for /etc/systemd/system/UNIT.d/sysrec.conf:
+SystemCallFilter= (the syscall names, no groups), SystemCallArchitectures=,
+SystemCallErrorNumber=, RestrictAddressFamilies=, RestrictNamespaces=,
+ProtectSystem=strict with ReadWritePaths=, SocketBindAllow=. Its header
+names what those settings cannot say (other argument rules, which files
+may be read or executed, connect ports, scopes) and the alternative that
+keeps everything: ExecStart=sysrec run --profile ... -- the original command.`,
 		Example: `  sysrec emit --format bpf -o app.bpf app.json
   sysrec emit --format oci app.json > seccomp.json
-  sysrec emit --format landrun app.json -- tar czf b.tgz src2`,
+  sysrec emit --format landrun app.json -- tar czf b.tgz src2
+  sysrec emit --format systemd -o /etc/systemd/system/nginx.service.d/sysrec.conf nginx.json`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if n := cmd.ArgsLenAtDash(); n >= 0 {
 				if n != 1 || len(args) == 1 {
@@ -71,8 +80,8 @@ func runEmit(io stdio, o emitOptions, path string, command []string) error {
 	}
 	var inv *profiles.Invocation
 	if len(command) > 0 {
-		if f.Name != "landrun" {
-			return fmt.Errorf("a command line is for --format landrun (it instantiates the profile's templates), not %s", f.Name)
+		if !f.Command {
+			return fmt.Errorf("a command line is for --format landrun or systemd (it instantiates the profile's templates), not %s", f.Name)
 		}
 		var err error
 		if inv, err = pipeline.Invocation(command); err != nil {

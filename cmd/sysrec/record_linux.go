@@ -42,6 +42,9 @@ type recordOptions struct {
 	fsGeneralize    string
 	container       string
 	engine          string
+	unit            string
+	image           string
+	engineFlags     []string
 }
 
 func recordCmd(io stdio) *cobra.Command {
@@ -57,7 +60,14 @@ it started have exited, or on Ctrl-C, SIGTERM or --duration, it writes the
 profile.
 
 --cgroup and --pid record a cgroup v2 subtree that is already running
-(a container, a service) until it empties or the recording is stopped.
+(a container, a service) until it empties or the recording is stopped;
+--unit NAME is --cgroup system.slice/NAME.service, a running systemd
+service. --image IMAGE runs the command after -- in a new container of
+IMAGE (docker, or podman with --engine), recorded from its first syscall
+by sysrec oci-hook, writes the profile and its OCI profile beside it, and
+prints the docker run / podman run line that runs the image under it
+(Docker needs sysrec oci-runtime as its "sysrec" runtime: see
+sysrec oci-runtime --help).
 
 --generalize says how far the profile reaches beyond the calls seen, so
 that the next run on other input passes:
@@ -99,7 +109,9 @@ at once, without the profile.`,
   sysrec record --merge-into app.json -- ./app --other-flag
   sysrec record --exe '*.test' -o tests.json -- go test ./...
   sysrec record --pid 1234 --duration 30s -o service.json
-  sysrec record --container web -o web.json`,
+  sysrec record --container web -o web.json
+  sysrec record --unit nginx -o nginx.json       # = --cgroup system.slice/nginx.service
+  sysrec record --image busybox --engine podman -o bb.json -- ls /`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.generalizeSet = cmd.Flags().Changed("generalize")
 			o.fsSet = cmd.Flags().Changed("fs")
@@ -128,7 +140,10 @@ at once, without the profile.`,
 	f.StringVar(&o.fs, "fs", "on", "record the files and TCP ports the target touches into the profile's Landlock sections: on or off (with --exe: off unless given)")
 	f.StringVar(&o.fsGeneralize, "fs-generalize", string(reducer.DefaultFSLevel), "how far the filesystem section generalises the files seen: exact or dirs")
 	f.StringVar(&o.container, "container", "", "record the running container `NAME|ID` (its cgroup, until it stops); the profile names its image and command")
-	f.StringVar(&o.engine, "engine", "", "where --container looks: docker ($DOCKER_HOST), podman or containerd (ctr's $CONTAINERD_ADDRESS, $CONTAINERD_NAMESPACE); default: each, then cgroup names")
+	f.StringVar(&o.unit, "unit", "", "record the running systemd system unit `NAME` (nginx or nginx.service): the same as --cgroup system.slice/NAME.service")
+	f.StringVar(&o.engine, "engine", "", "where --container looks: docker ($DOCKER_HOST), podman or containerd (ctr's $CONTAINERD_ADDRESS, $CONTAINERD_NAMESPACE); default: each, then cgroup names. With --image: docker (default) or podman")
+	f.StringVar(&o.image, "image", "", "run `IMAGE` with the command after -- in a new container under --engine, recorded from its first syscall by sysrec oci-hook; writes the profile, its OCI profile beside it (NAME.oci.json) and prints the run line that uses it")
+	f.StringArrayVar(&o.engineFlags, "engine-flag", nil, "with --image: a flag for docker run or podman run (repeat it; e.g. --engine-flag=--network=none)")
 	return c
 }
 
@@ -136,6 +151,9 @@ func runRecord(ctx context.Context, io stdio, o recordOptions, command []string)
 	// Ctrl-C and SIGTERM stop the recording; the profile is still written.
 	ctx, stop := stopOnSignal(ctx, io.err, "record")
 	defer stop()
+	if o.image != "" {
+		return runRecordImage(ctx, io, o, command)
+	}
 	def, err := profiles.ParseAction(o.defaultAction)
 	if err != nil {
 		return fmt.Errorf("--default-action: %w", err)
@@ -165,6 +183,14 @@ func runRecord(ctx context.Context, io stdio, o recordOptions, command []string)
 	if o.maxKeys < 1 {
 		return fmt.Errorf("--max-keys %d (want at least 1)", o.maxKeys)
 	}
+	if o.unit != "" {
+		if o.cgroup != "" || o.pid != 0 || o.container != "" {
+			return errors.New("--unit is a cgroup: give no --cgroup, --pid or --container with it")
+		}
+		if o.cgroup, err = pipeline.UnitCgroup(o.unit); err != nil {
+			return fmt.Errorf("--unit: %w", err)
+		}
+	}
 	rt := o.runtime
 	switch rt {
 	case "auto":
@@ -182,7 +208,7 @@ func runRecord(ctx context.Context, io stdio, o recordOptions, command []string)
 		}
 		o.pid = ctr.PID // analysed (--generalize) and followed as the container's first process
 	case o.engine != "":
-		return fmt.Errorf("--engine %s needs --container", o.engine)
+		return fmt.Errorf("--engine %s needs --container or --image", o.engine)
 	}
 	var reachable map[string]string
 	if level.NeedsReachable() {

@@ -47,7 +47,7 @@ needs, and writes a JSON profile that compiles to an enforceable seccomp-BPF
 filter.
 
   sysrec record -o app.json -- ./app args       record
-  sysrec emit --format bpf -o app.bpf app.json  compile (bpf, json, oci, spo, text, c, landrun)
+  sysrec emit --format bpf -o app.bpf app.json  compile (bpf, json, oci, spo, text, c, landrun, systemd)
   sysrec run --profile app.json -- ./app        enforce
   sysrec diff --fail-on-new base.json new.json  gate CI on new syscalls
 
@@ -62,7 +62,7 @@ check exits 1 when it saw violations, diff when NEW allows more.`,
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.AddCommand(linuxCommands(io)...)
-	root.AddCommand(emitCmd(io), showCmd(io), mergeCmd(io), diffCmd(io), analyzeCmd(io), versionCmd(io), manCmd(io), costCmd(io))
+	root.AddCommand(emitCmd(io), showCmd(io), mergeCmd(io), diffCmd(io), analyzeCmd(io), versionCmd(io), manCmd(io), costCmd(io), pushCmd(io), pullCmd(io))
 	for _, c := range root.Commands() {
 		c.Args = withUsage(c.Args)
 	}

@@ -29,9 +29,10 @@ type Docker struct {
 	Dir    string // everything the daemon writes
 }
 
-// StartDocker starts dockerd and waits (at most a minute) until it
-// answers /_ping. Cleanup stops it and removes its directories.
-func StartDocker(t testing.TB) *Docker {
+// StartDocker starts dockerd, with extra flags if given (a
+// --config-file), and waits (at most a minute) until it answers /_ping.
+// Cleanup stops it and removes its directories.
+func StartDocker(t testing.TB, extra ...string) *Docker {
 	t.Helper()
 	testenv.RequireRoot(t)
 	dockerd := testenv.RequireTool(t, "dockerd")
@@ -59,6 +60,7 @@ func StartDocker(t testing.TB) *Docker {
 		"--pidfile", filepath.Join(dir, "dockerd.pid"),
 		"--iptables=false", "--ip-masq=false", "--bridge=none",
 		"--exec-opt", "native.cgroupdriver=cgroupfs")
+	cmd.Args = append(cmd.Args, extra...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	// Its own process group: the test's Ctrl-C is not the daemon's.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -102,14 +104,20 @@ func daemonFailed(t testing.TB, name, why, log string) {
 // waitPing waits until the Docker API at sock answers, the daemon
 // exits, or ctx ends.
 func waitPing(ctx context.Context, sock string, exited <-chan error) error {
-	c := http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+	c := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
 		var d net.Dialer
 		return d.DialContext(ctx, "unix", sock)
 	}}}
-	tick := time.NewTicker(50 * time.Millisecond)
+	return waitHTTP(ctx, c, "http://docker/_ping", exited)
+}
+
+// waitHTTP waits until a daemon answers GET url with 200, exits, or ctx
+// ends (the daemon says when it listens only in its log).
+func waitHTTP(ctx context.Context, c *http.Client, url string, exited <-chan error) error {
+	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
 	for {
-		req, _ := http.NewRequestWithContext(ctx, "GET", "http://docker/_ping", nil)
+		req, _ := http.NewRequestWithContext(ctx, "GET", url, nil)
 		if resp, err := c.Do(req); err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
@@ -118,9 +126,9 @@ func waitPing(ctx context.Context, sock string, exited <-chan error) error {
 		}
 		select {
 		case err := <-exited:
-			return fmt.Errorf("dockerd exited: %v", err)
+			return fmt.Errorf("exited: %v", err)
 		case <-ctx.Done():
-			return fmt.Errorf("no answer on %s within a minute", sock)
+			return fmt.Errorf("no answer on %s within a minute", url)
 		case <-tick.C:
 		}
 	}
