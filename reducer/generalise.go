@@ -299,6 +299,24 @@ func domainMembers(p *profiles.Profile, groups map[string]*group, rt map[string]
 	return out
 }
 
+// jobReads are the files the libraries doing a job read on their own,
+// by job: what a run that showed the job may read the next time its
+// input calls for it.
+var jobReads = map[string][]baselineRule{
+	"keep-attributes": {{"/etc/xattr.conf", llReadFile, "job keep-attributes: libattr's attr_copy_file reads the attributes not to copy from /etc/xattr.conf when a file has any (cp -a, install, sed -i through gnulib)"}},
+}
+
+// jobFiles returns the jobReads of the jobs the runs showed.
+func jobFiles(groups map[string]*group) []baselineRule {
+	var out []baselineRule
+	for _, j := range linuxabi.Jobs() {
+		if _, ok := jobShown(j, groups); ok {
+			out = append(out, jobReads[j.Name]...)
+		}
+	}
+	return out
+}
+
 // listing are the calls that list a directory.
 var listing = []string{"getdents64", "getdents"}
 

@@ -503,6 +503,18 @@ func TestJobs(t *testing.T) {
 					t.Errorf("%s allowed: %q", n, entry(t, p, n).Reason)
 				}
 			}
+			// With files recorded, the copy of attributes reads libattr's
+			// list of those not to copy; other jobs do not.
+			withFiles := *r
+			withFiles.Files = catFiles
+			fp, err := Reduce([]*profiles.Recording{&withFiles}, Options{Level: LevelRelated, Reachable: tc.reachable})
+			if err != nil {
+				t.Fatal(err)
+			}
+			xattrConf := slices.ContainsFunc(fp.Filesystem.Rules, func(r profiles.PathRule) bool { return r.Path == "/etc/xattr.conf" })
+			if want := slices.Contains(tc.want, "fsetxattr"); xattrConf != want {
+				t.Errorf("/etc/xattr.conf readable: %v, want %v", xattrConf, want)
+			}
 			// A mode no run set may not make a set-ID file.
 			if has(p, "fchmod") {
 				if r := entry(t, p, "fchmod").Args; len(r) != 1 || r[0].Match(0o4755, 32) || !r[0].Match(0o644, 32) {

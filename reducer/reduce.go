@@ -383,6 +383,9 @@ func Reduce(recs []*profiles.Recording, opts Options) (*profiles.Profile, error)
 	p.Filesystem, p.Network = fs, net
 	if opts.Level.NeedsReachable() {
 		addListing(p, opts)
+		if fs != nil && !opts.NoBaseline {
+			fs.Rules = addPathBaseline(fs.Rules, jobFiles(groups))
+		}
 	}
 	p.Scopes = Scopes(recs, opts.Exe)
 	if relaxed && p.Network == nil {

@@ -385,7 +385,7 @@ func (r *runner) judge(base, got *result, in input, p *place) outcome {
 	o.Landlock = r.refusals(got, p)
 	var why []string
 	if got.status != base.status {
-		why = append(why, fmt.Sprintf("exit status %d, %d without sysrec", got.status, base.status))
+		why = append(why, fmt.Sprintf("exit status %d, %d without sysrec (last lines of stderr: %q, %q)", got.status, base.status, lastLine(r.clean(got.stderr, p)), lastLine(base.stderr)))
 	}
 	// The first line: later ones may carry a thread id (openssl) or a
 	// pid.
@@ -867,4 +867,10 @@ func (r *runner) rerunsOf(ctx context.Context, j job, level, runtime string, n i
 		}
 	}
 	return kills, failed, nil
+}
+
+// lastLine is the last non-empty line of b.
+func lastLine(b []byte) string {
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	return lines[len(lines)-1]
 }
