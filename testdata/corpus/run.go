@@ -869,8 +869,8 @@ func (r *runner) rerunsOf(ctx context.Context, j job, level, runtime string, n i
 	return kills, failed, nil
 }
 
-// lastLine is the last non-empty line of b.
-func lastLine(b []byte) string {
-	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+// lastLine is the last non-empty line of s.
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
 	return lines[len(lines)-1]
 }
