@@ -99,9 +99,11 @@ func Domains() []Domain {
 // later (a database recorded read-only, then asked to save) does other
 // work: its profile refuses the write at every level, since the write
 // bits of open come from runs only (static analysis sees no flags).
-// Nor is listing a directory: what would show the job (an open and a
-// status of what it names) is what the loader does to every library, so
-// every program, true(1) included, would list directories.
+// Nor is listing a directory by itself: what would show the job (an
+// open and a status of what it names) is what the loader does to every
+// library, so every program, true(1) included, would list directories;
+// a writer lists where it writes (write-files), and the reducer lets a
+// program list what its command line names (addListing).
 type Job struct {
 	Name string
 	// When is a conjunction of alternatives: the job is shown when, for
@@ -125,8 +127,8 @@ var writeOpens = []Call{{"open", "flags", 0x3}, {"openat", "flags", 0x3}, {Name:
 var jobs = []Job{
 	{"write-files", [][]Call{writeOpens},
 		[]string{"rename", "renameat", "renameat2", "unlink", "unlinkat", "chmod", "fchmod", "fchmodat", "umask",
-			"utime", "utimes", "futimesat", "utimensat", "getpid"},
-		"a program that writes files writes some in place: to a temporary name beside the file (its pid in the name, the mode set by umask and fchmod), renamed over it, removed when it gives up, with the times set as the input's (in-place edits, uploads, an index refresh)"},
+			"utime", "utimes", "futimesat", "utimensat", "getpid", "getdents64"},
+		"a program that writes files writes some in place: to a temporary name beside the file (its pid in the name, the mode set by umask and fchmod), renamed over it, removed when it gives up, with the times set as the input's (in-place edits, uploads, an index refresh); it picks backup names by listing the directory (patch when a hunk fails), where Landlock lets it (read_dir where it makes files)"},
 	{"keep-attributes", [][]Call{writeOpens, {{Name: "getxattr"}, {Name: "lgetxattr"}, {Name: "fgetxattr"}, {Name: "listxattr"}, {Name: "llistxattr"}, {Name: "flistxattr"}}},
 		[]string{"setxattr", "lsetxattr", "fsetxattr", "removexattr", "lremovexattr", "fremovexattr", "chown", "fchown", "lchown", "fchownat"},
 		"a program that read extended attributes while writing files copies them (cp -a, tar, rsync): attributes and owner go to the copy; giving a file to another user needs CAP_CHOWN, which the kernel checks"},

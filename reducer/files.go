@@ -512,6 +512,11 @@ func (b *fsBuilder) build() {
 				r.access |= llMakeSym
 				r.reasons[treeReason]++
 			}
+			// And of write-files.
+			if r.access&llMakeReg != 0 && r.access&llReadDir == 0 {
+				r.access |= llReadDir
+				r.reasons[madeListReason]++
+			}
 		}
 	}
 }
@@ -522,6 +527,12 @@ func (b *fsBuilder) build() {
 // web root's directories, a source tree), and a listing shows no more
 // than names of files the rule lets it read.
 const listReason = "a directory the job reads files in, named by the command line or its configuration: listing it shows only names of what it may read"
+
+// madeListReason is why a directory the target makes files in may be
+// listed: programs pick backup and temporary names by looking (patch's
+// numbered backups when a hunk fails, gnulib's backupfile), and the
+// names they see there are of files they may replace.
+const madeListReason = "files are made here: backup and temporary names are picked by listing it (patch when a hunk fails)"
 
 // treeReason is why a directory where the target made directories and
 // files may get symlinks: a tree built there (a copy, an extraction)

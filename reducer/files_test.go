@@ -103,7 +103,7 @@ func TestFilesystem(t *testing.T) {
 		}, `
 /srv/app remove_file
 /srv/app/log/app.log write_file
-/srv/app/out write_file,make_reg,truncate
+/srv/app/out write_file,read_dir,make_reg,truncate
 `, ""},
 		// A temporary directory made by the target: everything done in
 		// it goes to the directory above it, which existed.
@@ -143,7 +143,7 @@ func TestFilesystem(t *testing.T) {
 			fa("/home/u/.myapp", 1, "make_dir"),
 			fa("/home/u/.myapp/db", 1, "make_reg", "write_file", "read_file"),
 		}, `
-/home/u/.myapp write_file,read_file,make_dir,make_reg,make_sym
+/home/u/.myapp write_file,read_file,read_dir,make_dir,make_reg,make_sym
 `, `
 / make_dir
 /home/u write_file,read_file,make_dir,make_reg
@@ -158,7 +158,7 @@ func TestFilesystem(t *testing.T) {
 			fa("/etc/app.conf.new", 1, "make_reg", "write_file", "remove_file"),
 			fa("/home/u/.cache/app/x", 1, "make_reg", "write_file"),
 		}, `
-/home/u/.cache/app write_file,make_reg,truncate
+/home/u/.cache/app write_file,read_dir,make_reg,truncate
 /home/u/.config/app.conf write_file
 /home/u/.ssh/authorized_keys write_file
 /home/v/notes.txt write_file
@@ -546,7 +546,7 @@ func TestFilesystemTemplates(t *testing.T) {
 			fa("/w/src", 1, "read_dir"), fa("/w/src/a", 1, "read_file"), fa("/w/src/sub/b", 1, "read_file"), fa("/w/src/sub", 1, "read_dir"),
 			fa("/w/a.tgz", 1, "make_reg", "write_file", "truncate"),
 		}, want: `
-$ARG2/.. write_file,make_reg,truncate
+$ARG2/.. write_file,read_dir,make_reg,truncate
 $ARGS read_file,read_dir
 `},
 		// At the exact level, reads under it stay where they were, on
@@ -564,7 +564,7 @@ $ARGS read_dir
 		{name: "sort", argv: []string{"sort", "-o", "out/s", "small"}, dir: "/w", files: []profiles.FileAccess{
 			fa("/w/small", 1, "read_file"), fa("/w/out/s", 1, "make_reg", "write_file", "truncate"),
 		}, want: `
-$ARG2/.. write_file,make_reg,truncate
+$ARG2/.. write_file,read_dir,make_reg,truncate
 $ARGS read_file
 `},
 		// gcc -c prog.c -o prog.o: the object is made beside the
@@ -573,7 +573,7 @@ $ARGS read_file
 		{name: "output beside input", argv: []string{"gcc", "-c", "prog.c", "-o", "prog.o"}, dir: "/w", files: []profiles.FileAccess{
 			fa("/w/prog.c", 1, "read_file"), fa("/w/prog.o", 1, "make_reg", "write_file", "truncate"),
 		}, want: `
-$ARG4/.. write_file,make_reg,truncate
+$ARG4/.. write_file,read_dir,make_reg,truncate
 $ARGS read_file
 `},
 		// python3 job.py data.json writing out.json: made in the
@@ -583,7 +583,7 @@ $ARGS read_file
 			fa("/w/job.py", 1, "read_file"), fa("/w/data.json", 1, "read_file"), fa("/w/out.json", 1, "make_reg", "write_file", "truncate"),
 		}, want: `
 $ARGS read_file
-$CWD write_file,make_reg,truncate
+$CWD write_file,read_dir,make_reg,truncate
 `},
 		// python3 load.py in.csv out.db: the database and its journal
 		// are made beside argument 3 (with what they did there), the
@@ -615,7 +615,7 @@ $ARGS read_file,read_dir
 		{name: "words of an argument", argv: []string{"script", "-q", "-c", "wc -l in.txt", "log"}, dir: "/w", files: []profiles.FileAccess{
 			fa("/w/in.txt", 1, "read_file"), fa("/w/log", 1, "make_reg", "write_file"),
 		}, want: `
-$ARG4/.. write_file,make_reg,truncate
+$ARG4/.. write_file,read_dir,make_reg,truncate
 $ARGS read_file
 `},
 		// find tree opens "." to come back to it (gnulib's save_cwd):
@@ -635,7 +635,7 @@ $CWD read_dir
 		{name: "beside an input elsewhere", argv: []string{"tool", "in/data"}, dir: "/w", files: []profiles.FileAccess{
 			fa("/w/in/data", 1, "read_file"), fa("/w/in/data.idx", 1, "make_reg", "write_file"),
 		}, want: `
-$ARG1/.. write_file,make_reg,truncate
+$ARG1/.. write_file,read_dir,make_reg,truncate
 $ARGS read_file
 `},
 		// split -l 100 in.txt parts/p-: argument 4 is the prefix of the
@@ -644,7 +644,7 @@ $ARGS read_file
 		{name: "output prefix", argv: []string{"split", "-l", "100", "in.txt", "parts/p-"}, dir: "/w", files: []profiles.FileAccess{
 			fa("/w/in.txt", 1, "read_file"), fa("/w/parts/p-aa", 1, "make_reg", "write_file"), fa("/w/parts/p-ab", 1, "make_reg", "write_file"),
 		}, want: `
-$ARG4/.. write_file,make_reg,truncate
+$ARG4/.. write_file,read_dir,make_reg,truncate
 $ARGS read_file
 `},
 		// An option's value (--output=FILE) is a path too; a file
@@ -659,7 +659,7 @@ $ARGS read_file
 		{name: "extract", argv: []string{"tar", "xf", "a.tar", "-C", "out"}, dir: "/w", files: []profiles.FileAccess{
 			fa("/w/a.tar", 1, "read_file"), fa("/w/out/d", 1, "make_dir"), fa("/w/out/d/f", 1, "make_reg", "write_file"),
 		}, want: `
-$ARG4 write_file,make_dir,make_reg,make_sym,truncate
+$ARG4 write_file,read_dir,make_dir,make_reg,make_sym,truncate
 $ARGS read_file
 `},
 		// The working directory, reached by relative paths no argument
@@ -679,8 +679,8 @@ $CWD/.git read_file
 			fa("/home/u/.cfg/tool.conf", 1, "read_file"),
 			fa("/tmp/sysrec-1/cc1.s", 1, "make_reg", "write_file", "read_file", "remove_file"),
 		}, want: `
-$HOME/.cache/tool write_file,make_reg,truncate
-$TMPDIR write_file,read_file,remove_file,make_reg,truncate
+$HOME/.cache/tool write_file,read_dir,make_reg,truncate
+$TMPDIR write_file,read_file,read_dir,remove_file,make_reg,truncate
 $XDG_CONFIG_HOME read_file
 `},
 		// A command sysrec did not start (a container): its paths may be
@@ -717,7 +717,7 @@ $HOME/notes read_file
 				fa("/w/site.conf", 1, "read_file"), fa("/w/www/index.html", 1, "read_file"), fa("/w/www/a.css", 1, "read_file"),
 				fa("/w/logs/e.log", 1, "make_reg", "write_file"),
 			}, ports: []profiles.PortAccess{{Port: 8080, Access: 1, Count: 1}}, want: `
-$ARG2[error_log]/.. write_file,make_reg,truncate
+$ARG2[error_log]/.. write_file,read_dir,make_reg,truncate
 $ARG2[root] read_file,read_dir
 $ARGS read_file
 `, wantPorts: `
@@ -793,7 +793,7 @@ func TestFilesystemTemplatesMerge(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := rulesText(fs), "$ARG2/.. write_file,make_reg,truncate\n$ARGS read_file\n"; got != want {
+	if got, want := rulesText(fs), "$ARG2/.. write_file,read_dir,make_reg,truncate\n$ARGS read_file\n"; got != want {
 		t.Errorf("rules:\n%s\nwant:\n%s", got, want)
 	}
 	if fs.Rules[1].Count != 3 {
