@@ -16,6 +16,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/sysrec/sysrec/exitstatus"
 	"github.com/sysrec/sysrec/linuxabi"
 )
 
@@ -238,7 +239,7 @@ func (c *Cmd) Run(ctx context.Context) (Exit, error) {
 		}
 	}
 	forwardUntilDone(ctx, cmd.Process, sigs, done)
-	ex := Exit{PID: cmd.Process.Pid, Status: linuxabi.ShellStatus(cmd.ProcessState)}
+	ex := Exit{PID: cmd.Process.Pid, Status: exitstatus.Shell(cmd.ProcessState)}
 	if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
 		ex.Signal = ws.Signal()
 	}

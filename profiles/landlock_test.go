@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/sysrec/sysrec/linuxabi"
+	"github.com/sysrec/sysrec/policy"
 )
 
 func TestScopesParse(t *testing.T) {
@@ -80,7 +81,7 @@ func TestScopesMergeDiff(t *testing.T) {
 		})
 	}
 	d := Diff(mk(ScopeSignal, ScopeAbstractUnixSocket), mk(ScopeAbstractUnixSocket))
-	if !d.Widens || !d.WidensAt(linuxabi.Sensitive) || !slices.Equal(d.Landlock, []string{"scope signal: no longer restricted"}) {
+	if !d.Widens || !d.WidensAt(policy.Sensitive) || !slices.Equal(d.Landlock, []string{"scope signal: no longer restricted"}) {
 		t.Errorf("dropping the signal scope: %+v, want a sensitive widening naming it", d)
 	}
 	if d := Diff(mk(), mk(ScopeSignal)); d.Widens {

@@ -4,7 +4,7 @@ import (
 	"math/bits"
 	"slices"
 
-	"github.com/sysrec/sysrec/linuxabi"
+	"github.com/sysrec/sysrec/policy"
 )
 
 // EntryTier is the highest risk tier of the calls entry s allows: the
@@ -12,10 +12,10 @@ import (
 // the argument table tiers (socket(AF_PACKET), clone(CLONE_NEWUSER),
 // ioctl(TIOCSTI)). An argument without a rule lets every value through.
 // The reason names what decided it ("" for ordinary).
-func EntryTier(s Syscall) (linuxabi.Tier, string) {
-	best, why := linuxabi.TierOf(s.Name)
-	for _, spec := range linuxabi.RecordedArgs(s.Name) {
-		var t linuxabi.Tier
+func EntryTier(s Syscall) (policy.Tier, string) {
+	best, why := policy.TierOf(s.Name)
+	for _, spec := range policy.RecordedArgs(s.Name) {
+		var t policy.Tier
 		var w string
 		if r, ok := ruleAt(s, spec.Index); ok {
 			t, w = ruleTier(spec, r, s.Width(r))
@@ -36,8 +36,8 @@ func hasRuleAt(s Syscall, index int) bool {
 }
 
 // ruleTier is the highest value tier among the values r lets through.
-func ruleTier(spec linuxabi.ArgSpec, r ArgRule, width int) (linuxabi.Tier, string) {
-	best, why := linuxabi.Ordinary, ""
+func ruleTier(spec policy.Arg, r ArgRule, width int) (policy.Tier, string) {
+	best, why := policy.Ordinary, ""
 	for _, vt := range spec.Tiers {
 		if vt.Tier > best && ruleReaches(r, vt, width) {
 			best, why = vt.Tier, vt.Why
@@ -49,7 +49,7 @@ func ruleTier(spec linuxabi.ArgSpec, r ArgRule, width int) (linuxabi.Tier, strin
 // ruleReaches reports whether some value r allows matches vt. It errs
 // towards yes where the answer would need an enumeration too large to
 // make: a tier shown too high is reviewed, one shown too low is missed.
-func ruleReaches(r ArgRule, vt linuxabi.ValueTier, width int) bool {
+func ruleReaches(r ArgRule, vt policy.ValueTier, width int) bool {
 	all := ^uint64(0)
 	if width == 32 {
 		all = 0xffffffff
@@ -106,7 +106,7 @@ func ruleReaches(r ArgRule, vt linuxabi.ValueTier, width int) bool {
 
 // widenedTier is the tier of what NEW's rule nr allows beyond OLD's rule
 // or (nil when OLD had none, which no widening can pass).
-func widenedTier(spec linuxabi.ArgSpec, or, nr ArgRule, width int) (linuxabi.Tier, string) {
+func widenedTier(spec policy.Arg, or, nr ArgRule, width int) (policy.Tier, string) {
 	switch {
 	case nr.Op == OpIn && or.Op == OpIn && nr.Mask == or.Mask:
 		added := nr
@@ -117,13 +117,13 @@ func widenedTier(spec linuxabi.ArgSpec, or, nr ArgRule, width int) (linuxabi.Tie
 			}
 		}
 		if len(added.Values) == 0 {
-			return linuxabi.Ordinary, ""
+			return policy.Ordinary, ""
 		}
 		return ruleTier(spec, added, width)
 	case nr.Op == OpSubset && or.Op == OpSubset:
 		extra := nr.Mask &^ or.Mask
 		if extra == 0 {
-			return linuxabi.Ordinary, ""
+			return policy.Ordinary, ""
 		}
 		// A new value sets at least one extra bit: its tier is at most
 		// that of the new rule, and a tier the old rule could not
@@ -131,17 +131,17 @@ func widenedTier(spec linuxabi.ArgSpec, or, nr ArgRule, width int) (linuxabi.Tie
 		nt, nw := ruleTier(spec, nr, width)
 		ot, _ := ruleTier(spec, or, width)
 		et, ew := ruleTier(spec, ArgRule{Op: OpSubset, Mask: extra}, width)
-		if et > linuxabi.Ordinary {
+		if et > policy.Ordinary {
 			return et, ew
 		}
 		if nt > ot {
 			return nt, nw
 		}
-		return linuxabi.Ordinary, ""
+		return policy.Ordinary, ""
 	}
 	nt, nw := ruleTier(spec, nr, width)
 	if ot, _ := ruleTier(spec, or, width); nt > ot {
 		return nt, nw
 	}
-	return linuxabi.Ordinary, ""
+	return policy.Ordinary, ""
 }

@@ -8,8 +8,8 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
-	"github.com/sysrec/sysrec/linuxabi"
 	"github.com/sysrec/sysrec/pipeline"
+	"github.com/sysrec/sysrec/policy"
 	"github.com/sysrec/sysrec/profiles"
 )
 
@@ -117,7 +117,7 @@ scripts; the status is the same without it.`,
   sysrec diff --fail-on sensitive profiles/app.json new.json`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			gate, err := linuxabi.ParseTier(failOn)
+			gate, err := policy.ParseTier(failOn)
 			if err != nil {
 				return fmt.Errorf("--fail-on: %w", err)
 			}

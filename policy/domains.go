@@ -1,4 +1,4 @@
-package linuxabi
+package policy
 
 // Domain is a set of ordinary syscalls that act on the same kind of
 // object in the same direction: reading a file's content, changing a
@@ -62,7 +62,7 @@ var domainOf = func() map[string]*Domain {
 	for i := range domains {
 		for _, n := range domains[i].Members {
 			if _, dup := m[n]; dup {
-				panic("linuxabi: " + n + " is in two domains")
+				panic("policy: " + n + " is in two domains")
 			}
 			m[n] = &domains[i]
 		}

@@ -1,11 +1,15 @@
-package linuxabi
+package policy
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/sysrec/sysrec/linuxabi"
+)
 
 // knownAnywhere reports whether some arch's table has the syscall name.
 func knownAnywhere(name string) bool {
-	for _, an := range ArchNames() {
-		a, _ := LookupArch(an)
+	for _, an := range linuxabi.ArchNames() {
+		a, _ := linuxabi.LookupArch(an)
 		if _, ok := a.Number(name); ok {
 			return true
 		}

@@ -1,4 +1,4 @@
-package linuxabi
+package policy
 
 import (
 	"fmt"
@@ -71,7 +71,7 @@ func ParseTier(s string) (Tier, error) {
 //     submitted to its kCTF VRP targeted io_uring, and turned it off in
 //     ChromeOS, Android apps and its production servers.
 //
-// Argument values carry tiers too (ArgSpec.Tiers): socket(AF_PACKET),
+// Argument values carry tiers too (Arg.Tiers): socket(AF_PACKET),
 // clone(CLONE_NEWUSER), ioctl(TIOCSTI), mmap(PROT_WRITE|PROT_EXEC).
 type tierGroup struct {
 	tier  Tier
@@ -142,7 +142,7 @@ var tiers = func() map[string]tierInfo {
 	for _, g := range tierGroups {
 		for _, n := range g.names {
 			if _, dup := m[n]; dup {
-				panic("linuxabi: " + n + " is in two tier groups")
+				panic("policy: " + n + " is in two tier groups")
 			}
 			m[n] = tierInfo{g.tier, g.why}
 		}

@@ -1,14 +1,14 @@
-package linuxabi
+package exitstatus
 
 import (
 	"os"
 	"syscall"
 )
 
-// ShellStatus is the status a shell reports for a finished process: its
+// Shell is the status a shell reports for a finished process: its
 // exit code, or 128+N when signal N killed it (159 is SIGSYS, a seccomp
 // kill). It is -1 when ps is nil (the process never ran).
-func ShellStatus(ps *os.ProcessState) int {
+func Shell(ps *os.ProcessState) int {
 	if ps == nil {
 		return -1
 	}

@@ -1,4 +1,4 @@
-package linuxabi
+package policy
 
 // Family is a set of syscalls that are variants of one operation: the
 // same work on a path, a descriptor or a directory descriptor, with or
@@ -63,7 +63,7 @@ var familyOf = func() map[string]*Family {
 	for i := range families {
 		for _, n := range families[i].Members {
 			if _, dup := m[n]; dup {
-				panic("linuxabi: " + n + " is in two families")
+				panic("policy: " + n + " is in two families")
 			}
 			m[n] = &families[i]
 		}

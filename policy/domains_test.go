@@ -1,6 +1,10 @@
-package linuxabi
+package policy
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/sysrec/sysrec/linuxabi"
+)
 
 func TestDomainsOrdinary(t *testing.T) {
 	for _, d := range Domains() {
@@ -51,7 +55,7 @@ func TestJobsOrdinary(t *testing.T) {
 				}
 				found := false
 				for _, a := range RecordedArgs(c.Name) {
-					found = found || (a.Name == c.Arg && a.Kind == KindFlags && a.Mask()&c.Bits == c.Bits)
+					found = found || (a.Name == c.Arg && a.Kind == linuxabi.KindFlags && a.Mask()&c.Bits == c.Bits)
 				}
 				if !found {
 					t.Errorf("job %s: %s has no recorded flags argument %s covering %#x", j.Name, c.Name, c.Arg, c.Bits)
