@@ -443,11 +443,11 @@ func rule(b *cbpf.Builder, r profiles.ArgRule, width int, pass, fail cbpf.Label,
 	case profiles.OpRange:
 		min, max := r.Min, r.Max
 		if width == 32 {
-			if min > 0xffffffff {
+			if min > linuxabi.WidthMask(width) {
 				b.Jump(fail)
 				return
 			}
-			max = min64(max, 0xffffffff)
+			max = min64(max, linuxabi.WidthMask(width))
 			b.Load(lo, what)
 			geMin := b.NewLabel()
 			b.JumpIf(bpf.JumpGreaterOrEqual, lo32(min), geMin, fail, "")

@@ -232,7 +232,7 @@ func WithRuntimeSetup(p *profiles.Profile, spec string) (*profiles.Profile, erro
 			if s.Name != c.Name {
 				continue
 			}
-			if joined, ok := joinSetupArgs(s.Args, c.Args); ok {
+			if joined, ok := profiles.UnionRules(c.Name, s.Args, c.Args); ok {
 				s.Args = joined
 				s.Reason += "; " + from[i] + ": " + c.Reason
 				merged = true
@@ -249,26 +249,6 @@ func WithRuntimeSetup(p *profiles.Profile, spec string) (*profiles.Profile, erro
 		})
 	}
 	return out, nil
-}
-
-// joinSetupArgs ORs two setup entries' rules when that is one rule:
-// both unconditional, or one "in" rule on the same argument and mask.
-func joinSetupArgs(a, b []profiles.ArgRule) ([]profiles.ArgRule, bool) {
-	switch {
-	case len(a) == 0 || len(b) == 0:
-		return nil, true // one of them allows every call
-	case len(a) == 1 && len(b) == 1 && a[0].Op == profiles.OpIn && b[0].Op == profiles.OpIn && a[0].Index == b[0].Index && a[0].Mask == b[0].Mask:
-		r := a[0]
-		r.Values = slices.Clone(r.Values)
-		for _, v := range b[0].Values {
-			if !slices.Contains(r.Values, v) {
-				r.Values = append(r.Values, v)
-			}
-		}
-		slices.Sort(r.Values)
-		return []profiles.ArgRule{r}, true
-	}
-	return nil, false
 }
 
 // knownSyscall reports whether one of p's arches has the call (arm64
@@ -295,54 +275,9 @@ func covered(p *profiles.Profile, c RuntimeCall) bool {
 		if s.EffectiveAction() != profiles.ActAllow {
 			return false
 		}
-		if implies(c.Name, c.Args, s.Args) {
+		if profiles.RulesImply(c.Name, c.Args, s.Args) {
 			return true
 		}
 	}
 	return false
-}
-
-// implies reports whether every call that satisfies rules a also
-// satisfies rules b, for the shapes setup calls have (unconditional or
-// one "in" rule); anything else is answered no, which only costs an
-// entry that was not needed.
-func implies(name string, a, b []profiles.ArgRule) bool {
-	for _, rb := range b {
-		ok := false
-		for _, ra := range a {
-			if ra.Index != rb.Index || ra.Op != profiles.OpIn {
-				continue
-			}
-			width := profiles.WidthOf(name, ra)
-			ma := ra.ValueMask(width)
-			switch rb.Op {
-			case profiles.OpIn:
-				// Every v in a's values, with any bits outside a's
-				// mask, must be one of b's values under b's mask.
-				if rb.ValueMask(width)&^ma != 0 {
-					break
-				}
-				ok = true
-				for _, v := range ra.Values {
-					if !slices.Contains(rb.Values, v&rb.ValueMask(width)) {
-						ok = false
-					}
-				}
-			case profiles.OpSubset:
-				if rb.Forbidden(width)&^ma != 0 {
-					break
-				}
-				ok = true
-				for _, v := range ra.Values {
-					if v&rb.Forbidden(width) != 0 {
-						ok = false
-					}
-				}
-			}
-		}
-		if !ok {
-			return false
-		}
-	}
-	return true
 }

@@ -49,10 +49,18 @@ func (a ArgSpec) Mask() uint64 {
 	if m == 0 {
 		m = ^uint64(0)
 	}
-	if a.Width == 32 {
-		m &= 0xffffffff
+	return m & WidthMask(a.Width)
+}
+
+// WidthMask is the part of a register an argument of width bits
+// occupies: the low word of a 32-bit (C int) argument, whose high word
+// the kernel never reads, or all of it. Every truncation of a value or
+// a mask to an argument's width is this mask.
+func WidthMask(width int) uint64 {
+	if width == 32 {
+		return 0xffffffff
 	}
-	return m
+	return ^uint64(0)
 }
 
 const (
@@ -257,10 +265,7 @@ func RecordMasks(syscall string) [6]uint64 {
 func (a *Arch) RecordMasksOn(name string) [6]uint64 {
 	var m [6]uint64
 	for _, spec := range a.RecordedArgsOn(name) {
-		m[spec.Index] = spec.Mask()
-		if a.Bits() == 32 {
-			m[spec.Index] &= 0xffffffff
-		}
+		m[spec.Index] = spec.Mask() & WidthMask(a.Bits())
 	}
 	return m
 }

@@ -75,9 +75,7 @@ func (t ValueTier) Match(v uint64) bool {
 // ValueTier returns the highest tier a value of a raises its call to,
 // and why ("" for ordinary).
 func (a Arg) ValueTier(v uint64) (Tier, string) {
-	if a.Width == 32 {
-		v &= 0xffffffff
-	}
+	v &= linuxabi.WidthMask(a.Width)
 	best, why := Ordinary, ""
 	for _, t := range a.Tiers {
 		if t.Tier > best && t.Match(v) {

@@ -4,6 +4,7 @@ import (
 	"math/bits"
 	"slices"
 
+	"github.com/sysrec/sysrec/linuxabi"
 	"github.com/sysrec/sysrec/policy"
 )
 
@@ -46,62 +47,54 @@ func ruleTier(spec policy.Arg, r ArgRule, width int) (policy.Tier, string) {
 	return best, why
 }
 
-// ruleReaches reports whether some value r allows matches vt. It errs
-// towards yes where the answer would need an enumeration too large to
-// make: a tier shown too high is reviewed, one shown too low is missed.
+// ruleReaches reports whether some value r allows (at width bits)
+// matches vt, in the set algebra of rules: r's cubes meet vt's in a
+// value vt does not except. It errs towards yes where the complement of
+// vt's values would be too large to compute: a tier shown too high is
+// reviewed, one shown too low is missed.
 func ruleReaches(r ArgRule, vt policy.ValueTier, width int) bool {
-	all := ^uint64(0)
-	if width == 32 {
-		all = 0xffffffff
-	}
+	wm := linuxabi.WidthMask(width)
 	vm := vt.Mask
 	if vm == 0 {
-		vm = all
+		vm = wm
 	}
-	vm &= all
-	switch r.Op {
-	case OpIn:
-		rm := r.ValueMask(width)
-		free := all &^ rm // bits the rule does not look at
-		for _, v := range r.Values {
-			if vt.Not {
-				if free&vm != 0 || (!slices.Contains(vt.Values, v&vm) && !slices.Contains(vt.Except, v)) {
-					return true
-				}
-				continue
-			}
-			for _, tv := range vt.Values {
-				if tv&vm&rm == v&vm&rm {
-					return true
-				}
-			}
+	vm &= wm
+	var tier []Cube
+	for _, v := range vt.Values {
+		if v&^vm == 0 {
+			tier = append(tier, Cube{vm, v})
 		}
-		return false
-	case OpSubset:
-		allowed := r.Mask & all
-		if !vt.Not {
-			for _, tv := range vt.Values {
-				if tv&vm&^allowed == 0 {
-					return true
-				}
-			}
-			return false
-		}
-		sub := allowed & vm
-		if bits.OnesCount64(sub) > 12 {
+	}
+	if vt.Not {
+		var ok bool
+		if tier, ok = ComplementCubes(tier); !ok {
 			return true
 		}
-		// Every value of the allowed bits under vm, 0 included.
-		for x := sub; ; x = (x - 1) & sub {
-			if !slices.Contains(vt.Values, x) {
+	}
+	for _, c := range r.Cubes(width) {
+		for _, t := range tier {
+			if x, ok := c.And(t); ok && !excepted(x, vt.Except, wm) {
 				return true
-			}
-			if x == 0 {
-				return false
 			}
 		}
 	}
-	return true // range rules: not produced by the reducer; assume the worst
+	return false
+}
+
+// excepted reports whether every value of c (at the width wm masks) is
+// one of except.
+func excepted(c Cube, except []uint64, wm uint64) bool {
+	free := bits.OnesCount64(wm &^ c.Mask)
+	if free >= 63 {
+		return false
+	}
+	in := map[uint64]bool{}
+	for _, e := range except {
+		if e&^wm == 0 && e&c.Mask == c.Value {
+			in[e] = true
+		}
+	}
+	return len(in) >= 1<<free
 }
 
 // widenedTier is the tier of what NEW's rule nr allows beyond OLD's rule

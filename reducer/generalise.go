@@ -94,9 +94,7 @@ func riskRules(syscall string, vals map[string]*argValues, maxValues int) (rules
 			}
 			// Bits the recorder masks out (O_CLOEXEC...) stay free.
 			mask := spec.AllowedBits(seen) | ^spec.Mask()
-			if spec.Width == 32 {
-				mask &= 0xffffffff
-			}
+			mask &= linuxabi.WidthMask(spec.Width)
 			// A rule that forbids no bit is none (and would keep the
 			// call out of the kernel's action cache).
 			if r := (profiles.ArgRule{Index: spec.Index, Op: profiles.OpSubset, Mask: mask}); r.Forbidden(spec.Width) != 0 {

@@ -582,8 +582,9 @@ func rules(g *group, maxValues int) ([]profiles.ArgRule, string) {
 			// Only bits seen may be set; bits the recorder masks out
 			// (O_CLOEXEC...) say nothing about rights and stay free.
 			mask := g.flagSet[spec.Index] | ^spec.Mask()
-			if spec.Width == 32 || (g.arch != nil && g.arch.Bits() == 32) {
-				mask &= 0xffffffff
+			mask &= linuxabi.WidthMask(spec.Width)
+			if g.arch != nil {
+				mask &= linuxabi.WidthMask(g.arch.Bits())
 			}
 			out = append(out, profiles.ArgRule{Index: spec.Index, Op: profiles.OpSubset, Mask: mask})
 		default:
