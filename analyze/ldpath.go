@@ -25,15 +25,6 @@ type searcher struct {
 // hundreds of RUNPATH directories).
 var errLookups = fmt.Errorf("more than %d library look-ups: the rest is not analysed", maxLookups)
 
-func defaultLibDirs(m elf.Machine) []string {
-	triplet := map[elf.Machine]string{elf.EM_X86_64: "x86_64-linux-gnu", elf.EM_AARCH64: "aarch64-linux-gnu"}[m]
-	var dirs []string
-	if triplet != "" {
-		dirs = append(dirs, "/lib/"+triplet, "/usr/lib/"+triplet)
-	}
-	return append(dirs, "/lib64", "/usr/lib64", "/lib", "/usr/lib")
-}
-
 // searchPaths lists where name is looked for on behalf of req, each with
 // the rule that put it there.
 func (s *searcher) find(name string, req, exe *module) (path, how string, err error) {

@@ -216,7 +216,7 @@ func (l *linker) setArch(m elf.Machine) error {
 	if ldc == "" {
 		ldc = "/etc/ld.so.cache"
 	}
-	l.search = &searcher{machine: m, libraryPath: l.opts.LibraryPath, defaultDirs: defaultLibDirs(m)}
+	l.search = &searcher{machine: m, libraryPath: l.opts.LibraryPath, defaultDirs: linuxabi.DefaultLibraryDirs(m)}
 	if b, err := readRegular(ldc, maxConfigSize); err == nil {
 		c, err := parseLDCache(b, m)
 		if err != nil {

@@ -48,8 +48,8 @@ var ociArches = map[string]string{
 
 // OCI returns p as the seccomp section of an OCI runtime config
 // (linux.seccomp), which runc, crun, Docker and Podman load, with the
-// runtimes' own setup calls added as opts.RuntimeSetup says (see
-// WithRuntimeSetup).
+// runtimes' own setup calls added as opts.ContainerSetup says (see
+// WithContainerSetup).
 //
 // The output decides every call of a listed arch as p does. OCI entries
 // are not evaluated in order: runc and crun hand them to libseccomp,
@@ -89,7 +89,7 @@ func ociProfile(p *profiles.Profile, opts Options) (ociSeccomp, error) {
 	if err := p.Validate(); err != nil {
 		return ociSeccomp{}, err
 	}
-	p, err := WithRuntimeSetup(p, opts.RuntimeSetup)
+	p, err := WithContainerSetup(p, opts.ContainerSetup)
 	if err != nil {
 		return ociSeccomp{}, err
 	}

@@ -12,7 +12,7 @@ import (
 // has between joining a container's cgroup and exec'ing the container's
 // process (runc names its stages; crun's forked child keeps its name).
 // What they call there is the runtime's own setup: `emit --format oci`
-// adds what the runtime needs under the filter (emit.RuntimeSetups), so
+// adds what the runtime needs under the filter (emit.ContainerRuntimes), so
 // a container's profile leaves it out.
 var runtimeInits = []string{"runc:[0:PARENT]", "runc:[1:CHILD]", "runc:[2:INIT]", "crun"}
 

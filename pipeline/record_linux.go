@@ -6,12 +6,9 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
-	"path"
 	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 
 	"github.com/sysrec/sysrec/analyze"
 	"github.com/sysrec/sysrec/profiles"
@@ -72,7 +69,8 @@ func Record(ctx context.Context, o RecordOptions) (*RecordResult, error) {
 	command := o.Recorder.Command
 	auto := o.Reduce.Runtime == RuntimeAuto
 	if auto {
-		o.Reduce.Runtime = detectRuntime(command, o.Recorder.PID)
+		exe, _ := TargetExe(command, o.Recorder.PID) // none: no runtime
+		o.Reduce.Runtime = reducer.DetectRuntime(exe)
 	}
 	if err := o.Reduce.Validate(); err != nil {
 		return nil, err
@@ -156,7 +154,7 @@ func Record(ctx context.Context, o RecordOptions) (*RecordResult, error) {
 		rec.SignalsOutside = slices.DeleteFunc(rec.SignalsOutside, func(c profiles.ExeCount) bool { return slices.Contains(o.ExcludeExe, c.Exe) })
 	}
 	res := &RecordResult{Recording: rec, Stopped: ctx.Err() != nil}
-	if auto && o.Reduce.Runtime != reducer.RuntimeGo && goSignature(rec, o.Reduce.Exe) {
+	if auto && o.Reduce.Runtime != reducer.RuntimeGo && reducer.GoSignature(rec, o.Reduce.Exe) {
 		// The command was not a Go binary (a shell, `go test`), but what
 		// was recorded is: its timing-dependent calls belong in the profile.
 		o.Reduce.Runtime = reducer.RuntimeGo
@@ -195,57 +193,4 @@ func untrusted(run func() error) error {
 		return errors.Join(err, fmt.Errorf("remove analysis cache entries the target could have written: %w", distrust))
 	}
 	return err
-}
-
-// detectRuntime looks for Go build information in the target's
-// executable.
-func detectRuntime(command []string, pid int) string {
-	exe := ""
-	switch {
-	case len(command) > 0:
-		exe, _ = exec.LookPath(command[0])
-	case pid != 0:
-		exe = fmt.Sprintf("/proc/%d/exe", pid)
-	}
-	if exe == "" {
-		return reducer.RuntimeNone
-	}
-	// The target names the file: read it through a descriptor opened
-	// without blocking and checked to be a regular file (a FIFO would
-	// block the read for good), reopened through /proc so the file
-	// cannot be swapped in between.
-	f, err := os.OpenFile(exe, os.O_RDONLY|syscall.O_NONBLOCK, 0)
-	if err != nil {
-		return reducer.RuntimeNone
-	}
-	defer f.Close()
-	if info, err := f.Stat(); err != nil || !info.Mode().IsRegular() {
-		return reducer.RuntimeNone
-	}
-	return reducer.RuntimeOf(fmt.Sprintf("/proc/self/fd/%d", f.Fd()))
-}
-
-// goSignature reports whether the recorded calls (of the executables the
-// profile keeps) carry the Go runtime's start-up signature: a handler for
-// SIGURG, the signal Go preempts goroutines with and C programs leave
-// alone, together with per-thread signal stacks (sigaltstack).
-func goSignature(rec *profiles.Recording, exe string) bool {
-	urg, altstack := false, false
-	for _, s := range rec.Samples {
-		if s.Arch != "" && s.Arch != rec.Arch {
-			continue // an i386 call says nothing of the Go runtime
-		}
-		if exe != "" {
-			if ok, _ := path.Match(exe, s.Exe); !ok {
-				continue
-			}
-		}
-		switch s.Name {
-		case "rt_sigaction":
-			urg = urg || (s.Recorded[0] && s.Args[0] == 23) // SIGURG
-		case "sigaltstack":
-			altstack = true
-		}
-	}
-	return urg && altstack
 }

@@ -32,5 +32,6 @@
 // held-out runs), never for /, /etc, a home directory or its secrets.
 //
 // The reducer is pure: it reads no files and knows nothing of the kernel
-// (RuntimeOf, for callers, reads an executable's ELF headers).
+// (RuntimeOf and DetectRuntime, for callers, read an executable's ELF
+// headers; GoSignature reads a recording).
 package reducer

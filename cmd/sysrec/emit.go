@@ -61,7 +61,7 @@ ends with it.`,
 	c.Flags().StringVarP(&o.format, "format", "f", "text", "output format: "+strings.Join(names, ", "))
 	c.Flags().StringVarP(&o.output, "output", "o", "", "write to `FILE` instead of stdout")
 	c.Flags().StringVar(&o.defaultAction, "default-action", "", "override the profile's default action")
-	c.Flags().StringVar(&o.runtimeSetup, "runtime-setup", emit.RuntimeSetupAll, "oci and spo: also allow what these container runtimes call between installing the filter and exec'ing the container: all, none, or a list such as runc,crun (RUNTIME:nnp for containers run with no-new-privileges)")
+	c.Flags().StringVar(&o.runtimeSetup, "runtime-setup", emit.ContainerSetupAll, "oci and spo: also allow what these container runtimes call between installing the filter and exec'ing the container: all, none, or a list such as runc,crun (RUNTIME:nnp for containers run with no-new-privileges)")
 	return c
 }
 
@@ -91,7 +91,7 @@ func runEmit(io stdio, o emitOptions, path string, command []string) error {
 	if err != nil {
 		return err
 	}
-	out, err := f.Emit(p, emit.Options{RuntimeSetup: o.runtimeSetup, Invocation: inv})
+	out, err := f.Emit(p, emit.Options{ContainerSetup: o.runtimeSetup, Invocation: inv})
 	if err != nil {
 		return err
 	}

@@ -215,7 +215,7 @@ func learnSetup(t *testing.T, runtime string, nnp, createStart bool, id string) 
 }
 
 // allows reports whether the data's call c stands for the observed call.
-func allows(c emit.RuntimeCall, o setupCall) bool {
+func allows(c emit.ContainerSetupCall, o setupCall) bool {
 	if c.Name != o.name {
 		return false
 	}
@@ -227,15 +227,15 @@ func allows(c emit.RuntimeCall, o setupCall) bool {
 	return true
 }
 
-// TestRuntimeSetup runs runc and crun under strace as Docker and Podman
+// TestContainerSetup runs runc and crun under strace as Docker and Podman
 // run them (root with supplementary groups and Docker's default
 // capabilities; with and without no_new_privs; `run`, and `create` then
-// `start`) and checks emit.RuntimeSetups against what their init called
+// `start`) and checks emit.ContainerRuntimes against what their init called
 // between installing the filter and exec'ing the container's process:
 // every call is in the data, and every entry not marked Timing was
 // made. SYSREC_LEARN_RUNS (default 2) runs per mode; -v prints how
 // often each call was seen.
-func TestRuntimeSetup(t *testing.T) {
+func TestContainerSetup(t *testing.T) {
 	runs := 2
 	if s := os.Getenv("SYSREC_LEARN_RUNS"); s != "" {
 		var err error
@@ -243,7 +243,7 @@ func TestRuntimeSetup(t *testing.T) {
 			t.Fatalf("SYSREC_LEARN_RUNS=%q: want a positive number", s)
 		}
 	}
-	for _, rt := range emit.RuntimeSetups() {
+	for _, rt := range emit.ContainerRuntimes() {
 		t.Run(rt.Name, func(t *testing.T) {
 			testenv.RequireRoot(t)
 			bin := testenv.RequireTool(t, rt.Name)
@@ -259,7 +259,7 @@ func TestRuntimeSetup(t *testing.T) {
 					distinct := map[string]bool{}
 					for _, o := range calls {
 						distinct[o.String()] = true
-						j := slices.IndexFunc(rt.Calls, func(c emit.RuntimeCall) bool { return allows(c, o) && !(c.WithoutNNP && mode.nnp) })
+						j := slices.IndexFunc(rt.Calls, func(c emit.ContainerSetupCall) bool { return allows(c, o) && !(c.WithoutNNP && mode.nnp) })
 						if j < 0 {
 							t.Errorf("no_new_privs=%v create/start=%v: %s is not in emit's %s setup calls", mode.nnp, mode.createStart, o, rt.Name)
 							continue

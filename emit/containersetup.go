@@ -13,16 +13,16 @@ import (
 // process and then, still under that filter, finishes setting up and
 // execs the container's process. A profile recorded from the program
 // alone lacks those calls, and the container never starts (Docker:
-// "cannot start a stopped process"). RuntimeSetups is what each runtime
+// "cannot start a stopped process"). ContainerRuntimes is what each runtime
 // calls in that window, learned on this machine's versions by
-// TestRuntimeSetup (strace of the runtime's init from the filter's
+// TestContainerSetup (strace of the runtime's init from the filter's
 // install to its execve, with and without no_new_privs); the OCI and
 // SPO formats add those calls the profile does not already allow, and
 // nothing more.
 
-// RuntimeCall is one call a runtime's init makes after installing the
+// ContainerSetupCall is one call a runtime's init makes after installing the
 // filter and before exec'ing the container's process.
-type RuntimeCall struct {
+type ContainerSetupCall struct {
 	Name string
 	// Args constrain the arguments the argument table records to the
 	// values the runtime passed (masked as the table masks them).
@@ -38,18 +38,18 @@ type RuntimeCall struct {
 	Reason string
 }
 
-// Runtime is the setup calls of one OCI runtime, learned on one version.
-type Runtime struct {
+// ContainerRuntime is the setup calls of one OCI runtime, learned on one version.
+type ContainerRuntime struct {
 	Name    string // runc, crun
 	Version string // as `NAME --version` prints it on its first line
 	Source  string // how and where the calls were learned
-	Calls   []RuntimeCall
+	Calls   []ContainerSetupCall
 }
 
-// RuntimeSetups returns the setup calls of every runtime sysrec knows.
-func RuntimeSetups() []Runtime {
-	out := make([]Runtime, len(runtimeSetups))
-	for i, r := range runtimeSetups {
+// ContainerRuntimes returns the setup calls of every runtime sysrec knows.
+func ContainerRuntimes() []ContainerRuntime {
+	out := make([]ContainerRuntime, len(containerRuntimes))
+	for i, r := range containerRuntimes {
 		r.Calls = slices.Clone(r.Calls)
 		out[i] = r
 	}
@@ -79,12 +79,12 @@ var (
 	futexCmdMask   = linuxabi.RecordMasks("futex")[1]
 )
 
-var runtimeSetups = []Runtime{
+var containerRuntimes = []ContainerRuntime{
 	{
 		Name:    "runc",
 		Version: "runc version 1.1.5+ds1",
-		Source:  "strace -f of `runc run` (Debian 12 runc 1.1.5+ds1-1+deb12u1, go1.19.8, libseccomp 2.5.4; Linux 6.18), the installing thread from prctl(PR_SET_SECCOMP) to execve, 10 runs each with and without noNewPrivileges, by `runc run` and by `runc create` + `runc start` (TestRuntimeSetup)",
-		Calls: []RuntimeCall{
+		Source:  "strace -f of `runc run` (Debian 12 runc 1.1.5+ds1-1+deb12u1, go1.19.8, libseccomp 2.5.4; Linux 6.18), the installing thread from prctl(PR_SET_SECCOMP) to execve, 10 runs each with and without noNewPrivileges, by `runc run` and by `runc create` + `runc start` (TestContainerSetup)",
+		Calls: []ContainerSetupCall{
 			{Name: "close", Reason: "closes the init pipe, the log pipe, the exec fifo and the /proc/self/fd listing (standard_init_linux.go)"},
 			{Name: "openat", Args: in(2, openAccessMask, 0, 1), Reason: "opens the exec fifo for writing (O_WRONLY) to signal `runc start`, /proc/self/fd and /proc files for reading"},
 			{Name: "write", Reason: "writes \"0\" to the exec fifo: the container is started"},
@@ -132,8 +132,8 @@ var runtimeSetups = []Runtime{
 	{
 		Name:    "crun",
 		Version: "crun version 1.8.1",
-		Source:  "strace -f of `crun run` (Debian 12 crun 1.8.1-1+deb12u1, libseccomp 2.5.4; Linux 6.18), the installing thread from seccomp(SECCOMP_SET_MODE_FILTER) to execve, 10 runs each with and without noNewPrivileges, by `crun run` and by `crun create` + `crun start` (TestRuntimeSetup)",
-		Calls: []RuntimeCall{
+		Source:  "strace -f of `crun run` (Debian 12 crun 1.8.1-1+deb12u1, libseccomp 2.5.4; Linux 6.18), the installing thread from seccomp(SECCOMP_SET_MODE_FILTER) to execve, 10 runs each with and without noNewPrivileges, by `crun run` and by `crun create` + `crun start` (TestContainerSetup)",
+		Calls: []ContainerSetupCall{
 			{Name: "close", Reason: "closes the seccomp filter's descriptor and the sync socket"},
 			{Name: "execve", Reason: "execs the container's process under the filter"},
 			{Name: "prctl", Args: in(0, 0, 8, 24, 47), WithoutNNP: true, Reason: "PR_CAPBSET_DROP for the bounding set, PR_SET_KEEPCAPS around setresuid, PR_CAP_AMBIENT for the ambient set"},
@@ -149,25 +149,25 @@ var runtimeSetups = []Runtime{
 	},
 }
 
-// RuntimeSetupAll and RuntimeSetupNone are the two spellings of
-// Options.RuntimeSetup that name no runtime.
+// ContainerSetupAll and ContainerSetupNone are the two spellings of
+// Options.ContainerSetup that name no runtime.
 const (
-	RuntimeSetupAll  = "all"
-	RuntimeSetupNone = "none"
+	ContainerSetupAll  = "all"
+	ContainerSetupNone = "none"
 )
 
-// runtimeCalls resolves a RuntimeSetup spec: "" or "all" (every
+// containerSetupCalls resolves a ContainerSetup spec: "" or "all" (every
 // runtime, with and without no_new_privs), "none", or a comma-separated
 // list of runtimes, each optionally with ":nnp" for containers run
 // with no_new_privs (Docker's --security-opt no-new-privileges).
-func runtimeCalls(spec string) ([]RuntimeCall, []string, error) {
-	if spec == RuntimeSetupNone {
+func containerSetupCalls(spec string) ([]ContainerSetupCall, []string, error) {
+	if spec == ContainerSetupNone {
 		return nil, nil, nil
 	}
 	type want struct{ nnp bool }
 	wanted := map[string]want{}
-	if spec == "" || spec == RuntimeSetupAll {
-		for _, r := range runtimeSetups {
+	if spec == "" || spec == ContainerSetupAll {
+		for _, r := range containerRuntimes {
 			wanted[r.Name] = want{}
 		}
 	} else {
@@ -176,15 +176,15 @@ func runtimeCalls(spec string) ([]RuntimeCall, []string, error) {
 			if mode != "" && mode != "nnp" {
 				return nil, nil, fmt.Errorf("runtime setup %q: unknown mode %q (want RUNTIME or RUNTIME:nnp)", part, mode)
 			}
-			if !slices.ContainsFunc(runtimeSetups, func(r Runtime) bool { return r.Name == name }) {
-				return nil, nil, fmt.Errorf("runtime setup %q: unknown runtime %q (known: %s, or all, none)", part, name, strings.Join(runtimeNames(), ", "))
+			if !slices.ContainsFunc(containerRuntimes, func(r ContainerRuntime) bool { return r.Name == name }) {
+				return nil, nil, fmt.Errorf("runtime setup %q: unknown runtime %q (known: %s, or all, none)", part, name, strings.Join(containerRuntimeNames(), ", "))
 			}
 			wanted[name] = want{nnp: mode == "nnp"}
 		}
 	}
-	var calls []RuntimeCall
+	var calls []ContainerSetupCall
 	var from []string
-	for _, r := range runtimeSetups {
+	for _, r := range containerRuntimes {
 		w, ok := wanted[r.Name]
 		if !ok {
 			continue
@@ -200,20 +200,20 @@ func runtimeCalls(spec string) ([]RuntimeCall, []string, error) {
 	return calls, from, nil
 }
 
-func runtimeNames() []string {
+func containerRuntimeNames() []string {
 	var names []string
-	for _, r := range runtimeSetups {
+	for _, r := range containerRuntimes {
 		names = append(names, r.Name)
 	}
 	return names
 }
 
-// WithRuntimeSetup returns a copy of p that also allows the setup calls
-// of the runtimes spec names (see Options.RuntimeSetup) which p does not
+// WithContainerSetup returns a copy of p that also allows the setup calls
+// of the runtimes spec names (see Options.ContainerSetup) which p does not
 // already allow. The added entries come after p's own, so p's decision
 // stands wherever p has an entry that matches.
-func WithRuntimeSetup(p *profiles.Profile, spec string) (*profiles.Profile, error) {
-	calls, from, err := runtimeCalls(spec)
+func WithContainerSetup(p *profiles.Profile, spec string) (*profiles.Profile, error) {
+	calls, from, err := containerSetupCalls(spec)
 	if err != nil {
 		return nil, err
 	}
@@ -267,7 +267,7 @@ func knownSyscall(p *profiles.Profile, name string) bool {
 // covered reports whether p already allows every call c stands for:
 // some entry of p allows a superset of c's calls, and no entry before
 // it could give any of them another action.
-func covered(p *profiles.Profile, c RuntimeCall) bool {
+func covered(p *profiles.Profile, c ContainerSetupCall) bool {
 	for _, s := range p.Syscalls {
 		if s.Name != c.Name {
 			continue

@@ -13,13 +13,13 @@ func setupProfile(extra ...profiles.Syscall) *profiles.Profile {
 		Syscalls: append([]profiles.Syscall{{Name: "read"}, {Name: "close"}}, extra...)}
 }
 
-// TestWithRuntimeSetup: the spec picks runtimes and no_new_privs;
+// TestWithContainerSetup: the spec picks runtimes and no_new_privs;
 // calls the profile already allows are not added again; every added
 // entry says which runtime needs it and why.
-func TestWithRuntimeSetup(t *testing.T) {
+func TestWithContainerSetup(t *testing.T) {
 	added := func(t *testing.T, p *profiles.Profile, spec string) []profiles.Syscall {
 		t.Helper()
-		q, err := WithRuntimeSetup(p, spec)
+		q, err := WithContainerSetup(p, spec)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -36,7 +36,7 @@ func TestWithRuntimeSetup(t *testing.T) {
 		return n
 	}
 	p := setupProfile()
-	if got := added(t, p, RuntimeSetupNone); len(got) != 0 {
+	if got := added(t, p, ContainerSetupNone); len(got) != 0 {
 		t.Errorf("none added %v", names(got))
 	}
 	all := added(t, p, "")
@@ -67,7 +67,7 @@ func TestWithRuntimeSetup(t *testing.T) {
 		t.Errorf("crun alone added runc's getdents64: %v", crun)
 	}
 	for _, bad := range []string{"runsc", "runc:x", "runc,"} {
-		if _, err := WithRuntimeSetup(p, bad); err == nil {
+		if _, err := WithContainerSetup(p, bad); err == nil {
 			t.Errorf("spec %q accepted", bad)
 		}
 	}
