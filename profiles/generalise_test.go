@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sysrec/sysrec/internal/testenv"
 	"github.com/sysrec/sysrec/policy"
 )
 
@@ -127,7 +128,7 @@ func TestShowGeneralised(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "generalised.golden", []byte(Format(p)))
+	testenv.Golden(t, "testdata/generalised.golden", []byte(Format(p)))
 }
 
 // TestRunsThroughMerge: merging single-run profiles counts, per syscall,

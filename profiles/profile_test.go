@@ -12,11 +12,6 @@ import (
 	"github.com/sysrec/sysrec/linuxabi"
 )
 
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	testenv.Golden(t, filepath.Join("testdata", name), got)
-}
-
 func TestParseErrors(t *testing.T) {
 	for _, tc := range []struct{ name, json, want string }{
 		{"version", `{"version": 3, "arch": ["x86_64"], "default_action": "allow", "syscalls": []}`, "field version: unsupported version 3"},
@@ -89,7 +84,7 @@ func TestCanonical(t *testing.T) {
 	if !bytes.Equal(ja, jb) {
 		t.Errorf("order changed the bytes:\n%s\n%s", ja, jb)
 	}
-	golden(t, "canonical.json", ja)
+	testenv.Golden(t, "testdata/canonical.json", ja)
 	p, err := Parse(ja)
 	if err != nil {
 		t.Fatal(err)
@@ -156,7 +151,7 @@ func TestShowGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "show.golden", []byte(Format(p)))
+	testenv.Golden(t, "testdata/show.golden", []byte(Format(p)))
 }
 
 func TestDiff(t *testing.T) {
@@ -180,7 +175,7 @@ func TestDiff(t *testing.T) {
 	if !d.Widens {
 		t.Error("adding getpriority and AF_INET6 does not widen")
 	}
-	golden(t, "diff.golden", []byte(d.Text()))
+	testenv.Golden(t, "testdata/diff.golden", []byte(d.Text()))
 	narrower := Diff(new, old)
 	if len(narrower.Removed) != 1 || narrower.Removed[0] != "getpriority" {
 		t.Errorf("reverse diff: %+v", narrower)
