@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"github.com/sysrec/sysrec/analyze/isa"
 	"slices"
 	"sort"
 	"strings"
@@ -29,7 +30,7 @@ const (
 type image struct {
 	f    *elf.File
 	data []byte
-	isa  isa
+	isa  isa.ISA
 	// exec lists executable sections except the PLT; plt the PLT ones;
 	// got the GOT; dataSecs every other allocated section.
 	exec, plt, got, dataSecs []span
@@ -97,7 +98,7 @@ func openImage(data []byte) (*image, error) {
 	im := &image{f: f, data: data, absolute: f.Type == elf.ET_EXEC, slots: map[uint64]slotTarget{}, importIdx: map[importSym]int32{}, copies: map[string]bool{}}
 	im.goBinary = f.Section(".gopclntab") != nil || f.Section(".go.buildinfo") != nil
 	var ok bool
-	im.isa, ok = newISA(f.Machine, isaOptions{goABI: im.goBinary, absolute: im.absolute})
+	im.isa, ok = isa.New(f.Machine, isa.Options{GoABI: im.goBinary, Absolute: im.absolute})
 	if !ok {
 		return nil, fmt.Errorf("machine %v: %w", f.Machine, ErrNotSupported)
 	}
@@ -245,13 +246,13 @@ func (im *image) readRelocs() error {
 					}
 					continue
 				}
-				switch im.isa.relocKind(typ) {
-				case relocSymbol:
+				switch im.isa.RelocKind(typ) {
+				case isa.RelocSymbol:
 					if sym <= 0 || sym > len(im.dynsyms) {
 						continue
 					}
 					im.addSlot(off, slotTarget{imp: im.importOf(im.dynsyms[sym-1])})
-				case relocRelative, relocIRelative:
+				case isa.RelocRelative, isa.RelocIRelative:
 					im.addSlot(off, slotTarget{imp: -1, addr: uint64(addend)})
 				}
 			}

@@ -5,6 +5,7 @@ import (
 	"debug/elf"
 	"debug/gosym"
 	"fmt"
+	"github.com/sysrec/sysrec/analyze/isa"
 	"slices"
 	"sort"
 	"strings"
@@ -98,7 +99,7 @@ type builder struct {
 	s       *summary
 	fns     []fnDef
 	nodes   []node
-	params  [][]loc // per function: parameters its syscall number comes from
+	params  [][]isa.Loc // per function: parameters its syscall number comes from
 	sites   []callSite
 	dataRef [][]uint64 // per node: data addresses referenced, resolved later
 	pltMemo map[uint64]slotTarget
@@ -106,7 +107,7 @@ type builder struct {
 	bounds  []uint64
 	symEnd  map[uint64]uint64
 	objName map[uint64]string // data object names, from the symbol tables
-	buf     []inst
+	buf     []isa.Inst
 	// While scanning: where instructions start, edges into the middle of
 	// functions, and the entry nodes made for them.
 	starts  *addrSet
@@ -267,7 +268,7 @@ func (b *builder) functions(d dynInfo) error {
 	}
 	b.nSorted = len(b.fns)
 	b.nodes = make([]node, len(b.fns), len(b.fns)+len(b.fns)/4)
-	b.params = make([][]loc, len(b.fns))
+	b.params = make([][]isa.Loc, len(b.fns))
 	b.dataRef = make([][]uint64, len(b.fns))
 	for i, f := range b.fns {
 		b.nodes[i] = node{Addr: f.start, Name: f.name}
@@ -342,11 +343,11 @@ func (b *builder) fnAt(a uint64) (int32, bool) {
 	return 0, false
 }
 
-func (b *builder) decodeFn(i int) *fnCode {
+func (b *builder) decodeFn(i int) *isa.FnCode {
 	f := b.fns[i]
 	code := b.im.bytesAt(f.start, f.end-f.start)
-	b.buf = b.im.isa.decode(code, f.start, b.buf[:0])
-	return newFnCode(b.buf, b.im.isa.retAddrSize())
+	b.buf = b.im.isa.Decode(code, f.start, b.buf[:0])
+	return isa.NewFnCode(b.buf, b.im.isa.RetAddrSize())
 }
 
 // target is what an address means to the call graph.
@@ -385,7 +386,7 @@ func (b *builder) resolveDepth(a uint64, depth int) target {
 		t, ok := b.pltMemo[a]
 		if !ok {
 			t = slotTarget{imp: -1}
-			if slot, ok := im.isa.pltSlot(im.bytesAt(a, 32), a); ok {
+			if slot, ok := im.isa.PltSlot(im.bytesAt(a, 32), a); ok {
 				if st, ok := im.slots[slot]; ok {
 					t = st
 				} else if w, ok := im.word(slot); ok && im.absolute {
@@ -500,37 +501,37 @@ func (b *builder) entryNode(a uint64, fn int32) int32 {
 }
 
 func (b *builder) scanFn(i int) {
-	isa := b.im.isa
+	dec := b.im.isa
 	c := b.decodeFn(i)
 	fi := int32(i)
-	b.s.Stats.Instructions += len(c.insts)
-	b.flowLeft += len(c.insts)
+	b.s.Stats.Instructions += len(c.Insts)
+	b.flowLeft += len(c.Insts)
 	f := b.fns[i]
-	for j := range c.insts {
-		in := &c.insts[j]
-		b.starts.add(in.pc)
-		switch in.kind {
-		case instBad:
+	for j := range c.Insts {
+		in := &c.Insts[j]
+		b.starts.add(in.PC)
+		switch in.Kind {
+		case isa.InstBad:
 			b.s.Stats.BadBytes++
-		case instSyscall:
-			b.syscallSite(fi, c, j, isa.syscallNumber(), 0, true)
-		case instCall, instJump, instCondJump:
-			if in.target >= f.start && in.target < f.end {
+		case isa.InstSyscall:
+			b.syscallSite(fi, c, j, dec.SyscallNumber(), 0, true)
+		case isa.InstCall, isa.InstJump, isa.InstCondJump:
+			if in.Target >= f.start && in.Target < f.end {
 				break
 			}
-			t := b.resolve(in.target)
+			t := b.resolve(in.Target)
 			b.edge(fi, t, true)
 			switch t.kind {
 			case tFunc:
-				if b.fns[t.idx].start == in.target {
-					b.sites = append(b.sites, callSite{caller: fi, inst: int32(j), callee: t.idx, tail: in.kind != instCall})
+				if b.fns[t.idx].start == in.Target {
+					b.sites = append(b.sites, callSite{caller: fi, inst: int32(j), callee: t.idx, tail: in.Kind != isa.InstCall})
 				}
 			case tImport:
 				b.importCall(fi, c, j, t.idx)
 			}
-		case instCallMem, instJumpMem:
-			if _, ok := inSpans(b.im.got, in.target); ok {
-				t := b.resolve(in.target)
+		case isa.InstCallMem, isa.InstJumpMem:
+			if _, ok := inSpans(b.im.got, in.Target); ok {
+				t := b.resolve(in.Target)
 				b.edge(fi, t, true)
 				if t.kind == tImport {
 					b.importCall(fi, c, j, t.idx)
@@ -538,14 +539,14 @@ func (b *builder) scanFn(i int) {
 			} else {
 				b.nodes[fi].Indirect++
 			}
-		case instCallInd:
+		case isa.InstCallInd:
 			b.nodes[fi].Indirect++
 		}
-		for _, r := range in.refs {
+		for _, r := range in.Refs {
 			if r == 0 || r >= f.start && r < f.end {
 				continue
 			}
-			if (in.kind == instCallMem || in.kind == instJumpMem) && r == in.target {
+			if (in.Kind == isa.InstCallMem || in.Kind == isa.InstJumpMem) && r == in.Target {
 				if _, got := inSpans(b.im.got, r); got {
 					continue // the call edge above
 				}
@@ -592,12 +593,12 @@ func (s *addrSet) has(a uint64) bool {
 // syscallSite records the syscall numbers the value at l before
 // instruction j of function fi can be: a syscall instruction's number
 // (direct), or the number passed to the wrapper via.
-func (b *builder) syscallSite(fi int32, c *fnCode, j int, l loc, via int32, direct bool) {
-	out := c.flow(j, l, &b.flowLeft)
+func (b *builder) syscallSite(fi int32, c *isa.FnCode, j int, l isa.Loc, via int32, direct bool) {
+	out := c.Flow(j, l, &b.flowLeft)
 	n := &b.nodes[fi]
-	for _, v := range out.consts {
+	for _, v := range out.Consts {
 		if v < 0 || v > 0xffff {
-			out.unknown = true
+			out.Unknown = true
 			continue
 		}
 		if direct {
@@ -606,10 +607,10 @@ func (b *builder) syscallSite(fi int32, c *fnCode, j int, l loc, via int32, dire
 			n.Via = append(n.Via, viaSyscall{Nr: int32(v), Wrapper: via})
 		}
 	}
-	if out.unknown {
+	if out.Unknown {
 		n.Unknown++
 	}
-	for _, p := range out.params {
+	for _, p := range out.Params {
 		if !slices.Contains(b.params[fi], p) {
 			b.params[fi] = append(b.params[fi], p)
 			n.Wrapper = true
@@ -618,12 +619,12 @@ func (b *builder) syscallSite(fi int32, c *fnCode, j int, l loc, via int32, dire
 }
 
 // importCall resolves the number passed to an imported syscall().
-func (b *builder) importCall(fi int32, c *fnCode, j int, imp int32) {
+func (b *builder) importCall(fi int32, c *isa.FnCode, j int, imp int32) {
 	arg, ok := importWrappers[b.im.imports[imp].Name]
 	if !ok {
 		return
 	}
-	b.syscallSite(fi, c, j, b.im.isa.intArg(arg), -1-imp, false)
+	b.syscallSite(fi, c, j, b.im.isa.IntArg(arg), -1-imp, false)
 }
 
 // resolveWrappers finds the numbers callers pass to local wrappers
@@ -636,7 +637,7 @@ func (b *builder) resolveWrappers() {
 	}
 	type done struct {
 		site callSite
-		p    loc
+		p    isa.Loc
 	}
 	seen := map[done]bool{}
 	pending := map[int32]bool{}
@@ -668,8 +669,8 @@ func (b *builder) resolveWrappers() {
 					}
 					seen[done{s, p}] = true
 					l := p
-					if l.isStack() && !s.tail {
-						l.off -= b.im.isa.retAddrSize() // what the call pushes
+					if l.IsStack() && !s.tail {
+						l.Off -= b.im.isa.RetAddrSize() // what the call pushes
 					}
 					b.syscallSite(caller, c, int(s.inst), l, s.callee, false)
 				}
@@ -866,14 +867,14 @@ func (b *builder) nameMain() {
 	if b.nodes[e].Name == "" {
 		b.nodes[e].Name = "_start"
 	}
-	arg0 := b.im.isa.intArg(0)
+	arg0 := b.im.isa.IntArg(0)
 	c := b.decodeFn(int(e))
-	for j := range c.insts {
-		in := &c.insts[j]
-		if in.defs[0].dst != arg0 || in.refs[0] == 0 {
+	for j := range c.Insts {
+		in := &c.Insts[j]
+		if in.Defs[0].Dst != arg0 || in.Refs[0] == 0 {
 			continue
 		}
-		t := b.resolve(in.refs[0])
+		t := b.resolve(in.Refs[0])
 		if t.kind == tFunc && b.nodes[t.idx].Name == "" {
 			b.nodes[t.idx].Name = "main"
 		}

@@ -1,4 +1,4 @@
-package analyze
+package isa
 
 import (
 	"debug/elf"
@@ -15,19 +15,19 @@ func TestFlow(t *testing.T) {
 		name    string
 		code    string // hex, instructions separated by spaces
 		consts  []int64
-		params  []loc
+		params  []Loc
 		unknown bool
 		machine elf.Machine // default x86_64
 	}{
 		{"mov imm", "b84b000000 0f05", []int64{75}, nil, false, 0},
 		{"xor", "31c0 0f05", []int64{0}, nil, false, 0},
 		{"push pop", "6a27 58 0f05", []int64{39}, nil, false, 0},
-		{"from parameter", "89f8 0f05", nil, []loc{regLoc(rDI)}, false, 0},
+		{"from parameter", "89f8 0f05", nil, []Loc{RegLoc(RDI)}, false, 0},
 		{"two paths", "85ff 7407 b801000000 eb05 b802000000 0f05", []int64{1, 2}, nil, false, 0},
 		{"clobbered by a call", "b801000000 e800000000 0f05", nil, nil, true, 0},
 		{"callee-saved across a call", "bb3c000000 e800000000 89d8 0f05", []int64{60}, nil, false, 0},
-		{"stack argument", "488b442408 0f05", nil, []loc{stackLoc(8)}, false, 0},
-		{"spilled across a call", "4883ec18 897c240c e800000000 8b44240c 0f05", nil, []loc{regLoc(rDI)}, false, 0},
+		{"stack argument", "488b442408 0f05", nil, []Loc{StackLoc(8)}, false, 0},
+		{"spilled across a call", "4883ec18 897c240c e800000000 8b44240c 0f05", nil, []Loc{RegLoc(RDI)}, false, 0},
 		{"loaded from memory", "8b0500000000 0f05", nil, nil, true, 0},
 		{"partial write", "b001 0f05", nil, nil, true, 0},
 		{"return address is not a parameter", "488b0424 0f05", nil, nil, true, 0},
@@ -35,11 +35,11 @@ func TestFlow(t *testing.T) {
 		{"arm64 movz", "080880d2 010000d4", []int64{64}, nil, false, elf.EM_AARCH64},
 		{"arm64 movz w", "a81c8052 010000d4", []int64{229}, nil, false, elf.EM_AARCH64},
 		{"arm64 orr bitmask", "e8037ab2 010000d4", []int64{64}, nil, false, elf.EM_AARCH64},
-		{"arm64 from parameter", "e80300aa 010000d4", nil, []loc{regLoc(0)}, false, elf.EM_AARCH64},
+		{"arm64 from parameter", "e80300aa 010000d4", nil, []Loc{RegLoc(0)}, false, elf.EM_AARCH64},
 		{"arm64 callee-saved across a call", "b30080d2 01000094 e80313aa 010000d4", []int64{5}, nil, false, elf.EM_AARCH64},
 		{"arm64 clobbered by a call", "080880d2 01000094 010000d4", nil, nil, true, elf.EM_AARCH64},
-		{"arm64 stack argument", "e80b40f9 010000d4", nil, []loc{stackLoc(16)}, false, elf.EM_AARCH64},
-		{"arm64 spilled across a call", "fd7bbea9 e00b00f9 01000094 e80b40f9 010000d4", nil, []loc{regLoc(0)}, false, elf.EM_AARCH64},
+		{"arm64 stack argument", "e80b40f9 010000d4", nil, []Loc{StackLoc(16)}, false, elf.EM_AARCH64},
+		{"arm64 spilled across a call", "fd7bbea9 e00b00f9 01000094 e80b40f9 010000d4", nil, []Loc{RegLoc(0)}, false, elf.EM_AARCH64},
 		{"arm64 popped frame", "080880d2 fd7bc2a8 010000d4", []int64{64}, nil, false, elf.EM_AARCH64},
 	}
 	for _, tt := range tests {
@@ -48,21 +48,21 @@ func TestFlow(t *testing.T) {
 			if m == 0 {
 				m = elf.EM_X86_64
 			}
-			x, _ := newISA(m, isaOptions{})
+			x, _ := New(m, Options{})
 			code, err := hex.DecodeString(strings.ReplaceAll(tt.code, " ", ""))
 			if err != nil {
 				t.Fatal(err)
 			}
-			c := newFnCode(x.decode(code, 0x1000, nil), x.retAddrSize())
-			last := len(c.insts) - 1
-			if c.insts[last].kind != instSyscall {
-				t.Fatalf("last instruction is %+v, not a syscall", c.insts[last])
+			c := NewFnCode(x.Decode(code, 0x1000, nil), x.RetAddrSize())
+			last := len(c.Insts) - 1
+			if c.Insts[last].Kind != InstSyscall {
+				t.Fatalf("last instruction is %+v, not a syscall", c.Insts[last])
 			}
-			budget := flowBudget
-			out := c.flow(last, x.syscallNumber(), &budget)
-			slices.Sort(out.consts)
-			if !slices.Equal(out.consts, tt.consts) || !slices.Equal(out.params, tt.params) || out.unknown != tt.unknown {
-				t.Errorf("got consts %v params %v unknown %v; want %v %v %v", out.consts, out.params, out.unknown, tt.consts, tt.params, tt.unknown)
+			budget := FlowBudget
+			out := c.Flow(last, x.SyscallNumber(), &budget)
+			slices.Sort(out.Consts)
+			if !slices.Equal(out.Consts, tt.consts) || !slices.Equal(out.Params, tt.params) || out.Unknown != tt.unknown {
+				t.Errorf("got consts %v params %v unknown %v; want %v %v %v", out.Consts, out.Params, out.Unknown, tt.consts, tt.params, tt.unknown)
 			}
 		})
 	}
@@ -85,9 +85,9 @@ func TestPLTSlot(t *testing.T) {
 		if m == 0 {
 			m = elf.EM_X86_64
 		}
-		x, _ := newISA(m, isaOptions{})
+		x, _ := New(m, Options{})
 		code, _ := hex.DecodeString(strings.ReplaceAll(tt.code, " ", ""))
-		got, ok := x.pltSlot(code, tt.pc)
+		got, ok := x.PltSlot(code, tt.pc)
 		if !ok || got != tt.want {
 			t.Errorf("%s: got %#x %v, want %#x", tt.code, got, ok, tt.want)
 		}

@@ -1,4 +1,4 @@
-package analyze
+package isa
 
 import (
 	"encoding/binary"
@@ -12,7 +12,7 @@ import (
 // tracked as stack slots, never as a register. A syscall is svc #0 with
 // its number in x8.
 type arm64 struct {
-	opts isaOptions
+	opts Options
 }
 
 const (
@@ -27,32 +27,32 @@ const a64CallerSaved = 1<<19 - 1 | 1<<a64X30
 // registers.
 const a64GoClobber = (1<<31 - 1) &^ (1<<28 | 1<<29)
 
-func (a *arm64) syscallNumber() loc { return regLoc(a64X8) }
+func (a *arm64) SyscallNumber() Loc { return RegLoc(a64X8) }
 
-func (a *arm64) intArg(i int) loc {
+func (a *arm64) IntArg(i int) Loc {
 	if i < 8 {
-		return regLoc(i)
+		return RegLoc(i)
 	}
-	return stackLoc(int32(8 * (i - 8)))
+	return StackLoc(int32(8 * (i - 8)))
 }
 
-func (a *arm64) retAddrSize() int32 { return 0 }
+func (a *arm64) RetAddrSize() int32 { return 0 }
 
-func (a *arm64) relocKind(typ uint32) relocKind {
+func (a *arm64) RelocKind(typ uint32) RelocKind {
 	switch typ {
 	case 257, 1025, 1026: // R_AARCH64_ABS64, GLOB_DAT, JUMP_SLOT
-		return relocSymbol
+		return RelocSymbol
 	case 1027:
-		return relocRelative
+		return RelocRelative
 	case 1032:
-		return relocIRelative
+		return RelocIRelative
 	}
 	return relocOther
 }
 
-// pltSlot reads adrp x16, page; ldr x17, [x16, #off]: the shape of every
+// PltSlot reads adrp x16, page; ldr x17, [x16, #off]: the shape of every
 // AArch64 PLT entry (after an optional bti c).
-func (a *arm64) pltSlot(code []byte, pc uint64) (uint64, bool) {
+func (a *arm64) PltSlot(code []byte, pc uint64) (uint64, bool) {
 	var page uint64
 	havePage := false
 	for off := 0; off+4 <= len(code) && off < 16; off += 4 {
@@ -94,7 +94,7 @@ func a64Reg(r arm64asm.Reg) (int, bool) {
 	return 0, false
 }
 
-func (a *arm64) decode(code []byte, pc uint64, out []inst) []inst {
+func (a *arm64) Decode(code []byte, pc uint64, out []Inst) []Inst {
 	// Addresses materialised by adrp (and adrp+add), per register, for
 	// the references of the instructions that use them; and the slot a
 	// register was loaded from, for blr/br through the GOT.
@@ -107,19 +107,19 @@ func (a *arm64) decode(code []byte, pc uint64, out []inst) []inst {
 	}
 	for off := 0; off+4 <= len(code); off += 4 {
 		enc := binary.LittleEndian.Uint32(code[off:])
-		in := a64Inst{inst: inst{pc: pc + uint64(off), n: 4}}
+		in := a64Inst{Inst: Inst{PC: pc + uint64(off), n: 4}}
 		a.facts(enc, &in, &page, &slot)
-		if in.kind == instBad {
+		if in.Kind == InstBad {
 			// A64 keeps the destination in bits 4:0 of nearly every
 			// encoding arm64asm does not know (LSE atomics, pointer
 			// authentication): treat it as written, nothing else.
-			in.kind = instPlain
-			in.addDef(def{how: defUnknown, dst: regLoc(int(enc & 31))})
+			in.Kind = instPlain
+			in.addDef(Def{how: defUnknown, Dst: RegLoc(int(enc & 31))})
 		}
 		if !in.keepPage {
-			for _, d := range in.defs {
-				if d.how != defNone && !d.dst.isStack() {
-					clear(int(d.dst.reg))
+			for _, d := range in.Defs {
+				if d.how != defNone && !d.Dst.IsStack() {
+					clear(int(d.Dst.reg))
 				}
 			}
 		}
@@ -128,84 +128,84 @@ func (a *arm64) decode(code []byte, pc uint64, out []inst) []inst {
 				clear(r)
 			}
 		}
-		out = append(out, in.inst)
+		out = append(out, in.Inst)
 	}
 	return out
 }
 
 // a64Inst is inst plus what decode needs to keep its adrp tracking.
 type a64Inst struct {
-	inst
+	Inst
 	keepPage bool
 }
 
 func (a *arm64) facts(enc uint32, in *a64Inst, page, slot *[32]uint64) {
-	pc := in.pc
+	pc := in.PC
 	clobberCall := uint64(a64CallerSaved)
-	if a.opts.goABI {
+	if a.opts.GoABI {
 		clobberCall = a64GoClobber
 	}
 	rd, rn := int(enc&31), int((enc>>5)&31)
 	switch {
 	case enc&0xfc000000 == 0x14000000: // b
-		in.kind, in.target = instJump, pc+uint64(signExtend(enc&0x3ffffff, 26)<<2)
+		in.Kind, in.Target = InstJump, pc+uint64(signExtend(enc&0x3ffffff, 26)<<2)
 		return
 	case enc&0xfc000000 == 0x94000000: // bl
-		in.kind, in.target = instCall, pc+uint64(signExtend(enc&0x3ffffff, 26)<<2)
+		in.Kind, in.Target = InstCall, pc+uint64(signExtend(enc&0x3ffffff, 26)<<2)
 		in.clobber = clobberCall
 		return
 	case enc&0xff000010 == 0x54000000, enc&0x7e000000 == 0x34000000: // b.cond, cbz/cbnz
-		in.kind, in.target = instCondJump, pc+uint64(signExtend((enc>>5)&0x7ffff, 19)<<2)
+		in.Kind, in.Target = InstCondJump, pc+uint64(signExtend((enc>>5)&0x7ffff, 19)<<2)
 		return
 	case enc&0x7e000000 == 0x36000000: // tbz/tbnz
-		in.kind, in.target = instCondJump, pc+uint64(signExtend((enc>>5)&0x3fff, 14)<<2)
+		in.Kind, in.Target = InstCondJump, pc+uint64(signExtend((enc>>5)&0x3fff, 14)<<2)
 		return
 	case enc&0xfffffc1f == 0xd61f0000: // br
-		in.kind = instJumpInd
+		in.Kind = instJumpInd
 		if s := slot[rn]; s != 0 {
-			in.kind, in.target = instJumpMem, s
+			in.Kind, in.Target = InstJumpMem, s
 		}
 		return
 	case enc&0xfffffc1f == 0xd63f0000: // blr
-		in.kind = instCallInd
+		in.Kind = InstCallInd
 		if s := slot[rn]; s != 0 {
-			in.kind, in.target = instCallMem, s
+			in.Kind, in.Target = InstCallMem, s
 		}
 		in.clobber = clobberCall
 		return
 	case enc&0xfffffc1f == 0xd65f0000, enc&0xfffffbff == 0xd65f0bff: // ret, retaa/retab
-		in.kind = instRet
+		in.Kind = instRet
 		return
 	case enc&0xfefff800 == 0xd61f0800: // braa/brab (and the blr forms, bit 21)
-		in.kind = instJumpInd
+		in.Kind = instJumpInd
 		if enc&(1<<21) != 0 {
-			in.kind, in.clobber = instCallInd, clobberCall
+			in.Kind, in.clobber = InstCallInd, clobberCall
 		}
 		return
 	case enc == 0xd4000001: // svc #0
-		in.kind = instSyscall
+		in.Kind = InstSyscall
 		in.clobber = 1 << 0
 		return
 	case enc&0xffe0001f == 0xd4200000, enc&0xffe0001f == 0xd4400000, enc>>16 == 0: // brk, hlt, udf
-		in.kind = instHalt
+		in.Kind = instHalt
 		return
 	case enc&0x9f000000 == 0x90000000: // adrp
 		t := adrpTarget(enc, pc)
-		in.addDef(def{how: defUnknown, dst: regLoc(rd)})
+		in.addDef(Def{how: defUnknown, Dst: RegLoc(rd)})
 		in.keepPage = true
 		page[rd], slot[rd] = t, 0
 		return
 	case enc&0x9f000000 == 0x10000000: // adr
 		t := adrTarget(enc, pc)
 		in.addRef(t)
-		in.addDef(def{how: defUnknown, dst: regLoc(rd)})
+		in.addDef(Def{how: defUnknown, Dst: RegLoc(rd)})
 		in.keepPage = true
 		page[rd], slot[rd] = t, 0
 		return
 	case enc&0xbf000000 == 0x18000000: // ldr literal (w/x)
 		t := pc + uint64(signExtend((enc>>5)&0x7ffff, 19)<<2)
 		in.addRef(t)
-		in.addDef(def{how: defUnknown, dst: regLoc(rd)})
+		in.addDef(Def{how: defUnknown, Dst: RegLoc(rd)})
 		in.keepPage = true
 		page[rd], slot[rd] = 0, t
 		return
@@ -224,10 +224,10 @@ func (a *arm64) facts(enc uint32, in *a64Inst, page, slot *[32]uint64) {
 		case rd == 31 && !setFlags:
 			in.spLost = true
 		case rn == 31 && !setFlags: // add xd, sp, #imm: an address on the stack
-			in.addDef(def{how: defUnknown, dst: regLoc(rd)})
+			in.addDef(Def{how: defUnknown, Dst: RegLoc(rd)})
 		case rd == 31: // cmp/cmn
 		default:
-			in.addDef(def{how: defUnknown, dst: regLoc(rd)})
+			in.addDef(Def{how: defUnknown, Dst: RegLoc(rd)})
 			if p := page[rn]; p != 0 && !sub {
 				t := p + uint64(imm)
 				in.addRef(t)
@@ -238,14 +238,14 @@ func (a *arm64) facts(enc uint32, in *a64Inst, page, slot *[32]uint64) {
 		return
 	case enc&0x7f800000 == 0x52800000: // movz
 		v := uint64((enc>>5)&0xffff) << (16 * ((enc >> 21) & 3))
-		in.addDef(def{how: defConst, dst: regLoc(rd), val: int64(v)})
+		in.addDef(Def{how: defConst, Dst: RegLoc(rd), val: int64(v)})
 		return
 	case enc&0x7f800000 == 0x12800000: // movn
 		v := ^(uint64((enc>>5)&0xffff) << (16 * ((enc >> 21) & 3)))
 		if enc&(1<<31) == 0 {
 			v = uint64(uint32(v))
 		}
-		in.addDef(def{how: defConst, dst: regLoc(rd), val: int64(v)})
+		in.addDef(Def{how: defConst, Dst: RegLoc(rd), val: int64(v)})
 		return
 	case enc&0xbfc00000 == 0xb9400000: // ldr (unsigned offset)
 		scale := uint((enc >> 30) & 3)
@@ -272,7 +272,7 @@ func (a *arm64) facts(enc uint32, in *a64Inst, page, slot *[32]uint64) {
 			}
 			in.addDef(storeDef(rd, at, enc&(1<<30) != 0))
 		} else {
-			in.addDef(def{how: defUnknown, dst: regLoc(rn)})
+			in.addDef(Def{how: defUnknown, Dst: RegLoc(rn)})
 		}
 		return
 	case enc&0xbfe00400 == 0xb8400400: // ldr pre/post index
@@ -284,11 +284,11 @@ func (a *arm64) facts(enc uint32, in *a64Inst, page, slot *[32]uint64) {
 			if pre {
 				at = imm
 			}
-			in.addDef(def{how: defCopy, dst: regLoc(rd), src: stackLoc(at)})
+			in.addDef(Def{how: defCopy, Dst: RegLoc(rd), src: StackLoc(at)})
 		} else {
-			in.addDef(def{how: defUnknown, dst: regLoc(rd)})
+			in.addDef(Def{how: defUnknown, Dst: RegLoc(rd)})
 			if rn != rd {
-				in.addDef(def{how: defUnknown, dst: regLoc(rn)})
+				in.addDef(Def{how: defUnknown, Dst: RegLoc(rn)})
 			}
 		}
 		return
@@ -299,7 +299,7 @@ func (a *arm64) facts(enc uint32, in *a64Inst, page, slot *[32]uint64) {
 
 	xi, err := arm64asm.Decode(binary.LittleEndian.AppendUint32(nil, enc))
 	if err != nil {
-		in.kind = instBad
+		in.Kind = InstBad
 		return
 	}
 	switch xi.Op {
@@ -314,29 +314,29 @@ func (a *arm64) facts(enc uint32, in *a64Inst, page, slot *[32]uint64) {
 		switch s := xi.Args[1].(type) {
 		case arm64asm.Reg:
 			if n, ok := a64Reg(s); ok {
-				in.addDef(def{how: defCopy, dst: regLoc(d), src: regLoc(n)})
+				in.addDef(Def{how: defCopy, Dst: RegLoc(d), src: RegLoc(n)})
 			} else if s == arm64asm.XZR || s == arm64asm.WZR {
-				in.addDef(def{how: defConst, dst: regLoc(d)})
+				in.addDef(Def{how: defConst, Dst: RegLoc(d)})
 			} else {
-				in.addDef(def{how: defUnknown, dst: regLoc(d)})
+				in.addDef(Def{how: defUnknown, Dst: RegLoc(d)})
 			}
 		case arm64asm.Imm64:
-			in.addDef(def{how: defConst, dst: regLoc(d), val: int64(s.Imm)})
+			in.addDef(Def{how: defConst, Dst: RegLoc(d), val: int64(s.Imm)})
 		case arm64asm.Imm:
-			in.addDef(def{how: defConst, dst: regLoc(d), val: int64(s.Imm)})
+			in.addDef(Def{how: defConst, Dst: RegLoc(d), val: int64(s.Imm)})
 		default:
-			in.addDef(def{how: defUnknown, dst: regLoc(d)})
+			in.addDef(Def{how: defUnknown, Dst: RegLoc(d)})
 		}
 		return
 	case arm64asm.ORR: // orr xd, xzr, #bitmask is how Go's assembler moves many constants
 		if d, ok := a64Arg(xi.Args[0]); ok {
 			if z, ok := xi.Args[1].(arm64asm.Reg); ok && (z == arm64asm.XZR || z == arm64asm.WZR) {
 				if imm, ok := xi.Args[2].(arm64asm.Imm64); ok {
-					in.addDef(def{how: defConst, dst: regLoc(d), val: int64(imm.Imm)})
+					in.addDef(Def{how: defConst, Dst: RegLoc(d), val: int64(imm.Imm)})
 					return
 				}
 			}
-			in.addDef(def{how: defUnknown, dst: regLoc(d)})
+			in.addDef(Def{how: defUnknown, Dst: RegLoc(d)})
 		}
 		return
 	case arm64asm.CMP, arm64asm.CMN, arm64asm.TST, arm64asm.CCMP, arm64asm.CCMN, arm64asm.NOP, arm64asm.HINT,
@@ -350,14 +350,14 @@ func (a *arm64) facts(enc uint32, in *a64Inst, page, slot *[32]uint64) {
 	case arm64asm.LDP, arm64asm.LDPSW, arm64asm.LDNP, arm64asm.LDXP, arm64asm.LDAXP:
 		for _, arg := range xi.Args[:2] {
 			if d, ok := a64Arg(arg); ok {
-				in.addDef(def{how: defUnknown, dst: regLoc(d)})
+				in.addDef(Def{how: defUnknown, Dst: RegLoc(d)})
 			}
 		}
 		a.writeback(in, xi)
 		return
 	}
 	if d, ok := a64Arg(xi.Args[0]); ok {
-		in.addDef(def{how: defUnknown, dst: regLoc(d)})
+		in.addDef(Def{how: defUnknown, Dst: RegLoc(d)})
 	} else if r, ok := xi.Args[0].(arm64asm.RegSP); ok && arm64asm.Reg(r) == arm64asm.SP {
 		in.spLost = true
 	}
@@ -368,10 +368,10 @@ func (a *arm64) facts(enc uint32, in *a64Inst, page, slot *[32]uint64) {
 // (a GOT slot or a variable: remembered for blr/br).
 func (a *arm64) load(in *a64Inst, rt, rn int, off int64, page, slot *[32]uint64) {
 	if rn == 31 {
-		in.addDef(def{how: defCopy, dst: regLoc(rt), src: stackLoc(int32(off))})
+		in.addDef(Def{how: defCopy, Dst: RegLoc(rt), src: StackLoc(int32(off))})
 		return
 	}
-	in.addDef(def{how: defUnknown, dst: regLoc(rt)})
+	in.addDef(Def{how: defUnknown, Dst: RegLoc(rt)})
 	if p := page[rn]; p != 0 {
 		t := p + uint64(off)
 		in.addRef(t)
@@ -382,12 +382,12 @@ func (a *arm64) load(in *a64Inst, rt, rn int, off int64, page, slot *[32]uint64)
 
 // storeDef is a store of register rt (64-bit: wide) to the stack slot at
 // off.
-func storeDef(rt int, off int32, wide bool) def {
+func storeDef(rt int, off int32, wide bool) Def {
 	if rt == 31 {
-		return def{how: defConst, dst: stackLoc(off)} // xzr
+		return Def{how: defConst, Dst: StackLoc(off)} // xzr
 	}
 	_ = wide // a 32-bit store of a syscall number is still the number
-	return def{how: defCopy, dst: stackLoc(off), src: regLoc(rt)}
+	return Def{how: defCopy, Dst: StackLoc(off), src: RegLoc(rt)}
 }
 
 // pair is stp/ldp of 64-bit registers, the prologue and epilogue of
@@ -399,8 +399,8 @@ func (a *arm64) pair(in *a64Inst, enc uint32) {
 	rt, rt2, rn := int(enc&31), int((enc>>10)&31), int((enc>>5)&31)
 	if rn != 31 {
 		if load {
-			in.addDef(def{how: defUnknown, dst: regLoc(rt)})
-			in.addDef(def{how: defUnknown, dst: regLoc(rt2)})
+			in.addDef(Def{how: defUnknown, Dst: RegLoc(rt)})
+			in.addDef(Def{how: defUnknown, Dst: RegLoc(rt2)})
 		}
 		if mode == 1 || mode == 3 {
 			in.clobber |= 1 << uint(rn)
@@ -416,10 +416,10 @@ func (a *arm64) pair(in *a64Inst, enc uint32) {
 	}
 	if load {
 		if rt != 31 {
-			in.addDef(def{how: defCopy, dst: regLoc(rt), src: stackLoc(at)})
+			in.addDef(Def{how: defCopy, Dst: RegLoc(rt), src: StackLoc(at)})
 		}
 		if rt2 != 31 {
-			in.addDef(def{how: defCopy, dst: regLoc(rt2), src: stackLoc(at + 8)})
+			in.addDef(Def{how: defCopy, Dst: RegLoc(rt2), src: StackLoc(at + 8)})
 		}
 		return
 	}

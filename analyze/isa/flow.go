@@ -1,25 +1,25 @@
-package analyze
+package isa
 
 import "sort"
 
-// fnCode is the decoded code of one function, with the predecessors of
+// FnCode is the decoded code of one function, with the predecessors of
 // each instruction that control can reach it from by a jump.
-type fnCode struct {
-	insts []inst
+type FnCode struct {
+	Insts []Inst
 	preds map[int][]int
 	// retAddr is the size of the return address a call leaves on the
 	// stack: stack slots below it at entry are not parameters.
 	retAddr int32
 }
 
-func newFnCode(insts []inst, retAddr int32) *fnCode {
-	c := &fnCode{insts: insts, preds: map[int][]int{}, retAddr: retAddr}
+func NewFnCode(insts []Inst, retAddr int32) *FnCode {
+	c := &FnCode{Insts: insts, preds: map[int][]int{}, retAddr: retAddr}
 	for j := range insts {
 		in := &insts[j]
-		if in.kind != instJump && in.kind != instCondJump {
+		if in.Kind != InstJump && in.Kind != InstCondJump {
 			continue
 		}
-		if i, ok := c.index(in.target); ok {
+		if i, ok := c.index(in.Target); ok {
 			c.preds[i] = append(c.preds[i], j)
 		}
 	}
@@ -27,59 +27,59 @@ func newFnCode(insts []inst, retAddr int32) *fnCode {
 }
 
 // index returns the instruction that starts at pc.
-func (c *fnCode) index(pc uint64) (int, bool) {
-	if len(c.insts) == 0 || pc < c.insts[0].pc {
+func (c *FnCode) index(pc uint64) (int, bool) {
+	if len(c.Insts) == 0 || pc < c.Insts[0].PC {
 		return 0, false
 	}
-	i := sort.Search(len(c.insts), func(i int) bool { return c.insts[i].pc >= pc })
-	return i, i < len(c.insts) && c.insts[i].pc == pc
+	i := sort.Search(len(c.Insts), func(i int) bool { return c.Insts[i].PC >= pc })
+	return i, i < len(c.Insts) && c.Insts[i].PC == pc
 }
 
-// flowOut is what the backward flow learnt about a value: the constants
+// FlowOut is what the backward flow learnt about a value: the constants
 // it can be, whether some path gave up, and the function parameters it
 // comes from unchanged (in the function's entry coordinates).
-type flowOut struct {
-	consts  []int64
-	unknown bool
-	params  []loc
+type FlowOut struct {
+	Consts  []int64
+	Unknown bool
+	Params  []Loc
 }
 
-func (o *flowOut) addConst(v int64) {
-	for _, c := range o.consts {
+func (o *FlowOut) addConst(v int64) {
+	for _, c := range o.Consts {
 		if c == v {
 			return
 		}
 	}
-	o.consts = append(o.consts, v)
+	o.Consts = append(o.Consts, v)
 }
 
-func (o *flowOut) addParam(l loc) {
-	for _, p := range o.params {
+func (o *FlowOut) addParam(l Loc) {
+	for _, p := range o.Params {
 		if p == l {
 			return
 		}
 	}
-	o.params = append(o.params, l)
+	o.Params = append(o.Params, l)
 }
 
 // flowBudget bounds the states one query visits; a value set further
 // away than this is reported as unknown.
-const flowBudget = 400
+const FlowBudget = 400
 
 type flowState struct {
 	i int
-	l loc
+	l Loc
 }
 
-// flow finds where the value of l just before instruction at comes from,
+// Flow finds where the value of l just before instruction at comes from,
 // following every path backwards through the function: fall-through from
 // the previous instruction and jumps from elsewhere in the function. It
 // stops at definitions (constants, copies are followed), at clobbers
 // (unknown) and at the function entry (a parameter). Every state visited
 // is taken from *budget, the file's: when it is spent, the value is
 // unknown.
-func (c *fnCode) flow(at int, l loc, budget *int) flowOut {
-	var out flowOut
+func (c *FnCode) Flow(at int, l Loc, budget *int) FlowOut {
+	var out FlowOut
 	seen := map[flowState]bool{}
 	work := []flowState{{at, l}}
 	for len(work) > 0 {
@@ -89,19 +89,19 @@ func (c *fnCode) flow(at int, l loc, budget *int) flowOut {
 			continue
 		}
 		seen[s] = true
-		if *budget--; len(seen) > flowBudget || *budget < 0 {
-			out.unknown = true
+		if *budget--; len(seen) > FlowBudget || *budget < 0 {
+			out.Unknown = true
 			break
 		}
 		if s.i == 0 {
-			if !s.l.isStack() || s.l.off >= c.retAddr {
+			if !s.l.IsStack() || s.l.Off >= c.retAddr {
 				out.addParam(s.l)
 			} else {
-				out.unknown = true
+				out.Unknown = true
 			}
 		}
 		var preds []int
-		if s.i > 0 && !c.insts[s.i-1].kind.terminal() {
+		if s.i > 0 && !c.Insts[s.i-1].Kind.terminal() {
 			preds = append(preds, s.i-1)
 		}
 		preds = append(preds, c.preds[s.i]...)
@@ -117,10 +117,10 @@ func (c *fnCode) flow(at int, l loc, budget *int) flowOut {
 
 // transfer moves l (a location after instruction p) to before p. done
 // means the value was settled (a constant, or unknown).
-func (c *fnCode) transfer(p int, l loc, out *flowOut) (loc, bool) {
-	in := &c.insts[p]
-	for _, d := range in.defs {
-		if d.how == defNone || d.dst != l {
+func (c *FnCode) transfer(p int, l Loc, out *FlowOut) (Loc, bool) {
+	in := &c.Insts[p]
+	for _, d := range in.Defs {
+		if d.how == defNone || d.Dst != l {
 			continue
 		}
 		switch d.how {
@@ -130,24 +130,24 @@ func (c *fnCode) transfer(p int, l loc, out *flowOut) (loc, bool) {
 		case defCopy:
 			return d.src, false
 		default:
-			out.unknown = true
+			out.Unknown = true
 			return l, true
 		}
 	}
-	if in.kind == instBad {
-		out.unknown = true
+	if in.Kind == InstBad {
+		out.Unknown = true
 		return l, true
 	}
-	if l.isStack() {
+	if l.IsStack() {
 		if in.spLost {
-			out.unknown = true
+			out.Unknown = true
 			return l, true
 		}
-		l.off += in.spDelta
+		l.Off += in.spDelta
 		return l, false
 	}
 	if in.clobber&(1<<uint(l.reg)) != 0 {
-		out.unknown = true
+		out.Unknown = true
 		return l, true
 	}
 	return l, false

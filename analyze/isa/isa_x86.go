@@ -1,4 +1,4 @@
-package analyze
+package isa
 
 import (
 	"golang.org/x/arch/x86/x86asm"
@@ -7,7 +7,7 @@ import (
 // x86 decodes x86_64 with x86asm. Registers are numbered as the
 // encoding does: rax=0 rcx=1 rdx=2 rbx=3 rsp=4 rbp=5 rsi=6 rdi=7 r8..r15.
 type x86 struct {
-	opts isaOptions
+	opts Options
 }
 
 const (
@@ -18,7 +18,7 @@ const (
 	rSP
 	rBP
 	rSI
-	rDI
+	RDI
 	r8
 	r9
 	r10
@@ -26,39 +26,39 @@ const (
 )
 
 // System V: what a call may leave with any value.
-const x86CallerSaved = 1<<rAX | 1<<rCX | 1<<rDX | 1<<rSI | 1<<rDI | 1<<r8 | 1<<r9 | 1<<r10 | 1<<r11
+const x86CallerSaved = 1<<rAX | 1<<rCX | 1<<rDX | 1<<rSI | 1<<RDI | 1<<r8 | 1<<r9 | 1<<r10 | 1<<r11
 
 // Go's ABIInternal: every register but the stack and frame pointers.
 const x86GoClobber = 0xffff &^ (1<<rSP | 1<<rBP)
 
-var x86IntArgs = [...]int{rDI, rSI, rDX, rCX, r8, r9}
+var x86IntArgs = [...]int{RDI, rSI, rDX, rCX, r8, r9}
 
-func (x *x86) syscallNumber() loc { return regLoc(rAX) }
+func (x *x86) SyscallNumber() Loc { return RegLoc(rAX) }
 
-func (x *x86) intArg(i int) loc {
+func (x *x86) IntArg(i int) Loc {
 	if i < len(x86IntArgs) {
-		return regLoc(x86IntArgs[i])
+		return RegLoc(x86IntArgs[i])
 	}
-	return stackLoc(int32(8 * (i - len(x86IntArgs))))
+	return StackLoc(int32(8 * (i - len(x86IntArgs))))
 }
 
-func (x *x86) retAddrSize() int32 { return 8 }
+func (x *x86) RetAddrSize() int32 { return 8 }
 
-func (x *x86) relocKind(typ uint32) relocKind {
+func (x *x86) RelocKind(typ uint32) RelocKind {
 	switch typ {
 	case 1, 6, 7: // R_X86_64_64, GLOB_DAT, JUMP_SLOT
-		return relocSymbol
+		return RelocSymbol
 	case 8:
-		return relocRelative
+		return RelocRelative
 	case 37:
-		return relocIRelative
+		return RelocIRelative
 	}
 	return relocOther
 }
 
-// pltSlot follows endbr64 / bnd jmp *slot(%rip), the shape of every
+// PltSlot follows endbr64 / bnd jmp *slot(%rip), the shape of every
 // .plt, .plt.sec and .plt.got entry (jmp *abs for non-PIE).
-func (x *x86) pltSlot(code []byte, pc uint64) (uint64, bool) {
+func (x *x86) PltSlot(code []byte, pc uint64) (uint64, bool) {
 	off := 0
 	for range 3 {
 		if off >= len(code) {
@@ -123,40 +123,40 @@ func stackSlot(m x86asm.Mem) (int32, bool) {
 }
 
 // operand is a source operand as the flow sees it.
-func (x *x86) operand(a x86asm.Arg) (how defHow, src loc, val int64) {
+func (x *x86) operand(a x86asm.Arg) (how DefHow, src Loc, val int64) {
 	switch a := a.(type) {
 	case x86asm.Imm:
 		return defConst, noLoc, int64(a)
 	case x86asm.Reg:
 		if n, _, ok := gpr(a); ok {
-			return defCopy, regLoc(n), 0
+			return defCopy, RegLoc(n), 0
 		}
 	case x86asm.Mem:
 		if off, ok := stackSlot(a); ok {
-			return defCopy, stackLoc(off), 0
+			return defCopy, StackLoc(off), 0
 		}
 	}
 	return defUnknown, noLoc, 0
 }
 
 // dest is the location an operand names as a destination.
-func (x *x86) dest(a x86asm.Arg) (l loc, full, ok bool) {
+func (x *x86) dest(a x86asm.Arg) (l Loc, full, ok bool) {
 	switch a := a.(type) {
 	case x86asm.Reg:
 		if n, f, ok := gpr(a); ok {
-			return regLoc(n), f, true
+			return RegLoc(n), f, true
 		}
 	case x86asm.Mem:
 		if off, ok := stackSlot(a); ok {
-			return stackLoc(off), true, true
+			return StackLoc(off), true, true
 		}
 	}
 	return noLoc, false, false
 }
 
-func (x *x86) decode(code []byte, pc uint64, out []inst) []inst {
+func (x *x86) Decode(code []byte, pc uint64, out []Inst) []Inst {
 	for off := 0; off < len(code); {
-		in := inst{pc: pc + uint64(off)}
+		in := Inst{PC: pc + uint64(off)}
 		if isEndbr64(code[off:]) { // x86asm does not know it
 			in.n = 4
 			out = append(out, in)
@@ -165,7 +165,7 @@ func (x *x86) decode(code []byte, pc uint64, out []inst) []inst {
 		}
 		xi, err := x86asm.Decode(code[off:], 64)
 		if err != nil || xi.Len == 0 {
-			in.n, in.kind = 1, instBad
+			in.n, in.Kind = 1, InstBad
 			out = append(out, in)
 			off++
 			continue
@@ -179,8 +179,8 @@ func (x *x86) decode(code []byte, pc uint64, out []inst) []inst {
 }
 
 // facts fills in what the analysis needs from one decoded instruction.
-func (x *x86) facts(xi *x86asm.Inst, in *inst) {
-	next := in.pc + uint64(in.n)
+func (x *x86) facts(xi *x86asm.Inst, in *Inst) {
+	next := in.PC + uint64(in.n)
 	var memAddr uint64 // constant address of a memory operand
 	var memOK bool
 	var rel int64
@@ -198,12 +198,12 @@ func (x *x86) facts(xi *x86asm.Inst, in *inst) {
 				a.Disp = int64(int32(a.Disp))
 				memAddr, memOK = next+uint64(a.Disp), a.Index == 0
 				in.addRef(next + uint64(a.Disp))
-			case x.opts.absolute && a.Base == 0 && a.Disp > 0:
+			case x.opts.Absolute && a.Base == 0 && a.Disp > 0:
 				memAddr, memOK = uint64(a.Disp), a.Index == 0
 				in.addRef(uint64(a.Disp))
 			}
 		case x86asm.Imm:
-			if x.opts.absolute && a > 0 {
+			if x.opts.Absolute && a > 0 {
 				in.addRef(uint64(a))
 			}
 		case x86asm.Rel:
@@ -211,7 +211,7 @@ func (x *x86) facts(xi *x86asm.Inst, in *inst) {
 		}
 	}
 	clobberCall := uint64(x86CallerSaved)
-	if x.opts.goABI {
+	if x.opts.GoABI {
 		clobberCall = x86GoClobber
 	}
 
@@ -220,46 +220,46 @@ func (x *x86) facts(xi *x86asm.Inst, in *inst) {
 		in.clobber = clobberCall
 		switch {
 		case hasRel:
-			in.kind, in.target = instCall, next+uint64(rel)
+			in.Kind, in.Target = InstCall, next+uint64(rel)
 		case memOK:
-			in.kind, in.target = instCallMem, memAddr
+			in.Kind, in.Target = InstCallMem, memAddr
 		default:
-			in.kind = instCallInd
+			in.Kind = InstCallInd
 		}
 		return
 	case x86asm.JMP:
 		switch {
 		case hasRel:
-			in.kind, in.target = instJump, next+uint64(rel)
+			in.Kind, in.Target = InstJump, next+uint64(rel)
 		case memOK:
-			in.kind, in.target = instJumpMem, memAddr
+			in.Kind, in.Target = InstJumpMem, memAddr
 		default:
-			in.kind = instJumpInd
+			in.Kind = instJumpInd
 		}
 		return
 	case x86asm.JA, x86asm.JAE, x86asm.JB, x86asm.JBE, x86asm.JE, x86asm.JG, x86asm.JGE,
 		x86asm.JL, x86asm.JLE, x86asm.JNE, x86asm.JNO, x86asm.JNP, x86asm.JNS, x86asm.JO,
 		x86asm.JP, x86asm.JS, x86asm.JCXZ, x86asm.JECXZ, x86asm.JRCXZ:
 		if hasRel {
-			in.kind, in.target = instCondJump, next+uint64(rel)
+			in.Kind, in.Target = InstCondJump, next+uint64(rel)
 		}
 		return
 	case x86asm.LOOP, x86asm.LOOPE, x86asm.LOOPNE:
 		in.clobber = 1 << rCX
 		if hasRel {
-			in.kind, in.target = instCondJump, next+uint64(rel)
+			in.Kind, in.Target = InstCondJump, next+uint64(rel)
 		}
 		return
 	case x86asm.RET, x86asm.LRET, x86asm.IRET, x86asm.IRETD, x86asm.IRETQ:
-		in.kind = instRet
+		in.Kind = instRet
 		return
 	case x86asm.UD0, x86asm.UD1, x86asm.UD2, x86asm.HLT, x86asm.INT:
 		// int3 pads after calls that do not return; int $0x80 is the
 		// 32-bit syscall gate, which x86_64 code does not use.
-		in.kind = instHalt
+		in.Kind = instHalt
 		return
 	case x86asm.SYSCALL:
-		in.kind = instSyscall
+		in.Kind = InstSyscall
 		in.clobber = 1<<rAX | 1<<rCX | 1<<r11
 		return
 	case x86asm.NOP, x86asm.CMP, x86asm.TEST, x86asm.BT, x86asm.PREFETCHNTA, x86asm.PREFETCHT0,
@@ -268,21 +268,21 @@ func (x *x86) facts(xi *x86asm.Inst, in *inst) {
 	case x86asm.PUSH:
 		in.spDelta = -8
 		how, src, val := x.operand(xi.Args[0]) // push off(%rsp) reads before the decrement: src is in before-coordinates already
-		in.addDef(def{how: how, dst: stackLoc(0), src: src, val: val})
+		in.addDef(Def{how: how, Dst: StackLoc(0), src: src, val: val})
 		return
 	case x86asm.POP:
 		in.spDelta = 8
-		if d, full, ok := x.dest(xi.Args[0]); ok && !d.isStack() {
+		if d, full, ok := x.dest(xi.Args[0]); ok && !d.IsStack() {
 			if full {
-				in.addDef(def{how: defCopy, dst: d, src: stackLoc(0)})
+				in.addDef(Def{how: defCopy, Dst: d, src: StackLoc(0)})
 			} else {
-				in.addDef(def{how: defUnknown, dst: d})
+				in.addDef(Def{how: defUnknown, Dst: d})
 			}
 		}
 		return
 	case x86asm.LEAVE:
 		in.spLost = true
-		in.addDef(def{how: defUnknown, dst: regLoc(rBP)})
+		in.addDef(Def{how: defUnknown, Dst: RegLoc(rBP)})
 		return
 	case x86asm.CPUID:
 		in.clobber = 1<<rAX | 1<<rBX | 1<<rCX | 1<<rDX
@@ -309,12 +309,12 @@ func (x *x86) facts(xi *x86asm.Inst, in *inst) {
 		x86asm.SCASB, x86asm.SCASW, x86asm.SCASD, x86asm.SCASQ, x86asm.CMPSB, x86asm.CMPSW,
 		x86asm.CMPSD, x86asm.CMPSQ:
 		if xi.Args[0] == nil || isMemArg(xi.Args[0]) { // string form, not the SSE movsd/cmpsd
-			in.clobber = 1<<rAX | 1<<rCX | 1<<rSI | 1<<rDI
+			in.clobber = 1<<rAX | 1<<rCX | 1<<rSI | 1<<RDI
 			return
 		}
 	case x86asm.CMPXCHG, x86asm.XADD:
 		in.clobber = 1 << rAX
-		if d, _, ok := x.dest(xi.Args[1]); ok && !d.isStack() {
+		if d, _, ok := x.dest(xi.Args[1]); ok && !d.IsStack() {
 			in.clobber |= 1 << uint(d.reg)
 		}
 	case x86asm.XCHG:
@@ -333,16 +333,16 @@ func (x *x86) facts(xi *x86asm.Inst, in *inst) {
 			return
 		}
 		if !full {
-			in.addDef(def{how: defUnknown, dst: d})
+			in.addDef(Def{how: defUnknown, Dst: d})
 			return
 		}
 		how, src, val := x.operand(xi.Args[1])
-		in.addDef(def{how: how, dst: d, src: src, val: val})
+		in.addDef(Def{how: how, Dst: d, src: src, val: val})
 		return
 	case x86asm.XOR, x86asm.SUB:
 		if r, ok := xi.Args[0].(x86asm.Reg); ok && xi.Args[1] == x86asm.Arg(r) {
 			if d, full, ok := x.dest(r); ok && full {
-				in.addDef(def{how: defConst, dst: d})
+				in.addDef(Def{how: defConst, Dst: d})
 				return
 			}
 		}
@@ -380,15 +380,15 @@ func (x *x86) facts(xi *x86asm.Inst, in *inst) {
 		return
 	}
 	if d, _, ok := x.dest(xi.Args[0]); ok {
-		in.addDef(def{how: defUnknown, dst: d})
+		in.addDef(Def{how: defUnknown, Dst: d})
 	}
 }
 
-func xchgDef(dst, src loc, ok bool) def {
+func xchgDef(dst, src Loc, ok bool) Def {
 	if !ok {
-		return def{how: defUnknown, dst: dst}
+		return Def{how: defUnknown, Dst: dst}
 	}
-	return def{how: defCopy, dst: dst, src: src}
+	return Def{how: defCopy, Dst: dst, src: src}
 }
 
 func isMemArg(a x86asm.Arg) bool {
