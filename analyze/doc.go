@@ -25,6 +25,10 @@
 // arm64asm behind the small interface of the isa subpackage, which also
 // holds the data flow).
 //
+// What ld.so reads (ELF images, ld.so.cache, the library search) is the
+// elfload subpackage; files the target names are read only when regular
+// (internal/regularfile).
+//
 // Each library is summarised once (functions, their syscalls, their edges)
 // and the summary is cached by the file's SHA-256 under the user cache
 // directory (which must be the user's own and writable by no one else), so

@@ -4,33 +4,29 @@ import (
 	"debug/buildinfo"
 	"debug/elf"
 	"fmt"
-	"os"
 	"path"
 	"path/filepath"
 	"strings"
-	"syscall"
 
+	"github.com/sysrec/sysrec/internal/regularfile"
 	"github.com/sysrec/sysrec/linuxabi"
 	"github.com/sysrec/sysrec/profiles"
 )
 
 // DetectRuntime is RuntimeOf for the executable a target names (a path
 // found on $PATH, /proc/PID/exe; "" for none): the target names the
-// file, so it is read through a descriptor opened without blocking and
-// checked to be a regular file (a FIFO would block the read for good),
-// reopened through /proc so the file cannot be swapped in between.
+// file, so it is read only when it is a regular file (a FIFO would block
+// the read for good), reopened through /proc so the file cannot be
+// swapped in between.
 func DetectRuntime(exe string) string {
 	if exe == "" {
 		return RuntimeNone
 	}
-	f, err := os.OpenFile(exe, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	f, _, err := regularfile.Open(exe)
 	if err != nil {
 		return RuntimeNone
 	}
 	defer f.Close()
-	if info, err := f.Stat(); err != nil || !info.Mode().IsRegular() {
-		return RuntimeNone
-	}
 	return RuntimeOf(fmt.Sprintf("/proc/self/fd/%d", f.Fd()))
 }
 

@@ -1,33 +1,48 @@
-package analyze
+package elfload
 
 import (
 	"debug/elf"
 	"fmt"
 	"path/filepath"
 	"strings"
+
+	"github.com/sysrec/sysrec/internal/regularfile"
 )
 
-// searcher finds shared libraries the way ld.so does: a name with a slash
+// Searcher finds shared libraries the way ld.so does: a name with a slash
 // is a path; otherwise DT_RPATH (of the requester, then of the
 // executable, when the requester has no DT_RUNPATH), the library path
 // (LD_LIBRARY_PATH), DT_RUNPATH of the requester, /etc/ld.so.cache, then
 // the default directories.
-type searcher struct {
-	machine     elf.Machine
-	libraryPath []string
-	cache       ldCache
-	defaultDirs []string
+type Searcher struct {
+	Machine     elf.Machine
+	LibraryPath []string
+	Cache       LDCache
+	DefaultDirs []string
 	lookups     int // candidate paths tried so far, at most maxLookups
 }
 
-// errLookups ends the search for libraries of a program whose files ask
+// MaxLookups bounds the candidate paths tried for one program's
+// libraries.
+const MaxLookups = 1 << 16
+
+// ErrLookups ends the search for libraries of a program whose files ask
 // for too many look-ups (thousands of missing DT_NEEDED names times
 // hundreds of RUNPATH directories).
-var errLookups = fmt.Errorf("more than %d library look-ups: the rest is not analysed", maxLookups)
+var ErrLookups = fmt.Errorf("more than %d library look-ups: the rest is not analysed", MaxLookups)
+
+// Requester is an object that asks for a library, as the search sees
+// it: where it is (whether it is the executable, whose $ORIGIN is its
+// real directory), its machine, its DT_RPATH and DT_RUNPATH.
+type Requester struct {
+	Path, Machine  string
+	IsExe          bool
+	Rpath, Runpath []string
+}
 
 // searchPaths lists where name is looked for on behalf of req, each with
 // the rule that put it there.
-func (s *searcher) find(name string, req, exe *module) (path, how string, err error) {
+func (s *Searcher) Find(name string, req, exe *Requester) (path, how string, err error) {
 	if strings.Contains(name, "/") {
 		p := name
 		if req != nil {
@@ -36,9 +51,9 @@ func (s *searcher) find(name string, req, exe *module) (path, how string, err er
 		if s.fits(p) {
 			return p, "path", nil
 		}
-		return "", "", fmt.Errorf("%s: no such %v library", p, s.machine)
+		return "", "", fmt.Errorf("%s: no such %v library", p, s.Machine)
 	}
-	try := func(dirs []string, from *module, how string) (string, string, bool) {
+	try := func(dirs []string, from *Requester, how string) (string, string, bool) {
 		for _, d := range dirs {
 			if from != nil {
 				d = expandOrigin(d, from)
@@ -50,55 +65,55 @@ func (s *searcher) find(name string, req, exe *module) (path, how string, err er
 		}
 		return "", "", false
 	}
-	if req != nil && len(req.sum.RunPath) == 0 {
-		if p, h, ok := try(req.sum.RPath, req, "DT_RPATH"); ok {
+	if req != nil && len(req.Runpath) == 0 {
+		if p, h, ok := try(req.Rpath, req, "DT_RPATH"); ok {
 			return p, h, nil
 		}
 		if exe != nil && exe != req {
-			if p, h, ok := try(exe.sum.RPath, exe, "DT_RPATH of the executable"); ok {
+			if p, h, ok := try(exe.Rpath, exe, "DT_RPATH of the executable"); ok {
 				return p, h, nil
 			}
 		}
 	}
-	if p, h, ok := try(s.libraryPath, nil, "library path"); ok {
+	if p, h, ok := try(s.LibraryPath, nil, "library path"); ok {
 		return p, h, nil
 	}
 	if req != nil {
-		if p, h, ok := try(req.sum.RunPath, req, "DT_RUNPATH"); ok {
+		if p, h, ok := try(req.Runpath, req, "DT_RUNPATH"); ok {
 			return p, h, nil
 		}
 	}
-	for _, p := range s.cache[name] {
+	for _, p := range s.Cache[name] {
 		if s.fits(p) {
 			return p, "ld.so.cache", nil
 		}
 	}
-	if p, h, ok := try(s.defaultDirs, nil, "default directory"); ok {
+	if p, h, ok := try(s.DefaultDirs, nil, "default directory"); ok {
 		return p, h, nil
 	}
-	if s.lookups > maxLookups {
-		return "", "", errLookups
+	if s.lookups > MaxLookups {
+		return "", "", ErrLookups
 	}
 	return "", "", fmt.Errorf("%s: not found", name)
 }
 
 // expandOrigin replaces $ORIGIN (the directory of the requesting object),
 // $LIB and $PLATFORM as ld.so does.
-func expandOrigin(p string, from *module) string {
+func expandOrigin(p string, from *Requester) string {
 	if !strings.Contains(p, "$") {
 		return p
 	}
-	origin := filepath.Dir(from.path)
-	if from.isExe {
-		if real, err := filepath.EvalSymlinks(from.path); err == nil {
+	origin := filepath.Dir(from.Path)
+	if from.IsExe {
+		if real, err := filepath.EvalSymlinks(from.Path); err == nil {
 			origin = filepath.Dir(real)
 		}
 	}
 	lib, platform := "lib", "x86_64"
-	if from.sum.Machine == elf.EM_AARCH64.String() {
+	if from.Machine == elf.EM_AARCH64.String() {
 		platform = "aarch64"
 	}
-	if from.sum.Machine == elf.EM_X86_64.String() {
+	if from.Machine == elf.EM_X86_64.String() {
 		lib = "lib64"
 	}
 	r := strings.NewReplacer("${ORIGIN}", origin, "$ORIGIN", origin, "${LIB}", lib, "$LIB", lib, "${PLATFORM}", platform, "$PLATFORM", platform)
@@ -107,11 +122,11 @@ func expandOrigin(p string, from *module) string {
 
 // fits reports whether p is an ELF file ld.so would load for machine:
 // ld.so skips files of the wrong class or machine and keeps searching.
-func (s *searcher) fits(p string) bool {
-	if s.lookups++; s.lookups > maxLookups {
+func (s *Searcher) fits(p string) bool {
+	if s.lookups++; s.lookups > MaxLookups {
 		return false
 	}
-	f, _, err := openRegular(p)
+	f, _, err := regularfile.Open(p)
 	if err != nil {
 		return false
 	}
@@ -124,5 +139,5 @@ func (s *searcher) fits(p string) bool {
 		return false
 	}
 	m := elf.Machine(uint16(hdr[18]) | uint16(hdr[19])<<8)
-	return m == s.machine
+	return m == s.Machine
 }

@@ -1,15 +1,15 @@
-package analyze
+package elfload
 
 import (
 	"encoding/binary"
 	"errors"
 )
 
-// ehFrameRanges returns the [start, end) code ranges of the FDEs in an
+// EHFrameRanges returns the [start, end) code ranges of the FDEs in an
 // .eh_frame section loaded at addr: in a stripped library these are the
 // only bounds of the functions that are not exported.
-func ehFrameRanges(b []byte, addr uint64) ([]span, error) {
-	var out []span
+func EHFrameRanges(b []byte, addr uint64) ([]Span, error) {
+	var out []Span
 	fdeEnc := map[int]byte{} // CIE offset → FDE pointer encoding
 	for off := 0; off+4 <= len(b); {
 		length := uint64(binary.LittleEndian.Uint32(b[off:]))
@@ -44,7 +44,7 @@ func ehFrameRanges(b []byte, addr uint64) ([]span, error) {
 				if ok1 {
 					rng, _, ok2 := readEncoded(b[p+n:end], enc&0x0f, 0)
 					if ok2 && begin != 0 && rng != 0 {
-						out = append(out, span{start: begin, end: begin + rng})
+						out = append(out, Span{Start: begin, End: begin + rng})
 					}
 				}
 			}

@@ -1,20 +1,32 @@
-package analyze
+package elfload
 
 import (
 	"bytes"
+	"cmp"
 	"debug/elf"
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"github.com/sysrec/sysrec/analyze/isa"
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/sysrec/sysrec/analyze/isa"
 )
 
 // ErrNotSupported is returned for ELF files the analysis cannot read:
 // 32-bit or big-endian files and instruction sets without an isa.
 var ErrNotSupported = errors.New("not supported")
+
+// Bounds on what one ELF file may ask of the analysis, far above real
+// files (the most DT_NEEDED entries a Debian file has is 21,
+// RPATH/RUNPATH directories 2, symbols 259 k in .symtab and 171 k in
+// .dynsym), so that a hostile file costs bounded time and memory.
+const (
+	MaxNeeded     = 1024    // DT_NEEDED entries of one file
+	MaxSearchDirs = 256     // DT_RPATH plus DT_RUNPATH directories of one file
+	MaxSymbols    = 1 << 22 // entries of .symtab, and of .dynsym
+)
 
 // ELF constants debug/elf does not define.
 const (
@@ -25,69 +37,69 @@ const (
 	rARM64Copy                 = 1024
 )
 
-// image is one ELF file in memory, with the address-level views the
+// Image is one ELF file in memory, with the address-level views the
 // analysis needs.
-type image struct {
-	f    *elf.File
+type Image struct {
+	F    *elf.File
 	data []byte
-	isa  isa.ISA
+	Isa  isa.ISA
 	// exec lists executable sections except the PLT; plt the PLT ones;
 	// got the GOT; dataSecs every other allocated section.
-	exec, plt, got, dataSecs []span
-	dynsyms                  []elf.Symbol
-	symtab                   []elf.Symbol
+	Exec, Plt, Got, DataSecs []Span
+	Dynsyms                  []elf.Symbol
+	Symtab                   []elf.Symbol
 	// slots maps a GOT slot (or any relocated word) to what it holds.
-	slots map[uint64]slotTarget
+	Slots map[uint64]SlotTarget
 	// ptrs are relocated or (for ET_EXEC) literal pointers in data,
 	// sorted by address.
-	ptrs []dataPtr
+	Ptrs []dataPtr
 	// copies are the symbols an executable copies into its own .bss
 	// (R_*_COPY): its copy stands for the library's definition.
-	copies map[string]bool
+	Copies map[string]bool
 	// imports are the symbols relocations refer to, by index.
-	imports   []importSym
-	importIdx map[importSym]int32
-	absolute  bool // ET_EXEC: addresses are fixed
-	goBinary  bool
+	Imports   []ImportSym
+	importIdx map[ImportSym]int32
+	Absolute  bool // ET_EXEC: addresses are fixed
+	GoBinary  bool
 	buildID   string
 }
 
-type span struct {
-	start, end uint64
+type Span struct {
+	Start, End uint64
 	name       string
 	off        uint64 // file offset of start (for PROGBITS)
 	nobits     bool
 }
 
-func (s span) contains(a uint64) bool { return a >= s.start && a < s.end }
+func (s Span) Contains(a uint64) bool { return a >= s.Start && a < s.End }
 
-// slotTarget is what a relocated word holds: an import (sym >= 0) or a
+// SlotTarget is what a relocated word holds: an import (sym >= 0) or a
 // local address.
-type slotTarget struct {
-	imp  int32 // index into image.imports, or -1
-	addr uint64
+type SlotTarget struct {
+	Imp  int32 // index into image.imports, or -1
+	Addr uint64
 }
 
 type dataPtr struct {
-	at uint64
-	to slotTarget
+	At uint64
+	To SlotTarget
 }
 
-type importSym struct {
+type ImportSym struct {
 	Name    string
 	Version string
 	Weak    bool // an undefined weak symbol may stay undefined
 }
 
-func inSpans(ss []span, a uint64) (span, bool) {
-	i := sort.Search(len(ss), func(i int) bool { return ss[i].end > a })
-	if i < len(ss) && ss[i].contains(a) {
+func InSpans(ss []Span, a uint64) (Span, bool) {
+	i := sort.Search(len(ss), func(i int) bool { return ss[i].End > a })
+	if i < len(ss) && ss[i].Contains(a) {
 		return ss[i], true
 	}
-	return span{}, false
+	return Span{}, false
 }
 
-func openImage(data []byte) (*image, error) {
+func OpenImage(data []byte) (*Image, error) {
 	f, err := elf.NewFile(bytes.NewReader(data))
 	if err != nil {
 		return nil, err
@@ -95,10 +107,10 @@ func openImage(data []byte) (*image, error) {
 	if f.Class != elf.ELFCLASS64 || f.ByteOrder != binary.LittleEndian {
 		return nil, fmt.Errorf("%v %v ELF: %w", f.Class, f.ByteOrder, ErrNotSupported)
 	}
-	im := &image{f: f, data: data, absolute: f.Type == elf.ET_EXEC, slots: map[uint64]slotTarget{}, importIdx: map[importSym]int32{}, copies: map[string]bool{}}
-	im.goBinary = f.Section(".gopclntab") != nil || f.Section(".go.buildinfo") != nil
+	im := &Image{F: f, data: data, Absolute: f.Type == elf.ET_EXEC, Slots: map[uint64]SlotTarget{}, importIdx: map[ImportSym]int32{}, Copies: map[string]bool{}}
+	im.GoBinary = f.Section(".gopclntab") != nil || f.Section(".go.buildinfo") != nil
 	var ok bool
-	im.isa, ok = isa.New(f.Machine, isa.Options{GoABI: im.goBinary, Absolute: im.absolute})
+	im.Isa, ok = isa.New(f.Machine, isa.Options{GoABI: im.GoBinary, Absolute: im.Absolute})
 	if !ok {
 		return nil, fmt.Errorf("machine %v: %w", f.Machine, ErrNotSupported)
 	}
@@ -109,8 +121,8 @@ func openImage(data []byte) (*image, error) {
 		if s.Flags&elf.SHF_ALLOC == 0 || s.Size == 0 || s.Type == elf.SHT_NULL || s.Flags&elf.SHF_TLS != 0 {
 			continue
 		}
-		sp := span{start: s.Addr, end: s.Addr + s.Size, name: s.Name, off: s.Offset, nobits: s.Type == elf.SHT_NOBITS}
-		if sp.end < sp.start || !sp.nobits && (s.Offset > uint64(len(data)) || s.Size > uint64(len(data))-s.Offset) {
+		sp := Span{Start: s.Addr, End: s.Addr + s.Size, name: s.Name, off: s.Offset, nobits: s.Type == elf.SHT_NOBITS}
+		if sp.End < sp.Start || !sp.nobits && (s.Offset > uint64(len(data)) || s.Size > uint64(len(data))-s.Offset) {
 			return nil, fmt.Errorf("section %s overruns the file", s.Name)
 		}
 		if sp.nobits && s.Flags&elf.SHF_EXECINSTR != 0 {
@@ -118,32 +130,32 @@ func openImage(data []byte) (*image, error) {
 		}
 		switch {
 		case strings.HasPrefix(s.Name, ".plt"), s.Name == ".iplt":
-			im.plt = append(im.plt, sp)
+			im.Plt = append(im.Plt, sp)
 		case s.Flags&elf.SHF_EXECINSTR != 0:
-			im.exec = append(im.exec, sp)
+			im.Exec = append(im.Exec, sp)
 		case s.Name == ".got" || s.Name == ".got.plt":
-			im.got = append(im.got, sp)
+			im.Got = append(im.Got, sp)
 		default:
-			im.dataSecs = append(im.dataSecs, sp)
+			im.DataSecs = append(im.DataSecs, sp)
 		}
 	}
-	for _, ss := range [][]span{im.exec, im.plt, im.got, im.dataSecs} {
-		slices.SortFunc(ss, func(a, b span) int { return cmpU64(a.start, b.start) })
+	for _, ss := range [][]Span{im.Exec, im.Plt, im.Got, im.DataSecs} {
+		slices.SortFunc(ss, func(a, b Span) int { return cmp.Compare(a.Start, b.Start) })
 	}
-	if im.dynsyms, err = f.DynamicSymbols(); err != nil && !errors.Is(err, elf.ErrNoSymbols) {
+	if im.Dynsyms, err = f.DynamicSymbols(); err != nil && !errors.Is(err, elf.ErrNoSymbols) {
 		return nil, fmt.Errorf("dynamic symbols: %w", err)
 	}
-	if im.symtab, err = f.Symbols(); err != nil && !errors.Is(err, elf.ErrNoSymbols) {
+	if im.Symtab, err = f.Symbols(); err != nil && !errors.Is(err, elf.ErrNoSymbols) {
 		return nil, fmt.Errorf("symbols: %w", err)
 	}
-	im.buildID = readBuildID(f, data)
+	im.buildID = ReadBuildID(f, data)
 	if err := im.readRelocs(); err != nil {
 		return nil, err
 	}
-	if im.absolute {
+	if im.Absolute {
 		im.scanLiteralPointers()
 	}
-	slices.SortFunc(im.ptrs, func(a, b dataPtr) int { return cmpU64(a.at, b.at) })
+	slices.SortFunc(im.Ptrs, func(a, b dataPtr) int { return cmp.Compare(a.At, b.At) })
 	return im, nil
 }
 
@@ -156,8 +168,8 @@ func checkSections(f *elf.File, size int) error {
 	for _, s := range f.Sections {
 		switch {
 		case s.Type == elf.SHT_SYMTAB || s.Type == elf.SHT_DYNSYM:
-			if n := s.Size / 24; n > maxSymbols {
-				return fmt.Errorf("section %s: %d symbols, more than the %d this analysis reads", s.Name, n, maxSymbols)
+			if n := s.Size / 24; n > MaxSymbols {
+				return fmt.Errorf("section %s: %d symbols, more than the %d this analysis reads", s.Name, n, MaxSymbols)
 			}
 		case s.Flags&elf.SHF_ALLOC != 0 && s.Type != elf.SHT_NOBITS && s.Type != elf.SHT_NULL:
 			loaded += s.Size
@@ -169,29 +181,19 @@ func checkSections(f *elf.File, size int) error {
 	return nil
 }
 
-func cmpU64(a, b uint64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
-
-// bytesAt returns up to n bytes of the file image at address a (nil for
+// BytesAt returns up to n bytes of the file image at address a (nil for
 // NOBITS or unmapped addresses).
-func (im *image) bytesAt(a uint64, n uint64) []byte {
-	for _, ss := range [][]span{im.exec, im.plt, im.got, im.dataSecs} {
-		if s, ok := inSpans(ss, a); ok {
+func (im *Image) BytesAt(a uint64, n uint64) []byte {
+	for _, ss := range [][]Span{im.Exec, im.Plt, im.Got, im.DataSecs} {
+		if s, ok := InSpans(ss, a); ok {
 			if s.nobits {
 				return nil
 			}
-			end := s.end
-			if n < s.end-a {
+			end := s.End
+			if n < s.End-a {
 				end = a + n
 			}
-			lo, hi := s.off+(a-s.start), s.off+(end-s.start)
+			lo, hi := s.off+(a-s.Start), s.off+(end-s.Start)
 			if hi > uint64(len(im.data)) {
 				return nil
 			}
@@ -201,29 +203,29 @@ func (im *image) bytesAt(a uint64, n uint64) []byte {
 	return nil
 }
 
-func (im *image) word(a uint64) (uint64, bool) {
-	b := im.bytesAt(a, 8)
+func (im *Image) Word(a uint64) (uint64, bool) {
+	b := im.BytesAt(a, 8)
 	if len(b) < 8 {
 		return 0, false
 	}
 	return binary.LittleEndian.Uint64(b), true
 }
 
-func (im *image) importOf(s elf.Symbol) int32 {
-	k := importSym{Name: s.Name, Version: s.Version, Weak: elf.ST_BIND(s.Info) == elf.STB_WEAK && s.Section == elf.SHN_UNDEF}
+func (im *Image) importOf(s elf.Symbol) int32 {
+	k := ImportSym{Name: s.Name, Version: s.Version, Weak: elf.ST_BIND(s.Info) == elf.STB_WEAK && s.Section == elf.SHN_UNDEF}
 	if i, ok := im.importIdx[k]; ok {
 		return i
 	}
-	i := int32(len(im.imports))
-	im.imports = append(im.imports, k)
+	i := int32(len(im.Imports))
+	im.Imports = append(im.Imports, k)
 	im.importIdx[k] = i
 	return i
 }
 
 // readRelocs reads the dynamic relocations (RELA and RELR sections that
 // are loaded) into slots and data pointers.
-func (im *image) readRelocs() error {
-	for _, s := range im.f.Sections {
+func (im *Image) readRelocs() error {
+	for _, s := range im.F.Sections {
 		if s.Flags&elf.SHF_ALLOC == 0 {
 			continue
 		}
@@ -238,22 +240,22 @@ func (im *image) readRelocs() error {
 				info := binary.LittleEndian.Uint64(b[i+8:])
 				addend := int64(binary.LittleEndian.Uint64(b[i+16:]))
 				typ, sym := uint32(info), int(info>>32)
-				if (im.f.Machine == elf.EM_X86_64 && typ == rX86Copy) || (im.f.Machine == elf.EM_AARCH64 && typ == rARM64Copy) {
-					if sym > 0 && sym <= len(im.dynsyms) {
-						s := im.dynsyms[sym-1]
-						im.copies[s.Name] = true
-						im.addSlot(off, slotTarget{imp: im.importOf(s)})
+				if (im.F.Machine == elf.EM_X86_64 && typ == rX86Copy) || (im.F.Machine == elf.EM_AARCH64 && typ == rARM64Copy) {
+					if sym > 0 && sym <= len(im.Dynsyms) {
+						s := im.Dynsyms[sym-1]
+						im.Copies[s.Name] = true
+						im.addSlot(off, SlotTarget{Imp: im.importOf(s)})
 					}
 					continue
 				}
-				switch im.isa.RelocKind(typ) {
+				switch im.Isa.RelocKind(typ) {
 				case isa.RelocSymbol:
-					if sym <= 0 || sym > len(im.dynsyms) {
+					if sym <= 0 || sym > len(im.Dynsyms) {
 						continue
 					}
-					im.addSlot(off, slotTarget{imp: im.importOf(im.dynsyms[sym-1])})
+					im.addSlot(off, SlotTarget{Imp: im.importOf(im.Dynsyms[sym-1])})
 				case isa.RelocRelative, isa.RelocIRelative:
-					im.addSlot(off, slotTarget{imp: -1, addr: uint64(addend)})
+					im.addSlot(off, SlotTarget{Imp: -1, Addr: uint64(addend)})
 				}
 			}
 		case shtRELR:
@@ -282,56 +284,56 @@ func (im *image) readRelocs() error {
 }
 
 // relrAt records a RELR relocation: the addend is the word in place.
-func (im *image) relrAt(a uint64) {
-	if v, ok := im.word(a); ok {
-		im.addSlot(a, slotTarget{imp: -1, addr: v})
+func (im *Image) relrAt(a uint64) {
+	if v, ok := im.Word(a); ok {
+		im.addSlot(a, SlotTarget{Imp: -1, Addr: v})
 	}
 }
 
-func (im *image) addSlot(at uint64, t slotTarget) {
-	if _, ok := inSpans(im.got, at); ok {
-		im.slots[at] = t
+func (im *Image) addSlot(at uint64, t SlotTarget) {
+	if _, ok := InSpans(im.Got, at); ok {
+		im.Slots[at] = t
 		return
 	}
-	im.ptrs = append(im.ptrs, dataPtr{at: at, to: t})
-	im.slots[at] = t
+	im.Ptrs = append(im.Ptrs, dataPtr{At: at, To: t})
+	im.Slots[at] = t
 }
 
 // scanLiteralPointers finds pointers in the data of an ET_EXEC file,
 // which carries no relocations for them: every aligned word whose value is
 // an address in the image.
-func (im *image) scanLiteralPointers() {
-	for _, ss := range [][]span{im.dataSecs, im.got} {
+func (im *Image) scanLiteralPointers() {
+	for _, ss := range [][]Span{im.DataSecs, im.Got} {
 		for _, s := range ss {
 			if s.nobits || s.name == ".gopclntab" || s.name == ".eh_frame" || s.name == ".eh_frame_hdr" ||
 				strings.HasPrefix(s.name, ".note") || strings.HasPrefix(s.name, ".rela") || s.name == ".dynsym" ||
 				s.name == ".dynstr" || s.name == ".gnu.hash" || s.name == ".hash" || strings.HasPrefix(s.name, ".gnu.version") {
 				continue
 			}
-			b := im.bytesAt(s.start, s.end-s.start)
-			start := (s.start + 7) &^ 7
-			for a := start; a+8 <= s.end; a += 8 {
-				o := a - s.start
+			b := im.BytesAt(s.Start, s.End-s.Start)
+			start := (s.Start + 7) &^ 7
+			for a := start; a+8 <= s.End; a += 8 {
+				o := a - s.Start
 				if o+8 > uint64(len(b)) {
 					break
 				}
 				v := binary.LittleEndian.Uint64(b[o:])
-				if _, reloc := im.slots[a]; v == 0 || reloc || !im.isAddress(v) {
+				if _, reloc := im.Slots[a]; v == 0 || reloc || !im.isAddress(v) {
 					continue
 				}
-				if _, ok := inSpans(im.got, a); ok {
-					im.slots[a] = slotTarget{imp: -1, addr: v}
+				if _, ok := InSpans(im.Got, a); ok {
+					im.Slots[a] = SlotTarget{Imp: -1, Addr: v}
 					continue
 				}
-				im.ptrs = append(im.ptrs, dataPtr{at: a, to: slotTarget{imp: -1, addr: v}})
+				im.Ptrs = append(im.Ptrs, dataPtr{At: a, To: SlotTarget{Imp: -1, Addr: v}})
 			}
 		}
 	}
 }
 
-func (im *image) isAddress(v uint64) bool {
-	for _, ss := range [][]span{im.exec, im.plt, im.dataSecs, im.got} {
-		if _, ok := inSpans(ss, v); ok {
+func (im *Image) isAddress(v uint64) bool {
+	for _, ss := range [][]Span{im.Exec, im.Plt, im.DataSecs, im.Got} {
+		if _, ok := InSpans(ss, v); ok {
 			return true
 		}
 	}
@@ -347,7 +349,7 @@ func progBytes(p *elf.Prog, data []byte) []byte {
 	return data[p.Off : p.Off+p.Filesz]
 }
 
-func readBuildID(f *elf.File, data []byte) string {
+func ReadBuildID(f *elf.File, data []byte) string {
 	for _, p := range f.Progs {
 		if p.Type != elf.PT_NOTE {
 			continue
@@ -370,22 +372,22 @@ func readBuildID(f *elf.File, data []byte) string {
 }
 
 // dynamic reads the dynamic section entries the linker needs.
-type dynInfo struct {
-	needed, rpath, runpath []string
-	soname                 string
-	interp                 string
-	initAddrs              []uint64 // DT_INIT, DT_FINI, and the INIT/FINI/PREINIT arrays
+type DynInfo struct {
+	Needed, Rpath, Runpath []string
+	Soname                 string
+	Interp                 string
+	InitAddrs              []uint64 // DT_INIT, DT_FINI, and the INIT/FINI/PREINIT arrays
 }
 
-func (im *image) dynamic() (dynInfo, error) {
-	var d dynInfo
+func (im *Image) Dynamic() (DynInfo, error) {
+	var d DynInfo
 	var err error
 	str := func(tag elf.DynTag) []string {
 		if err != nil {
 			return nil
 		}
 		var s []string
-		s, err = im.f.DynString(tag)
+		s, err = im.F.DynString(tag)
 		return s
 	}
 	val := func(tag elf.DynTag) []uint64 {
@@ -393,23 +395,23 @@ func (im *image) dynamic() (dynInfo, error) {
 			return nil
 		}
 		var v []uint64
-		v, err = im.f.DynValue(tag)
+		v, err = im.F.DynValue(tag)
 		return v
 	}
-	d.needed = str(elf.DT_NEEDED)
-	d.rpath = splitPaths(str(elf.DT_RPATH))
-	d.runpath = splitPaths(str(elf.DT_RUNPATH))
-	if len(d.needed) > maxNeeded {
-		return d, fmt.Errorf("dynamic section: %d DT_NEEDED entries, more than %d", len(d.needed), maxNeeded)
+	d.Needed = str(elf.DT_NEEDED)
+	d.Rpath = splitPaths(str(elf.DT_RPATH))
+	d.Runpath = splitPaths(str(elf.DT_RUNPATH))
+	if len(d.Needed) > MaxNeeded {
+		return d, fmt.Errorf("dynamic section: %d DT_NEEDED entries, more than %d", len(d.Needed), MaxNeeded)
 	}
-	if n := len(d.rpath) + len(d.runpath); n > maxSearchDirs {
-		return d, fmt.Errorf("dynamic section: %d DT_RPATH and DT_RUNPATH directories, more than %d", n, maxSearchDirs)
+	if n := len(d.Rpath) + len(d.Runpath); n > MaxSearchDirs {
+		return d, fmt.Errorf("dynamic section: %d DT_RPATH and DT_RUNPATH directories, more than %d", n, MaxSearchDirs)
 	}
 	if s := str(elf.DT_SONAME); len(s) > 0 {
-		d.soname = s[0]
+		d.Soname = s[0]
 	}
 	for _, tag := range []elf.DynTag{elf.DT_INIT, elf.DT_FINI} {
-		d.initAddrs = append(d.initAddrs, val(tag)...)
+		d.InitAddrs = append(d.InitAddrs, val(tag)...)
 	}
 	arrays := [][2]elf.DynTag{{elf.DT_INIT_ARRAY, elf.DT_INIT_ARRAYSZ}, {elf.DT_FINI_ARRAY, elf.DT_FINI_ARRAYSZ}, {elf.DT_PREINIT_ARRAY, elf.DT_PREINIT_ARRAYSZ}}
 	for _, a := range arrays {
@@ -417,31 +419,31 @@ func (im *image) dynamic() (dynInfo, error) {
 		if len(at) == 0 || len(sz) == 0 {
 			continue
 		}
-		d.initAddrs = append(d.initAddrs, im.arrayEntries(at[0], sz[0])...)
+		d.InitAddrs = append(d.InitAddrs, im.arrayEntries(at[0], sz[0])...)
 	}
 	if err != nil {
 		return d, fmt.Errorf("dynamic section: %w", err)
 	}
-	for _, p := range im.f.Progs {
+	for _, p := range im.F.Progs {
 		if p.Type == elf.PT_INTERP {
 			b := progBytes(p, im.data)
 			if b == nil {
 				return d, errors.New("PT_INTERP overruns the file")
 			}
-			d.interp = strings.TrimRight(string(b), "\x00")
+			d.Interp = strings.TrimRight(string(b), "\x00")
 		}
 	}
 	// Static executables have no dynamic section: their arrays are
 	// sections.
-	if len(im.f.Progs) > 0 && im.f.Section(".dynamic") == nil {
+	if len(im.F.Progs) > 0 && im.F.Section(".dynamic") == nil {
 		for _, name := range []string{".init_array", ".fini_array", ".preinit_array"} {
-			if s := im.f.Section(name); s != nil {
-				d.initAddrs = append(d.initAddrs, im.arrayEntries(s.Addr, s.Size)...)
+			if s := im.F.Section(name); s != nil {
+				d.InitAddrs = append(d.InitAddrs, im.arrayEntries(s.Addr, s.Size)...)
 			}
 		}
 		for _, name := range []string{".init", ".fini"} {
-			if s := im.f.Section(name); s != nil {
-				d.initAddrs = append(d.initAddrs, s.Addr)
+			if s := im.F.Section(name); s != nil {
+				d.InitAddrs = append(d.InitAddrs, s.Addr)
 			}
 		}
 	}
@@ -449,24 +451,24 @@ func (im *image) dynamic() (dynInfo, error) {
 }
 
 // arrayEntries reads an array of function pointers, relocated or not.
-func (im *image) arrayEntries(at, size uint64) []uint64 {
+func (im *Image) arrayEntries(at, size uint64) []uint64 {
 	var out []uint64
-	sec, ok := inSpans(im.dataSecs, at)
+	sec, ok := InSpans(im.DataSecs, at)
 	if !ok {
 		return nil
 	}
-	end := sec.end // the array cannot run past its section, whatever DT_*SZ says
+	end := sec.End // the array cannot run past its section, whatever DT_*SZ says
 	if size < end-at {
 		end = at + size
 	}
 	for a := at; a+8 <= end; a += 8 {
-		if t, ok := im.slots[a]; ok {
-			if t.imp < 0 && t.addr != 0 {
-				out = append(out, t.addr)
+		if t, ok := im.Slots[a]; ok {
+			if t.Imp < 0 && t.Addr != 0 {
+				out = append(out, t.Addr)
 			}
 			continue
 		}
-		if v, ok := im.word(a); ok && v != 0 && v != ^uint64(0) {
+		if v, ok := im.Word(a); ok && v != 0 && v != ^uint64(0) {
 			out = append(out, v)
 		}
 	}

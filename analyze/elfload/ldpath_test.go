@@ -1,4 +1,4 @@
-package analyze
+package elfload
 
 import (
 	"debug/elf"
@@ -32,13 +32,13 @@ func TestSearchOrder(t *testing.T) {
 		fakeLib(t, p(dir+"/libx.so.1"), elf.EM_X86_64)
 	}
 	fakeLib(t, p("wrongarch/libx.so.1"), elf.EM_AARCH64)
-	exe := &module{path: p("origin/app"), isExe: true, sum: &summary{Machine: elf.EM_X86_64.String(), RPath: []string{p("exerpath")}}}
-	lib := func(rpath, runpath []string) *module {
-		return &module{path: p("lib/libreq.so"), sum: &summary{Machine: elf.EM_X86_64.String(), RPath: rpath, RunPath: runpath}}
+	exe := &Requester{Path: p("origin/app"), IsExe: true, Machine: elf.EM_X86_64.String(), Rpath: []string{p("exerpath")}}
+	lib := func(rpath, runpath []string) *Requester {
+		return &Requester{Path: p("lib/libreq.so"), Machine: elf.EM_X86_64.String(), Rpath: rpath, Runpath: runpath}
 	}
 	tests := []struct {
 		name    string
-		req     *module
+		req     *Requester
 		libPath []string
 		cache   bool
 		want    string
@@ -48,21 +48,21 @@ func TestSearchOrder(t *testing.T) {
 		{"then the executable's DT_RPATH", lib(nil, nil), []string{p("libpath")}, true, "exerpath", "DT_RPATH of the executable"},
 		{"DT_RUNPATH turns DT_RPATH off", lib([]string{p("rpath")}, []string{p("runpath")}), nil, true, "runpath", "DT_RUNPATH"},
 		{"library path before DT_RUNPATH", lib(nil, []string{p("runpath")}), []string{p("libpath")}, true, "libpath", "library path"},
-		{"$ORIGIN", &module{path: p("origin/app"), isExe: true, sum: &summary{Machine: elf.EM_X86_64.String(), RunPath: []string{"$ORIGIN/lib"}}}, nil, true, "origin/lib", "DT_RUNPATH"},
-		{"ld.so.cache", &module{path: p("x"), sum: &summary{Machine: elf.EM_X86_64.String()}}, nil, true, "cache", "ld.so.cache"},
-		{"default directories", &module{path: p("x"), sum: &summary{Machine: elf.EM_X86_64.String()}}, nil, false, "default", "default directory"},
+		{"$ORIGIN", &Requester{Path: p("origin/app"), IsExe: true, Machine: elf.EM_X86_64.String(), Runpath: []string{"$ORIGIN/lib"}}, nil, true, "origin/lib", "DT_RUNPATH"},
+		{"ld.so.cache", &Requester{Path: p("x"), Machine: elf.EM_X86_64.String()}, nil, true, "cache", "ld.so.cache"},
+		{"default directories", &Requester{Path: p("x"), Machine: elf.EM_X86_64.String()}, nil, false, "default", "default directory"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := &searcher{machine: elf.EM_X86_64, libraryPath: tt.libPath, defaultDirs: []string{p("wrongarch"), p("default")}}
+			s := &Searcher{Machine: elf.EM_X86_64, LibraryPath: tt.libPath, DefaultDirs: []string{p("wrongarch"), p("default")}}
 			if tt.cache {
-				s.cache = ldCache{"libx.so.1": {p("wrongarch/libx.so.1"), p("cache/libx.so.1")}}
+				s.Cache = LDCache{"libx.so.1": {p("wrongarch/libx.so.1"), p("cache/libx.so.1")}}
 			}
 			e := exe
-			if tt.req.isExe || tt.how == "ld.so.cache" || tt.how == "default directory" {
+			if tt.req.IsExe || tt.how == "ld.so.cache" || tt.how == "default directory" {
 				e = tt.req // an executable without DT_RPATH
 			}
-			got, how, err := s.find("libx.so.1", tt.req, e)
+			got, how, err := s.Find("libx.so.1", tt.req, e)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -71,11 +71,11 @@ func TestSearchOrder(t *testing.T) {
 			}
 		})
 	}
-	s := &searcher{machine: elf.EM_X86_64, defaultDirs: []string{p("wrongarch")}}
-	if got, _, err := s.find("libx.so.1", nil, nil); err == nil {
+	s := &Searcher{Machine: elf.EM_X86_64, DefaultDirs: []string{p("wrongarch")}}
+	if got, _, err := s.Find("libx.so.1", nil, nil); err == nil {
 		t.Errorf("found %s, but the only candidate is for another machine", got)
 	}
-	if got, how, err := s.find(p("cache/libx.so.1"), nil, nil); err != nil || how != "path" || got != p("cache/libx.so.1") {
+	if got, how, err := s.Find(p("cache/libx.so.1"), nil, nil); err != nil || how != "path" || got != p("cache/libx.so.1") {
 		t.Errorf("a name with a slash: got %s %s %v", got, how, err)
 	}
 }

@@ -1,4 +1,4 @@
-package analyze
+package elfload
 
 import (
 	"bytes"
@@ -8,13 +8,13 @@ import (
 	"fmt"
 )
 
-// ldCache is /etc/ld.so.cache: soname → paths, in the order ld.so tries
+// LDCache is /etc/ld.so.cache: soname → paths, in the order ld.so tries
 // them.
-type ldCache map[string][]string
+type LDCache map[string][]string
 
 const (
 	ldCacheOldMagic = "ld.so-1.7.0"
-	ldCacheNewMagic = "glibc-ld.so.cache1.1"
+	LDCacheNewMagic = "glibc-ld.so.cache1.1"
 	// Entry flags (glibc's elf/cache.h).
 	ldFlagTypeMask   = 0x00ff
 	ldFlagELFLibc6   = 0x0003
@@ -23,10 +23,10 @@ const (
 	ldFlagAArch64    = 0x0a00
 )
 
-// parseLDCache reads the binary cache ldconfig writes: the new format
+// ParseLDCache reads the binary cache ldconfig writes: the new format
 // ("glibc-ld.so.cache1.1", alone or after the old "ld.so-1.7.0" table).
 // Only entries for machine are kept.
-func parseLDCache(b []byte, machine elf.Machine) (ldCache, error) {
+func ParseLDCache(b []byte, machine elf.Machine) (LDCache, error) {
 	base := 0
 	if bytes.HasPrefix(b, []byte(ldCacheOldMagic)) {
 		if len(b) < 16 {
@@ -36,7 +36,7 @@ func parseLDCache(b []byte, machine elf.Machine) (ldCache, error) {
 		base = 16 + 12*n
 		base = (base + 7) &^ 7
 	}
-	if base+48 > len(b) || !bytes.HasPrefix(b[base:], []byte(ldCacheNewMagic)) {
+	if base+48 > len(b) || !bytes.HasPrefix(b[base:], []byte(LDCacheNewMagic)) {
 		return nil, errors.New("not a glibc-ld.so.cache1.1 file")
 	}
 	nlibs := int(binary.LittleEndian.Uint32(b[base+20:]))
@@ -64,7 +64,7 @@ func parseLDCache(b []byte, machine elf.Machine) (ldCache, error) {
 		}
 		return string(b[o : o+end]), true
 	}
-	c, hw := ldCache{}, ldCache{}
+	c, hw := LDCache{}, LDCache{}
 	for i := range nlibs {
 		e := b[base+hdr+i*entry:]
 		flags := int32(binary.LittleEndian.Uint32(e))
