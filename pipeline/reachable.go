@@ -22,8 +22,14 @@ var analyzeBinary = analyze.Binary
 // which only reads files, is left to finish unobserved.
 func Reachable(ctx context.Context, command []string, pid int) (map[string]string, error) {
 	exe, err := TargetExe(command, pid)
-	if err != nil {
-		return nil, err
+	return reachableOf(ctx, exe, err)
+}
+
+// reachableOf is Reachable of the executable TargetExe resolved (or the
+// error it gave).
+func reachableOf(ctx context.Context, exe string, exeErr error) (map[string]string, error) {
+	if exeErr != nil {
+		return nil, exeErr
 	}
 	type result struct {
 		res *analyze.Result

@@ -16,15 +16,32 @@ import (
 	"github.com/sysrec/sysrec/reducer"
 )
 
-// RuntimeAuto asks Record to find the target's runtime from its executable.
-const RuntimeAuto = "auto"
+// RuntimeAuto asks Record to find the target's language runtime from
+// its executable; RuntimeNone to add the calls of none.
+const (
+	RuntimeAuto = "auto"
+	RuntimeNone = "none"
+)
 
 // RecordOptions say what to record and where the profile goes.
 type RecordOptions struct {
 	Recorder recorder.Options
-	// Reduce.Runtime may be RuntimeAuto; Reduce.Name defaults to the
-	// command's base name.
+	// Reduce.Runtime may be RuntimeAuto or RuntimeNone; Reduce.Name
+	// defaults to the command's base name; Reduce.Reachable, when the
+	// level needs it, is the analysis of the target's executable unless
+	// given.
 	Reduce reducer.Options
+	// LevelRequired makes a target that cannot be analysed an error
+	// when Reduce.Level needs its analysis; otherwise Record lowers the
+	// level to families and says so through Warn.
+	LevelRequired bool
+	// FilesRequired keeps Recorder.Files on under Reduce.Exe, which
+	// otherwise turns it off (the files of a test binary change with
+	// its build directory).
+	FilesRequired bool
+	// Warn receives, one sentence each, what Record decided on the
+	// caller's behalf before the run.
+	Warn func(string)
 	// Output is the profile's path; "-" writes it to Stdout (the target's
 	// own stdout then goes to Recorder.Stderr, so the two never mix).
 	Output string
@@ -68,9 +85,9 @@ func Record(ctx context.Context, o RecordOptions) (*RecordResult, error) {
 	}
 	command := o.Recorder.Command
 	auto := o.Reduce.Runtime == RuntimeAuto
-	if auto {
-		exe, _ := TargetExe(command, o.Recorder.PID) // none: no runtime
-		o.Reduce.Runtime = reducer.DetectRuntime(exe)
+	exe, exeErr := TargetExe(command, o.Recorder.PID)
+	if err := o.decide(ctx, exe, exeErr); err != nil {
+		return nil, err
 	}
 	if err := o.Reduce.Validate(); err != nil {
 		return nil, err

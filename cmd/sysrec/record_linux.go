@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"slices"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -143,73 +142,8 @@ func runRecord(ctx context.Context, io stdio, o recordOptions, command []string)
 	if o.progress != "auto" && o.progress != "always" && o.progress != "never" {
 		return fmt.Errorf("--progress %q (want auto, always or never)", o.progress)
 	}
-	if o.runtime != "auto" && o.runtime != "none" && !slices.Contains(reducer.Runtimes, o.runtime) {
-		return fmt.Errorf("--runtime %q (want auto, go, glibc, glibc-threads, python, node or none)", o.runtime)
-	}
-	level := reducer.Level(o.generalize)
-	if !slices.Contains(reducer.Levels, level) {
-		return fmt.Errorf("--generalize %q (want exact, families, related or reachable)", o.generalize)
-	}
 	if o.fs != "on" && o.fs != "off" {
 		return fmt.Errorf("--fs %q (want on or off)", o.fs)
-	}
-	if !slices.Contains(reducer.FSLevels, reducer.FSLevel(o.fsGeneralize)) {
-		return fmt.Errorf("--fs-generalize %q (want exact or dirs)", o.fsGeneralize)
-	}
-	if o.duration < 0 {
-		return fmt.Errorf("--duration %s is negative", o.duration)
-	}
-	if o.maxValues < 1 {
-		return fmt.Errorf("--max-values %d (want at least 1)", o.maxValues)
-	}
-	if o.maxKeys < 1 {
-		return fmt.Errorf("--max-keys %d (want at least 1)", o.maxKeys)
-	}
-	rt := o.runtime
-	switch rt {
-	case "auto":
-		rt = pipeline.RuntimeAuto
-	case "none":
-		rt = reducer.RuntimeNone
-	}
-	var ctr *containers.Container
-	switch {
-	case o.container != "" && (len(command) > 0 || o.pid != 0 || o.cgroup != ""):
-		return errors.New("--container records a container on its own: give no command, --pid or --cgroup with it")
-	case o.container != "":
-		if ctr, err = pipeline.FindContainer(ctx, o.container, o.engine); err != nil {
-			return fmt.Errorf("--container: %w", err)
-		}
-		o.pid = ctr.PID // analysed (--generalize) and followed as the container's first process
-	case o.engine != "":
-		return fmt.Errorf("--engine %s needs --container", o.engine)
-	}
-	var reachable map[string]string
-	if level.NeedsReachable() {
-		// Before the run: a target that cannot be analysed costs no
-		// recording.
-		if reachable, err = pipeline.Reachable(ctx, command, o.pid); err == nil && o.exe != "" {
-			// The executables --exe keeps are not the one analysed.
-			err = fmt.Errorf("--exe %s keeps the calls of other executables than the one analysed", o.exe)
-		}
-		if err != nil && ctx.Err() != nil {
-			return fmt.Errorf("%w while analysing the target: nothing recorded", context.Cause(ctx))
-		}
-		if err != nil {
-			if o.generalizeSet {
-				return fmt.Errorf("--generalize %s: %w", level, err)
-			}
-			fmt.Fprintf(io.err, "sysrec: record: cannot analyse the target (%v): generalising at families\n", err)
-			level = reducer.LevelFamilies
-		}
-	}
-	files := o.fs == "on"
-	if files && o.exe != "" && !o.fsSet {
-		// --exe is for a test binary among its build: `go test` runs it
-		// from a new temporary directory each time, so its files would
-		// differ in every run and a diff gate would never pass.
-		fmt.Fprintln(io.err, "sysrec: record: --exe: no filesystem or network section (the files of a test binary change with its build directory; --fs on records those of the matching executables)")
-		files = false
 	}
 	opts := pipeline.RecordOptions{
 		Recorder: recorder.Options{
@@ -222,12 +156,11 @@ func runRecord(ctx context.Context, io stdio, o recordOptions, command []string)
 			PID:             o.pid,
 			Duration:        o.duration,
 			MaxKeys:         o.maxKeys,
-			Files:           files,
+			Files:           o.fs == "on",
 		},
 		Reduce: reducer.Options{
-			Runtime:       rt,
-			Level:         level,
-			Reachable:     reachable,
+			Runtime:       o.runtime,
+			Level:         reducer.Level(o.generalize),
 			Args:          reducer.ArgLevel(o.args),
 			NoBaseline:    o.noBaseline,
 			DefaultAction: def,
@@ -238,16 +171,26 @@ func runRecord(ctx context.Context, io stdio, o recordOptions, command []string)
 			FS:            reducer.FSLevel(o.fsGeneralize),
 			Home:          os.Getenv("HOME"),
 		},
-		Output:    o.output,
-		MergeInto: o.mergeInto,
-		Stdout:    io.out,
-		Strict:    o.strict,
+		LevelRequired: o.generalizeSet,
+		FilesRequired: o.fsSet,
+		Warn:          func(msg string) { fmt.Fprintf(io.err, "sysrec: record: %s\n", msg) },
+		Output:        o.output,
+		MergeInto:     o.mergeInto,
+		Stdout:        io.out,
+		Strict:        o.strict,
 	}
-	if ctr != nil {
-		if opts, err = pipeline.ForContainer(opts, ctr); err != nil {
+	if err := opts.Validate(); err != nil {
+		return flagError(err)
+	}
+	switch {
+	case o.container != "":
+		var ctr *containers.Container
+		if opts, ctr, err = pipeline.RecordContainer(ctx, opts, o.container, o.engine); err != nil {
 			return fmt.Errorf("--container: %w", err)
 		}
 		fmt.Fprintf(io.err, "sysrec: recording %s container %s (image %s, pid %d) until it stops\n", ctr.Engine, ctr.Name, ctr.Image, ctr.PID)
+	case o.engine != "":
+		return fmt.Errorf("--engine %s needs --container", o.engine)
 	}
 	opts.Recorder.Lingering = func(status int) {
 		fmt.Fprintf(io.err, "sysrec: record: %s exited (status %d) but left processes running; recording them until they exit (Ctrl-C or SIGTERM stops and writes the profile)\n", command[0], status)
@@ -259,6 +202,7 @@ func runRecord(ctx context.Context, io stdio, o recordOptions, command []string)
 		}
 	}
 	res, err := pipeline.Record(ctx, opts)
+	err = flagError(err)
 	if showProgress {
 		fmt.Fprint(io.err, "\r\033[K")
 	}
@@ -299,4 +243,14 @@ func runRecord(ctx context.Context, io stdio, o recordOptions, command []string)
 		return exitCode(res.Recording.ExitStatus)
 	}
 	return nil
+}
+
+// flagError names the flag of an option a library refused (--generalize
+// for the generalize option).
+func flagError(err error) error {
+	var oe *pipeline.OptionError
+	if errors.As(err, &oe) && error(oe) == err {
+		return fmt.Errorf("--%w", err)
+	}
+	return err
 }
