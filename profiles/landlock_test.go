@@ -91,3 +91,21 @@ func TestScopesMergeDiff(t *testing.T) {
 		t.Errorf("show does not list the scope:\n%s", s)
 	}
 }
+
+// TestDescribeFileAccess: a right Landlock checks on the directory
+// holding the object is named on that directory.
+func TestDescribeFileAccess(t *testing.T) {
+	for _, tc := range []struct {
+		access uint64
+		want   []string
+	}{
+		{linuxabi.LandlockReadFile, []string{"read_file on /srv/out.txt"}},
+		{linuxabi.LandlockMakeReg, []string{"make_reg on /srv (for out.txt)"}},
+		{linuxabi.LandlockReadFile | linuxabi.LandlockRemoveFile, []string{"read_file on /srv/out.txt", "remove_file on /srv (for out.txt)"}},
+	} {
+		got := DescribeFileAccess(FileAccess{Path: "/srv/out.txt", Access: tc.access})
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("access %#x: %q, want %q", tc.access, got, tc.want)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package profiles
 import (
 	"fmt"
 	"maps"
+	"path"
 	"slices"
 	"sort"
 	"strings"
@@ -113,6 +114,22 @@ func SeenKey(syscall string, args [6]uint64) string {
 		parts = append(parts, a.Name+"="+linuxabi.Symbolize(a.Consts, args[a.Index], a.Kind == linuxabi.KindFlags))
 	}
 	return strings.Join(parts, ", ")
+}
+
+// DescribeFileAccess names each right of f, as "RIGHT on PATH"; a right
+// Landlock checks on the directory holding the object (make_*,
+// remove_*, refer) is named on that directory ("make_reg on /srv (for
+// out.txt)").
+func DescribeFileAccess(f FileAccess) []string {
+	var out []string
+	for _, r := range linuxabi.LandlockFSNames(f.Access) {
+		if m, _ := linuxabi.ParseLandlockFS([]string{r}); m&linuxabi.LandlockParentRights != 0 {
+			out = append(out, fmt.Sprintf("%s on %s (for %s)", r, path.Dir(f.Path), path.Base(f.Path)))
+			continue
+		}
+		out = append(out, r+" on "+f.Path)
+	}
+	return out
 }
 
 // DescribeSample prints a sample as name(arg=VALUE, ...) with the
