@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/sysrec/sysrec/exitstatus"
 	"github.com/sysrec/sysrec/linuxabi"
 	"github.com/sysrec/sysrec/pipeline"
 	"github.com/sysrec/sysrec/profiles"
@@ -160,7 +161,7 @@ func runCheck(ctx context.Context, io stdio, o checkOptions, argv []string) erro
 		return nil
 	}
 	if o.asJSON {
-		return exitCode(exitFinding)
+		return exitCode(exitstatus.Finding)
 	}
 	if len(res.Violations) > 0 {
 		fmt.Fprintf(io.err, "sysrec: check: %d distinct violations (%d calls) of %s\n", len(res.Violations), res.Calls(), o.profile)
@@ -171,5 +172,5 @@ func runCheck(ctx context.Context, io stdio, o checkOptions, argv []string) erro
 	if res.Dropped > 0 {
 		fmt.Fprintf(io.err, "sysrec: check: %d calls beyond the first %d distinct violations were counted but not kept\n", res.Dropped, len(res.Violations))
 	}
-	return exitCode(exitFinding)
+	return exitCode(exitstatus.Finding)
 }

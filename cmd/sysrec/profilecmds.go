@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/sysrec/sysrec/exitstatus"
 	"github.com/sysrec/sysrec/pipeline"
 	"github.com/sysrec/sysrec/policy"
 	"github.com/sysrec/sysrec/profiles"
@@ -140,7 +141,7 @@ scripts; the status is the same without it.`,
 				fmt.Fprint(io.out, d.Text())
 			}
 			if d.WidensAt(gate) {
-				return exitCode(exitFinding)
+				return exitCode(exitstatus.Finding)
 			}
 			return nil
 		},

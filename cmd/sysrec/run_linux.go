@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/sysrec/sysrec/enforce"
 	"github.com/sysrec/sysrec/pipeline"
 )
 
@@ -62,7 +63,7 @@ func runRun(ctx context.Context, io stdio, o runOptions, argv []string) error {
 	if ex.Signal != 0 {
 		msg := fmt.Sprintf("%s killed by %s", argv[0], ex.SignalName())
 		if ex.Signal == syscall.SIGSYS {
-			msg += " (seccomp): " + explainKill(ex.Seccomp)
+			msg += " (seccomp): " + enforce.ExplainKill(ex.Seccomp)
 		}
 		fmt.Fprintf(io.err, "sysrec: run: %s\n", msg)
 	}

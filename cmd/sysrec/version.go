@@ -7,6 +7,7 @@ import (
 	"runtime/debug"
 
 	"github.com/spf13/cobra"
+	"github.com/sysrec/sysrec/pipeline"
 )
 
 // commit is set by the Makefile (-ldflags -X main.commit=...) for builds
@@ -34,7 +35,7 @@ mount, the Landlock ABI, and the seccomp actions the kernel offers.`,
 		Example: "  sysrec version\n  sysrec version --json",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			v := versionInfo{Version: "(devel)", Commit: commit, GoVersion: runtime.Version(), Platform: runtime.GOOS + "/" + runtime.GOARCH, Kernel: kernelFeatures()}
+			v := versionInfo{Version: "(devel)", Commit: commit, GoVersion: runtime.Version(), Platform: runtime.GOOS + "/" + runtime.GOARCH, Kernel: pipeline.KernelFeatures()}
 			if bi, ok := debug.ReadBuildInfo(); ok {
 				if bi.Main.Version != "" {
 					v.Version = bi.Main.Version

@@ -1,4 +1,4 @@
-package main
+package pipeline
 
 import (
 	"fmt"
@@ -9,9 +9,9 @@ import (
 	"github.com/sysrec/sysrec/recorder"
 )
 
-// kernelFeatures says what the running kernel offers sysrec; an absent
+// KernelFeatures says what the running kernel offers sysrec; an absent
 // feature is reported with the reason.
-func kernelFeatures() map[string]string {
+func KernelFeatures() map[string]string {
 	f := map[string]string{}
 	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
 		f["kernel"] = strings.TrimSpace(string(b))
