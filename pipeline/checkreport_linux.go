@@ -2,7 +2,9 @@ package pipeline
 
 import (
 	"context"
+	"fmt"
 
+	"github.com/sysrec/sysrec/exitstatus"
 	"github.com/sysrec/sysrec/linuxabi"
 	"github.com/sysrec/sysrec/profiles"
 	"github.com/sysrec/sysrec/reducer"
@@ -102,4 +104,58 @@ func (r *CheckResult) Report(profile string, levels []*CheckLevel) CheckReport {
 // allow: no violation, no refusal, no file or port beyond its sections.
 func (r *CheckResult) Clean() bool {
 	return len(r.Violations) == 0 && len(r.Exit.Landlock) == 0 && len(r.Files) == 0 && len(r.Ports) == 0
+}
+
+// ExitStatus is check's status: the target's when it did nothing the
+// profile does not allow, else exitstatus.Finding.
+func (r *CheckResult) ExitStatus() int {
+	if r.Clean() {
+		return r.Exit.Status
+	}
+	return exitstatus.Finding
+}
+
+// Findings are check's report on the profile named profile as
+// sentences, one a line (check without --json): what the reachable
+// level would do of each violation (levels, from ReachableLevels), the
+// rights the Landlock sections do not grant, what Landlock refused, and
+// a count of each kind, or that there was nothing.
+func (r *CheckResult) Findings(profile string, levels []*CheckLevel) []string {
+	var out []string
+	for i, v := range r.Violations {
+		if l := levels[i]; l != nil && l.Allows {
+			out = append(out, fmt.Sprintf("--generalize reachable would allow %s (%s)", profiles.DescribeSample(v), l.Why))
+		} else if l != nil {
+			out = append(out, fmt.Sprintf("--generalize reachable would not allow %s: %s", profiles.DescribeSample(v), l.Why))
+		}
+	}
+	for _, f := range r.Files {
+		for _, line := range profiles.DescribeFileAccess(f) {
+			out = append(out, "landlock would refuse "+line)
+		}
+	}
+	for _, p := range r.Ports {
+		for _, right := range linuxabi.LandlockNetNames(p.Access) {
+			out = append(out, fmt.Sprintf("landlock would refuse %s on port %d", right, p.Port))
+		}
+	}
+	if r.FilesUnresolved > 0 {
+		out = append(out, fmt.Sprintf("%d file accesses could not be resolved to a path and were not compared", r.FilesUnresolved))
+	}
+	for _, d := range r.Exit.Landlock {
+		out = append(out, "landlock refused "+d.String())
+	}
+	if r.Clean() {
+		return append(out, "no violations of "+profile)
+	}
+	if len(r.Violations) > 0 {
+		out = append(out, fmt.Sprintf("%d distinct violations (%d calls) of %s", len(r.Violations), r.Calls(), profile))
+	}
+	if n := len(r.Files) + len(r.Ports); n > 0 {
+		out = append(out, fmt.Sprintf("%d files and ports with rights the Landlock sections of %s do not grant", n, profile))
+	}
+	if r.Dropped > 0 {
+		out = append(out, fmt.Sprintf("%d calls beyond the first %d distinct violations were counted but not kept", r.Dropped, len(r.Violations)))
+	}
+	return out
 }

@@ -69,6 +69,41 @@ type RecordResult struct {
 	// Stopped is set when sysrec stopped the target (Duration, or ctx:
 	// Ctrl-C, SIGTERM) rather than the target ending by itself.
 	Stopped bool
+	// MaxKeys is the size the in-kernel map had (Recorder.MaxKeys).
+	MaxKeys int
+}
+
+// ExitStatus is the status a recording ends with: the target's (as a
+// shell reports it), or 0 when sysrec stopped it or it never ran.
+func (r *RecordResult) ExitStatus() int {
+	if r.Stopped {
+		return 0
+	}
+	return max(r.Recording.ExitStatus, 0)
+}
+
+// Notes are what the person who recorded should know of the recording,
+// one sentence each: calls lost, calls through another syscall ABI,
+// processes that left the cgroup, file accesses not resolved or raced.
+func (r *RecordResult) Notes() []string {
+	rec := r.Recording
+	var out []string
+	if rec.Lost > 0 {
+		out = append(out, fmt.Sprintf("%d calls lost (in-kernel map full: raise --max-keys, now %d; or BPF recursion); the profile is incomplete", rec.Lost, r.MaxKeys))
+	}
+	if rec.Compat > 0 {
+		out = append(out, fmt.Sprintf("%d calls through another syscall ABI (i386 int $0x80 on x86_64): recorded as calls of that arch, but their files and ports are not; the filesystem and network sections do not allow them", rec.Compat))
+	}
+	for _, l := range rec.Left {
+		out = append(out, fmt.Sprintf("%d %s processes left the recorded cgroup while recorded; what they did after is not in the profile", l.Count, l.Exe))
+	}
+	if rec.FilesUnresolved > 0 {
+		out = append(out, fmt.Sprintf("%d file accesses not resolved to a path (deeper or longer than the walk takes, outside the target's root, a path string in a page the target had not touched yet, changed in memory during the call, or a full map); the filesystem section may miss them", rec.FilesUnresolved))
+	}
+	if rec.FilesRaced > 0 {
+		out = append(out, fmt.Sprintf("%d of them named a path or address that the target changed in its memory while the call ran, or passed a symlink it changed during the recording; not learned", rec.FilesRaced))
+	}
+	return out
 }
 
 // ErrIncomplete is returned (wrapped, with the result) when the
@@ -170,7 +205,7 @@ func Record(ctx context.Context, o RecordOptions) (*RecordResult, error) {
 		rec.Unix = slices.DeleteFunc(rec.Unix, func(u profiles.UnixAccess) bool { return slices.Contains(o.ExcludeExe, u.Exe) })
 		rec.SignalsOutside = slices.DeleteFunc(rec.SignalsOutside, func(c profiles.ExeCount) bool { return slices.Contains(o.ExcludeExe, c.Exe) })
 	}
-	res := &RecordResult{Recording: rec, Stopped: ctx.Err() != nil}
+	res := &RecordResult{Recording: rec, Stopped: ctx.Err() != nil, MaxKeys: o.Recorder.MaxKeys}
 	if auto && o.Reduce.Runtime != reducer.RuntimeGo && reducer.GoSignature(rec, o.Reduce.Exe) {
 		// The command was not a Go binary (a shell, `go test`), but what
 		// was recorded is: its timing-dependent calls belong in the profile.

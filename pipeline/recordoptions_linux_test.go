@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sysrec/sysrec/profiles"
 	"github.com/sysrec/sysrec/recorder"
 	"github.com/sysrec/sysrec/reducer"
 )
@@ -88,6 +89,34 @@ func TestRecordDecisions(t *testing.T) {
 		}
 		if got := strings.Join(warned, "\n"); (tc.wantWarn == "") != (got == "") || !strings.HasPrefix(got, tc.wantWarn) {
 			t.Errorf("%s: warned %q, want %q", tc.name, got, tc.wantWarn)
+		}
+	}
+}
+
+// TestRecordResult: what record says of a recording and the status it
+// exits with.
+func TestRecordResult(t *testing.T) {
+	rec := &profiles.Recording{Lost: 3, Compat: 1, FilesUnresolved: 2, ExitStatus: 7,
+		Left: []profiles.ExeCount{{Exe: "sleep", Count: 1}}}
+	r := &RecordResult{Recording: rec, MaxKeys: 8}
+	notes := strings.Join(r.Notes(), "\n")
+	for _, want := range []string{"3 calls lost (in-kernel map full: raise --max-keys, now 8;", "1 calls through another syscall ABI",
+		"1 sleep processes left the recorded cgroup", "2 file accesses not resolved to a path"} {
+		if !strings.Contains(notes, want) {
+			t.Errorf("notes lack %q:\n%s", want, notes)
+		}
+	}
+	if len((&RecordResult{Recording: &profiles.Recording{}}).Notes()) != 0 {
+		t.Error("notes on a complete recording")
+	}
+	for _, tc := range []struct {
+		status  int
+		stopped bool
+		want    int
+	}{{7, false, 7}, {7, true, 0}, {-1, false, 0}, {0, false, 0}} {
+		r := &RecordResult{Recording: &profiles.Recording{ExitStatus: tc.status}, Stopped: tc.stopped}
+		if got := r.ExitStatus(); got != tc.want {
+			t.Errorf("status %d, stopped %v: ExitStatus %d, want %d", tc.status, tc.stopped, got, tc.want)
 		}
 	}
 }

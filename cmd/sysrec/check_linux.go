@@ -9,8 +9,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/sysrec/sysrec/exitstatus"
-	"github.com/sysrec/sysrec/linuxabi"
 	"github.com/sysrec/sysrec/pipeline"
 	"github.com/sysrec/sysrec/profiles"
 )
@@ -115,11 +113,7 @@ func runCheck(ctx context.Context, io stdio, o checkOptions, argv []string) erro
 	if err != nil {
 		return err
 	}
-	refused := res.Exit.Landlock
 	levels, lerr := pipeline.ReachableLevels(ctx, argv, res.Violations)
-	if lerr != nil && !o.asJSON {
-		fmt.Fprintf(io.err, "sysrec: check: cannot tell which --generalize level would allow the violations: %v\n", lerr)
-	}
 	if o.asJSON {
 		b, err := json.MarshalIndent(res.Report(o.profile, levels), "", "  ")
 		if err != nil {
@@ -127,50 +121,15 @@ func runCheck(ctx context.Context, io stdio, o checkOptions, argv []string) erro
 		}
 		fmt.Fprintf(io.out, "%s\n", b)
 	} else {
-		for i, v := range res.Violations {
-			if l := levels[i]; l != nil && l.Allows {
-				fmt.Fprintf(io.err, "sysrec: check: --generalize reachable would allow %s (%s)\n", profiles.DescribeSample(v), l.Why)
-			} else if l != nil {
-				fmt.Fprintf(io.err, "sysrec: check: --generalize reachable would not allow %s: %s\n", profiles.DescribeSample(v), l.Why)
-			}
+		if lerr != nil {
+			fmt.Fprintf(io.err, "sysrec: check: cannot tell which --generalize level would allow the violations: %v\n", lerr)
 		}
-		for _, f := range res.Files {
-			for _, line := range profiles.DescribeFileAccess(f) {
-				fmt.Fprintf(io.err, "sysrec: check: landlock would refuse %s\n", line)
-			}
-		}
-		for _, p := range res.Ports {
-			for _, r := range linuxabi.LandlockNetNames(p.Access) {
-				fmt.Fprintf(io.err, "sysrec: check: landlock would refuse %s on port %d\n", r, p.Port)
-			}
-		}
-		if res.FilesUnresolved > 0 {
-			fmt.Fprintf(io.err, "sysrec: check: %d file accesses could not be resolved to a path and were not compared\n", res.FilesUnresolved)
-		}
-		for _, d := range refused {
-			fmt.Fprintf(io.err, "sysrec: check: landlock refused %s\n", d)
+		for _, line := range res.Findings(o.profile, levels) {
+			fmt.Fprintf(io.err, "sysrec: check: %s\n", line)
 		}
 	}
-	if res.Clean() {
-		if !o.asJSON {
-			fmt.Fprintf(io.err, "sysrec: check: no violations of %s\n", o.profile)
-		}
-		if res.Exit.Status != 0 {
-			return exitCode(res.Exit.Status)
-		}
-		return nil
+	if st := res.ExitStatus(); st != 0 {
+		return exitCode(st)
 	}
-	if o.asJSON {
-		return exitCode(exitstatus.Finding)
-	}
-	if len(res.Violations) > 0 {
-		fmt.Fprintf(io.err, "sysrec: check: %d distinct violations (%d calls) of %s\n", len(res.Violations), res.Calls(), o.profile)
-	}
-	if n := len(res.Files) + len(res.Ports); n > 0 {
-		fmt.Fprintf(io.err, "sysrec: check: %d files and ports with rights the Landlock sections of %s do not grant\n", n, o.profile)
-	}
-	if res.Dropped > 0 {
-		fmt.Fprintf(io.err, "sysrec: check: %d calls beyond the first %d distinct violations were counted but not kept\n", res.Dropped, len(res.Violations))
-	}
-	return exitCode(exitstatus.Finding)
+	return nil
 }

@@ -216,22 +216,9 @@ func runRecord(ctx context.Context, io stdio, o recordOptions, command []string)
 			fmt.Fprintf(io.err, ", profile written to %s", out)
 		}
 		fmt.Fprintln(io.err)
-		if rec.Lost > 0 {
-			fmt.Fprintf(io.err, "sysrec: record: %d calls lost (in-kernel map full: raise --max-keys, now %d; or BPF recursion); the profile is incomplete\n", rec.Lost, o.maxKeys)
+		for _, n := range res.Notes() {
+			opts.Warn(n)
 		}
-		if rec.Compat > 0 {
-			fmt.Fprintf(io.err, "sysrec: record: %d calls through another syscall ABI (i386 int $0x80 on x86_64): recorded as calls of that arch, but their files and ports are not; the filesystem and network sections do not allow them\n", rec.Compat)
-		}
-		for _, l := range rec.Left {
-			fmt.Fprintf(io.err, "sysrec: record: %d %s processes left the recorded cgroup while recorded; what they did after is not in the profile\n", l.Count, l.Exe)
-		}
-		if rec.FilesUnresolved > 0 {
-			fmt.Fprintf(io.err, "sysrec: record: %d file accesses not resolved to a path (deeper or longer than the walk takes, outside the target's root, a path string in a page the target had not touched yet, changed in memory during the call, or a full map); the filesystem section may miss them\n", rec.FilesUnresolved)
-		}
-		if rec.FilesRaced > 0 {
-			fmt.Fprintf(io.err, "sysrec: record: %d of them named a path or address that the target changed in its memory while the call ran, or passed a symlink it changed during the recording; not learned\n", rec.FilesRaced)
-		}
-
 	}
 	if errors.Is(err, pipeline.ErrIncomplete) {
 		return fmt.Errorf("%w and --strict is set", err)
@@ -239,8 +226,8 @@ func runRecord(ctx context.Context, io stdio, o recordOptions, command []string)
 	if err != nil {
 		return err
 	}
-	if !res.Stopped && res.Recording.ExitStatus > 0 {
-		return exitCode(res.Recording.ExitStatus)
+	if st := res.ExitStatus(); st != 0 {
+		return exitCode(st)
 	}
 	return nil
 }
