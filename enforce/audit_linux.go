@@ -337,9 +337,9 @@ func untrusted(v string) string {
 	return v
 }
 
-// ExplainKill says which call a seccomp kill was for, from the kernel's
+// explainKill says which call a seccomp kill was for, from the kernel's
 // record of it (v; nil when the kernel logged none within AuditWait).
-func ExplainKill(v *Violation) string {
+func explainKill(v *Violation) string {
 	if v == nil {
 		return "the kernel log has no seccomp record of it within 3s (rate-limited, read by auditd, or kill_process not in /proc/sys/kernel/seccomp/actions_logged)"
 	}

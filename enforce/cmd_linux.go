@@ -307,6 +307,24 @@ func forwardUntilDone(ctx context.Context, p *os.Process, sigs <-chan os.Signal,
 	}
 }
 
+// Notes are what the person who ran the target named name should know
+// of its end, one sentence each: the signal that killed it (for a
+// seccomp kill, the call it was for) and what Landlock refused it.
+func (e Exit) Notes(name string) []string {
+	var out []string
+	if e.Signal != 0 {
+		msg := fmt.Sprintf("%s killed by %s", name, e.SignalName())
+		if e.Signal == syscall.SIGSYS {
+			msg += " (seccomp): " + explainKill(e.Seccomp)
+		}
+		out = append(out, msg)
+	}
+	for _, d := range e.Landlock {
+		out = append(out, "landlock refused "+d.String())
+	}
+	return out
+}
+
 // SignalName is the name of the signal that killed the target ("SIGSYS"),
 // or "" when it exited.
 func (e Exit) SignalName() string {

@@ -133,7 +133,9 @@ at once, without the profile.`,
 
 func runRecord(ctx context.Context, io stdio, o recordOptions, command []string) error {
 	// Ctrl-C and SIGTERM stop the recording; the profile is still written.
-	ctx, stop := stopOnSignal(ctx, io.err, "record")
+	ctx, stop := pipeline.StopOnSignal(ctx, func(s os.Signal) {
+		fmt.Fprintf(io.err, "sysrec: record: %v: stopping (a second signal ends sysrec at once)\n", s)
+	})
 	defer stop()
 	def, err := profiles.ParseAction(o.defaultAction)
 	if err != nil {

@@ -1,9 +1,8 @@
-package main
+package pipeline
 
 import (
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"os/signal"
 	"syscall"
@@ -14,13 +13,13 @@ type stopped struct{ sig os.Signal }
 
 func (s stopped) Error() string { return fmt.Sprintf("stopped (%v)", s.sig) }
 
-// stopOnSignal returns a context that the first SIGINT or SIGTERM
-// cancels, with a line on stderr, as a request to stop and still write
-// what was learnt. The signals then get their default action back, so a
+// StopOnSignal returns a context that the first SIGINT or SIGTERM
+// cancels (after calling onStop with it), as a request to stop and still
+// write what was learnt. The signals then get their default action back, so a
 // second one ends sysrec at once wherever it is (writing to a FIFO no
 // one reads, waiting for a target that ignores SIGTERM). The returned
 // function releases the signals.
-func stopOnSignal(ctx context.Context, stderr io.Writer, command string) (context.Context, func()) {
+func StopOnSignal(ctx context.Context, onStop func(os.Signal)) (context.Context, func()) {
 	ctx, cancel := context.WithCancelCause(ctx)
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
@@ -29,7 +28,7 @@ func stopOnSignal(ctx context.Context, stderr io.Writer, command string) (contex
 		select {
 		case s := <-sigs:
 			signal.Stop(sigs)
-			fmt.Fprintf(stderr, "sysrec: %s: %v: stopping (a second signal ends sysrec at once)\n", command, s)
+			onStop(s)
 			cancel(stopped{s})
 		case <-done:
 		}
