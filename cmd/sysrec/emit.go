@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -66,36 +65,17 @@ ends with it.`,
 }
 
 func runEmit(io stdio, o emitOptions, path string, command []string) error {
-	f, err := emit.LookupFormat(o.format)
-	if err != nil {
-		return err
-	}
-	var inv *profiles.Invocation
-	if len(command) > 0 {
-		if f.Name != "landrun" {
-			return fmt.Errorf("a command line is for --format landrun (it instantiates the profile's templates), not %s", f.Name)
-		}
-		dir, err := os.Getwd()
-		if err != nil {
-			return err
-		}
-		inv = &profiles.Invocation{Args: command, Dir: dir, Env: os.Environ()}
-	}
-	if f.Binary && o.output == "" && isTerminal(io.out) {
-		return fmt.Errorf("refusing to write binary %s output to a terminal: use -o FILE or redirect", f.Name)
-	}
-	if err := pipeline.CheckOutput(o.output); err != nil {
+	eo := pipeline.EmitOptions{Format: o.format, ContainerSetup: o.runtimeSetup, Command: command,
+		Output: o.output, Stdout: io.out, StdoutTerminal: isTerminal(io.out)}
+	// What is refused is refused before the profile is read.
+	if _, err := eo.Check(); err != nil {
 		return err
 	}
 	p, err := loadWithDefault(path, o.defaultAction)
 	if err != nil {
 		return err
 	}
-	out, err := f.Emit(p, emit.Options{ContainerSetup: o.runtimeSetup, Invocation: inv})
-	if err != nil {
-		return err
-	}
-	return pipeline.WriteOutput(io.out, o.output, out)
+	return pipeline.Emit(p, eo)
 }
 
 // loadWithDefault loads a profile and applies a --default-action override.
