@@ -33,8 +33,9 @@ func TestFamilyArgNames(t *testing.T) {
 	}
 }
 
-// TestArgTableReasons: every argument linuxabi records says whether it is risky and why,
-// and no safe class contains a value that raises the tier.
+// TestArgTableReasons: every argument linuxabi records says whether it
+// is risky and why, and no safe class contains a value that raises the
+// tier.
 func TestArgTableReasons(t *testing.T) {
 	for _, name := range linuxabi.ArgTableSyscalls() {
 		for _, spec := range linuxabi.RecordedArgs(name) {

@@ -220,7 +220,7 @@ func familyMembers(arches []string, groups map[string]*group, rt map[string]bool
 				continue
 			}
 			if tier, _ := policy.TierOf(m); tier != policy.Ordinary {
-				continue // never: families hold ordinary syscalls only (linuxabi tests it)
+				continue // never: families hold ordinary syscalls only (policy tests it)
 			}
 			s := profiles.Syscall{Name: m, Reason: fmt.Sprintf("family %s: a variant of %s, which %s", f.Name, strings.Join(seen, ", "), who)}
 			if opts.Level == LevelRelated {
@@ -259,7 +259,7 @@ func domainMembers(p *profiles.Profile, groups map[string]*group, rt map[string]
 			return
 		}
 		if tier, _ := policy.TierOf(m); tier != policy.Ordinary {
-			return // never: domains and jobs hold ordinary syscalls only (linuxabi tests it)
+			return // never: domains and jobs hold ordinary syscalls only (policy tests it)
 		}
 		s := profiles.Syscall{Name: m, Reason: why + "; reachable via " + via}
 		if opts.Args == ArgsTable {
