@@ -10,6 +10,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+
+	"github.com/sysrec/sysrec/internal/regularfile"
 )
 
 // Options tune an analysis. The zero value analyses for the binary's own
@@ -69,7 +71,7 @@ func analyzeELF(path string, opts Options) (*Result, error) {
 		if err != nil {
 			// Not at its absolute path (a binary for another machine,
 			// its libraries under --library-path): ld.so by its name.
-			if p, how, ferr := l.search.find(filepath.Base(ip), nil, exe); ferr == nil {
+			if p, how, ferr := l.search.Find(filepath.Base(ip), nil, exe.requester()); ferr == nil {
 				m, err = l.load(p, "interpreter ("+how+")", false)
 			}
 		}
@@ -172,7 +174,7 @@ func (l *linker) libcDir() string {
 			return filepath.Dir(m.path)
 		}
 	}
-	if d := l.search.defaultDirs; len(d) > 0 {
+	if d := l.search.DefaultDirs; len(d) > 0 {
 		return d[0]
 	}
 	return "/lib"
@@ -192,7 +194,7 @@ func withPath(path string, err error) error {
 // NAME" to the NAME env would run.
 func scriptInterpreter(path string) (string, error) {
 	for depth := 0; ; depth++ {
-		f, _, err := openRegular(path)
+		f, _, err := regularfile.Open(path)
 		if err != nil {
 			return "", err
 		}

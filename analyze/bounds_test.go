@@ -4,6 +4,7 @@ import (
 	"debug/elf"
 	"encoding/binary"
 	"fmt"
+	"github.com/sysrec/sysrec/analyze/elfload"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -68,7 +69,7 @@ func TestELFBounds(t *testing.T) {
 				t.Fatal(err)
 			}
 			args := []string{testdata("direct.c"), "-L" + dir, "-Wl,--no-as-needed"}
-			for i := range maxNeeded + 1 {
+			for i := range elfload.MaxNeeded + 1 {
 				name := fmt.Sprintf("libn%d.so", i)
 				if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
 					t.Fatal(err)
@@ -76,14 +77,14 @@ func TestELFBounds(t *testing.T) {
 				args = append(args, "-l:"+name)
 			}
 			return gcc(t, dir, "prog", args...)
-		}, fmt.Sprintf("DT_NEEDED entries, more than %d", maxNeeded)},
+		}, fmt.Sprintf("DT_NEEDED entries, more than %d", elfload.MaxNeeded)},
 		{"RUNPATH", func(t *testing.T, dir string) string {
-			dirs := make([]string, maxSearchDirs+1)
+			dirs := make([]string, elfload.MaxSearchDirs+1)
 			for i := range dirs {
 				dirs[i] = fmt.Sprintf("/nonexistent/%d", i)
 			}
 			return gcc(t, dir, "prog", testdata("direct.c"), "-Wl,--enable-new-dtags,-rpath,"+strings.Join(dirs, ":"))
-		}, fmt.Sprintf("%d DT_RPATH and DT_RUNPATH directories, more than %d", maxSearchDirs+1, maxSearchDirs)},
+		}, fmt.Sprintf("%d DT_RPATH and DT_RUNPATH directories, more than %d", elfload.MaxSearchDirs+1, elfload.MaxSearchDirs)},
 		{"overlapping sections", func(t *testing.T, dir string) string {
 			p := gcc(t, dir, "prog", testdata("direct.c"))
 			patchSections(t, p, func(s *elf.Section) bool { return s.Flags&elf.SHF_ALLOC != 0 && s.Type == elf.SHT_PROGBITS },
@@ -96,9 +97,9 @@ func TestELFBounds(t *testing.T) {
 		{"symbols", func(t *testing.T, dir string) string {
 			p := gcc(t, dir, "prog", testdata("direct.c"))
 			patchSections(t, p, func(s *elf.Section) bool { return s.Type == elf.SHT_DYNSYM },
-				func(hdr []byte, _ int) { binary.LittleEndian.PutUint64(hdr[0x20:], (maxSymbols+1)*24) })
+				func(hdr []byte, _ int) { binary.LittleEndian.PutUint64(hdr[0x20:], (elfload.MaxSymbols+1)*24) })
 			return p
-		}, fmt.Sprintf("%d symbols, more than the %d", maxSymbols+1, maxSymbols)},
+		}, fmt.Sprintf("%d symbols, more than the %d", elfload.MaxSymbols+1, elfload.MaxSymbols)},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			d := filepath.Join(dir, strings.ReplaceAll(tt.name, " ", "-"))
@@ -227,7 +228,7 @@ func TestLookupBudget(t *testing.T) {
 	}
 	args := []string{testdata("direct.c"), "-L" + dir, "-Wl,--no-as-needed"}
 	var libs []string
-	for i := range maxNeeded - 1 {
+	for i := range elfload.MaxNeeded - 1 {
 		name := fmt.Sprintf("libn%d.so", i)
 		libs = append(libs, filepath.Join(dir, name))
 		if err := os.WriteFile(libs[i], b, 0o644); err != nil {
@@ -235,7 +236,7 @@ func TestLookupBudget(t *testing.T) {
 		}
 		args = append(args, "-l:"+name)
 	}
-	dirs := make([]string, maxSearchDirs)
+	dirs := make([]string, elfload.MaxSearchDirs)
 	for i := range dirs {
 		dirs[i] = filepath.Join(dir, "missing", fmt.Sprint(i))
 	}
@@ -251,7 +252,7 @@ func TestLookupBudget(t *testing.T) {
 		t.Fatal(err)
 	}
 	took := time.Since(start)
-	want := fmt.Sprintf("more than %d library look-ups", maxLookups)
+	want := fmt.Sprintf("more than %d library look-ups", elfload.MaxLookups)
 	if !slices.ContainsFunc(r.Unresolved.Libraries, func(s string) bool { return strings.Contains(s, want) }) {
 		t.Errorf("unresolved libraries %q, want one saying %q", r.Unresolved.Libraries[len(r.Unresolved.Libraries)-1], want)
 	}

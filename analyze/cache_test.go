@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"debug/elf"
 	"errors"
+	"github.com/sysrec/sysrec/analyze/elfload"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -209,7 +210,7 @@ func patchFunction(t *testing.T, path, fn string, code []byte) []byte {
 	at := syms[i].Value - text.Addr + text.Offset
 	fake := slices.Clone(b)
 	copy(fake[at:], code)
-	if got, want := readBuildID(f, fake), readBuildID(f, b); got != want || want == "" {
+	if got, want := elfload.ReadBuildID(f, fake), elfload.ReadBuildID(f, b); got != want || want == "" {
 		t.Fatalf("build-id %q, want %q", got, want)
 	}
 	if sha256.Sum256(fake) == sha256.Sum256(b) {

@@ -3,6 +3,7 @@ package analyze
 import (
 	"debug/elf"
 	"encoding/binary"
+	"github.com/sysrec/sysrec/analyze/elfload"
 	"os"
 	"reflect"
 	"slices"
@@ -44,7 +45,7 @@ func ldCacheFile(entries [][3]any) []byte {
 		body = binary.LittleEndian.AppendUint32(body, 0)
 		body = binary.LittleEndian.AppendUint64(body, 0)
 	}
-	b := []byte(ldCacheNewMagic)
+	b := []byte(elfload.LDCacheNewMagic)
 	b = binary.LittleEndian.AppendUint32(b, uint32(len(entries)))
 	b = binary.LittleEndian.AppendUint32(b, uint32(len(strs)))
 	b = append(b, make([]byte, 20)...) // flags, padding, extension offset, unused
@@ -57,18 +58,18 @@ func TestParseLDCache(t *testing.T) {
 		{"libz.so.1", "/usr/lib32/libz.so.1", 0x0003}, // i386
 		{"libfoo.so", "/lib/aarch64-linux-gnu/libfoo.so", 0x0a03},
 	})
-	c, err := parseLDCache(b, elf.EM_X86_64)
+	c, err := elfload.ParseLDCache(b, elf.EM_X86_64)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := ldCache{"libz.so.1": {"/lib/x86_64-linux-gnu/libz.so.1"}}
+	want := elfload.LDCache{"libz.so.1": {"/lib/x86_64-linux-gnu/libz.so.1"}}
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("got %v, want %v", c, want)
 	}
-	if _, err := parseLDCache(b[:60], elf.EM_X86_64); err == nil {
+	if _, err := elfload.ParseLDCache(b[:60], elf.EM_X86_64); err == nil {
 		t.Error("a truncated cache parsed")
 	}
-	if _, err := parseLDCache([]byte("garbage"), elf.EM_X86_64); err == nil {
+	if _, err := elfload.ParseLDCache([]byte("garbage"), elf.EM_X86_64); err == nil {
 		t.Error("garbage parsed")
 	}
 }
@@ -80,7 +81,7 @@ func TestParseLDCacheSystem(t *testing.T) {
 	if err != nil {
 		t.Skip(err)
 	}
-	c, err := parseLDCache(b, elf.EM_X86_64)
+	c, err := elfload.ParseLDCache(b, elf.EM_X86_64)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -22,7 +22,12 @@
 // registers and stack slots; a function whose number comes from its caller
 // (libc's syscall(), Go's syscall.Syscall) is a wrapper, resolved at each
 // call site. x86_64 and arm64 are supported (golang.org/x/arch x86asm and
-// arm64asm behind the small isa interface).
+// arm64asm behind the small interface of the isa subpackage, which also
+// holds the data flow).
+//
+// What ld.so reads (ELF images, ld.so.cache, the library search) is the
+// elfload subpackage; files the target names are read only when regular
+// (internal/regularfile).
 //
 // Each library is summarised once (functions, their syscalls, their edges)
 // and the summary is cached by the file's SHA-256 under the user cache

@@ -5,12 +5,14 @@ import (
 	"debug/elf"
 	"errors"
 	"fmt"
+	"github.com/sysrec/sysrec/analyze/elfload"
 	"os"
 	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
 
+	"github.com/sysrec/sysrec/internal/regularfile"
 	"github.com/sysrec/sysrec/linuxabi"
 )
 
@@ -26,9 +28,23 @@ type module struct {
 	base    int32
 	exports map[string]int32 // "name@version", and "name" for the default version → export index
 	names   map[string]int32 // node names → node, built on first use
+	// asReq is the module as the library search sees it, made once:
+	// the search tells the executable from other requesters by pointer.
+	asReq *elfload.Requester
 	// resolved caches import resolution: a global node, or one of the
 	// res* values.
 	resolved []int32
+}
+
+// requester is m as the library search sees it (nil for nil).
+func (m *module) requester() *elfload.Requester {
+	if m == nil {
+		return nil
+	}
+	if m.asReq == nil {
+		m.asReq = &elfload.Requester{Path: m.path, Machine: m.sum.Machine, IsExe: m.isExe, Rpath: m.sum.RPath, Runpath: m.sum.RunPath}
+	}
+	return m.asReq
 }
 
 const (
@@ -37,7 +53,7 @@ const (
 	resNothing   = -1 // defined, but by nothing the analysis follows
 )
 
-func (m *module) lookup(s importSym) (export, bool) {
+func (m *module) lookup(s elfload.ImportSym) (export, bool) {
 	if s.Version != "" {
 		if i, ok := m.exports[s.Name+"@"+s.Version]; ok {
 			return m.sum.Exports[i], true
@@ -73,7 +89,7 @@ type linker struct {
 	opts       Options
 	machine    elf.Machine
 	arch       *linuxabi.Arch
-	search     *searcher
+	search     *elfload.Searcher
 	cache      *summaryCache
 	mods       []*module
 	byPath     map[string]*module
@@ -130,7 +146,7 @@ func (l *linker) load(path, found string, isExe bool) (*module, error) {
 	if len(l.mods) >= maxModules {
 		return nil, fmt.Errorf("more than %d files to load", maxModules)
 	}
-	data, err := readRegular(path, maxELFSize)
+	data, err := regularfile.Read(path, maxELFSize)
 	if err != nil {
 		return nil, err
 	}
@@ -146,7 +162,7 @@ func (l *linker) load(path, found string, isExe bool) (*module, error) {
 	} else if f.Machine != l.machine {
 		return nil, fmt.Errorf("machine %v, not %v", f.Machine, l.machine)
 	}
-	m := &module{path: path, isExe: isExe, found: found, buildID: readBuildID(f, data)}
+	m := &module{path: path, isExe: isExe, found: found, buildID: elfload.ReadBuildID(f, data)}
 	key := contentKey(data)
 	s, err := l.cache.load(key)
 	if err != nil {
@@ -196,7 +212,7 @@ func (l *linker) load(path, found string, isExe bool) (*module, error) {
 func (l *linker) setArch(m elf.Machine) error {
 	name := map[elf.Machine]string{elf.EM_X86_64: "x86_64", elf.EM_AARCH64: "aarch64"}[m]
 	if name == "" {
-		return fmt.Errorf("machine %v: %w", m, ErrNotSupported)
+		return fmt.Errorf("machine %v: %w", m, elfload.ErrNotSupported)
 	}
 	if l.opts.Arch != "" {
 		want, err := linuxabi.LookupArch(l.opts.Arch)
@@ -216,13 +232,13 @@ func (l *linker) setArch(m elf.Machine) error {
 	if ldc == "" {
 		ldc = "/etc/ld.so.cache"
 	}
-	l.search = &searcher{machine: m, libraryPath: l.opts.LibraryPath, defaultDirs: defaultLibDirs(m)}
-	if b, err := readRegular(ldc, maxConfigSize); err == nil {
-		c, err := parseLDCache(b, m)
+	l.search = &elfload.Searcher{Machine: m, LibraryPath: l.opts.LibraryPath, DefaultDirs: linuxabi.DefaultLibraryDirs(m)}
+	if b, err := regularfile.Read(ldc, maxConfigSize); err == nil {
+		c, err := elfload.ParseLDCache(b, m)
 		if err != nil {
 			l.warnings = append(l.warnings, fmt.Sprintf("%s: %v", ldc, err))
 		}
-		l.search.cache = c
+		l.search.Cache = c
 	} else if !os.IsNotExist(err) {
 		l.warnings = append(l.warnings, err.Error())
 	}
@@ -245,8 +261,8 @@ func (l *linker) loadNeeded(start int, why string) {
 				l.missing = append(l.missing, fmt.Sprintf("%s (needed by %s%s): more than %d files to load: the rest is not analysed", n, m.name, why, maxModules))
 				return
 			}
-			p, how, err := l.search.find(n, m, l.exe)
-			if errors.Is(err, errLookups) {
+			p, how, err := l.search.Find(n, m.requester(), l.exe.requester())
+			if errors.Is(err, elfload.ErrLookups) {
 				l.missing = append(l.missing, fmt.Sprintf("%s (needed by %s%s): %v", n, m.name, why, err))
 				return
 			}

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/sysrec/sysrec/internal/regularfile"
 )
 
 // nssDB describes one NSS database: the libc functions that consult it
@@ -100,7 +102,7 @@ func (l *linker) plugins(w *walk) bool {
 			continue
 		}
 		if nss == nil {
-			b, err := readRegular(conf, maxConfigSize)
+			b, err := regularfile.Read(conf, maxConfigSize)
 			if err != nil && !os.IsNotExist(err) {
 				l.warnings = append(l.warnings, err.Error())
 			}
@@ -183,7 +185,7 @@ func (l *linker) loadPlugin(name, why string) *module {
 			libc = m
 		}
 	}
-	p, _, err := l.search.find(name, libc, l.exe)
+	p, _, err := l.search.Find(name, libc.requester(), l.exe.requester())
 	if err != nil {
 		l.missing = append(l.missing, fmt.Sprintf("%s (%s)", name, why))
 		return nil

@@ -1,6 +1,8 @@
 package analyze
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -203,4 +205,35 @@ func (r *Result) Text() string {
 		}
 	}
 	return b.String()
+}
+
+// Format writes results as analyze prints them: as JSON, one object for
+// one result and an array for several (for the reducer and scripts);
+// else each result's Text followed by its warnings, a blank line
+// between results.
+func Format(results []*Result, asJSON bool) ([]byte, error) {
+	var out bytes.Buffer
+	if asJSON {
+		var v any = results
+		if len(results) == 1 {
+			v = results[0]
+		}
+		b, err := json.MarshalIndent(v, "", "  ")
+		if err != nil {
+			return nil, err
+		}
+		out.Write(b)
+		out.WriteByte('\n')
+		return out.Bytes(), nil
+	}
+	for i, r := range results {
+		if i > 0 {
+			out.WriteByte('\n')
+		}
+		out.WriteString(r.Text())
+		for _, w := range r.Warnings {
+			out.WriteString("warning: " + w + "\n")
+		}
+	}
+	return out.Bytes(), nil
 }

@@ -1,6 +1,7 @@
 package analyze
 
 import (
+	"bytes"
 	"encoding/json"
 	"reflect"
 	"strings"
@@ -60,5 +61,25 @@ func TestResultJSON(t *testing.T) {
 		if !strings.Contains(string(b), field) {
 			t.Errorf("JSON has no %s", field)
 		}
+	}
+}
+
+// TestFormat: one result is one JSON object, several an array; text
+// separates results by a blank line and ends each with its warnings.
+func TestFormat(t *testing.T) {
+	a := &Result{Binary: "/bin/a", Warnings: []string{"stripped"}}
+	b := &Result{Binary: "/bin/b"}
+	one, err := Format([]*Result{a}, true)
+	if err != nil || !bytes.HasPrefix(one, []byte("{")) {
+		t.Errorf("one result as JSON: %s, %v", one, err)
+	}
+	two, err := Format([]*Result{a, b}, true)
+	if err != nil || !bytes.HasPrefix(two, []byte("[")) {
+		t.Errorf("two results as JSON: %s, %v", two, err)
+	}
+	text, err := Format([]*Result{a, b}, false)
+	want := a.Text() + "warning: stripped\n\n" + b.Text()
+	if err != nil || string(text) != want {
+		t.Errorf("text:\n%s\nwant\n%s", text, want)
 	}
 }

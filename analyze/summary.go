@@ -8,6 +8,10 @@ import (
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/sysrec/sysrec/analyze/elfload"
+
+	"github.com/sysrec/sysrec/analyze/isa"
 )
 
 // summaryFormat changes whenever summary's meaning changes, so that old
@@ -27,7 +31,7 @@ type summary struct {
 	Needed  []string
 	RPath   []string
 	RunPath []string
-	Imports []importSym
+	Imports []elfload.ImportSym
 	Nodes   []node
 	Exports []export
 	Entry   int32   // node of the entry point, or -1
@@ -94,19 +98,19 @@ type callSite struct {
 }
 
 type builder struct {
-	im      *image
+	im      *elfload.Image
 	s       *summary
 	fns     []fnDef
 	nodes   []node
-	params  [][]loc // per function: parameters its syscall number comes from
+	params  [][]isa.Loc // per function: parameters its syscall number comes from
 	sites   []callSite
 	dataRef [][]uint64 // per node: data addresses referenced, resolved later
-	pltMemo map[uint64]slotTarget
+	pltMemo map[uint64]elfload.SlotTarget
 	dataIdx map[uint64]int32 // data object address → node (-1: empty)
 	bounds  []uint64
 	symEnd  map[uint64]uint64
 	objName map[uint64]string // data object names, from the symbol tables
-	buf     []inst
+	buf     []isa.Inst
 	// While scanning: where instructions start, edges into the middle of
 	// functions, and the entry nodes made for them.
 	starts  *addrSet
@@ -127,27 +131,27 @@ type builder struct {
 }
 
 func summarize(data []byte) (*summary, error) {
-	im, err := openImage(data)
+	im, err := elfload.OpenImage(data)
 	if err != nil {
 		return nil, err
 	}
-	d, err := im.dynamic()
+	d, err := im.Dynamic()
 	if err != nil {
 		return nil, err
 	}
 	s := &summary{
 		Format:  summaryFormat,
-		Machine: im.f.Machine.String(),
-		Exec:    im.absolute,
-		Go:      im.goBinary,
-		Soname:  d.soname,
-		Interp:  d.interp,
-		Needed:  d.needed,
-		RPath:   d.rpath,
-		RunPath: d.runpath,
+		Machine: im.F.Machine.String(),
+		Exec:    im.Absolute,
+		Go:      im.GoBinary,
+		Soname:  d.Soname,
+		Interp:  d.Interp,
+		Needed:  d.Needed,
+		RPath:   d.Rpath,
+		RunPath: d.Runpath,
 		Entry:   -1,
 	}
-	b := &builder{im: im, s: s, flowLeft: 1 << 20, pltMemo: map[uint64]slotTarget{}, dataIdx: map[uint64]int32{}, symEnd: map[uint64]uint64{}, objName: map[uint64]string{}, entries: map[uint64]int32{}}
+	b := &builder{im: im, s: s, flowLeft: 1 << 20, pltMemo: map[uint64]elfload.SlotTarget{}, dataIdx: map[uint64]int32{}, symEnd: map[uint64]uint64{}, objName: map[uint64]string{}, entries: map[uint64]int32{}}
 	if err := b.functions(d); err != nil {
 		return nil, err
 	}
@@ -156,20 +160,20 @@ func summarize(data []byte) (*summary, error) {
 	b.dataObjects()
 	b.exports()
 	if b.overlap {
-		return nil, fmt.Errorf("data objects overlap: more than %d pointer reads for %d pointers", 4*len(im.ptrs)+1<<20, len(im.ptrs))
+		return nil, fmt.Errorf("data objects overlap: more than %d pointer reads for %d pointers", 4*len(im.Ptrs)+1<<20, len(im.Ptrs))
 	}
-	if im.f.Entry != 0 {
-		if i, ok := b.fnAt(im.f.Entry); ok {
+	if im.F.Entry != 0 {
+		if i, ok := b.fnAt(im.F.Entry); ok {
 			s.Entry = i
 		}
 	}
-	for _, a := range d.initAddrs {
+	for _, a := range d.InitAddrs {
 		if i, ok := b.fnAt(a); ok && !slices.Contains(s.Inits, i) {
 			s.Inits = append(s.Inits, i)
 		}
 	}
 	b.nameMain()
-	s.Imports = im.imports
+	s.Imports = im.Imports
 	for i := range b.nodes {
 		n := &b.nodes[i]
 		n.Calls = sortedUnique(n.Calls)
@@ -194,11 +198,11 @@ func sortedUnique(s []int32) []int32 {
 // constructors, section starts, and for Go binaries the pclntab. A
 // function ends where the next one starts, so code no symbol or FDE
 // covers still belongs to some function.
-func (b *builder) functions(d dynInfo) error {
+func (b *builder) functions(d elfload.DynInfo) error {
 	im := b.im
 	starts := map[uint64]*fnDef{}
 	add := func(a uint64, name string, rank int) {
-		if _, ok := inSpans(im.exec, a); !ok {
+		if _, ok := elfload.InSpans(im.Exec, a); !ok {
 			return
 		}
 		f := starts[a]
@@ -210,12 +214,12 @@ func (b *builder) functions(d dynInfo) error {
 			f.name, f.rank = name, rank
 		}
 	}
-	for _, s := range im.exec {
-		add(s.start, "", 0)
+	for _, s := range im.Exec {
+		add(s.Start, "", 0)
 	}
-	for _, sym := range im.dynsyms {
+	for _, sym := range im.Dynsyms {
 		t := elf.ST_TYPE(sym.Info)
-		if sym.Section == elf.SHN_UNDEF || (t != elf.STT_FUNC && t != elf.STT_GNU_IFUNC) || im.copies[sym.Name] {
+		if sym.Section == elf.SHN_UNDEF || (t != elf.STT_FUNC && t != elf.STT_GNU_IFUNC) || im.Copies[sym.Name] {
 			continue
 		}
 		rank := 5
@@ -224,7 +228,7 @@ func (b *builder) functions(d dynInfo) error {
 		}
 		add(sym.Value, sym.Name, rank)
 	}
-	for _, sym := range im.symtab {
+	for _, sym := range im.Symtab {
 		t := elf.ST_TYPE(sym.Info)
 		if sym.Section == elf.SHN_UNDEF || (t != elf.STT_FUNC && t != elf.STT_GNU_IFUNC) {
 			continue
@@ -235,19 +239,19 @@ func (b *builder) functions(d dynInfo) error {
 		}
 		add(sym.Value, sym.Name, rank)
 	}
-	if s := im.f.Section(".eh_frame"); s != nil && s.Type == elf.SHT_PROGBITS {
+	if s := im.F.Section(".eh_frame"); s != nil && s.Type == elf.SHT_PROGBITS {
 		if data, err := s.Data(); err == nil {
-			ranges, _ := ehFrameRanges(data, s.Addr) // a damaged tail still leaves the ranges before it
+			ranges, _ := elfload.EHFrameRanges(data, s.Addr) // a damaged tail still leaves the ranges before it
 			for _, r := range ranges {
-				add(r.start, "", 0)
+				add(r.Start, "", 0)
 			}
 		}
 	}
-	add(im.f.Entry, "", 0)
-	for _, a := range d.initAddrs {
+	add(im.F.Entry, "", 0)
+	for _, a := range d.InitAddrs {
 		add(a, "", 0)
 	}
-	if im.goBinary {
+	if im.GoBinary {
 		if err := b.goFunctions(add); err != nil {
 			return err
 		}
@@ -256,10 +260,10 @@ func (b *builder) functions(d dynInfo) error {
 	for _, f := range starts {
 		b.fns = append(b.fns, *f)
 	}
-	slices.SortFunc(b.fns, func(x, y fnDef) int { return cmpU64(x.start, y.start) })
+	slices.SortFunc(b.fns, func(x, y fnDef) int { return cmp.Compare(x.start, y.start) })
 	for i := range b.fns {
-		sec, _ := inSpans(im.exec, b.fns[i].start)
-		end := sec.end
+		sec, _ := elfload.InSpans(im.Exec, b.fns[i].start)
+		end := sec.End
 		if i+1 < len(b.fns) && b.fns[i+1].start < end {
 			end = b.fns[i+1].start
 		}
@@ -267,7 +271,7 @@ func (b *builder) functions(d dynInfo) error {
 	}
 	b.nSorted = len(b.fns)
 	b.nodes = make([]node, len(b.fns), len(b.fns)+len(b.fns)/4)
-	b.params = make([][]loc, len(b.fns))
+	b.params = make([][]isa.Loc, len(b.fns))
 	b.dataRef = make([][]uint64, len(b.fns))
 	for i, f := range b.fns {
 		b.nodes[i] = node{Addr: f.start, Name: f.name}
@@ -302,8 +306,8 @@ func (b *builder) goFunctions(add func(uint64, string, int)) (err error) {
 			err = fmt.Errorf("parse .gopclntab: %v", r)
 		}
 	}()
-	pcln := b.im.f.Section(".gopclntab")
-	text := b.im.f.Section(".text")
+	pcln := b.im.F.Section(".gopclntab")
+	text := b.im.F.Section(".text")
 	if pcln == nil || text == nil {
 		return nil
 	}
@@ -314,12 +318,12 @@ func (b *builder) goFunctions(add func(uint64, string, int)) (err error) {
 	// debug/gosym allocates a Func for every function the header
 	// claims before it looks at them.
 	if len(data) >= 16 {
-		n := uint64(b.im.f.ByteOrder.Uint32(data[8:]))
+		n := uint64(b.im.F.ByteOrder.Uint32(data[8:]))
 		if data[7] == 8 {
-			n = b.im.f.ByteOrder.Uint64(data[8:])
+			n = b.im.F.ByteOrder.Uint64(data[8:])
 		}
-		if n > maxSymbols {
-			return fmt.Errorf("parse .gopclntab: %d functions, more than %d", n, maxSymbols)
+		if n > elfload.MaxSymbols {
+			return fmt.Errorf("parse .gopclntab: %d functions, more than %d", n, elfload.MaxSymbols)
 		}
 	}
 	tab, err := gosym.NewTable(nil, gosym.NewLineTable(data, text.Addr))
@@ -342,11 +346,11 @@ func (b *builder) fnAt(a uint64) (int32, bool) {
 	return 0, false
 }
 
-func (b *builder) decodeFn(i int) *fnCode {
+func (b *builder) decodeFn(i int) *isa.FnCode {
 	f := b.fns[i]
-	code := b.im.bytesAt(f.start, f.end-f.start)
-	b.buf = b.im.isa.decode(code, f.start, b.buf[:0])
-	return newFnCode(b.buf, b.im.isa.retAddrSize())
+	code := b.im.BytesAt(f.start, f.end-f.start)
+	b.buf = b.im.Isa.Decode(code, f.start, b.buf[:0])
+	return isa.NewFnCode(b.buf, b.im.Isa.RetAddrSize())
 }
 
 // target is what an address means to the call graph.
@@ -374,50 +378,50 @@ func (b *builder) resolveDepth(a uint64, depth int) target {
 	if depth > 4 || a == 0 {
 		return target{}
 	}
-	if _, ok := inSpans(im.exec, a); ok {
+	if _, ok := elfload.InSpans(im.Exec, a); ok {
 		i, ok := b.fnAt(a)
 		if !ok {
 			return target{} // overlapping sections in a damaged file
 		}
 		return target{kind: tFunc, idx: i, addr: a}
 	}
-	if _, ok := inSpans(im.plt, a); ok {
+	if _, ok := elfload.InSpans(im.Plt, a); ok {
 		t, ok := b.pltMemo[a]
 		if !ok {
-			t = slotTarget{imp: -1}
-			if slot, ok := im.isa.pltSlot(im.bytesAt(a, 32), a); ok {
-				if st, ok := im.slots[slot]; ok {
+			t = elfload.SlotTarget{Imp: -1}
+			if slot, ok := im.Isa.PltSlot(im.BytesAt(a, 32), a); ok {
+				if st, ok := im.Slots[slot]; ok {
 					t = st
-				} else if w, ok := im.word(slot); ok && im.absolute {
-					t = slotTarget{imp: -1, addr: w}
+				} else if w, ok := im.Word(slot); ok && im.Absolute {
+					t = elfload.SlotTarget{Imp: -1, Addr: w}
 				}
 			}
 			b.pltMemo[a] = t
 		}
-		if t.imp >= 0 {
-			return target{kind: tImport, idx: t.imp}
+		if t.Imp >= 0 {
+			return target{kind: tImport, idx: t.Imp}
 		}
-		if t.addr == 0 {
+		if t.Addr == 0 {
 			return target{}
 		}
-		if _, inPLT := inSpans(im.plt, t.addr); inPLT {
+		if _, inPLT := elfload.InSpans(im.Plt, t.Addr); inPLT {
 			return target{} // lazy binding points back into the PLT
 		}
-		return b.resolveDepth(t.addr, depth+1)
+		return b.resolveDepth(t.Addr, depth+1)
 	}
-	if _, ok := inSpans(im.got, a); ok {
-		if t, ok := im.slots[a]; ok {
-			if t.imp >= 0 {
-				return target{kind: tImport, idx: t.imp}
+	if _, ok := elfload.InSpans(im.Got, a); ok {
+		if t, ok := im.Slots[a]; ok {
+			if t.Imp >= 0 {
+				return target{kind: tImport, idx: t.Imp}
 			}
-			return b.resolveDepth(t.addr, depth+1)
+			return b.resolveDepth(t.Addr, depth+1)
 		}
-		if w, ok := im.word(a); ok && im.absolute {
+		if w, ok := im.Word(a); ok && im.Absolute {
 			return b.resolveDepth(w, depth+1)
 		}
 		return target{}
 	}
-	if _, ok := inSpans(im.dataSecs, a); ok {
+	if _, ok := elfload.InSpans(im.DataSecs, a); ok {
 		return target{kind: tData, addr: a}
 	}
 	return target{}
@@ -453,7 +457,7 @@ func (b *builder) edge(from int32, t target, call bool) {
 // alignment, such as __restore_rt right after an FDE that starts in the
 // padding before it) becomes an entry node of its own.
 func (b *builder) scan() {
-	b.starts = newAddrSet(b.im.exec)
+	b.starts = newAddrSet(b.im.Exec)
 	for i := range b.fns {
 		b.scanFn(i)
 	}
@@ -500,37 +504,37 @@ func (b *builder) entryNode(a uint64, fn int32) int32 {
 }
 
 func (b *builder) scanFn(i int) {
-	isa := b.im.isa
+	dec := b.im.Isa
 	c := b.decodeFn(i)
 	fi := int32(i)
-	b.s.Stats.Instructions += len(c.insts)
-	b.flowLeft += len(c.insts)
+	b.s.Stats.Instructions += len(c.Insts)
+	b.flowLeft += len(c.Insts)
 	f := b.fns[i]
-	for j := range c.insts {
-		in := &c.insts[j]
-		b.starts.add(in.pc)
-		switch in.kind {
-		case instBad:
+	for j := range c.Insts {
+		in := &c.Insts[j]
+		b.starts.add(in.PC)
+		switch in.Kind {
+		case isa.InstBad:
 			b.s.Stats.BadBytes++
-		case instSyscall:
-			b.syscallSite(fi, c, j, isa.syscallNumber(), 0, true)
-		case instCall, instJump, instCondJump:
-			if in.target >= f.start && in.target < f.end {
+		case isa.InstSyscall:
+			b.syscallSite(fi, c, j, dec.SyscallNumber(), 0, true)
+		case isa.InstCall, isa.InstJump, isa.InstCondJump:
+			if in.Target >= f.start && in.Target < f.end {
 				break
 			}
-			t := b.resolve(in.target)
+			t := b.resolve(in.Target)
 			b.edge(fi, t, true)
 			switch t.kind {
 			case tFunc:
-				if b.fns[t.idx].start == in.target {
-					b.sites = append(b.sites, callSite{caller: fi, inst: int32(j), callee: t.idx, tail: in.kind != instCall})
+				if b.fns[t.idx].start == in.Target {
+					b.sites = append(b.sites, callSite{caller: fi, inst: int32(j), callee: t.idx, tail: in.Kind != isa.InstCall})
 				}
 			case tImport:
 				b.importCall(fi, c, j, t.idx)
 			}
-		case instCallMem, instJumpMem:
-			if _, ok := inSpans(b.im.got, in.target); ok {
-				t := b.resolve(in.target)
+		case isa.InstCallMem, isa.InstJumpMem:
+			if _, ok := elfload.InSpans(b.im.Got, in.Target); ok {
+				t := b.resolve(in.Target)
 				b.edge(fi, t, true)
 				if t.kind == tImport {
 					b.importCall(fi, c, j, t.idx)
@@ -538,15 +542,15 @@ func (b *builder) scanFn(i int) {
 			} else {
 				b.nodes[fi].Indirect++
 			}
-		case instCallInd:
+		case isa.InstCallInd:
 			b.nodes[fi].Indirect++
 		}
-		for _, r := range in.refs {
+		for _, r := range in.Refs {
 			if r == 0 || r >= f.start && r < f.end {
 				continue
 			}
-			if (in.kind == instCallMem || in.kind == instJumpMem) && r == in.target {
-				if _, got := inSpans(b.im.got, r); got {
+			if (in.Kind == isa.InstCallMem || in.Kind == isa.InstJumpMem) && r == in.Target {
+				if _, got := elfload.InSpans(b.im.Got, r); got {
 					continue // the call edge above
 				}
 			}
@@ -558,22 +562,22 @@ func (b *builder) scanFn(i int) {
 // addrSet is a bit per byte of the executable sections: where decoded
 // instructions start.
 type addrSet struct {
-	spans []span
+	spans []elfload.Span
 	bits  [][]uint64
 }
 
-func newAddrSet(spans []span) *addrSet {
+func newAddrSet(spans []elfload.Span) *addrSet {
 	s := &addrSet{spans: spans, bits: make([][]uint64, len(spans))}
 	for i, sp := range spans {
-		s.bits[i] = make([]uint64, (sp.end-sp.start+63)/64)
+		s.bits[i] = make([]uint64, (sp.End-sp.Start+63)/64)
 	}
 	return s
 }
 
 func (s *addrSet) find(a uint64) (int, uint64, bool) {
-	i := sort.Search(len(s.spans), func(i int) bool { return s.spans[i].end > a })
-	if i < len(s.spans) && s.spans[i].contains(a) {
-		return i, a - s.spans[i].start, true
+	i := sort.Search(len(s.spans), func(i int) bool { return s.spans[i].End > a })
+	if i < len(s.spans) && s.spans[i].Contains(a) {
+		return i, a - s.spans[i].Start, true
 	}
 	return 0, 0, false
 }
@@ -592,12 +596,12 @@ func (s *addrSet) has(a uint64) bool {
 // syscallSite records the syscall numbers the value at l before
 // instruction j of function fi can be: a syscall instruction's number
 // (direct), or the number passed to the wrapper via.
-func (b *builder) syscallSite(fi int32, c *fnCode, j int, l loc, via int32, direct bool) {
-	out := c.flow(j, l, &b.flowLeft)
+func (b *builder) syscallSite(fi int32, c *isa.FnCode, j int, l isa.Loc, via int32, direct bool) {
+	out := c.Flow(j, l, &b.flowLeft)
 	n := &b.nodes[fi]
-	for _, v := range out.consts {
+	for _, v := range out.Consts {
 		if v < 0 || v > 0xffff {
-			out.unknown = true
+			out.Unknown = true
 			continue
 		}
 		if direct {
@@ -606,10 +610,10 @@ func (b *builder) syscallSite(fi int32, c *fnCode, j int, l loc, via int32, dire
 			n.Via = append(n.Via, viaSyscall{Nr: int32(v), Wrapper: via})
 		}
 	}
-	if out.unknown {
+	if out.Unknown {
 		n.Unknown++
 	}
-	for _, p := range out.params {
+	for _, p := range out.Params {
 		if !slices.Contains(b.params[fi], p) {
 			b.params[fi] = append(b.params[fi], p)
 			n.Wrapper = true
@@ -618,12 +622,12 @@ func (b *builder) syscallSite(fi int32, c *fnCode, j int, l loc, via int32, dire
 }
 
 // importCall resolves the number passed to an imported syscall().
-func (b *builder) importCall(fi int32, c *fnCode, j int, imp int32) {
-	arg, ok := importWrappers[b.im.imports[imp].Name]
+func (b *builder) importCall(fi int32, c *isa.FnCode, j int, imp int32) {
+	arg, ok := importWrappers[b.im.Imports[imp].Name]
 	if !ok {
 		return
 	}
-	b.syscallSite(fi, c, j, b.im.isa.intArg(arg), -1-imp, false)
+	b.syscallSite(fi, c, j, b.im.Isa.IntArg(arg), -1-imp, false)
 }
 
 // resolveWrappers finds the numbers callers pass to local wrappers
@@ -636,7 +640,7 @@ func (b *builder) resolveWrappers() {
 	}
 	type done struct {
 		site callSite
-		p    loc
+		p    isa.Loc
 	}
 	seen := map[done]bool{}
 	pending := map[int32]bool{}
@@ -668,8 +672,8 @@ func (b *builder) resolveWrappers() {
 					}
 					seen[done{s, p}] = true
 					l := p
-					if l.isStack() && !s.tail {
-						l.off -= b.im.isa.retAddrSize() // what the call pushes
+					if l.IsStack() && !s.tail {
+						l.Off -= b.im.Isa.RetAddrSize() // what the call pushes
 					}
 					b.syscallSite(caller, c, int(s.inst), l, s.callee, false)
 				}
@@ -691,20 +695,20 @@ func (b *builder) dataObjects() {
 	for _, refs := range b.dataRef {
 		bounds = append(bounds, refs...)
 	}
-	for _, p := range im.ptrs {
-		if p.to.imp < 0 {
-			if _, ok := inSpans(im.dataSecs, p.to.addr); ok {
-				bounds = append(bounds, p.to.addr)
+	for _, p := range im.Ptrs {
+		if p.To.Imp < 0 {
+			if _, ok := elfload.InSpans(im.DataSecs, p.To.Addr); ok {
+				bounds = append(bounds, p.To.Addr)
 			}
 		}
 	}
-	for _, syms := range [][]elf.Symbol{im.symtab, im.dynsyms} {
+	for _, syms := range [][]elf.Symbol{im.Symtab, im.Dynsyms} {
 		for _, s := range syms {
 			t := elf.ST_TYPE(s.Info)
 			if s.Section == elf.SHN_UNDEF || (t != elf.STT_OBJECT && t != elf.STT_NOTYPE) {
 				continue
 			}
-			if _, ok := inSpans(im.dataSecs, s.Value); !ok {
+			if _, ok := elfload.InSpans(im.DataSecs, s.Value); !ok {
 				continue
 			}
 			bounds = append(bounds, s.Value)
@@ -717,8 +721,8 @@ func (b *builder) dataObjects() {
 			}
 		}
 	}
-	for _, s := range im.dataSecs {
-		bounds = append(bounds, s.start, s.end)
+	for _, s := range im.DataSecs {
+		bounds = append(bounds, s.Start, s.End)
 	}
 	slices.Sort(bounds)
 	b.bounds = slices.Compact(bounds)
@@ -757,7 +761,7 @@ func (b *builder) dataNode(a uint64) int32 {
 		// Objects of real files hardly overlap: each pointer is read
 		// once or twice. Sized symbols that all span the same
 		// megabytes would read them once per symbol.
-		if b.ptrReads += hi - lo; b.ptrReads > 4*len(b.im.ptrs)+1<<20 {
+		if b.ptrReads += hi - lo; b.ptrReads > 4*len(b.im.Ptrs)+1<<20 {
 			b.overlap = true
 			hi = lo
 		}
@@ -780,13 +784,13 @@ func (b *builder) dataNode(a uint64) int32 {
 			b.nodes[o.d].Imports = append(b.nodes[o.d].Imports, o.imps...)
 			continue
 		}
-		p := b.im.ptrs[o.next]
+		p := b.im.Ptrs[o.next]
 		o.next++
 		var t target
-		if p.to.imp >= 0 {
-			t = target{kind: tImport, idx: p.to.imp}
+		if p.To.Imp >= 0 {
+			t = target{kind: tImport, idx: p.To.Imp}
 		} else {
-			t = b.resolve(p.to.addr)
+			t = b.resolve(p.To.Addr)
 		}
 		switch t.kind {
 		case tFunc:
@@ -821,8 +825,8 @@ func (b *builder) dataPointers(a uint64) (lo, hi int) {
 			end = b.bounds[i]
 		}
 	}
-	lo = sort.Search(len(im.ptrs), func(i int) bool { return im.ptrs[i].at >= a })
-	hi = lo + sort.Search(len(im.ptrs)-lo, func(i int) bool { return im.ptrs[lo+i].at >= end })
+	lo = sort.Search(len(im.Ptrs), func(i int) bool { return im.Ptrs[i].At >= a })
+	hi = lo + sort.Search(len(im.Ptrs)-lo, func(i int) bool { return im.Ptrs[lo+i].At >= end })
 	return lo, hi
 }
 
@@ -831,9 +835,9 @@ func (b *builder) dataName(a uint64) string { return b.objName[a] }
 // exports lists the symbols other modules can bind to.
 func (b *builder) exports() {
 	im := b.im
-	for _, sym := range im.dynsyms {
+	for _, sym := range im.Dynsyms {
 		bind := elf.ST_BIND(sym.Info)
-		if sym.Section == elf.SHN_UNDEF || sym.Name == "" || im.copies[sym.Name] ||
+		if sym.Section == elf.SHN_UNDEF || sym.Name == "" || im.Copies[sym.Name] ||
 			(bind != elf.STB_GLOBAL && bind != elf.STB_WEAK && bind != elf.SymBind(10) /* STB_GNU_UNIQUE */) {
 			continue
 		}
@@ -844,7 +848,7 @@ func (b *builder) exports() {
 				e.Node = i
 			}
 		case elf.STT_OBJECT, elf.STT_NOTYPE:
-			if _, ok := inSpans(im.dataSecs, sym.Value); ok {
+			if _, ok := elfload.InSpans(im.DataSecs, sym.Value); ok {
 				e.Node = b.dataNode(sym.Value)
 			} else if i, ok := b.fnAt(sym.Value); ok {
 				e.Node = i
@@ -866,14 +870,14 @@ func (b *builder) nameMain() {
 	if b.nodes[e].Name == "" {
 		b.nodes[e].Name = "_start"
 	}
-	arg0 := b.im.isa.intArg(0)
+	arg0 := b.im.Isa.IntArg(0)
 	c := b.decodeFn(int(e))
-	for j := range c.insts {
-		in := &c.insts[j]
-		if in.defs[0].dst != arg0 || in.refs[0] == 0 {
+	for j := range c.Insts {
+		in := &c.Insts[j]
+		if in.Defs[0].Dst != arg0 || in.Refs[0] == 0 {
 			continue
 		}
-		t := b.resolve(in.refs[0])
+		t := b.resolve(in.Refs[0])
 		if t.kind == tFunc && b.nodes[t.idx].Name == "" {
 			b.nodes[t.idx].Name = "main"
 		}

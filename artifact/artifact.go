@@ -54,8 +54,8 @@ type Options struct {
 	// PlainHTTP talks HTTP instead of HTTPS (a registry on loopback
 	// without TLS).
 	PlainHTTP bool
-	// RuntimeSetup is emit.Options.RuntimeSetup for the OCI JSON pushed.
-	RuntimeSetup string
+	// ContainerSetup is emit.Options.ContainerSetup for the OCI JSON pushed.
+	ContainerSetup string
 	// Platform is the architecture (GOARCH, or a profile arch name) a
 	// pull takes from a multi-platform artifact; "" is this machine's.
 	Platform string
@@ -106,7 +106,7 @@ func Manifests(p *profiles.Profile, o Options) (map[string][]byte, error) {
 				sub.Syscalls[i].Arch = ""
 			}
 		}
-		b, err := emit.OCI(sub, emit.Options{RuntimeSetup: o.RuntimeSetup})
+		b, err := emit.OCI(sub, emit.Options{ContainerSetup: o.ContainerSetup})
 		if err != nil {
 			return nil, fmt.Errorf("emit the %s profile: %w", a, err)
 		}

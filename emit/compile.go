@@ -20,12 +20,12 @@ type Options struct {
 	// MaxInstructions is the largest program BPF returns; 0 means the
 	// kernel's BPF_MAXINSNS (4096).
 	MaxInstructions int
-	// RuntimeSetup says whose setup calls the oci and spo formats add
-	// (see WithRuntimeSetup): "" or "all" for every runtime in
-	// RuntimeSetups, "none", or runtimes by name ("runc,crun:nnp").
+	// ContainerSetup says whose setup calls the oci and spo formats add
+	// (see WithContainerSetup): "" or "all" for every runtime in
+	// ContainerRuntimes, "none", or runtimes by name ("runc,crun:nnp").
 	// The other formats are for filters installed right before exec and
 	// ignore it.
-	RuntimeSetup string
+	ContainerSetup string
 	// Invocation is the command line (and environment) the landrun
 	// format instantiates a profile's templates from, and appends after
 	// "--"; nil for a profile without templates.
@@ -443,11 +443,11 @@ func rule(b *cbpf.Builder, r profiles.ArgRule, width int, pass, fail cbpf.Label,
 	case profiles.OpRange:
 		min, max := r.Min, r.Max
 		if width == 32 {
-			if min > 0xffffffff {
+			if min > linuxabi.WidthMask(width) {
 				b.Jump(fail)
 				return
 			}
-			max = min64(max, 0xffffffff)
+			max = min64(max, linuxabi.WidthMask(width))
 			b.Load(lo, what)
 			geMin := b.NewLabel()
 			b.JumpIf(bpf.JumpGreaterOrEqual, lo32(min), geMin, fail, "")

@@ -449,7 +449,7 @@ func TestPerArchEntries(t *testing.T) {
 	if _, err := compileRaw(bad, Options{}); err == nil {
 		t.Error("an untagged mmap rule in an i386 profile compiled")
 	}
-	if _, err := OCI(p, Options{RuntimeSetup: "none"}); err == nil || !strings.Contains(err.Error(), "i386:dup applies to i386 only") {
+	if _, err := OCI(p, Options{ContainerSetup: "none"}); err == nil || !strings.Contains(err.Error(), "i386:dup applies to i386 only") {
 		t.Errorf("oci of per-arch entries: %v, want a refusal naming i386:dup", err)
 	}
 }

@@ -102,3 +102,14 @@ func argSteps(p *profiles.Profile, arch *linuxabi.Arch, name string, d linuxabi.
 	_, n, err := cbpf.Exec(prog.Raw(), d)
 	return n, err
 }
+
+// FilterCost is PathCost of the encoded filter (sock_filter array), and
+// its length in instructions.
+func FilterCost(p *profiles.Profile, filter []byte) (Cost, int, error) {
+	prog, err := cbpf.Decode(filter)
+	if err != nil {
+		return Cost{}, 0, err
+	}
+	c, err := PathCost(p, prog)
+	return c, len(prog), err
+}

@@ -65,3 +65,28 @@ func TestProfileGuided(t *testing.T) {
 		t.Errorf("guided layout %.2f instructions per call, more than 1.25× the bound %.2f", g.Expected, g.Bound)
 	}
 }
+
+// TestFilterCost: the cost of an encoded filter is that of the program
+// it decodes to; bytes that are no filter are an error.
+func TestFilterCost(t *testing.T) {
+	p := countedProfile()
+	raw, err := Raw(p, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	prog, err := compileRaw(p, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := PathCost(p, prog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, n, err := FilterCost(p, raw)
+	if err != nil || got != want || n != len(prog) {
+		t.Errorf("FilterCost = %+v, %d, %v; want %+v, %d", got, n, err, want, len(prog))
+	}
+	if _, _, err := FilterCost(p, raw[:len(raw)-1]); err == nil {
+		t.Error("a truncated filter decoded")
+	}
+}

@@ -4,19 +4,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/sysrec/sysrec/internal/testenv"
 	"github.com/sysrec/sysrec/profiles"
 )
-
-// golden compares got with testdata/name (-update rewrites it).
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	testenv.Golden(t, filepath.Join("testdata", name), got)
-}
 
 // TestGolden writes the sample profile in every registered format; each
 // format has its golden file testdata/sample.NAME.golden.
@@ -31,7 +24,7 @@ func TestGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			golden(t, "sample."+f.Name+".golden", out)
+			testenv.Golden(t, "testdata/sample."+f.Name+".golden", out)
 		})
 	}
 }

@@ -3,8 +3,6 @@ package emit_test
 import (
 	"bytes"
 	"context"
-	"fmt"
-	"os"
 	"runtime"
 	"strconv"
 	"strings"
@@ -21,12 +19,7 @@ import (
 
 func TestMain(m *testing.M) {
 	enforce.HelperMain() // enforce.Command re-execs this binary as the helper
-	code := m.Run()
-	if err := testtarget.Cleanup(); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		code = 1
-	}
-	os.Exit(code)
+	testtarget.Main(m)
 }
 
 // call runs one syscall under p's filter in the test target ("target

@@ -206,7 +206,7 @@ func TestOCIFirstMatch(t *testing.T) {
 		profiles.Syscall{Name: "socket"},
 		profiles.Syscall{Name: "mprotect", Args: []profiles.ArgRule{{Index: 2, Op: profiles.OpSubset, Mask: 3}}},
 		profiles.Syscall{Name: "mprotect", Action: profiles.ActEPERM})
-	doc, err := OCI(p, Options{RuntimeSetup: RuntimeSetupNone})
+	doc, err := OCI(p, Options{ContainerSetup: ContainerSetupNone})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -250,7 +250,7 @@ func TestOCIMeansTheProfile(t *testing.T) {
 	refused := 0
 	for len(ps) < n {
 		p := ociRandomProfile(r)
-		doc, err := OCI(p, Options{RuntimeSetup: RuntimeSetupNone})
+		doc, err := OCI(p, Options{ContainerSetup: ContainerSetupNone})
 		if err != nil {
 			refused++ // too many entries for one syscall: said, not guessed
 			if refused <= 3 {

@@ -336,3 +336,12 @@ func untrusted(v string) string {
 	}
 	return v
 }
+
+// explainKill says which call a seccomp kill was for, from the kernel's
+// record of it (v; nil when the kernel logged none within AuditWait).
+func explainKill(v *Violation) string {
+	if v == nil {
+		return "the kernel log has no seccomp record of it within 3s (rate-limited, read by auditd, or kill_process not in /proc/sys/kernel/seccomp/actions_logged)"
+	}
+	return "syscall " + v.Syscall() + " is not allowed by the profile"
+}

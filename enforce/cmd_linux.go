@@ -16,6 +16,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/sysrec/sysrec/exitstatus"
 	"github.com/sysrec/sysrec/linuxabi"
 )
 
@@ -238,7 +239,7 @@ func (c *Cmd) Run(ctx context.Context) (Exit, error) {
 		}
 	}
 	forwardUntilDone(ctx, cmd.Process, sigs, done)
-	ex := Exit{PID: cmd.Process.Pid, Status: linuxabi.ShellStatus(cmd.ProcessState)}
+	ex := Exit{PID: cmd.Process.Pid, Status: exitstatus.Shell(cmd.ProcessState)}
 	if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
 		ex.Signal = ws.Signal()
 	}
@@ -304,6 +305,24 @@ func forwardUntilDone(ctx context.Context, p *os.Process, sigs <-chan os.Signal,
 			return
 		}
 	}
+}
+
+// Notes are what the person who ran the target named name should know
+// of its end, one sentence each: the signal that killed it (for a
+// seccomp kill, the call it was for) and what Landlock refused it.
+func (e Exit) Notes(name string) []string {
+	var out []string
+	if e.Signal != 0 {
+		msg := fmt.Sprintf("%s killed by %s", name, e.SignalName())
+		if e.Signal == syscall.SIGSYS {
+			msg += " (seccomp): " + explainKill(e.Seccomp)
+		}
+		out = append(out, msg)
+	}
+	for _, d := range e.Landlock {
+		out = append(out, "landlock refused "+d.String())
+	}
+	return out
 }
 
 // SignalName is the name of the signal that killed the target ("SIGSYS"),

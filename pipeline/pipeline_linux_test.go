@@ -26,12 +26,7 @@ func TestMain(m *testing.M) {
 	if mode := os.Getenv(testeeEnv); mode != "" {
 		os.Exit(testee(mode, os.Args[1:]))
 	}
-	code := m.Run()
-	if err := testtarget.Cleanup(); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		code = 1
-	}
-	os.Exit(code)
+	testtarget.Main(m)
 }
 
 func openFDs(t *testing.T) int {

@@ -25,18 +25,15 @@ var analyzeBinary = analyze.Binary
 // for it): the analysis, which only reads files, is left to finish
 // unobserved.
 func Reachable(ctx context.Context, command []string, pid int) (map[string]string, error) {
-	var exe string
-	switch {
-	case len(command) > 0:
-		path, err := exec.LookPath(command[0])
-		if err != nil {
-			return nil, err
-		}
-		exe = path
-	case pid != 0:
-		exe = fmt.Sprintf("/proc/%d/exe", pid)
-	default:
-		return nil, errors.New("needs a command or --pid to analyse")
+	exe, err := TargetExe(command, pid)
+	return reachableOf(ctx, command, exe, err)
+}
+
+// reachableOf is Reachable of the executable TargetExe resolved (or the
+// error it gave) and the programs command names.
+func reachableOf(ctx context.Context, command []string, exe string, exeErr error) (map[string]string, error) {
+	if exeErr != nil {
+		return nil, exeErr
 	}
 	out := map[string]string{}
 	if err := reachableInto(ctx, out, exe); err != nil {
@@ -80,6 +77,20 @@ func reachableInto(ctx context.Context, out map[string]string, exe string) error
 		}
 	}
 	return nil
+}
+
+// TargetExe is the executable a target runs: command[0] as exec finds it
+// on $PATH, or the running process pid's. It is the one resolution of a
+// target's executable: its analysis (Reachable) and its language
+// runtime (reducer.DetectRuntime) read the same file.
+func TargetExe(command []string, pid int) (string, error) {
+	switch {
+	case len(command) > 0:
+		return exec.LookPath(command[0])
+	case pid != 0:
+		return fmt.Sprintf("/proc/%d/exe", pid), nil
+	}
+	return "", errors.New("needs a command or --pid to analyse")
 }
 
 // provenance is the start of a reachability chain: at least two frames,

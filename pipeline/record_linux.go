@@ -6,12 +6,9 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
-	"path"
 	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 
 	"github.com/sysrec/sysrec/analyze"
 	"github.com/sysrec/sysrec/profiles"
@@ -19,15 +16,32 @@ import (
 	"github.com/sysrec/sysrec/reducer"
 )
 
-// RuntimeAuto asks Record to find the target's runtime from its executable.
-const RuntimeAuto = "auto"
+// RuntimeAuto asks Record to find the target's language runtime from
+// its executable; RuntimeNone to add the calls of none.
+const (
+	RuntimeAuto = "auto"
+	RuntimeNone = "none"
+)
 
 // RecordOptions say what to record and where the profile goes.
 type RecordOptions struct {
 	Recorder recorder.Options
-	// Reduce.Runtime may be RuntimeAuto; Reduce.Name defaults to the
-	// command's base name.
+	// Reduce.Runtime may be RuntimeAuto or RuntimeNone; Reduce.Name
+	// defaults to the command's base name; Reduce.Reachable, when the
+	// level needs it, is the analysis of the target's executable unless
+	// given.
 	Reduce reducer.Options
+	// LevelRequired makes a target that cannot be analysed an error
+	// when Reduce.Level needs its analysis; otherwise Record lowers the
+	// level to families and says so through Warn.
+	LevelRequired bool
+	// FilesRequired keeps Recorder.Files on under Reduce.Exe, which
+	// otherwise turns it off (the files of a test binary change with
+	// its build directory).
+	FilesRequired bool
+	// Warn receives, one sentence each, what Record decided on the
+	// caller's behalf before the run.
+	Warn func(string)
 	// Output is the profile's path; "-" writes it to Stdout (the target's
 	// own stdout then goes to Recorder.Stderr, so the two never mix).
 	Output string
@@ -55,6 +69,41 @@ type RecordResult struct {
 	// Stopped is set when sysrec stopped the target (Duration, or ctx:
 	// Ctrl-C, SIGTERM) rather than the target ending by itself.
 	Stopped bool
+	// MaxKeys is the size the in-kernel map had (Recorder.MaxKeys).
+	MaxKeys int
+}
+
+// ExitStatus is the status a recording ends with: the target's (as a
+// shell reports it), or 0 when sysrec stopped it or it never ran.
+func (r *RecordResult) ExitStatus() int {
+	if r.Stopped {
+		return 0
+	}
+	return max(r.Recording.ExitStatus, 0)
+}
+
+// Notes are what the person who recorded should know of the recording,
+// one sentence each: calls lost, calls through another syscall ABI,
+// processes that left the cgroup, file accesses not resolved or raced.
+func (r *RecordResult) Notes() []string {
+	rec := r.Recording
+	var out []string
+	if rec.Lost > 0 {
+		out = append(out, fmt.Sprintf("%d calls lost (in-kernel map full: raise --max-keys, now %d; or BPF recursion); the profile is incomplete", rec.Lost, r.MaxKeys))
+	}
+	if rec.Compat > 0 {
+		out = append(out, fmt.Sprintf("%d calls through another syscall ABI (i386 int $0x80 on x86_64): recorded as calls of that arch, but their files and ports are not; the filesystem and network sections do not allow them", rec.Compat))
+	}
+	for _, l := range rec.Left {
+		out = append(out, fmt.Sprintf("%d %s processes left the recorded cgroup while recorded; what they did after is not in the profile", l.Count, l.Exe))
+	}
+	if rec.FilesUnresolved > 0 {
+		out = append(out, fmt.Sprintf("%d file accesses not resolved to a path (deeper or longer than the walk takes, outside the target's root, a path string in a page the target had not touched yet, changed in memory during the call, or a full map); the filesystem section may miss them", rec.FilesUnresolved))
+	}
+	if rec.FilesRaced > 0 {
+		out = append(out, fmt.Sprintf("%d of them named a path or address that the target changed in its memory while the call ran, or passed a symlink it changed during the recording; not learned", rec.FilesRaced))
+	}
+	return out
 }
 
 // ErrIncomplete is returned (wrapped, with the result) when the
@@ -71,8 +120,9 @@ func Record(ctx context.Context, o RecordOptions) (*RecordResult, error) {
 	}
 	command := o.Recorder.Command
 	auto := o.Reduce.Runtime == RuntimeAuto
-	if auto {
-		o.Reduce.Runtime = detectRuntime(command, o.Recorder.PID)
+	exe, exeErr := TargetExe(command, o.Recorder.PID)
+	if err := o.decide(ctx, exe, exeErr); err != nil {
+		return nil, err
 	}
 	if err := o.Reduce.Validate(); err != nil {
 		return nil, err
@@ -162,8 +212,8 @@ func Record(ctx context.Context, o RecordOptions) (*RecordResult, error) {
 		rec.Unix = slices.DeleteFunc(rec.Unix, func(u profiles.UnixAccess) bool { return slices.Contains(o.ExcludeExe, u.Exe) })
 		rec.SignalsOutside = slices.DeleteFunc(rec.SignalsOutside, func(c profiles.ExeCount) bool { return slices.Contains(o.ExcludeExe, c.Exe) })
 	}
-	res := &RecordResult{Recording: rec, Stopped: ctx.Err() != nil}
-	if auto && o.Reduce.Runtime != reducer.RuntimeGo && goSignature(rec, o.Reduce.Exe) {
+	res := &RecordResult{Recording: rec, Stopped: ctx.Err() != nil, MaxKeys: o.Recorder.MaxKeys}
+	if auto && o.Reduce.Runtime != reducer.RuntimeGo && reducer.GoSignature(rec, o.Reduce.Exe) {
 		// The command was not a Go binary (a shell, `go test`), but what
 		// was recorded is: its timing-dependent calls belong in the profile.
 		o.Reduce.Runtime = reducer.RuntimeGo
@@ -202,57 +252,4 @@ func untrusted(run func() error) error {
 		return errors.Join(err, fmt.Errorf("remove analysis cache entries the target could have written: %w", distrust))
 	}
 	return err
-}
-
-// detectRuntime looks for Go build information in the target's
-// executable.
-func detectRuntime(command []string, pid int) string {
-	exe := ""
-	switch {
-	case len(command) > 0:
-		exe, _ = exec.LookPath(command[0])
-	case pid != 0:
-		exe = fmt.Sprintf("/proc/%d/exe", pid)
-	}
-	if exe == "" {
-		return reducer.RuntimeNone
-	}
-	// The target names the file: read it through a descriptor opened
-	// without blocking and checked to be a regular file (a FIFO would
-	// block the read for good), reopened through /proc so the file
-	// cannot be swapped in between.
-	f, err := os.OpenFile(exe, os.O_RDONLY|syscall.O_NONBLOCK, 0)
-	if err != nil {
-		return reducer.RuntimeNone
-	}
-	defer f.Close()
-	if info, err := f.Stat(); err != nil || !info.Mode().IsRegular() {
-		return reducer.RuntimeNone
-	}
-	return reducer.RuntimeOf(fmt.Sprintf("/proc/self/fd/%d", f.Fd()))
-}
-
-// goSignature reports whether the recorded calls (of the executables the
-// profile keeps) carry the Go runtime's start-up signature: a handler for
-// SIGURG, the signal Go preempts goroutines with and C programs leave
-// alone, together with per-thread signal stacks (sigaltstack).
-func goSignature(rec *profiles.Recording, exe string) bool {
-	urg, altstack := false, false
-	for _, s := range rec.Samples {
-		if s.Arch != "" && s.Arch != rec.Arch {
-			continue // an i386 call says nothing of the Go runtime
-		}
-		if exe != "" {
-			if ok, _ := path.Match(exe, s.Exe); !ok {
-				continue
-			}
-		}
-		switch s.Name {
-		case "rt_sigaction":
-			urg = urg || (s.Recorded[0] && s.Args[0] == 23) // SIGURG
-		case "sigaltstack":
-			altstack = true
-		}
-	}
-	return urg && altstack
 }

@@ -75,27 +75,18 @@ func (r ArgRule) ValueMask(width int) uint64 {
 	if m == 0 {
 		m = ^uint64(0)
 	}
-	if width == 32 {
-		m &= 0xffffffff
-	}
-	return m
+	return m & linuxabi.WidthMask(width)
 }
 
 // Forbidden is the set of bits a "subset" rule forbids at width bits (a
 // 32-bit argument's high word is never looked at).
 func (r ArgRule) Forbidden(width int) uint64 {
-	f := ^r.Mask
-	if width == 32 {
-		f &= 0xffffffff
-	}
-	return f
+	return ^r.Mask & linuxabi.WidthMask(width)
 }
 
 // Match reports whether the argument value v satisfies r at width bits.
 func (r ArgRule) Match(v uint64, width int) bool {
-	if width == 32 {
-		v &= 0xffffffff
-	}
+	v &= linuxabi.WidthMask(width)
 	switch r.Op {
 	case OpIn:
 		return slices.Contains(r.Values, v&r.ValueMask(width))
@@ -196,10 +187,7 @@ func (r ArgRule) asIn(width int) (ArgRule, bool) {
 // bits), as far as it can tell without enumerating: false means "not
 // shown", so a caller that lists widenings lists this one.
 func (r ArgRule) Covers(o ArgRule, width int) bool {
-	all := ^uint64(0)
-	if width == 32 {
-		all = 0xffffffff
-	}
+	all := linuxabi.WidthMask(width)
 	switch {
 	case r.Op == OpSubset && o.Op == OpSubset:
 		return o.Mask&all&^r.Mask == 0

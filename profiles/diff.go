@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/sysrec/sysrec/linuxabi"
+	"github.com/sysrec/sysrec/policy"
 )
 
 // Delta is what changed from one profile to another.
@@ -50,17 +51,17 @@ type Change struct {
 }
 
 // raise records that NEW allows something beyond OLD at tier t.
-func (d *Delta) raise(t linuxabi.Tier) {
+func (d *Delta) raise(t policy.Tier) {
 	d.Widens = true
-	if cur, err := linuxabi.ParseTier(d.Tier); err != nil || t > cur {
+	if cur, err := policy.ParseTier(d.Tier); err != nil || t > cur {
 		d.Tier = t.String()
 	}
 }
 
 // WidensAt reports whether NEW allows something beyond OLD at tier t or
-// above: WidensAt(linuxabi.Ordinary) is Widens.
-func (d *Delta) WidensAt(t linuxabi.Tier) bool {
-	cur, err := linuxabi.ParseTier(d.Tier)
+// above: WidensAt(policy.Ordinary) is Widens.
+func (d *Delta) WidensAt(t policy.Tier) bool {
+	cur, err := policy.ParseTier(d.Tier)
 	return d.Widens && err == nil && cur >= t
 }
 
@@ -71,7 +72,7 @@ func Diff(old, new *Profile) *Delta {
 	for _, a := range new.Arch {
 		if !slices.Contains(old.Arch, a) {
 			d.Arch = append(d.Arch, "+"+a)
-			d.raise(linuxabi.Sensitive) // every allowed syscall through another ABI
+			d.raise(policy.Sensitive) // every allowed syscall through another ABI
 		}
 	}
 	for _, a := range old.Arch {
@@ -82,17 +83,17 @@ func Diff(old, new *Profile) *Delta {
 	if old.DefaultAction != new.DefaultAction {
 		d.DefaultAction = old.DefaultAction.String() + " -> " + new.DefaultAction.String()
 		if allows(new.DefaultAction) && !allows(old.DefaultAction) {
-			d.raise(linuxabi.Critical) // every syscall, ptrace and bpf included
+			d.raise(policy.Critical) // every syscall, ptrace and bpf included
 		}
 	}
 	if d.Landlock = diffLandlock(old, new); len(d.Landlock) > 0 {
-		d.raise(linuxabi.Ordinary)
+		d.raise(policy.Ordinary)
 	}
 	if dropped := droppedScopes(old, new); len(dropped) > 0 {
 		// The program reaches other processes again: more than one
 		// more file.
 		d.Landlock = append(d.Landlock, dropped...)
-		d.raise(linuxabi.Sensitive)
+		d.raise(policy.Sensitive)
 	}
 	withheld := map[string]string{}
 	for _, w := range old.NotAllowed {
@@ -112,7 +113,7 @@ func Diff(old, new *Profile) *Delta {
 		switch {
 		case len(o) == 0 && !allows(old.DefaultAction):
 			d.Added = append(d.Added, n)
-			t := linuxabi.Ordinary
+			t := policy.Ordinary
 			for _, s := range nw {
 				et, _ := EntryTier(s)
 				t = max(t, et)
@@ -205,7 +206,7 @@ func widened(o, nw []Syscall) []string {
 	var out []string
 	for _, nr := range nj.Args {
 		or, ok := ruleAt(oj, nr.Index)
-		spec, _ := linuxabi.LookupArg(name, nr.Index)
+		spec, _ := policy.LookupArg(name, nr.Index)
 		label := spec.Name
 		if label == "" {
 			label = fmt.Sprintf("arg%d", nr.Index)
@@ -238,7 +239,7 @@ func widened(o, nw []Syscall) []string {
 	}
 	for _, or := range oj.Args {
 		if _, ok := ruleAt(nj, or.Index); !ok {
-			spec, _ := linuxabi.LookupArg(name, or.Index)
+			spec, _ := policy.LookupArg(name, or.Index)
 			out = append(out, fmt.Sprintf("%s: no longer constrained (was %s)", spec.Name, FormatRule(name, or)))
 		}
 	}
@@ -248,11 +249,11 @@ func widened(o, nw []Syscall) []string {
 // changeTier is the risk tier of what nw allows beyond o: the syscall's
 // own tier (more of a critical syscall is critical), raised by the tier
 // of the argument values newly let through.
-func changeTier(o, nw []Syscall) linuxabi.Tier {
+func changeTier(o, nw []Syscall) policy.Tier {
 	oj, nj := joinAllowing(o), joinAllowing(nw)
 	name := oj.Name
-	t, _ := linuxabi.TierOf(name)
-	for _, spec := range linuxabi.RecordedArgs(name) {
+	t, _ := policy.TierOf(name)
+	for _, spec := range policy.RecordedArgs(name) {
 		or, ok := ruleAt(oj, spec.Index)
 		if !ok {
 			continue // OLD let every value through already

@@ -4,7 +4,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sysrec/sysrec/linuxabi"
+	"github.com/sysrec/sysrec/internal/testenv"
+	"github.com/sysrec/sysrec/policy"
 )
 
 const cloneNoNamespaces = ^uint64(0x7e020000)
@@ -17,40 +18,40 @@ func TestEntryTier(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		s    Syscall
-		want linuxabi.Tier
+		want policy.Tier
 	}{
-		{"plain ordinary", Syscall{Name: "read"}, linuxabi.Ordinary},
-		{"critical syscall", Syscall{Name: "ptrace"}, linuxabi.Critical},
-		{"sensitive syscall", Syscall{Name: "setuid"}, linuxabi.Sensitive},
-		{"clone without namespaces", Syscall{Name: "clone", Args: []ArgRule{sub(0, cloneNoNamespaces)}}, linuxabi.Ordinary},
-		{"clone glibc threads", Syscall{Name: "clone", Args: []ArgRule{sub(0, 0x3d0f00)}}, linuxabi.Ordinary},
-		{"clone unconstrained", Syscall{Name: "clone"}, linuxabi.Critical},
-		{"clone with CLONE_NEWUSER", Syscall{Name: "clone", Args: []ArgRule{sub(0, 0x3d0f00|0x10000000)}}, linuxabi.Critical},
-		{"ioctl tty queries", Syscall{Name: "ioctl", Args: []ArgRule{in(1, 0, 0x5401, 0x5413)}}, linuxabi.Ordinary},
-		{"ioctl TIOCSTI", Syscall{Name: "ioctl", Args: []ArgRule{in(1, 0, 0x5401, 0x5412)}}, linuxabi.Critical},
-		{"ioctl unconstrained", Syscall{Name: "ioctl"}, linuxabi.Critical},
-		{"mmap W^X combinations", Syscall{Name: "mmap", Args: []ArgRule{in(2, 7, 0, 1, 3, 5)}}, linuxabi.Ordinary},
-		{"mmap RWX", Syscall{Name: "mmap", Args: []ArgRule{in(2, 7, 3, 7)}}, linuxabi.Sensitive},
-		{"mmap subset of RWX", Syscall{Name: "mmap", Args: []ArgRule{sub(2, 7)}}, linuxabi.Sensitive},
-		{"mprotect RW", Syscall{Name: "mprotect", Args: []ArgRule{sub(2, 3)}}, linuxabi.Ordinary},
-		{"mprotect RX", Syscall{Name: "mprotect", Args: []ArgRule{in(2, 7, 1, 5)}}, linuxabi.Sensitive},
-		{"socket inet", Syscall{Name: "socket", Args: []ArgRule{in(0, 0, 1, 2), in(1, 0xfff7f7ff, 1)}}, linuxabi.Ordinary},
-		{"socket netlink", Syscall{Name: "socket", Args: []ArgRule{in(0, 0, 1, 16), in(1, 0xfff7f7ff, 1)}}, linuxabi.Sensitive},
-		{"socket raw type", Syscall{Name: "socket", Args: []ArgRule{in(0, 0, 2), in(1, 0xfff7f7ff, 3)}}, linuxabi.Sensitive},
-		{"socket unconstrained", Syscall{Name: "socket"}, linuxabi.Sensitive},
-		{"futex plain", Syscall{Name: "futex", Args: []ArgRule{in(1, 0x7f, 0, 1, 9)}}, linuxabi.Ordinary},
-		{"futex PI", Syscall{Name: "futex", Args: []ArgRule{in(1, 0x7f, 0, 6)}}, linuxabi.Sensitive},
-		{"openat write", Syscall{Name: "openat", Args: []ArgRule{sub(2, 0xffffffff), sub(3, ^uint64(0o6000))}}, linuxabi.Ordinary},
-		{"openat, any mode", Syscall{Name: "openat", Args: []ArgRule{sub(2, 0xffffffff)}}, linuxabi.Sensitive},
-		{"fchmod setuid", Syscall{Name: "fchmod", Args: []ArgRule{sub(1, 0o4000|0o777)}}, linuxabi.Sensitive},
-		{"fchmod permissions", Syscall{Name: "fchmod", Args: []ArgRule{sub(1, ^uint64(0o6000))}}, linuxabi.Ordinary},
+		{"plain ordinary", Syscall{Name: "read"}, policy.Ordinary},
+		{"critical syscall", Syscall{Name: "ptrace"}, policy.Critical},
+		{"sensitive syscall", Syscall{Name: "setuid"}, policy.Sensitive},
+		{"clone without namespaces", Syscall{Name: "clone", Args: []ArgRule{sub(0, cloneNoNamespaces)}}, policy.Ordinary},
+		{"clone glibc threads", Syscall{Name: "clone", Args: []ArgRule{sub(0, 0x3d0f00)}}, policy.Ordinary},
+		{"clone unconstrained", Syscall{Name: "clone"}, policy.Critical},
+		{"clone with CLONE_NEWUSER", Syscall{Name: "clone", Args: []ArgRule{sub(0, 0x3d0f00|0x10000000)}}, policy.Critical},
+		{"ioctl tty queries", Syscall{Name: "ioctl", Args: []ArgRule{in(1, 0, 0x5401, 0x5413)}}, policy.Ordinary},
+		{"ioctl TIOCSTI", Syscall{Name: "ioctl", Args: []ArgRule{in(1, 0, 0x5401, 0x5412)}}, policy.Critical},
+		{"ioctl unconstrained", Syscall{Name: "ioctl"}, policy.Critical},
+		{"mmap W^X combinations", Syscall{Name: "mmap", Args: []ArgRule{in(2, 7, 0, 1, 3, 5)}}, policy.Ordinary},
+		{"mmap RWX", Syscall{Name: "mmap", Args: []ArgRule{in(2, 7, 3, 7)}}, policy.Sensitive},
+		{"mmap subset of RWX", Syscall{Name: "mmap", Args: []ArgRule{sub(2, 7)}}, policy.Sensitive},
+		{"mprotect RW", Syscall{Name: "mprotect", Args: []ArgRule{sub(2, 3)}}, policy.Ordinary},
+		{"mprotect RX", Syscall{Name: "mprotect", Args: []ArgRule{in(2, 7, 1, 5)}}, policy.Sensitive},
+		{"socket inet", Syscall{Name: "socket", Args: []ArgRule{in(0, 0, 1, 2), in(1, 0xfff7f7ff, 1)}}, policy.Ordinary},
+		{"socket netlink", Syscall{Name: "socket", Args: []ArgRule{in(0, 0, 1, 16), in(1, 0xfff7f7ff, 1)}}, policy.Sensitive},
+		{"socket raw type", Syscall{Name: "socket", Args: []ArgRule{in(0, 0, 2), in(1, 0xfff7f7ff, 3)}}, policy.Sensitive},
+		{"socket unconstrained", Syscall{Name: "socket"}, policy.Sensitive},
+		{"futex plain", Syscall{Name: "futex", Args: []ArgRule{in(1, 0x7f, 0, 1, 9)}}, policy.Ordinary},
+		{"futex PI", Syscall{Name: "futex", Args: []ArgRule{in(1, 0x7f, 0, 6)}}, policy.Sensitive},
+		{"openat write", Syscall{Name: "openat", Args: []ArgRule{sub(2, 0xffffffff), sub(3, ^uint64(0o6000))}}, policy.Ordinary},
+		{"openat, any mode", Syscall{Name: "openat", Args: []ArgRule{sub(2, 0xffffffff)}}, policy.Sensitive},
+		{"fchmod setuid", Syscall{Name: "fchmod", Args: []ArgRule{sub(1, 0o4000|0o777)}}, policy.Sensitive},
+		{"fchmod permissions", Syscall{Name: "fchmod", Args: []ArgRule{sub(1, ^uint64(0o6000))}}, policy.Ordinary},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, why := EntryTier(tc.s)
 			if got != tc.want {
 				t.Errorf("%s: %s (%s), want %s", FormatCall(tc.s), got, why, tc.want)
 			}
-			if got != linuxabi.Ordinary && why == "" {
+			if got != policy.Ordinary && why == "" {
 				t.Errorf("%s: %s without a reason", FormatCall(tc.s), got)
 			}
 		})
@@ -98,8 +99,8 @@ func TestDiffTier(t *testing.T) {
 			if tc.want == "" {
 				return
 			}
-			want, _ := linuxabi.ParseTier(tc.want)
-			if !d.WidensAt(want) || (want < linuxabi.Critical && d.WidensAt(want+1)) {
+			want, _ := policy.ParseTier(tc.want)
+			if !d.WidensAt(want) || (want < policy.Critical && d.WidensAt(want+1)) {
 				t.Errorf("WidensAt disagrees with tier %s", tc.want)
 			}
 		})
@@ -114,7 +115,7 @@ func TestDiffWithheld(t *testing.T) {
 	new := old.Clone()
 	new.Syscalls = append(new.Syscalls, Syscall{Name: "ptrace"})
 	d := Diff(old, new)
-	if !d.WidensAt(linuxabi.Critical) || d.Withheld["ptrace"] == "" {
+	if !d.WidensAt(policy.Critical) || d.Withheld["ptrace"] == "" {
 		t.Fatalf("ptrace added: %+v", d)
 	}
 	if text := d.Text(); !strings.Contains(text, "+ ptrace (critical) — OLD withheld it: reachable via ptrace@libc.so.6") {
@@ -127,7 +128,7 @@ func TestShowGeneralised(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "generalised.golden", []byte(Format(p)))
+	testenv.Golden(t, "testdata/generalised.golden", []byte(Format(p)))
 }
 
 // TestRunsThroughMerge: merging single-run profiles counts, per syscall,

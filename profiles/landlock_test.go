@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/sysrec/sysrec/linuxabi"
+	"github.com/sysrec/sysrec/policy"
 )
 
 func TestScopesParse(t *testing.T) {
@@ -80,7 +81,7 @@ func TestScopesMergeDiff(t *testing.T) {
 		})
 	}
 	d := Diff(mk(ScopeSignal, ScopeAbstractUnixSocket), mk(ScopeAbstractUnixSocket))
-	if !d.Widens || !d.WidensAt(linuxabi.Sensitive) || !slices.Equal(d.Landlock, []string{"scope signal: no longer restricted"}) {
+	if !d.Widens || !d.WidensAt(policy.Sensitive) || !slices.Equal(d.Landlock, []string{"scope signal: no longer restricted"}) {
 		t.Errorf("dropping the signal scope: %+v, want a sensitive widening naming it", d)
 	}
 	if d := Diff(mk(), mk(ScopeSignal)); d.Widens {
@@ -88,5 +89,23 @@ func TestScopesMergeDiff(t *testing.T) {
 	}
 	if s := Format(mk(ScopeSignal)); !strings.Contains(s, "scopes (Landlock): signal") {
 		t.Errorf("show does not list the scope:\n%s", s)
+	}
+}
+
+// TestDescribeFileAccess: a right Landlock checks on the directory
+// holding the object is named on that directory.
+func TestDescribeFileAccess(t *testing.T) {
+	for _, tc := range []struct {
+		access uint64
+		want   []string
+	}{
+		{linuxabi.LandlockReadFile, []string{"read_file on /srv/out.txt"}},
+		{linuxabi.LandlockMakeReg, []string{"make_reg on /srv (for out.txt)"}},
+		{linuxabi.LandlockReadFile | linuxabi.LandlockRemoveFile, []string{"read_file on /srv/out.txt", "remove_file on /srv (for out.txt)"}},
+	} {
+		got := DescribeFileAccess(FileAccess{Path: "/srv/out.txt", Access: tc.access})
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("access %#x: %q, want %q", tc.access, got, tc.want)
+		}
 	}
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/sysrec/sysrec/internal/atomicfile"
 	"github.com/sysrec/sysrec/linuxabi"
+	"github.com/sysrec/sysrec/policy"
 )
 
 // Version is the newest profile schema version this package reads and
@@ -238,7 +239,7 @@ func (p *Profile) Validate() error {
 		if !known {
 			return fmt.Errorf("field not_allowed[%d].name: %w", i, unknownSyscall(w.Name, arches))
 		}
-		if _, err := linuxabi.ParseTier(w.Tier); err != nil {
+		if _, err := policy.ParseTier(w.Tier); err != nil {
 			return fmt.Errorf("field not_allowed[%d].tier: %w", i, err)
 		}
 	}

@@ -7,15 +7,11 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/sysrec/sysrec/internal/testenv"
 	"github.com/sysrec/sysrec/linuxabi"
 )
-
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	testenv.Golden(t, filepath.Join("testdata", name), got)
-}
 
 func TestParseErrors(t *testing.T) {
 	for _, tc := range []struct{ name, json, want string }{
@@ -89,7 +85,7 @@ func TestCanonical(t *testing.T) {
 	if !bytes.Equal(ja, jb) {
 		t.Errorf("order changed the bytes:\n%s\n%s", ja, jb)
 	}
-	golden(t, "canonical.json", ja)
+	testenv.Golden(t, "testdata/canonical.json", ja)
 	p, err := Parse(ja)
 	if err != nil {
 		t.Fatal(err)
@@ -156,7 +152,7 @@ func TestShowGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "show.golden", []byte(Format(p)))
+	testenv.Golden(t, "testdata/show.golden", []byte(Format(p)))
 }
 
 func TestDiff(t *testing.T) {
@@ -180,7 +176,7 @@ func TestDiff(t *testing.T) {
 	if !d.Widens {
 		t.Error("adding getpriority and AF_INET6 does not widen")
 	}
-	golden(t, "diff.golden", []byte(d.Text()))
+	testenv.Golden(t, "testdata/diff.golden", []byte(d.Text()))
 	narrower := Diff(new, old)
 	if len(narrower.Removed) != 1 || narrower.Removed[0] != "getpriority" {
 		t.Errorf("reverse diff: %+v", narrower)
@@ -354,5 +350,44 @@ func TestShellJoin(t *testing.T) {
 		if got := ShellJoin(tc.argv); got != tc.want {
 			t.Errorf("ShellJoin(%q) = %s, want %s", tc.argv, got, tc.want)
 		}
+	}
+}
+
+// TestFormatRows: off a terminal no row is padded to the widest rule:
+// a long rule stays on its own line, the other rows as short as their
+// cells.
+func TestFormatRows(t *testing.T) {
+	p, err := Load("testdata/show.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	long := Syscall{Name: "ioctl", Args: []ArgRule{{Index: 1, Op: OpIn}}}
+	for v := range 80 {
+		long.Args[0].Values = append(long.Args[0].Values, uint64(0x5400+v))
+	}
+	p.Syscalls = append(p.Syscalls, long)
+	aligned, rows := Format(p), FormatRows(p)
+	widest := func(s string) (n int, lines []string) {
+		for _, l := range strings.Split(s, "\n") {
+			n = max(n, utf8.RuneCountInString(l))
+			lines = append(lines, l)
+		}
+		return n, lines
+	}
+	wa, _ := widest(aligned)
+	_, lines := widest(rows)
+	if wa < 500 {
+		t.Fatalf("aligned rows are %d wide: the long rule does not widen them", wa)
+	}
+	for _, l := range lines {
+		if strings.HasPrefix(l, "read") && utf8.RuneCountInString(l) > 200 {
+			t.Errorf("a short row is padded to %d columns: %q", utf8.RuneCountInString(l), l)
+		}
+		if strings.HasSuffix(l, " ") || strings.Contains(l, "\t") {
+			t.Errorf("row with trailing space or tab: %q", l)
+		}
+	}
+	if !strings.Contains(rows, "ioctl(request ∈ {") || strings.Contains(rows, "…") {
+		t.Error("the long rule is not printed whole")
 	}
 }

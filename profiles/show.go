@@ -2,7 +2,10 @@ package profiles
 
 import (
 	"fmt"
+	"io"
 	"maps"
+	"math"
+	"path"
 	"slices"
 	"sort"
 	"strings"
@@ -35,8 +38,18 @@ func Format(p *Profile) string { return FormatWidth(p, 0) }
 // since a column is padded to its widest cell on every line and one rule
 // with thousands of values would otherwise multiply the output by the
 // number of entries).
-func FormatWidth(p *Profile, width int) string {
+func FormatWidth(p *Profile, width int) string { return format(p, width, true) }
+
+// FormatRows is Format for a file or a pipe: each row whole and
+// unpadded, its cells separated by two spaces, so no line is as wide as
+// the widest rule (less, grep and diff read it as it is).
+func FormatRows(p *Profile) string { return format(p, 0, false) }
+
+func format(p *Profile, width int, aligned bool) string {
 	callMax, noteMax := 512, 1024
+	if !aligned {
+		callMax, noteMax = math.MaxInt, math.MaxInt // nothing is padded to them
+	}
 	if width > 0 {
 		callMax = max(24, width*2/5)
 		noteMax = max(16, width-callMax-44)
@@ -62,7 +75,7 @@ func FormatWidth(p *Profile, width int) string {
 		fmt.Fprintf(&b, "confidence: %s\n", conf.Text())
 	}
 	b.WriteString("\n")
-	w := tabwriter.NewWriter(&b, 0, 8, 2, ' ', 0)
+	w := table(&b, aligned)
 	fmt.Fprintln(w, "SYSCALL\tTIER\tCALLS\tRUNS\tERRORS\tACTION\tNOTE")
 	for _, s := range p.Syscalls {
 		var errs []string
@@ -95,7 +108,7 @@ func FormatWidth(p *Profile, width int) string {
 	w.Flush()
 	if len(p.NotAllowed) > 0 {
 		b.WriteString("\nnot allowed, although reachable:\n")
-		w := tabwriter.NewWriter(&b, 0, 8, 2, ' ', 0)
+		w := table(&b, aligned)
 		for _, n := range p.NotAllowed {
 			fmt.Fprintf(w, "  %s\t%s\t%s\n", n.Name, n.Tier, n.Reason)
 		}
@@ -105,6 +118,32 @@ func FormatWidth(p *Profile, width int) string {
 	return b.String()
 }
 
+// table writes rows of tab-separated cells: aligned into columns, or
+// as they are, the cells two spaces apart.
+func table(w io.Writer, aligned bool) interface {
+	io.Writer
+	Flush() error
+} {
+	if aligned {
+		return tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
+	}
+	return rows{w}
+}
+
+// rows writes lines of tab-separated cells unpadded.
+type rows struct{ w io.Writer }
+
+func (r rows) Write(b []byte) (int, error) {
+	line := strings.ReplaceAll(string(b), "\t", "  ")
+	line = strings.ReplaceAll(strings.TrimRight(line, " \n")+"\n", " \n", "\n")
+	if _, err := io.WriteString(r.w, line); err != nil {
+		return 0, err
+	}
+	return len(b), nil
+}
+
+func (rows) Flush() error { return nil }
+
 // SeenKey is the symbolic form of the recorded argument values of a call,
 // as Syscall.Seen keys them: "domain=AF_INET, type=SOCK_STREAM".
 func SeenKey(syscall string, args [6]uint64) string {
@@ -113,6 +152,22 @@ func SeenKey(syscall string, args [6]uint64) string {
 		parts = append(parts, a.Name+"="+linuxabi.Symbolize(a.Consts, args[a.Index], a.Kind == linuxabi.KindFlags))
 	}
 	return strings.Join(parts, ", ")
+}
+
+// DescribeFileAccess names each right of f, as "RIGHT on PATH"; a right
+// Landlock checks on the directory holding the object (make_*,
+// remove_*, refer) is named on that directory ("make_reg on /srv (for
+// out.txt)").
+func DescribeFileAccess(f FileAccess) []string {
+	var out []string
+	for _, r := range linuxabi.LandlockFSNames(f.Access) {
+		if m, _ := linuxabi.ParseLandlockFS([]string{r}); m&linuxabi.LandlockParentRights != 0 {
+			out = append(out, fmt.Sprintf("%s on %s (for %s)", r, path.Dir(f.Path), path.Base(f.Path)))
+			continue
+		}
+		out = append(out, r+" on "+f.Path)
+	}
+	return out
 }
 
 // DescribeSample prints a sample as name(arg=VALUE, ...) with the

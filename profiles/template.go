@@ -10,6 +10,7 @@ import (
 	"unicode"
 
 	"github.com/sysrec/sysrec/linuxabi"
+	"github.com/sysrec/sysrec/policy"
 )
 
 // A rule path may be a template: what a command line names is a
@@ -615,12 +616,12 @@ func (t Template) allowed(p string, access uint64, home string) (uint64, string)
 		return access, ""
 	case p == "/":
 		return 0, "/ is never granted from a template (it holds every file); it grants nothing"
-	case SystemTree(p):
+	case policy.SystemTree(p):
 		return 0, "in a system tree: templates stand for the user's files, never the system's; it grants nothing"
-	case !t.Named() && Shared(p, home):
+	case !t.Named() && policy.Shared(p, home):
 		return 0, fmt.Sprintf("%s is never granted as a whole unless the command line names it; it grants nothing", p)
 	}
-	if w := access &^ (readRights | linuxabi.LandlockExecute); w != 0 && KeptWhole(p, home) {
+	if w := access &^ (readRights | linuxabi.LandlockExecute); w != 0 && policy.KeptWhole(p, home) {
 		return access &^ w, fmt.Sprintf("%s on %s as a whole is never granted (it would reach every file in it); dropped", strings.Join(linuxabi.LandlockFSNames(w), ","), p)
 	}
 	return access, ""

@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"github.com/sysrec/sysrec/linuxabi"
+	"github.com/sysrec/sysrec/policy"
 )
 
 // EntryTier is the highest risk tier of the calls entry s allows: the
@@ -12,10 +13,10 @@ import (
 // the argument table tiers (socket(AF_PACKET), clone(CLONE_NEWUSER),
 // ioctl(TIOCSTI)). An argument without a rule lets every value through.
 // The reason names what decided it ("" for ordinary).
-func EntryTier(s Syscall) (linuxabi.Tier, string) {
-	best, why := linuxabi.TierOf(s.Name)
-	for _, spec := range linuxabi.RecordedArgs(s.Name) {
-		var t linuxabi.Tier
+func EntryTier(s Syscall) (policy.Tier, string) {
+	best, why := policy.TierOf(s.Name)
+	for _, spec := range policy.RecordedArgs(s.Name) {
+		var t policy.Tier
 		var w string
 		if r, ok := ruleAt(s, spec.Index); ok {
 			t, w = ruleTier(spec, r, s.Width(r))
@@ -36,8 +37,8 @@ func hasRuleAt(s Syscall, index int) bool {
 }
 
 // ruleTier is the highest value tier among the values r lets through.
-func ruleTier(spec linuxabi.ArgSpec, r ArgRule, width int) (linuxabi.Tier, string) {
-	best, why := linuxabi.Ordinary, ""
+func ruleTier(spec policy.Arg, r ArgRule, width int) (policy.Tier, string) {
+	best, why := policy.Ordinary, ""
 	for _, vt := range spec.Tiers {
 		if vt.Tier > best && ruleReaches(r, vt, width) {
 			best, why = vt.Tier, vt.Why
@@ -46,67 +47,59 @@ func ruleTier(spec linuxabi.ArgSpec, r ArgRule, width int) (linuxabi.Tier, strin
 	return best, why
 }
 
-// ruleReaches reports whether some value r allows matches vt. It errs
-// towards yes where the answer would need an enumeration too large to
-// make: a tier shown too high is reviewed, one shown too low is missed.
-func ruleReaches(r ArgRule, vt linuxabi.ValueTier, width int) bool {
-	all := ^uint64(0)
-	if width == 32 {
-		all = 0xffffffff
-	}
+// ruleReaches reports whether some value r allows (at width bits)
+// matches vt, in the set algebra of rules: r's cubes meet vt's in a
+// value vt does not except. It errs towards yes where the complement of
+// vt's values would be too large to compute: a tier shown too high is
+// reviewed, one shown too low is missed.
+func ruleReaches(r ArgRule, vt policy.ValueTier, width int) bool {
+	wm := linuxabi.WidthMask(width)
 	vm := vt.Mask
 	if vm == 0 {
-		vm = all
+		vm = wm
 	}
-	vm &= all
-	switch r.Op {
-	case OpIn:
-		rm := r.ValueMask(width)
-		free := all &^ rm // bits the rule does not look at
-		for _, v := range r.Values {
-			if vt.Not {
-				if free&vm != 0 || (!slices.Contains(vt.Values, v&vm) && !slices.Contains(vt.Except, v)) {
-					return true
-				}
-				continue
-			}
-			for _, tv := range vt.Values {
-				if tv&vm&rm == v&vm&rm {
-					return true
-				}
-			}
+	vm &= wm
+	var tier []Cube
+	for _, v := range vt.Values {
+		if v&^vm == 0 {
+			tier = append(tier, Cube{vm, v})
 		}
-		return false
-	case OpSubset:
-		allowed := r.Mask & all
-		if !vt.Not {
-			for _, tv := range vt.Values {
-				if tv&vm&^allowed == 0 {
-					return true
-				}
-			}
-			return false
-		}
-		sub := allowed & vm
-		if bits.OnesCount64(sub) > 12 {
+	}
+	if vt.Not {
+		var ok bool
+		if tier, ok = ComplementCubes(tier); !ok {
 			return true
 		}
-		// Every value of the allowed bits under vm, 0 included.
-		for x := sub; ; x = (x - 1) & sub {
-			if !slices.Contains(vt.Values, x) {
+	}
+	for _, c := range r.Cubes(width) {
+		for _, t := range tier {
+			if x, ok := c.And(t); ok && !excepted(x, vt.Except, wm) {
 				return true
-			}
-			if x == 0 {
-				return false
 			}
 		}
 	}
-	return true // range rules: not produced by the reducer; assume the worst
+	return false
+}
+
+// excepted reports whether every value of c (at the width wm masks) is
+// one of except.
+func excepted(c Cube, except []uint64, wm uint64) bool {
+	free := bits.OnesCount64(wm &^ c.Mask)
+	if free >= 63 {
+		return false
+	}
+	in := map[uint64]bool{}
+	for _, e := range except {
+		if e&^wm == 0 && e&c.Mask == c.Value {
+			in[e] = true
+		}
+	}
+	return len(in) >= 1<<free
 }
 
 // widenedTier is the tier of what NEW's rule nr allows beyond OLD's rule
 // or (nil when OLD had none, which no widening can pass).
-func widenedTier(spec linuxabi.ArgSpec, or, nr ArgRule, width int) (linuxabi.Tier, string) {
+func widenedTier(spec policy.Arg, or, nr ArgRule, width int) (policy.Tier, string) {
 	switch {
 	case nr.Op == OpIn && or.Op == OpIn && nr.Mask == or.Mask:
 		added := nr
@@ -117,13 +110,13 @@ func widenedTier(spec linuxabi.ArgSpec, or, nr ArgRule, width int) (linuxabi.Tie
 			}
 		}
 		if len(added.Values) == 0 {
-			return linuxabi.Ordinary, ""
+			return policy.Ordinary, ""
 		}
 		return ruleTier(spec, added, width)
 	case nr.Op == OpSubset && or.Op == OpSubset:
 		extra := nr.Mask &^ or.Mask
 		if extra == 0 {
-			return linuxabi.Ordinary, ""
+			return policy.Ordinary, ""
 		}
 		// A new value sets at least one extra bit: its tier is at most
 		// that of the new rule, and a tier the old rule could not
@@ -131,17 +124,17 @@ func widenedTier(spec linuxabi.ArgSpec, or, nr ArgRule, width int) (linuxabi.Tie
 		nt, nw := ruleTier(spec, nr, width)
 		ot, _ := ruleTier(spec, or, width)
 		et, ew := ruleTier(spec, ArgRule{Op: OpSubset, Mask: extra}, width)
-		if et > linuxabi.Ordinary {
+		if et > policy.Ordinary {
 			return et, ew
 		}
 		if nt > ot {
 			return nt, nw
 		}
-		return linuxabi.Ordinary, ""
+		return policy.Ordinary, ""
 	}
 	nt, nw := ruleTier(spec, nr, width)
 	if ot, _ := ruleTier(spec, or, width); nt > ot {
 		return nt, nw
 	}
-	return linuxabi.Ordinary, ""
+	return policy.Ordinary, ""
 }

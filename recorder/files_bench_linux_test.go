@@ -77,11 +77,6 @@ func TestFilesOverhead(t *testing.T) {
 		{"open+close " + file, []string{bin, "open", "200000", file}},
 		{"getppid", []string{bin, "getppid", "2000000"}},
 	}
-	mount, err := CgroupMount()
-	if err != nil {
-		t.Fatal(err)
-	}
-
 	parse := func(out string) float64 {
 		for _, line := range strings.Split(out, "\n") {
 			if v, ok := strings.CutSuffix(line, " ns/iter"); ok {
@@ -93,11 +88,7 @@ func TestFilesOverhead(t *testing.T) {
 		return 0
 	}
 	record := func(argv []string, files bool) float64 {
-		cg, err := newCgroup(mount)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer cg.remove()
+		cg := testCgroup(t)
 		var out bytes.Buffer
 		if _, err := Record(context.Background(), Options{Cgroup: cg.path, Command: argv, Files: files, Stdout: &out, Stderr: &out}); err != nil {
 			t.Fatal(err)

@@ -8,11 +8,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
-
-	"golang.org/x/sys/unix"
 
 	"github.com/sysrec/sysrec/bpfprog"
 	"github.com/sysrec/sysrec/internal/testenv"
@@ -36,33 +33,17 @@ func recordFilesDuring(t *testing.T, depth int, during func(*exec.Cmd), argv ...
 	if err != nil {
 		t.Fatal(err)
 	}
-	mount, err := CgroupMount()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cg, err := newCgroup(mount)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cg.remove()
+	cg := testCgroup(t)
 	fr, err := startFilesDepth(cg, arch, 0, depth)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer fr.Close()
-	fd, err := unix.Open(cg.path, unix.O_DIRECTORY|unix.O_RDONLY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer unix.Close(fd)
 	cmd := exec.Command(argv[0], argv[1:]...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{UseCgroupFD: true, CgroupFD: fd}
 	var out strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &out
 	rec := &Recording{ExitStatus: -1}
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("%v: %v", argv, err)
-	}
+	startIn(t, cg, cmd)
 	if during != nil {
 		during(cmd)
 	}

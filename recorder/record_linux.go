@@ -20,6 +20,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/sysrec/sysrec/bpfprog"
+	"github.com/sysrec/sysrec/exitstatus"
 	"github.com/sysrec/sysrec/linuxabi"
 	"github.com/sysrec/sysrec/profiles"
 )
@@ -423,7 +424,7 @@ func runTarget(ctx context.Context, cg *cgroup, opts Options) (int, error) {
 	case waitErr = <-done:
 		// Daemons fork and exit: keep recording what they left behind.
 		if pop, err := cg.populated(); err == nil && pop && opts.Lingering != nil {
-			opts.Lingering(linuxabi.ShellStatus(cmd.ProcessState))
+			opts.Lingering(exitstatus.Shell(cmd.ProcessState))
 		}
 		if err := cg.waitEmpty(stop); err != nil {
 			return -1, err

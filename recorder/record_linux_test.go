@@ -33,11 +33,7 @@ func TestMain(m *testing.M) {
 		os.Exit(namespaceChild())
 	}
 	fds := openFDs()
-	code := m.Run()
-	if err := testtarget.Cleanup(); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		code = 1
-	}
+	code := testtarget.Run(m)
 	if after := openFDs(); after > fds {
 		fmt.Fprintf(os.Stderr, "leaked %d file descriptors\n", after-fds)
 		code = 1

@@ -3,9 +3,59 @@ package reducer
 import (
 	"debug/buildinfo"
 	"debug/elf"
+	"fmt"
+	"path"
 	"path/filepath"
 	"strings"
+
+	"github.com/sysrec/sysrec/internal/regularfile"
+	"github.com/sysrec/sysrec/linuxabi"
+	"github.com/sysrec/sysrec/profiles"
 )
+
+// DetectRuntime is RuntimeOf for the executable a target names (a path
+// found on $PATH, /proc/PID/exe; "" for none): the target names the
+// file, so it is read only when it is a regular file (a FIFO would block
+// the read for good), reopened through /proc so the file cannot be
+// swapped in between.
+func DetectRuntime(exe string) string {
+	if exe == "" {
+		return RuntimeNone
+	}
+	f, _, err := regularfile.Open(exe)
+	if err != nil {
+		return RuntimeNone
+	}
+	defer f.Close()
+	return RuntimeOf(fmt.Sprintf("/proc/self/fd/%d", f.Fd()))
+}
+
+// GoSignature reports whether the recorded calls of the executables
+// matching the glob exe (every one when "") carry the Go runtime's
+// start-up signature: a handler for SIGURG, the signal Go preempts
+// goroutines with and C programs leave alone, together with per-thread
+// signal stacks (sigaltstack). A command that is not a Go binary (a
+// shell, `go test`) may run one.
+func GoSignature(rec *profiles.Recording, exe string) bool {
+	urg, altstack := false, false
+	for _, s := range rec.Samples {
+		if s.Arch != "" && s.Arch != rec.Arch {
+			continue // an i386 call says nothing of the Go runtime
+		}
+		if exe != "" {
+			if ok, _ := path.Match(exe, s.Exe); !ok {
+				continue
+			}
+		}
+		switch s.Name {
+		case "rt_sigaction":
+			urg = urg || (s.Recorded[0] && s.Args[0] == 23) // SIGURG
+		case "sigaltstack":
+			altstack = true
+		}
+	}
+	return urg && altstack
+}
 
 // RuntimeOf returns the runtime whose timing-dependent calls a profile of
 // the executable at path needs, from evidence in the file: RuntimeGo when
@@ -78,18 +128,10 @@ func hasSymbol(f *elf.File, name string, defined bool) bool {
 	return false
 }
 
-// multiarch is the Debian library directory tuple per machine.
-var multiarch = map[elf.Machine]string{elf.EM_X86_64: "x86_64-linux-gnu", elf.EM_AARCH64: "aarch64-linux-gnu"}
-
-// libraryImports reports whether the library soname, found where Debian
-// and most distributions keep libraries, imports symbol.
+// libraryImports reports whether the library soname, found in the
+// loader's default directories, imports symbol.
 func libraryImports(m elf.Machine, soname, symbol string) bool {
-	var dirs []string
-	if t, ok := multiarch[m]; ok {
-		dirs = append(dirs, "/lib/"+t, "/usr/lib/"+t)
-	}
-	dirs = append(dirs, "/lib64", "/usr/lib64", "/lib", "/usr/lib")
-	for _, d := range dirs {
+	for _, d := range linuxabi.DefaultLibraryDirs(m) {
 		f, err := elf.Open(filepath.Join(d, soname))
 		if err != nil {
 			continue

@@ -12,11 +12,11 @@
 // A profile learned from one run must survive the next input, so Reduce
 // generalises at a Level, and every entry it adds carries its reason:
 // LevelExact allows what ran; LevelFamilies adds the ordinary-tier
-// variants of each operation (linuxabi.Families) and constrains only the
+// variants of each operation (policy.Families) and constrains only the
 // arguments whose values differ in risk, widened by their safe classes;
 // LevelRelated (the CLI's default) lets static analysis (Options.Reachable,
 // plain data from sysrec analyze) pick which family members and which
-// related operations (linuxabi.Domains) the binary can reach;
+// related operations (policy.Domains) the binary can reach;
 // LevelReachable adds every ordinary-tier syscall it can reach. No level
 // adds a sensitive or critical syscall, or argument value, that no run
 // made; the reachable ones are listed in the profile's not_allowed.
@@ -32,5 +32,6 @@
 // held-out runs), never for /, /etc, a home directory or its secrets.
 //
 // The reducer is pure: it reads no files and knows nothing of the kernel
-// (RuntimeOf, for callers, reads an executable's ELF headers).
+// (RuntimeOf and DetectRuntime, for callers, read an executable's ELF
+// headers; GoSignature reads a recording).
 package reducer

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/sysrec/sysrec/linuxabi"
+	"github.com/sysrec/sysrec/policy"
 	"github.com/sysrec/sysrec/profiles"
 )
 
@@ -608,12 +609,12 @@ func (b *fsBuilder) mergeSiblings(dirs map[string][]besideRead) map[string][]bes
 	}
 }
 
-func (b *fsBuilder) sensitive(d string) bool { return profiles.Shared(d, b.home) }
+func (b *fsBuilder) sensitive(d string) bool { return policy.Shared(d, b.home) }
 
 // noWrite reports whether d is a directory no rule may grant a write
-// right on as a whole (profiles.KeptWhole). Files in them keep rules of
+// right on as a whole (policy.KeptWhole). Files in them keep rules of
 // their own.
-func (b *fsBuilder) noWrite(d string) bool { return profiles.KeptWhole(d, b.home) }
+func (b *fsBuilder) noWrite(d string) bool { return policy.KeptWhole(d, b.home) }
 
 // withheld2profile lists the withheld rights, by directory, with why and
 // what the target did there.
@@ -626,7 +627,7 @@ func (b *fsBuilder) withheld2profile() []profiles.PathWithheld {
 			paths = append(paths[:3], fmt.Sprintf("and %d more", len(w.paths)-3))
 		}
 		hint := ""
-		if slices.Contains(profiles.Homes(d, b.home), d) {
+		if slices.Contains(policy.Homes(d, b.home), d) {
 			hint = ": ~/.ssh/authorized_keys, ~/.bashrc"
 		}
 		why := w.why

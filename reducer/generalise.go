@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/sysrec/sysrec/linuxabi"
+	"github.com/sysrec/sysrec/policy"
 	"github.com/sysrec/sysrec/profiles"
 )
 
@@ -24,7 +25,7 @@ func ownValues(g *group) map[string]*argValues {
 }
 
 func addValues(out map[string]*argValues, g *group) {
-	for _, spec := range linuxabi.RecordedArgs(g.name) {
+	for _, spec := range policy.RecordedArgs(g.name) {
 		vals := g.values[spec.Index]
 		if len(vals) == 0 {
 			continue
@@ -46,7 +47,7 @@ func addValues(out map[string]*argValues, g *group) {
 func familyValues(groups map[string]*group) map[string]map[string]*argValues {
 	out := map[string]map[string]*argValues{}
 	for _, n := range slices.Sorted(maps.Keys(groups)) {
-		f, ok := linuxabi.FamilyOf(n)
+		f, ok := policy.FamilyOf(n)
 		if !ok {
 			continue
 		}
@@ -66,7 +67,7 @@ func familyValues(groups map[string]*group) map[string]map[string]*argValues {
 func riskRules(syscall string, vals map[string]*argValues, maxValues int) (rules []profiles.ArgRule, note string, ok bool) {
 	var notes []string
 	ok = true
-	for _, spec := range linuxabi.RecordedArgs(syscall) {
+	for _, spec := range policy.RecordedArgs(syscall) {
 		if !spec.Risky {
 			continue
 		}
@@ -93,9 +94,7 @@ func riskRules(syscall string, vals map[string]*argValues, maxValues int) (rules
 			}
 			// Bits the recorder masks out (O_CLOEXEC...) stay free.
 			mask := spec.AllowedBits(seen) | ^spec.Mask()
-			if spec.Width == 32 {
-				mask &= 0xffffffff
-			}
+			mask &= linuxabi.WidthMask(spec.Width)
 			// A rule that forbids no bit is none (and would keep the
 			// call out of the kernel's action cache).
 			if r := (profiles.ArgRule{Index: spec.Index, Op: profiles.OpSubset, Mask: mask}); r.Forbidden(spec.Width) != 0 {
@@ -137,7 +136,7 @@ func riskRules(syscall string, vals map[string]*argValues, maxValues int) (rules
 // relaxed levels use: nil for a harmless argument, widened by the safe
 // class for a risky one.
 func relaxRule(syscall string, r profiles.ArgRule) (profiles.ArgRule, bool) {
-	spec, ok := linuxabi.LookupArg(syscall, r.Index)
+	spec, ok := policy.LookupArg(syscall, r.Index)
 	if !ok || !spec.Risky {
 		return r, false
 	}
@@ -211,7 +210,7 @@ func knownOn(arches []string, name string) bool {
 // values give them.
 func familyMembers(arches []string, groups map[string]*group, rt map[string]bool, famValues map[string]map[string]*argValues, opts Options) []profiles.Syscall {
 	var out []profiles.Syscall
-	for _, f := range linuxabi.Families() {
+	for _, f := range policy.Families() {
 		seen, who := madeBy(f.Members, groups, rt)
 		if len(seen) == 0 {
 			continue
@@ -220,8 +219,8 @@ func familyMembers(arches []string, groups map[string]*group, rt map[string]bool
 			if groups[m] != nil || rt[m] || !knownOn(arches, m) {
 				continue
 			}
-			if tier, _ := linuxabi.TierOf(m); tier != linuxabi.Ordinary {
-				continue // never: families hold ordinary syscalls only (linuxabi tests it)
+			if tier, _ := policy.TierOf(m); tier != policy.Ordinary {
+				continue // never: families hold ordinary syscalls only (policy tests it)
 			}
 			s := profiles.Syscall{Name: m, Reason: fmt.Sprintf("family %s: a variant of %s, which %s", f.Name, strings.Join(seen, ", "), who)}
 			if opts.Level == LevelRelated {
@@ -259,13 +258,13 @@ func domainMembers(p *profiles.Profile, groups map[string]*group, rt map[string]
 		if !ok || have[m] || rt[m] || !knownOn(p.Arch, m) {
 			return
 		}
-		if tier, _ := linuxabi.TierOf(m); tier != linuxabi.Ordinary {
-			return // never: domains and jobs hold ordinary syscalls only (linuxabi tests it)
+		if tier, _ := policy.TierOf(m); tier != policy.Ordinary {
+			return // never: domains and jobs hold ordinary syscalls only (policy tests it)
 		}
 		s := profiles.Syscall{Name: m, Reason: why + "; reachable via " + via}
 		if opts.Args == ArgsTable {
 			var vals map[string]*argValues
-			if f, ok := linuxabi.FamilyOf(m); ok {
+			if f, ok := policy.FamilyOf(m); ok {
 				vals = famValues[f.Name]
 			}
 			var ok bool
@@ -278,7 +277,7 @@ func domainMembers(p *profiles.Profile, groups map[string]*group, rt map[string]
 		have[m] = true
 		out = append(out, s)
 	}
-	for _, d := range linuxabi.Domains() {
+	for _, d := range policy.Domains() {
 		seen, who := madeBy(d.Members, groups, rt)
 		if len(seen) == 0 {
 			continue
@@ -287,7 +286,7 @@ func domainMembers(p *profiles.Profile, groups map[string]*group, rt map[string]
 			add(m, fmt.Sprintf("domain %s: related to %s, which %s", d.Name, strings.Join(seen, ", "), who))
 		}
 	}
-	for _, j := range linuxabi.Jobs() {
+	for _, j := range policy.Jobs() {
 		shown, ok := jobShown(j, groups)
 		if !ok {
 			continue
@@ -309,7 +308,7 @@ var jobReads = map[string][]baselineRule{
 // jobFiles returns the jobReads of the jobs the runs showed.
 func jobFiles(groups map[string]*group) []baselineRule {
 	var out []baselineRule
-	for _, j := range linuxabi.Jobs() {
+	for _, j := range policy.Jobs() {
 		if _, ok := jobShown(j, groups); ok {
 			out = append(out, jobReads[j.Name]...)
 		}
@@ -352,7 +351,7 @@ func addListing(p *profiles.Profile, opts Options) {
 
 // jobShown reports whether the runs showed job j, and the calls that
 // showed it (one per element of j.When, the first seen).
-func jobShown(j linuxabi.Job, groups map[string]*group) (shown []string, ok bool) {
+func jobShown(j policy.Job, groups map[string]*group) (shown []string, ok bool) {
 	for _, alt := range j.When {
 		found := ""
 		for _, c := range alt {
@@ -375,7 +374,7 @@ func jobShown(j linuxabi.Job, groups map[string]*group) (shown []string, ok bool
 // argFlags is the union of the values g's calls passed in the argument
 // called name.
 func argFlags(g *group, name string) uint64 {
-	for _, spec := range linuxabi.RecordedArgs(g.name) {
+	for _, spec := range policy.RecordedArgs(g.name) {
 		if spec.Name == name {
 			return g.flagSet[spec.Index]
 		}
@@ -398,7 +397,7 @@ func addReachable(p *profiles.Profile, opts Options) {
 			continue
 		}
 		via := "reachable via " + opts.Reachable[n]
-		if tier, why := linuxabi.TierOf(n); tier != linuxabi.Ordinary {
+		if tier, why := policy.TierOf(n); tier != policy.Ordinary {
 			p.NotAllowed = append(p.NotAllowed, profiles.Withheld{Name: n, Tier: tier.String(),
 				Reason: fmt.Sprintf("%s; %s (%s) and no run made it", via, tier, why)})
 			continue
@@ -410,7 +409,7 @@ func addReachable(p *profiles.Profile, opts Options) {
 		if opts.Args == ArgsTable {
 			args, note, ok := riskRules(n, nil, opts.MaxValues)
 			if !ok {
-				p.NotAllowed = append(p.NotAllowed, profiles.Withheld{Name: n, Tier: linuxabi.Ordinary.String(),
+				p.NotAllowed = append(p.NotAllowed, profiles.Withheld{Name: n, Tier: policy.Ordinary.String(),
 					Reason: via + "; " + noClass(n) + ", and no run made it"})
 				continue
 			}
@@ -418,7 +417,7 @@ func addReachable(p *profiles.Profile, opts Options) {
 		} else if risky(n) {
 			// Without argument rules a risky argument would be open to
 			// every value, the tiered ones too.
-			p.NotAllowed = append(p.NotAllowed, profiles.Withheld{Name: n, Tier: linuxabi.Ordinary.String(),
+			p.NotAllowed = append(p.NotAllowed, profiles.Withheld{Name: n, Tier: policy.Ordinary.String(),
 				Reason: via + "; its risky arguments cannot be constrained with --args none, and no run made it"})
 			continue
 		}
@@ -434,7 +433,7 @@ func unconstrainNetworkArgs(p *profiles.Profile) {
 		s := &p.Syscalls[i]
 		n := len(s.Args)
 		s.Args = slices.DeleteFunc(s.Args, func(r profiles.ArgRule) bool {
-			spec, ok := linuxabi.LookupArg(s.Name, r.Index)
+			spec, ok := policy.LookupArg(s.Name, r.Index)
 			return ok && spec.OnlyWithNetwork
 		})
 		if len(s.Args) < n {
@@ -444,7 +443,7 @@ func unconstrainNetworkArgs(p *profiles.Profile) {
 }
 
 func risky(syscall string) bool {
-	for _, a := range linuxabi.RecordedArgs(syscall) {
+	for _, a := range policy.RecordedArgs(syscall) {
 		if a.Risky {
 			return true
 		}
@@ -455,7 +454,7 @@ func risky(syscall string) bool {
 // noClass names the risky arguments of syscall without a safe class.
 func noClass(syscall string) string {
 	var names []string
-	for _, a := range linuxabi.RecordedArgs(syscall) {
+	for _, a := range policy.RecordedArgs(syscall) {
 		if a.Risky && a.Combos == 0 && len(a.SafeValues) == 0 && a.SafeBits == 0 {
 			names = append(names, a.Name)
 		}
@@ -468,7 +467,7 @@ func noClass(syscall string) string {
 // are not constrained.
 func harmlessNote(g *group) string {
 	var notes []string
-	for _, spec := range linuxabi.RecordedArgs(g.name) {
+	for _, spec := range policy.RecordedArgs(g.name) {
 		if n := len(g.values[spec.Index]); n > 0 && !spec.Risky {
 			notes = append(notes, fmt.Sprintf("%s: %d distinct values seen, not constrained (%s)", spec.Name, n, spec.Why))
 		}
@@ -516,7 +515,7 @@ func ReachableAllows(s profiles.Sample, reachable map[string]string) (ok bool, w
 	if !found {
 		return false, "the target's binary cannot reach it (static analysis)"
 	}
-	if tier, reason := linuxabi.TierOf(s.Name); tier != linuxabi.Ordinary {
+	if tier, reason := policy.TierOf(s.Name); tier != policy.Ordinary {
 		return false, fmt.Sprintf("%s (%s), allowed only once a run makes it", tier, reason)
 	}
 	rules, _, ok := riskRules(s.Name, nil, 0)
@@ -524,7 +523,7 @@ func ReachableAllows(s profiles.Sample, reachable map[string]string) (ok bool, w
 		return false, noClass(s.Name) + ", allowed only once a run makes it"
 	}
 	for _, r := range rules {
-		spec, _ := linuxabi.LookupArg(s.Name, r.Index)
+		spec, _ := policy.LookupArg(s.Name, r.Index)
 		if !s.Recorded[r.Index] || !r.Match(s.Args[r.Index], spec.Width) {
 			return false, fmt.Sprintf("its %s is outside the safe class, allowed only once a run makes it", spec.Name)
 		}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/sysrec/sysrec/internal/testenv"
 	"github.com/sysrec/sysrec/linuxabi"
+	"github.com/sysrec/sysrec/policy"
 	"github.com/sysrec/sysrec/profiles"
 )
 
@@ -84,7 +85,7 @@ func TestLevelsNeverAddSensitive(t *testing.T) {
 		reachable[n] = n + "@libc.so.6"
 	}
 	var samples []profiles.Sample
-	for _, f := range linuxabi.Families() {
+	for _, f := range policy.Families() {
 		if _, ok := x86.Number(f.Members[0]); ok {
 			samples = append(samples, sample(f.Members[0], 1, nil))
 		}
@@ -108,7 +109,7 @@ func TestLevelsNeverAddSensitive(t *testing.T) {
 				if !s.EffectiveAction().Allows() {
 					continue
 				}
-				if s.Count == 0 && (tier != linuxabi.Ordinary || s.Reason == "") {
+				if s.Count == 0 && (tier != policy.Ordinary || s.Reason == "") {
 					t.Errorf("%s/%s: added %s is %s (%s), reason %q", level, rt, profiles.FormatCall(s), tier, why, s.Reason)
 				}
 				if s.Count > 0 {
@@ -449,7 +450,7 @@ func TestGlibcErrorPath(t *testing.T) {
 }
 
 // TestJobs: at LevelRelated a run that showed a job gets the rest of it
-// where the binary can reach it (linuxabi.Jobs): a writer may rename,
+// where the binary can reach it (policy.Jobs): a writer may rename,
 // remove, chmod and set the times of what it writes; a writer that read
 // extended attributes copies them and the owner. A read-only run gets no
 // write, and opening and inspecting files does not list directories.
@@ -493,7 +494,7 @@ func TestJobs(t *testing.T) {
 			}
 			for _, n := range tc.want {
 				if e := entry(t, p, n); !strings.HasPrefix(e.Reason, "job ") || !strings.HasSuffix(e.Reason, "reachable via "+n+"@libc.so.6") {
-					if f, _ := linuxabi.FamilyOf(n); !strings.HasPrefix(e.Reason, "family "+f.Name) {
+					if f, _ := policy.FamilyOf(n); !strings.HasPrefix(e.Reason, "family "+f.Name) {
 						t.Errorf("%s: reason %q", n, e.Reason)
 					}
 				}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/sysrec/sysrec/linuxabi"
+	"github.com/sysrec/sysrec/policy"
 	"github.com/sysrec/sysrec/profiles"
 )
 
@@ -43,7 +44,7 @@ const (
 	// LevelRelated lets static analysis choose: of the family members
 	// of what ran and of the other ordinary syscalls in the same domains
 	// (reading files, changing metadata, naming files, memory, ...; see
-	// linuxabi.Domains), it adds those the binary and its libraries can
+	// policy.Domains), it adds those the binary and its libraries can
 	// reach (Options.Reachable), each with its provenance. Family members
 	// it cannot reach are left out. Sensitive and critical reachable
 	// syscalls are listed in not_allowed.
@@ -290,7 +291,7 @@ func Reduce(recs []*profiles.Recording, opts Options) (*profiles.Profile, error)
 			s.Reason = "clone3 passes its flags behind a pointer the filter cannot check: ENOSYS makes libc fall back to clone, whose flags it does check"
 		} else if opts.Args == ArgsTable && relaxed {
 			vals := ownValues(g)
-			if f, ok := linuxabi.FamilyOf(n); ok {
+			if f, ok := policy.FamilyOf(n); ok {
 				vals = famValues[f.Name]
 			}
 			s.Args, s.Note, _ = riskRules(n, vals, opts.MaxValues)
@@ -442,7 +443,7 @@ func threadsOnly(p *profiles.Profile) {
 		switch {
 		case !s.EffectiveAction().Allows():
 		case (s.Name == "fork" || s.Name == "vfork") && s.Count == 0:
-			p.NotAllowed = append(p.NotAllowed, profiles.Withheld{Name: s.Name, Tier: linuxabi.Ordinary.String(),
+			p.NotAllowed = append(p.NotAllowed, profiles.Withheld{Name: s.Name, Tier: policy.Ordinary.String(),
 				Reason: s.Reason + "; creates a process, and no run did"})
 			continue
 		case s.Name == "clone":
@@ -508,11 +509,11 @@ func (g *group) entry(nrecs int) profiles.Syscall {
 }
 
 // specs are the recorded arguments of g's syscall on its arch.
-func (g *group) specs() []linuxabi.ArgSpec {
+func (g *group) specs() []policy.Arg {
 	if g.arch != nil {
-		return g.arch.RecordedArgsOn(g.name)
+		return policy.RecordedArgsOn(g.arch, g.name)
 	}
-	return linuxabi.RecordedArgs(g.name)
+	return policy.RecordedArgs(g.name)
 }
 
 // compatBaseline is what a process that calls through a compat ABI
@@ -587,8 +588,9 @@ func rules(g *group, maxValues int) ([]profiles.ArgRule, string) {
 			// Only bits seen may be set; bits the recorder masks out
 			// (O_CLOEXEC...) say nothing about rights and stay free.
 			mask := g.flagSet[spec.Index] | ^spec.Mask()
-			if spec.Width == 32 || (g.arch != nil && g.arch.Bits() == 32) {
-				mask &= 0xffffffff
+			mask &= linuxabi.WidthMask(spec.Width)
+			if g.arch != nil {
+				mask &= linuxabi.WidthMask(g.arch.Bits())
 			}
 			out = append(out, profiles.ArgRule{Index: spec.Index, Op: profiles.OpSubset, Mask: mask})
 		default:

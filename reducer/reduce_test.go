@@ -9,6 +9,7 @@ import (
 
 	"github.com/sysrec/sysrec/internal/testenv"
 	"github.com/sysrec/sysrec/linuxabi"
+	"github.com/sysrec/sysrec/policy"
 	"github.com/sysrec/sysrec/profiles"
 )
 
@@ -21,7 +22,7 @@ func sample(name string, count uint64, args map[int]uint64) profiles.Sample {
 		panic(name)
 	}
 	s := profiles.Sample{Nr: n, Name: name, Count: count, Exe: "app"}
-	for _, spec := range linuxabi.RecordedArgs(name) {
+	for _, spec := range policy.RecordedArgs(name) {
 		s.Recorded[spec.Index] = true
 	}
 	for i, v := range args {
@@ -361,7 +362,7 @@ func TestCompatSamples(t *testing.T) {
 	compat := func(name string, args map[int]uint64) profiles.Sample {
 		n, _ := i386.Number(name)
 		s := profiles.Sample{Arch: "i386", Nr: n, Name: name, Count: 1, Exe: "app", Errors: map[uint16]uint64{9: 1}}
-		for _, spec := range i386.RecordedArgsOn(name) {
+		for _, spec := range policy.RecordedArgsOn(i386, name) {
 			s.Recorded[spec.Index] = true
 		}
 		for i, v := range args {

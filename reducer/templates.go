@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/sysrec/sysrec/linuxabi"
+	"github.com/sysrec/sysrec/policy"
 	"github.com/sysrec/sysrec/profiles"
 )
 
@@ -54,7 +55,7 @@ func newParams(inv profiles.Invocation, seen map[string]*profiles.FileAccess) *p
 	}
 	for n := 1; n < len(inv.Args); n++ {
 		p, ok := profiles.ArgPath(inv.Args[n], inv.Dir)
-		if !ok || profiles.SystemTree(p) {
+		if !ok || policy.SystemTree(p) {
 			continue
 		}
 		if used, wrote := argUse(p, seen); used {
@@ -63,7 +64,7 @@ func newParams(inv profiles.Invocation, seen map[string]*profiles.FileAccess) *p
 	}
 	for _, a := range inv.Args[min(1, len(inv.Args)):] {
 		for _, p := range profiles.WordPaths(a, inv.Dir) {
-			if f := seen[p]; f != nil && !profiles.SystemTree(p) {
+			if f := seen[p]; f != nil && !policy.SystemTree(p) {
 				ps.words[p] = true
 			}
 		}
@@ -72,7 +73,7 @@ func newParams(inv profiles.Invocation, seen map[string]*profiles.FileAccess) *p
 		if set, ok := inv.Getenv(name); name != "HOME" && name != "CWD" && (!ok || set == "") {
 			continue
 		}
-		if v := inv.Var(name); v != "" && v != "/" && !profiles.SystemTree(v) {
+		if v := inv.Var(name); v != "" && v != "/" && !policy.SystemTree(v) {
 			ps.vars = append(ps.vars, envParam{name, v})
 		}
 	}
@@ -117,7 +118,7 @@ func (ps *params) named(p string) int {
 func (ps *params) namedAbove(p string) (string, int) {
 	best, bestN := "", 0
 	for n, a := range ps.args {
-		if a == "" || !strings.HasPrefix(p, a+"/") || len(a) <= len(best) || profiles.Shared(a, ps.inv.Var("HOME")) {
+		if a == "" || !strings.HasPrefix(p, a+"/") || len(a) <= len(best) || policy.Shared(a, ps.inv.Var("HOME")) {
 			continue
 		}
 		best, bestN = a, n
@@ -179,7 +180,7 @@ func (ps *params) template(p string, access uint64) (t profiles.Template, base s
 	}
 	slices.SortStableFunc(byLen, func(a, b int) int { return len(ps.args[b]) - len(ps.args[a]) })
 	for _, n := range byLen {
-		if a := ps.args[n]; a != "" && strings.HasPrefix(p, a+"/") && !profiles.Shared(a, ps.inv.Var("HOME")) {
+		if a := ps.args[n]; a != "" && strings.HasPrefix(p, a+"/") && !policy.Shared(a, ps.inv.Var("HOME")) {
 			cands = append(cands, profiles.Template{Var: "ARG", Arg: n, Rel: strings.TrimPrefix(p, a+"/")})
 		}
 	}
@@ -192,7 +193,7 @@ func (ps *params) template(p string, access uint64) (t profiles.Template, base s
 		}
 		for _, c := range profiles.ConfigPathLines(ps.inv.Files[n]) {
 			v := c.Path
-			if v == "/" || profiles.SystemTree(v) {
+			if v == "/" || policy.SystemTree(v) {
 				continue
 			}
 			switch {

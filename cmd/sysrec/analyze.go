@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"encoding/json"
 	"path/filepath"
 
 	"github.com/spf13/cobra"
@@ -88,29 +86,9 @@ func runAnalyze(io stdio, o analyzeOptions, binaries []string) error {
 		}
 		results = append(results, r)
 	}
-	var out bytes.Buffer
-	switch {
-	case o.json:
-		var v any = results
-		if len(results) == 1 {
-			v = results[0]
-		}
-		b, err := json.MarshalIndent(v, "", "  ")
-		if err != nil {
-			return err
-		}
-		out.Write(b)
-		out.WriteByte('\n')
-	default:
-		for i, r := range results {
-			if i > 0 {
-				out.WriteByte('\n')
-			}
-			out.WriteString(r.Text())
-			for _, w := range r.Warnings {
-				out.WriteString("warning: " + w + "\n")
-			}
-		}
+	out, err := analyze.Format(results, o.json)
+	if err != nil {
+		return err
 	}
-	return pipeline.WriteOutput(io.out, o.output, out.Bytes())
+	return pipeline.WriteOutput(io.out, o.output, out)
 }

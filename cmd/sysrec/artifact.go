@@ -42,7 +42,7 @@ configuration (docker login).`,
 			if err != nil {
 				return err
 			}
-			res, err := artifact.Push(cmd.Context(), p, args[1], artifact.Options{PlainHTTP: o.plainHTTP, RuntimeSetup: o.runtimeSetup})
+			res, err := artifact.Push(cmd.Context(), p, args[1], artifact.Options{PlainHTTP: o.plainHTTP, ContainerSetup: o.runtimeSetup})
 			if err != nil {
 				return err
 			}
@@ -55,7 +55,7 @@ configuration (docker login).`,
 		},
 	}
 	c.Flags().BoolVar(&o.plainHTTP, "plain-http", false, "talk HTTP, not HTTPS, to the registry")
-	c.Flags().StringVar(&o.runtimeSetup, "runtime-setup", emit.RuntimeSetupAll, "as for emit --format oci: the container runtimes whose setup calls to allow")
+	c.Flags().StringVar(&o.runtimeSetup, "runtime-setup", emit.ContainerSetupAll, "as for emit --format oci: the container runtimes whose setup calls to allow")
 	return c
 }
 

@@ -6,14 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path"
 
 	"github.com/spf13/cobra"
 
-	"github.com/sysrec/sysrec/linuxabi"
 	"github.com/sysrec/sysrec/pipeline"
 	"github.com/sysrec/sysrec/profiles"
-	"github.com/sysrec/sysrec/reducer"
 )
 
 type checkOptions struct {
@@ -22,52 +19,6 @@ type checkOptions struct {
 	output   string
 	landlock string
 	asJSON   bool
-}
-
-// checkReport is check --json's output.
-type checkReport struct {
-	Profile    string           `json:"profile"`
-	Violations []checkViolation `json:"violations"`
-	Calls      uint64           `json:"calls"`
-	Dropped    uint64           `json:"dropped,omitempty"`
-	// Files and Ports are the rights the target used that the profile's
-	// filesystem and network sections do not grant.
-	Files []checkFile `json:"files"`
-	Ports []checkPort `json:"ports"`
-	// FilesUnresolved counts file accesses not compared: no path.
-	FilesUnresolved uint64 `json:"files_unresolved,omitempty"`
-	// Landlock lists what Landlock refused the target (its scopes; from
-	// the kernel's audit records, only while audit is enabled).
-	Landlock   []string `json:"landlock,omitempty"`
-	ExitStatus int      `json:"exit_status"`
-}
-
-type checkViolation struct {
-	Call  string `json:"call"`
-	Nr    int    `json:"nr"`
-	Count uint64 `json:"count"`
-	// Reachable says whether a profile recorded with --generalize
-	// reachable would allow the call, and why (or why not).
-	Reachable *checkLevel `json:"reachable,omitempty"`
-}
-
-// checkLevel is what static analysis of the target says of a refused
-// call: whether --generalize reachable would allow it.
-type checkLevel struct {
-	Allows bool   `json:"allows"`
-	Why    string `json:"why"`
-}
-
-type checkFile struct {
-	Path   string   `json:"path"`
-	Access []string `json:"access"`
-	Count  uint64   `json:"count"`
-}
-
-type checkPort struct {
-	Port   uint16   `json:"port"`
-	Access []string `json:"access"`
-	Count  uint64   `json:"count"`
 }
 
 func checkCmd(io stdio) *cobra.Command {
@@ -162,112 +113,23 @@ func runCheck(ctx context.Context, io stdio, o checkOptions, argv []string) erro
 	if err != nil {
 		return err
 	}
-	refused := res.Exit.Landlock
-	levels := reachableLevels(ctx, io, argv, res.Violations, o.asJSON)
+	levels, lerr := pipeline.ReachableLevels(ctx, argv, res.Violations)
 	if o.asJSON {
-		rep := checkReport{Profile: o.profile, Violations: []checkViolation{}, Files: []checkFile{}, Ports: []checkPort{},
-			Calls: res.Calls(), Dropped: res.Dropped, FilesUnresolved: res.FilesUnresolved, ExitStatus: res.Exit.Status}
-		for i, v := range res.Violations {
-			rep.Violations = append(rep.Violations, checkViolation{Call: profiles.DescribeSample(v), Nr: v.Nr, Count: v.Count, Reachable: levels[i]})
-		}
-		for _, f := range res.Files {
-			rep.Files = append(rep.Files, checkFile{Path: f.Path, Access: linuxabi.LandlockFSNames(f.Access), Count: f.Count})
-		}
-		for _, p := range res.Ports {
-			rep.Ports = append(rep.Ports, checkPort{Port: p.Port, Access: linuxabi.LandlockNetNames(p.Access), Count: p.Count})
-		}
-		for _, d := range refused {
-			rep.Landlock = append(rep.Landlock, d.String())
-		}
-		b, err := json.MarshalIndent(rep, "", "  ")
+		b, err := json.MarshalIndent(res.Report(o.profile, levels), "", "  ")
 		if err != nil {
 			return err
 		}
 		fmt.Fprintf(io.out, "%s\n", b)
 	} else {
-		for i, v := range res.Violations {
-			if l := levels[i]; l != nil && l.Allows {
-				fmt.Fprintf(io.err, "sysrec: check: --generalize reachable would allow %s (%s)\n", profiles.DescribeSample(v), l.Why)
-			} else if l != nil {
-				fmt.Fprintf(io.err, "sysrec: check: --generalize reachable would not allow %s: %s\n", profiles.DescribeSample(v), l.Why)
-			}
+		if lerr != nil {
+			fmt.Fprintf(io.err, "sysrec: check: cannot tell which --generalize level would allow the violations: %v\n", lerr)
 		}
-		for _, f := range res.Files {
-			for _, line := range refusedFile(f) {
-				fmt.Fprintf(io.err, "sysrec: check: landlock would refuse %s\n", line)
-			}
-		}
-		for _, p := range res.Ports {
-			for _, r := range linuxabi.LandlockNetNames(p.Access) {
-				fmt.Fprintf(io.err, "sysrec: check: landlock would refuse %s on port %d\n", r, p.Port)
-			}
-		}
-		if res.FilesUnresolved > 0 {
-			fmt.Fprintf(io.err, "sysrec: check: %d file accesses could not be resolved to a path and were not compared\n", res.FilesUnresolved)
-		}
-		for _, d := range refused {
-			fmt.Fprintf(io.err, "sysrec: check: landlock refused %s\n", d)
+		for _, line := range res.Findings(o.profile, levels) {
+			fmt.Fprintf(io.err, "sysrec: check: %s\n", line)
 		}
 	}
-	if len(res.Violations) == 0 && len(refused) == 0 && len(res.Files) == 0 && len(res.Ports) == 0 {
-		if !o.asJSON {
-			fmt.Fprintf(io.err, "sysrec: check: no violations of %s\n", o.profile)
-		}
-		if res.Exit.Status != 0 {
-			return exitCode(res.Exit.Status)
-		}
-		return nil
+	if st := res.ExitStatus(); st != 0 {
+		return exitCode(st)
 	}
-	if o.asJSON {
-		return exitCode(exitFinding)
-	}
-	if len(res.Violations) > 0 {
-		fmt.Fprintf(io.err, "sysrec: check: %d distinct violations (%d calls) of %s\n", len(res.Violations), res.Calls(), o.profile)
-	}
-	if n := len(res.Files) + len(res.Ports); n > 0 {
-		fmt.Fprintf(io.err, "sysrec: check: %d files and ports with rights the Landlock sections of %s do not grant\n", n, o.profile)
-	}
-	if res.Dropped > 0 {
-		fmt.Fprintf(io.err, "sysrec: check: %d calls beyond the first %d distinct violations were counted but not kept\n", res.Dropped, len(res.Violations))
-	}
-	return exitCode(exitFinding)
-}
-
-// refusedFile names each right of f the profile does not grant, as
-// "RIGHT on PATH"; a right Landlock checks on the directory holding the
-// object is named on that directory.
-func refusedFile(f profiles.FileAccess) []string {
-	var out []string
-	for _, r := range linuxabi.LandlockFSNames(f.Access) {
-		if m, _ := linuxabi.ParseLandlockFS([]string{r}); m&linuxabi.LandlockParentRights != 0 {
-			out = append(out, fmt.Sprintf("%s on %s (for %s)", r, path.Dir(f.Path), path.Base(f.Path)))
-			continue
-		}
-		out = append(out, r+" on "+f.Path)
-	}
-	return out
-}
-
-// reachableLevels says, per violation, whether --generalize reachable
-// would have allowed it, from static analysis of the target's binary
-// (the recording the profile came from is not at hand, so the levels
-// below cannot be told). Without an analysis it says why once and
-// returns nils.
-func reachableLevels(ctx context.Context, io stdio, argv []string, violations []profiles.Sample, quiet bool) []*checkLevel {
-	out := make([]*checkLevel, len(violations))
-	if len(violations) == 0 {
-		return out
-	}
-	reach, err := pipeline.Reachable(ctx, argv, 0)
-	if err != nil {
-		if !quiet {
-			fmt.Fprintf(io.err, "sysrec: check: cannot tell which --generalize level would allow the violations: %v\n", err)
-		}
-		return out
-	}
-	for i, v := range violations {
-		ok, why := reducer.ReachableAllows(v, reach)
-		out[i] = &checkLevel{Allows: ok, Why: why}
-	}
-	return out
+	return nil
 }

@@ -6,7 +6,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/sysrec/sysrec/cbpf"
 	"github.com/sysrec/sysrec/emit"
 	"github.com/sysrec/sysrec/profiles"
 )
@@ -36,16 +35,12 @@ func costCmd(io stdio) *cobra.Command {
 						return err
 					}
 				}
-				prog, err := cbpf.Decode(b)
-				if err != nil {
-					return fmt.Errorf("%s: %w", f, err)
-				}
-				c, err := emit.PathCost(p, prog)
+				c, n, err := emit.FilterCost(p, b)
 				if err != nil {
 					return fmt.Errorf("%s: %w", f, err)
 				}
 				fmt.Fprintf(io.out, "%s\t%d instructions\t%.2f per call with argument rules (%d of %d calls)\t%.2f per recorded call\tbound %.2f\n",
-					f, len(prog), c.Expected, c.Calls, c.All, c.PerCall, c.Bound)
+					f, n, c.Expected, c.Calls, c.All, c.PerCall, c.Bound)
 			}
 			return nil
 		},

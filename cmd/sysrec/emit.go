@@ -69,40 +69,22 @@ keeps everything: ExecStart=sysrec run --profile ... -- the original command.`,
 	c.Flags().StringVarP(&o.format, "format", "f", "text", "output format: "+strings.Join(names, ", "))
 	c.Flags().StringVarP(&o.output, "output", "o", "", "write to `FILE` instead of stdout")
 	c.Flags().StringVar(&o.defaultAction, "default-action", "", "override the profile's default action")
-	c.Flags().StringVar(&o.runtimeSetup, "runtime-setup", emit.RuntimeSetupAll, "oci and spo: also allow what these container runtimes call between installing the filter and exec'ing the container: all, none, or a list such as runc,crun (RUNTIME:nnp for containers run with no-new-privileges)")
+	c.Flags().StringVar(&o.runtimeSetup, "runtime-setup", emit.ContainerSetupAll, "oci and spo: also allow what these container runtimes call between installing the filter and exec'ing the container: all, none, or a list such as runc,crun (RUNTIME:nnp for containers run with no-new-privileges)")
 	return c
 }
 
 func runEmit(io stdio, o emitOptions, path string, command []string) error {
-	f, err := emit.LookupFormat(o.format)
-	if err != nil {
-		return err
-	}
-	var inv *profiles.Invocation
-	if len(command) > 0 {
-		if !f.Command {
-			return fmt.Errorf("a command line is for --format landrun or systemd (it instantiates the profile's templates), not %s", f.Name)
-		}
-		var err error
-		if inv, err = pipeline.Invocation(command); err != nil {
-			return err
-		}
-	}
-	if f.Binary && o.output == "" && isTerminal(io.out) {
-		return fmt.Errorf("refusing to write binary %s output to a terminal: use -o FILE or redirect", f.Name)
-	}
-	if err := pipeline.CheckOutput(o.output); err != nil {
+	eo := pipeline.EmitOptions{Format: o.format, ContainerSetup: o.runtimeSetup, Command: command,
+		Output: o.output, Stdout: io.out, StdoutTerminal: isTerminal(io.out)}
+	// What is refused is refused before the profile is read.
+	if _, err := eo.Check(); err != nil {
 		return err
 	}
 	p, err := loadWithDefault(path, o.defaultAction)
 	if err != nil {
 		return err
 	}
-	out, err := f.Emit(p, emit.Options{RuntimeSetup: o.runtimeSetup, Invocation: inv})
-	if err != nil {
-		return err
-	}
-	return pipeline.WriteOutput(io.out, o.output, out)
+	return pipeline.Emit(p, eo)
 }
 
 // loadWithDefault loads a profile and applies a --default-action override.

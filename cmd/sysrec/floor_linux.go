@@ -1,10 +1,12 @@
 package main
 
 import (
+	"errors"
 	"os/exec"
 
 	"github.com/spf13/cobra"
 
+	"github.com/sysrec/sysrec/exitstatus"
 	"github.com/sysrec/sysrec/recorder"
 )
 
@@ -25,13 +27,11 @@ func floorCmd(io stdio) *cobra.Command {
 			defer detach()
 			c := exec.CommandContext(cmd.Context(), args[0], args[1:]...)
 			c.Stdin, c.Stdout, c.Stderr = io.in, io.out, io.err
-			if err := c.Run(); err != nil {
-				if ee, ok := err.(*exec.ExitError); ok {
-					return exitCode(ee.ExitCode())
-				}
-				return err
+			err = c.Run()
+			if ee := (*exec.ExitError)(nil); errors.As(err, &ee) {
+				return exitCode(exitstatus.OfError(err))
 			}
-			return nil
+			return err
 		},
 	}
 }

@@ -9,6 +9,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/sysrec/sysrec/exitstatus"
 	"github.com/sysrec/sysrec/internal/testenv"
 )
 
@@ -32,13 +33,13 @@ func TestFIFOTarget(t *testing.T) {
 		args []string
 		code int
 	}{
-		{"analyze script", false, []string{"analyze", script}, exitError},
-		{"analyze fifo", false, []string{"analyze", fifo}, exitError},
-		{"record --generalize related script", true, []string{"record", "--generalize", "related", "-o", filepath.Join(dir, "a.json"), "--", script}, exitError},
+		{"analyze script", false, []string{"analyze", script}, exitstatus.Error},
+		{"analyze fifo", false, []string{"analyze", fifo}, exitstatus.Error},
+		{"record --generalize related script", true, []string{"record", "--generalize", "related", "-o", filepath.Join(dir, "a.json"), "--", script}, exitstatus.Error},
 		// The default level falls back to families; the kernel then
 		// refuses to execute the script or the FIFO.
-		{"record script", true, []string{"record", "-o", filepath.Join(dir, "b.json"), "--", script}, exitError},
-		{"record fifo", true, []string{"record", "-o", filepath.Join(dir, "c.json"), "--", fifo}, exitError},
+		{"record script", true, []string{"record", "-o", filepath.Join(dir, "b.json"), "--", script}, exitstatus.Error},
+		{"record fifo", true, []string{"record", "-o", filepath.Join(dir, "c.json"), "--", fifo}, exitstatus.Error},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			if tt.root {

@@ -15,21 +15,9 @@ import (
 
 func TestMain(m *testing.M) {
 	helperMain() // `sysrec run` inside a script re-execs this binary
-	testscript.Main(cleanupM{m}, map[string]func(){
+	testscript.Main(testtarget.WithCleanup(m), map[string]func(){
 		"sysrec": main,
 	})
-}
-
-// cleanupM removes the built test target once every test has run.
-type cleanupM struct{ *testing.M }
-
-func (c cleanupM) Run() int {
-	code := c.M.Run()
-	if err := testtarget.Cleanup(); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		code = 1
-	}
-	return code
 }
 
 // TestScript runs the CLI scripts in testdata/script. Scripts that need

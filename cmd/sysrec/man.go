@@ -4,12 +4,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/sysrec/sysrec/internal/manpage"
 	"github.com/sysrec/sysrec/pipeline"
 )
 
@@ -49,68 +48,20 @@ func manCmd(io stdio) *cobra.Command {
 	return c
 }
 
-// manPage renders one command as roff (man(7)).
+// manPage is c's man page, from what --help shows.
 func manPage(name string, c *cobra.Command) string {
-	var b strings.Builder
-	date := time.Unix(sourceDate(), 0).UTC().Format("2006-01-02")
-	fmt.Fprintf(&b, ".TH %s 1 %q sysrec\n", strings.ToUpper(name), date)
-	fmt.Fprintf(&b, ".SH NAME\n%s \\- %s\n", strings.ReplaceAll(name, "-", "\\-"), roff(c.Short))
-	fmt.Fprintf(&b, ".SH SYNOPSIS\n.B %s\n", roff(c.UseLine()))
-	if long := c.Long; long != "" {
-		b.WriteString(".SH DESCRIPTION\n")
-		for _, para := range strings.Split(long, "\n\n") {
-			fmt.Fprintf(&b, ".PP\n%s\n", roff(para))
-		}
-	}
-	var flags []string
+	p := manpage.Page{Name: name, Short: c.Short, Synopsis: c.UseLine(), Long: c.Long, Example: c.Example, Date: manpage.SourceDate()}
 	c.NonInheritedFlags().VisitAll(func(f *pflag.Flag) {
-		if f.Hidden {
-			return
+		if !f.Hidden {
+			p.Options = append(p.Options, manpage.Option{Name: f.Name, Shorthand: f.Shorthand, Usage: f.Usage})
 		}
-		spec := "\\-\\-" + roff(f.Name)
-		if f.Shorthand != "" {
-			spec = "\\-" + f.Shorthand + ", " + spec
-		}
-		flags = append(flags, fmt.Sprintf(".TP\n.B %s\n%s\n", spec, roff(f.Usage)))
 	})
-	if len(flags) > 0 {
-		b.WriteString(".SH OPTIONS\n" + strings.Join(flags, ""))
-	}
-	if c.Example != "" {
-		fmt.Fprintf(&b, ".SH EXAMPLES\n.nf\n%s\n.fi\n", roff(c.Example))
-	}
 	if c.Name() == "sysrec" {
-		b.WriteString(".SH SEE ALSO\n")
-		var see []string
 		for _, s := range c.Commands() {
 			if !s.Hidden && s.Name() != "help" && s.Name() != "completion" {
-				see = append(see, "sysrec\\-"+s.Name()+"(1)")
+				p.SeeAlso = append(p.SeeAlso, "sysrec-"+s.Name())
 			}
 		}
-		b.WriteString(strings.Join(see, ", ") + "\n")
 	}
-	return b.String()
-}
-
-// roff escapes text for a man page body.
-func roff(s string) string {
-	s = strings.ReplaceAll(s, "\\", "\\e")
-	s = strings.ReplaceAll(s, "-", "\\-")
-	var lines []string
-	for _, l := range strings.Split(s, "\n") {
-		if strings.HasPrefix(l, ".") || strings.HasPrefix(l, "'") {
-			l = "\\&" + l
-		}
-		lines = append(lines, l)
-	}
-	return strings.Join(lines, "\n")
-}
-
-// sourceDate is SOURCE_DATE_EPOCH when set (reproducible pages), else now.
-func sourceDate() int64 {
-	var t int64
-	if _, err := fmt.Sscan(os.Getenv("SOURCE_DATE_EPOCH"), &t); err == nil {
-		return t
-	}
-	return time.Now().Unix()
+	return p.Roff()
 }

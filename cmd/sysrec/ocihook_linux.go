@@ -72,7 +72,9 @@ The recorder's messages go to the profile's path with .log appended.`,
 
 // runHookRecorder runs the detached recorder OCIHook starts.
 func runHookRecorder(ctx context.Context, io stdio, o ociHookOptions) error {
-	ctx, stop := stopOnSignal(ctx, io.err, "oci-hook")
+	ctx, stop := pipeline.StopOnSignal(ctx, func(s os.Signal) {
+		fmt.Fprintf(io.err, "sysrec: oci-hook: %v: stopping (a second signal ends sysrec at once)\n", s)
+	})
 	defer stop()
 	var command []string
 	if err := json.Unmarshal([]byte(o.command), &command); err != nil {

@@ -8,8 +8,9 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
-	"github.com/sysrec/sysrec/linuxabi"
+	"github.com/sysrec/sysrec/exitstatus"
 	"github.com/sysrec/sysrec/pipeline"
+	"github.com/sysrec/sysrec/policy"
 	"github.com/sysrec/sysrec/profiles"
 )
 
@@ -23,8 +24,10 @@ risk tier, call counts, the runs that saw them, errors, action and the reason
 an entry is there, then what is reachable but withheld, the Landlock rules
 and scopes.
 
-On a terminal, long rules and notes are cut to its width ("…"); --wide prints
-them whole. --json prints the entries as JSON for scripts.`,
+On a terminal, the columns are aligned and long rules and notes are cut to
+its width ("…"); --wide prints them whole. Off a terminal (a file, a pipe
+into less or grep) each row is printed whole and unpadded, its cells two
+spaces apart. --json prints the entries as JSON for scripts.`,
 		Example: "  sysrec show app.json\n  sysrec show --wide app.json | less -S\n  sysrec show --json app.json | jq '.[] | select(.tier != \"ordinary\")'",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -40,17 +43,20 @@ them whole. --json prints the entries as JSON for scripts.`,
 				fmt.Fprintf(io.out, "%s\n", b)
 				return nil
 			}
+			f, ok := io.out.(*os.File)
+			if !ok || !term.IsTerminal(int(f.Fd())) {
+				fmt.Fprint(io.out, profiles.FormatRows(p))
+				return nil
+			}
 			width := 0
-			if f, ok := io.out.(*os.File); ok && !wide {
-				if w, _, err := term.GetSize(int(f.Fd())); err == nil {
-					width = w
-				}
+			if w, _, err := term.GetSize(int(f.Fd())); err == nil && !wide {
+				width = w
 			}
 			fmt.Fprint(io.out, profiles.FormatWidth(p, width))
 			return nil
 		},
 	}
-	c.Flags().BoolVar(&wide, "wide", false, "print long rules and notes whole, whatever the terminal's width")
+	c.Flags().BoolVar(&wide, "wide", false, "on a terminal, print long rules and notes whole, whatever its width")
 	c.Flags().BoolVar(&asJSON, "json", false, "print the entries as JSON")
 	return c
 }
@@ -117,7 +123,7 @@ scripts; the status is the same without it.`,
   sysrec diff --fail-on sensitive profiles/app.json new.json`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			gate, err := linuxabi.ParseTier(failOn)
+			gate, err := policy.ParseTier(failOn)
 			if err != nil {
 				return fmt.Errorf("--fail-on: %w", err)
 			}
@@ -140,7 +146,7 @@ scripts; the status is the same without it.`,
 				fmt.Fprint(io.out, d.Text())
 			}
 			if d.WidensAt(gate) {
-				return exitCode(exitFinding)
+				return exitCode(exitstatus.Finding)
 			}
 			return nil
 		},

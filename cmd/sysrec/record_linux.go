@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"slices"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -149,7 +148,9 @@ at once, without the profile.`,
 
 func runRecord(ctx context.Context, io stdio, o recordOptions, command []string) error {
 	// Ctrl-C and SIGTERM stop the recording; the profile is still written.
-	ctx, stop := stopOnSignal(ctx, io.err, "record")
+	ctx, stop := pipeline.StopOnSignal(ctx, func(s os.Signal) {
+		fmt.Fprintf(io.err, "sysrec: record: %v: stopping (a second signal ends sysrec at once)\n", s)
+	})
 	defer stop()
 	if o.image != "" {
 		return runRecordImage(ctx, io, o, command)
@@ -161,27 +162,8 @@ func runRecord(ctx context.Context, io stdio, o recordOptions, command []string)
 	if o.progress != "auto" && o.progress != "always" && o.progress != "never" {
 		return fmt.Errorf("--progress %q (want auto, always or never)", o.progress)
 	}
-	if o.runtime != "auto" && o.runtime != "none" && !slices.Contains(reducer.Runtimes, o.runtime) {
-		return fmt.Errorf("--runtime %q (want auto, go, glibc, glibc-threads, python, node or none)", o.runtime)
-	}
-	level := reducer.Level(o.generalize)
-	if !slices.Contains(reducer.Levels, level) {
-		return fmt.Errorf("--generalize %q (want exact, families, related or reachable)", o.generalize)
-	}
 	if o.fs != "on" && o.fs != "off" {
 		return fmt.Errorf("--fs %q (want on or off)", o.fs)
-	}
-	if !slices.Contains(reducer.FSLevels, reducer.FSLevel(o.fsGeneralize)) {
-		return fmt.Errorf("--fs-generalize %q (want exact or dirs)", o.fsGeneralize)
-	}
-	if o.duration < 0 {
-		return fmt.Errorf("--duration %s is negative", o.duration)
-	}
-	if o.maxValues < 1 {
-		return fmt.Errorf("--max-values %d (want at least 1)", o.maxValues)
-	}
-	if o.maxKeys < 1 {
-		return fmt.Errorf("--max-keys %d (want at least 1)", o.maxKeys)
 	}
 	if o.unit != "" {
 		if o.cgroup != "" || o.pid != 0 || o.container != "" {
@@ -190,52 +172,6 @@ func runRecord(ctx context.Context, io stdio, o recordOptions, command []string)
 		if o.cgroup, err = pipeline.UnitCgroup(o.unit); err != nil {
 			return fmt.Errorf("--unit: %w", err)
 		}
-	}
-	rt := o.runtime
-	switch rt {
-	case "auto":
-		rt = pipeline.RuntimeAuto
-	case "none":
-		rt = reducer.RuntimeNone
-	}
-	var ctr *containers.Container
-	switch {
-	case o.container != "" && (len(command) > 0 || o.pid != 0 || o.cgroup != ""):
-		return errors.New("--container records a container on its own: give no command, --pid or --cgroup with it")
-	case o.container != "":
-		if ctr, err = pipeline.FindContainer(ctx, o.container, o.engine); err != nil {
-			return fmt.Errorf("--container: %w", err)
-		}
-		o.pid = ctr.PID // analysed (--generalize) and followed as the container's first process
-	case o.engine != "":
-		return fmt.Errorf("--engine %s needs --container or --image", o.engine)
-	}
-	var reachable map[string]string
-	if level.NeedsReachable() {
-		// Before the run: a target that cannot be analysed costs no
-		// recording.
-		if reachable, err = pipeline.Reachable(ctx, command, o.pid); err == nil && o.exe != "" {
-			// The executables --exe keeps are not the one analysed.
-			err = fmt.Errorf("--exe %s keeps the calls of other executables than the one analysed", o.exe)
-		}
-		if err != nil && ctx.Err() != nil {
-			return fmt.Errorf("%w while analysing the target: nothing recorded", context.Cause(ctx))
-		}
-		if err != nil {
-			if o.generalizeSet {
-				return fmt.Errorf("--generalize %s: %w", level, err)
-			}
-			fmt.Fprintf(io.err, "sysrec: record: cannot analyse the target (%v): generalising at families\n", err)
-			level = reducer.LevelFamilies
-		}
-	}
-	files := o.fs == "on"
-	if files && o.exe != "" && !o.fsSet {
-		// --exe is for a test binary among its build: `go test` runs it
-		// from a new temporary directory each time, so its files would
-		// differ in every run and a diff gate would never pass.
-		fmt.Fprintln(io.err, "sysrec: record: --exe: no filesystem or network section (the files of a test binary change with its build directory; --fs on records those of the matching executables)")
-		files = false
 	}
 	opts := pipeline.RecordOptions{
 		Recorder: recorder.Options{
@@ -248,12 +184,11 @@ func runRecord(ctx context.Context, io stdio, o recordOptions, command []string)
 			PID:             o.pid,
 			Duration:        o.duration,
 			MaxKeys:         o.maxKeys,
-			Files:           files,
+			Files:           o.fs == "on",
 		},
 		Reduce: reducer.Options{
-			Runtime:       rt,
-			Level:         level,
-			Reachable:     reachable,
+			Runtime:       o.runtime,
+			Level:         reducer.Level(o.generalize),
 			Args:          reducer.ArgLevel(o.args),
 			NoBaseline:    o.noBaseline,
 			DefaultAction: def,
@@ -264,16 +199,26 @@ func runRecord(ctx context.Context, io stdio, o recordOptions, command []string)
 			FS:            reducer.FSLevel(o.fsGeneralize),
 			Home:          os.Getenv("HOME"),
 		},
-		Output:    o.output,
-		MergeInto: o.mergeInto,
-		Stdout:    io.out,
-		Strict:    o.strict,
+		LevelRequired: o.generalizeSet,
+		FilesRequired: o.fsSet,
+		Warn:          func(msg string) { fmt.Fprintf(io.err, "sysrec: record: %s\n", msg) },
+		Output:        o.output,
+		MergeInto:     o.mergeInto,
+		Stdout:        io.out,
+		Strict:        o.strict,
 	}
-	if ctr != nil {
-		if opts, err = pipeline.ForContainer(opts, ctr); err != nil {
+	if err := opts.Validate(); err != nil {
+		return flagError(err)
+	}
+	switch {
+	case o.container != "":
+		var ctr *containers.Container
+		if opts, ctr, err = pipeline.RecordContainer(ctx, opts, o.container, o.engine); err != nil {
 			return fmt.Errorf("--container: %w", err)
 		}
 		fmt.Fprintf(io.err, "sysrec: recording %s container %s (image %s, pid %d) until it stops\n", ctr.Engine, ctr.Name, ctr.Image, ctr.PID)
+	case o.engine != "":
+		return fmt.Errorf("--engine %s needs --container or --image", o.engine)
 	}
 	opts.Recorder.Lingering = func(status int) {
 		fmt.Fprintf(io.err, "sysrec: record: %s exited (status %d) but left processes running; recording them until they exit (Ctrl-C or SIGTERM stops and writes the profile)\n", command[0], status)
@@ -285,6 +230,7 @@ func runRecord(ctx context.Context, io stdio, o recordOptions, command []string)
 		}
 	}
 	res, err := pipeline.Record(ctx, opts)
+	err = flagError(err)
 	if showProgress {
 		fmt.Fprint(io.err, "\r\033[K")
 	}
@@ -298,22 +244,9 @@ func runRecord(ctx context.Context, io stdio, o recordOptions, command []string)
 			fmt.Fprintf(io.err, ", profile written to %s", out)
 		}
 		fmt.Fprintln(io.err)
-		if rec.Lost > 0 {
-			fmt.Fprintf(io.err, "sysrec: record: %d calls lost (in-kernel map full: raise --max-keys, now %d; or BPF recursion); the profile is incomplete\n", rec.Lost, o.maxKeys)
+		for _, n := range res.Notes() {
+			opts.Warn(n)
 		}
-		if rec.Compat > 0 {
-			fmt.Fprintf(io.err, "sysrec: record: %d calls through another syscall ABI (i386 int $0x80 on x86_64): recorded as calls of that arch, but their files and ports are not; the filesystem and network sections do not allow them\n", rec.Compat)
-		}
-		for _, l := range rec.Left {
-			fmt.Fprintf(io.err, "sysrec: record: %d %s processes left the recorded cgroup while recorded; what they did after is not in the profile\n", l.Count, l.Exe)
-		}
-		if rec.FilesUnresolved > 0 {
-			fmt.Fprintf(io.err, "sysrec: record: %d file accesses not resolved to a path (deeper or longer than the walk takes, outside the target's root, a path string in a page the target had not touched yet, changed in memory during the call, or a full map); the filesystem section may miss them\n", rec.FilesUnresolved)
-		}
-		if rec.FilesRaced > 0 {
-			fmt.Fprintf(io.err, "sysrec: record: %d of them named a path or address that the target changed in its memory while the call ran, or passed a symlink it changed during the recording; not learned\n", rec.FilesRaced)
-		}
-
 	}
 	if errors.Is(err, pipeline.ErrIncomplete) {
 		return fmt.Errorf("%w and --strict is set", err)
@@ -321,8 +254,18 @@ func runRecord(ctx context.Context, io stdio, o recordOptions, command []string)
 	if err != nil {
 		return err
 	}
-	if !res.Stopped && res.Recording.ExitStatus > 0 {
-		return exitCode(res.Recording.ExitStatus)
+	if st := res.ExitStatus(); st != 0 {
+		return exitCode(st)
 	}
 	return nil
+}
+
+// flagError names the flag of an option a library refused (--generalize
+// for the generalize option).
+func flagError(err error) error {
+	var oe *pipeline.OptionError
+	if errors.As(err, &oe) && error(oe) == err {
+		return fmt.Errorf("--%w", err)
+	}
+	return err
 }

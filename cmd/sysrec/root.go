@@ -5,26 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
-	"os/exec"
 
 	"github.com/spf13/cobra"
+	"github.com/sysrec/sysrec/exitstatus"
 	"golang.org/x/term"
 )
 
-// Exit statuses scripts can rely on. Commands that run a target (record,
-// run, check) exit with the target's status instead (128+N when it was
-// killed by signal N), unless sysrec itself fails.
-const (
-	exitOK       = 0
-	exitFinding  = 1   // diff: NEW allows more; check: violations seen
-	exitError    = 2   // bad input, bad usage, or sysrec could not do its job
-	exitNoExec   = 126 // the target was found but cannot be executed
-	exitNotFound = 127
-)
-
-// exitCode carries a status out of a command without printing anything.
+// exitCode carries a status (see exitstatus) out of a command without
+// printing anything.
 type exitCode int
 
 func (e exitCode) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
@@ -71,7 +60,7 @@ check exits 1 when it saw violations, diff when NEW allows more.`,
 	var code exitCode
 	switch {
 	case err == nil:
-		return exitOK
+		return exitstatus.OK
 	case errors.As(err, &code):
 		return int(code)
 	}
@@ -81,15 +70,7 @@ check exits 1 when it saw violations, diff when NEW allows more.`,
 		prefix += cmd.Name() + ": "
 	}
 	fmt.Fprintf(stderr, "%s%v\n", prefix, err)
-	// A target that could not be looked up answers as a shell would.
-	var lookErr *exec.Error
-	if errors.As(err, &lookErr) {
-		if errors.Is(err, fs.ErrPermission) {
-			return exitNoExec
-		}
-		return exitNotFound
-	}
-	return exitError
+	return exitstatus.OfError(err)
 }
 
 // usageError is a wrong number of arguments: the message ends with the

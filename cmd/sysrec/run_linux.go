@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -59,15 +58,8 @@ func runRun(ctx context.Context, io stdio, o runOptions, argv []string) error {
 	if err != nil {
 		return err
 	}
-	if ex.Signal != 0 {
-		msg := fmt.Sprintf("%s killed by %s", argv[0], ex.SignalName())
-		if ex.Signal == syscall.SIGSYS {
-			msg += " (seccomp): " + explainKill(ex.Seccomp)
-		}
-		fmt.Fprintf(io.err, "sysrec: run: %s\n", msg)
-	}
-	for _, d := range ex.Landlock {
-		fmt.Fprintf(io.err, "sysrec: run: landlock refused %s\n", d)
+	for _, n := range ex.Notes(argv[0]) {
+		fmt.Fprintf(io.err, "sysrec: run: %s\n", n)
 	}
 	if ex.Status != 0 {
 		return exitCode(ex.Status)

@@ -1,7 +1,9 @@
 // Package testtarget builds testdata/target once per test binary.
 //
-// A test binary that uses it calls Cleanup at the end of its TestMain,
-// which removes the build: tests leave nothing in the temp directory.
+// A test binary that uses it runs its tests through Main (or Run, or
+// WithCleanup for testscript), which removes the build at the end: tests
+// leave nothing in the temp directory. It is the one TestMain of the
+// packages whose tests run the target.
 package testtarget
 
 import (
@@ -72,3 +74,29 @@ func Cleanup() error {
 	dir, err = "", fmt.Errorf("the test target was removed (testtarget.Cleanup)")
 	return nil
 }
+
+// M is what a TestMain runs: *testing.M, or testscript's wrapper of it.
+type M interface{ Run() int }
+
+// Run runs m's tests, then removes the build (Cleanup), and returns
+// their status: 1 when the build cannot be removed.
+func Run(m M) int {
+	code := m.Run()
+	if err := Cleanup(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		code = 1
+	}
+	return code
+}
+
+// Main is the TestMain of a package whose tests use the target: it runs
+// them, removes the build and exits with their status.
+func Main(m M) { os.Exit(Run(m)) }
+
+// WithCleanup is m, removing the build after its tests, for a runner
+// that calls Run and exits itself (testscript.Main).
+func WithCleanup(m M) M { return cleaning{m} }
+
+type cleaning struct{ m M }
+
+func (c cleaning) Run() int { return Run(c.m) }

@@ -11,6 +11,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/sysrec/sysrec/linuxabi"
+	"github.com/sysrec/sysrec/policy"
 	"github.com/sysrec/sysrec/profiles"
 )
 
@@ -104,12 +105,12 @@ func (pr *programResult) count(p *profiles.Profile) {
 			rules[s.Name] = true
 		}
 		for _, r := range s.Args {
-			if spec, ok := linuxabi.LookupArg(s.Name, r.Index); !ok || !spec.Risky {
+			if spec, ok := policy.LookupArg(s.Name, r.Index); !ok || !spec.Risky {
 				pr.Harmless++
 			}
 		}
 		tier, _ := profiles.EntryTier(s)
-		if tier == linuxabi.Ordinary {
+		if tier == policy.Ordinary {
 			continue
 		}
 		if s.Count == 0 {
@@ -173,9 +174,9 @@ func (pr *programResult) countLandlock(path string) error {
 
 // seenTier is the highest tier of the calls s's recording made, from its
 // seen argument tuples; false when they were too many to be listed.
-func seenTier(s profiles.Syscall) (linuxabi.Tier, bool) {
-	best, _ := linuxabi.TierOf(s.Name)
-	if len(linuxabi.RecordedArgs(s.Name)) == 0 {
+func seenTier(s profiles.Syscall) (policy.Tier, bool) {
+	best, _ := policy.TierOf(s.Name)
+	if len(policy.RecordedArgs(s.Name)) == 0 {
 		return best, true
 	}
 	if len(s.Seen) == 0 {
@@ -184,7 +185,7 @@ func seenTier(s profiles.Syscall) (linuxabi.Tier, bool) {
 	for key := range s.Seen {
 		for _, part := range strings.Split(key, ", ") {
 			name, val, _ := strings.Cut(part, "=")
-			for _, spec := range linuxabi.RecordedArgs(s.Name) {
+			for _, spec := range policy.RecordedArgs(s.Name) {
 				if spec.Name != name {
 					continue
 				}

@@ -1,0 +1,92 @@
+package policy
+
+import (
+	"path"
+	"slices"
+	"strings"
+)
+
+// sharedDirs hold files of many owners: reads are never widened to them
+// as a whole, nor granted on them from a template.
+var sharedDirs = []string{
+	"/", "/etc", "/home", "/root", "/tmp", "/var", "/var/tmp", "/var/lib", "/var/log",
+	"/var/cache", "/var/spool", "/var/mail", "/run", "/dev", "/dev/shm", "/mnt", "/media",
+	"/srv", "/opt", "/boot", "/usr", "/usr/local", "/sys", "/proc", "/lib", "/lib64", "/bin", "/sbin",
+}
+
+// secretDirs, under a home directory, hold keys and tokens.
+var secretDirs = []string{".ssh", ".gnupg", ".aws", ".kube", ".docker", ".password-store", ".netrc", ".config/gcloud", ".azure", ".pki"}
+
+// loginDirs, under a home directory, hold what runs at login or is found
+// on $PATH: never written as a whole.
+var loginDirs = []string{".config", ".config/autostart", ".config/systemd", ".config/systemd/user", ".local", ".local/bin", ".local/share"}
+
+// systemTrees hold what the system installed and runs: the same files
+// next run, whatever the command line says.
+var systemTrees = []string{"/etc", "/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/boot", "/opt", "/proc", "/sys", "/dev"}
+
+// Homes are the home directories d may be or be in: /root, home (the
+// target's $HOME, if set), and the /home/NAME d is under.
+func Homes(d, home string) []string {
+	homes := []string{"/root"}
+	if home != "" {
+		homes = append(homes, path.Clean(home))
+	}
+	if rest, ok := strings.CutPrefix(d, "/home/"); ok && rest != "" {
+		name, _, _ := strings.Cut(rest, "/")
+		homes = append(homes, "/home/"+name)
+	}
+	return homes
+}
+
+// Shared reports whether d is a directory whose files are not one
+// program's business (/, /etc, /tmp, /usr, a home directory and its
+// secret directories such as ~/.ssh, ...): no rule reads it as a whole
+// unless a command line names it.
+func Shared(d, home string) bool {
+	if slices.Contains(sharedDirs, d) {
+		return true
+	}
+	for _, h := range Homes(d, home) {
+		if d == h {
+			return true
+		}
+		for _, s := range secretDirs {
+			if sd := path.Join(h, s); d == sd || strings.HasPrefix(d, sd+"/") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// KeptWhole reports whether d is a directory no rule learned or
+// instantiated by sysrec may grant a write right on as a whole: the
+// Shared ones and a home's login directories. Files in them keep rules
+// of their own.
+func KeptWhole(d, home string) bool {
+	if Shared(d, home) {
+		return true
+	}
+	for _, h := range Homes(d, home) {
+		for _, l := range loginDirs {
+			if d == path.Join(h, l) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// SystemTree reports whether p is, or is under, a directory of the
+// installed system (/etc, /usr, /proc, /dev, ...). A command line that
+// names such a path names a constant: templates stand for the user's
+// files, never the system's.
+func SystemTree(p string) bool {
+	for _, t := range systemTrees {
+		if p == t || strings.HasPrefix(p, t+"/") {
+			return true
+		}
+	}
+	return false
+}
