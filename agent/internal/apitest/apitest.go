@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-logr/logr"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"k8s.io/apiextensions-apiserver/pkg/client/clientset/clientset"
 	servertesting "k8s.io/apiextensions-apiserver/pkg/cmd/server/testing"
@@ -20,6 +21,7 @@ import (
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apiserver/pkg/storage/etcd3/testserver"
 	"k8s.io/client-go/rest"
+	"k8s.io/klog/v2"
 	"sigs.k8s.io/yaml"
 )
 
@@ -45,9 +47,13 @@ type instance struct {
 }
 
 // Start starts etcd and an API server, installs the SeccompProfile CRD
-// and stops both when t ends.
+// and stops both when t ends. The server's logs are dropped unless
+// SYSREC_TEST_APISERVER_LOG is set.
 func Start(t testing.TB) *Server {
 	t.Helper()
+	if os.Getenv("SYSREC_TEST_APISERVER_LOG") == "" {
+		klog.SetLogger(logr.Discard()) // the server's own chatter
+	}
 	cfg := testserver.NewTestConfig(t)
 	testserver.RunEtcd(t, cfg)
 	s := &Server{t: t, etcdURL: cfg.ListenClientUrls[0].String()}
@@ -105,6 +111,9 @@ func (s *Server) Restart() {
 		// Admission and filters that would call a kube-apiserver this
 		// server does not have: requests hang without these.
 		"--enable-priority-and-fairness=false",
+		// Watches end at shutdown instead of holding it for the 60 s
+		// request timeout.
+		"--shutdown-watch-termination-grace-period=2s",
 		"--disable-admission-plugins", "NamespaceLifecycle,MutatingAdmissionWebhook,ValidatingAdmissionWebhook,ValidatingAdmissionPolicy,MutatingAdmissionPolicy",
 	}, nil)
 	if err != nil {
