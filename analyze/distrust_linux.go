@@ -187,7 +187,9 @@ func (m *CacheMark) Distrust() error {
 		sub := filepath.Join(c.dir, d.Name())
 		var sst unix.Stat_t
 		if err := unix.Lstat(sub, &sst); err != nil {
-			errs = append(errs, err)
+			if !errors.Is(err, unix.ENOENT) { // gone: another Distrust of this process removed it
+				errs = append(errs, err)
+			}
 			continue
 		}
 		if sst.Mode&unix.S_IFMT != unix.S_IFDIR {
@@ -200,7 +202,9 @@ func (m *CacheMark) Distrust() error {
 		whole := all || later(sst.Ctim, m.since)
 		entries, err := os.ReadDir(sub)
 		if err != nil {
-			errs = append(errs, err)
+			if !errors.Is(err, os.ErrNotExist) {
+				errs = append(errs, err)
+			}
 			continue
 		}
 		for _, e := range entries {
@@ -211,7 +215,9 @@ func (m *CacheMark) Distrust() error {
 			p := filepath.Join(sub, e.Name())
 			var est unix.Stat_t
 			if err := unix.Lstat(p, &est); err != nil {
-				errs = append(errs, err)
+				if !errors.Is(err, unix.ENOENT) {
+					errs = append(errs, err)
+				}
 				continue
 			}
 			if whole || later(est.Ctim, m.since) || est.Dev != st.Dev {

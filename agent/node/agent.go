@@ -102,6 +102,10 @@ type agent struct {
 	pods map[string]*podState
 }
 
+// publishWorkers publish at once: pods that end together wait for no
+// other's round trip.
+const publishWorkers = 4
+
 // errFinished stops a recording because its containers exited.
 var errFinished = errors.New("the pod's containers exited")
 
@@ -129,11 +133,14 @@ func Run(ctx context.Context, o Options) error {
 	if err := a.recover(); err != nil {
 		return fmt.Errorf("run agent: %w", err)
 	}
-	pubDone := make(chan struct{})
-	go func() {
-		defer close(pubDone)
-		a.publishLoop(ctx)
-	}()
+	var publishers sync.WaitGroup
+	for range publishWorkers {
+		publishers.Add(1)
+		go func() {
+			defer publishers.Done()
+			a.publishLoop(ctx)
+		}()
+	}
 	pods := make(chan Pod, 64)
 	srcErr := make(chan error, 1)
 	go func() { srcErr <- o.Source.Run(ctx, pods) }()
@@ -153,7 +160,7 @@ loop:
 	// by the next start if not now.
 	a.wg.Wait()
 	a.queue.ShutDown()
-	<-pubDone
+	publishers.Wait()
 	if err2 != nil && ctx.Err() == nil {
 		return fmt.Errorf("watch pods: %w", err2)
 	}

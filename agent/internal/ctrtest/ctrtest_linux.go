@@ -232,20 +232,48 @@ func (s Source) Run(ctx context.Context, out chan<- node.Pod) error {
 		return err
 	}
 	defer cmd.Wait()
-	lines := bufio.NewScanner(stdout)
-	lines.Buffer(make([]byte, 1<<20), 1<<20)
+	lines := make(chan string, 256)
+	go func() {
+		defer close(lines)
+		sc := bufio.NewScanner(stdout)
+		sc.Buffer(make([]byte, 1<<20), 1<<20)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+	}()
 	// A namespace made and seen on the stream says the subscription is
-	// live: only then are the containers already there listed.
-	probe := fmt.Sprintf("sysrec-probe-%d", time.Now().UnixNano())
-	if b, err := exec.Command("ctr", "-a", s.C.Socket, "namespaces", "create", probe).CombinedOutput(); err != nil {
-		return fmt.Errorf("ctr namespaces create: %v: %s", err, b)
-	}
-	for lines.Scan() {
-		if strings.Contains(lines.Text(), "/namespaces/create") && strings.Contains(lines.Text(), probe) {
-			break
+	// live: only then are the containers already there listed. ctr
+	// subscribes some time after it starts, so a probe it missed is
+	// followed by another.
+	live := false
+	for i := 0; !live; i++ {
+		if i == 100 {
+			return errors.New("ctr events: no probe namespace seen in 100 tries")
+		}
+		probe := fmt.Sprintf("sysrec-probe-%d-%d", os.Getpid(), i)
+		if b, err := exec.Command("ctr", "-a", s.C.Socket, "namespaces", "create", probe).CombinedOutput(); err != nil {
+			return fmt.Errorf("ctr namespaces create: %v: %s", err, b)
+		}
+		exec.Command("ctr", "-a", s.C.Socket, "namespaces", "remove", probe).Run()
+		timeout := time.After(100 * time.Millisecond)
+	wait:
+		for {
+			select {
+			case l, ok := <-lines:
+				if !ok {
+					return errors.New("ctr events ended")
+				}
+				if strings.Contains(l, "/namespaces/create") && strings.Contains(l, "sysrec-probe-") {
+					live = true
+					break wait
+				}
+			case <-timeout:
+				break wait
+			case <-ctx.Done():
+				return nil
+			}
 		}
 	}
-	exec.Command("ctr", "-a", s.C.Socket, "namespaces", "remove", probe).Run()
 	pods := map[string]*node.Pod{}
 	send := func(uid string) {
 		p := *pods[uid]
@@ -303,9 +331,22 @@ func (s Source) Run(ctx context.Context, out chan<- node.Pod) error {
 			update(id, node.Running)
 		}
 	}
-	for lines.Scan() {
+	for {
+		var l string
+		select {
+		case l2, ok := <-lines:
+			if !ok {
+				if ctx.Err() != nil {
+					return nil
+				}
+				return errors.New("ctr events ended")
+			}
+			l = l2
+		case <-ctx.Done():
+			return nil
+		}
 		// "2026-12-03 12:27:51.915960699 +0000 UTC k8s.io /tasks/start {...}"
-		f := strings.SplitN(lines.Text(), " ", 7)
+		f := strings.SplitN(l, " ", 7)
 		if len(f) < 7 || f[4] != "k8s.io" {
 			continue
 		}
@@ -322,8 +363,4 @@ func (s Source) Run(ctx context.Context, out chan<- node.Pod) error {
 			update(ev.ContainerID, node.Exited)
 		}
 	}
-	if ctx.Err() != nil {
-		return nil
-	}
-	return fmt.Errorf("ctr events ended: %v", lines.Err())
 }
