@@ -84,7 +84,9 @@ func run(kubeconfig, nodeName, stateDir, driver string, maxDuration time.Duratio
 		n++
 		go func() {
 			errs <- (&merge.Controller{Client: dyn, Errorf: log.Printf,
-				Merged: func(r merge.Result) { log.Printf("merged %d partial(s) into %s (version %d)", r.Added, r.Name, r.Version) },
+				Merged: func(r merge.Result) {
+					log.Printf("merged %d partial(s) into %s (version %d)", r.Added, r.Name, r.Version)
+				},
 			}).Run(ctx)
 		}()
 	}
