@@ -244,3 +244,44 @@ func TestAgentEndToEnd(t *testing.T) {
 		c.ctrd.StopSandbox(t, r.pod)
 	}
 }
+
+// TestAgentSurvivesAPIServerRestart: the API server goes away while a
+// replica runs and exits; its partial waits in the agent's state
+// directory and reaches the new API server once it is up, and the merge
+// controller's watch, re-established, merges it.
+func TestAgentSurvivesAPIServerRestart(t *testing.T) {
+	c := startCluster(t)
+	p := pod("web-1")
+	c.ctrd.RunSandbox(t, p)
+	c.wait(t, node.EventRecording, p.UID)
+	c.srv.Stop()
+	if status, out := c.ctrd.Run(t, p, "app", nil, "/target", "normal"); status != 0 {
+		t.Fatalf("replica: exit %d: %s", status, out)
+	}
+	c.wait(t, node.EventRecorded, p.UID)
+	pending, err := filepath.Glob(filepath.Join(c.state, "pending-*.json"))
+	if err != nil || len(pending) != 1 {
+		t.Fatalf("while the api server is down, pending partials %v (%v), want one", pending, err)
+	}
+	c.srv.Restart()
+	e := c.wait(t, node.EventPublished, p.UID)[p.UID]
+	obj, err := c.dyn.Resource(spo.Resource).Get(context.Background(), e.Partial, metav1.GetOptions{})
+	if err != nil {
+		t.Fatalf("after the restart: %v", err)
+	}
+	if r := obj.GetAnnotations()[spo.AnnotationIncomplete]; r != "" {
+		t.Errorf("partial incomplete: %s", r)
+	}
+	select {
+	case res := <-c.merged:
+		if res.Total != 1 {
+			t.Errorf("merge after the restart: %+v", res)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("the partial published after the restart was not merged within 60 s")
+	}
+	if left, _ := filepath.Glob(filepath.Join(c.state, "*.json")); len(left) != 0 {
+		t.Errorf("state left after publishing: %v", left)
+	}
+	c.ctrd.StopSandbox(t, p)
+}
