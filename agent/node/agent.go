@@ -58,9 +58,10 @@ type Event struct {
 type EventKind string
 
 const (
-	EventRecording EventKind = "recording" // attached to the pod's cgroup
-	EventRecorded  EventKind = "recorded"  // the recording ended and was saved
-	EventPublished EventKind = "published" // a partial is in the API server
+	EventRecording  EventKind = "recording"  // attached to the pod's cgroup
+	EventContainers EventKind = "containers" // a recorded pod's containers changed
+	EventRecorded   EventKind = "recorded"   // the recording ended and was saved
+	EventPublished  EventKind = "published"  // a partial is in the API server
 )
 
 // Reasons a partial is incomplete.
@@ -220,6 +221,7 @@ func (a *agent) handle(ctx context.Context, p Pod) {
 		if err := a.saveState("recording-"+p.UID, a.partials(p, nil, nil)); err != nil {
 			a.Logf("pod %s/%s: %v", p.Namespace, p.Name, err)
 		}
+		a.observe(Event{Kind: EventContainers, Pod: p.Namespace + "/" + p.Name, UID: p.UID})
 	}
 	st.pod = p
 	if p.Deleted || p.finished() {

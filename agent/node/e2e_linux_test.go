@@ -34,7 +34,9 @@ type cluster struct {
 	stop   func() // stops the agent, waits for it
 }
 
-func startCluster(t *testing.T) *cluster {
+// startCluster starts the cluster, with the agent in this process when
+// inProcess is set.
+func startCluster(t *testing.T, inProcess bool) *cluster {
 	t.Helper()
 	c := &cluster{ctrd: ctrtest.Start(t), srv: apitest.Start(t), events: make(chan node.Event, 256), merged: make(chan merge.Result, 64), state: t.TempDir()}
 	var err error
@@ -52,7 +54,9 @@ func startCluster(t *testing.T) *cluster {
 			t.Error(err)
 		}
 	})
-	c.startAgent(t)
+	if inProcess {
+		c.startAgent(t)
+	}
 	return c
 }
 
@@ -81,11 +85,17 @@ func (c *cluster) startAgent(t *testing.T) {
 // wait returns the agent's next events of kind, one per pod UID in uids.
 func (c *cluster) wait(t *testing.T, kind node.EventKind, uids ...string) map[string]node.Event {
 	t.Helper()
+	return waitOn(t, c.events, kind, uids...)
+}
+
+// waitOn returns the next events of kind on events, one per pod UID.
+func waitOn(t *testing.T, events <-chan node.Event, kind node.EventKind, uids ...string) map[string]node.Event {
+	t.Helper()
 	got := map[string]node.Event{}
 	deadline := time.After(60 * time.Second)
 	for len(got) < len(uids) {
 		select {
-		case e := <-c.events:
+		case e := <-events:
 			if e.Kind == kind && contains(uids, e.UID) {
 				got[e.UID] = e
 			}
@@ -117,7 +127,7 @@ func pod(name string) ctrtest.Pod {
 // runc then loads for a fourth replica: it runs, and a stray call in
 // it is killed.
 func TestAgentEndToEnd(t *testing.T) {
-	c := startCluster(t)
+	c := startCluster(t, true)
 	ctx := context.Background()
 	w, err := c.dyn.Resource(spo.Resource).Watch(ctx, metav1.ListOptions{LabelSelector: spo.LabelPartial + "=true"})
 	if err != nil {
@@ -250,7 +260,7 @@ func TestAgentEndToEnd(t *testing.T) {
 // directory and reaches the new API server once it is up, and the merge
 // controller's watch, re-established, merges it.
 func TestAgentSurvivesAPIServerRestart(t *testing.T) {
-	c := startCluster(t)
+	c := startCluster(t, true)
 	p := pod("web-1")
 	c.ctrd.RunSandbox(t, p)
 	c.wait(t, node.EventRecording, p.UID)

@@ -182,6 +182,17 @@ func (s *Server) Config() *rest.Config {
 	}
 }
 
+// Endpoint is the address and token of the API server running now, for
+// a client in another process (Config is for this one).
+func (s *Server) Endpoint() (host, token string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.current == nil {
+		return "", ""
+	}
+	return s.current.host, s.current.token
+}
+
 type roundTripper func(*http.Request) (*http.Response, error)
 
 func (f roundTripper) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }

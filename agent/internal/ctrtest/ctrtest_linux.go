@@ -187,6 +187,14 @@ func (c *Containerd) Run(t testing.TB, p Pod, name string, flags []string, comma
 	return 0, ""
 }
 
+// Kill kills container name of p.
+func (c *Containerd) Kill(t testing.TB, p Pod, name string) {
+	t.Helper()
+	if out, err := c.Ctr("task", "kill", "-s", "KILL", name+"-"+p.UID).CombinedOutput(); err != nil {
+		t.Fatalf("kill %s of %s: %v\n%s", name, p.Name, err, out)
+	}
+}
+
 // removeAll deletes every container and the pods' cgroups.
 func (c *Containerd) removeAll() {
 	c.mu.Lock()
