@@ -64,6 +64,17 @@ func childAgent() int {
 // with SIGKILL.
 func (c *cluster) startChild(t *testing.T) (events <-chan node.Event, kill func()) {
 	t.Helper()
+	events, proc := c.startChildProcess(t)
+	return events, func() {
+		proc.Kill()
+		proc.Wait()
+	}
+}
+
+// startChildProcess starts the agent as a process of its own, killed at
+// the end of t unless the test waited for it.
+func (c *cluster) startChildProcess(t *testing.T) (<-chan node.Event, *os.Process) {
+	t.Helper()
 	host, token := c.srv.Endpoint()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), "SYSREC_TEST_AGENT_CHILD=1", "SYSREC_TEST_API_HOST="+host, "SYSREC_TEST_API_TOKEN="+token,
@@ -86,16 +97,11 @@ func (c *cluster) startChild(t *testing.T) (events <-chan node.Event, kill func(
 			}
 		}
 	}()
-	killed := false
-	kill = func() {
-		if !killed {
-			killed = true
-			cmd.Process.Kill()
-			cmd.Wait()
-		}
-	}
-	t.Cleanup(kill)
-	return ch, kill
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	})
+	return ch, cmd.Process
 }
 
 // TestAgentKilledMidRecording: the agent is killed (SIGKILL) while a
