@@ -66,9 +66,9 @@ const (
 
 // Reasons a partial is incomplete.
 const (
-	reasonLost        = "the agent stopped while recording this pod: what it recorded is lost"
-	reasonAgentStop   = "the agent stopped while recording this pod"
-	reasonStartedEarl = "container(s) %s started before the recording attached"
+	reasonLost         = "the agent stopped while recording this pod: what it recorded is lost"
+	reasonAgentStop    = "the agent stopped while recording this pod"
+	reasonStartedEarly = "container(s) %s started before the recording attached"
 )
 
 // pending is a state file: the partials of one pod.
@@ -289,7 +289,7 @@ func (a *agent) record(ctx context.Context, st *podState, cg string) {
 		Attached: func() {
 			a.mu.Lock()
 			if started := st.pod.started(); len(started) > 0 {
-				st.incomplete = append(st.incomplete, fmt.Sprintf(reasonStartedEarl, strings.Join(started, ", ")))
+				st.incomplete = append(st.incomplete, fmt.Sprintf(reasonStartedEarly, strings.Join(started, ", ")))
 			}
 			a.mu.Unlock()
 			a.observe(Event{Kind: EventRecording, Pod: podName, UID: p.UID})

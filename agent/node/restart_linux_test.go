@@ -144,3 +144,31 @@ func TestAgentKilledMidRecording(t *testing.T) {
 	<-done
 	c.ctrd.StopSandbox(t, p)
 }
+
+// TestContainerStartedBeforeAgent: a container already running when the
+// agent attaches to its pod has made calls no recording saw; its
+// partial is published incomplete and never merged.
+func TestContainerStartedBeforeAgent(t *testing.T) {
+	c := startCluster(t, false)
+	p := pod("web-1")
+	c.ctrd.RunSandbox(t, p)
+	wait := c.ctrd.Start(t, p, "app", "ready", "/target", "block")
+	events, _ := c.startChild(t)
+	waitOn(t, events, node.EventRecording, p.UID)
+	c.ctrd.Kill(t, p, "app")
+	wait()
+	e := waitOn(t, events, node.EventPublished, p.UID)[p.UID]
+	ctx := context.Background()
+	obj, err := c.dyn.Resource(spo.Resource).Get(ctx, e.Partial, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if obj.GetLabels()[spo.LabelIncomplete] != "true" {
+		t.Errorf("the partial of a container that ran before the recording is not labelled incomplete: %v", obj.GetLabels())
+	}
+	t.Logf("reported: %s", obj.GetAnnotations()[spo.AnnotationIncomplete])
+	if res, err := merge.Merge(ctx, c.dyn, spo.Workload{Namespace: "shop", Recording: "web", Container: "app"}); err != nil || res.Added != 0 {
+		t.Errorf("merge: %+v, %v: the incomplete partial was merged", res, err)
+	}
+	c.ctrd.StopSandbox(t, p)
+}

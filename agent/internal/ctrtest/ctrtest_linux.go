@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -193,6 +194,39 @@ func (c *Containerd) Kill(t testing.TB, p Pod, name string) {
 	if out, err := c.Ctr("task", "kill", "-s", "KILL", name+"-"+p.UID).CombinedOutput(); err != nil {
 		t.Fatalf("kill %s of %s: %v\n%s", name, p.Name, err, out)
 	}
+}
+
+// Start starts container name of p and returns once it printed the
+// line ready; wait waits for its exit status.
+func (c *Containerd) Start(t testing.TB, p Pod, name, ready string, command ...string) (wait func() int) {
+	t.Helper()
+	id := name + "-" + p.UID
+	args := append([]string{"run", "--rootfs", "--cgroup", p.Cgroup() + "/" + id,
+		"--label", labelKind + "=container", "--label", labelContainerName + "=" + name}, p.labels()...)
+	args = append(args, c.Rootfs, id)
+	args = append(args, command...)
+	c.track(id)
+	cmd := c.Ctr(args...)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(out)
+	for sc.Scan() {
+		if strings.TrimSpace(sc.Text()) == ready {
+			go io.Copy(io.Discard, out)
+			return func() int {
+				cmd.Wait()
+				return cmd.ProcessState.ExitCode()
+			}
+		}
+	}
+	cmd.Wait()
+	t.Fatalf("%s of %s exited before it printed %q", name, p.Name, ready)
+	return nil
 }
 
 // removeAll deletes every container and the pods' cgroups.
