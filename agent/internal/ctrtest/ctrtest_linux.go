@@ -168,14 +168,7 @@ func (p Pod) labels() []string {
 // ctr run (--seccomp --seccomp-profile FILE).
 func (c *Containerd) Run(t testing.TB, p Pod, name string, flags []string, command ...string) (int, string) {
 	t.Helper()
-	id := name + "-" + p.UID
-	args := append([]string{"run", "--rootfs", "--cgroup", p.Cgroup() + "/" + id,
-		"--label", labelKind + "=container", "--label", labelContainerName + "=" + name}, p.labels()...)
-	args = append(args, flags...)
-	args = append(args, c.Rootfs, id)
-	args = append(args, command...)
-	c.track(id)
-	cmd := c.Ctr(args...)
+	cmd := c.runCmd(p, name, flags, command)
 	out, err := cmd.CombinedOutput()
 	var exit *exec.ExitError
 	switch {
@@ -196,17 +189,24 @@ func (c *Containerd) Kill(t testing.TB, p Pod, name string) {
 	}
 }
 
+// runCmd is `ctr run` of container name of p, in the pod's cgroup with
+// the kubelet's labels.
+func (c *Containerd) runCmd(p Pod, name string, flags, command []string) *exec.Cmd {
+	id := name + "-" + p.UID
+	args := append([]string{"run", "--rootfs", "--cgroup", p.Cgroup() + "/" + id,
+		"--label", labelKind + "=container", "--label", labelContainerName + "=" + name}, p.labels()...)
+	args = append(args, flags...)
+	args = append(args, c.Rootfs, id)
+	args = append(args, command...)
+	c.track(id)
+	return c.Ctr(args...)
+}
+
 // Start starts container name of p and returns once it printed the
 // line ready; wait waits for its exit status.
 func (c *Containerd) Start(t testing.TB, p Pod, name, ready string, command ...string) (wait func() int) {
 	t.Helper()
-	id := name + "-" + p.UID
-	args := append([]string{"run", "--rootfs", "--cgroup", p.Cgroup() + "/" + id,
-		"--label", labelKind + "=container", "--label", labelContainerName + "=" + name}, p.labels()...)
-	args = append(args, c.Rootfs, id)
-	args = append(args, command...)
-	c.track(id)
-	cmd := c.Ctr(args...)
+	cmd := c.runCmd(p, name, nil, command)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
