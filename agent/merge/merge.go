@@ -8,10 +8,12 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/util/retry"
 
@@ -32,6 +34,10 @@ type Result struct {
 // published profile: never written.
 var ErrNarrower = errors.New("the merge would narrow the published profile")
 
+// conflictBackoff spaces the retries of mergers that lost a race: every
+// agent may merge the same workload at once.
+var conflictBackoff = wait.Backoff{Steps: 20, Duration: 10 * time.Millisecond, Factor: 1.5, Jitter: 1, Cap: 2 * time.Second}
+
 // Merge merges w's complete partials that its merged profile does not
 // hold yet into it, creating it if need be, and retries on conflicts
 // with other mergers.
@@ -40,7 +46,7 @@ func Merge(ctx context.Context, client dynamic.Interface, w spo.Workload) (Resul
 		return Result{}, err
 	}
 	var res Result
-	err := retry.OnError(retry.DefaultRetry, func(err error) bool {
+	err := retry.OnError(conflictBackoff, func(err error) bool {
 		return apierrors.IsConflict(err) || apierrors.IsAlreadyExists(err)
 	}, func() error {
 		var err error

@@ -88,7 +88,7 @@ func TestMerge(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Added != 3 || res.Total != 3 || res.Version != 1 || res.Name != "web-nginx" {
+	if res.Added != 3 || res.Total != 3 || res.Version != 1 || res.Name != "shop.web-nginx" {
 		t.Fatalf("first merge: %+v", res)
 	}
 	obj, p := merged(t, dyn, web)
@@ -271,5 +271,32 @@ func TestMerge100(t *testing.T) {
 	t.Logf("merge of 100 partials: %v", took)
 	if took > time.Second {
 		t.Errorf("merge of 100 partials took %v, more than 1 s", took)
+	}
+}
+
+// TestMergeNamespaces: a workload of another namespace with the same
+// recording id and container name (the attack: claiming the profile
+// shop's pods load) gets a profile of its own; shop's allows nothing of
+// it.
+func TestMergeNamespaces(t *testing.T) {
+	dyn, err := dynamic.NewForConfig(apitest.Start(t).Config())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	evil := spo.Workload{Namespace: "evil", Recording: web.Recording, Container: web.Container}
+	publish(t, dyn, evil, "web-x", recorded("ptrace"), "")
+	if _, err := Merge(ctx, dyn, evil); err != nil {
+		t.Fatal(err)
+	}
+	publish(t, dyn, web, "web-a", recorded("getpid"), "")
+	if _, err := Merge(ctx, dyn, web); err != nil {
+		t.Fatal(err)
+	}
+	if _, p := merged(t, dyn, web); allows(p, "ptrace") || !allows(p, "getpid") {
+		t.Errorf("shop's profile: ptrace %v, getpid %v", allows(p, "ptrace"), allows(p, "getpid"))
+	}
+	if _, p := merged(t, dyn, evil); !allows(p, "ptrace") {
+		t.Error("evil's profile lost its own ptrace")
 	}
 }

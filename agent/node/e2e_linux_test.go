@@ -203,7 +203,7 @@ func TestAgentEndToEnd(t *testing.T) {
 			t.Fatalf("no merge of the three partials within 60 s (last %+v)", res)
 		}
 	}
-	obj, err := c.dyn.Resource(spo.Resource).Get(ctx, "web-app", metav1.GetOptions{})
+	obj, err := c.dyn.Resource(spo.Resource).Get(ctx, "shop.web-app", metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -220,14 +220,14 @@ func TestAgentEndToEnd(t *testing.T) {
 		}
 	}
 
-	// What SPO writes to /var/lib/kubelet/seccomp/operator/web-app.json
+	// What SPO writes to /var/lib/kubelet/seccomp/operator/shop.web-app.json
 	// for the kubelet: the spec, as OCI seccomp JSON.
 	spec, _, _ := unstructured.NestedMap(obj.Object, "spec")
 	b, err := json.Marshal(spec)
 	if err != nil {
 		t.Fatal(err)
 	}
-	file := filepath.Join(t.TempDir(), "web-app.json")
+	file := filepath.Join(t.TempDir(), "shop.web-app.json")
 	if err := os.WriteFile(file, b, 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -76,14 +76,23 @@ func (w Workload) Validate() error {
 			return fmt.Errorf("workload %s: %s %q: %s", w, v.what, v.value, strings.Join(errs, "; "))
 		}
 	}
+	if errs := validation.IsDNS1123Label(w.Namespace); len(errs) > 0 {
+		return fmt.Errorf("workload %s: namespace: %s", w, strings.Join(errs, "; "))
+	}
+	// The partials' names add 11 characters.
+	if errs := validation.IsDNS1123Subdomain(w.MergedName() + "-0123456789"); len(errs) > 0 {
+		return fmt.Errorf("workload %s: cannot name a profile %s: %s", w, w.MergedName(), strings.Join(errs, "; "))
+	}
 	return nil
 }
 
-// MergedName is the merged profile's name, SPO's RECORDING-CONTAINER
-// (recordingmerger.mergedProfileName). The profile is cluster-scoped:
-// the merger refuses to write over one whose labels name another
-// workload.
-func (w Workload) MergedName() string { return w.Recording + "-" + w.Container }
+// MergedName is the merged profile's name: NAMESPACE.RECORDING-CONTAINER.
+// SPO's recording merger names it RECORDING-CONTAINER, but SeccompProfile
+// v1 is cluster-scoped: that name would let a pod of one namespace claim
+// (and write) the profile another namespace's pods load. A namespace
+// has no dot, so the first dot ends it; within a namespace any pod may
+// claim a recording id anyway.
+func (w Workload) MergedName() string { return w.Namespace + "." + w.Recording + "-" + w.Container }
 
 // Labels are the labels every object of w carries.
 func (w Workload) Labels() map[string]string {
