@@ -214,6 +214,9 @@ func (a *agent) handle(ctx context.Context, p Pod) {
 		a.pods[p.UID] = st
 	}
 	if st.done {
+		if p.Deleted {
+			delete(a.pods, p.UID) // a pod's UID never comes back
+		}
 		return
 	}
 	if st.recording && !slices.Equal(containerNames(st.pod), containerNames(p)) {
