@@ -3,7 +3,7 @@ GO      ?= go
 BIN     := bin
 OUT     := demo-out
 
-.PHONY: all build demo test fleet bench generate clean man stress corpus
+.PHONY: all build agent demo test fleet bench generate clean man stress corpus
 
 all: build
 
@@ -12,6 +12,10 @@ COMMIT  := $(shell git rev-parse --short HEAD 2>/dev/null)
 build:
 	$(GO) build -ldflags "-X main.commit=$(COMMIT)" -o $(BIN)/sysrec ./cmd/sysrec
 	$(GO) build -o $(BIN)/target ./testdata/target
+
+# The Kubernetes node agent (agent/, its own module: client-go).
+agent:
+	cd agent && $(GO) build -o ../$(BIN)/sysrec-agent ./cmd/sysrec-agent
 
 # record -> show -> emit -> enforce, on testdata/target (needs root).
 demo: build
