@@ -3,7 +3,7 @@ GO      ?= go
 BIN     := bin
 OUT     := demo-out
 
-.PHONY: all build demo test bench generate clean man stress corpus
+.PHONY: all build agent demo test fleet bench generate clean man stress corpus
 
 all: build
 
@@ -12,6 +12,10 @@ COMMIT  := $(shell git rev-parse --short HEAD 2>/dev/null)
 build:
 	$(GO) build -ldflags "-X main.commit=$(COMMIT)" -o $(BIN)/sysrec ./cmd/sysrec
 	$(GO) build -o $(BIN)/target ./testdata/target
+
+# The Kubernetes node agent (agent/, its own module: client-go).
+agent:
+	cd agent && $(GO) build -o ../$(BIN)/sysrec-agent ./cmd/sysrec-agent
 
 # record -> show -> emit -> enforce, on testdata/target (needs root).
 demo: build
@@ -22,6 +26,14 @@ demo: build
 test:
 	$(GO) vet ./...
 	@GO=$(GO) bash testdata/test.sh
+
+# The Kubernetes side: the agent/ module (node agent, SPO publishing,
+# merge controller, deploy/ manifests) against a real API server in the
+# test process and real containerd containers (root). Its own target: a
+# cold build of the Kubernetes modules takes ~11 min on 2 cores.
+fleet:
+	cd agent && $(GO) vet ./...
+	@cd agent && GO=$(GO) bash ../testdata/test.sh
 
 # Benchmarks, the 10^7-input differential test of the compiler, the
 # compiler comparison with libseccomp, and the recording overhead.

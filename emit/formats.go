@@ -25,7 +25,8 @@ var formats = []Format{
 	{Name: "bpf", Summary: "raw little-endian struct sock_filter array (bwrap --seccomp FD, sysrec run)", Binary: true, Emit: Raw},
 	{Name: "json", Summary: "the sysrec profile, canonical form", Emit: emitJSON},
 	{Name: "oci", Summary: "runc/crun/Docker/Podman seccomp JSON (linux.seccomp)", Emit: OCI},
-	{Name: "spo", Summary: "Kubernetes security-profiles-operator SeccompProfile YAML", Emit: SPO},
+	{Name: "spo", Summary: "Kubernetes security-profiles-operator SeccompProfile YAML (v1, cluster-scoped)", Emit: SPO},
+	{Name: "spo-v1beta1", Summary: "the same for SPO before v1 (v1beta1, namespaced)", Emit: SPOV1Beta1},
 	{Name: "text", Summary: "annotated disassembly of the filter, for review", Emit: textBytes},
 	{Name: "c", Summary: "a struct sock_filter array for embedding in C", Emit: cBytes},
 	{Name: "landrun", Summary: "landrun arguments for the filesystem and network (Landlock) sections", Command: true, Emit: Landrun},
@@ -35,7 +36,8 @@ var formats = []Format{
 // ErrUnknownFormat is returned by LookupFormat for a name no format has.
 var ErrUnknownFormat = errors.New("unknown format")
 
-// Formats returns every format: bpf, json, oci, spo, text, c, landrun, systemd.
+// Formats returns every format: bpf, json, oci, spo, spo-v1beta1, text,
+// c, landrun, systemd.
 func Formats() []Format {
 	return append([]Format(nil), formats...)
 }

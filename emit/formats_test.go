@@ -52,11 +52,15 @@ func TestFormatWrappers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	spoV1Beta1, err := SPOV1Beta1(p, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	raw, err := Raw(p, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	for name, want := range map[string][]byte{"text": []byte(text), "c": []byte(c), "oci": oci, "spo": spo, "bpf": raw} {
+	for name, want := range map[string][]byte{"text": []byte(text), "c": []byte(c), "oci": oci, "spo": spo, "spo-v1beta1": spoV1Beta1, "bpf": raw} {
 		f, err := LookupFormat(name)
 		if err != nil {
 			t.Fatal(err)
@@ -82,7 +86,7 @@ func TestFormats(t *testing.T) {
 			t.Errorf("format %s: Binary %v", f.Name, f.Binary)
 		}
 	}
-	if got, want := strings.Join(names, " "), "bpf json oci spo text c landrun systemd"; got != want {
+	if got, want := strings.Join(names, " "), "bpf json oci spo spo-v1beta1 text c landrun systemd"; got != want {
 		t.Errorf("Formats() = %s, want %s", got, want)
 	}
 	for _, tc := range []struct {
@@ -91,9 +95,9 @@ func TestFormats(t *testing.T) {
 	}{
 		{"bpf", ""},
 		{"c", ""},
-		{"yaml", `unknown format "yaml" (known: bpf, json, oci, spo, text, c, landrun, systemd)`},
-		{"", `unknown format "" (known: bpf, json, oci, spo, text, c, landrun, systemd)`},
-		{"BPF", `unknown format "BPF" (known: bpf, json, oci, spo, text, c, landrun, systemd)`},
+		{"yaml", `unknown format "yaml" (known: bpf, json, oci, spo, spo-v1beta1, text, c, landrun, systemd)`},
+		{"", `unknown format "" (known: bpf, json, oci, spo, spo-v1beta1, text, c, landrun, systemd)`},
+		{"BPF", `unknown format "BPF" (known: bpf, json, oci, spo, spo-v1beta1, text, c, landrun, systemd)`},
 	} {
 		f, err := LookupFormat(tc.name)
 		switch {
@@ -119,7 +123,7 @@ func TestFormatErrors(t *testing.T) {
 				t.Error("invalid profile accepted")
 			}
 			_, err := f.Emit(badArch, Options{})
-			if oci := f.Name == "oci" || f.Name == "spo"; oci != (err != nil) {
+			if oci := f.Name == "oci" || strings.HasPrefix(f.Name, "spo"); oci != (err != nil) {
 				t.Errorf("bad_arch_action log: error %v", err)
 			}
 		})

@@ -22,7 +22,7 @@ func emitCmd(io stdio) *cobra.Command {
 	var o emitOptions
 	var list, names []string
 	for _, f := range emit.Formats() {
-		list = append(list, fmt.Sprintf("  %-7s %s", f.Name, f.Summary))
+		list = append(list, fmt.Sprintf("  %-11s %s", f.Name, f.Summary))
 		names = append(names, f.Name)
 	}
 	c := &cobra.Command{

@@ -36,7 +36,7 @@ needs, and writes a JSON profile that compiles to an enforceable seccomp-BPF
 filter.
 
   sysrec record -o app.json -- ./app args       record
-  sysrec emit --format bpf -o app.bpf app.json  compile (bpf, json, oci, spo, text, c, landrun, systemd)
+  sysrec emit --format bpf -o app.bpf app.json  compile (bpf, json, oci, spo, spo-v1beta1, text, c, landrun, systemd)
   sysrec run --profile app.json -- ./app        enforce
   sysrec diff --fail-on-new base.json new.json  gate CI on new syscalls
 
