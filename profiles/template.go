@@ -3,6 +3,7 @@ package profiles
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"path"
 	"slices"
 	"strconv"
@@ -185,6 +186,10 @@ type Invocation struct {
 	// who starts the program chooses them; the program cannot have
 	// changed them yet.
 	Files map[int][]byte
+	// FilePaths are the paths of Files with symlinks resolved, where
+	// known: a rule that lets the target change one is looked for there
+	// too (see Instantiate).
+	FilePaths map[int]string
 }
 
 // MaxArgFile is the size of the largest file of Invocation.Files: a
@@ -474,6 +479,12 @@ func (p *Profile) Instantiate(inv Invocation) (*Profile, []string, error) {
 	c := p.Clone()
 	var warnings []string
 	home := inv.Var("HOME")
+	// Rules from the lines of a file an argument names, by argument:
+	// kept only if no rule lets the target change that file.
+	keyed := map[int][]PathRule{}
+	keyedNames := map[int][]string{}
+	keyedPorts := map[int][]PortRule{}
+	keyedPortNames := map[int][]string{}
 	if fs := c.Filesystem; fs != nil {
 		var rules []PathRule
 		for _, r := range fs.Rules {
@@ -500,7 +511,15 @@ func (p *Profile) Instantiate(inv Invocation) (*Profile, []string, error) {
 				if keep == 0 {
 					continue
 				}
-				rules = append(rules, PathRule{Path: ap, Access: linuxabi.LandlockFSNames(keep), Count: r.Count, Reason: r.Reason, optional: t.Var == "ARGS" || t.Var == "TTY" || t.Var == "PROGS"})
+				rule := PathRule{Path: ap, Access: linuxabi.LandlockFSNames(keep), Count: r.Count, Reason: r.Reason, optional: t.Var == "ARGS" || t.Var == "TTY" || t.Var == "PROGS"}
+				if t.Key != "" {
+					keyed[t.Arg] = append(keyed[t.Arg], rule)
+					if !slices.Contains(keyedNames[t.Arg], r.Path) {
+						keyedNames[t.Arg] = append(keyedNames[t.Arg], r.Path)
+					}
+					continue
+				}
+				rules = append(rules, rule)
 			}
 		}
 		fs.Rules = rules
@@ -522,8 +541,9 @@ func (p *Profile) Instantiate(inv Invocation) (*Profile, []string, error) {
 				if len(ports) == 0 {
 					warnings = append(warnings, fmt.Sprintf("landlock port rule %s %s %s: the file argument %d names (%q) has no %s line with a port; it grants nothing", r.Access, r.From, r.Key, t.Arg, inv.Args[t.Arg], r.Key))
 				}
+				keyedPortNames[t.Arg] = append(keyedPortNames[t.Arg], fmt.Sprintf("%s %s %s", r.Access, r.From, r.Key))
 				for _, port := range ports {
-					rules = append(rules, PortRule{Access: r.Access, Port: port, Count: r.Count, Reason: r.Reason})
+					keyedPorts[t.Arg] = append(keyedPorts[t.Arg], PortRule{Access: r.Access, Port: port, Count: r.Count, Reason: r.Reason})
 				}
 				continue
 			}
@@ -537,8 +557,64 @@ func (p *Profile) Instantiate(inv Invocation) (*Profile, []string, error) {
 		}
 		n.Rules = rules
 	}
+	// A file the target may change, or replace, chooses the next run's
+	// ports and paths: the person who starts the program chose its
+	// name, not what the program writes in it.
+	var all []PathRule
+	if c.Filesystem != nil {
+		all = slices.Clone(c.Filesystem.Rules)
+	}
+	for _, rs := range keyed {
+		all = append(all, rs...)
+	}
+	for _, n := range slices.Sorted(maps.Keys(keyed)) {
+		if why := inv.mutable(n, all); why != "" {
+			for _, name := range keyedNames[n] {
+				warnings = append(warnings, fmt.Sprintf("landlock rule %s: the target may change the file argument %d names (%q: %s); it grants nothing", name, n, inv.Args[n], why))
+			}
+			continue
+		}
+		c.Filesystem.Rules = append(c.Filesystem.Rules, keyed[n]...)
+	}
+	for _, n := range slices.Sorted(maps.Keys(keyedPorts)) {
+		if why := inv.mutable(n, all); why != "" {
+			for _, name := range keyedPortNames[n] {
+				warnings = append(warnings, fmt.Sprintf("landlock port rule %s: the target may change the file argument %d names (%q: %s); it grants nothing", name, n, inv.Args[n], why))
+			}
+			continue
+		}
+		c.Network.Rules = append(c.Network.Rules, keyedPorts[n]...)
+	}
 	c.normalizeLandlock()
 	return c, warnings, nil
+}
+
+// changeRights are the rights that let a rule's holder change a file at
+// or below the rule's path, or put another in its place.
+const changeRights = ^(readRights | linuxabi.LandlockExecute | linuxabi.LandlockIoctlDev)
+
+// mutable says which of rules lets the target change the file argument
+// n names (its path, or the one FilePaths resolved), or "".
+func (inv Invocation) mutable(n int, rules []PathRule) string {
+	var files []string
+	if p, ok := ArgPath(inv.Args[n], inv.Dir); ok {
+		files = append(files, p)
+	}
+	if p := inv.FilePaths[n]; p != "" {
+		files = append(files, path.Clean(p))
+	}
+	for _, r := range rules {
+		access, _ := linuxabi.ParseLandlockFS(r.Access)
+		if access&changeRights == 0 {
+			continue
+		}
+		for _, f := range files {
+			if r.Path == f || r.Path == "/" || strings.HasPrefix(f, r.Path+"/") {
+				return fmt.Sprintf("%s grants %s", r.Path, strings.Join(linuxabi.LandlockFSNames(access&changeRights), ","))
+			}
+		}
+	}
+	return ""
 }
 
 // expand returns the paths t stands for in inv, or why there are none.

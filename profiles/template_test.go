@@ -359,3 +359,52 @@ func TestInstantiateConfigPaths(t *testing.T) {
 		}
 	}
 }
+
+// TestInstantiateConfigMutable: a file whose lines give ports and paths
+// gives none when the rules let the target change it or put another in
+// its place, through its own path or the one its symlinks resolve to:
+// the target would choose its next run's rules.
+func TestInstantiateConfigMutable(t *testing.T) {
+	conf := map[int][]byte{2: []byte("root /srv/www;\nlisten 8081;\n")}
+	for _, tc := range []struct {
+		name  string
+		other PathRule
+		want  string // the rules from the file, or ""
+	}{
+		{"reads beside it", PathRule{Path: "/w/conf", Access: []string{"read_file", "read_dir"}}, "/srv/www bind_tcp 8081"},
+		{"writes in a sibling", PathRule{Path: "/w/logs", Access: []string{"write_file", "make_reg"}}, "/srv/www bind_tcp 8081"},
+		{"writes it", PathRule{Path: "/w/conf/b.conf", Access: []string{"write_file"}}, ""},
+		{"makes files beside it", PathRule{Path: "/w/conf", Access: []string{"make_reg", "remove_file"}}, ""},
+		{"removes a directory above it", PathRule{Path: "/w", Access: []string{"remove_dir", "make_dir"}}, ""},
+		{"writes where its symlink leads", PathRule{Path: "/data", Access: []string{"truncate"}}, ""},
+		{"writes a name it begins", PathRule{Path: "/w/conf/b.conf.d", Access: []string{"write_file"}}, "/srv/www bind_tcp 8081"},
+		{"a template that writes it", PathRule{Path: "$ARG2", Access: []string{"write_file"}}, ""},
+	} {
+		p := &Profile{Version: 2, Arch: []string{"x86_64"}, DefaultAction: ActAllow,
+			Filesystem: &Filesystem{Rules: []PathRule{{Path: "$ARG2[root]", Access: []string{"read_file"}}, tc.other}},
+			Network:    &Network{Rules: []PortRule{{Access: "bind_tcp", Port: 8080, From: "$ARG2", Key: "listen"}}}}
+		if err := p.Validate(); err != nil {
+			t.Fatal(err)
+		}
+		got, warnings, err := p.Instantiate(Invocation{Args: []string{"srv", "-c", "conf/b.conf"}, Dir: "/w", Files: conf, FilePaths: map[int]string{2: "/data/b.conf"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rules []string
+		for _, r := range got.Filesystem.Rules {
+			if r.Path == "/srv/www" {
+				rules = append(rules, r.Path)
+			}
+		}
+		for _, r := range got.Network.Rules {
+			rules = append(rules, fmt.Sprintf("%s %d", r.Access, r.Port))
+		}
+		if s := strings.Join(rules, " "); s != tc.want {
+			t.Errorf("%s: rules from the file %q, want %q", tc.name, s, tc.want)
+		}
+		w := strings.Join(warnings, "\n")
+		if changes := strings.Contains(w, "the target may change the file argument 2 names"); changes != (tc.want == "") {
+			t.Errorf("%s: warnings %q", tc.name, w)
+		}
+	}
+}
