@@ -560,9 +560,9 @@ func (p *Profile) Instantiate(inv Invocation) (*Profile, []string, error) {
 	// A file the target may change, or replace, chooses the next run's
 	// ports and paths: the person who starts the program chose its
 	// name, not what the program writes in it.
-	var all []PathRule
+	var all []PathRule // nil: no filesystem section, no file is restricted
 	if c.Filesystem != nil {
-		all = slices.Clone(c.Filesystem.Rules)
+		all = append([]PathRule{}, c.Filesystem.Rules...)
 	}
 	for _, rs := range keyed {
 		all = append(all, rs...)
@@ -594,8 +594,13 @@ func (p *Profile) Instantiate(inv Invocation) (*Profile, []string, error) {
 const changeRights = ^(readRights | linuxabi.LandlockExecute | linuxabi.LandlockIoctlDev)
 
 // mutable says which of rules lets the target change the file argument
-// n names (its path, or the one FilePaths resolved), or "".
+// n names (its path, or the one FilePaths resolved), or "". Nil rules
+// are a profile without a filesystem section: Landlock restricts no
+// file.
 func (inv Invocation) mutable(n int, rules []PathRule) string {
+	if rules == nil {
+		return "the profile restricts no file: the target may write any"
+	}
 	var files []string
 	if p, ok := ArgPath(inv.Args[n], inv.Dir); ok {
 		files = append(files, p)

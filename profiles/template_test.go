@@ -245,7 +245,8 @@ port 6379
 }
 
 func TestInstantiateConfigPorts(t *testing.T) {
-	p := &Profile{Version: 2, Arch: []string{"x86_64"}, DefaultAction: ActAllow, Network: &Network{Rules: []PortRule{
+	// A filesystem section with no rule: the target may change no file.
+	p := &Profile{Version: 2, Arch: []string{"x86_64"}, DefaultAction: ActAllow, Filesystem: &Filesystem{}, Network: &Network{Rules: []PortRule{
 		{Access: "bind_tcp", Port: 8080, From: "$ARG2", Key: "listen"},
 	}}}
 	if err := p.Validate(); err != nil {
@@ -406,5 +407,15 @@ func TestInstantiateConfigMutable(t *testing.T) {
 		if changes := strings.Contains(w, "the target may change the file argument 2 names"); changes != (tc.want == "") {
 			t.Errorf("%s: warnings %q", tc.name, w)
 		}
+	}
+	// Without a filesystem section Landlock restricts no file.
+	p := &Profile{Version: 2, Arch: []string{"x86_64"}, DefaultAction: ActAllow,
+		Network: &Network{Rules: []PortRule{{Access: "bind_tcp", Port: 8080, From: "$ARG2", Key: "listen"}}}}
+	got, warnings, err := p.Instantiate(Invocation{Args: []string{"srv", "-c", "conf/b.conf"}, Dir: "/w", Files: conf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Network.Rules) != 0 || !strings.Contains(strings.Join(warnings, "\n"), "the profile restricts no file") {
+		t.Errorf("no filesystem section: ports %+v, warnings %q", got.Network.Rules, warnings)
 	}
 }
