@@ -289,9 +289,15 @@ func configLines(content []byte) [][]string {
 
 // validKey reports whether k can be the first word of a configuration
 // line a port is read from: a name (letters, digits, . _ -), not a
-// number.
+// number, nor a checksum or an identifier (8 or more hex digits and
+// dashes): those begin the lines of data, not of configuration
+// (`sha256sum -c SUMS`: "<sha256>  /path"), and a list the next run is
+// given, which another may have written, must not name what it reads.
 func validKey(k string) bool {
 	if k == "" || len(k) > 64 || !unicode.IsLetter(rune(k[0])) {
+		return false
+	}
+	if len(k) >= 8 && !strings.ContainsFunc(k, func(r rune) bool { return !strings.ContainsRune("0123456789abcdefABCDEF-", r) }) {
 		return false
 	}
 	return !strings.ContainsFunc(k, func(r rune) bool {

@@ -32,6 +32,7 @@ func TestTemplateParse(t *testing.T) {
 		{"empty key", rule("$ARG2[]"), `template $ARG2[]: want $ARGn[key] with key the first word of a configuration line`},
 		{"key not a word", rule("$ARG2[a=b]"), `template $ARG2[a=b]: want $ARGn[key]`},
 		{"key unclosed", rule("$ARG2[root"), `template $ARG2[root: want $ARGn[key]`},
+		{"key a checksum", rule("$ARG2[b6c34d7341759ea07aa0fa1ca51ba738]"), `template $ARG2[b6c34d7341759ea07aa0fa1ca51ba738]: want $ARGn[key]`},
 		{"$ARGS/x", rule("$ARGS/x"), `template $ARGS/x: $ARGS takes no path after it`},
 		{"parent of home", rule("$HOME/.."), `template $HOME/..: /.. follows $ARGn only`},
 		{"dotdot below", rule("$ARG1/a/../../etc"), `template $ARG1/a/../../etc: "a/../../etc" after $ARG1 is not a clean relative path below it`},
