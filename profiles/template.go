@@ -199,7 +199,7 @@ const MaxArgFile = 64 << 10
 // ConfigPorts are the TCP ports on the lines of a configuration file
 // whose first word is key: each later word that is a port as ArgPort
 // reads it (8080, 127.0.0.1:8080, [::1]:8080), words split at blanks,
-// "=", ";", ",", quotes and parentheses. Lines starting with # or // are
+// ";", ",", quotes and parentheses, options (name=value) left out. Lines starting with # or // are
 // comments.
 func ConfigPorts(content []byte, key string) []uint16 {
 	var out []uint16
@@ -272,17 +272,30 @@ func ConfigKey(content []byte, port uint16) string {
 }
 
 // configLines splits content into lines of words, leaving out comments
-// and empty lines.
+// and empty lines. A first word key=value is the key and its value;
+// later words holding "=" are an option's name=value (nginx's
+// "listen 8080 backlog=4096", "so_keepalive=30m::10") or an operator
+// (lighttpd's "=", "=>"), and are left out: an option's value is
+// neither the key's port nor its path.
 func configLines(content []byte) [][]string {
 	var out [][]string
 	for line := range strings.Lines(string(content)) {
 		words := strings.FieldsFunc(line, func(r rune) bool {
-			return unicode.IsSpace(r) || strings.ContainsRune("=;,\"'(){}", r)
+			return unicode.IsSpace(r) || strings.ContainsRune(";,\"'(){}", r)
 		})
 		if len(words) == 0 || strings.HasPrefix(words[0], "#") || strings.HasPrefix(words[0], "//") {
 			continue
 		}
-		out = append(out, words)
+		if k, v, ok := strings.Cut(words[0], "="); ok && k != "" {
+			words = append([]string{k, v}, words[1:]...)
+		}
+		kept := words[:1]
+		for _, w := range words[1:] {
+			if w != "" && !strings.Contains(w, "=") {
+				kept = append(kept, w)
+			}
+		}
+		out = append(out, kept)
 	}
 	return out
 }

@@ -210,9 +210,11 @@ events { worker_connections 64; }
 server {
     listen 127.0.0.1:8080;
     listen [::1]:8443 ssl;
+    listen 8444 backlog=4096 rcvbuf=8192 so_keepalive=30m::10;
     // listen 2222
 }
 server.port = 9000
+server.port=9001
 server.bind = "127.0.0.1"
 port 6379
 `)
@@ -220,8 +222,8 @@ port 6379
 		key  string
 		want []uint16
 	}{
-		{"listen", []uint16{8080, 8443}},
-		{"server.port", []uint16{9000}},
+		{"listen", []uint16{8080, 8443, 8444}}, // an option's value is no port
+		{"server.port", []uint16{9000, 9001}},
 		{"port", []uint16{6379}},
 		{"server.bind", nil},
 		{"worker_connections", nil}, // inside braces, not the line's first word
@@ -237,7 +239,8 @@ port 6379
 	}{
 		{8080, "listen"}, {8443, "listen"}, {9000, "server.port"}, {6379, "port"},
 		{1111, ""}, {2222, ""}, // comments
-		{1, ""}, // not the 1 of ::1
+		{1, ""},                          // not the 1 of ::1
+		{4096, ""}, {8192, ""}, {10, ""}, // options
 	} {
 		if got := ConfigKey(conf, tc.port); got != tc.key {
 			t.Errorf("ConfigKey(%d) = %q, want %q", tc.port, got, tc.key)
