@@ -103,10 +103,11 @@ func (t Template) String() string {
 }
 
 // Named reports whether the command line names what t stands for: an
-// argument's path or a path under it, as opposed to its directory or
-// the environment.
+// argument's path or a path under it, as opposed to its directory, the
+// environment, or a path a file the command line names gives ($ARGn[key]:
+// the file may be one someone else wrote, a site or a list).
 func (t Template) Named() bool {
-	return t.Var == "ARGS" || (t.Var == "ARG" && !t.Parent)
+	return t.Var == "ARGS" || (t.Var == "ARG" && !t.Parent && t.Key == "")
 }
 
 // IsTemplate reports whether a rule path is a template.

@@ -347,8 +347,12 @@ func TestInstantiateConfigPaths(t *testing.T) {
 		{"root www;\nerror_log /srv/b/logs/e.log;\n", "/srv/b/logs write_file,make_reg", "has no root line with an absolute path"},
 		// The promises of every template hold: nothing in a system tree.
 		{"root /etc;\nerror_log /etc/e.log;\n", "", "in a system tree"},
+		// Nor a home, its secret directories or /tmp: a file is not the
+		// command line, and someone else may have written it.
+		{"root /home/u/.ssh;\nerror_log /srv/b/logs/e.log;\n", "/srv/b/logs write_file,make_reg", "/home/u/.ssh is never granted as a whole unless the command line names it"},
+		{"root /tmp;\nerror_log /srv/b/logs/e.log;\n", "/srv/b/logs write_file,make_reg", "/tmp is never granted as a whole"},
 	} {
-		got, warnings, err := p.Instantiate(Invocation{Args: []string{"srv", "-c", "b.conf"}, Dir: "/w", Files: map[int][]byte{2: []byte(tc.conf)}})
+		got, warnings, err := p.Instantiate(Invocation{Args: []string{"srv", "-c", "b.conf"}, Dir: "/w", Env: []string{"HOME=/home/u"}, Files: map[int][]byte{2: []byte(tc.conf)}})
 		if err != nil {
 			t.Fatal(err)
 		}
