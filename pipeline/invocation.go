@@ -62,9 +62,9 @@ func argPrograms(argv, env []string) []string {
 	return out
 }
 
-// argFiles reads, for Invocation.Files, the regular files of at most
-// profiles.MaxArgFile bytes that argv's arguments name (resolved
-// against dir), and returns their paths with symlinks resolved
+// argFiles reads, for Invocation.Files, the configuration files
+// (profiles.ConfigFile) of at most profiles.MaxArgFile bytes, regular,
+// that argv's arguments name (resolved against dir), and returns their paths with symlinks resolved
 // (Invocation.FilePaths). Anything else is left unopened: opening a
 // device or a FIFO can have effects of its own (a tape rewinds when
 // closed). A file with more than one hard link is left out too: the
@@ -75,7 +75,7 @@ func argFiles(argv []string, dir string) (map[int][]byte, map[int]string) {
 	var real map[int]string
 	for n := 1; n < len(argv); n++ {
 		p, ok := profiles.ArgPath(argv[n], dir)
-		if !ok {
+		if !ok || !profiles.ConfigFile(p) {
 			continue
 		}
 		if b, rp, ok := readSmall(p); ok {

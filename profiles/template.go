@@ -197,6 +197,20 @@ type Invocation struct {
 // configuration file, not data.
 const MaxArgFile = 64 << 10
 
+// configExts are the endings of the names of configuration files.
+var configExts = []string{".conf", ".cfg", ".cnf", ".ini", ".toml", ".yaml", ".yml"}
+
+// ConfigFile reports whether the file p names is a configuration file
+// by its name (site.conf, my.cnf, php.ini, config.yaml): only those are
+// read for Invocation.Files. Another file an argument names is a
+// program's input, data someone else may have written (a list of
+// checksums, `sha256sum -c SUMS`; a CSV; a script): paths on its lines
+// would let it choose what the next run reads, and the program its
+// input compromised with it.
+func ConfigFile(p string) bool {
+	return slices.ContainsFunc(configExts, func(e string) bool { return strings.HasSuffix(p, e) && len(path.Base(p)) > len(e) })
+}
+
 // ConfigPorts are the TCP ports on the lines of a configuration file
 // whose first word is key: each later word that is a port as ArgPort
 // reads it (8080, 127.0.0.1:8080, [::1]:8080), words split at blanks,

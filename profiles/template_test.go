@@ -427,3 +427,18 @@ func TestInstantiateConfigMutable(t *testing.T) {
 		t.Errorf("no filesystem section: ports %+v, warnings %q", got.Network.Rules, warnings)
 	}
 }
+
+func TestConfigFile(t *testing.T) {
+	for _, tc := range []struct {
+		p    string
+		want bool
+	}{
+		{"/w/site.conf", true}, {"/etc/mysql/my.cnf", true}, {"php.ini", true}, {"/w/config.yaml", true}, {"haproxy.cfg", true},
+		{"/w/.conf", false}, // a hidden file named as an ending only
+		{"/w/SHA256SUMS", false}, {"/w/sums.md5", false}, {"/w/data.csv", false}, {"/w/job.sh", false}, {"/w/site.conf.bak", false},
+	} {
+		if got := ConfigFile(tc.p); got != tc.want {
+			t.Errorf("ConfigFile(%q) = %v, want %v", tc.p, got, tc.want)
+		}
+	}
+}
