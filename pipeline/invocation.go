@@ -1,11 +1,13 @@
 package pipeline
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"slices"
+	"syscall"
 
 	"golang.org/x/sys/unix"
 
@@ -21,7 +23,8 @@ func Invocation(argv []string) (*profiles.Invocation, error) {
 		return nil, fmt.Errorf("instantiate templates: %w", err)
 	}
 	env := os.Environ()
-	return &profiles.Invocation{Args: argv, Dir: dir, Env: env, Files: argFiles(argv, dir), Programs: argPrograms(argv, env)}, nil
+	files, real := argFiles(argv, dir)
+	return &profiles.Invocation{Args: argv, Dir: dir, Env: env, Files: files, FilePaths: real, Programs: argPrograms(argv, env)}, nil
 }
 
 // defaultPath is the search path of a shell whose environment has none
@@ -59,18 +62,75 @@ func argPrograms(argv, env []string) []string {
 	return out
 }
 
-// argFiles reads, for Invocation.Files, the regular files of at most
-// profiles.MaxArgFile bytes that argv's arguments name (resolved
-// against dir). Anything else is left unopened: opening a device or a
-// FIFO can have effects of its own (a tape rewinds when closed).
-func argFiles(argv []string, dir string) map[int][]byte {
+// argFiles reads, for Invocation.Files, the configuration files
+// (profiles.ConfigFile) of at most profiles.MaxArgFile bytes, regular,
+// that argv's arguments name (resolved against dir), and returns their paths with symlinks resolved
+// (Invocation.FilePaths). Anything else is left unopened: opening a
+// device or a FIFO can have effects of its own (a tape rewinds when
+// closed). A file with more than one hard link is left out too: the
+// target could change it through a name its rules reach, which
+// Instantiate cannot see from this one.
+func argFiles(argv []string, dir string) (map[int][]byte, map[int]string) {
 	var out map[int][]byte
+	var real map[int]string
 	for n := 1; n < len(argv); n++ {
 		p, ok := profiles.ArgPath(argv[n], dir)
-		if !ok {
+		if !ok || !profiles.ConfigFile(p) {
 			continue
 		}
-		if b, ok := readSmall(p); ok {
+		if b, rp, ok := readSmall(p); ok {
+			if out == nil {
+				out, real = map[int][]byte{}, map[int]string{}
+			}
+			out[n], real[n] = b, rp
+		}
+	}
+	return out, real
+}
+
+// readSmall reads p if it is a regular file of at most
+// profiles.MaxArgFile bytes with one link, and returns its path with
+// symlinks resolved.
+func readSmall(p string) ([]byte, string, bool) {
+	rp, err := filepath.EvalSymlinks(p)
+	if err != nil {
+		return nil, "", false
+	}
+	if st, err := os.Stat(rp); err != nil || !st.Mode().IsRegular() || st.Size() > profiles.MaxArgFile {
+		return nil, "", false
+	}
+	f, err := os.OpenFile(rp, os.O_RDONLY|unix.O_NONBLOCK|unix.O_NOCTTY|unix.O_NOFOLLOW, 0)
+	if err != nil {
+		return nil, "", false
+	}
+	defer f.Close()
+	// It may have been replaced since the Stat.
+	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() || links(st) != 1 {
+		return nil, "", false
+	}
+	b, err := io.ReadAll(io.LimitReader(f, profiles.MaxArgFile+1))
+	if err != nil || len(b) > profiles.MaxArgFile {
+		return nil, "", false
+	}
+	return b, rp, true
+}
+
+// links is the number of hard links of the file st describes.
+func links(st os.FileInfo) uint64 {
+	if s, ok := st.Sys().(*syscall.Stat_t); ok {
+		return uint64(s.Nlink)
+	}
+	return 0
+}
+
+// unchangedFiles returns the files of before (argFiles before the
+// target ran) that after (argFiles once it ended) holds unchanged: a
+// file the recorded target changed, replaced or linked elsewhere gives
+// it its next run's ports and paths, so nothing is learned from it.
+func unchangedFiles(before, after map[int][]byte) map[int][]byte {
+	var out map[int][]byte
+	for n, b := range before {
+		if a, ok := after[n]; ok && bytes.Equal(a, b) {
 			if out == nil {
 				out = map[int][]byte{}
 			}
@@ -78,26 +138,4 @@ func argFiles(argv []string, dir string) map[int][]byte {
 		}
 	}
 	return out
-}
-
-// readSmall reads p if it is a regular file of at most
-// profiles.MaxArgFile bytes.
-func readSmall(p string) ([]byte, bool) {
-	if st, err := os.Stat(p); err != nil || !st.Mode().IsRegular() || st.Size() > profiles.MaxArgFile {
-		return nil, false
-	}
-	f, err := os.OpenFile(p, os.O_RDONLY|unix.O_NONBLOCK|unix.O_NOCTTY, 0)
-	if err != nil {
-		return nil, false
-	}
-	defer f.Close()
-	// It may have been replaced since the Stat.
-	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() {
-		return nil, false
-	}
-	b, err := io.ReadAll(io.LimitReader(f, profiles.MaxArgFile+1))
-	if err != nil || len(b) > profiles.MaxArgFile {
-		return nil, false
-	}
-	return b, true
 }

@@ -64,7 +64,7 @@ func instantiate(p *profiles.Profile, argv []string, stdio Stdio) (*instance, er
 	// Ports and paths a configuration file the command line names
 	// gives ("key" rules, $ARGn[key]) are read from it before the target
 	// runs.
-	inv.Files = argFiles(argv, dir)
+	inv.Files, inv.FilePaths = argFiles(argv, dir)
 	if p.Uses("PROGS") {
 		inv.Programs = argPrograms(argv, in.Env)
 	}

@@ -175,7 +175,7 @@ func Record(ctx context.Context, o RecordOptions) (*RecordResult, error) {
 		// A server's port may come from its configuration file: read
 		// the files the command line names before the target can
 		// change them.
-		files = argFiles(command, dir)
+		files, _ = argFiles(command, dir)
 		env := o.Recorder.Env
 		if env == nil {
 			env = os.Environ()
@@ -200,6 +200,10 @@ func Record(ctx context.Context, o RecordOptions) (*RecordResult, error) {
 		return nil, err
 	}
 	if dir != "" {
+		// A file the target changed while it ran gives nothing: it
+		// would choose the next run's ports and paths.
+		after, _ := argFiles(command, dir)
+		files = unchangedFiles(files, after)
 		rec.Dir, rec.Env, rec.ArgFiles, rec.ArgPrograms = dir, o.Recorder.Env, files, progs
 	}
 	if len(rec.Command) == 0 {

@@ -3,6 +3,7 @@ package profiles
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"path"
 	"slices"
 	"strconv"
@@ -103,10 +104,11 @@ func (t Template) String() string {
 }
 
 // Named reports whether the command line names what t stands for: an
-// argument's path or a path under it, as opposed to its directory or
-// the environment.
+// argument's path or a path under it, as opposed to its directory, the
+// environment, or a path a file the command line names gives ($ARGn[key]:
+// the file may be one someone else wrote, a site or a list).
 func (t Template) Named() bool {
-	return t.Var == "ARGS" || (t.Var == "ARG" && !t.Parent)
+	return t.Var == "ARGS" || (t.Var == "ARG" && !t.Parent && t.Key == "")
 }
 
 // IsTemplate reports whether a rule path is a template.
@@ -186,16 +188,34 @@ type Invocation struct {
 	// who starts the program chooses them; the program cannot have
 	// changed them yet.
 	Files map[int][]byte
+	// FilePaths are the paths of Files with symlinks resolved, where
+	// known: a rule that lets the target change one is looked for there
+	// too (see Instantiate).
+	FilePaths map[int]string
 }
 
 // MaxArgFile is the size of the largest file of Invocation.Files: a
 // configuration file, not data.
 const MaxArgFile = 64 << 10
 
+// configExts are the endings of the names of configuration files.
+var configExts = []string{".conf", ".cfg", ".cnf", ".ini", ".toml", ".yaml", ".yml"}
+
+// ConfigFile reports whether the file p names is a configuration file
+// by its name (site.conf, my.cnf, php.ini, config.yaml): only those are
+// read for Invocation.Files. Another file an argument names is a
+// program's input, data someone else may have written (a list of
+// checksums, `sha256sum -c SUMS`; a CSV; a script): paths on its lines
+// would let it choose what the next run reads, and the program its
+// input compromised with it.
+func ConfigFile(p string) bool {
+	return slices.ContainsFunc(configExts, func(e string) bool { return strings.HasSuffix(p, e) && len(path.Base(p)) > len(e) })
+}
+
 // ConfigPorts are the TCP ports on the lines of a configuration file
 // whose first word is key: each later word that is a port as ArgPort
 // reads it (8080, 127.0.0.1:8080, [::1]:8080), words split at blanks,
-// "=", ";", ",", quotes and parentheses. Lines starting with # or // are
+// ";", ",", quotes and parentheses, options (name=value) left out. Lines starting with # or // are
 // comments.
 func ConfigPorts(content []byte, key string) []uint16 {
 	var out []uint16
@@ -268,26 +288,45 @@ func ConfigKey(content []byte, port uint16) string {
 }
 
 // configLines splits content into lines of words, leaving out comments
-// and empty lines.
+// and empty lines. A first word key=value is the key and its value;
+// later words holding "=" are an option's name=value (nginx's
+// "listen 8080 backlog=4096", "so_keepalive=30m::10") or an operator
+// (lighttpd's "=", "=>"), and are left out: an option's value is
+// neither the key's port nor its path.
 func configLines(content []byte) [][]string {
 	var out [][]string
 	for line := range strings.Lines(string(content)) {
 		words := strings.FieldsFunc(line, func(r rune) bool {
-			return unicode.IsSpace(r) || strings.ContainsRune("=;,\"'(){}", r)
+			return unicode.IsSpace(r) || strings.ContainsRune(";,\"'(){}", r)
 		})
 		if len(words) == 0 || strings.HasPrefix(words[0], "#") || strings.HasPrefix(words[0], "//") {
 			continue
 		}
-		out = append(out, words)
+		if k, v, ok := strings.Cut(words[0], "="); ok && k != "" {
+			words = append([]string{k, v}, words[1:]...)
+		}
+		kept := words[:1]
+		for _, w := range words[1:] {
+			if w != "" && !strings.Contains(w, "=") {
+				kept = append(kept, w)
+			}
+		}
+		out = append(out, kept)
 	}
 	return out
 }
 
 // validKey reports whether k can be the first word of a configuration
 // line a port is read from: a name (letters, digits, . _ -), not a
-// number.
+// number, nor a checksum or an identifier (8 or more hex digits and
+// dashes): those begin the lines of data, not of configuration
+// (`sha256sum -c SUMS`: "<sha256>  /path"), and a list the next run is
+// given, which another may have written, must not name what it reads.
 func validKey(k string) bool {
 	if k == "" || len(k) > 64 || !unicode.IsLetter(rune(k[0])) {
+		return false
+	}
+	if len(k) >= 8 && !strings.ContainsFunc(k, func(r rune) bool { return !strings.ContainsRune("0123456789abcdefABCDEF-", r) }) {
 		return false
 	}
 	return !strings.ContainsFunc(k, func(r rune) bool {
@@ -475,6 +514,12 @@ func (p *Profile) Instantiate(inv Invocation) (*Profile, []string, error) {
 	c := p.Clone()
 	var warnings []string
 	home := inv.Var("HOME")
+	// Rules from the lines of a file an argument names, by argument:
+	// kept only if no rule lets the target change that file.
+	keyed := map[int][]PathRule{}
+	keyedNames := map[int][]string{}
+	keyedPorts := map[int][]PortRule{}
+	keyedPortNames := map[int][]string{}
 	if fs := c.Filesystem; fs != nil {
 		var rules []PathRule
 		for _, r := range fs.Rules {
@@ -501,7 +546,15 @@ func (p *Profile) Instantiate(inv Invocation) (*Profile, []string, error) {
 				if keep == 0 {
 					continue
 				}
-				rules = append(rules, PathRule{Path: ap, Access: linuxabi.LandlockFSNames(keep), Count: r.Count, Reason: r.Reason, optional: t.Var == "ARGS" || t.Var == "TTY" || t.Var == "PROGS"})
+				rule := PathRule{Path: ap, Access: linuxabi.LandlockFSNames(keep), Count: r.Count, Reason: r.Reason, optional: t.Var == "ARGS" || t.Var == "TTY" || t.Var == "PROGS"}
+				if t.Key != "" {
+					keyed[t.Arg] = append(keyed[t.Arg], rule)
+					if !slices.Contains(keyedNames[t.Arg], r.Path) {
+						keyedNames[t.Arg] = append(keyedNames[t.Arg], r.Path)
+					}
+					continue
+				}
+				rules = append(rules, rule)
 			}
 		}
 		fs.Rules = rules
@@ -523,8 +576,9 @@ func (p *Profile) Instantiate(inv Invocation) (*Profile, []string, error) {
 				if len(ports) == 0 {
 					warnings = append(warnings, fmt.Sprintf("landlock port rule %s %s %s: the file argument %d names (%q) has no %s line with a port; it grants nothing", r.Access, r.From, r.Key, t.Arg, inv.Args[t.Arg], r.Key))
 				}
+				keyedPortNames[t.Arg] = append(keyedPortNames[t.Arg], fmt.Sprintf("%s %s %s", r.Access, r.From, r.Key))
 				for _, port := range ports {
-					rules = append(rules, PortRule{Access: r.Access, Port: port, Count: r.Count, Reason: r.Reason})
+					keyedPorts[t.Arg] = append(keyedPorts[t.Arg], PortRule{Access: r.Access, Port: port, Count: r.Count, Reason: r.Reason})
 				}
 				continue
 			}
@@ -538,8 +592,69 @@ func (p *Profile) Instantiate(inv Invocation) (*Profile, []string, error) {
 		}
 		n.Rules = rules
 	}
+	// A file the target may change, or replace, chooses the next run's
+	// ports and paths: the person who starts the program chose its
+	// name, not what the program writes in it.
+	var all []PathRule // nil: no filesystem section, no file is restricted
+	if c.Filesystem != nil {
+		all = append([]PathRule{}, c.Filesystem.Rules...)
+	}
+	for _, rs := range keyed {
+		all = append(all, rs...)
+	}
+	for _, n := range slices.Sorted(maps.Keys(keyed)) {
+		if why := inv.mutable(n, all); why != "" {
+			for _, name := range keyedNames[n] {
+				warnings = append(warnings, fmt.Sprintf("landlock rule %s: the target may change the file argument %d names (%q: %s); it grants nothing", name, n, inv.Args[n], why))
+			}
+			continue
+		}
+		c.Filesystem.Rules = append(c.Filesystem.Rules, keyed[n]...)
+	}
+	for _, n := range slices.Sorted(maps.Keys(keyedPorts)) {
+		if why := inv.mutable(n, all); why != "" {
+			for _, name := range keyedPortNames[n] {
+				warnings = append(warnings, fmt.Sprintf("landlock port rule %s: the target may change the file argument %d names (%q: %s); it grants nothing", name, n, inv.Args[n], why))
+			}
+			continue
+		}
+		c.Network.Rules = append(c.Network.Rules, keyedPorts[n]...)
+	}
 	c.normalizeLandlock()
 	return c, warnings, nil
+}
+
+// changeRights are the rights that let a rule's holder change a file at
+// or below the rule's path, or put another in its place.
+const changeRights = ^(readRights | linuxabi.LandlockExecute | linuxabi.LandlockIoctlDev)
+
+// mutable says which of rules lets the target change the file argument
+// n names (its path, or the one FilePaths resolved), or "". Nil rules
+// are a profile without a filesystem section: Landlock restricts no
+// file.
+func (inv Invocation) mutable(n int, rules []PathRule) string {
+	if rules == nil {
+		return "the profile restricts no file: the target may write any"
+	}
+	var files []string
+	if p, ok := ArgPath(inv.Args[n], inv.Dir); ok {
+		files = append(files, p)
+	}
+	if p := inv.FilePaths[n]; p != "" {
+		files = append(files, path.Clean(p))
+	}
+	for _, r := range rules {
+		access, _ := linuxabi.ParseLandlockFS(r.Access)
+		if access&changeRights == 0 {
+			continue
+		}
+		for _, f := range files {
+			if r.Path == f || r.Path == "/" || strings.HasPrefix(f, r.Path+"/") {
+				return fmt.Sprintf("%s grants %s", r.Path, strings.Join(linuxabi.LandlockFSNames(access&changeRights), ","))
+			}
+		}
+	}
+	return ""
 }
 
 // expand returns the paths t stands for in inv, or why there are none.

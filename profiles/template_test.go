@@ -32,6 +32,7 @@ func TestTemplateParse(t *testing.T) {
 		{"empty key", rule("$ARG2[]"), `template $ARG2[]: want $ARGn[key] with key the first word of a configuration line`},
 		{"key not a word", rule("$ARG2[a=b]"), `template $ARG2[a=b]: want $ARGn[key]`},
 		{"key unclosed", rule("$ARG2[root"), `template $ARG2[root: want $ARGn[key]`},
+		{"key a checksum", rule("$ARG2[b6c34d7341759ea07aa0fa1ca51ba738]"), `template $ARG2[b6c34d7341759ea07aa0fa1ca51ba738]: want $ARGn[key]`},
 		{"$ARGS/x", rule("$ARGS/x"), `template $ARGS/x: $ARGS takes no path after it`},
 		{"parent of home", rule("$HOME/.."), `template $HOME/..: /.. follows $ARGn only`},
 		{"dotdot below", rule("$ARG1/a/../../etc"), `template $ARG1/a/../../etc: "a/../../etc" after $ARG1 is not a clean relative path below it`},
@@ -209,9 +210,11 @@ events { worker_connections 64; }
 server {
     listen 127.0.0.1:8080;
     listen [::1]:8443 ssl;
+    listen 8444 backlog=4096 rcvbuf=8192 so_keepalive=30m::10;
     // listen 2222
 }
 server.port = 9000
+server.port=9001
 server.bind = "127.0.0.1"
 port 6379
 `)
@@ -219,8 +222,8 @@ port 6379
 		key  string
 		want []uint16
 	}{
-		{"listen", []uint16{8080, 8443}},
-		{"server.port", []uint16{9000}},
+		{"listen", []uint16{8080, 8443, 8444}}, // an option's value is no port
+		{"server.port", []uint16{9000, 9001}},
 		{"port", []uint16{6379}},
 		{"server.bind", nil},
 		{"worker_connections", nil}, // inside braces, not the line's first word
@@ -236,7 +239,8 @@ port 6379
 	}{
 		{8080, "listen"}, {8443, "listen"}, {9000, "server.port"}, {6379, "port"},
 		{1111, ""}, {2222, ""}, // comments
-		{1, ""}, // not the 1 of ::1
+		{1, ""},                          // not the 1 of ::1
+		{4096, ""}, {8192, ""}, {10, ""}, // options
 	} {
 		if got := ConfigKey(conf, tc.port); got != tc.key {
 			t.Errorf("ConfigKey(%d) = %q, want %q", tc.port, got, tc.key)
@@ -245,7 +249,8 @@ port 6379
 }
 
 func TestInstantiateConfigPorts(t *testing.T) {
-	p := &Profile{Version: 2, Arch: []string{"x86_64"}, DefaultAction: ActAllow, Network: &Network{Rules: []PortRule{
+	// A filesystem section with no rule: the target may change no file.
+	p := &Profile{Version: 2, Arch: []string{"x86_64"}, DefaultAction: ActAllow, Filesystem: &Filesystem{}, Network: &Network{Rules: []PortRule{
 		{Access: "bind_tcp", Port: 8080, From: "$ARG2", Key: "listen"},
 	}}}
 	if err := p.Validate(); err != nil {
@@ -342,8 +347,12 @@ func TestInstantiateConfigPaths(t *testing.T) {
 		{"root www;\nerror_log /srv/b/logs/e.log;\n", "/srv/b/logs write_file,make_reg", "has no root line with an absolute path"},
 		// The promises of every template hold: nothing in a system tree.
 		{"root /etc;\nerror_log /etc/e.log;\n", "", "in a system tree"},
+		// Nor a home, its secret directories or /tmp: a file is not the
+		// command line, and someone else may have written it.
+		{"root /home/u/.ssh;\nerror_log /srv/b/logs/e.log;\n", "/srv/b/logs write_file,make_reg", "/home/u/.ssh is never granted as a whole unless the command line names it"},
+		{"root /tmp;\nerror_log /srv/b/logs/e.log;\n", "/srv/b/logs write_file,make_reg", "/tmp is never granted as a whole"},
 	} {
-		got, warnings, err := p.Instantiate(Invocation{Args: []string{"srv", "-c", "b.conf"}, Dir: "/w", Files: map[int][]byte{2: []byte(tc.conf)}})
+		got, warnings, err := p.Instantiate(Invocation{Args: []string{"srv", "-c", "b.conf"}, Dir: "/w", Env: []string{"HOME=/home/u"}, Files: map[int][]byte{2: []byte(tc.conf)}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -356,6 +365,80 @@ func TestInstantiateConfigPaths(t *testing.T) {
 		}
 		if w := strings.Join(warnings, "\n"); (tc.warn == "") != (w == "") || !strings.Contains(w, tc.warn) {
 			t.Errorf("%q: warnings %q, want %q", tc.conf, w, tc.warn)
+		}
+	}
+}
+
+// TestInstantiateConfigMutable: a file whose lines give ports and paths
+// gives none when the rules let the target change it or put another in
+// its place, through its own path or the one its symlinks resolve to:
+// the target would choose its next run's rules.
+func TestInstantiateConfigMutable(t *testing.T) {
+	conf := map[int][]byte{2: []byte("root /srv/www;\nlisten 8081;\n")}
+	for _, tc := range []struct {
+		name  string
+		other PathRule
+		want  string // the rules from the file, or ""
+	}{
+		{"reads beside it", PathRule{Path: "/w/conf", Access: []string{"read_file", "read_dir"}}, "/srv/www bind_tcp 8081"},
+		{"writes in a sibling", PathRule{Path: "/w/logs", Access: []string{"write_file", "make_reg"}}, "/srv/www bind_tcp 8081"},
+		{"writes it", PathRule{Path: "/w/conf/b.conf", Access: []string{"write_file"}}, ""},
+		{"makes files beside it", PathRule{Path: "/w/conf", Access: []string{"make_reg", "remove_file"}}, ""},
+		{"removes a directory above it", PathRule{Path: "/w", Access: []string{"remove_dir", "make_dir"}}, ""},
+		{"writes where its symlink leads", PathRule{Path: "/data", Access: []string{"truncate"}}, ""},
+		{"writes a name it begins", PathRule{Path: "/w/conf/b.conf.d", Access: []string{"write_file"}}, "/srv/www bind_tcp 8081"},
+		{"a template that writes it", PathRule{Path: "$ARG2", Access: []string{"write_file"}}, ""},
+	} {
+		p := &Profile{Version: 2, Arch: []string{"x86_64"}, DefaultAction: ActAllow,
+			Filesystem: &Filesystem{Rules: []PathRule{{Path: "$ARG2[root]", Access: []string{"read_file"}}, tc.other}},
+			Network:    &Network{Rules: []PortRule{{Access: "bind_tcp", Port: 8080, From: "$ARG2", Key: "listen"}}}}
+		if err := p.Validate(); err != nil {
+			t.Fatal(err)
+		}
+		got, warnings, err := p.Instantiate(Invocation{Args: []string{"srv", "-c", "conf/b.conf"}, Dir: "/w", Files: conf, FilePaths: map[int]string{2: "/data/b.conf"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rules []string
+		for _, r := range got.Filesystem.Rules {
+			if r.Path == "/srv/www" {
+				rules = append(rules, r.Path)
+			}
+		}
+		for _, r := range got.Network.Rules {
+			rules = append(rules, fmt.Sprintf("%s %d", r.Access, r.Port))
+		}
+		if s := strings.Join(rules, " "); s != tc.want {
+			t.Errorf("%s: rules from the file %q, want %q", tc.name, s, tc.want)
+		}
+		w := strings.Join(warnings, "\n")
+		if changes := strings.Contains(w, "the target may change the file argument 2 names"); changes != (tc.want == "") {
+			t.Errorf("%s: warnings %q", tc.name, w)
+		}
+	}
+	// Without a filesystem section Landlock restricts no file.
+	p := &Profile{Version: 2, Arch: []string{"x86_64"}, DefaultAction: ActAllow,
+		Network: &Network{Rules: []PortRule{{Access: "bind_tcp", Port: 8080, From: "$ARG2", Key: "listen"}}}}
+	got, warnings, err := p.Instantiate(Invocation{Args: []string{"srv", "-c", "conf/b.conf"}, Dir: "/w", Files: conf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Network.Rules) != 0 || !strings.Contains(strings.Join(warnings, "\n"), "the profile restricts no file") {
+		t.Errorf("no filesystem section: ports %+v, warnings %q", got.Network.Rules, warnings)
+	}
+}
+
+func TestConfigFile(t *testing.T) {
+	for _, tc := range []struct {
+		p    string
+		want bool
+	}{
+		{"/w/site.conf", true}, {"/etc/mysql/my.cnf", true}, {"php.ini", true}, {"/w/config.yaml", true}, {"haproxy.cfg", true},
+		{"/w/.conf", false}, // a hidden file named as an ending only
+		{"/w/SHA256SUMS", false}, {"/w/sums.md5", false}, {"/w/data.csv", false}, {"/w/job.sh", false}, {"/w/site.conf.bak", false},
+	} {
+		if got := ConfigFile(tc.p); got != tc.want {
+			t.Errorf("ConfigFile(%q) = %v, want %v", tc.p, got, tc.want)
 		}
 	}
 }

@@ -127,7 +127,7 @@ func nginxPrefix(t *testing.T) (dir, addr string) {
 // checks every answer.
 func serve(t *testing.T, dir, addr string, n int) {
 	t.Helper()
-	if err := testenv.WaitFile(filepath.Join(dir, "nginx.pid"), 10*time.Second); err != nil {
+	if err := testenv.WaitFile(filepath.Join(dir, "logs", "nginx.pid"), 10*time.Second); err != nil {
 		t.Fatalf("nginx did not come up: %v", err)
 	}
 	client := &http.Client{Timeout: 5 * time.Second}
@@ -164,7 +164,7 @@ func TestNginx(t *testing.T) {
 		t.Fatalf("record exited %d:\n%s", code, out)
 	}
 	t.Logf("record:\n%s", out)
-	if _, err := os.Stat(filepath.Join(dir, "nginx.pid")); !errors.Is(err, os.ErrNotExist) {
+	if _, err := os.Stat(filepath.Join(dir, "logs", "nginx.pid")); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("nginx.pid left by the recorded nginx: %v", err)
 	}
 

@@ -73,20 +73,25 @@ func site(dir string) setup {
 
 func noConf(string) setup { return func(*place) error { return nil } }
 
+// nginxConf keeps what nginx writes (pid, log, temporary files) out of
+// the directory of its configuration, as a deployment does (/etc/nginx,
+// /run, /var/log/nginx): a server that may write beside its
+// configuration could choose its next run's port and root, and sysrec
+// takes neither from such a file.
 func nginxConf(site string) setup {
-	return steps(mkdir(site+".d/tmp"), text(site+".d/nginx.conf", `daemon off;
+	return steps(mkdir(site+".d/run/tmp"), text(site+".d/nginx.conf", `daemon off;
 master_process on;
 worker_processes 1;
 error_log stderr notice;
-pid {root}/`+site+`.d/nginx.pid;
+pid {root}/`+site+`.d/run/nginx.pid;
 events { worker_connections 64; }
 http {
-    access_log {root}/`+site+`.d/access.log;
-    client_body_temp_path {root}/`+site+`.d/tmp/body;
-    proxy_temp_path {root}/`+site+`.d/tmp/proxy;
-    fastcgi_temp_path {root}/`+site+`.d/tmp/fastcgi;
-    uwsgi_temp_path {root}/`+site+`.d/tmp/uwsgi;
-    scgi_temp_path {root}/`+site+`.d/tmp/scgi;
+    access_log {root}/`+site+`.d/run/access.log;
+    client_body_temp_path {root}/`+site+`.d/run/tmp/body;
+    proxy_temp_path {root}/`+site+`.d/run/tmp/proxy;
+    fastcgi_temp_path {root}/`+site+`.d/run/tmp/fastcgi;
+    uwsgi_temp_path {root}/`+site+`.d/run/tmp/uwsgi;
+    scgi_temp_path {root}/`+site+`.d/run/tmp/scgi;
     types { text/html html; text/css css; application/json json; }
     default_type application/octet-stream;
     server {
