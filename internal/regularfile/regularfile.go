@@ -19,9 +19,17 @@ var ErrNotRegular = errors.New("not a regular file")
 
 // Open opens path for reading without blocking (opening a FIFO
 // with no writer would wait for one forever) and requires a regular
-// file, checked on the opened file so it cannot be swapped in between.
+// file, checked before the open and again on the opened file so it
+// cannot be swapped in between.
 func Open(path string) (*os.File, fs.FileInfo, error) {
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	// A device is not even opened: opening one can have effects of its
+	// own (a tape rewinds when closed, a terminal becomes controlling).
+	if info, err := os.Stat(path); err != nil {
+		return nil, nil, err
+	} else if !info.Mode().IsRegular() {
+		return nil, nil, &fs.PathError{Op: "open", Path: path, Err: fmt.Errorf("%w (%s)", ErrNotRegular, fileType(info.Mode()))}
+	}
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK|syscall.O_NOCTTY, 0)
 	if err != nil {
 		return nil, nil, err
 	}
