@@ -30,6 +30,11 @@ import (
 //	$ARGn          the path argument n names (n >= 1; -name=value: value)
 //	$ARGn/..       the directory holding it (outputs, files beside it)
 //	$ARGn/rel      a path under it
+//	$OPT[-o]       the path the option -o names, wherever it is on the
+//	               command line: its next argument (-o out), or its
+//	               value (--output=out, with key --output); /.. and /rel
+//	               as for $ARGn. Preferred to $ARGn for an option's
+//	               value: the next command line may add options before it
 //	$ARGn[key]     the absolute paths on the lines of the file argument
 //	               n names whose first word is key (nginx -c site.conf:
 //	               "root /srv/www;"), with /.. and /rel as for $ARGn
@@ -80,6 +85,9 @@ type Template struct {
 	// is Key of the file argument Arg names (ConfigPaths), not for the
 	// argument's own path.
 	Key string
+	// Option, for OPT, is the option whose value the path is (-o,
+	// --output).
+	Option string
 	// Parent is $ARGn/..: the directory holding the argument's path.
 	Parent bool
 	// Rel is the clean relative path after the variable, or "".
@@ -90,9 +98,12 @@ func (t Template) String() string {
 	s := "$" + t.Var
 	if t.Var == "ARG" {
 		s += strconv.Itoa(t.Arg)
-		if t.Key != "" {
-			s += "[" + t.Key + "]"
-		}
+	}
+	if t.Key != "" {
+		s += "[" + t.Key + "]"
+	}
+	if t.Option != "" {
+		s += "[" + t.Option + "]"
 	}
 	switch {
 	case t.Parent:
@@ -108,7 +119,7 @@ func (t Template) String() string {
 // environment, or a path a file the command line names gives ($ARGn[key]:
 // the file may be one someone else wrote, a site or a list).
 func (t Template) Named() bool {
-	return t.Var == "ARGS" || (t.Var == "ARG" && !t.Parent && t.Key == "")
+	return t.Var == "ARGS" || (t.Var == "ARG" && !t.Parent && t.Key == "") || (t.Var == "OPT" && !t.Parent)
 }
 
 // IsTemplate reports whether a rule path is a template.
@@ -123,6 +134,12 @@ func ParseTemplate(s string) (Template, error) {
 	t := Template{Var: name}
 	switch {
 	case name == "ARGS", name == "CWD", name == "TTY", name == "PROGS", slices.Contains(EnvVars(), name):
+	case strings.HasPrefix(name, "OPT["):
+		key, ok := strings.CutSuffix(strings.TrimPrefix(name, "OPT["), "]")
+		if !ok || !ValidOption(key) {
+			return Template{}, fmt.Errorf("template %s: want $OPT[-o] with -o an option (a dash, letters, digits, - and _)", s)
+		}
+		t.Var, t.Option = "OPT", key
 	case strings.HasPrefix(name, "ARG"):
 		digits := strings.TrimPrefix(name, "ARG")
 		if d, key, ok := strings.Cut(digits, "["); ok {
@@ -141,7 +158,7 @@ func ParseTemplate(s string) (Template, error) {
 		}
 		t.Var, t.Arg = "ARG", n
 	default:
-		return Template{}, fmt.Errorf("template %s: unknown variable $%s (want $ARGn, $ARGn[key], $ARGS, $CWD, $TTY, $PROGS or $%s)", s, name, strings.Join(EnvVars(), ", $"))
+		return Template{}, fmt.Errorf("template %s: unknown variable $%s (want $ARGn, $ARGn[key], $OPT[-o], $ARGS, $CWD, $TTY, $PROGS or $%s)", s, name, strings.Join(EnvVars(), ", $"))
 	}
 	if rest == "" {
 		if strings.HasSuffix(s, "/") {
@@ -153,8 +170,8 @@ func ParseTemplate(s string) (Template, error) {
 		return Template{}, fmt.Errorf("template %s: $%s takes no path after it", s, t.Var)
 	}
 	if rest == ".." {
-		if t.Var != "ARG" {
-			return Template{}, fmt.Errorf("template %s: /.. follows $ARGn only (the directory of a path argument)", s)
+		if t.Var != "ARG" && t.Var != "OPT" {
+			return Template{}, fmt.Errorf("template %s: /.. follows $ARGn or $OPT[-o] only (the directory of a path argument)", s)
 		}
 		t.Parent = true
 		return t, nil
@@ -393,6 +410,38 @@ func WordPaths(arg, dir string) []string {
 	return out
 }
 
+// ValidOption reports whether o can be an option a $OPT template keys
+// on: a dash and a name (-o, -config, --output), not "-" or "--".
+func ValidOption(o string) bool {
+	name := strings.TrimLeft(o, "-")
+	if !strings.HasPrefix(o, "-") || len(o)-len(name) > 2 || name == "" || len(o) > 64 {
+		return false
+	}
+	return !strings.ContainsFunc(name, func(r rune) bool {
+		return !(r < 0x80 && (unicode.IsLetter(r) || unicode.IsDigit(r) || r == '-' || r == '_'))
+	})
+}
+
+// OptionValues are the values option opt has in args (args[0], the
+// program, aside): the argument after each "opt", and the value of each
+// "opt=value". An argument after "--" is no option.
+func OptionValues(args []string, opt string) []string {
+	var out []string
+	for i := 1; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "--":
+			return out
+		case a == opt && i+1 < len(args):
+			out = append(out, args[i+1])
+			i++
+		case strings.HasPrefix(a, opt+"="):
+			out = append(out, strings.TrimPrefix(a, opt+"="))
+		}
+	}
+	return out
+}
+
 // CommandWords are the words of the arguments (args[1:]; each split at
 // blanks) that can name a program found through $PATH: a name of
 // letters, digits and . _ + - that is not an option (cat, xz,
@@ -441,13 +490,15 @@ func ArgPath(arg, dir string) (string, bool) {
 
 // ArgPort is the TCP port the command-line argument arg names: a decimal
 // number from 1 to 65535, alone, as the value of -name=value, or after
-// the last ':' (host:port).
+// the last ':' (host:port, and socat's TCP-LISTEN:port,options).
 func ArgPort(arg string) (uint16, bool) {
 	if _, v, ok := strings.Cut(arg, "="); ok && strings.HasPrefix(arg, "-") {
 		arg = v
 	}
 	if i := strings.LastIndexByte(arg, ':'); i >= 0 {
 		arg = arg[i+1:]
+		// socat's address options follow the port: TCP-LISTEN:8080,fork.
+		arg, _, _ = strings.Cut(arg, ",")
 	}
 	if arg == "" || arg[0] == '+' || arg[0] == '0' {
 		return 0, false
@@ -695,6 +746,22 @@ func (t Template) expand(inv Invocation) ([]string, string) {
 			return []string{path.Dir(p)}, ""
 		}
 		return []string{path.Join(p, t.Rel)}, ""
+	case "OPT":
+		var out []string
+		for _, v := range OptionValues(inv.Args, t.Option) {
+			p, ok := ArgPath(v, inv.Dir)
+			switch {
+			case !ok:
+			case t.Parent:
+				out = append(out, path.Dir(p))
+			default:
+				out = append(out, path.Join(p, t.Rel))
+			}
+		}
+		if len(out) == 0 {
+			return nil, fmt.Sprintf("the command line gives option %s no path", t.Option)
+		}
+		return out, ""
 	case "PROGS":
 		return inv.Programs, ""
 	case "TTY":

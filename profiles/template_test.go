@@ -10,7 +10,7 @@ import (
 // TestTemplateParse: templates round-trip, and a bad one is refused with
 // its line, column and field.
 func TestTemplateParse(t *testing.T) {
-	for _, s := range []string{"$ARGS", "$ARG1", "$ARG12/..", "$ARG2/out/x", "$CWD", "$CWD/.git", "$HOME/.cache/app", "$TMPDIR", "$XDG_RUNTIME_DIR/app.sock", "$TTY", "$PROGS", "$ARG2[root]", "$ARG6[server.errorlog]/..", "$ARG3[root]/sub/x"} {
+	for _, s := range []string{"$ARGS", "$ARG1", "$ARG12/..", "$ARG2/out/x", "$CWD", "$CWD/.git", "$HOME/.cache/app", "$TMPDIR", "$XDG_RUNTIME_DIR/app.sock", "$TTY", "$PROGS", "$ARG2[root]", "$ARG6[server.errorlog]/..", "$ARG3[root]/sub/x", "$OPT[-F]", "$OPT[--output]/..", "$OPT[-config]/a"} {
 		tm, err := ParseTemplate(s)
 		if err != nil {
 			t.Errorf("%s: %v", s, err)
@@ -24,7 +24,7 @@ func TestTemplateParse(t *testing.T) {
 		return fmt.Sprintf("{\"version\": 2, \"arch\": [\"x86_64\"], \"default_action\": \"allow\", \"syscalls\": [],\n\"filesystem\": {\"rules\": [{\"path\": \"/usr\", \"access\": [\"read_file\"]},\n  {\"path\": %q, \"access\": [\"read_file\"]}]}}", path)
 	}
 	for _, tc := range []struct{ name, json, want string }{
-		{"unknown variable", rule("$HOMEDIR/x"), `line 3, column 12: field filesystem.rules[1].path: template $HOMEDIR/x: unknown variable $HOMEDIR (want $ARGn, $ARGn[key], $ARGS, $CWD, $TTY, $PROGS or $XDG_RUNTIME_DIR, $XDG_STATE_HOME, $XDG_DATA_HOME, $XDG_CACHE_HOME, $XDG_CONFIG_HOME, $TMPDIR, $HOME)`},
+		{"unknown variable", rule("$HOMEDIR/x"), `line 3, column 12: field filesystem.rules[1].path: template $HOMEDIR/x: unknown variable $HOMEDIR (want $ARGn, $ARGn[key], $OPT[-o], $ARGS, $CWD, $TTY, $PROGS or $XDG_RUNTIME_DIR, $XDG_STATE_HOME, $XDG_DATA_HOME, $XDG_CACHE_HOME, $XDG_CONFIG_HOME, $TMPDIR, $HOME)`},
 		{"braces", rule("${HOME}"), `line 3, column 12: field filesystem.rules[1].path: template ${HOME}: unknown variable ${HOME}`},
 		{"argument 0", rule("$ARG0"), `field filesystem.rules[1].path: template $ARG0: argument 0 is the program itself, not a parameter`},
 		{"leading zero", rule("$ARG01"), `template $ARG01: want $ARGn with n a number from 1`},
@@ -32,9 +32,12 @@ func TestTemplateParse(t *testing.T) {
 		{"empty key", rule("$ARG2[]"), `template $ARG2[]: want $ARGn[key] with key the first word of a configuration line`},
 		{"key not a word", rule("$ARG2[a=b]"), `template $ARG2[a=b]: want $ARGn[key]`},
 		{"key unclosed", rule("$ARG2[root"), `template $ARG2[root: want $ARGn[key]`},
+		{"option without dash", rule("$OPT[o]"), `template $OPT[o]: want $OPT[-o]`},
+		{"option three dashes", rule("$OPT[---o]"), `template $OPT[---o]: want $OPT[-o]`},
+		{"option alone", rule("$OPT[--]"), `template $OPT[--]: want $OPT[-o]`},
 		{"key a checksum", rule("$ARG2[b6c34d7341759ea07aa0fa1ca51ba738]"), `template $ARG2[b6c34d7341759ea07aa0fa1ca51ba738]: want $ARGn[key]`},
 		{"$ARGS/x", rule("$ARGS/x"), `template $ARGS/x: $ARGS takes no path after it`},
-		{"parent of home", rule("$HOME/.."), `template $HOME/..: /.. follows $ARGn only`},
+		{"parent of home", rule("$HOME/.."), `template $HOME/..: /.. follows $ARGn or $OPT[-o] only`},
 		{"dotdot below", rule("$ARG1/a/../../etc"), `template $ARG1/a/../../etc: "a/../../etc" after $ARG1 is not a clean relative path below it`},
 		{"trailing slash", rule("$CWD/"), `template $CWD/: not clean`},
 		{"relative", rule("etc/x"), `field filesystem.rules[1].path: "etc/x" is not a clean absolute path`},
@@ -188,6 +191,7 @@ func TestArgPathAndPort(t *testing.T) {
 		{"8080", "/w", "/w/8080", 8080},
 		{"--port=8080", "/w", "/w/8080", 8080},
 		{"127.0.0.1:23456", "/w", "/w/127.0.0.1:23456", 23456},
+		{"TCP-LISTEN:19001,reuseaddr,fork", "/w", "/w/TCP-LISTEN:19001,reuseaddr,fork", 19001},
 		{"080", "/w", "/w/080", 0},
 		{"0", "/w", "/w/0", 0},
 		{"65536", "/w", "/w/65536", 0},
@@ -439,6 +443,40 @@ func TestConfigFile(t *testing.T) {
 	} {
 		if got := ConfigFile(tc.p); got != tc.want {
 			t.Errorf("ConfigFile(%q) = %v, want %v", tc.p, got, tc.want)
+		}
+	}
+}
+
+func TestInstantiateOptions(t *testing.T) {
+	p := &Profile{Version: 2, Arch: []string{"x86_64"}, DefaultAction: ActAllow, Filesystem: &Filesystem{Rules: []PathRule{
+		{Path: "$OPT[-F]/..", Access: []string{"write_file", "make_reg"}},
+		{Path: "$OPT[--config]", Access: []string{"read_file"}},
+	}}}
+	if err := p.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		args       []string
+		want, warn string
+	}{
+		// Options added before it, the value elsewhere.
+		{[]string{"cpio", "-o", "-v", "-H", "newc", "-F", "out/a.cpio", "--config=/w/c.cfg"}, "/w/c.cfg read_file; /w/out write_file,make_reg", ""},
+		// A value after "--" is an operand, not the option's.
+		{[]string{"cpio", "--", "-F", "x"}, "", "gives option -F no path"},
+	} {
+		got, warnings, err := p.Instantiate(Invocation{Args: tc.args, Dir: "/w"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rules []string
+		for _, r := range got.Filesystem.Rules {
+			rules = append(rules, r.Path+" "+strings.Join(r.Access, ","))
+		}
+		if s := strings.Join(rules, "; "); s != tc.want {
+			t.Errorf("%v: rules %s, want %s", tc.args, s, tc.want)
+		}
+		if w := strings.Join(warnings, "\n"); (tc.warn == "") != (w == "") || !strings.Contains(w, tc.warn) {
+			t.Errorf("%v: warnings %q, want %q", tc.args, w, tc.warn)
 		}
 	}
 }

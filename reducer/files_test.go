@@ -564,7 +564,7 @@ $ARGS read_dir
 		{name: "sort", argv: []string{"sort", "-o", "out/s", "small"}, dir: "/w", files: []profiles.FileAccess{
 			fa("/w/small", 1, "read_file"), fa("/w/out/s", 1, "make_reg", "write_file", "truncate"),
 		}, want: `
-$ARG2/.. write_file,read_dir,make_reg,truncate
+$OPT[-o]/.. write_file,read_dir,make_reg,truncate
 $ARGS read_file
 `},
 		// gcc -c prog.c -o prog.o: the object is made beside the
@@ -573,7 +573,7 @@ $ARGS read_file
 		{name: "output beside input", argv: []string{"gcc", "-c", "prog.c", "-o", "prog.o"}, dir: "/w", files: []profiles.FileAccess{
 			fa("/w/prog.c", 1, "read_file"), fa("/w/prog.o", 1, "make_reg", "write_file", "truncate"),
 		}, want: `
-$ARG4/.. write_file,read_dir,make_reg,truncate
+$OPT[-o]/.. write_file,read_dir,make_reg,truncate
 $ARGS read_file
 `},
 		// python3 job.py data.json writing out.json: made in the
@@ -652,14 +652,14 @@ $ARGS read_file
 		{name: "option value", argv: []string{"tool", "--output=/data/o.txt", "/data/in.txt"}, dir: "/", files: []profiles.FileAccess{
 			fa("/data/o.txt", 1, "write_file", "truncate"), fa("/data/in.txt", 1, "read_file"),
 		}, want: `
-$ARG1 write_file,truncate
+$OPT[--output] write_file,truncate
 $ARGS read_file
 `},
 		// Extracting into the directory argument 4 names.
 		{name: "extract", argv: []string{"tar", "xf", "a.tar", "-C", "out"}, dir: "/w", files: []profiles.FileAccess{
 			fa("/w/a.tar", 1, "read_file"), fa("/w/out/d", 1, "make_dir"), fa("/w/out/d/f", 1, "make_reg", "write_file"),
 		}, want: `
-$ARG4 write_file,read_dir,make_dir,make_reg,make_sym,truncate
+$OPT[-C] write_file,read_dir,make_dir,make_reg,make_sym,truncate
 $ARGS read_file
 `},
 		// The working directory, reached by relative paths no argument
@@ -793,10 +793,10 @@ func TestFilesystemTemplatesMerge(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := rulesText(fs), "$ARG2/.. write_file,read_dir,make_reg,truncate\n$ARGS read_file\n"; got != want {
+	if got, want := rulesText(fs), "$ARGS read_file\n$OPT[-o]/.. write_file,read_dir,make_reg,truncate\n"; got != want {
 		t.Errorf("rules:\n%s\nwant:\n%s", got, want)
 	}
-	if fs.Rules[1].Count != 3 {
-		t.Errorf("$ARGS count %d, want 3", fs.Rules[1].Count)
+	if fs.Rules[0].Count != 3 {
+		t.Errorf("$ARGS count %d, want 3", fs.Rules[0].Count)
 	}
 }

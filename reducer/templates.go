@@ -101,6 +101,21 @@ func argUse(p string, seen map[string]*profiles.FileAccess) (used, wrote bool) {
 	return used, false
 }
 
+// argT is the template of argument n's path: the value of the option
+// before it ($OPT[-F] for "-F out.cpio", $OPT[--output] for
+// "--output=x"), which the next command line may move by adding options
+// before it, or else argument n ($ARGn).
+func (ps *params) argT(n int) profiles.Template {
+	a := ps.inv.Args[n]
+	if key, _, ok := strings.Cut(a, "="); ok && strings.HasPrefix(a, "-") && profiles.ValidOption(key) {
+		return profiles.Template{Var: "OPT", Option: key, Arg: n}
+	}
+	if n >= 2 && profiles.ValidOption(ps.inv.Args[n-1]) {
+		return profiles.Template{Var: "OPT", Option: ps.inv.Args[n-1], Arg: n}
+	}
+	return profiles.Template{Var: "ARG", Arg: n}
+}
+
 // named returns the first argument that names p, or 0.
 func (ps *params) named(p string) int {
 	for n, a := range ps.args {
@@ -139,7 +154,7 @@ func (ps *params) template(p string, access uint64) (t profiles.Template, base s
 	var cands []profiles.Template
 	for n, a := range ps.args {
 		if a == p {
-			cands = append(cands, profiles.Template{Var: "ARG", Arg: n})
+			cands = append(cands, ps.argT(n))
 		}
 	}
 	if ps.words[p] && access&^llRead == 0 {
@@ -158,7 +173,9 @@ func (ps *params) template(p string, access uint64) (t profiles.Template, base s
 	output := false
 	for n, a := range ps.args {
 		if a != "" && path.Dir(a) == p {
-			parents = append(parents, profiles.Template{Var: "ARG", Arg: n, Parent: true})
+			t := ps.argT(n)
+			t.Parent = true
+			parents = append(parents, t)
 			output = output || ps.outputs[n]
 		}
 	}
@@ -181,7 +198,9 @@ func (ps *params) template(p string, access uint64) (t profiles.Template, base s
 	slices.SortStableFunc(byLen, func(a, b int) int { return len(ps.args[b]) - len(ps.args[a]) })
 	for _, n := range byLen {
 		if a := ps.args[n]; a != "" && strings.HasPrefix(p, a+"/") && !policy.Shared(a, ps.inv.Var("HOME")) {
-			cands = append(cands, profiles.Template{Var: "ARG", Arg: n, Rel: strings.TrimPrefix(p, a+"/")})
+			t := ps.argT(n)
+			t.Rel = strings.TrimPrefix(p, a+"/")
+			cands = append(cands, t)
 		}
 	}
 	// Paths a configuration file the command line names gives (nginx's
@@ -216,10 +235,15 @@ func (ps *params) template(p string, access uint64) (t profiles.Template, base s
 	for _, c := range cands {
 		if ps.instantiatesTo(c, p, access) {
 			base := c.Var
-			if c.Var == "ARG" {
-				base = fmt.Sprintf("ARG%d", c.Arg)
+			if c.Var == "ARG" || c.Var == "OPT" {
+				if c.Var == "ARG" {
+					base = fmt.Sprintf("ARG%d", c.Arg)
+				}
 				if c.Key != "" {
 					base += "[" + c.Key + "]"
+				}
+				if c.Option != "" {
+					base += "[" + c.Option + "]"
 				}
 				if c.Parent {
 					base += "/.."
@@ -296,6 +320,12 @@ func (ps *params) instantiatesTo(t profiles.Template, p string, access uint64) b
 // origin says where a template's value came from in the recording.
 func (ps *params) origin(t profiles.Template) string {
 	switch t.Var {
+	case "OPT":
+		what := "the path"
+		if t.Parent {
+			what = "the directory of the path"
+		}
+		return fmt.Sprintf("%s option %s names (recorded %q)", what, t.Option, ps.inv.Args[t.Arg])
 	case "ARG":
 		if t.Key != "" {
 			what := "a path"
@@ -326,7 +356,7 @@ func (ps *params) origin(t profiles.Template) string {
 func (ps *params) asTemplate(r profiles.PathRule, t profiles.Template) profiles.PathRule {
 	access, _ := linuxabi.ParseLandlockFS(r.Access)
 	why := "from " + ps.origin(t)
-	if t.Var == "ARGS" || t.Var == "ARG" && t.Key == "" && !t.Parent && t.Rel == "" && access&^llRead == 0 {
+	if t.Var == "ARGS" || (t.Var == "ARG" && t.Key == "" || t.Var == "OPT") && !t.Parent && t.Rel == "" && access&^llRead == 0 {
 		why = fmt.Sprintf("the command line names it (%s): reads of every path the next command line names", ps.origin(t))
 		t = profiles.Template{Var: "ARGS"}
 	}

@@ -25,6 +25,10 @@ func Open(path string) (*os.File, fs.FileInfo, error) {
 	// A device is not even opened: opening one can have effects of its
 	// own (a tape rewinds when closed, a terminal becomes controlling).
 	if info, err := os.Stat(path); err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = &fs.PathError{Op: "open", Path: path, Err: pe.Err}
+		}
 		return nil, nil, err
 	} else if !info.Mode().IsRegular() {
 		return nil, nil, &fs.PathError{Op: "open", Path: path, Err: fmt.Errorf("%w (%s)", ErrNotRegular, fileType(info.Mode()))}
