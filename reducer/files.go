@@ -38,7 +38,7 @@ var FSLevels = []FSLevel{FSExact, FSDirs}
 
 // DefaultFSLevel is the level held-out runs favoured: a profile learned
 // from one run of a job that lets the next run of the same job (other
-// inputs) through, without widening writes (see the README's numbers).
+// inputs) through, without widening writes (see docs/generalisation.md).
 const DefaultFSLevel = FSDirs
 
 // FSOptions tune Filesystem. The zero value is the default.

@@ -65,7 +65,7 @@ var Levels = []Level{LevelExact, LevelFamilies, LevelRelated, LevelReachable}
 func (l Level) NeedsReachable() bool { return l == LevelRelated || l == LevelReachable }
 
 // DefaultLevel is the level sysrec record uses unless told otherwise,
-// chosen by the held-out runs of the corpus (README, "Generalisation").
+// chosen by the held-out runs of the corpus (docs/generalisation.md).
 const DefaultLevel = LevelRelated
 
 // riskyMaxValues bounds the distinct values a rule on a risk-bearing

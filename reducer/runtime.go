@@ -166,7 +166,7 @@ func runtimeBaseline(rt string, arches []string, def profiles.Action, level Leve
 // condition variable its holder is asked to drop every 5 ms, a timed
 // futex wait whose ops the glibc sets already allow; 50 reruns of a
 // threaded script under profiles with the glibc sets were never killed
-// (README, Generalisation), so nothing more is listed.
+// (docs/generalisation.md), so nothing more is listed.
 var cpython = []profiles.Syscall{}
 
 // nodeRuntime lists what node's own threads add to glibc's: V8's

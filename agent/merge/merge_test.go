@@ -250,7 +250,7 @@ func TestController(t *testing.T) {
 	}
 }
 
-// TestMerge100: merging 100 partials at once (the number in the README).
+// TestMerge100: merging 100 partials at once (the number in docs/numbers.md).
 func TestMerge100(t *testing.T) {
 	dyn, err := dynamic.NewForConfig(apitest.Start(t).Config())
 	if err != nil {

@@ -12,7 +12,7 @@ import (
 
 // TestAgent30Pods: one agent records 30 pods at once (30 replicas of a
 // workload, each a real container) and publishes 30 complete partials;
-// the agent's CPU time and peak memory for it are logged (README).
+// the agent's CPU time and peak memory for it are logged (docs/numbers.md).
 func TestAgent30Pods(t *testing.T) {
 	const n = 30
 	c := startCluster(t, false)
