@@ -24,32 +24,8 @@ func analyzeCmd(io stdio) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "analyze [--json] [--arch A] BINARY...",
 		Short: "List the syscalls a binary and its libraries can reach, without running it",
-		Long: `analyze reads BINARY and the shared libraries ld.so would load for it
-(DT_NEEDED, DT_RUNPATH/DT_RPATH with $ORIGIN, /etc/ld.so.cache, the default
-directories), disassembles them and lists every syscall reachable from the
-entry point and the constructors, one per line, with the shortest chain of
-functions that leads to it:
-
-  fdatasync ← fdatasync@libc.so.6 ← 0xabb10@libsqlite3.so.0 ← ... ← main@sqlite3
-
-Calls through function pointers are followed to every function whose
-address reachable code takes or a reachable data object holds; the NSS
-modules /etc/nsswitch.conf names, gconv modules and libgcc_s are followed
-where libc would dlopen them. What cannot be followed is counted, never
-dropped: indirect call sites, syscall sites whose number is not a constant,
-modules that call dlopen or dlsym, libraries that were not found.
-
-Functions in stripped files are named by address (0xADDR@module). Library
-summaries are cached by the SHA-256 of each file (--cache-dir, which must
-be the user's own and writable by no one else), so analysing a second
-program that shares libc is fast. A "#!" script is analysed as its
-interpreter.
-
---json prints the result for the reducer and scripts: one object for one
-BINARY, an array for several.`,
-		Example: `  sysrec analyze /usr/bin/sqlite3
-  sysrec analyze --json -o sqlite3.reach.json /usr/bin/sqlite3
-  sysrec analyze --library-path ./build/lib ./build/bin/app`,
+		Long: help("analyze.long"),
+		Example: help("analyze.example"),
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runAnalyze(io, o, args)

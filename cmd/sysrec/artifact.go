@@ -34,8 +34,7 @@ i386 goes with x86_64) becomes an index with one manifest per platform.
 It prints the reference pinned by digest, which stays the same when the
 same profile is pushed again. Credentials come from the Docker
 configuration (docker login).`,
-		Example: `  sysrec push app.json oci://registry.example.com/profiles/app:v1
-  sysrec push --plain-http app.json oci://127.0.0.1:5000/app:v1`,
+		Example: help("push.example"),
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			p, err := profiles.Load(args[0])
@@ -64,13 +63,8 @@ func pullCmd(io stdio) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "pull [flags] oci://REGISTRY/NAME[:TAG|@DIGEST] -o FILE",
 		Short: "Pull a seccomp profile OCI artifact (the runtime-spec JSON) from a registry",
-		Long: `pull fetches the profile layer of a seccomp profile artifact (as push, CRI-O
-and SPO write it) unchanged: OCI runtime-spec seccomp JSON for
-docker run --security-opt seccomp=FILE, podman, runc or crun. From an index
-it takes this machine's platform, or --platform. It prints the digest the
-reference resolved to, for pinning (oci://REGISTRY/NAME@DIGEST).`,
-		Example: `  sysrec pull oci://registry.example.com/profiles/app:v1 -o app.oci.json
-  sysrec pull --platform arm64 oci://registry.example.com/profiles/app@sha256:... -o app.oci.json`,
+		Long: help("pull.long"),
+		Example: help("pull.example"),
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := pipeline.CheckOutput(o.output); err != nil {

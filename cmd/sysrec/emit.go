@@ -49,10 +49,7 @@ ProtectSystem=strict with ReadWritePaths=, SocketBindAllow=. Its header
 names what those settings cannot say (other argument rules, which files
 may be read or executed, connect ports, scopes) and the alternative that
 keeps everything: ExecStart=sysrec run --profile ... -- the original command.`,
-		Example: `  sysrec emit --format bpf -o app.bpf app.json
-  sysrec emit --format oci app.json > seccomp.json
-  sysrec emit --format landrun app.json -- tar czf b.tgz src2
-  sysrec emit --format systemd -o /etc/systemd/system/nginx.service.d/sysrec.conf nginx.json`,
+		Example: help("emit.example"),
 		Args: func(cmd *cobra.Command, args []string) error {
 			if n := cmd.ArgsLenAtDash(); n >= 0 {
 				if n != 1 || len(args) == 1 {

@@ -27,24 +27,8 @@ func ociHookCmd(io stdio) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "oci-hook [--output FILE | --output-dir DIR]",
 		Short: "OCI createRuntime/prestart hook: record a container from its first syscall",
-		Long: `oci-hook is run by the container runtime (runc, crun: the createRuntime or
-prestart hook of config.json; Podman: a hooks.d file) with the container's
-state on standard input. It starts a recording of the container's cgroup
-v2 before the container's process runs, waits until the recording is
-attached, detaches it and returns; the detached recorder writes the
-profile when the container's cgroup empties.
-
-The profile goes to the annotation io.sysrec.profile when the container
-has it, else to --output, else to DIR/ID.json for --output-dir, else to
-sysrec-ID.json in the bundle. io.sysrec.name names it (default: the
-container ID); recorded.command is the container's process.args.
-
-Left out deliberately: what the runtime's init does before it execs the
-container's process (joining namespaces, dropping capabilities, the calls
-it makes under the filter), counted under the init's name and dropped.
-emit --format oci adds back what the runtime needs under the filter.
-The recorder's messages go to the profile's path with .log appended.`,
-		Example: `  "hooks": {"createRuntime": [{"path": "/usr/local/bin/sysrec", "args": ["sysrec", "oci-hook", "--output-dir", "/var/lib/sysrec"]}]}`,
+		Long: help("oci-hook.long"),
+		Example: help("oci-hook.example"),
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if o.background {

@@ -19,15 +19,7 @@ func showCmd(io stdio) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "show [--wide] [--json] PROFILE",
 		Short: "Print a profile as a readable table with symbolic argument rules",
-		Long: `show prints a profile's entries with their argument rules in symbolic form,
-risk tier, call counts, the runs that saw them, errors, action and the reason
-an entry is there, then what is reachable but withheld, the Landlock rules
-and scopes.
-
-On a terminal, the columns are aligned and long rules and notes are cut to
-its width ("…"); --wide prints them whole. Off a terminal (a file, a pipe
-into less or grep) each row is printed whole and unpadded, its cells two
-spaces apart. --json prints the entries as JSON for scripts.`,
+		Long: help("show.long"),
 		Example: "  sysrec show app.json\n  sysrec show --wide app.json | less -S\n  sysrec show --json app.json | jq '.[] | select(.tier != \"ordinary\")'",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -66,10 +58,7 @@ func mergeCmd(io stdio) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "merge -o OUT PROFILE...",
 		Short: "Merge profiles into one that allows everything any of them allows",
-		Long: `merge writes a profile that allows every call any input allows (never less):
-syscalls are joined, argument value sets and flag masks are unioned, and
-architectures are combined. Use it to learn a profile from several runs or to
-add a 'sysrec check' fragment to a profile.`,
+		Long: help("merge.long"),
 		Example: "  sysrec merge -o app.json run1.json run2.json",
 		Args:    cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -105,22 +94,8 @@ func diffCmd(io stdio) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "diff [--json] [--fail-on-new] [--fail-on TIER] OLD NEW",
 		Short: "Show what NEW allows that OLD does not, and the reverse",
-		Long: `diff compares two profiles: syscalls added (+) and removed (-), and syscalls
-whose argument rules or actions changed (~), naming the argument values NEW
-allows beyond OLD. Each addition and widening carries its risk tier:
-ordinary, sensitive (identity, exec, device nodes, filters) or critical
-(other processes, the kernel's attack surface, the whole system); argument
-values count too (socket AF_NETLINK is sensitive, clone CLONE_NEWUSER
-critical). A syscall OLD listed as reachable but not allowed is pointed
-out.
-
-Exit status: 0 when NEW allows nothing OLD does not at --fail-on's tier or
-above, 1 when it does (the CI gate), 2 on error. --fail-on ordinary (the
-default) fails on any widening; --fail-on sensitive lets ordinary
-widenings through. --fail-on-new is accepted for readability in CI
-scripts; the status is the same without it.`,
-		Example: `  sysrec diff --fail-on-new profiles/app.json new.json
-  sysrec diff --fail-on sensitive profiles/app.json new.json`,
+		Long: help("diff.long"),
+		Example: help("diff.example"),
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			gate, err := policy.ParseTier(failOn)

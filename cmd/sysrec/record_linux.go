@@ -51,66 +51,8 @@ func recordCmd(io stdio) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "record [flags] [-- COMMAND [ARGS...]]",
 		Short: "Run a command (or follow a cgroup or process) and write the profile of its syscalls",
-		Long: `record runs COMMAND in a fresh cgroup v2 and counts, in kernel, every syscall
-made by it, its threads and all its descendants (also those that move into
-child cgroups), with the scalar arguments the argument table names
-(socket domain, mmap prot, open flags, ...). When the command and everything
-it started have exited, or on Ctrl-C, SIGTERM or --duration, it writes the
-profile.
-
---cgroup and --pid record a cgroup v2 subtree that is already running
-(a container, a service) until it empties or the recording is stopped;
---unit NAME is --cgroup system.slice/NAME.service, a running systemd
-service. --image IMAGE runs the command after -- in a new container of
-IMAGE (docker, or podman with --engine), recorded from its first syscall
-by sysrec oci-hook, writes the profile and its OCI profile beside it, and
-prints the docker run / podman run line that runs the image under it
-(Docker needs sysrec oci-runtime as its "sysrec" runtime: see
-sysrec oci-runtime --help).
-
---generalize says how far the profile reaches beyond the calls seen, so
-that the next run on other input passes:
-
-  exact      only what was seen, every recorded argument constrained
-  families   also the ordinary-tier variants of each operation seen (open
-             beside openat, fdatasync beside fsync); only arguments whose
-             values differ in risk are constrained, widened by their safe
-             classes (futex wait/wake ops, tty queries, read-only opens)
-  related    the default: like families, but static analysis of the binary
-             (sysrec analyze) picks which variants, and which related
-             operations on the same kind of object (readlink beside lstat,
-             ftruncate beside write), it can reach
-  reachable  also every ordinary-tier syscall the binary can reach
-
-related and reachable list the sensitive and critical syscalls the binary
-can reach but no run made as not allowed. No level adds a sensitive or
-critical syscall or argument value no run made; every added entry says
-why. When the default level cannot analyse the target (no command, a file
-analyze does not read, or --exe keeping other executables' calls), it
-says so and generalises at families.
-
-The profile is written atomically (the old file survives any failure); the
-destination is checked before COMMAND runs, and a profile that still cannot
-be written is saved to a temporary file whose name is printed. With -o -
-the profile goes to stdout and COMMAND's stdout to stderr.
-
-Calls the kernel could not store (map full), calls made through another
-syscall ABI (i386 through int $0x80 on x86_64, never recorded: their
-numbers mean other calls in the native table) and processes that left the
-recorded cgroup subtree (moves within it do not count) are reported on
-stderr and in the profile; --strict makes them an error (exit 2).
-
-Exit status: COMMAND's (128+N when signal N killed it, 127 when it was not
-found); 0 when sysrec stopped it (--duration, Ctrl-C, SIGTERM) and wrote
-the profile; 2 on any sysrec error. A second Ctrl-C or SIGTERM ends sysrec
-at once, without the profile.`,
-		Example: `  sysrec record -o app.json -- ./app --flag
-  sysrec record --merge-into app.json -- ./app --other-flag
-  sysrec record --exe '*.test' -o tests.json -- go test ./...
-  sysrec record --pid 1234 --duration 30s -o service.json
-  sysrec record --container web -o web.json
-  sysrec record --unit nginx -o nginx.json       # = --cgroup system.slice/nginx.service
-  sysrec record --image busybox --engine podman -o bb.json -- ls /`,
+		Long: help("record.long"),
+		Example: help("record.example"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.generalizeSet = cmd.Flags().Changed("generalize")
 			o.fsSet = cmd.Flags().Changed("fs")

@@ -30,19 +30,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	root := &cobra.Command{
 		Use:   "sysrec",
 		Short: "Record the syscalls a program needs and enforce them with seccomp",
-		Long: `sysrec watches a program run (eBPF on the raw_syscalls tracepoints, in its own
-cgroup v2), learns the smallest set of system calls and argument values it
-needs, and writes a JSON profile that compiles to an enforceable seccomp-BPF
-filter.
-
-  sysrec record -o app.json -- ./app args       record
-  sysrec emit --format bpf -o app.bpf app.json  compile (bpf, json, oci, spo, spo-v1beta1, text, c, landrun, systemd)
-  sysrec run --profile app.json -- ./app        enforce
-  sysrec diff --fail-on-new base.json new.json  gate CI on new syscalls
-
-Exit status: 2 for any sysrec error; record, run and check exit with the
-target's status (128+N when signal N killed it; 127 when it was not found);
-check exits 1 when it saw violations, diff when NEW allows more.`,
+		Long: help("sysrec.long"),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}

@@ -20,19 +20,8 @@ func runCmd(io stdio) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "run --profile FILE [flags] -- COMMAND [ARGS...]",
 		Short: "Run a command under a profile's seccomp filter",
-		Long: `run compiles the profile, sets no_new_privs, installs the filter and execs
-COMMAND at once, so every instruction of COMMAND runs filtered. When the
-filter kills COMMAND, run names the syscall it was killed for (from the
-kernel's seccomp audit record, waited for up to 3 s).
-
---default-action replaces the profile's action for calls it does not allow:
-kill (kill_process), errno (fail them with EPERM) or log (allow and log them
-to the kernel log, to learn what a profile misses).
-
-Exit status: COMMAND's (128+N when signal N killed it; 159 is a seccomp
-kill), 127 when COMMAND was not found, 2 on any sysrec error.`,
-		Example: `  sysrec run --profile app.json -- ./app
-  sysrec run --profile app.json --default-action errno -- ./app`,
+		Long: help("run.long"),
+		Example: help("run.example"),
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runRun(cmd.Context(), io, o, args)

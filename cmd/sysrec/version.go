@@ -19,9 +19,7 @@ func versionCmd(io stdio) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "version",
 		Short: "Print sysrec's version and what the running kernel offers it",
-		Long: `version prints the module version and commit sysrec was built from, the Go
-version, and (on Linux) the kernel features sysrec uses: BTF, the cgroup v2
-mount, the Landlock ABI, and the seccomp actions the kernel offers.`,
+		Long: help("version.long"),
 		Example: "  sysrec version\n  sysrec version --json",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
