@@ -22,11 +22,11 @@ type analyzeOptions struct {
 func analyzeCmd(io stdio) *cobra.Command {
 	var o analyzeOptions
 	c := &cobra.Command{
-		Use:   "analyze [--json] [--arch A] BINARY...",
-		Short: "List the syscalls a binary and its libraries can reach, without running it",
-		Long: help("analyze.long"),
+		Use:     "analyze [--json] [--arch A] BINARY...",
+		Short:   "List the syscalls a binary and its libraries can reach, without running it",
+		Long:    help("analyze.long"),
 		Example: help("analyze.example"),
-		Args: cobra.MinimumNArgs(1),
+		Args:    cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runAnalyze(io, o, args)
 		},

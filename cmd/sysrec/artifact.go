@@ -35,7 +35,7 @@ It prints the reference pinned by digest, which stays the same when the
 same profile is pushed again. Credentials come from the Docker
 configuration (docker login).`,
 		Example: help("push.example"),
-		Args: cobra.ExactArgs(2),
+		Args:    cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			p, err := profiles.Load(args[0])
 			if err != nil {
@@ -61,11 +61,11 @@ configuration (docker login).`,
 func pullCmd(io stdio) *cobra.Command {
 	var o artifactOptions
 	c := &cobra.Command{
-		Use:   "pull [flags] oci://REGISTRY/NAME[:TAG|@DIGEST] -o FILE",
-		Short: "Pull a seccomp profile OCI artifact (the runtime-spec JSON) from a registry",
-		Long: help("pull.long"),
+		Use:     "pull [flags] oci://REGISTRY/NAME[:TAG|@DIGEST] -o FILE",
+		Short:   "Pull a seccomp profile OCI artifact (the runtime-spec JSON) from a registry",
+		Long:    help("pull.long"),
 		Example: help("pull.example"),
-		Args: cobra.ExactArgs(1),
+		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := pipeline.CheckOutput(o.output); err != nil {
 				return err

@@ -24,11 +24,11 @@ type checkOptions struct {
 func checkCmd(io stdio) *cobra.Command {
 	var o checkOptions
 	c := &cobra.Command{
-		Use:   "check --profile FILE [flags] -- COMMAND [ARGS...]",
-		Short: "Run a command and report every syscall, file and port its profile would not allow, without breaking it",
-		Long: help("check.long"),
+		Use:     "check --profile FILE [flags] -- COMMAND [ARGS...]",
+		Short:   "Run a command and report every syscall, file and port its profile would not allow, without breaking it",
+		Long:    help("check.long"),
 		Example: help("check.example"),
-		Args: cobra.MinimumNArgs(1),
+		Args:    cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runCheck(cmd.Context(), io, o, args)
 		},

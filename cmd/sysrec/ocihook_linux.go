@@ -25,9 +25,9 @@ type ociHookOptions struct {
 func ociHookCmd(io stdio) *cobra.Command {
 	var o ociHookOptions
 	c := &cobra.Command{
-		Use:   "oci-hook [--output FILE | --output-dir DIR]",
-		Short: "OCI createRuntime/prestart hook: record a container from its first syscall",
-		Long: help("oci-hook.long"),
+		Use:     "oci-hook [--output FILE | --output-dir DIR]",
+		Short:   "OCI createRuntime/prestart hook: record a container from its first syscall",
+		Long:    help("oci-hook.long"),
 		Example: help("oci-hook.example"),
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {

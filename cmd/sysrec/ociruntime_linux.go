@@ -11,11 +11,11 @@ import (
 func ociRuntimeCmd(io stdio) *cobra.Command {
 	var o pipeline.OCIRuntimeOptions
 	c := &cobra.Command{
-		Use:   "oci-runtime [--runtime runc] --output-dir DIR -- RUNTIME-ARGS...",
-		Short: "An OCI runtime that adds sysrec oci-hook to a container and execs runc (for dockerd)",
-		Long: help("oci-runtime.long"),
+		Use:     "oci-runtime [--runtime runc] --output-dir DIR -- RUNTIME-ARGS...",
+		Short:   "An OCI runtime that adds sysrec oci-hook to a container and execs runc (for dockerd)",
+		Long:    help("oci-runtime.long"),
 		Example: help("oci-runtime.example"),
-		Args: cobra.ArbitraryArgs,
+		Args:    cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			self, err := os.Executable()
 			if err != nil {

@@ -17,9 +17,9 @@ import (
 func showCmd(io stdio) *cobra.Command {
 	var wide, asJSON bool
 	c := &cobra.Command{
-		Use:   "show [--wide] [--json] PROFILE",
-		Short: "Print a profile as a readable table with symbolic argument rules",
-		Long: help("show.long"),
+		Use:     "show [--wide] [--json] PROFILE",
+		Short:   "Print a profile as a readable table with symbolic argument rules",
+		Long:    help("show.long"),
 		Example: "  sysrec show app.json\n  sysrec show --wide app.json | less -S\n  sysrec show --json app.json | jq '.[] | select(.tier != \"ordinary\")'",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -56,9 +56,9 @@ func showCmd(io stdio) *cobra.Command {
 func mergeCmd(io stdio) *cobra.Command {
 	var output string
 	c := &cobra.Command{
-		Use:   "merge -o OUT PROFILE...",
-		Short: "Merge profiles into one that allows everything any of them allows",
-		Long: help("merge.long"),
+		Use:     "merge -o OUT PROFILE...",
+		Short:   "Merge profiles into one that allows everything any of them allows",
+		Long:    help("merge.long"),
 		Example: "  sysrec merge -o app.json run1.json run2.json",
 		Args:    cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -92,11 +92,11 @@ func diffCmd(io stdio) *cobra.Command {
 	var asJSON, failOnNew bool
 	var failOn string
 	c := &cobra.Command{
-		Use:   "diff [--json] [--fail-on-new] [--fail-on TIER] OLD NEW",
-		Short: "Show what NEW allows that OLD does not, and the reverse",
-		Long: help("diff.long"),
+		Use:     "diff [--json] [--fail-on-new] [--fail-on TIER] OLD NEW",
+		Short:   "Show what NEW allows that OLD does not, and the reverse",
+		Long:    help("diff.long"),
 		Example: help("diff.example"),
-		Args: cobra.ExactArgs(2),
+		Args:    cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			gate, err := policy.ParseTier(failOn)
 			if err != nil {

@@ -49,9 +49,9 @@ type recordOptions struct {
 func recordCmd(io stdio) *cobra.Command {
 	var o recordOptions
 	c := &cobra.Command{
-		Use:   "record [flags] [-- COMMAND [ARGS...]]",
-		Short: "Run a command (or follow a cgroup or process) and write the profile of its syscalls",
-		Long: help("record.long"),
+		Use:     "record [flags] [-- COMMAND [ARGS...]]",
+		Short:   "Run a command (or follow a cgroup or process) and write the profile of its syscalls",
+		Long:    help("record.long"),
 		Example: help("record.example"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.generalizeSet = cmd.Flags().Changed("generalize")

@@ -28,9 +28,9 @@ type stdio struct {
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	io := stdio{in: stdin, out: stdout, err: stderr}
 	root := &cobra.Command{
-		Use:   "sysrec",
-		Short: "Record the syscalls a program needs and enforce them with seccomp",
-		Long: help("sysrec.long"),
+		Use:           "sysrec",
+		Short:         "Record the syscalls a program needs and enforce them with seccomp",
+		Long:          help("sysrec.long"),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}

@@ -18,11 +18,11 @@ type runOptions struct {
 func runCmd(io stdio) *cobra.Command {
 	var o runOptions
 	c := &cobra.Command{
-		Use:   "run --profile FILE [flags] -- COMMAND [ARGS...]",
-		Short: "Run a command under a profile's seccomp filter",
-		Long: help("run.long"),
+		Use:     "run --profile FILE [flags] -- COMMAND [ARGS...]",
+		Short:   "Run a command under a profile's seccomp filter",
+		Long:    help("run.long"),
 		Example: help("run.example"),
-		Args: cobra.MinimumNArgs(1),
+		Args:    cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runRun(cmd.Context(), io, o, args)
 		},

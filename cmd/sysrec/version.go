@@ -17,9 +17,9 @@ var commit string
 func versionCmd(io stdio) *cobra.Command {
 	var asJSON bool
 	c := &cobra.Command{
-		Use:   "version",
-		Short: "Print sysrec's version and what the running kernel offers it",
-		Long: help("version.long"),
+		Use:     "version",
+		Short:   "Print sysrec's version and what the running kernel offers it",
+		Long:    help("version.long"),
 		Example: "  sysrec version\n  sysrec version --json",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
