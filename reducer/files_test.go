@@ -565,7 +565,7 @@ $ARGS read_dir
 			fa("/w/small", 1, "read_file"), fa("/w/out/s", 1, "make_reg", "write_file", "truncate"),
 		}, want: `
 $OPT[-o]/.. write_file,read_dir,make_reg,truncate
-$ARGS read_file
+$ARGS read_file,read_dir
 `},
 		// gcc -c prog.c -o prog.o: the object is made beside the
 		// output, argument 5, not beside the source, argument 3 (the
@@ -574,7 +574,7 @@ $ARGS read_file
 			fa("/w/prog.c", 1, "read_file"), fa("/w/prog.o", 1, "make_reg", "write_file", "truncate"),
 		}, want: `
 $OPT[-o]/.. write_file,read_dir,make_reg,truncate
-$ARGS read_file
+$ARGS read_file,read_dir
 `},
 		// python3 job.py data.json writing out.json: made in the
 		// working directory beside inputs only; the script writes
@@ -582,7 +582,7 @@ $ARGS read_file
 		{name: "output in the working directory", argv: []string{"python3", "job.py", "data.json"}, dir: "/w", files: []profiles.FileAccess{
 			fa("/w/job.py", 1, "read_file"), fa("/w/data.json", 1, "read_file"), fa("/w/out.json", 1, "make_reg", "write_file", "truncate"),
 		}, want: `
-$ARGS read_file
+$ARGS read_file,read_dir
 $CWD write_file,read_dir,make_reg,truncate
 `},
 		// python3 load.py in.csv out.db: the database and its journal
@@ -596,7 +596,7 @@ $CWD write_file,read_dir,make_reg,truncate
 		}, want: `
 $ARG1/.. read_dir
 $ARG3/.. write_file,read_file,read_dir,remove_file,make_reg,truncate
-$ARGS read_file
+$ARGS read_file,read_dir
 $CWD read_dir
 `},
 		// cp -a tree copy of dense files: the directory it makes files
@@ -616,7 +616,7 @@ $ARGS read_file,read_dir
 			fa("/w/in.txt", 1, "read_file"), fa("/w/log", 1, "make_reg", "write_file"),
 		}, want: `
 $ARG4/.. write_file,read_dir,make_reg,truncate
-$ARGS read_file
+$ARGS read_file,read_dir
 `},
 		// find tree opens "." to come back to it (gnulib's save_cwd):
 		// the working directory's listing is $CWD's too, for find
@@ -636,7 +636,7 @@ $CWD read_dir
 			fa("/w/in/data", 1, "read_file"), fa("/w/in/data.idx", 1, "make_reg", "write_file"),
 		}, want: `
 $ARG1/.. write_file,read_dir,make_reg,truncate
-$ARGS read_file
+$ARGS read_file,read_dir
 `},
 		// split -l 100 in.txt parts/p-: argument 4 is the prefix of the
 		// files made (parts/p-aa, parts/p-ab), so their directory is
@@ -645,7 +645,7 @@ $ARGS read_file
 			fa("/w/in.txt", 1, "read_file"), fa("/w/parts/p-aa", 1, "make_reg", "write_file"), fa("/w/parts/p-ab", 1, "make_reg", "write_file"),
 		}, want: `
 $ARG4/.. write_file,read_dir,make_reg,truncate
-$ARGS read_file
+$ARGS read_file,read_dir
 `},
 		// An option's value (--output=FILE) is a path too; a file
 		// written that existed stays on its argument.
@@ -653,14 +653,14 @@ $ARGS read_file
 			fa("/data/o.txt", 1, "write_file", "truncate"), fa("/data/in.txt", 1, "read_file"),
 		}, want: `
 $OPT[--output] write_file,truncate
-$ARGS read_file
+$ARGS read_file,read_dir
 `},
 		// Extracting into the directory argument 4 names.
 		{name: "extract", argv: []string{"tar", "xf", "a.tar", "-C", "out"}, dir: "/w", files: []profiles.FileAccess{
 			fa("/w/a.tar", 1, "read_file"), fa("/w/out/d", 1, "make_dir"), fa("/w/out/d/f", 1, "make_reg", "write_file"),
 		}, want: `
 $OPT[-C] write_file,read_dir,make_dir,make_reg,make_sym,truncate
-$ARGS read_file
+$ARGS read_file,read_dir
 `},
 		// The working directory, reached by relative paths no argument
 		// names (git in its repository); not when it is /.
@@ -719,7 +719,7 @@ $HOME/notes read_file
 			}, ports: []profiles.PortAccess{{Port: 8080, Access: 1, Count: 1}}, want: `
 $ARG2[error_log]/.. write_file,read_dir,make_reg,truncate
 $ARG2[root] read_file,read_dir
-$ARGS read_file
+$ARGS read_file,read_dir
 `, wantPorts: `
 bind_tcp 8080 $ARG2 listen
 `},
@@ -793,7 +793,7 @@ func TestFilesystemTemplatesMerge(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := rulesText(fs), "$ARGS read_file\n$OPT[-o]/.. write_file,read_dir,make_reg,truncate\n"; got != want {
+	if got, want := rulesText(fs), "$ARGS read_file,read_dir\n$OPT[-o]/.. write_file,read_dir,make_reg,truncate\n"; got != want {
 		t.Errorf("rules:\n%s\nwant:\n%s", got, want)
 	}
 	if fs.Rules[0].Count != 3 {

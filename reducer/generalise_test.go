@@ -562,8 +562,9 @@ func TestReachableAllows(t *testing.T) {
 }
 
 // TestListing: at LevelRelated a program that may list a directory its
-// command line names (a web root, a tree to walk) gets getdents64 where
-// it can reach it; one whose listing rights name no argument does not.
+// command line names (a web root, a tree to walk, a directory named
+// where a file was) gets getdents64 where it can reach it; one whose
+// listing rights name no argument does not.
 func TestListing(t *testing.T) {
 	reachable := map[string]string{"getdents64": "getdents64@libc.so.6 ← opendir@libc.so.6", "openat": "x", "read": "x"}
 	for _, tc := range []struct {
@@ -573,7 +574,10 @@ func TestListing(t *testing.T) {
 		want  bool
 	}{
 		{"a web root it served files from", []string{"srv", "/w/www"}, []profiles.FileAccess{fa("/w/www/index.html", 1, "read_file"), fa("/w/www/a.css", 1, "read_file")}, true},
-		{"files in the working directory", []string{"tool", "in.txt"}, []profiles.FileAccess{fa("/w/in.txt", 1, "read_file")}, false},
+		// A file it names may be a directory next time (wc -c dir,
+		// grep -r): $ARGS reads both.
+		{"a file it names", []string{"tool", "in.txt"}, []profiles.FileAccess{fa("/w/in.txt", 1, "read_file")}, true},
+		{"a file it does not name", []string{"tool"}, []profiles.FileAccess{fa("/w/in.txt", 1, "read_file")}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := fsRec(tc.files...)

@@ -359,6 +359,14 @@ func (ps *params) asTemplate(r profiles.PathRule, t profiles.Template) profiles.
 	if t.Var == "ARGS" || (t.Var == "ARG" && t.Key == "" || t.Var == "OPT") && !t.Parent && t.Rel == "" && access&^llRead == 0 {
 		why = fmt.Sprintf("the command line names it (%s): reads of every path the next command line names", ps.origin(t))
 		t = profiles.Template{Var: "ARGS"}
+		if access&llReadFile != 0 && access&llReadDir == 0 {
+			// The next command line may name a directory where this one
+			// named a file (wc -c dir: "Is a directory", not EACCES);
+			// reading the files under a named directory is granted
+			// already, listing it adds their names.
+			r.Access = linuxabi.LandlockFSNames(access | llReadDir)
+			why += ", files or directories"
+		}
 	}
 	r.Path = t.String()
 	r.Reason += "; " + why
