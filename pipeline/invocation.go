@@ -24,7 +24,33 @@ func Invocation(argv []string) (*profiles.Invocation, error) {
 	}
 	env := os.Environ()
 	files, real := argFiles(argv, dir)
-	return &profiles.Invocation{Args: argv, Dir: dir, Env: env, Files: files, FilePaths: real, Programs: argPrograms(argv, env)}, nil
+	return &profiles.Invocation{Args: argv, Dir: dir, Env: env, Files: files, FilePaths: real, Programs: argPrograms(argv, env), Links: argLinks(argv, dir)}, nil
+}
+
+// argLinks resolves, for Invocation.Links, the paths argv's arguments
+// (and the words of an argument of several) name, and their
+// directories, that are or pass through a symbolic link.
+func argLinks(argv []string, dir string) map[string]string {
+	var out map[string]string
+	add := func(p string) {
+		for _, q := range []string{p, filepath.Dir(p)} {
+			if r, err := filepath.EvalSymlinks(q); err == nil && r != q {
+				if out == nil {
+					out = map[string]string{}
+				}
+				out[q] = r
+			}
+		}
+	}
+	for _, a := range argv[min(1, len(argv)):] {
+		if p, ok := profiles.ArgPath(a, dir); ok {
+			add(p)
+		}
+		for _, p := range profiles.WordPaths(a, dir) {
+			add(p)
+		}
+	}
+	return out
 }
 
 // defaultPath is the search path of a shell whose environment has none

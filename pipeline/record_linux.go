@@ -162,6 +162,7 @@ func Record(ctx context.Context, o RecordOptions) (*RecordResult, error) {
 	var dir string
 	var files map[int][]byte
 	var progs []string
+	var links map[string]string
 	if len(command) > 0 && o.Recorder.Files {
 		// What the command line and environment name becomes a template
 		// (reducer): the working directory and environment are part of
@@ -176,6 +177,7 @@ func Record(ctx context.Context, o RecordOptions) (*RecordResult, error) {
 		// the files the command line names before the target can
 		// change them.
 		files, _ = argFiles(command, dir)
+		links = argLinks(command, dir)
 		env := o.Recorder.Env
 		if env == nil {
 			env = os.Environ()
@@ -204,7 +206,7 @@ func Record(ctx context.Context, o RecordOptions) (*RecordResult, error) {
 		// would choose the next run's ports and paths.
 		after, _ := argFiles(command, dir)
 		files = unchangedFiles(files, after)
-		rec.Dir, rec.Env, rec.ArgFiles, rec.ArgPrograms = dir, o.Recorder.Env, files, progs
+		rec.Dir, rec.Env, rec.ArgFiles, rec.ArgPrograms, rec.ArgLinks = dir, o.Recorder.Env, files, progs, links
 	}
 	if len(rec.Command) == 0 {
 		rec.Command = o.Command

@@ -23,8 +23,11 @@ type Recording struct {
 	// ArgPrograms are the programs Command's words name through $PATH
 	// (Invocation.Programs), resolved before the target started.
 	ArgPrograms []string
-	Kernel      string // uname release
-	Samples     []Sample
+	// ArgLinks are the symbolic links Command's arguments name, resolved
+	// before the target started (Invocation.Links).
+	ArgLinks map[string]string
+	Kernel   string // uname release
+	Samples  []Sample
 	// Lost counts syscalls the kernel could not store (map full): the
 	// recording is incomplete when it is not zero.
 	Lost uint64
@@ -138,7 +141,7 @@ type Sample struct {
 
 // Invocation is the command line and environment r was recorded with.
 func (r *Recording) Invocation() Invocation {
-	return Invocation{Args: r.Command, Dir: r.Dir, Env: r.Env, Files: r.ArgFiles, Programs: r.ArgPrograms}
+	return Invocation{Args: r.Command, Dir: r.Dir, Env: r.Env, Files: r.ArgFiles, Programs: r.ArgPrograms, Links: r.ArgLinks}
 }
 
 // Total is the number of calls in r.

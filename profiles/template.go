@@ -209,6 +209,11 @@ type Invocation struct {
 	// known: a rule that lets the target change one is looked for there
 	// too (see Instantiate).
 	FilePaths map[int]string
+	// Links maps each path the arguments name (and its directory) that
+	// is, or passes through, a symbolic link to the path it resolves
+	// to, read before the target started: rules are on objects, not on
+	// links to them (see Instantiate).
+	Links map[string]string
 }
 
 // MaxArgFile is the size of the largest file of Invocation.Files: a
@@ -569,6 +574,7 @@ func (p *Profile) Instantiate(inv Invocation) (*Profile, []string, error) {
 	// kept only if no rule lets the target change that file.
 	keyed := map[int][]PathRule{}
 	keyedNames := map[int][]string{}
+	var linked []linkedRule
 	keyedPorts := map[int][]PortRule{}
 	keyedPortNames := map[int][]string{}
 	if fs := c.Filesystem; fs != nil {
@@ -588,6 +594,10 @@ func (p *Profile) Instantiate(inv Invocation) (*Profile, []string, error) {
 			}
 			access, _ := linuxabi.ParseLandlockFS(r.Access) // validated
 			for _, ap := range paths {
+				if to, ok := inv.Links[ap]; ok && t.followsLinks() {
+					linked = append(linked, linkedRule{t, r, ap, to, access})
+					continue
+				}
 				keep, why := t.allowed(ap, access, home)
 				if why != "" && t.Var != "ARGS" {
 					// $ARGS reads what the command line names of the
@@ -653,6 +663,23 @@ func (p *Profile) Instantiate(inv Invocation) (*Profile, []string, error) {
 	for _, rs := range keyed {
 		all = append(all, rs...)
 	}
+	// A link the command line names grants on what it resolves to, as
+	// the kernel follows it when the target opens it, unless the target
+	// may have put it there: a rule lets it change the link's
+	// directory.
+	for _, l := range linked {
+		if why := changes([]string{l.link}, all); why != "" {
+			warnings = append(warnings, fmt.Sprintf("landlock rule %s (%s): a symlink where the target may have made it (%s); it grants nothing", l.r.Path, l.link, why))
+			continue
+		}
+		keep, why := l.t.allowed(l.to, l.access, home)
+		if why != "" {
+			warnings = append(warnings, fmt.Sprintf("landlock rule %s (%s, a symlink to %s): %s", l.r.Path, l.link, l.to, why))
+		}
+		if keep != 0 {
+			c.Filesystem.Rules = append(c.Filesystem.Rules, PathRule{Path: l.to, Access: linuxabi.LandlockFSNames(keep), Count: l.r.Count, Reason: l.r.Reason, optional: l.t.Var == "ARGS"})
+		}
+	}
 	for _, n := range slices.Sorted(maps.Keys(keyed)) {
 		if why := inv.mutable(n, all); why != "" {
 			for _, name := range keyedNames[n] {
@@ -684,15 +711,37 @@ const changeRights = ^(readRights | linuxabi.LandlockExecute | linuxabi.Landlock
 // are a profile without a filesystem section: Landlock restricts no
 // file.
 func (inv Invocation) mutable(n int, rules []PathRule) string {
-	if rules == nil {
-		return "the profile restricts no file: the target may write any"
-	}
 	var files []string
 	if p, ok := ArgPath(inv.Args[n], inv.Dir); ok {
 		files = append(files, p)
 	}
 	if p := inv.FilePaths[n]; p != "" {
 		files = append(files, path.Clean(p))
+	}
+	return changes(files, rules)
+}
+
+// linkedRule is a template's rule on a path the command line names
+// through a symbolic link.
+type linkedRule struct {
+	t        Template
+	r        PathRule
+	link, to string
+	access   uint64
+}
+
+// followsLinks reports whether t's paths are the command line's own,
+// which may name a link sysrec resolves before the target runs.
+func (t Template) followsLinks() bool {
+	return t.Var == "ARGS" || t.Var == "OPT" || t.Var == "ARG" && t.Key == ""
+}
+
+// changes says which of rules lets the target change, or replace, one
+// of files, or "". Nil rules are a profile without a filesystem
+// section: Landlock restricts no file.
+func changes(files []string, rules []PathRule) string {
+	if rules == nil {
+		return "the profile restricts no file: the target may write any"
 	}
 	for _, r := range rules {
 		access, _ := linuxabi.ParseLandlockFS(r.Access)

@@ -55,6 +55,10 @@ func newParams(inv profiles.Invocation, seen map[string]*profiles.FileAccess) *p
 	}
 	for n := 1; n < len(inv.Args); n++ {
 		p, ok := profiles.ArgPath(inv.Args[n], inv.Dir)
+		if to, link := inv.Links[p]; link {
+			// The recorder saw the object, not the link to it.
+			p = to
+		}
 		if !ok || policy.SystemTree(p) {
 			continue
 		}
