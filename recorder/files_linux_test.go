@@ -32,10 +32,6 @@ func recordFiles(t *testing.T, depth int, argv ...string) *Recording {
 func recordFilesDuring(t *testing.T, depth int, during func(*exec.Cmd), argv ...string) *Recording {
 	t.Helper()
 	testenv.RequireRoot(t)
-	arch, err := hostArch()
-	if err != nil {
-		t.Fatal(err)
-	}
 	mount, err := CgroupMount()
 	if err != nil {
 		t.Fatal(err)
@@ -45,7 +41,7 @@ func recordFilesDuring(t *testing.T, depth int, during func(*exec.Cmd), argv ...
 		t.Fatal(err)
 	}
 	defer cg.remove()
-	fr, err := startFilesDepth(cg, arch, 0, depth)
+	fr, err := startFilesDepth(cg, 0, depth)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -78,21 +78,18 @@ func TestValidate(t *testing.T) {
 }
 
 // TestMapMemory compares mapMemory with what the kernel says the maps of
-// a loaded program take (memlock in /proc/self/fdinfo).
+// a recording take (memlock in /proc/self/fdinfo).
 func TestMapMemory(t *testing.T) {
 	testenv.RequireRoot(t)
-	arch, err := hostArch()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cg := &cgroup{id: 1, level: 1}
 	for _, keys := range []int{64, 1000, DefaultMaxKeys, 1 << 18} {
-		objs, err := load(arch, cg, loadOptions{fromExec: true, maxKeys: keys})
+		maps, err := recordingMaps(sessionOptions{fromExec: true, maxKeys: keys})
 		if err != nil {
 			t.Fatal(err)
 		}
-		got := memlock(t, objs.Counts) + memlock(t, objs.Errnos)
-		objs.Close()
+		got := memlock(t, maps["counts"]) + memlock(t, maps["errnos"])
+		for _, m := range maps {
+			m.Close()
+		}
 		est := mapMemory(keys)
 		if diff := float64(est)/float64(got) - 1; (diff < -0.05 || diff > 0.05) && max(est, got)-min(est, got) > 4096 {
 			t.Errorf("%d keys: estimated %d bytes, the kernel says %d (%+.1f%%)", keys, est, got, 100*diff)

@@ -1,0 +1,391 @@
+package recorder
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/link"
+	"golang.org/x/sys/unix"
+
+	"github.com/sysrec/sysrec/bpfprog"
+)
+
+// The owner is the one process of the host (of a network namespace,
+// for one build of the object) that loads the shared object, holds its
+// links and registers recordings in it. The first recording starts it
+// (startOwner: this binary again, ownerEnv set); it lives as long as
+// some recording is connected to it and detaches everything when the
+// last one leaves. Links are never pinned: if the owner dies, even by
+// SIGKILL, the kernel closes its descriptors and nothing stays
+// attached; a recording that dies leaves its connection, and the owner
+// removes its registration.
+
+// ownerEnv, set to "1", makes this binary the owner (see init).
+const ownerEnv = "SYSREC_RECORDER_OWNER"
+
+// ownerIdle is how long a started owner waits for its first recording
+// before it gives up (the recorder that started it died first).
+const ownerIdle = 30 * time.Second
+
+// ownerSocket is the owner's abstract unix socket: named by the
+// object's version, so recorders of another build start their own.
+func ownerSocket() string { return "@sysrec-recorder-" + bpfprog.Version() }
+
+// ownerLock is held by an owner from before it loads the object until
+// it exits: an owner that starts while the last one is still detaching
+// waits for it, so the programs are attached once at any moment.
+func ownerLock() string { return filepath.Join("/run", "sysrec-recorder-"+bpfprog.Version()+".lock") }
+
+// errOwnerExists: another owner holds the socket.
+var errOwnerExists = errors.New("exists")
+
+func init() {
+	// A package init, not a call each main must remember: any binary
+	// that records can be started as the owner.
+	if os.Getenv(ownerEnv) != "1" {
+		return
+	}
+	os.Exit(ownerMain())
+}
+
+// ownerMain runs the owner; fd 3 is the pipe on which the recorder that
+// started it waits for "ok", "exists" or an error.
+func ownerMain() int {
+	ready := os.NewFile(3, "ready")
+	o, err := newOwner()
+	if errors.Is(err, errOwnerExists) {
+		ready.WriteString(errOwnerExists.Error())
+		return 0
+	}
+	if err != nil {
+		ready.WriteString(err.Error())
+		return 1
+	}
+	ready.WriteString("ok")
+	ready.Close()
+	o.serve()
+	return 0
+}
+
+// owner is the state of the owner process.
+type owner struct {
+	objs  *loaded
+	outer map[string]*ebpf.Map // the arrays of the recordings' maps, by name
+	core  []link.Link
+	ln    *net.UnixListener
+	lock  *os.File
+	cpus  int
+
+	mu        sync.Mutex
+	files     []link.Link // attached while some recording records files
+	nfileRecs uint32
+	used      [bpfprog.MaxRecordings]bool
+	seq       uint64
+	clients   int
+	joined    bool // a recorder has connected
+	closing   bool
+	handlers  sync.WaitGroup
+}
+
+// newOwner takes the socket, waits for a previous owner to be gone,
+// loads the object and attaches the programs every recording needs.
+func newOwner() (*owner, error) {
+	arch, err := hostArch()
+	if err != nil {
+		return nil, err
+	}
+	ln, err := net.ListenUnix("unixpacket", &net.UnixAddr{Name: ownerSocket(), Net: "unixpacket"})
+	if errors.Is(err, unix.EADDRINUSE) {
+		return nil, errOwnerExists
+	}
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", ownerSocket(), err)
+	}
+	o := &owner{ln: ln}
+	fail := func(err error) (*owner, error) {
+		o.close()
+		return nil, err
+	}
+	o.lock, err = os.OpenFile(ownerLock(), os.O_RDWR|os.O_CREATE|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
+	if err != nil {
+		return fail(fmt.Errorf("open %s: %w", ownerLock(), err))
+	}
+	if err := unix.Flock(int(o.lock.Fd()), unix.LOCK_EX); err != nil {
+		return fail(fmt.Errorf("lock %s: %w", ownerLock(), err))
+	}
+	if o.cpus, err = ebpf.PossibleCPU(); err != nil {
+		return fail(err)
+	}
+	if o.objs, err = load(arch); err != nil {
+		return fail(err)
+	}
+	o.outer = map[string]*ebpf.Map{
+		"counts": o.objs.Counts, "errnos": o.objs.Errnos, "calls": o.objs.Calls, "slots": o.objs.Slots,
+		"exes_left": o.objs.ExesLeft, "file_counts": o.objs.FileCounts, "paths": o.objs.Paths,
+		"path_changed": o.objs.PathChanged, "ports": o.objs.Ports, "unix_counts": o.objs.UnixCounts,
+		"own_unix": o.objs.OwnUnix, "signals_outside": o.objs.SignalsOutside,
+	}
+	if o.core, err = attach(coreAttachments(&o.objs.Objects)); err != nil {
+		return fail(err)
+	}
+	return o, nil
+}
+
+// close detaches and frees everything; the lock goes last.
+func (o *owner) close() {
+	closeLinks(o.files)
+	closeLinks(o.core)
+	if o.objs != nil {
+		o.objs.Close()
+	}
+	o.ln.Close()
+	if o.lock != nil {
+		o.lock.Close()
+	}
+}
+
+// serve accepts recorders until the last one has left.
+func (o *owner) serve() {
+	idle := time.AfterFunc(ownerIdle, func() {
+		o.mu.Lock()
+		defer o.mu.Unlock()
+		if !o.joined {
+			o.shut()
+		}
+	})
+	defer idle.Stop()
+	for {
+		conn, err := o.ln.AcceptUnix()
+		if err != nil {
+			break // shut: the last recording has left
+		}
+		if !sameUser(conn) {
+			conn.Close()
+			continue
+		}
+		o.mu.Lock()
+		if o.closing {
+			o.mu.Unlock()
+			conn.Close()
+			continue
+		}
+		o.clients++
+		o.joined = true
+		o.handlers.Add(1)
+		o.mu.Unlock()
+		go o.handle(conn)
+	}
+	o.handlers.Wait()
+	o.close()
+}
+
+// shut stops taking recorders: a recorder that connects from now on
+// starts a new owner (which waits for this one's lock). Called with mu.
+func (o *owner) shut() {
+	if !o.closing {
+		o.closing = true
+		o.ln.Close()
+	}
+}
+
+// sameUser reports whether the peer runs as the owner's user (root):
+// another user may neither register a recording nor read the maps.
+func sameUser(conn *net.UnixConn) bool {
+	cred, err := peerCred(conn)
+	return err == nil && cred.Uid == uint32(os.Geteuid())
+}
+
+// handle serves one recorder: the shared maps and programs, then its
+// registration. Its connection closing (it ended, or died) ends its
+// registration.
+func (o *owner) handle(conn *net.UnixConn) {
+	var reg *registered
+	defer func() {
+		o.mu.Lock()
+		if reg != nil {
+			o.unregister(reg)
+			o.used[reg.id] = false
+		}
+		o.clients--
+		if o.clients == 0 {
+			o.shut()
+		}
+		o.mu.Unlock()
+		conn.Close()
+		o.handlers.Done()
+	}()
+	hello := message{Op: opHello, Version: bpfprog.Version()}
+	fds := []int{o.objs.Stats.FD(), o.objs.FileStats.FD()}
+	hello.Names = []string{"stats", "file_stats"}
+	for _, a := range append(coreAttachments(&o.objs.Objects), fileAttachments(&o.objs.Objects)...) {
+		hello.Names = append(hello.Names, a.name)
+		fds = append(fds, a.prog.FD())
+	}
+	if err := send(conn, hello, fds); err != nil {
+		return
+	}
+	for {
+		m, fds, err := recv(conn)
+		if err != nil {
+			return
+		}
+		var reply message
+		switch {
+		case m.Op == opRegister && reg == nil && m.Register != nil:
+			o.mu.Lock()
+			reg, err = o.register(*m.Register, m.Names, fds)
+			o.mu.Unlock()
+			reply = message{Op: opRegistered}
+			if err != nil {
+				reply.Error = err.Error()
+			} else {
+				reply.ID = reg.id
+			}
+		case m.Op == opUnregister && reg != nil:
+			o.mu.Lock()
+			o.unregister(reg)
+			// The last recording out: no new one joins this owner, and
+			// its recorder waits for it to exit (everything detached).
+			reply = message{Op: opUnregistered, Last: o.clients == 1}
+			if reply.Last {
+				o.shut()
+			}
+			o.mu.Unlock()
+		default:
+			reply = message{Op: opError, Error: fmt.Sprintf("unexpected %q", m.Op)}
+		}
+		for _, fd := range fds {
+			unix.Close(fd) // the arrays of maps hold what they need
+		}
+		if err := send(conn, reply, nil); err != nil {
+			return
+		}
+	}
+}
+
+// registered is one recording's registration.
+type registered struct {
+	id     uint32
+	cgroup uint64
+	files  bool
+	active bool
+}
+
+// register gives a recording an id, puts its maps at that id and then
+// its cgroup in targets: from there on the programs count its tasks.
+// Called with mu.
+func (o *owner) register(r registration, names []string, fds []int) (*registered, error) {
+	if len(names) != len(fds) || len(names) != len(perRecordingMaps) {
+		return nil, fmt.Errorf("register: %d maps, want %d", len(fds), len(perRecordingMaps))
+	}
+	var id uint32
+	if err := o.objs.Targets.Lookup(r.Cgroup, &id); err == nil {
+		return nil, fmt.Errorf("cgroup %d is being recorded already", r.Cgroup)
+	}
+	id = bpfprog.MaxRecordings
+	for i, used := range o.used {
+		if !used {
+			id = uint32(i)
+			break
+		}
+	}
+	if id == bpfprog.MaxRecordings {
+		return nil, fmt.Errorf("%d recordings are running: no more can share the programs", bpfprog.MaxRecordings)
+	}
+	zeros := make([]uint64, o.cpus)
+	for _, s := range []struct {
+		m *ebpf.Map
+		n uint32
+	}{{o.objs.Stats, bpfprog.StatCount}, {o.objs.FileStats, bpfprog.FilesStatCount}} {
+		for i := range s.n {
+			if err := s.m.Put(id*s.n+i, zeros); err != nil {
+				return nil, fmt.Errorf("clear stats: %w", err)
+			}
+		}
+	}
+	o.seq++
+	st := bpfprog.RecState{Seq: o.seq, Cgid: r.Cgroup, RootIno: r.RootIno, Files: b2u(r.Files), RequireExec: b2u(r.RequireExec),
+		MaxDepth: min(r.MaxDepth, bpfprog.FilesMaxDepth), Mntns: r.Mntns, RootMnt: r.RootMnt}
+	if err := o.objs.Recs.Put(id, &st); err != nil {
+		return nil, fmt.Errorf("register: %w", err)
+	}
+	reg := &registered{id: id, cgroup: r.Cgroup, files: r.Files}
+	o.used[id] = true
+	for i, name := range names {
+		outer, ok := o.outer[name]
+		var err error
+		if !ok {
+			err = fmt.Errorf("register: no map %s", name)
+		} else if err = outer.Put(id, uint32(fds[i])); err != nil {
+			err = fmt.Errorf("register map %s: %w", name, err)
+		}
+		if err != nil {
+			o.clearMaps(id)
+			o.used[id] = false
+			return nil, err
+		}
+	}
+	if r.Files {
+		if o.nfileRecs == 0 {
+			var err error
+			if o.files, err = attach(fileAttachments(&o.objs.Objects)); err != nil {
+				o.clearMaps(id)
+				o.used[id] = false
+				return nil, err
+			}
+		}
+		o.nfileRecs++
+		atomic.StoreUint32(o.objs.nfiles, o.nfileRecs)
+	}
+	if err := o.objs.Targets.Put(r.Cgroup, id); err != nil {
+		reg.active = true
+		o.unregister(reg)
+		o.used[id] = false
+		return nil, fmt.Errorf("register cgroup: %w", err)
+	}
+	reg.active = true
+	atomic.AddUint64(o.objs.gen, 1)
+	return reg, nil
+}
+
+// unregister ends a registration: its cgroup first (the programs stop
+// choosing it), then its maps (a run that chose it just before finds
+// none, and drops the call: it came after the stop). Called with mu.
+func (o *owner) unregister(reg *registered) {
+	if !reg.active {
+		return
+	}
+	reg.active = false
+	o.objs.Targets.Delete(reg.cgroup)
+	atomic.AddUint64(o.objs.gen, 1)
+	o.clearMaps(reg.id)
+	if reg.files {
+		o.nfileRecs--
+		atomic.StoreUint32(o.objs.nfiles, o.nfileRecs)
+		if o.nfileRecs == 0 {
+			closeLinks(o.files)
+			o.files = nil
+		}
+	}
+}
+
+// clearMaps removes the maps of recording id from the arrays.
+func (o *owner) clearMaps(id uint32) {
+	for _, m := range o.outer {
+		m.Delete(id)
+	}
+}
+
+func b2u(b bool) uint32 {
+	if b {
+		return 1
+	}
+	return 0
+}
