@@ -32,6 +32,9 @@ func TestMain(m *testing.M) {
 	if os.Getenv("SYSREC_NS_CHILD") == "1" {
 		os.Exit(namespaceChild())
 	}
+	if argv := os.Getenv("SYSREC_TEST_RECORD"); argv != "" {
+		os.Exit(recordChild(argv))
+	}
 	fds := openFDs()
 	code := m.Run()
 	if err := testtarget.Cleanup(); err != nil {
