@@ -97,6 +97,7 @@ struct {
 	__type(key, __u32);
 	__array(values, struct {
 		__uint(type, BPF_MAP_TYPE_HASH);
+		__uint(map_flags, BPF_F_NO_PREALLOC); /* memory as used: a recording's keys, not its --max-keys */
 		__uint(max_entries, 16384); /* sized by the recorder */
 		__uint(key_size, sizeof(struct file_key));
 		__uint(value_size, sizeof(__u64));
@@ -124,6 +125,7 @@ struct {
 	__type(key, __u32);
 	__array(values, struct {
 		__uint(type, BPF_MAP_TYPE_HASH);
+		__uint(map_flags, BPF_F_NO_PREALLOC); /* memory as used: a recording's keys, not its --max-keys */
 		__uint(max_entries, 1024);
 		__uint(key_size, sizeof(struct port_key));
 		__uint(value_size, sizeof(__u64));
@@ -217,6 +219,7 @@ struct {
 	__type(key, __u32);
 	__array(values, struct {
 		__uint(type, BPF_MAP_TYPE_HASH);
+		__uint(map_flags, BPF_F_NO_PREALLOC); /* memory as used: a recording's keys, not its --max-keys */
 		__uint(max_entries, 1024);
 		__uint(key_size, sizeof(struct unix_key));
 		__uint(value_size, sizeof(__u64));
@@ -247,6 +250,7 @@ struct {
 	__type(key, __u32);
 	__array(values, struct {
 		__uint(type, BPF_MAP_TYPE_HASH);
+		__uint(map_flags, BPF_F_NO_PREALLOC); /* memory as used: a recording's keys, not its --max-keys */
 		__uint(max_entries, 1024);
 		__uint(key_size, sizeof(struct exe_name));
 		__uint(value_size, sizeof(__u64));

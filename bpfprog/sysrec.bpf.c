@@ -70,6 +70,7 @@ struct {
 	__type(key, __u32);
 	__array(values, struct {
 		__uint(type, BPF_MAP_TYPE_HASH);
+		__uint(map_flags, BPF_F_NO_PREALLOC); /* memory as used: a recording's keys, not its --max-keys */
 		__uint(max_entries, 16384); /* sized by the recorder */
 		__uint(key_size, sizeof(struct key));
 		__uint(value_size, sizeof(__u64));
@@ -82,6 +83,7 @@ struct {
 	__type(key, __u32);
 	__array(values, struct {
 		__uint(type, BPF_MAP_TYPE_HASH);
+		__uint(map_flags, BPF_F_NO_PREALLOC); /* memory as used: a recording's keys, not its --max-keys */
 		__uint(max_entries, 4096); /* sized by the recorder */
 		__uint(key_size, sizeof(struct errkey));
 		__uint(value_size, sizeof(__u64));
@@ -134,6 +136,7 @@ struct {
 	__type(key, __u32);
 	__array(values, struct {
 		__uint(type, BPF_MAP_TYPE_HASH);
+		__uint(map_flags, BPF_F_NO_PREALLOC); /* memory as used: a recording's keys, not its --max-keys */
 		__uint(max_entries, 1024);
 		__uint(key_size, sizeof(struct exe_name));
 		__uint(value_size, sizeof(__u64));
@@ -147,6 +150,7 @@ struct {
 	__type(key, __u32);
 	__array(values, struct {
 		__uint(type, BPF_MAP_TYPE_HASH);
+		__uint(map_flags, BPF_F_NO_PREALLOC); /* memory as used: a recording's keys, not its --max-keys */
 		__uint(max_entries, 64); /* max_exes */
 		__uint(key_size, sizeof(struct exe_name));
 		__uint(value_size, sizeof(__u32));

@@ -101,6 +101,8 @@ type loaded struct {
 	bpfprog.Objects
 	Bss *ebpf.Map `ebpf:".bss"`
 
+	shapes []mapShape // of the recordings' maps, for them to make
+
 	bss    []byte  // Bss, memory-mapped
 	gen    *uint64 // the program's gen, in bss: bumped atomically
 	nfiles *uint32 // the program's nfiles
@@ -112,6 +114,38 @@ func (l *loaded) Close() error {
 	}
 	l.Bss.Close()
 	return l.Objects.Close()
+}
+
+// mapShape is the shape of one of a recording's maps: what the shared
+// object's array of maps of that name holds (the C declares it).
+type mapShape struct {
+	Name       string `json:"name"`
+	Type       uint32 `json:"type"`
+	KeySize    uint32 `json:"key_size"`
+	ValueSize  uint32 `json:"value_size"`
+	MaxEntries uint32 `json:"max_entries"`
+	Flags      uint32 `json:"flags"`
+}
+
+// mapShapes reads the shapes of perRecordingMaps from spec (nil: the
+// object's).
+func mapShapes(spec *ebpf.CollectionSpec) ([]mapShape, error) {
+	if spec == nil {
+		var err error
+		if spec, err = bpfprog.Spec(); err != nil {
+			return nil, fmt.Errorf("read map shapes: %w", err)
+		}
+	}
+	var out []mapShape
+	for _, pm := range perRecordingMaps {
+		m := spec.Maps[pm.name]
+		if m == nil || m.InnerMap == nil {
+			return nil, fmt.Errorf("read map shapes: no array of maps %s", pm.name)
+		}
+		in := m.InnerMap
+		out = append(out, mapShape{Name: pm.name, Type: uint32(in.Type), KeySize: in.KeySize, ValueSize: in.ValueSize, MaxEntries: in.MaxEntries, Flags: in.Flags})
+	}
+	return out, nil
 }
 
 // load loads the shared object: the programs every recording of the
@@ -144,6 +178,9 @@ func load(arch *linuxabi.Arch) (*loaded, error) {
 	}
 
 	var objs loaded
+	if objs.shapes, err = mapShapes(spec); err != nil {
+		return nil, err
+	}
 	if err := spec.LoadAndAssign(&objs, nil); err != nil {
 		var ve *ebpf.VerifierError
 		if errors.As(err, &ve) {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/cilium/ebpf"
 
+	"github.com/sysrec/sysrec/bpfprog"
 	"github.com/sysrec/sysrec/internal/testenv"
 )
 
@@ -77,14 +78,32 @@ func TestValidate(t *testing.T) {
 	})
 }
 
-// TestMapMemory compares mapMemory with what the kernel says the maps of
-// a recording take (memlock in /proc/self/fdinfo).
+// TestMapMemory fills the counts and errnos maps of a recording and
+// compares mapMemory with what the kernel says they take (memlock in /proc/self/fdinfo).
 func TestMapMemory(t *testing.T) {
 	testenv.RequireRoot(t)
+	shapes, err := mapShapes(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, keys := range []int{64, 1000, DefaultMaxKeys, 1 << 18} {
-		maps, err := recordingMaps(sessionOptions{fromExec: true, maxKeys: keys})
+		maps, err := recordingMaps(shapes, sessionOptions{fromExec: true, maxKeys: keys})
 		if err != nil {
 			t.Fatal(err)
+		}
+		counts := make([]bpfprog.Key, keys)
+		for i := range counts {
+			counts[i].Nr = uint32(i)
+		}
+		errnos := make([]bpfprog.ErrKey, errnoKeys(keys))
+		for i := range errnos {
+			errnos[i].Key.Nr = uint32(i)
+		}
+		if _, err := maps["counts"].BatchUpdate(counts, make([]uint64, len(counts)), nil); err != nil {
+			t.Fatalf("fill %d keys: %v", keys, err)
+		}
+		if _, err := maps["errnos"].BatchUpdate(errnos, make([]uint64, len(errnos)), nil); err != nil {
+			t.Fatalf("fill %d errno keys: %v", len(errnos), err)
 		}
 		got := memlock(t, maps["counts"]) + memlock(t, maps["errnos"])
 		for _, m := range maps {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
@@ -27,7 +28,10 @@ import (
 // attached; a recording that dies leaves its connection, and the owner
 // removes its registration.
 
-// ownerEnv, set to "1", makes this binary the owner (see init).
+// ownerEnv makes this binary the owner (see init): "1" starts it again
+// with "2" and exits at once, so that the owner is nobody's child (the
+// recorder that started it reaps "1" and holds nothing of the owner's),
+// "2" is the owner.
 const ownerEnv = "SYSREC_RECORDER_OWNER"
 
 // ownerIdle is how long a started owner waits for its first recording
@@ -49,10 +53,29 @@ var errOwnerExists = errors.New("exists")
 func init() {
 	// A package init, not a call each main must remember: any binary
 	// that records can be started as the owner.
-	if os.Getenv(ownerEnv) != "1" {
-		return
+	switch os.Getenv(ownerEnv) {
+	case "1":
+		os.Exit(ownerDetach())
+	case "2":
+		os.Exit(ownerMain())
 	}
-	os.Exit(ownerMain())
+}
+
+// ownerDetach starts the owner, passing it the ready pipe (fd 3), and
+// returns.
+func ownerDetach() int {
+	exe, err := os.Executable()
+	if err == nil {
+		cmd := exec.Command(exe)
+		cmd.Env = append(os.Environ(), ownerEnv+"=2")
+		cmd.ExtraFiles = []*os.File{os.NewFile(3, "ready")}
+		err = cmd.Start()
+	}
+	if err != nil {
+		os.NewFile(3, "ready").WriteString(err.Error())
+		return 1
+	}
+	return 0
 }
 
 // ownerMain runs the owner; fd 3 is the pipe on which the recorder that
@@ -221,7 +244,7 @@ func (o *owner) handle(conn *net.UnixConn) {
 		conn.Close()
 		o.handlers.Done()
 	}()
-	hello := message{Op: opHello, Version: bpfprog.Version()}
+	hello := message{Op: opHello, Version: bpfprog.Version(), Shapes: o.objs.shapes}
 	fds := []int{o.objs.Stats.FD(), o.objs.FileStats.FD()}
 	hello.Names = []string{"stats", "file_stats"}
 	for _, a := range append(coreAttachments(&o.objs.Objects), fileAttachments(&o.objs.Objects)...) {
@@ -318,19 +341,19 @@ func (o *owner) register(r registration, names []string, fds []int) (*registered
 	}
 	reg := &registered{id: id, cgroup: r.Cgroup, files: r.Files}
 	o.used[id] = true
-	for i, name := range names {
-		outer, ok := o.outer[name]
-		var err error
+	errs := make([]error, len(names))
+	parallel(len(names), func(i int) {
+		outer, ok := o.outer[names[i]]
 		if !ok {
-			err = fmt.Errorf("register: no map %s", name)
-		} else if err = outer.Put(id, uint32(fds[i])); err != nil {
-			err = fmt.Errorf("register map %s: %w", name, err)
+			errs[i] = fmt.Errorf("register: no map %s", names[i])
+		} else if err := outer.Put(id, uint32(fds[i])); err != nil {
+			errs[i] = fmt.Errorf("register map %s: %w", names[i], err)
 		}
-		if err != nil {
-			o.clearMaps(id)
-			o.used[id] = false
-			return nil, err
-		}
+	})
+	if err := errors.Join(errs...); err != nil {
+		o.clearMaps(id)
+		o.used[id] = false
+		return nil, err
 	}
 	if r.Files {
 		if o.nfileRecs == 0 {
@@ -378,9 +401,27 @@ func (o *owner) unregister(reg *registered) {
 
 // clearMaps removes the maps of recording id from the arrays.
 func (o *owner) clearMaps(id uint32) {
+	var outer []*ebpf.Map
 	for _, m := range o.outer {
-		m.Delete(id)
+		outer = append(outer, m)
 	}
+	parallel(len(outer), func(i int) { outer[i].Delete(id) })
+}
+
+// parallel runs f(0..n-1) at once. The kernel waits for an RCU grace
+// period after each update of an array of maps (so that no program
+// still uses what was there); waits made at once end together, one
+// grace period for all instead of one each.
+func parallel(n int, f func(int)) {
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			f(i)
+		}()
+	}
+	wg.Wait()
 }
 
 func b2u(b bool) uint32 {

@@ -20,7 +20,7 @@ import (
 // What a recorder and the owner say to each other, one message per
 // packet, descriptors passed beside it (SCM_RIGHTS).
 const (
-	opHello        = "hello"        // owner: the shared maps and programs (Names: what each fd is)
+	opHello        = "hello"        // owner: the shared maps and programs (Names: what each fd is), the shapes of a recording's maps
 	opRegister     = "register"     // recorder: its cgroup and its maps (Names)
 	opRegistered   = "registered"   // owner: the recording's ID, or Error
 	opUnregister   = "unregister"   // recorder: stop counting
@@ -32,6 +32,7 @@ type message struct {
 	Op       string        `json:"op"`
 	Version  string        `json:"version,omitempty"`
 	Names    []string      `json:"names,omitempty"`
+	Shapes   []mapShape    `json:"shapes,omitempty"`
 	Register *registration `json:"register,omitempty"`
 	ID       uint32        `json:"id,omitempty"`
 	Last     bool          `json:"last,omitempty"`
@@ -151,11 +152,12 @@ type session struct {
 // or below is counted.
 func startSession(cg *cgroup, o sessionOptions) (*session, error) {
 	s := &session{pidfd: -1, files: o.files}
-	var err error
-	if s.maps, err = recordingMaps(o); err != nil {
+	shapes, err := s.join()
+	if err != nil {
+		s.close()
 		return nil, err
 	}
-	if err := s.join(); err != nil {
+	if s.maps, err = recordingMaps(shapes, o); err != nil {
 		s.close()
 		return nil, err
 	}
@@ -213,55 +215,57 @@ func (s *session) ownerGone(err error) error {
 	return fmt.Errorf("recorder owner (pid %d) gone: %w", s.owner, err)
 }
 
-// join connects to the owner, starting one if none listens. An owner
-// that is ending drops the connection; then a new one is started.
-func (s *session) join() error {
+// join connects to the owner, starting one if none listens, and
+// returns the shapes of the maps a recording makes. An owner that is
+// ending drops the connection; then a new one is started.
+func (s *session) join() ([]mapShape, error) {
 	var last error
 	for range 5 {
 		conn, err := net.DialUnix("unixpacket", nil, &net.UnixAddr{Name: ownerSocket(), Net: "unixpacket"})
 		if errors.Is(err, unix.ECONNREFUSED) || errors.Is(err, unix.ENOENT) {
 			if err := startOwner(); err != nil {
-				return err
+				return nil, err
 			}
 			continue
 		}
 		if err != nil {
-			return fmt.Errorf("connect to recorder owner: %w", err)
+			return nil, fmt.Errorf("connect to recorder owner: %w", err)
 		}
-		if err := s.hello(conn); err != nil {
+		shapes, err := s.hello(conn)
+		if err != nil {
 			conn.Close()
 			last = err
 			continue
 		}
-		return nil
+		return shapes, nil
 	}
-	return fmt.Errorf("connect to recorder owner: %w", last)
+	return nil, fmt.Errorf("connect to recorder owner: %w", last)
 }
 
 // hello checks who answered and takes the shared maps and programs.
-func (s *session) hello(conn *net.UnixConn) error {
+func (s *session) hello(conn *net.UnixConn) ([]mapShape, error) {
 	cred, err := peerCred(conn)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if cred.Uid != uint32(os.Geteuid()) {
-		return fmt.Errorf("%s is held by uid %d (pid %d), not by this user", ownerSocket(), cred.Uid, cred.Pid)
+		return nil, fmt.Errorf("%s is held by uid %d (pid %d), not by this user", ownerSocket(), cred.Uid, cred.Pid)
 	}
 	// Loading and verifying the object takes the owner a moment.
 	conn.SetReadDeadline(time.Now().Add(time.Minute))
 	m, fds, err := recv(conn)
 	conn.SetReadDeadline(time.Time{})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if m.Op != opHello || m.Version != bpfprog.Version() || len(m.Names) != len(fds) {
 		closeFDs(fds)
-		return fmt.Errorf("recorder owner of another version (%q %s)", m.Op, m.Version)
+		return nil, fmt.Errorf("recorder owner of another version (%q %s)", m.Op, m.Version)
 	}
 	pidfd, err := unix.PidfdOpen(int(cred.Pid), 0)
 	if err != nil {
 		closeFDs(fds)
-		return fmt.Errorf("open recorder owner: %w", err)
+		return nil, fmt.Errorf("open recorder owner: %w", err)
 	}
 	s.conn, s.pidfd, s.owner = conn, pidfd, int(cred.Pid)
 	for i, name := range m.Names {
@@ -270,7 +274,7 @@ func (s *session) hello(conn *net.UnixConn) error {
 			mp, err := ebpf.NewMapFromFD(fds[i])
 			if err != nil {
 				closeFDs(fds[i:])
-				return fmt.Errorf("open shared map %s: %w", name, err)
+				return nil, fmt.Errorf("open shared map %s: %w", name, err)
 			}
 			if name == "stats" {
 				s.stats = mp
@@ -281,15 +285,15 @@ func (s *session) hello(conn *net.UnixConn) error {
 			p, err := ebpf.NewProgramFromFD(fds[i])
 			if err != nil {
 				closeFDs(fds[i:])
-				return fmt.Errorf("open shared program %s: %w", name, err)
+				return nil, fmt.Errorf("open shared program %s: %w", name, err)
 			}
 			s.progs = append(s.progs, attachment{name: name, prog: p})
 		}
 	}
 	if s.stats == nil || s.fstats == nil {
-		return errors.New("recorder owner sent no stats maps")
+		return nil, errors.New("recorder owner sent no stats maps")
 	}
-	return nil
+	return m.Shapes, nil
 }
 
 // startOwner starts this binary as the owner, outside any cgroup a
@@ -326,7 +330,9 @@ func startOwner() error {
 	if err != nil {
 		return fmt.Errorf("start recorder owner: %w", err)
 	}
-	go cmd.Wait() // it outlives this recording, maybe this process
+	// It starts the owner and exits: the owner outlives this recording,
+	// maybe this process, and is nobody's child.
+	cmd.Wait()
 	said, err := io.ReadAll(r)
 	if err != nil {
 		return fmt.Errorf("start recorder owner: %w", err)
@@ -341,21 +347,22 @@ func startOwner() error {
 }
 
 // recordingMaps makes the maps of one recording at the sizes it asked
-// for, in the shapes the shared object's arrays of maps hold. They are
-// charged to this process's memory cgroup.
-func recordingMaps(o sessionOptions) (map[string]*ebpf.Map, error) {
-	spec, err := bpfprog.Spec()
-	if err != nil {
-		return nil, fmt.Errorf("make recording maps: %w", err)
-	}
+// for, in the shapes the shared object's arrays of maps hold (the owner
+// says which: reading them from the object would cost every recording's
+// start the parsing of it). They are charged to this process's memory
+// cgroup.
+func recordingMaps(shapes []mapShape, o sessionOptions) (map[string]*ebpf.Map, error) {
 	fileKeys := o.fileKeys
 	if fileKeys <= 0 {
 		fileKeys = DefaultMaxFileKeys
 	}
+	if len(shapes) != len(perRecordingMaps) {
+		return nil, fmt.Errorf("make recording maps: %d shapes, want %d", len(shapes), len(perRecordingMaps))
+	}
 	maps := map[string]*ebpf.Map{}
-	for _, pm := range perRecordingMaps {
-		ms := spec.Maps[pm.name].InnerMap.Copy()
-		ms.Name = pm.name
+	for i, pm := range perRecordingMaps {
+		sh := shapes[i]
+		ms := &ebpf.MapSpec{Name: pm.name, Type: ebpf.MapType(sh.Type), KeySize: sh.KeySize, ValueSize: sh.ValueSize, MaxEntries: sh.MaxEntries, Flags: sh.Flags}
 		switch {
 		case pm.files && !o.files:
 			ms.MaxEntries = 1

@@ -468,7 +468,7 @@ func ownerPid(t *testing.T) int {
 			continue
 		}
 		env, _ := os.ReadFile(fmt.Sprintf("/proc/%d/environ", pid))
-		if slices.Contains(strings.Split(string(env), "\x00"), ownerEnv+"=1") {
+		if slices.Contains(strings.Split(string(env), "\x00"), ownerEnv+"=2") {
 			return pid
 		}
 	}
