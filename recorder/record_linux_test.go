@@ -35,6 +35,9 @@ func TestMain(m *testing.M) {
 	if argv := os.Getenv("SYSREC_TEST_RECORD"); argv != "" {
 		os.Exit(recordChild(argv))
 	}
+	if mode := os.Getenv("SYSREC_TEST_DIAL"); mode != "" {
+		os.Exit(dialChild(mode))
+	}
 	fds := openFDs()
 	code := m.Run()
 	if err := testtarget.Cleanup(); err != nil {

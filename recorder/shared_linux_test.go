@@ -9,6 +9,7 @@ import (
 	"io"
 	"maps"
 	"math/rand"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -549,5 +550,97 @@ func TestKillParticipant(t *testing.T) {
 			waitExit(t, pidfd)
 			wantAttached(t, "all ended", false, false)
 		})
+	}
+}
+
+// dialChild is this test binary run as another user
+// (SYSREC_TEST_DIAL=connect|squat): connect asks the owner for its maps
+// and prints what it got; squat takes the owner's socket name first and
+// waits on stdin.
+func dialChild(mode string) int {
+	addr := &net.UnixAddr{Name: ownerSocket(), Net: "unixpacket"}
+	if mode == "squat" {
+		ln, err := net.ListenUnix("unixpacket", addr)
+		if err != nil {
+			fmt.Println(err)
+			return 1
+		}
+		defer ln.Close()
+		fmt.Println("listening")
+		io.Copy(io.Discard, os.Stdin)
+		return 0
+	}
+	conn, err := net.DialUnix("unixpacket", nil, addr)
+	if err != nil {
+		fmt.Println(err)
+		return 1
+	}
+	defer conn.Close()
+	m, fds, err := recv(conn)
+	closeFDs(fds)
+	if err != nil {
+		fmt.Println("refused:", err)
+		return 0
+	}
+	fmt.Printf("got %s with %d descriptors\n", m.Op, len(fds))
+	return 0
+}
+
+// asNobody runs this test binary as uid/gid 65534 in dialChild mode.
+func asNobody(t *testing.T, mode string) *exec.Cmd {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(exe)
+	cmd.Env = append(os.Environ(), "SYSREC_TEST_DIAL="+mode)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	return cmd
+}
+
+// TestOwnerRefusesOtherUsers: another user connects to the owner of
+// running recordings to take the shared maps and programs (and read
+// what every recording counts): the owner closes the connection
+// without a word.
+func TestOwnerRefusesOtherUsers(t *testing.T) {
+	testenv.RequireRoot(t)
+	running := startStdinRecording(t, []string{"cat"}, false)
+	defer running.stop(t)
+	out, err := asNobody(t, "connect").CombinedOutput()
+	if err != nil {
+		t.Fatalf("connect as nobody: %v\n%s", err, out)
+	}
+	if !strings.HasPrefix(string(out), "refused:") {
+		t.Errorf("another user connecting to the owner: %q, want refused", out)
+	}
+}
+
+// TestOwnerSquatted: another user takes the owner's socket name before
+// any recording runs, to hand root's recorders maps of its own: the
+// recording refuses the socket's holder and fails, saying who holds it.
+func TestOwnerSquatted(t *testing.T) {
+	testenv.RequireRoot(t)
+	wantAttached(t, "before", false, false)
+	squat := asNobody(t, "squat")
+	stdin, err := squat.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := squat.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := squat.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { stdin.Close(); squat.Wait() }()
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if line != "listening\n" {
+		t.Fatalf("squatter: %q %v", line, err)
+	}
+	_, err = Record(context.Background(), Options{Command: []string{"true"}})
+	if err == nil || !strings.Contains(err.Error(), "held by uid 65534") {
+		t.Errorf("recording with the owner's socket squatted: %v, want an error naming uid 65534", err)
 	}
 }
