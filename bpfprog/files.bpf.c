@@ -2,12 +2,13 @@
 
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 /*
- * files: the files and TCP ports the tasks of one cgroup v2 subtree
- * touch, as Landlock rights, aggregated in kernel. Not compiled on its
- * own: sysrec.bpf.c includes it (one object, so that sys_exit is one
- * program doing both jobs: every attached program costs every syscall
- * of the host a dispatch) and calls files_exit and files_exec when the
- * loader sets record_files.
+ * files: the files and TCP ports the tasks of a recorded cgroup v2
+ * subtree touch, as Landlock rights, aggregated in kernel in the
+ * recording's maps. Not compiled on its own: sysrec.bpf.c includes it
+ * (one object, so that sys_exit is one program doing both jobs: every
+ * attached program costs every syscall of the host a dispatch) and
+ * calls files_exit and files_exec for recordings of files (rec_state
+ * files; nfiles counts them).
  *
  * BPF LSM, fentry and kprobes are not available where sysrec runs, so
  * there is no bpf_d_path: paths are rebuilt by walking dentries and
@@ -92,44 +93,35 @@
 #define FMODE_CREATED (1U << 20)
 
 struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
-	__uint(max_entries, SYSREC_MAX_RECS);
-	__type(key, __u32);
-	__array(values, struct {
+	PER_RECORDING(
 		__uint(type, BPF_MAP_TYPE_HASH);
 		__uint(map_flags, BPF_F_NO_PREALLOC); /* memory as used: a recording's keys, not its --max-keys */
 		__uint(max_entries, 16384); /* sized by the recorder */
 		__uint(key_size, sizeof(struct file_key));
 		__uint(value_size, sizeof(__u64));
-	});
+	);
 } file_counts SEC(".maps");
 
 /* hash -> path, written once per distinct path; only what is used is
  * allocated (4 KiB per path). */
 struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
-	__uint(max_entries, SYSREC_MAX_RECS);
-	__type(key, __u32);
-	__array(values, struct {
+	PER_RECORDING(
 		__uint(type, BPF_MAP_TYPE_HASH);
 		__uint(max_entries, 16384); /* sized by the recorder */
 		__uint(map_flags, BPF_F_NO_PREALLOC);
 		__uint(key_size, sizeof(__u64));
 		__uint(value_size, sizeof(struct pathbuf));
-	});
+	);
 } paths SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
-	__uint(max_entries, SYSREC_MAX_RECS);
-	__type(key, __u32);
-	__array(values, struct {
+	PER_RECORDING(
 		__uint(type, BPF_MAP_TYPE_HASH);
 		__uint(map_flags, BPF_F_NO_PREALLOC); /* memory as used: a recording's keys, not its --max-keys */
 		__uint(max_entries, 1024);
 		__uint(key_size, sizeof(struct port_key));
 		__uint(value_size, sizeof(__u64));
-	});
+	);
 } ports SEC(".maps");
 
 /* syscall number -> enum file_op, filled by the loader from the arch's
@@ -190,16 +182,13 @@ __u64 inflight;
  * too: a later call with the same string and other rights (an unlink
  * after a mkdir) never vouches for an earlier one. */
 struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
-	__uint(max_entries, SYSREC_MAX_RECS);
-	__type(key, __u32);
-	__array(values, struct {
+	PER_RECORDING(
 		__uint(type, BPF_MAP_TYPE_HASH);
 		__uint(max_entries, 16384); /* sized by the recorder */
 		__uint(map_flags, BPF_F_NO_PREALLOC);
 		__uint(key_size, sizeof(struct file_key));
 		__uint(value_size, sizeof(struct changed));
-	});
+	);
 } path_changed SEC(".maps");
 
 struct auxv {
@@ -214,16 +203,13 @@ struct {
 } auxv_scratch SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
-	__uint(max_entries, SYSREC_MAX_RECS);
-	__type(key, __u32);
-	__array(values, struct {
+	PER_RECORDING(
 		__uint(type, BPF_MAP_TYPE_HASH);
 		__uint(map_flags, BPF_F_NO_PREALLOC); /* memory as used: a recording's keys, not its --max-keys */
 		__uint(max_entries, 1024);
 		__uint(key_size, sizeof(struct unix_key));
 		__uint(value_size, sizeof(__u64));
-	});
+	);
 } unix_counts SEC(".maps");
 
 /* The unix sockets the target bound (struct sock addresses): a datagram
@@ -232,29 +218,23 @@ struct {
  * for the target's: that keeps a scope (refuses more), never drops
  * one; a full map drops the scope for the sockets it misses. */
 struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
-	__uint(max_entries, SYSREC_MAX_RECS);
-	__type(key, __u32);
-	__array(values, struct {
+	PER_RECORDING(
 		__uint(type, BPF_MAP_TYPE_LRU_HASH);
 		__uint(max_entries, 1024);
 		__uint(key_size, sizeof(__u64));
 		__uint(value_size, sizeof(__u8));
-	});
+	);
 } own_unix SEC(".maps");
 
 /* exe -> signals it sent to processes outside the target. */
 struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
-	__uint(max_entries, SYSREC_MAX_RECS);
-	__type(key, __u32);
-	__array(values, struct {
+	PER_RECORDING(
 		__uint(type, BPF_MAP_TYPE_HASH);
 		__uint(map_flags, BPF_F_NO_PREALLOC); /* memory as used: a recording's keys, not its --max-keys */
 		__uint(max_entries, 1024);
 		__uint(key_size, sizeof(struct exe_name));
 		__uint(value_size, sizeof(__u64));
-	});
+	);
 } signals_outside SEC(".maps");
 
 /* Per recording: file_stats[rec * FILES_STAT_MAX + i]. */

@@ -3,19 +3,23 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 /*
  * sysrec: count the syscalls (with masked scalar arguments) made by the
- * tasks of one cgroup v2 subtree, aggregated in kernel.
+ * tasks of the cgroup v2 subtrees being recorded, aggregated in kernel,
+ * each recording in its own maps. One loaded object serves every
+ * recording of the host: a recording registers its cgroup (targets) and
+ * its maps (the PER_RECORDING arrays), and a task counts for the
+ * innermost registered cgroup that contains it.
  *
  * Attached as BTF tracepoints on sys_enter/sys_exit (raw_syscalls), which
  * need neither tracefs nor kprobes, and read the registers with direct
- * loads. With record_files set, sys_exit and sched_process_exec also
+ * loads. For recordings of files, sys_exit and sched_process_exec also
  * record the files and ports the target touches (files.bpf.c, included
  * below): one program per tracepoint. Every task on the host runs these
  * on every syscall. On this kind of host an attached program costs
  * ~58 ns a call and a helper call 7-40 ns (measured), so the common path
- * makes none: sys_enter keeps, per CPU, what it decided for the last
- * task (in the target? counted? as which exe?), keyed by the address of
- * its registers, and a call of that task again costs a few loads and
- * compares; a call whose arguments are not
+ * makes none: sys_enter and sys_exit keep, per CPU, what they decided
+ * for the last task (in which recording? counted? as which exe?), keyed
+ * by the address of its registers, and a call of that task again costs a
+ * few loads and compares, however many recordings run; a call whose arguments are not
  * recorded is then one add in an array indexed by (exe slot, syscall
  * number), no hash. sys_exit does nothing for a successful call that is
  * not a file operation.
@@ -65,29 +69,23 @@ struct {
  * its memory is charged to its recorder, and reading it reads nothing
  * of the others'. */
 struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
-	__uint(max_entries, SYSREC_MAX_RECS);
-	__type(key, __u32);
-	__array(values, struct {
+	PER_RECORDING(
 		__uint(type, BPF_MAP_TYPE_HASH);
 		__uint(map_flags, BPF_F_NO_PREALLOC); /* memory as used: a recording's keys, not its --max-keys */
 		__uint(max_entries, 16384); /* sized by the recorder */
 		__uint(key_size, sizeof(struct key));
 		__uint(value_size, sizeof(__u64));
-	});
+	);
 } counts SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
-	__uint(max_entries, SYSREC_MAX_RECS);
-	__type(key, __u32);
-	__array(values, struct {
+	PER_RECORDING(
 		__uint(type, BPF_MAP_TYPE_HASH);
 		__uint(map_flags, BPF_F_NO_PREALLOC); /* memory as used: a recording's keys, not its --max-keys */
 		__uint(max_entries, 4096); /* sized by the recorder */
 		__uint(key_size, sizeof(struct errkey));
 		__uint(value_size, sizeof(__u64));
-	});
+	);
 } errnos SEC(".maps");
 
 struct {
@@ -131,45 +129,36 @@ struct {
 /* exe name -> processes that left the recording while they were
  * counted: what they did outside it is not recorded. */
 struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
-	__uint(max_entries, SYSREC_MAX_RECS);
-	__type(key, __u32);
-	__array(values, struct {
+	PER_RECORDING(
 		__uint(type, BPF_MAP_TYPE_HASH);
 		__uint(map_flags, BPF_F_NO_PREALLOC); /* memory as used: a recording's keys, not its --max-keys */
 		__uint(max_entries, 1024);
 		__uint(key_size, sizeof(struct exe_name));
 		__uint(value_size, sizeof(__u64));
-	});
+	);
 } exes_left SEC(".maps");
 
 /* exe name -> slot in calls. */
 struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
-	__uint(max_entries, SYSREC_MAX_RECS);
-	__type(key, __u32);
-	__array(values, struct {
+	PER_RECORDING(
 		__uint(type, BPF_MAP_TYPE_HASH);
 		__uint(map_flags, BPF_F_NO_PREALLOC); /* memory as used: a recording's keys, not its --max-keys */
 		__uint(max_entries, 64); /* max_exes */
 		__uint(key_size, sizeof(struct exe_name));
 		__uint(value_size, sizeof(__u32));
-	});
+	);
 } slots SEC(".maps");
 
 /* Calls whose arguments are not recorded, by exe slot and number:
  * calls[slot * SYSREC_MAX_NR + nr]. Read by mapping it. */
 struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
-	__uint(max_entries, SYSREC_MAX_RECS);
-	__type(key, __u32);
-	__array(values, struct {
+	PER_RECORDING(
 		__uint(type, BPF_MAP_TYPE_ARRAY);
 		__uint(map_flags, BPF_F_MMAPABLE);
 		__uint(max_entries, 64 * SYSREC_MAX_NR); /* max_exes * SYSREC_MAX_NR */
 		__uint(key_size, sizeof(__u32));
 		__uint(value_size, sizeof(__u64));
-	});
+	);
 } calls SEC(".maps");
 
 /* The types of the recordings' maps, for bpf2go: those maps give only

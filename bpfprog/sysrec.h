@@ -7,6 +7,17 @@
 #define SYSREC_MAX_RECS 256 /* recordings the shared object serves at once */
 #define SYSREC_NO_REC 0xffffffffu
 
+/* PER_RECORDING(shape) declares, inside a map's struct, an array of the
+ * recordings' own maps of that shape, by recording id. Each recording
+ * makes its maps (its sizes, its memory) and the owner puts them here.
+ * The shape gives key and value sizes, not types: clang leaves a key
+ * type of a map in a map a forward declaration. */
+#define PER_RECORDING(...)                            \
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);     \
+	__uint(max_entries, SYSREC_MAX_RECS);         \
+	__type(key, __u32);                           \
+	__array(values, struct { __VA_ARGS__ })
+
 /* One distinct thing a target did: a syscall with its masked scalar
  * arguments, by an executable. The hash map aggregates calls per key, so
  * the map grows with distinct keys, never with events. */

@@ -13,7 +13,7 @@ import (
 	"github.com/sysrec/sysrec/bpfprog"
 )
 
-// MaxMaxKeys bounds Options.MaxKeys: 2^24 keys take about 2.8 GiB of
+// MaxMaxKeys bounds Options.MaxKeys: 2^24 keys take about 3.0 GiB of
 // kernel memory, and real programs use a few thousand at most.
 const MaxMaxKeys = 1 << 24
 

@@ -38,9 +38,9 @@ func TestValidate(t *testing.T) {
 		{"one key", Options{Command: cmd, MaxKeys: 1}, ""},
 		{"a million keys", Options{Command: cmd, MaxKeys: 1 << 20}, ""},
 		{"negative keys", Options{Command: cmd, MaxKeys: -1}, "max keys -1: want at least 1 (0 means the default, 32768)"},
-		{"more keys than memory", Options{Command: cmd, MaxKeys: 1 << 24}, "max keys 16777216 needs about 2.8 GiB of kernel memory"},
-		{"50 million keys", Options{Command: cmd, MaxKeys: 50000000}, "max keys 50000000 needs about 8.8 GiB of kernel memory; at most 16777216 keys (about 2.8 GiB) are allowed"},
-		{"int32 keys", Options{Command: cmd, MaxKeys: 2147483647}, "max keys 2147483647 needs about 364.0 GiB"},
+		{"more keys than memory", Options{Command: cmd, MaxKeys: 1 << 24}, "max keys 16777216 needs about 3.0 GiB of kernel memory"},
+		{"50 million keys", Options{Command: cmd, MaxKeys: 50000000}, "max keys 50000000 needs about 9.3 GiB of kernel memory; at most 16777216 keys (about 3.0 GiB) are allowed"},
+		{"int32 keys", Options{Command: cmd, MaxKeys: 2147483647}, "max keys 2147483647 needs about 384.0 GiB"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			avail := uint64(available)
@@ -60,7 +60,7 @@ func TestValidate(t *testing.T) {
 	}
 	t.Run("memory", func(t *testing.T) {
 		err := Options{Command: cmd, MaxKeys: 1 << 22}.validate(func() (uint64, error) { return 100 << 20, nil })
-		if want := "max keys 4194304 needs about 728.0 MiB of kernel memory; this machine has 100.0 MiB available"; err == nil || err.Error() != want {
+		if want := "max keys 4194304 needs about 768.0 MiB of kernel memory; this machine has 100.0 MiB available"; err == nil || err.Error() != want {
 			t.Errorf("Validate: %v, want %q", err, want)
 		}
 		// Without /proc/meminfo the kernel's answer is the last word.

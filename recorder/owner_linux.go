@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -341,16 +342,7 @@ func (o *owner) register(r registration, names []string, fds []int) (*registered
 	}
 	reg := &registered{id: id, cgroup: r.Cgroup, files: r.Files}
 	o.used[id] = true
-	errs := make([]error, len(names))
-	parallel(len(names), func(i int) {
-		outer, ok := o.outer[names[i]]
-		if !ok {
-			errs[i] = fmt.Errorf("register: no map %s", names[i])
-		} else if err := outer.Put(id, uint32(fds[i])); err != nil {
-			errs[i] = fmt.Errorf("register map %s: %w", names[i], err)
-		}
-	})
-	if err := errors.Join(errs...); err != nil {
+	if err := o.putMaps(id, names, fds); err != nil {
 		o.clearMaps(id)
 		o.used[id] = false
 		return nil, err
@@ -397,6 +389,73 @@ func (o *owner) unregister(reg *registered) {
 			o.files = nil
 		}
 	}
+}
+
+// putMaps puts a recording's maps (fds, by name) at id in the arrays.
+// The kernel makes each update of an array of maps wait for an RCU
+// grace period once the map is in place (so that no program still uses
+// what was there: nothing, here), ~15 ms on a busy host and most of a
+// recording's start. So the updates run at once and putMaps returns as
+// soon as look-ups show every map in place, leaving their waits to end
+// on their own.
+func (o *owner) putMaps(id uint32, names []string, fds []int) error {
+	type put struct {
+		i   int
+		err error
+	}
+	outer := make([]*ebpf.Map, len(names))
+	want := make([]uint32, len(names)) // the inner maps' ids
+	for i, name := range names {
+		m, ok := o.outer[name]
+		if !ok {
+			return fmt.Errorf("register: no map %s", name)
+		}
+		outer[i] = m
+		dup, err := unix.FcntlInt(uintptr(fds[i]), unix.F_DUPFD_CLOEXEC, 0)
+		if err != nil {
+			return fmt.Errorf("register map %s: %w", name, err)
+		}
+		inner, err := ebpf.NewMapFromFD(dup)
+		if err != nil {
+			unix.Close(dup)
+			return fmt.Errorf("register map %s: %w", name, err)
+		}
+		info, err := inner.Info()
+		inner.Close()
+		if err != nil {
+			return fmt.Errorf("register map %s: %w", name, err)
+		}
+		mid, _ := info.ID()
+		want[i] = uint32(mid)
+	}
+	done := make(chan put, len(names))
+	for i := range outer {
+		go func() { done <- put{i, outer[i].Put(id, uint32(fds[i]))} }()
+	}
+	placed := make([]bool, len(names))
+	var errs []error
+	for left := len(names); left > 0; {
+		select {
+		case p := <-done:
+			if p.err != nil {
+				errs = append(errs, fmt.Errorf("register map %s: %w", names[p.i], p.err))
+			}
+			if !placed[p.i] {
+				placed[p.i] = true
+				left--
+			}
+		default:
+			for i := range outer {
+				var got uint32
+				if !placed[i] && outer[i].Lookup(id, &got) == nil && got == want[i] {
+					placed[i] = true
+					left--
+				}
+			}
+			runtime.Gosched()
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // clearMaps removes the maps of recording id from the arrays.

@@ -184,25 +184,7 @@ type stdinRecording struct {
 
 func startStdinRecording(t *testing.T, argv []string, files bool) *stdinRecording {
 	t.Helper()
-	r, w, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &stdinRecording{w: w, attached: make(chan struct{}), done: make(chan struct{})}
-	go func() {
-		defer close(s.done)
-		defer r.Close()
-		s.rec, s.err = Record(context.Background(), Options{Command: argv, Stdin: r, Stdout: io.Discard, Stderr: testWriter{t},
-			Files: files, Attached: func() { close(s.attached) }})
-	}()
-	select {
-	case <-s.attached:
-	case <-s.done:
-		t.Fatalf("record %v: %v", argv, s.err)
-	case <-time.After(time.Minute):
-		t.Fatalf("record %v: not attached after a minute", argv)
-	}
-	return s
+	return startStdinRecordingOpts(t, Options{Command: argv, Files: files})
 }
 
 func (s *stdinRecording) stop(t *testing.T) *Recording {
@@ -287,7 +269,8 @@ func TestMaxKeysOwnLoss(t *testing.T) {
 	}
 }
 
-// startStdinRecordingOpts is startStdinRecording with opts (Stdin set here).
+// startStdinRecordingOpts starts recording opts.Command, its stdin a
+// pipe, and returns once it is attached.
 func startStdinRecordingOpts(t *testing.T, opts Options) *stdinRecording {
 	t.Helper()
 	r, w, err := os.Pipe()
@@ -306,6 +289,8 @@ func startStdinRecordingOpts(t *testing.T, opts Options) *stdinRecording {
 	case <-s.attached:
 	case <-s.done:
 		t.Fatalf("record %v: %v", opts.Command, s.err)
+	case <-time.After(time.Minute):
+		t.Fatalf("record %v: not attached after a minute", opts.Command)
 	}
 	return s
 }
