@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -39,14 +40,29 @@ const ownerEnv = "SYSREC_RECORDER_OWNER"
 // before it gives up (the recorder that started it died first).
 const ownerIdle = 30 * time.Second
 
-// ownerSocket is the owner's abstract unix socket: named by the
-// object's version, so recorders of another build start their own.
-func ownerSocket() string { return "@sysrec-recorder-" + bpfprog.Version() }
+// instanceEnv names a separate owner (letters, digits, - and _): a test
+// binary's recordings get one of their own, so that what its tests count
+// and kill is theirs, not another package's running beside it.
+const instanceEnv = "SYSREC_RECORDER_INSTANCE"
+
+// ownerName names the owner: by the object's version, so recorders of
+// another build start their own, and by instanceEnv.
+func ownerName() string {
+	n := "sysrec-recorder-" + bpfprog.Version()
+	i := os.Getenv(instanceEnv)
+	if i != "" && strings.Trim(i, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") == "" {
+		n += "-" + i
+	}
+	return n
+}
+
+// ownerSocket is the owner's abstract unix socket.
+func ownerSocket() string { return "@" + ownerName() }
 
 // ownerLock is held by an owner from before it loads the object until
 // it exits: an owner that starts while the last one is still detaching
 // waits for it, so the programs are attached once at any moment.
-func ownerLock() string { return filepath.Join("/run", "sysrec-recorder-"+bpfprog.Version()+".lock") }
+func ownerLock() string { return filepath.Join("/run", ownerName()+".lock") }
 
 // errOwnerExists: another owner holds the socket.
 var errOwnerExists = errors.New("exists")

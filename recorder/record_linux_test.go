@@ -38,8 +38,16 @@ func TestMain(m *testing.M) {
 	if mode := os.Getenv("SYSREC_TEST_DIAL"); mode != "" {
 		os.Exit(dialChild(mode))
 	}
+	// This binary's recordings (and the recorder processes it starts)
+	// share an owner of their own.
+	if os.Getenv(instanceEnv) == "" {
+		os.Setenv(instanceEnv, fmt.Sprintf("test-%d", os.Getpid()))
+	}
 	fds := openFDs()
 	code := m.Run()
+	// The lock of this binary's owner, gone by now (the last recording
+	// out waited for it).
+	os.Remove(ownerLock())
 	if err := testtarget.Cleanup(); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		code = 1

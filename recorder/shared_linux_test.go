@@ -29,111 +29,68 @@ import (
 	"github.com/sysrec/sysrec/internal/testenv"
 )
 
-// attachedShared counts, by program name, the BPF links of the host
-// whose program belongs to a loaded sysrec object of this design (one
-// with the targets and recs maps), found by program, map and link IDs:
-// the programs of one object share its maps (.bss at least). objects
-// is how many such objects are loaded.
-func attachedShared(t *testing.T) (links map[string]int, objects int) {
+// attachedShared counts, by program name, the BPF links held by the
+// processes of this test binary's owner instance (instanceEnv: the
+// owner, which alone holds links, and the recorders), by link and
+// program IDs; holders is how many processes hold them.
+func attachedShared(t *testing.T) (links map[string]int, holders int) {
 	t.Helper()
-	mapNames := map[ebpf.MapID]string{}
-	mapName := func(id ebpf.MapID) string {
-		if n, ok := mapNames[id]; ok {
-			return n
-		}
-		m, err := ebpf.NewMapFromID(id)
-		if err != nil {
-			return ""
-		}
-		defer m.Close()
-		info, err := m.Info()
-		if err != nil {
-			return ""
-		}
-		mapNames[id] = info.Name
-		return info.Name
-	}
-	type prog struct {
-		name string
-		maps []ebpf.MapID
-	}
-	progs := map[ebpf.ProgramID]prog{}
-	for id := ebpf.ProgramID(0); ; {
-		next, err := ebpf.ProgramGetNextID(id)
-		if errors.Is(err, os.ErrNotExist) {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		id = next
-		p, err := ebpf.NewProgramFromID(id)
-		if err != nil {
-			continue // unloaded meanwhile
-		}
-		info, err := p.Info()
-		p.Close()
-		if err != nil {
-			continue
-		}
-		ids, _ := info.MapIDs()
-		progs[id] = prog{info.Name, ids}
-	}
-	// An object: the programs connected by the maps they share.
-	object := map[ebpf.MapID]ebpf.MapID{} // map -> a map of its object
-	var find func(ebpf.MapID) ebpf.MapID
-	find = func(m ebpf.MapID) ebpf.MapID {
-		if r, ok := object[m]; ok && r != m {
-			r = find(r)
-			object[m] = r
-			return r
-		}
-		object[m] = m
-		return m
-	}
-	for _, p := range progs {
-		for _, m := range p.maps[min(1, len(p.maps)):] {
-			object[find(m)] = find(p.maps[0])
-		}
-	}
-	ours := map[ebpf.MapID]bool{} // objects with both maps
-	has := map[ebpf.MapID]map[string]bool{}
-	for m := range object {
-		r := find(m)
-		if has[r] == nil {
-			has[r] = map[string]bool{}
-		}
-		has[r][mapName(m)] = true
-	}
-	for r, names := range has {
-		if names["targets"] && names["recs"] {
-			ours[r] = true
-		}
-	}
+	want := instanceEnv + "=" + os.Getenv(instanceEnv)
 	links = map[string]int{}
-	var it link.Iterator
-	defer it.Close()
-	for it.Next() {
-		info, err := it.Link.Info()
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
 		if err != nil {
 			continue
 		}
-		if p, ok := progs[ebpf.ProgramID(info.Program)]; ok && len(p.maps) > 0 && ours[find(p.maps[0])] {
-			links[p.name]++
+		env, _ := os.ReadFile(fmt.Sprintf("/proc/%d/environ", pid))
+		if !slices.Contains(strings.Split(string(env), "\x00"), want) {
+			continue
+		}
+		held := false
+		infos, _ := filepath.Glob(fmt.Sprintf("/proc/%d/fdinfo/*", pid))
+		for _, f := range infos {
+			b, _ := os.ReadFile(f)
+			for _, line := range strings.Split(string(b), "\n") {
+				v, ok := strings.CutPrefix(line, "link_id:")
+				if !ok {
+					continue
+				}
+				id, _ := strconv.Atoi(strings.TrimSpace(v))
+				l, err := link.NewFromID(link.ID(id))
+				if err != nil {
+					continue // detached meanwhile
+				}
+				info, err := l.Info()
+				l.Close()
+				if err != nil {
+					continue
+				}
+				p, err := ebpf.NewProgramFromID(ebpf.ProgramID(info.Program))
+				if err != nil {
+					continue
+				}
+				pi, err := p.Info()
+				p.Close()
+				if err == nil {
+					links[pi.Name]++
+					held = true
+				}
+			}
+		}
+		if held {
+			holders++
 		}
 	}
-	if err := it.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return links, len(ours)
+	return links, holders
 }
 
 // wantAttached checks that exactly one program is attached to each
-// tracepoint of a recording (those of file recording with files), from
-// one object, or none at all.
+// tracepoint of a recording (those of file recording with files), held
+// by one process, or none at all.
 func wantAttached(t *testing.T, when string, recording, files bool) {
 	t.Helper()
-	links, objects := attachedShared(t)
+	links, holders := attachedShared(t)
 	want := map[string]int{}
 	if recording {
 		for _, n := range names(coreAttachments(&bpfprog.Objects{})) {
@@ -145,8 +102,8 @@ func wantAttached(t *testing.T, when string, recording, files bool) {
 			}
 		}
 	}
-	if !maps.Equal(links, want) || (recording && objects != 1) {
-		t.Errorf("%s: links by program %v from %d objects, want %v from one", when, links, objects, want)
+	if !maps.Equal(links, want) || (recording && holders != 1) {
+		t.Errorf("%s: links by program %v held by %d processes, want %v held by one", when, links, holders, want)
 	}
 }
 
@@ -454,7 +411,7 @@ func ownerPid(t *testing.T) int {
 			continue
 		}
 		env, _ := os.ReadFile(fmt.Sprintf("/proc/%d/environ", pid))
-		if slices.Contains(strings.Split(string(env), "\x00"), ownerEnv+"=2") {
+		if slices.Contains(strings.Split(string(env), "\x00"), ownerEnv+"=2") && slices.Contains(strings.Split(string(env), "\x00"), instanceEnv+"="+os.Getenv(instanceEnv)) {
 			return pid
 		}
 	}
