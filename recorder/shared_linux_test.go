@@ -528,11 +528,29 @@ func dialChild(mode string) int {
 	return 0
 }
 
-// asNobody runs this test binary as uid/gid 65534 in dialChild mode.
+// asNobody runs this test binary as uid/gid 65534 in dialChild mode,
+// from a copy that user may run (go test builds it in a directory only
+// root may enter).
 func asNobody(t *testing.T, mode string) *exec.Cmd {
 	t.Helper()
 	exe, err := os.Executable()
 	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(exe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir, err := os.MkdirTemp("", "sysrec-nobody")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	exe = filepath.Join(dir, "recorder.test")
+	if err := os.WriteFile(exe, b, 0o755); err != nil {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(exe)
