@@ -99,6 +99,9 @@ func ownerDetach() int {
 // started it waits for "ok", "exists" or an error.
 func ownerMain() int {
 	ready := os.NewFile(3, "ready")
+	// It outlives the recording that started it: its directory must not
+	// stay busy (an unmount) for it.
+	os.Chdir("/")
 	o, err := newOwner()
 	if errors.Is(err, errOwnerExists) {
 		ready.WriteString(errOwnerExists.Error())
