@@ -36,7 +36,8 @@ fleet:
 	@cd agent && GO=$(GO) bash ../testdata/test.sh
 
 # Benchmarks, the 10^7-input differential test of the compiler, the
-# compiler comparison with libseccomp, and the recording overhead.
+# compiler comparison with libseccomp, and the recording overhead (alone,
+# and beside 1, 8 and 64 concurrent recordings).
 bench: build
 	$(GO) test -run '^$$' -bench . ./emit ./reducer
 	SYSREC_DIFF_INPUTS=10000000 $(GO) test -count=1 -v -run 'Differential|BalancedDispatch|Libseccomp' ./emit | grep -E 'inputs|profile|allow list'
@@ -45,6 +46,7 @@ bench: build
 	@BIN=$(BIN) bash testdata/bench/enforce.sh
 	SYSREC_FS_BENCH=1 $(GO) test -count=1 -v -run 'TestFilesOverhead|TestFilesProgramCost|TestFilesCounts' ./recorder | grep -v '^=== '
 	SYSREC_FS_HELDOUT=1 $(GO) test -count=1 -v -run TestFilesHeldOut ./recorder | grep -v '^=== ' 
+	SYSREC_SHARED_BENCH=1 $(GO) test -count=1 -v -timeout 30m -run TestSharedCost ./recorder | grep -v '^=== ' 
 
 # The privileged suite 20 times in a row with two CPU-burning loops
 # beside it (root); stops at the first failure.

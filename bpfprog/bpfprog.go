@@ -1,15 +1,25 @@
 package bpfprog
 
-import "github.com/cilium/ebpf"
+import (
+	"crypto/sha256"
+	"encoding/hex"
+
+	"github.com/cilium/ebpf"
+)
 
 // The C structs, as bpf2go lays them out.
 type (
-	Key     = sysrecKey
-	ArgMask = sysrecArgmask
-	ErrKey  = sysrecErrkey
-	ExeName = sysrecExeName
-	Objects = sysrecObjects
+	Key      = sysrecKey
+	ArgMask  = sysrecArgmask
+	ErrKey   = sysrecErrkey
+	ExeName  = sysrecExeName
+	Objects  = sysrecObjects
+	RecState = sysrecRecState
 )
+
+// MaxRecordings is how many recordings one loaded object serves at
+// once (SYSREC_MAX_RECS): the ids a recording can get.
+const MaxRecordings = 256
 
 // Indexes of the per-CPU stats array (enum stat in sysrec.h).
 const (
@@ -24,6 +34,13 @@ const (
 // MaxNr bounds the syscall numbers that can carry argument masks
 // (SYSREC_MAX_NR).
 const MaxNr = 1024
+
+// Version names the compiled object: recorders of the same object can
+// share it, those of another build cannot (its maps may differ).
+func Version() string {
+	h := sha256.Sum256(_SysrecBytes)
+	return hex.EncodeToString(h[:6])
+}
 
 // Spec returns a fresh copy of the program's collection spec; the caller
 // sets its variables and map sizes before loading it.

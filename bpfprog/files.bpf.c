@@ -2,12 +2,13 @@
 
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 /*
- * files: the files and TCP ports the tasks of one cgroup v2 subtree
- * touch, as Landlock rights, aggregated in kernel. Not compiled on its
- * own: sysrec.bpf.c includes it (one object, so that sys_exit is one
- * program doing both jobs: every attached program costs every syscall
- * of the host a dispatch) and calls files_exit and files_exec when the
- * loader sets record_files.
+ * files: the files and TCP ports the tasks of a recorded cgroup v2
+ * subtree touch, as Landlock rights, aggregated in kernel in the
+ * recording's maps. Not compiled on its own: sysrec.bpf.c includes it
+ * (one object, so that sys_exit is one program doing both jobs: every
+ * attached program costs every syscall of the host a dispatch) and
+ * calls files_exit and files_exec for recordings of files (rec_state
+ * files; nfiles counts them).
  *
  * BPF LSM, fentry and kprobes are not available where sysrec runs, so
  * there is no bpf_d_path: paths are rebuilt by walking dentries and
@@ -92,27 +93,35 @@
 #define FMODE_CREATED (1U << 20)
 
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 16384); /* resized by the loader */
-	__type(key, struct file_key);
-	__type(value, __u64);
+	PER_RECORDING(
+		__uint(type, BPF_MAP_TYPE_HASH);
+		__uint(map_flags, BPF_F_NO_PREALLOC); /* memory as used: a recording's keys, not its --max-keys */
+		__uint(max_entries, 16384); /* sized by the recorder */
+		__uint(key_size, sizeof(struct file_key));
+		__uint(value_size, sizeof(__u64));
+	);
 } file_counts SEC(".maps");
 
 /* hash -> path, written once per distinct path; only what is used is
  * allocated (4 KiB per path). */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 16384); /* resized by the loader */
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, __u64);
-	__type(value, struct pathbuf);
+	PER_RECORDING(
+		__uint(type, BPF_MAP_TYPE_HASH);
+		__uint(max_entries, 16384); /* sized by the recorder */
+		__uint(map_flags, BPF_F_NO_PREALLOC);
+		__uint(key_size, sizeof(__u64));
+		__uint(value_size, sizeof(struct pathbuf));
+	);
 } paths SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 1024);
-	__type(key, struct port_key);
-	__type(value, __u64);
+	PER_RECORDING(
+		__uint(type, BPF_MAP_TYPE_HASH);
+		__uint(map_flags, BPF_F_NO_PREALLOC); /* memory as used: a recording's keys, not its --max-keys */
+		__uint(max_entries, 1024);
+		__uint(key_size, sizeof(struct port_key));
+		__uint(value_size, sizeof(__u64));
+	);
 } ports SEC(".maps");
 
 /* syscall number -> enum file_op, filled by the loader from the arch's
@@ -144,6 +153,8 @@ struct pending {
 	__u32 addr;    /* the sockaddr's family and port, as read */
 	__u32 nr;      /* the call */
 	__u64 key;     /* sys_exit's copy: the key it was found under */
+	__u32 rec;     /* the caller's recording */
+	__u32 pad;
 	struct changed changed;
 	__u64 inode[FILES_MAX_CHANGED]; /* the inodes of changed.id */
 };
@@ -171,11 +182,13 @@ __u64 inflight;
  * too: a later call with the same string and other rights (an unlink
  * after a mkdir) never vouches for an earlier one. */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 16384); /* resized by the loader */
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, struct file_key);
-	__type(value, struct changed);
+	PER_RECORDING(
+		__uint(type, BPF_MAP_TYPE_HASH);
+		__uint(max_entries, 16384); /* sized by the recorder */
+		__uint(map_flags, BPF_F_NO_PREALLOC);
+		__uint(key_size, sizeof(struct file_key));
+		__uint(value_size, sizeof(struct changed));
+	);
 } path_changed SEC(".maps");
 
 struct auxv {
@@ -190,10 +203,13 @@ struct {
 } auxv_scratch SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 1024);
-	__type(key, struct unix_key);
-	__type(value, __u64);
+	PER_RECORDING(
+		__uint(type, BPF_MAP_TYPE_HASH);
+		__uint(map_flags, BPF_F_NO_PREALLOC); /* memory as used: a recording's keys, not its --max-keys */
+		__uint(max_entries, 1024);
+		__uint(key_size, sizeof(struct unix_key));
+		__uint(value_size, sizeof(__u64));
+	);
 } unix_counts SEC(".maps");
 
 /* The unix sockets the target bound (struct sock addresses): a datagram
@@ -202,26 +218,37 @@ struct {
  * for the target's: that keeps a scope (refuses more), never drops
  * one; a full map drops the scope for the sockets it misses. */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 1024);
-	__type(key, __u64);
-	__type(value, __u8);
+	PER_RECORDING(
+		__uint(type, BPF_MAP_TYPE_LRU_HASH);
+		__uint(max_entries, 1024);
+		__uint(key_size, sizeof(__u64));
+		__uint(value_size, sizeof(__u8));
+	);
 } own_unix SEC(".maps");
 
 /* exe -> signals it sent to processes outside the target. */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 1024);
-	__type(key, struct exe_name);
-	__type(value, __u64);
+	PER_RECORDING(
+		__uint(type, BPF_MAP_TYPE_HASH);
+		__uint(map_flags, BPF_F_NO_PREALLOC); /* memory as used: a recording's keys, not its --max-keys */
+		__uint(max_entries, 1024);
+		__uint(key_size, sizeof(struct exe_name));
+		__uint(value_size, sizeof(__u64));
+	);
 } signals_outside SEC(".maps");
 
+/* Per recording: file_stats[rec * FILES_STAT_MAX + i]. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, FILES_STAT_MAX);
-	__type(key, enum files_stat);
+	__uint(max_entries, SYSREC_MAX_RECS * FILES_STAT_MAX);
+	__type(key, __u32);
 	__type(value, __u64);
 } file_stats SEC(".maps");
+
+static __always_inline void fstat_inc(__u32 rec, __u32 i)
+{
+	inc(&file_stats, rec * FILES_STAT_MAX + i);
+}
 
 /* Kernel types, only the fields used, relocated by CO-RE. d_name and
  * f_path sit in anonymous unions in recent kernels; CO-RE finds them by
@@ -364,14 +391,6 @@ struct proc_inode {
 	struct inode vfs_inode;
 } __attribute__((preserve_access_index));
 
-struct css_set {
-	struct cgroup *dfl_cgrp;
-} __attribute__((preserve_access_index));
-
-struct task_struct___cg {
-	struct css_set *cgroups;
-} __attribute__((preserve_access_index));
-
 extern struct task_struct *bpf_task_from_pid(__s32 pid) __ksym;
 extern struct task_struct *bpf_task_from_vpid(__s32 vpid) __ksym;
 extern void bpf_task_release(struct task_struct *p) __ksym;
@@ -439,7 +458,7 @@ struct walk {
 	__u32 copy;  /* 0: hash only; 1: also copy the names into scratch buf */
 	__u32 status;
 	__u32 buf;
-	__u32 pad;
+	__u32 maxd;  /* components it may take (the recording's max_depth) */
 };
 
 /* walk_step takes one step up: a component, or a mount crossing. */
@@ -471,7 +490,7 @@ static long walk_step(__u32 i, struct walk *w)
 		w->status = WALK_DISCONNECTED; /* a dentry cut off from its tree */
 		return 1;
 	}
-	if (w->depth >= max_depth || w->depth >= FILES_MAX_DEPTH) {
+	if (w->depth >= w->maxd || w->depth >= FILES_MAX_DEPTH) {
 		w->status = WALK_TOO_DEEP;
 		return 1;
 	}
@@ -506,9 +525,10 @@ static long walk_step(__u32 i, struct walk *w)
 	return 0;
 }
 
-static __always_inline void walk_init(struct walk *w, struct dentry *d, struct vfsmount *v)
+static __always_inline void walk_init(struct walk *w, struct dentry *d, struct vfsmount *v, __u32 maxd)
 {
 	struct fs_struct *fs = bpf_get_current_task_btf()->fs;
+	w->maxd = maxd;
 	w->status = WALK_RUNNING;
 	w->dentry = d;
 	w->mnt = mount_of(v);
@@ -527,19 +547,19 @@ static __always_inline __u32 walk_stat(__u32 status)
 	}
 }
 
-/* other_root reports whether the task sees another file tree than the
- * loader: a path string it passed means something else there. Its root
- * is compared with the loader's by mount id and inode: a host whose "/"
- * is mounted over the initramfs (switch_root) has a root mount with a
- * parent, and the same root as the loader. */
-static __always_inline int other_root(void)
+/* other_root reports whether the task sees another file tree than its
+ * recorder (st): a path string it passed means something else there.
+ * Its root is compared with the recorder's by mount id and inode: a
+ * host whose "/" is mounted over the initramfs (switch_root) has a root
+ * mount with a parent, and the same root as the recorder. */
+static __always_inline int other_root(struct rec_state *st)
 {
 	struct task_struct *task = (void *)bpf_get_current_task();
-	if (BPF_CORE_READ(task, nsproxy, mnt_ns, ns.inum) != host_mntns)
+	if (BPF_CORE_READ(task, nsproxy, mnt_ns, ns.inum) != st->mntns)
 		return 1;
 	struct vfsmount *v = BPF_CORE_READ(task, fs, root.mnt);
-	return BPF_CORE_READ(mount_of(v), mnt_id) != host_root_mnt ||
-	       BPF_CORE_READ(task, fs, root.dentry, d_inode, i_ino) != host_root_ino;
+	return BPF_CORE_READ(mount_of(v), mnt_id) != st->root_mnt ||
+	       BPF_CORE_READ(task, fs, root.dentry, d_inode, i_ino) != st->root_ino;
 }
 
 /* One access to record: an object (dentry+mount) and/or a path string
@@ -551,7 +571,7 @@ struct req {
 	__u32 str_user;  /* str is in user memory */
 	__u32 access;
 	__u32 verify;  /* count the access only if its path_id is want */
-	__u32 pad;
+	__u32 rec;     /* the caller's recording */
 	__u64 want;
 	__u64 key;     /* with verify: the pending entry of the call */
 	__u64 dirhash; /* out: identifies the directory holding the object */
@@ -648,7 +668,7 @@ static __always_inline int changed_here(struct req *r)
  * the task's root through mount mnt or, failing that, through the
  * task's root mount; 0 if neither leads there (another mount: user
  * space then compares inode numbers). A global function: verified once. */
-__attribute__((noinline)) __u64 changed_path(__u64 inode, __u64 mnt)
+__attribute__((noinline)) __u64 changed_path(__u64 inode, __u64 mnt, __u32 maxd)
 {
 	struct hlist_node *first = KPTR(inode, inode)->i_dentry.first;
 	if (!first)
@@ -658,8 +678,8 @@ __attribute__((noinline)) __u64 changed_path(__u64 inode, __u64 mnt)
 	struct vfsmount *mnts[2] = {(void *)mnt, BPF_CORE_READ(task, fs, root.mnt)};
 	for (int i = 0; i < 2; i++) {
 		struct walk w = {.copy = 1, .buf = SCRATCH_CHANGED};
-		walk_init(&w, d, mnts[i]);
-		bpf_loop(max_depth + FILES_MAX_MOUNTS, walk_step, &w, 0);
+		walk_init(&w, d, mnts[i], maxd);
+		bpf_loop(maxd + FILES_MAX_MOUNTS, walk_step, &w, 0);
 		if (w.status != WALK_DONE)
 			continue;
 		struct strhash sh = STRHASH_INIT(SCRATCH_CHANGED);
@@ -673,17 +693,17 @@ __attribute__((noinline)) __u64 changed_path(__u64 inode, __u64 mnt)
 /* keep_changed stores, for user space to check access k, what the call
  * of pending entry key changed, with the paths of the changed inodes
  * (mnt: the mount the call's string was relative to). */
-static __always_inline int keep_changed(__u64 key, struct file_key *k, __u64 mnt)
+static __always_inline int keep_changed(__u64 key, struct file_key *k, __u64 mnt, struct rec_state *st, void *path_changed)
 {
 	struct pending *p = bpf_map_lookup_elem(&pending, &key);
-	if (!p)
+	if (!p || !path_changed)
 		return -1;
 	struct changed c = p->changed;
 	__u64 inodes[FILES_MAX_CHANGED];
 	__builtin_memcpy(inodes, p->inode, sizeof(inodes));
 	for (int i = 0; i < FILES_MAX_CHANGED; i++)
-		c.path[i] = i < c.n ? changed_path(inodes[i], mnt) : 0;
-	return bpf_map_update_elem(&path_changed, k, &c, BPF_ANY);
+		c.path[i] = i < c.n ? changed_path(inodes[i], mnt, st->max_depth) : 0;
+	return bpf_map_update_elem(path_changed, k, &c, BPF_ANY);
 }
 
 /* record resolves one access and counts it. A global function: verified
@@ -694,10 +714,14 @@ __attribute__((noinline)) int record(struct req *r)
 	struct pathbuf *b = bpf_map_lookup_elem(&scratch, &z);
 	if (!b || !r)
 		return -1;
+	__u32 rec = r->rec;
+	struct rec_state *st = rec_state(rec);
+	if (!st)
+		return -1;
 	struct strhash sh = STRHASH_INIT(SCRATCH_EXIT);
 	int walk = read_path(r, &sh);
 	if (walk < 0) {
-		inc(&file_stats, -walk);
+		fstat_inc(rec, -walk);
 		return -1;
 	}
 	__u32 flags = sh.n ? FILES_F_STRING : 0;
@@ -707,7 +731,7 @@ __attribute__((noinline)) int record(struct req *r)
 			/* want 0: sys_enter could not read the string (a page
 			 * not touched yet, such as a literal's on first use:
 			 * bpf_probe_read_user does not fault it in). */
-			inc(&file_stats, r->want ? FILES_STAT_RACED : FILES_STAT_FAULT);
+			fstat_inc(rec, r->want ? FILES_STAT_RACED : FILES_STAT_FAULT);
 			return -1;
 		}
 		/* One component relative to a directory the call changed (or
@@ -719,19 +743,24 @@ __attribute__((noinline)) int record(struct req *r)
 
 	struct walk w = {};
 	if (walk) {
-		walk_init(&w, r->dentry, r->mnt);
-		bpf_loop(max_depth + FILES_MAX_MOUNTS, walk_step, &w, 0);
+		walk_init(&w, r->dentry, r->mnt, st->max_depth);
+		bpf_loop(st->max_depth + FILES_MAX_MOUNTS, walk_step, &w, 0);
 		if (w.status != WALK_DONE) {
-			inc(&file_stats, walk_stat(w.status));
+			fstat_inc(rec, walk_stat(w.status));
 			return -1;
 		}
 	}
 	r->dirhash = mix(w.hash, sh.dirh);
 	if (!r->access)
 		return 0; /* only the directory was asked for (the source of a link) */
-	struct exe *e = exe_of(bpf_get_current_task_btf());
+	struct exe *e = exe_of(bpf_get_current_task_btf(), rec);
 	if (!e)
 		return 0; /* not counted (yet), as its syscalls are not */
+	void *counts_map = of(&file_counts, rec), *paths_map = of(&paths, rec);
+	if (!counts_map || !paths_map) {
+		fstat_inc(rec, FILES_STAT_LOST_KEYS);
+		return -1;
+	}
 	struct file_key k = {.hash = mix(w.hash, sh.h), .access = r->access};
 	__builtin_memcpy(k.exe, e->name, sizeof(k.exe));
 	if (verify) {
@@ -739,42 +768,42 @@ __attribute__((noinline)) int record(struct req *r)
 		 * fd, an exec): only this one is checked. */
 		k.hash = mix(k.hash, FILES_F_VERIFY);
 		flags |= FILES_F_VERIFY;
-		if (keep_changed(r->key, &k, (__u64)r->mnt)) {
-			inc(&file_stats, FILES_STAT_LOST_PATHS);
+		if (keep_changed(r->key, &k, (__u64)r->mnt, st, of(&path_changed, rec))) {
+			fstat_inc(rec, FILES_STAT_LOST_PATHS);
 			return -1;
 		}
 	}
-	__u64 *v = bpf_map_lookup_elem(&file_counts, &k);
+	__u64 *v = bpf_map_lookup_elem(counts_map, &k);
 	if (v) {
 		__sync_fetch_and_add(v, 1);
 		return 0;
 	}
-	if (!bpf_map_lookup_elem(&paths, &k.hash)) {
+	if (!bpf_map_lookup_elem(paths_map, &k.hash)) {
 		/* First sight of this path: build its string. */
 		if (walk) {
-			walk_init(&w, r->dentry, r->mnt);
+			walk_init(&w, r->dentry, r->mnt, st->max_depth);
 			w.hash = 0;
 			w.depth = 0;
 			w.copy = 1;
 			w.off = sh.n;
-			bpf_loop(max_depth + FILES_MAX_MOUNTS, walk_step, &w, 0);
+			bpf_loop(st->max_depth + FILES_MAX_MOUNTS, walk_step, &w, 0);
 			if (w.status != WALK_DONE) {
-				inc(&file_stats, walk_stat(w.status));
+				fstat_inc(rec, walk_stat(w.status));
 				return -1;
 			}
 		} else {
 			w.off = sh.n;
 		}
-		if (flags & FILES_F_STRING && other_root())
+		if (flags & FILES_F_STRING && other_root(st))
 			flags |= FILES_F_OTHER_ROOT;
 		b->len = w.off;
 		b->flags = flags;
-		if (bpf_map_update_elem(&paths, &k.hash, b, BPF_NOEXIST) && !bpf_map_lookup_elem(&paths, &k.hash)) {
-			inc(&file_stats, FILES_STAT_LOST_PATHS);
+		if (bpf_map_update_elem(paths_map, &k.hash, b, BPF_NOEXIST) && !bpf_map_lookup_elem(paths_map, &k.hash)) {
+			fstat_inc(rec, FILES_STAT_LOST_PATHS);
 			return -1;
 		}
 	}
-	add(&file_counts, &k, &file_stats, FILES_STAT_LOST_KEYS);
+	add(counts_map, &k, &file_stats, rec * FILES_STAT_MAX + FILES_STAT_LOST_KEYS);
 	return 0;
 }
 
@@ -826,12 +855,12 @@ static __always_inline __u32 mknod_right(__u32 mode)
  * registers, asked to truncate. p, for openat2, whose flags are in the
  * caller's memory (a thread can change them while the call runs): the
  * call truncated if it changed the opened file's ctime instead. */
-static __always_inline void opened(long fd, int trunc, struct pending *p)
+static __always_inline void opened(__u32 rec, long fd, int trunc, struct pending *p)
 {
 	struct file *f = fd_file(fd);
-	struct req r = {};
+	struct req r = {.rec = rec};
 	if (set_file(&r, f)) {
-		inc(&file_stats, FILES_STAT_FAULT);
+		fstat_inc(rec, FILES_STAT_FAULT);
 		return;
 	}
 	unsigned int fflags = KPTR(file, f)->f_flags;
@@ -864,9 +893,9 @@ static __always_inline void opened(long fd, int trunc, struct pending *p)
  * path_id is want (what sys_enter read). */
 static __always_inline int at_path(long dfd, __u64 str, __u32 access, __u64 *dirhash, struct pending *p, int i)
 {
-	struct req r = {.access = access, .verify = 1, .want = p->path[i & 1], .key = p->key};
+	struct req r = {.access = access, .verify = 1, .want = p->path[i & 1], .key = p->key, .rec = p->rec};
 	if (set_at(&r, dfd, str)) {
-		inc(&file_stats, FILES_STAT_FAULT);
+		fstat_inc(p->rec, FILES_STAT_FAULT);
 		return -1;
 	}
 	int err = record(&r);
@@ -903,7 +932,7 @@ static __always_inline __u32 sockaddr_head(void *regs)
  * call's outcome: Landlock checks the port before the call can fail for
  * another reason (ECONNREFUSED, EINPROGRESS, EADDRINUSE). want is the
  * sockaddr's head as sys_enter read it. */
-static __always_inline void tcp_port(void *regs, __u32 op, __u32 want)
+static __always_inline void tcp_port(__u32 rec, void *regs, __u32 op, __u32 want)
 {
 	__u32 head = sockaddr_head(regs);
 	__u16 *sa = (__u16 *)&head;
@@ -921,11 +950,11 @@ static __always_inline void tcp_port(void *regs, __u32 op, __u32 want)
 	__u16 proto = BPF_CORE_READ(sock, sk, sk_protocol);
 	if (proto != IPPROTO_TCP && proto != IPPROTO_MPTCP)
 		return;
-	struct exe *e = exe_of(bpf_get_current_task_btf());
+	struct exe *e = exe_of(bpf_get_current_task_btf(), rec);
 	if (!e)
 		return;
 	if (head != want) {
-		inc(&file_stats, FILES_STAT_RACED);
+		fstat_inc(rec, FILES_STAT_RACED);
 		return;
 	}
 	struct port_key k = {
@@ -934,14 +963,7 @@ static __always_inline void tcp_port(void *regs, __u32 op, __u32 want)
 		.access = op == OP_BIND ? LL_BIND_TCP : LL_CONNECT_TCP,
 	};
 	__builtin_memcpy(k.exe, e->name, sizeof(k.exe));
-	add(&ports, &k, &file_stats, FILES_STAT_LOST_PORTS);
-}
-
-/* task_in_target reports whether task is in the target cgroup or below. */
-static __always_inline int task_in_target(struct task_struct *task)
-{
-	struct css_set *cs = KPTR(task_struct___cg, task)->cgroups;
-	return cgroup_in_target(KPTR(css_set, cs)->dfl_cgrp);
+	add(of(&ports, rec), &k, &file_stats, rec * FILES_STAT_MAX + FILES_STAT_LOST_PORTS);
 }
 
 /* unix_used records that the target reached unix socket sk: connected
@@ -952,7 +974,7 @@ static __always_inline int task_in_target(struct task_struct *task)
  * listener is a process of the target, or the target bound it): the
  * scope allows those, and recording them let a program that connected
  * to itself drop the scope. */
-static __always_inline void unix_used(struct sock *sk, int own)
+static __always_inline void unix_used(__u32 rec, struct sock *sk, int own)
 {
 	struct unix_address *a = KPTR(unix_sock, sk)->addr;
 	if (!a)
@@ -967,23 +989,23 @@ static __always_inline void unix_used(struct sock *sk, int own)
 		return;
 	if (own && !k.name[0])
 		return;
-	struct exe *e = exe_of(bpf_get_current_task_btf());
+	struct exe *e = exe_of(bpf_get_current_task_btf(), rec);
 	if (!e)
 		return;
 	__builtin_memcpy(k.exe, e->name, sizeof(k.exe));
-	add(&unix_counts, &k, &file_stats, FILES_STAT_LOST_SCOPES);
+	add(of(&unix_counts, rec), &k, &file_stats, rec * FILES_STAT_MAX + FILES_STAT_LOST_SCOPES);
 }
 
-/* pid_in_target reports whether the process pid names exists
- * and is in the target. */
-static __always_inline int pid_in_target(struct pid *pid)
+/* pid_in_rec reports whether the process pid names exists and is in
+ * recording rec's subtree. */
+static __always_inline int pid_in_rec(struct pid *pid, __u32 rec)
 {
 	if (!pid)
 		return 0;
 	struct task_struct *t = bpf_task_from_pid(KPTR(pid, pid)->numbers[0].nr);
 	if (!t)
 		return 0;
-	int in = task_in_target(t);
+	int in = task_in_rec(t, rec);
 	bpf_task_release(t);
 	return in;
 }
@@ -1003,13 +1025,14 @@ static __always_inline struct sock *unix_sock_of(__u64 fd)
 
 /* unix_bound notes the unix socket a successful bind of the target
  * bound (own_unix). */
-static __always_inline void unix_bound(void *regs)
+static __always_inline void unix_bound(__u32 rec, void *regs)
 {
 	struct sock *sk = unix_sock_of(arg(regs, 0));
 	__u64 key = (__u64)sk;
 	__u8 one = 1;
-	if (sk)
-		bpf_map_update_elem(&own_unix, &key, &one, BPF_ANY);
+	void *own = of(&own_unix, rec);
+	if (sk && own)
+		bpf_map_update_elem(own, &key, &one, BPF_ANY);
 }
 
 /* unix_connected records the peer of the unix socket a successful
@@ -1017,14 +1040,14 @@ static __always_inline void unix_bound(void *regs)
  * the listener's address), or a datagram socket. A stream socket's
  * sk_peer_pid is the process that called listen (connect copies the
  * listener's credentials): whether the target connected to its own. */
-static __always_inline void unix_connected(void *regs)
+static __always_inline void unix_connected(__u32 rec, void *regs)
 {
 	struct sock *sk = unix_sock_of(arg(regs, 0));
 	if (!sk)
 		return;
 	struct sock *peer = KPTR(unix_sock, sk)->peer;
 	if (peer)
-		unix_used(peer, pid_in_target(KPTR(sock, sk)->sk_peer_pid));
+		unix_used(rec, peer, pid_in_rec(KPTR(sock, sk)->sk_peer_pid, rec));
 }
 
 /* is_send reports whether op sends a message, maybe to an address. */
@@ -1051,15 +1074,17 @@ static __always_inline int send_addressed(void *regs, __u32 op)
  * the unix socket it reached. */
 static __always_inline void unix_ready(struct sock *sk)
 {
-	if (!record_files || !*(volatile __u64 *)&inflight)
+	if (!*(volatile __u64 *)&inflight)
 		return;
 	if (KPTR(sock, sk)->__sk_common.skc_family != AF_UNIX)
 		return;
 	__u64 key = (__u64)bpf_task_pt_regs(bpf_get_current_task_btf());
 	struct pending *p = bpf_map_lookup_elem(&pending, &key);
 	__u64 at = (__u64)sk;
-	if (p && is_send(op_of(p->nr)))
-		unix_used(sk, bpf_map_lookup_elem(&own_unix, &at) != 0);
+	if (!p || !is_send(op_of(p->nr)))
+		return;
+	void *own = of(&own_unix, p->rec);
+	unix_used(p->rec, sk, own && bpf_map_lookup_elem(own, &at) != 0);
 }
 
 /* is_signal reports whether op sends a signal. */
@@ -1070,11 +1095,11 @@ static __always_inline int is_signal(__u32 op)
 
 /* signal_outside counts a signal of the current task to a process
  * outside the target. */
-static __always_inline void signal_outside(void)
+static __always_inline void signal_outside(__u32 rec)
 {
-	struct exe *e = exe_of(bpf_get_current_task_btf());
+	struct exe *e = exe_of(bpf_get_current_task_btf(), rec);
 	if (e)
-		add(&signals_outside, e->name, &file_stats, FILES_STAT_LOST_SCOPES);
+		add(of(&signals_outside, rec), e->name, &file_stats, rec * FILES_STAT_MAX + FILES_STAT_LOST_SCOPES);
 }
 
 /* signal_generated: the kernel made signal for task, in the context of
@@ -1085,14 +1110,18 @@ static __always_inline void signal_outside(void)
  * processes inside count nothing. */
 static __always_inline void signal_generated(struct task_struct *task)
 {
-	if (!record_files)
+	if (!*(volatile __u32 *)&nfiles)
 		return;
 	struct task_struct *cur = bpf_get_current_task_btf();
 	void *regs = (void *)bpf_task_pt_regs(cur);
-	if (!is_signal(op_of(exit_nr(regs))) || !in_target() || compat(regs, cur))
+	if (!is_signal(op_of(exit_nr(regs))) || compat(regs, cur))
 		return;
-	if (!task_in_target(task))
-		signal_outside();
+	__u32 rec = rec_of_task(cur);
+	struct rec_state *st = rec_state(rec);
+	if (!st || !st->files)
+		return;
+	if (!task_in_rec(task, rec))
+		signal_outside(rec);
 }
 
 /* pidfd_pid_nr returns the pid number (in the initial namespace) of
@@ -1122,7 +1151,7 @@ static __always_inline int pidfd_pid_nr(__u64 pidfd)
  * signalled, and kill(0) reaches the caller itself, which the scope
  * allows; counting it let a program drop the scope with setsid() and
  * kill(0, 0). A target gone by now was not shown to be outside. */
-static __always_inline void signal_probe(void *regs, __u32 op)
+static __always_inline void signal_probe(__u32 rec, void *regs, __u32 op)
 {
 	int tg = op == OP_TGKILL || op == OP_RT_TGSIGQUEUEINFO;
 	if ((int)arg(regs, tg ? 2 : 1) != 0)
@@ -1139,10 +1168,10 @@ static __always_inline void signal_probe(void *regs, __u32 op)
 	}
 	if (!t)
 		return;
-	int in = task_in_target(t);
+	int in = task_in_rec(t, rec);
 	bpf_task_release(t);
 	if (!in)
-		signal_outside();
+		signal_outside(rec);
 }
 
 /* watched reports whether op names a path by a string, or a sockaddr,
@@ -1218,14 +1247,14 @@ __attribute__((noinline)) __u64 enter_path_id(long dfd, __u64 str)
 /* files_enter keeps, for a call of a recorded task that names paths or
  * a sockaddr in its memory, what that memory says now, for files_exit
  * to compare. Other calls cost an array look-up. */
-static __always_inline void files_enter(void *regs, __u32 nr)
+static __always_inline void files_enter(__u32 rec, void *regs, __u32 nr)
 {
 	__u32 op = op_of(nr);
 	if (!watched(op) && op != OP_OPENAT2 && !(is_send(op) && send_addressed(regs, op)))
 		return;
 	long d[2];
 	__u64 s[2] = {};
-	struct pending p = {.nr = nr};
+	struct pending p = {.nr = nr, .rec = rec};
 	int n = call_paths(op, regs, d, s);
 	if (n > 0)
 		p.path[0] = enter_path_id(d[0], s[0]);
@@ -1253,7 +1282,7 @@ static __always_inline void drop_pending(__u64 key)
  * progress it costs a load. */
 static __always_inline void inode_ctime(struct inode *inode)
 {
-	if (!record_files || !*(volatile __u64 *)&inflight)
+	if (!*(volatile __u64 *)&inflight)
 		return;
 	__u64 key = (__u64)bpf_task_pt_regs(bpf_get_current_task_btf());
 	struct pending *p = bpf_map_lookup_elem(&pending, &key);
@@ -1279,7 +1308,7 @@ static __always_inline void inode_ctime(struct inode *inode)
  * current task (task); files_exit forgets it when done. Returns -1,
  * having counted the access as raced if the task is counted, when there
  * is none. */
-static __always_inline int take_pending(void *regs, __u32 nr, struct task_struct *task, struct pending *p)
+static __always_inline int take_pending(__u32 rec, void *regs, __u32 nr, struct pending *p)
 {
 	__u64 key = (__u64)regs;
 	struct pending *e = bpf_map_lookup_elem(&pending, &key);
@@ -1290,32 +1319,32 @@ static __always_inline int take_pending(void *regs, __u32 nr, struct task_struct
 	}
 	if (e)
 		drop_pending(key); /* a call whose exit was not seen */
-	if (exe_of(task))
-		inc(&file_stats, FILES_STAT_RACED);
+	if (exe_of(bpf_get_current_task_btf(), rec))
+		fstat_inc(rec, FILES_STAT_RACED);
 	return -1;
 }
 
 /* fd_op records a successful call whose object the kernel names: the
  * fd an open returned, the fd ftruncate and ioctl were given. */
-static __always_inline void fd_op(void *regs, __u32 op, long ret)
+static __always_inline void fd_op(__u32 rec, void *regs, __u32 op, long ret)
 {
 	switch (op) {
 	case OP_OPEN:
-		opened(ret, arg(regs, 1) & O_TRUNC, 0);
+		opened(rec, ret, arg(regs, 1) & O_TRUNC, 0);
 		break;
 	case OP_OPENAT:
 	case OP_OPEN_BY_HANDLE_AT:
-		opened(ret, arg(regs, 2) & O_TRUNC, 0);
+		opened(rec, ret, arg(regs, 2) & O_TRUNC, 0);
 		break;
 	case OP_CREAT:
-		opened(ret, 1, 0);
+		opened(rec, ret, 1, 0);
 		break;
 	case OP_FTRUNCATE:
 	case OP_IOCTL: {
 		struct file *f = fd_file(arg(regs, 0));
-		struct req r = {.access = op == OP_FTRUNCATE ? LL_TRUNCATE : LL_IOCTL_DEV};
+		struct req r = {.access = op == OP_FTRUNCATE ? LL_TRUNCATE : LL_IOCTL_DEV, .rec = rec};
 		if (set_file(&r, f)) {
-			inc(&file_stats, FILES_STAT_FAULT);
+			fstat_inc(rec, FILES_STAT_FAULT);
 			break;
 		}
 		__u32 m = inode_mode(f);
@@ -1332,11 +1361,11 @@ static __always_inline void fd_op(void *regs, __u32 op, long ret)
 static __always_inline void path_op(void *regs, __u32 op, long ret, struct pending *p)
 {
 	if (op == OP_CONNECT || op == OP_BIND) {
-		tcp_port(regs, op, p->addr);
+		tcp_port(p->rec, regs, op, p->addr);
 		if (op == OP_CONNECT && ret == 0)
-			unix_connected(regs);
+			unix_connected(p->rec, regs);
 		if (op == OP_BIND && ret == 0)
-			unix_bound(regs);
+			unix_bound(p->rec, regs);
 		if (op == OP_CONNECT || ret < 0)
 			return;
 	}
@@ -1398,35 +1427,37 @@ static __always_inline void path_op(void *regs, __u32 op, long ret, struct pendi
 	}
 }
 
-/* files_exit records the file or port a finished call touched. Every
- * task of the host comes here after every syscall: a direct load and
- * an inlined array lookup, no helper, for calls that are not file
- * operations. */
+/* files_exit records the file or port a finished call touched. While
+ * a recording records files, every task of the host comes here after
+ * every syscall: a direct load and an inlined array lookup, no helper,
+ * for calls that are not file operations; the task's recording is
+ * sys_exit's kept decision (who). */
 static __always_inline void files_exit(void *regs, __u32 nr, long ret)
 {
 	__u32 op = op_of(nr);
 	if (op == OP_NONE)
 		return;
+	struct last *c = who(regs, LAST_EXIT);
+	if (!c || c->state == LAST_OUTSIDE || !c->files)
+		return;
+	__u32 rec = c->rec;
 	int port = op == OP_CONNECT || op == OP_BIND;
 	if (ret < 0 && !port) {
 		/* A failed call that files_enter kept: forget it, or inflight
 		 * stays up and every ctime change of the host is looked up. */
-		if (*(volatile __u64 *)&inflight && (watched(op) || op == OP_OPENAT2 || is_send(op)) && in_target())
+		if (*(volatile __u64 *)&inflight && (watched(op) || op == OP_OPENAT2 || is_send(op)))
 			drop_pending((__u64)regs);
 		return;
 	}
-	if (!in_target())
-		return;
-	struct task_struct *task = bpf_get_current_task_btf();
 	/* nr is another call in the compat table (counted at sys_enter). */
-	if (compat(regs, task))
+	if (compat(regs, (void *)c->task))
 		return;
 	if (is_send(op)) {
 		drop_pending((__u64)regs); /* unix_ready did the work */
 		return;
 	}
 	if (is_signal(op)) {
-		signal_probe(regs, op);
+		signal_probe(rec, regs, op);
 		return;
 	}
 	if (op == OP_OPENAT2) {
@@ -1434,16 +1465,16 @@ static __always_inline void files_exit(void *regs, __u32 nr, long ret)
 		 * truncated (none kept: not learned as a truncate). */
 		__u64 key = (__u64)regs;
 		struct pending *p = bpf_map_lookup_elem(&pending, &key);
-		opened(ret, 0, p && p->nr == nr ? p : 0);
+		opened(rec, ret, 0, p && p->nr == nr ? p : 0);
 		drop_pending(key);
 		return;
 	}
 	if (!watched(op)) {
-		fd_op(regs, op, ret);
+		fd_op(rec, regs, op, ret);
 		return;
 	}
 	struct pending p = {};
-	if (take_pending(regs, nr, task, &p))
+	if (take_pending(rec, regs, nr, &p))
 		return;
 	path_op(regs, op, ret, &p);
 	drop_pending(p.key);
@@ -1463,11 +1494,11 @@ static long vma_file(struct task_struct *task, struct vm_area_struct *vma, struc
  * (bprm->file is then its interpreter) and on the ELF interpreter
  * (ld.so), which the kernel opens itself: found through AT_BASE in the
  * new auxv and the mapping there. */
-static __always_inline void files_exec(struct linux_binprm *bprm)
+static __always_inline void files_exec(__u32 rec, struct linux_binprm *bprm)
 {
-	struct req r = {.access = LL_EXECUTE | LL_READ_FILE};
+	struct req r = {.access = LL_EXECUTE | LL_READ_FILE, .rec = rec};
 	if (set_file(&r, BPF_CORE_READ(bprm, file)))
-		inc(&file_stats, FILES_STAT_FAULT);
+		fstat_inc(rec, FILES_STAT_FAULT);
 	else
 		record(&r);
 
@@ -1479,7 +1510,7 @@ static __always_inline void files_exec(struct linux_binprm *bprm)
 		bpf_probe_read_kernel_str(head, sizeof(head), filename);
 		if (!(head[0] == '/' && head[1] == 'd' && head[2] == 'e' && head[3] == 'v' &&
 		      head[4] == '/' && head[5] == 'f' && head[6] == 'd')) {
-			struct req s = {.access = LL_EXECUTE | LL_READ_FILE, .str = filename};
+			struct req s = {.access = LL_EXECUTE | LL_READ_FILE, .str = filename, .rec = rec};
 			struct task_struct *task = (void *)bpf_get_current_task();
 			s.dentry = BPF_CORE_READ(task, fs, pwd.dentry);
 			s.mnt = BPF_CORE_READ(task, fs, pwd.mnt);
@@ -1508,10 +1539,10 @@ static __always_inline void files_exec(struct linux_binprm *bprm)
 		return; /* static binary: no interpreter */
 	struct vma_ctx c = {};
 	if (bpf_find_vma(bpf_get_current_task_btf(), base, vma_file, &c, 0) || !c.file) {
-		inc(&file_stats, FILES_STAT_FAULT);
+		fstat_inc(rec, FILES_STAT_FAULT);
 		return;
 	}
-	struct req l = {.access = LL_EXECUTE | LL_READ_FILE};
+	struct req l = {.access = LL_EXECUTE | LL_READ_FILE, .rec = rec};
 	if (!set_file(&l, c.file))
 		record(&l);
 	return;

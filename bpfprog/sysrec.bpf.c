@@ -3,19 +3,23 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 /*
  * sysrec: count the syscalls (with masked scalar arguments) made by the
- * tasks of one cgroup v2 subtree, aggregated in kernel.
+ * tasks of the cgroup v2 subtrees being recorded, aggregated in kernel,
+ * each recording in its own maps. One loaded object serves every
+ * recording of the host: a recording registers its cgroup (targets) and
+ * its maps (the PER_RECORDING arrays), and a task counts for the
+ * innermost registered cgroup that contains it.
  *
  * Attached as BTF tracepoints on sys_enter/sys_exit (raw_syscalls), which
  * need neither tracefs nor kprobes, and read the registers with direct
- * loads. With record_files set, sys_exit and sched_process_exec also
+ * loads. For recordings of files, sys_exit and sched_process_exec also
  * record the files and ports the target touches (files.bpf.c, included
  * below): one program per tracepoint. Every task on the host runs these
  * on every syscall. On this kind of host an attached program costs
  * ~58 ns a call and a helper call 7-40 ns (measured), so the common path
- * makes none: sys_enter keeps, per CPU, what it decided for the last
- * task (in the target? counted? as which exe?), keyed by the address of
- * its registers, and a call of that task again costs a few loads and
- * compares; a call whose arguments are not
+ * makes none: sys_enter and sys_exit keep, per CPU, what they decided
+ * for the last task (in which recording? counted? as which exe?), keyed
+ * by the address of its registers, and a call of that task again costs a
+ * few loads and compares, however many recordings run; a call whose arguments are not
  * recorded is then one add in an array indexed by (exe slot, syscall
  * number), no hash. sys_exit does nothing for a successful call that is
  * not a file operation.
@@ -31,45 +35,57 @@
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 /* Set by the loader before the program is loaded. */
-volatile const __u64 target_cgid;     /* cgroup v2 id (inode) of the target */
-volatile const __u32 target_level;    /* its depth below the cgroup2 root, as the loader sees it */
-volatile const __u32 require_exec;    /* only count processes that exec'd after the start */
 volatile const __u32 execve_nr = ~0u; /* to notice a successful exec */
 volatile const __u32 execveat_nr = ~0u;
 volatile const __u32 sigreturn_nr = ~0u; /* its "return value" is not an error */
 volatile const __u32 compat_sigreturn_nr = ~0u; /* the same, in the compat table (i386 sigreturn, rt_sigreturn) */
 volatile const __u32 compat_rt_sigreturn_nr = ~0u;
-volatile const __u32 max_exes = 64;   /* exe slots in the calls array */
-volatile const __u32 record_files;    /* also run files.bpf.c */
-volatile const __u32 max_depth = 64;  /* files: components a walk may take (≤ FILES_MAX_DEPTH) */
-volatile const __u32 host_mntns;      /* files: the loader's mount namespace (inode number) */
-volatile const __u32 host_root_mnt;   /* files: the mount id of the loader's root */
-volatile const __u64 host_root_ino;   /* files: the inode number of the loader's root */
+volatile const __u32 max_exes = 64;   /* exe slots in a recording's calls array */
 
-/* The target's depth in the whole cgroup tree. The loader's guess is
- * relative to its cgroup namespace (inside a container it is too small);
- * the first call from a task in the target cgroup itself fixes it. */
-__u32 level;
-__u32 calibrated;
+/* Recordings with file recording on: while 0, sys_exit skips the file
+ * code for every task of the host. Set by the owner (memory-mapped). */
+__u32 nfiles;
 
 #define SYSREC_MAX_DEPTH 32
 
-/* Exe slots handed out so far (may exceed max_exes: those exes are
- * counted in the hash map). */
-__u32 next_slot;
-
+/* The registered recordings: cgroup v2 id -> recording id. A task
+ * counts for the innermost registered cgroup it is in (or below). */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 16384); /* resized by the loader */
-	__type(key, struct key);
-	__type(value, __u64);
+	__uint(max_entries, SYSREC_MAX_RECS);
+	__type(key, __u64);
+	__type(value, __u32);
+} targets SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SYSREC_MAX_RECS);
+	__type(key, __u32);
+	__type(value, struct rec_state);
+} recs SEC(".maps");
+
+/* Each recording's own maps, made by its recorder at the size it asked
+ * for and put at its id here: one recording's full map is its own loss,
+ * its memory is charged to its recorder, and reading it reads nothing
+ * of the others'. */
+struct {
+	PER_RECORDING(
+		__uint(type, BPF_MAP_TYPE_HASH);
+		__uint(map_flags, BPF_F_NO_PREALLOC); /* memory as used: a recording's keys, not its --max-keys */
+		__uint(max_entries, 16384); /* sized by the recorder */
+		__uint(key_size, sizeof(struct key));
+		__uint(value_size, sizeof(__u64));
+	);
 } counts SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 4096); /* resized by the loader */
-	__type(key, struct errkey);
-	__type(value, __u64);
+	PER_RECORDING(
+		__uint(type, BPF_MAP_TYPE_HASH);
+		__uint(map_flags, BPF_F_NO_PREALLOC); /* memory as used: a recording's keys, not its --max-keys */
+		__uint(max_entries, 4096); /* sized by the recorder */
+		__uint(key_size, sizeof(struct errkey));
+		__uint(value_size, sizeof(__u64));
+	);
 } errnos SEC(".maps");
 
 struct {
@@ -80,14 +96,18 @@ struct {
 } masks SEC(".maps");
 
 /* The executable a process is charged to: its comm at its last exec,
- * or its parent's at fork. Kept on the thread group leader, so it lives
- * exactly as long as the process: no capacity to outgrow (an LRU map
- * evicted idle processes under a storm of forks, and their calls went to
- * their parent's exe), no pid reuse. */
+ * or its parent's at fork, and the recording it is counted in. Kept on
+ * the thread group leader, so it lives exactly as long as the process:
+ * no capacity to outgrow (an LRU map evicted idle processes under a
+ * storm of forks, and their calls went to their parent's exe), no pid
+ * reuse. */
 struct exe {
 	char name[SYSREC_COMM_LEN];
-	__u32 slot; /* in the calls array; >= max_exes: none */
-	__u32 left; /* moved out of the target (counted in exes_left once) */
+	__u64 seq;  /* the registration it is charged in (rec_state.seq) */
+	__u32 rec;  /* its recording id */
+	__u32 slot; /* in that recording's calls array; >= max_exes: none */
+	__u32 left; /* moved out of the recording (counted in exes_left once) */
+	__u32 pad;
 };
 
 struct {
@@ -97,62 +117,100 @@ struct {
 	__type(value, struct exe);
 } exes SEC(".maps");
 
+/* Per recording: stats[rec * STAT_MAX + i]; the owner zeroes a
+ * recording's counters when it hands out the id. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, STAT_MAX);
+	__uint(max_entries, SYSREC_MAX_RECS * STAT_MAX);
 	__type(key, __u32);
 	__type(value, __u64);
 } stats SEC(".maps");
 
-/* exe name -> processes that left the target while they were counted:
- * what they did outside it is not recorded. */
+/* exe name -> processes that left the recording while they were
+ * counted: what they did outside it is not recorded. */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 1024);
-	__type(key, struct exe_name);
-	__type(value, __u64);
+	PER_RECORDING(
+		__uint(type, BPF_MAP_TYPE_HASH);
+		__uint(map_flags, BPF_F_NO_PREALLOC); /* memory as used: a recording's keys, not its --max-keys */
+		__uint(max_entries, 1024);
+		__uint(key_size, sizeof(struct exe_name));
+		__uint(value_size, sizeof(__u64));
+	);
 } exes_left SEC(".maps");
 
 /* exe name -> slot in calls. */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 64); /* resized by the loader to max_exes */
-	__type(key, struct exe_name);
-	__type(value, __u32);
+	PER_RECORDING(
+		__uint(type, BPF_MAP_TYPE_HASH);
+		__uint(map_flags, BPF_F_NO_PREALLOC); /* memory as used: a recording's keys, not its --max-keys */
+		__uint(max_entries, 64); /* max_exes */
+		__uint(key_size, sizeof(struct exe_name));
+		__uint(value_size, sizeof(__u32));
+	);
 } slots SEC(".maps");
 
 /* Calls whose arguments are not recorded, by exe slot and number:
  * calls[slot * SYSREC_MAX_NR + nr]. Read by mapping it. */
 struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(map_flags, BPF_F_MMAPABLE);
-	__uint(max_entries, 64 * SYSREC_MAX_NR); /* resized by the loader */
-	__type(key, __u32);
-	__type(value, __u64);
+	PER_RECORDING(
+		__uint(type, BPF_MAP_TYPE_ARRAY);
+		__uint(map_flags, BPF_F_MMAPABLE);
+		__uint(max_entries, 64 * SYSREC_MAX_NR); /* max_exes * SYSREC_MAX_NR */
+		__uint(key_size, sizeof(__u32));
+		__uint(value_size, sizeof(__u64));
+	);
 } calls SEC(".maps");
 
-/* What sys_enter last decided on this CPU, and for which task. Only
- * sys_enter reads and writes it, and a program never runs twice at
- * once on one CPU (the kernel skips and counts a nested run), so the
- * entry is never torn.
+/* The types of the recordings' maps, for bpf2go: those maps give only
+ * their key and value sizes (clang 14 leaves a struct key of a map in a
+ * map a forward declaration, which cannot be sized), so the types are
+ * named here. */
+const struct key *unused_key __attribute__((unused));
+const struct errkey *unused_errkey __attribute__((unused));
+const struct exe_name *unused_exe_name __attribute__((unused));
+const struct file_key *unused_file_key __attribute__((unused));
+const struct pathbuf *unused_pathbuf __attribute__((unused));
+const struct port_key *unused_port_key __attribute__((unused));
+const struct changed *unused_changed __attribute__((unused));
+const struct unix_key *unused_unix_key __attribute__((unused));
+const enum files_stat *unused_files_stat __attribute__((unused));
+
+static __always_inline struct rec_state *rec_state(__u32 rec)
+{
+	return bpf_map_lookup_elem(&recs, &rec);
+}
+
+/* of returns recording rec's map in outer (NULL: none, it is ending). */
+static __always_inline void *of(void *outer, __u32 rec)
+{
+	return bpf_map_lookup_elem(outer, &rec);
+}
+
+/* What sys_enter (entry LAST_ENTER) and sys_exit (LAST_EXIT) last
+ * decided on this CPU, and for which task. Each entry is read and
+ * written by one program only, and a program never runs twice at once
+ * on one CPU (the kernel skips and counts a nested run), so an entry is
+ * never torn.
  *
  * The task is known by its registers' address, which the tracepoint
- * passes: the top of its kernel stack, so no two live tasks share it
- * (bpf_get_current_task_btf would cost every syscall of the host ~17 ns
- * here). What could make a kept decision wrong bumps gen, and an entry
- * of an older gen is not used: a new task (it may have the stack of one
- * that exited), an exec (a new exe), a cgroup move, and the target's
- * depth being calibrated. */
+ * passes: the top of its kernel stack, so no two live tasks share it.
+ * What could make a kept decision wrong bumps gen, and an entry of an
+ * older gen is not used: a new task (it may have the stack of one that
+ * exited), an exec (a new exe), a cgroup move, and a recording
+ * registered or ended (the owner bumps it). */
 struct last {
 	__u64 regs; /* the task's pt_regs address */
 	__u64 gen;  /* gen when it was decided */
-	__u64 task; /* its task_struct, when counted: compat() reads it */
+	__u64 task; /* its task_struct, when in a recording: compat() reads it */
 	__u32 state; /* LAST_* */
 	__u32 slot;
 	char name[SYSREC_COMM_LEN];
+	__u32 rec;   /* its recording, when not LAST_OUTSIDE */
+	__u32 files; /* that recording records files */
 };
 
-/* Bumped by every event that may change a decision kept in last. */
+/* Bumped by every event that may change a decision kept in last; the
+ * owner bumps it too (memory-mapped). */
 __u64 gen;
 
 static __always_inline void bump(void)
@@ -161,14 +219,16 @@ static __always_inline void bump(void)
 }
 
 enum {
-	LAST_OUTSIDE = 0, /* not in the target */
-	LAST_UNCOUNTED,   /* in it, not counted (yet): the launcher before exec */
+	LAST_OUTSIDE = 0, /* in no recording */
+	LAST_UNCOUNTED,   /* in one, not counted (yet): the launcher before exec */
 	LAST_COUNTED,
 };
 
+enum { LAST_ENTER = 0, LAST_EXIT = 1 };
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
+	__uint(max_entries, 2);
 	__type(key, __u32);
 	__type(value, struct last);
 } last SEC(".maps");
@@ -214,11 +274,22 @@ struct cgroup_root {
 	int hierarchy_id;
 } __attribute__((preserve_access_index));
 
+struct cgroup_subsys_state {
+	struct cgroup_subsys_state *parent;
+} __attribute__((preserve_access_index));
+
 struct cgroup {
-	int level;
+	struct cgroup_subsys_state self;
 	struct kernfs_node *kn;
 	struct cgroup_root *root;
-	struct cgroup *ancestors[];
+} __attribute__((preserve_access_index));
+
+struct css_set {
+	struct cgroup *dfl_cgrp;
+} __attribute__((preserve_access_index));
+
+struct task_struct___cg {
+	struct css_set *cgroups;
 } __attribute__((preserve_access_index));
 
 struct task_struct {
@@ -261,24 +332,62 @@ static __always_inline int compat(void *regs, const void *task)
 	return ((struct pt_regs___arm64 *)regs)->pstate & PSR_MODE32_BIT;
 }
 
-/* in_target reports whether the current task is in the target cgroup or
- * below it. */
-static __always_inline int in_target(void)
+/* parent_cgroup is cg's parent, NULL at the root: a cgroup's self css
+ * is its first member, and a css's parent is its cgroup's parent's. */
+static __always_inline struct cgroup *parent_cgroup(struct cgroup *cg)
 {
-	__u32 lvl = calibrated ? level : target_level;
-	if (bpf_get_current_ancestor_cgroup_id(lvl) == target_cgid)
-		return 1;
-	if (calibrated || bpf_get_current_cgroup_id() != target_cgid)
+	struct cgroup_subsys_state *p = KPTR(cgroup, cg)->self.parent;
+	if (!p)
 		return 0;
-	for (__u32 i = 0; i < SYSREC_MAX_DEPTH; i++) {
-		if (bpf_get_current_ancestor_cgroup_id(i) == target_cgid) {
-			level = i;
-			calibrated = 1;
-			bump();
+	return (void *)p - bpf_core_field_offset(struct cgroup, self);
+}
+
+/* rec_of_cgroup returns the recording of cgroup v2 cg: the innermost
+ * registered cgroup that is cg or contains it (SYSREC_NO_REC: none).
+ * Plain loads and one hash look-up per level: it costs what the depth
+ * of the tree costs, whatever the number of recordings. */
+static __always_inline __u32 rec_of_cgroup(struct cgroup *cg)
+{
+	for (int i = 0; i < SYSREC_MAX_DEPTH && cg; i++) {
+		__u64 id = KPTR(cgroup, cg)->kn->id;
+		__u32 *r = bpf_map_lookup_elem(&targets, &id);
+		if (r)
+			return *r;
+		cg = parent_cgroup(cg);
+	}
+	return SYSREC_NO_REC;
+}
+
+/* in_subtree reports whether cgroup v2 cg is the cgroup cgid or below it. */
+static __always_inline int in_subtree(struct cgroup *cg, __u64 cgid)
+{
+	for (int i = 0; i < SYSREC_MAX_DEPTH && cg; i++) {
+		if (KPTR(cgroup, cg)->kn->id == cgid)
 			return 1;
-		}
+		cg = parent_cgroup(cg);
 	}
 	return 0;
+}
+
+/* task_cgroup is task's cgroup v2. */
+static __always_inline struct cgroup *task_cgroup(struct task_struct *task)
+{
+	struct css_set *cs = KPTR(task_struct___cg, task)->cgroups;
+	return KPTR(css_set, cs)->dfl_cgrp;
+}
+
+static __always_inline __u32 rec_of_task(struct task_struct *task)
+{
+	return rec_of_cgroup(task_cgroup(task));
+}
+
+/* task_in_rec reports whether task is in recording rec's subtree
+ * (nested recordings included: what a Landlock domain of the whole
+ * subtree would contain). */
+static __always_inline int task_in_rec(struct task_struct *task, __u32 rec)
+{
+	struct rec_state *st = rec_state(rec);
+	return st && in_subtree(task_cgroup(task), st->cgid);
 }
 
 static __always_inline void inc(void *stats, __u32 idx)
@@ -288,9 +397,14 @@ static __always_inline void inc(void *stats, __u32 idx)
 		(*v)++;
 }
 
-static __always_inline void stat_inc(__u32 idx)
+static __always_inline __u32 stat_idx(__u32 rec, __u32 i)
 {
-	inc(&stats, idx);
+	return rec * STAT_MAX + i;
+}
+
+static __always_inline void stat_inc(__u32 rec, __u32 idx)
+{
+	inc(&stats, stat_idx(rec, idx));
 }
 
 /* arg reads argument i from the BTF-typed registers with a direct load
@@ -349,9 +463,14 @@ static __always_inline __u32 exit_nr(void *regs)
 }
 
 /* add adds one to the counter of key in a hash map, inserting it if
- * needed; a full map is counted in stats[lost], never silent. */
+ * needed; a full map (or none: the recording is ending) is counted in
+ * stats[lost], never silent. */
 static __always_inline void add(void *map, void *key, void *stats, __u32 lost)
 {
+	if (!map) {
+		inc(stats, lost);
+		return;
+	}
 	__u64 one = 1, *v = bpf_map_lookup_elem(map, key);
 	if (v) {
 		__sync_fetch_and_add(v, 1);
@@ -367,9 +486,9 @@ static __always_inline void add(void *map, void *key, void *stats, __u32 lost)
 		inc(stats, lost);
 }
 
-static __always_inline void count(struct key *k)
+static __always_inline void count(__u32 rec, struct key *k)
 {
-	add(&counts, k, &stats, STAT_LOST_KEYS);
+	add(of(&counts, rec), k, &stats, stat_idx(rec, STAT_LOST_KEYS));
 }
 
 static __always_inline int is_exec(__u32 nr)
@@ -377,61 +496,80 @@ static __always_inline int is_exec(__u32 nr)
 	return nr == execve_nr || nr == execveat_nr;
 }
 
-/* slot_of returns the calls array slot of an exe name, handing out the
- * next one the first time; max_exes or more: no slot (hash map). */
-static __always_inline __u32 slot_of(struct exe_name *name)
+/* slot_of returns the calls array slot of an exe name in recording
+ * rec, handing out the next one the first time; max_exes or more: no
+ * slot (hash map). */
+static __always_inline __u32 slot_of(__u32 rec, struct exe_name *name)
 {
-	__u32 *s = bpf_map_lookup_elem(&slots, name);
+	void *slots_map = of(&slots, rec);
+	struct rec_state *st = rec_state(rec);
+	if (!slots_map || !st)
+		return max_exes;
+	__u32 *s = bpf_map_lookup_elem(slots_map, name);
 	if (s)
 		return *s;
-	__u32 n = __sync_fetch_and_add(&next_slot, 1);
+	__u32 n = __sync_fetch_and_add(&st->next_slot, 1);
 	if (n >= max_exes)
 		return n;
-	if (!bpf_map_update_elem(&slots, name, &n, BPF_NOEXIST))
+	if (!bpf_map_update_elem(slots_map, name, &n, BPF_NOEXIST))
 		return n;
 	/* Another CPU gave this name a slot meanwhile; n stays unused. */
-	s = bpf_map_lookup_elem(&slots, name);
+	s = bpf_map_lookup_elem(slots_map, name);
 	return s ? *s : max_exes;
 }
 
-/* set_exe charges e to name from now on. */
-static __always_inline void set_exe(struct exe *e, const char *name)
+/* charge charges e to name in recording rec (registration seq) from
+ * now on. */
+static __always_inline void charge(struct exe *e, const char *name, __u32 rec, __u64 seq)
 {
 	__builtin_memcpy(e->name, name, SYSREC_COMM_LEN);
-	e->slot = slot_of((struct exe_name *)e->name);
+	e->rec = rec;
+	e->seq = seq;
+	e->left = 0;
+	e->slot = slot_of(rec, (struct exe_name *)e->name);
 }
 
 /* exe_of returns the exe the current process (task is the current
- * task) is charged to, or NULL if it is not counted (yet): the launcher
- * before its exec. */
-static __always_inline struct exe *exe_of(struct task_struct *task)
+ * task) is charged to in recording rec, or NULL if it is not counted
+ * (yet): the launcher before its exec. A process charged in another
+ * recording (it moved between nested ones, or that one ended) is
+ * charged to its exe in rec from now on. */
+static __always_inline struct exe *exe_of(struct task_struct *task, __u32 rec)
 {
+	struct rec_state *st = rec_state(rec);
+	if (!st)
+		return 0;
 	struct task_struct *leader = task->group_leader;
 	struct exe *e = bpf_task_storage_get(&exes, leader, 0, 0);
-	if (e)
+	if (e) {
+		if (e->seq != st->seq) {
+			char name[SYSREC_COMM_LEN];
+			__builtin_memcpy(name, e->name, SYSREC_COMM_LEN);
+			charge(e, name, rec, st->seq);
+		}
 		return e;
-	if (require_exec)
+	}
+	if (st->require_exec)
 		return 0;
 	/* A process that was running before the recording started (--pid,
 	 * --cgroup), or the launcher: charged to its name. */
 	e = bpf_task_storage_get(&exes, leader, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!e) {
-		stat_inc(STAT_LOST_EXES);
+		stat_inc(rec, STAT_LOST_EXES);
 		return 0;
 	}
 	char comm[SYSREC_COMM_LEN] = {};
 	bpf_probe_read_kernel_str(comm, sizeof(comm), leader->comm);
-	set_exe(e, comm);
+	charge(e, comm, rec, st->seq);
 	return e;
 }
 
-/* who returns what sys_enter knows of the current task, whose
- * registers are at regs: from the per-CPU entry when it is the same
- * task and nothing changed since (gen). */
-static __always_inline struct last *who(void *regs)
+/* who returns what the program (which: LAST_ENTER, LAST_EXIT) knows of
+ * the current task, whose registers are at regs: from the per-CPU entry
+ * when it is the same task and nothing changed since (gen). */
+static __always_inline struct last *who(void *regs, __u32 which)
 {
-	__u32 z = 0;
-	struct last *c = bpf_map_lookup_elem(&last, &z);
+	struct last *c = bpf_map_lookup_elem(&last, &which);
 	if (!c)
 		return 0;
 	/* Read before deciding: an event during the decision makes it
@@ -442,28 +580,28 @@ static __always_inline struct last *who(void *regs)
 	c->regs = (__u64)regs;
 	c->gen = g;
 	c->state = LAST_OUTSIDE;
-	if (in_target()) {
-		struct task_struct *task = bpf_get_current_task_btf();
-		struct exe *e = exe_of(task);
-		c->state = LAST_UNCOUNTED;
-		if (e) {
-			c->state = LAST_COUNTED;
-			c->task = (__u64)task;
-			c->slot = e->slot;
-			__builtin_memcpy(c->name, e->name, SYSREC_COMM_LEN);
-		} else {
-			/* Not kept: no exe may be transient (the task storage
-			 * lock was busy on this CPU, or the launcher has not
-			 * exec'd yet); ask again on the next call. */
-			c->regs = 0;
-		}
+	struct task_struct *task = bpf_get_current_task_btf();
+	__u32 rec = rec_of_task(task);
+	struct rec_state *st = rec_state(rec);
+	if (!st)
+		return c;
+	struct exe *e = exe_of(task, rec);
+	c->state = LAST_UNCOUNTED;
+	c->rec = rec;
+	c->files = st->files;
+	c->task = (__u64)task;
+	if (e) {
+		c->state = LAST_COUNTED;
+		c->slot = e->slot;
+		__builtin_memcpy(c->name, e->name, SYSREC_COMM_LEN);
+	} else {
+		/* Not kept: no exe may be transient (the task storage lock
+		 * was busy on this CPU, or the launcher has not exec'd yet);
+		 * ask again on the next call. */
+		c->regs = 0;
 	}
 	return c;
 }
-
-/* count_call counts one call nr of exe name (slot), with its arguments
- * from regs where the table records them. */
-static __always_inline void count_call(const char *name, __u32 slot, __u32 nr, void *regs);
 
 /* fill builds the key of the current call from the registers: at
  * sys_exit the argument registers still hold what the call was given
@@ -504,46 +642,34 @@ static __always_inline void fill_compat(struct key *k, const char *exe, __u32 nr
 			k->args[i] = compat_arg(regs, i) & m->mask[i];
 }
 
-/* count_compat counts one compat call nr of exe name. With file
- * recording it is also counted in STAT_COMPAT: the file recorder reads
- * the native table only, so its files and ports are not recorded. */
-static __always_inline void count_compat(const char *name, __u32 nr, void *regs)
+/* count_compat counts one compat call nr of exe name in recording rec.
+ * With file recording it is also counted in STAT_COMPAT: the file
+ * recorder reads the native table only, so its files and ports are not
+ * recorded. */
+static __always_inline void count_compat(__u32 rec, int files, const char *name, __u32 nr, void *regs)
 {
 	struct key k = {};
 	fill_compat(&k, name, nr, regs);
-	count(&k);
-	if (record_files)
-		stat_inc(STAT_COMPAT);
+	count(rec, &k);
+	if (files)
+		stat_inc(rec, STAT_COMPAT);
 }
 
-static __always_inline void count_call(const char *name, __u32 slot, __u32 nr, void *regs)
+/* count_call counts one call nr of exe name (slot) in recording rec,
+ * with its arguments from regs where the table records them. */
+static __always_inline void count_call(__u32 rec, const char *name, __u32 slot, __u32 nr, void *regs)
 {
 	struct key k = {};
 	if (!fill(&k, name, nr, regs) && slot < max_exes && nr < SYSREC_MAX_NR) {
+		void *calls_map = of(&calls, rec);
 		__u32 i = slot * SYSREC_MAX_NR + nr;
-		__u64 *v = bpf_map_lookup_elem(&calls, &i);
+		__u64 *v = calls_map ? bpf_map_lookup_elem(calls_map, &i) : 0;
 		if (v) {
 			__sync_fetch_and_add(v, 1);
 			return;
 		}
 	}
-	count(&k);
-}
-
-/* cgroup_in_target reports whether cgroup v2 cgroup cg is the target or
- * below it. Run on cgroup moves only: its reads need no economy. */
-static __always_inline int cgroup_in_target(struct cgroup *cg)
-{
-	int depth = KPTR(cgroup, cg)->level;
-	__u64 at = (__u64)cg + bpf_core_field_offset(struct cgroup, ancestors);
-	for (int i = 0; i < SYSREC_MAX_DEPTH && i <= depth; i++) {
-		struct cgroup *a = 0;
-		if (bpf_probe_read_kernel(&a, sizeof(a), (void *)(at + i * sizeof(a))))
-			return 0;
-		if (KPTR(cgroup, a)->kn->id == target_cgid)
-			return 1;
-	}
-	return 0;
+	count(rec, &k);
 }
 
 #include "files.bpf.c"
@@ -552,21 +678,22 @@ SEC("tp_btf/sys_enter")
 int sys_enter(__u64 *ctx)
 {
 	void *regs = (void *)ctx[0];
-	struct last *c = who(regs);
+	struct last *c = who(regs, LAST_ENTER);
 	if (!c || c->state != LAST_COUNTED)
 		return 0;
 	/* Per call, not per task: a 64-bit process may make i386 calls.
 	 * Their exec is counted here, charged to the exe that made it. */
+	__u32 rec = c->rec;
 	if (compat(regs, (void *)c->task)) {
-		count_compat(c->name, (__u32)ctx[1], regs);
+		count_compat(rec, c->files, c->name, (__u32)ctx[1], regs);
 		return 0;
 	}
 	__u32 nr = (__u32)ctx[1];
-	if (record_files)
-		files_enter(regs, nr);
+	if (c->files)
+		files_enter(rec, regs, nr);
 	if (is_exec(nr))
 		return 0; /* counted at its exit, charged to the exe it made */
-	count_call(c->name, c->slot, nr, regs);
+	count_call(rec, c->name, c->slot, nr, regs);
 	return 0;
 }
 
@@ -574,38 +701,42 @@ SEC("tp_btf/sched_process_exec")
 int sched_process_exec(__u64 *ctx)
 {
 	bump(); /* a new exe for this task, wherever it is */
-	if (!in_target())
+	struct task_struct *task = bpf_get_current_task_btf();
+	__u32 rec = rec_of_task(task);
+	struct rec_state *st = rec_state(rec);
+	if (!st)
 		return 0;
 	/* The process is now its new executable (comm is already the new
 	 * one, and an exec'ing thread is its group leader by now): charge it
 	 * from here on, starting with the exec that made it. */
-	struct task_struct *task = bpf_get_current_task_btf();
 	char comm[SYSREC_COMM_LEN] = {};
 	bpf_get_current_comm(comm, SYSREC_COMM_LEN);
-	/* Counted before: its sys_enter counted a compat exec already. */
-	int counted = bpf_task_storage_get(&exes, task, 0, 0) != 0;
+	/* Counted before in this recording: its sys_enter counted a compat
+	 * exec already. */
+	struct exe *old = bpf_task_storage_get(&exes, task, 0, 0);
+	int counted = old && old->seq == st->seq;
 	struct exe *e = bpf_task_storage_get(&exes, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!e) {
-		stat_inc(STAT_LOST_EXES);
+		stat_inc(rec, STAT_LOST_EXES);
 		return 0;
 	}
-	set_exe(e, comm);
+	charge(e, comm, rec, st->seq);
 	void *regs = (void *)bpf_task_pt_regs(task);
 	if (compat(regs, task)) {
 		if (!counted)
-			count_compat(e->name, exit_nr(regs), regs);
+			count_compat(rec, st->files, e->name, exit_nr(regs), regs);
 		return 0;
 	}
-	count_call(e->name, e->slot, exit_nr(regs), regs);
-	if (record_files)
-		files_exec((struct linux_binprm *)ctx[2]); /* charged to the new exe */
+	count_call(rec, e->name, e->slot, exit_nr(regs), regs);
+	if (st->files)
+		files_exec(rec, (struct linux_binprm *)ctx[2]); /* charged to the new exe */
 	return 0;
 }
 
-/* set_in_target notes where counted process e now is: outside the
- * target, it has left (a loss charged to its exe, once until it comes
- * back). */
-static __always_inline void set_in_target(struct exe *e, int in)
+/* set_in_rec notes where counted process e now is: outside its
+ * recording (in no recording, or counted in another one), it has left
+ * (a loss charged to its exe, once until it comes back). */
+static __always_inline void set_in_rec(struct exe *e, int in)
 {
 	if (in) {
 		e->left = 0;
@@ -613,8 +744,11 @@ static __always_inline void set_in_target(struct exe *e, int in)
 	}
 	if (e->left)
 		return;
+	struct rec_state *st = rec_state(e->rec);
+	if (!st || st->seq != e->seq)
+		return; /* that recording has ended */
 	e->left = 1;
-	add(&exes_left, e->name, &stats, STAT_LOST_LEFT);
+	add(of(&exes_left, e->rec), e->name, &stats, stat_idx(e->rec, STAT_LOST_LEFT));
 }
 
 /* A new process inherits its parent's exe here, before it runs: looked
@@ -622,23 +756,26 @@ static __always_inline void set_in_target(struct exe *e, int in)
  * (a daemon's double fork, any child under load) had no parent to
  * inherit from, and its calls were silently not counted. A child that
  * starts in another cgroup (clone3 with CLONE_INTO_CGROUP; no
- * cgroup_attach_task fires for it) has left the target: counted as
- * cgroup_attach_task counts a move out. */
+ * cgroup_attach_task fires for it) outside its parent's recording has
+ * left it: counted as cgroup_attach_task counts a move out. */
 SEC("tp_btf/sched_process_fork")
 int sched_process_fork(__u64 *ctx)
 {
 	struct task_struct *child = (struct task_struct *)ctx[1];
-	if (child->pid != child->tgid || !in_target())
+	if (child->pid != child->tgid)
 		return 0; /* a thread shares its process's exe */
 	struct exe *pe = bpf_task_storage_get(&exes, bpf_get_current_task_btf()->group_leader, 0, 0);
 	if (!pe)
 		return 0; /* not counted: its child is not either (until exec) */
+	struct rec_state *st = rec_state(pe->rec);
+	if (!st || st->seq != pe->seq)
+		return 0; /* charged in a recording that has ended */
 	struct exe *e = bpf_task_storage_get(&exes, child, pe, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!e) {
-		stat_inc(STAT_LOST_EXES);
+		stat_inc(pe->rec, STAT_LOST_EXES);
 		return 0;
 	}
-	set_in_target(e, task_in_target(child));
+	set_in_rec(e, rec_of_task(child) == e->rec);
 	return 0;
 }
 
@@ -647,35 +784,34 @@ int sys_exit(__u64 *ctx)
 {
 	void *regs = (void *)ctx[0];
 	long ret = ctx[1];
-	if (record_files)
+	if (*(volatile __u32 *)&nfiles)
 		files_exit(regs, exit_nr(regs), ret);
 	/* Only failed calls need work here. -512..-516 (ERESTARTSYS...)
 	 * never reach user space: the call is restarted or becomes EINTR. */
 	if (ret >= 0 || ret < -4095 || (ret <= -512 && ret >= -516))
 		return 0;
-	if (!in_target())
+	struct last *c = who(regs, LAST_EXIT);
+	if (!c || c->state != LAST_COUNTED)
 		return 0;
-	struct task_struct *task = bpf_get_current_task_btf();
+	__u32 rec = c->rec;
+	struct task_struct *task = (void *)c->task;
 	int cpt = compat(regs, task);
 	__u32 nr = exit_nr(regs);
 	if (cpt ? nr == compat_sigreturn_nr || nr == compat_rt_sigreturn_nr : nr == sigreturn_nr)
 		return 0;
-	struct exe *e = exe_of(task);
-	if (!e)
-		return 0;
 	struct key k = {};
 	if (cpt) {
-		fill_compat(&k, e->name, nr, regs); /* its exec too was counted at sys_enter */
+		fill_compat(&k, c->name, nr, regs); /* its exec too was counted at sys_enter */
 	} else {
 		if (is_exec(nr))
-			count_call(e->name, e->slot, nr, regs); /* a failed exec: charged to the exe that tried */
-		fill(&k, e->name, nr, regs);
+			count_call(rec, c->name, c->slot, nr, regs); /* a failed exec: charged to the exe that tried */
+		fill(&k, c->name, nr, regs);
 	}
 
 	struct errkey ek = {};
 	__builtin_memcpy(&ek.key, &k, sizeof(k));
 	ek.err = -ret;
-	add(&errnos, &ek, &stats, STAT_LOST_ERRNOS);
+	add(of(&errnos, rec), &ek, &stats, stat_idx(rec, STAT_LOST_ERRNOS));
 	return 0;
 }
 
@@ -729,12 +865,12 @@ int task_newtask(__u64 *ctx)
 	return 0;
 }
 
-/* A task moved to another cgroup may have entered or left the target.
+/* A task moved to another cgroup may have entered or left a recording.
  * The tracepoint fires after the move (the task is already in dst): a
- * process that was counted (it has an exe) and is now outside the
- * target is a loss, charged to its exe, once until it comes back.
- * Moves within the target (a container runtime placing its init) are
- * not. */
+ * process that was counted (it has an exe) and is now outside its
+ * recording is a loss, charged to its exe, once until it comes back.
+ * Moves within the recording (a container runtime placing its init)
+ * are not. */
 SEC("tp_btf/cgroup_attach_task")
 int cgroup_attach_task(__u64 *ctx)
 {
@@ -746,6 +882,6 @@ int cgroup_attach_task(__u64 *ctx)
 	struct exe *e = bpf_task_storage_get(&exes, task->group_leader, 0, 0);
 	if (!e)
 		return 0; /* not counted */
-	set_in_target(e, cgroup_in_target(dst));
+	set_in_rec(e, rec_of_cgroup(dst) == e->rec);
 	return 0;
 }

@@ -4,6 +4,19 @@
 
 #define SYSREC_MAX_NR 1024 /* syscall numbers at or above this carry no argument masks */
 #define SYSREC_COMM_LEN 16
+#define SYSREC_MAX_RECS 256 /* recordings the shared object serves at once */
+#define SYSREC_NO_REC 0xffffffffu
+
+/* PER_RECORDING(shape) declares, inside a map's struct, an array of the
+ * recordings' own maps of that shape, by recording id. Each recording
+ * makes its maps (its sizes, its memory) and the owner puts them here.
+ * The shape gives key and value sizes, not types: clang leaves a key
+ * type of a map in a map a forward declaration. */
+#define PER_RECORDING(...)                            \
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);     \
+	__uint(max_entries, SYSREC_MAX_RECS);         \
+	__type(key, __u32);                           \
+	__array(values, struct { __VA_ARGS__ })
 
 /* One distinct thing a target did: a syscall with its masked scalar
  * arguments, by an executable. The hash map aggregates calls per key, so
@@ -36,7 +49,22 @@ struct errkey {
 	__u32 pad;
 };
 
-/* Indexes into the per-CPU stats array. */
+/* One registered recording, at its id in the recs array; the cgroup
+ * it records maps to that id in the targets map. Written by the owner
+ * before the cgroup is registered; next_slot is the program's. */
+struct rec_state {
+	__u64 seq;      /* unique per registration: an exe charged under another seq is stale */
+	__u64 cgid;     /* cgroup v2 id (inode) of the recorded subtree */
+	__u64 root_ino; /* files: the inode number of the recorder's root */
+	__u32 require_exec; /* only count processes that exec'd after the start */
+	__u32 files;    /* also record files and ports */
+	__u32 max_depth; /* files: components a walk may take (<= FILES_MAX_DEPTH) */
+	__u32 mntns;    /* files: the recorder's mount namespace (inode number) */
+	__u32 root_mnt; /* files: the mount id of the recorder's root */
+	__u32 next_slot; /* exe slots handed out so far (may exceed max_exes) */
+};
+
+/* Indexes into the per-CPU stats array, per recording: stats[rec * STAT_MAX + i]. */
 enum stat {
 	STAT_LOST_KEYS = 0,   /* counts map full: calls not stored */
 	STAT_LOST_ERRNOS = 1, /* errnos map full */

@@ -41,8 +41,11 @@ type sysrecErrkey struct {
 type sysrecExe struct {
 	_    structs.HostLayout
 	Name [16]int8
+	Seq  uint64
+	Rec  uint32
 	Slot uint32
 	Left uint32
+	Pad  uint32
 }
 
 type sysrecExeName struct {
@@ -136,6 +139,8 @@ type sysrecLast struct {
 	State uint32
 	Slot  uint32
 	Name  [16]int8
+	Rec   uint32
+	Files uint32
 }
 
 type sysrecPathbuf struct {
@@ -151,6 +156,8 @@ type sysrecPending struct {
 	Addr    uint32
 	Nr      uint32
 	Key     uint64
+	Rec     uint32
+	Pad     uint32
 	Changed sysrecChanged
 	Inode   [4]uint64
 }
@@ -161,6 +168,19 @@ type sysrecPortKey struct {
 	Family uint16
 	Access uint32
 	Exe    [16]int8
+}
+
+type sysrecRecState struct {
+	_           structs.HostLayout
+	Seq         uint64
+	Cgid        uint64
+	RootIno     uint64
+	RequireExec uint32
+	Files       uint32
+	MaxDepth    uint32
+	Mntns       uint32
+	RootMnt     uint32
+	NextSlot    uint32
 }
 
 type sysrecUnixKey struct {
@@ -191,10 +211,12 @@ const (
 	sysrecMapPaths               = "paths"
 	sysrecMapPending             = "pending"
 	sysrecMapPorts               = "ports"
+	sysrecMapRecs                = "recs"
 	sysrecMapScratch             = "scratch"
 	sysrecMapSignalsOutside      = "signals_outside"
 	sysrecMapSlots               = "slots"
 	sysrecMapStats               = "stats"
+	sysrecMapTargets             = "targets"
 	sysrecMapUnixCounts          = "unix_counts"
 	sysrecProgCgroupAttachTask   = "cgroup_attach_task"
 	sysrecProgCtimeNsXchg        = "ctime_ns_xchg"
@@ -207,25 +229,24 @@ const (
 	sysrecProgSysEnter           = "sys_enter"
 	sysrecProgSysExit            = "sys_exit"
 	sysrecProgTaskNewtask        = "task_newtask"
-	sysrecVarCalibrated          = "calibrated"
 	sysrecVarCompatRtSigreturnNr = "compat_rt_sigreturn_nr"
 	sysrecVarCompatSigreturnNr   = "compat_sigreturn_nr"
 	sysrecVarExecveNr            = "execve_nr"
 	sysrecVarExecveatNr          = "execveat_nr"
 	sysrecVarGen                 = "gen"
-	sysrecVarHostMntns           = "host_mntns"
-	sysrecVarHostRootIno         = "host_root_ino"
-	sysrecVarHostRootMnt         = "host_root_mnt"
 	sysrecVarInflight            = "inflight"
-	sysrecVarLevel               = "level"
-	sysrecVarMaxDepth            = "max_depth"
 	sysrecVarMaxExes             = "max_exes"
-	sysrecVarNextSlot            = "next_slot"
-	sysrecVarRecordFiles         = "record_files"
-	sysrecVarRequireExec         = "require_exec"
+	sysrecVarNfiles              = "nfiles"
 	sysrecVarSigreturnNr         = "sigreturn_nr"
-	sysrecVarTargetCgid          = "target_cgid"
-	sysrecVarTargetLevel         = "target_level"
+	sysrecVarUnusedChanged       = "unused_changed"
+	sysrecVarUnusedErrkey        = "unused_errkey"
+	sysrecVarUnusedExeName       = "unused_exe_name"
+	sysrecVarUnusedFileKey       = "unused_file_key"
+	sysrecVarUnusedFilesStat     = "unused_files_stat"
+	sysrecVarUnusedKey           = "unused_key"
+	sysrecVarUnusedPathbuf       = "unused_pathbuf"
+	sysrecVarUnusedPortKey       = "unused_port_key"
+	sysrecVarUnusedUnixKey       = "unused_unix_key"
 )
 
 // loadSysrec returns the embedded CollectionSpec for sysrec.
@@ -304,10 +325,12 @@ type sysrecMapSpecs struct {
 	Paths          *ebpf.MapSpec `ebpf:"paths"`
 	Pending        *ebpf.MapSpec `ebpf:"pending"`
 	Ports          *ebpf.MapSpec `ebpf:"ports"`
+	Recs           *ebpf.MapSpec `ebpf:"recs"`
 	Scratch        *ebpf.MapSpec `ebpf:"scratch"`
 	SignalsOutside *ebpf.MapSpec `ebpf:"signals_outside"`
 	Slots          *ebpf.MapSpec `ebpf:"slots"`
 	Stats          *ebpf.MapSpec `ebpf:"stats"`
+	Targets        *ebpf.MapSpec `ebpf:"targets"`
 	UnixCounts     *ebpf.MapSpec `ebpf:"unix_counts"`
 }
 
@@ -315,25 +338,24 @@ type sysrecMapSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type sysrecVariableSpecs struct {
-	Calibrated          *ebpf.VariableSpec `ebpf:"calibrated"`
 	CompatRtSigreturnNr *ebpf.VariableSpec `ebpf:"compat_rt_sigreturn_nr"`
 	CompatSigreturnNr   *ebpf.VariableSpec `ebpf:"compat_sigreturn_nr"`
 	ExecveNr            *ebpf.VariableSpec `ebpf:"execve_nr"`
 	ExecveatNr          *ebpf.VariableSpec `ebpf:"execveat_nr"`
 	Gen                 *ebpf.VariableSpec `ebpf:"gen"`
-	HostMntns           *ebpf.VariableSpec `ebpf:"host_mntns"`
-	HostRootIno         *ebpf.VariableSpec `ebpf:"host_root_ino"`
-	HostRootMnt         *ebpf.VariableSpec `ebpf:"host_root_mnt"`
 	Inflight            *ebpf.VariableSpec `ebpf:"inflight"`
-	Level               *ebpf.VariableSpec `ebpf:"level"`
-	MaxDepth            *ebpf.VariableSpec `ebpf:"max_depth"`
 	MaxExes             *ebpf.VariableSpec `ebpf:"max_exes"`
-	NextSlot            *ebpf.VariableSpec `ebpf:"next_slot"`
-	RecordFiles         *ebpf.VariableSpec `ebpf:"record_files"`
-	RequireExec         *ebpf.VariableSpec `ebpf:"require_exec"`
+	Nfiles              *ebpf.VariableSpec `ebpf:"nfiles"`
 	SigreturnNr         *ebpf.VariableSpec `ebpf:"sigreturn_nr"`
-	TargetCgid          *ebpf.VariableSpec `ebpf:"target_cgid"`
-	TargetLevel         *ebpf.VariableSpec `ebpf:"target_level"`
+	UnusedChanged       *ebpf.VariableSpec `ebpf:"unused_changed"`
+	UnusedErrkey        *ebpf.VariableSpec `ebpf:"unused_errkey"`
+	UnusedExeName       *ebpf.VariableSpec `ebpf:"unused_exe_name"`
+	UnusedFileKey       *ebpf.VariableSpec `ebpf:"unused_file_key"`
+	UnusedFilesStat     *ebpf.VariableSpec `ebpf:"unused_files_stat"`
+	UnusedKey           *ebpf.VariableSpec `ebpf:"unused_key"`
+	UnusedPathbuf       *ebpf.VariableSpec `ebpf:"unused_pathbuf"`
+	UnusedPortKey       *ebpf.VariableSpec `ebpf:"unused_port_key"`
+	UnusedUnixKey       *ebpf.VariableSpec `ebpf:"unused_unix_key"`
 }
 
 // sysrecObjects contains all objects after they have been loaded into the kernel.
@@ -373,10 +395,12 @@ type sysrecMaps struct {
 	Paths          *ebpf.Map `ebpf:"paths"`
 	Pending        *ebpf.Map `ebpf:"pending"`
 	Ports          *ebpf.Map `ebpf:"ports"`
+	Recs           *ebpf.Map `ebpf:"recs"`
 	Scratch        *ebpf.Map `ebpf:"scratch"`
 	SignalsOutside *ebpf.Map `ebpf:"signals_outside"`
 	Slots          *ebpf.Map `ebpf:"slots"`
 	Stats          *ebpf.Map `ebpf:"stats"`
+	Targets        *ebpf.Map `ebpf:"targets"`
 	UnixCounts     *ebpf.Map `ebpf:"unix_counts"`
 }
 
@@ -399,10 +423,12 @@ func (m *sysrecMaps) Close() error {
 		m.Paths,
 		m.Pending,
 		m.Ports,
+		m.Recs,
 		m.Scratch,
 		m.SignalsOutside,
 		m.Slots,
 		m.Stats,
+		m.Targets,
 		m.UnixCounts,
 	)
 }
@@ -411,25 +437,24 @@ func (m *sysrecMaps) Close() error {
 //
 // It can be passed to loadSysrecObjects or ebpf.CollectionSpec.LoadAndAssign.
 type sysrecVariables struct {
-	Calibrated          *ebpf.Variable `ebpf:"calibrated"`
 	CompatRtSigreturnNr *ebpf.Variable `ebpf:"compat_rt_sigreturn_nr"`
 	CompatSigreturnNr   *ebpf.Variable `ebpf:"compat_sigreturn_nr"`
 	ExecveNr            *ebpf.Variable `ebpf:"execve_nr"`
 	ExecveatNr          *ebpf.Variable `ebpf:"execveat_nr"`
 	Gen                 *ebpf.Variable `ebpf:"gen"`
-	HostMntns           *ebpf.Variable `ebpf:"host_mntns"`
-	HostRootIno         *ebpf.Variable `ebpf:"host_root_ino"`
-	HostRootMnt         *ebpf.Variable `ebpf:"host_root_mnt"`
 	Inflight            *ebpf.Variable `ebpf:"inflight"`
-	Level               *ebpf.Variable `ebpf:"level"`
-	MaxDepth            *ebpf.Variable `ebpf:"max_depth"`
 	MaxExes             *ebpf.Variable `ebpf:"max_exes"`
-	NextSlot            *ebpf.Variable `ebpf:"next_slot"`
-	RecordFiles         *ebpf.Variable `ebpf:"record_files"`
-	RequireExec         *ebpf.Variable `ebpf:"require_exec"`
+	Nfiles              *ebpf.Variable `ebpf:"nfiles"`
 	SigreturnNr         *ebpf.Variable `ebpf:"sigreturn_nr"`
-	TargetCgid          *ebpf.Variable `ebpf:"target_cgid"`
-	TargetLevel         *ebpf.Variable `ebpf:"target_level"`
+	UnusedChanged       *ebpf.Variable `ebpf:"unused_changed"`
+	UnusedErrkey        *ebpf.Variable `ebpf:"unused_errkey"`
+	UnusedExeName       *ebpf.Variable `ebpf:"unused_exe_name"`
+	UnusedFileKey       *ebpf.Variable `ebpf:"unused_file_key"`
+	UnusedFilesStat     *ebpf.Variable `ebpf:"unused_files_stat"`
+	UnusedKey           *ebpf.Variable `ebpf:"unused_key"`
+	UnusedPathbuf       *ebpf.Variable `ebpf:"unused_pathbuf"`
+	UnusedPortKey       *ebpf.Variable `ebpf:"unused_port_key"`
+	UnusedUnixKey       *ebpf.Variable `ebpf:"unused_unix_key"`
 }
 
 // sysrecPrograms contains all programs after they have been loaded into the kernel.

@@ -22,10 +22,7 @@ import (
 // recording off and on. SYSREC_FS_BENCH=1 runs it.
 func TestProgramCost(t *testing.T) {
 	bin := runTimeStats(t)
-	arch, err := hostArch()
-	if err != nil {
-		t.Fatal(err)
-	}
+	var err error
 	const calls = 2000000
 	// perRun runs the loop (in cg, or outside any recording if cg is
 	// nil) and returns the average run time of each program meanwhile.
@@ -77,26 +74,19 @@ func TestProgramCost(t *testing.T) {
 	fmt.Fprintf(&report, "| empty program | %.1f | %.1f | |\n", floor, floor)
 	for _, files := range []bool{false, true} {
 		cg := testCgroup(t)
-		objs, err := load(arch, cg, loadOptions{maxKeys: DefaultMaxKeys, files: files})
+		s, err := startSession(cg, sessionOptions{maxKeys: DefaultMaxKeys, files: files})
 		if err != nil {
 			t.Fatal(err)
 		}
-		links, err := attach(objs, files)
-		if err == nil {
-			for _, where := range []string{"recorded", "outside"} {
-				in := cg
-				if where == "outside" {
-					in = nil
-				}
-				ns := perRun(in, objs.SysEnter, objs.SysExit)
-				fmt.Fprintf(&report, "| %s task, files %v | %.1f | %.1f | %+.1f ns |\n", where, map[bool]string{false: "off", true: "on"}[files], ns[0], ns[1], ns[0]+ns[1]-2*floor)
+		for _, where := range []string{"recorded", "outside"} {
+			in := cg
+			if where == "outside" {
+				in = nil
 			}
+			ns := perRun(in, s.prog("sys_enter"), s.prog("sys_exit"))
+			fmt.Fprintf(&report, "| %s task, files %v | %.1f | %.1f | %+.1f ns |\n", where, map[bool]string{false: "off", true: "on"}[files], ns[0], ns[1], ns[0]+ns[1]-2*floor)
 		}
-		for _, l := range links {
-			l.Close()
-		}
-		objs.Close()
-		if err != nil {
+		if err := s.close(); err != nil {
 			t.Fatal(err)
 		}
 	}

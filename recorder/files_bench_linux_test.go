@@ -159,12 +159,8 @@ func cgroupAttr(fd int) *syscall.SysProcAttr {
 // longer path. SYSREC_FS_BENCH=1 runs it.
 func TestFilesProgramCost(t *testing.T) {
 	bin := runTimeStats(t)
-	arch, err := hostArch()
-	if err != nil {
-		t.Fatal(err)
-	}
 	cg := testCgroup(t)
-	fr, err := startFiles(cg, arch, 0)
+	fr, err := startFiles(cg, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -175,7 +171,7 @@ func TestFilesProgramCost(t *testing.T) {
 	}
 	defer fd.Close()
 	run := func(argv ...string) (runs uint64, ns float64) {
-		before, err := fr.objs.SysExit.Stats()
+		before, err := fr.s.prog("sys_exit").Stats()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -184,7 +180,7 @@ func TestFilesProgramCost(t *testing.T) {
 		if out, err := cmd.CombinedOutput(); err != nil {
 			t.Fatalf("%v: %v\n%s", argv, err, out)
 		}
-		after, err := fr.objs.SysExit.Stats()
+		after, err := fr.s.prog("sys_exit").Stats()
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -12,8 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/cilium/ebpf"
-	"github.com/cilium/ebpf/link"
 	"golang.org/x/sys/unix"
 
 	"github.com/sysrec/sysrec/bpfprog"
@@ -93,109 +91,47 @@ var fileOps = map[string]bpfprog.FileOp{
 // object too, and belong on its parent: make_reg on /tmp/x means x was
 // created in /tmp.
 type fileRecorder struct {
-	objs  *bpfprog.Objects
-	links []link.Link // started alone (startFiles): detached and closed here
-	owned bool
-	start time.Time // attached: what changed since, the target may have changed
+	s     *session
+	owned bool      // started alone (startFiles): closed here
+	start time.Time // registered: what changed since, the target may have changed
 }
 
-// setFiles configures spec, before it is loaded, to record files:
-// maxKeys (path, rights) pairs (≤ 0: DefaultMaxFileKeys), walks of at
-// most depth components. With files off the file maps shrink to one
-// entry and the verifier drops the file code (record_files is 0).
-func setFiles(spec *ebpf.CollectionSpec, on bool, maxKeys, depth int) (map[string]any, error) {
-	if !on {
-		for _, m := range []string{"file_counts", "paths", "ports", "pending", "path_changed", "unix_counts", "own_unix", "signals_outside"} {
-			spec.Maps[m].MaxEntries = 1
-		}
-		return map[string]any{"record_files": uint32(0)}, nil
-	}
-	if maxKeys <= 0 {
-		maxKeys = DefaultMaxFileKeys
-	}
-	spec.Maps["file_counts"].MaxEntries = uint32(maxKeys)
-	spec.Maps["paths"].MaxEntries = uint32(maxKeys)
-	spec.Maps["path_changed"].MaxEntries = uint32(maxKeys)
-	var ns unix.Stat_t
-	if err := unix.Stat("/proc/self/ns/mnt", &ns); err != nil {
-		return nil, fmt.Errorf("find mount namespace: %w", err)
-	}
-	var root unix.Statx_t
-	if err := unix.Statx(unix.AT_FDCWD, "/", 0, unix.STATX_INO|unix.STATX_MNT_ID, &root); err != nil {
-		return nil, fmt.Errorf("find root mount: %w", err)
-	}
-	return map[string]any{
-		"record_files":  uint32(1),
-		"max_depth":     uint32(min(depth, bpfprog.FilesMaxDepth)),
-		"host_mntns":    uint32(ns.Ino),
-		"host_root_mnt": uint32(root.Mnt_id),
-		"host_root_ino": root.Ino,
-	}, nil
+// startFiles registers cg with file recording on, for tests and
+// benchmarks of file recording alone (Record registers once for both).
+// maxKeys ≤ 0 means DefaultMaxFileKeys.
+func startFiles(cg *cgroup, maxKeys int) (*fileRecorder, error) {
+	return startFilesDepth(cg, maxKeys, fileMaxDepth)
 }
 
-// setFileOps fills the loaded program's ops map: which syscall numbers
-// are file operations.
-func setFileOps(objs *bpfprog.Objects, arch *linuxabi.Arch) error {
-	for name, op := range fileOps {
-		nr, ok := arch.Number(name)
-		if !ok || nr < 0 || nr >= bpfprog.FilesMaxNr {
-			continue
-		}
-		if err := objs.Ops.Put(uint32(nr), op); err != nil {
-			return fmt.Errorf("set file operation %s: %w", name, err)
-		}
-	}
-	return nil
-}
-
-// startFiles loads the recorder's program with files on for cg and
-// attaches it, for tests and benchmarks of file recording alone (Record
-// loads it once for both). maxKeys ≤ 0 means DefaultMaxFileKeys.
-func startFiles(cg *cgroup, arch *linuxabi.Arch, maxKeys int) (*fileRecorder, error) {
-	return startFilesDepth(cg, arch, maxKeys, fileMaxDepth)
-}
-
-func startFilesDepth(cg *cgroup, arch *linuxabi.Arch, maxKeys, depth int) (*fileRecorder, error) {
-	objs, err := load(arch, cg, loadOptions{maxKeys: DefaultMaxKeys, files: true, fileKeys: maxKeys, depth: depth})
+func startFilesDepth(cg *cgroup, maxKeys, depth int) (*fileRecorder, error) {
+	s, err := startSession(cg, sessionOptions{maxKeys: DefaultMaxKeys, files: true, fileKeys: maxKeys, depth: depth})
 	if err != nil {
 		return nil, err
 	}
-	r := &fileRecorder{objs: objs, owned: true, start: time.Now()}
-	if r.links, err = attach(objs, true); err != nil {
-		r.Close()
-		return nil, err
-	}
-	return r, nil
+	return &fileRecorder{s: s, owned: true, start: time.Now()}, nil
 }
 
-// detach stops recording; the maps stay readable.
-func (r *fileRecorder) detach() {
-	for _, l := range r.links {
-		l.Close()
-	}
-	r.links = nil
-}
-
-// Close detaches and frees what startFiles made. A nil recorder is fine.
+// Close ends what startFiles started. A nil recorder is fine.
 func (r *fileRecorder) Close() error {
 	if r == nil || !r.owned {
 		return nil
 	}
-	r.detach()
-	return r.objs.Close()
+	return r.s.close()
 }
 
-// read detaches the program and adds what it saw to rec: Files, Ports
+// read stops the recording and adds what it saw to rec: Files, Ports
 // and FilesUnresolved. A nil recorder (file recording off) adds nothing.
 func (r *fileRecorder) read(rec *Recording) error {
 	if r == nil {
 		return nil
 	}
-	r.detach()
+	if err := r.s.stop(); err != nil {
+		return fmt.Errorf("end recording: %w", err)
+	}
 	changed := map[bpfprog.FileKey]bpfprog.Changed{}
 	var ck bpfprog.FileKey
 	var ch bpfprog.Changed
-	chit := r.objs.PathChanged.Iterate()
+	chit := r.s.maps["path_changed"].Iterate()
 	for chit.Next(&ck, &ch) {
 		changed[ck] = ch
 	}
@@ -205,7 +141,7 @@ func (r *fileRecorder) read(rec *Recording) error {
 	var h uint64
 	paths := map[uint64]recordedPath{}
 	var pb bpfprog.PathBuf
-	it := r.objs.Paths.Iterate()
+	it := r.s.maps["paths"].Iterate()
 	for it.Next(&h, &pb) {
 		paths[h] = pathString(&pb, r.start)
 	}
@@ -217,7 +153,7 @@ func (r *fileRecorder) read(rec *Recording) error {
 	files := map[fileOf]*profiles.FileAccess{}
 	var k bpfprog.FileKey
 	var n uint64
-	cit := r.objs.FileCounts.Iterate()
+	cit := r.s.maps["file_counts"].Iterate()
 	for cit.Next(&k, &n) {
 		rp, ok := paths[k.Hash]
 		if !ok {
@@ -264,7 +200,7 @@ func (r *fileRecorder) read(rec *Recording) error {
 		exe    string
 	}
 	ports := map[portOf]uint64{}
-	pit := r.objs.Ports.Iterate()
+	pit := r.s.maps["ports"].Iterate()
 	for pit.Next(&pk, &n) {
 		ports[portOf{pk.Port, uint64(pk.Access), bpfprog.CString(pk.Exe)}] += n
 	}
@@ -291,11 +227,13 @@ func (r *fileRecorder) read(rec *Recording) error {
 	// A run the kernel skipped may have been a file access, a changed
 	// inode that would have verified one, a unix socket reached or a
 	// signal sent (a sys_enter skipped is counted at the call's exit).
-	for _, p := range []*ebpf.Program{r.objs.SysExit, r.objs.SchedProcessExec, r.objs.InodeSetCtimeToTs, r.objs.CtimeXchgSkip, r.objs.CtimeNsXchg, r.objs.SkDataReady, r.objs.SignalGenerate} {
-		if st, err := p.Stats(); err == nil {
-			rec.FilesUnresolved += st.RecursionMisses
-		}
+	// The programs are shared: another recording's skipped runs count
+	// here too.
+	misses, err := r.s.missesSince(append([]string{"sys_exit", "sched_process_exec"}, names(fileAttachments(&bpfprog.Objects{}))...)...)
+	if err != nil {
+		return err
 	}
+	rec.FilesUnresolved += misses
 	return nil
 }
 
@@ -310,7 +248,7 @@ func (r *fileRecorder) readScopes(rec *Recording) error {
 	socks := map[unixOf]uint64{}
 	var uk bpfprog.UnixKey
 	var n uint64
-	uit := r.objs.UnixCounts.Iterate()
+	uit := r.s.maps["unix_counts"].Iterate()
 	for uit.Next(&uk, &n) {
 		name, abstract := uk.UnixName()
 		socks[unixOf{name, abstract, bpfprog.CString(uk.Exe)}] += n
@@ -325,7 +263,7 @@ func (r *fileRecorder) readScopes(rec *Recording) error {
 	}
 	var name bpfprog.ExeName
 	var sent []profiles.ExeCount
-	sit := r.objs.SignalsOutside.Iterate()
+	sit := r.s.maps["signals_outside"].Iterate()
 	for sit.Next(&name, &n) {
 		sent = append(sent, profiles.ExeCount{Exe: bpfprog.CString(name.Name), Count: n})
 	}
@@ -341,7 +279,7 @@ func (r *fileRecorder) stats() ([]uint64, error) {
 	out := make([]uint64, bpfprog.FilesStatCount)
 	for i := range out {
 		var perCPU []uint64
-		if err := r.objs.FileStats.Lookup(uint32(i), &perCPU); err != nil {
+		if err := r.s.fstats.Lookup(r.s.id*bpfprog.FilesStatCount+uint32(i), &perCPU); err != nil {
 			return nil, fmt.Errorf("read files stats: %w", err)
 		}
 		for _, v := range perCPU {

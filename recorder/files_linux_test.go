@@ -29,12 +29,8 @@ func recordFiles(t *testing.T, depth int, argv ...string) *Recording {
 func recordFilesDuring(t *testing.T, depth int, during func(*exec.Cmd), argv ...string) *Recording {
 	t.Helper()
 	testenv.RequireRoot(t)
-	arch, err := hostArch()
-	if err != nil {
-		t.Fatal(err)
-	}
 	cg := testCgroup(t)
-	fr, err := startFilesDepth(cg, arch, 0, depth)
+	fr, err := startFilesDepth(cg, 0, depth)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,7 +13,7 @@ import (
 	"github.com/sysrec/sysrec/bpfprog"
 )
 
-// MaxMaxKeys bounds Options.MaxKeys: 2^24 keys take about 2.8 GiB of
+// MaxMaxKeys bounds Options.MaxKeys: 2^24 keys take about 3.0 GiB of
 // kernel memory, and real programs use a few thousand at most.
 const MaxMaxKeys = 1 << 24
 
@@ -80,15 +80,16 @@ func (o Options) maxKeys() int {
 func errnoKeys(keys int) int { return max(keys/4, 64) }
 
 // mapMemory estimates the kernel memory of the counts and errnos maps
-// for keys entries. Both are preallocated hash maps: every element is
-// allocated when the map is created, each a 48-byte htab_elem header
-// plus key and value rounded up to 8 bytes, and the bucket array has a
-// power of two of 16-byte buckets (Linux 6.18; older kernels differ by a
-// few bytes an element). TestMapMemory checks the estimate against the
-// kernel's own count (memlock in /proc/self/fdinfo).
+// of keys entries when full. Both are hash maps allocated as used (a
+// recording takes the memory of the keys it saw, not of its maximum):
+// each element a 48-byte htab_elem header and an 8-byte free-list node
+// plus key and value rounded up to 8 bytes, and the bucket array, made
+// at once, a power of two of 16-byte buckets (Linux 6.18; older kernels
+// differ by a few bytes an element). TestMapMemory checks the estimate
+// against the kernel's own count (memlock in /proc/self/fdinfo).
 func mapMemory(keys int) uint64 {
 	hash := func(n int, key, value uintptr) uint64 {
-		const header, bucket = 48, 16
+		const header, bucket = 48 + 8, 16
 		elem := header + (key+7)&^7 + (value+7)&^7
 		buckets := uint64(1) << bits.Len64(uint64(n)-1)
 		return uint64(n)*uint64(elem) + buckets*bucket

@@ -11,6 +11,7 @@ import (
 
 	"github.com/cilium/ebpf"
 
+	"github.com/sysrec/sysrec/bpfprog"
 	"github.com/sysrec/sysrec/internal/testenv"
 )
 
@@ -37,9 +38,9 @@ func TestValidate(t *testing.T) {
 		{"one key", Options{Command: cmd, MaxKeys: 1}, ""},
 		{"a million keys", Options{Command: cmd, MaxKeys: 1 << 20}, ""},
 		{"negative keys", Options{Command: cmd, MaxKeys: -1}, "max keys -1: want at least 1 (0 means the default, 32768)"},
-		{"more keys than memory", Options{Command: cmd, MaxKeys: 1 << 24}, "max keys 16777216 needs about 2.8 GiB of kernel memory"},
-		{"50 million keys", Options{Command: cmd, MaxKeys: 50000000}, "max keys 50000000 needs about 8.8 GiB of kernel memory; at most 16777216 keys (about 2.8 GiB) are allowed"},
-		{"int32 keys", Options{Command: cmd, MaxKeys: 2147483647}, "max keys 2147483647 needs about 364.0 GiB"},
+		{"more keys than memory", Options{Command: cmd, MaxKeys: 1 << 24}, "max keys 16777216 needs about 3.0 GiB of kernel memory"},
+		{"50 million keys", Options{Command: cmd, MaxKeys: 50000000}, "max keys 50000000 needs about 9.3 GiB of kernel memory; at most 16777216 keys (about 3.0 GiB) are allowed"},
+		{"int32 keys", Options{Command: cmd, MaxKeys: 2147483647}, "max keys 2147483647 needs about 384.0 GiB"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			avail := uint64(available)
@@ -59,7 +60,7 @@ func TestValidate(t *testing.T) {
 	}
 	t.Run("memory", func(t *testing.T) {
 		err := Options{Command: cmd, MaxKeys: 1 << 22}.validate(func() (uint64, error) { return 100 << 20, nil })
-		if want := "max keys 4194304 needs about 728.0 MiB of kernel memory; this machine has 100.0 MiB available"; err == nil || err.Error() != want {
+		if want := "max keys 4194304 needs about 768.0 MiB of kernel memory; this machine has 100.0 MiB available"; err == nil || err.Error() != want {
 			t.Errorf("Validate: %v, want %q", err, want)
 		}
 		// Without /proc/meminfo the kernel's answer is the last word.
@@ -77,22 +78,37 @@ func TestValidate(t *testing.T) {
 	})
 }
 
-// TestMapMemory compares mapMemory with what the kernel says the maps of
-// a loaded program take (memlock in /proc/self/fdinfo).
+// TestMapMemory fills the counts and errnos maps of a recording and
+// compares mapMemory with what the kernel says they take (memlock in /proc/self/fdinfo).
 func TestMapMemory(t *testing.T) {
 	testenv.RequireRoot(t)
-	arch, err := hostArch()
+	shapes, err := mapShapes(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cg := &cgroup{id: 1, level: 1}
 	for _, keys := range []int{64, 1000, DefaultMaxKeys, 1 << 18} {
-		objs, err := load(arch, cg, loadOptions{fromExec: true, maxKeys: keys})
+		maps, err := recordingMaps(shapes, sessionOptions{fromExec: true, maxKeys: keys})
 		if err != nil {
 			t.Fatal(err)
 		}
-		got := memlock(t, objs.Counts) + memlock(t, objs.Errnos)
-		objs.Close()
+		counts := make([]bpfprog.Key, keys)
+		for i := range counts {
+			counts[i].Nr = uint32(i)
+		}
+		errnos := make([]bpfprog.ErrKey, errnoKeys(keys))
+		for i := range errnos {
+			errnos[i].Key.Nr = uint32(i)
+		}
+		if _, err := maps["counts"].BatchUpdate(counts, make([]uint64, len(counts)), nil); err != nil {
+			t.Fatalf("fill %d keys: %v", keys, err)
+		}
+		if _, err := maps["errnos"].BatchUpdate(errnos, make([]uint64, len(errnos)), nil); err != nil {
+			t.Fatalf("fill %d errno keys: %v", len(errnos), err)
+		}
+		got := memlock(t, maps["counts"]) + memlock(t, maps["errnos"])
+		for _, m := range maps {
+			m.Close()
+		}
 		est := mapMemory(keys)
 		if diff := float64(est)/float64(got) - 1; (diff < -0.05 || diff > 0.05) && max(est, got)-min(est, got) > 4096 {
 			t.Errorf("%d keys: estimated %d bytes, the kernel says %d (%+.1f%%)", keys, est, got, 100*diff)

@@ -32,8 +32,22 @@ func TestMain(m *testing.M) {
 	if os.Getenv("SYSREC_NS_CHILD") == "1" {
 		os.Exit(namespaceChild())
 	}
+	if argv := os.Getenv("SYSREC_TEST_RECORD"); argv != "" {
+		os.Exit(recordChild(argv))
+	}
+	if mode := os.Getenv("SYSREC_TEST_DIAL"); mode != "" {
+		os.Exit(dialChild(mode))
+	}
+	// This binary's recordings (and the recorder processes it starts)
+	// share an owner of their own.
+	if os.Getenv(instanceEnv) == "" {
+		os.Setenv(instanceEnv, fmt.Sprintf("test-%d", os.Getpid()))
+	}
 	fds := openFDs()
 	code := testtarget.Run(m)
+	// The lock of this binary's owner, gone by now (the last recording
+	// out waited for it).
+	os.Remove(ownerLock())
 	if after := openFDs(); after > fds {
 		fmt.Fprintf(os.Stderr, "leaked %d file descriptors\n", after-fds)
 		code = 1
