@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"strconv"
 	"syscall"
 	"unsafe"
@@ -134,18 +135,29 @@ func setupHelper(mode string) error {
 		if err != nil {
 			return err
 		}
-		listener, err := installProg(exemptHelper(prog, arch, pl.Nonce), unix.SECCOMP_FILTER_FLAG_NEW_LISTENER)
+		exempt := exemptHelper(prog, arch, pl.Nonce)
+		// Until the supervisor holds the listener, a call this thread
+		// makes that the filter sends to it waits for nobody: if the Go
+		// runtime parked this locked thread (futex) in that window, the
+		// run would hang. So nothing in it may allocate or be preempted:
+		// the buffers are made now, no garbage collection (whose
+		// stop-the-world preempts every thread) may start, and a fresh
+		// time slice keeps sysmon (which preempts after 10 ms) away.
+		b := make([]byte, 0, 20)
+		w := make([]byte, 1)
+		debug.SetGCPercent(-1)
+		runtime.Gosched()
+		listener, err := installProg(exempt, unix.SECCOMP_FILTER_FLAG_NEW_LISTENER)
 		if err != nil {
 			return err
 		}
 		// Under the filter from here: only the exempted calls, and no
 		// report (a write the filter may not allow): a failure means the
 		// parent is gone or gave up on us.
-		b := []byte(strconv.Itoa(listener))
+		b = strconv.AppendInt(b, int64(listener), 10)
 		if _, _, errno := unix.RawSyscall6(unix.SYS_WRITE, readyFD, uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)), uintptr(pl.Nonce[0]), uintptr(pl.Nonce[1]), 0); errno != 0 {
 			os.Exit(126)
 		}
-		var w [1]byte
 		if n, _, errno := unix.RawSyscall6(unix.SYS_READ, wakeFD, uintptr(unsafe.Pointer(&w[0])), 1, uintptr(pl.Nonce[0]), uintptr(pl.Nonce[1]), 0); errno != 0 || n != 1 {
 			os.Exit(126)
 		}

@@ -93,7 +93,21 @@ var cgroupSeq atomic.Uint64
 // newCgroup makes a fresh child of the cgroup2 root for one recording.
 // Two recordings never share one, so they never see each other's calls.
 func newCgroup(mount string) (*cgroup, error) {
-	return makeCgroup(mount, filepath.Join(mount, fmt.Sprintf("sysrec-%d-%d", os.Getpid(), cgroupSeq.Add(1))))
+	for {
+		path := filepath.Join(mount, fmt.Sprintf("sysrec-%d-%d", os.Getpid(), cgroupSeq.Add(1)))
+		cg, err := makeCgroup(mount, path)
+		if !errors.Is(err, os.ErrExist) {
+			return cg, err
+		}
+		// Left by a sysrec that was killed before it could remove it,
+		// whose pid this process now has: its name is ours to reuse
+		// once it is empty (rmdir refuses one that is not), or the next.
+		if os.Remove(path) == nil {
+			if cg, err := makeCgroup(mount, path); !errors.Is(err, os.ErrExist) {
+				return cg, err
+			}
+		}
+	}
 }
 
 // makeCgroup creates the cgroup at path, owned by the recording.

@@ -1,7 +1,10 @@
 package recorder
 
 import (
+	"fmt"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -103,5 +106,38 @@ func TestLeaveCgroup(t *testing.T) {
 	}
 	if len(rec.Gaps()) == 0 {
 		t.Error("the recording reports no gap")
+	}
+}
+
+// TestNewCgroupStale: cgroups a killed sysrec left behind under the
+// names this process would pick (its pid reused) do not stop a
+// recording: an empty one is reused.
+func TestNewCgroupStale(t *testing.T) {
+	testenv.RequireRoot(t)
+	mount, err := CgroupMount()
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := cgroupSeq.Load() + 1
+	var stale []string
+	for i := uint64(0); i < 3; i++ {
+		p := filepath.Join(mount, fmt.Sprintf("sysrec-%d-%d", os.Getpid(), next+i))
+		if err := os.Mkdir(p, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		stale = append(stale, p)
+	}
+	t.Cleanup(func() {
+		for _, p := range stale {
+			os.Remove(p)
+		}
+	})
+	cg, err := newCgroup(mount)
+	if err != nil {
+		t.Fatalf("newCgroup beside stale cgroups: %v", err)
+	}
+	defer cg.remove()
+	if cg.path != stale[0] {
+		t.Errorf("cgroup %s, want the stale %s reused", cg.path, stale[0])
 	}
 }
