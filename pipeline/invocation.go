@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -24,21 +25,26 @@ func Invocation(argv []string) (*profiles.Invocation, error) {
 	}
 	env := os.Environ()
 	files, real := argFiles(argv, dir)
-	return &profiles.Invocation{Args: argv, Dir: dir, Env: env, Files: files, FilePaths: real, Programs: argPrograms(argv, env), Links: argLinks(argv, dir)}, nil
+	inv := &profiles.Invocation{Args: argv, Dir: dir, Env: env, Files: files, FilePaths: real, Programs: argPrograms(argv, env)}
+	inv.Links, inv.LinkDirs = argLinks(argv, dir)
+	return inv, nil
 }
 
 // argLinks resolves, for Invocation.Links, the paths argv's arguments
 // (and the words of an argument of several) name, and their
-// directories, that are or pass through a symbolic link.
-func argLinks(argv []string, dir string) map[string]string {
+// directories, that are or pass through a symbolic link; and, for
+// Invocation.LinkDirs, the directories each resolution looked names up
+// in.
+func argLinks(argv []string, dir string) (map[string]string, map[string][]string) {
 	var out map[string]string
+	var dirs map[string][]string
 	add := func(p string) {
 		for _, q := range []string{p, filepath.Dir(p)} {
-			if r, err := filepath.EvalSymlinks(q); err == nil && r != q {
+			if r, looked, err := resolve(q); err == nil && r != q {
 				if out == nil {
-					out = map[string]string{}
+					out, dirs = map[string]string{}, map[string][]string{}
 				}
-				out[q] = r
+				out[q], dirs[q] = r, looked
 			}
 		}
 	}
@@ -50,7 +56,56 @@ func argLinks(argv []string, dir string) map[string]string {
 			add(p)
 		}
 	}
-	return out
+	return out, dirs
+}
+
+// maxLinks is the kernel's limit on the symbolic links one path
+// resolution follows (MAXSYMLINKS).
+const maxLinks = 40
+
+// resolve resolves the absolute path p as the kernel does, and returns
+// with what it resolves to the directories (symlinks resolved) it looked
+// each name up in: whoever may change one of them may have put a link
+// there, wherever the name p spells is.
+func resolve(p string) (string, []string, error) {
+	todo := strings.Split(p, "/")
+	cur := "/"
+	var looked []string
+	for links := 0; len(todo) > 0; {
+		name := todo[0]
+		todo = todo[1:]
+		switch name {
+		case "", ".":
+			continue
+		case "..":
+			cur = filepath.Dir(cur)
+			continue
+		}
+		if !slices.Contains(looked, cur) {
+			looked = append(looked, cur)
+		}
+		next := filepath.Join(cur, name)
+		fi, err := os.Lstat(next)
+		if err != nil {
+			return "", nil, fmt.Errorf("resolve %s: %w", p, err)
+		}
+		if fi.Mode()&os.ModeSymlink == 0 {
+			cur = next
+			continue
+		}
+		if links++; links > maxLinks {
+			return "", nil, fmt.Errorf("resolve %s: %w", p, syscall.ELOOP)
+		}
+		to, err := os.Readlink(next)
+		if err != nil {
+			return "", nil, fmt.Errorf("resolve %s: %w", p, err)
+		}
+		if filepath.IsAbs(to) {
+			cur = "/"
+		}
+		todo = append(strings.Split(to, "/"), todo...)
+	}
+	return cur, looked, nil
 }
 
 // defaultPath is the search path of a shell whose environment has none

@@ -65,7 +65,7 @@ func instantiate(p *profiles.Profile, argv []string, stdio Stdio) (*instance, er
 	// gives ("key" rules, $ARGn[key]) are read from it before the target
 	// runs.
 	inv.Files, inv.FilePaths = argFiles(argv, dir)
-	inv.Links = argLinks(argv, dir)
+	inv.Links, inv.LinkDirs = argLinks(argv, dir)
 	if p.Uses("PROGS") {
 		inv.Programs = argPrograms(argv, in.Env)
 	}

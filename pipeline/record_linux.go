@@ -177,7 +177,7 @@ func Record(ctx context.Context, o RecordOptions) (*RecordResult, error) {
 		// the files the command line names before the target can
 		// change them.
 		files, _ = argFiles(command, dir)
-		links = argLinks(command, dir)
+		links, _ = argLinks(command, dir)
 		env := o.Recorder.Env
 		if env == nil {
 			env = os.Environ()

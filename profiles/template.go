@@ -214,6 +214,10 @@ type Invocation struct {
 	// to, read before the target started: rules are on objects, not on
 	// links to them (see Instantiate).
 	Links map[string]string
+	// LinkDirs are, for each path of Links, the directories (symlinks
+	// resolved) its resolution looked a name up in: a rule that lets the
+	// target change one lets it choose where the path leads.
+	LinkDirs map[string][]string
 }
 
 // MaxArgFile is the size of the largest file of Invocation.Files: a
@@ -666,9 +670,14 @@ func (p *Profile) Instantiate(inv Invocation) (*Profile, []string, error) {
 	// A link the command line names grants on what it resolves to, as
 	// the kernel follows it when the target opens it, unless the target
 	// may have put it there: a rule lets it change the link's
-	// directory.
+	// directory, or any directory its resolution looked in (a link
+	// reached through another), the rules on what other links resolve
+	// to included.
 	for _, l := range linked {
-		if why := changes([]string{l.link}, all); why != "" {
+		all = append(all, PathRule{Path: l.to, Access: l.r.Access})
+	}
+	for _, l := range linked {
+		if why := changes(append([]string{path.Dir(l.link)}, inv.LinkDirs[l.link]...), all); why != "" {
 			warnings = append(warnings, fmt.Sprintf("landlock rule %s (%s): a symlink where the target may have made it (%s); it grants nothing", l.r.Path, l.link, why))
 			continue
 		}
