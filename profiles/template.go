@@ -681,6 +681,18 @@ func (p *Profile) Instantiate(inv Invocation) (*Profile, []string, error) {
 			warnings = append(warnings, fmt.Sprintf("landlock rule %s (%s): a symlink where the target may have made it (%s); it grants nothing", l.r.Path, l.link, why))
 			continue
 		}
+		// A link that leaves the directory holding it points outside
+		// what the command line named: an input that is a link to
+		// ~/.ssh/id_rsa, whoever made it, is refused as the file it
+		// names would be.
+		base := path.Dir(l.link)
+		if r, ok := inv.Links[base]; ok {
+			base = r
+		}
+		if l.to != base && !strings.HasPrefix(l.to, base+"/") && base != "/" {
+			warnings = append(warnings, fmt.Sprintf("landlock rule %s (%s): a symlink out of its directory (to %s); it grants nothing", l.r.Path, l.link, l.to))
+			continue
+		}
 		keep, why := l.t.allowed(l.to, l.access, home)
 		if why != "" {
 			warnings = append(warnings, fmt.Sprintf("landlock rule %s (%s, a symlink to %s): %s", l.r.Path, l.link, l.to, why))
