@@ -910,7 +910,11 @@ func TestCgroupMoves(t *testing.T) {
 	if rec == nil {
 		return
 	}
-	if got := byName(rec, "target")["getppid"]; got != 5000 {
+	// A run the kernel skipped (a recursion miss: a task preempted in
+	// the shared program on its CPU) is counted in Lost, never as
+	// another call: on a loaded host the count may fall short by that
+	// much, never exceed.
+	if got := byName(rec, "target")["getppid"]; got > 5000 || got+rec.Lost < 5000 {
 		t.Errorf("getppid: %d calls recorded (%d lost), want 5000 (1000 before one target left, 4000 after the other came)", got, rec.Lost)
 	}
 	if want := []profiles.ExeCount{{Exe: "target", Count: 1}}; !slices.Equal(rec.Left, want) {
