@@ -101,13 +101,16 @@ func RecordImage(ctx context.Context, o ImageOptions) (*ImageResult, error) {
 		if err := os.Mkdir(hooks, 0o700); err != nil {
 			return nil, err
 		}
-		hook, _ := json.Marshal(map[string]any{
+		hook, err := json.Marshal(map[string]any{
 			"version": "1.0.0",
 			"hook":    map[string]any{"path": o.Self, "args": []string{"sysrec", "oci-hook"}},
 			"when":    map[string]any{"annotations": map[string]string{AnnotationProfile: ".+"}},
 			"stages":  []string{"prestart"},
 		})
-		if err := os.WriteFile(filepath.Join(hooks, "sysrec.json"), hook, 0o600); err != nil {
+		if err != nil {
+			return nil, err
+		}
+		if err := atomicfile.Write(filepath.Join(hooks, "sysrec.json"), hook, 0o600); err != nil {
 			return nil, err
 		}
 		out = filepath.Join(tmp, "profile.json")
