@@ -355,8 +355,14 @@ func validKey(k string) bool {
 	if len(k) >= 8 && !strings.ContainsFunc(k, func(r rune) bool { return !strings.ContainsRune("0123456789abcdefABCDEF-", r) }) {
 		return false
 	}
-	return !strings.ContainsFunc(k, func(r rune) bool {
-		return !(r < 0x80 && (unicode.IsLetter(r) || unicode.IsDigit(r) || strings.ContainsRune("._-", r)))
+	return asciiWord(k, "._-")
+}
+
+// asciiWord reports whether every rune of s is an ASCII letter or
+// digit, or one of extra.
+func asciiWord(s, extra string) bool {
+	return !strings.ContainsFunc(s, func(r rune) bool {
+		return !(r < 0x80 && (unicode.IsLetter(r) || unicode.IsDigit(r) || strings.ContainsRune(extra, r)))
 	})
 }
 
@@ -426,9 +432,7 @@ func ValidOption(o string) bool {
 	if !strings.HasPrefix(o, "-") || len(o)-len(name) > 2 || name == "" || len(o) > 64 {
 		return false
 	}
-	return !strings.ContainsFunc(name, func(r rune) bool {
-		return !(r < 0x80 && (unicode.IsLetter(r) || unicode.IsDigit(r) || r == '-' || r == '_'))
-	})
+	return asciiWord(name, "-_")
 }
 
 // OptionValues are the values option opt has in args (args[0], the
@@ -463,9 +467,7 @@ func CommandWords(args []string) []string {
 			if w == "" || len(w) > 255 || w[0] == '-' || w[0] == '.' || slices.Contains(out, w) {
 				continue
 			}
-			if !strings.ContainsFunc(w, func(r rune) bool {
-				return !(r < 0x80 && (unicode.IsLetter(r) || unicode.IsDigit(r) || strings.ContainsRune("._+-", r)))
-			}) {
+			if asciiWord(w, "._+-") {
 				out = append(out, w)
 			}
 		}
@@ -778,6 +780,15 @@ func changes(files []string, rules []PathRule) string {
 	return ""
 }
 
+// at is the path t stands for where its variable's value is p: p's
+// directory for /.., the path under p for /rel, p itself.
+func (t Template) at(p string) string {
+	if t.Parent {
+		return path.Dir(p)
+	}
+	return path.Join(p, t.Rel)
+}
+
 // expand returns the paths t stands for in inv, or why there are none.
 func (t Template) expand(inv Invocation) ([]string, string) {
 	switch t.Var {
@@ -797,11 +808,7 @@ func (t Template) expand(inv Invocation) ([]string, string) {
 		if t.Key != "" {
 			var out []string
 			for _, p := range ConfigPaths(inv.Files[t.Arg], t.Key) {
-				if t.Parent {
-					out = append(out, path.Dir(p))
-				} else {
-					out = append(out, path.Join(p, t.Rel))
-				}
+				out = append(out, t.at(p))
 			}
 			if len(out) == 0 {
 				return nil, fmt.Sprintf("the file argument %d names (%q) has no %s line with an absolute path", t.Arg, inv.Args[t.Arg], t.Key)
@@ -812,20 +819,12 @@ func (t Template) expand(inv Invocation) ([]string, string) {
 		if !ok {
 			return nil, fmt.Sprintf("argument %d (%q) names no path", t.Arg, inv.Args[t.Arg])
 		}
-		if t.Parent {
-			return []string{path.Dir(p)}, ""
-		}
-		return []string{path.Join(p, t.Rel)}, ""
+		return []string{t.at(p)}, ""
 	case "OPT":
 		var out []string
 		for _, v := range OptionValues(inv.Args, t.Option) {
-			p, ok := ArgPath(v, inv.Dir)
-			switch {
-			case !ok:
-			case t.Parent:
-				out = append(out, path.Dir(p))
-			default:
-				out = append(out, path.Join(p, t.Rel))
+			if p, ok := ArgPath(v, inv.Dir); ok {
+				out = append(out, t.at(p))
 			}
 		}
 		if len(out) == 0 {

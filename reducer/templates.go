@@ -238,22 +238,10 @@ func (ps *params) template(p string, access uint64) (t profiles.Template, base s
 	}
 	for _, c := range cands {
 		if ps.instantiatesTo(c, p, access) {
-			base := c.Var
-			if c.Var == "ARG" || c.Var == "OPT" {
-				if c.Var == "ARG" {
-					base = fmt.Sprintf("ARG%d", c.Arg)
-				}
-				if c.Key != "" {
-					base += "[" + c.Key + "]"
-				}
-				if c.Option != "" {
-					base += "[" + c.Option + "]"
-				}
-				if c.Parent {
-					base += "/.."
-				}
-			}
-			return c, base, true
+			// The variable: the template without the path below it.
+			v := c
+			v.Rel = ""
+			return c, strings.TrimPrefix(v.String(), "$"), true
 		}
 	}
 	return profiles.Template{}, "", false
