@@ -10,8 +10,7 @@ import (
 	"strings"
 	"syscall"
 
-	"golang.org/x/sys/unix"
-
+	"github.com/sysrec/sysrec/internal/regularfile"
 	"github.com/sysrec/sysrec/profiles"
 )
 
@@ -177,16 +176,12 @@ func readSmall(p string) ([]byte, string, bool) {
 	if err != nil {
 		return nil, "", false
 	}
-	if st, err := os.Stat(rp); err != nil || !st.Mode().IsRegular() || st.Size() > profiles.MaxArgFile {
-		return nil, "", false
-	}
-	f, err := os.OpenFile(rp, os.O_RDONLY|unix.O_NONBLOCK|unix.O_NOCTTY|unix.O_NOFOLLOW, 0)
+	f, st, err := regularfile.OpenNoFollow(rp)
 	if err != nil {
 		return nil, "", false
 	}
 	defer f.Close()
-	// It may have been replaced since the Stat.
-	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() || links(st) != 1 {
+	if st.Size() > profiles.MaxArgFile || links(st) != 1 {
 		return nil, "", false
 	}
 	b, err := io.ReadAll(io.LimitReader(f, profiles.MaxArgFile+1))

@@ -21,10 +21,21 @@ var ErrNotRegular = errors.New("not a regular file")
 // with no writer would wait for one forever) and requires a regular
 // file, checked before the open and again on the opened file so it
 // cannot be swapped in between.
-func Open(path string) (*os.File, fs.FileInfo, error) {
+func Open(path string) (*os.File, fs.FileInfo, error) { return open(path, false) }
+
+// OpenNoFollow is Open of a path whose last component is not followed
+// if it is a symbolic link: a path resolved beforehand that must not
+// have been replaced by a link since.
+func OpenNoFollow(path string) (*os.File, fs.FileInfo, error) { return open(path, true) }
+
+func open(path string, nofollow bool) (*os.File, fs.FileInfo, error) {
+	stat, flags := os.Stat, os.O_RDONLY|syscall.O_NONBLOCK|syscall.O_NOCTTY
+	if nofollow {
+		stat, flags = os.Lstat, flags|syscall.O_NOFOLLOW
+	}
 	// A device is not even opened: opening one can have effects of its
 	// own (a tape rewinds when closed, a terminal becomes controlling).
-	if info, err := os.Stat(path); err != nil {
+	if info, err := stat(path); err != nil {
 		var pe *fs.PathError
 		if errors.As(err, &pe) {
 			err = &fs.PathError{Op: "open", Path: path, Err: pe.Err}
@@ -33,7 +44,7 @@ func Open(path string) (*os.File, fs.FileInfo, error) {
 	} else if !info.Mode().IsRegular() {
 		return nil, nil, &fs.PathError{Op: "open", Path: path, Err: fmt.Errorf("%w (%s)", ErrNotRegular, fileType(info.Mode()))}
 	}
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK|syscall.O_NOCTTY, 0)
+	f, err := os.OpenFile(path, flags, 0)
 	if err != nil {
 		return nil, nil, err
 	}
