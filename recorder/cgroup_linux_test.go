@@ -111,7 +111,7 @@ func TestLeaveCgroup(t *testing.T) {
 
 // TestNewCgroupStale: cgroups a killed sysrec left behind under the
 // names this process would pick (its pid reused) do not stop a
-// recording: an empty one is reused.
+// recording: an empty one is reused, a populated one never.
 func TestNewCgroupStale(t *testing.T) {
 	testenv.RequireRoot(t)
 	mount, err := CgroupMount()
@@ -132,12 +132,28 @@ func TestNewCgroupStale(t *testing.T) {
 			os.Remove(p)
 		}
 	})
+	// The first still holds a process (one a killed recording left
+	// running): it is never taken over, so that process's calls do not
+	// enter a new recording. The next, empty, is reused.
+	sleep := exec.Command(testenv.RequireTool(t, "sleep"), "60")
+	if err := sleep.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { sleep.Process.Kill(); sleep.Wait() }()
+	if err := os.WriteFile(filepath.Join(stale[0], "cgroup.procs"), []byte(fmt.Sprint(sleep.Process.Pid)), 0); err != nil {
+		t.Fatal(err)
+	}
 	cg, err := newCgroup(mount)
 	if err != nil {
 		t.Fatalf("newCgroup beside stale cgroups: %v", err)
 	}
 	defer cg.remove()
-	if cg.path != stale[0] {
-		t.Errorf("cgroup %s, want the stale %s reused", cg.path, stale[0])
+	if cg.path != stale[1] {
+		t.Errorf("cgroup %s, want the empty stale %s reused (not the populated %s)", cg.path, stale[1], stale[0])
+	}
+	// Back to the root cgroup, so the stale one can be removed.
+	root := filepath.Join(mount, "cgroup.procs")
+	if err := os.WriteFile(root, []byte(fmt.Sprint(sleep.Process.Pid)), 0); err != nil {
+		t.Fatal(err)
 	}
 }
