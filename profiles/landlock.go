@@ -156,8 +156,11 @@ func scopeNames(m uint64) []Scope {
 }
 
 // minVersion is the oldest schema a profile needs: version 1 cannot say
-// filesystem, network or scopes.
+// filesystem, network or scopes, version 2 phases.
 func (p *Profile) minVersion() int {
+	if p.Phases != nil || p.HasPhases() {
+		return 3
+	}
 	if p.Filesystem != nil || p.Network != nil || len(p.Scopes) > 0 {
 		return 2
 	}
@@ -165,7 +168,7 @@ func (p *Profile) minVersion() int {
 }
 
 func (p *Profile) validateLandlock() error {
-	if p.Version < p.minVersion() {
+	if p.Version < 2 && (p.Filesystem != nil || p.Network != nil || len(p.Scopes) > 0) {
 		return fmt.Errorf("field version: filesystem, network and scopes sections need version 2, the profile says %d", p.Version)
 	}
 	for i, s := range p.Scopes {

@@ -17,10 +17,11 @@ import (
 )
 
 // Version is the newest profile schema version this package reads and
-// writes. Version 2 added the filesystem, network and scopes sections; a
-// profile without them is still written as version 1, and version 1
-// files are read as they always were.
-const Version = 2
+// writes. Version 2 added the filesystem, network and scopes sections,
+// version 3 the phases (an entry's phase, the phases section); a profile
+// is written as the oldest version that can say it, and older files are
+// read as they always were.
+const Version = 3
 
 // Profile is a seccomp allowlist: a default action and, per syscall, the
 // action to take when the listed argument rules match.
@@ -57,7 +58,10 @@ type Profile struct {
 	// Confidence is the Good–Turing estimate of how likely a new run is
 	// to need a syscall no recorded run made (version 2).
 	Confidence *Confidence `json:"confidence,omitempty"`
-	Recorded   *Recorded   `json:"recorded,omitempty"`
+	// Phases is the rule that says when a process starts serving, and
+	// what each executable did in each phase (version 3; see Phase).
+	Phases   *Phases   `json:"phases,omitempty"`
+	Recorded *Recorded `json:"recorded,omitempty"`
 }
 
 // Syscall is one profile entry.
@@ -70,6 +74,10 @@ type Syscall struct {
 	Arch string `json:"arch,omitempty"`
 	// Action is what a matching call gets; unset means allow.
 	Action Action `json:"action,omitzero"`
+	// Phase, when init, allows the call only while the calling process
+	// has not started serving (Profile.Phases says when it does); after,
+	// the call gets the default action (version 3).
+	Phase Phase `json:"phase,omitempty"`
 	// Args are ANDed; empty matches every call.
 	Args []ArgRule `json:"args,omitempty"`
 	// Count is how often the recording saw the call (information only).
@@ -178,6 +186,9 @@ func (p *Profile) Validate() error {
 		return fmt.Errorf("field version: unsupported version %d (this sysrec reads versions 1 to %d)", p.Version, Version)
 	}
 	if err := p.validateLandlock(); err != nil {
+		return err
+	}
+	if err := p.validatePhases(); err != nil {
 		return err
 	}
 	if p.Version < 2 && p.usesGeneralisation() {
@@ -396,6 +407,16 @@ func (p *Profile) Clone() *Profile {
 	if p.Confidence != nil {
 		conf := *p.Confidence
 		c.Confidence = &conf
+	}
+	if p.Phases != nil {
+		ph := *p.Phases
+		ph.Transition.After = slices.Clone(ph.Transition.After)
+		ph.Executables = slices.Clone(ph.Executables)
+		for i, e := range ph.Executables {
+			ph.Executables[i].Init = slices.Clone(e.Init)
+			ph.Executables[i].Serving = slices.Clone(e.Serving)
+		}
+		c.Phases = &ph
 	}
 	if p.Recorded != nil {
 		r := *p.Recorded

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -15,7 +16,7 @@ import (
 
 func TestParseErrors(t *testing.T) {
 	for _, tc := range []struct{ name, json, want string }{
-		{"version", `{"version": 3, "arch": ["x86_64"], "default_action": "allow", "syscalls": []}`, "field version: unsupported version 3"},
+		{"version", `{"version": 4, "arch": ["x86_64"], "default_action": "allow", "syscalls": []}`, "field version: unsupported version 4"},
 		{"typo", `{"version": 1, "arch": ["x86_64"], "default_action": "allow", "syscalls": [{"name": "opnat"}]}`, `field syscalls[0].name: unknown syscall "opnat" (did you mean "openat"?)`},
 		{"entry arch not listed", `{"version": 1, "arch": ["x86_64"], "default_action": "allow", "syscalls": [{"name": "dup", "arch": "i386"}]}`, `field syscalls[0].arch (dup): arch "i386" is not in the profile's arch list`},
 		{"name not on entry arch", `{"version": 1, "arch": ["x86_64", "i386"], "default_action": "allow", "syscalls": [{"name": "socketcall", "arch": "x86_64"}]}`, `field syscalls[0].name: unknown syscall "socketcall"`},
@@ -389,5 +390,62 @@ func TestFormatRows(t *testing.T) {
 	}
 	if !strings.Contains(rows, "ioctl(request ∈ {") || strings.Contains(rows, "…") {
 		t.Error("the long rule is not printed whole")
+	}
+}
+
+func TestPhaseErrors(t *testing.T) {
+	for _, tc := range []struct{ name, in, want string }{
+		{"old version", `{"version": 2, "arch": ["x86_64"], "default_action": "kill_process", "phases": {"transition": {"after": ["epoll_wait"]}}, "syscalls": [{"name": "socket", "phase": "init"}]}`, "field syscalls[0].phase: phases need version 3"},
+		{"no section", `{"version": 3, "arch": ["x86_64"], "default_action": "kill_process", "syscalls": [{"name": "socket", "phase": "init"}]}`, "field syscalls[0].phase: an init entry needs the phases section"},
+		{"unknown phase", `{"version": 3, "arch": ["x86_64"], "default_action": "kill_process", "syscalls": [{"name": "socket", "phase": "later"}]}`, `field syscalls[0].phase: unknown phase "later"`},
+		{"not allow", `{"version": 3, "arch": ["x86_64"], "default_action": "kill_process", "phases": {"transition": {"after": ["epoll_wait"]}}, "syscalls": [{"name": "socket", "phase": "init", "action": "errno"}]}`, "an init entry must allow"},
+		{"no after", `{"version": 3, "arch": ["x86_64"], "default_action": "kill_process", "phases": {"transition": {"after": []}}, "syscalls": []}`, "field phases.transition.after: no syscall listed"},
+		{"gate", `{"version": 3, "arch": ["x86_64"], "default_action": "kill_process", "phases": {"transition": {"after": ["poll"], "gate": "bind"}}, "syscalls": []}`, `field phases.transition.gate: unknown gate "bind"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse([]byte(tc.in))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("Parse: %v, want an error containing %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestPhaseViews(t *testing.T) {
+	p := &Profile{Version: 3, Arch: []string{"x86_64"}, DefaultAction: ActKillProcess,
+		Phases:   &Phases{Transition: DefaultTransition()},
+		Syscalls: []Syscall{{Name: "bind", Phase: PhaseInit}, {Name: "read"}, {Name: "socket", Phase: PhaseInit}, {Name: "write"}}}
+	if err := p.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	names := func(ss []Syscall) (out []string) {
+		for _, s := range ss {
+			out = append(out, s.Name+"/"+string(s.Phase)+"/"+s.EffectiveAction().String())
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		name string
+		got  *Profile
+		want []string
+	}{
+		{"serving", p.ServingOnly(), []string{"read//allow", "write//allow"}},
+		{"union", p.Union(), []string{"bind//allow", "read//allow", "socket//allow", "write//allow"}},
+		{"supervised", p.Supervised(), []string{"read//allow", "write//allow", "bind/init/user_notif", "socket/init/user_notif"}},
+	} {
+		if got := names(tc.got.Syscalls); !slices.Equal(got, tc.want) {
+			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
+		}
+	}
+	b, err := p.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, err := Parse(b)
+	if err != nil || !q.HasPhases() || q.Version != 3 || !q.Phases.Transition.Equal(DefaultTransition()) {
+		t.Fatalf("round trip: %v %+v", err, q)
+	}
+	if u, err := p.Union().Marshal(); err != nil || !strings.Contains(string(u), `"version": 1`) {
+		t.Fatalf("union is not version 1: %v\n%s", err, u)
 	}
 }

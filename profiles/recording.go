@@ -27,7 +27,10 @@ type Recording struct {
 	// before the target started (Invocation.Links).
 	ArgLinks map[string]string
 	Kernel   string // uname release
-	Samples  []Sample
+	// Transition is the rule the recorder tagged each sample's phase
+	// with; nil when it did not track phases.
+	Transition *Transition
+	Samples    []Sample
 	// Lost counts syscalls the kernel could not store (map full): the
 	// recording is incomplete when it is not zero.
 	Lost uint64
@@ -137,6 +140,9 @@ type Sample struct {
 	Errors map[uint16]uint64
 	// Exe is the comm of the task that made the call, when known.
 	Exe string
+	// Phase is the phase its process was in (PhaseInit or PhaseServing),
+	// when the recording tracked phases (Recording.Transition).
+	Phase Phase
 }
 
 // Invocation is the command line and environment r was recorded with.
