@@ -67,18 +67,43 @@ func (s *syncBuffer) waitFor(marker string, timeout time.Duration) bool {
 // cancels it (SIGTERM to its target) and returns its exit status. A test
 // that ends early stops it too, so no target outlives the test.
 func background(t *testing.T, args ...string) (out *syncBuffer, stop func() int) {
-	out = &syncBuffer{}
+	b := startBackground(t, args...)
+	return b.out, b.stop
+}
+
+// backgroundCmd is a sysrec command line running in the test process.
+type backgroundCmd struct {
+	out    *syncBuffer
+	cancel context.CancelFunc
+	done   chan int
+	once   sync.Once
+	code   int
+}
+
+func startBackground(t *testing.T, args ...string) *backgroundCmd {
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan int, 1)
-	go func() { done <- run(ctx, args, strings.NewReader(""), out, out) }()
-	var once sync.Once
-	code := 0
-	stop = func() int {
-		once.Do(func() { cancel(); code = <-done })
-		return code
+	b := &backgroundCmd{out: &syncBuffer{}, cancel: cancel, done: make(chan int, 1)}
+	go func() { b.done <- run(ctx, args, strings.NewReader(""), b.out, b.out) }()
+	t.Cleanup(func() { b.stop() })
+	return b
+}
+
+// stop cancels the command and returns its exit status.
+func (b *backgroundCmd) stop() int {
+	b.once.Do(func() { b.cancel(); b.code = <-b.done })
+	return b.code
+}
+
+// wait waits at most timeout for the command to end by itself and
+// returns its exit status; false when it did not end.
+func (b *backgroundCmd) wait(timeout time.Duration) (int, bool) {
+	select {
+	case code := <-b.done:
+		b.once.Do(func() { b.cancel(); b.code = code })
+		return code, true
+	case <-time.After(timeout):
+		return 0, false
 	}
-	t.Cleanup(func() { stop() })
-	return out, stop
 }
 
 // nginxPrefix lays out an nginx prefix from testdata/nginx with a free
