@@ -3,7 +3,7 @@ GO      ?= go
 BIN     := bin
 OUT     := demo-out
 
-.PHONY: all build agent demo test fleet bench generate clean man stress corpus
+.PHONY: all build agent demo test fleet bench generate clean man stress corpus phases
 
 all: build
 
@@ -68,6 +68,17 @@ man: build
 #     dash bash python3 perl lua5.4 nodejs nginx lighttpd redis-server memcached
 corpus: build
 	$(GO) run ./testdata/corpus -sysrec $(BIN)/sysrec -json $(BIN)/corpus.json
+
+# The phase corpus (root, about 3 min on 2 cores; docs/phases.md): nginx
+# (a master and two workers), redis, memcached, a Go net/http server and
+# python3's http.server, each recorded once with the defaults and held
+# out under phase enforcement and under the profile's union: other
+# request mixes, errors, an nginx reload and a killed worker, redis
+# BGSAVE and BGREWRITEAOF; the report also goes to $(BIN)/phases.json.
+# Not part of make test (TestPhaseAttack is). Debian packages: nginx
+# redis-server memcached python3.
+phases: build
+	$(GO) run ./testdata/corpus -phases -sysrec $(BIN)/sysrec -json $(BIN)/phases.json
 
 # Rebuild the eBPF object and bindings (apt-get install -y clang llvm libbpf-dev).
 generate:

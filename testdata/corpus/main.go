@@ -26,6 +26,15 @@
 //
 //	go build -o bin/sysrec ./cmd/sysrec && go run ./testdata/corpus -sysrec bin/sysrec
 //
+// With -phases it measures phases instead (docs/phases.md, make
+// phases): its servers (nginx with two workers, redis, memcached, a Go
+// net/http server, python3's http.server) are recorded once with the
+// defaults, and each held-out input (other request mixes, errors, an
+// nginx reload and a killed worker, redis saving in a child) runs under
+// the profile with phases enforced and under its union (`run --phases
+// off`); it prints what each executable called in the whole run and once
+// serving, what the profile allows in each, and every process killed.
+//
 // It needs root (sysrec records with eBPF; audit is turned on for the
 // kernel's Landlock refusal records and restored after) and the Debian
 // packages the Makefile's corpus target lists. The exit status is 1 when
@@ -65,6 +74,7 @@ func main() {
 	checkPart := flag.String("check-part", "whole", "which held-out passing -check holds to 95%: whole (the profile as recorded) or syscalls (its syscall part)")
 	ruleShare := flag.Float64("rule-share", 0.25, "the share of allowed syscalls with argument rules -check wants")
 	verbose := flag.Bool("v", false, "print every run")
+	phases := flag.Bool("phases", false, "measure phases instead (make phases): the phase corpus's servers recorded once with the defaults and held out under phase enforcement and under the profile's union (-levels, -reruns, -fs-off and -check do not apply)")
 	flag.Parse()
 
 	if *checkPart != "whole" && *checkPart != "syscalls" {
@@ -104,7 +114,11 @@ func main() {
 	r := &runner{sysrec: bin, work: work, verbose: *verbose, marker: "corpussecret" + marker, secrets: secrets, fsOff: *fsOff}
 	r.env = []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME=" + home(), "LANG=C.UTF-8", "TERM=xterm"}
 
-	jobs := corpus(tools{dir: filepath.Join(work, "bin"), gofmt: gofmt()})
+	tl := tools{dir: filepath.Join(work, "bin"), gofmt: gofmt()}
+	jobs := corpus(tl)
+	if *phases {
+		jobs = phaseServers(tl)
+	}
 	if *only == "-" {
 		jobs = nil
 	} else if *only != "" {
@@ -140,6 +154,35 @@ func main() {
 	})
 	if err != nil {
 		fatal(err)
+	}
+
+	if *phases {
+		results := make([]phaseResult, len(jobs))
+		err := parallel(ctx, *jobsN, len(jobs), func(i int) error {
+			pr, err := r.measurePhases(ctx, jobs[i], bases[i])
+			if err != nil {
+				return fmt.Errorf("%s: %w", jobs[i].name, err)
+			}
+			results[i] = pr
+			return nil
+		})
+		if err != nil {
+			fatal(err)
+		}
+		printPhases(os.Stdout, results)
+		if *jsonOut != "" {
+			b, err := json.MarshalIndent(struct {
+				Work    string        `json:"work"`
+				Servers []phaseResult `json:"servers"`
+			}{"$WORK", results}, "", "  ")
+			if err != nil {
+				fatal(err)
+			}
+			if err := atomicfile.Write(*jsonOut, append(b, '\n'), 0o644); err != nil {
+				fatal(err)
+			}
+		}
+		return
 	}
 
 	var results []levelResult

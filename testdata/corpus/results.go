@@ -295,6 +295,9 @@ func (o outcome) describe() string {
 		}
 		why = append(why, s)
 	}
+	if len(o.Phase) > 0 {
+		why = append(why, "init-only call once serving: "+listed(o.Phase))
+	}
 	if len(o.Landlock) > 0 {
 		why = append(why, "landlock refused "+listed(o.Landlock))
 	}

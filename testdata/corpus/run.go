@@ -354,6 +354,9 @@ type outcome struct {
 	Baseline int  `json:"baseline_status"`
 	// Killed is the syscall seccomp killed the program for.
 	Killed string `json:"killed,omitempty"`
+	// Phase lists the processes run killed (or refused) for an init-only
+	// call made once serving: "nginx: socket (killed)".
+	Phase []string `json:"phase_refusals,omitempty"`
 	// Landlock is what Landlock refused ("read_file on $ROOT/in.txt").
 	Landlock []string `json:"landlock,omitempty"`
 	// Missing is every syscall `check --landlock off` reports the
@@ -388,6 +391,11 @@ func (r *runner) judge(base, got *result, in input, p *place) outcome {
 		}
 	}
 	o.Landlock = r.refusals(got, p)
+	for _, line := range got.sysrec {
+		if m := phaseRefusalRE.FindStringSubmatch(line); m != nil {
+			o.Phase = append(o.Phase, fmt.Sprintf("%s: %s (%s)", m[1], m[2], m[3]))
+		}
+	}
 	var why []string
 	// A server's status after the corpus's SIGTERM is its way of
 	// stopping, not its answer to the input: lighttpd exits 0 or 1 at
@@ -408,8 +416,8 @@ func (r *runner) judge(base, got *result, in input, p *place) outcome {
 	if got.transcript != base.transcript {
 		why = append(why, "client: "+firstDiff(got.transcript, base.transcript))
 	}
-	o.Passed = len(why) == 0 && o.Killed == "" && len(o.Landlock) == 0
-	if !o.Passed && o.Killed == "" && len(o.Landlock) == 0 {
+	o.Passed = len(why) == 0 && o.Killed == "" && len(o.Landlock) == 0 && len(o.Phase) == 0
+	if !o.Passed && o.Killed == "" && len(o.Landlock) == 0 && len(o.Phase) == 0 {
 		o.Why = strings.Join(why, "; ")
 		for _, line := range got.sysrec {
 			if strings.Contains(line, "killed by") {

@@ -21,19 +21,8 @@ import (
 // reaching run asks for a symlink in the document root that points at
 // the secret.
 func servers(t tools) []job {
-	web := func(name, bin, pkg, build string, conf func(site string) setup, args func(site string) func(*place) []string) job {
-		return job{name: name, bin: bin, pkg: pkg, build: build, server: true, inputs: []input{
-			{desc: "mix A: pages, a stylesheet, JSON", setup: steps(site("site"), conf("site")), args: args("site"), mix: httpMixA},
-			{desc: "mix A on another port, the site and configuration elsewhere", setup: steps(site("srv/www/public"), conf("srv/www/public")), args: args("srv/www/public"), mix: httpMixA},
-			{desc: "mix B: HEAD, 404, a 2 MB file, ranges, 8 connections at once, POST, directories", setup: steps(site("www"), conf("www")), args: args("www"), mix: httpMixB},
-		}, reach: []input{
-			{desc: "a symlink in the site to the secret", setup: steps(site("www"), secretLink("www/leak.txt"), conf("www")), args: args("www"), mix: httpLeak},
-		}}
-	}
 	return []job{
-		web("nginx", "/usr/sbin/nginx", "nginx", "", nginxConf, func(site string) func(*place) []string {
-			return argv("-e", "stderr", "-p", "@"+site+".d/", "-c", "@"+site+".d/nginx.conf")
-		}),
+		web("nginx", "/usr/sbin/nginx", "nginx", "", nginxConf(1), nginxArgs),
 		web("lighttpd", "/usr/sbin/lighttpd", "lighttpd", "", lighttpdConf, func(site string) func(*place) []string {
 			return argv("-D", "-f", "@"+site+".d/lighttpd.conf")
 		}),
@@ -59,6 +48,19 @@ func servers(t tools) []job {
 	}
 }
 
+// web is an HTTP server's job: recorded on mix A, held out on mix A
+// with its site and configuration elsewhere and on mix B; conf lays out
+// its configuration for a site directory, args its command line.
+func web(name, bin, pkg, build string, conf func(site string) setup, args func(site string) func(*place) []string) job {
+	return job{name: name, bin: bin, pkg: pkg, build: build, server: true, inputs: []input{
+		{desc: "mix A: pages, a stylesheet, JSON", setup: steps(site("site"), conf("site")), args: args("site"), mix: httpMixA},
+		{desc: "mix A on another port, the site and configuration elsewhere", setup: steps(site("srv/www/public"), conf("srv/www/public")), args: args("srv/www/public"), mix: httpMixA},
+		{desc: "mix B: HEAD, 404, a 2 MB file, ranges, 8 connections at once, POST, directories", setup: steps(site("www"), conf("www")), args: args("www"), mix: httpMixB},
+	}, reach: []input{
+		{desc: "a symlink in the site to the secret", setup: steps(site("www"), secretLink("www/leak.txt"), conf("www")), args: args("www"), mix: httpLeak},
+	}}
+}
+
 // site writes a small web site under dir.
 func site(dir string) setup {
 	return steps(
@@ -73,15 +75,17 @@ func site(dir string) setup {
 
 func noConf(string) setup { return func(*place) error { return nil } }
 
-// nginxConf keeps what nginx writes (pid, log, temporary files) out of
-// the directory of its configuration, as a deployment does (/etc/nginx,
+// nginxConf is nginx's configuration with that many worker processes.
+// It keeps what nginx writes (pid, log, temporary files) out of the
+// directory of its configuration, as a deployment does (/etc/nginx,
 // /run, /var/log/nginx): a server that may write beside its
 // configuration could choose its next run's port and root, and sysrec
 // takes neither from such a file.
-func nginxConf(site string) setup {
-	return steps(mkdir(site+".d/run/tmp"), text(site+".d/nginx.conf", `daemon off;
+func nginxConf(workers int) func(site string) setup {
+	return func(site string) setup {
+		return steps(mkdir(site+".d/run/tmp"), text(site+".d/nginx.conf", `daemon off;
 master_process on;
-worker_processes 1;
+worker_processes `+strconv.Itoa(workers)+`;
 error_log stderr notice;
 pid {root}/`+site+`.d/run/nginx.pid;
 events { worker_connections 64; }
@@ -101,6 +105,11 @@ http {
     }
 }
 `))
+	}
+}
+
+func nginxArgs(site string) func(*place) []string {
+	return argv("-e", "stderr", "-p", "@"+site+".d/", "-c", "@"+site+".d/nginx.conf")
 }
 
 // lighttpdConf names the port in the configuration, as a deployment
