@@ -36,14 +36,16 @@ fleet:
 	@cd agent && GO=$(GO) bash ../testdata/test.sh
 
 # Benchmarks, the 10^7-input differential test of the compiler, the
-# compiler comparison with libseccomp, and the recording overhead (alone,
-# and beside 1, 8 and 64 concurrent recordings).
+# compiler comparison with libseccomp, the recording overhead (alone,
+# and beside 1, 8 and 64 concurrent recordings), and what phase
+# enforcement costs nginx (throughput, p99, start-up).
 bench: build
 	$(GO) test -run '^$$' -bench . ./emit ./reducer
 	SYSREC_DIFF_INPUTS=10000000 $(GO) test -count=1 -v -run 'Differential|BalancedDispatch|Libseccomp' ./emit | grep -E 'inputs|profile|allow list'
 	@BIN=$(BIN) bash testdata/bench/overhead.sh
 	@BIN=$(BIN) bash testdata/nginx/bench.sh
 	@BIN=$(BIN) bash testdata/bench/enforce.sh
+	@BIN=$(BIN) bash testdata/bench/phases.sh
 	SYSREC_FS_BENCH=1 $(GO) test -count=1 -v -run 'TestFilesOverhead|TestFilesProgramCost|TestFilesCounts' ./recorder | grep -v '^=== '
 	SYSREC_FS_HELDOUT=1 $(GO) test -count=1 -v -run TestFilesHeldOut ./recorder | grep -v '^=== ' 
 	SYSREC_SHARED_BENCH=1 $(GO) test -count=1 -v -timeout 30m -run TestSharedCost ./recorder | grep -v '^=== ' 
