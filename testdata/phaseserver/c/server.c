@@ -29,6 +29,10 @@
 
 static void stop(int sig) { (void)sig; _exit(0); }
 
+/* uid is the server's own user, read at start-up: the attack's setuid
+ * is the one call it makes in serving. */
+static uid_t uid;
+
 /* call makes CALL and says whether it succeeded; execve does not return
  * when it does. */
 static int call(const char *name) {
@@ -46,7 +50,7 @@ static int call(const char *name) {
 		return 1;
 	}
 	if (strcmp(name, "setuid") == 0)
-		return setuid(getuid()) == 0;
+		return setuid(uid) == 0;
 	return 0;
 }
 
@@ -84,6 +88,7 @@ int main(int argc, char **argv) {
 		return 2;
 	}
 	signal(SIGTERM, stop);
+	uid = getuid();
 	if (strcmp(argv[2], "init") == 0) {
 		char out[64];
 		inchild("execve", out, sizeof out);

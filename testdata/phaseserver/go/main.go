@@ -36,6 +36,10 @@ const (
 
 var calls = map[string]int{"execve": callExecve, "socket": callSocket, "setuid": callSetuid}
 
+// uid is the server's own user, read at start-up: the attack's setuid
+// is the one call it makes in serving.
+var uid = uintptr(os.Getuid())
+
 func main() {
 	if len(os.Args) != 3 {
 		fmt.Fprintln(os.Stderr, "usage: phaseserver PORT init|plain")
@@ -105,7 +109,7 @@ func call(c int) bool {
 		syscall.Close(fd)
 		return true
 	case callSetuid:
-		_, _, e := syscall.RawSyscall(syscall.SYS_SETUID, uintptr(os.Getuid()), 0, 0)
+		_, _, e := syscall.RawSyscall(syscall.SYS_SETUID, uid, 0, 0)
 		return e == 0
 	}
 	return false
@@ -118,7 +122,6 @@ func inChild(c int) string {
 	sh, _ := syscall.BytePtrFromString("/bin/sh")
 	argv, _ := syscall.SlicePtrFromStrings([]string{"sh", "-c", "exit 0"})
 	envv := []*byte{nil}
-	uid := uintptr(os.Getuid())
 	syscall.ForkLock.Lock()
 	pid, _, errno := syscall.RawSyscall(syscall.SYS_CLONE, uintptr(syscall.SIGCHLD), 0, 0)
 	if errno == 0 && pid == 0 {
