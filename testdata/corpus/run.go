@@ -137,7 +137,13 @@ type result struct {
 	// stopped says the server still listened when the corpus stopped
 	// it with SIGTERM.
 	stopped bool
+	// lingered says the command had not exited lingerWait after that
+	// SIGTERM, and the corpus sent SIGTERM to its whole process group.
+	lingered bool
 }
+
+// lingerWait is how long a stopped server's command may take to exit.
+const lingerWait = 20 * time.Second
 
 // exec runs in's program in p, under sysrec with the arguments pre
 // (before "--") or, with pre nil, unconfined.
@@ -191,6 +197,15 @@ func (r *runner) exec(ctx context.Context, j job, in input, p *place, pre []stri
 			res.transcript = in.mix(p)
 		}
 		res.stopped = stopServer(ctx, cmd.Process, p.port, exited)
+		select {
+		case <-exited:
+		case <-time.After(lingerWait):
+			// sysrec run waits for every process under its supervisor:
+			// a server whose main process died leaves its children
+			// (nginx's workers) behind, and they keep it waiting.
+			res.lingered = true
+			syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
+		}
 	}
 	select {
 	case <-exited:
@@ -412,6 +427,9 @@ func (r *runner) judge(base, got *result, in input, p *place) outcome {
 		if g, b := firstLine(r.clean(got.stderr, p)), firstLine(base.stderr); g != b {
 			why = append(why, fmt.Sprintf("error message %q, %q without sysrec", g, b))
 		}
+	}
+	if got.lingered {
+		why = append(why, fmt.Sprintf("still running %s after SIGTERM (processes its target left behind?): stopped by SIGTERM to its process group", lingerWait))
 	}
 	if got.transcript != base.transcript {
 		why = append(why, "client: "+firstDiff(got.transcript, base.transcript))
