@@ -291,19 +291,28 @@ type phaseResult struct {
 	Sensitive        []string `json:"sensitive"`
 	SensitiveServing []string `json:"sensitive_serving"`
 
-	HeldOut     int        `json:"held_out"`
-	Passed      int        `json:"passed"`
-	PassedUnion int        `json:"passed_union"`
-	Killed      int        `json:"killed"`
-	Runs        []phaseRun `json:"runs"`
+	HeldOut int `json:"held_out"`
+	// Passed and PassedUnion count the held-out runs passing under the
+	// whole profile; PassedSyscalls and PassedUnionSyscalls under its
+	// syscall part alone (--landlock off), where only the filter and
+	// the phases decide.
+	Passed              int        `json:"passed"`
+	PassedUnion         int        `json:"passed_union"`
+	PassedSyscalls      int        `json:"passed_syscalls"`
+	PassedUnionSyscalls int        `json:"passed_union_syscalls"`
+	Killed              int        `json:"killed"`
+	Runs                []phaseRun `json:"runs"`
 }
 
 // phaseRun is a held-out input run under the profile (phases enforced)
-// and under its union (`run --phases off`).
+// and under its union (`run --phases off`), each whole and as its
+// syscall part alone.
 type phaseRun struct {
-	Input  string  `json:"input"`
-	Phased outcome `json:"phased"`
-	Union  outcome `json:"union"`
+	Input          string  `json:"input"`
+	Phased         outcome `json:"phased"`
+	Union          outcome `json:"union"`
+	PhasedSyscalls outcome `json:"phased_syscalls"`
+	UnionSyscalls  outcome `json:"union_syscalls"`
 }
 
 // phaseRefusalRE is what run says when a process made an init-only call
@@ -330,20 +339,28 @@ func (r *runner) measurePhases(ctx context.Context, j job, b *baseline) (phaseRe
 	}
 	pr.Allowed, pr.Sensitive = allowedNames(p.Union())
 	pr.AllowedServing, pr.SensitiveServing = allowedNames(p.ServingOnly())
-	run := []string{"run", "--profile", profile}
 	for i := 1; i < len(j.inputs); i++ {
-		pr2 := phaseRun{Input: j.inputs[i].desc}
-		if pr2.Phased, err = r.confined(ctx, j, b, i, run); err != nil {
-			return pr, err
-		}
-		if pr2.Union, err = r.confined(ctx, j, b, i, append(slices.Clone(run), "--phases", "off")); err != nil {
-			return pr, err
+		run := phaseRun{Input: j.inputs[i].desc}
+		for _, w := range []struct {
+			o   *outcome
+			pre []string
+		}{
+			{&run.Phased, nil},
+			{&run.Union, []string{"--phases", "off"}},
+			{&run.PhasedSyscalls, []string{"--landlock", "off"}},
+			{&run.UnionSyscalls, []string{"--phases", "off", "--landlock", "off"}},
+		} {
+			if *w.o, err = r.confined(ctx, j, b, i, append([]string{"run", "--profile", profile}, w.pre...)); err != nil {
+				return pr, err
+			}
 		}
 		pr.HeldOut++
-		pr.Passed += boolInt(pr2.Phased.Passed)
-		pr.PassedUnion += boolInt(pr2.Union.Passed)
-		pr.Killed += boolInt(pr2.Phased.Killed != "" || len(pr2.Phased.Phase) > 0)
-		pr.Runs = append(pr.Runs, pr2)
+		pr.Passed += boolInt(run.Phased.Passed)
+		pr.PassedUnion += boolInt(run.Union.Passed)
+		pr.PassedSyscalls += boolInt(run.PhasedSyscalls.Passed)
+		pr.PassedUnionSyscalls += boolInt(run.UnionSyscalls.Passed)
+		pr.Killed += boolInt(len(run.Phased.Phase) > 0 || len(run.PhasedSyscalls.Phase) > 0)
+		pr.Runs = append(pr.Runs, run)
 	}
 	return pr, nil
 }
@@ -369,8 +386,8 @@ func allowedNames(p *profiles.Profile) (int, []string) {
 // printPhases writes the phase corpus's tables (Markdown, for
 // docs/phases.md) and why each failing run failed.
 func printPhases(w io.Writer, results []phaseResult) {
-	fmt.Fprintln(w, "| server | executable | observed: whole run → serving | allowed: whole run → serving | sensitive allowed: whole run → serving | held-out passing: phases (union) | held-out runs with a kill |")
-	fmt.Fprintln(w, "|---|---|---:|---:|---:|---:|---:|")
+	fmt.Fprintln(w, "| server | executable | observed: whole run → serving | allowed: whole run → serving | sensitive allowed: whole run → serving | held-out passing, syscalls alone: phases (union) | whole profile: phases (union) | held-out inputs with a phase kill |")
+	fmt.Fprintln(w, "|---|---|---:|---:|---:|---:|---:|---:|")
 	for _, pr := range results {
 		exes := pr.Executables
 		if len(exes) == 0 {
@@ -379,10 +396,11 @@ func printPhases(w io.Writer, results []phaseResult) {
 		for k, e := range exes {
 			whole := len(union(e.Init, e.Serving))
 			if k == 0 {
-				fmt.Fprintf(w, "| %s | %s | %d → %d | %d → %d | %d → %d | %d/%d (%d/%d) | %d |\n", pr.Name, filepath.Base(e.Exe), whole, len(e.Serving),
-					pr.Allowed, pr.AllowedServing, len(pr.Sensitive), len(pr.SensitiveServing), pr.Passed, pr.HeldOut, pr.PassedUnion, pr.HeldOut, pr.Killed)
+				fmt.Fprintf(w, "| %s | %s | %d → %d | %d → %d | %d → %d | %d/%d (%d/%d) | %d/%d (%d/%d) | %d |\n", pr.Name, filepath.Base(e.Exe), whole, len(e.Serving),
+					pr.Allowed, pr.AllowedServing, len(pr.Sensitive), len(pr.SensitiveServing),
+					pr.PassedSyscalls, pr.HeldOut, pr.PassedUnionSyscalls, pr.HeldOut, pr.Passed, pr.HeldOut, pr.PassedUnion, pr.HeldOut, pr.Killed)
 			} else {
-				fmt.Fprintf(w, "| | %s | %d → %d | | | | |\n", filepath.Base(e.Exe), whole, len(e.Serving))
+				fmt.Fprintf(w, "| | %s | %d → %d | | | | | |\n", filepath.Base(e.Exe), whole, len(e.Serving))
 			}
 		}
 	}
@@ -394,11 +412,13 @@ func printPhases(w io.Writer, results []phaseResult) {
 		}
 		fmt.Fprintf(tw, "%s\tsensitive allowed once serving:\t%s (whole run: %s)\n", pr.Name, strings.Join(pr.SensitiveServing, " "), strings.Join(pr.Sensitive, " "))
 		for _, run := range pr.Runs {
-			if !run.Phased.Passed {
-				fmt.Fprintf(tw, "%s\t%q under phases:\t%s\n", pr.Name, run.Input, run.Phased.describe())
-			}
-			if !run.Union.Passed {
-				fmt.Fprintf(tw, "%s\t%q under the union:\t%s\n", pr.Name, run.Input, run.Union.describe())
+			for _, o := range []struct {
+				how string
+				o   outcome
+			}{{"phases", run.Phased}, {"union", run.Union}, {"phases, syscalls", run.PhasedSyscalls}, {"union, syscalls", run.UnionSyscalls}} {
+				if !o.o.Passed {
+					fmt.Fprintf(tw, "%s\t%q (%s):\t%s\n", pr.Name, run.Input, o.how, o.o.describe())
+				}
 			}
 		}
 	}
