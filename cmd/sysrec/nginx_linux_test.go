@@ -43,6 +43,12 @@ func (s *syncBuffer) String() string {
 // waitFor waits until the output contains marker, woken by each write,
 // at most timeout; it reports whether the marker came.
 func (s *syncBuffer) waitFor(marker string, timeout time.Duration) bool {
+	return s.waitForUnless(marker, timeout, nil)
+}
+
+// waitForUnless is waitFor that also gives up when stop is closed (the
+// command writing the output has ended).
+func (s *syncBuffer) waitForUnless(marker string, timeout time.Duration, stop <-chan struct{}) bool {
 	deadline := time.After(timeout)
 	for {
 		s.mu.Lock()
@@ -57,6 +63,8 @@ func (s *syncBuffer) waitFor(marker string, timeout time.Duration) bool {
 		s.mu.Unlock()
 		select {
 		case <-ch:
+		case <-stop:
+			return strings.Contains(s.String(), marker)
 		case <-deadline:
 			return false
 		}
@@ -75,22 +83,25 @@ func background(t *testing.T, args ...string) (out *syncBuffer, stop func() int)
 type backgroundCmd struct {
 	out    *syncBuffer
 	cancel context.CancelFunc
-	done   chan int
-	once   sync.Once
+	exited chan struct{} // closed when the command has returned code
 	code   int
 }
 
 func startBackground(t *testing.T, args ...string) *backgroundCmd {
 	ctx, cancel := context.WithCancel(context.Background())
-	b := &backgroundCmd{out: &syncBuffer{}, cancel: cancel, done: make(chan int, 1)}
-	go func() { b.done <- run(ctx, args, strings.NewReader(""), b.out, b.out) }()
+	b := &backgroundCmd{out: &syncBuffer{}, cancel: cancel, exited: make(chan struct{})}
+	go func() {
+		b.code = run(ctx, args, strings.NewReader(""), b.out, b.out)
+		close(b.exited)
+	}()
 	t.Cleanup(func() { b.stop() })
 	return b
 }
 
 // stop cancels the command and returns its exit status.
 func (b *backgroundCmd) stop() int {
-	b.once.Do(func() { b.cancel(); b.code = <-b.done })
+	b.cancel()
+	<-b.exited
 	return b.code
 }
 
@@ -98,9 +109,8 @@ func (b *backgroundCmd) stop() int {
 // returns its exit status; false when it did not end.
 func (b *backgroundCmd) wait(timeout time.Duration) (int, bool) {
 	select {
-	case code := <-b.done:
-		b.once.Do(func() { b.cancel(); b.code = code })
-		return code, true
+	case <-b.exited:
+		return b.code, true
 	case <-time.After(timeout):
 		return 0, false
 	}

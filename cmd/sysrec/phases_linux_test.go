@@ -164,7 +164,7 @@ type phaseServer struct {
 func startServer(t *testing.T, port string, args ...string) *phaseServer {
 	t.Helper()
 	s := &phaseServer{backgroundCmd: startBackground(t, args...), addr: net.JoinHostPort("127.0.0.1", port)}
-	if !s.out.waitFor("listening", 20*time.Second) {
+	if !s.out.waitForUnless("listening", 20*time.Second, s.exited) {
 		t.Fatalf("sysrec %s: the server did not come up:\n%s", strings.Join(args, " "), s.out)
 	}
 	return s
