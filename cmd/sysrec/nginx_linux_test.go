@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -126,17 +127,12 @@ func nginxPrefix(t *testing.T) (dir, addr string) {
 			t.Fatal(err)
 		}
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr = l.Addr().String()
-	l.Close()
+	port := freeLoopbackPort(t)
+	addr = net.JoinHostPort("127.0.0.1", port)
 	conf, err := os.ReadFile("../../testdata/nginx/nginx.conf")
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, port, _ := net.SplitHostPort(addr)
 	conf = bytes.ReplaceAll(conf, []byte("@PORT@"), []byte(port))
 	conf = bytes.ReplaceAll(conf, []byte("@UPSTREAM@"), []byte(filepath.Join(dir, "upstream.sock")))
 	index, err := os.ReadFile("../../testdata/nginx/html/index.html")
@@ -155,6 +151,17 @@ func nginxPrefix(t *testing.T) (dir, addr string) {
 		t.Fatal(err)
 	}
 	return dir, addr
+}
+
+// freeLoopbackPort is a loopback TCP port nothing listens on now.
+func freeLoopbackPort(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
 }
 
 // serve waits until nginx in dir is listening (it writes its pid file

@@ -6,7 +6,6 @@ import (
 	"net"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -197,15 +196,4 @@ func (s *phaseServer) refused(t *testing.T, call string) {
 	if !s.out.waitFor("called "+call+" in its serving phase: killed", 10*time.Second) {
 		t.Errorf("run did not name %s refused in the serving phase:\n%s", call, s.out)
 	}
-}
-
-// freeLoopbackPort is a loopback TCP port nothing listens on now.
-func freeLoopbackPort(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
 }

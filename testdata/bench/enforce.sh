@@ -19,9 +19,9 @@ for t in nginx wrk bwrap curl; do command -v $t >/dev/null || missing="$missing 
 here=$(cd "$(dirname "$0")/.." && pwd)
 dir=$(mktemp -d); chmod 755 "$dir"
 trap '[ -f "$dir/nginx.pid" ] && kill -TERM "$(cat "$dir/nginx.pid")" 2>/dev/null; kill $pid 2>/dev/null; rm -rf "$dir"' EXIT
-mkdir -p "$dir/html" "$dir/tmp"
-cp "$here/nginx/html/index.html" "$dir/html/"
-sed -e "s/@PORT@/$PORT/" -e "s#@UPSTREAM@#$dir/up.sock#" "$here/nginx/nginx.conf" >"$dir/nginx.conf"
+# shellcheck source=testdata/bench/lib.sh
+. "$here/bench/lib.sh"
+nginx_prefix "$dir" "$PORT"
 ngx=(nginx -p "$dir" -c "$dir/nginx.conf")
 up() { for _ in $(seq 200); do curl -s -o /dev/null "http://127.0.0.1:$PORT/" && return 0; sleep 0.05; done; return 1; }
 # stop ends nginx through its master (which ends its workers; killing
@@ -59,7 +59,6 @@ for ((r = 0; r < R; r++)); do
 		stop
 	done
 done
-stat() { sort -g "$1" | awk '{a[NR]=$1} END {if (NR==0) {print "- - -"; exit}; m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2; print m, a[1], a[NR]}'; }
 read -r none _ _ < <(stat "$dir/r0")
 printf '| nginx, wrk -t1 -c16 %s, %d rounds alternating | req/s median (min–max) | vs no filter |\n' "$D" "$R"
 echo "|---|---:|---:|"

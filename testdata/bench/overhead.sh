@@ -61,7 +61,8 @@ for ((r = 0; r < R; r++)); do
 	done
 done
 
-stat() { sort -g "$1" | awk '{a[NR]=$1} END {if (NR==0) {print "- - -"; exit}; m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2; print m, a[1], a[NR]}'; }
+# shellcheck source=testdata/bench/lib.sh
+. "$(dirname "$0")/lib.sh"
 read -r bare _ _ < <(stat "$tmp/0")
 read -r floor _ _ < <(stat "$tmp/1")
 printf '| getppid loop, %d rounds alternating | ns/call median (min–max) | × bare | above floor |\n' "$R"

@@ -20,9 +20,9 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 dir=$(mktemp -d); chmod 755 "$dir"
 pid=
 trap '[ -f "$dir/logs/nginx.pid" ] && kill -TERM "$(cat "$dir/logs/nginx.pid")" 2>/dev/null; [ -n "$pid" ] && kill $pid 2>/dev/null; rm -rf "$dir"' EXIT
-mkdir -p "$dir/html" "$dir/tmp" "$dir/logs"
-cp "$here/nginx/html/index.html" "$dir/html/"
-sed -e "s/@PORT@/$PORT/" -e "s#@UPSTREAM@#$dir/up.sock#" "$here/nginx/nginx.conf" >"$dir/nginx.conf"
+# shellcheck source=testdata/bench/lib.sh
+. "$here/bench/lib.sh"
+nginx_prefix "$dir" "$PORT"
 ngx=(nginx -p "$dir" -c "$dir/nginx.conf")
 url="http://127.0.0.1:$PORT/"
 up() { for _ in $(seq 400); do curl -s -o /dev/null "$url" && return 0; sleep 0.025; done; return 1; }
@@ -75,7 +75,6 @@ for ((r = 0; r < S; r++)); do
 done
 grep -i "serving phase" "$dir/run.log" | sort | uniq -c >&2
 
-stat() { sort -g "$1" | awk '{a[NR]=$1} END {if (NR==0) {print "- - -"; exit}; m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2; print m, a[1], a[NR]}'; }
 read -r base _ _ < <(stat "$dir/rps1")
 printf '| nginx, wrk -t1 -c16 %s, %d rounds alternating | req/s median (min–max) | vs union | p99 ms median (min–max) |\n' "$D" "$R"
 echo "|---|---:|---:|---:|"

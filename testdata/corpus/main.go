@@ -171,16 +171,10 @@ func main() {
 		}
 		printPhases(os.Stdout, results)
 		if *jsonOut != "" {
-			b, err := json.MarshalIndent(struct {
+			writeJSON(*jsonOut, struct {
 				Work    string        `json:"work"`
 				Servers []phaseResult `json:"servers"`
-			}{"$WORK", results}, "", "  ")
-			if err != nil {
-				fatal(err)
-			}
-			if err := atomicfile.Write(*jsonOut, append(b, '\n'), 0o644); err != nil {
-				fatal(err)
-			}
+			}{"$WORK", results})
 		}
 		return
 	}
@@ -237,13 +231,7 @@ func main() {
 		}
 	}
 	if *jsonOut != "" {
-		b, err := json.MarshalIndent(report{Work: "$WORK", Marker: r.marker, Secrets: secrets, Levels: results}, "", "  ")
-		if err != nil {
-			fatal(err)
-		}
-		if err := atomicfile.Write(*jsonOut, append(b, '\n'), 0o644); err != nil {
-			fatal(err)
-		}
+		writeJSON(*jsonOut, report{Work: "$WORK", Marker: r.marker, Secrets: secrets, Levels: results})
 	}
 	if *check != "" {
 		for _, lr := range results {
@@ -259,6 +247,17 @@ func main() {
 			return
 		}
 		fatal(fmt.Errorf("-check %s: level not measured", *check))
+	}
+}
+
+// writeJSON writes v to path as indented JSON, or ends the corpus.
+func writeJSON(path string, v any) {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		fatal(err)
+	}
+	if err := atomicfile.Write(path, append(b, '\n'), 0o644); err != nil {
+		fatal(err)
 	}
 }
 

@@ -113,47 +113,41 @@ func rawFirstLine(p *place, req string) string {
 }
 
 // nginxReload sends mix A, reloads nginx (SIGHUP: the master reads its
-// configuration again and replaces its workers), waits until the new
-// workers replaced the old, and sends mix A again.
+// configuration again and replaces its workers), waits until new workers
+// replaced the old, and sends mix A again.
 func nginxReload(site string) func(p *place) string {
-	return func(p *place) string {
-		out := httpMixA(p)
-		master, old, err := nginxWorkers(p, site)
-		if err != nil {
-			return out + "error: " + err.Error()
-		}
-		if err := syscall.Kill(master, syscall.SIGHUP); err != nil {
-			return out + "error: " + err.Error()
-		}
-		err = waitChildren(master, func(now []int) bool {
+	return nginxEvent(site, "reloaded",
+		func(master int, _ []int) error { return syscall.Kill(master, syscall.SIGHUP) },
+		func(old, now []int) bool {
 			return len(now) == len(old) && !slices.ContainsFunc(now, func(pid int) bool { return slices.Contains(old, pid) })
 		})
-		if err != nil {
-			return out + "error: reload: " + err.Error()
-		}
-		return out + "reloaded\n" + httpMixA(p)
-	}
 }
 
 // nginxWorkerKilled sends mix A, kills a worker with SIGKILL, waits
 // until the master has started another, and sends mix A again.
 func nginxWorkerKilled(site string) func(p *place) string {
+	return nginxEvent(site, "worker respawned",
+		func(_ int, workers []int) error { return syscall.Kill(workers[0], syscall.SIGKILL) },
+		func(old, now []int) bool { return len(now) == len(old) && !slices.Contains(now, old[0]) })
+}
+
+// nginxEvent sends mix A, does something to nginx's master or workers,
+// waits until done says the master's children are as that leaves them,
+// and sends mix A again; what says it happened.
+func nginxEvent(site, what string, do func(master int, workers []int) error, done func(old, now []int) bool) func(p *place) string {
 	return func(p *place) string {
 		out := httpMixA(p)
 		master, old, err := nginxWorkers(p, site)
+		if err == nil {
+			err = do(master, old)
+		}
+		if err == nil {
+			err = waitChildren(master, func(now []int) bool { return done(old, now) })
+		}
 		if err != nil {
 			return out + "error: " + err.Error()
 		}
-		if err := syscall.Kill(old[0], syscall.SIGKILL); err != nil {
-			return out + "error: " + err.Error()
-		}
-		err = waitChildren(master, func(now []int) bool {
-			return len(now) == len(old) && !slices.Contains(now, old[0])
-		})
-		if err != nil {
-			return out + "error: respawn: " + err.Error()
-		}
-		return out + "worker respawned\n" + httpMixA(p)
+		return out + what + "\n" + httpMixA(p)
 	}
 }
 
