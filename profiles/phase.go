@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sort"
 	"strings"
 )
 
@@ -102,6 +103,26 @@ type PhaseSets struct {
 	Exe     string   `json:"exe"`
 	Init    []string `json:"init"`
 	Serving []string `json:"serving"`
+}
+
+// normalizePhases sorts the phase sets, without duplicates, by
+// executable; an empty set is [] (a process that never served).
+func (p *Profile) normalizePhases() {
+	if p.Phases == nil {
+		return
+	}
+	set := func(names []string) []string {
+		out := slices.Compact(slices.Sorted(slices.Values(names)))
+		if out == nil {
+			out = []string{}
+		}
+		return out
+	}
+	for i, e := range p.Phases.Executables {
+		p.Phases.Executables[i].Init = set(e.Init)
+		p.Phases.Executables[i].Serving = set(e.Serving)
+	}
+	sort.SliceStable(p.Phases.Executables, func(a, b int) bool { return p.Phases.Executables[a].Exe < p.Phases.Executables[b].Exe })
 }
 
 // HasPhases reports whether p restricts any entry to the init phase:
