@@ -159,6 +159,14 @@ func (p *Profile) validatePhases() error {
 	if p.Phases == nil {
 		return nil
 	}
+	for _, f := range []struct {
+		field string
+		a     Action
+	}{{"default_action", p.DefaultAction}, {"unknown_action", p.UnknownAction}, {"bad_arch_action", p.BadArchAction}} {
+		if f.a.Kind == UserNotif {
+			return fmt.Errorf("field %s: user_notif in a profile with phases (their supervisor answers every notification by the caller's phase)", f.field)
+		}
+	}
 	if p.Version < 3 {
 		return fmt.Errorf("field phases: needs version 3, the profile says %d", p.Version)
 	}

@@ -89,6 +89,11 @@ func TestPhaseNotifyRefused(t *testing.T) {
 	if err := p.Validate(); err == nil || !strings.Contains(err.Error(), "user_notif in a profile with phases") {
 		t.Fatalf("Validate: %v", err)
 	}
+	p = phased(t)
+	p.DefaultAction = Action{Kind: UserNotif}
+	if err := p.Validate(); err == nil || !strings.Contains(err.Error(), "field default_action: user_notif") {
+		t.Fatalf("Validate: %v", err)
+	}
 }
 
 func TestMergePhases(t *testing.T) {
