@@ -3,8 +3,8 @@ package emit
 import (
 	"bytes"
 	"math/rand/v2"
-	"strings"
 	"slices"
+	"strings"
 	"testing"
 
 	"golang.org/x/net/bpf"
