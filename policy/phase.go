@@ -71,3 +71,43 @@ var anyPhase = func() map[string]string {
 	}
 	return m
 }()
+
+// PhaseDoor reports whether the syscall called name opens a door an
+// exploit running in a serving process would use, and why: such a call
+// recorded only before its process served is refused once it serves.
+// Every sensitive or critical syscall is one (its tier says why), and so
+// are the ordinary calls Temporal System Call Specialization counts among
+// the security-critical ones exploit payloads rely on (Ghavamnia et al.,
+// USENIX Security 2020, §6: execve, fork, clone, socket, bind, listen,
+// connect, chmod, the set*id family, ptrace, mprotect), less those that
+// work only on what the process already holds (accept, recvfrom, sendto
+// on its sockets) or that policy.AnyPhase keeps (mprotect, with its
+// argument rules).
+//
+// Ordinary calls that are not doors (a read, a stat, a directory walk,
+// a pipe) stay allowed in every phase: a new request may well need one
+// the recorded requests did not, Landlock still decides which files, and
+// refusing it kills a serving daemon for little gain. The strict split
+// (every call recorded only in init refused after) is
+// reducer.PhasesAll.
+func PhaseDoor(name string) (bool, string) {
+	if t, why := TierOf(name); t > Ordinary {
+		return true, t.String() + ": " + why
+	}
+	why, ok := phaseDoors[name]
+	return ok, why
+}
+
+var phaseDoors = func() map[string]string {
+	m := map[string]string{}
+	for why, names := range map[string][]string{
+		"a new socket or endpoint: a reverse shell, a scan or an exfiltration channel needs one (TSP's socket, bind, listen, connect)": {"socket", "socketpair", "bind", "listen", "connect"},
+		"a new process: how a payload starts its own program or survives its request (TSP's fork, clone)":                              {"fork", "vfork", "clone"},
+		"a permission change: makes a dropped file executable or a secret readable (TSP's chmod)":                                      {"chmod", "fchmod", "fchmodat", "fchmodat2"},
+	} {
+		for _, n := range names {
+			m[n] = why
+		}
+	}
+	return m
+}()

@@ -28,3 +28,26 @@ func TestAnyPhaseOrdinary(t *testing.T) {
 		}
 	}
 }
+
+func TestPhaseDoor(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		door bool
+	}{
+		{"execve", true}, {"execveat", true}, {"socket", true}, {"connect", true}, {"bind", true}, {"listen", true},
+		{"clone", true}, {"fork", true}, {"setuid", true}, {"ptrace", true}, {"chmod", true}, {"unshare", true},
+		{"read", false}, {"openat", false}, {"getdents64", false}, {"accept4", false}, {"sendto", false}, {"pipe2", false},
+	} {
+		if got, why := PhaseDoor(tc.name); got != tc.door || got && why == "" {
+			t.Errorf("PhaseDoor(%s) = %v %q, want %v with a reason", tc.name, got, why, tc.door)
+		}
+	}
+	for n := range phaseDoors {
+		if ok, _ := AnyPhase(n); ok {
+			t.Errorf("%s is a door and kept in every phase", n)
+		}
+		if !knownAnywhere(n) {
+			t.Errorf("door %s is in no syscall table", n)
+		}
+	}
+}

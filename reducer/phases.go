@@ -14,12 +14,14 @@ import (
 // whose transition tagged a sample PhaseServing); then an entry is for
 // init only when every call that brought it was made in init (a process
 // that never served made all its calls there) and policy does not say it
-// may be needed at any moment (policy.AnyPhase). Entries no recorded
+// may be needed at any moment (policy.AnyPhase), and, unless
+// Options.Phases is PhasesAll, it is a door (policy.PhaseDoor). Entries no recorded
 // call brought (the baseline, the runtime's, what static analysis
 // reaches) are for every phase, except the baseline's execve: it is
 // there for the exec that starts the target, before it can serve.
 type phaser struct {
 	on     bool
+	all    bool // PhasesAll: not only the doors (policy.PhaseDoor)
 	groups map[string]*group
 	rt     map[string]bool // the runtime's calls: made at any moment
 }
@@ -30,7 +32,7 @@ func (ph phaser) of(name string, by ...string) profiles.Phase {
 	if !ph.on || len(by) == 0 {
 		return profiles.PhaseAny
 	}
-	if ok, _ := policy.AnyPhase(name); ok {
+	if !ph.restricts(name) {
 		return profiles.PhaseAny
 	}
 	for _, b := range by {
@@ -46,10 +48,24 @@ func (ph phaser) ofGroup(g *group) profiles.Phase {
 	if !ph.on || g.outsideInit || ph.rt[g.name] && g.arch == nil {
 		return profiles.PhaseAny
 	}
-	if ok, _ := policy.AnyPhase(g.name); ok {
+	if !ph.restricts(g.name) {
 		return profiles.PhaseAny
 	}
 	return profiles.PhaseInit
+}
+
+// restricts reports whether an entry for name made only in init is
+// refused once its process serves: a door (policy.PhaseDoor), or under
+// PhasesAll anything policy.AnyPhase does not keep.
+func (ph phaser) restricts(name string) bool {
+	if ok, _ := policy.AnyPhase(name); ok {
+		return false
+	}
+	if ph.all {
+		return true
+	}
+	ok, _ := policy.PhaseDoor(name)
+	return ok
 }
 
 // phaseSets collects, while Reduce reads the samples, the transition of

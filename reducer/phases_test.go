@@ -51,34 +51,42 @@ func phaseOf(t *testing.T, p *profiles.Profile, name string) profiles.Phase {
 }
 
 func TestPhases(t *testing.T) {
-	p, err := Reduce([]*profiles.Recording{serverRecording()}, Options{Name: "server", Level: LevelFamilies, Runtime: RuntimeGlibc})
+	doors, err := Reduce([]*profiles.Recording{serverRecording()}, Options{Name: "server", Level: LevelFamilies, Runtime: RuntimeGlibc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	all, err := Reduce([]*profiles.Recording{serverRecording()}, Options{Name: "server", Level: LevelFamilies, Runtime: RuntimeGlibc, Phases: PhasesAll})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct {
-		name string
-		want profiles.Phase
-		why  string
+		name       string
+		doors, all profiles.Phase
+		why        string
 	}{
-		{"socket", profiles.PhaseInit, "made in init only"},
-		{"bind", profiles.PhaseInit, "made in init only"},
-		{"clone", profiles.PhaseInit, "the fork of the workers, in init"},
-		{"execve", profiles.PhaseInit, "the exec that started it"},
-		{"rename", profiles.PhaseInit, "made by a process that never served"},
-		{"renameat", profiles.PhaseInit, "family of rename, which only init made"},
-		{"open", profiles.PhaseInit, "family of openat, which only init made"},
-		{"read", profiles.PhaseAny, "made in serving too"},
-		{"pread64", profiles.PhaseAny, "family of read, made in serving"},
-		{"accept", profiles.PhaseAny, "family of accept4, made in serving"},
-		{"mmap", profiles.PhaseAny, "policy: an allocator's, at any moment"},
-		{"futex", profiles.PhaseAny, "policy, and glibc's runtime set"},
-		{"mremap", profiles.PhaseAny, "glibc's runtime set"},
-		{"rt_sigreturn", profiles.PhaseAny, "baseline"},
+		{"socket", profiles.PhaseInit, profiles.PhaseInit, "a door made in init only"},
+		{"bind", profiles.PhaseInit, profiles.PhaseInit, "a door made in init only"},
+		{"clone", profiles.PhaseInit, profiles.PhaseInit, "the fork of the workers, in init"},
+		{"execve", profiles.PhaseInit, profiles.PhaseInit, "the exec that started it"},
+		{"rename", profiles.PhaseAny, profiles.PhaseInit, "made by a process that never served; not a door"},
+		{"renameat", profiles.PhaseAny, profiles.PhaseInit, "family of rename, which only init made; not a door"},
+		{"open", profiles.PhaseAny, profiles.PhaseInit, "family of openat, which only init made; not a door"},
+		{"read", profiles.PhaseAny, profiles.PhaseAny, "made in serving too"},
+		{"pread64", profiles.PhaseAny, profiles.PhaseAny, "family of read, made in serving"},
+		{"accept", profiles.PhaseAny, profiles.PhaseAny, "family of accept4, made in serving"},
+		{"mmap", profiles.PhaseAny, profiles.PhaseAny, "policy: an allocator's, at any moment"},
+		{"futex", profiles.PhaseAny, profiles.PhaseAny, "policy, and glibc's runtime set"},
+		{"mremap", profiles.PhaseAny, profiles.PhaseAny, "glibc's runtime set"},
+		{"rt_sigreturn", profiles.PhaseAny, profiles.PhaseAny, "baseline"},
 	} {
-		if got := phaseOf(t, p, tc.name); got != tc.want {
-			t.Errorf("%s: phase %q, want %q (%s)", tc.name, got, tc.want, tc.why)
+		if got := phaseOf(t, doors, tc.name); got != tc.doors {
+			t.Errorf("doors: %s: phase %q, want %q (%s)", tc.name, got, tc.doors, tc.why)
+		}
+		if got := phaseOf(t, all, tc.name); got != tc.all {
+			t.Errorf("all: %s: phase %q, want %q (%s)", tc.name, got, tc.all, tc.why)
 		}
 	}
+	p := doors
 	if p.Phases == nil || !p.Phases.Transition.Equal(profiles.DefaultTransition()) || len(p.Phases.Executables) != 2 {
 		t.Fatalf("phases section: %+v", p.Phases)
 	}

@@ -112,13 +112,27 @@ type Options struct {
 	// recording give no filesystem or network section.
 	FS   FSLevel
 	Home string
+	// Phases is which calls recorded only before their process served
+	// are refused once it serves: "" (PhasesDoors) the doors an exploit
+	// uses (policy.PhaseDoor), PhasesAll every call policy.AnyPhase does
+	// not keep. Recordings without a transition give no phases either way.
+	Phases string
 }
+
+// Phase scopes (Options.Phases).
+const (
+	PhasesDoors = "doors"
+	PhasesAll   = "all"
+)
 
 // Validate reports options Reduce would refuse, so a caller can check
 // them before a recording it would otherwise lose.
 func (o Options) Validate() error {
 	if o.Args != "" && o.Args != ArgsTable && o.Args != ArgsNone {
 		return fmt.Errorf("argument level %q (want table or none)", o.Args)
+	}
+	if o.Phases != "" && o.Phases != PhasesDoors && o.Phases != PhasesAll {
+		return fmt.Errorf("phase scope %q (want doors or all)", o.Phases)
 	}
 	if o.Level != "" && !slices.Contains(Levels, o.Level) {
 		return fmt.Errorf("generalisation level %q (want exact, families, related or reachable)", o.Level)
@@ -316,7 +330,7 @@ func Reduce(recs []*profiles.Recording, opts Options) (*profiles.Profile, error)
 			}
 		}
 	}
-	ph := phaser{on: p.Phases != nil, groups: groups, rt: rtNames}
+	ph := phaser{on: p.Phases != nil, all: opts.Phases == PhasesAll, groups: groups, rt: rtNames}
 	for _, n := range slices.Sorted(maps.Keys(groups)) {
 		g := groups[n]
 		s := g.entry(len(recs))
