@@ -125,11 +125,11 @@ func peerCred(conn *net.UnixConn) (*unix.Ucred, error) {
 
 // sessionOptions configure one recording's registration.
 type sessionOptions struct {
-	fromExec bool // count only processes that exec'd after the start
-	maxKeys  int  // size of the counts map
-	files    bool // also record files and ports
-	fileKeys int  // size of the file maps (≤ 0: DefaultMaxFileKeys)
-	depth    int  // components a path walk may take (≤ 0: fileMaxDepth)
+	fromExec bool               // count only processes that exec'd after the start
+	maxKeys  int                // size of the counts map
+	files    bool               // also record files and ports
+	fileKeys int                // size of the file maps (≤ 0: DefaultMaxFileKeys)
+	depth    int                // components a path walk may take (≤ 0: fileMaxDepth)
 	phases   *bpfprog.PhaseRule // the transition rule; nil: phases not tracked
 }
 
