@@ -237,6 +237,43 @@ func TestPhasesStaleKey(t *testing.T) {
 	t.Fatal("no free pid found")
 }
 
+// TestPhasesMapFull: a process whose state cannot be stored (the phases
+// map is full) is a loss the recording counts, never a silent one; it
+// stays in init.
+func TestPhasesMapFull(t *testing.T) {
+	target := rootTarget(t)
+	keep, err := startSession(testCgroup(t), sessionOptions{maxKeys: 64})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer keep.close()
+	phases := phasesMap(t, keep)
+	defer phases.Close()
+	// Keys no pid can have (above PID_MAX_LIMIT, 2^22).
+	var fill []uint32
+	for i := range phases.MaxEntries() {
+		fill = append(fill, 1<<30+i)
+	}
+	defer func() {
+		for _, k := range fill {
+			phases.Delete(k)
+		}
+	}()
+	for _, k := range fill {
+		if err := phases.Put(k, uint32(0)); err != nil {
+			t.Fatalf("fill the phases map: %v", err)
+		}
+	}
+	def := profiles.DefaultTransition()
+	rec := record(t, Options{Command: []string{target, "serve"}, Transition: &def})
+	if rec.ExitStatus != 0 {
+		t.Fatalf("target exited %d", rec.ExitStatus)
+	}
+	if got, _ := phasesOf(rec, "getpriority"); rec.Lost == 0 || got[profiles.PhaseInit] != 1 {
+		t.Errorf("with the phases map full: %d calls lost, getpriority by phase %v; want some lost, getpriority in init", rec.Lost, got)
+	}
+}
+
 // phasesMap opens the shared object's phases map, through the maps of
 // a program the session holds.
 func phasesMap(t *testing.T, s *session) *ebpf.Map {
