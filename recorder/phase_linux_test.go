@@ -53,14 +53,7 @@ func phasesOf(rec *Recording, name string) (map[profiles.Phase]uint64, map[profi
 // target has died, none of them is left in the phases map.
 func TestPhases(t *testing.T) {
 	target := rootTarget(t)
-	// Holds the owner (and so the phases map) beyond the recordings.
-	keep, err := startSession(testCgroup(t), sessionOptions{maxKeys: 64})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer keep.close()
-	phases := phasesMap(t, keep)
-	defer phases.Close()
+	phases := keptPhases(t)
 
 	const init, serving = profiles.PhaseInit, profiles.PhaseServing
 	def := profiles.DefaultTransition()
@@ -173,13 +166,7 @@ func TestPhasesCompat(t *testing.T) {
 // (its exit would remove it anyway).
 func TestPhasesStaleKey(t *testing.T) {
 	target := rootTarget(t)
-	keep, err := startSession(testCgroup(t), sessionOptions{maxKeys: 64})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer keep.close()
-	phases := phasesMap(t, keep)
-	defer phases.Close()
+	phases := keptPhases(t)
 	b, err := os.ReadFile("/proc/sys/kernel/pid_max")
 	if err != nil {
 		t.Fatal(err)
@@ -242,13 +229,7 @@ func TestPhasesStaleKey(t *testing.T) {
 // stays in init.
 func TestPhasesMapFull(t *testing.T) {
 	target := rootTarget(t)
-	keep, err := startSession(testCgroup(t), sessionOptions{maxKeys: 64})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer keep.close()
-	phases := phasesMap(t, keep)
-	defer phases.Close()
+	phases := keptPhases(t)
 	// Keys no pid can have (above PID_MAX_LIMIT, 2^22).
 	var fill []uint32
 	for i := range phases.MaxEntries() {
@@ -256,7 +237,10 @@ func TestPhasesMapFull(t *testing.T) {
 	}
 	defer func() {
 		for _, k := range fill {
-			phases.Delete(k)
+			if err := phases.Delete(k); err != nil && !errors.Is(err, ebpf.ErrKeyNotExist) {
+				t.Errorf("empty the phases map: %v", err)
+				return
+			}
 		}
 	}()
 	for _, k := range fill {
@@ -272,6 +256,29 @@ func TestPhasesMapFull(t *testing.T) {
 	if got, _ := phasesOf(rec, "getpriority"); rec.Lost == 0 || got[profiles.PhaseInit] != 1 {
 		t.Errorf("with the phases map full: %d calls lost, getpriority by phase %v; want some lost, getpriority in init", rec.Lost, got)
 	}
+}
+
+// keptPhases opens the shared object's phases map (through the maps of
+// a program a session holds) and keeps it, and the owner, until the
+// test ends, beyond the test's recordings.
+func keptPhases(t *testing.T) *ebpf.Map {
+	t.Helper()
+	s, err := startSession(testCgroup(t), sessionOptions{maxKeys: 64})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := s.close(); err != nil {
+			t.Error(err)
+		}
+	})
+	m := phasesMap(t, s)
+	t.Cleanup(func() {
+		if err := m.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	return m
 }
 
 // phasesMap opens the shared object's phases map, through the maps of
