@@ -126,6 +126,29 @@ func TestPhases(t *testing.T) {
 	}
 }
 
+// TestPhasesInFlight: a call's errno goes with the phase the call was
+// counted in, at its entry, even when another thread of its process
+// started serving while it ran: target serve-race's recvfrom blocks in
+// init, the main thread starts serving, then the recvfrom fails with
+// ECONNRESET.
+func TestPhasesInFlight(t *testing.T) {
+	target := rootTarget(t)
+	def := profiles.DefaultTransition()
+	var out bytes.Buffer
+	rec := record(t, Options{Command: []string{target, "serve-race"}, Transition: &def, Stdout: &out, Stderr: testWriter{t}})
+	const econnreset = 104
+	if rec.ExitStatus != 0 || out.String() != fmt.Sprintf("recvfrom errno=%d\n", econnreset) {
+		t.Fatalf("target exited %d: %q", rec.ExitStatus, out.String())
+	}
+	calls, errs := phasesOf(rec, "recvfrom")
+	if calls[profiles.PhaseInit] != 1 || calls[profiles.PhaseServing] != 0 || errs[profiles.PhaseInit][econnreset] != 1 || len(errs[profiles.PhaseServing]) != 0 {
+		t.Errorf("recvfrom by phase %v, errnos %v; want one in init, failing there with ECONNRESET", calls, errs)
+	}
+	if ppolls, _ := phasesOf(rec, "ppoll"); ppolls[profiles.PhaseServing] != 1 {
+		t.Errorf("ppoll by phase %v: the process did not start serving at it", ppolls)
+	}
+}
+
 // TestPhasesCompat: calls through another ABI (i386 int $0x80) never
 // step their process's state. target i386 makes i386 dup(-1), whose
 // number is x86_64 socket's, then (native) an x86_64 socket: with

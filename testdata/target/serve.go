@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"strconv"
+	"strings"
 	"syscall"
 	"unsafe"
 )
@@ -159,4 +161,68 @@ func rawClone3(args, size uintptr) int {
 		return -int(e)
 	}
 	return int(pid)
+}
+
+// serveRace has a call in flight while its process starts serving: a
+// thread blocks in recvfrom on a unix socket (entered in init), the main
+// thread listens and starts serving (epoll_pwait, timeout -1, on a pipe
+// made ready), then closes the peer with a byte unread, and the
+// thread's recvfrom fails with ECONNRESET, after the start. Prints
+// "recvfrom errno=N".
+func serveRace() {
+	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	if err != nil {
+		die(err)
+	}
+	if _, err := syscall.Write(fds[0], []byte{'x'}); err != nil { // unread in fds[1]
+		die(err)
+	}
+	tid := make(chan int)
+	done := make(chan syscall.Errno)
+	go func() {
+		runtime.LockOSThread()
+		tid <- syscall.Gettid()
+		var b [1]byte
+		// Syscall, not RawSyscall: the runtime hands the P over while it
+		// blocks, so the main goroutine runs.
+		_, _, e := syscall.Syscall6(syscall.SYS_RECVFROM, uintptr(fds[0]), uintptr(unsafe.Pointer(&b[0])), 1, 0, 0, 0)
+		done <- e
+	}()
+	// Until the thread is blocked in recvfrom: /proc shows the call.
+	path := fmt.Sprintf("/proc/self/task/%d/syscall", <-tid)
+	for {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			die(err)
+		}
+		if f := strings.Fields(string(b)); len(f) > 0 && f[0] == strconv.Itoa(syscall.SYS_RECVFROM) {
+			break
+		}
+		runtime.Gosched()
+	}
+	runtime.LockOSThread()
+	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	if err == nil {
+		if err = syscall.Bind(fd, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err == nil {
+			err = syscall.Listen(fd, 1)
+		}
+	}
+	if err != nil {
+		die(err)
+	}
+	var ready [2]int
+	if err := syscall.Pipe2(ready[:], syscall.O_CLOEXEC); err != nil {
+		die(err)
+	}
+	syscall.Write(ready[1], []byte{'x'})
+	fdsPoll := [1]struct {
+		fd             int32
+		events, revent int16
+	}{{int32(ready[0]), 1 /* POLLIN */, 0}}
+	// ppoll: in every arch's table; no timeout (NULL): it may block.
+	if _, _, e := syscall.RawSyscall6(syscall.SYS_PPOLL, uintptr(unsafe.Pointer(&fdsPoll[0])), 1, 0, 0, 0, 0); e != 0 {
+		die(fmt.Errorf("ppoll: %v", e))
+	}
+	syscall.Close(fds[1])
+	fmt.Printf("recvfrom errno=%d\n", <-done)
 }
