@@ -48,7 +48,8 @@ func phasesOf(rec *Recording, name string) (map[profiles.Phase]uint64, map[profi
 // leave the process in init; the wait that may block after listen
 // starts serving and is itself a serving call; a child forked before
 // that (it waits in read meanwhile) stays in init, one forked after
-// serves from its first call; the exec keeps the phase. The errnos of
+// serves from its first call; the exec keeps the phase, by a thread
+// other than the leader too (which replaces the leader). The errnos of
 // a call go with the key it was counted in. Once every process of the
 // target has died, none of them is left in the phases map.
 func TestPhases(t *testing.T) {
@@ -115,6 +116,12 @@ func TestPhases(t *testing.T) {
 			var pids [3]uint32
 			if _, err := fmt.Sscanf(out.String(), "serve %d %d %d", &pids[0], &pids[1], &pids[2]); err != nil {
 				t.Fatalf("target said %q: %v", out.String(), err)
+			}
+			var tid, pid int
+			if i := strings.Index(out.String(), "exec by thread"); i < 0 {
+				t.Errorf("target did not say which thread exec'd: %q", out.String())
+			} else if _, err := fmt.Sscanf(out.String()[i:], "exec by thread %d of %d", &tid, &pid); err != nil || tid == pid {
+				t.Errorf("target said %q: the exec must be by a thread other than the leader", out.String()[i:])
 			}
 			for _, pid := range pids {
 				var state uint32

@@ -19,10 +19,11 @@ import (
 //	socket, bind, listen; a wait that cannot block (timeout 0); getpgid;
 //	a child forked (it waits in read for a byte, then getgid); the
 //	wait that may block again; getpriority; dup(-1); the byte to the
-//	first child; a second child (getuid); both reaped; then it execs
-//	itself as serve-exec, which calls getegid.
+//	first child; a second child (getuid); both reaped; then a thread
+//	other than the leader execs it as serve-exec, which calls getegid.
 //
-// It prints "serve PID CHILD1 CHILD2" before the exec.
+// It prints "serve PID CHILD1 CHILD2" and "exec by thread TID of PID"
+// before the exec.
 func serve() {
 	runtime.LockOSThread()
 	raw := func(what string, nr uintptr, a ...uintptr) uintptr {
@@ -80,7 +81,21 @@ func serve() {
 	if err != nil {
 		die(err)
 	}
-	die(syscall.Exec(self, []string{self, "serve-exec"}, os.Environ()))
+	// By a thread other than the leader (the kernel makes it the leader;
+	// what the process kept on the old leader is gone): this one, or a
+	// new one when this is the leader (it stays locked to it).
+	exec := func() {
+		fmt.Printf("exec by thread %d of %d\n", syscall.Gettid(), os.Getpid())
+		die(syscall.Exec(self, []string{self, "serve-exec"}, os.Environ()))
+	}
+	if syscall.Gettid() != os.Getpid() {
+		exec()
+	}
+	go func() {
+		runtime.LockOSThread()
+		exec()
+	}()
+	select {}
 }
 
 // waitByte reads one byte from fd, in a raw-forked child.
