@@ -80,7 +80,9 @@ type Options struct {
 	// was in at the call's entry under this rule (Sample.Phase,
 	// Recording.Transition); nil: phases are not tracked. A process
 	// that was running before the recording started (PID, Cgroup)
-	// starts in init: whether it listened or serves is not known.
+	// starts in init, not listened: whether it listened or serves is
+	// not known, and the calls before its next wait would be the middle
+	// of its loop, not its start-up.
 	Transition *profiles.Transition
 
 	// Lingering, when set, is called once if the command exits while
