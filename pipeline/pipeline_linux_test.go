@@ -228,7 +228,7 @@ func TestRecordPhases(t *testing.T) {
 		getpriority  profiles.Phase
 	}{
 		{"default", "", nil, &def, profiles.PhaseInit, profiles.PhaseServing},
-		{"serving after getppid", PhasesAuto, []string{"getppid"}, &profiles.Transition{After: []string{"getppid"}}, profiles.PhaseServing, profiles.PhaseServing},
+		{"serving after getppid", PhasesDoors, []string{"getppid"}, &profiles.Transition{After: []string{"getppid"}}, profiles.PhaseServing, profiles.PhaseServing},
 		{"off", PhasesOff, nil, nil, "", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -64,8 +64,8 @@ func (o RecordOptions) Validate() error {
 	if o.Recorder.MaxKeys < 1 {
 		return &OptionError{"max-keys", fmt.Sprintf("%d (want at least 1)", o.Recorder.MaxKeys)}
 	}
-	if o.Phases != "" && o.Phases != PhasesAuto && o.Phases != PhasesOff {
-		return want("phases", o.Phases, []string{PhasesAuto, PhasesOff})
+	if o.Phases != "" && o.Phases != PhasesDoors && o.Phases != PhasesAll && o.Phases != PhasesOff {
+		return want("phases", o.Phases, []string{PhasesDoors, PhasesAll, PhasesOff})
 	}
 	if len(o.ServingAfter) > 0 {
 		if o.Phases == PhasesOff {

@@ -36,7 +36,7 @@ func TestRecordOptionsValidate(t *testing.T) {
 		{"max values", func(o *RecordOptions) { o.Reduce.MaxValues = 0 }, "max-values 0 (want at least 1)"},
 		{"max keys", func(o *RecordOptions) { o.Recorder.MaxKeys = 0 }, "max-keys 0 (want at least 1)"},
 		{"phases off", func(o *RecordOptions) { o.Phases = PhasesOff }, ""},
-		{"phases", func(o *RecordOptions) { o.Phases = "on" }, `phases "on" (want auto or off)`},
+		{"phases", func(o *RecordOptions) { o.Phases = "on" }, `phases "on" (want doors, all or off)`},
 		{"serving after", func(o *RecordOptions) { o.ServingAfter = []string{"getppid", "recvfrom"} }, ""},
 		{"serving after a typo", func(o *RecordOptions) { o.ServingAfter = []string{"recvfrom", "epoll_wiat"} },
 			`serving-after unknown syscall "epoll_wiat" (did you mean "epoll_wait"?)`},
@@ -65,7 +65,7 @@ func TestRecordTransition(t *testing.T) {
 		want   *profiles.Transition
 	}{
 		{"default", func(*RecordOptions) {}, &def},
-		{"auto", func(o *RecordOptions) { o.Phases = PhasesAuto }, &def},
+		{"auto", func(o *RecordOptions) { o.Phases = PhasesDoors }, &def},
 		{"serving after", func(o *RecordOptions) { o.ServingAfter = []string{"recvfrom", "getppid"} }, &profiles.Transition{After: []string{"recvfrom", "getppid"}}},
 		{"off", func(o *RecordOptions) { o.Phases = PhasesOff }, nil},
 	} {
