@@ -658,7 +658,7 @@ func (b *fsBuilder) rules2profile() []profiles.PathRule {
 	for p, r := range b.rules {
 		t, base, ok := b.params.template(p, r.access)
 		templates[p] = tmpl{t, base, ok}
-		if ok && t.Var == "ARG" && b.readsUnder[p] && r.access&llReadFile != 0 && r.access&llReadDir == 0 {
+		if ok && (t.Var == "ARG" || t.Var == "OPERANDS") && b.readsUnder[p] && r.access&llReadFile != 0 && r.access&llReadDir == 0 {
 			r.access |= llReadDir
 			r.reasons[listReason]++
 		}
@@ -701,6 +701,9 @@ func (b *fsBuilder) rules2profile() []profiles.PathRule {
 			reads := rule
 			reads.Access = linuxabi.LandlockFSNames(rt.access)
 			templated = append(templated, b.params.asTemplate(reads, rt.t))
+		}
+		if reads, ok := b.params.namedReads(rule, t.t); ok {
+			templated = append(templated, reads)
 		}
 		templated = append(templated, b.params.asTemplate(rule, t.t))
 	}
