@@ -681,6 +681,15 @@ $ARGS read_file,read_dir
 $OPT[-C] write_file,read_dir,make_dir,make_reg,make_sym,truncate
 $ARGS read_file,read_dir
 `},
+		// Extracting files only into the directory -D names: the next
+		// archive may hold directories, made there (not beside an
+		// output: sort's $OPT[-o]/.. above gets no make_dir).
+		{name: "extract files only", argv: []string{"cpio", "-idm", "-D", "out1", "-F", "a1.cpio"}, dir: "/w", files: []profiles.FileAccess{
+			fa("/w/a1.cpio", 1, "read_file"), fa("/w/out1/a", 1, "make_reg", "write_file"),
+		}, want: `
+$ARGS read_file,read_dir
+$OPT[-D] write_file,read_dir,make_dir,make_reg,truncate
+`},
 		// The working directory, reached by relative paths no argument
 		// names (git in its repository); not when it is /.
 		{name: "cwd", argv: []string{"git", "log"}, dir: "/w/repo", files: []profiles.FileAccess{
