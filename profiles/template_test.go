@@ -466,20 +466,7 @@ func TestInstantiateOptions(t *testing.T) {
 		// A value after "--" is an operand, not the option's.
 		{[]string{"cpio", "--", "-F", "x"}, "", "gives option -F no path"},
 	} {
-		got, warnings, err := p.Instantiate(Invocation{Args: tc.args, Dir: "/w"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		var rules []string
-		for _, r := range got.Filesystem.Rules {
-			rules = append(rules, r.Path+" "+strings.Join(r.Access, ","))
-		}
-		if s := strings.Join(rules, "; "); s != tc.want {
-			t.Errorf("%v: rules %s, want %s", tc.args, s, tc.want)
-		}
-		if w := strings.Join(warnings, "\n"); (tc.warn == "") != (w == "") || !strings.Contains(w, tc.warn) {
-			t.Errorf("%v: warnings %q, want %q", tc.args, w, tc.warn)
-		}
+		checkInstantiated(t, p, tc.args, tc.want, tc.warn)
 	}
 }
 
@@ -511,20 +498,7 @@ func TestInstantiateOperands(t *testing.T) {
 		// / and the system's trees are never granted.
 		{[]string{"tidy", "-q", "-o", "o.html", "/etc/passwd"}, "", "system tree"},
 	} {
-		got, warnings, err := p.Instantiate(Invocation{Args: tc.args, Dir: "/w"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		var rules []string
-		for _, r := range got.Filesystem.Rules {
-			rules = append(rules, r.Path+" "+strings.Join(r.Access, ","))
-		}
-		if s := strings.Join(rules, "; "); s != tc.want {
-			t.Errorf("%v: rules %s, want %s", tc.args, s, tc.want)
-		}
-		if w := strings.Join(warnings, "\n"); (tc.warn == "") != (w == "") || !strings.Contains(w, tc.warn) {
-			t.Errorf("%v: warnings %q, want %q", tc.args, w, tc.warn)
-		}
+		checkInstantiated(t, p, tc.args, tc.want, tc.warn)
 	}
 }
 
@@ -545,5 +519,26 @@ func TestTrailingOperands(t *testing.T) {
 		if got := TrailingOperands(tc.args, tc.from); !slices.Equal(got, tc.want) {
 			t.Errorf("TrailingOperands(%q, %d) = %v, want %v", tc.args, tc.from, got, tc.want)
 		}
+	}
+}
+
+// checkInstantiated instantiates p's rules from args in /w and compares
+// them ("path rights; ...") and its warnings (a substring, "" for none)
+// with want and warn.
+func checkInstantiated(t *testing.T, p *Profile, args []string, want, warn string) {
+	t.Helper()
+	got, warnings, err := p.Instantiate(Invocation{Args: args, Dir: "/w"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rules []string
+	for _, r := range got.Filesystem.Rules {
+		rules = append(rules, r.Path+" "+strings.Join(r.Access, ","))
+	}
+	if s := strings.Join(rules, "; "); s != want {
+		t.Errorf("%v: rules %s, want %s", args, s, want)
+	}
+	if w := strings.Join(warnings, "\n"); (warn == "") != (w == "") || !strings.Contains(w, warn) {
+		t.Errorf("%v: warnings %q, want %q", args, w, warn)
 	}
 }
