@@ -335,7 +335,7 @@ func addListing(p *profiles.Profile, opts Options) {
 	}
 	named := ""
 	for _, r := range p.Filesystem.Rules {
-		if t, err := profiles.ParseTemplate(r.Path); err == nil && profiles.IsTemplate(r.Path) && (t.Var == "ARG" || t.Var == "ARGS") && slices.Contains(r.Access, "read_dir") {
+		if t, err := profiles.ParseTemplate(r.Path); err == nil && profiles.IsTemplate(r.Path) && (t.Var == "ARG" || t.Var == "OPERANDS" || t.Var == "ARGS") && slices.Contains(r.Access, "read_dir") {
 			named = r.Path
 			break
 		}
