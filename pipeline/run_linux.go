@@ -67,7 +67,8 @@ func allowsExec(p *profiles.Profile) error {
 		return err
 	}
 	nr, _ := arch.Number("execve")
-	if a := p.Decide(linuxabi.SeccompData{Nr: int32(nr), Arch: arch.Audit}); a.Kind != profiles.Allow && a.Kind != profiles.Log {
+	// The helper execs the target before the target can serve: in init.
+	if a := p.Decide(linuxabi.SeccompData{Nr: int32(nr), Arch: arch.Audit}, profiles.PhaseInit); a.Kind != profiles.Allow && a.Kind != profiles.Log {
 		return fmt.Errorf("profile does not allow execve (it would get %s), which sysrec needs to start the target after installing the filter: add {\"name\": \"execve\"}", a)
 	}
 	return nil

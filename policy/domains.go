@@ -127,8 +127,8 @@ var writeOpens = []Call{{"open", "flags", 0x3}, {"openat", "flags", 0x3}, {Name:
 var jobs = []Job{
 	{"write-files", [][]Call{writeOpens},
 		[]string{"rename", "renameat", "renameat2", "unlink", "unlinkat", "chmod", "fchmod", "fchmodat", "umask",
-			"utime", "utimes", "futimesat", "utimensat", "getpid", "getdents64"},
-		"a program that writes files writes some in place: to a temporary name beside the file (its pid in the name, the mode set by umask and fchmod), renamed over it, removed when it gives up, with the times set as the input's (in-place edits, uploads, an index refresh); it picks backup names by listing the directory (patch when a hunk fails), where Landlock lets it (read_dir where it makes files)"},
+			"utime", "utimes", "futimesat", "utimensat", "getpid", "getdents64", "mkdir", "mkdirat"},
+		"a program that writes files writes some in place: to a temporary name beside the file (its pid in the name, the mode set by umask and fchmod), renamed over it, removed when it gives up, with the times set as the input's (in-place edits, uploads, an index refresh); it picks backup names by listing the directory (patch when a hunk fails), where Landlock lets it (read_dir where it makes files); and it makes the directories its files go in when the input holds some (an extraction whose next archive has directories: cpio -id, unzip), where Landlock lets it (make_dir in a directory the command line names for the files it makes)"},
 	{"keep-attributes", [][]Call{writeOpens, {{Name: "getxattr"}, {Name: "lgetxattr"}, {Name: "fgetxattr"}, {Name: "listxattr"}, {Name: "llistxattr"}, {Name: "flistxattr"}}},
 		[]string{"setxattr", "lsetxattr", "fsetxattr", "removexattr", "lremovexattr", "fremovexattr", "chown", "fchown", "lchown", "fchownat"},
 		"a program that read extended attributes while writing files copies them (cp -a, tar, rsync): attributes and owner go to the copy; giving a file to another user needs CAP_CHOWN, which the kernel checks"},

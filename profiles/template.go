@@ -30,6 +30,14 @@ import (
 //	$ARGn          the path argument n names (n >= 1; -name=value: value)
 //	$ARGn/..       the directory holding it (outputs, files beside it)
 //	$ARGn/rel      a path under it
+//	$OPERANDS[n]   the operands that end the command line from
+//	               argument n on: its last argument, and those before
+//	               it back to argument n that are neither options nor
+//	               follow one (see TrailingOperands); /.. and /rel as
+//	               for $ARGn. Preferred to $ARGn for the last argument:
+//	               operands follow options (POSIX), so the next command
+//	               line may add or drop options before them, or name
+//	               more files after (sed -i s/a/b/ x y)
 //	$OPT[-o]       the path the option -o names, wherever it is on the
 //	               command line: its next argument (-o out), or its
 //	               value (--output=out, with key --output); /.. and /rel
@@ -77,9 +85,10 @@ func EnvVars() []string {
 
 // Template is a parsed template path.
 type Template struct {
-	// Var is ARG, ARGS, CWD, TTY or one of EnvVars.
+	// Var is ARG, ARGS, OPERANDS, OPT, CWD, TTY, PROGS or one of
+	// EnvVars.
 	Var string
-	// Arg is the argument number of ARG.
+	// Arg is the argument number of ARG, and the first of OPERANDS.
 	Arg int
 	// Key, for ARG, stands for the paths on the lines whose first word
 	// is Key of the file argument Arg names (ConfigPaths), not for the
@@ -98,6 +107,9 @@ func (t Template) String() string {
 	s := "$" + t.Var
 	if t.Var == "ARG" {
 		s += strconv.Itoa(t.Arg)
+	}
+	if t.Var == "OPERANDS" {
+		s += "[" + strconv.Itoa(t.Arg) + "]"
 	}
 	if t.Key != "" {
 		s += "[" + t.Key + "]"
@@ -119,7 +131,7 @@ func (t Template) String() string {
 // environment, or a path a file the command line names gives ($ARGn[key]:
 // the file may be one someone else wrote, a site or a list).
 func (t Template) Named() bool {
-	return t.Var == "ARGS" || (t.Var == "ARG" && !t.Parent && t.Key == "") || (t.Var == "OPT" && !t.Parent)
+	return t.Var == "ARGS" || (t.Var == "ARG" && !t.Parent && t.Key == "") || ((t.Var == "OPT" || t.Var == "OPERANDS") && !t.Parent)
 }
 
 // IsTemplate reports whether a rule path is a template.
@@ -140,6 +152,13 @@ func ParseTemplate(s string) (Template, error) {
 			return Template{}, fmt.Errorf("template %s: want $OPT[-o] with -o an option (a dash, letters, digits, - and _)", s)
 		}
 		t.Var, t.Option = "OPT", key
+	case strings.HasPrefix(name, "OPERANDS["):
+		digits, ok := strings.CutSuffix(strings.TrimPrefix(name, "OPERANDS["), "]")
+		n, err := strconv.Atoi(digits)
+		if !ok || err != nil || digits == "" || digits[0] == '0' || n < 1 {
+			return Template{}, fmt.Errorf("template %s: want $OPERANDS[n] with n a number from 1", s)
+		}
+		t.Var, t.Arg = "OPERANDS", n
 	case strings.HasPrefix(name, "ARG"):
 		digits := strings.TrimPrefix(name, "ARG")
 		if d, key, ok := strings.Cut(digits, "["); ok {
@@ -158,7 +177,7 @@ func ParseTemplate(s string) (Template, error) {
 		}
 		t.Var, t.Arg = "ARG", n
 	default:
-		return Template{}, fmt.Errorf("template %s: unknown variable $%s (want $ARGn, $ARGn[key], $OPT[-o], $ARGS, $CWD, $TTY, $PROGS or $%s)", s, name, strings.Join(EnvVars(), ", $"))
+		return Template{}, fmt.Errorf("template %s: unknown variable $%s (want $ARGn, $ARGn[key], $OPERANDS[n], $OPT[-o], $ARGS, $CWD, $TTY, $PROGS or $%s)", s, name, strings.Join(EnvVars(), ", $"))
 	}
 	if rest == "" {
 		if strings.HasSuffix(s, "/") {
@@ -170,8 +189,8 @@ func ParseTemplate(s string) (Template, error) {
 		return Template{}, fmt.Errorf("template %s: $%s takes no path after it", s, t.Var)
 	}
 	if rest == ".." {
-		if t.Var != "ARG" && t.Var != "OPT" {
-			return Template{}, fmt.Errorf("template %s: /.. follows $ARGn or $OPT[-o] only (the directory of a path argument)", s)
+		if t.Var != "ARG" && t.Var != "OPT" && t.Var != "OPERANDS" {
+			return Template{}, fmt.Errorf("template %s: /.. follows $ARGn, $OPERANDS[n] or $OPT[-o] only (the directory of a path argument)", s)
 		}
 		t.Parent = true
 		return t, nil
@@ -454,6 +473,32 @@ func OptionValues(args []string, opt string) []string {
 	}
 	return out
 }
+
+// TrailingOperands are the numbers of the operands that end args from
+// argument from on, last first: the last argument, unless it is an
+// option, and each argument before it, back to from, that is neither an
+// option nor follows one (it might be that option's value: tidy
+// -config f.cfg in.html). POSIX's utility syntax (XBD 12.2, guideline
+// 9) puts operands after options, so the place of an operand counted
+// from the end survives options added or dropped before it, and a list
+// of files (sed -i s/a/b/ x y) grows after its first. The last argument
+// counts even after an option (tidy -asxhtml in.html): a command line
+// ends in its operands.
+func TrailingOperands(args []string, from int) []int {
+	last := len(args) - 1
+	if last < 1 || from < 1 || isOption(args[last]) {
+		return nil
+	}
+	out := []int{last}
+	for n := last - 1; n >= from && !isOption(args[n]) && !isOption(args[n-1]); n-- {
+		out = append(out, n)
+	}
+	return out
+}
+
+// isOption reports whether a is an option or ends them (-o, --out=x,
+// --); "-" (standard input) is an operand.
+func isOption(a string) bool { return len(a) > 1 && a[0] == '-' }
 
 // CommandWords are the words of the arguments (args[1:]; each split at
 // blanks) that can name a program found through $PATH: a name of
@@ -756,7 +801,7 @@ type linkedRule struct {
 // followsLinks reports whether t's paths are the command line's own,
 // which may name a link sysrec resolves before the target runs.
 func (t Template) followsLinks() bool {
-	return t.Var == "ARGS" || t.Var == "OPT" || t.Var == "ARG" && t.Key == ""
+	return t.Var == "ARGS" || t.Var == "OPT" || t.Var == "OPERANDS" || t.Var == "ARG" && t.Key == ""
 }
 
 // changes says which of rules lets the target change, or replace, one
@@ -820,6 +865,17 @@ func (t Template) expand(inv Invocation) ([]string, string) {
 			return nil, fmt.Sprintf("argument %d (%q) names no path", t.Arg, inv.Args[t.Arg])
 		}
 		return []string{t.at(p)}, ""
+	case "OPERANDS":
+		var out []string
+		for _, n := range TrailingOperands(inv.Args, t.Arg) {
+			if p, ok := ArgPath(inv.Args[n], inv.Dir); ok {
+				out = append(out, t.at(p))
+			}
+		}
+		if len(out) == 0 {
+			return nil, "the command line ends in no operand that names a path"
+		}
+		return out, ""
 	case "OPT":
 		var out []string
 		for _, v := range OptionValues(inv.Args, t.Option) {

@@ -10,7 +10,7 @@ import (
 // TestTemplateParse: templates round-trip, and a bad one is refused with
 // its line, column and field.
 func TestTemplateParse(t *testing.T) {
-	for _, s := range []string{"$ARGS", "$ARG1", "$ARG12/..", "$ARG2/out/x", "$CWD", "$CWD/.git", "$HOME/.cache/app", "$TMPDIR", "$XDG_RUNTIME_DIR/app.sock", "$TTY", "$PROGS", "$ARG2[root]", "$ARG6[server.errorlog]/..", "$ARG3[root]/sub/x", "$OPT[-F]", "$OPT[--output]/..", "$OPT[-config]/a"} {
+	for _, s := range []string{"$ARGS", "$ARG1", "$ARG12/..", "$ARG2/out/x", "$CWD", "$CWD/.git", "$HOME/.cache/app", "$TMPDIR", "$XDG_RUNTIME_DIR/app.sock", "$TTY", "$PROGS", "$ARG2[root]", "$ARG6[server.errorlog]/..", "$ARG3[root]/sub/x", "$OPT[-F]", "$OPT[--output]/..", "$OPT[-config]/a", "$OPERANDS[4]", "$OPERANDS[1]/..", "$OPERANDS[2]/sub/x"} {
 		tm, err := ParseTemplate(s)
 		if err != nil {
 			t.Errorf("%s: %v", s, err)
@@ -24,7 +24,7 @@ func TestTemplateParse(t *testing.T) {
 		return fmt.Sprintf("{\"version\": 2, \"arch\": [\"x86_64\"], \"default_action\": \"allow\", \"syscalls\": [],\n\"filesystem\": {\"rules\": [{\"path\": \"/usr\", \"access\": [\"read_file\"]},\n  {\"path\": %q, \"access\": [\"read_file\"]}]}}", path)
 	}
 	for _, tc := range []struct{ name, json, want string }{
-		{"unknown variable", rule("$HOMEDIR/x"), `line 3, column 12: field filesystem.rules[1].path: template $HOMEDIR/x: unknown variable $HOMEDIR (want $ARGn, $ARGn[key], $OPT[-o], $ARGS, $CWD, $TTY, $PROGS or $XDG_RUNTIME_DIR, $XDG_STATE_HOME, $XDG_DATA_HOME, $XDG_CACHE_HOME, $XDG_CONFIG_HOME, $TMPDIR, $HOME)`},
+		{"unknown variable", rule("$HOMEDIR/x"), `line 3, column 12: field filesystem.rules[1].path: template $HOMEDIR/x: unknown variable $HOMEDIR (want $ARGn, $ARGn[key], $OPERANDS[n], $OPT[-o], $ARGS, $CWD, $TTY, $PROGS or $XDG_RUNTIME_DIR, $XDG_STATE_HOME, $XDG_DATA_HOME, $XDG_CACHE_HOME, $XDG_CONFIG_HOME, $TMPDIR, $HOME)`},
 		{"braces", rule("${HOME}"), `line 3, column 12: field filesystem.rules[1].path: template ${HOME}: unknown variable ${HOME}`},
 		{"argument 0", rule("$ARG0"), `field filesystem.rules[1].path: template $ARG0: argument 0 is the program itself, not a parameter`},
 		{"leading zero", rule("$ARG01"), `template $ARG01: want $ARGn with n a number from 1`},
@@ -33,11 +33,13 @@ func TestTemplateParse(t *testing.T) {
 		{"key not a word", rule("$ARG2[a=b]"), `template $ARG2[a=b]: want $ARGn[key]`},
 		{"key unclosed", rule("$ARG2[root"), `template $ARG2[root: want $ARGn[key]`},
 		{"option without dash", rule("$OPT[o]"), `template $OPT[o]: want $OPT[-o]`},
+		{"operands from 0", rule("$OPERANDS[0]"), `template $OPERANDS[0]: want $OPERANDS[n] with n a number from 1`},
+		{"operands unclosed", rule("$OPERANDS[2"), `template $OPERANDS[2: want $OPERANDS[n]`},
 		{"option three dashes", rule("$OPT[---o]"), `template $OPT[---o]: want $OPT[-o]`},
 		{"option alone", rule("$OPT[--]"), `template $OPT[--]: want $OPT[-o]`},
 		{"key a checksum", rule("$ARG2[b6c34d7341759ea07aa0fa1ca51ba738]"), `template $ARG2[b6c34d7341759ea07aa0fa1ca51ba738]: want $ARGn[key]`},
 		{"$ARGS/x", rule("$ARGS/x"), `template $ARGS/x: $ARGS takes no path after it`},
-		{"parent of home", rule("$HOME/.."), `template $HOME/..: /.. follows $ARGn or $OPT[-o] only`},
+		{"parent of home", rule("$HOME/.."), `template $HOME/..: /.. follows $ARGn, $OPERANDS[n] or $OPT[-o] only`},
 		{"dotdot below", rule("$ARG1/a/../../etc"), `template $ARG1/a/../../etc: "a/../../etc" after $ARG1 is not a clean relative path below it`},
 		{"trailing slash", rule("$CWD/"), `template $CWD/: not clean`},
 		{"relative", rule("etc/x"), `field filesystem.rules[1].path: "etc/x" is not a clean absolute path`},
@@ -464,19 +466,79 @@ func TestInstantiateOptions(t *testing.T) {
 		// A value after "--" is an operand, not the option's.
 		{[]string{"cpio", "--", "-F", "x"}, "", "gives option -F no path"},
 	} {
-		got, warnings, err := p.Instantiate(Invocation{Args: tc.args, Dir: "/w"})
-		if err != nil {
-			t.Fatal(err)
+		checkInstantiated(t, p, tc.args, tc.want, tc.warn)
+	}
+}
+
+// TestInstantiateOperands: $OPERANDS[n] follows the operands that end
+// the command line, wherever options put them, and more files after
+// the first; never an option's value before them, nor / or a system
+// tree.
+func TestInstantiateOperands(t *testing.T) {
+	p := &Profile{Version: 2, Arch: []string{"x86_64"}, DefaultAction: ActAllow, Filesystem: &Filesystem{Rules: []PathRule{
+		{Path: "$OPERANDS[4]", Access: []string{"write_file"}},
+	}}}
+	if err := p.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		args       []string
+		want, warn string
+	}{
+		// As recorded: tidy -q -o out1.html in1.html.
+		{[]string{"tidy", "-q", "-o", "out1.html", "in1.html"}, "/w/in1.html write_file", ""},
+		// Options added before it, one with a value: not the value.
+		{[]string{"tidy", "-q", "-config", "c.cfg", "-o", "o.html", "/a/in3.html"}, "/a/in3.html write_file", ""},
+		// Options dropped: the last argument, even after an option.
+		{[]string{"tidy", "-q", "-asxhtml", "in2.html"}, "/w/in2.html write_file", ""},
+		// More files after the first, back to argument 4 only.
+		{[]string{"sed", "-i", "-E", "s/a/b/", "x", "sub/y"}, "/w/sub/y write_file; /w/x write_file", ""},
+		// A command line ending in an option names no operand.
+		{[]string{"tidy", "in.html", "-q"}, "", "ends in no operand"},
+		// / and the system's trees are never granted.
+		{[]string{"tidy", "-q", "-o", "o.html", "/etc/passwd"}, "", "system tree"},
+	} {
+		checkInstantiated(t, p, tc.args, tc.want, tc.warn)
+	}
+}
+
+func TestTrailingOperands(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		from int
+		want []int
+	}{
+		{[]string{"p", "a"}, 1, []int{1}},
+		{[]string{"p", "-o", "x", "a", "b"}, 1, []int{4, 3}},
+		{[]string{"p", "-o", "x", "a", "b"}, 4, []int{4}},
+		{[]string{"p", "-q", "a"}, 1, []int{2}},
+		{[]string{"p", "a", "-q"}, 1, nil},
+		{[]string{"p", "-"}, 1, []int{1}},
+		{[]string{"p"}, 1, nil},
+	} {
+		if got := TrailingOperands(tc.args, tc.from); !slices.Equal(got, tc.want) {
+			t.Errorf("TrailingOperands(%q, %d) = %v, want %v", tc.args, tc.from, got, tc.want)
 		}
-		var rules []string
-		for _, r := range got.Filesystem.Rules {
-			rules = append(rules, r.Path+" "+strings.Join(r.Access, ","))
-		}
-		if s := strings.Join(rules, "; "); s != tc.want {
-			t.Errorf("%v: rules %s, want %s", tc.args, s, tc.want)
-		}
-		if w := strings.Join(warnings, "\n"); (tc.warn == "") != (w == "") || !strings.Contains(w, tc.warn) {
-			t.Errorf("%v: warnings %q, want %q", tc.args, w, tc.warn)
-		}
+	}
+}
+
+// checkInstantiated instantiates p's rules from args in /w and compares
+// them ("path rights; ...") and its warnings (a substring, "" for none)
+// with want and warn.
+func checkInstantiated(t *testing.T, p *Profile, args []string, want, warn string) {
+	t.Helper()
+	got, warnings, err := p.Instantiate(Invocation{Args: args, Dir: "/w"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rules []string
+	for _, r := range got.Filesystem.Rules {
+		rules = append(rules, r.Path+" "+strings.Join(r.Access, ","))
+	}
+	if s := strings.Join(rules, "; "); s != want {
+		t.Errorf("%v: rules %s, want %s", args, s, want)
+	}
+	if w := strings.Join(warnings, "\n"); (warn == "") != (w == "") || !strings.Contains(w, warn) {
+		t.Errorf("%v: warnings %q, want %q", args, w, warn)
 	}
 }

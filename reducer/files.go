@@ -535,6 +535,16 @@ const listReason = "a directory the job reads files in, named by the command lin
 // names they see there are of files they may replace.
 const madeListReason = "files are made here: backup and temporary names are picked by listing it (patch when a hunk fails)"
 
+// namedDirReason is why a directory the command line names, where the
+// target made files, may get directories too (the job write-files makes
+// them where Landlock lets it): the person who starts the program named
+// it as the place for the files it makes (cpio -D, tar -C, unzip -d),
+// and the next input may hold directories (an archive with some where
+// the recorded one had none). It grants nothing outside the directory,
+// where files may be made at every depth already; an output's directory
+// ($ARGn/..) is not named and gets none.
+const namedDirReason = "a directory the command line names for the files the target makes: the next input may put them in directories (an archive that holds some)"
+
 // treeReason is why a directory where the target made directories and
 // files may get symlinks: a tree built there (a copy, an extraction)
 // holds links when its source does. A link grants the target nothing
@@ -658,9 +668,13 @@ func (b *fsBuilder) rules2profile() []profiles.PathRule {
 	for p, r := range b.rules {
 		t, base, ok := b.params.template(p, r.access)
 		templates[p] = tmpl{t, base, ok}
-		if ok && t.Var == "ARG" && b.readsUnder[p] && r.access&llReadFile != 0 && r.access&llReadDir == 0 {
+		if ok && (t.Var == "ARG" || t.Var == "OPERANDS") && b.readsUnder[p] && r.access&llReadFile != 0 && r.access&llReadDir == 0 {
 			r.access |= llReadDir
 			r.reasons[listReason]++
+		}
+		if ok && b.opts.Level == FSDirs && t.Named() && t.Var != "ARGS" && t.Rel == "" && r.access&llMakeReg != 0 && r.access&llMakeDir == 0 {
+			r.access |= llMakeDir
+			r.reasons[namedDirReason]++
 		}
 	}
 	// Sorted, a directory comes before what is beneath it.
@@ -701,6 +715,9 @@ func (b *fsBuilder) rules2profile() []profiles.PathRule {
 			reads := rule
 			reads.Access = linuxabi.LandlockFSNames(rt.access)
 			templated = append(templated, b.params.asTemplate(reads, rt.t))
+		}
+		if reads, ok := b.params.namedReads(rule, t.t); ok {
+			templated = append(templated, reads)
 		}
 		templated = append(templated, b.params.asTemplate(rule, t.t))
 	}

@@ -556,8 +556,8 @@ $ARGS read_file,read_dir
 			fa("/w/a.tgz", 1, "make_reg", "write_file", "truncate"),
 		}, want: `
 $ARG2/.. write_file,make_reg,truncate
-$ARG3/a read_file
-$ARG3/sub/b read_file
+$OPERANDS[3]/a read_file
+$OPERANDS[3]/sub/b read_file
 $ARGS read_dir
 `},
 		// sort -o out/s small: the input exactly, the output's directory.
@@ -595,7 +595,7 @@ $CWD write_file,read_dir,make_reg,truncate
 			fa("/w/out.db", 1, "make_reg", "write_file", "read_file"), fa("/w/out.db-journal", 1, "make_reg", "write_file", "read_file", "remove_file"),
 		}, want: `
 $ARG1/.. read_dir
-$ARG3/.. write_file,read_file,read_dir,remove_file,make_reg,truncate
+$OPERANDS[3]/.. write_file,read_file,read_dir,remove_file,make_reg,truncate
 $ARGS read_file,read_dir
 $CWD read_dir
 `},
@@ -606,7 +606,7 @@ $CWD read_dir
 			fa("/w/tree", 1, "read_dir"), fa("/w/tree/a", 1, "read_file"),
 			fa("/w/copy", 1, "make_dir", "read_dir"), fa("/w/copy/a", 1, "make_reg", "write_file"),
 		}, want: `
-$ARG3/.. write_file,read_dir,make_dir,make_reg,make_sym,truncate
+$OPERANDS[3]/.. write_file,read_dir,make_dir,make_reg,make_sym,truncate
 $ARGS read_file,read_dir
 `},
 		// script -c "wc -l in.txt" log: the command for the shell is one
@@ -615,7 +615,7 @@ $ARGS read_file,read_dir
 		{name: "words of an argument", argv: []string{"script", "-q", "-c", "wc -l in.txt", "log"}, dir: "/w", files: []profiles.FileAccess{
 			fa("/w/in.txt", 1, "read_file"), fa("/w/log", 1, "make_reg", "write_file"),
 		}, want: `
-$ARG4/.. write_file,read_dir,make_reg,truncate
+$OPERANDS[4]/.. write_file,read_dir,make_reg,truncate
 $ARGS read_file,read_dir
 `},
 		// find tree opens "." to come back to it (gnulib's save_cwd):
@@ -635,7 +635,7 @@ $CWD read_dir
 		{name: "beside an input elsewhere", argv: []string{"tool", "in/data"}, dir: "/w", files: []profiles.FileAccess{
 			fa("/w/in/data", 1, "read_file"), fa("/w/in/data.idx", 1, "make_reg", "write_file"),
 		}, want: `
-$ARG1/.. write_file,read_dir,make_reg,truncate
+$OPERANDS[1]/.. write_file,read_dir,make_reg,truncate
 $ARGS read_file,read_dir
 `},
 		// split -l 100 in.txt parts/p-: argument 4 is the prefix of the
@@ -644,7 +644,26 @@ $ARGS read_file,read_dir
 		{name: "output prefix", argv: []string{"split", "-l", "100", "in.txt", "parts/p-"}, dir: "/w", files: []profiles.FileAccess{
 			fa("/w/in.txt", 1, "read_file"), fa("/w/parts/p-aa", 1, "make_reg", "write_file"), fa("/w/parts/p-ab", 1, "make_reg", "write_file"),
 		}, want: `
-$ARG4/.. write_file,read_dir,make_reg,truncate
+$OPERANDS[4]/.. write_file,read_dir,make_reg,truncate
+$ARGS read_file,read_dir
+`},
+		// tidy -q -o out1.html in1.html opens its input O_RDWR: the
+		// change follows the operand that ends the command line
+		// ($OPERANDS), the reads are of what the next names ($ARGS:
+		// tidy -config f.cfg reads f.cfg).
+		{name: "operand read and changed", argv: []string{"tidy", "-q", "-o", "out1.html", "in1.html"}, dir: "/w", files: []profiles.FileAccess{
+			fa("/w/in1.html", 1, "write_file", "read_file"), fa("/w/out1.html", 1, "make_reg", "write_file", "truncate"),
+		}, want: `
+$ARGS read_file,read_dir
+$OPERANDS[4] write_file,read_file
+$OPT[-o]/.. write_file,read_dir,make_reg,truncate
+`},
+		// 7zz a arch1.7z dir1 makes arch1.7z, which argument 2 names:
+		// not a file with the prefix of argument 1 ("a", a command).
+		{name: "made file named, not a prefix", argv: []string{"7zz", "a", "arch1.7z", "dir1"}, dir: "/w", files: []profiles.FileAccess{
+			fa("/w/dir1", 1, "read_dir"), fa("/w/dir1/f", 1, "read_file"), fa("/w/arch1.7z", 1, "make_reg", "write_file"),
+		}, want: `
+$ARG2/.. write_file,read_dir,make_reg,truncate
 $ARGS read_file,read_dir
 `},
 		// An option's value (--output=FILE) is a path too; a file
@@ -661,6 +680,15 @@ $ARGS read_file,read_dir
 		}, want: `
 $OPT[-C] write_file,read_dir,make_dir,make_reg,make_sym,truncate
 $ARGS read_file,read_dir
+`},
+		// Extracting files only into the directory -D names: the next
+		// archive may hold directories, made there (not beside an
+		// output: sort's $OPT[-o]/.. above gets no make_dir).
+		{name: "extract files only", argv: []string{"cpio", "-idm", "-D", "out1", "-F", "a1.cpio"}, dir: "/w", files: []profiles.FileAccess{
+			fa("/w/a1.cpio", 1, "read_file"), fa("/w/out1/a", 1, "make_reg", "write_file"),
+		}, want: `
+$ARGS read_file,read_dir
+$OPT[-D] write_file,read_dir,make_dir,make_reg,truncate
 `},
 		// The working directory, reached by relative paths no argument
 		// names (git in its repository); not when it is /.

@@ -53,16 +53,23 @@ func newParams(inv profiles.Invocation, seen map[string]*profiles.FileAccess) *p
 		// another mount namespace's.
 		return ps
 	}
+	paths := make([]string, len(inv.Args))
+	named := map[string]bool{}
 	for n := 1; n < len(inv.Args); n++ {
 		p, ok := profiles.ArgPath(inv.Args[n], inv.Dir)
 		if to, link := inv.Links[p]; link {
 			// The recorder saw the object, not the link to it.
 			p = to
 		}
-		if !ok || policy.SystemTree(p) {
+		if ok && !policy.SystemTree(p) {
+			paths[n], named[p] = p, true
+		}
+	}
+	for n, p := range paths {
+		if p == "" {
 			continue
 		}
-		if used, wrote := argUse(p, seen); used {
+		if used, wrote := argUse(p, seen, named); used {
 			ps.args[n], ps.outputs[n] = p, wrote
 		}
 	}
@@ -89,8 +96,10 @@ func newParams(inv profiles.Invocation, seen map[string]*profiles.FileAccess) *p
 // argUse reports whether the recording used p or something under it,
 // and whether it wrote through p: wrote, truncated, created or removed
 // p, or created a file in p's directory whose name p's name begins (an
-// output prefix, as split's; p itself is never made then).
-func argUse(p string, seen map[string]*profiles.FileAccess) (used, wrote bool) {
+// output prefix, as split's; p itself is never made then) and that no
+// argument names itself (named): 7zz a arch.7z makes arch.7z, argument
+// 2's, not a file with the prefix of argument 1, the command "a".
+func argUse(p string, seen map[string]*profiles.FileAccess, named map[string]bool) (used, wrote bool) {
 	if f := seen[p]; f != nil {
 		return true, f.Access&(linuxabi.LandlockWriteFile|linuxabi.LandlockTruncate|llParent) != 0
 	}
@@ -98,7 +107,7 @@ func argUse(p string, seen map[string]*profiles.FileAccess) (used, wrote bool) {
 		switch {
 		case strings.HasPrefix(q, p+"/"):
 			used = true
-		case path.Dir(q) == path.Dir(p) && strings.HasPrefix(path.Base(q), path.Base(p)) && f.Access&llMake != 0:
+		case path.Dir(q) == path.Dir(p) && strings.HasPrefix(path.Base(q), path.Base(p)) && f.Access&llMake != 0 && !named[q]:
 			return true, true
 		}
 	}
@@ -108,7 +117,11 @@ func argUse(p string, seen map[string]*profiles.FileAccess) (used, wrote bool) {
 // argT is the template of argument n's path: the value of the option
 // before it ($OPT[-F] for "-F out.cpio", $OPT[--output] for
 // "--output=x"), which the next command line may move by adding options
-// before it, or else argument n ($ARGn).
+// before it; the operands ending the command line from n on
+// ($OPERANDS[n]) for its last argument, which the next may move by
+// adding or dropping options before it (tidy -config f.cfg -o o.html
+// in.html after tidy -o o.html in.html) or follow with more files
+// (sed -i s/a/b/ x y after sed -i s/a/b/ x); or else argument n ($ARGn).
 func (ps *params) argT(n int) profiles.Template {
 	a := ps.inv.Args[n]
 	if key, _, ok := strings.Cut(a, "="); ok && strings.HasPrefix(a, "-") && profiles.ValidOption(key) {
@@ -116,6 +129,9 @@ func (ps *params) argT(n int) profiles.Template {
 	}
 	if n >= 2 && profiles.ValidOption(ps.inv.Args[n-1]) {
 		return profiles.Template{Var: "OPT", Option: ps.inv.Args[n-1], Arg: n}
+	}
+	if ops := profiles.TrailingOperands(ps.inv.Args, n); len(ops) > 0 && ops[0] == n {
+		return profiles.Template{Var: "OPERANDS", Arg: n}
 	}
 	return profiles.Template{Var: "ARG", Arg: n}
 }
@@ -282,6 +298,28 @@ func (ps *params) selfReads(p string, access []string, f *profiles.FileAccess, t
 	return out
 }
 
+// namedReads returns the reads of r, a rule that also changes a path
+// the command line names (t), as reads of every path the next command
+// line names ($ARGS), as asTemplate makes of a rule that only reads
+// one: the program reads what it is named, wherever the next command
+// line puts it and whatever else it names (tidy opens its input O_RDWR,
+// then reads it; tidy -config f.cfg in.html reads f.cfg too). The
+// change stays on t.
+func (ps *params) namedReads(r profiles.PathRule, t profiles.Template) (profiles.PathRule, bool) {
+	access, _ := linuxabi.ParseLandlockFS(r.Access)
+	if t.Var == "ARGS" || !t.Named() || t.Rel != "" || access&llRead == 0 || access&^llRead == 0 {
+		return profiles.PathRule{}, false
+	}
+	reads := access & llRead
+	if reads&llReadFile != 0 {
+		reads |= llReadDir // as asTemplate: the next may name a directory
+	}
+	r.Path = "$ARGS"
+	r.Access = linuxabi.LandlockFSNames(reads)
+	r.Reason += fmt.Sprintf("; the command line names it (%s), read and changed: reads of every path the next command line names, files or directories", ps.origin(t))
+	return r, true
+}
+
 // cmpBool orders false before true.
 func cmpBool(a, b bool) int {
 	switch {
@@ -318,6 +356,12 @@ func (ps *params) origin(t profiles.Template) string {
 			what = "the directory of the path"
 		}
 		return fmt.Sprintf("%s option %s names (recorded %q)", what, t.Option, ps.inv.Args[t.Arg])
+	case "OPERANDS":
+		what := "the operands"
+		if t.Parent {
+			what = "the directories of the operands"
+		}
+		return fmt.Sprintf("%s that end the command line from argument %d on (recorded %q, the last)", what, t.Arg, ps.inv.Args[t.Arg])
 	case "ARG":
 		if t.Key != "" {
 			what := "a path"
@@ -348,7 +392,7 @@ func (ps *params) origin(t profiles.Template) string {
 func (ps *params) asTemplate(r profiles.PathRule, t profiles.Template) profiles.PathRule {
 	access, _ := linuxabi.ParseLandlockFS(r.Access)
 	why := "from " + ps.origin(t)
-	if t.Var == "ARGS" || (t.Var == "ARG" && t.Key == "" || t.Var == "OPT") && !t.Parent && t.Rel == "" && access&^llRead == 0 {
+	if t.Var == "ARGS" || (t.Var == "ARG" && t.Key == "" || t.Var == "OPT" || t.Var == "OPERANDS") && !t.Parent && t.Rel == "" && access&^llRead == 0 {
 		why = fmt.Sprintf("the command line names it (%s): reads of every path the next command line names", ps.origin(t))
 		t = profiles.Template{Var: "ARGS"}
 		if access&llReadFile != 0 && access&llReadDir == 0 {

@@ -35,6 +35,9 @@
 //	target openat2-flip FILE FLAGS N  openat2 FILE read-only N times while another thread flips the flags to FLAGS
 //	target signal-own-group  setsid, then kill(0, 0)
 //	target unix-own stream|dgram NAME  listen on the abstract socket @NAME and connect to it, or bind it and send to it
+//	target serve         a server's transition into serving, each step marked by a call of its own (see serve)
+//	target serve-race    a call in flight (recvfrom) while another thread starts serving; it fails after (see serveRace)
+//	target clone-pid PID  a child of pid PID (clone3 set_tid) that waits until stdin closes
 //	target clone-into CGROUP  run "target stray" born in the cgroup directory CGROUP
 //	target mkdir-fresh-page DIR  mkdir DIR/x, its path in a mapped page not touched yet
 //
@@ -162,6 +165,14 @@ func main() {
 		signalOwnGroup()
 	case "unix-own":
 		unixOwn(os.Args[2], os.Args[3])
+	case "serve":
+		serve()
+	case "serve-exec":
+		serveExec()
+	case "serve-race":
+		serveRace()
+	case "clone-pid":
+		clonePid(atoi(os.Args[2]))
 	case "clone-into":
 		cloneInto(os.Args[2])
 	case "mkdir-fresh-page":
