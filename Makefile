@@ -73,8 +73,9 @@ corpus: build
 
 # The phase corpus (root, about 3 min on 2 cores; docs/phases.md): nginx
 # (a master and two workers), redis, memcached, a Go net/http server and
-# python3's http.server, each recorded once with the defaults and held
-# out under phase enforcement and under the profile's union: other
+# python3's http.server, each recorded once with the defaults (and again
+# with --phases all) and held out under phase enforcement and under the
+# profile's union: other
 # request mixes, errors, an nginx reload and a killed worker, redis
 # BGSAVE and BGREWRITEAOF; the report also goes to $(BIN)/phases.json.
 # Not part of make test (TestPhaseAttack is). Debian packages: nginx

@@ -32,8 +32,11 @@
 // defaults, and each held-out input (other request mixes, errors, an
 // nginx reload and a killed worker, redis saving in a child) runs under
 // the profile with phases enforced and under its union (`run --phases
-// off`); it prints what each executable called in the whole run and once
-// serving, what the profile allows in each, and every process killed.
+// off`), once for each scope of record's --phases (-phase-scopes: doors,
+// the default, refuses only the doors start-up opened; all, every call
+// only start-up made); it prints what each executable called in the
+// whole run and once serving, what the profile allows in each, and every
+// process killed.
 //
 // It needs root (sysrec records with eBPF; audit is turned on for the
 // kernel's Landlock refusal records and restored after) and the Debian
@@ -75,6 +78,7 @@ func main() {
 	ruleShare := flag.Float64("rule-share", 0.25, "the share of allowed syscalls with argument rules -check wants")
 	verbose := flag.Bool("v", false, "print every run")
 	phases := flag.Bool("phases", false, "measure phases instead (make phases): the phase corpus's servers recorded once with the defaults and held out under phase enforcement and under the profile's union (-levels, -reruns, -fs-off and -check do not apply)")
+	scopes := flag.String("phase-scopes", "doors,all", "with -phases, record's --phases scopes to measure, comma-separated")
 	flag.Parse()
 
 	if *checkPart != "whole" && *checkPart != "syscalls" {
@@ -157,19 +161,23 @@ func main() {
 	}
 
 	if *phases {
-		results := make([]phaseResult, len(jobs))
-		err := parallel(ctx, *jobsN, len(jobs), func(i int) error {
-			pr, err := r.measurePhases(ctx, jobs[i], bases[i])
+		var results []phaseResult
+		for _, scope := range strings.Split(*scopes, ",") {
+			rs := make([]phaseResult, len(jobs))
+			err := parallel(ctx, *jobsN, len(jobs), func(i int) error {
+				pr, err := r.measurePhases(ctx, jobs[i], bases[i], scope)
+				if err != nil {
+					return fmt.Errorf("%s, --phases %s: %w", jobs[i].name, scope, err)
+				}
+				rs[i] = pr
+				return nil
+			})
 			if err != nil {
-				return fmt.Errorf("%s: %w", jobs[i].name, err)
+				fatal(err)
 			}
-			results[i] = pr
-			return nil
-		})
-		if err != nil {
-			fatal(err)
+			printPhases(os.Stdout, scope, rs)
+			results = append(results, rs...)
 		}
-		printPhases(os.Stdout, results)
 		if *jsonOut != "" {
 			writeJSON(*jsonOut, struct {
 				Work    string        `json:"work"`

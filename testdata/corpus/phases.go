@@ -272,7 +272,9 @@ func infoField(info, field string) string {
 // in the whole run and once serving, and its held-out runs under phase
 // enforcement and under the same profile's union.
 type phaseResult struct {
-	Name       string               `json:"name"`
+	Name string `json:"name"`
+	// Scope is record's --phases: doors (the default) or all.
+	Scope      string               `json:"scope"`
 	Transition *profiles.Transition `json:"transition,omitempty"`
 	// Executables are the profile's phase sets: what each executable's
 	// processes called (observed, not generalised).
@@ -314,11 +316,12 @@ type phaseRun struct {
 // killed".
 var phaseRefusalRE = regexp.MustCompile(`\(([^)]*)\) called (\S+) in its serving phase: (\S+)`)
 
-// measurePhases records j on its first input with the defaults and runs
-// its held-out inputs under the profile and under its union.
-func (r *runner) measurePhases(ctx context.Context, j job, b *baseline) (phaseResult, error) {
-	pr := phaseResult{Name: j.name}
-	profile, rec, err := r.record(ctx, j, "related", "", "auto", b.inputs[0].status)
+// measurePhases records j on its first input with the defaults but for
+// record's --phases scope, and runs its held-out inputs under the
+// profile and under its union.
+func (r *runner) measurePhases(ctx context.Context, j job, b *baseline, scope string) (phaseResult, error) {
+	pr := phaseResult{Name: j.name, Scope: scope}
+	profile, rec, err := r.record(ctx, j, "related", "", "auto", b.inputs[0].status, "--phases", scope)
 	if err != nil {
 		return pr, err
 	}
@@ -377,9 +380,10 @@ func allowedNames(p *profiles.Profile) (int, []string) {
 	return len(all), risky
 }
 
-// printPhases writes the phase corpus's tables (Markdown, for
-// docs/phases.md) and why each failing run failed.
-func printPhases(w io.Writer, results []phaseResult) {
+// printPhases writes the phase corpus's table for one scope (Markdown,
+// for docs/phases.md) and why each failing run failed.
+func printPhases(w io.Writer, scope string, results []phaseResult) {
+	fmt.Fprintf(w, "\n## record --phases %s\n\n", scope)
 	fmt.Fprintln(w, "| server | executable | observed: whole run → serving | allowed: whole run → serving | sensitive allowed: whole run → serving | held-out passing, syscalls alone: phases (union) | whole profile: phases (union) | held-out inputs with a phase kill |")
 	fmt.Fprintln(w, "|---|---|---:|---:|---:|---:|---:|---:|")
 	for _, pr := range results {

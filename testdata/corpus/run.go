@@ -608,14 +608,15 @@ func (r *runner) leak(in input, p *place, res *result) bool {
 }
 
 // record records j on its first input at level and returns the profile's
-// path; fs is sysrec's --fs (empty: the default), want the exit status
+// path; fs is sysrec's --fs (empty: the default), extra more options of
+// record, want the exit status
 // the program has on that input without sysrec. A server's status is
 // not compared: record stopped by SIGTERM stops it and exits 0.
 //
 // The recorded run's place is returned, left in place (the caller
 // removes it): a user's held-out runs happen while the recorded data is
 // still there, and rules naming it must find it.
-func (r *runner) record(ctx context.Context, j job, level, fs, runtime string, want int) (profile string, p *place, err error) {
+func (r *runner) record(ctx context.Context, j job, level, fs, runtime string, want int, extra ...string) (profile string, p *place, err error) {
 	in := j.inputs[0]
 	p, err = r.place(in, "")
 	if err != nil {
@@ -634,6 +635,7 @@ func (r *runner) record(ctx context.Context, j job, level, fs, runtime string, w
 	if fs != "" {
 		pre = append(pre, "--fs", fs)
 	}
+	pre = append(pre, extra...)
 	res, err := r.exec(ctx, j, in, p, pre)
 	if err != nil {
 		return "", nil, err
