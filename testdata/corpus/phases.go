@@ -286,6 +286,9 @@ type phaseResult struct {
 	AllowedServing   int      `json:"allowed_serving"`
 	Sensitive        []string `json:"sensitive"`
 	SensitiveServing []string `json:"sensitive_serving"`
+	// Refused lists the syscalls allowed in the whole run and not once
+	// serving.
+	Refused []string `json:"refused_serving"`
 
 	HeldOut int `json:"held_out"`
 	// Passed and PassedUnion count the held-out runs passing under the
@@ -334,8 +337,11 @@ func (r *runner) measurePhases(ctx context.Context, j job, b *baseline, scope st
 		pr.Transition = &p.Phases.Transition
 		pr.Executables = p.Phases.Executables
 	}
-	pr.Allowed, pr.Sensitive = allowedNames(p.Union())
-	pr.AllowedServing, pr.SensitiveServing = allowedNames(p.ServingOnly())
+	all, risky := allowedNames(p.Union())
+	serving, servingRisky := allowedNames(p.ServingOnly())
+	pr.Allowed, pr.Sensitive = len(all), risky
+	pr.AllowedServing, pr.SensitiveServing = len(serving), servingRisky
+	pr.Refused = slices.DeleteFunc(slices.Clone(all), func(n string) bool { return slices.Contains(serving, n) })
 	for i := 1; i < len(j.inputs); i++ {
 		run := phaseRun{Input: j.inputs[i].desc}
 		for _, w := range []struct {
@@ -362,22 +368,23 @@ func (r *runner) measurePhases(ctx context.Context, j job, b *baseline, scope st
 	return pr, nil
 }
 
-// allowedNames counts the distinct syscalls p allows and lists those of
-// tier sensitive or critical.
-func allowedNames(p *profiles.Profile) (int, []string) {
-	all := map[string]bool{}
-	var risky []string
+// allowedNames lists the distinct syscalls p allows and those of them
+// one of whose entries is of tier sensitive or critical (with what its
+// argument rules let through), sorted.
+func allowedNames(p *profiles.Profile) (names, risky []string) {
+	risky = []string{}
 	for _, s := range p.Syscalls {
-		if !s.EffectiveAction().Allows() || all[s.Name] {
+		if !s.EffectiveAction().Allows() {
 			continue
 		}
-		all[s.Name] = true
-		if tier, _ := profiles.EntryTier(s); tier >= policy.Sensitive && !slices.Contains(risky, s.Name) {
+		names = append(names, s.Name)
+		if tier, _ := profiles.EntryTier(s); tier >= policy.Sensitive {
 			risky = append(risky, s.Name)
 		}
 	}
+	slices.Sort(names)
 	slices.Sort(risky)
-	return len(all), risky
+	return slices.Compact(names), slices.Compact(risky)
 }
 
 // printPhases writes the phase corpus's table for one scope (Markdown,
@@ -409,6 +416,7 @@ func printPhases(w io.Writer, scope string, results []phaseResult) {
 			fmt.Fprintf(tw, "%s\t%s serving:\t%s\n", pr.Name, filepath.Base(e.Exe), strings.Join(e.Serving, " "))
 		}
 		fmt.Fprintf(tw, "%s\tsensitive allowed once serving:\t%s (whole run: %s)\n", pr.Name, strings.Join(pr.SensitiveServing, " "), strings.Join(pr.Sensitive, " "))
+		fmt.Fprintf(tw, "%s\trefused once serving:\t%s\n", pr.Name, strings.Join(pr.Refused, " "))
 		for _, run := range pr.Runs {
 			for _, o := range []struct {
 				how string
