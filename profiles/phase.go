@@ -156,18 +156,22 @@ func (p *Profile) Union() *Profile {
 // and answers it with the default action after), and every entry for any
 // phase comes first, so a call both allow is never sent to user space.
 // The supervisor decides on the process's phase alone, never on memory
-// the caller could change, so letting the call continue is safe.
+// the caller could change, so letting the call continue is safe. The
+// filter knows no phase: its entries are for every phase, and it has no
+// phases section (the supervisor keeps p's transition).
 func (p *Profile) Supervised() *Profile {
 	c := p.Clone()
 	var any, init []Syscall
 	for _, s := range c.Syscalls {
 		if s.Phase == PhaseInit {
 			s.Action = Action{Kind: UserNotif}
+			s.Phase = PhaseAny
 			init = append(init, s)
 			continue
 		}
 		any = append(any, s)
 	}
 	c.Syscalls = append(any, init...)
+	c.Phases = nil
 	return c
 }

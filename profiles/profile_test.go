@@ -431,10 +431,14 @@ func TestPhaseViews(t *testing.T) {
 	}{
 		{"serving", p.ServingOnly(), []string{"read//allow", "write//allow"}},
 		{"union", p.Union(), []string{"bind//allow", "read//allow", "socket//allow", "write//allow"}},
-		{"supervised", p.Supervised(), []string{"read//allow", "write//allow", "bind/init/user_notif", "socket/init/user_notif"}},
+		{"supervised", p.Supervised(), []string{"read//allow", "write//allow", "bind//user_notif", "socket//user_notif"}},
 	} {
 		if got := names(tc.got.Syscalls); !slices.Equal(got, tc.want) {
 			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
+		}
+		// Each view is a profile a filter is compiled from.
+		if err := tc.got.Validate(); err != nil {
+			t.Errorf("%s: %v", tc.name, err)
 		}
 	}
 	b, err := p.Marshal()
