@@ -61,6 +61,9 @@ SEC("tp_btf/sys_enter")
 int phase_sys_enter(__u64 *ctx)
 {
 	__u32 nr = (__u32)ctx[1];
+	/* One 32-bit register the bound check applies to (clang would index
+	 * the array from the unchecked 64-bit argument). */
+	asm volatile("" : "+r"(nr));
 	if (nr != phase_listen_nr && (nr >= SYSREC_MAX_NR || !(rule.after[nr / 64] & (1ull << (nr % 64)))))
 		return 0;
 	void *regs = (void *)ctx[0];
@@ -71,8 +74,13 @@ int phase_sys_enter(__u64 *ctx)
 	__u32 *st = bpf_map_lookup_elem(&phases, &tgid);
 	if (!st)
 		return 0;
+	/* Through a pointer the compiler cannot see the origin of: cast from
+	 * the volatile const, clang would fold the fields phase_step reads
+	 * to their initial zeros (no gate, no blocking test). */
+	const struct phase_rule *r = (const struct phase_rule *)&rule;
+	asm volatile("" : "+r"(r));
 	__u32 old = *st;
-	__u32 next = phase_step((const struct phase_rule *)&rule, old, nr, regs);
+	__u32 next = phase_step(r, old, nr, regs);
 	/* Bits are only ever added: an atomic or, so a thread that read the
 	 * state before another one set SERVING cannot store it back. */
 	if (next != old)

@@ -37,6 +37,11 @@
 //	target unix-own stream|dgram NAME  listen on the abstract socket @NAME and connect to it, or bind it and send to it
 //	target clone-into CGROUP  run "target stray" born in the cgroup directory CGROUP
 //	target mkdir-fresh-page DIR  mkdir DIR/x, its path in a mapped page not touched yet
+//	target serve DIR [init] [thread]  a server that waits in epoll_wait and on request makes the calls
+//	                     a serving process should not (see serve); init makes them before
+//	target ask DIR REQ   send REQ to the server whose port is in DIR/port, print its answer
+//	target serving-phase  socket, enforce.ServingPhase of a profile with socket init-only, socket
+//	target phased-profile FILE NAME...  write a profile allowing every call, NAMEs in init only
 //
 // Its runtime is made as deterministic as Go allows, so that one
 // recording covers every later run of the same mode: it re-execs itself
@@ -56,6 +61,7 @@ import (
 	"os/signal"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -166,6 +172,16 @@ func main() {
 		cloneInto(os.Args[2])
 	case "mkdir-fresh-page":
 		mkdirFreshPage(os.Args[2])
+	case "serve":
+		serve(os.Args[2], slices.Contains(os.Args[3:], "init"), slices.Contains(os.Args[3:], "thread"))
+	case "after-exec":
+		afterExec(os.Args[2])
+	case "ask":
+		ask(os.Args[2], os.Args[3])
+	case "serving-phase":
+		servingPhase()
+	case "phased-profile":
+		writeProfile(os.Args[2], os.Args[3:])
 	case "sleep":
 		d, err := time.ParseDuration(os.Args[2])
 		if err != nil {
