@@ -37,6 +37,11 @@ const initPidNS = 0xEFFFFFFC
 // namespace's numbers, so it must run in the initial one; and it needs
 // BPF (root, or CAP_BPF and CAP_PERFMON).
 func TrackPhases(t profiles.Transition) (*PhaseTracker, error) {
+	return trackPhases(t, bpfprog.PhaseMaxProcesses)
+}
+
+// trackPhases is TrackPhases with a map of maxProcs processes.
+func trackPhases(t profiles.Transition, maxProcs uint32) (*PhaseTracker, error) {
 	var st unix.Stat_t
 	if err := unix.Stat("/proc/self/ns/pid", &st); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrNoPhases, err)
@@ -65,6 +70,7 @@ func TrackPhases(t profiles.Transition) (*PhaseTracker, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load phase program: %w", err)
 	}
+	spec.Maps["phases"].MaxEntries = maxProcs
 	if err := spec.Variables["rule"].Set(rule); err != nil {
 		return nil, fmt.Errorf("set phase rule: %w", err)
 	}

@@ -1,11 +1,13 @@
 package main
 
 import (
+	"bufio"
 	"fmt"
 	"os"
 	"runtime"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 
@@ -135,5 +137,20 @@ func writeProfile(path string, init []string) {
 	}
 	if err := os.WriteFile(path, b, 0o644); err != nil {
 		die(err)
+	}
+}
+
+// calls makes one call per line of stdin, "NR A0 A1 A2" natively or
+// "i386 NR BX CX DX" through int $0x80, and prints its result
+// ("errno=N", "eax=N") after each.
+func calls() {
+	in := bufio.NewScanner(os.Stdin)
+	for in.Scan() {
+		f := strings.Fields(in.Text())
+		if len(f) > 0 && f[0] == "i386" {
+			int80Call(f[1:])
+			continue
+		}
+		rawCall(f)
 	}
 }

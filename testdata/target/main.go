@@ -41,6 +41,7 @@
 //	                     a serving process should not (see serve); init makes them before
 //	target ask DIR REQ   send REQ to the server whose port is in DIR/port, print its answer
 //	target serving-phase  socket, enforce.ServingPhase of a profile with socket init-only, socket
+//	target calls         per stdin line "NR A0 A1 A2" (or "i386 NR BX CX DX") one raw call, printing its result
 //	target phased-profile FILE NAME...  write a profile allowing every call, NAMEs in init only
 //
 // Its runtime is made as deterministic as Go allows, so that one
@@ -180,6 +181,8 @@ func main() {
 		ask(os.Args[2], os.Args[3])
 	case "serving-phase":
 		servingPhase()
+	case "calls":
+		calls()
 	case "phased-profile":
 		writeProfile(os.Args[2], os.Args[3:])
 	case "sleep":
