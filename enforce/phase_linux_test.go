@@ -115,11 +115,18 @@ func TestPhaseStaleKey(t *testing.T) {
 		if err := os.WriteFile(lastPid, []byte(strconv.Itoa(want-1)), 0); err != nil {
 			t.Fatal(err)
 		}
-		cmd := exec.Command("true")
+		// cat waits for its stdin: alive, so its exit has not deleted
+		// the key, when the map is read.
+		cmd := exec.Command("cat")
+		stdin, err := cmd.StdinPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
 		_, tracked := pt.State(want)
+		stdin.Close()
 		cmd.Wait()
 		if cmd.Process.Pid != want {
 			continue
