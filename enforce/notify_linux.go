@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -145,6 +146,7 @@ type supervisor struct {
 	samples []profiles.Sample
 	dropped uint64
 	refused map[string]bool // exe and syscall reported
+	status  [1024]byte      // the start of a caller's /proc status
 }
 
 // enforcing reports whether the supervisor enforces a profile (run with
@@ -182,7 +184,16 @@ func takeListener(pid int, ready io.Reader) (int, error) {
 
 // serve answers notifications until no task is left under the filter.
 func (s *supervisor) serve(listener int) error {
+	// Callers wait for each answer: no migrations between threads.
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
 	defer unix.Close(listener)
+	if s.opts.Phases != nil {
+		// A caller waits for each answer: the kernel switches to this
+		// thread at once instead of waking it on another CPU (6.6; older
+		// kernels refuse the flag and wake it as before).
+		unix.Syscall(unix.SYS_IOCTL, uintptr(listener), unix.SECCOMP_IOCTL_NOTIF_SET_FLAGS, unix.SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP)
+	}
 	violation := unix.Errno(0)
 	if s.opts.Deny {
 		violation = unix.EPERM
@@ -301,7 +312,7 @@ func (p callerPhase) phase() profiles.Phase {
 // said about it trusted. false: the caller is gone.
 func (s *supervisor) phaseOf(listener int, n *seccompNotif) (callerPhase, bool) {
 	var p callerPhase
-	tgid, comm, err := tgidOf(int(n.PID))
+	tgid, comm, err := tgidOf(int(n.PID), s.status[:])
 	if err == nil {
 		p.tgid, p.comm = tgid, comm
 		p.state, p.tracked = s.opts.Phases.Tracker.State(tgid)

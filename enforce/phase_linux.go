@@ -3,7 +3,7 @@ package enforce
 import (
 	"errors"
 	"fmt"
-	"os"
+	"strconv"
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/link"
@@ -140,11 +140,18 @@ func (pt *PhaseTracker) LostForks() uint64 {
 	return n
 }
 
-// tgidOf reads the thread group id of thread tid from /proc.
-func tgidOf(tid int) (tgid int, comm string, err error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", tid))
+// tgidOf reads the thread group id of thread tid from /proc: the start
+// of its status file (Name, Umask, State, Tgid come first), in one read
+// into a buffer of the supervisor's, as it runs for every init call.
+func tgidOf(tid int, buf []byte) (tgid int, comm string, err error) {
+	fd, err := unix.Open("/proc/"+strconv.Itoa(tid)+"/status", unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return 0, "", err
 	}
-	return parseStatus(b)
+	n, err := unix.Read(fd, buf)
+	unix.Close(fd)
+	if err != nil {
+		return 0, "", err
+	}
+	return parseStatus(buf[:n])
 }
