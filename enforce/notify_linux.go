@@ -283,7 +283,14 @@ func (s *supervisor) answer(listener int, n *seccompNotif, violation unix.Errno)
 			act = profiles.ActEPERM // not a process sysrec can kill: the call fails instead
 		}
 	}
-	s.refuse(Refusal{PID: p.tgid, Exe: p.comm, Syscall: s.arch.SyscallName(int(n.Nr)), Untracked: !p.tracked, Action: act})
+	name := fmt.Sprintf("syscall %d", n.Nr)
+	if a, ok := linuxabi.ArchByAudit(n.Arch); ok {
+		name = a.SyscallName(int(n.Nr))
+		if a != s.arch {
+			name = a.Name + " " + name
+		}
+	}
+	s.refuse(Refusal{PID: p.tgid, Exe: p.comm, Syscall: name, Untracked: !p.tracked, Action: act})
 	return resp, true
 }
 
