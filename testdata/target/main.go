@@ -518,18 +518,22 @@ func childCalls(c int) {
 	syscall.RawSyscall(syscall.SYS_EXIT_GROUP, 0, 0, 0)
 }
 
-// reap waits for the raw-forked child pid and checks it exited with 0.
-func reap(pid int) {
+// wait4 waits for child pid to end.
+func wait4(pid int) (syscall.WaitStatus, error) {
 	var ws syscall.WaitStatus
 	for {
 		_, err := syscall.Wait4(pid, &ws, 0, nil)
-		if err == syscall.EINTR {
-			continue
+		if err != syscall.EINTR {
+			return ws, err
 		}
-		if err != nil {
-			die(fmt.Errorf("wait4 %d: %v", pid, err))
-		}
-		break
+	}
+}
+
+// reap waits for the raw-forked child pid and checks it exited with 0.
+func reap(pid int) {
+	ws, err := wait4(pid)
+	if err != nil {
+		die(fmt.Errorf("wait4 %d: %v", pid, err))
 	}
 	if !ws.Exited() || ws.ExitStatus() != 0 {
 		die(fmt.Errorf("child %d: status %#x", pid, ws))

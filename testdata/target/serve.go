@@ -252,16 +252,9 @@ func childAnswer(fd, pid int) string {
 		return fmt.Sprintf("errno=%d", b[0])
 	}
 	syscall.Close(fd)
-	var ws syscall.WaitStatus
-	for {
-		_, err := syscall.Wait4(pid, &ws, 0, nil)
-		if err == syscall.EINTR {
-			continue
-		}
-		if err != nil {
-			return "wait: " + err.Error()
-		}
-		break
+	ws, err := wait4(pid)
+	if err != nil {
+		return "wait: " + err.Error()
 	}
 	if ws.Signaled() {
 		return fmt.Sprintf("killed by signal %d", int(ws.Signal()))
