@@ -4,10 +4,10 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"syscall"
 	"unsafe"
@@ -293,18 +293,28 @@ func afterExec(dir string) {
 
 // ask sends request req to the server whose port is in DIR/port and
 // prints its answer ("closed" when it closed the connection unanswered).
+// Raw sockets, not package net: net would link the C resolver, and the
+// target must stay a static Go binary.
 func ask(dir, req string) {
-	port, err := os.ReadFile(filepath.Join(dir, "port"))
+	b, err := os.ReadFile(filepath.Join(dir, "port"))
 	if err != nil {
 		die(err)
 	}
-	c, err := net.Dial("tcp", "127.0.0.1:"+strings.TrimSpace(string(port)))
+	port, err := strconv.Atoi(strings.TrimSpace(string(b)))
 	if err != nil {
 		die(err)
 	}
-	defer c.Close()
-	fmt.Fprintln(c, req)
-	line, err := bufio.NewReader(c).ReadString('\n')
+	c, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	if err != nil {
+		die(err)
+	}
+	if err := syscall.Connect(c, &syscall.SockaddrInet4{Port: port, Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		die(err)
+	}
+	f := os.NewFile(uintptr(c), "conn")
+	defer f.Close()
+	fmt.Fprintln(f, req)
+	line, err := bufio.NewReader(f).ReadString('\n')
 	if err != nil && line == "" {
 		fmt.Println("closed")
 		return
