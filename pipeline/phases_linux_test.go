@@ -33,7 +33,11 @@ type phasedServer struct {
 	err    error
 }
 
-func startPhased(t *testing.T, init []string, args ...string) *phasedServer {
+// serve is the test target's server command.
+func serve(t *testing.T) []string { return []string{testtarget.Path(t), "serve"} }
+
+// startPhased runs prog DIR args... under Run.
+func startPhased(t *testing.T, init, prog []string, args ...string) *phasedServer {
 	t.Helper()
 	testenv.RequireRoot(t)
 	s := &phasedServer{t: t, target: testtarget.Path(t), dir: t.TempDir(), done: make(chan struct{})}
@@ -52,7 +56,8 @@ func startPhased(t *testing.T, init []string, args ...string) *phasedServer {
 	})
 	go func() {
 		defer close(s.done)
-		s.exit, s.err = Run(ctx, p, append([]string{s.target, "serve", s.dir}, args...), RunOptions{
+		argv := append(append(slices.Clone(prog), s.dir), args...)
+		s.exit, s.err = Run(ctx, p, argv, RunOptions{
 			Stdio:    Stdio{Out: &s.out, Err: &s.out},
 			Landlock: LandlockOff,
 			OnRefused: func(r enforce.Refusal) {
@@ -130,7 +135,7 @@ func pwned(t *testing.T, dir string) []string {
 func TestPhasesAttackServing(t *testing.T) {
 	for _, call := range []string{"socket", "setuid", "exec"} {
 		t.Run(call, func(t *testing.T) {
-			s := startPhased(t, []string{"socket", "setuid", "execve"}, "init")
+			s := startPhased(t, []string{"socket", "setuid", "execve"}, serve(t), "init")
 			if got := s.ask(call); got != "closed" {
 				t.Errorf("%s in serving: answered %q, want the server killed (closed)", call, got)
 			}
@@ -163,7 +168,7 @@ func TestPhasesAttackServing(t *testing.T) {
 // child forked before its parent served keeps init powers: the same
 // calls run (its exec of /bin/sh writes the file).
 func TestPhasesAttackFork(t *testing.T) {
-	s := startPhased(t, []string{"socket", "setuid", "execve"})
+	s := startPhased(t, []string{"socket", "setuid", "execve"}, serve(t))
 	for _, req := range []string{"fork-socket", "fork-setuid", "fork-exec"} {
 		if got := s.ask(req); got != "killed by signal 9" {
 			t.Errorf("%s: %q, want the child killed by signal 9", req, got)
@@ -204,7 +209,7 @@ func TestPhasesAttackFork(t *testing.T) {
 // per thread (the exec'ing thread takes the leader's id) would give the
 // new image init back.
 func TestPhasesAttackThreadExec(t *testing.T) {
-	s := startPhased(t, []string{"socket", "setuid"}, "thread")
+	s := startPhased(t, []string{"socket", "setuid"}, serve(t), "thread")
 	if got := s.ask("thread-exec"); got != "closed" {
 		t.Errorf("thread-exec: %q", got)
 	}
@@ -217,5 +222,46 @@ func TestPhasesAttackThreadExec(t *testing.T) {
 	}
 	if got, want := s.refused(), []string{"socket/kill_process"}; !slices.Equal(got, want) {
 		t.Errorf("refused %v, want %v", got, want)
+	}
+}
+
+// TestPhasesAttackC: the same attacks on an unmodified C server
+// (testdata/phaseserver), dynamically and statically linked: each init
+// call of the serving server, or of a child it forks, is refused before
+// it runs.
+func TestPhasesAttackC(t *testing.T) {
+	testenv.RequireRoot(t)
+	gcc := testenv.RequireTool(t, "gcc")
+	for _, link := range []string{"dynamic", "static"} {
+		t.Run(link, func(t *testing.T) {
+			bin := filepath.Join(t.TempDir(), "server")
+			args := []string{"-O2", "-o", bin, filepath.Join("..", "testdata", "phaseserver", "server.c")}
+			if link == "static" {
+				args = append([]string{"-static"}, args...)
+			}
+			if out, err := exec.Command(gcc, args...).CombinedOutput(); err != nil {
+				t.Fatalf("gcc: %v\n%s", err, out)
+			}
+			s := startPhased(t, []string{"socket", "setuid", "execve"}, []string{bin})
+			for _, req := range []string{"fork-socket", "fork-setuid", "fork-exec"} {
+				if got := s.ask(req); got != "killed by signal 9" {
+					t.Errorf("%s: %q, want the child killed by signal 9", req, got)
+				}
+			}
+			if got := s.ask("exec"); got != "closed" {
+				t.Errorf("exec: %q, want the server killed", got)
+			}
+			if ex := s.wait(); ex.SignalName() != "SIGKILL" {
+				t.Errorf("server ended %+v, want killed by SIGKILL\n%s", ex, s.out.String())
+			}
+			if p := pwned(t, s.dir); p != nil {
+				t.Errorf("the shell ran: %v", p)
+			}
+			got := s.refused()
+			slices.Sort(got)
+			if want := []string{"execve/kill_process", "setuid/kill_process", "socket/kill_process"}; !slices.Equal(got, want) {
+				t.Errorf("refused %v, want %v", got, want)
+			}
+		})
 	}
 }
