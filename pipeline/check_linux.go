@@ -99,7 +99,7 @@ func Check(ctx context.Context, p *profiles.Profile, argv []string, o CheckOptio
 		if err != nil {
 			return nil, err
 		}
-		defer tracker.Close()
+		defer closeTracker(tracker, o.Stdio)
 		// A notified call the union allows is an init entry's: the
 		// filter lets every other allowed call run without asking.
 		union := p.Union()

@@ -69,12 +69,7 @@ func Run(ctx context.Context, p *profiles.Profile, argv []string, o RunOptions) 
 		if err != nil {
 			return enforce.Exit{}, err
 		}
-		defer func() {
-			if n := tracker.LostForks(); n > 0 && o.Stdio.Err != nil {
-				fmt.Fprintf(o.Stdio.Err, "sysrec: %d processes forked while the phase map was full (%d processes) were refused their init calls\n", n, bpfprog.PhaseMaxProcesses)
-			}
-			tracker.Close()
-		}()
+		defer closeTracker(tracker, o.Stdio)
 		filter, err := emit.Raw(p.Supervised(), emit.Options{})
 		if err != nil {
 			return enforce.Exit{}, err
@@ -104,6 +99,15 @@ func Run(ctx context.Context, p *profiles.Profile, argv []string, o RunOptions) 
 		cmd.Landlock, cmd.LandlockMode = in.Profile.Landlock(), o.Landlock
 	}
 	return cmd.Run(ctx)
+}
+
+// closeTracker says how many processes the tracker could not take, and
+// closes it.
+func closeTracker(t *enforce.PhaseTracker, stdio Stdio) {
+	if n := t.LostForks(); n > 0 && stdio.Err != nil {
+		fmt.Fprintf(stdio.Err, "sysrec: %d processes forked while the phase map was full (%d processes) were refused their init calls\n", n, bpfprog.PhaseMaxProcesses)
+	}
+	t.Close()
 }
 
 // trackPhases loads the phase tracker for p's transition, or says how
