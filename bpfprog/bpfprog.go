@@ -28,7 +28,16 @@ const (
 	StatLostExes   = 2
 	StatCompat     = 3 // calls through another ABI than the native one: counted, not recorded
 	StatLostLeft   = 4 // exes_left map full
-	StatCount      = 5
+	StatLostPhases = 5 // a process's phase not stored: calls that may carry the wrong phase
+	StatCount      = 6
+)
+
+// Key phases (the KEY_* enum in sysrec.h): Key.Phase, and the phase
+// dimension of a recording's calls array.
+const (
+	KeyInit    = 0
+	KeyServing = 1
+	KeyPhases  = 2
 )
 
 // MaxNr bounds the syscall numbers that can carry argument masks

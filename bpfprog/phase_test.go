@@ -5,9 +5,10 @@ import (
 	"testing"
 )
 
-// TestPhaseRuleLayout: the Go rule the loader writes is laid out as the
-// C struct phase.bpf.c reads (bpf2go's phasePhaseRule).
-func TestPhaseRuleLayout(t *testing.T) {
+// TestPhaseObjectLayout: the rule the enforcer writes into phase.bpf.c's
+// variable is laid out as its struct phase_rule, and its map has the
+// size PhaseMaxProcesses says.
+func TestPhaseObjectLayout(t *testing.T) {
 	if got, want := binary.Size(PhaseRule{}), binary.Size(phasePhaseRule{}); got != want {
 		t.Fatalf("PhaseRule is %d bytes, struct phase_rule %d", got, want)
 	}

@@ -23,6 +23,12 @@
  * recorded is then one add in an array indexed by (exe slot, syscall
  * number), no hash. sys_exit does nothing for a successful call that is
  * not a file operation.
+ *
+ * Each call is tagged with the phase of its process (phase.h) under its
+ * recording's rule: the state is per thread group in the phases map,
+ * stepped at sys_enter before the call is counted; sys_enter keeps it
+ * with its decision, so a process's calls cost a compare once it serves
+ * and a bit test before.
  */
 #include <linux/types.h>
 #include <linux/bpf.h>
@@ -31,6 +37,7 @@
 
 #include "sysrec.h"
 #include "regs.h"
+#include "phase.h"
 #include "files.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
@@ -150,17 +157,57 @@ struct {
 	);
 } slots SEC(".maps");
 
-/* Calls whose arguments are not recorded, by exe slot and number:
- * calls[slot * SYSREC_MAX_NR + nr]. Read by mapping it. */
+/* Calls whose arguments are not recorded, by exe slot, phase (KEY_*)
+ * and number: calls[(slot * KEY_PHASES + phase) * SYSREC_MAX_NR + nr].
+ * Read by mapping it. */
 struct {
 	PER_RECORDING(
 		__uint(type, BPF_MAP_TYPE_ARRAY);
 		__uint(map_flags, BPF_F_MMAPABLE);
-		__uint(max_entries, 64 * SYSREC_MAX_NR); /* max_exes * SYSREC_MAX_NR */
+		__uint(max_entries, 64 * KEY_PHASES * SYSREC_MAX_NR); /* max_exes * KEY_PHASES * SYSREC_MAX_NR */
 		__uint(key_size, sizeof(__u32));
 		__uint(value_size, sizeof(__u64));
 	);
 } calls SEC(".maps");
+
+/* Each recording's transition rule (profiles.Transition, lowered by
+ * its recorder), at its id; read while its rec_state says phases. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SYSREC_MAX_RECS);
+	__type(key, __u32);
+	__type(value, struct phase_rule);
+} phase_rules SEC(".maps");
+
+/* The phase state (PHASE_* bits) of the processes of recordings that
+ * track phases, by tgid: a process's threads share it, an exec keeps it
+ * (task storage on the leader would not survive an exec by another
+ * thread, which replaces the leader). Only processes whose state is not
+ * 0 have an entry. A child process gets its parent's at fork, before it
+ * runs (and a stale entry of its tgid is removed when the parent has
+ * none); the entry goes when the thread group dies. A full map is a
+ * loss (STAT_LOST_PHASES): the process stays in init. */
+#define SYSREC_MAX_PHASES 65536
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, SYSREC_MAX_PHASES);
+	__type(key, __u32);
+	__type(value, __u32);
+} phases SEC(".maps");
+
+/* The threads that have made a call counted in serving: a call's phase
+ * is its process's at the call's entry, and sys_exit (its errno) and
+ * sched_process_exec (the exec) know it from here, not from the
+ * process's state at the exit, which another thread may have changed
+ * meanwhile. A thread's counted calls go from init to serving once
+ * (SERVING is never cleared), so the mark is exact. */
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, __u32);
+} serving_threads SEC(".maps");
 
 /* The types of the recordings' maps, for bpf2go: those maps give only
  * their key and value sizes (clang 14 leaves a struct key of a map in a
@@ -208,6 +255,10 @@ struct last {
 	char name[SYSREC_COMM_LEN];
 	__u32 rec;   /* its recording, when not LAST_OUTSIDE */
 	__u32 files; /* that recording records files */
+	__u32 track; /* that recording tracks phases */
+	__u32 phase; /* LAST_ENTER, counted: its process's state (PHASE_*) */
+	__u32 tgid;
+	__u32 pad;
 };
 
 /* Bumped by every event that may change a decision kept in last; the
@@ -271,8 +322,15 @@ struct task_struct___cg {
 	struct css_set *cgroups;
 } __attribute__((preserve_access_index));
 
+struct signal_struct {
+	struct {
+		int counter;
+	} live; /* atomic_t: threads of the group that have not reached do_exit */
+} __attribute__((preserve_access_index));
+
 struct task_struct {
 	struct task_struct *group_leader;
+	struct signal_struct *signal;
 	int pid;
 	int tgid;
 	char comm[SYSREC_COMM_LEN];
@@ -461,6 +519,100 @@ static __always_inline struct exe *exe_of(struct task_struct *task, __u32 rec)
 	return e;
 }
 
+/* mark_serving marks the current thread (task) as having made a call
+ * counted in serving, when its process's state c->phase says it
+ * serves. Returns 0 when the mark could not be made (counted as a
+ * loss): the decision must not be kept, so the next call tries again. */
+static __always_inline int mark_serving(struct last *c, struct task_struct *task)
+{
+	if (!(c->phase & PHASE_SERVING))
+		return 1;
+	if (bpf_task_storage_get(&serving_threads, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE))
+		return 1;
+	stat_inc(c->rec, STAT_LOST_PHASES);
+	return 0;
+}
+
+/* phase_decide reads the phase state of the process of task (the
+ * current task), counted in c->rec, into c. Returns 0 when the decision
+ * must not be kept. */
+static __always_inline int phase_decide(struct last *c, struct task_struct *task)
+{
+	c->tgid = task->tgid;
+	c->phase = 0;
+	if (!c->track)
+		return 1;
+	__u32 tgid = c->tgid;
+	__u32 *v = bpf_map_lookup_elem(&phases, &tgid);
+	if (v)
+		c->phase = *v;
+	return mark_serving(c, task);
+}
+
+/* key_phase is the phase a call is counted in, from its process's state. */
+static __always_inline __u16 key_phase(__u32 state)
+{
+	return state & PHASE_SERVING ? KEY_SERVING : KEY_INIT;
+}
+
+/* call_phase is the phase the current call of the current thread
+ * (task) was counted in at its entry, in a recording that tracks phases
+ * (track): known at its exit from the thread's mark. */
+static __always_inline __u16 call_phase(int track, struct task_struct *task)
+{
+	if (!track)
+		return KEY_INIT;
+	return bpf_task_storage_get(&serving_threads, task, 0, 0) ? KEY_SERVING : KEY_INIT;
+}
+
+/* phase_enter steps the state of the process of the current thread,
+ * counted and not serving (c, LAST_ENTER), at its entry of native call
+ * nr: before the call is counted, so the call that starts serving is
+ * a serving call. A change is stored (bits OR'ed: another thread may
+ * have added its own) and bumps gen: every other thread of the process
+ * decided on the old state. */
+static __always_inline void phase_enter(struct last *c, __u32 nr, void *regs)
+{
+	__u32 rec = c->rec;
+	struct phase_rule *r = bpf_map_lookup_elem(&phase_rules, &rec);
+	if (!r)
+		return;
+	__u32 s = phase_step(r, c->phase, nr, regs);
+	if (s == c->phase)
+		return;
+	__u32 tgid = c->tgid;
+	__u32 *v = bpf_map_lookup_elem(&phases, &tgid);
+	if (!v) {
+		bpf_map_update_elem(&phases, &tgid, &s, BPF_NOEXIST);
+		/* Or another thread inserted it meanwhile. */
+		v = bpf_map_lookup_elem(&phases, &tgid);
+		if (!v) {
+			stat_inc(rec, STAT_LOST_PHASES);
+			return;
+		}
+	}
+	__sync_fetch_and_or(v, s);
+	c->phase = s;
+	bump();
+	if (!mark_serving(c, bpf_get_current_task_btf()))
+		c->regs = 0;
+}
+
+/* phase_fork gives a new process (tgid child) the phase state of its
+ * parent (tgid parent, the current process), before it runs; a parent
+ * without one leaves the child none, removing what a dead process of
+ * the same tgid may have left. Returns nonzero when the map is full. */
+static __always_inline int phase_fork(__u32 parent, __u32 child)
+{
+	__u32 *v = bpf_map_lookup_elem(&phases, &parent);
+	if (!v) {
+		bpf_map_delete_elem(&phases, &child);
+		return 0;
+	}
+	__u32 s = *v;
+	return bpf_map_update_elem(&phases, &child, &s, BPF_ANY);
+}
+
 /* who returns what the program (which: LAST_ENTER, LAST_EXIT) knows of
  * the current task, whose registers are at regs: from the per-CPU entry
  * when it is the same task and nothing changed since (gen). */
@@ -486,11 +638,14 @@ static __always_inline struct last *who(void *regs, __u32 which)
 	c->state = LAST_UNCOUNTED;
 	c->rec = rec;
 	c->files = st->files;
+	c->track = st->phases;
 	c->task = (__u64)task;
 	if (e) {
 		c->state = LAST_COUNTED;
 		c->slot = e->slot;
 		__builtin_memcpy(c->name, e->name, SYSREC_COMM_LEN);
+		if (which == LAST_ENTER && !phase_decide(c, task))
+			c->regs = 0;
 	} else {
 		/* Not kept: no exe may be transient (the task storage lock
 		 * was busy on this CPU, or the launcher has not exec'd yet);
@@ -543,9 +698,10 @@ static __always_inline void fill_compat(struct key *k, const char *exe, __u32 nr
  * With file recording it is also counted in STAT_COMPAT: the file
  * recorder reads the native table only, so its files and ports are not
  * recorded. */
-static __always_inline void count_compat(__u32 rec, int files, const char *name, __u32 nr, void *regs)
+static __always_inline void count_compat(__u32 rec, int files, const char *name, __u16 phase, __u32 nr, void *regs)
 {
 	struct key k = {};
+	k.phase = phase;
 	fill_compat(&k, name, nr, regs);
 	count(rec, &k);
 	if (files)
@@ -553,13 +709,15 @@ static __always_inline void count_compat(__u32 rec, int files, const char *name,
 }
 
 /* count_call counts one call nr of exe name (slot) in recording rec,
- * with its arguments from regs where the table records them. */
-static __always_inline void count_call(__u32 rec, const char *name, __u32 slot, __u32 nr, void *regs)
+ * made in phase (KEY_*), with its arguments from regs where the table
+ * records them. */
+static __always_inline void count_call(__u32 rec, const char *name, __u32 slot, __u16 phase, __u32 nr, void *regs)
 {
 	struct key k = {};
+	k.phase = phase;
 	if (!fill(&k, name, nr, regs) && slot < max_exes && nr < SYSREC_MAX_NR) {
 		void *calls_map = of(&calls, rec);
-		__u32 i = slot * SYSREC_MAX_NR + nr;
+		__u32 i = (slot * KEY_PHASES + phase) * SYSREC_MAX_NR + nr;
 		__u64 *v = calls_map ? bpf_map_lookup_elem(calls_map, &i) : 0;
 		if (v) {
 			__sync_fetch_and_add(v, 1);
@@ -582,15 +740,18 @@ int sys_enter(__u64 *ctx)
 	 * Their exec is counted here, charged to the exe that made it. */
 	__u32 rec = c->rec;
 	if (compat(regs, (void *)c->task)) {
-		count_compat(rec, c->files, c->name, (__u32)ctx[1], regs);
+		/* Counted in its process's phase; never a step (phase.h). */
+		count_compat(rec, c->files, c->name, key_phase(c->phase), (__u32)ctx[1], regs);
 		return 0;
 	}
 	__u32 nr = (__u32)ctx[1];
+	if (c->track && !(c->phase & PHASE_SERVING))
+		phase_enter(c, nr, regs);
 	if (c->files)
 		files_enter(rec, regs, nr);
 	if (is_exec(nr))
 		return 0; /* counted at its exit, charged to the exe it made */
-	count_call(rec, c->name, c->slot, nr, regs);
+	count_call(rec, c->name, c->slot, key_phase(c->phase), nr, regs);
 	return 0;
 }
 
@@ -619,12 +780,13 @@ int sched_process_exec(__u64 *ctx)
 	}
 	charge(e, comm, rec, st->seq);
 	void *regs = (void *)bpf_task_pt_regs(task);
+	__u16 phase = call_phase(st->phases, task);
 	if (compat(regs, task)) {
 		if (!counted)
-			count_compat(rec, st->files, e->name, exit_nr(regs), regs);
+			count_compat(rec, st->files, e->name, phase, exit_nr(regs), regs);
 		return 0;
 	}
-	count_call(rec, e->name, e->slot, exit_nr(regs), regs);
+	count_call(rec, e->name, e->slot, phase, exit_nr(regs), regs);
 	if (st->files)
 		files_exec(rec, (struct linux_binprm *)ctx[2]); /* charged to the new exe */
 	return 0;
@@ -660,13 +822,17 @@ int sched_process_fork(__u64 *ctx)
 {
 	struct task_struct *child = (struct task_struct *)ctx[1];
 	if (child->pid != child->tgid)
-		return 0; /* a thread shares its process's exe */
-	struct exe *pe = bpf_task_storage_get(&exes, bpf_get_current_task_btf()->group_leader, 0, 0);
+		return 0; /* a thread shares its process's exe and phase */
+	struct task_struct *parent = bpf_get_current_task_btf();
+	int full = phase_fork(parent->tgid, child->tgid);
+	struct exe *pe = bpf_task_storage_get(&exes, parent->group_leader, 0, 0);
 	if (!pe)
 		return 0; /* not counted: its child is not either (until exec) */
 	struct rec_state *st = rec_state(pe->rec);
 	if (!st || st->seq != pe->seq)
 		return 0; /* charged in a recording that has ended */
+	if (full)
+		stat_inc(pe->rec, STAT_LOST_PHASES);
 	struct exe *e = bpf_task_storage_get(&exes, child, pe, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!e) {
 		stat_inc(pe->rec, STAT_LOST_EXES);
@@ -697,11 +863,12 @@ int sys_exit(__u64 *ctx)
 	if (cpt ? nr == compat_sigreturn_nr || nr == compat_rt_sigreturn_nr : nr == sigreturn_nr)
 		return 0;
 	struct key k = {};
+	k.phase = call_phase(c->track, bpf_get_current_task_btf());
 	if (cpt) {
 		fill_compat(&k, c->name, nr, regs); /* its exec too was counted at sys_enter */
 	} else {
 		if (is_exec(nr))
-			count_call(rec, c->name, c->slot, nr, regs); /* a failed exec: charged to the exe that tried */
+			count_call(rec, c->name, c->slot, k.phase, nr, regs); /* a failed exec: charged to the exe that tried */
 		fill(&k, c->name, nr, regs);
 	}
 
@@ -709,6 +876,23 @@ int sys_exit(__u64 *ctx)
 	__builtin_memcpy(&ek.key, &k, sizeof(k));
 	ek.err = -ret;
 	add(of(&errnos, rec), &ek, &stats, stat_idx(rec, STAT_LOST_ERRNOS));
+	return 0;
+}
+
+/* A thread group dies: its phase state goes with it (a new process of
+ * the same tgid starts from its own parent's). The exiting thread has
+ * left signal->live by now (do_exit decrements it before this
+ * tracepoint, in 6.18 as in 6.2; 6.16 passes the result as group_dead,
+ * which older kernels do not), so 0 means no thread of the group is
+ * left to make a call. */
+SEC("tp_btf/sched_process_exit")
+int sched_process_exit(__u64 *ctx)
+{
+	struct task_struct *task = (struct task_struct *)ctx[0];
+	if (KPTR(signal_struct, task->signal)->live.counter != 0)
+		return 0;
+	__u32 tgid = task->tgid;
+	bpf_map_delete_elem(&phases, &tgid);
 	return 0;
 }
 

@@ -23,7 +23,8 @@
  * the map grows with distinct keys, never with events. */
 struct key {
 	__u32 nr;
-	__u32 abi; /* KEY_NATIVE, or KEY_COMPAT: nr and args are of the other ABI's table */
+	__u16 abi;   /* KEY_NATIVE, or KEY_COMPAT: nr and args are of the other ABI's table */
+	__u16 phase; /* KEY_INIT, or KEY_SERVING: the phase of the calling process (phase.h) at the call's entry */
 	__u64 args[6];
 	char exe[SYSREC_COMM_LEN];
 };
@@ -31,6 +32,12 @@ struct key {
 enum {
 	KEY_NATIVE = 0,
 	KEY_COMPAT = 1, /* i386 on x86_64, AArch32 on arm64 */
+};
+
+enum {
+	KEY_INIT = 0, /* also every call of a recording that does not track phases */
+	KEY_SERVING = 1,
+	KEY_PHASES = 2,
 };
 
 /* An executable's name, as keys carry it: its comm at exec. */
@@ -62,6 +69,8 @@ struct rec_state {
 	__u32 mntns;    /* files: the recorder's mount namespace (inode number) */
 	__u32 root_mnt; /* files: the mount id of the recorder's root */
 	__u32 next_slot; /* exe slots handed out so far (may exceed max_exes) */
+	__u32 phases;   /* track each process's phase under the recording's rule (phase_rules) */
+	__u32 pad;
 };
 
 /* Indexes into the per-CPU stats array, per recording: stats[rec * STAT_MAX + i]. */
@@ -71,7 +80,8 @@ enum stat {
 	STAT_LOST_EXES = 2,   /* no exe storage for a process: it goes uncounted */
 	STAT_COMPAT = 3,      /* with record_files: calls through another ABI (i386 on x86_64, AArch32 on arm64), whose files and ports are not recorded */
 	STAT_LOST_LEFT = 4,   /* exes_left map full: a process left the target, its exe not kept */
-	STAT_MAX = 5,
+	STAT_LOST_PHASES = 5, /* a process's phase not stored (phases map full, thread mark not made): calls that may carry the wrong phase */
+	STAT_MAX = 6,
 };
 
 #endif

@@ -124,11 +124,12 @@ type sysrecIdent struct {
 }
 
 type sysrecKey struct {
-	_    structs.HostLayout
-	Nr   uint32
-	Abi  uint32
-	Args [6]uint64
-	Exe  [16]int8
+	_     structs.HostLayout
+	Nr    uint32
+	Abi   uint16
+	Phase uint16
+	Args  [6]uint64
+	Exe   [16]int8
 }
 
 type sysrecLast struct {
@@ -141,6 +142,10 @@ type sysrecLast struct {
 	Name  [16]int8
 	Rec   uint32
 	Files uint32
+	Track uint32
+	Phase uint32
+	Tgid  uint32
+	Pad   uint32
 }
 
 type sysrecPathbuf struct {
@@ -162,6 +167,13 @@ type sysrecPending struct {
 	Inode   [4]uint64
 }
 
+type sysrecPhaseRule struct {
+	_          structs.HostLayout
+	After      [16]uint64
+	Blocking   uint32
+	GateListen uint32
+}
+
 type sysrecPortKey struct {
 	_      structs.HostLayout
 	Port   uint16
@@ -181,6 +193,8 @@ type sysrecRecState struct {
 	Mntns       uint32
 	RootMnt     uint32
 	NextSlot    uint32
+	Phases      uint32
+	Pad         uint32
 }
 
 type sysrecUnixKey struct {
@@ -210,9 +224,12 @@ const (
 	sysrecMapPathChanged         = "path_changed"
 	sysrecMapPaths               = "paths"
 	sysrecMapPending             = "pending"
+	sysrecMapPhaseRules          = "phase_rules"
+	sysrecMapPhases              = "phases"
 	sysrecMapPorts               = "ports"
 	sysrecMapRecs                = "recs"
 	sysrecMapScratch             = "scratch"
+	sysrecMapServingThreads      = "serving_threads"
 	sysrecMapSignalsOutside      = "signals_outside"
 	sysrecMapSlots               = "slots"
 	sysrecMapStats               = "stats"
@@ -223,6 +240,7 @@ const (
 	sysrecProgCtimeXchgSkip      = "ctime_xchg_skip"
 	sysrecProgInodeSetCtimeToTs  = "inode_set_ctime_to_ts"
 	sysrecProgSchedProcessExec   = "sched_process_exec"
+	sysrecProgSchedProcessExit   = "sched_process_exit"
 	sysrecProgSchedProcessFork   = "sched_process_fork"
 	sysrecProgSignalGenerate     = "signal_generate"
 	sysrecProgSkDataReady        = "sk_data_ready"
@@ -237,6 +255,10 @@ const (
 	sysrecVarInflight            = "inflight"
 	sysrecVarMaxExes             = "max_exes"
 	sysrecVarNfiles              = "nfiles"
+	sysrecVarPhaseEpollPwaitNr   = "phase_epoll_pwait_nr"
+	sysrecVarPhaseEpollWaitNr    = "phase_epoll_wait_nr"
+	sysrecVarPhaseListenNr       = "phase_listen_nr"
+	sysrecVarPhasePollNr         = "phase_poll_nr"
 	sysrecVarSigreturnNr         = "sigreturn_nr"
 	sysrecVarUnusedChanged       = "unused_changed"
 	sysrecVarUnusedErrkey        = "unused_errkey"
@@ -296,6 +318,7 @@ type sysrecProgramSpecs struct {
 	CtimeXchgSkip     *ebpf.ProgramSpec `ebpf:"ctime_xchg_skip"`
 	InodeSetCtimeToTs *ebpf.ProgramSpec `ebpf:"inode_set_ctime_to_ts"`
 	SchedProcessExec  *ebpf.ProgramSpec `ebpf:"sched_process_exec"`
+	SchedProcessExit  *ebpf.ProgramSpec `ebpf:"sched_process_exit"`
 	SchedProcessFork  *ebpf.ProgramSpec `ebpf:"sched_process_fork"`
 	SignalGenerate    *ebpf.ProgramSpec `ebpf:"signal_generate"`
 	SkDataReady       *ebpf.ProgramSpec `ebpf:"sk_data_ready"`
@@ -324,9 +347,12 @@ type sysrecMapSpecs struct {
 	PathChanged    *ebpf.MapSpec `ebpf:"path_changed"`
 	Paths          *ebpf.MapSpec `ebpf:"paths"`
 	Pending        *ebpf.MapSpec `ebpf:"pending"`
+	PhaseRules     *ebpf.MapSpec `ebpf:"phase_rules"`
+	Phases         *ebpf.MapSpec `ebpf:"phases"`
 	Ports          *ebpf.MapSpec `ebpf:"ports"`
 	Recs           *ebpf.MapSpec `ebpf:"recs"`
 	Scratch        *ebpf.MapSpec `ebpf:"scratch"`
+	ServingThreads *ebpf.MapSpec `ebpf:"serving_threads"`
 	SignalsOutside *ebpf.MapSpec `ebpf:"signals_outside"`
 	Slots          *ebpf.MapSpec `ebpf:"slots"`
 	Stats          *ebpf.MapSpec `ebpf:"stats"`
@@ -346,6 +372,10 @@ type sysrecVariableSpecs struct {
 	Inflight            *ebpf.VariableSpec `ebpf:"inflight"`
 	MaxExes             *ebpf.VariableSpec `ebpf:"max_exes"`
 	Nfiles              *ebpf.VariableSpec `ebpf:"nfiles"`
+	PhaseEpollPwaitNr   *ebpf.VariableSpec `ebpf:"phase_epoll_pwait_nr"`
+	PhaseEpollWaitNr    *ebpf.VariableSpec `ebpf:"phase_epoll_wait_nr"`
+	PhaseListenNr       *ebpf.VariableSpec `ebpf:"phase_listen_nr"`
+	PhasePollNr         *ebpf.VariableSpec `ebpf:"phase_poll_nr"`
 	SigreturnNr         *ebpf.VariableSpec `ebpf:"sigreturn_nr"`
 	UnusedChanged       *ebpf.VariableSpec `ebpf:"unused_changed"`
 	UnusedErrkey        *ebpf.VariableSpec `ebpf:"unused_errkey"`
@@ -394,9 +424,12 @@ type sysrecMaps struct {
 	PathChanged    *ebpf.Map `ebpf:"path_changed"`
 	Paths          *ebpf.Map `ebpf:"paths"`
 	Pending        *ebpf.Map `ebpf:"pending"`
+	PhaseRules     *ebpf.Map `ebpf:"phase_rules"`
+	Phases         *ebpf.Map `ebpf:"phases"`
 	Ports          *ebpf.Map `ebpf:"ports"`
 	Recs           *ebpf.Map `ebpf:"recs"`
 	Scratch        *ebpf.Map `ebpf:"scratch"`
+	ServingThreads *ebpf.Map `ebpf:"serving_threads"`
 	SignalsOutside *ebpf.Map `ebpf:"signals_outside"`
 	Slots          *ebpf.Map `ebpf:"slots"`
 	Stats          *ebpf.Map `ebpf:"stats"`
@@ -422,9 +455,12 @@ func (m *sysrecMaps) Close() error {
 		m.PathChanged,
 		m.Paths,
 		m.Pending,
+		m.PhaseRules,
+		m.Phases,
 		m.Ports,
 		m.Recs,
 		m.Scratch,
+		m.ServingThreads,
 		m.SignalsOutside,
 		m.Slots,
 		m.Stats,
@@ -445,6 +481,10 @@ type sysrecVariables struct {
 	Inflight            *ebpf.Variable `ebpf:"inflight"`
 	MaxExes             *ebpf.Variable `ebpf:"max_exes"`
 	Nfiles              *ebpf.Variable `ebpf:"nfiles"`
+	PhaseEpollPwaitNr   *ebpf.Variable `ebpf:"phase_epoll_pwait_nr"`
+	PhaseEpollWaitNr    *ebpf.Variable `ebpf:"phase_epoll_wait_nr"`
+	PhaseListenNr       *ebpf.Variable `ebpf:"phase_listen_nr"`
+	PhasePollNr         *ebpf.Variable `ebpf:"phase_poll_nr"`
 	SigreturnNr         *ebpf.Variable `ebpf:"sigreturn_nr"`
 	UnusedChanged       *ebpf.Variable `ebpf:"unused_changed"`
 	UnusedErrkey        *ebpf.Variable `ebpf:"unused_errkey"`
@@ -466,6 +506,7 @@ type sysrecPrograms struct {
 	CtimeXchgSkip     *ebpf.Program `ebpf:"ctime_xchg_skip"`
 	InodeSetCtimeToTs *ebpf.Program `ebpf:"inode_set_ctime_to_ts"`
 	SchedProcessExec  *ebpf.Program `ebpf:"sched_process_exec"`
+	SchedProcessExit  *ebpf.Program `ebpf:"sched_process_exit"`
 	SchedProcessFork  *ebpf.Program `ebpf:"sched_process_fork"`
 	SignalGenerate    *ebpf.Program `ebpf:"signal_generate"`
 	SkDataReady       *ebpf.Program `ebpf:"sk_data_ready"`
@@ -481,6 +522,7 @@ func (p *sysrecPrograms) Close() error {
 		p.CtimeXchgSkip,
 		p.InodeSetCtimeToTs,
 		p.SchedProcessExec,
+		p.SchedProcessExit,
 		p.SchedProcessFork,
 		p.SignalGenerate,
 		p.SkDataReady,

@@ -30,6 +30,12 @@ type Options struct {
 	// format instantiates a profile's templates from, and appends after
 	// "--"; nil for a profile without templates.
 	Invocation *profiles.Invocation
+	// Phase is which filter a profile with phases becomes (a filter
+	// cannot know a process's phase): "" or PhaseUnion, every entry in
+	// every phase (p.Union()); PhaseServing, the filter a program that
+	// can be changed installs on itself once it serves
+	// (p.ServingOnly()), which only the formats with Format.Phase write.
+	Phase string
 }
 
 // MaxInstructions is the kernel's limit on one filter (BPF_MAXINSNS).
@@ -47,8 +53,13 @@ func BPF(p *profiles.Profile, opts Options) ([]bpf.Instruction, error) {
 	return prog.Instructions(), nil
 }
 
-// compileLimited compiles p and refuses a program the kernel would.
+// compileLimited compiles the filter of opts.Phase of p and refuses a
+// program the kernel would.
 func compileLimited(p *profiles.Profile, opts Options) (cbpf.Program, error) {
+	p, err := phaseView(p, opts.Phase)
+	if err != nil {
+		return cbpf.Program{}, err
+	}
 	prog, err := compile(p)
 	if err != nil {
 		return cbpf.Program{}, err
@@ -68,10 +79,14 @@ func ret(b *cbpf.Builder, action profiles.Action) cbpf.Label {
 	return b.Ret(action.Ret(), action.String())
 }
 
-// compile lays out the whole filter.
+// compile lays out the whole filter of p, a profile without phases
+// (phaseView).
 func compile(p *profiles.Profile) (cbpf.Program, error) {
 	if err := p.Validate(); err != nil {
 		return cbpf.Program{}, err
+	}
+	if p.HasPhases() {
+		return cbpf.Program{}, errors.New("compile a profile with phases: a filter cannot know a process's phase (compile its Union, ServingOnly or Supervised view)")
 	}
 	var b cbpf.Builder
 	bad := ret(&b, p.BadArch())

@@ -52,8 +52,8 @@ func check(t *testing.T, p *profiles.Profile, inputs []linuxabi.SeccompData) {
 		if err != nil {
 			t.Fatalf("run %+v: %v", d, err)
 		}
-		if want := p.Decide(d).Ret(); got != want {
-			t.Fatalf("input nr=%d arch=%#x args=%#x: filter returns %#x, profile decides %#x (%s)", d.Nr, d.Arch, d.Args, got, want, p.Decide(d))
+		if want := p.Decide(d, profiles.PhaseServing).Ret(); got != want {
+			t.Fatalf("input nr=%d arch=%#x args=%#x: filter returns %#x, profile decides %#x (%s)", d.Nr, d.Arch, d.Args, got, want, p.Decide(d, profiles.PhaseServing))
 		}
 	}
 }
@@ -430,7 +430,7 @@ func TestPerArchEntries(t *testing.T) {
 		{data(i386, "getpid"), profiles.ActAllow},
 		{data(x86, "getpid"), profiles.ActAllow},
 	} {
-		if got := p.Decide(c.d); got != c.want {
+		if got := p.Decide(c.d, profiles.PhaseServing); got != c.want {
 			t.Errorf("arch %#x nr %d args %#x: model decides %s, want %s", c.d.Arch, c.d.Nr, c.d.Args[:3], got, c.want)
 		}
 	}
@@ -638,7 +638,7 @@ func TestDifferential(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if want := p.Decide(d).Ret(); got != want {
+			if want := p.Decide(d, profiles.PhaseServing).Ret(); got != want {
 				mismatches++
 				if mismatches < 5 {
 					b, err := p.Marshal()
@@ -674,7 +674,7 @@ func FuzzBPF(f *testing.F) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if want := p.Decide(d).Ret(); got != want {
+			if want := p.Decide(d, profiles.PhaseServing).Ret(); got != want {
 				t.Fatalf("nr=%d arch=%#x args=%#x: filter %#x, model %#x", d.Nr, d.Arch, d.Args, got, want)
 			}
 		}

@@ -89,7 +89,11 @@ func ociProfile(p *profiles.Profile, opts Options) (ociSeccomp, error) {
 	if err := p.Validate(); err != nil {
 		return ociSeccomp{}, err
 	}
-	p, err := WithContainerSetup(p, opts.ContainerSetup)
+	p, err := unionOnly(p, opts, "oci")
+	if err != nil {
+		return ociSeccomp{}, err
+	}
+	p, err = WithContainerSetup(p, opts.ContainerSetup)
 	if err != nil {
 		return ociSeccomp{}, err
 	}

@@ -48,6 +48,10 @@ func Systemd(p *profiles.Profile, opts Options) ([]byte, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
+	p, err := unionOnly(p, opts, "systemd")
+	if err != nil {
+		return nil, err
+	}
 	var notes []string
 	if inv := opts.Invocation; inv != nil {
 		inst, warnings, err := p.Instantiate(*inv)

@@ -66,11 +66,13 @@ type PhaseOptions struct {
 	// init entries; nil: every notified call is (run's filter sends no
 	// other). The others are check's violations.
 	Init func(linuxabi.SeccompData) bool
-	// Refuse, when set (run), is what a refused call gets: errno fails
-	// it, log and allow let it run, any other action SIGKILLs its process
-	// (before the reply, so the call never runs). Unset
-	// (check), it runs and is a violation, a sample of the serving phase.
-	Refuse *profiles.Action
+	// Notified, when set (run: profiles.Profile.Notified), is the action
+	// an init call of a process in a phase gets (an untracked process's
+	// counts as serving): allow runs it, errno fails it, log runs it and
+	// reports it, any other action SIGKILLs its process (before the
+	// reply, so the call never runs). Unset (check), a serving process's
+	// call runs and is a violation, a sample of the serving phase.
+	Notified func(profiles.Phase) profiles.Action
 	// OnRefused is called once per (executable, syscall) refused, on the
 	// supervisor's goroutine.
 	OnRefused func(Refusal)
@@ -97,7 +99,7 @@ func (r Refusal) String() string {
 	switch r.Action.Kind {
 	case profiles.Errno:
 		verb = "refused with " + r.Action.String()
-	case profiles.Log, profiles.Allow:
+	case profiles.Log:
 		verb = "let run (" + r.Action.String() + ")"
 	}
 	return fmt.Sprintf("pid %d (%s) called %s %s: %s", r.PID, r.Exe, r.Syscall, what, verb)
@@ -152,7 +154,7 @@ type supervisor struct {
 // enforcing reports whether the supervisor enforces a profile (run with
 // phases) rather than checks one.
 func (s *supervisor) enforcing() bool {
-	return s.opts.Phases != nil && s.opts.Phases.Refuse != nil
+	return s.opts.Phases != nil && s.opts.Phases.Notified != nil
 }
 
 // takeListener reads the listener's fd number from the helper and copies
@@ -252,19 +254,20 @@ func (s *supervisor) answer(listener int, n *seccompNotif, violation unix.Errno)
 		deny(violation)
 		return resp, true
 	}
-	if p.state&bpfprog.PhaseServing == 0 && p.tracked {
+	if ph.Notified == nil {
+		if p.phase() != profiles.PhaseInit {
+			s.record(int(n.PID), d, profiles.PhaseServing)
+			deny(violation)
+		}
 		return resp, true
 	}
-	if ph.Refuse == nil {
-		s.record(int(n.PID), d, profiles.PhaseServing)
-		deny(violation)
-		return resp, true
-	}
-	act := *ph.Refuse
+	act := ph.Notified(p.phase())
 	switch act.Kind {
+	case profiles.Allow:
+		return resp, true
 	case profiles.Errno:
 		deny(unix.Errno(act.Data))
-	case profiles.Log, profiles.Allow:
+	case profiles.Log:
 	default:
 		// kill_process, kill_thread, trap, trace (no tracer): SIGKILL
 		// first, so the process never returns from the call. The pidfd

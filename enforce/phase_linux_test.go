@@ -166,9 +166,8 @@ func TestPhasesUntracked(t *testing.T) {
 		t.Fatal(err)
 	}
 	var refusals []Refusal
-	kill := profiles.ActKillProcess
-	cmd, err := NotifyCommand(filter, []string{target, "serve", dir}, NotifyOptions{Phases: &PhaseOptions{
-		Tracker: pt, Refuse: &kill, OnRefused: func(r Refusal) { refusals = append(refusals, r) }}})
+	cmd, err := NotifyCommand(filter, []string{target, "server", dir}, NotifyOptions{Phases: &PhaseOptions{
+		Tracker: pt, Notified: p.Notified, OnRefused: func(r Refusal) { refusals = append(refusals, r) }}})
 	if err != nil {
 		t.Fatal(err)
 	}

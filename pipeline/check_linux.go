@@ -100,11 +100,10 @@ func Check(ctx context.Context, p *profiles.Profile, argv []string, o CheckOptio
 			return nil, err
 		}
 		defer closeTracker(tracker, o.Stdio)
-		// A notified call the union allows is an init entry's: the
-		// filter lets every other allowed call run without asking.
-		union := p.Union()
+		// A notified call p allows in init is an init entry's: the
+		// filter lets every call allowed in any phase run unasked.
 		nopts.Phases = &enforce.PhaseOptions{Tracker: tracker, Init: func(d linuxabi.SeccompData) bool {
-			return union.Decide(d).Kind == profiles.Allow
+			return p.Decide(d, profiles.PhaseInit).Kind == profiles.Allow
 		}}
 		supervised = p.Supervised()
 		transition = &p.Phases.Transition

@@ -18,7 +18,7 @@ import (
 	"github.com/sysrec/sysrec/profiles"
 )
 
-// phasedServer is the test target's server (target serve) under Run
+// phasedServer is the test target's server (target server) under Run
 // with a hand-written phased profile: every call allowed, the named ones
 // in init only.
 type phasedServer struct {
@@ -33,8 +33,8 @@ type phasedServer struct {
 	err    error
 }
 
-// serve is the test target's server command.
-func serve(t *testing.T) []string { return []string{testtarget.Path(t), "serve"} }
+// server is the test target's server command.
+func server(t *testing.T) []string { return []string{testtarget.Path(t), "server"} }
 
 // startPhased runs prog DIR args... under Run.
 func startPhased(t *testing.T, init, prog []string, args ...string) *phasedServer {
@@ -135,7 +135,7 @@ func pwned(t *testing.T, dir string) []string {
 func TestPhasesAttackServing(t *testing.T) {
 	for _, call := range []string{"socket", "setuid", "exec"} {
 		t.Run(call, func(t *testing.T) {
-			s := startPhased(t, []string{"socket", "setuid", "execve"}, serve(t), "init")
+			s := startPhased(t, []string{"socket", "setuid", "execve"}, server(t), "init")
 			if got := s.ask(call); got != "closed" {
 				t.Errorf("%s in serving: answered %q, want the server killed (closed)", call, got)
 			}
@@ -168,7 +168,7 @@ func TestPhasesAttackServing(t *testing.T) {
 // child forked before its parent served keeps init powers: the same
 // calls run (its exec of /bin/sh writes the file).
 func TestPhasesAttackFork(t *testing.T) {
-	s := startPhased(t, []string{"socket", "setuid", "execve"}, serve(t))
+	s := startPhased(t, []string{"socket", "setuid", "execve"}, server(t))
 	for _, req := range []string{"fork-socket", "fork-setuid", "fork-exec"} {
 		if got := s.ask(req); got != "killed by signal 9" {
 			t.Errorf("%s: %q, want the child killed by signal 9", req, got)
@@ -209,7 +209,7 @@ func TestPhasesAttackFork(t *testing.T) {
 // per thread (the exec'ing thread takes the leader's id) would give the
 // new image init back.
 func TestPhasesAttackThreadExec(t *testing.T) {
-	s := startPhased(t, []string{"socket", "setuid"}, serve(t), "thread")
+	s := startPhased(t, []string{"socket", "setuid"}, server(t), "thread")
 	if got := s.ask("thread-exec"); got != "closed" {
 		t.Errorf("thread-exec: %q", got)
 	}

@@ -210,3 +210,51 @@ func TestGoSignature(t *testing.T) {
 		t.Errorf("profile of a Go program started by sh has no Go runtime entries:\n%s", profiles.Format(res.Profile))
 	}
 }
+
+// TestRecordPhases: Record tracks phases by default, with the rule
+// ServingAfter gives, and not under PhasesOff: the recording carries
+// the rule, and target serve's getpriority (after its first blocking
+// wait) and getppid (before its listen) are in the phase it says.
+func TestRecordPhases(t *testing.T) {
+	testenv.RequireRoot(t)
+	target := testtarget.Path(t)
+	def := profiles.DefaultTransition()
+	for _, tc := range []struct {
+		name         string
+		phases       string
+		servingAfter []string
+		want         *profiles.Transition
+		getppid      profiles.Phase
+		getpriority  profiles.Phase
+	}{
+		{"default", "", nil, &def, profiles.PhaseInit, profiles.PhaseServing},
+		{"serving after getppid", PhasesDoors, []string{"getppid"}, &profiles.Transition{After: []string{"getppid"}}, profiles.PhaseServing, profiles.PhaseServing},
+		{"off", PhasesOff, nil, nil, "", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var out bytes.Buffer
+			res, err := Record(context.Background(), RecordOptions{
+				Recorder: recorder.Options{Command: []string{target, "serve"}, Stdout: &out, Stderr: &out, MaxKeys: recorder.DefaultMaxKeys},
+				Reduce:   reducer.Options{Runtime: RuntimeAuto},
+				Output:   filepath.Join(t.TempDir(), "p.json"),
+				Phases:   tc.phases, ServingAfter: tc.servingAfter,
+			})
+			if err != nil {
+				t.Fatalf("%v\n%s", err, out.Bytes())
+			}
+			rec := res.Recording
+			if (rec.Transition == nil) != (tc.want == nil) || tc.want != nil && !rec.Transition.Equal(*tc.want) {
+				t.Errorf("recording's transition %+v, want %+v", rec.Transition, tc.want)
+			}
+			got := map[string]profiles.Phase{}
+			for _, s := range rec.Samples {
+				if s.Name == "getppid" || s.Name == "getpriority" {
+					got[s.Name] = s.Phase
+				}
+			}
+			if got["getppid"] != tc.getppid || got["getpriority"] != tc.getpriority {
+				t.Errorf("getppid in %q, getpriority in %q; want %q, %q", got["getppid"], got["getpriority"], tc.getppid, tc.getpriority)
+			}
+		})
+	}
+}

@@ -16,6 +16,14 @@ import (
 	"github.com/sysrec/sysrec/reducer"
 )
 
+// Values of RecordOptions.Phases: which calls a process made only before
+// it served are refused once it serves (reducer.Options.Phases), or off.
+const (
+	PhasesDoors = reducer.PhasesDoors
+	PhasesAll   = reducer.PhasesAll
+	PhasesOff   = "off"
+)
+
 // RuntimeAuto asks Record to find the target's language runtime from
 // its executable; RuntimeNone to add the calls of none.
 const (
@@ -55,6 +63,18 @@ type RecordOptions struct {
 	// Command is written as the profile's recorded command when the
 	// recorder started none (a container, a process: what it runs).
 	Command []string
+	// Phases is PhasesDoors (or "") or PhasesAll to tag each call with
+	// the phase of its process, init or serving (Recorder.Transition is
+	// set from it and ServingAfter), and to refuse in serving the doors
+	// (or all the calls) only init made (Reduce.Phases), or PhasesOff
+	// not to tag.
+	Phases string
+	// ServingAfter, when set, says a process starts serving at its first
+	// call of one of these syscalls (native names), whatever its
+	// arguments and whether or not it listened, instead of the default
+	// transition (profiles.DefaultTransition): a UDP server, a client
+	// daemon.
+	ServingAfter []string
 	// ExcludeExe drops the calls, file and port accesses, unix sockets
 	// and outside signals of these executables (comm names) before the
 	// profile is made: a container runtime's init, whose setup before the
@@ -138,6 +158,10 @@ func Record(ctx context.Context, o RecordOptions) (*RecordResult, error) {
 	}
 	if err := CheckOutput(out); err != nil {
 		return nil, fmt.Errorf("cannot write the profile to %s: %w", out, err)
+	}
+	o.Recorder.Transition = o.transition()
+	if o.Phases != PhasesOff {
+		o.Reduce.Phases = o.Phases
 	}
 	if o.Reduce.Name == "" && len(command) > 0 {
 		o.Reduce.Name = filepath.Base(command[0])

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/sysrec/sysrec/linuxabi"
+	"github.com/sysrec/sysrec/profiles"
 	"github.com/sysrec/sysrec/reducer"
 )
 
@@ -39,7 +41,8 @@ func want[T ~string](option string, v T, names []T) error {
 // Validate checks the options a person chose, before anything runs: the
 // language runtime (RuntimeAuto and RuntimeNone included), the
 // generalisation levels, the duration and the bounds on keys and values
-// (at least 1 each), then what reducer.Options.Validate checks. Its
+// (at least 1 each), phases and the syscalls serving starts after (of
+// this machine's arch), then what reducer.Options.Validate checks. Its
 // errors are OptionErrors where an option is to blame.
 func (o RecordOptions) Validate() error {
 	rt := o.Reduce.Runtime
@@ -61,6 +64,21 @@ func (o RecordOptions) Validate() error {
 	if o.Recorder.MaxKeys < 1 {
 		return &OptionError{"max-keys", fmt.Sprintf("%d (want at least 1)", o.Recorder.MaxKeys)}
 	}
+	if o.Phases != "" && o.Phases != PhasesDoors && o.Phases != PhasesAll && o.Phases != PhasesOff {
+		return want("phases", o.Phases, []string{PhasesDoors, PhasesAll, PhasesOff})
+	}
+	if len(o.ServingAfter) > 0 {
+		if o.Phases == PhasesOff {
+			return &OptionError{"serving-after", fmt.Sprintf("%s with --phases off (phases are not tracked)", strings.Join(o.ServingAfter, ","))}
+		}
+		arch, err := linuxabi.Native()
+		if err != nil {
+			return err
+		}
+		if err := o.transition().Check([]*linuxabi.Arch{arch}); err != nil {
+			return &OptionError{"serving-after", err.Error()}
+		}
+	}
 	r := o.Reduce
 	if r.Runtime == RuntimeAuto || r.Runtime == RuntimeNone {
 		r.Runtime = reducer.RuntimeNone
@@ -69,6 +87,20 @@ func (o RecordOptions) Validate() error {
 		r.Reachable = map[string]string{} // Record analyses the target for it
 	}
 	return r.Validate()
+}
+
+// transition is the rule Record tags phases with: none when they are
+// off, serving after any call of ServingAfter when it is set, else the
+// default.
+func (o RecordOptions) transition() *profiles.Transition {
+	switch {
+	case o.Phases == PhasesOff:
+		return nil
+	case len(o.ServingAfter) > 0:
+		return &profiles.Transition{After: slices.Clone(o.ServingAfter)}
+	}
+	t := profiles.DefaultTransition()
+	return &t
 }
 
 // decide takes the decisions Record makes for the caller before the run,

@@ -35,6 +35,13 @@ func TestRecordOptionsValidate(t *testing.T) {
 		{"duration", func(o *RecordOptions) { o.Recorder.Duration = -1 }, "duration -1ns is negative"},
 		{"max values", func(o *RecordOptions) { o.Reduce.MaxValues = 0 }, "max-values 0 (want at least 1)"},
 		{"max keys", func(o *RecordOptions) { o.Recorder.MaxKeys = 0 }, "max-keys 0 (want at least 1)"},
+		{"phases off", func(o *RecordOptions) { o.Phases = PhasesOff }, ""},
+		{"phases", func(o *RecordOptions) { o.Phases = "on" }, `phases "on" (want doors, all or off)`},
+		{"serving after", func(o *RecordOptions) { o.ServingAfter = []string{"getppid", "recvfrom"} }, ""},
+		{"serving after a typo", func(o *RecordOptions) { o.ServingAfter = []string{"recvfrom", "epoll_wiat"} },
+			`serving-after unknown syscall "epoll_wiat" (did you mean "epoll_wait"?)`},
+		{"serving after with phases off", func(o *RecordOptions) { o.ServingAfter = []string{"getppid"}; o.Phases = PhasesOff },
+			"serving-after getppid with --phases off (phases are not tracked)"},
 	} {
 		o := validOptions()
 		tc.change(&o)
@@ -45,6 +52,28 @@ func TestRecordOptionsValidate(t *testing.T) {
 			t.Errorf("%s: %v", tc.name, err)
 		case tc.want != "" && (!errors.As(err, &oe) || err.Error() != tc.want):
 			t.Errorf("%s: error %v, want OptionError %q", tc.name, err, tc.want)
+		}
+	}
+}
+
+// TestRecordTransition: the rule Record records phases with.
+func TestRecordTransition(t *testing.T) {
+	def := profiles.DefaultTransition()
+	for _, tc := range []struct {
+		name   string
+		change func(*RecordOptions)
+		want   *profiles.Transition
+	}{
+		{"default", func(*RecordOptions) {}, &def},
+		{"auto", func(o *RecordOptions) { o.Phases = PhasesDoors }, &def},
+		{"serving after", func(o *RecordOptions) { o.ServingAfter = []string{"recvfrom", "getppid"} }, &profiles.Transition{After: []string{"recvfrom", "getppid"}}},
+		{"off", func(o *RecordOptions) { o.Phases = PhasesOff }, nil},
+	} {
+		o := validOptions()
+		tc.change(&o)
+		got := o.transition()
+		if (got == nil) != (tc.want == nil) || got != nil && !got.Equal(*tc.want) {
+			t.Errorf("%s: transition %+v, want %+v", tc.name, got, tc.want)
 		}
 	}
 }

@@ -74,8 +74,7 @@ func Run(ctx context.Context, p *profiles.Profile, argv []string, o RunOptions) 
 		if err != nil {
 			return enforce.Exit{}, err
 		}
-		refuse := p.DefaultAction
-		if cmd, err = enforce.NotifyCommand(filter, argv, enforce.NotifyOptions{Phases: &enforce.PhaseOptions{Tracker: tracker, Refuse: &refuse, OnRefused: o.OnRefused}}); err != nil {
+		if cmd, err = enforce.NotifyCommand(filter, argv, enforce.NotifyOptions{Phases: &enforce.PhaseOptions{Tracker: tracker, Notified: p.Notified, OnRefused: o.OnRefused}}); err != nil {
 			return enforce.Exit{}, err
 		}
 	} else {
@@ -128,7 +127,8 @@ func allowsExec(p *profiles.Profile) error {
 		return err
 	}
 	nr, _ := arch.Number("execve")
-	if a := p.Decide(linuxabi.SeccompData{Nr: int32(nr), Arch: arch.Audit}); a.Kind != profiles.Allow && a.Kind != profiles.Log {
+	// The helper execs the target before the target can serve: in init.
+	if a := p.Decide(linuxabi.SeccompData{Nr: int32(nr), Arch: arch.Audit}, profiles.PhaseInit); a.Kind != profiles.Allow && a.Kind != profiles.Log {
 		return fmt.Errorf("profile does not allow execve (it would get %s), which sysrec needs to start the target after installing the filter: add {\"name\": \"execve\"}", a)
 	}
 	return nil

@@ -38,6 +38,12 @@ type Delta struct {
 	// Withheld lists added syscalls that OLD listed as reachable but not
 	// allowed, with OLD's reason.
 	Withheld map[string]string `json:"withheld,omitempty"`
+	// Phases gives the phase of each added syscall NEW allows in one
+	// phase only ("init"): a widening of that phase alone.
+	Phases map[string]Phase `json:"phases,omitempty"`
+	// Transition is "OLD -> NEW" when the rule that ends init changed (a
+	// profile without phases has none).
+	Transition string `json:"transition,omitempty"`
 }
 
 // Change describes one syscall whose rules changed.
@@ -48,6 +54,9 @@ type Change struct {
 	Widened []string `json:"widened,omitempty"` // what NEW allows beyond OLD
 	// Tier is the risk tier of the widening (empty when nothing widened).
 	Tier string `json:"tier,omitempty"`
+	// Phase is "init" when NEW allows the syscall in init only: what
+	// widened, widened that phase alone.
+	Phase Phase `json:"phase,omitempty"`
 }
 
 // raise records that NEW allows something beyond OLD at tier t.
@@ -95,6 +104,7 @@ func Diff(old, new *Profile) *Delta {
 		d.Landlock = append(d.Landlock, dropped...)
 		d.raise(policy.Sensitive)
 	}
+	diffTransition(d, old, new)
 	withheld := map[string]string{}
 	for _, w := range old.NotAllowed {
 		withheld[w.Name] = w.Reason
@@ -123,6 +133,12 @@ func Diff(old, new *Profile) *Delta {
 				d.Tiers = map[string]string{}
 			}
 			d.Tiers[n] = t.String()
+			if initOnly(nw) {
+				if d.Phases == nil {
+					d.Phases = map[string]Phase{}
+				}
+				d.Phases[n] = PhaseInit
+			}
 			if why, ok := withheld[nw[0].Name]; ok {
 				if d.Withheld == nil {
 					d.Withheld = map[string]string{}
@@ -137,8 +153,20 @@ func Diff(old, new *Profile) *Delta {
 				continue
 			}
 			c := Change{Name: n, Old: oldText, New: newText, Widened: widened(o, nw)}
+			t := changeTier(o, nw)
+			if initOnly(o) && !initOnly(nw) {
+				// What init alone could make, serving can now: the
+				// widening is the whole entry's.
+				c.Widened = append(c.Widened, "phase: init only -> every phase")
+				for _, s := range nw {
+					et, _ := EntryTier(s)
+					t = max(t, et)
+				}
+			}
+			if initOnly(nw) {
+				c.Phase = PhaseInit
+			}
 			if len(c.Widened) > 0 {
-				t := changeTier(o, nw)
 				c.Tier = t.String()
 				d.raise(t)
 			}
@@ -190,10 +218,48 @@ func diffEntries(p *Profile, perArch bool) map[string][]Syscall {
 	return m
 }
 
+// initOnly reports whether the allowing entries ss of one syscall allow
+// it in the init phase only.
+func initOnly(ss []Syscall) bool {
+	return len(ss) > 0 && !slices.ContainsFunc(ss, func(s Syscall) bool { return s.Phase != PhaseInit })
+}
+
+// diffTransition records a change of the rule that ends init: when NEW
+// has init entries, each of them may now last longer, a widening at the
+// highest of their tiers.
+func diffTransition(d *Delta, old, new *Profile) {
+	describe := func(p *Profile) string {
+		if p.Phases == nil {
+			return "none"
+		}
+		return p.Phases.Transition.String()
+	}
+	switch {
+	case old.Phases == nil && new.Phases == nil:
+		return
+	case old.Phases != nil && new.Phases != nil && old.Phases.Transition.Equal(new.Phases.Transition):
+		return
+	}
+	d.Transition = describe(old) + " -> " + describe(new)
+	if old.Phases == nil {
+		return // NEW takes init powers from serving processes, OLD never did
+	}
+	for _, s := range new.Syscalls {
+		if s.Phase == PhaseInit {
+			t, _ := EntryTier(s)
+			d.raise(t)
+		}
+	}
+}
+
 func callTexts(ss []Syscall) []string {
 	var out []string
 	for _, s := range ss {
-		out = append(out, FormatCall(s)+" "+s.EffectiveAction().String())
+		text := FormatCall(s) + " " + s.EffectiveAction().String()
+		if s.Phase == PhaseInit {
+			text += " (init)"
+		}
+		out = append(out, text)
 	}
 	sort.Strings(out)
 	return out
@@ -282,8 +348,15 @@ func (d *Delta) Text() string {
 	if d.DefaultAction != "" {
 		fmt.Fprintf(&b, "default action: %s\n", d.DefaultAction)
 	}
+	if d.Transition != "" {
+		fmt.Fprintf(&b, "phases: serving starts %s\n", d.Transition)
+	}
 	for _, n := range d.Added {
-		fmt.Fprintf(&b, "+ %s (%s)", n, d.Tiers[n])
+		fmt.Fprintf(&b, "+ %s (%s", n, d.Tiers[n])
+		if ph := d.Phases[n]; ph != "" {
+			fmt.Fprintf(&b, ", %s phase only", ph)
+		}
+		b.WriteString(")")
 		if why, ok := d.Withheld[n]; ok {
 			fmt.Fprintf(&b, " — OLD withheld it: %s", why)
 		}
@@ -293,7 +366,9 @@ func (d *Delta) Text() string {
 		fmt.Fprintf(&b, "- %s\n", n)
 	}
 	for _, c := range d.Changed {
-		if c.Tier != "" {
+		if c.Tier != "" && c.Phase != "" {
+			fmt.Fprintf(&b, "~ %s (%s, %s phase only)\n", c.Name, c.Tier, c.Phase)
+		} else if c.Tier != "" {
 			fmt.Fprintf(&b, "~ %s (%s)\n", c.Name, c.Tier)
 		} else {
 			fmt.Fprintf(&b, "~ %s\n", c.Name)

@@ -2,6 +2,7 @@ package profiles
 
 import (
 	"errors"
+	"fmt"
 	"maps"
 	"slices"
 	"sort"
@@ -19,12 +20,24 @@ import (
 // calls no input allowed keep the answer an input gave them. The default
 // action is the first profile's, unless another's default allows; such a
 // profile allows every syscall it does not deny, and so does the merge.
+//
+// Phases: the inputs' transitions must be equal (a profile without phases
+// says nothing about them); an entry is init-only in the merge only if
+// every input that allows the syscall allows it in init only (an entry
+// any run saw in serving is for every phase), and the executables' phase
+// sets are unioned. The promise holds per phase: anything some p.Decide
+// allows in a phase, the merge allows in it.
 func Merge(ps ...*Profile) (*Profile, error) {
 	if len(ps) == 0 {
 		return nil, errors.New("merge: no profiles")
 	}
 	out := &Profile{Version: Version, Name: ps[0].Name, DefaultAction: ps[0].DefaultAction,
 		BadArchAction: ps[0].BadArchAction, UnknownAction: ps[0].UnknownAction}
+	phases, err := mergePhases(ps)
+	if err != nil {
+		return nil, err
+	}
+	out.Phases = phases
 	type acc struct {
 		allow  []Syscall
 		deny   []Syscall
@@ -152,6 +165,13 @@ func Merge(ps ...*Profile) (*Profile, error) {
 			if len(a.allow) > 0 && len(a.allow[0].Args) == 0 {
 				break // unreachable behind an argument-free allow
 			}
+			if len(a.allow) > 0 && out.Syscalls[len(out.Syscalls)-1].Phase == PhaseInit {
+				// Entries for any phase decide before init entries
+				// (Decide): a deny here would take back in init what
+				// the init entry allows. Without it, the calls it
+				// matched get the default action in serving.
+				break
+			}
 			out.Syscalls = append(out.Syscalls, d)
 		}
 	}
@@ -165,6 +185,53 @@ func Merge(ps ...*Profile) (*Profile, error) {
 		return nil, err
 	}
 	return out, nil
+}
+
+// mergePhases returns the phase section of the merge of ps: their one
+// transition, and per executable the union of their phase sets.
+func mergePhases(ps []*Profile) (*Phases, error) {
+	var out *Phases
+	from := 0
+	sets := map[string]*[2]map[string]bool{}
+	for i, p := range ps {
+		if p.Phases == nil {
+			continue
+		}
+		if out == nil {
+			out, from = &Phases{Transition: p.Phases.Transition}, i
+			out.Transition.After = slices.Clone(out.Transition.After)
+		} else if !out.Transition.Equal(p.Phases.Transition) {
+			return nil, fmt.Errorf("merge: %s learned its phases with another transition (%s) than %s (%s): record them again with the same one",
+				profileLabel(ps, i), p.Phases.Transition, profileLabel(ps, from), out.Transition)
+		}
+		for _, e := range p.Phases.Executables {
+			s := sets[e.Exe]
+			if s == nil {
+				s = &[2]map[string]bool{{}, {}}
+				sets[e.Exe] = s
+			}
+			for _, n := range e.Init {
+				s[0][n] = true
+			}
+			for _, n := range e.Serving {
+				s[1][n] = true
+			}
+		}
+	}
+	for _, exe := range slices.Sorted(maps.Keys(sets)) {
+		s := sets[exe]
+		out.Executables = append(out.Executables, PhaseSets{Exe: exe, Init: slices.Sorted(maps.Keys(s[0])), Serving: slices.Sorted(maps.Keys(s[1]))})
+	}
+	return out, nil
+}
+
+// profileLabel names the i-th of ps in an error: its position, and its
+// name when it has one.
+func profileLabel(ps []*Profile, i int) string {
+	if ps[i].Name != "" {
+		return fmt.Sprintf("profile %d (%s)", i+1, ps[i].Name)
+	}
+	return fmt.Sprintf("profile %d", i+1)
 }
 
 func containsEntry(list []Syscall, s Syscall) bool {
@@ -182,8 +249,11 @@ func containsEntry(list []Syscall, s Syscall) bool {
 // entry.
 func joinAllowing(entries []Syscall) Syscall {
 	name := entries[0].Name
-	out := Syscall{Name: name, Arch: entries[0].Arch, Action: entries[0].Action}
+	out := Syscall{Name: name, Arch: entries[0].Arch, Action: entries[0].Action, Phase: PhaseInit}
 	for _, e := range entries {
+		if e.Phase != PhaseInit {
+			out.Phase = PhaseAny // some input allows it in serving
+		}
 		if e.Action.Kind == Allow {
 			out.Action = e.Action // allow over log
 		}

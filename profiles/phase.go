@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sort"
+	"strings"
 )
 
 // Phase is the part of a process's life a call is made in. A daemon
@@ -43,6 +45,23 @@ type Transition struct {
 	// for work once it has a door for it (memcached's worker threads wait
 	// on their pipes before the main thread opens its sockets).
 	Gate string `json:"gate,omitempty"`
+}
+
+// String describes t for messages: "after accept, poll (blocking,
+// gate listen)".
+func (t Transition) String() string {
+	var how []string
+	if t.Blocking {
+		how = append(how, "blocking")
+	}
+	if t.Gate != "" {
+		how = append(how, "gate "+t.Gate)
+	}
+	s := "after " + strings.Join(t.After, ", ")
+	if len(how) > 0 {
+		s += " (" + strings.Join(how, ", ") + ")"
+	}
+	return s
 }
 
 // GateListen is Transition.Gate's one value.
@@ -86,6 +105,26 @@ type PhaseSets struct {
 	Serving []string `json:"serving"`
 }
 
+// normalizePhases sorts the phase sets, without duplicates, by
+// executable; an empty set is [] (a process that never served).
+func (p *Profile) normalizePhases() {
+	if p.Phases == nil {
+		return
+	}
+	set := func(names []string) []string {
+		out := slices.Compact(slices.Sorted(slices.Values(names)))
+		if out == nil {
+			out = []string{}
+		}
+		return out
+	}
+	for i, e := range p.Phases.Executables {
+		p.Phases.Executables[i].Init = set(e.Init)
+		p.Phases.Executables[i].Serving = set(e.Serving)
+	}
+	sort.SliceStable(p.Phases.Executables, func(a, b int) bool { return p.Phases.Executables[a].Exe < p.Phases.Executables[b].Exe })
+}
+
 // HasPhases reports whether p restricts any entry to the init phase:
 // enforcing it needs a supervisor that knows each process's phase.
 func (p *Profile) HasPhases() bool {
@@ -110,9 +149,23 @@ func (p *Profile) validatePhases() error {
 		default:
 			return fmt.Errorf("field syscalls[%d].phase: unknown phase %q (want init, or none for every phase)", i, s.Phase)
 		}
+		if s.Action.Kind == UserNotif && p.Phases != nil {
+			// p.Supervised() hands its init entries to a supervisor
+			// that answers by phase: it could not tell this entry's
+			// notifications from theirs.
+			return fmt.Errorf("field syscalls[%d].action: user_notif in a profile with phases (their supervisor answers every notification by the caller's phase)", i)
+		}
 	}
 	if p.Phases == nil {
 		return nil
+	}
+	for _, f := range []struct {
+		field string
+		a     Action
+	}{{"default_action", p.DefaultAction}, {"unknown_action", p.UnknownAction}, {"bad_arch_action", p.BadArchAction}} {
+		if f.a.Kind == UserNotif {
+			return fmt.Errorf("field %s: user_notif in a profile with phases (their supervisor answers every notification by the caller's phase)", f.field)
+		}
 	}
 	if p.Version < 3 {
 		return fmt.Errorf("field phases: needs version 3, the profile says %d", p.Version)
@@ -125,6 +178,18 @@ func (p *Profile) validatePhases() error {
 		return fmt.Errorf("field phases.transition.gate: unknown gate %q (want listen, or none)", t.Gate)
 	}
 	return nil
+}
+
+// Notified is what the supervisor of p.Supervised() answers a
+// notification from a process in phase: an init entry matched, so the
+// call runs while the process has not started serving, and gets the
+// default action once it has; a process whose phase is not known (any
+// other value) gets no init powers.
+func (p *Profile) Notified(phase Phase) Action {
+	if phase == PhaseInit {
+		return ActAllow
+	}
+	return p.DefaultAction
 }
 
 // ServingOnly returns p as it applies to a serving process: the init
@@ -140,9 +205,11 @@ func (p *Profile) ServingOnly() *Profile {
 
 // Union returns p with every entry allowed in every phase: what a filter
 // that cannot know a process's phase (the oci, spo and systemd formats)
-// can say.
+// can say. The entries for any phase come first, as Decide reads them,
+// so Union decides every call as p does for a process in init.
 func (p *Profile) Union() *Profile {
 	c := p.Clone()
+	c.Syscalls = anyPhaseFirst(c.Syscalls)
 	for i := range c.Syscalls {
 		c.Syscalls[i].Phase = PhaseAny
 	}
@@ -150,28 +217,38 @@ func (p *Profile) Union() *Profile {
 	return c
 }
 
-// Supervised returns p for a filter whose init entries a supervisor
-// decides on: each init entry's action becomes user_notif (the
-// supervisor lets the call run while its process has not started serving
-// and answers it with the default action after), and every entry for any
-// phase comes first, so a call both allow is never sent to user space.
-// The supervisor decides on the process's phase alone, never on memory
-// the caller could change, so letting the call continue is safe. The
-// filter knows no phase: its entries are for every phase, and it has no
-// phases section (the supervisor keeps p's transition).
-func (p *Profile) Supervised() *Profile {
-	c := p.Clone()
+// anyPhaseFirst orders ss as Decide reads them: the entries for any
+// phase, in order, then the init entries, in order.
+func anyPhaseFirst(ss []Syscall) []Syscall {
 	var any, init []Syscall
-	for _, s := range c.Syscalls {
+	for _, s := range ss {
 		if s.Phase == PhaseInit {
-			s.Action = Action{Kind: UserNotif}
-			s.Phase = PhaseAny
 			init = append(init, s)
 			continue
 		}
 		any = append(any, s)
 	}
-	c.Syscalls = append(any, init...)
+	return append(any, init...)
+}
+
+// Supervised returns p for a filter whose init entries a supervisor
+// decides on: each init entry becomes an entry for any phase whose
+// action is user_notif (the supervisor answers p.Notified(phase): the
+// call runs while its process has not started serving, and gets the
+// default action after), after every entry for any phase, as Decide
+// reads them, so a call one of those decides is never sent to user
+// space. The supervisor decides on the process's phase alone, never on
+// memory the caller could change, so letting the call continue is safe.
+// Like the other views it has no phases left: it is a filter to compile.
+func (p *Profile) Supervised() *Profile {
+	c := p.Clone()
+	c.Syscalls = anyPhaseFirst(c.Syscalls)
+	for i := range c.Syscalls {
+		if c.Syscalls[i].Phase == PhaseInit {
+			c.Syscalls[i].Action = Action{Kind: UserNotif}
+			c.Syscalls[i].Phase = PhaseAny
+		}
+	}
 	c.Phases = nil
 	return c
 }

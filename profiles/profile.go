@@ -342,6 +342,7 @@ func (p *Profile) Normalize() {
 	}
 	sort.SliceStable(p.Syscalls, func(a, b int) bool { return p.Syscalls[a].Name < p.Syscalls[b].Name })
 	p.normalizeLandlock()
+	p.normalizePhases()
 	sort.SliceStable(p.NotAllowed, func(a, b int) bool { return p.NotAllowed[a].Name < p.NotAllowed[b].Name })
 	if p.Syscalls == nil {
 		p.Syscalls = []Syscall{}

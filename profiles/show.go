@@ -74,9 +74,17 @@ func format(p *Profile, width int, aligned bool) string {
 		}
 		fmt.Fprintf(&b, "confidence: %s\n", conf.Text())
 	}
+	phased := p.Phases != nil || p.HasPhases()
+	if p.Phases != nil {
+		b.WriteString(formatPhases(p.Phases))
+	}
 	b.WriteString("\n")
 	w := table(&b, aligned)
-	fmt.Fprintln(w, "SYSCALL\tTIER\tCALLS\tRUNS\tERRORS\tACTION\tNOTE")
+	phaseHead := ""
+	if phased {
+		phaseHead = "PHASE\t"
+	}
+	fmt.Fprintf(w, "SYSCALL\tTIER\tCALLS\tRUNS\tERRORS\tACTION\t%sNOTE\n", phaseHead)
 	for _, s := range p.Syscalls {
 		var errs []string
 		for e, n := range s.Errors {
@@ -100,9 +108,13 @@ func format(p *Profile, width int, aligned bool) string {
 			t, _ := EntryTier(s)
 			tier = t.String()
 		}
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", cut(FormatCall(s), callMax), tier, count, seenIn, strings.Join(errs, " "), s.EffectiveAction(), cut(note, noteMax))
+		phase, pad := "", ""
+		if phased {
+			phase, pad = phaseName(s.Phase)+"\t", "\t"
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s%s\n", cut(FormatCall(s), callMax), tier, count, seenIn, strings.Join(errs, " "), s.EffectiveAction(), phase, cut(note, noteMax))
 		for _, k := range slices.Sorted(maps.Keys(s.Seen)) {
-			fmt.Fprintf(w, "  %s\t\t%d\t\t\t\t\n", cut("seen "+s.Name+"("+k+")", callMax-2), s.Seen[k])
+			fmt.Fprintf(w, "  %s\t\t%d\t\t\t\t%s\n", cut("seen "+s.Name+"("+k+")", callMax-2), s.Seen[k], pad)
 		}
 	}
 	w.Flush()
@@ -115,6 +127,45 @@ func format(p *Profile, width int, aligned bool) string {
 		w.Flush()
 	}
 	b.WriteString(formatLandlock(p))
+	return b.String()
+}
+
+// phaseName is how show names an entry's phase.
+func phaseName(ph Phase) string {
+	if ph == PhaseAny {
+		return "any"
+	}
+	return string(ph)
+}
+
+// formatPhases prints the transition and, per executable, the calls its
+// processes made in each phase: the whole-run and serving sets TSP and
+// SysPart compare.
+func formatPhases(ph *Phases) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "phases: serving starts %s\n", ph.Transition)
+	for _, e := range ph.Executables {
+		served := map[string]bool{}
+		for _, n := range e.Serving {
+			served[n] = true
+		}
+		var initOnly []string
+		for _, n := range e.Init {
+			if !served[n] {
+				initOnly = append(initOnly, n)
+			}
+		}
+		exe := e.Exe
+		if exe == "" {
+			exe = "?"
+		}
+		if len(e.Serving) == 0 {
+			fmt.Fprintf(&b, "  %s: never served; init %d: %s\n", exe, len(e.Init), strings.Join(e.Init, " "))
+			continue
+		}
+		fmt.Fprintf(&b, "  %s: serving %d: %s\n", exe, len(e.Serving), strings.Join(e.Serving, " "))
+		fmt.Fprintf(&b, "  %s: init %d, %d of them in init only: %s\n", exe, len(e.Init), len(initOnly), strings.Join(initOnly, " "))
+	}
 	return b.String()
 }
 
@@ -232,6 +283,9 @@ type Entry struct {
 	Errors map[string]uint64 `json:"errors,omitempty"`
 	Reason string            `json:"reason,omitempty"`
 	Note   string            `json:"note,omitempty"`
+	// Phase is "init" for an entry allowed only before its process
+	// serves.
+	Phase Phase `json:"phase,omitempty"`
 }
 
 // Entries lists p's entries for scripts, in profile order.
@@ -239,7 +293,7 @@ func Entries(p *Profile) []Entry {
 	out := []Entry{}
 	for _, s := range p.Syscalls {
 		e := Entry{Call: FormatCall(s), Name: s.Name, Arch: s.Arch, Action: s.EffectiveAction().String(), Count: s.Count,
-			Runs: EntryRuns(s), Errors: s.Errors, Reason: s.Reason, Note: s.Note}
+			Runs: EntryRuns(s), Errors: s.Errors, Reason: s.Reason, Note: s.Note, Phase: s.Phase}
 		if allows(s.EffectiveAction()) {
 			t, _ := EntryTier(s)
 			e.Tier = t.String()

@@ -11,6 +11,8 @@ import (
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/asm"
 	"github.com/cilium/ebpf/link"
+
+	"github.com/sysrec/sysrec/profiles"
 )
 
 // TestProgramCost measures what the recorder's programs cost a syscall
@@ -19,7 +21,8 @@ import (
 // the same for an empty program, and most of the floor — is left out,
 // and so is the noise of timing a whole loop on a VM. getppid calls of
 // a recorded task and of a task outside the recording, with file
-// recording off and on. SYSREC_FS_BENCH=1 runs it.
+// recording off and on, phase tracking off, on with the task in init,
+// and on with it serving. SYSREC_FS_BENCH=1 runs it.
 func TestProgramCost(t *testing.T) {
 	bin := runTimeStats(t)
 	var err error
@@ -72,9 +75,31 @@ func TestProgramCost(t *testing.T) {
 	var report strings.Builder
 	fmt.Fprintf(&report, "| getppid, %d calls | sys_enter ns/run | sys_exit ns/run | both above two empty programs |\n|---|---:|---:|---:|\n", calls)
 	fmt.Fprintf(&report, "| empty program | %.1f | %.1f | |\n", floor, floor)
-	for _, files := range []bool{false, true} {
+	arch, err := hostArch()
+	if err != nil {
+		t.Fatal(err)
+	}
+	def := profiles.DefaultTransition()
+	for _, c := range []struct {
+		files  bool
+		phases string
+		rule   *profiles.Transition
+	}{
+		// What record does: phases tracked. The loop never listens, so
+		// it stays in init and each call is checked against the rule;
+		// serving after getppid, its first call starts serving and the
+		// others cost a compare.
+		{false, "off", nil},
+		{false, "init", &def},
+		{false, "serving", &profiles.Transition{After: []string{"getppid"}}},
+		{true, "init", &def},
+	} {
+		rule, err := phaseRule(arch, c.rule)
+		if err != nil {
+			t.Fatal(err)
+		}
 		cg := testCgroup(t)
-		s, err := startSession(cg, sessionOptions{maxKeys: DefaultMaxKeys, files: files})
+		s, err := startSession(cg, sessionOptions{maxKeys: DefaultMaxKeys, files: c.files, phases: rule})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -84,7 +109,7 @@ func TestProgramCost(t *testing.T) {
 				in = nil
 			}
 			ns := perRun(in, s.prog("sys_enter"), s.prog("sys_exit"))
-			fmt.Fprintf(&report, "| %s task, files %v | %.1f | %.1f | %+.1f ns |\n", where, map[bool]string{false: "off", true: "on"}[files], ns[0], ns[1], ns[0]+ns[1]-2*floor)
+			fmt.Fprintf(&report, "| %s task, files %v, phases %s | %.1f | %.1f | %+.1f ns |\n", where, map[bool]string{false: "off", true: "on"}[c.files], c.phases, ns[0], ns[1], ns[0]+ns[1]-2*floor)
 		}
 		if err := s.close(); err != nil {
 			t.Fatal(err)

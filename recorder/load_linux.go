@@ -28,6 +28,7 @@ func coreAttachments(objs *bpfprog.Objects) []attachment {
 		{name: "sys_exit", prog: objs.SysExit},
 		{name: "sched_process_exec", prog: objs.SchedProcessExec},
 		{name: "sched_process_fork", prog: objs.SchedProcessFork},
+		{name: "sched_process_exit", prog: objs.SchedProcessExit},
 		{name: "task_newtask", prog: objs.TaskNewtask},
 		{name: "cgroup_attach_task", prog: objs.CgroupAttachTask},
 	}
@@ -160,6 +161,11 @@ func load(arch *linuxabi.Arch) (*loaded, error) {
 	}
 	vars := map[string]any{}
 	for v, name := range map[string]string{"execve_nr": "execve", "execveat_nr": "execveat", "sigreturn_nr": "rt_sigreturn"} {
+		if nr, ok := arch.Number(name); ok {
+			vars[v] = uint32(nr)
+		}
+	}
+	for v, name := range bpfprog.PhaseNumbers {
 		if nr, ok := arch.Number(name); ok {
 			vars[v] = uint32(nr)
 		}

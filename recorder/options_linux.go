@@ -11,6 +11,7 @@ import (
 	"unsafe"
 
 	"github.com/sysrec/sysrec/bpfprog"
+	"github.com/sysrec/sysrec/linuxabi"
 )
 
 // MaxMaxKeys bounds Options.MaxKeys: 2^24 keys take about 3.0 GiB of
@@ -47,6 +48,11 @@ func (o Options) validate(available func() (uint64, error)) error {
 	case o.ProgressInterval < 0:
 		return fmt.Errorf("progress interval %s is negative", o.ProgressInterval)
 	}
+	if o.Transition != nil {
+		if err := o.Transition.Check(allArches()); err != nil {
+			return fmt.Errorf("transition: %w", err)
+		}
+	}
 	if o.MaxKeys < 0 {
 		return fmt.Errorf("max keys %d: want at least 1 (0 means the default, %d)", o.MaxKeys, DefaultMaxKeys)
 	}
@@ -65,6 +71,17 @@ func (o Options) validate(available func() (uint64, error)) error {
 		return fmt.Errorf("max keys %d needs about %s of kernel memory; this machine has %s available", keys, gib(need), gib(avail))
 	}
 	return nil
+}
+
+// allArches are the arches whose syscall names a transition may use.
+func allArches() []*linuxabi.Arch {
+	var out []*linuxabi.Arch
+	for _, name := range linuxabi.ArchNames() {
+		if a, err := linuxabi.LookupArch(name); err == nil {
+			out = append(out, a)
+		}
+	}
+	return out
 }
 
 // maxKeys is the size of the counts map.

@@ -13,10 +13,12 @@ import (
 
 	"github.com/sysrec/sysrec/bpfprog"
 	"github.com/sysrec/sysrec/internal/testenv"
+	"github.com/sysrec/sysrec/profiles"
 )
 
 func TestValidate(t *testing.T) {
 	const available = 31 << 30 / 10 // 3.1 GiB
+	def := profiles.DefaultTransition()
 	cmd := []string{"/bin/true"}
 	for _, tc := range []struct {
 		name string
@@ -41,6 +43,11 @@ func TestValidate(t *testing.T) {
 		{"more keys than memory", Options{Command: cmd, MaxKeys: 1 << 24}, "max keys 16777216 needs about 3.0 GiB of kernel memory"},
 		{"50 million keys", Options{Command: cmd, MaxKeys: 50000000}, "max keys 50000000 needs about 9.3 GiB of kernel memory; at most 16777216 keys (about 3.0 GiB) are allowed"},
 		{"int32 keys", Options{Command: cmd, MaxKeys: 2147483647}, "max keys 2147483647 needs about 384.0 GiB"},
+		{"default transition", Options{Command: cmd, Transition: &def}, ""},
+		{"transition of another arch's names", Options{Command: cmd, Transition: &profiles.Transition{After: []string{"poll", "ppoll"}}}, ""},
+		{"empty transition", Options{Command: cmd, Transition: &profiles.Transition{}}, "transition: no syscall to start serving at"},
+		{"transition typo", Options{Command: cmd, Transition: &profiles.Transition{After: []string{"acept4"}}}, `transition: unknown syscall "acept4" (did you mean "accept4"?)`},
+		{"transition gate", Options{Command: cmd, Transition: &profiles.Transition{After: []string{"accept"}, Gate: "bind"}}, `transition: unknown gate "bind" (want listen, or none)`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			avail := uint64(available)
@@ -132,4 +139,47 @@ func memlock(t *testing.T, m *ebpf.Map) uint64 {
 	}
 	t.Fatalf("no memlock in fdinfo of map %v", m)
 	return 0
+}
+
+// TestPhaseRule: a transition is lowered to the host's numbers, names
+// it does not have left out; none at all is an error.
+func TestPhaseRule(t *testing.T) {
+	arch, err := hostArch()
+	if err != nil {
+		t.Fatal(err)
+	}
+	def := profiles.DefaultTransition()
+	r, err := phaseRule(arch, &def)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Blocking != 1 || r.GateListen != 1 {
+		t.Errorf("default rule: blocking %d, gate listen %d; want 1, 1", r.Blocking, r.GateListen)
+	}
+	set := 0
+	for _, w := range r.After {
+		for ; w != 0; w &= w - 1 {
+			set++
+		}
+	}
+	want := 0
+	for _, name := range def.After {
+		nr, ok := arch.Number(name)
+		if !ok {
+			continue
+		}
+		want++
+		if r.After[nr/64]&(1<<(nr%64)) == 0 {
+			t.Errorf("%s (nr %d) not in the lowered rule", name, nr)
+		}
+	}
+	if set != want {
+		t.Errorf("%d calls in the lowered rule, want %d", set, want)
+	}
+	if r, err := phaseRule(arch, nil); r != nil || err != nil {
+		t.Errorf("no transition lowered to %v, %v; want none", r, err)
+	}
+	if _, err := phaseRule(arch, &profiles.Transition{After: []string{"socketcall"}}); err == nil || !strings.Contains(err.Error(), "none of socketcall is a syscall of "+arch.Name) {
+		t.Errorf("a transition of i386 names only: %v", err)
+	}
 }

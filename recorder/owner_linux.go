@@ -353,9 +353,15 @@ func (o *owner) register(r registration, names []string, fds []int) (*registered
 			}
 		}
 	}
+	if r.Phases != nil {
+		// Before rec_state says phases: the programs read the rule then.
+		if err := o.objs.PhaseRules.Put(id, r.Phases); err != nil {
+			return nil, fmt.Errorf("register transition: %w", err)
+		}
+	}
 	o.seq++
 	st := bpfprog.RecState{Seq: o.seq, Cgid: r.Cgroup, RootIno: r.RootIno, Files: b2u(r.Files), RequireExec: b2u(r.RequireExec),
-		MaxDepth: min(r.MaxDepth, bpfprog.FilesMaxDepth), Mntns: r.Mntns, RootMnt: r.RootMnt}
+		MaxDepth: min(r.MaxDepth, bpfprog.FilesMaxDepth), Mntns: r.Mntns, RootMnt: r.RootMnt, Phases: b2u(r.Phases != nil)}
 	if err := o.objs.Recs.Put(id, &st); err != nil {
 		return nil, fmt.Errorf("register: %w", err)
 	}

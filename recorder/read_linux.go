@@ -10,8 +10,9 @@ import (
 )
 
 // arrayCounts calls f with the key and count of every nonzero entry of
-// the calls array: calls[slot*MaxNr+nr] counts call nr, without its
-// arguments, of the exe the slots map gave that slot.
+// the calls array: calls[(slot*KeyPhases+phase)*MaxNr+nr] counts call
+// nr, without its arguments, of the exe the slots map gave that slot,
+// made in phase.
 func arrayCounts(s *session, f func(bpfprog.Key, uint64)) error {
 	names := map[uint32]bpfprog.ExeName{}
 	var name bpfprog.ExeName
@@ -30,14 +31,14 @@ func arrayCounts(s *session, f func(bpfprog.Key, uint64)) error {
 	if err != nil {
 		return fmt.Errorf("map calls: %w", err)
 	}
-	buf := make([]byte, 8*bpfprog.MaxNr)
+	buf := make([]byte, 8*bpfprog.MaxNr*bpfprog.KeyPhases)
 	for slot, name := range names {
 		if _, err := mem.ReadAt(buf, int64(slot)*int64(len(buf))); err != nil {
 			return fmt.Errorf("read calls of slot %d: %w", slot, err)
 		}
-		for nr := range uint32(bpfprog.MaxNr) {
-			if v := binary.NativeEndian.Uint64(buf[8*nr:]); v != 0 {
-				f(bpfprog.Key{Nr: nr, Exe: name.Name}, v)
+		for i := range uint32(bpfprog.MaxNr * bpfprog.KeyPhases) {
+			if v := binary.NativeEndian.Uint64(buf[8*i:]); v != 0 {
+				f(bpfprog.Key{Nr: i % bpfprog.MaxNr, Phase: uint16(i / bpfprog.MaxNr), Exe: name.Name}, v)
 			}
 		}
 	}
@@ -45,7 +46,7 @@ func arrayCounts(s *session, f func(bpfprog.Key, uint64)) error {
 }
 
 func lostCount(s *session) (uint64, error) {
-	return statSum(s, bpfprog.StatLostKeys, bpfprog.StatLostErrnos, bpfprog.StatLostExes, bpfprog.StatLostLeft)
+	return statSum(s, bpfprog.StatLostKeys, bpfprog.StatLostErrnos, bpfprog.StatLostExes, bpfprog.StatLostLeft, bpfprog.StatLostPhases)
 }
 
 // statSum adds up the recording's per-CPU stats counters idx.
@@ -64,7 +65,9 @@ func statSum(s *session, idx ...uint32) (uint64, error) {
 }
 
 // readMaps turns the kernel's aggregates into samples; calls of the
-// compat ABI become samples of its arch (Sample.Arch).
+// compat ABI become samples of its arch (Sample.Arch), and each sample
+// of a recording that tracked phases (rec.Transition) has the phase it
+// was counted in.
 func readMaps(s *session, arch *linuxabi.Arch, rec *Recording) error {
 	native := argMasks(arch)
 	compat, hasCompat := compatArch(arch)
@@ -79,6 +82,12 @@ func readMaps(s *session, arch *linuxabi.Arch, rec *Recording) error {
 			a, masks, sampleArch = compat, compatMasks, compat.Name
 		}
 		s := profiles.Sample{Arch: sampleArch, Nr: int(int32(k.Nr)), Name: a.SyscallName(int(int32(k.Nr))), Args: k.Args, Count: v, Exe: k.ExeName()}
+		if rec.Transition != nil {
+			s.Phase = profiles.PhaseInit
+			if k.Phase == bpfprog.KeyServing {
+				s.Phase = profiles.PhaseServing
+			}
+		}
 		if k.Nr < bpfprog.MaxNr {
 			for i, m := range masks[k.Nr].Mask {
 				s.Recorded[i] = m != 0
@@ -106,7 +115,9 @@ func readMaps(s *session, arch *linuxabi.Arch, rec *Recording) error {
 	for eit.Next(&ek, &v) {
 		i, ok := index[ek.Key]
 		if !ok {
-			continue // cannot happen: an errno is only counted for a counted key
+			// Only when a thread's serving mark could not be read at the
+			// call's exit (its storage busy on that CPU): rare.
+			continue
 		}
 		s := &rec.Samples[i]
 		if s.Errors == nil {

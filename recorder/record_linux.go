@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -69,11 +70,20 @@ type Options struct {
 	// (and of calls of executables past the 64th); 0 means
 	// DefaultMaxKeys. Validate refuses what the machine's memory cannot
 	// hold. A call without recorded arguments of one of the first 64
-	// executables is counted in a fixed array instead (512 KiB).
+	// executables is counted in a fixed array instead (1 MiB: per
+	// executable and phase).
 	MaxKeys int
 	// Files also records the files and TCP ports the target touches, as
 	// Landlock rights (Recording.Files, Ports, FilesUnresolved).
 	Files bool
+	// Transition, when set, tags every call with the phase its process
+	// was in at the call's entry under this rule (Sample.Phase,
+	// Recording.Transition); nil: phases are not tracked. A process
+	// that was running before the recording started (PID, Cgroup)
+	// starts in init, not listened: whether it listened or serves is
+	// not known, and the calls before its next wait would be the middle
+	// of its loop, not its start-up.
+	Transition *profiles.Transition
 
 	// Lingering, when set, is called once if the command exits while
 	// processes it started are still running (a daemon): the recording
@@ -146,11 +156,15 @@ func Record(ctx context.Context, opts Options) (*Recording, error) {
 	}
 	defer cg.remove()
 
+	rule, err := phaseRule(arch, opts.Transition)
+	if err != nil {
+		return nil, err
+	}
 	// Only a target sysrec starts has a launcher phase to leave out.
 	fromExec := (len(opts.Command) > 0 && !opts.IncludeLauncher) || opts.FromExec
 	// Registered before the target starts, so nothing it does is
 	// missed; by its cgroup, so nothing foreign is counted.
-	s, err := startSession(cg, sessionOptions{fromExec: fromExec, maxKeys: opts.maxKeys(), files: opts.Files})
+	s, err := startSession(cg, sessionOptions{fromExec: fromExec, maxKeys: opts.maxKeys(), files: opts.Files, phases: rule})
 	if err != nil {
 		return nil, err
 	}
@@ -164,6 +178,11 @@ func Record(ctx context.Context, opts Options) (*Recording, error) {
 	}
 
 	rec := &Recording{Arch: arch.Name, Command: opts.Command, Kernel: kernelRelease(), ExitStatus: -1}
+	if opts.Transition != nil {
+		t := *opts.Transition
+		t.After = slices.Clone(t.After)
+		rec.Transition = &t
+	}
 	start := time.Now()
 	stopProgress := startProgress(s, start, opts)
 	if len(opts.Command) > 0 {
@@ -196,6 +215,29 @@ func Record(ctx context.Context, opts Options) (*Recording, error) {
 		return nil, err
 	}
 	return rec, nil
+}
+
+// phaseRule lowers t (nil: phases not tracked) to the native numbers
+// of arch; a name arch does not have (arm64 has no poll, epoll_wait or
+// select) is left out, but one of them at least must be there.
+func phaseRule(arch *linuxabi.Arch, t *profiles.Transition) (*bpfprog.PhaseRule, error) {
+	if t == nil {
+		return nil, nil
+	}
+	var after []int
+	for _, name := range t.After {
+		if nr, ok := arch.Number(name); ok {
+			after = append(after, nr)
+		}
+	}
+	if len(after) == 0 {
+		return nil, fmt.Errorf("transition: none of %s is a syscall of %s", strings.Join(t.After, ", "), arch.Name)
+	}
+	r, err := bpfprog.NewPhaseRule(after, t.Blocking, t.Gate == profiles.GateListen)
+	if err != nil {
+		return nil, err
+	}
+	return &r, nil
 }
 
 // hostArch is the arch whose syscall numbers the recorder sees. The BPF

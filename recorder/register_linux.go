@@ -49,6 +49,9 @@ type registration struct {
 	Mntns       uint32 `json:"mntns"`
 	RootMnt     uint32 `json:"root_mnt"`
 	RootIno     uint64 `json:"root_ino"`
+	// Phases is the recording's transition rule, lowered; nil: phases
+	// are not tracked.
+	Phases *bpfprog.PhaseRule `json:"phases,omitempty"`
 }
 
 func send(conn *net.UnixConn, m message, fds []int) error {
@@ -122,11 +125,12 @@ func peerCred(conn *net.UnixConn) (*unix.Ucred, error) {
 
 // sessionOptions configure one recording's registration.
 type sessionOptions struct {
-	fromExec bool // count only processes that exec'd after the start
-	maxKeys  int  // size of the counts map
-	files    bool // also record files and ports
-	fileKeys int  // size of the file maps (≤ 0: DefaultMaxFileKeys)
-	depth    int  // components a path walk may take (≤ 0: fileMaxDepth)
+	fromExec bool               // count only processes that exec'd after the start
+	maxKeys  int                // size of the counts map
+	files    bool               // also record files and ports
+	fileKeys int                // size of the file maps (≤ 0: DefaultMaxFileKeys)
+	depth    int                // components a path walk may take (≤ 0: fileMaxDepth)
+	phases   *bpfprog.PhaseRule // the transition rule; nil: phases not tracked
 }
 
 // session is one recording registered with the owner: its own maps,
@@ -161,7 +165,7 @@ func startSession(cg *cgroup, o sessionOptions) (*session, error) {
 		s.close()
 		return nil, err
 	}
-	reg := registration{Cgroup: cg.id, RequireExec: o.fromExec, Files: o.files}
+	reg := registration{Cgroup: cg.id, RequireExec: o.fromExec, Files: o.files, Phases: o.phases}
 	if o.files {
 		if reg.MaxDepth = uint32(o.depth); o.depth <= 0 {
 			reg.MaxDepth = fileMaxDepth

@@ -19,17 +19,19 @@ import (
 	"github.com/cilium/ebpf/link"
 	"github.com/sysrec/sysrec/internal/testenv"
 	"github.com/sysrec/sysrec/internal/testtarget"
+	"github.com/sysrec/sysrec/profiles"
 	"golang.org/x/sys/unix"
 )
 
-// TestSharedCost measures what concurrent recordings cost, side by side
-// in one run, each round in a random order: a getppid loop outside any
-// recording (a bystander) beside 0, 1, 8 and 64 recordings (registered
-// cgroups, files on: what a recording costs others does not depend on
-// what runs in it), under the floor (two empty programs), recorded
-// alone and beside 8 others; by the loop's own clock and by the
-// programs' run-time statistics (sys_enter + sys_exit per call, which a
-// busy host disturbs far less); the time from Record's call to the first
+// TestSharedCost measures what concurrent recordings cost, side by
+// side in one run, each round in a random order: a getppid loop
+// outside any recording (a bystander) beside 0, 1, 8 and 64 recordings
+// (registered cgroups, files on: what a recording costs others does
+// not depend on what runs in it), under the floor (two empty
+// programs), recorded alone and beside 8 others (phases tracked, as
+// record does); by the loop's own clock and by the programs' run-time
+// statistics (sys_enter + sys_exit per call, which a busy host
+// disturbs far less); the time from Record's call to the first
 // recorded call of a target (date, which prints its clock) while the
 // programs are attached already, and while they are not (the owner
 // starts and loads them); and the kernel memory of the maps with 64
@@ -50,10 +52,20 @@ func TestSharedCost(t *testing.T) {
 	}
 	defer stats.Close()
 
+	// Phases tracked, as record does.
+	arch, err := hostArch()
+	if err != nil {
+		t.Fatal(err)
+	}
+	def := profiles.DefaultTransition()
+	phases, err := phaseRule(arch, &def)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var pool []*session
 	resize := func(n int) {
 		for len(pool) < n {
-			s, err := startSession(testCgroup(t), sessionOptions{maxKeys: DefaultMaxKeys, files: true})
+			s, err := startSession(testCgroup(t), sessionOptions{maxKeys: DefaultMaxKeys, files: true, phases: phases})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -108,7 +120,7 @@ func TestSharedCost(t *testing.T) {
 		return func() (float64, float64) {
 			resize(n)
 			cg := testCgroup(t)
-			s, err := startSession(cg, sessionOptions{maxKeys: DefaultMaxKeys, files: true})
+			s, err := startSession(cg, sessionOptions{maxKeys: DefaultMaxKeys, files: true, phases: phases})
 			if err != nil {
 				t.Fatal(err)
 			}

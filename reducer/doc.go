@@ -25,6 +25,14 @@
 // depend on timing. With several recordings, each entry says in how many
 // runs it was seen, and the profile carries the Good–Turing estimate.
 //
+// Phases: when a recorded process reached serving (samples tagged by the
+// recorder with Recording.Transition), an entry every call of which was
+// made before its process served is allowed in init only, unless
+// policy.AnyPhase says any moment may need it; what generalisation adds
+// is init-only when everything that brought it is; the baseline and the
+// runtime's calls are for every phase (see phaser). Without a serving
+// sample the profile has no phases.
+//
 // Filesystem reduces the files and TCP ports of recordings to the
 // profile's Landlock sections: what the target created goes to the
 // directory that was there, writes stay on the files written, reads may

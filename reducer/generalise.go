@@ -208,8 +208,9 @@ func knownOn(arches []string, name string) bool {
 // familyMembers returns the unseen ordinary-tier members of the families
 // of the syscalls seen, with the risky-argument rules the family's seen
 // values give them.
-func familyMembers(arches []string, groups map[string]*group, rt map[string]bool, famValues map[string]map[string]*argValues, opts Options) []profiles.Syscall {
+func familyMembers(arches []string, groups map[string]*group, ph phaser, famValues map[string]map[string]*argValues, opts Options) []profiles.Syscall {
 	var out []profiles.Syscall
+	rt := ph.rt
 	for _, f := range policy.Families() {
 		seen, who := madeBy(f.Members, groups, rt)
 		if len(seen) == 0 {
@@ -222,7 +223,8 @@ func familyMembers(arches []string, groups map[string]*group, rt map[string]bool
 			if tier, _ := policy.TierOf(m); tier != policy.Ordinary {
 				continue // never: families hold ordinary syscalls only (policy tests it)
 			}
-			s := profiles.Syscall{Name: m, Reason: fmt.Sprintf("family %s: a variant of %s, which %s", f.Name, strings.Join(seen, ", "), who)}
+			s := profiles.Syscall{Name: m, Reason: fmt.Sprintf("family %s: a variant of %s, which %s", f.Name, strings.Join(seen, ", "), who),
+				Phase: ph.of(m, seen...)}
 			if opts.Level == LevelRelated {
 				via, ok := opts.Reachable[m]
 				if !ok {
@@ -247,13 +249,14 @@ func familyMembers(arches []string, groups map[string]*group, rt map[string]bool
 // reach and p does not have yet, with the rules the classes (and family
 // values) of their risky arguments give; a syscall whose risky argument
 // has no class is left out.
-func domainMembers(p *profiles.Profile, groups map[string]*group, rt map[string]bool, famValues map[string]map[string]*argValues, opts Options) []profiles.Syscall {
+func domainMembers(p *profiles.Profile, groups map[string]*group, ph phaser, famValues map[string]map[string]*argValues, opts Options) []profiles.Syscall {
+	rt := ph.rt
 	have := map[string]bool{}
 	for _, s := range p.Syscalls {
 		have[s.Name] = true
 	}
 	var out []profiles.Syscall
-	add := func(m, why string) {
+	add := func(m, why string, by []string) {
 		via, ok := opts.Reachable[m]
 		if !ok || have[m] || rt[m] || !knownOn(p.Arch, m) {
 			return
@@ -261,7 +264,7 @@ func domainMembers(p *profiles.Profile, groups map[string]*group, rt map[string]
 		if tier, _ := policy.TierOf(m); tier != policy.Ordinary {
 			return // never: domains and jobs hold ordinary syscalls only (policy tests it)
 		}
-		s := profiles.Syscall{Name: m, Reason: why + "; reachable via " + via}
+		s := profiles.Syscall{Name: m, Reason: why + "; reachable via " + via, Phase: ph.of(m, by...)}
 		if opts.Args == ArgsTable {
 			var vals map[string]*argValues
 			if f, ok := policy.FamilyOf(m); ok {
@@ -283,16 +286,16 @@ func domainMembers(p *profiles.Profile, groups map[string]*group, rt map[string]
 			continue
 		}
 		for _, m := range d.Members {
-			add(m, fmt.Sprintf("domain %s: related to %s, which %s", d.Name, strings.Join(seen, ", "), who))
+			add(m, fmt.Sprintf("domain %s: related to %s, which %s", d.Name, strings.Join(seen, ", "), who), seen)
 		}
 	}
 	for _, j := range policy.Jobs() {
-		shown, ok := jobShown(j, groups)
+		shown, by, ok := jobShown(j, groups)
 		if !ok {
 			continue
 		}
 		for _, m := range j.Also {
-			add(m, fmt.Sprintf("job %s: a run made %s", j.Name, strings.Join(shown, ", ")))
+			add(m, fmt.Sprintf("job %s: a run made %s", j.Name, strings.Join(shown, ", ")), by)
 		}
 	}
 	return out
@@ -309,7 +312,7 @@ var jobReads = map[string][]baselineRule{
 func jobFiles(groups map[string]*group) []baselineRule {
 	var out []baselineRule
 	for _, j := range policy.Jobs() {
-		if _, ok := jobShown(j, groups); ok {
+		if _, _, ok := jobShown(j, groups); ok {
 			out = append(out, jobReads[j.Name]...)
 		}
 	}
@@ -350,13 +353,15 @@ func addListing(p *profiles.Profile, opts Options) {
 }
 
 // jobShown reports whether the runs showed job j, and the calls that
-// showed it (one per element of j.When, the first seen).
-func jobShown(j policy.Job, groups map[string]*group) (shown []string, ok bool) {
+// showed it (one per element of j.When, the first seen), as shown (with
+// the argument that showed it) and by name.
+func jobShown(j policy.Job, groups map[string]*group) (shown, names []string, ok bool) {
 	for _, alt := range j.When {
 		found := ""
 		for _, c := range alt {
 			if g := groups[c.Name]; g != nil && (c.Arg == "" || argFlags(g, c.Arg)&c.Bits != 0) {
 				found = c.Name
+				names = append(names, c.Name)
 				if c.Arg != "" {
 					found = fmt.Sprintf("%s(%s & %#x)", c.Name, c.Arg, c.Bits)
 				}
@@ -364,11 +369,11 @@ func jobShown(j policy.Job, groups map[string]*group) (shown []string, ok bool) 
 			}
 		}
 		if found == "" {
-			return nil, false
+			return nil, nil, false
 		}
 		shown = append(shown, found)
 	}
-	return shown, true
+	return shown, names, true
 }
 
 // argFlags is the union of the values g's calls passed in the argument

@@ -112,13 +112,27 @@ type Options struct {
 	// recording give no filesystem or network section.
 	FS   FSLevel
 	Home string
+	// Phases is which calls recorded only before their process served
+	// are refused once it serves: "" (PhasesDoors) the doors an exploit
+	// uses (policy.PhaseDoor), PhasesAll every call policy.AnyPhase does
+	// not keep. Recordings without a transition give no phases either way.
+	Phases string
 }
+
+// Phase scopes (Options.Phases).
+const (
+	PhasesDoors = "doors"
+	PhasesAll   = "all"
+)
 
 // Validate reports options Reduce would refuse, so a caller can check
 // them before a recording it would otherwise lose.
 func (o Options) Validate() error {
 	if o.Args != "" && o.Args != ArgsTable && o.Args != ArgsNone {
 		return fmt.Errorf("argument level %q (want table or none)", o.Args)
+	}
+	if o.Phases != "" && o.Phases != PhasesDoors && o.Phases != PhasesAll {
+		return fmt.Errorf("phase scope %q (want doors or all)", o.Phases)
 	}
 	if o.Level != "" && !slices.Contains(Levels, o.Level) {
 		return fmt.Errorf("generalisation level %q (want exact, families, related or reachable)", o.Level)
@@ -178,6 +192,9 @@ type group struct {
 	errors  map[uint16]uint64
 	values  map[int]map[uint64]bool // arg index -> values seen
 	flagSet map[int]uint64          // arg index -> union of bits seen
+	// outsideInit: some call was made by a serving process, or by one
+	// whose phase was not tracked.
+	outsideInit bool
 }
 
 // Reduce merges recordings into one profile.
@@ -214,7 +231,11 @@ func Reduce(recs []*profiles.Recording, opts Options) (*profiles.Profile, error)
 	compat := map[string]map[string]*group{}
 	var duration time.Duration
 	created := false // some run created a process
+	var phases phaseSets
 	for ri, r := range recs {
+		if err := phases.recording(r); err != nil {
+			return nil, fmt.Errorf("reduce: %w", err)
+		}
 		created = created || createdProcess(r, opts.Exe)
 		if _, err := linuxabi.LookupArch(r.Arch); err != nil {
 			return nil, fmt.Errorf("reduce: %w", err)
@@ -253,6 +274,14 @@ func Reduce(recs []*profiles.Recording, opts Options) (*profiles.Profile, error)
 				into[s.Name] = g
 			}
 			g.count += s.Count
+			g.outsideInit = g.outsideInit || s.Phase != profiles.PhaseInit
+			if r.Transition != nil {
+				key := s.Name
+				if arch != nil {
+					key = arch.Name + ":" + s.Name
+				}
+				phases.sample(s, key)
+			}
 			if g.lastRec != ri+1 {
 				g.runs, g.lastRec = g.runs+1, ri+1
 			}
@@ -276,6 +305,7 @@ func Reduce(recs []*profiles.Recording, opts Options) (*profiles.Profile, error)
 	}
 	p.Recorded.DurationMS = duration.Milliseconds()
 	sort.Strings(p.Arch)
+	p.Phases = phases.section()
 
 	// clone3's flags are behind a pointer: answer it ENOSYS when libc is
 	// known to fall back to clone, whose flags the filter checks: clone
@@ -283,11 +313,30 @@ func Reduce(recs []*profiles.Recording, opts Options) (*profiles.Profile, error)
 	// with the flags of glibcClone).
 	clone3ENOSYS := !opts.KeepClone3 && groups["clone3"] != nil && (groups["clone"] != nil || isGlibc(opts.Runtime))
 	famValues := familyValues(groups)
+	// The runtime set is in the profile whatever this run's timing made:
+	// it counts as made for families and domains, or they would vary
+	// from run to run.
+	rtNames := map[string]bool{}
+	if !opts.NoBaseline {
+		rt, err := runtimeBaseline(opts.Runtime, p.Arch, p.DefaultAction, opts.Level)
+		if err != nil {
+			return nil, fmt.Errorf("reduce: %w", err)
+		}
+		if rt != nil {
+			for _, s := range rt.Syscalls {
+				if s.EffectiveAction().Allows() {
+					rtNames[s.Name] = true
+				}
+			}
+		}
+	}
+	ph := phaser{on: p.Phases != nil, all: opts.Phases == PhasesAll, groups: groups, rt: rtNames}
 	for _, n := range slices.Sorted(maps.Keys(groups)) {
 		g := groups[n]
 		s := g.entry(len(recs))
+		s.Phase = ph.ofGroup(g)
 		if n == "clone3" && clone3ENOSYS {
-			s.Action = profiles.ActENOSYS
+			s.Action, s.Phase = profiles.ActENOSYS, profiles.PhaseAny
 			s.Reason = "clone3 passes its flags behind a pointer the filter cannot check: ENOSYS makes libc fall back to clone, whose flags it does check"
 		} else if opts.Args == ArgsTable && relaxed {
 			vals := ownValues(g)
@@ -307,7 +356,8 @@ func Reduce(recs []*profiles.Recording, opts Options) (*profiles.Profile, error)
 		p.Syscalls = append(p.Syscalls, s)
 	}
 	if clone3ENOSYS && groups["clone"] == nil {
-		s := profiles.Syscall{Name: "clone", Reason: "clone3 is answered ENOSYS: glibc falls back to clone, whose flags the filter checks"}
+		s := profiles.Syscall{Name: "clone", Reason: "clone3 is answered ENOSYS: glibc falls back to clone, whose flags the filter checks",
+			Phase: ph.of("clone", "clone3")}
 		if opts.Args == ArgsTable {
 			s.Args = []profiles.ArgRule{{Index: 0, Op: profiles.OpSubset, Mask: glibcClone}}
 			if relaxed {
@@ -316,31 +366,14 @@ func Reduce(recs []*profiles.Recording, opts Options) (*profiles.Profile, error)
 		}
 		p.Syscalls = append(p.Syscalls, s)
 	}
-	// The runtime set is in the profile whatever this run's timing made:
-	// it counts as made for families and domains, or they would vary
-	// from run to run.
-	rtNames := map[string]bool{}
-	if !opts.NoBaseline {
-		rt, err := runtimeBaseline(opts.Runtime, p.Arch, p.DefaultAction, opts.Level)
-		if err != nil {
-			return nil, fmt.Errorf("reduce: %w", err)
-		}
-		if rt != nil {
-			for _, s := range rt.Syscalls {
-				if s.EffectiveAction().Allows() {
-					rtNames[s.Name] = true
-				}
-			}
-		}
-	}
 	if relaxed {
-		p.Syscalls = append(p.Syscalls, familyMembers(p.Arch, groups, rtNames, famValues, opts)...)
+		p.Syscalls = append(p.Syscalls, familyMembers(p.Arch, groups, ph, famValues, opts)...)
 	}
 	if opts.Level == LevelRelated {
-		p.Syscalls = append(p.Syscalls, domainMembers(p, groups, rtNames, famValues, opts)...)
+		p.Syscalls = append(p.Syscalls, domainMembers(p, groups, ph, famValues, opts)...)
 	}
 	if !opts.NoBaseline {
-		addBaseline(p, groups)
+		addBaseline(p, groups, ph)
 		rt, err := runtimeBaseline(opts.Runtime, p.Arch, p.DefaultAction, opts.Level)
 		if err != nil {
 			return nil, fmt.Errorf("reduce: %w", err)
@@ -364,7 +397,7 @@ func Reduce(recs []*profiles.Recording, opts Options) (*profiles.Profile, error)
 	if !created && opts.Args == ArgsTable {
 		threadsOnly(p)
 	}
-	if err := addCompat(p, compat, len(recs), opts); err != nil {
+	if err := addCompat(p, compat, len(recs), opts, ph); err != nil {
 		return nil, fmt.Errorf("reduce: %w", err)
 	}
 	if len(recs) > 1 {
@@ -534,7 +567,7 @@ var compatBaseline = []baselineEntry{
 // arguments constrained to the values seen where the table describes
 // them there, plus compatBaseline. The native entries then name their
 // arch, so neither set applies to the other's calls.
-func addCompat(p *profiles.Profile, compat map[string]map[string]*group, nrecs int, opts Options) error {
+func addCompat(p *profiles.Profile, compat map[string]map[string]*group, nrecs int, opts Options, ph phaser) error {
 	if len(compat) == 0 {
 		return nil
 	}
@@ -555,7 +588,7 @@ func addCompat(p *profiles.Profile, compat map[string]map[string]*group, nrecs i
 		for _, n := range slices.Sorted(maps.Keys(groups)) {
 			g := groups[n]
 			s := g.entry(nrecs)
-			s.Arch = an
+			s.Arch, s.Phase = an, ph.ofGroup(g)
 			if opts.Args == ArgsTable {
 				s.Args, s.Note = rules(g, opts.MaxValues)
 			}
@@ -628,7 +661,7 @@ func widenCloneForGlibc(s *profiles.Syscall) {
 	}
 }
 
-func addBaseline(p *profiles.Profile, seen map[string]*group) {
+func addBaseline(p *profiles.Profile, seen map[string]*group, ph phaser) {
 	for _, b := range baseline {
 		if seen[b.name] != nil {
 			continue
@@ -641,7 +674,13 @@ func addBaseline(p *profiles.Profile, seen map[string]*group) {
 			}
 		}
 		if known {
-			p.Syscalls = append(p.Syscalls, profiles.Syscall{Name: b.name, Reason: b.reason})
+			s := profiles.Syscall{Name: b.name, Reason: b.reason}
+			if b.name == "execve" && ph.on {
+				// The exec that starts the target, in init; an exec
+				// once it serves is what phases are for.
+				s.Phase = profiles.PhaseInit
+			}
+			p.Syscalls = append(p.Syscalls, s)
 		}
 	}
 }

@@ -297,7 +297,7 @@ func TestThreadsOnly(t *testing.T) {
 	x86, _ := linuxabi.LookupArch("x86_64")
 	cloneNr, _ := x86.Number("clone")
 	decide := func(p *profiles.Profile, flags uint64) bool {
-		return p.Decide(linuxabi.SeccompData{Nr: int32(cloneNr), Arch: x86.Audit, Args: [6]uint64{flags}}).Allows()
+		return p.Decide(linuxabi.SeccompData{Nr: int32(cloneNr), Arch: x86.Audit, Args: [6]uint64{flags}}, profiles.PhaseServing).Allows()
 	}
 	execs := func(n uint64) profiles.Sample { return sample("execve", n, nil) }
 	for _, tc := range []struct {

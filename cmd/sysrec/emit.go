@@ -16,6 +16,7 @@ type emitOptions struct {
 	output        string
 	defaultAction string
 	runtimeSetup  string
+	phase         string
 }
 
 func emitCmd(io stdio) *cobra.Command {
@@ -48,7 +49,15 @@ SystemCallErrorNumber=, RestrictAddressFamilies=, RestrictNamespaces=,
 ProtectSystem=strict with ReadWritePaths=, SocketBindAllow=. Its header
 names what those settings cannot say (other argument rules, which files
 may be read or executed, connect ports, scopes) and the alternative that
-keeps everything: ExecStart=sysrec run --profile ... -- the original command.`,
+keeps everything: ExecStart=sysrec run --profile ... -- the original command.
+
+A profile with phases (recorded from a server: calls only its start-up made
+are allowed in init only) becomes the union of its phases, the only filter a
+runtime that cannot watch the program start serving can install: every
+format writes it by default. --phase serving writes, in bpf, c, json or
+text, the serving phase's filter instead: what a program installs on itself
+once it has initialised (the C header says so). sysrec run enforces the
+phases themselves.`,
 		Example: help("emit.example"),
 		Args: func(cmd *cobra.Command, args []string) error {
 			if n := cmd.ArgsLenAtDash(); n >= 0 {
@@ -66,12 +75,13 @@ keeps everything: ExecStart=sysrec run --profile ... -- the original command.`,
 	c.Flags().StringVarP(&o.format, "format", "f", "text", "output format: "+strings.Join(names, ", "))
 	c.Flags().StringVarP(&o.output, "output", "o", "", "write to `FILE` instead of stdout")
 	c.Flags().StringVar(&o.defaultAction, "default-action", "", "override the profile's default action")
+	c.Flags().StringVar(&o.phase, "phase", emit.PhaseUnion, "for a profile with phases: union (every phase's calls, the default) or serving (the filter a program installs on itself once it serves; bpf, c, json and text)")
 	c.Flags().StringVar(&o.runtimeSetup, "runtime-setup", emit.ContainerSetupAll, "oci and spo: also allow what these container runtimes call between installing the filter and exec'ing the container: all, none, or a list such as runc,crun (RUNTIME:nnp for containers run with no-new-privileges)")
 	return c
 }
 
 func runEmit(io stdio, o emitOptions, path string, command []string) error {
-	eo := pipeline.EmitOptions{Format: o.format, ContainerSetup: o.runtimeSetup, Command: command,
+	eo := pipeline.EmitOptions{Format: o.format, ContainerSetup: o.runtimeSetup, Phase: o.phase, Command: command,
 		Output: o.output, Stdout: io.out, StdoutTerminal: isTerminal(io.out)}
 	// What is refused is refused before the profile is read.
 	if _, err := eo.Check(); err != nil {

@@ -44,6 +44,8 @@ type recordOptions struct {
 	unit            string
 	image           string
 	engineFlags     []string
+	phases          string
+	servingAfter    []string
 }
 
 func recordCmd(io stdio) *cobra.Command {
@@ -84,6 +86,8 @@ func recordCmd(io stdio) *cobra.Command {
 	f.StringVar(&o.unit, "unit", "", "record the running systemd system unit `NAME` (nginx or nginx.service): the same as --cgroup system.slice/NAME.service")
 	f.StringVar(&o.engine, "engine", "", "where --container looks: docker ($DOCKER_HOST), podman or containerd (ctr's $CONTAINERD_ADDRESS, $CONTAINERD_NAMESPACE); default: each, then cgroup names. With --image: docker (default) or podman")
 	f.StringVar(&o.image, "image", "", "run `IMAGE` with the command after -- in a new container under --engine, recorded from its first syscall by sysrec oci-hook; writes the profile, its OCI profile beside it (NAME.oci.json) and prints the run line that uses it")
+	f.StringVar(&o.phases, "phases", pipeline.PhasesDoors, "tag each call with its process's phase, init or serving (a server serves from its first wait for work once it listens), and refuse in serving the doors (socket, connect, exec, fork, set*id...) or all the calls only init made: doors, all or off")
+	f.StringSliceVar(&o.servingAfter, "serving-after", nil, "a process starts serving at its first call of `NAME[,NAME]` (any arguments, listen or not) instead of its first blocking wait after listen")
 	f.StringArrayVar(&o.engineFlags, "engine-flag", nil, "with --image: a flag for docker run or podman run (repeat it; e.g. --engine-flag=--network=none)")
 	return c
 }
@@ -148,6 +152,8 @@ func runRecord(ctx context.Context, io stdio, o recordOptions, command []string)
 		MergeInto:     o.mergeInto,
 		Stdout:        io.out,
 		Strict:        o.strict,
+		Phases:        o.phases,
+		ServingAfter:  o.servingAfter,
 	}
 	if err := opts.Validate(); err != nil {
 		return flagError(err)

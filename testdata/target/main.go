@@ -35,10 +35,13 @@
 //	target openat2-flip FILE FLAGS N  openat2 FILE read-only N times while another thread flips the flags to FLAGS
 //	target signal-own-group  setsid, then kill(0, 0)
 //	target unix-own stream|dgram NAME  listen on the abstract socket @NAME and connect to it, or bind it and send to it
+//	target serve         a server's transition into serving, each step marked by a call of its own (see serve)
+//	target serve-race    a call in flight (recvfrom) while another thread starts serving; it fails after (see serveRace)
+//	target clone-pid PID  a child of pid PID (clone3 set_tid) that waits until stdin closes
 //	target clone-into CGROUP  run "target stray" born in the cgroup directory CGROUP
 //	target mkdir-fresh-page DIR  mkdir DIR/x, its path in a mapped page not touched yet
-//	target serve DIR [init] [thread]  a server that waits in epoll_wait and on request makes the calls
-//	                     a serving process should not (see serve); init makes them before
+//	target server DIR [init] [thread]  a server that waits in epoll_wait and on request makes the calls
+//	                     a serving process should not (see server); init makes them before
 //	target ask DIR REQ   send REQ to the server whose port is in DIR/port, print its answer
 //	target serving-phase  socket, enforce.ServingPhase of a profile with socket init-only, socket
 //	target calls         per stdin line "NR A0 A1 A2" (or "i386 NR BX CX DX") one raw call, printing its result
@@ -169,12 +172,20 @@ func main() {
 		signalOwnGroup()
 	case "unix-own":
 		unixOwn(os.Args[2], os.Args[3])
+	case "serve":
+		serve()
+	case "serve-exec":
+		serveExec()
+	case "serve-race":
+		serveRace()
+	case "clone-pid":
+		clonePid(atoi(os.Args[2]))
 	case "clone-into":
 		cloneInto(os.Args[2])
 	case "mkdir-fresh-page":
 		mkdirFreshPage(os.Args[2])
-	case "serve":
-		serve(os.Args[2], slices.Contains(os.Args[3:], "init"), slices.Contains(os.Args[3:], "thread"))
+	case "server":
+		server(os.Args[2], slices.Contains(os.Args[3:], "init"), slices.Contains(os.Args[3:], "thread"))
 	case "after-exec":
 		afterExec(os.Args[2])
 	case "ask":

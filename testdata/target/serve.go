@@ -1,11 +1,8 @@
 package main
 
 import (
-	"bufio"
-	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -13,311 +10,234 @@ import (
 	"unsafe"
 )
 
-// The calls a server should lose once it serves: each makes one raw
-// system call and returns its errno (exec returns only if it failed).
-const (
-	opSocket = 's' // socket(AF_INET, SOCK_STREAM)
-	opSetuid = 'u' // setuid(geteuid()): a no-op that only a privileged call makes
-	opExec   = 'e' // execve("/bin/sh", "-c", "echo pwned > DIR/pwned-PID")
-)
-
-var opNames = map[string]byte{"socket": opSocket, "setuid": opSetuid, "exec": opExec}
-
-// execArgs are execve's arguments for opExec, built before any fork (a
-// raw-forked child may make raw system calls only).
-type execArgs struct {
-	path *byte
-	argv []*byte
-	envp []*byte
-}
-
-func newExecArgs(dir string) *execArgs {
-	ptr := func(s string) *byte {
-		p, err := syscall.BytePtrFromString(s)
-		if err != nil {
-			die(err)
-		}
-		return p
-	}
-	script := "echo pwned > " + filepath.Join(dir, "pwned-$$")
-	return &execArgs{path: ptr("/bin/sh"), argv: []*byte{ptr("sh"), ptr("-c"), ptr(script), nil}, envp: []*byte{nil}}
-}
-
-// doOp makes op's call and returns its errno.
+// serve behaves as a server does around its transition into serving
+// (profiles.Transition), each step marked by a call nothing else in the
+// target makes, all raw (the Go runtime must not wait on its own):
 //
-//go:nosplit
-func doOp(op byte, ex *execArgs, missing *byte) syscall.Errno {
-	var e syscall.Errno
-	switch op {
-	case opSocket:
-		var fd uintptr
-		fd, _, e = syscall.RawSyscall(syscall.SYS_SOCKET, syscall.AF_INET, syscall.SOCK_STREAM, 0)
-		if e == 0 {
-			syscall.RawSyscall(syscall.SYS_CLOSE, fd, 0, 0)
-		}
-	case opSetuid:
-		uid, _, _ := syscall.RawSyscall(syscall.SYS_GETEUID, 0, 0, 0)
-		_, _, e = syscall.RawSyscall(syscall.SYS_SETUID, uid, 0, 0)
-	case opExec:
-		path := ex.path
-		if missing != nil {
-			path = missing
-		}
-		_, _, e = syscall.RawSyscall(syscall.SYS_EXECVE, uintptr(unsafe.Pointer(path)), uintptr(unsafe.Pointer(&ex.argv[0])), uintptr(unsafe.Pointer(&ex.envp[0])))
-	}
-	return e
-}
-
-// serve is an ordinary server, as phases see one: it initialises (with
-// init, it makes socket, setuid and an exec of a path that does not
-// exist, printing "init socket errno=0" and so on), listens on a port of
-// its own on 127.0.0.1 (written to DIR/port), forks an early child,
-// then waits for work in epoll_wait and answers one request per
-// connection:
+//	a wait that may block (epoll_pwait, timeout -1, on a pipe made
+//	ready), before any listen; getsid; dup(-1) (EBADF); getppid;
+//	socket, bind, listen; a wait that cannot block (timeout 0); getpgid;
+//	a child forked (it waits in read for a byte, then getgid); the
+//	wait that may block again; getpriority; dup(-1); the byte to the
+//	first child; a second child (getuid); both reaped; then a thread
+//	other than the leader execs it as serve-exec, which calls getegid.
 //
-//	socket, setuid, exec   the call, answered "errno=N"
-//	fork-OP                the same from a child it forks now
-//	early-OP               the same from the child forked before it served
-//	thread-exec            a thread other than the leader execs this target as
-//	                       "after-exec DIR": it calls socket and writes DIR/after-exec
-//	quit                   exit 0
-//
-// A child's answer is "errno=N", "exited N" (its exec ran) or "killed by
-// signal N". With thread, a thread other than the leader serves (and
-// so starts serving), as in a threaded server.
-func serve(dir string, init, thread bool) {
-	runtime.LockOSThread() // the main goroutine stays on the leader thread
-	if thread {
-		done := make(chan struct{})
-		go func() {
-			runtime.LockOSThread() // not the leader: main holds it
-			serve(dir, init, false)
-			close(done)
-		}()
-		<-done
-		return
-	}
-	ex := newExecArgs(dir)
-	if init {
-		missing, _ := syscall.BytePtrFromString(filepath.Join(dir, "no-such-program"))
-		for _, name := range []string{"socket", "setuid", "exec"} {
-			fmt.Printf("init %s errno=%d\n", name, int(doOp(opNames[name], ex, missing)))
+// It prints "serve PID CHILD1 CHILD2" and "exec by thread TID of PID"
+// before the exec.
+func serve() {
+	runtime.LockOSThread()
+	raw := func(what string, nr uintptr, a ...uintptr) uintptr {
+		var args [6]uintptr
+		copy(args[:], a)
+		r, _, e := syscall.RawSyscall6(nr, args[0], args[1], args[2], args[3], args[4], args[5])
+		if e != 0 && what != "" {
+			die(fmt.Errorf("%s: %v", what, e))
 		}
+		return r
 	}
-	ln, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	ep := raw("epoll_create1", syscall.SYS_EPOLL_CREATE1, syscall.EPOLL_CLOEXEC)
+	var ready [2]int32
+	raw("pipe2", syscall.SYS_PIPE2, uintptr(unsafe.Pointer(&ready)), syscall.O_CLOEXEC)
+	one := []byte{'x'}
+	raw("write", syscall.SYS_WRITE, uintptr(ready[1]), uintptr(unsafe.Pointer(&one[0])), 1)
+	ev := syscall.EpollEvent{Events: syscall.EPOLLIN, Fd: ready[0]}
+	raw("epoll_ctl", syscall.SYS_EPOLL_CTL, ep, syscall.EPOLL_CTL_ADD, uintptr(ready[0]), uintptr(unsafe.Pointer(&ev)))
+	wait := func(timeout int) {
+		var out [1]syscall.EpollEvent
+		raw("epoll_pwait", syscall.SYS_EPOLL_PWAIT, ep, uintptr(unsafe.Pointer(&out[0])), 1, uintptr(timeout), 0, 8)
+	}
+
+	wait(-1)
+	raw("getsid", syscall.SYS_GETSID, 0)
+	raw("", syscall.SYS_DUP, ^uintptr(0))
+	raw("getppid", syscall.SYS_GETPPID)
+	fd := raw("socket", syscall.SYS_SOCKET, syscall.AF_INET, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	sa := [16]byte{syscall.AF_INET, 0, 0, 0, 127, 0, 0, 1} // sockaddr_in 127.0.0.1, any port
+	raw("bind", syscall.SYS_BIND, fd, uintptr(unsafe.Pointer(&sa[0])), uintptr(len(sa)))
+	raw("listen", syscall.SYS_LISTEN, fd, 1)
+	wait(0)
+	raw("getpgid", syscall.SYS_GETPGID, 0)
+	var release [2]int32
+	raw("pipe2", syscall.SYS_PIPE2, uintptr(unsafe.Pointer(&release)), 0)
+	early := rawFork()
+	if early == 0 {
+		waitByte(release[0])
+		syscall.RawSyscall(syscall.SYS_GETGID, 0, 0, 0)
+		syscall.RawSyscall(syscall.SYS_EXIT_GROUP, 0, 0, 0)
+	}
+	wait(-1)
+	raw("getpriority", syscall.SYS_GETPRIORITY, 0, 0)
+	raw("", syscall.SYS_DUP, ^uintptr(0))
+	raw("write", syscall.SYS_WRITE, uintptr(release[1]), uintptr(unsafe.Pointer(&one[0])), 1)
+	late := rawFork()
+	if late == 0 {
+		syscall.RawSyscall(syscall.SYS_GETUID, 0, 0, 0)
+		syscall.RawSyscall(syscall.SYS_EXIT_GROUP, 0, 0, 0)
+	}
+	reap(early)
+	reap(late)
+	fmt.Printf("serve %d %d %d\n", os.Getpid(), early, late)
+	self, err := os.Executable()
 	if err != nil {
 		die(err)
 	}
-	if err := syscall.Bind(ln, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
-		die(err)
+	// By a thread other than the leader (the kernel makes it the leader;
+	// what the process kept on the old leader is gone): this one, or a
+	// new one when this is the leader (it stays locked to it).
+	exec := func() {
+		fmt.Printf("exec by thread %d of %d\n", syscall.Gettid(), os.Getpid())
+		die(syscall.Exec(self, []string{self, "serve-exec"}, os.Environ()))
 	}
-	if err := syscall.Listen(ln, 16); err != nil {
-		die(err)
+	if syscall.Gettid() != os.Getpid() {
+		exec()
 	}
-	sa, err := syscall.Getsockname(ln)
-	if err != nil {
-		die(err)
-	}
-	early := forkEarly(ex)
-	ep, err := syscall.EpollCreate1(syscall.EPOLL_CLOEXEC)
-	if err != nil {
-		die(err)
-	}
-	if err := syscall.EpollCtl(ep, syscall.EPOLL_CTL_ADD, ln, &syscall.EpollEvent{Events: syscall.EPOLLIN, Fd: int32(ln)}); err != nil {
-		die(err)
-	}
-	// Written (atomically) once everything above is done: the next call
-	// that may block starts serving.
-	tmp := filepath.Join(dir, "port.tmp")
-	if err := os.WriteFile(tmp, fmt.Appendf(nil, "%d\n", sa.(*syscall.SockaddrInet4).Port), 0o644); err != nil {
-		die(err)
-	}
-	if err := os.Rename(tmp, filepath.Join(dir, "port")); err != nil {
-		die(err)
-	}
-	events := make([]syscall.EpollEvent, 1)
-	for {
-		n, err := syscall.EpollWait(ep, events, -1)
-		if errors.Is(err, syscall.EINTR) || n == 0 {
-			continue
-		}
-		if err != nil {
-			die(err)
-		}
-		c, _, err := syscall.Accept4(ln, syscall.SOCK_CLOEXEC)
-		if err != nil {
-			die(err)
-		}
-		f := os.NewFile(uintptr(c), "conn")
-		req, _ := bufio.NewReader(f).ReadString('\n')
-		req = strings.TrimSpace(req)
-		if req == "quit" {
-			f.Close()
-			return
-		}
-		fmt.Fprintln(f, answer(req, dir, ex, early))
-		f.Close()
-	}
-}
-
-// answer runs request req.
-func answer(req, dir string, ex *execArgs, early *earlyChild) string {
-	how, name, _ := strings.Cut(req, "-")
-	if name == "" {
-		how, name = "", how
-	}
-	if req == "thread-exec" {
-		threadExec(dir)
-	}
-	op, ok := opNames[name]
-	if !ok {
-		return fmt.Sprintf("unknown request %q", req)
-	}
-	switch how {
-	case "":
-		return fmt.Sprintf("errno=%d", int(doOp(op, ex, nil)))
-	case "fork":
-		var p [2]int
-		if err := syscall.Pipe2(p[:], syscall.O_CLOEXEC); err != nil {
-			die(err)
-		}
-		pid := rawFork()
-		if pid == 0 {
-			e := doOp(op, ex, nil)
-			b := [1]byte{byte(e)}
-			syscall.RawSyscall(syscall.SYS_WRITE, uintptr(p[1]), uintptr(unsafe.Pointer(&b[0])), 1)
-			syscall.RawSyscall(syscall.SYS_EXIT_GROUP, 0, 0, 0)
-		}
-		syscall.Close(p[1])
-		return childAnswer(p[0], pid)
-	case "early":
-		return early.do(op)
-	}
-	return fmt.Sprintf("unknown request %q", req)
-}
-
-// earlyChild is a process forked before its parent served: it waits on
-// a pipe for an op, makes it and writes back its errno.
-type earlyChild struct {
-	pid     int
-	ops     int // write end
-	results int // read end
-}
-
-func forkEarly(ex *execArgs) *earlyChild {
-	var ops, res [2]int
-	if err := syscall.Pipe2(ops[:], syscall.O_CLOEXEC); err != nil {
-		die(err)
-	}
-	if err := syscall.Pipe2(res[:], syscall.O_CLOEXEC); err != nil {
-		die(err)
-	}
-	pid := rawFork()
-	if pid == 0 {
-		// Only the parent writes ops: EOF once it is gone.
-		syscall.RawSyscall(syscall.SYS_CLOSE, uintptr(ops[1]), 0, 0)
-		syscall.RawSyscall(syscall.SYS_CLOSE, uintptr(res[0]), 0, 0)
-		earlyLoop(ops[0], res[1], ex)
-	}
-	syscall.Close(ops[0])
-	syscall.Close(res[1])
-	return &earlyChild{pid: pid, ops: ops[1], results: res[0]}
-}
-
-//go:nosplit
-func earlyLoop(ops, results int, ex *execArgs) {
-	var b [1]byte
-	for {
-		n, _, e := syscall.RawSyscall(syscall.SYS_READ, uintptr(ops), uintptr(unsafe.Pointer(&b[0])), 1)
-		if e != 0 || n != 1 {
-			syscall.RawSyscall(syscall.SYS_EXIT_GROUP, 0, 0, 0)
-		}
-		b[0] = byte(doOp(b[0], ex, nil))
-		syscall.RawSyscall(syscall.SYS_WRITE, uintptr(results), uintptr(unsafe.Pointer(&b[0])), 1)
-	}
-}
-
-func (c *earlyChild) do(op byte) string {
-	if _, err := syscall.Write(c.ops, []byte{op}); err != nil {
-		return "early child gone: " + err.Error()
-	}
-	return childAnswer(c.results, c.pid)
-}
-
-// childAnswer reads a child's errno from fd, or reaps it when it ended
-// without one (its exec ran, or it was killed).
-func childAnswer(fd, pid int) string {
-	var b [1]byte
-	if n, _ := syscall.Read(fd, b[:]); n == 1 {
-		return fmt.Sprintf("errno=%d", b[0])
-	}
-	syscall.Close(fd)
-	ws, err := wait4(pid)
-	if err != nil {
-		return "wait: " + err.Error()
-	}
-	if ws.Signaled() {
-		return fmt.Sprintf("killed by signal %d", int(ws.Signal()))
-	}
-	return fmt.Sprintf("exited %d", ws.ExitStatus())
-}
-
-// threadExec has a thread other than the leader exec this target as
-// "after-exec DIR"; it does not return.
-func threadExec(dir string) {
-	done := make(chan error)
 	go func() {
 		runtime.LockOSThread()
-		if syscall.Gettid() == syscall.Getpid() {
-			done <- errors.New("thread-exec: on the leader thread")
-			return
-		}
-		self, err := os.Executable()
-		if err != nil {
-			done <- err
-			return
-		}
-		done <- syscall.Exec(self, []string{"target", "after-exec", dir}, os.Environ())
+		exec()
 	}()
-	die(<-done)
+	select {}
 }
 
-// afterExec runs in the image a non-leader thread exec'd: socket, its
-// errno written to DIR/after-exec.
-func afterExec(dir string) {
-	e := doOp(opSocket, nil, nil)
-	if err := os.WriteFile(filepath.Join(dir, "after-exec"), fmt.Appendf(nil, "errno=%d\n", int(e)), 0o644); err != nil {
-		die(err)
+// waitByte reads one byte from fd, in a raw-forked child.
+//
+//go:nosplit
+func waitByte(fd int32) {
+	var b [1]byte
+	for {
+		n, _, e := syscall.RawSyscall(syscall.SYS_READ, uintptr(fd), uintptr(unsafe.Pointer(&b[0])), 1)
+		if e != syscall.EINTR {
+			if e != 0 || n != 1 {
+				syscall.RawSyscall(syscall.SYS_EXIT_GROUP, 1, 0, 0)
+			}
+			return
+		}
 	}
 }
 
-// ask sends request req to the server whose port is in DIR/port and
-// prints its answer ("closed" when it closed the connection unanswered).
-// Raw sockets, not package net: net would link the C resolver, and the
-// target must stay a static Go binary.
-func ask(dir, req string) {
-	b, err := os.ReadFile(filepath.Join(dir, "port"))
+// waitEOF reads fd until its end, then exits: in a raw-forked child.
+//
+//go:nosplit
+func waitEOF(fd int32) {
+	var b [1]byte
+	for {
+		n, _, e := syscall.RawSyscall(syscall.SYS_READ, uintptr(fd), uintptr(unsafe.Pointer(&b[0])), 1)
+		if e != syscall.EINTR && n != 1 {
+			syscall.RawSyscall(syscall.SYS_EXIT_GROUP, 0, 0, 0)
+		}
+	}
+}
+
+// serveExec is what serve execs: getegid, then exit.
+func serveExec() {
+	syscall.RawSyscall(syscall.SYS_GETEGID, 0, 0, 0)
+	fmt.Println("served")
+}
+
+// clonePid forks a child with pid want (clone3 with set_tid: root in
+// the pid namespace may choose), which waits until stdin closes and
+// exits. Prints "cloned PID" once the child runs; exits 3 when the pid
+// is taken.
+func clonePid(want int) {
+	runtime.LockOSThread()
+	// struct clone_args up to set_tid_size (CLONE_ARGS_SIZE_VER1).
+	args := struct {
+		flags, pidfd, childTid, parentTid, exitSignal, stack, stackSize, tls, setTid, setTidSize uint64
+	}{exitSignal: uint64(syscall.SIGCHLD), setTidSize: 1}
+	tid := int32(want)
+	args.setTid = uint64(uintptr(unsafe.Pointer(&tid)))
+	var all, old [2]uint32
+	all[0], all[1] = ^uint32(0), ^uint32(0)
+	syscall.RawSyscall6(syscall.SYS_RT_SIGPROCMASK, 2, uintptr(unsafe.Pointer(&all)), uintptr(unsafe.Pointer(&old)), 8, 0, 0)
+	pid := rawClone3(uintptr(unsafe.Pointer(&args)), unsafe.Sizeof(args))
+	if pid == 0 {
+		waitEOF(0)
+	}
+	syscall.RawSyscall6(syscall.SYS_RT_SIGPROCMASK, 2, uintptr(unsafe.Pointer(&old)), 0, 8, 0, 0)
+	if pid == -int(syscall.EEXIST) {
+		fmt.Fprintf(os.Stderr, "target: pid %d is taken\n", want)
+		os.Exit(3)
+	}
+	if pid < 0 {
+		die(fmt.Errorf("clone3: %v", syscall.Errno(-pid)))
+	}
+	fmt.Printf("cloned %d\n", pid)
+	reap(pid)
+}
+
+// rawClone3 is clone3(2) without the Go runtime's bookkeeping: only raw
+// system calls may run in the child. It returns the negative errno if
+// it failed.
+//
+//go:nosplit
+func rawClone3(args, size uintptr) int {
+	const sysClone3 = 435 // the same on every arch
+	pid, _, e := syscall.RawSyscall(sysClone3, args, size, 0)
+	if e != 0 {
+		return -int(e)
+	}
+	return int(pid)
+}
+
+// serveRace has a call in flight while its process starts serving: a
+// thread blocks in recvfrom on a unix socket (entered in init), the main
+// thread listens and starts serving (epoll_pwait, timeout -1, on a pipe
+// made ready), then closes the peer with a byte unread, and the
+// thread's recvfrom fails with ECONNRESET, after the start. Prints
+// "recvfrom errno=N".
+func serveRace() {
+	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
 	if err != nil {
 		die(err)
 	}
-	port, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if _, err := syscall.Write(fds[0], []byte{'x'}); err != nil { // unread in fds[1]
+		die(err)
+	}
+	tid := make(chan int)
+	done := make(chan syscall.Errno)
+	go func() {
+		runtime.LockOSThread()
+		tid <- syscall.Gettid()
+		var b [1]byte
+		// Syscall, not RawSyscall: the runtime hands the P over while it
+		// blocks, so the main goroutine runs.
+		_, _, e := syscall.Syscall6(syscall.SYS_RECVFROM, uintptr(fds[0]), uintptr(unsafe.Pointer(&b[0])), 1, 0, 0, 0)
+		done <- e
+	}()
+	// Until the thread is blocked in recvfrom: /proc shows the call.
+	path := fmt.Sprintf("/proc/self/task/%d/syscall", <-tid)
+	for {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			die(err)
+		}
+		if f := strings.Fields(string(b)); len(f) > 0 && f[0] == strconv.Itoa(syscall.SYS_RECVFROM) {
+			break
+		}
+		runtime.Gosched()
+	}
+	runtime.LockOSThread()
+	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	if err == nil {
+		if err = syscall.Bind(fd, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err == nil {
+			err = syscall.Listen(fd, 1)
+		}
+	}
 	if err != nil {
 		die(err)
 	}
-	c, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
-	if err != nil {
+	var ready [2]int
+	if err := syscall.Pipe2(ready[:], syscall.O_CLOEXEC); err != nil {
 		die(err)
 	}
-	if err := syscall.Connect(c, &syscall.SockaddrInet4{Port: port, Addr: [4]byte{127, 0, 0, 1}}); err != nil {
-		die(err)
+	syscall.Write(ready[1], []byte{'x'})
+	fdsPoll := [1]struct {
+		fd             int32
+		events, revent int16
+	}{{int32(ready[0]), 1 /* POLLIN */, 0}}
+	// ppoll: in every arch's table; no timeout (NULL): it may block.
+	if _, _, e := syscall.RawSyscall6(syscall.SYS_PPOLL, uintptr(unsafe.Pointer(&fdsPoll[0])), 1, 0, 0, 0, 0); e != 0 {
+		die(fmt.Errorf("ppoll: %v", e))
 	}
-	f := os.NewFile(uintptr(c), "conn")
-	defer f.Close()
-	fmt.Fprintln(f, req)
-	line, err := bufio.NewReader(f).ReadString('\n')
-	if err != nil && line == "" {
-		fmt.Println("closed")
-		return
-	}
-	fmt.Print(line)
+	syscall.Close(fds[1])
+	fmt.Printf("recvfrom errno=%d\n", <-done)
 }
