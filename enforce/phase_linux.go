@@ -53,14 +53,9 @@ func trackPhases(t profiles.Transition, maxProcs uint32) (*PhaseTracker, error) 
 	if err != nil {
 		return nil, err
 	}
-	var after []int
-	for _, name := range t.After {
-		if nr, ok := arch.Number(name); ok {
-			after = append(after, nr)
-		}
-	}
-	if len(after) == 0 {
-		return nil, fmt.Errorf("%w: no call of the transition (%v) exists on %s", ErrNoPhases, t.After, arch.Name)
+	after, err := t.Numbers(arch)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrNoPhases, err)
 	}
 	rule, err := bpfprog.NewPhaseRule(after, t.Blocking, t.Gate == profiles.GateListen)
 	if err != nil {
