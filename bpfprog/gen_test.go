@@ -11,16 +11,18 @@ import (
 	"github.com/sysrec/sysrec/internal/testenv"
 )
 
-// TestObjectCurrent rebuilds the program with the command in gen.go and
-// checks the committed object and bindings are what it produces.
+// TestObjectCurrent rebuilds the programs with the commands in gen.go and
+// checks the committed objects and bindings are what they produce.
 func TestObjectCurrent(t *testing.T) {
 	testenv.RequireTool(t, "clang")
-	checkGenerated(t, "gen.go", "sysrec_bpfel.o", "sysrec_bpfel.go")
+	checkGenerated(t, "gen.go", "sysrec.bpf.c", "sysrec_bpfel.o", "sysrec_bpfel.go")
+	checkGenerated(t, "gen.go", "phase.bpf.c", "phase_bpfel.o", "phase_bpfel.go")
 }
 
-// checkGenerated runs the bpf2go line of genFile into a temporary
-// directory and compares the outputs with the committed files.
-func checkGenerated(t *testing.T, genFile string, outputs ...string) {
+// checkGenerated runs the bpf2go line of genFile that compiles source
+// into a temporary directory and compares the outputs with the
+// committed files.
+func checkGenerated(t *testing.T, genFile, source string, outputs ...string) {
 	t.Helper()
 	src, err := os.ReadFile(genFile)
 	if err != nil {
@@ -28,7 +30,7 @@ func checkGenerated(t *testing.T, genFile string, outputs ...string) {
 	}
 	var args []string
 	for _, line := range strings.Split(string(src), "\n") {
-		if cmd, ok := strings.CutPrefix(line, "//go:generate go tool bpf2go "); ok {
+		if cmd, ok := strings.CutPrefix(line, "//go:generate go tool bpf2go "); ok && strings.Contains(cmd, " "+source+" ") {
 			// One quoted argument (the C flags); the rest split on spaces.
 			before, rest, _ := strings.Cut(cmd, `"`)
 			quoted, after, _ := strings.Cut(rest, `"`)
@@ -36,7 +38,7 @@ func checkGenerated(t *testing.T, genFile string, outputs ...string) {
 		}
 	}
 	if args == nil {
-		t.Fatalf("no bpf2go line in %s", genFile)
+		t.Fatalf("no bpf2go line for %s in %s", source, genFile)
 	}
 	dir := t.TempDir()
 	cmd := exec.Command("go", append([]string{"tool", "bpf2go", "-output-dir", dir, "-go-package", "bpfprog"}, args...)...)

@@ -1,6 +1,10 @@
 package bpfprog
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/cilium/ebpf"
+)
 
 // PhaseRule is struct phase_rule (phase.h): a profiles.Transition
 // lowered to syscall numbers, as the recorder and the enforcer load it.
@@ -45,3 +49,16 @@ var PhaseNumbers = map[string]string{
 	"phase_epoll_wait_nr":  "epoll_wait",
 	"phase_epoll_pwait_nr": "epoll_pwait",
 }
+
+// PhaseObjects are phase.bpf.c's programs, maps and variables: the
+// enforcer's per-process phase (enforce.PhaseTracker).
+type PhaseObjects = phaseObjects
+
+// PhaseMaxProcesses is how many processes one loaded phase object tracks
+// at once (PHASE_MAX_PROCS): a fork beyond it is counted in lost_forks,
+// and its process is refused its init calls.
+const PhaseMaxProcesses = 65536
+
+// PhaseSpec returns a fresh copy of phase.bpf.c's collection spec; the
+// caller sets its rule and numbers before loading it.
+func PhaseSpec() (*ebpf.CollectionSpec, error) { return loadPhase() }

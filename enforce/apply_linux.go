@@ -1,6 +1,12 @@
 package enforce
 
-import "fmt"
+import (
+	"fmt"
+	"runtime"
+
+	"github.com/sysrec/sysrec/emit"
+	"github.com/sysrec/sysrec/profiles"
+)
 
 // Apply locks the calling process down to filter (raw struct sock_filter
 // bytes, e.g. from emit.Raw): no_new_privs, then the filter on every
@@ -16,8 +22,29 @@ import "fmt"
 //	...
 //	if err := enforce.Apply(filter); err != nil { ... }
 func Apply(filter []byte) error {
+	// no_new_privs is a thread's: the same thread must set it and
+	// install (TSYNC then gives both to every other thread).
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
 	if err := Install(filter, TSync); err != nil {
 		return fmt.Errorf("apply filter: %w", err)
 	}
 	return nil
+}
+
+// ServingPhase locks the calling process down to what p allows a
+// serving process (p.ServingOnly(): the init entries gone), on every
+// thread: the library form of what `sysrec run` enforces on unmodified
+// programs, for a Go program that can be changed. Call it where the
+// program starts serving, after its whole filter (emit.Raw(p)) is on,
+// or alone; filters stack, and the stricter answer wins.
+//
+//	if err := enforce.ServingPhase(p); err != nil { ... }
+//	http.Serve(ln, h)
+func ServingPhase(p *profiles.Profile) error {
+	filter, err := emit.Raw(p.ServingOnly(), emit.Options{})
+	if err != nil {
+		return fmt.Errorf("enter serving phase: %w", err)
+	}
+	return Apply(filter)
 }

@@ -104,10 +104,14 @@ func (c *Cmd) Run(ctx context.Context) (Exit, error) {
 	}
 	pl := plan{Filter: c.filter, Landlock: c.Landlock, LandlockMode: mode0}
 	if c.notify != nil {
-		// The one Landlock restriction check mode adds: the target must
-		// not be able to kill the supervisor (or anything else outside
-		// its tree) and leave a report that was never finished.
-		pl.Guard = linuxabi.LandlockScopeSignal
+		if !c.notify.enforcing() {
+			// The one Landlock restriction check mode adds: the target
+			// must not be able to kill the supervisor (or anything else
+			// outside its tree) and leave a report that was never
+			// finished. An enforcing supervisor killed fails closed: the
+			// kernel fails every call it would have decided (ENOSYS).
+			pl.Guard = linuxabi.LandlockScopeSignal
+		}
 		var b [16]byte
 		rand.Read(b[:])
 		pl.Nonce = [2]uint64{binary.NativeEndian.Uint64(b[:8]), binary.NativeEndian.Uint64(b[8:])}
@@ -180,7 +184,7 @@ func (c *Cmd) Run(ctx context.Context) (Exit, error) {
 	// after this point are ours to explain.
 	var audit *AuditLog
 	landlock := c.Landlock != nil || pl.Guard != 0
-	if c.notify == nil || landlock {
+	if c.notify == nil || c.notify.enforcing() || landlock {
 		if audit, err = OpenAuditLog(); err == nil {
 			defer audit.Close()
 		}
@@ -219,6 +223,11 @@ func (c *Cmd) Run(ctx context.Context) (Exit, error) {
 				return Exit{}, ferr
 			}
 		}
+		if ph := c.notify.opts.Phases; err == nil && ph != nil {
+			// The helper waits for the wake byte before it can exec or
+			// fork: from here on, it and all it forks are tracked.
+			err = ph.Tracker.Enrol(cmd.Process.Pid)
+		}
 		if err == nil && c.BeforeExec != nil {
 			if err := c.BeforeExec(); err != nil {
 				cmd.Process.Kill()
@@ -233,6 +242,9 @@ func (c *Cmd) Run(ctx context.Context) (Exit, error) {
 			}
 		}
 		if err != nil {
+			if listener >= 0 {
+				unix.Close(listener)
+			}
 			cmd.Process.Kill()
 			<-done
 			return Exit{}, fmt.Errorf("supervise: %w", err)

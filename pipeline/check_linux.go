@@ -41,6 +41,11 @@ type CheckOptions struct {
 	// Home is the target's $HOME (reducer.Options.Home): the fragment
 	// never widens reads to it as a whole.
 	Home string
+	// PhasesOff checks a profile with phases as the union of its phases;
+	// otherwise an init entry used by a serving process is a violation
+	// (a sample of the serving phase), and every violation is tagged
+	// with the phase of the process that made it.
+	PhasesOff bool
 }
 
 // CheckResult is what Check saw.
@@ -86,13 +91,31 @@ func Check(ctx context.Context, p *profiles.Profile, argv []string, o CheckOptio
 	if err != nil {
 		return nil, err
 	}
-	supervised := p.Clone()
+	nopts := enforce.NotifyOptions{Deny: o.Deny, OnNew: o.OnNew}
+	var supervised *profiles.Profile
+	var transition *profiles.Transition
+	if p.HasPhases() && !o.PhasesOff {
+		tracker, err := trackPhases(p)
+		if err != nil {
+			return nil, err
+		}
+		defer closeTracker(tracker, o.Stdio)
+		// A notified call p allows in init is an init entry's: the
+		// filter lets every call allowed in any phase run unasked.
+		nopts.Phases = &enforce.PhaseOptions{Tracker: tracker, Init: func(d linuxabi.SeccompData) bool {
+			return p.Decide(d, profiles.PhaseInit).Kind == profiles.Allow
+		}}
+		supervised = p.Supervised()
+		transition = &p.Phases.Transition
+	} else {
+		supervised = p.Union()
+	}
 	supervised.DefaultAction = profiles.Action{Kind: profiles.UserNotif}
 	filter, err := emit.Raw(supervised, emit.Options{})
 	if err != nil {
 		return nil, err
 	}
-	cmd, err := enforce.NotifyCommand(filter, argv, enforce.NotifyOptions{Deny: o.Deny, OnNew: o.OnNew})
+	cmd, err := enforce.NotifyCommand(filter, argv, nopts)
 	if err != nil {
 		return nil, err
 	}
@@ -136,7 +159,7 @@ func Check(ctx context.Context, p *profiles.Profile, argv []string, o CheckOptio
 	}
 	res := &CheckResult{Exit: ex}
 	res.Violations, res.Dropped = cmd.Violations()
-	rec := &profiles.Recording{Arch: arch.Name, Command: argv, Samples: res.Violations, ExitStatus: ex.Status}
+	rec := &profiles.Recording{Arch: arch.Name, Command: argv, Samples: res.Violations, ExitStatus: ex.Status, Transition: transition}
 	if watch != nil {
 		files, err := watch.wait()
 		if err != nil {

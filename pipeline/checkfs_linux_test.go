@@ -148,13 +148,13 @@ func TestCheckReportsFiles(t *testing.T) {
 			// The profile refuses the command; with the fragment merged
 			// in, it runs.
 			var before bytes.Buffer
-			ex, err := Run(context.Background(), p, tc.checked, Stdio{Out: &before, Err: &before}, enforce.LandlockRequired)
+			ex, err := Run(context.Background(), p, tc.checked, RunOptions{Stdio: Stdio{Out: &before, Err: &before}, Landlock: enforce.LandlockRequired})
 			if err != nil || ex.Status == 0 {
 				t.Errorf("%q under its profile alone: status %d, %v (want refused)\n%s", tc.checked, ex.Status, err, before.Bytes())
 			}
 			merged := mergeFragment(t, p, frag)
 			var after bytes.Buffer
-			ex, err = Run(context.Background(), merged, tc.checked, Stdio{Out: &after, Err: &after}, enforce.LandlockRequired)
+			ex, err = Run(context.Background(), merged, tc.checked, RunOptions{Stdio: Stdio{Out: &after, Err: &after}, Landlock: enforce.LandlockRequired})
 			if err != nil || ex.Status != 0 || !strings.Contains(after.String(), tc.outputHas) {
 				t.Errorf("%q under the merged profile: status %d, %v\n%s\n%s", tc.checked, ex.Status, err, after.Bytes(), profiles.Format(merged))
 			}
@@ -198,7 +198,7 @@ func TestCheckReportsPorts(t *testing.T) {
 	}
 	merged := mergeFragment(t, p, frag)
 	var after bytes.Buffer
-	ex, err := Run(context.Background(), merged, argv, Stdio{Out: &after, Err: &after}, enforce.LandlockRequired)
+	ex, err := Run(context.Background(), merged, argv, RunOptions{Stdio: Stdio{Out: &after, Err: &after}, Landlock: enforce.LandlockRequired})
 	if err != nil || ex.Status != 0 {
 		t.Errorf("connect to %d under the merged profile: status %d, %v\n%s", other, ex.Status, err, after.Bytes())
 	}
@@ -272,7 +272,7 @@ func TestCheckFragmentKeepsSections(t *testing.T) {
 			if merged.Filesystem == nil || merged.Network == nil {
 				t.Fatalf("merged profile lost its Landlock sections:\n%s", profiles.Format(merged))
 			}
-			ex, err := Run(context.Background(), merged, []string{"cat", "/etc/passwd"}, Stdio{Out: io.Discard, Err: io.Discard}, enforce.LandlockRequired)
+			ex, err := Run(context.Background(), merged, []string{"cat", "/etc/passwd"}, RunOptions{Stdio: Stdio{Out: io.Discard, Err: io.Discard}, Landlock: enforce.LandlockRequired})
 			if err != nil || ex.Status == 0 {
 				t.Errorf("cat /etc/passwd under the merged profile: status %d, %v (want refused)", ex.Status, err)
 			}

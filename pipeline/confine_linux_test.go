@@ -42,7 +42,7 @@ func confined(rules []profiles.PathRule, scopes ...profiles.Scope) *profiles.Pro
 func runConfined(t *testing.T, p *profiles.Profile, argv ...string) (enforce.Exit, string, error) {
 	t.Helper()
 	var out bytes.Buffer
-	ex, err := Run(context.Background(), p, argv, Stdio{Out: &out, Err: &out}, enforce.LandlockRequired)
+	ex, err := Run(context.Background(), p, argv, RunOptions{Stdio: Stdio{Out: &out, Err: &out}, Landlock: enforce.LandlockRequired})
 	return ex, out.String(), err
 }
 

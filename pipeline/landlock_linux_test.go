@@ -24,7 +24,7 @@ func TestLandlockExplained(t *testing.T) {
 			{Path: "/etc/hostname", Access: []string{"read_file"}},
 		}}}
 	var out bytes.Buffer
-	ex, err := Run(context.Background(), p, []string{"cat", "/etc/hostname", "/etc/passwd"}, Stdio{Out: &out, Err: &out}, enforce.LandlockRequired)
+	ex, err := Run(context.Background(), p, []string{"cat", "/etc/hostname", "/etc/passwd"}, RunOptions{Stdio: Stdio{Out: &out, Err: &out}, Landlock: enforce.LandlockRequired})
 	if err != nil {
 		t.Fatal(err)
 	}

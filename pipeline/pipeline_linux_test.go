@@ -106,7 +106,7 @@ func TestConcurrent(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			exits[i], errs[i] = Run(ctx, solo, []string{target, "normal"}, Stdio{Out: &outs[i], Err: &outs[i]}, enforce.LandlockBestEffort)
+			exits[i], errs[i] = Run(ctx, solo, []string{target, "normal"}, RunOptions{Stdio: Stdio{Out: &outs[i], Err: &outs[i]}, Landlock: enforce.LandlockBestEffort})
 		}()
 	}
 	wg.Wait()

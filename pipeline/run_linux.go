@@ -2,9 +2,11 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 
+	"github.com/sysrec/sysrec/bpfprog"
 	"github.com/sysrec/sysrec/emit"
 	"github.com/sysrec/sysrec/enforce"
 	"github.com/sysrec/sysrec/linuxabi"
@@ -30,33 +32,91 @@ func ParseLandlockMode(s string) (enforce.LandlockMode, error) {
 	return "", fmt.Errorf("landlock mode %q (want required, best-effort or off)", s)
 }
 
+// RunOptions say how Run enforces a profile.
+type RunOptions struct {
+	Stdio Stdio
+	// Landlock says how the profile's Landlock sections are enforced
+	// (LandlockOff: not at all).
+	Landlock enforce.LandlockMode
+	// PhasesOff enforces a profile with phases as the union of its
+	// phases (every entry at all times), without a supervisor.
+	PhasesOff bool
+	// OnRefused is told of each init call refused to a serving process,
+	// once per executable and syscall.
+	OnRefused func(enforce.Refusal)
+}
+
+// ErrPhases wraps why a profile's phases cannot be enforced here.
+var ErrPhases = errors.New("enforce phases")
+
 // Run runs argv under p's filter (and its Landlock ruleset, unless
-// landlock is LandlockOff) until it exits. A target that cannot be found
-// gives an error wrapping exec.ErrNotFound.
-func Run(ctx context.Context, p *profiles.Profile, argv []string, stdio Stdio, landlock enforce.LandlockMode) (enforce.Exit, error) {
+// o.Landlock is LandlockOff) until it exits. A profile with phases is
+// enforced per process: its init entries go to a supervisor that lets
+// them run while the calling process has not started serving and gives
+// them the default action after. A target that cannot be found gives an
+// error wrapping exec.ErrNotFound.
+func Run(ctx context.Context, p *profiles.Profile, argv []string, o RunOptions) (enforce.Exit, error) {
 	if err := allowsExec(p); err != nil {
 		return enforce.Exit{}, err
 	}
-	filter, err := emit.Raw(p, emit.Options{})
-	if err != nil {
-		return enforce.Exit{}, err
+	phased := p.HasPhases() && !o.PhasesOff
+	if !phased {
+		p = p.Union()
 	}
-	cmd, err := enforce.Command(filter, argv)
-	if err != nil {
-		return enforce.Exit{}, err
+	var cmd *enforce.Cmd
+	if phased {
+		tracker, err := trackPhases(p)
+		if err != nil {
+			return enforce.Exit{}, err
+		}
+		defer closeTracker(tracker, o.Stdio)
+		filter, err := emit.Raw(p.Supervised(), emit.Options{})
+		if err != nil {
+			return enforce.Exit{}, err
+		}
+		if cmd, err = enforce.NotifyCommand(filter, argv, enforce.NotifyOptions{Phases: &enforce.PhaseOptions{Tracker: tracker, Notified: p.Notified, OnRefused: o.OnRefused}}); err != nil {
+			return enforce.Exit{}, err
+		}
+	} else {
+		filter, err := emit.Raw(p, emit.Options{})
+		if err != nil {
+			return enforce.Exit{}, err
+		}
+		if cmd, err = enforce.Command(filter, argv); err != nil {
+			return enforce.Exit{}, err
+		}
 	}
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdio.In, stdio.Out, stdio.Err
-	if landlock != LandlockOff {
-		in, err := instantiate(p, argv, stdio)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = o.Stdio.In, o.Stdio.Out, o.Stdio.Err
+	if o.Landlock != LandlockOff {
+		in, err := instantiate(p, argv, o.Stdio)
 		if err != nil {
 			return enforce.Exit{}, err
 		}
 		defer in.Close()
-		in.warn(stdio)
+		in.warn(o.Stdio)
 		cmd.Env = in.Env
-		cmd.Landlock, cmd.LandlockMode = in.Profile.Landlock(), landlock
+		cmd.Landlock, cmd.LandlockMode = in.Profile.Landlock(), o.Landlock
 	}
 	return cmd.Run(ctx)
+}
+
+// closeTracker says how many processes the tracker could not take, and
+// closes it.
+func closeTracker(t *enforce.PhaseTracker, stdio Stdio) {
+	if n := t.LostForks(); n > 0 && stdio.Err != nil {
+		fmt.Fprintf(stdio.Err, "sysrec: %d processes forked while the phase map was full (%d processes) were refused their init calls\n", n, bpfprog.PhaseMaxProcesses)
+	}
+	t.Close()
+}
+
+// trackPhases loads the phase tracker for p's transition, or says how
+// to do without.
+func trackPhases(p *profiles.Profile) (*enforce.PhaseTracker, error) {
+	t, err := enforce.TrackPhases(p.Phases.Transition)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w (--phases off allows every phase's calls at all times, without a supervisor)", ErrPhases, err)
+	}
+	return t, nil
 }
 
 // allowsExec checks that the profile lets the helper exec the target: the

@@ -45,7 +45,7 @@ func runIn(t *testing.T, p *profiles.Profile, dir string, argv ...string) (int, 
 	t.Helper()
 	t.Chdir(dir)
 	var out bytes.Buffer
-	ex, err := Run(context.Background(), p, argv, Stdio{Out: &out, Err: &out}, enforce.LandlockRequired)
+	ex, err := Run(context.Background(), p, argv, RunOptions{Stdio: Stdio{Out: &out, Err: &out}, Landlock: enforce.LandlockRequired})
 	if err != nil {
 		t.Fatalf("run %v: %v\n%s", argv, err, out.Bytes())
 	}
@@ -269,7 +269,7 @@ func TestTerminal(t *testing.T) {
 	p.DefaultAction, p.Syscalls = profiles.ActAllow, []profiles.Syscall{}
 	run := func(script string, args ...string) (int, string) {
 		var errs bytes.Buffer
-		ex, err := Run(context.Background(), p, append([]string{"sh", "-c", script, "sh"}, args...), Stdio{In: a, Out: a, Err: &errs}, enforce.LandlockRequired)
+		ex, err := Run(context.Background(), p, append([]string{"sh", "-c", script, "sh"}, args...), RunOptions{Stdio: Stdio{In: a, Out: a, Err: &errs}, Landlock: enforce.LandlockRequired})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/sysrec/sysrec/linuxabi"
 )
 
 // Phase is the part of a process's life a call is made in. A daemon
@@ -62,6 +64,23 @@ func (t Transition) String() string {
 		s += " (" + strings.Join(how, ", ") + ")"
 	}
 	return s
+}
+
+// Numbers lowers t.After to arch's numbers, as the kernel's phase
+// programs take it: a name arch does not have (arm64 has no poll,
+// epoll_wait or select) is left out, but one of them at least must be
+// there.
+func (t Transition) Numbers(arch *linuxabi.Arch) ([]int, error) {
+	var after []int
+	for _, name := range t.After {
+		if nr, ok := arch.Number(name); ok {
+			after = append(after, nr)
+		}
+	}
+	if len(after) == 0 {
+		return nil, fmt.Errorf("transition: none of %s is a syscall of %s", strings.Join(t.After, ", "), arch.Name)
+	}
+	return after, nil
 }
 
 // GateListen is Transition.Gate's one value.

@@ -460,3 +460,27 @@ func TestPhaseViews(t *testing.T) {
 		t.Fatalf("union is not version 1: %v\n%s", err, u)
 	}
 }
+
+// TestTransitionNumbers: a transition lowered to an arch's numbers
+// leaves out the names the arch lacks, and none left is an error.
+func TestTransitionNumbers(t *testing.T) {
+	for _, tc := range []struct {
+		arch  string
+		after []string
+		want  []int
+		err   bool
+	}{
+		{"x86_64", []string{"epoll_wait", "accept4"}, []int{232, 288}, false},
+		{"aarch64", []string{"epoll_wait", "epoll_pwait"}, []int{22}, false},
+		{"aarch64", []string{"poll", "select"}, nil, true},
+	} {
+		arch, err := linuxabi.LookupArch(tc.arch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := Transition{After: tc.after}.Numbers(arch)
+		if (err != nil) != tc.err || !slices.Equal(got, tc.want) {
+			t.Errorf("%s %v: %v, %v; want %v (error %v)", tc.arch, tc.after, got, err, tc.want, tc.err)
+		}
+	}
+}

@@ -224,14 +224,9 @@ func phaseRule(arch *linuxabi.Arch, t *profiles.Transition) (*bpfprog.PhaseRule,
 	if t == nil {
 		return nil, nil
 	}
-	var after []int
-	for _, name := range t.After {
-		if nr, ok := arch.Number(name); ok {
-			after = append(after, nr)
-		}
-	}
-	if len(after) == 0 {
-		return nil, fmt.Errorf("transition: none of %s is a syscall of %s", strings.Join(t.After, ", "), arch.Name)
+	after, err := t.Numbers(arch)
+	if err != nil {
+		return nil, err
 	}
 	r, err := bpfprog.NewPhaseRule(after, t.Blocking, t.Gate == profiles.GateListen)
 	if err != nil {

@@ -19,6 +19,7 @@ type checkOptions struct {
 	output   string
 	landlock string
 	asJSON   bool
+	phases   string
 }
 
 func checkCmd(io stdio) *cobra.Command {
@@ -38,6 +39,7 @@ func checkCmd(io stdio) *cobra.Command {
 	c.Flags().StringVarP(&o.output, "output", "o", "", "write the violations as a profile fragment to `FILE`")
 	c.Flags().BoolVar(&o.asJSON, "json", false, "print the violations as JSON on stdout (for scripts) instead of lines on stderr; the command's own stdout goes to stderr")
 	c.Flags().StringVar(&o.landlock, "landlock", "best-effort", "report the files and ports the profile's filesystem and network sections do not grant, and enforce its scopes: required (fail if the kernel cannot enforce every scope), best-effort or off (syscalls only; the signal scope check adds for itself applies in every mode)")
+	c.Flags().StringVar(&o.phases, "phases", "on", "a profile with phases: on (an init-only call of a serving process is a violation; needs root and the initial pid namespace) or off (every entry allowed at all times)")
 	c.MarkFlagRequired("profile")
 	return c
 }
@@ -51,21 +53,30 @@ func runCheck(ctx context.Context, io stdio, o checkOptions, argv []string) erro
 	if err != nil {
 		return fmt.Errorf("--landlock: %w", err)
 	}
+	off, err := phasesOff(o.phases)
+	if err != nil {
+		return err
+	}
 	targetOut := io.out
 	if o.asJSON {
 		targetOut = io.err // stdout is the report's alone
 	}
 	res, err := pipeline.Check(ctx, p, argv, pipeline.CheckOptions{
-		Landlock: mode,
-		Deny:     o.deny,
-		Output:   o.output,
-		Home:     os.Getenv("HOME"),
-		Stdio:    pipeline.Stdio{In: io.in, Out: targetOut, Err: io.err},
+		Landlock:  mode,
+		Deny:      o.deny,
+		Output:    o.output,
+		Home:      os.Getenv("HOME"),
+		PhasesOff: off,
+		Stdio:     pipeline.Stdio{In: io.in, Out: targetOut, Err: io.err},
 		OnNew: func(s profiles.Sample, pid int) {
 			if o.asJSON {
 				return
 			}
-			fmt.Fprintf(io.err, "sysrec: check: %s not allowed by %s (pid %d)\n", profiles.DescribeSample(s), o.profile, pid)
+			in := ""
+			if s.Phase == profiles.PhaseServing {
+				in = " in its serving phase"
+			}
+			fmt.Fprintf(io.err, "sysrec: check: %s not allowed by %s%s (pid %d)\n", profiles.DescribeSample(s), o.profile, in, pid)
 		},
 	})
 	if errors.Is(err, pipeline.ErrFileRecording) {

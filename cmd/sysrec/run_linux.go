@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/sysrec/sysrec/enforce"
 	"github.com/sysrec/sysrec/pipeline"
 )
 
@@ -13,6 +14,7 @@ type runOptions struct {
 	profile       string
 	defaultAction string
 	landlock      string
+	phases        string
 }
 
 func runCmd(io stdio) *cobra.Command {
@@ -30,6 +32,7 @@ func runCmd(io stdio) *cobra.Command {
 	c.Flags().StringVar(&o.profile, "profile", "", "profile `FILE` to enforce (required)")
 	c.Flags().StringVar(&o.defaultAction, "default-action", "", "override the profile's default action: kill, errno, log (or any action name)")
 	c.Flags().StringVar(&o.landlock, "landlock", "best-effort", "enforce the profile's filesystem, network and scopes sections: required (fail if the kernel cannot enforce all of it), best-effort (enforce what it can, say what not), off")
+	c.Flags().StringVar(&o.phases, "phases", "on", "a profile with phases: on (a supervisor refuses each process its init-only calls once it serves; needs root and the initial pid namespace) or off (every entry allowed at all times)")
 	c.MarkFlagRequired("profile")
 	return c
 }
@@ -43,7 +46,16 @@ func runRun(ctx context.Context, io stdio, o runOptions, argv []string) error {
 	if err != nil {
 		return fmt.Errorf("--landlock: %w", err)
 	}
-	ex, err := pipeline.Run(ctx, p, argv, pipeline.Stdio{In: io.in, Out: io.out, Err: io.err}, mode)
+	off, err := phasesOff(o.phases)
+	if err != nil {
+		return err
+	}
+	ex, err := pipeline.Run(ctx, p, argv, pipeline.RunOptions{
+		Stdio:     pipeline.Stdio{In: io.in, Out: io.out, Err: io.err},
+		Landlock:  mode,
+		PhasesOff: off,
+		OnRefused: func(r enforce.Refusal) { fmt.Fprintf(io.err, "sysrec: run: %s\n", r) },
+	})
 	if err != nil {
 		return err
 	}
@@ -54,4 +66,15 @@ func runRun(ctx context.Context, io stdio, o runOptions, argv []string) error {
 		return exitCode(ex.Status)
 	}
 	return nil
+}
+
+// phasesOff reads --phases.
+func phasesOff(s string) (bool, error) {
+	switch s {
+	case "on":
+		return false, nil
+	case "off":
+		return true, nil
+	}
+	return false, fmt.Errorf("--phases: %q (want on or off)", s)
 }

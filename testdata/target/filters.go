@@ -1,15 +1,19 @@
 package main
 
 import (
+	"bufio"
 	"fmt"
 	"os"
 	"runtime"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 
 	"github.com/sysrec/sysrec/emit"
 	"github.com/sysrec/sysrec/enforce"
+	"github.com/sysrec/sysrec/linuxabi"
 	"github.com/sysrec/sysrec/profiles"
 )
 
@@ -83,4 +87,70 @@ func apply() {
 	close(start)
 	wg.Wait()
 	fmt.Printf("denied %d of 8\n", denied)
+}
+
+// servingPhase installs a profile's whole filter (every call of the arch
+// allowed, socket in init only), calls socket (prints "init socket
+// errno=0"), enters the serving phase with enforce.ServingPhase and
+// calls socket again: the kernel kills it (SIGSYS) before it prints.
+func servingPhase() {
+	p := phasedProfile("socket")
+	whole, err := emit.Raw(p, emit.Options{})
+	if err != nil {
+		die(err)
+	}
+	if err := enforce.Apply(whole); err != nil {
+		die(err)
+	}
+	fmt.Printf("init socket errno=%d\n", int(doOp(opSocket, nil, nil)))
+	if err := enforce.ServingPhase(p); err != nil {
+		die(err)
+	}
+	fmt.Printf("serving socket errno=%d\n", int(doOp(opSocket, nil, nil)))
+}
+
+// phasedProfile allows every call of the native arch, those named only
+// in init.
+func phasedProfile(init ...string) *profiles.Profile {
+	arch, err := linuxabi.Native()
+	if err != nil {
+		die(err)
+	}
+	p := &profiles.Profile{Version: 3, Arch: []string{arch.Name}, DefaultAction: profiles.ActKillProcess,
+		Phases: &profiles.Phases{Transition: profiles.DefaultTransition()}}
+	for _, name := range arch.Syscalls() {
+		s := profiles.Syscall{Name: name}
+		if slices.Contains(init, name) {
+			s.Phase = profiles.PhaseInit
+		}
+		p.Syscalls = append(p.Syscalls, s)
+	}
+	return p
+}
+
+// writeProfile writes phasedProfile(init...) to path: the hand-written
+// phased profiles of the phase tests.
+func writeProfile(path string, init []string) {
+	b, err := phasedProfile(init...).Marshal()
+	if err != nil {
+		die(err)
+	}
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		die(err)
+	}
+}
+
+// calls makes one call per line of stdin, "NR A0 A1 A2" natively or
+// "i386 NR BX CX DX" through int $0x80, and prints its result
+// ("errno=N", "eax=N") after each.
+func calls() {
+	in := bufio.NewScanner(os.Stdin)
+	for in.Scan() {
+		f := strings.Fields(in.Text())
+		if len(f) > 0 && f[0] == "i386" {
+			int80Call(f[1:])
+			continue
+		}
+		rawCall(f)
+	}
 }

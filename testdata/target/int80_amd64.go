@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"strconv"
 	"syscall"
 	"unsafe"
 )
@@ -64,4 +65,18 @@ func i386(path, then string) {
 		fmt.Fprintln(os.Stderr, "target: i386: then stray, exec or native, not", then)
 		os.Exit(2)
 	}
+}
+
+// int80Call makes i386 call "NR BX CX DX" and prints eax.
+func int80Call(args []string) {
+	var v [4]uintptr
+	for i, a := range args {
+		n, err := strconv.ParseInt(a, 0, 64)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(2)
+		}
+		v[i] = uintptr(n)
+	}
+	fmt.Printf("eax=%d\n", int80(v[0], v[1], v[2], v[3], 0, 0, 0))
 }

@@ -40,6 +40,12 @@
 //	target clone-pid PID  a child of pid PID (clone3 set_tid) that waits until stdin closes
 //	target clone-into CGROUP  run "target stray" born in the cgroup directory CGROUP
 //	target mkdir-fresh-page DIR  mkdir DIR/x, its path in a mapped page not touched yet
+//	target server DIR [init] [thread]  a server that waits in epoll_wait and on request makes the calls
+//	                     a serving process should not (see server); init makes them before
+//	target ask DIR REQ   send REQ to the server whose port is in DIR/port, print its answer
+//	target serving-phase  socket, enforce.ServingPhase of a profile with socket init-only, socket
+//	target calls         per stdin line "NR A0 A1 A2" (or "i386 NR BX CX DX") one raw call, printing its result
+//	target phased-profile FILE NAME...  write a profile allowing every call, NAMEs in init only
 //
 // Its runtime is made as deterministic as Go allows, so that one
 // recording covers every later run of the same mode: it re-execs itself
@@ -59,6 +65,7 @@ import (
 	"os/signal"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -177,6 +184,18 @@ func main() {
 		cloneInto(os.Args[2])
 	case "mkdir-fresh-page":
 		mkdirFreshPage(os.Args[2])
+	case "server":
+		server(os.Args[2], slices.Contains(os.Args[3:], "init"), slices.Contains(os.Args[3:], "thread"))
+	case "after-exec":
+		afterExec(os.Args[2])
+	case "ask":
+		ask(os.Args[2], os.Args[3])
+	case "serving-phase":
+		servingPhase()
+	case "calls":
+		calls()
+	case "phased-profile":
+		writeProfile(os.Args[2], os.Args[3:])
 	case "sleep":
 		d, err := time.ParseDuration(os.Args[2])
 		if err != nil {
@@ -510,18 +529,22 @@ func childCalls(c int) {
 	syscall.RawSyscall(syscall.SYS_EXIT_GROUP, 0, 0, 0)
 }
 
-// reap waits for the raw-forked child pid and checks it exited with 0.
-func reap(pid int) {
+// wait4 waits for child pid to end.
+func wait4(pid int) (syscall.WaitStatus, error) {
 	var ws syscall.WaitStatus
 	for {
 		_, err := syscall.Wait4(pid, &ws, 0, nil)
-		if err == syscall.EINTR {
-			continue
+		if err != syscall.EINTR {
+			return ws, err
 		}
-		if err != nil {
-			die(fmt.Errorf("wait4 %d: %v", pid, err))
-		}
-		break
+	}
+}
+
+// reap waits for the raw-forked child pid and checks it exited with 0.
+func reap(pid int) {
+	ws, err := wait4(pid)
+	if err != nil {
+		die(fmt.Errorf("wait4 %d: %v", pid, err))
 	}
 	if !ws.Exited() || ws.ExitStatus() != 0 {
 		die(fmt.Errorf("child %d: status %#x", pid, ws))
