@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -44,12 +43,6 @@ func (s *syncBuffer) String() string {
 // waitFor waits until the output contains marker, woken by each write,
 // at most timeout; it reports whether the marker came.
 func (s *syncBuffer) waitFor(marker string, timeout time.Duration) bool {
-	return s.waitForUnless(marker, timeout, nil)
-}
-
-// waitForUnless is waitFor that also gives up when stop is closed (the
-// command writing the output has ended).
-func (s *syncBuffer) waitForUnless(marker string, timeout time.Duration, stop <-chan struct{}) bool {
 	deadline := time.After(timeout)
 	for {
 		s.mu.Lock()
@@ -64,8 +57,6 @@ func (s *syncBuffer) waitForUnless(marker string, timeout time.Duration, stop <-
 		s.mu.Unlock()
 		select {
 		case <-ch:
-		case <-stop:
-			return strings.Contains(s.String(), marker)
 		case <-deadline:
 			return false
 		}
@@ -127,12 +118,17 @@ func nginxPrefix(t *testing.T) (dir, addr string) {
 			t.Fatal(err)
 		}
 	}
-	port := freeLoopbackPort(t)
-	addr = net.JoinHostPort("127.0.0.1", port)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr = l.Addr().String()
+	l.Close()
 	conf, err := os.ReadFile("../../testdata/nginx/nginx.conf")
 	if err != nil {
 		t.Fatal(err)
 	}
+	_, port, _ := net.SplitHostPort(addr)
 	conf = bytes.ReplaceAll(conf, []byte("@PORT@"), []byte(port))
 	conf = bytes.ReplaceAll(conf, []byte("@UPSTREAM@"), []byte(filepath.Join(dir, "upstream.sock")))
 	index, err := os.ReadFile("../../testdata/nginx/html/index.html")
@@ -151,17 +147,6 @@ func nginxPrefix(t *testing.T) (dir, addr string) {
 		t.Fatal(err)
 	}
 	return dir, addr
-}
-
-// freeLoopbackPort is a loopback TCP port nothing listens on now.
-func freeLoopbackPort(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
 }
 
 // serve waits until nginx in dir is listening (it writes its pid file

@@ -1,126 +1,134 @@
 package main
 
 import (
-	"fmt"
-	"io"
-	"net"
+	"errors"
+	"io/fs"
+	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/sysrec/sysrec/internal/testenv"
+	"github.com/sysrec/sysrec/internal/testtarget"
 	"github.com/sysrec/sysrec/profiles"
 )
 
-// attackCalls are what an attacker who took a server over does first:
-// run a shell, open a socket of their own, change identity.
-var attackCalls = []string{"execve", "socket", "setuid"}
-
-// TestPhaseAttack performs the attack phases exist for, on unmodified
-// servers built three ways (testdata/phaseserver: C compiled dynamic and
-// static with gcc, and Go). Each is recorded with the defaults under
-// ordinary traffic (pings, a request that forks a child), starting with
-// the attack's calls made during its start-up; then, under `sysrec run`
-// of that profile:
-//   - the same start-up calls are allowed (the server comes up and
-//     serves);
-//   - a request that makes it call execve("/bin/sh"), socket(AF_INET) or
-//     setuid once it serves gets it killed, and run names the call;
+// TestPhaseAttack performs the attack phases exist for, through the
+// commands a person runs and on profiles sysrec learned (pipeline's
+// TestPhasesAttack* enforce hand-written ones): unmodified servers built
+// three ways (testdata/phaseserver/server.c compiled dynamic and static
+// with gcc, and the Go test target's server) are recorded with the
+// defaults while they serve (ordinary requests answered by a child they
+// fork), their start-up making the attack's calls (socket, setuid, an
+// exec). Then, under `sysrec run` of that profile:
+//   - the same start-up calls are allowed (the server comes up);
+//   - a request that makes it call socket(AF_INET), setuid or
+//     execve("/bin/sh") once it serves gets it killed, and run names the
+//     call;
 //   - the same calls from a child it forks while serving get the child
 //     killed, and the server goes on serving;
 //   - under the same profile's union (`run --phases off`, one filter, as
-//     before phases) every one of those attacks succeeds: the refusals
-//     come from the phase.
+//     before phases; Landlock off, which would refuse the shell the
+//     recording never ran) every one of those calls succeeds: the
+//     refusals come from the phase.
 func TestPhaseAttack(t *testing.T) {
 	testenv.RequireRoot(t)
 	gcc := testenv.RequireTool(t, "gcc")
-	dir := t.TempDir()
-	src := filepath.Join("..", "..", "testdata", "phaseserver")
-	builds := []struct {
-		name string
-		cmd  []string
-	}{
-		{"dynamic", []string{gcc, "-O2", "-o", filepath.Join(dir, "dynamic"), filepath.Join(src, "c", "server.c")}},
-		{"static", []string{gcc, "-O2", "-static", "-o", filepath.Join(dir, "static"), filepath.Join(src, "c", "server.c")}},
-		{"go", []string{"go", "build", "-o", filepath.Join(dir, "go"), "./" + filepath.Join(src, "go")}},
-	}
-	for _, b := range builds {
-		if out, err := exec.Command(b.cmd[0], b.cmd[1:]...).CombinedOutput(); err != nil {
-			t.Fatalf("build the %s server: %v\n%s", b.name, err, out)
+	bin := t.TempDir()
+	src := filepath.Join("..", "..", "testdata", "phaseserver", "server.c")
+	for _, link := range []string{"dynamic", "static"} {
+		args := []string{"-O2", "-o", filepath.Join(bin, link), src}
+		if link == "static" {
+			args = append([]string{"-static"}, args...)
+		}
+		if out, err := exec.Command(gcc, args...).CombinedOutput(); err != nil {
+			t.Fatalf("gcc %s: %v\n%s", link, err, out)
 		}
 	}
-	for _, b := range builds {
-		t.Run(b.name, func(t *testing.T) {
-			server := filepath.Join(dir, b.name)
-			port := freeLoopbackPort(t)
-			profile := filepath.Join(dir, b.name+".json")
-			rec := startServer(t, port, "record", "--progress", "never", "-o", profile, "--", server, port, "init")
-			for _, req := range []string{"ping", "fork", "ping", "fork"} {
-				rec.ask(t, req)
+	target := testtarget.Path(t)
+	for _, server := range []struct {
+		name string
+		argv []string // the server's command line, its directory to follow
+	}{
+		{"dynamic", []string{filepath.Join(bin, "dynamic")}},
+		{"static", []string{filepath.Join(bin, "static")}},
+		{"go", []string{target, "server"}},
+	} {
+		t.Run(server.name, func(t *testing.T) {
+			dir := t.TempDir()
+			profile := filepath.Join(t.TempDir(), "profile.json")
+			argv := slices.Concat(server.argv, []string{dir})
+			rec := startServer(t, target, dir, slices.Concat([]string{"record", "--progress", "never", "-o", profile, "--"}, argv, []string{"init"})...)
+			// Ordinary traffic: requests whose answer a child it forks
+			// makes (with no call of the attack's).
+			for range 2 {
+				if got := rec.ask(t, "fork-none"); got != "errno=0" {
+					t.Fatalf("fork-none while recording: %q", got)
+				}
 			}
-			if code := rec.stop(); code != 0 {
-				t.Fatalf("record exited %d:\n%s", code, rec.out)
+			rec.ask(t, "quit")
+			if code, ok := rec.wait(20 * time.Second); !ok || code != 0 {
+				t.Fatalf("record exited %d (ended: %v):\n%s", code, ok, rec.out)
 			}
 			checkInitOnly(t, profile)
+			run := slices.Concat([]string{"run", "--profile", profile, "--"}, argv)
 
 			t.Run("init", func(t *testing.T) {
-				s := startServer(t, port, "run", "--profile", profile, "--", server, port, "init")
-				if got := s.ask(t, "ping"); got != "pong\n" {
-					t.Errorf("ping after the start-up calls: %q", got)
+				s := startServer(t, target, dir, slices.Concat(run, []string{"init"})...)
+				for _, want := range []string{"init socket errno=0", "init setuid errno=0", "init exec errno=2"} {
+					if !strings.Contains(s.out.String(), want) {
+						t.Errorf("start-up: no %q:\n%s", want, s.out)
+					}
 				}
-				if code := s.stop(); code != 0 || strings.Contains(s.out.String(), "serving phase") {
-					t.Errorf("the attack's calls during start-up: run exited %d:\n%s", code, s.out)
+				s.ask(t, "quit")
+				if code, ok := s.wait(10 * time.Second); !ok || code != 0 || strings.Contains(s.out.String(), "serving phase") {
+					t.Errorf("the attack's calls during start-up: run exited %d (ended: %v):\n%s", code, ok, s.out)
 				}
 			})
-			for _, call := range attackCalls {
-				t.Run("serving/"+call, func(t *testing.T) {
-					s := startServer(t, port, "run", "--profile", profile, "--", server, port, "plain")
-					if got := s.ask(t, "ping"); got != "pong\n" {
-						t.Fatalf("ping: %q", got)
+			for _, call := range []struct{ req, name string }{{"socket", "socket"}, {"setuid", "setuid"}, {"exec", "execve"}} {
+				t.Run("serving/"+call.req, func(t *testing.T) {
+					s := startServer(t, target, dir, run...)
+					if got := s.ask(t, call.req); got != "closed" {
+						t.Errorf("%s answered %q, want the server killed", call.req, got)
 					}
-					if got := s.ask(t, "attack "+call); got != "" {
-						t.Errorf("attack %s answered %q", call, got)
-					}
-					s.refused(t, call)
-					code, ok := s.wait(10 * time.Second)
-					if !ok || code != 128+9 {
+					s.refused(t, call.name)
+					if code, ok := s.wait(10 * time.Second); !ok || code != 128+9 {
 						t.Errorf("run after the attack: exited %d (ended: %v), want 137 (SIGKILL):\n%s", code, ok, s.out)
 					}
 				})
 			}
 			t.Run("serving/child", func(t *testing.T) {
-				s := startServer(t, port, "run", "--profile", profile, "--", server, port, "plain")
-				for _, call := range attackCalls {
-					if got := s.ask(t, "child "+call); got != "child killed by signal 9\n" {
-						t.Errorf("child %s: %q, want it killed by SIGKILL", call, got)
+				s := startServer(t, target, dir, run...)
+				for _, call := range []struct{ req, name string }{{"socket", "socket"}, {"setuid", "setuid"}, {"exec", "execve"}} {
+					if got := s.ask(t, "fork-"+call.req); got != "killed by signal 9" {
+						t.Errorf("fork-%s: %q, want the child killed by SIGKILL", call.req, got)
 					}
-					s.refused(t, call)
+					s.refused(t, call.name)
 				}
-				if got := s.ask(t, "fork"); got != "child exited 7\n" {
-					t.Errorf("an ordinary child after the attacks: %q", got)
+				if got := s.ask(t, "fork-none"); got != "errno=0" {
+					t.Errorf("an ordinary request after its children's attacks: %q", got)
 				}
-				if code := s.stop(); code != 0 {
-					t.Errorf("run exited %d:\n%s", code, s.out)
+				s.ask(t, "quit")
+				if code, ok := s.wait(10 * time.Second); !ok || code != 0 {
+					t.Errorf("run exited %d (ended: %v):\n%s", code, ok, s.out)
 				}
 			})
 			t.Run("union", func(t *testing.T) {
-				s := startServer(t, port, "run", "--phases", "off", "--profile", profile, "--", server, port, "plain")
-				for _, call := range attackCalls {
-					want := "child exited 0\n"
-					if got := s.ask(t, "child "+call); got != want {
-						t.Errorf("child %s without phases: %q, want %q", call, got, want)
+				s := startServer(t, target, dir, slices.Concat([]string{"run", "--phases", "off", "--landlock", "off", "--profile", profile, "--"}, argv)...)
+				for _, req := range []string{"socket", "setuid", "fork-socket", "fork-setuid"} {
+					if got := s.ask(t, req); got != "errno=0" {
+						t.Errorf("%s without phases: %q, want errno=0", req, got)
 					}
 				}
-				for _, call := range []string{"socket", "setuid"} {
-					if got, want := s.ask(t, "attack "+call), call+" ok\n"; got != want {
-						t.Errorf("attack %s without phases: %q, want %q", call, got, want)
-					}
-				}
-				s.ask(t, "attack execve")
-				if code, ok := s.wait(10 * time.Second); !ok || code != 42 {
-					t.Errorf("attack execve without phases: run exited %d (ended: %v), want 42 (sh -c 'exit 42'):\n%s", code, ok, s.out)
+				// The exec runs: the shell then dies of its first call
+				// the profile lacks (sysrec never recorded a shell).
+				s.ask(t, "exec")
+				code, ok := s.wait(10 * time.Second)
+				if out := s.out.String(); !ok || code != 128+31 || !strings.Contains(out, "killed by SIGSYS") || strings.Contains(out, "syscall execve") {
+					t.Errorf("exec without phases: run exited %d (ended: %v), want the shell run and killed by SIGSYS for a call after its execve:\n%s", code, ok, out)
 				}
 			})
 		})
@@ -135,7 +143,7 @@ func checkInitOnly(t *testing.T, profile string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, call := range attackCalls {
+	for _, call := range []string{"socket", "setuid", "execve"} {
 		n := 0
 		for _, s := range p.Syscalls {
 			if s.Name != call {
@@ -152,41 +160,43 @@ func checkInitOnly(t *testing.T, profile string) {
 	}
 }
 
-// phaseServer is a testdata/phaseserver server under a sysrec command.
+// phaseServer is a phase test server (testdata/phaseserver, the test
+// target's server) under a sysrec command.
 type phaseServer struct {
 	*backgroundCmd
-	addr string
+	target, dir string
 }
 
-// startServer runs sysrec with args, whose target is a phase server on
-// port, and waits until it listens.
-func startServer(t *testing.T, port string, args ...string) *phaseServer {
+// startServer runs sysrec with args, whose target is a phase test
+// server in dir, and waits until it listens (it writes dir/port).
+func startServer(t *testing.T, target, dir string, args ...string) *phaseServer {
 	t.Helper()
-	s := &phaseServer{backgroundCmd: startBackground(t, args...), addr: net.JoinHostPort("127.0.0.1", port)}
-	if !s.out.waitForUnless("listening", 20*time.Second, s.exited) {
-		t.Fatalf("sysrec %s: the server did not come up:\n%s", strings.Join(args, " "), s.out)
+	if err := os.Remove(filepath.Join(dir, "port")); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		t.Fatal(err)
+	}
+	s := &phaseServer{backgroundCmd: startBackground(t, args...), target: target, dir: dir}
+	listening := make(chan error, 1)
+	go func() { listening <- testenv.WaitFile(filepath.Join(dir, "port"), 20*time.Second) }()
+	select {
+	case err := <-listening:
+		if err != nil {
+			t.Fatalf("sysrec %s: the server did not come up: %v\n%s", strings.Join(args, " "), err, s.out)
+		}
+	case <-s.exited:
+		t.Fatalf("sysrec %s ended before the server listened:\n%s", strings.Join(args, " "), s.out)
 	}
 	return s
 }
 
-// ask sends one request on a connection of its own and returns the whole
-// answer ("" when the server died before answering).
+// ask sends one request (through the test target's client) and returns
+// the answer, "closed" when the server died before answering.
 func (s *phaseServer) ask(t *testing.T, req string) string {
 	t.Helper()
-	c, err := net.DialTimeout("tcp", s.addr, 5*time.Second)
+	out, err := exec.Command(s.target, "ask", s.dir, req).CombinedOutput()
 	if err != nil {
-		t.Fatalf("%s: %v\n%s", req, err, s.out)
+		t.Fatalf("ask %s: %v\n%s", req, err, out)
 	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(10 * time.Second))
-	if _, err := fmt.Fprintf(c, "%s\n", req); err != nil {
-		t.Fatalf("%s: %v", req, err)
-	}
-	b, err := io.ReadAll(c)
-	if err != nil && !strings.Contains(err.Error(), "connection reset") {
-		t.Fatalf("%s: %v\n%s", req, err, s.out)
-	}
-	return string(b)
+	return strings.TrimSpace(string(out))
 }
 
 // refused waits for run to say it killed a process for call in its

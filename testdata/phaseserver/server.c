@@ -1,10 +1,16 @@
 /* server: an ordinary C server for the phase tests, dynamic or static
- * (pipeline's TestPhasesAttackC). It listens on a port of its own on
- * 127.0.0.1 (written to DIR/port), waits for work in epoll_wait and
- * answers one request a connection, as the test target's serve does:
- * socket, setuid, exec (/bin/sh writing DIR/pwned-PID) answered
- * "errno=N"; fork-OP the same from a child forked now, answered with the
- * child's "errno=N" or "killed by signal N"; quit. */
+ * (pipeline's TestPhasesAttackC, cmd/sysrec's TestPhaseAttack).
+ *
+ *   server DIR [init]
+ *
+ * With init it first makes the attack's calls, as the test target's
+ * server does: socket, setuid and an exec of DIR/no-such-program,
+ * printing "init socket errno=0" and so on. It listens on a port of its
+ * own on 127.0.0.1 (written to DIR/port), waits for work in epoll_wait
+ * and answers one request a connection, as the test target's server
+ * does: socket, setuid, exec (/bin/sh writing DIR/pwned-PID), none (no
+ * call) answered "errno=N"; fork-OP the same from a child forked now,
+ * answered with the child's "errno=N" or "killed by signal N"; quit. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <netinet/in.h>
@@ -21,12 +27,18 @@ static const char *dir;
 static int op(const char *name)
 {
 	errno = 0;
-	if (!strcmp(name, "socket")) {
+	if (!strcmp(name, "none")) {
+		/* no call: what an ordinary request's child does */
+	} else if (!strcmp(name, "socket")) {
 		int fd = socket(AF_INET, SOCK_STREAM, 0);
 		if (fd >= 0)
 			close(fd);
 	} else if (!strcmp(name, "setuid")) {
 		setuid(geteuid());
+	} else if (!strcmp(name, "exec-missing")) {
+		char path[4096];
+		snprintf(path, sizeof path, "%s/no-such-program", dir);
+		execl(path, "no-such-program", (char *)NULL);
 	} else if (!strcmp(name, "exec")) {
 		char script[4096];
 		snprintf(script, sizeof script, "echo pwned > %s/pwned-$$", dir);
@@ -57,6 +69,7 @@ static void answer(FILE *c, char *req)
 	unsigned char e;
 	if (read(p[0], &e, 1) == 1) {
 		fprintf(c, "errno=%d\n", e);
+		waitpid(pid, NULL, 0); /* reaped, as a server reaps its children */
 	} else {
 		int st;
 		waitpid(pid, &st, 0);
@@ -70,9 +83,15 @@ static void answer(FILE *c, char *req)
 
 int main(int argc, char **argv)
 {
-	if (argc != 2)
+	if (argc != 2 && !(argc == 3 && !strcmp(argv[2], "init")))
 		return 2;
 	dir = argv[1];
+	if (argc == 3) {
+		printf("init socket errno=%d\n", op("socket"));
+		printf("init setuid errno=%d\n", op("setuid"));
+		printf("init exec errno=%d\n", op("exec-missing"));
+		fflush(stdout);
+	}
 	int ln = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 	socklen_t len = sizeof a;

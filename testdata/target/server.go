@@ -19,9 +19,10 @@ const (
 	opSocket = 's' // socket(AF_INET, SOCK_STREAM)
 	opSetuid = 'u' // setuid(geteuid()): a no-op that only a privileged call makes
 	opExec   = 'e' // execve("/bin/sh", "-c", "echo pwned > DIR/pwned-PID")
+	opNone   = 'n' // no call: what an ordinary request's child does
 )
 
-var opNames = map[string]byte{"socket": opSocket, "setuid": opSetuid, "exec": opExec}
+var opNames = map[string]byte{"socket": opSocket, "setuid": opSetuid, "exec": opExec, "none": opNone}
 
 // execArgs are execve's arguments for opExec, built before any fork (a
 // raw-forked child may make raw system calls only).
@@ -75,7 +76,7 @@ func doOp(op byte, ex *execArgs, missing *byte) syscall.Errno {
 // then waits for work in epoll_wait and answers one request per
 // connection:
 //
-//	socket, setuid, exec   the call, answered "errno=N"
+//	socket, setuid, exec   the call, answered "errno=N" (none: no call)
 //	fork-OP                the same from a child it forks now
 //	early-OP               the same from the child forked before it served
 //	thread-exec            a thread other than the leader execs this target as
@@ -189,7 +190,14 @@ func answer(req, dir string, ex *execArgs, early *earlyChild) string {
 			syscall.RawSyscall(syscall.SYS_EXIT_GROUP, 0, 0, 0)
 		}
 		syscall.Close(p[1])
-		return childAnswer(p[0], pid)
+		ans := childAnswer(p[0], pid)
+		if strings.HasPrefix(ans, "errno=") {
+			// It answered and exits: reaped, as a server reaps its
+			// children (one that ended otherwise was reaped already).
+			syscall.Close(p[0])
+			wait4(pid)
+		}
+		return ans
 	case "early":
 		return early.do(op)
 	}
