@@ -18,7 +18,7 @@ for t in nginx wrk bwrap curl; do command -v $t >/dev/null || missing="$missing 
 [ -n "$missing" ] && { echo "enforcement bench: needs$missing (apt-get install -y${missing})"; exit 0; }
 here=$(cd "$(dirname "$0")/.." && pwd)
 dir=$(mktemp -d); chmod 755 "$dir"
-trap '[ -f "$dir/nginx.pid" ] && kill -TERM "$(cat "$dir/nginx.pid")" 2>/dev/null; kill $pid 2>/dev/null; rm -rf "$dir"' EXIT
+trap '[ -f "$dir/logs/nginx.pid" ] && kill -TERM "$(cat "$dir/logs/nginx.pid")" 2>/dev/null; kill $pid 2>/dev/null; rm -rf "$dir"' EXIT
 # shellcheck source=testdata/bench/lib.sh
 . "$here/bench/lib.sh"
 nginx_prefix "$dir" "$PORT"
@@ -28,7 +28,7 @@ up() { for _ in $(seq 200); do curl -s -o /dev/null "http://127.0.0.1:$PORT/" &&
 # bwrap would orphan them, and the next round would measure them), then
 # waits until the port is free.
 stop() {
-	[ -f "$dir/nginx.pid" ] && kill -TERM "$(cat "$dir/nginx.pid")" 2>/dev/null
+	[ -f "$dir/logs/nginx.pid" ] && kill -TERM "$(cat "$dir/logs/nginx.pid")" 2>/dev/null
 	wait $pid 2>/dev/null; pid=
 	for _ in $(seq 200); do curl -s -o /dev/null "http://127.0.0.1:$PORT/" || return 0; sleep 0.05; done
 	echo "nginx still answers on port $PORT" >&2; exit 1

@@ -8,9 +8,9 @@ command -v nginx >/dev/null && command -v wrk >/dev/null || { echo "nginx bench:
 here=$(cd "$(dirname "$0")" && pwd)
 dir=$(mktemp -d); chmod 755 "$dir"
 trap 'rm -rf "$dir"' EXIT
-mkdir -p "$dir/html" "$dir/tmp"
-cp "$here/html/index.html" "$dir/html/"
-sed -e "s/@PORT@/18099/" -e "s#@UPSTREAM@#$dir/up.sock#" "$here/nginx.conf" > "$dir/nginx.conf"
+# shellcheck source=testdata/bench/lib.sh
+. "$here/../bench/lib.sh"
+nginx_prefix "$dir" 18099
 rps() { wrk -t1 -c16 -d"$D" http://127.0.0.1:18099/ | awk '/Requests\/sec/ {print $2}'; }
 up() { for _ in $(seq 100); do curl -s -o /dev/null http://127.0.0.1:18099/ && return; sleep 0.05; done; }
 
