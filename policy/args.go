@@ -224,6 +224,14 @@ var (
 	// enabling, locking and querying the shadow stack, the address tag
 	// queries; not ARCH_SHSTK_DISABLE/UNLOCK, ARCH_MAP_VDSO_*,
 	// ARCH_ENABLE_TAGGED_ADDR or ARCH_FORCE_TAGGED_SVA.
+	// At SOL_TCP: TCP_NODELAY (1), TCP_CORK (3), TCP_QUICKACK (12), the
+	// options tcp(7) gives for when the caller's own connection sends a
+	// partial segment or an ACK (sendfile(2) advises TCP_CORK to send a
+	// header and a file in full segments); do_tcp_setsockopt only flips
+	// bits of that socket and pushes what it holds. Not TCP_ULP (loads a
+	// protocol under the socket: CVE-2023-0461), TCP_REPAIR, TCP_MD5SIG,
+	// TCP_FASTOPEN_CONNECT (connects without connect(2)), TCP_CONGESTION.
+	tcpSending   = []uint64{1, 3, 12}
 	archPrctlOwn = []uint64{0x1001, 0x1002, 0x1003, 0x1004, 0x1011, 0x1012, 0x1021, 0x1022, 0x1023, 0x1024, 0x1025, 0x4001, 0x4003, 0x5001, 0x5003, 0x5005}
 )
 
@@ -325,7 +333,8 @@ var argTable = map[string][]Arg{
 	"setsockopt": {
 		on(1).risky("the level picks the option code reached: SOL_IP/SOL_IPV6 reach netfilter (IPT_SO_SET_REPLACE, CVE-2021-22555), SOL_PACKET the packet rings (CVE-2017-7308)"),
 		on(2).risky("the option itself: SO_SNDBUFFORCE (CVE-2016-9793), PACKET_RX_RING, IPT_SO_SET_REPLACE").
-			keyedBy(1, levelKeysOption),
+			keyedBy(1, levelKeysOption).
+			safeAt(linuxabi.SolTCP, tcpSending...),
 	},
 	"getsockopt": {
 		on(1).harmless("reads the settings of the caller's own socket"),

@@ -57,7 +57,7 @@ func keyedEntries(g *group, s profiles.Syscall, build ruleBuilder, relaxed bool)
 			}
 		}
 	}
-	if len(keys) < 2 {
+	if len(keys) == 0 {
 		return []profiles.Syscall{s}
 	}
 	slices.Sort(keys)

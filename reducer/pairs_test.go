@@ -83,3 +83,48 @@ func TestDependentArgs(t *testing.T) {
 		})
 	}
 }
+
+// TestSafeOptionsPerLevel: above the exact level, a run that set a TCP
+// option may set the other options of the TCP sending class (TCP_CORK
+// after TCP_NODELAY, as a server sending a large file does), at SOL_TCP
+// only: the same numbers at another level are other options, and a run
+// that set none at SOL_TCP gets none there.
+func TestSafeOptionsPerLevel(t *testing.T) {
+	nodelay := sample("setsockopt", 1, map[int]uint64{1: solTCP, 2: tcpNodelay})
+	v6only := sample("setsockopt", 1, map[int]uint64{1: solIPv6, 2: ipv6V6only})
+	reuse := sample("setsockopt", 1, map[int]uint64{1: solSocket, 2: soReuseaddr})
+	for _, tc := range []struct {
+		name    string
+		samples []profiles.Sample
+		level   Level
+		calls   []call
+	}{
+		{"class at SOL_TCP", []profiles.Sample{nodelay, v6only}, LevelFamilies, []call{
+			{"setsockopt", map[int]uint64{1: solTCP, 2: tcpCork}, true},
+			{"setsockopt", map[int]uint64{1: solTCP, 2: 12}, true},
+			{"setsockopt", map[int]uint64{1: solTCP, 2: tcpUlp}, false},
+			{"setsockopt", map[int]uint64{1: solIPv6, 2: tcpCork}, false},
+			{"setsockopt", map[int]uint64{1: solIPv6, 2: ipv6Addrform}, false},
+		}},
+		{"one level seen", []profiles.Sample{nodelay}, LevelFamilies, []call{
+			{"setsockopt", map[int]uint64{1: solTCP, 2: tcpCork}, true},
+			{"setsockopt", map[int]uint64{1: solTCP, 2: tcpNodelay}, true},
+		}},
+		{"no TCP option seen", []profiles.Sample{v6only, reuse}, LevelFamilies, []call{
+			{"setsockopt", map[int]uint64{1: solTCP, 2: tcpCork}, false},
+			{"setsockopt", map[int]uint64{1: solSocket, 2: ipv6V6only}, false},
+			{"setsockopt", map[int]uint64{1: solIPv6, 2: soReuseaddr}, false},
+		}},
+		{"no class at exact", []profiles.Sample{nodelay}, LevelExact, []call{
+			{"setsockopt", map[int]uint64{1: solTCP, 2: tcpCork}, false},
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p, err := Reduce([]*profiles.Recording{rec(tc.samples...)}, Options{Level: tc.level})
+			if err != nil {
+				t.Fatal(err)
+			}
+			decides(t, p, tc.calls)
+		})
+	}
+}
