@@ -273,8 +273,14 @@ func callTexts(ss []Syscall) []string {
 // option allowed at another level than before is a widening even when
 // OLD allowed it at some level and the level with some option.
 func widening(o, nw []Syscall) ([]string, policy.Tier) {
+	if len(o) == 0 || len(nw) == 0 {
+		// A side without allowing entries decides every call of the
+		// syscall by its default, which allows (Diff's other cases):
+		// OLD allowed all NEW does, or the default's change says it.
+		return nil, policy.Ordinary
+	}
 	key, _, ok := policy.KeyOf(nw[0].Name)
-	if !ok || len(o) == 0 {
+	if !ok {
 		return widened(o, nw), changeTier(o, nw)
 	}
 	name := nw[0].Name
