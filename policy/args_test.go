@@ -147,7 +147,8 @@ func TestCloneNamespaceTier(t *testing.T) {
 
 // TestKeys: a keyed argument's key is an argument the table records,
 // itself not keyed, the one key of its syscall, and both give reasons;
-// safe values per key sit on keyed risky arguments and raise no tier.
+// safe values per key sit on keyed risky arguments and raise no tier;
+// no keyed syscall is in a family.
 func TestKeys(t *testing.T) {
 	for _, name := range linuxabi.ArgTableSyscalls() {
 		key, keyed, ok := KeyOf(name)
@@ -181,6 +182,11 @@ func TestKeys(t *testing.T) {
 		}
 		if ok != (len(keyed) > 0) {
 			t.Errorf("%s: KeyOf says %v with keyed %v", name, ok, keyed)
+		}
+		if f, inFamily := FamilyOf(name); ok && inFamily {
+			// The reducer pools a family's values by argument name,
+			// which would pool them across key values.
+			t.Errorf("%s: keyed, and in family %s", name, f.Name)
 		}
 	}
 	for _, name := range []string{"setsockopt", "getsockopt", "socket", "socketpair"} {
