@@ -494,6 +494,11 @@ func randomProfile(r *rand.Rand) *profiles.Profile {
 		}
 		names := arch.Syscalls()
 		s.Name = names[r.IntN(len(names))]
+		if n := len(p.Syscalls); n > 0 && r.IntN(4) == 0 {
+			// Another entry of a name already there: entries of one
+			// syscall are an ordered OR (keyed arguments, denies).
+			s.Name, s.Arch = p.Syscalls[n-1].Name, p.Syscalls[n-1].Arch
+		}
 		if r.IntN(3) == 0 {
 			s.Action = actions[r.IntN(len(actions))]
 		}

@@ -82,6 +82,9 @@ const (
 
 	// MsgFastOpen is MSG_FASTOPEN: the send connects a TCP socket first.
 	MsgFastOpen = 0x20000000
+	// SolTCP is SOL_TCP (IPPROTO_TCP), the level of TCP's own socket
+	// options.
+	SolTCP = 6
 	// CloneVM|CloneThread make clone start a thread of the caller's
 	// process; without CLONE_THREAD it makes a new process.
 	CloneVM     = 0x100

@@ -2,6 +2,7 @@ package policy
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 
 	"github.com/sysrec/sysrec/linuxabi"
@@ -43,6 +44,38 @@ type Arg struct {
 	// Tiers raises the tier of a call whose value of this argument
 	// matches one of them.
 	Tiers []ValueTier
+	// KeyedBy, when set, is the argument whose value gives this one its
+	// meaning: an option number means one option at one level and
+	// another at the next. Rules keep such an argument's values per
+	// value of its key (one entry per key value, or per set of key
+	// values with the same values here), never their product.
+	KeyedBy *Key
+	// SafeAt are the safe values of a keyed argument at one value of
+	// its key (SafeValues are safe at every key value).
+	SafeAt map[uint64][]uint64
+}
+
+// Key is the argument that gives a keyed argument its meaning, and why
+// (with the source).
+type Key struct {
+	Index int
+	Why   string
+}
+
+// KeyOf returns, for syscall, the index of the argument that gives
+// others their meaning and the indexes of those it keys; false when no
+// recorded argument of syscall is keyed. Only arguments the argument
+// table records can be keyed: fcntl's arg (keyed by cmd), prctl's arg2
+// (by option) and ioctl's request (by the descriptor's device, which is
+// no argument) are not recorded, so no rule can pair them.
+func KeyOf(syscall string) (key int, keyed []int, ok bool) {
+	for _, a := range argTable[syscall] {
+		if a.KeyedBy != nil {
+			key, ok = a.KeyedBy.Index, true
+			keyed = append(keyed, a.Index)
+		}
+	}
+	return key, keyed, ok
 }
 
 // Implication is one widening rule of a risky flags argument.
@@ -127,6 +160,22 @@ func (a Arg) implies(ifBits, allow uint64) Arg {
 	return a
 }
 
+// keyedBy says argument i gives a its meaning; safeAt gives a's safe
+// values at one value of its key.
+func (a Arg) keyedBy(i int, why string) Arg {
+	a.KeyedBy = &Key{Index: i, Why: why}
+	return a
+}
+func (a Arg) safeAt(key uint64, vals ...uint64) Arg {
+	m := maps.Clone(a.SafeAt)
+	if m == nil {
+		m = map[uint64][]uint64{}
+	}
+	m[key] = vals
+	a.SafeAt = m
+	return a
+}
+
 // tierIs raises calls whose value is one of vals, tierBits those with
 // any bit of mask set, tierAll those with every bit of mask set, tierNot
 // those whose value is none of vals.
@@ -175,7 +224,29 @@ var (
 	// enabling, locking and querying the shadow stack, the address tag
 	// queries; not ARCH_SHSTK_DISABLE/UNLOCK, ARCH_MAP_VDSO_*,
 	// ARCH_ENABLE_TAGGED_ADDR or ARCH_FORCE_TAGGED_SVA.
+	// At SOL_TCP: TCP_NODELAY (1), TCP_CORK (3), TCP_QUICKACK (12), the
+	// options tcp(7) gives for when the caller's own connection sends a
+	// partial segment or an ACK (sendfile(2) advises TCP_CORK to send a
+	// header and a file in full segments); do_tcp_setsockopt only flips
+	// bits of that socket and pushes what it holds. Not TCP_ULP (loads a
+	// protocol under the socket: CVE-2023-0461), TCP_REPAIR, TCP_MD5SIG,
+	// TCP_FASTOPEN_CONNECT (connects without connect(2)), TCP_CONGESTION.
+	tcpSending   = []uint64{1, 3, 12}
 	archPrctlOwn = []uint64{0x1001, 0x1002, 0x1003, 0x1004, 0x1011, 0x1012, 0x1021, 0x1022, 0x1023, 0x1024, 0x1025, 0x4001, 0x4003, 0x5001, 0x5003, 0x5005}
+)
+
+// Why an argument is keyed by another (Arg.KeyedBy).
+const (
+	// setsockopt(2), getsockopt(2): "optname and any specified options
+	// are passed uninterpreted to the appropriate protocol module for
+	// interpretation"; the level names the module (net/socket.c hands
+	// SOL_SOCKET to sock_setsockopt, every other level to the socket's
+	// own protocol, which switches on it).
+	levelKeysOption = "the level names the protocol module that interprets the option number (setsockopt(2)): 1 is SO_DEBUG at SOL_SOCKET, TCP_NODELAY at SOL_TCP, IPV6_ADDRFORM (which swaps a live socket's protocol under it) at SOL_IPV6"
+	// socket(2): "the protocol number to use is specific to the
+	// communication domain in which communication is to take place";
+	// __sock_create hands it to the family's create function.
+	familyKeysProtocol = "the family interprets the protocol number (socket(2): it is specific to the communication domain): 6 is IPPROTO_TCP in AF_INET, NETLINK_XFRM in AF_NETLINK"
 )
 
 // self is the pid argument of calls that act on a process: 0 is the
@@ -227,14 +298,16 @@ var argTable = map[string][]Arg{
 		on(1).
 			risky("SOCK_RAW and SOCK_PACKET read and forge traffic").
 			tierIs(Sensitive, "raw sockets read and forge traffic", 3, 10),
-		on(2).risky("selects the netlink family (NETLINK_NETFILTER reaches nf_tables) or the raw protocol"),
+		on(2).risky("selects the netlink family (NETLINK_NETFILTER reaches nf_tables) or the raw protocol").
+			keyedBy(0, familyKeysProtocol),
 	},
 	"socketpair": {
 		on(0).risky("socketpair makes connected local pairs: AF_UNIX is the class").safe(1).
 			tierNot(Sensitive, "families other than unix and inet", 0, 1, 2, 10),
 		on(1).
 			risky("stream, datagram and seqpacket pairs are one class").safe(1, 2, 5),
-		on(2).risky("0 is the class: a unix pair has no protocol").safe(0),
+		on(2).risky("0 is the class: a unix pair has no protocol").safe(0).
+			keyedBy(0, familyKeysProtocol),
 	},
 	"mmap": mmapArgs,
 	// The 32-bit arches' mmap, its offset in pages (i386's old mmap
@@ -259,11 +332,14 @@ var argTable = map[string][]Arg{
 		safe(fcntlOwn...)},
 	"setsockopt": {
 		on(1).risky("the level picks the option code reached: SOL_IP/SOL_IPV6 reach netfilter (IPT_SO_SET_REPLACE, CVE-2021-22555), SOL_PACKET the packet rings (CVE-2017-7308)"),
-		on(2).risky("the option itself: SO_SNDBUFFORCE (CVE-2016-9793), PACKET_RX_RING, IPT_SO_SET_REPLACE"),
+		on(2).risky("the option itself: SO_SNDBUFFORCE (CVE-2016-9793), PACKET_RX_RING, IPT_SO_SET_REPLACE").
+			keyedBy(1, levelKeysOption).
+			safeAt(linuxabi.SolTCP, tcpSending...),
 	},
 	"getsockopt": {
 		on(1).harmless("reads the settings of the caller's own socket"),
-		on(2).harmless("reads the settings of the caller's own socket"),
+		on(2).harmless("reads the settings of the caller's own socket").
+			keyedBy(1, levelKeysOption),
 	},
 	"futex": {on(1).
 		risky("priority-inheritance ops carry the futex CVE record (CVE-2014-3153); wait, wake and requeue are how every threaded program sleeps, a class").

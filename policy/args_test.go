@@ -144,3 +144,54 @@ func TestCloneNamespaceTier(t *testing.T) {
 		t.Errorf("clone(CLONE_NEWUSER) is %s, want critical", tier)
 	}
 }
+
+// TestKeys: a keyed argument's key is an argument the table records,
+// itself not keyed, the one key of its syscall, and both give reasons;
+// safe values per key sit on keyed risky arguments and raise no tier;
+// no keyed syscall is in a family.
+func TestKeys(t *testing.T) {
+	for _, name := range linuxabi.ArgTableSyscalls() {
+		key, keyed, ok := KeyOf(name)
+		for _, a := range RecordedArgs(name) {
+			if a.SafeAt != nil && (a.KeyedBy == nil || !a.Risky) {
+				t.Errorf("%s %s: safe values per key, but not a keyed risky argument", name, a.Name)
+			}
+			for k, vals := range a.SafeAt {
+				for _, v := range vals {
+					if tier, _ := a.ValueTier(v); tier != Ordinary {
+						t.Errorf("%s %s: safe value %#x at key %#x is %s", name, a.Name, v, k, tier)
+					}
+				}
+			}
+			if a.KeyedBy == nil {
+				continue
+			}
+			if a.KeyedBy.Why == "" {
+				t.Errorf("%s %s: keyed without a reason", name, a.Name)
+			}
+			if a.KeyedBy.Index != key {
+				t.Errorf("%s %s: keyed by argument %d, another by %d", name, a.Name, a.KeyedBy.Index, key)
+			}
+			k, found := LookupArg(name, a.KeyedBy.Index)
+			if !found || k.KeyedBy != nil || a.KeyedBy.Index == a.Index {
+				t.Errorf("%s %s: key %d is not a recorded, unkeyed other argument", name, a.Name, a.KeyedBy.Index)
+			}
+			if k.Risky != a.Risky {
+				t.Errorf("%s %s: risky %v, its key %s risky %v: rules above the exact level would pair a constrained argument with a free one", name, a.Name, a.Risky, k.Name, k.Risky)
+			}
+		}
+		if ok != (len(keyed) > 0) {
+			t.Errorf("%s: KeyOf says %v with keyed %v", name, ok, keyed)
+		}
+		if f, inFamily := FamilyOf(name); ok && inFamily {
+			// The reducer pools a family's values by argument name,
+			// which would pool them across key values.
+			t.Errorf("%s: keyed, and in family %s", name, f.Name)
+		}
+	}
+	for _, name := range []string{"setsockopt", "getsockopt", "socket", "socketpair"} {
+		if _, _, ok := KeyOf(name); !ok {
+			t.Errorf("%s: no keyed argument", name)
+		}
+	}
+}

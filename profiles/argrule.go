@@ -98,6 +98,11 @@ func (r ArgRule) Match(v uint64, width int) bool {
 	return false
 }
 
+// Equal reports whether r and o are the same rule, field by field.
+func (r ArgRule) Equal(o ArgRule) bool {
+	return r.Index == o.Index && r.Op == o.Op && r.Mask == o.Mask && r.Min == o.Min && r.Max == o.Max && r.Width == o.Width && slices.Equal(r.Values, o.Values)
+}
+
 func (r ArgRule) validate() error {
 	if r.Index < 0 || r.Index > 5 {
 		return fmt.Errorf("index %d out of range 0..5", r.Index)

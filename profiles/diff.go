@@ -152,8 +152,8 @@ func Diff(old, new *Profile) *Delta {
 			if slices.Equal(oldText, newText) {
 				continue
 			}
-			c := Change{Name: n, Old: oldText, New: newText, Widened: widened(o, nw)}
-			t := changeTier(o, nw)
+			w, t := widening(o, nw)
+			c := Change{Name: n, Old: oldText, New: newText, Widened: w}
 			if initOnly(o) && !initOnly(nw) {
 				// What init alone could make, serving can now: the
 				// widening is the whole entry's.
@@ -263,6 +263,78 @@ func callTexts(ss []Syscall) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// widening lists what the allowing entries nw of one syscall allow that
+// o does not, and its tier (changeTier). For a syscall whose arguments
+// are keyed (policy.KeyOf) it compares per key value: at each value the
+// key rule of some entry of nw lists, the entries of nw there against
+// those of o there (and o's entries that leave the key open), so an
+// option allowed at another level than before is a widening even when
+// OLD allowed it at some level and the level with some option.
+func widening(o, nw []Syscall) ([]string, policy.Tier) {
+	if len(o) == 0 || len(nw) == 0 {
+		// A side without allowing entries decides every call of the
+		// syscall by its default, which allows (Diff's other cases):
+		// OLD allowed all NEW does, or the default's change says it.
+		return nil, policy.Ordinary
+	}
+	key, _, ok := policy.KeyOf(nw[0].Name)
+	if !ok {
+		return widened(o, nw), changeTier(o, nw)
+	}
+	name := nw[0].Name
+	spec, _ := policy.LookupArg(name, key)
+	oBy, oOpen := keyedParts(o, key)
+	nBy, nOpen := keyedParts(nw, key)
+	var out []string
+	t, _ := policy.TierOf(name)
+	if len(nOpen) > 0 {
+		out = append(out, widened(o, nOpen)...)
+		t = max(t, changeTier(o, nOpen))
+	}
+	for _, k := range slices.Sorted(maps.Keys(nBy)) {
+		at := linuxabi.Symbolize(spec.Consts, k, false)
+		olds := slices.Concat(oBy[k], oOpen)
+		if len(olds) == 0 {
+			// A new key value: its tier is that of the values it adds,
+			// the key's and those OLD allowed at no key value.
+			out = append(out, spec.Name+": +"+at)
+			t = max(t, changeTier(o, nBy[k]))
+			continue
+		}
+		for _, w := range widened(olds, nBy[k]) {
+			out = append(out, "at "+spec.Name+" "+at+": "+w)
+		}
+		t = max(t, changeTier(olds, nBy[k]))
+	}
+	return out, t
+}
+
+// keyedParts takes entries apart per value of their "in" rule on
+// argument key that looks at every bit (each part has that one value);
+// open are the entries with no such rule, whose key values are not a
+// list.
+func keyedParts(ss []Syscall, key int) (byKey map[uint64][]Syscall, open []Syscall) {
+	byKey = map[uint64][]Syscall{}
+	for _, s := range ss {
+		r, ok := ruleAt(s, key)
+		if !ok || r.Op != OpIn || r.Mask != 0 {
+			open = append(open, s)
+			continue
+		}
+		for _, v := range r.Values {
+			part := s
+			part.Args = slices.Clone(s.Args)
+			for i := range part.Args {
+				if part.Args[i].Index == key {
+					part.Args[i].Values = []uint64{v}
+				}
+			}
+			byKey[v] = append(byKey[v], part)
+		}
+	}
+	return byKey, open
 }
 
 // widened lists, per argument, what nw allows that o does not.

@@ -214,3 +214,17 @@ func TestGeneralisationNeedsVersion2(t *testing.T) {
 		}
 	}
 }
+
+// TestDiffDefaultAllows: a syscall one side allows only through an
+// allowing default action is compared without entries on that side.
+func TestDiffDefaultAllows(t *testing.T) {
+	open := &Profile{Version: 1, Arch: []string{"x86_64"}, DefaultAction: ActAllow}
+	closed := profileOf(opts([]uint64{solTCP}, tcpNodelay))
+	if d := Diff(open, closed); d.Widens {
+		t.Errorf("open -> closed widens: %s", d.Text())
+	}
+	d := Diff(closed, open)
+	if !d.Widens || d.Tier != policy.Critical.String() {
+		t.Errorf("closed -> open: widens %v at %q, want critical: %s", d.Widens, d.Tier, d.Text())
+	}
+}

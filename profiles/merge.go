@@ -6,6 +6,8 @@ import (
 	"maps"
 	"slices"
 	"sort"
+
+	"github.com/sysrec/sysrec/policy"
 )
 
 // Merge returns a profile that allows everything any of ps allows: for
@@ -16,7 +18,12 @@ import (
 // are joined, and an argument that not every entry constrains the same
 // way is left unconstrained. That may allow combinations no input
 // allowed (the cross-product widening the reducer makes too), never
-// fewer. Entries that deny (errno, kill, ...) follow the allowing one, so
+// fewer, except where one argument gives another its meaning
+// (policy.KeyOf: setsockopt's level its option, socket's family its
+// protocol): there entries are joined per key value, and key values
+// whose joined entries differ stay apart (joinKeyed), so no option is
+// allowed at a level no input allowed it at. The first entry of a
+// syscall carries its counts. Entries that deny (errno, kill, ...) follow the allowing one, so
 // calls no input allowed keep the answer an input gave them. The default
 // action is the first profile's, unless another's default allows; such a
 // profile allows every syscall it does not deny, and so does the merge.
@@ -142,8 +149,10 @@ func Merge(ps ...*Profile) (*Profile, error) {
 	for _, n := range slices.Sorted(maps.Keys(byName)) {
 		a := byName[n]
 		first := true
+		var joined []Syscall
 		if len(a.allow) > 0 {
-			s := joinAllowing(a.allow)
+			joined = joinKeyed(a.allow)
+			s := &joined[0]
 			s.Count = a.count
 			s.Runs = a.runs
 			if len(a.errors) > 0 {
@@ -152,7 +161,7 @@ func Merge(ps ...*Profile) (*Profile, error) {
 			if len(a.seen) > 0 {
 				s.Seen = a.seen
 			}
-			out.Syscalls = append(out.Syscalls, s)
+			out.Syscalls = append(out.Syscalls, joined...)
 			first = false
 		}
 		for _, d := range a.deny {
@@ -162,10 +171,10 @@ func Merge(ps ...*Profile) (*Profile, error) {
 			} else {
 				d.Count, d.Runs = 0, 0
 			}
-			if len(a.allow) > 0 && len(a.allow[0].Args) == 0 {
+			if slices.ContainsFunc(joined, func(s Syscall) bool { return len(s.Args) == 0 && s.Phase != PhaseInit }) {
 				break // unreachable behind an argument-free allow
 			}
-			if len(a.allow) > 0 && out.Syscalls[len(out.Syscalls)-1].Phase == PhaseInit {
+			if slices.ContainsFunc(joined, func(s Syscall) bool { return s.Phase == PhaseInit }) {
 				// Entries for any phase decide before init entries
 				// (Decide): a deny here would take back in init what
 				// the init entry allows. Without it, the calls it
@@ -236,17 +245,86 @@ func profileLabel(ps []*Profile, i int) string {
 
 func containsEntry(list []Syscall, s Syscall) bool {
 	for _, e := range list {
-		if e.Action == s.Action && slices.EqualFunc(e.Args, s.Args, func(a, b ArgRule) bool {
-			return a.Index == b.Index && a.Op == b.Op && a.Mask == b.Mask && a.Min == b.Min && a.Max == b.Max && a.Width == b.Width && slices.Equal(a.Values, b.Values)
-		}) {
+		if e.Action == s.Action && slices.EqualFunc(e.Args, s.Args, ArgRule.Equal) {
 			return true
 		}
 	}
 	return false
 }
 
+// joinKeyed unions allowing entries of one syscall (one Key) into the
+// entries Merge writes. For a syscall whose arguments are keyed
+// (policy.KeyOf: the level gives an option number its meaning), an
+// entry whose key rule lists values is taken apart per key value, the
+// parts at each key value are joined (joinAllowing), and key values
+// whose joined entries agree are put back together; entries with any
+// other key rule are joined with those of the same key rule only. So a
+// keyed value is only ever allowed at the key values some input allowed
+// it at: entries whose key sets differ are never joined into their
+// product. Other syscalls get joinAllowing's one entry.
+func joinKeyed(entries []Syscall) []Syscall {
+	key, _, ok := policy.KeyOf(entries[0].Name)
+	if !ok || slices.ContainsFunc(entries, func(e Syscall) bool { return len(e.Args) == 0 }) {
+		return []Syscall{joinAllowing(entries)}
+	}
+	byKey, open := keyedParts(entries, key)
+	other := map[string][]Syscall{} // by the text of their key rules
+	var others []string
+	for _, e := range open {
+		text := ""
+		for _, r := range e.Args {
+			if r.Index == key {
+				text += fmt.Sprintf("%+v;", r)
+			}
+		}
+		if other[text] == nil {
+			others = append(others, text)
+		}
+		other[text] = append(other[text], e)
+	}
+	var out []Syscall
+	for _, k := range slices.Sorted(maps.Keys(byKey)) {
+		j := joinAllowing(byKey[k])
+		sort.SliceStable(j.Args, func(x, y int) bool { return j.Args[x].Index < j.Args[y].Index })
+		i := slices.IndexFunc(out, func(o Syscall) bool { return sameButKey(o, j, key) })
+		if i < 0 {
+			out = append(out, j)
+			continue
+		}
+		for a := range out[i].Args {
+			if out[i].Args[a].Index == key {
+				out[i].Args[a].Values = append(slices.Clip(out[i].Args[a].Values), k)
+			}
+		}
+	}
+	for _, text := range others {
+		out = append(out, joinAllowing(other[text]))
+	}
+	return out
+}
+
+// sameButKey reports whether a and b are the same entry but for the
+// values of their one "in" rule on argument key (of equal mask and
+// width): together they are one entry listing both's key values.
+func sameButKey(a, b Syscall, key int) bool {
+	if a.Action != b.Action || a.Phase != b.Phase || len(a.Args) != len(b.Args) {
+		return false
+	}
+	for i, r := range a.Args {
+		o := b.Args[i]
+		if r.Index == key && o.Index == key && r.Op == OpIn && o.Op == OpIn && r.Mask == 0 && o.Mask == 0 && r.Width == o.Width {
+			continue
+		}
+		if !r.Equal(o) {
+			return false
+		}
+	}
+	return true
+}
+
 // joinAllowing unions allowing entries of one syscall (one Key) into one
-// entry.
+// entry, argument by argument: for keyed arguments that is their
+// product (Merge uses joinKeyed).
 func joinAllowing(entries []Syscall) Syscall {
 	name := entries[0].Name
 	out := Syscall{Name: name, Arch: entries[0].Arch, Action: entries[0].Action, Phase: PhaseInit}

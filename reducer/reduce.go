@@ -195,6 +195,39 @@ type group struct {
 	// outsideInit: some call was made by a serving process, or by one
 	// whose phase was not tracked.
 	outsideInit bool
+	// byKey holds, for a syscall with keyed arguments (policy.KeyOf),
+	// the values seen at each value of the key argument.
+	byKey map[uint64]*group
+}
+
+// addValues adds the recorded argument values of s to g, and to the
+// values seen at s's key value.
+func (g *group) addValues(s profiles.Sample) {
+	g.addOwn(s)
+	if key, _, ok := policy.KeyOf(g.name); ok && s.Recorded[key] {
+		if g.byKey == nil {
+			g.byKey = map[uint64]*group{}
+		}
+		sub := g.byKey[s.Args[key]]
+		if sub == nil {
+			sub = &group{name: g.name, arch: g.arch, values: map[int]map[uint64]bool{}, flagSet: map[int]uint64{}}
+			g.byKey[s.Args[key]] = sub
+		}
+		sub.addOwn(s)
+	}
+}
+
+func (g *group) addOwn(s profiles.Sample) {
+	for i, rec := range s.Recorded {
+		if !rec {
+			continue
+		}
+		if g.values[i] == nil {
+			g.values[i] = map[uint64]bool{}
+		}
+		g.values[i][s.Args[i]] = true
+		g.flagSet[i] |= s.Args[i]
+	}
 }
 
 // Reduce merges recordings into one profile.
@@ -291,16 +324,7 @@ func Reduce(recs []*profiles.Recording, opts Options) (*profiles.Profile, error)
 			for e, n := range s.Errors {
 				g.errors[e] += n
 			}
-			for i, rec := range s.Recorded {
-				if !rec {
-					continue
-				}
-				if g.values[i] == nil {
-					g.values[i] = map[uint64]bool{}
-				}
-				g.values[i][s.Args[i]] = true
-				g.flagSet[i] |= s.Args[i]
-			}
+			g.addValues(s)
 		}
 	}
 	p.Recorded.DurationMS = duration.Milliseconds()
@@ -338,20 +362,23 @@ func Reduce(recs []*profiles.Recording, opts Options) (*profiles.Profile, error)
 		if n == "clone3" && clone3ENOSYS {
 			s.Action, s.Phase = profiles.ActENOSYS, profiles.PhaseAny
 			s.Reason = "clone3 passes its flags behind a pointer the filter cannot check: ENOSYS makes libc fall back to clone, whose flags it does check"
+		} else if f, ok := policy.FamilyOf(n); ok && opts.Args == ArgsTable && relaxed {
+			// Family members pool their values (no keyed syscall is in
+			// a family: policy tests it).
+			s.Args, s.Note, _ = riskRules(n, famValues[f.Name], opts.MaxValues)
 		} else if opts.Args == ArgsTable && relaxed {
-			vals := ownValues(g)
-			if f, ok := policy.FamilyOf(n); ok {
-				vals = famValues[f.Name]
-			}
-			s.Args, s.Note, _ = riskRules(n, vals, opts.MaxValues)
-			if s.Seen == nil {
-				s.Note = joinNotes(s.Note, harmlessNote(g))
-			}
+			p.Syscalls = append(p.Syscalls, withHarmlessNote(keyedEntries(g, s, relaxedRules(opts.MaxValues), true), g)...)
+			continue
 		} else if opts.Args == ArgsTable {
-			s.Args, s.Note = rules(g, opts.MaxValues)
+			es := keyedEntries(g, s, exactRules(opts.MaxValues), false)
 			if n == "clone" && clone3ENOSYS {
-				widenCloneForGlibc(&s)
+				widenCloneForGlibc(&es[0])
 			}
+			p.Syscalls = append(p.Syscalls, es...)
+			continue
+		}
+		if opts.Args == ArgsTable && relaxed && s.Seen == nil {
+			s.Note = joinNotes(s.Note, harmlessNote(g))
 		}
 		p.Syscalls = append(p.Syscalls, s)
 	}
@@ -590,7 +617,8 @@ func addCompat(p *profiles.Profile, compat map[string]map[string]*group, nrecs i
 			s := g.entry(nrecs)
 			s.Arch, s.Phase = an, ph.ofGroup(g)
 			if opts.Args == ArgsTable {
-				s.Args, s.Note = rules(g, opts.MaxValues)
+				p.Syscalls = append(p.Syscalls, keyedEntries(g, s, exactRules(opts.MaxValues), false)...)
+				continue
 			}
 			p.Syscalls = append(p.Syscalls, s)
 		}
