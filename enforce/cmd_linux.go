@@ -266,12 +266,28 @@ func (c *Cmd) Run(ctx context.Context) (Exit, error) {
 		ex.Landlock = audit.LandlockDenials(ex.PID)
 	}
 	if supervised != nil {
-		if err := <-supervised; err != nil {
+		var err error
+		select {
+		case err = <-supervised:
+		case <-time.After(outlivedAfter):
+			// Not a synchronisation: the supervisor is waited for
+			// either way; this only says why Run has not returned.
+			if f := c.notify.opts.OnOutlived; f != nil {
+				f(ex)
+			}
+			err = <-supervised
+		}
+		if err != nil {
 			return ex, fmt.Errorf("supervise: %w", err)
 		}
 	}
 	return ex, nil
 }
+
+// outlivedAfter is how long after its target exits Run waits for the
+// supervisor to see every task under the filter gone before it says
+// some are still running.
+const outlivedAfter = 250 * time.Millisecond
 
 // relaySignals sets up signal handling while a target runs, as system(3)
 // does: the target is in sysrec's process group, so a terminal's Ctrl-C

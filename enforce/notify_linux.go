@@ -52,6 +52,12 @@ type NotifyOptions struct {
 	// Phases, when set, decides the calls of a profile's init entries by
 	// the phase of the process that makes them.
 	Phases *PhaseOptions
+	// OnOutlived, when set, is called once if the target has exited
+	// while processes it started still run under its filter: Run goes on
+	// answering their calls and returns when the last one is gone (a
+	// daemon's forked processes stay supervised; without a supervisor
+	// their notified calls would fail with ENOSYS).
+	OnOutlived func(Exit)
 }
 
 // PhaseOptions say how a supervisor decides the calls of a profile's

@@ -3,12 +3,15 @@ package pipeline
 import (
 	"bytes"
 	"context"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -263,5 +266,74 @@ func TestPhasesAttackC(t *testing.T) {
 				t.Errorf("refused %v, want %v", got, want)
 			}
 		})
+	}
+}
+
+// TestPhasesOutlived: a target that exits while a process it started
+// still runs leaves that process supervised (its init calls still
+// answered), Run says so, and returns once the last process is gone.
+func TestPhasesOutlived(t *testing.T) {
+	testenv.RequireRoot(t)
+	dir := t.TempDir()
+	target := testtarget.Path(t)
+	prof := filepath.Join(dir, "profile.json")
+	if out, err := exec.Command(target, "phased-profile", prof, "socket").CombinedOutput(); err != nil {
+		t.Fatalf("target phased-profile: %v\n%s", err, out)
+	}
+	p, err := profiles.Load(prof)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The shell's child waits for a line on a FIFO the test writes once
+	// Run has said the target exited; the shell exits at once.
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	outlived := make(chan enforce.Exit, 1)
+	done := make(chan error, 1)
+	// A file, not a buffer: exec.Cmd would wait for the child to close
+	// the pipe it copies a buffer through before the shell counted as
+	// exited.
+	out, err := os.Create(filepath.Join(dir, "out"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Close()
+	output := func() string { b, _ := os.ReadFile(out.Name()); return string(b) }
+	go func() {
+		ex, err := Run(context.Background(), p, []string{"/bin/sh", "-c", "(read x < " + fifo + "; echo child $x) & exit 3"}, RunOptions{
+			Stdio:      Stdio{Out: out, Err: out},
+			Landlock:   LandlockOff,
+			OnOutlived: func(ex enforce.Exit) { outlived <- ex },
+		})
+		if err == nil && ex.Status != 3 {
+			err = errors.New("exit status " + strconv.Itoa(ex.Status) + ", want 3")
+		}
+		done <- err
+	}()
+	select {
+	case ex := <-outlived:
+		if ex.Status != 3 {
+			t.Errorf("OnOutlived: status %d, want 3", ex.Status)
+		}
+	case err := <-done:
+		t.Fatalf("Run returned while the child lived: %v\n%s", err, output())
+	case <-time.After(30 * time.Second):
+		t.Fatal("no OnOutlived within 30 s")
+	}
+	if err := os.WriteFile(fifo, []byte("ends\n"), 0); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("Run: %v\n%s", err, output())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("Run did not return after the last process exited")
+	}
+	if !strings.Contains(output(), "child ends") {
+		t.Errorf("the child did not run to its end:\n%s", output())
 	}
 }

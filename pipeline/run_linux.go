@@ -44,6 +44,9 @@ type RunOptions struct {
 	// OnRefused is told of each init call refused to a serving process,
 	// once per executable and syscall.
 	OnRefused func(enforce.Refusal)
+	// OnOutlived is told when the target has exited and processes it
+	// started still run under the supervisor (enforce.NotifyOptions).
+	OnOutlived func(enforce.Exit)
 }
 
 // ErrPhases wraps why a profile's phases cannot be enforced here.
@@ -74,7 +77,7 @@ func Run(ctx context.Context, p *profiles.Profile, argv []string, o RunOptions) 
 		if err != nil {
 			return enforce.Exit{}, err
 		}
-		if cmd, err = enforce.NotifyCommand(filter, argv, enforce.NotifyOptions{Phases: &enforce.PhaseOptions{Tracker: tracker, Notified: p.Notified, OnRefused: o.OnRefused}}); err != nil {
+		if cmd, err = enforce.NotifyCommand(filter, argv, enforce.NotifyOptions{OnOutlived: o.OnOutlived, Phases: &enforce.PhaseOptions{Tracker: tracker, Notified: p.Notified, OnRefused: o.OnRefused}}); err != nil {
 			return enforce.Exit{}, err
 		}
 	} else {

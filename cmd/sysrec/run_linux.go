@@ -55,6 +55,9 @@ func runRun(ctx context.Context, io stdio, o runOptions, argv []string) error {
 		Landlock:  mode,
 		PhasesOff: off,
 		OnRefused: func(r enforce.Refusal) { fmt.Fprintf(io.err, "sysrec: run: %s\n", r) },
+		OnOutlived: func(ex enforce.Exit) {
+			fmt.Fprintf(io.err, "sysrec: run: pid %d exited (status %d); the processes it started still run under its phases, supervised until the last exits (Ctrl-C or kill them to end)\n", ex.PID, ex.Status)
+		},
 	})
 	if err != nil {
 		return err
