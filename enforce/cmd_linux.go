@@ -104,14 +104,17 @@ func (c *Cmd) Run(ctx context.Context) (Exit, error) {
 	}
 	pl := plan{Filter: c.filter, Landlock: c.Landlock, LandlockMode: mode0}
 	if c.notify != nil {
-		if !c.notify.enforcing() {
-			// The one Landlock restriction check mode adds: the target
-			// must not be able to kill the supervisor (or anything else
-			// outside its tree) and leave a report that was never
-			// finished. An enforcing supervisor killed fails closed: the
-			// kernel fails every call it would have decided (ENOSYS).
-			pl.Guard = linuxabi.LandlockScopeSignal
-		}
+		// The one Landlock restriction a supervisor adds: the target
+		// must not be able to signal it (or anything else outside its
+		// tree). Killed, check's supervisor would leave a report never
+		// finished; stopped, run's would leave the target's init calls
+		// hanging (killed, it fails closed: the kernel fails every call
+		// it would have decided with ENOSYS). Being in a Landlock domain
+		// also keeps the target from ptrace, pidfd_getfd and
+		// process_vm_* on the supervisor, which is in none: Landlock
+		// refuses a process access to one outside its domain, so the
+		// listener cannot be copied out of it.
+		pl.Guard = linuxabi.LandlockScopeSignal
 		var b [16]byte
 		rand.Read(b[:])
 		pl.Nonce = [2]uint64{binary.NativeEndian.Uint64(b[:8]), binary.NativeEndian.Uint64(b[8:])}
