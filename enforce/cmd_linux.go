@@ -228,8 +228,11 @@ func (c *Cmd) Run(ctx context.Context) (Exit, error) {
 		}
 		if ph := c.notify.opts.Phases; err == nil && ph != nil {
 			// The helper waits for the wake byte before it can exec or
-			// fork: from here on, it and all it forks are tracked.
-			err = ph.Tracker.Enrol(cmd.Process.Pid)
+			// fork: from here on, it and all it forks are tracked, and
+			// no system call changes a state.
+			if err = ph.Tracker.Enrol(cmd.Process.Pid); err == nil {
+				err = ph.Tracker.Seal()
+			}
 		}
 		if err == nil && c.BeforeExec != nil {
 			if err := c.BeforeExec(); err != nil {

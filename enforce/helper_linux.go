@@ -2,6 +2,7 @@ package enforce
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"runtime"
@@ -147,7 +148,16 @@ func setupHelper(mode string) error {
 		w := make([]byte, 1)
 		debug.SetGCPercent(-1)
 		runtime.Gosched()
-		listener, err := installProg(exempt, unix.SECCOMP_FILTER_FLAG_NEW_LISTENER)
+		// Once the supervisor has read a notification, only a fatal
+		// signal ends the caller's wait (5.19): the Go runtime's
+		// preemption signals (SIGURG) and a program's timers would
+		// otherwise interrupt the call, which restarts and is notified
+		// again. Older kernels refuse the flag (EINVAL, and nothing is
+		// installed): the filter goes on without it.
+		listener, err := installProg(exempt, unix.SECCOMP_FILTER_FLAG_NEW_LISTENER|unix.SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV)
+		if errors.Is(err, unix.EINVAL) {
+			listener, err = installProg(exempt, unix.SECCOMP_FILTER_FLAG_NEW_LISTENER)
+		}
 		if err != nil {
 			return err
 		}

@@ -106,10 +106,26 @@ func (pt *PhaseTracker) Close() error {
 }
 
 // Enrol starts tracking process pid (a pid of the initial pid
-// namespace), in init. Call it before the process can fork or exec.
+// namespace), in init. Call it before the process can fork or exec, and
+// before Seal.
 func (pt *PhaseTracker) Enrol(pid int) error {
 	if err := pt.objs.Phases.Update(uint32(pid), uint32(0), ebpf.UpdateAny); err != nil {
 		return fmt.Errorf("enrol process %d: %w", pid, err)
+	}
+	return nil
+}
+
+// Seal freezes the map against system calls (BPF_MAP_FREEZE, 5.2):
+// from here on only the tracker's programs, whose writes a freeze does
+// not stop, change a state. A process that may open the map by its id
+// (BPF_MAP_GET_FD_BY_ID, CAP_SYS_ADMIN) reads it and no more; writing it
+// needs a BPF program of its own (run refuses phases to a profile that
+// allows loading one). The rule and numbers are read-only to programs
+// and frozen at load (.rodata); lost_forks (.bss, mapped writable, so it
+// cannot be frozen) only counts, no decision reads it.
+func (pt *PhaseTracker) Seal() error {
+	if err := pt.objs.Phases.Freeze(); err != nil {
+		return fmt.Errorf("freeze phase map: %w", err)
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +15,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/asm"
+	"golang.org/x/sys/unix"
+
 	"github.com/sysrec/sysrec/bpfprog"
 	"github.com/sysrec/sysrec/emit"
 	"github.com/sysrec/sysrec/internal/testenv"
@@ -21,12 +26,11 @@ import (
 	"github.com/sysrec/sysrec/profiles"
 )
 
-// TestPhaseTracker: the kernel's phase of a real process, call by call,
-// under the default transition: a blocking wait counts only after
-// listen, a wait with a zero timeout never, an i386 call never (whose
-// number is x86_64's listen or poll), nothing takes a serving process
-// back; its key goes when it exits.
-func TestPhaseTracker(t *testing.T) {
+// trackedCalls starts the test target's calls mode (one call a line of
+// in, its result a line of out) enrolled in a tracker of the default
+// transition. The calls use x86_64 and i386 numbers.
+func trackedCalls(t *testing.T) (*PhaseTracker, *exec.Cmd, io.WriteCloser, *bufio.Reader) {
+	t.Helper()
 	testenv.RequireRoot(t)
 	if runtime.GOARCH != "amd64" {
 		t.Skip("the steps use x86_64 and i386 numbers")
@@ -35,7 +39,7 @@ func TestPhaseTracker(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer pt.Close()
+	t.Cleanup(func() { pt.Close() })
 	cmd := exec.Command(testtarget.Path(t), "calls")
 	in, err := cmd.StdinPipe()
 	if err != nil {
@@ -49,12 +53,21 @@ func TestPhaseTracker(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer cmd.Process.Kill()
-	pid := cmd.Process.Pid
-	if err := pt.Enrol(pid); err != nil {
+	t.Cleanup(func() { cmd.Process.Kill() })
+	if err := pt.Enrol(cmd.Process.Pid); err != nil {
 		t.Fatal(err)
 	}
-	out := bufio.NewReader(outp)
+	return pt, cmd, in, bufio.NewReader(outp)
+}
+
+// TestPhaseTracker: the kernel's phase of a real process, call by call,
+// under the default transition: a blocking wait counts only after
+// listen, a wait with a zero timeout never, an i386 call never (whose
+// number is x86_64's listen or poll), nothing takes a serving process
+// back; its key goes when it exits.
+func TestPhaseTracker(t *testing.T) {
+	pt, cmd, in, out := trackedCalls(t)
+	pid := cmd.Process.Pid
 	const L, S = bpfprog.PhaseListened, bpfprog.PhaseServing
 	for _, step := range []struct {
 		call, why string
@@ -83,6 +96,76 @@ func TestPhaseTracker(t *testing.T) {
 	}
 	if st, ok := pt.State(pid); ok {
 		t.Errorf("exited process still tracked (state %d)", st)
+	}
+}
+
+// TestPhaseMapSealed: once sealed, the map refuses every system call
+// that would change a state (a serving process run as root opens it by
+// its id: TestPhasesAttackPhaseMap), while the tracker's programs still
+// step it. A BPF program of the caller's own still writes it: why run
+// refuses phases to a profile that may load one.
+func TestPhaseMapSealed(t *testing.T) {
+	pt, cmd, in, out := trackedCalls(t)
+	pid := uint32(cmd.Process.Pid)
+	if err := pt.Seal(); err != nil {
+		t.Fatal(err)
+	}
+	info, err := pt.objs.Phases.Info()
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, _ := info.ID()
+	byID, err := ebpf.NewMapFromID(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer byID.Close()
+	for what, err := range map[string]error{
+		"update": byID.Update(pid, uint32(bpfprog.PhaseServing), ebpf.UpdateExist),
+		"delete": byID.Delete(pid),
+		"enrol":  pt.Enrol(int(pid) + 1),
+	} {
+		if !errors.Is(err, syscall.EPERM) {
+			t.Errorf("%s of the sealed map by a system call: %v, want EPERM", what, err)
+		}
+	}
+	fmt.Fprintln(in, "50 1000 0") // listen: the program steps the state
+	if _, err := out.ReadString('\n'); err != nil {
+		t.Fatal(err)
+	}
+	if st, ok := pt.State(int(pid)); !ok || st != bpfprog.PhaseListened {
+		t.Errorf("after listen: state %d (tracked %v), want %d", st, ok, bpfprog.PhaseListened)
+	}
+
+	// phases[pid] = 0 from a program of type syscall, run by BPF_PROG_RUN.
+	prog, err := ebpf.NewProgram(&ebpf.ProgramSpec{
+		Type:    ebpf.Syscall,
+		Flags:   unix.BPF_F_SLEEPABLE,
+		License: "GPL",
+		Instructions: asm.Instructions{
+			asm.StoreImm(asm.RFP, -4, int64(pid), asm.Word),
+			asm.StoreImm(asm.RFP, -8, 0, asm.Word),
+			asm.LoadMapPtr(asm.R1, byID.FD()),
+			asm.Mov.Reg(asm.R2, asm.RFP), asm.Add.Imm(asm.R2, -4),
+			asm.Mov.Reg(asm.R3, asm.RFP), asm.Add.Imm(asm.R3, -8),
+			asm.Mov.Imm(asm.R4, 0),
+			asm.FnMapUpdateElem.Call(),
+			asm.Return(),
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer prog.Close()
+	if ret, err := prog.Run(&ebpf.RunOptions{}); err != nil || ret != 0 {
+		t.Fatalf("run the program: %d, %v", ret, err)
+	}
+	if st, ok := pt.State(int(pid)); !ok || st != 0 {
+		t.Errorf("after a program of its own wrote it: state %d (tracked %v), want 0: a freeze binds programs now, run may allow profiles that load them", st, ok)
+	}
+	in.Close()
+	if err := cmd.Wait(); err != nil {
+		t.Fatal(err)
 	}
 }
 

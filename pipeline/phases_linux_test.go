@@ -39,19 +39,43 @@ type phasedServer struct {
 // server is the test target's server command.
 func server(t *testing.T) []string { return []string{testtarget.Path(t), "server"} }
 
-// startPhased runs prog DIR args... under Run.
-func startPhased(t *testing.T, init, prog []string, args ...string) *phasedServer {
+func newPhasedServer(t *testing.T) *phasedServer {
 	t.Helper()
 	testenv.RequireRoot(t)
-	s := &phasedServer{t: t, target: testtarget.Path(t), dir: t.TempDir(), done: make(chan struct{})}
-	prof := filepath.Join(s.dir, "profile.json")
-	if out, err := exec.Command(s.target, append([]string{"phased-profile", prof}, init...)...).CombinedOutput(); err != nil {
+	return &phasedServer{t: t, target: testtarget.Path(t), dir: t.TempDir(), done: make(chan struct{})}
+}
+
+// startPhased runs prog DIR args... under Run with phasedProfile(init).
+func startPhased(t *testing.T, init, prog []string, args ...string) *phasedServer {
+	t.Helper()
+	return startProfile(t, phasedProfile(t, init...), prog, args...)
+}
+
+// phasedProfile is the test target's profile that allows every call,
+// those named in init only.
+func phasedProfile(t *testing.T, init ...string) *profiles.Profile {
+	t.Helper()
+	prof := filepath.Join(t.TempDir(), "profile.json")
+	if out, err := exec.Command(testtarget.Path(t), append([]string{"phased-profile", prof}, init...)...).CombinedOutput(); err != nil {
 		t.Fatalf("target phased-profile: %v\n%s", err, out)
 	}
 	p, err := profiles.Load(prof)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return p
+}
+
+// startProfile runs prog DIR args... under Run with profile p.
+func startProfile(t *testing.T, p *profiles.Profile, prog []string, args ...string) *phasedServer {
+	t.Helper()
+	s := newPhasedServer(t)
+	return s.start(p, prog, args...)
+}
+
+func (s *phasedServer) start(p *profiles.Profile, prog []string, args ...string) *phasedServer {
+	t := s.t
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(func() {
 		cancel()

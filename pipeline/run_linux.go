@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/sysrec/sysrec/bpfprog"
 	"github.com/sysrec/sysrec/emit"
 	"github.com/sysrec/sysrec/enforce"
@@ -112,14 +114,67 @@ func closeTracker(t *enforce.PhaseTracker, stdio Stdio) {
 	t.Close()
 }
 
+// phasesOff is how to do without phases.
+const phasesOff = "--phases off allows every phase's calls at all times, without a supervisor"
+
 // trackPhases loads the phase tracker for p's transition, or says how
 // to do without.
 func trackPhases(p *profiles.Profile) (*enforce.PhaseTracker, error) {
+	if err := phaseEscape(p); err != nil {
+		return nil, err
+	}
 	t, err := enforce.TrackPhases(p.Phases.Transition)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w (--phases off allows every phase's calls at all times, without a supervisor)", ErrPhases, err)
+		return nil, fmt.Errorf("%w: %w (%s)", ErrPhases, err, phasesOff)
 	}
 	return t, nil
+}
+
+// phaseEscapes are the calls that let a process act past the phases: a
+// profile that allows one in the phase given ("": in any) has its phases
+// refused rather than enforced in name only.
+var phaseEscapes = []struct {
+	name  string
+	args  []uint64 // the arguments that make it one
+	call  string   // name and args, as the error names them
+	phase profiles.Phase
+	why   string
+}{
+	// Refusing io_uring_enter in serving is not enough: a ring set up
+	// with IORING_SETUP_SQPOLL is served by a kernel thread that needs
+	// no call at all. No kernel mechanism confines one process's rings
+	// from outside: IORING_REGISTER_RESTRICTIONS is the ring owner's
+	// choice, kernel.io_uring_disabled the whole host's.
+	{"io_uring_setup", nil, "io_uring_setup", profiles.PhaseAny, "io_uring's operations (socket, openat, connect...) are no system calls: neither the filter nor the supervisor sees them, and a ring set up in init works while the process serves"},
+	{"io_uring_enter", nil, "io_uring_enter", profiles.PhaseServing, "io_uring's operations (socket, openat, connect...) are no system calls: neither the filter nor the supervisor sees them"},
+	// The phase map is frozen against system calls
+	// (enforce.PhaseTracker.Seal), not against programs.
+	{"bpf", []uint64{unix.BPF_PROG_LOAD}, "bpf(BPF_PROG_LOAD)", profiles.PhaseAny, "a BPF program of the target's own (it runs as root) can write the phase map back to init"},
+}
+
+// phaseEscape says which call keeps p's phases from holding, if any.
+func phaseEscape(p *profiles.Profile) error {
+	arch, err := linuxabi.Native()
+	if err != nil {
+		return err
+	}
+	for _, e := range phaseEscapes {
+		nr, ok := arch.Number(e.name)
+		if !ok {
+			continue
+		}
+		d := linuxabi.SeccompData{Nr: int32(nr), Arch: arch.Audit}
+		copy(d.Args[:], e.args)
+		for _, ph := range []profiles.Phase{profiles.PhaseInit, profiles.PhaseServing} {
+			if e.phase != profiles.PhaseAny && e.phase != ph {
+				continue
+			}
+			if a := p.Decide(d, ph); a.Kind == profiles.Allow || a.Kind == profiles.Log {
+				return fmt.Errorf("%w: the profile allows %s in its %s phase: %s; remove it from the profile (%s)", ErrPhases, e.call, ph, e.why, phasesOff)
+			}
+		}
+	}
+	return nil
 }
 
 // allowsExec checks that the profile lets the helper exec the target: the

@@ -39,7 +39,7 @@ func checkCmd(io stdio) *cobra.Command {
 	c.Flags().StringVarP(&o.output, "output", "o", "", "write the violations as a profile fragment to `FILE`")
 	c.Flags().BoolVar(&o.asJSON, "json", false, "print the violations as JSON on stdout (for scripts) instead of lines on stderr; the command's own stdout goes to stderr")
 	c.Flags().StringVar(&o.landlock, "landlock", "best-effort", "report the files and ports the profile's filesystem and network sections do not grant, and enforce its scopes: required (fail if the kernel cannot enforce every scope), best-effort or off (syscalls only; the signal scope check adds for itself applies in every mode)")
-	c.Flags().StringVar(&o.phases, "phases", "on", "a profile with phases: on (an init-only call of a serving process is a violation; needs root and the initial pid namespace) or off (every entry allowed at all times)")
+	c.Flags().StringVar(&o.phases, "phases", "on", "a profile with phases: on (an init-only call of a serving process is a violation; needs root, the initial pid namespace, and a profile without io_uring or bpf program loads, which get past phases) or off (every entry allowed at all times)")
 	c.MarkFlagRequired("profile")
 	return c
 }

@@ -32,7 +32,7 @@ func runCmd(io stdio) *cobra.Command {
 	c.Flags().StringVar(&o.profile, "profile", "", "profile `FILE` to enforce (required)")
 	c.Flags().StringVar(&o.defaultAction, "default-action", "", "override the profile's default action: kill, errno, log (or any action name)")
 	c.Flags().StringVar(&o.landlock, "landlock", "best-effort", "enforce the profile's filesystem, network and scopes sections: required (fail if the kernel cannot enforce all of it), best-effort (enforce what it can, say what not), off")
-	c.Flags().StringVar(&o.phases, "phases", "on", "a profile with phases: on (a supervisor refuses each process its init-only calls once it serves; needs root and the initial pid namespace) or off (every entry allowed at all times)")
+	c.Flags().StringVar(&o.phases, "phases", "on", "a profile with phases: on (a supervisor refuses each process its init-only calls once it serves; needs root, the initial pid namespace, and a profile without io_uring or bpf program loads, which get past phases) or off (every entry allowed at all times)")
 	c.MarkFlagRequired("profile")
 	return c
 }

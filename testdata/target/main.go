@@ -6,6 +6,8 @@
 //	target tree N        N threads and a child process, each calling getcwd N times
 //	target args          socket/mmap/ioctl/fcntl with known argument values
 //	target loop N [-v]   getppid N times; -v prints ns/call (overhead benchmark)
+//	target alarm-loop N  getppid N times under a SIGALRM every 20 µs (a handler
+//	                     with SA_RESTART, as the Go runtime's preemption signal has)
 //	target sleep D       sleep for duration D, then normal
 //	target storm F T O C  a waiter process (comm "exe"), T short-lived threads,
 //	                     F short-lived forked processes and O orphans (their
@@ -124,6 +126,8 @@ func main() {
 		if len(os.Args) > 3 && os.Args[3] == "-v" {
 			fmt.Printf("%.1f ns/call\n", float64(time.Since(start).Nanoseconds())/float64(n))
 		}
+	case "alarm-loop":
+		alarmLoop(atoi(os.Args[2]))
 	case "storm":
 		storm(atoi(os.Args[2]), atoi(os.Args[3]), atoi(os.Args[4]), atoi(os.Args[5]))
 	case "phases":
@@ -185,7 +189,8 @@ func main() {
 	case "mkdir-fresh-page":
 		mkdirFreshPage(os.Args[2])
 	case "server":
-		server(os.Args[2], slices.Contains(os.Args[3:], "init"), slices.Contains(os.Args[3:], "thread"))
+		zombieLeader = slices.Contains(os.Args[3:], "zombie-leader")
+		server(os.Args[2], slices.Contains(os.Args[3:], "init"), zombieLeader || slices.Contains(os.Args[3:], "thread"))
 	case "after-exec":
 		afterExec(os.Args[2])
 	case "ask":
@@ -421,7 +426,7 @@ func storm(f, t, o, c int) {
 	for i := range uint32(o) {
 		pid := rawFork()
 		if pid == 0 {
-			switch rawForkChild() {
+			switch rawForkChild(uintptr(syscall.SIGCHLD)) {
 			case 0:
 				for j := 0; atomic.LoadUint32(reaped) <= i && j < 1<<34; j++ {
 				}
@@ -489,13 +494,16 @@ func die(err error) {
 // rawFork forks the calling thread with every signal blocked in the child
 // (the Go runtime must never run there). The caller is locked to its
 // thread. It returns 0 in the child.
-func rawFork() int {
+func rawFork() int { return rawClone(uintptr(syscall.SIGCHLD)) }
+
+// rawClone is rawFork with clone flags of the caller's.
+func rawClone(flags uintptr) int {
 	var all, old [2]uint32 // sigset_t as the kernel sees it: 64 bits
 	all[0], all[1] = ^uint32(0), ^uint32(0)
 	if _, _, e := syscall.RawSyscall6(syscall.SYS_RT_SIGPROCMASK, 2 /* SIG_SETMASK */, uintptr(unsafe.Pointer(&all)), uintptr(unsafe.Pointer(&old)), 8, 0, 0); e != 0 {
 		die(fmt.Errorf("rt_sigprocmask: %v", e))
 	}
-	pid := rawForkChild()
+	pid := rawForkChild(flags)
 	if pid == 0 {
 		return 0
 	}
@@ -510,8 +518,8 @@ func rawFork() int {
 // raw system calls may run in the child. It returns -1 if fork failed.
 //
 //go:nosplit
-func rawForkChild() int {
-	pid, _, e := syscall.RawSyscall6(syscall.SYS_CLONE, uintptr(syscall.SIGCHLD), 0, 0, 0, 0, 0)
+func rawForkChild(flags uintptr) int {
+	pid, _, e := syscall.RawSyscall6(syscall.SYS_CLONE, flags, 0, 0, 0, 0, 0)
 	if e != 0 {
 		return -1
 	}

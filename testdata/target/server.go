@@ -9,7 +9,9 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
+	"time"
 	"unsafe"
 )
 
@@ -20,9 +22,13 @@ const (
 	opSetuid = 'u' // setuid(geteuid()): a no-op that only a privileged call makes
 	opExec   = 'e' // execve("/bin/sh", "-c", "echo pwned > DIR/pwned-PID")
 	opNone   = 'n' // no call: what an ordinary request's child does
+	opUnix   = 'x' // socket(AF_UNIX, SOCK_STREAM): ordinary serving work, the same syscall as opSocket
 )
 
-var opNames = map[string]byte{"socket": opSocket, "setuid": opSetuid, "exec": opExec, "none": opNone}
+// zombieLeader: server's leader thread exits first (server DIR zombie-leader).
+var zombieLeader bool
+
+var opNames = map[string]byte{"socket": opSocket, "setuid": opSetuid, "exec": opExec, "none": opNone, "unix": opUnix}
 
 // execArgs are execve's arguments for opExec, built before any fork (a
 // raw-forked child may make raw system calls only).
@@ -56,6 +62,12 @@ func doOp(op byte, ex *execArgs, missing *byte) syscall.Errno {
 		if e == 0 {
 			syscall.RawSyscall(syscall.SYS_CLOSE, fd, 0, 0)
 		}
+	case opUnix:
+		var fd uintptr
+		fd, _, e = syscall.RawSyscall(syscall.SYS_SOCKET, syscall.AF_UNIX, syscall.SOCK_STREAM, 0)
+		if e == 0 {
+			syscall.RawSyscall(syscall.SYS_CLOSE, fd, 0, 0)
+		}
 	case opSetuid:
 		uid, _, _ := syscall.RawSyscall(syscall.SYS_GETEUID, 0, 0, 0)
 		_, _, e = syscall.RawSyscall(syscall.SYS_SETUID, uid, 0, 0)
@@ -77,7 +89,13 @@ func doOp(op byte, ex *execArgs, missing *byte) syscall.Errno {
 // connection:
 //
 //	socket, setuid, exec   the call, answered "errno=N" (none: no call)
+//	unix                   socket(AF_UNIX), answered "errno=N"
+//	notif-socket           socket(AF_INET) under a user_notif filter of its own, answered "errno=N"
+//	threads                16 more threads at once, as a runtime starts them under load: "ok"
+//	leader-state           the leader thread's State in /proc ("Z (zombie)" once it exited)
+//	reset-phase-socket     set its own state to init in the phase map, then socket(AF_INET): "maps=N errno=E"
 //	fork-OP                the same from a child it forks now
+//	newpid-OP              the same from a child it forks now as pid 1 of a new pid namespace
 //	early-OP               the same from the child forked before it served
 //	thread-exec            a thread other than the leader execs this target as
 //	                       "after-exec DIR": it calls socket and writes DIR/after-exec
@@ -85,7 +103,9 @@ func doOp(op byte, ex *execArgs, missing *byte) syscall.Errno {
 //
 // A child's answer is "errno=N", "exited N" (its exec ran) or "killed by
 // signal N". With thread, a thread other than the leader serves (and
-// so starts serving), as in a threaded server.
+// so starts serving), as in a threaded server; with zombie-leader too,
+// the leader thread exits first and the server's own thread exits the
+// process after quit.
 func server(dir string, init, thread bool) {
 	runtime.LockOSThread() // the main goroutine stays on the leader thread
 	if thread {
@@ -93,8 +113,19 @@ func server(dir string, init, thread bool) {
 		go func() {
 			runtime.LockOSThread() // not the leader: main holds it
 			server(dir, init, false)
+			if zombieLeader {
+				os.Exit(0) // main is gone with the leader
+			}
 			close(done)
 		}()
+		if zombieLeader {
+			// The leader thread ends alone (exit, not exit_group): the
+			// process lives on in its other threads, its leader a zombie.
+			// Through Syscall, not RawSyscall: the runtime then knows
+			// this goroutine (and its thread) are in a call for good,
+			// so a garbage collection does not wait for them.
+			syscall.Syscall(syscall.SYS_EXIT, 0, 0, 0)
+		}
 		<-done
 		return
 	}
@@ -126,6 +157,15 @@ func server(dir string, init, thread bool) {
 	}
 	if err := syscall.EpollCtl(ep, syscall.EPOLL_CTL_ADD, ln, &syscall.EpollEvent{Events: syscall.EPOLLIN, Fd: int32(ln)}); err != nil {
 		die(err)
+	}
+	if zombieLeader {
+		// Listening only once the leader is a zombie: the tests ask
+		// for its state first.
+		for deadline := time.Now().Add(10 * time.Second); leaderState() != "Z (zombie)"; runtime.Gosched() {
+			if time.Now().After(deadline) {
+				die(errors.New("the leader thread did not exit"))
+			}
+		}
 	}
 	// Written (atomically) once everything above is done: the next call
 	// that may block starts serving.
@@ -170,6 +210,16 @@ func answer(req, dir string, ex *execArgs, early *earlyChild) string {
 	if req == "thread-exec" {
 		threadExec(dir)
 	}
+	switch req {
+	case "notif-socket":
+		return notifSocket()
+	case "threads":
+		return threads()
+	case "leader-state":
+		return leaderState()
+	case "reset-phase-socket":
+		return resetPhase()
+	}
 	op, ok := opNames[name]
 	if !ok {
 		return fmt.Sprintf("unknown request %q", req)
@@ -177,12 +227,16 @@ func answer(req, dir string, ex *execArgs, early *earlyChild) string {
 	switch how {
 	case "":
 		return fmt.Sprintf("errno=%d", int(doOp(op, ex, nil)))
-	case "fork":
+	case "fork", "newpid":
 		var p [2]int
 		if err := syscall.Pipe2(p[:], syscall.O_CLOEXEC); err != nil {
 			die(err)
 		}
-		pid := rawFork()
+		flags := uintptr(syscall.SIGCHLD)
+		if how == "newpid" {
+			flags |= syscall.CLONE_NEWPID
+		}
+		pid := rawClone(flags)
 		if pid == 0 {
 			e := doOp(op, ex, nil)
 			b := [1]byte{byte(e)}
@@ -328,4 +382,37 @@ func ask(dir, req string) {
 		return
 	}
 	fmt.Print(line)
+}
+
+// threads has 16 goroutines hold a thread each at once, so the runtime
+// starts threads (clone with CLONE_THREAD) while the server serves; each
+// ends with its goroutine (locked when it returns).
+func threads() string {
+	var locked sync.WaitGroup
+	release := make(chan struct{})
+	for range 16 {
+		locked.Add(1)
+		go func() {
+			runtime.LockOSThread()
+			locked.Done()
+			<-release
+		}()
+	}
+	locked.Wait()
+	close(release)
+	return "ok"
+}
+
+// leaderState returns the State line of the process's leader thread.
+func leaderState() string {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/self/task/%d/status", syscall.Getpid()))
+	if err != nil {
+		return err.Error()
+	}
+	for line := range strings.SplitSeq(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "State:\t"); ok {
+			return v
+		}
+	}
+	return "no State line"
 }
