@@ -318,6 +318,12 @@ func TestPhaseEscape(t *testing.T) {
 			case tc.want != "" && (!errors.Is(err, ErrPhases) || !strings.Contains(err.Error(), tc.want)):
 				t.Errorf("phaseEscape: %v, want phases refused naming %q", err, tc.want)
 			}
+			// record says the same when it writes the profile.
+			var warned []string
+			warnPhaseEscape(p, func(s string) { warned = append(warned, s) })
+			if got := strings.Join(warned, "\n"); tc.want == "" && got != "" || tc.want != "" && !strings.Contains(got, "run and check will refuse this profile's phases") {
+				t.Errorf("record's warning: %q", got)
+			}
 		})
 	}
 }

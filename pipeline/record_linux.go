@@ -257,6 +257,7 @@ func Record(ctx context.Context, o RecordOptions) (*RecordResult, error) {
 			return nil, fmt.Errorf("merge into %s: %w", o.MergeInto, err)
 		}
 	}
+	warnPhaseEscape(p, o.warn)
 	res.Profile = p
 	b, err := p.Marshal()
 	if err != nil {
@@ -282,4 +283,16 @@ func untrusted(run func() error) error {
 		return errors.Join(err, fmt.Errorf("remove analysis cache entries the target could have written: %w", distrust))
 	}
 	return err
+}
+
+// warnPhaseEscape says, for a profile with phases that run and check
+// would refuse to enforce (phaseEscape), why: at record time, not only
+// when it is first run.
+func warnPhaseEscape(p *profiles.Profile, warn func(string)) {
+	if !p.HasPhases() {
+		return
+	}
+	if err := phaseEscape(p); err != nil {
+		warn(fmt.Sprintf("run and check will refuse this profile's phases: %v", err))
+	}
 }
