@@ -24,8 +24,13 @@ import (
 // want[req], when given), then quit, and returns the profile.
 func recordServer(t *testing.T, want map[string]string, reqs ...string) *profiles.Profile {
 	t.Helper()
+	return recordServerOf(t, testtarget.Path(t), want, reqs...)
+}
+
+// recordServerOf is recordServer of a build of the target.
+func recordServerOf(t *testing.T, target string, want map[string]string, reqs ...string) *profiles.Profile {
+	t.Helper()
 	testenv.RequireRoot(t)
-	target := testtarget.Path(t)
 	dir := t.TempDir()
 	var out bytes.Buffer
 	asked := make(chan error, 1)
@@ -212,6 +217,41 @@ func TestPhasesForkAfterThreads(t *testing.T) {
 	}
 	if ex := s.wait(); ex.SignalName() != "SIGKILL" {
 		t.Errorf("server ended %+v (%+v), want killed by SIGKILL\n%s", ex, ex.Seccomp, s.out.String())
+	}
+}
+
+// TestPhasesThreadsOfRuntime: the Go runtime starts threads whenever
+// goroutines block, so a server recorded asking nothing of it (whose
+// thread starts may all fall in init) still starts threads once it
+// serves: the runtime's thread start is for every phase, while a fork
+// only init made is not (TestPhasesForkAfterThreads). With cgo the
+// threads start with glibc's pthread_create, through clone3 (and clone
+// once clone3 is answered ENOSYS).
+func TestPhasesThreadsOfRuntime(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		target func(testing.TB) string
+	}{
+		{"go", testtarget.Path},
+		{"cgo", testtarget.PathCgo},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			target := tc.target(t)
+			p := recordServerOf(t, target, nil)
+			s := startProfile(t, p, []string{target, "server"})
+			for range 2 {
+				if got := s.ask("threads"); got != "ok" {
+					t.Fatalf("16 locked threads in serving: %q, want ok\n%s\n%s", got, s.out.String(), profiles.Format(p))
+				}
+			}
+			s.ask("quit")
+			if ex := s.wait(); ex.Status != 0 || ex.Signal != 0 {
+				t.Errorf("server ended %+v, want 0\n%s", ex, s.out.String())
+			}
+			if got := s.refused(); len(got) != 0 {
+				t.Errorf("refused %v, want none\n%s", got, profiles.Format(p))
+			}
+		})
 	}
 }
 

@@ -162,6 +162,17 @@ func Diff(old, new *Profile) *Delta {
 					et, _ := EntryTier(s)
 					t = max(t, et)
 				}
+			} else if ow, nww := everyPhase(o), everyPhase(nw); len(ow) > 0 && len(nww) > 0 {
+				// Serving sees the entries for every phase only: what
+				// they allow beyond OLD's (an init value now for every
+				// phase) is a widening there, though init allowed it.
+				sw, st := widening(ow, nww)
+				for _, x := range sw {
+					if !slices.Contains(c.Widened, x) {
+						c.Widened = append(c.Widened, "serving: "+x)
+						t = max(t, st)
+					}
+				}
 			}
 			if initOnly(nw) {
 				c.Phase = PhaseInit
@@ -216,6 +227,12 @@ func diffEntries(p *Profile, perArch bool) map[string][]Syscall {
 		}
 	}
 	return m
+}
+
+// everyPhase returns the entries of ss for every phase: what a serving
+// process is allowed.
+func everyPhase(ss []Syscall) []Syscall {
+	return slices.DeleteFunc(slices.Clone(ss), func(s Syscall) bool { return s.Phase == PhaseInit })
 }
 
 // initOnly reports whether the allowing entries ss of one syscall allow

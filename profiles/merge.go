@@ -29,10 +29,10 @@ import (
 // profile allows every syscall it does not deny, and so does the merge.
 //
 // Phases: the inputs' transitions must be equal (a profile without phases
-// says nothing about them); an entry is init-only in the merge only if
-// every input that allows the syscall allows it in init only (an entry
-// any run saw in serving is for every phase), and the executables' phase
-// sets are unioned. The promise holds per phase: anything some p.Decide
+// says nothing about them); entries are joined per phase (joinPhases):
+// init entries with init entries, entries for every phase with each
+// other, so argument values some input allows in init only stay init
+// only, and the executables' phase sets are unioned. The promise holds per phase: anything some p.Decide
 // allows in a phase, the merge allows in it.
 func Merge(ps ...*Profile) (*Profile, error) {
 	if len(ps) == 0 {
@@ -151,7 +151,7 @@ func Merge(ps ...*Profile) (*Profile, error) {
 		first := true
 		var joined []Syscall
 		if len(a.allow) > 0 {
-			joined = joinKeyed(a.allow)
+			joined = joinPhases(a.allow)
 			s := &joined[0]
 			s.Count = a.count
 			s.Runs = a.runs
@@ -250,6 +250,46 @@ func containsEntry(list []Syscall, s Syscall) bool {
 		}
 	}
 	return false
+}
+
+// joinPhases unions allowing entries of one syscall (one Key) per
+// phase: the entries for every phase with each other, the init entries
+// with each other (joinKeyed), never an init entry's values into an
+// entry for every phase, which would allow them in serving. An init
+// entry an entry for every phase already allows as a whole (no
+// arguments, or the same rules) is dropped.
+func joinPhases(entries []Syscall) []Syscall {
+	var anyPhase, initOnly []Syscall
+	for _, e := range entries {
+		if e.Phase == PhaseInit {
+			initOnly = append(initOnly, e)
+		} else {
+			anyPhase = append(anyPhase, e)
+		}
+	}
+	var out []Syscall
+	if len(anyPhase) > 0 {
+		out = joinKeyed(anyPhase)
+	}
+	if len(initOnly) == 0 {
+		return out
+	}
+	for _, e := range joinKeyed(initOnly) {
+		if !slices.ContainsFunc(out, func(a Syscall) bool { return Covers(a, e) }) {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// Covers reports whether entry a, for every phase, allows every call
+// init entry e of the same syscall does: it constrains no argument, or
+// the same ones the same way, with an action that allows as much.
+func Covers(a, e Syscall) bool {
+	if act := a.EffectiveAction(); act != e.EffectiveAction() && act.Kind != Allow {
+		return false
+	}
+	return len(a.Args) == 0 || slices.EqualFunc(a.Args, e.Args, ArgRule.Equal)
 }
 
 // joinKeyed unions allowing entries of one syscall (one Key) into the

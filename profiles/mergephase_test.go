@@ -44,3 +44,73 @@ func TestMergeKeepsInitArguments(t *testing.T) {
 		}
 	}
 }
+
+// TestMergePerPhase: Merge joins init entries with init entries and
+// entries for every phase with each other, so no value an input allows
+// in init only is allowed in serving, and drops an init entry an entry
+// for every phase allows as a whole.
+func TestMergePerPhase(t *testing.T) {
+	arch, err := linuxabi.LookupArch("x86_64")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const fork, thread = 17, 0x3d0f00
+	clone := func(phase profiles.Phase, flags ...uint64) profiles.Syscall {
+		s := profiles.Syscall{Name: "clone", Phase: phase}
+		if flags != nil {
+			s.Args = []profiles.ArgRule{{Index: 0, Op: profiles.OpIn, Values: flags}}
+		}
+		return s
+	}
+	nr, _ := arch.Number("clone")
+	for _, tc := range []struct {
+		name    string
+		a, b    profiles.Syscall
+		entries int // clone entries in the merge
+		allow   map[profiles.Phase][]uint64
+		refuse  map[profiles.Phase][]uint64
+	}{
+		{"init values stay init", clone(profiles.PhaseInit, fork), clone(profiles.PhaseAny, thread), 2,
+			map[profiles.Phase][]uint64{profiles.PhaseInit: {fork, thread}, profiles.PhaseServing: {thread}},
+			map[profiles.Phase][]uint64{profiles.PhaseServing: {fork}}},
+		{"init entries join", clone(profiles.PhaseInit, fork), clone(profiles.PhaseInit, thread), 1,
+			map[profiles.Phase][]uint64{profiles.PhaseInit: {fork, thread}},
+			map[profiles.Phase][]uint64{profiles.PhaseServing: {fork, thread}}},
+		{"covered init entry dropped", clone(profiles.PhaseInit, fork), clone(profiles.PhaseAny), 1,
+			map[profiles.Phase][]uint64{profiles.PhaseInit: {fork}, profiles.PhaseServing: {fork, thread}}, nil},
+		{"same rules: one entry", clone(profiles.PhaseInit, fork), clone(profiles.PhaseAny, fork), 1,
+			map[profiles.Phase][]uint64{profiles.PhaseServing: {fork}},
+			map[profiles.Phase][]uint64{profiles.PhaseInit: {thread}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			mk := func(s profiles.Syscall) *profiles.Profile {
+				return &profiles.Profile{Version: 3, Name: "server", Arch: []string{arch.Name}, DefaultAction: profiles.ActKillProcess,
+					Phases:   &profiles.Phases{Transition: profiles.DefaultTransition()},
+					Syscalls: []profiles.Syscall{{Name: "execve"}, s}}
+			}
+			m, err := profiles.Merge(mk(tc.a), mk(tc.b))
+			if err != nil {
+				t.Fatal(err)
+			}
+			n := 0
+			for _, s := range m.Syscalls {
+				if s.Name == "clone" {
+					n++
+				}
+			}
+			if n != tc.entries {
+				t.Errorf("%d clone entries, want %d\n%s", n, tc.entries, profiles.Format(m))
+			}
+			for want, cases := range map[bool]map[profiles.Phase][]uint64{true: tc.allow, false: tc.refuse} {
+				for phase, flags := range cases {
+					for _, f := range flags {
+						a := m.Decide(linuxabi.SeccompData{Nr: int32(nr), Arch: arch.Audit, Args: [6]uint64{f}}, phase)
+						if (a.Kind == profiles.Allow) != want {
+							t.Errorf("clone(%#x) in %s: %s, want allowed %v\n%s", f, phase, a, want, profiles.Format(m))
+						}
+					}
+				}
+			}
+		})
+	}
+}

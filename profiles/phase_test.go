@@ -2,6 +2,7 @@ package profiles
 
 import (
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -192,5 +193,28 @@ func TestShowPhases(t *testing.T) {
 		if init[e.Name] != (e.Phase == PhaseInit) {
 			t.Errorf("show --json: %s has phase %q", e.Name, e.Phase)
 		}
+	}
+}
+
+// TestDiffInitValueForEveryPhase: a value one syscall allowed in init
+// only, and now for every phase beside the values it allowed there
+// already, widens what serving may do though init allowed it before.
+func TestDiffInitValueForEveryPhase(t *testing.T) {
+	const afUnix, afInet = 1, 2
+	socket := func(phase Phase, domains ...uint64) Syscall {
+		return Syscall{Name: "socket", Phase: phase, Args: []ArgRule{{Index: 0, Op: OpIn, Values: domains}}}
+	}
+	mk := func(ss ...Syscall) *Profile {
+		return &Profile{Version: Version, Arch: []string{"x86_64"}, DefaultAction: ActKillProcess,
+			Phases: &Phases{Transition: DefaultTransition()}, Syscalls: ss}
+	}
+	old := mk(socket(PhaseAny, afUnix), socket(PhaseInit, afInet))
+	new := mk(socket(PhaseAny, afUnix, afInet))
+	d := Diff(old, new)
+	if len(d.Changed) != 1 || !slices.ContainsFunc(d.Changed[0].Widened, func(w string) bool { return strings.HasPrefix(w, "serving: ") }) || !d.Widens {
+		t.Errorf("AF_INET from init only to every phase: %+v, want a serving widening", d.Changed)
+	}
+	if back := Diff(new, old); back.Widens {
+		t.Errorf("taking AF_INET back to init widens: %+v", back.Changed)
 	}
 }

@@ -15,7 +15,9 @@ import (
 // init only when every call that brought it was made in init (a process
 // that never served made all its calls there) and policy does not say it
 // may be needed at any moment (policy.AnyPhase), and, unless
-// Options.Phases is PhasesAll, it is a door (policy.PhaseDoor). Entries no recorded
+// Options.Phases is PhasesAll, it is a door (policy.PhaseDoor). A door
+// made in both phases gets init entries for the argument values only
+// init made (split). Entries no recorded
 // call brought (the baseline, the runtime's, what static analysis
 // reaches) are for every phase, except the baseline's execve: it is
 // there for the exec that starts the target, before it can serve.
@@ -24,6 +26,11 @@ type phaser struct {
 	all    bool // PhasesAll: not only the doors (policy.PhaseDoor)
 	groups map[string]*group
 	rt     map[string]bool // the runtime's calls: made at any moment
+	// What split reads again: the recordings, and of Options, Exe and
+	// Args.
+	recs []*profiles.Recording
+	exe  string
+	args ArgLevel
 }
 
 // of returns the phase of an entry for syscall name brought by the
@@ -36,7 +43,7 @@ func (ph phaser) of(name string, by ...string) profiles.Phase {
 		return profiles.PhaseAny
 	}
 	for _, b := range by {
-		if g := ph.groups[b]; g == nil || g.outsideInit || ph.rt[b] {
+		if g := ph.groups[b]; g == nil || g.outsideInit || ph.runtimeAnyPhase(b) {
 			return profiles.PhaseAny
 		}
 	}
@@ -45,13 +52,91 @@ func (ph phaser) of(name string, by ...string) profiles.Phase {
 
 // ofGroup returns the phase of the entry of g's calls (of any arch).
 func (ph phaser) ofGroup(g *group) profiles.Phase {
-	if !ph.on || g.outsideInit || ph.rt[g.name] && g.arch == nil {
+	if !ph.on || g.outsideInit || ph.runtimeAnyPhase(g.name) && g.arch == nil {
 		return profiles.PhaseAny
 	}
 	if !ph.restricts(g.name) {
 		return profiles.PhaseAny
 	}
 	return profiles.PhaseInit
+}
+
+// runtimeAnyPhase reports whether the target's runtime makes the calls
+// of name on its own, at moments no phase decides, so that every entry
+// of name is for every phase: the runtime set's calls (ph.rt), but not
+// its doors. The runtime's own entry of a door is in the profile for
+// every phase anyway (the Go runtime's clone, which starts a thread
+// whenever a goroutine blocks); a recorded call of the door beyond it
+// (a fork) keeps its phase. clone3 is the one door taken whole: when
+// the runtime starts threads on its own (its set holds clone) and clone3
+// was made, the runtime's threads start with it (a cgo Go program's
+// pthread_create), and clone3's flags are behind a pointer, so a thread
+// and a process cannot be told apart: refusing it in serving kills the
+// server the first time a goroutine blocks (docs/phases.md). Where
+// clone3 is answered ENOSYS instead, the threads start through clone,
+// whose entry tells them from processes.
+func (ph phaser) runtimeAnyPhase(name string) bool {
+	if name == "clone3" {
+		return ph.rt["clone"]
+	}
+	if door, _ := policy.PhaseDoor(name); door {
+		return false
+	}
+	return ph.rt[name]
+}
+
+// phased is a group of calls and the phase of the entries made of them.
+type phased struct {
+	g     *group
+	phase profiles.Phase
+}
+
+// split returns the groups g's entries are made of, each with their
+// phase. An entry's phase holds for every value it allows, so a syscall
+// phases restrict that was made both in init and outside it gets its
+// entries for every phase from the argument tuples made outside init
+// only, and init entries from the tuples made in init only: a value
+// only init used (socket's AF_INET of the listener, clone's fork) is not
+// allowed in serving because serving made the syscall with other ones.
+func (ph phaser) split(g *group) []phased {
+	if !ph.on || !g.outsideInit || !ph.restricts(g.name) || g.arch == nil && ph.runtimeAnyPhase(g.name) {
+		return []phased{{g, ph.ofGroup(g)}}
+	}
+	anyG, initG := newGroup(g.name, g.arch), newGroup(g.name, g.arch)
+	for ri, r := range ph.recs {
+		for _, s := range r.Samples {
+			native := s.Arch == "" || s.Arch == r.Arch
+			if s.Name != g.name || !keepExe(ph.exe, s.Exe) || native != (g.arch == nil) || !native && s.Arch != g.arch.Name {
+				continue
+			}
+			if s.Phase == profiles.PhaseInit && !g.served[profiles.SeenKey(s.Name, s.Args)] {
+				initG.add(s, ri, ph.args)
+			} else {
+				anyG.add(s, ri, ph.args)
+			}
+		}
+	}
+	if initG.lastRec == 0 { // no tuple of init only
+		return []phased{{g, profiles.PhaseAny}}
+	}
+	anyG.outsideInit = true
+	return []phased{{anyG, profiles.PhaseAny}, {initG, profiles.PhaseInit}}
+}
+
+// entries returns the entries build makes of each group of split(g),
+// in its phase, without the init entries an entry for every phase
+// allows already (profiles.Covers).
+func (ph phaser) entries(g *group, build func(g *group, phase profiles.Phase) []profiles.Syscall) []profiles.Syscall {
+	var out []profiles.Syscall
+	for _, part := range ph.split(g) {
+		for _, e := range build(part.g, part.phase) {
+			if e.Phase == profiles.PhaseInit && slices.ContainsFunc(out, func(a profiles.Syscall) bool { return a.Phase != profiles.PhaseInit && profiles.Covers(a, e) }) {
+				continue
+			}
+			out = append(out, e)
+		}
+	}
+	return out
 }
 
 // restricts reports whether an entry for name made only in init is

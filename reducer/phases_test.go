@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/sysrec/sysrec/internal/testenv"
+	"github.com/sysrec/sysrec/linuxabi"
 	"github.com/sysrec/sysrec/profiles"
 )
 
@@ -176,4 +177,87 @@ func TestPhasesGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	testenv.Golden(t, "testdata/phases.json", got)
+}
+
+// TestPhasesPerValue: an entry's phase holds for every value it allows.
+// A door serving made with some values keeps the values only init made
+// for init (socket's AF_INET of the listener beside serving's AF_UNIX),
+// clone's entries for every phase start threads only unless a process
+// was created while serving, and a runtime that starts threads on its
+// own keeps its thread start (and clone3, when its threads start with
+// it) for every phase.
+func TestPhasesPerValue(t *testing.T) {
+	const in, out = profiles.PhaseInit, profiles.PhaseServing
+	const (
+		afUnix, afInet, stream = 1, 2, 1
+		fork                   = 0x1200011 // glibc's fork: CHILD_SETTID|CHILD_CLEARTID|SIGCHLD
+		thread                 = glibcThreadClone
+		goThread               = 0x50f00 // the Go runtime's newosproc
+	)
+	server := func(ss ...profiles.Sample) []profiles.Sample {
+		return append([]profiles.Sample{
+			phasedSample("server", in, "execve", 1, nil),
+			phasedSample("server", in, "socket", 1, map[int]uint64{0: afInet, 1: stream}),
+			phasedSample("server", in, "listen", 1, nil),
+			phasedSample("server", out, "epoll_wait", 4, nil),
+		}, ss...)
+	}
+	type call struct {
+		phase profiles.Phase
+		name  string
+		args  []uint64
+		allow bool
+	}
+	for _, tc := range []struct {
+		name    string
+		runtime string
+		samples []profiles.Sample
+		calls   []call
+	}{
+		{"init socket family stays init", RuntimeNone, server(phasedSample("server", out, "socket", 3, map[int]uint64{0: afUnix, 1: stream})),
+			[]call{{in, "socket", []uint64{afInet, stream}, true}, {out, "socket", []uint64{afUnix, stream}, true},
+				{out, "socket", []uint64{afInet, stream}, false}}},
+		{"fork in init, threads in serving", RuntimeGlibcThreads, server(
+			phasedSample("server", in, "clone", 1, map[int]uint64{0: fork}),
+			phasedSample("server", in, "clone", 2, map[int]uint64{0: thread}),
+			phasedSample("server", out, "clone", 2, map[int]uint64{0: thread})),
+			[]call{{in, "clone", []uint64{fork}, true}, {out, "clone", []uint64{thread}, true}, {out, "clone", []uint64{fork}, false}}},
+		{"fork in serving", RuntimeNone, server(
+			phasedSample("server", in, "clone", 2, map[int]uint64{0: thread}),
+			phasedSample("server", out, "clone", 1, map[int]uint64{0: fork})),
+			[]call{{out, "clone", []uint64{fork}, true}}},
+		{"go: fork and threads in init", RuntimeGo, server(
+			phasedSample("server", in, "clone", 1, map[int]uint64{0: 17}),
+			phasedSample("server", in, "clone", 4, map[int]uint64{0: goThread})),
+			[]call{{in, "clone", []uint64{17}, true}, {out, "clone", []uint64{goThread}, true}, {out, "clone", []uint64{17}, false}}},
+		{"cgo: threads through clone3 in init", RuntimeGo, server(phasedSample("server", in, "clone3", 4, nil)),
+			[]call{{out, "clone3", nil, true}}},
+		{"cgo: fork in init, threads through clone3", RuntimeGo, server(
+			phasedSample("server", in, "clone", 1, map[int]uint64{0: 17}),
+			phasedSample("server", in, "clone3", 4, nil)),
+			[]call{{in, "clone", []uint64{17}, true}, {out, "clone", []uint64{thread}, true}, {out, "clone", []uint64{17}, false}}},
+		{"no runtime threads: clone3 of init", RuntimeNone, server(phasedSample("server", in, "clone3", 4, nil)),
+			[]call{{in, "clone3", nil, true}, {out, "clone3", nil, false}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := rec(tc.samples...)
+			tr := profiles.DefaultTransition()
+			r.Transition = &tr
+			reach := map[string]string{"socket": "libc", "socketpair": "libc", "clone": "libc", "clone3": "libc", "fork": "libc", "vfork": "libc"}
+			for _, level := range []Level{LevelExact, LevelFamilies, LevelRelated} {
+				p, err := Reduce([]*profiles.Recording{r}, Options{Name: "server", Level: level, Runtime: tc.runtime, Reachable: reach})
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, c := range tc.calls {
+					nr, _ := x86.Number(c.name)
+					d := linuxabi.SeccompData{Nr: int32(nr), Arch: x86.Audit}
+					copy(d.Args[:], c.args)
+					if a := p.Decide(d, c.phase); (a.Kind == profiles.Allow) != c.allow {
+						t.Errorf("%s: %s%#x in %s: %s, want allowed %v\n%s", level, c.name, c.args, c.phase, a, c.allow, profiles.Format(p))
+					}
+				}
+			}
+		})
+	}
 }

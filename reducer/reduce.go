@@ -6,6 +6,7 @@ import (
 	"path"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/sysrec/sysrec/linuxabi"
@@ -193,11 +194,32 @@ type group struct {
 	values  map[int]map[uint64]bool // arg index -> values seen
 	flagSet map[int]uint64          // arg index -> union of bits seen
 	// outsideInit: some call was made by a serving process, or by one
-	// whose phase was not tracked.
+	// whose phase was not tracked; served holds the argument tuples of
+	// those calls (profiles.SeenKey).
 	outsideInit bool
+	served      map[string]bool
 	// byKey holds, for a syscall with keyed arguments (policy.KeyOf),
 	// the values seen at each value of the key argument.
 	byKey map[uint64]*group
+}
+
+func newGroup(name string, arch *linuxabi.Arch) *group {
+	return &group{name: name, arch: arch, errors: map[uint16]uint64{}, seen: map[string]uint64{}, values: map[int]map[uint64]bool{}, flagSet: map[int]uint64{}}
+}
+
+// add counts sample s of recording ri (0-based) in g.
+func (g *group) add(s profiles.Sample, ri int, args ArgLevel) {
+	g.count += s.Count
+	if g.lastRec != ri+1 {
+		g.runs, g.lastRec = g.runs+1, ri+1
+	}
+	if args == ArgsTable && len(g.specs()) > 0 {
+		g.seen[profiles.SeenKey(s.Name, s.Args)] += s.Count
+	}
+	for e, n := range s.Errors {
+		g.errors[e] += n
+	}
+	g.addValues(s)
 }
 
 // addValues adds the recorded argument values of s to g, and to the
@@ -263,13 +285,16 @@ func Reduce(recs []*profiles.Recording, opts Options) (*profiles.Profile, error)
 	// arch and name: other syscalls than the native ones of the name.
 	compat := map[string]map[string]*group{}
 	var duration time.Duration
-	created := false // some run created a process
+	// Some run created a process; some process created one while it
+	// served (or while its phase was not tracked).
+	created, createdServing := false, false
 	var phases phaseSets
 	for ri, r := range recs {
 		if err := phases.recording(r); err != nil {
 			return nil, fmt.Errorf("reduce: %w", err)
 		}
-		created = created || createdProcess(r, opts.Exe)
+		created = created || createdProcess(r, opts.Exe, false)
+		createdServing = createdServing || createdProcess(r, opts.Exe, true)
 		if _, err := linuxabi.LookupArch(r.Arch); err != nil {
 			return nil, fmt.Errorf("reduce: %w", err)
 		}
@@ -303,11 +328,17 @@ func Reduce(recs []*profiles.Recording, opts Options) (*profiles.Profile, error)
 			}
 			g := into[s.Name]
 			if g == nil {
-				g = &group{name: s.Name, arch: arch, errors: map[uint16]uint64{}, seen: map[string]uint64{}, values: map[int]map[uint64]bool{}, flagSet: map[int]uint64{}}
+				g = newGroup(s.Name, arch)
 				into[s.Name] = g
 			}
-			g.count += s.Count
-			g.outsideInit = g.outsideInit || s.Phase != profiles.PhaseInit
+			g.add(s, ri, opts.Args)
+			if s.Phase != profiles.PhaseInit {
+				g.outsideInit = true
+				if g.served == nil {
+					g.served = map[string]bool{}
+				}
+				g.served[profiles.SeenKey(s.Name, s.Args)] = true
+			}
 			if r.Transition != nil {
 				key := s.Name
 				if arch != nil {
@@ -315,16 +346,6 @@ func Reduce(recs []*profiles.Recording, opts Options) (*profiles.Profile, error)
 				}
 				phases.sample(s, key)
 			}
-			if g.lastRec != ri+1 {
-				g.runs, g.lastRec = g.runs+1, ri+1
-			}
-			if opts.Args == ArgsTable && len(g.specs()) > 0 {
-				g.seen[profiles.SeenKey(s.Name, s.Args)] += s.Count
-			}
-			for e, n := range s.Errors {
-				g.errors[e] += n
-			}
-			g.addValues(s)
 		}
 	}
 	p.Recorded.DurationMS = duration.Milliseconds()
@@ -354,37 +375,65 @@ func Reduce(recs []*profiles.Recording, opts Options) (*profiles.Profile, error)
 			}
 		}
 	}
-	ph := phaser{on: p.Phases != nil, all: opts.Phases == PhasesAll, groups: groups, rt: rtNames}
-	for _, n := range slices.Sorted(maps.Keys(groups)) {
-		g := groups[n]
+	ph := phaser{on: p.Phases != nil, all: opts.Phases == PhasesAll, groups: groups, rt: rtNames, recs: recs, exe: opts.Exe, args: opts.Args}
+	// threads reports whether clone's entries in phase may start
+	// threads only (threadsOnly): no run created a process, or, for
+	// what serving is allowed, none did while serving.
+	threads := func(phase profiles.Phase) bool {
+		return opts.Args == ArgsTable && (!created || ph.on && !createdServing && phase != profiles.PhaseInit)
+	}
+	// entries builds the entries of the calls of g, in phase.
+	entries := func(g *group, phase profiles.Phase) []profiles.Syscall {
+		n := g.name
 		s := g.entry(len(recs))
-		s.Phase = ph.ofGroup(g)
-		if n == "clone3" && clone3ENOSYS {
-			s.Action, s.Phase = profiles.ActENOSYS, profiles.PhaseAny
-			s.Reason = "clone3 passes its flags behind a pointer the filter cannot check: ENOSYS makes libc fall back to clone, whose flags it does check"
-		} else if f, ok := policy.FamilyOf(n); ok && opts.Args == ArgsTable && relaxed {
+		s.Phase = phase
+		var es []profiles.Syscall
+		if f, ok := policy.FamilyOf(n); ok && opts.Args == ArgsTable && relaxed {
 			// Family members pool their values (no keyed syscall is in
 			// a family: policy tests it).
 			s.Args, s.Note, _ = riskRules(n, famValues[f.Name], opts.MaxValues)
 		} else if opts.Args == ArgsTable && relaxed {
-			p.Syscalls = append(p.Syscalls, withHarmlessNote(keyedEntries(g, s, relaxedRules(opts.MaxValues), true), g)...)
-			continue
+			es = withHarmlessNote(keyedEntries(g, s, relaxedRules(opts.MaxValues), true), g)
 		} else if opts.Args == ArgsTable {
-			es := keyedEntries(g, s, exactRules(opts.MaxValues), false)
+			es = keyedEntries(g, s, exactRules(opts.MaxValues), false)
 			if n == "clone" && clone3ENOSYS {
 				widenCloneForGlibc(&es[0])
 			}
-			p.Syscalls = append(p.Syscalls, es...)
+		}
+		if es == nil {
+			if opts.Args == ArgsTable && relaxed && s.Seen == nil {
+				s.Note = joinNotes(s.Note, harmlessNote(g))
+			}
+			es = []profiles.Syscall{s}
+		}
+		if n == "clone" && threads(phase) {
+			// Here already, not only in threadsOnly below: an init
+			// entry of the forks is kept apart from the threads'
+			// entry for every phase only while their rules differ.
+			for i := range es {
+				es[i].Args = requireBits(slices.Clone(es[i].Args), cloneThreads)
+			}
+		}
+		return es
+	}
+	for _, n := range slices.Sorted(maps.Keys(groups)) {
+		g := groups[n]
+		if n == "clone3" && clone3ENOSYS {
+			s := g.entry(len(recs))
+			s.Action = profiles.ActENOSYS
+			s.Reason = "clone3 passes its flags behind a pointer the filter cannot check: ENOSYS makes libc fall back to clone, whose flags it does check"
+			p.Syscalls = append(p.Syscalls, s)
 			continue
 		}
-		if opts.Args == ArgsTable && relaxed && s.Seen == nil {
-			s.Note = joinNotes(s.Note, harmlessNote(g))
-		}
-		p.Syscalls = append(p.Syscalls, s)
+		p.Syscalls = append(p.Syscalls, ph.entries(g, entries)...)
 	}
-	if clone3ENOSYS && groups["clone"] == nil {
+	// clone3's calls come back as clone: the clone entry of glibc's
+	// fallback, in clone3's phase, unless a clone entry of that phase
+	// is there (the recorded ones are widened by it).
+	if phase := ph.of("clone", "clone3"); clone3ENOSYS && (groups["clone"] == nil ||
+		phase == profiles.PhaseAny && !slices.ContainsFunc(p.Syscalls, func(s profiles.Syscall) bool { return s.Name == "clone" && s.Phase == phase })) {
 		s := profiles.Syscall{Name: "clone", Reason: "clone3 is answered ENOSYS: glibc falls back to clone, whose flags the filter checks",
-			Phase: ph.of("clone", "clone3")}
+			Phase: phase}
 		if opts.Args == ArgsTable {
 			s.Args = []profiles.ArgRule{{Index: 0, Op: profiles.OpSubset, Mask: glibcClone}}
 			if relaxed {
@@ -411,6 +460,12 @@ func Reduce(recs []*profiles.Recording, opts Options) (*profiles.Profile, error)
 					rt.Syscalls[i].Args = nil
 				}
 			}
+			if threads(profiles.PhaseAny) {
+				// Before the merge: a thread start of the runtime's
+				// that may fork would cover the recorded forks' init
+				// entry, and the merge would keep it alone.
+				threadsOnly(rt, created)
+			}
 			recorded := p.Recorded
 			if p, err = profiles.Merge(p, rt); err != nil {
 				return nil, fmt.Errorf("reduce: %w", err)
@@ -421,8 +476,8 @@ func Reduce(recs []*profiles.Recording, opts Options) (*profiles.Profile, error)
 	if opts.Level.NeedsReachable() {
 		addReachable(p, opts)
 	}
-	if !created && opts.Args == ArgsTable {
-		threadsOnly(p)
+	if threads(profiles.PhaseAny) {
+		threadsOnly(p, created)
 	}
 	if err := addCompat(p, compat, len(recs), opts, ph); err != nil {
 		return nil, fmt.Errorf("reduce: %w", err)
@@ -463,13 +518,20 @@ func Reduce(recs []*profiles.Recording, opts Options) (*profiles.Profile, error)
 // created by an executable exe keeps: fork or vfork, clone without
 // CLONE_THREAD, or clone3 (whose flags no one sees) in a run with signs
 // of a second process: a second execve or exit_group, or a wait for a
-// child.
-func createdProcess(r *profiles.Recording, exe string) bool {
+// child. serving looks only at the calls made outside init, where the
+// target's own exec is not (so one execve is a sign).
+func createdProcess(r *profiles.Recording, exe string, serving bool) bool {
 	var clone3, waited bool
 	var execs, exits uint64
+	if serving {
+		execs = 1 // the target's, made in init
+	}
 	for _, s := range r.Samples {
 		if !keepExe(exe, s.Exe) || (s.Arch != "" && s.Arch != r.Arch) {
 			continue // compat calls get exact entries of their own
+		}
+		if serving && s.Phase == profiles.PhaseInit {
+			continue
 		}
 		switch s.Name {
 		case "fork", "vfork":
@@ -494,26 +556,40 @@ func createdProcess(r *profiles.Recording, exe string) bool {
 // threadsOnly makes p's clone entries require CLONE_VM|CLONE_THREAD, and
 // moves fork and vfork entries no run made to not_allowed: no run
 // created a process, so clone may start threads (which the Go and glibc
-// runtimes, and families, allow) but not processes.
-func threadsOnly(p *profiles.Profile) {
-	const req = linuxabi.CloneVM | linuxabi.CloneThread
+// runtimes, and families, allow) but not processes. inInit says runs
+// created processes, but only in init: then the rule holds for the
+// entries for every phase (what serving is allowed), and the fork and
+// vfork entries no run made among them are for init only.
+func threadsOnly(p *profiles.Profile, inInit bool) {
 	note := "CLONE_VM|CLONE_THREAD required (threads only): no run created a process"
+	if inInit {
+		note = "CLONE_VM|CLONE_THREAD required (threads only) in serving: no process created one"
+	}
 	out := p.Syscalls[:0]
 	for _, s := range p.Syscalls {
 		switch {
 		case !s.EffectiveAction().Allows():
+		case inInit && s.Phase == profiles.PhaseInit:
+		case inInit && (s.Name == "fork" || s.Name == "vfork") && s.Count == 0:
+			s.Phase = profiles.PhaseInit
+			s.Note = joinNotes(s.Note, "init only: creates a process, and only init did")
 		case (s.Name == "fork" || s.Name == "vfork") && s.Count == 0:
 			p.NotAllowed = append(p.NotAllowed, profiles.Withheld{Name: s.Name, Tier: policy.Ordinary.String(),
 				Reason: s.Reason + "; creates a process, and no run did"})
 			continue
 		case s.Name == "clone":
-			s.Args = requireBits(slices.Clone(s.Args), req)
-			s.Note = joinNotes(s.Note, note)
+			s.Args = requireBits(slices.Clone(s.Args), cloneThreads)
+			if !strings.Contains(s.Note, note) {
+				s.Note = joinNotes(s.Note, note)
+			}
 		}
 		out = append(out, s)
 	}
 	p.Syscalls = out
 }
+
+// cloneThreads are the clone flags of every thread start.
+const cloneThreads = linuxabi.CloneVM | linuxabi.CloneThread
 
 // requireBits adds "bits req set" to the rules on clone's flags: folded
 // into the one rule on them, so that a merge joins it with other
@@ -613,14 +689,14 @@ func addCompat(p *profiles.Profile, compat map[string]map[string]*group, nrecs i
 		p.Arch = append(p.Arch, an)
 		groups := compat[an]
 		for _, n := range slices.Sorted(maps.Keys(groups)) {
-			g := groups[n]
-			s := g.entry(nrecs)
-			s.Arch, s.Phase = an, ph.ofGroup(g)
-			if opts.Args == ArgsTable {
-				p.Syscalls = append(p.Syscalls, keyedEntries(g, s, exactRules(opts.MaxValues), false)...)
-				continue
-			}
-			p.Syscalls = append(p.Syscalls, s)
+			p.Syscalls = append(p.Syscalls, ph.entries(groups[n], func(g *group, phase profiles.Phase) []profiles.Syscall {
+				s := g.entry(nrecs)
+				s.Arch, s.Phase = an, phase
+				if opts.Args == ArgsTable {
+					return keyedEntries(g, s, exactRules(opts.MaxValues), false)
+				}
+				return []profiles.Syscall{s}
+			})...)
 		}
 		if opts.NoBaseline {
 			continue

@@ -17,43 +17,70 @@ import (
 )
 
 var (
-	mu  sync.Mutex
-	dir string // the build's temp directory, once built
-	err error
+	mu    sync.Mutex
+	dir   string               // the builds' temp directory, once made
+	built = map[string]error{} // binary name -> its build's error, once tried
+	err   error                // making dir, or Cleanup's
 )
 
-func build() (string, error) {
+// build builds the target (once) as the binary name in dir, with cgo
+// when cgo is set (the build tag sysrec_cgo: testdata/target/cgo.go).
+func build(name string, cgo bool) (string, error) {
 	mu.Lock()
 	defer mu.Unlock()
-	if dir != "" || err != nil {
-		return filepath.Join(dir, "target"), err
+	if err != nil {
+		return "", err
+	}
+	if dir == "" {
+		d, e := os.MkdirTemp("", "sysrec-target")
+		if e != nil {
+			err = e
+			return "", err
+		}
+		dir = d
+	}
+	path := filepath.Join(dir, name)
+	if e, ok := built[name]; ok {
+		return path, e
 	}
 	_, file, _, _ := runtime.Caller(0)
 	root := filepath.Join(filepath.Dir(file), "..", "..")
-	d, e := os.MkdirTemp("", "sysrec-target")
-	if e != nil {
-		err = e
-		return "", err
+	args := []string{"build", "-buildvcs=false", "-o", path}
+	if cgo {
+		args = append(args, "-tags", "sysrec_cgo")
 	}
-	path := filepath.Join(d, "target")
-	cmd := exec.Command("go", "build", "-buildvcs=false", "-o", path, "./testdata/target")
+	cmd := exec.Command("go", append(args, "./testdata/target")...)
 	cmd.Dir = root
-	if out, e := cmd.CombinedOutput(); e != nil {
-		os.RemoveAll(d)
-		err = fmt.Errorf("build target: %v\n%s", e, out)
-		return "", err
+	if cgo {
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=1")
 	}
-	dir = d
+	if out, e := cmd.CombinedOutput(); e != nil {
+		built[name] = fmt.Errorf("build target %s: %v\n%s", name, e, out)
+		return "", built[name]
+	}
+	built[name] = nil
 	return path, nil
 }
 
 // Build builds the target (once) and returns its path.
-func Build() (string, error) { return build() }
+func Build() (string, error) { return build("target", false) }
 
 // Path returns the path of the built target or fails t.
 func Path(t testing.TB) string {
 	t.Helper()
-	path, err := build()
+	path, err := build("target", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// PathCgo returns the path of the target built with cgo, or fails t:
+// its Go runtime starts threads with glibc's pthread_create (clone3), as
+// a cgo Go server's does.
+func PathCgo(t testing.TB) string {
+	t.Helper()
+	path, err := build("target-cgo", true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,6 +99,7 @@ func Cleanup() error {
 		return fmt.Errorf("remove the test target: %w", e)
 	}
 	dir, err = "", fmt.Errorf("the test target was removed (testtarget.Cleanup)")
+	built = map[string]error{}
 	return nil
 }
 

@@ -1,3 +1,5 @@
+//go:build !sysrec_cgo
+
 package main
 
 import (

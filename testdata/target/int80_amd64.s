@@ -1,3 +1,5 @@
+//go:build !sysrec_cgo
+
 #include "textflag.h"
 
 // func int80(nr, bx, cx, dx, si, di, bp uintptr) int32
