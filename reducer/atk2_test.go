@@ -1,0 +1,63 @@
+package reducer
+
+import (
+	"testing"
+
+	"github.com/sysrec/sysrec/linuxabi"
+	"github.com/sysrec/sysrec/profiles"
+)
+
+// TestPhasesFamilyKeepsInitValues: an entry's phase holds for every value
+// it allows at the levels that pool a family's values too. A server that
+// made fchmod(fd, 04755) (set-user-ID) at start-up and fchmod(fd, 0644)
+// while serving must not be allowed the set-user-ID mode once it serves;
+// nor openat's write flags only init used.
+func TestPhasesFamilyKeepsInitValues(t *testing.T) {
+	const in, out = profiles.PhaseInit, profiles.PhaseServing
+	const oWrCreat, atFdCwd = 0x41, 0xffffffffffffff9c
+	r := rec(
+		phasedSample("server", in, "execve", 1, nil),
+		phasedSample("server", in, "socket", 1, map[int]uint64{0: 2, 1: 1}),
+		phasedSample("server", in, "listen", 1, nil),
+		phasedSample("server", in, "fchmod", 1, map[int]uint64{1: 04755}),
+		phasedSample("server", in, "openat", 1, map[int]uint64{2: oWrCreat}),
+		phasedSample("server", out, "epoll_wait", 4, nil),
+		phasedSample("server", out, "fchmod", 3, map[int]uint64{1: 0644}),
+		phasedSample("server", out, "openat", 3, map[int]uint64{2: 0}),
+	)
+	tr := profiles.DefaultTransition()
+	r.Transition = &tr
+	type call struct {
+		phase profiles.Phase
+		name  string
+		args  []uint64
+		allow bool
+	}
+	calls := []call{
+		{in, "fchmod", []uint64{3, 04755}, true},
+		{out, "fchmod", []uint64{3, 0644}, true},
+		{out, "fchmod", []uint64{3, 04755}, false},
+		{in, "openat", []uint64{atFdCwd, 0, oWrCreat}, true},
+		{out, "openat", []uint64{atFdCwd, 0, 0}, true},
+		{out, "openat", []uint64{atFdCwd, 0, oWrCreat}, false},
+	}
+	for _, level := range []Level{LevelExact, LevelFamilies, LevelRelated} {
+		for _, mode := range []string{"", PhasesAll} {
+			p, err := Reduce([]*profiles.Recording{r}, Options{Name: "server", Level: level, Runtime: RuntimeNone, Phases: mode})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range calls {
+				if c.name == "openat" && mode != PhasesAll {
+					continue // no door
+				}
+				nr, _ := x86.Number(c.name)
+				d := linuxabi.SeccompData{Nr: int32(nr), Arch: x86.Audit}
+				copy(d.Args[:], c.args)
+				if a := p.Decide(d, c.phase); (a.Kind == profiles.Allow) != c.allow {
+					t.Errorf("%s, phases %q: %s%#o in %s: %s, want allowed %v\n%s", level, mode, c.name, c.args, c.phase, a, c.allow, profiles.Format(p))
+				}
+			}
+		}
+	}
+}
