@@ -154,23 +154,27 @@ var phaseEscapes = []struct {
 
 // phaseEscape says which call keeps p's phases from holding, if any.
 func phaseEscape(p *profiles.Profile) error {
-	arch, err := linuxabi.Native()
-	if err != nil {
-		return err
-	}
-	for _, e := range phaseEscapes {
-		nr, ok := arch.Number(e.name)
-		if !ok {
-			continue
+	// Every arch the profile lists: an i386 io_uring_setup through
+	// int $0x80 makes a ring as well as the native one.
+	for _, an := range p.Arch {
+		arch, err := linuxabi.LookupArch(an)
+		if err != nil {
+			return err
 		}
-		d := linuxabi.SeccompData{Nr: int32(nr), Arch: arch.Audit}
-		copy(d.Args[:], e.args)
-		for _, ph := range []profiles.Phase{profiles.PhaseInit, profiles.PhaseServing} {
-			if e.phase != profiles.PhaseAny && e.phase != ph {
+		for _, e := range phaseEscapes {
+			nr, ok := arch.Number(e.name)
+			if !ok {
 				continue
 			}
-			if a := p.Decide(d, ph); a.Kind == profiles.Allow || a.Kind == profiles.Log {
-				return fmt.Errorf("%w: the profile allows %s in its %s phase: %s; remove it from the profile (%s)", ErrPhases, e.call, ph, e.why, phasesOff)
+			d := linuxabi.SeccompData{Nr: int32(nr), Arch: arch.Audit}
+			copy(d.Args[:], e.args)
+			for _, ph := range []profiles.Phase{profiles.PhaseInit, profiles.PhaseServing} {
+				if e.phase != profiles.PhaseAny && e.phase != ph {
+					continue
+				}
+				if a := p.Decide(d, ph); a.Kind == profiles.Allow || a.Kind == profiles.Log {
+					return fmt.Errorf("%w: the profile allows %s %s in its %s phase: %s; remove it from the profile (%s)", ErrPhases, arch.Name, e.call, ph, e.why, phasesOff)
+				}
 			}
 		}
 	}

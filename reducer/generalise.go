@@ -59,6 +59,13 @@ func familyValues(groups map[string]*group) map[string]map[string]*argValues {
 	return out
 }
 
+// famPool gives a family's pooled values (by argument name) for an
+// entry of phase: an entry for every phase pools only the values its
+// family's calls were made with outside init-only tuples
+// (phaser.servingGroups), so a value only init made (fchmod's
+// set-user-ID mode) is not allowed in serving through a sibling.
+type famPool func(family string, phase profiles.Phase) map[string]*argValues
+
 // riskRules constrains the risk-bearing arguments of syscall to the
 // values seen (vals, by argument name; nil when none was seen) widened
 // by their safe classes; harmless arguments stay free. ok is false when
@@ -208,7 +215,7 @@ func knownOn(arches []string, name string) bool {
 // familyMembers returns the unseen ordinary-tier members of the families
 // of the syscalls seen, with the risky-argument rules the family's seen
 // values give them.
-func familyMembers(arches []string, groups map[string]*group, ph phaser, famValues map[string]map[string]*argValues, opts Options) []profiles.Syscall {
+func familyMembers(arches []string, groups map[string]*group, ph phaser, famValues famPool, opts Options) []profiles.Syscall {
 	var out []profiles.Syscall
 	rt := ph.rt
 	for _, f := range policy.Families() {
@@ -234,7 +241,7 @@ func familyMembers(arches []string, groups map[string]*group, ph phaser, famValu
 			}
 			if opts.Args == ArgsTable {
 				var ok bool
-				if s.Args, s.Note, ok = riskRules(m, famValues[f.Name], opts.MaxValues); !ok {
+				if s.Args, s.Note, ok = riskRules(m, famValues(f.Name, s.Phase), opts.MaxValues); !ok {
 					continue
 				}
 			}
@@ -249,7 +256,7 @@ func familyMembers(arches []string, groups map[string]*group, ph phaser, famValu
 // reach and p does not have yet, with the rules the classes (and family
 // values) of their risky arguments give; a syscall whose risky argument
 // has no class is left out.
-func domainMembers(p *profiles.Profile, groups map[string]*group, ph phaser, famValues map[string]map[string]*argValues, opts Options) []profiles.Syscall {
+func domainMembers(p *profiles.Profile, groups map[string]*group, ph phaser, famValues famPool, opts Options) []profiles.Syscall {
 	rt := ph.rt
 	have := map[string]bool{}
 	for _, s := range p.Syscalls {
@@ -268,7 +275,7 @@ func domainMembers(p *profiles.Profile, groups map[string]*group, ph phaser, fam
 		if opts.Args == ArgsTable {
 			var vals map[string]*argValues
 			if f, ok := policy.FamilyOf(m); ok {
-				vals = famValues[f.Name]
+				vals = famValues(f.Name, s.Phase)
 			}
 			var ok bool
 			if s.Args, s.Note, ok = riskRules(m, vals, opts.MaxValues); !ok {

@@ -123,6 +123,21 @@ func (ph phaser) split(g *group) []phased {
 	return []phased{{anyG, profiles.PhaseAny}, {initG, profiles.PhaseInit}}
 }
 
+// servingGroups returns, per syscall, the calls of groups that its
+// entries for every phase are made of (split's part that is not init),
+// for pooling a family's values into such entries.
+func (ph phaser) servingGroups(groups map[string]*group) map[string]*group {
+	out := map[string]*group{}
+	for n, g := range groups {
+		for _, part := range ph.split(g) {
+			if part.phase != profiles.PhaseInit {
+				out[n] = part.g
+			}
+		}
+	}
+	return out
+}
+
 // entries returns the entries build makes of each group of split(g),
 // in its phase, without the init entries an entry for every phase
 // allows already (profiles.Covers).

@@ -376,6 +376,16 @@ func Reduce(recs []*profiles.Recording, opts Options) (*profiles.Profile, error)
 		}
 	}
 	ph := phaser{on: p.Phases != nil, all: opts.Phases == PhasesAll, groups: groups, rt: rtNames, recs: recs, exe: opts.Exe, args: opts.Args}
+	famServing := famValues
+	if ph.on {
+		famServing = familyValues(ph.servingGroups(groups))
+	}
+	famPools := famPool(func(family string, phase profiles.Phase) map[string]*argValues {
+		if phase == profiles.PhaseInit {
+			return famValues[family]
+		}
+		return famServing[family]
+	})
 	// threads reports whether clone's entries in phase may start
 	// threads only (threadsOnly): no run created a process, or, for
 	// what serving is allowed, none did while serving.
@@ -391,7 +401,7 @@ func Reduce(recs []*profiles.Recording, opts Options) (*profiles.Profile, error)
 		if f, ok := policy.FamilyOf(n); ok && opts.Args == ArgsTable && relaxed {
 			// Family members pool their values (no keyed syscall is in
 			// a family: policy tests it).
-			s.Args, s.Note, _ = riskRules(n, famValues[f.Name], opts.MaxValues)
+			s.Args, s.Note, _ = riskRules(n, famPools(f.Name, phase), opts.MaxValues)
 		} else if opts.Args == ArgsTable && relaxed {
 			es = withHarmlessNote(keyedEntries(g, s, relaxedRules(opts.MaxValues), true), g)
 		} else if opts.Args == ArgsTable {
@@ -443,10 +453,10 @@ func Reduce(recs []*profiles.Recording, opts Options) (*profiles.Profile, error)
 		p.Syscalls = append(p.Syscalls, s)
 	}
 	if relaxed {
-		p.Syscalls = append(p.Syscalls, familyMembers(p.Arch, groups, ph, famValues, opts)...)
+		p.Syscalls = append(p.Syscalls, familyMembers(p.Arch, groups, ph, famPools, opts)...)
 	}
 	if opts.Level == LevelRelated {
-		p.Syscalls = append(p.Syscalls, domainMembers(p, groups, ph, famValues, opts)...)
+		p.Syscalls = append(p.Syscalls, domainMembers(p, groups, ph, famPools, opts)...)
 	}
 	if !opts.NoBaseline {
 		addBaseline(p, groups, ph)
