@@ -156,10 +156,20 @@ var phaseEscapes = []struct {
 func phaseEscape(p *profiles.Profile) error {
 	// Every arch the profile lists: an i386 io_uring_setup through
 	// int $0x80 makes a ring as well as the native one.
+	native, err := linuxabi.Native()
+	if err != nil {
+		return err
+	}
 	for _, an := range p.Arch {
 		arch, err := linuxabi.LookupArch(an)
 		if err != nil {
 			return err
+		}
+		call := func(c string) string {
+			if arch == native {
+				return c
+			}
+			return arch.Name + " " + c
 		}
 		for _, e := range phaseEscapes {
 			nr, ok := arch.Number(e.name)
@@ -173,7 +183,7 @@ func phaseEscape(p *profiles.Profile) error {
 					continue
 				}
 				if a := p.Decide(d, ph); a.Kind == profiles.Allow || a.Kind == profiles.Log {
-					return fmt.Errorf("%w: the profile allows %s %s in its %s phase: %s; remove it from the profile (%s)", ErrPhases, arch.Name, e.call, ph, e.why, phasesOff)
+					return fmt.Errorf("%w: the profile allows %s in its %s phase: %s; remove it from the profile (%s)", ErrPhases, call(e.call), ph, e.why, phasesOff)
 				}
 			}
 		}

@@ -78,14 +78,16 @@ func TestPhaseAttack(t *testing.T) {
 
 			t.Run("init", func(t *testing.T) {
 				s := startServer(t, target, dir, slices.Concat(run, []string{"init"})...)
+				s.ask(t, "quit")
+				if code, ok := s.wait(10 * time.Second); !ok || code != 0 || strings.Contains(s.out.String(), "serving phase") {
+					t.Errorf("the attack's calls during start-up: run exited %d (ended: %v):\n%s", code, ok, s.out)
+				}
+				// Read once it exited: a C server's stdout to a pipe is
+				// fully buffered until then.
 				for _, want := range []string{"init socket errno=0", "init setuid errno=0", "init exec errno=2"} {
 					if !strings.Contains(s.out.String(), want) {
 						t.Errorf("start-up: no %q:\n%s", want, s.out)
 					}
-				}
-				s.ask(t, "quit")
-				if code, ok := s.wait(10 * time.Second); !ok || code != 0 || strings.Contains(s.out.String(), "serving phase") {
-					t.Errorf("the attack's calls during start-up: run exited %d (ended: %v):\n%s", code, ok, s.out)
 				}
 			})
 			for _, call := range []struct{ req, name string }{{"socket", "socket"}, {"setuid", "setuid"}, {"exec", "execve"}} {
