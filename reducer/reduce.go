@@ -529,7 +529,9 @@ func Reduce(recs []*profiles.Recording, opts Options) (*profiles.Profile, error)
 // CLONE_THREAD, or clone3 (whose flags no one sees) in a run with signs
 // of a second process: a second execve or exit_group, or a wait for a
 // child. serving looks only at the calls made outside init, where the
-// target's own exec is not (so one execve is a sign).
+// target's own exec is not (so one execve is a sign), and where an exit
+// is no sign: every process of a server exits while serving when the
+// recording stops it, those forked in init too.
 func createdProcess(r *profiles.Recording, exe string, serving bool) bool {
 	var clone3, waited bool
 	var execs, exits uint64
@@ -555,7 +557,9 @@ func createdProcess(r *profiles.Recording, exe string, serving bool) bool {
 		case "execve", "execveat":
 			execs += s.Count
 		case "exit_group":
-			exits += s.Count
+			if !serving {
+				exits += s.Count
+			}
 		case "wait4", "waitid", "waitpid":
 			waited = true
 		}
