@@ -174,7 +174,7 @@ func Check(ctx context.Context, p *profiles.Profile, argv []string, o CheckOptio
 	if o.Output == "" {
 		return res, nil
 	}
-	frag, err := reducer.Reduce([]*profiles.Recording{rec}, reducer.Options{NoBaseline: true, DefaultAction: p.DefaultAction, Name: p.Name + "-violations", Home: o.Home})
+	frag, err := reducer.Reduce([]*profiles.Recording{rec}, reducer.Options{NoBaseline: true, DefaultAction: p.DefaultAction, Name: p.Name + "-violations", Home: o.Home, Phased: transition != nil})
 	if err != nil {
 		return nil, err
 	}

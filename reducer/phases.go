@@ -173,6 +173,7 @@ func (ph phaser) restricts(name string) bool {
 type phaseSets struct {
 	transition *profiles.Transition
 	served     bool
+	keep       bool                           // Options.Phased: a section even when none served
 	sets       map[string]*[2]map[string]bool // exe -> init, serving names
 }
 
@@ -222,7 +223,7 @@ func (ps *phaseSets) sample(s profiles.Sample, key string) {
 // section returns the profile's phases section: nil when no recorded
 // process served.
 func (ps *phaseSets) section() *profiles.Phases {
-	if !ps.served || ps.transition == nil {
+	if !ps.served && !ps.keep || ps.transition == nil {
 		return nil
 	}
 	out := &profiles.Phases{Transition: *ps.transition}

@@ -148,6 +148,40 @@ func TestNoServingNoPhases(t *testing.T) {
 	}
 }
 
+// TestPhasedFragment: with Phased (a check fragment of a profile with
+// phases), a recording whose calls were all made in init keeps them init
+// entries, so merged into the profile they do not become entries for
+// every phase (the second review: a start-up socket(AF_INET) merged from
+// a fragment was allowed in serving).
+func TestPhasedFragment(t *testing.T) {
+	r := serverRecording()
+	var initOnly []profiles.Sample
+	for _, s := range r.Samples {
+		if s.Phase == profiles.PhaseInit {
+			initOnly = append(initOnly, s)
+		}
+	}
+	r.Samples = initOnly
+	frag, err := Reduce([]*profiles.Recording{r}, Options{NoBaseline: true, Phased: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if frag.Phases == nil || phaseOf(t, frag, "socket") != profiles.PhaseInit {
+		t.Fatalf("fragment: phases %+v, socket %q", frag.Phases, phaseOf(t, frag, "socket"))
+	}
+	base, err := Reduce([]*profiles.Recording{serverRecording()}, Options{NoBaseline: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := profiles.Merge(base, frag)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := phaseOf(t, m, "socket"); got != profiles.PhaseInit {
+		t.Errorf("merged: socket %q, want init", got)
+	}
+}
+
 // TestPhasesRecordingsAgree: recordings tagged with different
 // transitions cannot make one profile; a recording that tracked none
 // makes its calls any-phase.

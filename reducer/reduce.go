@@ -118,6 +118,11 @@ type Options struct {
 	// uses (policy.PhaseDoor), PhasesAll every call policy.AnyPhase does
 	// not keep. Recordings without a transition give no phases either way.
 	Phases string
+	// Phased keeps the recordings' phases even when no process served:
+	// a check fragment of a profile with phases, whose violations made
+	// in init must stay init entries when merged into it (without a
+	// phases section they would be entries for every phase).
+	Phased bool
 }
 
 // Phase scopes (Options.Phases).
@@ -288,7 +293,7 @@ func Reduce(recs []*profiles.Recording, opts Options) (*profiles.Profile, error)
 	// Some run created a process; some process created one while it
 	// served (or while its phase was not tracked).
 	created, createdServing := false, false
-	var phases phaseSets
+	phases := phaseSets{keep: opts.Phased}
 	for ri, r := range recs {
 		if err := phases.recording(r); err != nil {
 			return nil, fmt.Errorf("reduce: %w", err)
