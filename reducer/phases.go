@@ -31,6 +31,9 @@ type phaser struct {
 	recs []*profiles.Recording
 	exe  string
 	args ArgLevel
+	// splits keeps what split made of each group: servingGroups and
+	// entries both read it, and a split reads every sample again.
+	splits map[*group][]phased
 }
 
 // of returns the phase of an entry for syscall name brought by the
@@ -99,6 +102,18 @@ type phased struct {
 // only init used (socket's AF_INET of the listener, clone's fork) is not
 // allowed in serving because serving made the syscall with other ones.
 func (ph phaser) split(g *group) []phased {
+	if parts, ok := ph.splits[g]; ok {
+		return parts
+	}
+	parts := ph.splitOnce(g)
+	if ph.splits != nil {
+		ph.splits[g] = parts
+	}
+	return parts
+}
+
+// splitOnce is split without its memory.
+func (ph phaser) splitOnce(g *group) []phased {
 	if !ph.on || !g.outsideInit || !ph.restricts(g.name) || g.arch == nil && ph.runtimeAnyPhase(g.name) {
 		return []phased{{g, ph.ofGroup(g)}}
 	}

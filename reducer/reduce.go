@@ -380,7 +380,7 @@ func Reduce(recs []*profiles.Recording, opts Options) (*profiles.Profile, error)
 			}
 		}
 	}
-	ph := phaser{on: p.Phases != nil, all: opts.Phases == PhasesAll, groups: groups, rt: rtNames, recs: recs, exe: opts.Exe, args: opts.Args}
+	ph := phaser{on: p.Phases != nil, all: opts.Phases == PhasesAll, groups: groups, rt: rtNames, recs: recs, exe: opts.Exe, args: opts.Args, splits: map[*group][]phased{}}
 	famServing := famValues
 	if ph.on {
 		famServing = familyValues(ph.servingGroups(groups))
