@@ -25,6 +25,16 @@ var loginDirs = []string{".config", ".config/autostart", ".config/systemd", ".co
 // next run, whatever the command line says.
 var systemTrees = []string{"/etc", "/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/boot", "/opt", "/proc", "/sys", "/dev"}
 
+// PublicTree reports whether p is beneath /usr: what the distribution
+// installed for everyone to read (documentation, licences, data, code),
+// no secret of the host's, and a file a command line names there to be
+// read is the person's choice (cat -n /usr/share/common-licenses/GPL-3).
+// /usr itself and /usr/local are shared (Shared) and not public trees.
+func PublicTree(p string) bool {
+	p = path.Clean(p)
+	return strings.HasPrefix(p, "/usr/") && !slices.Contains(sharedDirs, p)
+}
+
 // Homes are the home directories d may be or be in: /root, home (the
 // target's $HOME, if set), and the /home/NAME d is under.
 func Homes(d, home string) []string {

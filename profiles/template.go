@@ -923,6 +923,11 @@ func (t Template) allowed(p string, access uint64, home string) (uint64, string)
 		return access, ""
 	case p == "/":
 		return 0, "/ is never granted from a template (it holds every file); it grants nothing"
+	case t.Named() && access&^readRights == 0 && policy.PublicTree(p):
+		// A file the command line names for reading in /usr: the
+		// distribution's, world-readable (the case below is for the
+		// host's own: /etc, /proc, /dev).
+		return access, ""
 	case policy.SystemTree(p):
 		return 0, "in a system tree: templates stand for the user's files, never the system's; it grants nothing"
 	case !t.Named() && policy.Shared(p, home):

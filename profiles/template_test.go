@@ -104,6 +104,10 @@ func TestInstantiate(t *testing.T) {
 		{"cwd /", "$CWD", []string{"read_file"}, []string{"app"}, "/", env, "", "/ is never granted from a template"},
 		{"system file named", "$ARGS", []string{"read_file"}, []string{"cat", "/etc/shadow", "notes"}, "/v", env, "/v/notes read_file\n", ""},
 		{"system file written", "$ARG1", []string{"write_file"}, []string{"tee", "/etc/passwd"}, "/v", env, "", "in a system tree"},
+		{"distribution's file named", "$ARGS", []string{"read_file"}, []string{"cat", "/usr/share/common-licenses/GPL-3"}, "/v", env, "/usr/share/common-licenses/GPL-3 read_file\n", ""},
+		{"distribution's file written", "$ARG1", []string{"write_file"}, []string{"tee", "/usr/share/x"}, "/v", env, "", "in a system tree"},
+		{"all of /usr named", "$ARGS", []string{"read_file"}, []string{"cat", "/usr"}, "/v", env, "", ""},
+		{"/usr/local named", "$ARGS", []string{"read_file"}, []string{"cat", "/usr/local"}, "/v", env, "", ""},
 		{"terminal elsewhere", "$TTY", []string{"write_file"}, []string{"x"}, "/", env, "", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

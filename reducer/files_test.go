@@ -516,6 +516,13 @@ func TestReduceFilesystem(t *testing.T) {
 		if got != tc.want {
 			t.Errorf("runtime %s: overcommit_memory rule %v, want %v", tc.rt, got, tc.want)
 		}
+		// Every runtime: the time zone database localtime reads.
+		zone := slices.ContainsFunc(p.Filesystem.Rules, func(r profiles.PathRule) bool {
+			return r.Path == "/usr/share/zoneinfo" && slices.Equal(r.Access, []string{"read_file"})
+		})
+		if !zone {
+			t.Errorf("runtime %s: no zoneinfo rule", tc.rt)
+		}
 	}
 }
 

@@ -2,6 +2,7 @@ package reducer
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/sysrec/sysrec/profiles"
 )
@@ -118,11 +119,24 @@ var glibcThreadFiles = []baselineRule{
 	{"/proc/sys/vm/overcommit_memory", llReadFile, "glibc threads: malloc reads the overcommit policy before shrinking a thread's arena (malloc/arena.c check_may_shrink_heap), when enough was freed"},
 }
 
+// zoneFiles are the files every runtime reads on its own: the time zone
+// database, the first time a time is turned into local time (glibc's
+// time/tzfile.c, Go's time/zoneinfo_unix.go: $TZ's file under
+// /usr/share/zoneinfo, or /etc/localtime, a link into it that Landlock
+// checks where it leads). A run that prints no date never reads it; the
+// next one lists an archive (7zz l), writes a log line or an error with
+// a date. Public data the distribution installs.
+var zoneFiles = []baselineRule{
+	{"/usr/share/zoneinfo", llReadFile, "time zones: localtime reads the time zone database ($TZ's file, or where /etc/localtime leads) the first time a date is printed, which the recorded input may not have done"},
+}
+
 // runtimeFiles returns the Landlock rules of runtime rt's baseline.
 func runtimeFiles(rt string) []baselineRule {
 	switch rt {
+	case RuntimeGlibc, RuntimeGo:
+		return zoneFiles
 	case RuntimeGlibcThreads, RuntimePython, RuntimeNode:
-		return glibcThreadFiles
+		return append(slices.Clone(zoneFiles), glibcThreadFiles...)
 	}
 	return nil
 }
