@@ -367,3 +367,19 @@ func TestPhaseEscape(t *testing.T) {
 		})
 	}
 }
+
+// TestPhaseEscapeDefault: under run --default-action log no entry
+// allows io_uring_setup, the default does, and the refusal says so.
+func TestPhaseEscapeDefault(t *testing.T) {
+	arch, err := linuxabi.Native()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &profiles.Profile{Version: 3, Arch: []string{arch.Name}, DefaultAction: profiles.ActLog,
+		Phases:   &profiles.Phases{Transition: profiles.DefaultTransition()},
+		Syscalls: []profiles.Syscall{{Name: "socket", Phase: profiles.PhaseInit}}}
+	const want = "the default action log lets io_uring_setup run in the init phase"
+	if err := phaseEscape(p); !errors.Is(err, ErrPhases) || !strings.Contains(err.Error(), want) {
+		t.Errorf("phaseEscape: %v, want phases refused naming %q", err, want)
+	}
+}

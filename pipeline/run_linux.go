@@ -183,12 +183,25 @@ func phaseEscape(p *profiles.Profile) error {
 					continue
 				}
 				if a := p.Decide(d, ph); a.Kind == profiles.Allow || a.Kind == profiles.Log {
+					if !listed(p, d, ph) {
+						// No entry: the default action lets it run
+						// (--default-action log, a diagnostic run).
+						return fmt.Errorf("%w: the default action %s lets %s run in the %s phase: %s; choose a default that refuses, or %s", ErrPhases, p.DefaultAction, call(e.call), ph, e.why, phasesOff)
+					}
 					return fmt.Errorf("%w: the profile allows %s in its %s phase: %s; remove it from the profile (%s)", ErrPhases, call(e.call), ph, e.why, phasesOff)
 				}
 			}
 		}
 	}
 	return nil
+}
+
+// listed reports whether an entry of p, not its default action, decides
+// d in phase ph.
+func listed(p *profiles.Profile, d linuxabi.SeccompData, ph profiles.Phase) bool {
+	c := p.Clone()
+	c.DefaultAction = profiles.ActKillProcess
+	return c.Decide(d, ph) != profiles.ActKillProcess
 }
 
 // allowsExec checks that the profile lets the helper exec the target: the
