@@ -518,6 +518,10 @@ func (b *fsBuilder) build() {
 				r.access |= llReadDir
 				r.reasons[madeListReason]++
 			}
+			if r.access&llMakeReg != 0 && r.access&linuxabi.LandlockWriteFile != 0 && r.access&llRemoveFile == 0 {
+				r.access |= llRemoveFile
+				r.reasons[madeRemoveReason]++
+			}
 		}
 	}
 }
@@ -528,6 +532,14 @@ func (b *fsBuilder) build() {
 // web root's directories, a source tree), and a listing shows no more
 // than names of files the rule lets it read.
 const listReason = "a directory the job reads files in, named by the command line or its configuration: listing it shows only names of what it may read"
+
+// madeRemoveReason is why a directory the target makes and writes files
+// in may have files removed: an output that is there already is removed
+// first (gzip -f), a partial one after an error (bzip2 on a corrupt
+// input), a temporary one once renamed. It adds nothing a compromised
+// program could not do with the write and truncate rights there already
+// (empty any file beneath), and no directory kept whole gets it.
+const madeRemoveReason = "files are made and written here: one there already is removed first (gzip -f), a partial one after an error (bzip2 on a corrupt input)"
 
 // madeListReason is why a directory the target makes files in may be
 // listed: programs pick backup and temporary names by looking (patch's
@@ -718,6 +730,10 @@ func (b *fsBuilder) rules2profile() []profiles.PathRule {
 		}
 		if reads, ok := b.params.namedReads(rule, t.t); ok {
 			templated = append(templated, reads)
+		}
+		if op, ok := b.params.siblingOperand(rule, t.t); ok {
+			templated = append(templated, op)
+			continue
 		}
 		templated = append(templated, b.params.asTemplate(rule, t.t))
 	}

@@ -143,7 +143,7 @@ func TestFilesystem(t *testing.T) {
 			fa("/home/u/.myapp", 1, "make_dir"),
 			fa("/home/u/.myapp/db", 1, "make_reg", "write_file", "read_file"),
 		}, `
-/home/u/.myapp write_file,read_file,read_dir,make_dir,make_reg,make_sym
+/home/u/.myapp write_file,read_file,read_dir,remove_file,make_dir,make_reg,make_sym
 `, `
 / make_dir
 /home/u write_file,read_file,make_dir,make_reg
@@ -158,7 +158,7 @@ func TestFilesystem(t *testing.T) {
 			fa("/etc/app.conf.new", 1, "make_reg", "write_file", "remove_file"),
 			fa("/home/u/.cache/app/x", 1, "make_reg", "write_file"),
 		}, `
-/home/u/.cache/app write_file,read_dir,make_reg,truncate
+/home/u/.cache/app write_file,read_dir,remove_file,make_reg,truncate
 /home/u/.config/app.conf write_file
 /home/u/.ssh/authorized_keys write_file
 /home/v/notes.txt write_file
@@ -553,7 +553,7 @@ func TestFilesystemTemplates(t *testing.T) {
 			fa("/w/src", 1, "read_dir"), fa("/w/src/a", 1, "read_file"), fa("/w/src/sub/b", 1, "read_file"), fa("/w/src/sub", 1, "read_dir"),
 			fa("/w/a.tgz", 1, "make_reg", "write_file", "truncate"),
 		}, want: `
-$ARG2/.. write_file,read_dir,make_reg,truncate
+$ARG2/.. write_file,read_dir,remove_file,make_reg,truncate
 $ARGS read_file,read_dir
 `},
 		// At the exact level, reads under it stay where they were, on
@@ -571,7 +571,7 @@ $ARGS read_dir
 		{name: "sort", argv: []string{"sort", "-o", "out/s", "small"}, dir: "/w", files: []profiles.FileAccess{
 			fa("/w/small", 1, "read_file"), fa("/w/out/s", 1, "make_reg", "write_file", "truncate"),
 		}, want: `
-$OPT[-o]/.. write_file,read_dir,make_reg,truncate
+$OPT[-o]/.. write_file,read_dir,remove_file,make_reg,truncate
 $ARGS read_file,read_dir
 `},
 		// gcc -c prog.c -o prog.o: the object is made beside the
@@ -580,7 +580,7 @@ $ARGS read_file,read_dir
 		{name: "output beside input", argv: []string{"gcc", "-c", "prog.c", "-o", "prog.o"}, dir: "/w", files: []profiles.FileAccess{
 			fa("/w/prog.c", 1, "read_file"), fa("/w/prog.o", 1, "make_reg", "write_file", "truncate"),
 		}, want: `
-$OPT[-o]/.. write_file,read_dir,make_reg,truncate
+$OPT[-o]/.. write_file,read_dir,remove_file,make_reg,truncate
 $ARGS read_file,read_dir
 `},
 		// python3 job.py data.json writing out.json: made in the
@@ -590,7 +590,7 @@ $ARGS read_file,read_dir
 			fa("/w/job.py", 1, "read_file"), fa("/w/data.json", 1, "read_file"), fa("/w/out.json", 1, "make_reg", "write_file", "truncate"),
 		}, want: `
 $ARGS read_file,read_dir
-$CWD write_file,read_dir,make_reg,truncate
+$CWD write_file,read_dir,remove_file,make_reg,truncate
 `},
 		// python3 load.py in.csv out.db: the database and its journal
 		// are made beside argument 3 (with what they did there), the
@@ -613,7 +613,7 @@ $CWD read_dir
 			fa("/w/tree", 1, "read_dir"), fa("/w/tree/a", 1, "read_file"),
 			fa("/w/copy", 1, "make_dir", "read_dir"), fa("/w/copy/a", 1, "make_reg", "write_file"),
 		}, want: `
-$OPERANDS[3]/.. write_file,read_dir,make_dir,make_reg,make_sym,truncate
+$OPERANDS[3]/.. write_file,read_dir,remove_file,make_dir,make_reg,make_sym,truncate
 $ARGS read_file,read_dir
 `},
 		// script -c "wc -l in.txt" log: the command for the shell is one
@@ -622,7 +622,7 @@ $ARGS read_file,read_dir
 		{name: "words of an argument", argv: []string{"script", "-q", "-c", "wc -l in.txt", "log"}, dir: "/w", files: []profiles.FileAccess{
 			fa("/w/in.txt", 1, "read_file"), fa("/w/log", 1, "make_reg", "write_file"),
 		}, want: `
-$OPERANDS[4]/.. write_file,read_dir,make_reg,truncate
+$OPERANDS[4]/.. write_file,read_dir,remove_file,make_reg,truncate
 $ARGS read_file,read_dir
 `},
 		// find tree opens "." to come back to it (gnulib's save_cwd):
@@ -642,7 +642,7 @@ $CWD read_dir
 		{name: "beside an input elsewhere", argv: []string{"tool", "in/data"}, dir: "/w", files: []profiles.FileAccess{
 			fa("/w/in/data", 1, "read_file"), fa("/w/in/data.idx", 1, "make_reg", "write_file"),
 		}, want: `
-$OPERANDS[1]/.. write_file,read_dir,make_reg,truncate
+$OPERANDS[1]/.. write_file,read_dir,remove_file,make_reg,truncate
 $ARGS read_file,read_dir
 `},
 		// split -l 100 in.txt parts/p-: argument 4 is the prefix of the
@@ -651,7 +651,7 @@ $ARGS read_file,read_dir
 		{name: "output prefix", argv: []string{"split", "-l", "100", "in.txt", "parts/p-"}, dir: "/w", files: []profiles.FileAccess{
 			fa("/w/in.txt", 1, "read_file"), fa("/w/parts/p-aa", 1, "make_reg", "write_file"), fa("/w/parts/p-ab", 1, "make_reg", "write_file"),
 		}, want: `
-$OPERANDS[4]/.. write_file,read_dir,make_reg,truncate
+$OPERANDS[4]/.. write_file,read_dir,remove_file,make_reg,truncate
 $ARGS read_file,read_dir
 `},
 		// tidy -q -o out1.html in1.html opens its input O_RDWR: the
@@ -663,14 +663,14 @@ $ARGS read_file,read_dir
 		}, want: `
 $ARGS read_file,read_dir
 $OPERANDS[4] write_file,read_file
-$OPT[-o]/.. write_file,read_dir,make_reg,truncate
+$OPT[-o]/.. write_file,read_dir,remove_file,make_reg,truncate
 `},
 		// 7zz a arch1.7z dir1 makes arch1.7z, which argument 2 names:
 		// not a file with the prefix of argument 1 ("a", a command).
 		{name: "made file named, not a prefix", argv: []string{"7zz", "a", "arch1.7z", "dir1"}, dir: "/w", files: []profiles.FileAccess{
 			fa("/w/dir1", 1, "read_dir"), fa("/w/dir1/f", 1, "read_file"), fa("/w/arch1.7z", 1, "make_reg", "write_file"),
 		}, want: `
-$ARG2/.. write_file,read_dir,make_reg,truncate
+$ARG2/.. write_file,read_dir,remove_file,make_reg,truncate
 $ARGS read_file,read_dir
 `},
 		// An option's value (--output=FILE) is a path too; a file
@@ -685,7 +685,7 @@ $ARGS read_file,read_dir
 		{name: "extract", argv: []string{"tar", "xf", "a.tar", "-C", "out"}, dir: "/w", files: []profiles.FileAccess{
 			fa("/w/a.tar", 1, "read_file"), fa("/w/out/d", 1, "make_dir"), fa("/w/out/d/f", 1, "make_reg", "write_file"),
 		}, want: `
-$OPT[-C] write_file,read_dir,make_dir,make_reg,make_sym,truncate
+$OPT[-C] write_file,read_dir,remove_file,make_dir,make_reg,make_sym,truncate
 $ARGS read_file,read_dir
 `},
 		// Extracting files only into the directory -D names: the next
@@ -695,7 +695,7 @@ $ARGS read_file,read_dir
 			fa("/w/a1.cpio", 1, "read_file"), fa("/w/out1/a", 1, "make_reg", "write_file"),
 		}, want: `
 $ARGS read_file,read_dir
-$OPT[-D] write_file,read_dir,make_dir,make_reg,truncate
+$OPT[-D] write_file,read_dir,remove_file,make_dir,make_reg,truncate
 `},
 		// The working directory, reached by relative paths no argument
 		// names (git in its repository); not when it is /.
@@ -707,6 +707,28 @@ $CWD/.git read_file
 		{name: "cwd /", argv: []string{"tool"}, dir: "/", files: []profiles.FileAccess{fa("/w/x", 1, "read_file")}, want: `
 /w read_file
 `},
+		// An output named after its input, beside it: beside the
+		// input wherever the next command line puts it, not in the
+		// working directory the recorded one happened to be in.
+		{name: "sibling output", argv: []string{"gzip", "-k", "a.txt"}, dir: "/w", files: []profiles.FileAccess{
+			fa("/w/a.txt", 1, "read_file"), fa("/w/a.txt.gz", 1, "make_reg", "write_file"),
+		}, want: `
+$ARGS read_file,read_dir
+$OPERANDS[2]/.. write_file,read_dir,remove_file,make_reg,truncate
+`},
+		{name: "sibling output, extension taken off", argv: []string{"bzip2", "-dk", "a.txt.bz2"}, dir: "/w", files: []profiles.FileAccess{
+			fa("/w/a.txt.bz2", 1, "read_file"), fa("/w/a.txt", 1, "make_reg", "write_file"),
+		}, want: `
+$ARGS read_file,read_dir
+$OPERANDS[2]/.. write_file,read_dir,remove_file,make_reg,truncate
+`},
+		// A file of another name in the working directory: $CWD.
+		{name: "output of another name", argv: []string{"tool", "a.txt"}, dir: "/w", files: []profiles.FileAccess{
+			fa("/w/a.txt", 1, "read_file"), fa("/w/out.json", 1, "make_reg", "write_file"),
+		}, want: `
+$ARGS read_file,read_dir
+$CWD write_file,read_dir,remove_file,make_reg,truncate
+`},
 		// $HOME and the XDG directories where the environment set them;
 		// a private $TMPDIR (record gives the target one).
 		{name: "environment", argv: []string{"tool"}, dir: "/", env: []string{"HOME=/home/u", "XDG_CONFIG_HOME=/home/u/.cfg", "TMPDIR=/tmp/sysrec-1"}, files: []profiles.FileAccess{
@@ -714,7 +736,7 @@ $CWD/.git read_file
 			fa("/home/u/.cfg/tool.conf", 1, "read_file"),
 			fa("/tmp/sysrec-1/cc1.s", 1, "make_reg", "write_file", "read_file", "remove_file"),
 		}, want: `
-$HOME/.cache/tool write_file,read_dir,make_reg,truncate
+$HOME/.cache/tool write_file,read_dir,remove_file,make_reg,truncate
 $TMPDIR write_file,read_file,read_dir,remove_file,make_reg,truncate
 $XDG_CONFIG_HOME read_file
 `},
@@ -752,7 +774,7 @@ $HOME/notes read_file
 				fa("/w/site.conf", 1, "read_file"), fa("/w/www/index.html", 1, "read_file"), fa("/w/www/a.css", 1, "read_file"),
 				fa("/w/logs/e.log", 1, "make_reg", "write_file"),
 			}, ports: []profiles.PortAccess{{Port: 8080, Access: 1, Count: 1}}, want: `
-$ARG2[error_log]/.. write_file,read_dir,make_reg,truncate
+$ARG2[error_log]/.. write_file,read_dir,remove_file,make_reg,truncate
 $ARG2[root] read_file,read_dir
 $ARGS read_file,read_dir
 `, wantPorts: `
@@ -828,7 +850,7 @@ func TestFilesystemTemplatesMerge(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := rulesText(fs), "$ARGS read_file,read_dir\n$OPT[-o]/.. write_file,read_dir,make_reg,truncate\n"; got != want {
+	if got, want := rulesText(fs), "$ARGS read_file,read_dir\n$OPT[-o]/.. write_file,read_dir,remove_file,make_reg,truncate\n"; got != want {
 		t.Errorf("rules:\n%s\nwant:\n%s", got, want)
 	}
 	if fs.Rules[0].Count != 3 {

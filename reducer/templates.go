@@ -28,6 +28,10 @@ type params struct {
 	// directory of an output is where the job writes; the directory of
 	// an input is not.
 	outputs []bool
+	// siblings are the arguments the recording made a file beside
+	// named after them (madeSibling): inputs whose directory is an
+	// output's.
+	siblings []bool
 	// words are the paths the words of an argument of several words
 	// name (script -c "wc -l data/x.txt") that the recording used: $ARGS
 	// reads them next run.
@@ -46,7 +50,7 @@ type envParam struct{ name, value string }
 // path, something under it, or created files it is the prefix of (an
 // argument such as tar's "czf" names no path, though it could be one).
 func newParams(inv profiles.Invocation, seen map[string]*profiles.FileAccess) *params {
-	ps := &params{inv: inv, args: make([]string, len(inv.Args)), outputs: make([]bool, len(inv.Args)), words: map[string]bool{}}
+	ps := &params{inv: inv, args: make([]string, len(inv.Args)), outputs: make([]bool, len(inv.Args)), siblings: make([]bool, len(inv.Args)), words: map[string]bool{}}
 	if inv.Dir == "" {
 		// Not started by sysrec (a container, a process followed): the
 		// command line's context is unknown, and its paths may be
@@ -71,6 +75,7 @@ func newParams(inv profiles.Invocation, seen map[string]*profiles.FileAccess) *p
 		}
 		if used, wrote := argUse(p, seen, named); used {
 			ps.args[n], ps.outputs[n] = p, wrote
+			ps.siblings[n] = madeSibling(p, seen, named)
 		}
 	}
 	for _, a := range inv.Args[min(1, len(inv.Args)):] {
@@ -101,7 +106,7 @@ func newParams(inv profiles.Invocation, seen map[string]*profiles.FileAccess) *p
 // 2's, not a file with the prefix of argument 1, the command "a".
 func argUse(p string, seen map[string]*profiles.FileAccess, named map[string]bool) (used, wrote bool) {
 	if f := seen[p]; f != nil {
-		return true, f.Access&(linuxabi.LandlockWriteFile|linuxabi.LandlockTruncate|llParent) != 0
+		return true, f.Access&(linuxabi.LandlockWriteFile|linuxabi.LandlockTruncate|llParent) != 0 || madeSibling(p, seen, named)
 	}
 	for q, f := range seen {
 		switch {
@@ -112,6 +117,28 @@ func argUse(p string, seen map[string]*profiles.FileAccess, named map[string]boo
 		}
 	}
 	return used, false
+}
+
+// madeSibling reports whether the recording made, beside input p, a
+// file whose name is p's with a suffix added or an extension taken off
+// (gzip -k a.txt makes a.txt.gz, bzip2 -dk a.txt.bz2 makes a.txt, xz and
+// zstd alike) that no argument names: the program writes beside its
+// input, wherever the next command line puts it, not in the working
+// directory it happened to share (gzip -k /data/c.txt makes
+// /data/c.txt.gz).
+func madeSibling(p string, seen map[string]*profiles.FileAccess, named map[string]bool) bool {
+	dir, base := path.Split(p)
+	stem := strings.TrimSuffix(base, path.Ext(base))
+	for q, f := range seen {
+		if f.Access&llMake == 0 || named[q] || path.Dir(q)+"/" != dir {
+			continue
+		}
+		b := path.Base(q)
+		if b != base && (strings.HasPrefix(b, base+".") || stem != "" && stem != base && b == stem) {
+			return true
+		}
+	}
+	return false
 }
 
 // argT is the template of argument n's path: the value of the option
@@ -389,6 +416,32 @@ func (ps *params) origin(t profiles.Template) string {
 // asTemplate returns r, whose path is a parameter, as template t. A
 // read of a path an argument names becomes "$ARGS": the next run may
 // read what its command line names, in any position.
+// siblingOperand returns, for rule r (its path the recorded one) on the
+// directory of an input that follows an option, is the command line's
+// last argument, and that the recording made a file beside
+// (madeSibling), the rule on that operand's directory ($OPERANDS[n]/..)
+// rather than on the option's value's: whether -k takes a value or is a
+// flag before an operand (gzip -k a.txt) the command line does not say,
+// an input made into a file beside it is an operand, and the next
+// command line may drop the option or put another between (gzip -kf
+// d.txt, xz -k -9 f.txt).
+func (ps *params) siblingOperand(r profiles.PathRule, t profiles.Template) (profiles.PathRule, bool) {
+	if t.Var != "OPT" || !t.Parent || !ps.siblings[t.Arg] {
+		return profiles.PathRule{}, false
+	}
+	ops := profiles.TrailingOperands(ps.inv.Args, t.Arg)
+	if len(ops) == 0 || ops[0] != t.Arg {
+		return profiles.PathRule{}, false
+	}
+	o := t
+	o.Var, o.Option = "OPERANDS", ""
+	access, _ := linuxabi.ParseLandlockFS(r.Access)
+	if !ps.instantiatesTo(o, r.Path, access) {
+		return profiles.PathRule{}, false
+	}
+	return ps.asTemplate(r, o), true
+}
+
 func (ps *params) asTemplate(r profiles.PathRule, t profiles.Template) profiles.PathRule {
 	access, _ := linuxabi.ParseLandlockFS(r.Access)
 	why := "from " + ps.origin(t)
