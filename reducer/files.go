@@ -731,8 +731,8 @@ func (b *fsBuilder) rules2profile() []profiles.PathRule {
 		if reads, ok := b.params.namedReads(rule, t.t); ok {
 			templated = append(templated, reads)
 		}
-		if op, ok := b.params.siblingOperand(rule, t.t); ok {
-			templated = append(templated, op)
+		if ops := b.params.siblingOperand(rule, t.t); len(ops) > 0 {
+			templated = append(templated, ops...)
 			continue
 		}
 		templated = append(templated, b.params.asTemplate(rule, t.t))

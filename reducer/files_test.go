@@ -710,8 +710,17 @@ $CWD/.git read_file
 		// An output named after its input, beside it: beside the
 		// input wherever the next command line puts it, not in the
 		// working directory the recorded one happened to be in.
+		// In the working directory it may be the working directory's
+		// too: both.
 		{name: "sibling output", argv: []string{"gzip", "-k", "a.txt"}, dir: "/w", files: []profiles.FileAccess{
 			fa("/w/a.txt", 1, "read_file"), fa("/w/a.txt.gz", 1, "make_reg", "write_file"),
+		}, want: `
+$ARGS read_file,read_dir
+$CWD write_file,read_dir,remove_file,make_reg,truncate
+$OPERANDS[2]/.. write_file,read_dir,remove_file,make_reg,truncate
+`},
+		{name: "sibling output elsewhere", argv: []string{"gzip", "-k", "sub/a.txt"}, dir: "/w", files: []profiles.FileAccess{
+			fa("/w/sub/a.txt", 1, "read_file"), fa("/w/sub/a.txt.gz", 1, "make_reg", "write_file"),
 		}, want: `
 $ARGS read_file,read_dir
 $OPERANDS[2]/.. write_file,read_dir,remove_file,make_reg,truncate
@@ -720,6 +729,7 @@ $OPERANDS[2]/.. write_file,read_dir,remove_file,make_reg,truncate
 			fa("/w/a.txt.bz2", 1, "read_file"), fa("/w/a.txt", 1, "make_reg", "write_file"),
 		}, want: `
 $ARGS read_file,read_dir
+$CWD write_file,read_dir,remove_file,make_reg,truncate
 $OPERANDS[2]/.. write_file,read_dir,remove_file,make_reg,truncate
 `},
 		// A file of another name in the working directory: $CWD.

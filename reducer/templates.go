@@ -419,27 +419,34 @@ func (ps *params) origin(t profiles.Template) string {
 // siblingOperand returns, for rule r (its path the recorded one) on the
 // directory of an input that follows an option, is the command line's
 // last argument, and that the recording made a file beside
-// (madeSibling), the rule on that operand's directory ($OPERANDS[n]/..)
+// (madeSibling), the rules on that operand's directory ($OPERANDS[n]/..)
 // rather than on the option's value's: whether -k takes a value or is a
 // flag before an operand (gzip -k a.txt) the command line does not say,
 // an input made into a file beside it is an operand, and the next
 // command line may drop the option or put another between (gzip -kf
 // d.txt, xz -k -9 f.txt).
-func (ps *params) siblingOperand(r profiles.PathRule, t profiles.Template) (profiles.PathRule, bool) {
+func (ps *params) siblingOperand(r profiles.PathRule, t profiles.Template) []profiles.PathRule {
 	if t.Var != "OPT" || !t.Parent || !ps.siblings[t.Arg] {
-		return profiles.PathRule{}, false
+		return nil
 	}
 	ops := profiles.TrailingOperands(ps.inv.Args, t.Arg)
 	if len(ops) == 0 || ops[0] != t.Arg {
-		return profiles.PathRule{}, false
+		return nil
 	}
 	o := t
 	o.Var, o.Option = "OPERANDS", ""
 	access, _ := linuxabi.ParseLandlockFS(r.Access)
 	if !ps.instantiatesTo(o, r.Path, access) {
-		return profiles.PathRule{}, false
+		return nil
 	}
-	return ps.asTemplate(r, o), true
+	out := []profiles.PathRule{ps.asTemplate(r, o)}
+	// In the working directory, the outputs may be the working
+	// directory's as well (brotli -k -o other/f3.txt after brotli -k
+	// f1.txt): the recording cannot tell, both are the person's.
+	if cwd := (profiles.Template{Var: "CWD"}); r.Path == ps.inv.Dir && ps.instantiatesTo(cwd, r.Path, access) {
+		out = append(out, ps.asTemplate(r, cwd))
+	}
+	return out
 }
 
 func (ps *params) asTemplate(r profiles.PathRule, t profiles.Template) profiles.PathRule {
