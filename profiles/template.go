@@ -521,15 +521,18 @@ func CommandWords(args []string) []string {
 }
 
 // ArgPath is the path the command-line argument arg names, resolved
-// against dir: the value of an option written -name=value, or arg
-// itself; false for other options ("-o", "-"), an empty value and a
-// relative path without dir.
+// against dir: the value of an option written -name=value or of an
+// operand written name=value (dd if=in of=out; a name of letters,
+// digits and _), or arg itself; false for other options ("-o", "-"), an
+// empty value and a relative path without dir.
 func ArgPath(arg, dir string) (string, bool) {
 	if strings.HasPrefix(arg, "-") {
 		_, v, ok := strings.Cut(arg, "=")
 		if !ok {
 			return "", false
 		}
+		arg = v
+	} else if k, v, ok := strings.Cut(arg, "="); ok && k != "" && unicode.IsLetter(rune(k[0])) && asciiWord(k, "_") {
 		arg = v
 	}
 	if arg == "" {

@@ -201,6 +201,12 @@ func TestArgPathAndPort(t *testing.T) {
 		{"080", "/w", "/w/080", 0},
 		{"0", "/w", "/w/0", 0},
 		{"65536", "/w", "/w/65536", 0},
+		// dd's operands: name=value.
+		{"if=in.bin", "/w", "/w/in.bin", 0},
+		{"of=/out/x", "/w", "/out/x", 0},
+		{"s/a=b/c/", "/w", "/w/s/a=b/c", 0},
+		{"=x", "/w", "/w/=x", 0},
+		{"of=", "/w", "", 0},
 	} {
 		p, ok := ArgPath(tc.arg, tc.dir)
 		if ok != (tc.path != "") || p != tc.path {

@@ -156,6 +156,7 @@ func Filesystem(recs []*profiles.Recording, opts FSOptions) (*profiles.Filesyste
 	}
 	if opts.Baseline {
 		fs.Rules = addPathBaseline(fs.Rules, deviceBaseline)
+		fs.Rules = addPathBaseline(fs.Rules, workDirBaseline)
 		fs.Rules = addPathBaseline(fs.Rules, runtimeFiles(opts.Runtime))
 	}
 	(&profiles.Profile{Filesystem: fs, Network: net}).Normalize()

@@ -487,8 +487,9 @@ func TestReduceFilesystem(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// With the standard devices of the baseline (catFiles has /dev/null).
-	if p.Filesystem == nil || len(p.Filesystem.Rules) != len(catFiles)+len(deviceBaseline)-1 || p.Network == nil || len(p.Network.Rules) != 0 {
+	// With the standard devices and the working directory's listing of the
+	// baseline (catFiles has /dev/null).
+	if p.Filesystem == nil || len(p.Filesystem.Rules) != len(catFiles)+len(deviceBaseline)+len(workDirBaseline)-1 || p.Network == nil || len(p.Network.Rules) != 0 {
 		t.Fatalf("filesystem %+v network %+v", p.Filesystem, p.Network)
 	}
 	p, err = Reduce([]*profiles.Recording{r}, Options{FS: FSExact, NoBaseline: true})

@@ -172,6 +172,7 @@ var baseline = []baselineEntry{
 	{"exit", "baseline: thread exit"},
 	{"exit_group", "baseline: process exit"},
 	{"execve", "baseline: sysrec run, runc and bwrap install the filter before they exec the target"},
+	{"write", "baseline: a program says what it found on stdout and why it failed on stderr; a run that printed nothing never shows it (cmp on equal files)"},
 }
 
 // glibcThreadClone is the clone flag set glibc's pthread_create passes to

@@ -495,6 +495,16 @@ var deviceBaseline = []baselineRule{
 	{"$TTY", llReadFile | linuxabi.LandlockWriteFile | linuxabi.LandlockIoctlDev, "baseline: the terminal the target is given (/dev/pts/N of the run), with its terminal ioctls"},
 }
 
+// workDirBaseline is the working directory's listing: a program that
+// follows a path into another directory opens "." first to come back to
+// it (gnulib's save_cwd, vim resolving a file's full name), which the
+// recorded input, in the working directory, did not make it do. It shows
+// names, not what the files hold, and like every template it grants
+// nothing where the working directory is /, a home or /tmp.
+var workDirBaseline = []baselineRule{
+	{"$CWD", llReadDir, "baseline: the working directory's listing (programs open . to come back to it after following a path elsewhere: gnulib save_cwd)"},
+}
+
 // baselineRule is a Landlock rule every program of a kind may need,
 // whatever its run did.
 type baselineRule struct {
