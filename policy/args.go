@@ -53,6 +53,20 @@ type Arg struct {
 	// SafeAt are the safe values of a keyed argument at one value of
 	// its key (SafeValues are safe at every key value).
 	SafeAt map[uint64][]uint64
+	// Read, when set, says when the kernel reads this argument at all:
+	// only when argument Read.Index has one of Read.Bits set (open's
+	// mode only when it creates a file). A call that cannot set those
+	// bits passes this argument unread, whatever its register holds, so
+	// its values there carry no risk (EntryTier).
+	Read *ReadWhen
+}
+
+// ReadWhen is when the kernel reads an argument (Arg.Read): argument
+// Index has one of Bits set.
+type ReadWhen struct {
+	Index int
+	Bits  uint64
+	Why   string
 }
 
 // Key is the argument that gives a keyed argument its meaning, and why
@@ -166,6 +180,12 @@ func (a Arg) keyedBy(i int, why string) Arg {
 	a.KeyedBy = &Key{Index: i, Why: why}
 	return a
 }
+// readWhen says a is read only when argument i has one of bits set.
+func (a Arg) readWhen(i int, bits uint64, why string) Arg {
+	a.Read = &ReadWhen{Index: i, Bits: bits, Why: why}
+	return a
+}
+
 func (a Arg) safeAt(key uint64, vals ...uint64) Arg {
 	m := maps.Clone(a.SafeAt)
 	if m == nil {
@@ -233,6 +253,17 @@ var (
 	// TCP_FASTOPEN_CONNECT (connects without connect(2)), TCP_CONGESTION.
 	tcpSending   = []uint64{1, 3, 12}
 	archPrctlOwn = []uint64{0x1001, 0x1002, 0x1003, 0x1004, 0x1011, 0x1012, 0x1021, 0x1022, 0x1023, 0x1024, 0x1025, 0x4001, 0x4003, 0x5001, 0x5003, 0x5005}
+)
+
+// openCreates are the open flags that make the kernel read the mode
+// (O_CREAT, __O_TMPFILE), and modeUnread why (open(2): "if neither
+// O_CREAT nor O_TMPFILE is specified, then mode is ignored"; fs/open.c
+// build_open_how zeroes it). A recorded open for reading shows whatever
+// the register held, set-ID bits included (measured: redis's open of a
+// file for reading, mode S_ISUID).
+const (
+	openCreates = 0x40 | 0x400000
+	modeUnread  = "open(2): if neither O_CREAT nor O_TMPFILE is specified, mode is ignored (build_open_how zeroes it)"
 )
 
 // Why an argument is keyed by another (Arg.KeyedBy).
@@ -362,13 +393,13 @@ var argTable = map[string][]Arg{
 		on(1).
 			risky("write and create bits decide whether a program can change files; O_PATH and O_EXCL grant nothing, and a program that writes may also append or truncate").
 			safeBits(0x200000|0x80).implies(0x3, 0x3|0x400|0x200).implies(0x40, 0x40|0x80|0x400000),
-		setID(2),
+		setID(2).readWhen(1, openCreates, modeUnread),
 	},
 	"openat": {
 		on(2).
 			risky("write and create bits decide whether a program can change files; O_PATH and O_EXCL grant nothing, and a program that writes may also append or truncate").
 			safeBits(0x200000|0x80).implies(0x3, 0x3|0x400|0x200).implies(0x40, 0x40|0x80|0x400000),
-		setID(3),
+		setID(3).readWhen(2, openCreates, modeUnread),
 	},
 	"sendto":    {msgFlags(3)},
 	"send":      {msgFlags(3)},

@@ -39,6 +39,14 @@ func TestEntryTier(t *testing.T) {
 		{"socket netlink", Syscall{Name: "socket", Args: []ArgRule{in(0, 0, 1, 16), in(1, 0xfff7f7ff, 1)}}, policy.Sensitive},
 		{"socket raw type", Syscall{Name: "socket", Args: []ArgRule{in(0, 0, 2), in(1, 0xfff7f7ff, 3)}}, policy.Sensitive},
 		{"socket unconstrained", Syscall{Name: "socket"}, policy.Sensitive},
+		// open's mode is read only when the call creates: set-ID bits
+		// in an open for reading are whatever the register held.
+		{"openat read, any mode", Syscall{Name: "openat", Args: []ArgRule{sub(2, 0xffbfffbc), sub(3, 0xfffffbff)}}, policy.Ordinary},
+		{"openat read, mode by value", Syscall{Name: "openat", Args: []ArgRule{in(2, 0, 0, 0x80000), in(3, 0, 0x800)}}, policy.Ordinary},
+		{"openat create, set-ID mode", Syscall{Name: "openat", Args: []ArgRule{sub(2, 0xffffffff), sub(3, 0xfffffbff)}}, policy.Sensitive},
+		{"openat tmpfile, set-ID mode", Syscall{Name: "openat", Args: []ArgRule{in(2, 0, 0x410002), in(3, 0, 0x800)}}, policy.Sensitive},
+		{"open read, set-ID mode", Syscall{Name: "open", Args: []ArgRule{sub(1, 0xffbfffbc), in(2, 0, 0x800)}}, policy.Ordinary},
+		{"openat flags free, set-ID mode", Syscall{Name: "openat", Args: []ArgRule{sub(3, 0xfffffbff)}}, policy.Sensitive},
 		{"futex plain", Syscall{Name: "futex", Args: []ArgRule{in(1, 0x7f, 0, 1, 9)}}, policy.Ordinary},
 		{"futex PI", Syscall{Name: "futex", Args: []ArgRule{in(1, 0x7f, 0, 6)}}, policy.Sensitive},
 		{"openat write", Syscall{Name: "openat", Args: []ArgRule{sub(2, 0xffffffff), sub(3, ^uint64(0o6000))}}, policy.Ordinary},

@@ -16,6 +16,9 @@ import (
 func EntryTier(s Syscall) (policy.Tier, string) {
 	best, why := policy.TierOf(s.Name)
 	for _, spec := range policy.RecordedArgs(s.Name) {
+		if unread(s, spec) {
+			continue
+		}
 		var t policy.Tier
 		var w string
 		if r, ok := ruleAt(s, spec.Index); ok {
@@ -30,6 +33,26 @@ func EntryTier(s Syscall) (policy.Tier, string) {
 		}
 	}
 	return best, why
+}
+
+// unread reports whether entry s allows no call in which the kernel
+// reads argument spec (spec.Read: open's mode, when s's flags rule
+// allows neither O_CREAT nor O_TMPFILE): whatever it lets through there
+// is never looked at.
+func unread(s Syscall, spec policy.Arg) bool {
+	if spec.Read == nil {
+		return false
+	}
+	r, ok := ruleAt(s, spec.Read.Index)
+	if !ok {
+		return false
+	}
+	for _, c := range r.Cubes(s.Width(r)) {
+		if spec.Read.Bits&^c.Mask != 0 || c.Value&spec.Read.Bits != 0 {
+			return false
+		}
+	}
+	return true
 }
 
 func hasRuleAt(s Syscall, index int) bool {
