@@ -180,6 +180,7 @@ func (a Arg) keyedBy(i int, why string) Arg {
 	a.KeyedBy = &Key{Index: i, Why: why}
 	return a
 }
+
 // readWhen says a is read only when argument i has one of bits set.
 func (a Arg) readWhen(i int, bits uint64, why string) Arg {
 	a.Read = &ReadWhen{Index: i, Bits: bits, Why: why}
