@@ -403,7 +403,9 @@ func TestFilesystemKeepsWhole(t *testing.T) {
 						t.Errorf("%s in %s (%s): rule %s %v", name, d, level, r.Path, r.Access)
 					}
 				}
-				made := slices.ContainsFunc(fs.Made, func(m profiles.MadeFile) bool { return strings.HasPrefix(m.Path, d+"/") || d == "/home/u" && strings.HasPrefix(m.Path, "$HOME/") })
+				made := slices.ContainsFunc(fs.Made, func(m profiles.MadeFile) bool {
+					return strings.HasPrefix(m.Path, d+"/") || d == "/home/u" && strings.HasPrefix(m.Path, "$HOME/")
+				})
 				if madeDirs[d] && (name == "file created" || name == "file created and removed") {
 					// A regular file of the program's own in $HOME or
 					// /tmp: run's supervisor makes it (by name).
