@@ -2,6 +2,7 @@ package profiles
 
 import (
 	"fmt"
+	"maps"
 	"path"
 	"slices"
 	"strings"
@@ -277,6 +278,17 @@ func (p *Profile) Making() *Profile {
 		}
 		n.Args = append(slices.Clone(s.Args), ArgRule{Index: idx, Op: OpIn, Mask: linuxabi.OCreat, Values: []uint64{linuxabi.OCreat}})
 		out = append(out, n, s)
+	}
+	if c.DefaultAction.Kind == Allow {
+		// Every call is allowed: those that may make a file go to the
+		// supervisor after the entries, as Decide reads them.
+		for _, name := range slices.Sorted(maps.Keys(madeCalls)) {
+			n := Syscall{Name: name, Action: Action{Kind: UserNotif}, Reason: "made files: sent to run's supervisor"}
+			if idx := madeCalls[name]; idx >= 0 {
+				n.Args = []ArgRule{{Index: idx, Op: OpIn, Mask: linuxabi.OCreat, Values: []uint64{linuxabi.OCreat}}}
+			}
+			out = append(out, n)
+		}
 	}
 	c.Syscalls = out
 	return c
