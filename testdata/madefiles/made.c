@@ -1,0 +1,175 @@
+/* made: a program that makes files in $HOME and /tmp as real programs
+ * do (less's history, php's mkstemp lock), and the attacks on sysrec's
+ * supervisor that makes them (pipeline's TestMade*). Each mode prints
+ * one line: "ok ..." or the error. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static int fail(const char *what) {
+	printf("%s: %s\n", what, strerror(errno));
+	return 1;
+}
+
+/* history NAME: as less does with ~/.lesshst: read the old one, write
+ * ~/.NAMEhsQ with fopen "w", rename it over ~/.NAMEhst. */
+static int history(const char *name) {
+	const char *home = getenv("HOME");
+	char hst[4096], tmp[4096], old[256] = "";
+	snprintf(hst, sizeof hst, "%s/.%shst", home, name);
+	snprintf(tmp, sizeof tmp, "%s/.%shsQ", home, name);
+	FILE *f = fopen(hst, "r");
+	if (f) {
+		size_t n = fread(old, 1, sizeof old - 1, f);
+		old[n] = 0;
+		fclose(f);
+	} else if (errno != ENOENT) {
+		return fail("read history");
+	}
+	if (!(f = fopen(tmp, "w")))
+		return fail("fopen w");
+	fprintf(f, "%sentry\n", old);
+	if (fclose(f))
+		return fail("fclose");
+	if (rename(tmp, hst))
+		return fail("rename");
+	printf("ok %zu old bytes\n", strlen(old));
+	return 0;
+}
+
+/* mkstemp: as php's opcache does: a lock file in /tmp, unlinked at once,
+ * locked through its descriptor. */
+static int lock(void) {
+	char t[] = "/tmp/.Test.XXXXXX";
+	int fd = mkstemp(t);
+	if (fd < 0)
+		return fail("mkstemp");
+	if (unlink(t))
+		return fail("unlink");
+	struct flock l = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+	if (fcntl(fd, F_SETLK, &l))
+		return fail("lock");
+	printf("ok\n");
+	return 0;
+}
+
+static char racepath[4096];
+static const char *good, *bad;
+static atomic_int stop;
+
+static void *flip(void *arg) {
+	(void)arg;
+	while (!atomic_load(&stop)) {
+		strcpy(racepath, bad);
+		strcpy(racepath, good);
+	}
+	return NULL;
+}
+
+/* race GOOD BAD N: a thread flips the path between GOOD and BAD while
+ * the main thread creates it N times; every descriptor must be GOOD's. */
+static int race(int n) {
+	pthread_t th;
+	strcpy(racepath, good);
+	pthread_create(&th, NULL, flip, NULL);
+	int ok = 0, wrong = 0;
+	for (int i = 0; i < n; i++) {
+		int fd = open(racepath, O_CREAT | O_WRONLY, 0600);
+		if (fd < 0)
+			continue;
+		char proc[64], link[4096];
+		snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+		ssize_t k = readlink(proc, link, sizeof link - 1);
+		link[k < 0 ? 0 : k] = 0;
+		if (strcmp(link, good)) {
+			printf("wrong %s\n", link);
+			wrong++;
+		} else {
+			ok++;
+		}
+		close(fd);
+	}
+	atomic_store(&stop, 1);
+	pthread_join(th, NULL);
+	printf("ok %d opened, %d wrong\n", ok, wrong);
+	return wrong != 0;
+}
+
+int main(int argc, char **argv) {
+	if (argc < 2)
+		return 2;
+	const char *m = argv[1];
+	if (!strcmp(m, "history") && argc == 3)
+		return history(argv[2]);
+	if (!strcmp(m, "mkstemp"))
+		return lock();
+	if (!strcmp(m, "create") && argc >= 3) {
+		mode_t mode = argc > 3 ? strtol(argv[3], NULL, 8) : 0644;
+		int fd = open(argv[2], O_CREAT | O_WRONLY, mode);
+		if (fd < 0)
+			return fail("create");
+		struct stat st;
+		fstat(fd, &st);
+		printf("ok mode %o\n", st.st_mode & 07777);
+		return 0;
+	}
+	if (!strcmp(m, "append") && argc == 4) {
+		int fd = open(argv[2], O_CREAT | O_WRONLY | O_APPEND, 0600);
+		if (fd < 0)
+			return fail("open");
+		if (write(fd, argv[3], strlen(argv[3])) < 0)
+			return fail("write");
+		printf("ok\n");
+		return 0;
+	}
+	if (!strcmp(m, "wait-append") && argc == 4) {
+		/* As append, once a line arrives: what the caller plants at
+		 * the path meanwhile is there after the rules were made. */
+		char line[16];
+		printf("ready\n");
+		fflush(stdout);
+		if (!fgets(line, sizeof line, stdin))
+			return fail("wait");
+		int fd = open(argv[2], O_CREAT | O_WRONLY | O_APPEND, 0600);
+		if (fd < 0)
+			return fail("open");
+		if (write(fd, argv[3], strlen(argv[3])) < 0)
+			return fail("write");
+		printf("ok\n");
+		return 0;
+	}
+	if (!strcmp(m, "excl") && argc == 3) {
+		int fd = open(argv[2], O_CREAT | O_EXCL | O_RDWR, 0600);
+		if (fd < 0)
+			return fail("create");
+		printf("ok\n");
+		return 0;
+	}
+	if (!strcmp(m, "rename") && argc == 4)
+		return rename(argv[2], argv[3]) ? fail("rename") : (printf("ok\n"), 0);
+	if (!strcmp(m, "unlink") && argc == 3)
+		return unlink(argv[2]) ? fail("unlink") : (printf("ok\n"), 0);
+	if (!strcmp(m, "dirfd") && argc == 4) {
+		int d = open(argv[2], O_RDONLY | O_DIRECTORY);
+		if (d < 0)
+			return fail("open dir");
+		int fd = openat(d, argv[3], O_CREAT | O_WRONLY, 0644);
+		if (fd < 0)
+			return fail("create");
+		printf("ok\n");
+		return 0;
+	}
+	if (!strcmp(m, "race") && argc == 5) {
+		good = argv[2];
+		bad = argv[3];
+		return race(atoi(argv[4]));
+	}
+	return 2;
+}
