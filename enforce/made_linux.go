@@ -216,9 +216,6 @@ func (s *supervisor) make(listener int, n *seccompNotif) (seccompNotifResp, bool
 	if c.op == "open" && c.flags&unix.O_CREAT == 0 {
 		return cont, true // openat2 without O_CREAT: nothing is made
 	}
-	if !m.readCaller(&t) || t.uid != m.uid || t.gid != m.gid {
-		return cont, true
-	}
 	nPaths := 1
 	if c.op == "rename" {
 		nPaths = 2
@@ -233,6 +230,11 @@ func (s *supervisor) make(listener int, n *seccompNotif) (seccompNotifResp, bool
 			// Not a made name: the kernel decides, under Landlock.
 			return cont, true
 		}
+	}
+	// Read last: most calls sent here name no made file, and need none
+	// of it.
+	if !m.readCaller(&t) || t.uid != m.uid || t.gid != m.gid {
+		return cont, true
 	}
 	// What was read of the caller (memory, /proc) was its own only if it
 	// is still waiting for this answer (seccomp_unotify(2)).
@@ -293,18 +295,21 @@ func (m *maker) locate(pid int, dirfd int32, p string) (*madeDir, string) {
 		if path.Clean(p) != p {
 			return nil, ""
 		}
-		if r, ok := statIno(proc + "/root"); !ok || r != m.root {
-			return nil, ""
-		}
-		if ns, ok := statIno(proc + "/ns/mnt"); !ok || ns != m.mntns {
-			return nil, ""
-		}
 		d := path.Dir(p)
 		name = path.Base(p)
 		for _, md := range m.dirs {
 			if md.path == d {
 				dir = md
 			}
+		}
+		if dir == nil {
+			return nil, ""
+		}
+		if r, ok := statIno(proc + "/root"); !ok || r != m.root {
+			return nil, ""
+		}
+		if ns, ok := statIno(proc + "/ns/mnt"); !ok || ns != m.mntns {
+			return nil, ""
 		}
 	} else {
 		if strings.Contains(p, "/") {

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 static int fail(const char *what) {
@@ -102,6 +103,34 @@ static int race(int n) {
 	return wrong != 0;
 }
 
+static long long now(void) {
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* cost N A B: ns per open+close: of A with O_CREAT, of B with O_CREAT,
+ * of B without, interleaved in rounds so all see the same machine. */
+static int cost(int n, const char *a, const char *b) {
+	long long t[3] = {0, 0, 0};
+	for (int r = 0; r < 10; r++) {
+		for (int k = 0; k < 3; k++) {
+			const char *p = k ? b : a;
+			int flags = k == 2 ? O_WRONLY : O_CREAT | O_WRONLY;
+			long long t0 = now();
+			for (int i = 0; i < n / 10; i++) {
+				int fd = open(p, flags, 0600);
+				if (fd < 0)
+					return fail(p);
+				close(fd);
+			}
+			t[k] += now() - t0;
+		}
+	}
+	printf("ok %lld %lld %lld\n", t[0] / n, t[1] / n, t[2] / n);
+	return 0;
+}
+
 int main(int argc, char **argv) {
 	if (argc < 2)
 		return 2;
@@ -166,6 +195,8 @@ int main(int argc, char **argv) {
 		printf("ok\n");
 		return 0;
 	}
+	if (!strcmp(m, "cost") && argc == 5)
+		return cost(atoi(argv[2]), argv[3], argv[4]);
 	if (!strcmp(m, "race") && argc == 5) {
 		good = argv[2];
 		bad = argv[3];
