@@ -357,3 +357,38 @@ func TestMadeCost(t *testing.T) {
 	}
 	t.Logf("open+close: O_CREAT of a made file (the supervisor opens it) %d ns; O_CREAT of a file Landlock grants (the supervisor lets it continue) %d ns; without O_CREAT (never sent) %d ns", made, cont, direct)
 }
+
+// TestMadeCheck: check reports no violation for what the supervisor of
+// run makes (the made names), and the fragment of a profile without
+// them brings them back as made files, not as rights on $HOME.
+func TestMadeCheck(t *testing.T) {
+	bin := madeBin(t)
+	madeHome(t)
+	p := recordMade(t, bin, "history", "made")
+	h := madeHome(t)
+	check := func(p *profiles.Profile) *CheckResult {
+		t.Helper()
+		var out bytes.Buffer
+		res, err := Check(context.Background(), p, []string{bin, "history", "made"}, CheckOptions{Stdio: Stdio{Out: &out, Err: &out}, Landlock: enforce.LandlockBestEffort, Home: h, Output: filepath.Join(t.TempDir(), "frag.json")})
+		if err != nil || res.Exit.Status != 0 {
+			t.Fatalf("check: %v\n%s", err, out.Bytes())
+		}
+		return res
+	}
+	if res := check(p); len(res.Files) != 0 || len(res.Violations) != 0 {
+		t.Errorf("with made files: %q, %+v", refused(res), res.Violations)
+	}
+	q := p.Clone()
+	q.Filesystem.Made = nil
+	res := check(q)
+	if got := refused(res); !slices.Contains(got, "make_reg "+filepath.Join(h, ".madehst")) {
+		t.Errorf("without made files: %q", got)
+	}
+	var made []string
+	for _, m := range res.Fragment.Filesystem.Made {
+		made = append(made, m.Path)
+	}
+	if want := []string{"$HOME/.madehsQ", "$HOME/.madehst"}; !slices.Equal(made, want) || len(res.Fragment.Filesystem.NotAllowed) != 0 {
+		t.Errorf("fragment: made %q, not allowed %+v; want %q", made, res.Fragment.Filesystem.NotAllowed, want)
+	}
+}

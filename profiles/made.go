@@ -293,3 +293,33 @@ func (p *Profile) Making() *Profile {
 	c.Syscalls = out
 	return c
 }
+
+// Unmade is refused (RefusedFiles of p's ruleset) without the rights
+// p's made files (instantiated) get from run's supervisor: making,
+// removing, reading, writing and truncating those names is no
+// violation.
+func (p *Profile) Unmade(refused []FileAccess) []FileAccess {
+	if !p.HasMade() {
+		return refused
+	}
+	var out []FileAccess
+	for _, f := range refused {
+		if p.Made(f.Path) {
+			if f.Access &^= MadeRights; f.Access == 0 {
+				continue
+			}
+		}
+		out = append(out, f)
+	}
+	return out
+}
+
+// serves reports whether made file m, of a section reduced from a
+// run's files, is what one of refused needs: a made name in its
+// directory (a template directory stands for the run's own).
+func (m MadeFile) serves(refused []FileAccess) bool {
+	dir, name := m.Split()
+	return slices.ContainsFunc(refused, func(f FileAccess) bool {
+		return f.Access&MadeRights != 0 && MatchMade(name, path.Base(f.Path)) && (IsTemplate(dir) || dir == path.Dir(f.Path))
+	})
+}
