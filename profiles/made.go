@@ -103,7 +103,8 @@ func validMade(i int, m MadeFile) error {
 		if t.Var != "CWD" && !slices.Contains(EnvVars(), t.Var) {
 			return &fieldError{field, fmt.Errorf("%q: a made file's directory is a path, $CWD or an environment variable ($HOME, $TMPDIR...), not $%s", m.Path, t.Var)}
 		}
-		if t.Var == "HOME" && t.Rel == "" && policy.LoginFile("/root/"+name, "") {
+		// As it would be in any home (/root stands for one).
+		if t.Var == "HOME" && policy.LoginFile(path.Join("/root", t.Rel, name), "") {
 			return &fieldError{field, fmt.Errorf("%q: a file a shell or login reads is never made on a program's behalf", m.Path)}
 		}
 	case !path.IsAbs(dir) || path.Clean(dir) != dir:
