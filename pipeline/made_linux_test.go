@@ -392,3 +392,27 @@ func TestMadeCheck(t *testing.T) {
 		t.Errorf("fragment: made %q, not allowed %+v; want %q", made, res.Fragment.Filesystem.NotAllowed, want)
 	}
 }
+
+// TestMadePhases: a profile with phases and made files runs under one
+// filter and one supervisor: openat, an init entry here, makes the
+// history file while the process is in init.
+func TestMadePhases(t *testing.T) {
+	bin := madeBin(t)
+	h := madeHome(t)
+	p := attackProfile()
+	p.Version = 3
+	p.Syscalls = []profiles.Syscall{{Name: "openat", Phase: profiles.PhaseInit}, {Name: "socket", Phase: profiles.PhaseInit},
+		{Name: "io_uring_setup", Action: profiles.ActEPERM}, {Name: "io_uring_enter", Action: profiles.ActEPERM}, {Name: "bpf", Action: profiles.ActEPERM}}
+	p.Phases = &profiles.Phases{Transition: profiles.DefaultTransition()}
+	if err := p.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []string{"ok 0 old bytes", "ok 6 old bytes"} {
+		if st, out := runMade(t, p, bin, "history", "less"); st != 0 || !strings.HasPrefix(out, want) {
+			t.Fatalf("run %d: status %d, want %q\n%s", i+1, st, want, out)
+		}
+	}
+	if names := dirNames(t, h); !slices.Equal(names, []string{".lesshst"}) {
+		t.Errorf("home holds %q", names)
+	}
+}
