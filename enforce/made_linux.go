@@ -178,18 +178,17 @@ const madeNeverFlags = unix.O_PATH | unix.O_DIRECTORY | unix.O_TMPFILE
 // target is what the supervisor reads of a caller, once.
 type target struct {
 	pid      int
-	paths    [2]string
 	dirs     [2]*madeDir
 	names    [2]string
 	uid, gid int
 	umask    uint32
 }
 
-// make answers notification n (a call Profile.Making sends) for tid
+// makeFile answers notification n (a call Profile.Making sends) for tid
 // n.PID: it makes the file and answers, or lets the call continue.
 // false: nothing to send (the answer went with the descriptor, or the
 // caller is gone).
-func (s *supervisor) make(listener int, n *seccompNotif) (seccompNotifResp, bool) {
+func (s *supervisor) makeFile(listener int, n *seccompNotif) (seccompNotifResp, bool) {
 	cont := seccompNotifResp{ID: n.ID, Flags: unix.SECCOMP_USER_NOTIF_FLAG_CONTINUE}
 	m := s.maker
 	if n.Arch != s.arch.Audit {
@@ -225,7 +224,6 @@ func (s *supervisor) make(listener int, n *seccompNotif) (seccompNotifResp, bool
 		if err != nil {
 			return cont, true
 		}
-		t.paths[i] = p
 		if t.dirs[i], t.names[i] = m.locate(t.pid, c.dirfd[i], p); t.dirs[i] == nil {
 			// Not a made name: the kernel decides, under Landlock.
 			return cont, true

@@ -262,7 +262,7 @@ func (s *supervisor) answer(listener int, n *seccompNotif, violation unix.Errno)
 	}
 	ph := s.opts.Phases
 	if ph == nil && s.maker != nil {
-		return s.make(listener, n)
+		return s.makeFile(listener, n)
 	}
 	if ph == nil {
 		s.record(int(n.PID), d, profiles.PhaseAny)
@@ -275,7 +275,7 @@ func (s *supervisor) answer(listener int, n *seccompNotif, violation unix.Errno)
 	}
 	if ph.Init != nil && !ph.Init(d) && s.maker != nil {
 		// run: a call of an entry for any phase, sent for made files.
-		return s.make(listener, n)
+		return s.makeFile(listener, n)
 	}
 	if ph.Init != nil && !ph.Init(d) {
 		// check: a call no entry allows, tagged with its phase.
@@ -294,7 +294,7 @@ func (s *supervisor) answer(listener int, n *seccompNotif, violation unix.Errno)
 	switch act.Kind {
 	case profiles.Allow:
 		if s.maker != nil {
-			return s.make(listener, n)
+			return s.makeFile(listener, n)
 		}
 		return resp, true
 	case profiles.Errno:

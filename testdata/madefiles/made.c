@@ -103,6 +103,17 @@ static int race(int n) {
 	return wrong != 0;
 }
 
+/* append PATH DATA: O_CREAT|O_APPEND, as a history or log is written. */
+static int append(const char *path, const char *data) {
+	int fd = open(path, O_CREAT | O_WRONLY | O_APPEND, 0600);
+	if (fd < 0)
+		return fail("open");
+	if (write(fd, data, strlen(data)) < 0)
+		return fail("write");
+	printf("ok\n");
+	return 0;
+}
+
 static long long now(void) {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -149,15 +160,8 @@ int main(int argc, char **argv) {
 		printf("ok mode %o\n", st.st_mode & 07777);
 		return 0;
 	}
-	if (!strcmp(m, "append") && argc == 4) {
-		int fd = open(argv[2], O_CREAT | O_WRONLY | O_APPEND, 0600);
-		if (fd < 0)
-			return fail("open");
-		if (write(fd, argv[3], strlen(argv[3])) < 0)
-			return fail("write");
-		printf("ok\n");
-		return 0;
-	}
+	if (!strcmp(m, "append") && argc == 4)
+		return append(argv[2], argv[3]);
 	if (!strcmp(m, "wait-append") && argc == 4) {
 		/* As append, once a line arrives: what the caller plants at
 		 * the path meanwhile is there after the rules were made. */
@@ -166,13 +170,7 @@ int main(int argc, char **argv) {
 		fflush(stdout);
 		if (!fgets(line, sizeof line, stdin))
 			return fail("wait");
-		int fd = open(argv[2], O_CREAT | O_WRONLY | O_APPEND, 0600);
-		if (fd < 0)
-			return fail("open");
-		if (write(fd, argv[3], strlen(argv[3])) < 0)
-			return fail("write");
-		printf("ok\n");
-		return 0;
+		return append(argv[2], argv[3]);
 	}
 	if (!strcmp(m, "excl") && argc == 3) {
 		int fd = open(argv[2], O_CREAT | O_EXCL | O_RDWR, 0600);
