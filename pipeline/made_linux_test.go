@@ -350,7 +350,7 @@ func TestMadeCost(t *testing.T) {
 	plain := filepath.Join(t.TempDir(), "plain")
 	p := attackProfile()
 	p.Filesystem.Rules = append(p.Filesystem.Rules, profiles.PathRule{Path: filepath.Dir(plain), Access: []string{"write_file", "make_reg"}})
-	_, out := runMade(t, p, bin, "cost", "20000", filepath.Join(h, ".lesshst"), plain)
+	_, out := runMade(t, p, bin, "cost", "6000", filepath.Join(h, ".lesshst"), plain)
 	var made, cont, direct int
 	if _, err := fmt.Sscanf(out, "ok %d %d %d", &made, &cont, &direct); err != nil {
 		t.Fatalf("cost: %q: %v", out, err)
