@@ -392,7 +392,11 @@ func (m *maker) open(listener int, id uint64, c madeCall, t target) (seccompNoti
 	// O_NONBLOCK and O_NOCTTY: a FIFO or a terminal planted at the name
 	// must not block or adopt the supervisor; it is refused below. The
 	// truncation waits until the file is known to be one to truncate.
-	fd, err := unix.Openat(d.fd, name, (flags&^unix.O_TRUNC)|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_NOCTTY|unix.O_CLOEXEC, mode)
+	// One name beneath the supervisor's own descriptor, no link of any
+	// kind followed.
+	how := unix.OpenHow{Flags: uint64((flags &^ unix.O_TRUNC) | unix.O_NOFOLLOW | unix.O_NONBLOCK | unix.O_NOCTTY | unix.O_CLOEXEC), Mode: uint64(mode),
+		Resolve: unix.RESOLVE_BENEATH | unix.RESOLVE_NO_SYMLINKS | unix.RESOLVE_NO_MAGICLINKS}
+	fd, err := unix.Openat2(d.fd, name, &how)
 	if err != nil {
 		return errnoResp(id, err)
 	}
