@@ -1,6 +1,7 @@
 package enforce
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
@@ -206,11 +207,11 @@ func (s *supervisor) makeFile(listener int, n *seccompNotif) (seccompNotifResp, 
 		if c.howSize != uint64(len(how)) || readTarget(t.pid, c.howAddr, how[:]) != nil {
 			return cont, true
 		}
-		h := (*unix.OpenHow)(unsafe.Pointer(&how[0]))
-		if h.Resolve != 0 || h.Flags>>32 != 0 {
+		flags, mode, resolve := binary.NativeEndian.Uint64(how[:8]), binary.NativeEndian.Uint64(how[8:16]), binary.NativeEndian.Uint64(how[16:])
+		if resolve != 0 || flags>>32 != 0 {
 			return cont, true
 		}
-		c.flags, c.mode = h.Flags, h.Mode
+		c.flags, c.mode = flags, mode
 	}
 	if c.op == "open" && c.flags&unix.O_CREAT == 0 {
 		return cont, true // openat2 without O_CREAT: nothing is made

@@ -155,7 +155,13 @@ func TestMadeAttacks(t *testing.T) {
 		if out := run(t, "create", filepath.Join(h, ".lesshst")); out != "ok mode 644" {
 			t.Errorf("create .lesshst: %q", out)
 		}
-		if names := dirNames(t, h); !slices.Equal(names, []string{".lesshst"}) {
+		if out := run(t, "openat2", filepath.Join(h, ".bashrc")); out != "create: Permission denied" {
+			t.Errorf("openat2 .bashrc: %q", out)
+		}
+		if out := run(t, "openat2", filepath.Join(h, ".lesshsQ")); out != "ok mode 640 cloexec" {
+			t.Errorf("openat2 .lesshsQ: %q", out)
+		}
+		if names := dirNames(t, h); !slices.Equal(names, []string{".lesshsQ", ".lesshst"}) {
 			t.Errorf("home holds %q", names)
 		}
 	})

@@ -10,7 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/openat2.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -158,6 +160,17 @@ int main(int argc, char **argv) {
 		struct stat st;
 		fstat(fd, &st);
 		printf("ok mode %o\n", st.st_mode & 07777);
+		return 0;
+	}
+	if (!strcmp(m, "openat2") && argc == 3) {
+		struct open_how how = {.flags = O_CREAT | O_WRONLY | O_CLOEXEC, .mode = 0640};
+		int fd = syscall(SYS_openat2, AT_FDCWD, argv[2], &how, sizeof how);
+		if (fd < 0)
+			return fail("create");
+		struct stat st;
+		fstat(fd, &st);
+		int cloexec = fcntl(fd, F_GETFD) & FD_CLOEXEC;
+		printf("ok mode %o%s\n", st.st_mode & 07777, cloexec ? " cloexec" : "");
 		return 0;
 	}
 	if (!strcmp(m, "append") && argc == 4)
