@@ -225,6 +225,22 @@ func TestMadeAttacks(t *testing.T) {
 			t.Errorf("secret: %q", b)
 		}
 	})
+	t.Run("directory at the made name", func(t *testing.T) {
+		h := madeHome(t)
+		if err := os.Mkdir(filepath.Join(h, ".lesshst"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		inside := filepath.Join(h, ".lesshst", "notes")
+		write(t, inside, "mine")
+		// The made file's own rule is for a regular file: it grants
+		// nothing beneath a directory.
+		if out := run(t, "append", inside, "pwned"); out != "open: Permission denied" {
+			t.Errorf("append beneath: %q", out)
+		}
+		if b, _ := os.ReadFile(inside); string(b) != "mine" {
+			t.Errorf("%s: %q", inside, b)
+		}
+	})
 	t.Run("unlink a scratch name not made", func(t *testing.T) {
 		madeHome(t)
 		f, err := os.CreateTemp("/tmp", ".Test.")

@@ -164,14 +164,15 @@ func (c *Profile) instantiateMade(inv Invocation) []string {
 // madeRules are the Landlock rules p's made files (instantiated) need on
 // the files themselves: an existing one is read and rewritten in place
 // (less reads ~/.lesshst before it replaces it). Optional: a file that
-// is not there yet needs none.
+// is not there yet needs none; regular only: a directory there would
+// take the rights to every file beneath it.
 func (p *Profile) madeRules() []linuxabi.LandlockPath {
 	var out []linuxabi.LandlockPath
 	for _, m := range p.Filesystem.Made {
 		if _, name := m.Split(); IsTemplate(m.Path) || Mkstemp(name) {
 			continue
 		}
-		out = append(out, linuxabi.LandlockPath{Path: m.Path, Access: madeFileRights, Optional: true})
+		out = append(out, linuxabi.LandlockPath{Path: m.Path, Access: madeFileRights, Optional: true, RegularOnly: true})
 	}
 	return out
 }

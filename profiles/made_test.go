@@ -106,7 +106,7 @@ func TestMadeInstantiate(t *testing.T) {
 		found := false
 		for _, r := range rs.Paths {
 			if r.Path == "/home/u/.lesshst" {
-				found = r.Optional && r.Access == madeFileRights
+				found = r.Optional && r.RegularOnly && r.Access == madeFileRights
 			}
 			if strings.HasPrefix(r.Path, "/tmp/.T.") {
 				t.Errorf("a rule on a mkstemp pattern: %+v", r)
