@@ -91,10 +91,14 @@ func TestMadeHeldOut(t *testing.T) {
 			t.Fatalf("made %q, want %q", made, want)
 		}
 		h := madeHome(t)
+		fds := openFDs(t)
 		for i, want := range []string{"ok 0 old bytes", "ok 6 old bytes"} {
 			if st, out := runMade(t, p, bin, "history", "made"); st != 0 || !strings.HasPrefix(out, want) {
 				t.Fatalf("run %d: status %d, want %q\n%s", i+1, st, want, out)
 			}
+		}
+		if n := openFDs(t); n != fds {
+			t.Errorf("%d descriptors open after the runs, %d before", n, fds)
 		}
 		if b, err := os.ReadFile(filepath.Join(h, ".madehst")); err != nil || string(b) != "entry\nentry\n" {
 			t.Errorf("history %q, %v", b, err)
