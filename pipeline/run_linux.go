@@ -78,8 +78,8 @@ func Run(ctx context.Context, p *profiles.Profile, argv []string, o RunOptions) 
 		defer in.Close()
 		in.warn(o.Stdio)
 	}
-	// Made files need the supervisor, and Landlock: without it nothing
-	// stops the target making them itself.
+	// Made files need the supervisor only where Landlock is on (off,
+	// nothing keeps the target from making any file itself).
 	made := in != nil && in.Profile.HasMade()
 	if made {
 		if err := sameUser(); err != nil {
