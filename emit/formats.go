@@ -185,3 +185,18 @@ func cBytes(p *profiles.Profile, opts Options) ([]byte, error) {
 	}
 	return []byte(s), nil
 }
+
+// madeNote says, for a format that carries Landlock rules without a
+// supervisor, that p's made files are left out ("" without any): only
+// sysrec run's supervisor makes them, and a rule on their directory
+// would reach every file in it.
+func madeNote(p *profiles.Profile) string {
+	if !p.HasMade() {
+		return ""
+	}
+	var paths []string
+	for _, m := range p.Filesystem.Made {
+		paths = append(paths, m.Path)
+	}
+	return fmt.Sprintf("the made files %s (filesystem.made): only sysrec run's supervisor makes them (a right on their directory would reach every file in it); the program cannot create them", strings.Join(paths, ", "))
+}

@@ -54,6 +54,9 @@ func Landrun(p *profiles.Profile, opts Options) ([]byte, error) {
 	} else if p.Templated() {
 		return nil, errors.New("the profile's rules follow the command line ($ARGS, $ARG2/.., $CWD, ...): give the command landrun will run after --")
 	}
+	if n := madeNote(p); n != "" {
+		fmt.Fprintf(&b, "# %s\n", n)
+	}
 	rs := p.Landlock()
 	var scoped uint64
 	if rs != nil {

@@ -335,6 +335,9 @@ func systemdFiles(p *profiles.Profile, notes *[]string) []string {
 		out = append(out, "ProtectHome=yes")
 	}
 	*notes = append(*notes, "which files may be read or executed, and which write rights (a path with any write right is writable whole): Landlock's file rules")
+	if n := madeNote(p); n != "" {
+		*notes = append(*notes, n)
+	}
 	return out
 }
 

@@ -94,6 +94,12 @@ func Command(filter []byte, argv []string) (*Cmd, error) {
 // waits until it has exited (and, for NotifyCommand, until no task is
 // left under the filter). Cancelling ctx sends the target SIGTERM.
 func (c *Cmd) Run(ctx context.Context) (Exit, error) {
+	served := false // once it serves, the supervisor closes its descriptors
+	defer func() {
+		if c.notify != nil && c.notify.maker != nil && !served {
+			c.notify.maker.close()
+		}
+	}()
 	self, err := os.Executable()
 	if err != nil {
 		return Exit{}, fmt.Errorf("find sysrec executable: %w", err)
@@ -242,6 +248,7 @@ func (c *Cmd) Run(ctx context.Context) (Exit, error) {
 			}
 		}
 		if err == nil {
+			served = true
 			go func() { supervised <- c.notify.serve(listener) }()
 			if _, err = wakeW.Write([]byte{1}); err != nil {
 				err = fmt.Errorf("wake helper: %w", err)

@@ -134,6 +134,10 @@ func restrictLandlock(rs *linuxabi.LandlockRuleset, mode LandlockMode, guard uin
 			unix.Close(pfd)
 			return nil, fmt.Errorf("landlock rule %s: %w", r.Path, err)
 		}
+		if r.RegularOnly && st.Mode&unix.S_IFMT != unix.S_IFREG {
+			unix.Close(pfd)
+			continue
+		}
 		if st.Mode&unix.S_IFMT != unix.S_IFDIR {
 			access &^= linuxabi.LandlockDirOnly
 			// A rule is on the inode: a file given another name (a hard

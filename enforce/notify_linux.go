@@ -58,6 +58,12 @@ type NotifyOptions struct {
 	// daemon's forked processes stay supervised; without a supervisor
 	// their notified calls would fail with ENOSYS).
 	OnOutlived func(Exit)
+	// Made, when set (run: the instantiated profile's filesystem.made),
+	// are the files the supervisor makes for the target (see
+	// made_linux.go): the calls profiles.Profile.Making sends it. Those
+	// of Phases' init entries are made only while their process is in
+	// init.
+	Made []profiles.MadeFile
 }
 
 // PhaseOptions say how a supervisor decides the calls of a profile's
@@ -69,8 +75,9 @@ type NotifyOptions struct {
 type PhaseOptions struct {
 	Tracker *PhaseTracker
 	// Init reports whether a notified call is for one of the profile's
-	// init entries; nil: every notified call is (run's filter sends no
-	// other). The others are check's violations.
+	// init entries; nil: every notified call is (run's filter without
+	// made files sends no other). The others are check's violations, or
+	// run's calls sent for made files (NotifyOptions.Made).
 	Init func(linuxabi.SeccompData) bool
 	// Notified, when set (run: profiles.Profile.Notified), is the action
 	// an init call of a process in a phase gets (an untracked process's
@@ -124,6 +131,11 @@ func NotifyCommand(filter []byte, argv []string, opts NotifyOptions) (*Cmd, erro
 		return nil, err
 	}
 	c.notify = &supervisor{opts: opts, arch: arch, index: map[sampleKey]int{}, refused: map[string]bool{}}
+	if len(opts.Made) > 0 {
+		if c.notify.maker, err = newMaker(opts.Made); err != nil {
+			return nil, err
+		}
+	}
 	return c, nil
 }
 
@@ -155,6 +167,7 @@ type supervisor struct {
 	dropped uint64
 	refused map[string]bool // exe and syscall reported
 	status  [1024]byte      // the start of a caller's /proc status
+	maker   *maker          // NotifyOptions.Made
 }
 
 // enforcing reports whether the supervisor enforces a profile (run with
@@ -196,7 +209,10 @@ func (s *supervisor) serve(listener int) error {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	defer unix.Close(listener)
-	if s.opts.Phases != nil {
+	if s.maker != nil {
+		defer s.maker.close()
+	}
+	if s.opts.Phases != nil || s.maker != nil {
 		// A caller waits for each answer: the kernel switches to this
 		// thread at once instead of waking it on another CPU (6.6; older
 		// kernels refuse the flag and wake it as before).
@@ -245,6 +261,9 @@ func (s *supervisor) answer(listener int, n *seccompNotif, violation unix.Errno)
 		}
 	}
 	ph := s.opts.Phases
+	if ph == nil && s.maker != nil {
+		return s.makeFile(listener, n)
+	}
 	if ph == nil {
 		s.record(int(n.PID), d, profiles.PhaseAny)
 		deny(violation)
@@ -253,6 +272,10 @@ func (s *supervisor) answer(listener int, n *seccompNotif, violation unix.Errno)
 	p, ok := s.phaseOf(listener, n)
 	if !ok {
 		return resp, false
+	}
+	if ph.Init != nil && !ph.Init(d) && s.maker != nil {
+		// run: a call of an entry for any phase, sent for made files.
+		return s.makeFile(listener, n)
 	}
 	if ph.Init != nil && !ph.Init(d) {
 		// check: a call no entry allows, tagged with its phase.
@@ -270,6 +293,9 @@ func (s *supervisor) answer(listener int, n *seccompNotif, violation unix.Errno)
 	act := ph.Notified(p.phase())
 	switch act.Kind {
 	case profiles.Allow:
+		if s.maker != nil {
+			return s.makeFile(listener, n)
+		}
 		return resp, true
 	case profiles.Errno:
 		deny(unix.Errno(act.Data))

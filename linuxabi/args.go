@@ -68,6 +68,10 @@ const (
 	sockTypeMask         = 0xffffffff &^ (0x80000 | 0x800)                         // drop SOCK_CLOEXEC|SOCK_NONBLOCK
 	futexCmdMask         = 0x7f                                                    // FUTEX_CMD_MASK: drop PRIVATE and CLOCK_REALTIME
 
+	// OCreat is O_CREAT, the same on every arch sysrec knows (asm-generic
+	// and x86).
+	OCreat = 0x40
+
 	// ModeSetID is S_ISUID|S_ISGID: the file runs with its owner's or
 	// group's privileges.
 	ModeSetID = 0o6000

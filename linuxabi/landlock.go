@@ -178,6 +178,10 @@ type LandlockPath struct {
 	// Optional paths that do not exist grant nothing without a word
 	// (a template's guesses, such as every argument of a command line).
 	Optional bool
+	// RegularOnly paths grant nothing unless they are a regular file
+	// (a made file's rule: a directory there would take its rights to
+	// every file beneath it).
+	RegularOnly bool
 }
 
 // LandlockPort grants Access (bind_tcp, connect_tcp) on a TCP port.

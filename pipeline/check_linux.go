@@ -166,7 +166,8 @@ func Check(ctx context.Context, p *profiles.Profile, argv []string, o CheckOptio
 			return nil, fmt.Errorf("%w: %w", ErrFileRecording, err)
 		}
 		rs := enforce.Instance(live.Landlock(), ex.PID)
-		res.Files = profiles.RefusedFiles(rs, files.Files)
+		// Made files are made by run's supervisor: no violation.
+		res.Files = live.Unmade(profiles.RefusedFiles(rs, files.Files))
 		res.Ports = profiles.RefusedPorts(rs, files.Ports)
 		res.FilesUnresolved = files.FilesUnresolved
 		rec.Files, rec.Ports, rec.FilesUnresolved = files.Files, files.Ports, files.FilesUnresolved

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 
 	"golang.org/x/sys/unix"
 
@@ -68,21 +69,59 @@ func Run(ctx context.Context, p *profiles.Profile, argv []string, o RunOptions) 
 	if !phased {
 		p = p.Union()
 	}
+	var in *instance
+	if o.Landlock != LandlockOff {
+		var err error
+		if in, err = instantiate(p, argv, o.Stdio); err != nil {
+			return enforce.Exit{}, err
+		}
+		defer in.Close()
+		in.warn(o.Stdio)
+	}
+	// Made files need the supervisor only where Landlock is on (off,
+	// nothing keeps the target from making any file itself).
+	made := in != nil && in.Profile.HasMade()
+	if made {
+		if err := sameUser(); err != nil {
+			return enforce.Exit{}, err
+		}
+	}
 	var cmd *enforce.Cmd
-	if phased {
-		tracker, err := trackPhases(p)
+	switch {
+	case phased || made:
+		// One filter, one listener (the kernel allows one per filter
+		// stack), one supervisor: init entries' calls answered by phase,
+		// the calls that may make a made file by the supervisor's
+		// deputy (made_linux.go).
+		view := p
+		nopts := enforce.NotifyOptions{OnOutlived: o.OnOutlived}
+		if phased {
+			tracker, err := trackPhases(p)
+			if err != nil {
+				return enforce.Exit{}, err
+			}
+			defer closeTracker(tracker, o.Stdio)
+			view = p.Supervised()
+			nopts.Phases = &enforce.PhaseOptions{Tracker: tracker, Notified: p.Notified, OnRefused: o.OnRefused}
+		}
+		if made {
+			nopts.Made = in.Profile.Filesystem.Made
+			if phased {
+				supervised := view
+				nopts.Phases.Init = func(d linuxabi.SeccompData) bool {
+					return supervised.Decide(d, profiles.PhaseAny).Kind == profiles.UserNotif
+				}
+			}
+			view = view.Making()
+		}
+		filter, err := emit.Raw(view, emit.Options{})
 		if err != nil {
 			return enforce.Exit{}, err
 		}
-		defer closeTracker(tracker, o.Stdio)
-		filter, err := emit.Raw(p.Supervised(), emit.Options{})
-		if err != nil {
+		if cmd, err = enforce.NotifyCommand(filter, argv, nopts); err != nil {
 			return enforce.Exit{}, err
 		}
-		if cmd, err = enforce.NotifyCommand(filter, argv, enforce.NotifyOptions{OnOutlived: o.OnOutlived, Phases: &enforce.PhaseOptions{Tracker: tracker, Notified: p.Notified, OnRefused: o.OnRefused}}); err != nil {
-			return enforce.Exit{}, err
-		}
-	} else {
+	default:
 		filter, err := emit.Raw(p, emit.Options{})
 		if err != nil {
 			return enforce.Exit{}, err
@@ -92,13 +131,7 @@ func Run(ctx context.Context, p *profiles.Profile, argv []string, o RunOptions) 
 		}
 	}
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = o.Stdio.In, o.Stdio.Out, o.Stdio.Err
-	if o.Landlock != LandlockOff {
-		in, err := instantiate(p, argv, o.Stdio)
-		if err != nil {
-			return enforce.Exit{}, err
-		}
-		defer in.Close()
-		in.warn(o.Stdio)
+	if in != nil {
 		cmd.Env = in.Env
 		cmd.Landlock, cmd.LandlockMode = in.Profile.Landlock(), o.Landlock
 	}
@@ -112,6 +145,17 @@ func closeTracker(t *enforce.PhaseTracker, stdio Stdio) {
 		fmt.Fprintf(stdio.Err, "sysrec: %d processes forked while the phase map was full (%d processes) were refused their init calls\n", n, bpfprog.PhaseMaxProcesses)
 	}
 	t.Close()
+}
+
+// sameUser checks that the target runs as sysrec's user: the
+// supervisor makes made files as its own user, and must never lend the
+// target another's rights (it also compares each caller's file system
+// ids with its own, and lets calls of another user's continue).
+func sameUser() error {
+	if os.Getuid() != os.Geteuid() || os.Getgid() != os.Getegid() {
+		return errors.New("made files: sysrec runs set-id (its real and effective ids differ), so its supervisor would make files as another user than the target's")
+	}
+	return nil
 }
 
 // phasesOff is how to do without phases.

@@ -100,3 +100,39 @@ func SystemTree(p string) bool {
 	}
 	return false
 }
+
+// loginFiles, directly in a home directory, are read by a shell, the
+// login or another program on the user's behalf (what they say runs, or
+// who may log in): sysrec's supervisor never makes one for a target
+// (profiles' filesystem.made), whatever a profile says, and the reducer
+// never proposes one. Sources: bash(1) INVOCATION, zsh(1) STARTUP/SHUTDOWN
+// FILES, pam_env(8), readline(3) (inputrc's macros run commands), ssh(1)
+// and rhosts(5), xinit(1), Xsession(5), forward(5), git-config(1)
+// (core.fsmonitor and aliases run commands).
+var loginFiles = []string{
+	".bashrc", ".bash_profile", ".bash_login", ".bash_logout", ".profile",
+	".zshrc", ".zshenv", ".zprofile", ".zlogin", ".zlogout", ".cshrc", ".tcshrc", ".login", ".logout",
+	".kshrc", ".mkshrc", ".pam_environment", ".inputrc", ".xinitrc", ".xsession", ".xsessionrc",
+	".xprofile", ".Xresources", ".Xdefaults", ".forward", ".rhosts", ".shosts", ".k5login",
+	".gitconfig", ".curlrc", ".wgetrc", ".npmrc", ".pypirc", ".vimrc", ".exrc", ".emacs", ".screenrc", ".tmux.conf",
+}
+
+// LoginFile reports whether p (absolute and clean) is a file sysrec
+// never makes on a target's behalf: one of a home's loginFiles, or
+// anything in a home's secret or login directories (~/.ssh,
+// ~/.config/autostart, ~/.local/bin, ...; a made file's directory is kept
+// whole, so these are the ones a made name could be in).
+func LoginFile(p, home string) bool {
+	d, name := path.Dir(p), path.Base(p)
+	for _, h := range Homes(p, home) {
+		if d == h && slices.Contains(loginFiles, name) {
+			return true
+		}
+		for _, s := range append(slices.Clone(secretDirs), loginDirs...) {
+			if sd := path.Join(h, s); p == sd || strings.HasPrefix(p, sd+"/") {
+				return true
+			}
+		}
+	}
+	return false
+}

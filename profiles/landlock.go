@@ -25,6 +25,9 @@ type Filesystem struct {
 	// the entry's path and rights to Rules grants them (information
 	// for show and diff; enforcement never sees it).
 	NotAllowed []PathWithheld `json:"not_allowed,omitempty"`
+	// Made are files in directories kept whole that run's supervisor
+	// creates, replaces and removes for the program (see MadeFile).
+	Made []MadeFile `json:"made,omitempty"`
 	// Unresolved counts accesses the recorder could not resolve to a
 	// path (information only).
 	Unresolved uint64 `json:"unresolved,omitempty"`
@@ -187,6 +190,11 @@ func (p *Profile) validateLandlock() error {
 				return err
 			}
 		}
+		for i, m := range fs.Made {
+			if err := validMade(i, m); err != nil {
+				return err
+			}
+		}
 	}
 	if n := p.Network; n != nil {
 		for i, r := range n.Rules {
@@ -250,6 +258,7 @@ func (p *Profile) Landlock() *linuxabi.LandlockRuleset {
 			m, _ := linuxabi.ParseLandlockFS(r.Access) // validated
 			rs.Paths = append(rs.Paths, linuxabi.LandlockPath{Path: r.Path, Access: m, Optional: r.optional})
 		}
+		rs.Paths = append(rs.Paths, p.madeRules()...)
 	}
 	if p.Network != nil {
 		rs.HandledNet = linuxabi.LandlockNetRights(linuxabi.LandlockABI)
@@ -290,6 +299,7 @@ func (p *Profile) normalizeLandlock() {
 			fs.Rules = []PathRule{}
 		}
 		fs.NotAllowed = normalizeWithheld(fs)
+		normalizeMade(fs)
 	}
 	if n := p.Network; n != nil {
 		// A port from the command line is one rule, whichever port each
@@ -394,6 +404,7 @@ func mergeLandlock(out *Profile, ps []*Profile) {
 		for _, p := range ps {
 			out.Filesystem.Rules = append(out.Filesystem.Rules, p.Filesystem.Rules...)
 			out.Filesystem.NotAllowed = append(out.Filesystem.NotAllowed, p.Filesystem.NotAllowed...)
+			out.Filesystem.Made = append(out.Filesystem.Made, p.Filesystem.Made...)
 			out.Filesystem.Unresolved += p.Filesystem.Unresolved
 		}
 	}
@@ -438,6 +449,7 @@ func diffLandlock(o, nw *Profile) []string {
 				out = append(out, line)
 			}
 		}
+		out = append(out, diffMade(o.Filesystem, nw.Filesystem)...)
 	}
 	switch {
 	case nw.Network == nil && o.Network != nil:
@@ -494,6 +506,7 @@ func formatLandlock(p *Profile) string {
 				fmt.Fprintf(&b, "  %-40s to grant it, add to filesystem.rules: %s\n", "", w.Grant())
 			}
 		}
+		formatMade(&b, fs)
 	}
 	if n := p.Network; n != nil {
 		fmt.Fprintf(&b, "\nnetwork (Landlock): %d rules\n", len(n.Rules))

@@ -396,6 +396,7 @@ func (p *Profile) Clone() *Profile {
 		for i := range fs.NotAllowed {
 			fs.NotAllowed[i].Access = slices.Clone(fs.NotAllowed[i].Access)
 		}
+		fs.Made = slices.Clone(fs.Made)
 		c.Filesystem = &fs
 	}
 	if p.Network != nil {

@@ -90,7 +90,8 @@ func RefusedPorts(rs *linuxabi.LandlockRuleset, ports []PortAccess) []PortAccess
 // Needed narrows fs, a section reduced from a run's accesses, to what a
 // profile that refused the accesses refused needs of it: the rules, and
 // the rights the reducer withheld, that grant a refused right, each with
-// only the rights it grants of them. Merged into that profile, the
+// only the rights it grants of them, and the made files that make a
+// refused name. Merged into that profile, the
 // result grants what it refused and nothing the profile did not ask for.
 func (fs *Filesystem) Needed(refused []FileAccess) *Filesystem {
 	out := &Filesystem{Rules: []PathRule{}}
@@ -104,6 +105,11 @@ func (fs *Filesystem) Needed(refused []FileAccess) *Filesystem {
 		if m := servedFS(w.Path, w.Access, refused); m != 0 {
 			w.Access = linuxabi.LandlockFSNames(m)
 			out.NotAllowed = append(out.NotAllowed, w)
+		}
+	}
+	for _, m := range fs.Made {
+		if m.serves(refused) {
+			out.Made = append(out.Made, m)
 		}
 	}
 	return out

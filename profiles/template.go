@@ -578,6 +578,9 @@ func (p *Profile) Templated() bool {
 	if p.Filesystem != nil && slices.ContainsFunc(p.Filesystem.Rules, func(r PathRule) bool { return IsTemplate(r.Path) }) {
 		return true
 	}
+	if p.Filesystem != nil && slices.ContainsFunc(p.Filesystem.Made, func(m MadeFile) bool { return IsTemplate(m.Path) }) {
+		return true
+	}
 	return p.Network != nil && slices.ContainsFunc(p.Network.Rules, func(r PortRule) bool { return r.From != "" })
 }
 
@@ -586,13 +589,15 @@ func (p *Profile) Uses(name string) bool {
 	if p.Filesystem == nil {
 		return false
 	}
-	return slices.ContainsFunc(p.Filesystem.Rules, func(r PathRule) bool {
-		if !IsTemplate(r.Path) {
+	uses := func(p string) bool {
+		if !IsTemplate(p) {
 			return false
 		}
-		t, err := ParseTemplate(r.Path)
+		t, err := ParseTemplate(p)
 		return err == nil && t.Var == name
-	})
+	}
+	return slices.ContainsFunc(p.Filesystem.Rules, func(r PathRule) bool { return uses(r.Path) }) ||
+		slices.ContainsFunc(p.Filesystem.Made, func(m MadeFile) bool { dir, _ := m.Split(); return uses(dir) })
 }
 
 // ErrInvocation is returned (wrapped) when an invocation cannot
@@ -674,6 +679,7 @@ func (p *Profile) Instantiate(inv Invocation) (*Profile, []string, error) {
 		}
 		fs.Rules = rules
 	}
+	warnings = append(warnings, c.instantiateMade(inv)...)
 	if n := c.Network; n != nil {
 		var rules []PortRule
 		for _, r := range n.Rules {

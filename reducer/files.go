@@ -147,11 +147,12 @@ func Filesystem(recs []*profiles.Recording, opts FSOptions) (*profiles.Filesyste
 				}
 			}
 		}
-		b := &fsBuilder{opts: opts, home: home, rules: map[string]*fsRule{}, seen: seen, withheld: map[string]*fsWithheld{}, listerPIDs: -1, readsUnder: map[string]bool{}}
+		b := &fsBuilder{opts: opts, home: home, rules: map[string]*fsRule{}, seen: seen, withheld: map[string]*fsWithheld{}, made: map[string]uint64{}, madeWhy: map[string]string{}, listerPIDs: -1, readsUnder: map[string]bool{}}
 		b.params = newParams(inv, seen)
 		b.build()
 		fs.Rules = append(fs.Rules, b.rules2profile()...)
 		fs.NotAllowed = append(fs.NotAllowed, b.withheld2profile()...)
+		fs.Made = append(fs.Made, b.made2profile()...)
 		net.Rules = append(net.Rules, portRules(g, inv, opts.Exe)...)
 	}
 	if opts.Baseline {
@@ -272,6 +273,10 @@ type fsBuilder struct {
 	// withheld are the rights that would have gone on a directory kept
 	// whole (noWrite), by directory.
 	withheld map[string]*fsWithheld
+	// made are the files run's supervisor makes for the target
+	// (profiles.MadeFile), by made path, with their counts.
+	made    map[string]uint64
+	madeWhy map[string]string
 	// listerPIDs caches procLister; -1 until computed.
 	listerPIDs int
 	// params are the command line's and environment's values: rules on
@@ -448,6 +453,9 @@ func (b *fsBuilder) build() {
 			// Inside a directory the target made: nothing of it exists
 			// before the next run.
 			b.created(path.Dir(top), top, p, f.Access|llMakeDir, f.Count, "directories the target created and what it did inside them (their names may differ next run)")
+			continue
+		}
+		if parent != 0 && b.makes(dir, p, f) {
 			continue
 		}
 		if parent != 0 {

@@ -53,6 +53,9 @@ func withheldText(fs *profiles.Filesystem) string {
 	for _, w := range fs.NotAllowed {
 		b.WriteString(w.Path + " " + strings.Join(w.Access, ",") + "\n")
 	}
+	for _, m := range fs.Made {
+		b.WriteString("made " + m.Path + "\n")
+	}
 	return b.String()
 }
 
@@ -128,13 +131,21 @@ func TestFilesystem(t *testing.T) {
 		// A file created in $HOME and kept: a rule on the file (it holds
 		// once the file exists), make_reg on $HOME withheld; a file
 		// removed there: remove_file withheld.
+		// Files of the program's own made in $HOME and /tmp: made files
+		// (run's supervisor makes them), a scratch name ending in six
+		// letters or digits as mkstemp's; a file made as something
+		// else, or moved across directories, stays withheld.
 		{"created in home", FSDirs, "/home/u", []profiles.FileAccess{
 			fa("/home/u/.myapp_history", 1, "make_reg", "write_file", "truncate"),
 			fa("/home/u/.myapp.lock", 1, "make_reg", "write_file", "remove_file"),
-		}, `
-/home/u/.myapp_history write_file,truncate
-`, `
-/home/u write_file,remove_file,make_reg,truncate
+			fa("/home/u/.fifo", 1, "make_fifo"),
+			fa("/home/u/.moved", 1, "make_reg", "refer"),
+			fa("/tmp/.ZendSem.aB3xYz", 1, "make_reg", "read_file", "write_file", "remove_file"),
+		}, "", `
+/home/u make_reg,make_fifo,refer
+made $HOME/.myapp.lock
+made $HOME/.myapp_history
+made /tmp/.ZendSem.XXXXXX
 `},
 		// Directories made in / and in $HOME: make_dir withheld; what was
 		// done inside a kept one is a rule on it.
@@ -161,12 +172,11 @@ func TestFilesystem(t *testing.T) {
 /home/u/.cache/app write_file,read_dir,remove_file,make_reg,truncate
 /home/u/.config/app.conf write_file
 /home/u/.ssh/authorized_keys write_file
-/home/v/notes.txt write_file
 `, `
 /etc write_file,remove_file,make_reg
 /home/u/.config write_file,make_reg
 /home/u/.ssh write_file,make_reg
-/home/v write_file,make_reg
+made /home/v/notes.txt
 `},
 		// /proc/<pid>/... goes to /proc/self/..., a thread's entries to
 		// /proc/thread-self/... (the pid differs every run); other /proc
@@ -364,6 +374,8 @@ func TestFilesystemNoWriteWidening(t *testing.T) {
 // puts a right on the directory itself, at any level; each goes to
 // not_allowed instead.
 func TestFilesystemKeepsWhole(t *testing.T) {
+	// Homes and /tmp may hold made files instead (TestMadeFiles).
+	madeDirs := map[string]bool{"/tmp": true, "/home/u": true, "/root": true, "/home/other": true}
 	shapes := map[string][]profiles.FileAccess{
 		"file created":             {fa("D/new", 1, "make_reg", "write_file", "truncate")},
 		"file created and removed": {fa("D/tmp.1", 1, "make_reg", "write_file", "read_file", "remove_file")},
@@ -390,6 +402,20 @@ func TestFilesystemKeepsWhole(t *testing.T) {
 					if r.Path == d || strings.HasPrefix(d, r.Path+"/") || r.Path == "/" {
 						t.Errorf("%s in %s (%s): rule %s %v", name, d, level, r.Path, r.Access)
 					}
+				}
+				made := slices.ContainsFunc(fs.Made, func(m profiles.MadeFile) bool {
+					return strings.HasPrefix(m.Path, d+"/") || d == "/home/u" && strings.HasPrefix(m.Path, "$HOME/")
+				})
+				if madeDirs[d] && (name == "file created" || name == "file created and removed") {
+					// A regular file of the program's own in $HOME or
+					// /tmp: run's supervisor makes it (by name).
+					if !made || len(fs.NotAllowed) > 0 {
+						t.Errorf("%s in %s (%s): made %+v, not_allowed %+v: want it made", name, d, level, fs.Made, fs.NotAllowed)
+					}
+					continue
+				}
+				if made {
+					t.Errorf("%s in %s (%s): made %+v", name, d, level, fs.Made)
 				}
 				if !slices.ContainsFunc(fs.NotAllowed, func(w profiles.PathWithheld) bool { return w.Path == d }) {
 					t.Errorf("%s in %s (%s): not_allowed %+v does not name %s", name, d, level, fs.NotAllowed, d)
