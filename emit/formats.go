@@ -187,16 +187,20 @@ func cBytes(p *profiles.Profile, opts Options) ([]byte, error) {
 }
 
 // madeNote says, for a format that carries Landlock rules without a
-// supervisor, that p's made files are left out ("" without any): only
-// sysrec run's supervisor makes them, and a rule on their directory
-// would reach every file in it.
+// supervisor, that p's made files and thread names are left out (""
+// without any): only sysrec run's supervisor makes them or opens them,
+// and a rule on their directory would reach every file in it.
 func madeNote(p *profiles.Profile) string {
-	if !p.HasMade() {
-		return ""
+	var notes []string
+	if p.HasMade() {
+		var paths []string
+		for _, m := range p.Filesystem.Made {
+			paths = append(paths, m.Path)
+		}
+		notes = append(notes, fmt.Sprintf("the made files %s (filesystem.made): only sysrec run's supervisor makes them (a right on their directory would reach every file in it); the program cannot create them", strings.Join(paths, ", ")))
 	}
-	var paths []string
-	for _, m := range p.Filesystem.Made {
-		paths = append(paths, m.Path)
+	if p.HasThreadNames() {
+		notes = append(notes, "thread names (filesystem.thread_names): only sysrec run's supervisor opens /proc/self/task/TID/comm (a rule on /proc/self/task would reach each thread's mem); the program cannot name another thread")
 	}
-	return fmt.Sprintf("the made files %s (filesystem.made): only sysrec run's supervisor makes them (a right on their directory would reach every file in it); the program cannot create them", strings.Join(paths, ", "))
+	return strings.Join(notes, "; ")
 }

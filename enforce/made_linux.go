@@ -57,10 +57,14 @@ type madeDir struct {
 
 // maker is the supervisor's made-file state.
 type maker struct {
-	dirs     []*madeDir
+	dirs []*madeDir
+	// threads: open the comm files of the caller's threads for it
+	// (threadname_linux.go).
+	threads  bool
 	uid, gid int
 	root     [2]uint64 // the supervisor's / and mount namespace inodes
 	mntns    [2]uint64
+	pidns    [2]uint64
 	// created are the files made with O_EXCL for a mkstemp name, by
 	// device and inode: the ones it may remove.
 	created map[[2]uint64]bool
@@ -73,14 +77,17 @@ const pathMax = 4096
 
 // newMaker opens the directories of files (instantiated). A directory
 // that is not there gets nothing made.
-func newMaker(files []profiles.MadeFile) (*maker, error) {
-	m := &maker{uid: os.Geteuid(), gid: os.Getegid(), created: map[[2]uint64]bool{}}
+func newMaker(files []profiles.MadeFile, threads bool) (*maker, error) {
+	m := &maker{uid: os.Geteuid(), gid: os.Getegid(), created: map[[2]uint64]bool{}, threads: threads}
 	var ok bool
 	if m.root, ok = statIno("/proc/self/root"); !ok {
 		return nil, errors.New("stat /proc/self/root")
 	}
 	if m.mntns, ok = statIno("/proc/self/ns/mnt"); !ok {
 		return nil, errors.New("stat /proc/self/ns/mnt")
+	}
+	if m.pidns, ok = statIno("/proc/self/ns/pid"); !ok {
+		return nil, errors.New("stat /proc/self/ns/pid")
 	}
 	byPath := map[string]*madeDir{}
 	for _, f := range files {
@@ -214,6 +221,9 @@ func (s *supervisor) makeFile(listener int, n *seccompNotif) (seccompNotifResp, 
 		c.flags, c.mode = flags, mode
 	}
 	if c.op == "open" && c.flags&unix.O_CREAT == 0 {
+		if m.threads && c.flags&unix.O_ACCMODE != unix.O_RDONLY {
+			return s.nameThread(listener, n, c)
+		}
 		return cont, true // openat2 without O_CREAT: nothing is made
 	}
 	nPaths := 1
@@ -424,19 +434,25 @@ func (m *maker) open(listener int, id uint64, c madeCall, t target) (seccompNoti
 	if tmp && len(m.created) < MaxViolations {
 		m.created[[2]uint64{st.Dev, st.Ino}] = true
 	}
+	return handOver(listener, id, fd, c.flags&unix.O_CLOEXEC != 0)
+}
+
+// handOver installs fd in the caller of notification id as the call's
+// result.
+func handOver(listener int, id uint64, fd int, cloexec bool) (seccompNotifResp, bool) {
 	add := seccompNotifAddfd{ID: id, Flags: unix.SECCOMP_ADDFD_FLAG_SEND, SrcFD: uint32(fd)}
-	if c.flags&unix.O_CLOEXEC != 0 {
+	if cloexec {
 		add.NewFDFlags = unix.O_CLOEXEC
 	}
 	// The descriptor is installed and the call answered with its number
 	// in one step (5.14): the caller cannot see one without the other.
 	if err := ioctl(listener, unix.SECCOMP_IOCTL_NOTIF_ADDFD, unsafe.Pointer(&add)); err != nil {
 		if errors.Is(err, unix.ENOENT) {
-			return cont, false // the caller is gone
+			return seccompNotifResp{}, false // the caller is gone
 		}
 		return errnoResp(id, err) // EMFILE: the caller's table is full
 	}
-	return cont, false
+	return seccompNotifResp{}, false
 }
 
 // rename renames a made name to another in the same directory.

@@ -64,6 +64,10 @@ type NotifyOptions struct {
 	// of Phases' init entries are made only while their process is in
 	// init.
 	Made []profiles.MadeFile
+	// ThreadNames (run: the profile's filesystem.thread_names) has the
+	// supervisor open the comm file of a thread of the caller's own
+	// process for it (threadname_linux.go).
+	ThreadNames bool
 }
 
 // PhaseOptions say how a supervisor decides the calls of a profile's
@@ -131,8 +135,8 @@ func NotifyCommand(filter []byte, argv []string, opts NotifyOptions) (*Cmd, erro
 		return nil, err
 	}
 	c.notify = &supervisor{opts: opts, arch: arch, index: map[sampleKey]int{}, refused: map[string]bool{}}
-	if len(opts.Made) > 0 {
-		if c.notify.maker, err = newMaker(opts.Made); err != nil {
+	if len(opts.Made) > 0 || opts.ThreadNames {
+		if c.notify.maker, err = newMaker(opts.Made, opts.ThreadNames); err != nil {
 			return nil, err
 		}
 	}

@@ -80,7 +80,7 @@ func Run(ctx context.Context, p *profiles.Profile, argv []string, o RunOptions) 
 	}
 	// Made files need the supervisor only where Landlock is on (off,
 	// nothing keeps the target from making any file itself).
-	made := in != nil && in.Profile.HasMade()
+	made := in != nil && (in.Profile.HasMade() || in.Profile.HasThreadNames())
 	if made {
 		if err := sameUser(); err != nil {
 			return enforce.Exit{}, err
@@ -105,7 +105,7 @@ func Run(ctx context.Context, p *profiles.Profile, argv []string, o RunOptions) 
 			nopts.Phases = &enforce.PhaseOptions{Tracker: tracker, Notified: p.Notified, OnRefused: o.OnRefused}
 		}
 		if made {
-			nopts.Made = in.Profile.Filesystem.Made
+			nopts.Made, nopts.ThreadNames = in.Profile.Filesystem.Made, in.Profile.Filesystem.ThreadNames
 			if phased {
 				supervised := view
 				nopts.Phases.Init = func(d linuxabi.SeccompData) bool {

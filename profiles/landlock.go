@@ -28,6 +28,10 @@ type Filesystem struct {
 	// Made are files in directories kept whole that run's supervisor
 	// creates, replaces and removes for the program (see MadeFile).
 	Made []MadeFile `json:"made,omitempty"`
+	// ThreadNames lets the program name its threads through
+	// /proc/self/task/TID/comm, which run's supervisor opens for it (see
+	// threadnames.go).
+	ThreadNames bool `json:"thread_names,omitempty"`
 	// Unresolved counts accesses the recorder could not resolve to a
 	// path (information only).
 	Unresolved uint64 `json:"unresolved,omitempty"`
@@ -405,6 +409,7 @@ func mergeLandlock(out *Profile, ps []*Profile) {
 			out.Filesystem.Rules = append(out.Filesystem.Rules, p.Filesystem.Rules...)
 			out.Filesystem.NotAllowed = append(out.Filesystem.NotAllowed, p.Filesystem.NotAllowed...)
 			out.Filesystem.Made = append(out.Filesystem.Made, p.Filesystem.Made...)
+			out.Filesystem.ThreadNames = out.Filesystem.ThreadNames || p.Filesystem.ThreadNames
 			out.Filesystem.Unresolved += p.Filesystem.Unresolved
 		}
 	}
@@ -450,6 +455,9 @@ func diffLandlock(o, nw *Profile) []string {
 			}
 		}
 		out = append(out, diffMade(o.Filesystem, nw.Filesystem)...)
+		if nw.Filesystem.ThreadNames && !o.Filesystem.ThreadNames {
+			out = append(out, "+ thread names (ordinary: sysrec's supervisor opens /proc/self/task/TID/comm of the program's own threads for it)")
+		}
 	}
 	switch {
 	case nw.Network == nil && o.Network != nil:
@@ -507,6 +515,9 @@ func formatLandlock(p *Profile) string {
 			}
 		}
 		formatMade(&b, fs)
+		if fs.ThreadNames {
+			fmt.Fprintf(&b, "thread names: /proc/self/task/TID/comm opened by sysrec's supervisor (run)  (%s)\n", ThreadNamesReason)
+		}
 	}
 	if n := p.Network; n != nil {
 		fmt.Fprintf(&b, "\nnetwork (Landlock): %d rules\n", len(n.Rules))

@@ -241,6 +241,9 @@ func formatMade(b *strings.Builder, fs *Filesystem) {
 	}
 }
 
+// threadCalls are the calls that may open a thread's comm file.
+var threadCalls = map[string]bool{"open": true, "openat": true, "openat2": true}
+
 // madeCalls are the calls that make, replace or remove a file by name,
 // with the index of their open flags (-1: every call of it may).
 var madeCalls = map[string]int{
@@ -257,16 +260,19 @@ var madeCalls = map[string]int{
 // is decided by the kernel as in p: the supervisor sees only calls p
 // would have run, and answers those it does not make a file for by
 // letting them continue under Landlock, which refuses what its rules do
-// not grant. Without made files it is p.
+// not grant. With thread names (threadnames.go), each allowed entry of
+// open and openat also gets a copy that matches an open for writing, and
+// openat2 notifies. Without either it is p.
 func (p *Profile) Making() *Profile {
-	if !p.HasMade() {
+	made, threads := p.HasMade(), p.HasThreadNames()
+	if !made && !threads {
 		return p
 	}
 	c := p.Clone()
 	var out []Syscall
 	for _, s := range c.Syscalls {
 		idx, ok := madeCalls[s.Name]
-		if !ok || s.EffectiveAction().Kind != Allow {
+		if !ok || s.EffectiveAction().Kind != Allow || !made && !threadCalls[s.Name] {
 			out = append(out, s)
 			continue
 		}
@@ -278,18 +284,40 @@ func (p *Profile) Making() *Profile {
 			out = append(out, n)
 			continue
 		}
-		n.Args = append(slices.Clone(s.Args), ArgRule{Index: idx, Op: OpIn, Mask: linuxabi.OCreat, Values: []uint64{linuxabi.OCreat}})
-		out = append(out, n, s)
+		if made {
+			n.Args = append(slices.Clone(s.Args), ArgRule{Index: idx, Op: OpIn, Mask: linuxabi.OCreat, Values: []uint64{linuxabi.OCreat}})
+			out = append(out, n)
+		}
+		if threads {
+			// Opened for writing, as a comm file is: the supervisor
+			// opens a thread's for it (threadnames.go).
+			t := n
+			t.Reason = "thread names: sent to run's supervisor"
+			t.Args = append(slices.Clone(s.Args), ArgRule{Index: idx, Op: OpIn, Mask: 3, Values: []uint64{1, 2}})
+			out = append(out, t)
+		}
+		out = append(out, s)
 	}
 	if c.DefaultAction.Kind == Allow {
-		// Every call is allowed: those that may make a file go to the
-		// supervisor after the entries, as Decide reads them.
+		// Every call is allowed: those that may make a file, or open a
+		// thread's comm file, go to the supervisor after the entries, as
+		// Decide reads them.
 		for _, name := range slices.Sorted(maps.Keys(madeCalls)) {
-			n := Syscall{Name: name, Action: Action{Kind: UserNotif}, Reason: "made files: sent to run's supervisor"}
-			if idx := madeCalls[name]; idx >= 0 {
-				n.Args = []ArgRule{{Index: idx, Op: OpIn, Mask: linuxabi.OCreat, Values: []uint64{linuxabi.OCreat}}}
+			idx := madeCalls[name]
+			if made {
+				n := Syscall{Name: name, Action: Action{Kind: UserNotif}, Reason: "made files: sent to run's supervisor"}
+				if idx >= 0 {
+					n.Args = []ArgRule{{Index: idx, Op: OpIn, Mask: linuxabi.OCreat, Values: []uint64{linuxabi.OCreat}}}
+				}
+				out = append(out, n)
 			}
-			out = append(out, n)
+			if threads && threadCalls[name] && (idx >= 0 || !made) {
+				n := Syscall{Name: name, Action: Action{Kind: UserNotif}, Reason: "thread names: sent to run's supervisor"}
+				if idx >= 0 {
+					n.Args = []ArgRule{{Index: idx, Op: OpIn, Mask: 3, Values: []uint64{1, 2}}}
+				}
+				out = append(out, n)
+			}
 		}
 	}
 	c.Syscalls = out
@@ -301,11 +329,16 @@ func (p *Profile) Making() *Profile {
 // removing, reading, writing and truncating those names is no
 // violation.
 func (p *Profile) Unmade(refused []FileAccess) []FileAccess {
-	if !p.HasMade() {
+	if !p.HasMade() && !p.HasThreadNames() {
 		return refused
 	}
 	var out []FileAccess
 	for _, f := range refused {
+		if _, _, ok := ThreadComm(f.Path); ok && p.HasThreadNames() {
+			if f.Access &^= linuxabi.LandlockReadFile | linuxabi.LandlockWriteFile; f.Access == 0 {
+				continue
+			}
+		}
 		if p.Made(f.Path) {
 			if f.Access &^= MadeRights; f.Access == 0 {
 				continue

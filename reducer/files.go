@@ -152,6 +152,7 @@ func Filesystem(recs []*profiles.Recording, opts FSOptions) (*profiles.Filesyste
 		b.build()
 		fs.Rules = append(fs.Rules, b.rules2profile()...)
 		fs.NotAllowed = append(fs.NotAllowed, b.withheld2profile()...)
+		fs.ThreadNames = fs.ThreadNames || b.threadNames
 		fs.Made = append(fs.Made, b.made2profile()...)
 		net.Rules = append(net.Rules, portRules(g, inv, opts.Exe)...)
 	}
@@ -285,6 +286,9 @@ type fsBuilder struct {
 	// readsUnder are the directories reads of files beneath them were
 	// widened to.
 	readsUnder map[string]bool
+	// threadNames: a thread's comm file was written through
+	// /proc/PID/task/TID (Filesystem.ThreadNames).
+	threadNames bool
 }
 
 type fsWithheld struct {
@@ -370,6 +374,11 @@ func (b *fsBuilder) procEntry(m []string, access, count uint64) {
 		self = "/proc/thread-self"
 	}
 	b.add(self+m[3], access, count, "a per-process /proc entry, resolved to the target's own when the rules are made (the pid differs every run; /proc as a whole would include /proc/kallsyms)")
+	if m[2] != "" && m[3] == "/comm" && access&linuxabi.LandlockWriteFile != 0 {
+		// A thread named by another (pthread_setname_np): its comm file
+		// does not exist when the rules are made.
+		b.threadNames = true
+	}
 	if n := b.procLister(); n > 0 && access&llRead != 0 {
 		w := b.withhold("/proc", access&llRead, count, m[0])
 		w.why = fmt.Sprintf("entries of %d processes read after listing /proc (a process lister such as ps): Landlock cannot grant other processes' /proc/PID entries without all of /proc, /proc/kallsyms and /proc/kcore included; only the target's own entries (/proc/self) are granted", n)

@@ -894,3 +894,29 @@ func TestFilesystemTemplatesMerge(t *testing.T) {
 		t.Errorf("$ARGS count %d, want 3", fs.Rules[0].Count)
 	}
 }
+
+// TestThreadNamesReduced: a comm file written through /proc/PID/task/TID
+// (a thread named by another) gives the profile thread names; read, or
+// through /proc/PID, it does not.
+func TestThreadNamesReduced(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		f    profiles.FileAccess
+		want bool
+	}{
+		{"another thread named", fa("/proc/4242/task/4243/comm", 1, "write_file", "read_file"), true},
+		{"a thread's name read", fa("/proc/4242/task/4243/comm", 1, "read_file"), false},
+		{"the process named", fa("/proc/4242/comm", 1, "write_file"), false},
+		{"another file of a thread", fa("/proc/4242/task/4243/stat", 1, "read_file"), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fs, _, err := Filesystem([]*profiles.Recording{fsRec(tc.f)}, FSOptions{Level: FSDirs})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fs.ThreadNames != tc.want {
+				t.Errorf("thread names %v, want %v", fs.ThreadNames, tc.want)
+			}
+		})
+	}
+}
