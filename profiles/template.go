@@ -51,6 +51,13 @@ import (
 //	$XDG_DATA_HOME, $XDG_STATE_HOME, $XDG_RUNTIME_DIR: the environment,
 //	with the XDG defaults ($TMPDIR: /tmp)
 //	$TTY           the terminal the target is given (/dev/pts/N)
+//	$WORDS[cmd]    the paths a command string of the command line (an
+//	               argument of several words: sh -c "ed -s f < cmds")
+//	               gives the command cmd as operands, or, for cmd > or
+//	               >>, redirects output to (see CommandOperands); /.. and
+//	               /rel as for $ARGn. A written path in a command string:
+//	               the next string may put options before it
+//	               (tee -a /var/log/x after tee out.log)
 //	$PROGS         the programs the words of the command line name
 //	               through $PATH (bash -c 'xz -dc "$1" | tail' names
 //	               xz and tail), for execute and read_file only
@@ -95,7 +102,8 @@ type Template struct {
 	// argument's own path.
 	Key string
 	// Option, for OPT, is the option whose value the path is (-o,
-	// --output).
+	// --output); for WORDS, the command (or redirection) whose operands
+	// in a command string the paths are.
 	Option string
 	// Parent is $ARGn/..: the directory holding the argument's path.
 	Parent bool
@@ -131,7 +139,7 @@ func (t Template) String() string {
 // environment, or a path a file the command line names gives ($ARGn[key]:
 // the file may be one someone else wrote, a site or a list).
 func (t Template) Named() bool {
-	return t.Var == "ARGS" || (t.Var == "ARG" && !t.Parent && t.Key == "") || ((t.Var == "OPT" || t.Var == "OPERANDS") && !t.Parent)
+	return t.Var == "ARGS" || (t.Var == "ARG" && !t.Parent && t.Key == "") || ((t.Var == "OPT" || t.Var == "OPERANDS" || t.Var == "WORDS") && !t.Parent)
 }
 
 // IsTemplate reports whether a rule path is a template.
@@ -152,6 +160,12 @@ func ParseTemplate(s string) (Template, error) {
 			return Template{}, fmt.Errorf("template %s: want $OPT[-o] with -o an option (a dash, letters, digits, - and _)", s)
 		}
 		t.Var, t.Option = "OPT", key
+	case strings.HasPrefix(name, "WORDS["):
+		key, ok := strings.CutSuffix(strings.TrimPrefix(name, "WORDS["), "]")
+		if !ok || !ValidCommand(key) {
+			return Template{}, fmt.Errorf("template %s: want $WORDS[cmd] with cmd a command name (letters, digits, . _ + -), > or >>", s)
+		}
+		t.Var, t.Option = "WORDS", key
 	case strings.HasPrefix(name, "OPERANDS["):
 		digits, ok := strings.CutSuffix(strings.TrimPrefix(name, "OPERANDS["), "]")
 		n, err := strconv.Atoi(digits)
@@ -177,7 +191,7 @@ func ParseTemplate(s string) (Template, error) {
 		}
 		t.Var, t.Arg = "ARG", n
 	default:
-		return Template{}, fmt.Errorf("template %s: unknown variable $%s (want $ARGn, $ARGn[key], $OPERANDS[n], $OPT[-o], $ARGS, $CWD, $TTY, $PROGS or $%s)", s, name, strings.Join(EnvVars(), ", $"))
+		return Template{}, fmt.Errorf("template %s: unknown variable $%s (want $ARGn, $ARGn[key], $OPERANDS[n], $OPT[-o], $WORDS[cmd], $ARGS, $CWD, $TTY, $PROGS or $%s)", s, name, strings.Join(EnvVars(), ", $"))
 	}
 	if rest == "" {
 		if strings.HasSuffix(s, "/") {
@@ -189,8 +203,8 @@ func ParseTemplate(s string) (Template, error) {
 		return Template{}, fmt.Errorf("template %s: $%s takes no path after it", s, t.Var)
 	}
 	if rest == ".." {
-		if t.Var != "ARG" && t.Var != "OPT" && t.Var != "OPERANDS" {
-			return Template{}, fmt.Errorf("template %s: /.. follows $ARGn, $OPERANDS[n] or $OPT[-o] only (the directory of a path argument)", s)
+		if t.Var != "ARG" && t.Var != "OPT" && t.Var != "OPERANDS" && t.Var != "WORDS" {
+			return Template{}, fmt.Errorf("template %s: /.. follows $ARGn, $OPERANDS[n], $OPT[-o] or $WORDS[cmd] only (the directory of a path argument)", s)
 		}
 		t.Parent = true
 		return t, nil
@@ -439,6 +453,64 @@ func WordPaths(arg, dir string) []string {
 	for _, w := range words {
 		if p, ok := ArgPath(w, dir); ok {
 			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// shellOps end a simple command in a command string; redirections take
+// the word after them.
+var (
+	shellOps     = []string{"|", "||", "&&", ";", "&", "(", ")", "{", "}", "!"}
+	redirections = []string{"<", ">", ">>", "2>", "2>>", "&>", "<<<", ">|"}
+)
+
+// ValidCommand reports whether c can key a $WORDS template: a command
+// name (CommandWords' letters), or an output redirection.
+func ValidCommand(c string) bool {
+	return c == ">" || c == ">>" || c != "" && len(c) <= 64 && c[0] != '-' && c[0] != '.' && asciiWord(c, "._+-")
+}
+
+// CommandOperands are the words a command string arg (an argument of
+// several words: sh -c "ed -s f < cmds | tee out") gives cmd: for a
+// command name, the words after it in each simple command it begins
+// (after assignments and an absolute path's directory) that are neither
+// options nor redirections and their targets; for > or >>, the words
+// those redirect output to. Words split at blanks; a simple command ends
+// at | || && ; & and parentheses. None for an argument of one word.
+func CommandOperands(arg, cmd string) []string {
+	var words []string
+	for _, w := range strings.Fields(arg) {
+		// "x;" ends a command as "x ;" does.
+		if t, ok := strings.CutSuffix(w, ";"); ok && t != "" {
+			words = append(words, t, ";")
+			continue
+		}
+		words = append(words, w)
+	}
+	if len(words) < 2 {
+		return nil
+	}
+	var out []string
+	start, skip := true, false
+	command := ""
+	for i, w := range words {
+		switch {
+		case skip:
+			skip = false
+		case slices.Contains(shellOps, w):
+			start, command = true, ""
+		case slices.Contains(redirections, w):
+			skip = true
+			if (w == cmd || w == ">|" && cmd == ">") && i+1 < len(words) {
+				out = append(out, words[i+1])
+			}
+		case start && strings.Contains(w, "=") && !strings.HasPrefix(w, "-"):
+			// An assignment before the command (LC_ALL=C sort).
+		case start:
+			start, command = false, path.Base(w)
+		case command == cmd && !isOption(w):
+			out = append(out, w)
 		}
 	}
 	return out
@@ -894,6 +966,19 @@ func (t Template) expand(inv Invocation) ([]string, string) {
 		}
 		if len(out) == 0 {
 			return nil, fmt.Sprintf("the command line gives option %s no path", t.Option)
+		}
+		return out, ""
+	case "WORDS":
+		var out []string
+		for _, a := range inv.Args[min(1, len(inv.Args)):] {
+			for _, w := range CommandOperands(a, t.Option) {
+				if p, ok := ArgPath(w, inv.Dir); ok {
+					out = append(out, t.at(p))
+				}
+			}
+		}
+		if len(out) == 0 {
+			return nil, fmt.Sprintf("no command string of the command line gives %s a path", t.Option)
 		}
 		return out, ""
 	case "PROGS":

@@ -24,7 +24,7 @@ func TestTemplateParse(t *testing.T) {
 		return fmt.Sprintf("{\"version\": 2, \"arch\": [\"x86_64\"], \"default_action\": \"allow\", \"syscalls\": [],\n\"filesystem\": {\"rules\": [{\"path\": \"/usr\", \"access\": [\"read_file\"]},\n  {\"path\": %q, \"access\": [\"read_file\"]}]}}", path)
 	}
 	for _, tc := range []struct{ name, json, want string }{
-		{"unknown variable", rule("$HOMEDIR/x"), `line 3, column 12: field filesystem.rules[1].path: template $HOMEDIR/x: unknown variable $HOMEDIR (want $ARGn, $ARGn[key], $OPERANDS[n], $OPT[-o], $ARGS, $CWD, $TTY, $PROGS or $XDG_RUNTIME_DIR, $XDG_STATE_HOME, $XDG_DATA_HOME, $XDG_CACHE_HOME, $XDG_CONFIG_HOME, $TMPDIR, $HOME)`},
+		{"unknown variable", rule("$HOMEDIR/x"), `line 3, column 12: field filesystem.rules[1].path: template $HOMEDIR/x: unknown variable $HOMEDIR (want $ARGn, $ARGn[key], $OPERANDS[n], $OPT[-o], $WORDS[cmd], $ARGS, $CWD, $TTY, $PROGS or $XDG_RUNTIME_DIR, $XDG_STATE_HOME, $XDG_DATA_HOME, $XDG_CACHE_HOME, $XDG_CONFIG_HOME, $TMPDIR, $HOME)`},
 		{"braces", rule("${HOME}"), `line 3, column 12: field filesystem.rules[1].path: template ${HOME}: unknown variable ${HOME}`},
 		{"argument 0", rule("$ARG0"), `field filesystem.rules[1].path: template $ARG0: argument 0 is the program itself, not a parameter`},
 		{"leading zero", rule("$ARG01"), `template $ARG01: want $ARGn with n a number from 1`},
@@ -39,7 +39,7 @@ func TestTemplateParse(t *testing.T) {
 		{"option alone", rule("$OPT[--]"), `template $OPT[--]: want $OPT[-o]`},
 		{"key a checksum", rule("$ARG2[b6c34d7341759ea07aa0fa1ca51ba738]"), `template $ARG2[b6c34d7341759ea07aa0fa1ca51ba738]: want $ARGn[key]`},
 		{"$ARGS/x", rule("$ARGS/x"), `template $ARGS/x: $ARGS takes no path after it`},
-		{"parent of home", rule("$HOME/.."), `template $HOME/..: /.. follows $ARGn, $OPERANDS[n] or $OPT[-o] only`},
+		{"parent of home", rule("$HOME/.."), `template $HOME/..: /.. follows $ARGn, $OPERANDS[n], $OPT[-o] or $WORDS[cmd] only`},
 		{"dotdot below", rule("$ARG1/a/../../etc"), `template $ARG1/a/../../etc: "a/../../etc" after $ARG1 is not a clean relative path below it`},
 		{"trailing slash", rule("$CWD/"), `template $CWD/: not clean`},
 		{"relative", rule("etc/x"), `field filesystem.rules[1].path: "etc/x" is not a clean absolute path`},
@@ -104,6 +104,10 @@ func TestInstantiate(t *testing.T) {
 		{"cwd /", "$CWD", []string{"read_file"}, []string{"app"}, "/", env, "", "/ is never granted from a template"},
 		{"system file named", "$ARGS", []string{"read_file"}, []string{"cat", "/etc/shadow", "notes"}, "/v", env, "/v/notes read_file\n", ""},
 		{"system file written", "$ARG1", []string{"write_file"}, []string{"tee", "/etc/passwd"}, "/v", env, "", "in a system tree"},
+		{"a command string's operand", "$WORDS[ed]", []string{"write_file", "truncate"}, []string{"sh", "-c", "ed -s other/b.txt < cmds"}, "/v", env, "/v/other/b.txt write_file,truncate\n", ""},
+		{"beside a command string's operand", "$WORDS[tee]/..", rw, []string{"sh", "-c", "seq 3 | tee -a /w/logs/app.log"}, "/v", env, "/w/logs write_file,read_file,make_reg,truncate\n", ""},
+		{"a command string's operand in /etc", "$WORDS[tee]/..", rw, []string{"sh", "-c", "seq 3 | tee /etc/x"}, "/v", env, "", "in a system tree"},
+		{"no command string", "$WORDS[ed]", []string{"write_file"}, []string{"ed", "a.txt"}, "/v", env, "", "no command string of the command line gives ed a path"},
 		{"distribution's file named", "$ARGS", []string{"read_file"}, []string{"cat", "/usr/share/common-licenses/GPL-3"}, "/v", env, "/usr/share/common-licenses/GPL-3 read_file\n", ""},
 		{"distribution's file written", "$ARG1", []string{"write_file"}, []string{"tee", "/usr/share/x"}, "/v", env, "", "in a system tree"},
 		{"all of /usr named", "$ARGS", []string{"read_file"}, []string{"cat", "/usr"}, "/v", env, "", ""},
@@ -550,5 +554,27 @@ func checkInstantiated(t *testing.T, p *Profile, args []string, want, warn strin
 	}
 	if w := strings.Join(warnings, "\n"); (warn == "") != (w == "") || !strings.Contains(w, warn) {
 		t.Errorf("%v: warnings %q, want %q", args, w, warn)
+	}
+}
+
+func TestCommandOperands(t *testing.T) {
+	for _, tc := range []struct {
+		arg, cmd string
+		want     []string
+	}{
+		{"ed -s a.txt < cmds", "ed", []string{"a.txt"}},
+		{"seq 10 | tee out.log", "tee", []string{"out.log"}},
+		{"seq 3 | tee -a /var/log/app.log", "tee", []string{"/var/log/app.log"}},
+		{"sort in > out", ">", []string{"out"}},
+		{"sort in >> out 2> err", ">>", []string{"out"}},
+		{"LC_ALL=C /usr/bin/sort -o s in", "sort", []string{"s", "in"}},
+		{"cat a | tee x; tee y < z", "tee", []string{"x", "y"}},
+		{"echo tee x", "tee", nil},
+		{"tee", "tee", nil},
+		{"wc -l data.txt", "ed", nil},
+	} {
+		if got := CommandOperands(tc.arg, tc.cmd); !slices.Equal(got, tc.want) {
+			t.Errorf("CommandOperands(%q, %q) = %q, want %q", tc.arg, tc.cmd, got, tc.want)
+		}
 	}
 }

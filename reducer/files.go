@@ -753,6 +753,9 @@ func (b *fsBuilder) rules2profile() []profiles.PathRule {
 			templated = append(templated, ops...)
 			continue
 		}
+		if w, ok := b.params.wordsToo(rule, t.t); ok {
+			templated = append(templated, w)
+		}
 		templated = append(templated, b.params.asTemplate(rule, t.t))
 	}
 	return templated

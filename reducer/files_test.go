@@ -652,6 +652,22 @@ $ARGS read_file,read_dir
 $OPERANDS[4]/.. write_file,read_dir,remove_file,make_reg,truncate
 $ARGS read_file,read_dir
 `},
+		// A file a command string names, edited in place: what its
+		// command is given next run, wherever; a file a pipeline's tee
+		// makes: beside what tee is given next run, and in the working
+		// directory, as before.
+		{name: "edited through a command string", argv: []string{"sh", "-c", "ed -s a.txt < cmds"}, dir: "/w", files: []profiles.FileAccess{
+			fa("/w/cmds", 1, "read_file"), fa("/w/a.txt", 1, "read_file", "write_file", "truncate"),
+		}, want: `
+$ARGS read_file,read_dir
+$WORDS[ed] write_file,read_file,truncate
+`},
+		{name: "made through a command string", argv: []string{"sh", "-c", "seq 10 | tee out.log"}, dir: "/w", files: []profiles.FileAccess{
+			fa("/w/out.log", 1, "make_reg", "write_file"),
+		}, want: `
+$CWD write_file,read_dir,remove_file,make_reg,truncate
+$WORDS[tee]/.. write_file,read_dir,remove_file,make_reg,truncate
+`},
 		// find tree opens "." to come back to it (gnulib's save_cwd):
 		// the working directory's listing is $CWD's too, for find
 		// /abs/tree run from elsewhere. Not another directory's.

@@ -28,6 +28,8 @@ type params struct {
 	// directory of an output is where the job writes; the directory of
 	// an input is not.
 	outputs []bool
+	// written are the paths the recording wrote, truncated or made.
+	written map[string]bool
 	// siblings are the arguments the recording made a file beside
 	// named after them (madeSibling): inputs whose directory is an
 	// output's.
@@ -50,7 +52,12 @@ type envParam struct{ name, value string }
 // path, something under it, or created files it is the prefix of (an
 // argument such as tar's "czf" names no path, though it could be one).
 func newParams(inv profiles.Invocation, seen map[string]*profiles.FileAccess) *params {
-	ps := &params{inv: inv, args: make([]string, len(inv.Args)), outputs: make([]bool, len(inv.Args)), siblings: make([]bool, len(inv.Args)), words: map[string]bool{}}
+	ps := &params{inv: inv, args: make([]string, len(inv.Args)), outputs: make([]bool, len(inv.Args)), siblings: make([]bool, len(inv.Args)), words: map[string]bool{}, written: map[string]bool{}}
+	for p, f := range seen {
+		if f.Access&(linuxabi.LandlockWriteFile|linuxabi.LandlockTruncate|llMake) != 0 {
+			ps.written[p] = true
+		}
+	}
 	if inv.Dir == "" {
 		// Not started by sysrec (a container, a process followed): the
 		// command line's context is unknown, and its paths may be
@@ -207,6 +214,7 @@ func (ps *params) template(p string, access uint64) (t profiles.Template, base s
 	if ps.words[p] && access&^llRead == 0 {
 		cands = append(cands, profiles.Template{Var: "ARGS"})
 	}
+
 	if slices.Contains(ps.inv.Programs, p) && access&linuxabi.LandlockExecute != 0 && access&^(linuxabi.LandlockExecute|linuxabi.LandlockReadFile) == 0 {
 		cands = append(cands, profiles.Template{Var: "PROGS"})
 	}
@@ -236,6 +244,11 @@ func (ps *params) template(p string, access uint64) (t profiles.Template, base s
 		// script or its patch file, which the next run may name
 		// elsewhere.
 		cands = append(cands, profiles.Template{Var: "CWD"})
+	}
+	if access&^llRead != 0 {
+		// A path a command string names, written: what its command
+		// (or redirection) is given next run.
+		cands = append(cands, ps.wordTemplates(p)...)
 	}
 	cands = append(cands, parents...)
 	byLen := make([]int, 0, len(ps.args))
@@ -416,6 +429,66 @@ func (ps *params) origin(t profiles.Template) string {
 // asTemplate returns r, whose path is a parameter, as template t. A
 // read of a path an argument names becomes "$ARGS": the next run may
 // read what its command line names, in any position.
+// wordTemplates are the $WORDS templates that stand for p in the
+// recording's command strings: an operand (or output redirection) p is,
+// is the directory of, or is under.
+func (ps *params) wordTemplates(p string) []profiles.Template {
+	var out []profiles.Template
+	for _, a := range ps.inv.Args[min(1, len(ps.inv.Args)):] {
+		fields := strings.Fields(a)
+		if len(fields) < 2 {
+			continue
+		}
+		keys := []string{">", ">>"}
+		for _, w := range fields {
+			if k := path.Base(w); profiles.ValidCommand(k) && !slices.Contains(keys, k) {
+				keys = append(keys, k)
+			}
+		}
+		for _, key := range keys {
+			for _, w := range profiles.CommandOperands(a, key) {
+				q, ok := profiles.ArgPath(w, ps.inv.Dir)
+				if !ok || q == "/" || policy.SystemTree(q) {
+					continue
+				}
+				t := profiles.Template{Var: "WORDS", Option: key}
+				switch {
+				case q == p:
+				case path.Dir(q) == p && ps.written[q]:
+					// The directory of an output, not of an input.
+					t.Parent = true
+				case strings.HasPrefix(p, q+"/"):
+					t.Rel = strings.TrimPrefix(p, q+"/")
+				default:
+					continue
+				}
+				if !slices.Contains(out, t) {
+					out = append(out, t)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// wordsToo returns, for rule r (its path the recorded one) on the working
+// directory ($CWD), where the target made files, the same rule on the
+// directory of a path a command string names that it wrote ($WORDS[cmd]/..):
+// seq 10 | tee out.log made out.log in the working directory, and the next
+// string may name /var/log/app.log. Both are the person's.
+func (ps *params) wordsToo(r profiles.PathRule, t profiles.Template) (profiles.PathRule, bool) {
+	access, _ := linuxabi.ParseLandlockFS(r.Access)
+	if t.Var != "CWD" || t.Rel != "" || access&llMakeReg == 0 {
+		return profiles.PathRule{}, false
+	}
+	for _, w := range ps.wordTemplates(r.Path) {
+		if w.Parent && ps.instantiatesTo(w, r.Path, access) {
+			return ps.asTemplate(r, w), true
+		}
+	}
+	return profiles.PathRule{}, false
+}
+
 // siblingOperand returns, for rule r (its path the recorded one) on the
 // directory of an input that follows an option, is the command line's
 // last argument, and that the recording made a file beside
