@@ -84,9 +84,28 @@ func MkstempName(s string) bool {
 	return true
 }
 
+// NamedFile returns the template of m when its whole path is a file
+// the command line names ($OPERANDS[n], $OPT[-o], $ARGn, $WORDS[cmd]):
+// a file the recorded run wrote in place, which the next run's may
+// name before it exists (touch new.txt after touch a.txt). The
+// supervisor then makes exactly that file, in whatever directory it is.
+func (m MadeFile) NamedFile() (Template, bool) {
+	if !IsTemplate(m.Path) {
+		return Template{}, false
+	}
+	t, err := ParseTemplate(m.Path)
+	if err != nil || !t.Named() || t.Var == "ARGS" || t.Rel != "" {
+		return Template{}, false
+	}
+	return t, true
+}
+
 // validMade checks made entry i.
 func validMade(i int, m MadeFile) error {
 	field := fmt.Sprintf("filesystem.made[%d].path", i)
+	if _, ok := m.NamedFile(); ok {
+		return nil
+	}
 	dir, name := m.Split()
 	switch {
 	case dir == "":
@@ -136,6 +155,22 @@ func (c *Profile) instantiateMade(inv Invocation) []string {
 	home := inv.Var("HOME")
 	var out []MadeFile
 	for _, m := range fs.Made {
+		if t, ok := m.NamedFile(); ok {
+			paths, why := t.expand(inv)
+			if len(paths) == 0 {
+				warnings = append(warnings, fmt.Sprintf("made file %s: %s; nothing is made", m.Path, why))
+			}
+			for _, p := range paths {
+				if d := path.Dir(p); d == "/" || policy.SystemTree(d) || policy.LoginFile(p, home) {
+					warnings = append(warnings, fmt.Sprintf("made file %s (%s): a login file, or in / or a system tree; nothing is made", m.Path, p))
+					continue
+				}
+				n := m
+				n.Path = p
+				out = append(out, n)
+			}
+			continue
+		}
 		dir, name := m.Split()
 		if IsTemplate(dir) {
 			t, err := ParseTemplate(dir)

@@ -756,6 +756,7 @@ func (b *fsBuilder) rules2profile() []profiles.PathRule {
 		if w, ok := b.params.wordsToo(rule, t.t); ok {
 			templated = append(templated, w)
 		}
+		b.namedWrite(rule, t.t)
 		templated = append(templated, b.params.asTemplate(rule, t.t))
 	}
 	return templated

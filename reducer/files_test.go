@@ -936,3 +936,37 @@ func TestThreadNamesReduced(t *testing.T) {
 		})
 	}
 }
+
+// TestNamedWriteMade: a file the command line names that the target
+// wrote in place is made by the supervisor when the next one is not
+// there yet; one it created, or only read, is not.
+func TestNamedWriteMade(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		argv []string
+		f    profiles.FileAccess
+		want []string
+	}{
+		{"touched", []string{"touch", "-d", "2021-01-01", "a.txt"}, fa("/w/a.txt", 1, "write_file"), []string{"$OPERANDS[3]"}},
+		{"truncated", []string{"truncate", "-s", "100", "a.txt"}, fa("/w/a.txt", 1, "write_file", "truncate"), []string{"$OPERANDS[3]"}},
+		{"edited through a command string", []string{"sh", "-c", "ed -s a.txt < cmds"}, fa("/w/a.txt", 1, "read_file", "write_file", "truncate"), []string{"$WORDS[ed]"}},
+		{"created", []string{"touch", "new.txt"}, fa("/w/new.txt", 1, "make_reg", "write_file"), nil},
+		{"read", []string{"cat", "a.txt"}, fa("/w/a.txt", 1, "read_file"), nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := fsRec(tc.f)
+			r.Command, r.Dir = tc.argv, "/w"
+			fs, _, err := Filesystem([]*profiles.Recording{r}, FSOptions{Level: FSDirs})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, m := range fs.Made {
+				got = append(got, m.Path)
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("made %q, want %q", got, tc.want)
+			}
+		})
+	}
+}

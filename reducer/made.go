@@ -80,3 +80,27 @@ func (b *fsBuilder) made2profile() []profiles.MadeFile {
 	}
 	return out
 }
+
+// namedWrite makes the file rule r is on a made file when the command
+// line names it (t: $OPERANDS[n], $OPT[-o], $ARGn, $WORDS[cmd]) and the
+// target wrote it in place, there before the run: the next command line
+// may name one that is not there yet (touch new.txt, truncate -s 1K
+// new.bin, dd of=new after dd of=old, tee -a a new log), and making it is
+// a right on its whole directory, which the recording never needed. The
+// supervisor makes that one file, wherever it is; the directory gets
+// nothing.
+func (b *fsBuilder) namedWrite(r profiles.PathRule, t profiles.Template) {
+	m := profiles.MadeFile{Path: t.String()}
+	if _, ok := m.NamedFile(); !ok || t.Var == "ARG" && t.Key != "" {
+		return
+	}
+	access, _ := linuxabi.ParseLandlockFS(r.Access)
+	f := b.seen[r.Path]
+	if access&(linuxabi.LandlockWriteFile|linuxabi.LandlockTruncate) == 0 || f == nil || f.Access&llMake != 0 {
+		return
+	}
+	if _, ok := b.made[m.Path]; !ok {
+		b.madeWhy[m.Path] = "a file the command line names, written in place: if the next run's is not there yet, sysrec's supervisor makes exactly it (a right to make files is a right on the whole directory)"
+	}
+	b.made[m.Path] += r.Count
+}
