@@ -38,7 +38,11 @@ import (
 //     mkstemp name only if it made that file (device and inode) in this
 //     run;
 //   - it acts for a target of its own user only (file system uid and
-//     gid): it never lends the target another user's rights.
+//     gid), in its own user namespace, with every capability it has
+//     itself in effect: it never lends the target another user's rights,
+//     nor the capabilities the target dropped (a root target that gave
+//     up CAP_DAC_OVERRIDE, or whose capabilities are a child user
+//     namespace's, which count for nothing on the host's files).
 //
 // Anything else it lets continue (SECCOMP_USER_NOTIF_FLAG_CONTINUE): the
 // kernel then runs the call as the target made it, under the target's
@@ -59,13 +63,15 @@ type madeDir struct {
 type maker struct {
 	dirs     []*madeDir
 	uid, gid int
-	root     [2]uint64 // the supervisor's / and mount namespace inodes
+	capEff   uint64    // the supervisor's effective capabilities
+	root     [2]uint64 // the supervisor's /, mount and user namespace inodes
 	mntns    [2]uint64
+	userns   [2]uint64
 	// created are the files made with O_EXCL for a mkstemp name, by
 	// device and inode: the ones it may remove.
 	created map[[2]uint64]bool
 	buf     [pathMax]byte
-	status  [2048]byte
+	status  [4096]byte
 }
 
 // pathMax bounds a path read from the target (PATH_MAX, with its NUL).
@@ -82,6 +88,15 @@ func newMaker(files []profiles.MadeFile) (*maker, error) {
 	if m.mntns, ok = statIno("/proc/self/ns/mnt"); !ok {
 		return nil, errors.New("stat /proc/self/ns/mnt")
 	}
+	if m.userns, ok = statIno("/proc/self/ns/user"); !ok {
+		return nil, errors.New("stat /proc/self/ns/user")
+	}
+	// The thread's own: capabilities are a thread's.
+	self := target{pid: unix.Gettid()}
+	if !m.readCaller(&self) {
+		return nil, errors.New("read /proc/self/status")
+	}
+	m.capEff = self.capEff
 	byPath := map[string]*madeDir{}
 	for _, f := range files {
 		dir, name := f.Split()
@@ -183,6 +198,7 @@ type target struct {
 	names    [2]string
 	uid, gid int
 	umask    uint32
+	capEff   uint64
 }
 
 // makeFile answers notification n (a call Profile.Making sends) for tid
@@ -232,7 +248,10 @@ func (s *supervisor) makeFile(listener int, n *seccompNotif) (seccompNotifResp, 
 	}
 	// Read last: most calls sent here name no made file, and need none
 	// of it.
-	if !m.readCaller(&t) || t.uid != m.uid || t.gid != m.gid {
+	if !m.readCaller(&t) || t.uid != m.uid || t.gid != m.gid || t.capEff&m.capEff != m.capEff {
+		return cont, true
+	}
+	if ns, ok := statIno("/proc/" + strconv.Itoa(t.pid) + "/ns/user"); !ok || ns != m.userns {
 		return cont, true
 	}
 	// What was read of the caller (memory, /proc) was its own only if it
@@ -250,8 +269,8 @@ func (s *supervisor) makeFile(listener int, n *seccompNotif) (seccompNotifResp, 
 	}
 }
 
-// readCaller reads the caller's file system uid and gid and umask from
-// /proc/TID/status; false if it cannot.
+// readCaller reads the caller's file system uid and gid, umask and
+// effective capabilities from /proc/TID/status; false if it cannot.
 func (m *maker) readCaller(t *target) bool {
 	fd, err := unix.Open("/proc/"+strconv.Itoa(t.pid)+"/status", unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
@@ -263,7 +282,7 @@ func (m *maker) readCaller(t *target) bool {
 		return false
 	}
 	t.uid, t.gid = -1, -1
-	umask := false
+	umask, caps := false, false
 	for line := range strings.SplitSeq(string(m.status[:nr]), "\n") {
 		k, v, _ := strings.Cut(line, ":\t")
 		f := strings.Fields(v)
@@ -275,9 +294,12 @@ func (m *maker) readCaller(t *target) bool {
 			t.uid, _ = strconv.Atoi(f[3]) // real, effective, saved, file system
 		case k == "Gid" && len(f) == 4:
 			t.gid, _ = strconv.Atoi(f[3])
+		case k == "CapEff" && len(f) == 1:
+			c, err := strconv.ParseUint(f[0], 16, 64)
+			t.capEff, caps = c, err == nil
 		}
 	}
-	return umask && t.uid >= 0 && t.gid >= 0
+	return umask && caps && t.uid >= 0 && t.gid >= 0
 }
 
 // locate returns the made directory and name the caller's path p

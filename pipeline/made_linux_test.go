@@ -279,6 +279,30 @@ func TestMadeAttacks(t *testing.T) {
 			t.Errorf("mode %o, %v", st.Mode&0o7777, err)
 		}
 	})
+	t.Run("rights given up", func(t *testing.T) {
+		// A root target that gave up its capabilities, or moved to a
+		// user namespace of its own, keeps uid 0: the supervisor (root,
+		// every capability) must not make a file where the target's
+		// own rights could not, here in a home of another user's.
+		h := madeHome(t)
+		if err := os.Chown(h, 65534, 65534); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(h, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		for _, how := range []string{"nocaps", "userns"} {
+			if out := run(t, how, "create", filepath.Join(h, ".lesshst")); out != "create: Permission denied" {
+				t.Errorf("%s: create .lesshst: %q", how, out)
+			}
+		}
+		if names := dirNames(t, h); len(names) != 0 {
+			t.Errorf("home holds %q", names)
+		}
+		if out := run(t, "create", filepath.Join(h, ".lesshst")); out != "ok mode 644" {
+			t.Errorf("with its capabilities: create .lesshst: %q", out)
+		}
+	})
 	t.Run("dirfd elsewhere", func(t *testing.T) {
 		h := madeHome(t)
 		other := t.TempDir()

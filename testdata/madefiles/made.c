@@ -10,7 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/capability.h>
 #include <linux/openat2.h>
+#include <sched.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -144,9 +146,31 @@ static int cost(int n, const char *a, const char *b) {
 	return 0;
 }
 
+/* lose HOW: a root target gives up its rights over the host's files
+ * while its ids stay 0: "nocaps" drops every capability, "userns"
+ * moves to a user namespace of its own (whose capabilities count for
+ * nothing on the host's files). */
+static int lose(const char *how) {
+	if (!strcmp(how, "nocaps")) {
+		struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3};
+		struct __user_cap_data_struct d[2] = {0};
+		return syscall(SYS_capset, &h, d) ? fail("capset") : 0;
+	}
+	if (!strcmp(how, "userns"))
+		return unshare(CLONE_NEWUSER) ? fail("unshare") : 0;
+	return 2;
+}
+
 int main(int argc, char **argv) {
 	if (argc < 2)
 		return 2;
+	if (!strcmp(argv[1], "nocaps") || !strcmp(argv[1], "userns")) {
+		/* nocaps|userns MODE ARGS...: MODE once the rights are lost. */
+		if (argc < 3 || lose(argv[1]))
+			return 2;
+		argc--;
+		argv++;
+	}
 	const char *m = argv[1];
 	if (!strcmp(m, "history") && argc == 3)
 		return history(argv[2]);
