@@ -124,6 +124,36 @@ func TestMadeHeldOut(t *testing.T) {
 	})
 }
 
+// TestMadeLoginNames: a recorded program that writes files other
+// programs run or trust (an alias file bash sources, a debugger's init
+// file, less's key file whose LESSOPEN runs a command, a database
+// client's...) gets no made file for them, so the next run, confined,
+// cannot plant them.
+func TestMadeLoginNames(t *testing.T) {
+	bin := madeBin(t)
+	names := []string{".bash_aliases", ".lesskey", ".gdbinit", ".pdbrc", ".psqlrc", ".hgrc", ".selected_editor", ".Xauthority", ".git-credentials"}
+	args := func(h string) []string {
+		a := []string{bin, "touch"}
+		for _, n := range names {
+			a = append(a, filepath.Join(h, n))
+		}
+		return a
+	}
+	p := recordMade(t, args(madeHome(t))...)
+	for _, m := range p.Filesystem.Made {
+		t.Errorf("made %s", m.Path)
+	}
+	h := madeHome(t)
+	// Their rules (file rules of their own, not made files) are for
+	// paths this home lacks: warned of, then refused.
+	if st, out := runMade(t, p, args(h)...); st == 0 || !strings.HasSuffix(out, "\ncreate: Permission denied\n") {
+		t.Errorf("run: status %d: %q", st, out)
+	}
+	if got := dirNames(t, h); len(got) != 0 {
+		t.Errorf("home holds %q", got)
+	}
+}
+
 // attackProfile allows every syscall and reads everywhere, and makes
 // $HOME/.lesshst, $HOME/.lesshsQ and /tmp/.Test.XXXXXX only.
 func attackProfile() *profiles.Profile {

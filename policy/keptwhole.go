@@ -15,7 +15,10 @@ var sharedDirs = []string{
 }
 
 // secretDirs, under a home directory, hold keys and tokens.
-var secretDirs = []string{".ssh", ".gnupg", ".aws", ".kube", ".docker", ".password-store", ".netrc", ".config/gcloud", ".azure", ".pki"}
+// Some are files: ~/.netrc, ~/.git-credentials, ~/.pgpass, ~/.my.cnf,
+// ~/.Xauthority (the X server's cookies), ~/.ICEauthority.
+var secretDirs = []string{".ssh", ".gnupg", ".aws", ".kube", ".docker", ".password-store", ".netrc", ".config/gcloud", ".azure", ".pki",
+	".git-credentials", ".pgpass", ".my.cnf", ".Xauthority", ".ICEauthority"}
 
 // loginDirs, under a home directory, hold what runs at login or is found
 // on $PATH: never written as a whole.
@@ -108,13 +111,22 @@ func SystemTree(p string) bool {
 // never proposes one. Sources: bash(1) INVOCATION, zsh(1) STARTUP/SHUTDOWN
 // FILES, pam_env(8), readline(3) (inputrc's macros run commands), ssh(1)
 // and rhosts(5), xinit(1), Xsession(5), forward(5), git-config(1)
-// (core.fsmonitor and aliases run commands).
+// (core.fsmonitor and aliases run commands), Debian's skeleton .bashrc
+// (sources ~/.bash_aliases), lesskey(1) (LESSOPEN runs a command),
+// sensible-editor(1), gdb(1), lldb(1), pdb, psql(1), sqlite3(1), irb(1),
+// R's Startup, ghci, perldebug(1), hgrc(5) (hooks), mail(1), mutt(1),
+// xscreensaver(1), xbindkeys(1), ksu(1) (.k5users), yarn (yarn-path
+// runs a script), gem(1) and conda's sources, distutils' config.
 var loginFiles = []string{
-	".bashrc", ".bash_profile", ".bash_login", ".bash_logout", ".profile",
+	".bashrc", ".bash_profile", ".bash_login", ".bash_logout", ".bash_aliases", ".profile",
 	".zshrc", ".zshenv", ".zprofile", ".zlogin", ".zlogout", ".cshrc", ".tcshrc", ".login", ".logout",
-	".kshrc", ".mkshrc", ".pam_environment", ".inputrc", ".xinitrc", ".xsession", ".xsessionrc",
-	".xprofile", ".Xresources", ".Xdefaults", ".forward", ".rhosts", ".shosts", ".k5login",
-	".gitconfig", ".curlrc", ".wgetrc", ".npmrc", ".pypirc", ".vimrc", ".exrc", ".emacs", ".screenrc", ".tmux.conf",
+	".kshrc", ".mkshrc", ".pam_environment", ".inputrc", ".xinitrc", ".xserverrc", ".xsession", ".xsessionrc",
+	".xprofile", ".xinputrc", ".Xresources", ".Xdefaults", ".xscreensaver", ".xbindkeysrc",
+	".forward", ".rhosts", ".shosts", ".k5login", ".k5users",
+	".gitconfig", ".hgrc", ".curlrc", ".wgetrc", ".npmrc", ".yarnrc", ".gemrc", ".condarc", ".pypirc", ".pydistutils.cfg",
+	".vimrc", ".gvimrc", ".exrc", ".emacs", ".emacs.el", ".screenrc", ".tmux.conf", ".less", ".lesskey", ".selected_editor",
+	".gdbinit", ".lldbinit", ".pdbrc", ".psqlrc", ".sqliterc", ".irbrc", ".pryrc", ".Rprofile", ".ghci", ".perldb",
+	".mailrc", ".muttrc", ".neomuttrc",
 }
 
 // LoginFile reports whether p (absolute and clean) is a file sysrec

@@ -197,6 +197,20 @@ int main(int argc, char **argv) {
 		printf("ok mode %o%s\n", st.st_mode & 07777, cloexec ? " cloexec" : "");
 		return 0;
 	}
+	if (!strcmp(m, "touch") && argc >= 3) {
+		/* touch PATH...: writes each, as a program writes its state:
+		 * what the recording sees it make. */
+		for (int i = 2; i < argc; i++) {
+			int fd = open(argv[i], O_CREAT | O_WRONLY | O_TRUNC, 0644);
+			if (fd < 0)
+				return fail("create");
+			if (write(fd, "x\n", 2) != 2)
+				return fail("write");
+			close(fd);
+		}
+		printf("ok\n");
+		return 0;
+	}
 	if (!strcmp(m, "append") && argc == 4)
 		return append(argv[2], argv[3]);
 	if (!strcmp(m, "wait-append") && argc == 4) {
