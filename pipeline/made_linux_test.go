@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -331,6 +332,38 @@ func TestMadeAttacks(t *testing.T) {
 		}
 		if out := run(t, "create", filepath.Join(h, ".lesshst")); out != "ok mode 644" {
 			t.Errorf("with its capabilities: create .lesshst: %q", out)
+		}
+	})
+	t.Run("login file of a home not known as one", func(t *testing.T) {
+		// $CWD, $TMPDIR or a path may be the home of an account sysrec
+		// does not know as one (a service's, /var/lib/postgresql):
+		// its .bashrc and .ssh are no one's to make either.
+		madeHome(t)
+		svc, err := filepath.EvalSymlinks(t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Mkdir(filepath.Join(svc, ".ssh"), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		t.Chdir(svc)
+		q := attackProfile()
+		for _, m := range []string{"$CWD/.bashrc", svc + "/.profile"} {
+			q.Filesystem.Made = []profiles.MadeFile{{Path: m}}
+			var out bytes.Buffer
+			_, err := Run(context.Background(), q, []string{bin, "create", filepath.Join(svc, path.Base(m))}, RunOptions{Stdio: Stdio{Out: &out, Err: &out}, Landlock: enforce.LandlockRequired})
+			if err == nil || !strings.Contains(err.Error(), "never made") {
+				t.Errorf("made %s: %v\n%s", m, err, out.Bytes())
+			}
+		}
+		// Known as a secret directory once instantiated only.
+		t.Chdir(filepath.Join(svc, ".ssh"))
+		q.Filesystem.Made = []profiles.MadeFile{{Path: "$CWD/authorized_keys"}}
+		if _, out := runMade(t, q, bin, "create", filepath.Join(svc, ".ssh", "authorized_keys")); !strings.HasSuffix(out, "\ncreate: Permission denied\n") {
+			t.Errorf("made $CWD/authorized_keys in .ssh: %q", out)
+		}
+		if names := append(dirNames(t, svc), dirNames(t, filepath.Join(svc, ".ssh"))...); !slices.Equal(names, []string{".ssh"}) {
+			t.Errorf("%s holds %q", svc, names)
 		}
 	})
 	t.Run("dirfd elsewhere", func(t *testing.T) {

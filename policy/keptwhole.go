@@ -133,18 +133,23 @@ var loginFiles = []string{
 // never makes on a target's behalf: one of a home's loginFiles, or
 // anything in a home's secret or login directories (~/.ssh,
 // ~/.config/autostart, ~/.local/bin, ...; a made file's directory is kept
-// whole, so these are the ones a made name could be in).
-func LoginFile(p, home string) bool {
+// whole, so these are the ones a made name could be in). Any directory
+// counts as a home: $CWD, $TMPDIR or a path may be the home of an
+// account sysrec does not know as one (a service's, /var/lib/postgresql),
+// whose shell reads its .bashrc all the same.
+func LoginFile(p string) bool {
 	d, name := path.Dir(p), path.Base(p)
-	for _, h := range Homes(p, home) {
-		if d == h && slices.Contains(loginFiles, name) {
-			return true
-		}
+	if slices.Contains(loginFiles, name) {
+		return true
+	}
+	for h := d; ; h = path.Dir(h) {
 		for _, s := range append(slices.Clone(secretDirs), loginDirs...) {
 			if sd := path.Join(h, s); p == sd || strings.HasPrefix(p, sd+"/") {
 				return true
 			}
 		}
+		if h == "/" || h == "." {
+			return false
+		}
 	}
-	return false
 }

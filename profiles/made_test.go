@@ -43,6 +43,10 @@ func TestMadeValidate(t *testing.T) {
 		{"/home/u/.ssh/authorized_keys", "a file a shell or login reads is never made"},
 		{"$HOME/.ssh/authorized_keys", "a file a shell or login reads is never made"},
 		{"$HOME/.config/autostart/x.desktop", "a file a shell or login reads is never made"},
+		{"$CWD/.bashrc", "a file a shell or login reads is never made"},
+		{"$TMPDIR/.ssh/authorized_keys", "a file a shell or login reads is never made"},
+		{"/var/lib/postgresql/.profile", "a file a shell or login reads is never made"},
+		{"/srv/git/.ssh/rc", "a file a shell or login reads is never made"},
 	} {
 		err := madeProfile(tc.path).Validate()
 		switch {
