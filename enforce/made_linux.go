@@ -35,8 +35,8 @@ import (
 //     O_TMPFILE), a mode without setuid, setgid or sticky bits, masked
 //     by the target's umask; a mkstemp name only with O_EXCL; it renames
 //     only a made name to another in the same directory, and removes a
-//     mkstemp name only if it made that file (device and inode) in this
-//     run;
+//     mkstemp name only if it made that file (device, inode and birth
+//     time) in this run;
 //   - it acts for a target of its own user only (file system uid and
 //     gid), in its own user namespace, with every capability it has
 //     itself in effect: it never lends the target another user's rights,
@@ -67,9 +67,9 @@ type maker struct {
 	root     [2]uint64 // the supervisor's /, mount and user namespace inodes
 	mntns    [2]uint64
 	userns   [2]uint64
-	// created are the files made with O_EXCL for a mkstemp name, by
-	// device and inode: the ones it may remove.
-	created map[[2]uint64]bool
+	// created are the files made with O_EXCL for a mkstemp name: the
+	// ones it may remove.
+	created map[fileKey]bool
 	buf     [pathMax]byte
 	status  [4096]byte
 }
@@ -80,7 +80,7 @@ const pathMax = 4096
 // newMaker opens the directories of files (instantiated). A directory
 // that is not there gets nothing made.
 func newMaker(files []profiles.MadeFile) (*maker, error) {
-	m := &maker{uid: os.Geteuid(), gid: os.Getegid(), created: map[[2]uint64]bool{}}
+	m := &maker{uid: os.Geteuid(), gid: os.Getegid(), created: map[fileKey]bool{}}
 	var ok bool
 	if m.root, ok = statIno("/proc/self/root"); !ok {
 		return nil, errors.New("stat /proc/self/root")
@@ -141,6 +141,33 @@ func statIno(p string) ([2]uint64, bool) {
 		return [2]uint64{}, false
 	}
 	return [2]uint64{st.Dev, st.Ino}, true
+}
+
+// fileKey is a file the supervisor made: device, inode and birth time.
+// The inode alone names it only while it lives: once it is gone (a tmp
+// cleaner, or renamed and removed by its exact name), ext4 gives its
+// number to the next file made, another's.
+type fileKey struct {
+	dev, ino uint64
+	birth    unix.StatxTimestamp
+}
+
+// statFile stats name in dirfd (dirfd itself if name is empty), no link
+// followed.
+func statFile(dirfd int, name string) (unix.Statx_t, fileKey, error) {
+	flags := unix.AT_SYMLINK_NOFOLLOW
+	if name == "" {
+		flags |= unix.AT_EMPTY_PATH
+	}
+	var st unix.Statx_t
+	if err := unix.Statx(dirfd, name, flags, unix.STATX_BASIC_STATS|unix.STATX_BTIME, &st); err != nil {
+		return st, fileKey{}, err
+	}
+	k := fileKey{dev: unix.Mkdev(st.Dev_major, st.Dev_minor), ino: st.Ino}
+	if st.Mask&unix.STATX_BTIME != 0 {
+		k.birth = st.Btime
+	}
+	return st, k, nil
 }
 
 // madeCall is a notified call, decoded.
@@ -424,8 +451,8 @@ func (m *maker) open(listener int, id uint64, c madeCall, t target) (seccompNoti
 		return errnoResp(id, err)
 	}
 	defer unix.Close(fd)
-	var st unix.Stat_t
-	if err := unix.Fstat(fd, &st); err != nil {
+	st, k, err := statFile(fd, "")
+	if err != nil {
 		return errnoResp(id, err)
 	}
 	if st.Mode&unix.S_IFMT != unix.S_IFREG || st.Nlink > 1 {
@@ -444,7 +471,7 @@ func (m *maker) open(listener int, id uint64, c madeCall, t target) (seccompNoti
 		}
 	}
 	if tmp && len(m.created) < MaxViolations {
-		m.created[[2]uint64{st.Dev, st.Ino}] = true
+		m.created[k] = true
 	}
 	add := seccompNotifAddfd{ID: id, Flags: unix.SECCOMP_ADDFD_FLAG_SEND, SrcFD: uint32(fd)}
 	if c.flags&unix.O_CLOEXEC != 0 {
@@ -471,11 +498,11 @@ func (m *maker) rename(id uint64, c madeCall, t target) (seccompNotifResp, bool)
 		// Landlock decides.
 		return cont, true
 	}
-	var st unix.Stat_t
-	if err := unix.Fstatat(d.fd, t.names[0], &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+	st, k, err := statFile(d.fd, t.names[0])
+	if err != nil {
 		return errnoResp(id, err)
 	}
-	if st.Mode&unix.S_IFMT != unix.S_IFREG || st.Nlink > 1 || d.mkstemp(t.names[0]) && !m.created[[2]uint64{st.Dev, st.Ino}] {
+	if st.Mode&unix.S_IFMT != unix.S_IFREG || st.Nlink > 1 || d.mkstemp(t.names[0]) && !m.created[k] {
 		return errnoResp(id, unix.EPERM)
 	}
 	return errnoResp(id, unix.Renameat2(d.fd, t.names[0], d.fd, t.names[1], uint(c.rflags)))
@@ -492,15 +519,14 @@ func (m *maker) unlink(id uint64, c madeCall, t target) (seccompNotifResp, bool)
 	if !d.mkstemp(name) {
 		return errnoResp(id, unix.Unlinkat(d.fd, name, 0))
 	}
-	var st unix.Stat_t
-	if err := unix.Fstatat(d.fd, name, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+	_, k, err := statFile(d.fd, name)
+	if err != nil {
 		return errnoResp(id, err)
 	}
-	k := [2]uint64{st.Dev, st.Ino}
 	if !m.created[k] {
 		return cont, true // not its own: Landlock refuses it
 	}
-	err := unix.Unlinkat(d.fd, name, 0)
+	err = unix.Unlinkat(d.fd, name, 0)
 	if err == nil {
 		delete(m.created, k)
 	}

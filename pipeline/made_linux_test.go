@@ -300,6 +300,31 @@ func TestMadeAttacks(t *testing.T) {
 			t.Errorf("open %s without O_EXCL: %q", other, out)
 		}
 	})
+	t.Run("inode reused", func(t *testing.T) {
+		// The supervisor removes a mkstemp name only if it made that
+		// file: a file that got the inode of one it made, once that
+		// one is gone (ext4 hands out a freed inode at once), is
+		// another's.
+		madeHome(t)
+		d := ext4Dir(t)
+		q := attackProfile()
+		q.Filesystem.Made = []profiles.MadeFile{{Path: d + "/.Test.XXXXXX"}, {Path: d + "/lock"}}
+		victim := filepath.Join(d, ".Test.Victim")
+		var ino uint64
+		out := runPlanted(t, q, func() error {
+			var st unix.Stat_t
+			write(t, victim, "another's")
+			err := unix.Stat(victim, &st)
+			ino = st.Ino
+			return err
+		}, bin, "reuse", filepath.Join(d, ".Test.Aaaaaa"), filepath.Join(d, "lock"), victim)
+		if want := fmt.Sprintf("freed %d\nunlink: Permission denied", ino); out != want {
+			t.Errorf("target: %q, want %q", out, want)
+		}
+		if b, err := os.ReadFile(victim); string(b) != "another's" {
+			t.Errorf("%s: %q, %v", victim, b, err)
+		}
+	})
 	t.Run("setuid mode", func(t *testing.T) {
 		h := madeHome(t)
 		if out := run(t, "create", filepath.Join(h, ".lesshst"), "6777"); out != "ok mode 755" {
@@ -382,6 +407,36 @@ func TestMadeAttacks(t *testing.T) {
 			t.Errorf("openat(home, .lesshst): %q", out)
 		}
 	})
+}
+
+// ext4Dir mounts a fresh ext4 file system (it reuses a freed inode
+// number at once, as /tmp on ext4 does; its 256-byte inodes keep a
+// birth time) and returns its root.
+func ext4Dir(t *testing.T) string {
+	t.Helper()
+	mkfs := testenv.RequireTool(t, "mkfs.ext4")
+	mount := testenv.RequireTool(t, "mount")
+	umount := testenv.RequireTool(t, "umount")
+	img := filepath.Join(t.TempDir(), "ext4.img")
+	if err := os.WriteFile(img, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(img, 8<<20); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(mkfs, "-q", "-F", "-I", "256", img).CombinedOutput(); err != nil {
+		t.Fatalf("mkfs.ext4: %v\n%s", err, out)
+	}
+	d := t.TempDir()
+	if out, err := exec.Command(mount, "-o", "loop", img, d).CombinedOutput(); err != nil {
+		t.Fatalf("mount: %v\n%s", err, out)
+	}
+	t.Cleanup(func() {
+		if out, err := exec.Command(umount, d).CombinedOutput(); err != nil {
+			t.Errorf("umount: %v\n%s", err, out)
+		}
+	})
+	return d
 }
 
 // runPlanted runs argv (a wait- mode of made) under p, and once it is

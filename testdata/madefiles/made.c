@@ -197,6 +197,29 @@ int main(int argc, char **argv) {
 		printf("ok mode %o%s\n", st.st_mode & 07777, cloexec ? " cloexec" : "");
 		return 0;
 	}
+	if (!strcmp(m, "reuse") && argc == 5) {
+		/* reuse SCRATCH EXACT VICTIM: makes SCRATCH (a mkstemp name)
+		 * new, renames it to EXACT and removes that, so the inode the
+		 * supervisor made is free; once a line arrives (another file
+		 * got the inode meanwhile), removes VICTIM. */
+		int fd = open(argv[2], O_CREAT | O_EXCL | O_RDWR, 0600);
+		if (fd < 0)
+			return fail("create");
+		struct stat st;
+		fstat(fd, &st);
+		close(fd);
+		if (rename(argv[2], argv[3]))
+			return fail("rename");
+		if (unlink(argv[3]))
+			return fail("unlink exact");
+		char line[16];
+		printf("ready\n");
+		fflush(stdout);
+		if (!fgets(line, sizeof line, stdin))
+			return fail("wait");
+		printf("freed %lu\n", (unsigned long)st.st_ino);
+		return unlink(argv[4]) ? fail("unlink") : (printf("ok\n"), 0);
+	}
 	if (!strcmp(m, "touch") && argc >= 3) {
 		/* touch PATH...: writes each, as a program writes its state:
 		 * what the recording sees it make. */
