@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/sysrec/sysrec/policy"
 	"github.com/sysrec/sysrec/profiles"
 )
 
@@ -25,7 +26,8 @@ import (
 //     kernel read it again", which a thread of the target could change
 //     in between;
 //   - it acts in a directory it opened itself from the instantiated
-//     profile, on one name (no slash, no symlink followed: O_NOFOLLOW),
+//     profile, on one name (no slash, no symlink followed: O_NOFOLLOW;
+//     never a login or secret file's, policy.LoginFile),
 //     only if the target named that very directory (an absolute path
 //     whose directory is the made one, with the target's / and mount
 //     namespace ours; or a name relative to a directory descriptor or
@@ -381,7 +383,9 @@ func (m *maker) locate(pid int, dirfd int32, p string) (*madeDir, string) {
 			}
 		}
 	}
-	if dir == nil || name == "." || name == ".." || name == "" {
+	// A mkstemp pattern stands for login files' names too ($HOME/.XXXXXX
+	// for ~/.zshenv and ~/.pgpass): none is made, whatever matches it.
+	if dir == nil || name == "." || name == ".." || name == "" || policy.LoginFile(path.Join(dir.path, name)) {
 		return nil, ""
 	}
 	for _, pat := range dir.names {

@@ -155,6 +155,30 @@ func TestMadeLoginNames(t *testing.T) {
 	}
 }
 
+// TestMadeScratchLoginNames: a recorded program that makes and removes
+// ~/.abcdef, as mkstemp("~/.XXXXXX") does, gets the scratch pattern
+// $HOME/.XXXXXX, which stands for ~/.zshenv and ~/.pgpass too: the
+// supervisor makes none of those.
+func TestMadeScratchLoginNames(t *testing.T) {
+	bin := madeBin(t)
+	p := recordMade(t, bin, "scratch", madeHome(t)+"/.XXXXXX")
+	if !slices.ContainsFunc(p.Filesystem.Made, func(m profiles.MadeFile) bool { return m.Path == "$HOME/.XXXXXX" }) {
+		t.Fatalf("made %+v, want $HOME/.XXXXXX", p.Filesystem.Made)
+	}
+	h := madeHome(t)
+	for _, name := range []string{".zshenv", ".zlogin", ".pgpass", ".rhosts", ".psqlrc"} {
+		if _, out := runMade(t, p, bin, "excl", filepath.Join(h, name)); !strings.HasSuffix(out, "create: Permission denied\n") {
+			t.Errorf("create %s: %q", name, out)
+		}
+	}
+	if names := dirNames(t, h); len(names) != 0 {
+		t.Errorf("home holds %q", names)
+	}
+	if st, out := runMade(t, p, bin, "scratch", h+"/.XXXXXX"); st != 0 || !strings.HasSuffix(out, "ok\n") {
+		t.Errorf("scratch: status %d: %q", st, out)
+	}
+}
+
 // attackProfile allows every syscall and reads everywhere, and makes
 // $HOME/.lesshst, $HOME/.lesshsQ and /tmp/.Test.XXXXXX only.
 func attackProfile() *profiles.Profile {

@@ -197,6 +197,16 @@ int main(int argc, char **argv) {
 		printf("ok mode %o%s\n", st.st_mode & 07777, cloexec ? " cloexec" : "");
 		return 0;
 	}
+	if (!strcmp(m, "scratch") && argc == 3) {
+		/* scratch TEMPLATE: mkstemp(TEMPLATE), removed at once. */
+		int fd = mkstemp(argv[2]);
+		if (fd < 0)
+			return fail("mkstemp");
+		if (unlink(argv[2]))
+			return fail("unlink");
+		printf("ok\n");
+		return 0;
+	}
 	if (!strcmp(m, "reuse") && argc == 5) {
 		/* reuse SCRATCH EXACT VICTIM: makes SCRATCH (a mkstemp name)
 		 * new, renames it to EXACT and removes that, so the inode the
