@@ -116,7 +116,12 @@ func SystemTree(p string) bool {
 // sensible-editor(1), gdb(1), lldb(1), pdb, psql(1), sqlite3(1), irb(1),
 // R's Startup, ghci, perldebug(1), hgrc(5) (hooks), mail(1), mutt(1),
 // xscreensaver(1), xbindkeys(1), ksu(1) (.k5users), yarn (yarn-path
-// runs a script), gem(1) and conda's sources, distutils' config.
+// runs a script), gem(1) and conda's sources, distutils' config, erl(1)
+// (~/.erlang runs at start), iex, ocaml, racket, guile, sbcl, octave,
+// tclsh and wish start-up files, the mongo shells', R's ~/.Renviron
+// (R_PROFILE), ansible.cfg (module paths), terraform's CLI config
+// (provider sources), bazelrc, xonsh, dmrc (the session run), wezterm's
+// and hyper's configs (Lua, JavaScript).
 var loginFiles = []string{
 	".bashrc", ".bash_profile", ".bash_login", ".bash_logout", ".bash_aliases", ".profile",
 	".zshrc", ".zshenv", ".zprofile", ".zlogin", ".zlogout", ".cshrc", ".tcshrc", ".login", ".logout",
@@ -126,7 +131,9 @@ var loginFiles = []string{
 	".gitconfig", ".hgrc", ".curlrc", ".wgetrc", ".npmrc", ".yarnrc", ".gemrc", ".condarc", ".pypirc", ".pydistutils.cfg",
 	".vimrc", ".gvimrc", ".exrc", ".emacs", ".emacs.el", ".screenrc", ".tmux.conf", ".less", ".lesskey", ".selected_editor",
 	".gdbinit", ".lldbinit", ".pdbrc", ".psqlrc", ".sqliterc", ".irbrc", ".pryrc", ".Rprofile", ".ghci", ".perldb",
-	".mailrc", ".muttrc", ".neomuttrc",
+	".mailrc", ".muttrc", ".neomuttrc", ".erlang", ".iex.exs", ".ocamlinit", ".racketrc", ".guile", ".sbclrc",
+	".octaverc", ".tclshrc", ".wishrc", ".mongorc.js", ".mongoshrc.js", ".Renviron", ".ansible.cfg", ".terraformrc",
+	".bazelrc", ".xonshrc", ".dmrc", ".wezterm.lua", ".hyper.js",
 }
 
 // LoginFile reports whether p (absolute and clean) is a file sysrec

@@ -40,6 +40,8 @@ func TestMadeFiles(t *testing.T) {
 			fa("/home/u/.bash_aliases", 1, "make_reg", "write_file"),
 			fa("/home/u/.lesskey", 1, "make_reg", "write_file"),
 			fa("/home/u/.git-credentials", 1, "make_reg", "write_file"),
+			fa("/home/u/.erlang", 1, "make_reg", "write_file"),
+			fa("/home/u/.ansible.cfg", 1, "make_reg", "write_file"),
 			fa("/home/u/.ssh/authorized_keys", 1, "make_reg", "write_file"),
 			fa("/home/u/.config/autostart/x.desktop", 1, "make_reg", "write_file"),
 			fa("/home/u/.local/bin/ls", 1, "make_reg", "write_file"),
