@@ -108,7 +108,10 @@ func newMaker(files []profiles.MadeFile) (*maker, error) {
 				m.close()
 				return nil, fmt.Errorf("made file %s: not instantiated", f.Path)
 			}
-			fd, err := unix.Open(dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+			// No link followed, as for a rule's path: a directory the
+			// target replaced with a link to ~/.ssh in an earlier run
+			// must not have files made in ~/.ssh.
+			fd, err := openRulePath(dir)
 			if errors.Is(err, unix.ENOENT) {
 				continue
 			}
@@ -121,6 +124,11 @@ func newMaker(files []profiles.MadeFile) (*maker, error) {
 				unix.Close(fd)
 				m.close()
 				return nil, fmt.Errorf("stat %s: %w", dir, err)
+			}
+			if st.Mode&unix.S_IFMT != unix.S_IFDIR {
+				unix.Close(fd)
+				m.close()
+				return nil, fmt.Errorf("open made files' directory %s: %w", dir, unix.ENOTDIR)
 			}
 			d = &madeDir{path: dir, fd: fd, dev: st.Dev, ino: st.Ino}
 			byPath[dir] = d

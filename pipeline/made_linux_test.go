@@ -349,6 +349,29 @@ func TestMadeAttacks(t *testing.T) {
 			t.Errorf("%s: %q, %v", victim, b, err)
 		}
 	})
+	t.Run("directory replaced with a link", func(t *testing.T) {
+		// An earlier run, granted ~/.cache, replaced the made files'
+		// directory with a link to ~/.ssh.
+		h := madeHome(t)
+		for _, d := range []string{".ssh", ".cache"} {
+			if err := os.Mkdir(filepath.Join(h, d), 0o700); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := os.Symlink(filepath.Join(h, ".ssh"), filepath.Join(h, ".cache", "app")); err != nil {
+			t.Fatal(err)
+		}
+		q := attackProfile()
+		q.Filesystem.Made = []profiles.MadeFile{{Path: "$HOME/.cache/app/.tXXXXXX"}}
+		var out bytes.Buffer
+		_, err := Run(context.Background(), q, []string{bin, "excl", filepath.Join(h, ".cache", "app", ".tAbcdef")}, RunOptions{Stdio: Stdio{Out: &out, Err: &out}, Landlock: enforce.LandlockRequired})
+		if err == nil || !strings.Contains(err.Error(), "symlink") {
+			t.Errorf("run: %v\n%s", err, out.Bytes())
+		}
+		if names := dirNames(t, filepath.Join(h, ".ssh")); len(names) != 0 {
+			t.Errorf("~/.ssh holds %q", names)
+		}
+	})
 	t.Run("setuid mode", func(t *testing.T) {
 		h := madeHome(t)
 		if out := run(t, "create", filepath.Join(h, ".lesshst"), "6777"); out != "ok mode 755" {
