@@ -40,8 +40,8 @@ import (
 //     mkstemp name only if it made that file (device, inode and birth
 //     time) in this run;
 //   - it acts for a target of its own user only (file system uid and
-//     gid), in its own user namespace, with every capability it has
-//     itself in effect: it never lends the target another user's rights,
+//     gid), in its own user namespace, with every capability over files
+//     it has itself in effect (fileCaps): it never lends the target another user's rights,
 //     nor the capabilities the target dropped (a root target that gave
 //     up CAP_DAC_OVERRIDE, or whose capabilities are a child user
 //     namespace's, which count for nothing on the host's files).
@@ -65,7 +65,7 @@ type madeDir struct {
 type maker struct {
 	dirs     []*madeDir
 	uid, gid int
-	capEff   uint64    // the supervisor's effective capabilities
+	capEff   uint64    // the supervisor's effective fileCaps
 	root     [2]uint64 // the supervisor's /, mount and user namespace inodes
 	mntns    [2]uint64
 	userns   [2]uint64
@@ -98,7 +98,7 @@ func newMaker(files []profiles.MadeFile) (*maker, error) {
 	if !m.readCaller(&self) {
 		return nil, errors.New("read /proc/self/status")
 	}
-	m.capEff = self.capEff
+	m.capEff = self.capEff & fileCaps
 	byPath := map[string]*madeDir{}
 	for _, f := range files {
 		dir, name := f.Split()
@@ -179,6 +179,11 @@ func statFile(dirfd int, name string) (unix.Statx_t, fileKey, error) {
 	}
 	return st, k, nil
 }
+
+// fileCaps are the capabilities that bear on what the supervisor does
+// with a file (open, create, truncate, rename or remove it in a sticky
+// directory): a caller without one it has could not do it itself.
+const fileCaps = 1<<unix.CAP_CHOWN | 1<<unix.CAP_DAC_OVERRIDE | 1<<unix.CAP_DAC_READ_SEARCH | 1<<unix.CAP_FOWNER | 1<<unix.CAP_FSETID | 1<<unix.CAP_MAC_OVERRIDE
 
 // madeCall is a notified call, decoded.
 type madeCall struct {
