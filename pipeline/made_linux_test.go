@@ -133,8 +133,11 @@ func TestMadeHeldOut(t *testing.T) {
 func TestMadeLoginNames(t *testing.T) {
 	bin := madeBin(t)
 	names := []string{".bash_aliases", ".lesskey", ".gdbinit", ".pdbrc", ".psqlrc", ".hgrc", ".selected_editor", ".Xauthority", ".git-credentials"}
+	// And in /tmp, a Kerberos credential cache (its clients trust it).
+	ccache := "/tmp/krb5cc_sysrec_test"
+	t.Cleanup(func() { os.Remove(ccache) })
 	args := func(h string) []string {
-		a := []string{bin, "touch"}
+		a := []string{bin, "touch", ccache}
 		for _, n := range names {
 			a = append(a, filepath.Join(h, n))
 		}
@@ -144,6 +147,9 @@ func TestMadeLoginNames(t *testing.T) {
 	for _, m := range p.Filesystem.Made {
 		t.Errorf("made %s", m.Path)
 	}
+	if err := os.Remove(ccache); err != nil {
+		t.Fatal(err)
+	}
 	h := madeHome(t)
 	// Their rules (file rules of their own, not made files) are for
 	// paths this home lacks: warned of, then refused.
@@ -152,6 +158,9 @@ func TestMadeLoginNames(t *testing.T) {
 	}
 	if got := dirNames(t, h); len(got) != 0 {
 		t.Errorf("home holds %q", got)
+	}
+	if _, err := os.Stat(ccache); err == nil {
+		t.Errorf("%s made", ccache)
 	}
 }
 

@@ -137,8 +137,9 @@ var loginFiles = []string{
 }
 
 // LoginFile reports whether p (absolute and clean) is a file sysrec
-// never makes on a target's behalf: one of a home's loginFiles, or
-// anything in a home's secret or login directories (~/.ssh,
+// never makes on a target's behalf: one of a home's loginFiles, a
+// Kerberos credential cache, or anything in a home's secret or login
+// directories (~/.ssh,
 // ~/.config/autostart, ~/.local/bin, ...; a made file's directory is kept
 // whole, so these are the ones a made name could be in). Any directory
 // counts as a home: $CWD, $TMPDIR or a path may be the home of an
@@ -146,7 +147,9 @@ var loginFiles = []string{
 // whose shell reads its .bashrc all the same.
 func LoginFile(p string) bool {
 	d, name := path.Dir(p), path.Base(p)
-	if slices.Contains(loginFiles, name) {
+	// A Kerberos credential cache (/tmp/krb5cc_UID, krb5.conf(5)'s
+	// default) is a secret its user's clients trust.
+	if slices.Contains(loginFiles, name) || strings.HasPrefix(name, "krb5cc_") {
 		return true
 	}
 	for h := d; ; h = path.Dir(h) {
