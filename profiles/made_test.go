@@ -91,6 +91,10 @@ func TestMadeInstantiate(t *testing.T) {
 	}{
 		{"/home/u", []string{"/home/u/.lesshst", "/tmp/.T.XXXXXX"}, 2},
 		{"/etc", []string{"/tmp/.T.XXXXXX"}, 3},
+		{"/", []string{"/tmp/.T.XXXXXX"}, 3},
+		{"/root/.ssh", []string{"/tmp/.T.XXXXXX"}, 3},
+		{"/var/lib/git/.ssh", []string{"/tmp/.T.XXXXXX"}, 3},
+		{"/home/u/.config/systemd/user", []string{"/tmp/.T.XXXXXX"}, 3},
 	} {
 		in, warnings, err := p.Instantiate(Invocation{Dir: tc.home, Env: []string{"HOME=" + tc.home}})
 		if err != nil {
