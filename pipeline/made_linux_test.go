@@ -447,6 +447,25 @@ func TestMadeAttacks(t *testing.T) {
 			t.Errorf("%s holds %q", svc, names)
 		}
 	})
+	t.Run("directory of start-up files", func(t *testing.T) {
+		// $CWD is the person's choice, but a made file's directory is
+		// never one whose files a program runs at start (Fedora's
+		// .bashrc sources ~/.bashrc.d/*).
+		h := madeHome(t)
+		d := filepath.Join(h, ".bashrc.d")
+		if err := os.Mkdir(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		t.Chdir(d)
+		q := attackProfile()
+		q.Filesystem.Made = []profiles.MadeFile{{Path: "$CWD/app.sh"}}
+		if _, out := runMade(t, q, bin, "create", filepath.Join(d, "app.sh")); !strings.HasSuffix(out, "\ncreate: Permission denied\n") {
+			t.Errorf("create in %s: %q", d, out)
+		}
+		if names := dirNames(t, d); len(names) != 0 {
+			t.Errorf("%s holds %q", d, names)
+		}
+	})
 	t.Run("dirfd elsewhere", func(t *testing.T) {
 		h := madeHome(t)
 		other := t.TempDir()

@@ -24,6 +24,14 @@ var secretDirs = []string{".ssh", ".gnupg", ".aws", ".kube", ".docker", ".passwo
 // on $PATH: never written as a whole.
 var loginDirs = []string{".config", ".config/autostart", ".config/systemd", ".config/systemd/user", ".local", ".local/bin", ".local/share"}
 
+// startDirs, under a home directory, hold files other programs run or
+// trust as they start (Fedora's .bashrc sources ~/.bashrc.d/*, vim
+// loads ~/.vim/plugin, emacs ~/.emacs.d/init.el, IPython its startup
+// scripts, gradle its init.d, irssi its autorun, Firefox a profile's
+// user.js): no file is made in them, though a rule may write them.
+var startDirs = []string{".bashrc.d", ".zshrc.d", ".oh-my-zsh", ".vim", ".emacs.d", ".ipython", ".jupyter", ".gradle",
+	".m2", ".cargo", ".subversion", ".irssi", ".weechat", ".mutt", ".tmux", ".mozilla", ".thunderbird"}
+
 // systemTrees hold what the system installed and runs: the same files
 // next run, whatever the command line says.
 var systemTrees = []string{"/etc", "/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/boot", "/opt", "/proc", "/sys", "/dev"}
@@ -138,8 +146,8 @@ var loginFiles = []string{
 
 // LoginFile reports whether p (absolute and clean) is a file sysrec
 // never makes on a target's behalf: one of a home's loginFiles, a
-// Kerberos credential cache, or anything in a home's secret or login
-// directories (~/.ssh,
+// Kerberos credential cache, or anything in a home's secret, login or
+// start-up directories (~/.ssh,
 // ~/.config/autostart, ~/.local/bin, ...; a made file's directory is kept
 // whole, so these are the ones a made name could be in). Any directory
 // counts as a home: $CWD, $TMPDIR or a path may be the home of an
@@ -153,7 +161,7 @@ func LoginFile(p string) bool {
 		return true
 	}
 	for h := d; ; h = path.Dir(h) {
-		for _, s := range append(slices.Clone(secretDirs), loginDirs...) {
+		for _, s := range slices.Concat(secretDirs, loginDirs, startDirs) {
 			if sd := path.Join(h, s); p == sd || strings.HasPrefix(p, sd+"/") {
 				return true
 			}

@@ -47,6 +47,8 @@ func TestMadeValidate(t *testing.T) {
 		{"$TMPDIR/.ssh/authorized_keys", "a file a shell or login reads is never made"},
 		{"/var/lib/postgresql/.profile", "a file a shell or login reads is never made"},
 		{"/srv/git/.ssh/rc", "a file a shell or login reads is never made"},
+		{"$HOME/.vim/plugin/x.vim", "a file a shell or login reads is never made"},
+		{"$CWD/.bashrc.d/x", "a file a shell or login reads is never made"},
 	} {
 		err := madeProfile(tc.path).Validate()
 		switch {
