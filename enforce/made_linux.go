@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/sysrec/sysrec/policy"
 	"github.com/sysrec/sysrec/profiles"
 )
 
@@ -25,7 +26,8 @@ import (
 //     kernel read it again", which a thread of the target could change
 //     in between;
 //   - it acts in a directory it opened itself from the instantiated
-//     profile, on one name (no slash, no symlink followed: O_NOFOLLOW),
+//     profile, on one name (no slash, no symlink followed: O_NOFOLLOW;
+//     never a login or secret file's, policy.LoginFile),
 //     only if the target named that very directory (an absolute path
 //     whose directory is the made one, with the target's / and mount
 //     namespace ours; or a name relative to a directory descriptor or
@@ -35,10 +37,14 @@ import (
 //     O_TMPFILE), a mode without setuid, setgid or sticky bits, masked
 //     by the target's umask; a mkstemp name only with O_EXCL; it renames
 //     only a made name to another in the same directory, and removes a
-//     mkstemp name only if it made that file (device and inode) in this
-//     run;
+//     mkstemp name only if it made that file (device, inode and birth
+//     time) in this run;
 //   - it acts for a target of its own user only (file system uid and
-//     gid): it never lends the target another user's rights.
+//     gid), in its own user namespace, with every capability over files
+//     it has itself in effect (fileCaps): it never lends the target another user's rights,
+//     nor the capabilities the target dropped (a root target that gave
+//     up CAP_DAC_OVERRIDE, or whose capabilities are a child user
+//     namespace's, which count for nothing on the host's files).
 //
 // Anything else it lets continue (SECCOMP_USER_NOTIF_FLAG_CONTINUE): the
 // kernel then runs the call as the target made it, under the target's
@@ -62,14 +68,16 @@ type maker struct {
 	// (threadname_linux.go).
 	threads  bool
 	uid, gid int
-	root     [2]uint64 // the supervisor's / and mount namespace inodes
+	capEff   uint64    // the supervisor's effective fileCaps
+	root     [2]uint64 // the supervisor's /, mount and user namespace inodes
 	mntns    [2]uint64
 	pidns    [2]uint64
-	// created are the files made with O_EXCL for a mkstemp name, by
-	// device and inode: the ones it may remove.
-	created map[[2]uint64]bool
+	userns   [2]uint64
+	// created are the files made with O_EXCL for a mkstemp name: the
+	// ones it may remove.
+	created map[fileKey]bool
 	buf     [pathMax]byte
-	status  [2048]byte
+	status  [4096]byte
 }
 
 // pathMax bounds a path read from the target (PATH_MAX, with its NUL).
@@ -78,7 +86,7 @@ const pathMax = 4096
 // newMaker opens the directories of files (instantiated). A directory
 // that is not there gets nothing made.
 func newMaker(files []profiles.MadeFile, threads bool) (*maker, error) {
-	m := &maker{uid: os.Geteuid(), gid: os.Getegid(), created: map[[2]uint64]bool{}, threads: threads}
+	m := &maker{uid: os.Geteuid(), gid: os.Getegid(), created: map[fileKey]bool{}, threads: threads}
 	var ok bool
 	if m.root, ok = statIno("/proc/self/root"); !ok {
 		return nil, errors.New("stat /proc/self/root")
@@ -89,6 +97,15 @@ func newMaker(files []profiles.MadeFile, threads bool) (*maker, error) {
 	if m.pidns, ok = statIno("/proc/self/ns/pid"); !ok {
 		return nil, errors.New("stat /proc/self/ns/pid")
 	}
+	if m.userns, ok = statIno("/proc/self/ns/user"); !ok {
+		return nil, errors.New("stat /proc/self/ns/user")
+	}
+	// The thread's own: capabilities are a thread's.
+	self := target{pid: unix.Gettid()}
+	if !m.readCaller(&self) {
+		return nil, errors.New("read /proc/self/status")
+	}
+	m.capEff = self.capEff & fileCaps
 	byPath := map[string]*madeDir{}
 	for _, f := range files {
 		dir, name := f.Split()
@@ -98,7 +115,10 @@ func newMaker(files []profiles.MadeFile, threads bool) (*maker, error) {
 				m.close()
 				return nil, fmt.Errorf("made file %s: not instantiated", f.Path)
 			}
-			fd, err := unix.Open(dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+			// No link followed, as for a rule's path: a directory the
+			// target replaced with a link to ~/.ssh in an earlier run
+			// must not have files made in ~/.ssh.
+			fd, err := openRulePath(dir)
 			if errors.Is(err, unix.ENOENT) {
 				continue
 			}
@@ -111,6 +131,11 @@ func newMaker(files []profiles.MadeFile, threads bool) (*maker, error) {
 				unix.Close(fd)
 				m.close()
 				return nil, fmt.Errorf("stat %s: %w", dir, err)
+			}
+			if st.Mode&unix.S_IFMT != unix.S_IFDIR {
+				unix.Close(fd)
+				m.close()
+				return nil, fmt.Errorf("open made files' directory %s: %w", dir, unix.ENOTDIR)
 			}
 			d = &madeDir{path: dir, fd: fd, dev: st.Dev, ino: st.Ino}
 			byPath[dir] = d
@@ -134,6 +159,38 @@ func statIno(p string) ([2]uint64, bool) {
 	}
 	return [2]uint64{st.Dev, st.Ino}, true
 }
+
+// fileKey is a file the supervisor made: device, inode and birth time.
+// The inode alone names it only while it lives: once it is gone (a tmp
+// cleaner, or renamed and removed by its exact name), ext4 gives its
+// number to the next file made, another's.
+type fileKey struct {
+	dev, ino uint64
+	birth    unix.StatxTimestamp
+}
+
+// statFile stats name in dirfd (dirfd itself if name is empty), no link
+// followed.
+func statFile(dirfd int, name string) (unix.Statx_t, fileKey, error) {
+	flags := unix.AT_SYMLINK_NOFOLLOW
+	if name == "" {
+		flags |= unix.AT_EMPTY_PATH
+	}
+	var st unix.Statx_t
+	if err := unix.Statx(dirfd, name, flags, unix.STATX_BASIC_STATS|unix.STATX_BTIME, &st); err != nil {
+		return st, fileKey{}, err
+	}
+	k := fileKey{dev: unix.Mkdev(st.Dev_major, st.Dev_minor), ino: st.Ino}
+	if st.Mask&unix.STATX_BTIME != 0 {
+		k.birth = st.Btime
+	}
+	return st, k, nil
+}
+
+// fileCaps are the capabilities that bear on what the supervisor does
+// with a file (open, create, truncate, rename or remove it in a sticky
+// directory): a caller without one it has could not do it itself.
+const fileCaps = 1<<unix.CAP_CHOWN | 1<<unix.CAP_DAC_OVERRIDE | 1<<unix.CAP_DAC_READ_SEARCH | 1<<unix.CAP_FOWNER | 1<<unix.CAP_FSETID | 1<<unix.CAP_MAC_OVERRIDE
 
 // madeCall is a notified call, decoded.
 type madeCall struct {
@@ -190,6 +247,7 @@ type target struct {
 	names    [2]string
 	uid, gid int
 	umask    uint32
+	capEff   uint64
 }
 
 // makeFile answers notification n (a call Profile.Making sends) for tid
@@ -242,7 +300,10 @@ func (s *supervisor) makeFile(listener int, n *seccompNotif) (seccompNotifResp, 
 	}
 	// Read last: most calls sent here name no made file, and need none
 	// of it.
-	if !m.readCaller(&t) || t.uid != m.uid || t.gid != m.gid {
+	if !m.readCaller(&t) || t.uid != m.uid || t.gid != m.gid || t.capEff&m.capEff != m.capEff {
+		return cont, true
+	}
+	if ns, ok := statIno("/proc/" + strconv.Itoa(t.pid) + "/ns/user"); !ok || ns != m.userns {
 		return cont, true
 	}
 	// What was read of the caller (memory, /proc) was its own only if it
@@ -260,8 +321,8 @@ func (s *supervisor) makeFile(listener int, n *seccompNotif) (seccompNotifResp, 
 	}
 }
 
-// readCaller reads the caller's file system uid and gid and umask from
-// /proc/TID/status; false if it cannot.
+// readCaller reads the caller's file system uid and gid, umask and
+// effective capabilities from /proc/TID/status; false if it cannot.
 func (m *maker) readCaller(t *target) bool {
 	fd, err := unix.Open("/proc/"+strconv.Itoa(t.pid)+"/status", unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
@@ -273,7 +334,7 @@ func (m *maker) readCaller(t *target) bool {
 		return false
 	}
 	t.uid, t.gid = -1, -1
-	umask := false
+	umask, caps := false, false
 	for line := range strings.SplitSeq(string(m.status[:nr]), "\n") {
 		k, v, _ := strings.Cut(line, ":\t")
 		f := strings.Fields(v)
@@ -285,9 +346,12 @@ func (m *maker) readCaller(t *target) bool {
 			t.uid, _ = strconv.Atoi(f[3]) // real, effective, saved, file system
 		case k == "Gid" && len(f) == 4:
 			t.gid, _ = strconv.Atoi(f[3])
+		case k == "CapEff" && len(f) == 1:
+			c, err := strconv.ParseUint(f[0], 16, 64)
+			t.capEff, caps = c, err == nil
 		}
 	}
-	return umask && t.uid >= 0 && t.gid >= 0
+	return umask && caps && t.uid >= 0 && t.gid >= 0
 }
 
 // locate returns the made directory and name the caller's path p
@@ -342,7 +406,9 @@ func (m *maker) locate(pid int, dirfd int32, p string) (*madeDir, string) {
 			}
 		}
 	}
-	if dir == nil || name == "." || name == ".." || name == "" {
+	// A mkstemp pattern stands for login files' names too ($HOME/.XXXXXX
+	// for ~/.zshenv and ~/.pgpass): none is made, whatever matches it.
+	if dir == nil || name == "." || name == ".." || name == "" || policy.LoginFile(path.Join(dir.path, name)) {
 		return nil, ""
 	}
 	for _, pat := range dir.names {
@@ -412,8 +478,8 @@ func (m *maker) open(listener int, id uint64, c madeCall, t target) (seccompNoti
 		return errnoResp(id, err)
 	}
 	defer unix.Close(fd)
-	var st unix.Stat_t
-	if err := unix.Fstat(fd, &st); err != nil {
+	st, k, err := statFile(fd, "")
+	if err != nil {
 		return errnoResp(id, err)
 	}
 	if st.Mode&unix.S_IFMT != unix.S_IFREG || st.Nlink > 1 {
@@ -432,7 +498,7 @@ func (m *maker) open(listener int, id uint64, c madeCall, t target) (seccompNoti
 		}
 	}
 	if tmp && len(m.created) < MaxViolations {
-		m.created[[2]uint64{st.Dev, st.Ino}] = true
+		m.created[k] = true
 	}
 	return handOver(listener, id, fd, c.flags&unix.O_CLOEXEC != 0)
 }
@@ -465,11 +531,11 @@ func (m *maker) rename(id uint64, c madeCall, t target) (seccompNotifResp, bool)
 		// Landlock decides.
 		return cont, true
 	}
-	var st unix.Stat_t
-	if err := unix.Fstatat(d.fd, t.names[0], &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+	st, k, err := statFile(d.fd, t.names[0])
+	if err != nil {
 		return errnoResp(id, err)
 	}
-	if st.Mode&unix.S_IFMT != unix.S_IFREG || st.Nlink > 1 || d.mkstemp(t.names[0]) && !m.created[[2]uint64{st.Dev, st.Ino}] {
+	if st.Mode&unix.S_IFMT != unix.S_IFREG || st.Nlink > 1 || d.mkstemp(t.names[0]) && !m.created[k] {
 		return errnoResp(id, unix.EPERM)
 	}
 	return errnoResp(id, unix.Renameat2(d.fd, t.names[0], d.fd, t.names[1], uint(c.rflags)))
@@ -486,15 +552,14 @@ func (m *maker) unlink(id uint64, c madeCall, t target) (seccompNotifResp, bool)
 	if !d.mkstemp(name) {
 		return errnoResp(id, unix.Unlinkat(d.fd, name, 0))
 	}
-	var st unix.Stat_t
-	if err := unix.Fstatat(d.fd, name, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+	_, k, err := statFile(d.fd, name)
+	if err != nil {
 		return errnoResp(id, err)
 	}
-	k := [2]uint64{st.Dev, st.Ino}
 	if !m.created[k] {
 		return cont, true // not its own: Landlock refuses it
 	}
-	err := unix.Unlinkat(d.fd, name, 0)
+	err = unix.Unlinkat(d.fd, name, 0)
 	if err == nil {
 		delete(m.created, k)
 	}

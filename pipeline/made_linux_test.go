@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -122,6 +123,69 @@ func TestMadeHeldOut(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestMadeLoginNames: a recorded program that writes files other
+// programs run or trust (an alias file bash sources, a debugger's init
+// file, less's key file whose LESSOPEN runs a command, a database
+// client's...) gets no made file for them, so the next run, confined,
+// cannot plant them.
+func TestMadeLoginNames(t *testing.T) {
+	bin := madeBin(t)
+	names := []string{".bash_aliases", ".lesskey", ".gdbinit", ".pdbrc", ".psqlrc", ".hgrc", ".selected_editor", ".Xauthority", ".git-credentials"}
+	// And in /tmp, a Kerberos credential cache (its clients trust it).
+	ccache := "/tmp/krb5cc_sysrec_test"
+	t.Cleanup(func() { os.Remove(ccache) })
+	args := func(h string) []string {
+		a := []string{bin, "touch", ccache}
+		for _, n := range names {
+			a = append(a, filepath.Join(h, n))
+		}
+		return a
+	}
+	p := recordMade(t, args(madeHome(t))...)
+	for _, m := range p.Filesystem.Made {
+		t.Errorf("made %s", m.Path)
+	}
+	if err := os.Remove(ccache); err != nil {
+		t.Fatal(err)
+	}
+	h := madeHome(t)
+	// Their rules (file rules of their own, not made files) are for
+	// paths this home lacks: warned of, then refused.
+	if st, out := runMade(t, p, args(h)...); st == 0 || !strings.HasSuffix(out, "\ncreate: Permission denied\n") {
+		t.Errorf("run: status %d: %q", st, out)
+	}
+	if got := dirNames(t, h); len(got) != 0 {
+		t.Errorf("home holds %q", got)
+	}
+	if _, err := os.Stat(ccache); err == nil {
+		t.Errorf("%s made", ccache)
+	}
+}
+
+// TestMadeScratchLoginNames: a recorded program that makes and removes
+// ~/.abcdef, as mkstemp("~/.XXXXXX") does, gets the scratch pattern
+// $HOME/.XXXXXX, which stands for ~/.zshenv and ~/.pgpass too: the
+// supervisor makes none of those.
+func TestMadeScratchLoginNames(t *testing.T) {
+	bin := madeBin(t)
+	p := recordMade(t, bin, "scratch", madeHome(t)+"/.XXXXXX")
+	if !slices.ContainsFunc(p.Filesystem.Made, func(m profiles.MadeFile) bool { return m.Path == "$HOME/.XXXXXX" }) {
+		t.Fatalf("made %+v, want $HOME/.XXXXXX", p.Filesystem.Made)
+	}
+	h := madeHome(t)
+	for _, name := range []string{".zshenv", ".zlogin", ".pgpass", ".rhosts", ".psqlrc"} {
+		if _, out := runMade(t, p, bin, "excl", filepath.Join(h, name)); !strings.HasSuffix(out, "create: Permission denied\n") {
+			t.Errorf("create %s: %q", name, out)
+		}
+	}
+	if names := dirNames(t, h); len(names) != 0 {
+		t.Errorf("home holds %q", names)
+	}
+	if st, out := runMade(t, p, bin, "scratch", h+"/.XXXXXX"); st != 0 || !strings.HasSuffix(out, "ok\n") {
+		t.Errorf("scratch: status %d: %q", st, out)
+	}
 }
 
 // attackProfile allows every syscall and reads everywhere, and makes
@@ -269,6 +333,54 @@ func TestMadeAttacks(t *testing.T) {
 			t.Errorf("open %s without O_EXCL: %q", other, out)
 		}
 	})
+	t.Run("inode reused", func(t *testing.T) {
+		// The supervisor removes a mkstemp name only if it made that
+		// file: a file that got the inode of one it made, once that
+		// one is gone (ext4 hands out a freed inode at once), is
+		// another's.
+		madeHome(t)
+		d := ext4Dir(t)
+		q := attackProfile()
+		q.Filesystem.Made = []profiles.MadeFile{{Path: d + "/.Test.XXXXXX"}, {Path: d + "/lock"}}
+		victim := filepath.Join(d, ".Test.Victim")
+		var ino uint64
+		out := runPlanted(t, q, func() error {
+			var st unix.Stat_t
+			write(t, victim, "another's")
+			err := unix.Stat(victim, &st)
+			ino = st.Ino
+			return err
+		}, bin, "reuse", filepath.Join(d, ".Test.Aaaaaa"), filepath.Join(d, "lock"), victim)
+		if want := fmt.Sprintf("freed %d\nunlink: Permission denied", ino); out != want {
+			t.Errorf("target: %q, want %q", out, want)
+		}
+		if b, err := os.ReadFile(victim); string(b) != "another's" {
+			t.Errorf("%s: %q, %v", victim, b, err)
+		}
+	})
+	t.Run("directory replaced with a link", func(t *testing.T) {
+		// An earlier run, granted ~/.cache, replaced the made files'
+		// directory with a link to ~/.ssh.
+		h := madeHome(t)
+		for _, d := range []string{".ssh", ".cache"} {
+			if err := os.Mkdir(filepath.Join(h, d), 0o700); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := os.Symlink(filepath.Join(h, ".ssh"), filepath.Join(h, ".cache", "app")); err != nil {
+			t.Fatal(err)
+		}
+		q := attackProfile()
+		q.Filesystem.Made = []profiles.MadeFile{{Path: "$HOME/.cache/app/.tXXXXXX"}}
+		var out bytes.Buffer
+		_, err := Run(context.Background(), q, []string{bin, "excl", filepath.Join(h, ".cache", "app", ".tAbcdef")}, RunOptions{Stdio: Stdio{Out: &out, Err: &out}, Landlock: enforce.LandlockRequired})
+		if err == nil || !strings.Contains(err.Error(), "symlink") {
+			t.Errorf("run: %v\n%s", err, out.Bytes())
+		}
+		if names := dirNames(t, filepath.Join(h, ".ssh")); len(names) != 0 {
+			t.Errorf("~/.ssh holds %q", names)
+		}
+	})
 	t.Run("setuid mode", func(t *testing.T) {
 		h := madeHome(t)
 		if out := run(t, "create", filepath.Join(h, ".lesshst"), "6777"); out != "ok mode 755" {
@@ -277,6 +389,81 @@ func TestMadeAttacks(t *testing.T) {
 		var st unix.Stat_t
 		if err := unix.Stat(filepath.Join(h, ".lesshst"), &st); err != nil || st.Mode&0o7777 != 0o755 {
 			t.Errorf("mode %o, %v", st.Mode&0o7777, err)
+		}
+	})
+	t.Run("rights given up", func(t *testing.T) {
+		// A root target that gave up its capabilities, or moved to a
+		// user namespace of its own, keeps uid 0: the supervisor (root,
+		// every capability) must not make a file where the target's
+		// own rights could not, here in a home of another user's.
+		h := madeHome(t)
+		if err := os.Chown(h, 65534, 65534); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(h, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		for _, how := range []string{"nocaps", "userns"} {
+			if out := run(t, how, "create", filepath.Join(h, ".lesshst")); out != "create: Permission denied" {
+				t.Errorf("%s: create .lesshst: %q", how, out)
+			}
+		}
+		if names := dirNames(t, h); len(names) != 0 {
+			t.Errorf("home holds %q", names)
+		}
+		if out := run(t, "create", filepath.Join(h, ".lesshst")); out != "ok mode 644" {
+			t.Errorf("with its capabilities: create .lesshst: %q", out)
+		}
+	})
+	t.Run("login file of a home not known as one", func(t *testing.T) {
+		// $CWD, $TMPDIR or a path may be the home of an account sysrec
+		// does not know as one (a service's, /var/lib/postgresql):
+		// its .bashrc and .ssh are no one's to make either.
+		madeHome(t)
+		svc, err := filepath.EvalSymlinks(t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Mkdir(filepath.Join(svc, ".ssh"), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		t.Chdir(svc)
+		q := attackProfile()
+		for _, m := range []string{"$CWD/.bashrc", svc + "/.profile"} {
+			q.Filesystem.Made = []profiles.MadeFile{{Path: m}}
+			var out bytes.Buffer
+			_, err := Run(context.Background(), q, []string{bin, "create", filepath.Join(svc, path.Base(m))}, RunOptions{Stdio: Stdio{Out: &out, Err: &out}, Landlock: enforce.LandlockRequired})
+			if err == nil || !strings.Contains(err.Error(), "never made") {
+				t.Errorf("made %s: %v\n%s", m, err, out.Bytes())
+			}
+		}
+		// Known as a secret directory once instantiated only.
+		t.Chdir(filepath.Join(svc, ".ssh"))
+		q.Filesystem.Made = []profiles.MadeFile{{Path: "$CWD/authorized_keys"}}
+		if _, out := runMade(t, q, bin, "create", filepath.Join(svc, ".ssh", "authorized_keys")); !strings.HasSuffix(out, "\ncreate: Permission denied\n") {
+			t.Errorf("made $CWD/authorized_keys in .ssh: %q", out)
+		}
+		if names := append(dirNames(t, svc), dirNames(t, filepath.Join(svc, ".ssh"))...); !slices.Equal(names, []string{".ssh"}) {
+			t.Errorf("%s holds %q", svc, names)
+		}
+	})
+	t.Run("directory of start-up files", func(t *testing.T) {
+		// $CWD is the person's choice, but a made file's directory is
+		// never one whose files a program runs at start (Fedora's
+		// .bashrc sources ~/.bashrc.d/*).
+		h := madeHome(t)
+		d := filepath.Join(h, ".bashrc.d")
+		if err := os.Mkdir(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		t.Chdir(d)
+		q := attackProfile()
+		q.Filesystem.Made = []profiles.MadeFile{{Path: "$CWD/app.sh"}}
+		if _, out := runMade(t, q, bin, "create", filepath.Join(d, "app.sh")); !strings.HasSuffix(out, "\ncreate: Permission denied\n") {
+			t.Errorf("create in %s: %q", d, out)
+		}
+		if names := dirNames(t, d); len(names) != 0 {
+			t.Errorf("%s holds %q", d, names)
 		}
 	})
 	t.Run("dirfd elsewhere", func(t *testing.T) {
@@ -295,6 +482,36 @@ func TestMadeAttacks(t *testing.T) {
 			t.Errorf("openat(home, .lesshst): %q", out)
 		}
 	})
+}
+
+// ext4Dir mounts a fresh ext4 file system (it reuses a freed inode
+// number at once, as /tmp on ext4 does; its 256-byte inodes keep a
+// birth time) and returns its root.
+func ext4Dir(t *testing.T) string {
+	t.Helper()
+	mkfs := testenv.RequireTool(t, "mkfs.ext4")
+	mount := testenv.RequireTool(t, "mount")
+	umount := testenv.RequireTool(t, "umount")
+	img := filepath.Join(t.TempDir(), "ext4.img")
+	if err := os.WriteFile(img, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(img, 8<<20); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(mkfs, "-q", "-F", "-I", "256", img).CombinedOutput(); err != nil {
+		t.Fatalf("mkfs.ext4: %v\n%s", err, out)
+	}
+	d := t.TempDir()
+	if out, err := exec.Command(mount, "-o", "loop", img, d).CombinedOutput(); err != nil {
+		t.Fatalf("mount: %v\n%s", err, out)
+	}
+	t.Cleanup(func() {
+		if out, err := exec.Command(umount, d).CombinedOutput(); err != nil {
+			t.Errorf("umount: %v\n%s", err, out)
+		}
+	})
+	return d
 }
 
 // runPlanted runs argv (a wait- mode of made) under p, and once it is

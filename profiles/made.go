@@ -122,15 +122,16 @@ func validMade(i int, m MadeFile) error {
 		if t.Var != "CWD" && !slices.Contains(EnvVars(), t.Var) {
 			return &fieldError{field, fmt.Errorf("%q: a made file's directory is a path, $CWD or an environment variable ($HOME, $TMPDIR...), not $%s", m.Path, t.Var)}
 		}
-		// As it would be in any home (/root stands for one).
-		if t.Var == "HOME" && policy.LoginFile(path.Join("/root", t.Rel, name), "") {
+		// As it would be in any home (/root stands for one): $CWD and
+		// $TMPDIR may be one as well as $HOME.
+		if policy.LoginFile(path.Join("/root", t.Rel, name)) {
 			return &fieldError{field, fmt.Errorf("%q: a file a shell or login reads is never made on a program's behalf", m.Path)}
 		}
 	case !path.IsAbs(dir) || path.Clean(dir) != dir:
 		return &fieldError{field, fmt.Errorf("%q: %q is not a clean absolute directory", m.Path, dir)}
 	case dir == "/" || policy.SystemTree(dir):
 		return &fieldError{field, fmt.Errorf("%q: never made in / or a system tree", m.Path)}
-	case policy.LoginFile(m.Path, ""):
+	case policy.LoginFile(m.Path):
 		return &fieldError{field, fmt.Errorf("%q: a file a shell or login reads is never made on a program's behalf", m.Path)}
 	}
 	return nil
@@ -152,7 +153,6 @@ func (c *Profile) instantiateMade(inv Invocation) []string {
 		return nil
 	}
 	var warnings []string
-	home := inv.Var("HOME")
 	var out []MadeFile
 	for _, m := range fs.Made {
 		if t, ok := m.NamedFile(); ok {
@@ -161,7 +161,7 @@ func (c *Profile) instantiateMade(inv Invocation) []string {
 				warnings = append(warnings, fmt.Sprintf("made file %s: %s; nothing is made", m.Path, why))
 			}
 			for _, p := range paths {
-				if d := path.Dir(p); d == "/" || policy.SystemTree(d) || policy.LoginFile(p, home) {
+				if d := path.Dir(p); d == "/" || policy.SystemTree(d) || policy.LoginFile(p) {
 					warnings = append(warnings, fmt.Sprintf("made file %s (%s): a login file, or in / or a system tree; nothing is made", m.Path, p))
 					continue
 				}
@@ -185,7 +185,7 @@ func (c *Profile) instantiateMade(inv Invocation) []string {
 			dir = paths[0]
 		}
 		full := path.Join(dir, name)
-		if dir == "/" || policy.SystemTree(dir) || policy.LoginFile(full, home) {
+		if dir == "/" || policy.SystemTree(dir) || policy.LoginFile(full) {
 			warnings = append(warnings, fmt.Sprintf("made file %s (%s): a login file, or in / or a system tree; nothing is made", m.Path, full))
 			continue
 		}

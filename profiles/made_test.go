@@ -43,6 +43,12 @@ func TestMadeValidate(t *testing.T) {
 		{"/home/u/.ssh/authorized_keys", "a file a shell or login reads is never made"},
 		{"$HOME/.ssh/authorized_keys", "a file a shell or login reads is never made"},
 		{"$HOME/.config/autostart/x.desktop", "a file a shell or login reads is never made"},
+		{"$CWD/.bashrc", "a file a shell or login reads is never made"},
+		{"$TMPDIR/.ssh/authorized_keys", "a file a shell or login reads is never made"},
+		{"/var/lib/postgresql/.profile", "a file a shell or login reads is never made"},
+		{"/srv/git/.ssh/rc", "a file a shell or login reads is never made"},
+		{"$HOME/.vim/plugin/x.vim", "a file a shell or login reads is never made"},
+		{"$CWD/.bashrc.d/x", "a file a shell or login reads is never made"},
 	} {
 		err := madeProfile(tc.path).Validate()
 		switch {
@@ -87,6 +93,10 @@ func TestMadeInstantiate(t *testing.T) {
 	}{
 		{"/home/u", []string{"/home/u/.lesshst", "/tmp/.T.XXXXXX"}, 2},
 		{"/etc", []string{"/tmp/.T.XXXXXX"}, 3},
+		{"/", []string{"/tmp/.T.XXXXXX"}, 3},
+		{"/root/.ssh", []string{"/tmp/.T.XXXXXX"}, 3},
+		{"/var/lib/git/.ssh", []string{"/tmp/.T.XXXXXX"}, 3},
+		{"/home/u/.config/systemd/user", []string{"/tmp/.T.XXXXXX"}, 3},
 	} {
 		in, warnings, err := p.Instantiate(Invocation{Dir: tc.home, Env: []string{"HOME=" + tc.home}})
 		if err != nil {

@@ -39,7 +39,7 @@ func (b *fsBuilder) madeDir(d string) (string, bool) {
 // character only: less writes ~/.lesshsQ to replace ~/.lesshst). A
 // scratch name stands for mkstemp's (PREFIXXXXXXX).
 func (b *fsBuilder) makes(d, p string, f *profiles.FileAccess) bool {
-	if f.Access&llMakeReg == 0 || f.Access&^profiles.MadeRights != 0 || !b.noWrite(d) || policy.LoginFile(p, b.home) {
+	if f.Access&llMakeReg == 0 || f.Access&^profiles.MadeRights != 0 || !b.noWrite(d) || policy.LoginFile(p) {
 		return false
 	}
 	at, ok := b.madeDir(d)

@@ -10,7 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/capability.h>
 #include <linux/openat2.h>
+#include <sched.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -144,9 +146,31 @@ static int cost(int n, const char *a, const char *b) {
 	return 0;
 }
 
+/* lose HOW: a root target gives up its rights over the host's files
+ * while its ids stay 0: "nocaps" drops every capability, "userns"
+ * moves to a user namespace of its own (whose capabilities count for
+ * nothing on the host's files). */
+static int lose(const char *how) {
+	if (!strcmp(how, "nocaps")) {
+		struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3};
+		struct __user_cap_data_struct d[2] = {0};
+		return syscall(SYS_capset, &h, d) ? fail("capset") : 0;
+	}
+	if (!strcmp(how, "userns"))
+		return unshare(CLONE_NEWUSER) ? fail("unshare") : 0;
+	return 2;
+}
+
 int main(int argc, char **argv) {
 	if (argc < 2)
 		return 2;
+	if (!strcmp(argv[1], "nocaps") || !strcmp(argv[1], "userns")) {
+		/* nocaps|userns MODE ARGS...: MODE once the rights are lost. */
+		if (argc < 3 || lose(argv[1]))
+			return 2;
+		argc--;
+		argv++;
+	}
 	const char *m = argv[1];
 	if (!strcmp(m, "history") && argc == 3)
 		return history(argv[2]);
@@ -171,6 +195,53 @@ int main(int argc, char **argv) {
 		fstat(fd, &st);
 		int cloexec = fcntl(fd, F_GETFD) & FD_CLOEXEC;
 		printf("ok mode %o%s\n", st.st_mode & 07777, cloexec ? " cloexec" : "");
+		return 0;
+	}
+	if (!strcmp(m, "scratch") && argc == 3) {
+		/* scratch TEMPLATE: mkstemp(TEMPLATE), removed at once. */
+		int fd = mkstemp(argv[2]);
+		if (fd < 0)
+			return fail("mkstemp");
+		if (unlink(argv[2]))
+			return fail("unlink");
+		printf("ok\n");
+		return 0;
+	}
+	if (!strcmp(m, "reuse") && argc == 5) {
+		/* reuse SCRATCH EXACT VICTIM: makes SCRATCH (a mkstemp name)
+		 * new, renames it to EXACT and removes that, so the inode the
+		 * supervisor made is free; once a line arrives (another file
+		 * got the inode meanwhile), removes VICTIM. */
+		int fd = open(argv[2], O_CREAT | O_EXCL | O_RDWR, 0600);
+		if (fd < 0)
+			return fail("create");
+		struct stat st;
+		fstat(fd, &st);
+		close(fd);
+		if (rename(argv[2], argv[3]))
+			return fail("rename");
+		if (unlink(argv[3]))
+			return fail("unlink exact");
+		char line[16];
+		printf("ready\n");
+		fflush(stdout);
+		if (!fgets(line, sizeof line, stdin))
+			return fail("wait");
+		printf("freed %lu\n", (unsigned long)st.st_ino);
+		return unlink(argv[4]) ? fail("unlink") : (printf("ok\n"), 0);
+	}
+	if (!strcmp(m, "touch") && argc >= 3) {
+		/* touch PATH...: writes each, as a program writes its state:
+		 * what the recording sees it make. */
+		for (int i = 2; i < argc; i++) {
+			int fd = open(argv[i], O_CREAT | O_WRONLY | O_TRUNC, 0644);
+			if (fd < 0)
+				return fail("create");
+			if (write(fd, "x\n", 2) != 2)
+				return fail("write");
+			close(fd);
+		}
+		printf("ok\n");
 		return 0;
 	}
 	if (!strcmp(m, "append") && argc == 4)
