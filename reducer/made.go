@@ -48,7 +48,10 @@ func (b *fsBuilder) makes(d, p string, f *profiles.FileAccess) bool {
 	}
 	name := path.Base(p)
 	why := "a file of the program's own in a directory no rule writes as a whole: made, replaced and removed by sysrec's supervisor for it, by this name only"
-	if f.Access&linuxabi.LandlockRemoveFile != 0 && len(name) > len(profiles.MkstempSuffix) && profiles.MkstempName(name[len(name)-len(profiles.MkstempSuffix):]) && !b.tempOf(d, p) {
+	// A prefix of "." alone would stand for every seven-character
+	// dotfile (.zshenv, and any a later program trusts): such a name
+	// stays exact.
+	if prefix := name[:max(0, len(name)-len(profiles.MkstempSuffix))]; f.Access&linuxabi.LandlockRemoveFile != 0 && len(name) > len(profiles.MkstempSuffix) && prefix != "." && profiles.MkstempName(name[len(name)-len(profiles.MkstempSuffix):]) && !b.tempOf(d, p) {
 		name = name[:len(name)-len(profiles.MkstempSuffix)] + profiles.MkstempSuffix
 		why = fmt.Sprintf("a scratch file made and removed in %s (%s), its name ending in six letters or digits: mkstemp's names, made by sysrec's supervisor with O_EXCL and removed only if it made them", d, path.Base(p))
 	}

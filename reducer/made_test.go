@@ -22,6 +22,9 @@ func TestMadeFiles(t *testing.T) {
 		{"mkstemp lock in /tmp", []profiles.FileAccess{
 			fa("/tmp/.ZendSem.q9Zk2L", 1, "make_reg", "read_file", "write_file", "remove_file"),
 		}, []string{"/tmp/.ZendSem.XXXXXX"}},
+		{"a scratch name of a dot and six letters stays exact", []profiles.FileAccess{
+			fa("/home/u/.q9Zk2L", 1, "make_reg", "write_file", "remove_file"),
+		}, []string{"$HOME/.q9Zk2L"}},
 		{"kept, its name ending in six letters", []profiles.FileAccess{
 			fa("/home/u/.python_history", 1, "make_reg", "write_file"),
 		}, []string{"$HOME/.python_history"}},
