@@ -171,9 +171,13 @@ func TestMadeLoginNames(t *testing.T) {
 func TestMadeScratchLoginNames(t *testing.T) {
 	bin := madeBin(t)
 	p := recordMade(t, bin, "scratch", madeHome(t)+"/.XXXXXX")
-	if !slices.ContainsFunc(p.Filesystem.Made, func(m profiles.MadeFile) bool { return m.Path == "$HOME/.XXXXXX" }) {
-		t.Fatalf("made %+v, want $HOME/.XXXXXX", p.Filesystem.Made)
+	// The reducer keeps a dot and six letters exact (the pattern would
+	// stand for every seven-character dotfile); a profile may still say
+	// $HOME/.XXXXXX, and the supervisor never makes a login name for it.
+	if slices.ContainsFunc(p.Filesystem.Made, func(m profiles.MadeFile) bool { return m.Path == "$HOME/.XXXXXX" }) {
+		t.Fatalf("made %+v: the reducer proposed $HOME/.XXXXXX", p.Filesystem.Made)
 	}
+	p.Filesystem.Made = []profiles.MadeFile{{Path: "$HOME/.XXXXXX"}}
 	h := madeHome(t)
 	for _, name := range []string{".zshenv", ".zlogin", ".pgpass", ".rhosts", ".psqlrc"} {
 		if _, out := runMade(t, p, bin, "excl", filepath.Join(h, name)); !strings.HasSuffix(out, "create: Permission denied\n") {
