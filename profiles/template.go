@@ -477,7 +477,8 @@ func ValidCommand(c string) bool {
 // sed f.txt: rules.sed is an option's value, an input); for > or >>,
 // the words those redirect output to. Words are split as the shell
 // splits them (shellWords): a grant follows what the shell gives cmd,
-// not a word it reads otherwise. None for an argument of one word.
+// not a word it reads otherwise; after a cd, only absolute paths. None
+// for an argument of one word.
 func CommandOperands(arg, cmd string) []string {
 	words := shellWords(arg)
 	if len(words) < 2 {
@@ -486,6 +487,12 @@ func CommandOperands(arg, cmd string) []string {
 	var out, args []string
 	start, skip := true, false
 	command := ""
+	// After a cd the shell resolves a relative path against another
+	// directory than the one sysrec resolves it against (cd build &&
+	// tee ../b.log writes ./b.log, not ../b.log): only absolute ones
+	// are known.
+	moved := false
+	known := func(w string) bool { return !moved || path.IsAbs(w) }
 	end := func() {
 		if command == cmd {
 			n := len(out)
@@ -493,10 +500,13 @@ func CommandOperands(arg, cmd string) []string {
 				if isOption(args[i]) || i < len(args)-1 && i > 0 && isOption(args[i-1]) {
 					break
 				}
-				out = append(out, args[i])
+				if known(args[i]) {
+					out = append(out, args[i])
+				}
 			}
 			slices.Reverse(out[n:])
 		}
+		moved = moved || command == "cd" || command == "pushd" || command == "popd"
 		start, command, args = true, "", nil
 	}
 	for i, w := range words {
@@ -508,7 +518,7 @@ func CommandOperands(arg, cmd string) []string {
 		switch {
 		case w.op && strings.ContainsAny(w.text, "<>"):
 			skip = true
-			if (w.text == cmd || w.text == ">|" && cmd == ">") && i+1 < len(words) && !words[i+1].op {
+			if (w.text == cmd || w.text == ">|" && cmd == ">") && i+1 < len(words) && !words[i+1].op && known(words[i+1].text) {
 				out = append(out, words[i+1].text)
 			}
 		case w.op || slices.Contains(reservedOps, w.text):

@@ -111,6 +111,7 @@ func TestInstantiate(t *testing.T) {
 		// not what sed or tee is given to write.
 		{"an option's value in a command string", "$WORDS[sed]", []string{"write_file", "truncate"}, []string{"sh", "-c", "sed -i -f /w/rules.sed f.txt"}, "/v", env, "/v/f.txt write_file,truncate\n", ""},
 		{"a command string's next line", "$WORDS[tee]", []string{"write_file", "truncate"}, []string{"sh", "-c", "seq 3 | tee out.log\nsha256sum /w/release.tar"}, "/v", env, "/v/out.log write_file,truncate\n", ""},
+		{"a command string that changes directory", "$WORDS[tee]", []string{"write_file", "truncate"}, []string{"sh", "-c", "cd build && make | tee ../build.log"}, "/v", env, "", "no command string of the command line gives tee a path"},
 		{"no command string", "$WORDS[ed]", []string{"write_file"}, []string{"ed", "a.txt"}, "/v", env, "", "no command string of the command line gives ed a path"},
 		{"distribution's file named", "$ARGS", []string{"read_file"}, []string{"cat", "/usr/share/common-licenses/GPL-3"}, "/v", env, "/usr/share/common-licenses/GPL-3 read_file\n", ""},
 		{"distribution's file written", "$ARG1", []string{"write_file"}, []string{"tee", "/usr/share/x"}, "/v", env, "", "in a system tree"},
@@ -593,6 +594,8 @@ func TestCommandOperands(t *testing.T) {
 		{"seq 3 >out 2>/srv/err 1>>o2", ">", []string{"out"}},
 		{"seq 3 >out 2>/srv/err 1>>o2", ">>", []string{"o2"}},
 		{"echo 'x; tee' /srv/in", "tee", nil},
+		{"cd build && make 2>&1 | tee ../build.log /srv/all.log > ../o", "tee", []string{"/srv/all.log"}},
+		{"cd build && make > ../o", ">", nil},
 	} {
 		if got := CommandOperands(tc.arg, tc.cmd); !slices.Equal(got, tc.want) {
 			t.Errorf("CommandOperands(%q, %q) = %q, want %q", tc.arg, tc.cmd, got, tc.want)
