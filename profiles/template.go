@@ -443,15 +443,20 @@ func (inv Invocation) Var(name string) string {
 
 // WordPaths are the paths the words of a command-line argument that
 // holds several (script -c "wc -l data/x.txt", sh -c) name, resolved
-// against dir like ArgPath; none for an argument of one word.
+// against dir like ArgPath; none for an argument of one word. After a
+// cd, only absolute ones: the shell resolves the others against another
+// directory (cd sub && cat ../notes.txt reads ./notes.txt, not
+// ../notes.txt).
 func WordPaths(arg, dir string) []string {
 	words := strings.Fields(arg)
 	if len(words) < 2 {
 		return nil
 	}
 	var out []string
+	moved := false
 	for _, w := range words {
-		if p, ok := ArgPath(w, dir); ok {
+		moved = moved || w == "cd" || w == "pushd" || w == "popd"
+		if p, ok := ArgPath(w, dir); ok && (!moved || path.IsAbs(w)) {
 			out = append(out, p)
 		}
 	}

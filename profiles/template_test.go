@@ -112,6 +112,7 @@ func TestInstantiate(t *testing.T) {
 		{"an option's value in a command string", "$WORDS[sed]", []string{"write_file", "truncate"}, []string{"sh", "-c", "sed -i -f /w/rules.sed f.txt"}, "/v", env, "/v/f.txt write_file,truncate\n", ""},
 		{"a command string's next line", "$WORDS[tee]", []string{"write_file", "truncate"}, []string{"sh", "-c", "seq 3 | tee out.log\nsha256sum /w/release.tar"}, "/v", env, "/v/out.log write_file,truncate\n", ""},
 		{"a command string that changes directory", "$WORDS[tee]", []string{"write_file", "truncate"}, []string{"sh", "-c", "cd build && make | tee ../build.log"}, "/v", env, "", "no command string of the command line gives tee a path"},
+		{"words after a cd", "$ARGS", []string{"read_file"}, []string{"sh", "-c", "cd sub && cat ../notes.txt /w/a"}, "/v/proj", env, "/v/proj/cd sub && cat ../notes.txt /w/a read_file\n/w/a read_file\n", ""},
 		{"no command string", "$WORDS[ed]", []string{"write_file"}, []string{"ed", "a.txt"}, "/v", env, "", "no command string of the command line gives ed a path"},
 		{"distribution's file named", "$ARGS", []string{"read_file"}, []string{"cat", "/usr/share/common-licenses/GPL-3"}, "/v", env, "/usr/share/common-licenses/GPL-3 read_file\n", ""},
 		{"distribution's file written", "$ARG1", []string{"write_file"}, []string{"tee", "/usr/share/x"}, "/v", env, "", "in a system tree"},
