@@ -417,6 +417,12 @@ func (ps *params) origin(t profiles.Template) string {
 			return fmt.Sprintf("the directory of argument %d (recorded %q)", t.Arg, ps.inv.Args[t.Arg])
 		}
 		return fmt.Sprintf("argument %d (recorded %q)", t.Arg, ps.inv.Args[t.Arg])
+	case "WORDS":
+		what := "what a command string gives " + t.Option
+		if t.Parent {
+			what = "the directory of " + what
+		}
+		return fmt.Sprintf("%s (recorded %q)", what, strings.Join(ps.inv.Args[1:], " "))
 	case "ARGS":
 		return "a word of an argument of several words, a command for a shell (recorded " + strconv.Quote(strings.Join(ps.inv.Args[1:], " ")) + ")"
 	case "TTY":
