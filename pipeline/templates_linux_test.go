@@ -322,3 +322,29 @@ func TestOwnPseudoTerminal(t *testing.T) {
 		t.Errorf("script under its own profile: status %d: %s", st, out)
 	}
 }
+
+// TestWordsAttack: under the profile of sh -c "cp a.txt b.txt", which
+// wrote b.txt in place, the next command string's input stays read
+// only: a target that writes the file cp is given to read (the shell,
+// standing for a cp its input compromised) is refused. $WORDS[cp] stood
+// for every operand of cp, the input too, and the file was overwritten
+// (the third review's).
+func TestWordsAttack(t *testing.T) {
+	testenv.RequireRoot(t)
+	testenv.RequireTool(t, "cp")
+	sh := testenv.RequireTool(t, "sh")
+	rec := files(t, t.TempDir(), map[string]string{"a.txt": "a\n", "b.txt": "b\n"})
+	p := recordFilesIn(t, rec, sh, "-c", "cp a.txt b.txt")
+	next := files(t, t.TempDir(), map[string]string{"precious.db": "precious\n", "b2.txt": "old\n"})
+	precious := filepath.Join(next, "precious.db")
+	st, out := runIn(t, p, next, sh, "-c", `cp `+precious+` b2.txt; echo pwned > "$0"; echo done`, precious)
+	if st != 0 || !strings.Contains(out, "done") {
+		t.Fatalf("status %d\n%s", st, out)
+	}
+	if b, err := os.ReadFile(precious); err != nil || string(b) != "precious\n" {
+		t.Errorf("the input cp was given was written: %q %v\n%s\n%s", b, err, out, profiles.Format(p))
+	}
+	if !strings.Contains(out, "Permission denied") {
+		t.Errorf("the write was not refused:\n%s", out)
+	}
+}

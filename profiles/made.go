@@ -165,6 +165,12 @@ func (c *Profile) instantiateMade(inv Invocation) []string {
 					warnings = append(warnings, fmt.Sprintf("made file %s (%s): a login file, or in / or a system tree; nothing is made", m.Path, p))
 					continue
 				}
+				if Mkstemp(path.Base(p)) {
+					// A made name ending in XXXXXX stands for every name
+					// mkstemp makes of it: the command line named one.
+					warnings = append(warnings, fmt.Sprintf("made file %s (%s): a name ending in %s stands for mkstemp's names; nothing is made", m.Path, p, MkstempSuffix))
+					continue
+				}
 				n := m
 				n.Path = p
 				out = append(out, n)

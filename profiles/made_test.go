@@ -1,6 +1,7 @@
 package profiles
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -199,4 +200,36 @@ func TestMadeSchema(t *testing.T) {
 	}
 	testenv.Golden(t, "testdata/made.diff.golden", []byte(d.Text()))
 	testenv.Golden(t, "testdata/made.show.golden", []byte(Format(m)))
+}
+
+// TestNamedMadeInstantiate: a made file the command line names is made
+// exactly: never a login file, nor in / or a system tree, and never a
+// name ending in XXXXXX, which would stand for every name mkstemp makes
+// of it (the review's: touch ~/notes-XXXXXX let the target make
+// ~/notes-abc123 and as many more).
+func TestNamedMadeInstantiate(t *testing.T) {
+	p := madeProfile("$OPERANDS[1]")
+	for _, tc := range []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"touch", "new.txt", "../w2/b.txt"}, []string{"/home/u/w/new.txt", "/home/u/w2/b.txt"}},
+		{[]string{"touch", "/home/u/notes-XXXXXX"}, nil},
+		{[]string{"touch", "/home/u/.ssh/authorized_keys"}, nil},
+		{[]string{"touch", "/home/u/.bashrc"}, nil},
+		{[]string{"touch", "/proc/self/attr/current"}, nil},
+		{[]string{"touch", "/x"}, nil},
+	} {
+		in, warnings, err := p.Instantiate(Invocation{Args: tc.args, Dir: "/home/u/w", Env: []string{"HOME=/home/u"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, m := range in.Filesystem.Made {
+			got = append(got, m.Path)
+		}
+		if !slices.Equal(got, tc.want) || len(tc.want) == 0 && len(warnings) == 0 {
+			t.Errorf("%q: made %q, warnings %q; want %q", tc.args, got, warnings, tc.want)
+		}
+	}
 }

@@ -443,27 +443,29 @@ func (inv Invocation) Var(name string) string {
 
 // WordPaths are the paths the words of a command-line argument that
 // holds several (script -c "wc -l data/x.txt", sh -c) name, resolved
-// against dir like ArgPath; none for an argument of one word.
+// against dir like ArgPath; none for an argument of one word. After a
+// cd, only absolute ones: the shell resolves the others against another
+// directory (cd sub && cat ../notes.txt reads ./notes.txt, not
+// ../notes.txt).
 func WordPaths(arg, dir string) []string {
 	words := strings.Fields(arg)
 	if len(words) < 2 {
 		return nil
 	}
 	var out []string
+	moved := false
 	for _, w := range words {
-		if p, ok := ArgPath(w, dir); ok {
+		moved = moved || w == "cd" || w == "pushd" || w == "popd"
+		if p, ok := ArgPath(w, dir); ok && (!moved || path.IsAbs(w)) {
 			out = append(out, p)
 		}
 	}
 	return out
 }
 
-// shellOps end a simple command in a command string; redirections take
-// the word after them.
-var (
-	shellOps     = []string{"|", "||", "&&", ";", "&", "(", ")", "{", "}", "!"}
-	redirections = []string{"<", ">", ">>", "2>", "2>>", "&>", "<<<", ">|"}
-)
+// reservedOps are the reserved words that end a simple command in a
+// command string, as its control operators do.
+var reservedOps = []string{"{", "}", "!"}
 
 // ValidCommand reports whether c can key a $WORDS template: a command
 // name (CommandWords' letters), or an output redirection.
@@ -473,46 +475,162 @@ func ValidCommand(c string) bool {
 
 // CommandOperands are the words a command string arg (an argument of
 // several words: sh -c "ed -s f < cmds | tee out") gives cmd: for a
-// command name, the words after it in each simple command it begins
-// (after assignments and an absolute path's directory) that are neither
-// options nor redirections and their targets; for > or >>, the words
-// those redirect output to. Words split at blanks; a simple command ends
-// at | || && ; & and parentheses. None for an argument of one word.
+// command name, the operands that end each simple command it begins
+// (after assignments and an absolute path's directory), as
+// TrailingOperands counts them: its last word, and those before it that
+// are neither options nor follow one (sed -i -f rules.sed f.txt gives
+// sed f.txt: rules.sed is an option's value, an input); for > or >>,
+// the words those redirect output to. Words are split as the shell
+// splits them (shellWords): a grant follows what the shell gives cmd,
+// not a word it reads otherwise; after a cd, only absolute paths. None
+// for an argument of one word.
 func CommandOperands(arg, cmd string) []string {
-	var words []string
-	for _, w := range strings.Fields(arg) {
-		// "x;" ends a command as "x ;" does.
-		if t, ok := strings.CutSuffix(w, ";"); ok && t != "" {
-			words = append(words, t, ";")
-			continue
-		}
-		words = append(words, w)
-	}
+	words := shellWords(arg)
 	if len(words) < 2 {
 		return nil
 	}
-	var out []string
+	var out, args []string
 	start, skip := true, false
 	command := ""
-	for i, w := range words {
-		switch {
-		case skip:
-			skip = false
-		case slices.Contains(shellOps, w):
-			start, command = true, ""
-		case slices.Contains(redirections, w):
-			skip = true
-			if (w == cmd || w == ">|" && cmd == ">") && i+1 < len(words) {
-				out = append(out, words[i+1])
+	// After a cd the shell resolves a relative path against another
+	// directory than the one sysrec resolves it against (cd build &&
+	// tee ../b.log writes ./b.log, not ../b.log): only absolute ones
+	// are known.
+	moved := false
+	known := func(w string) bool { return !moved || path.IsAbs(w) }
+	end := func() {
+		if command == cmd {
+			n := len(out)
+			for i := len(args) - 1; i >= 0; i-- {
+				if isOption(args[i]) || i < len(args)-1 && i > 0 && isOption(args[i-1]) {
+					break
+				}
+				if known(args[i]) {
+					out = append(out, args[i])
+				}
 			}
-		case start && strings.Contains(w, "=") && !strings.HasPrefix(w, "-"):
+			slices.Reverse(out[n:])
+		}
+		moved = moved || command == "cd" || command == "pushd" || command == "popd"
+		start, command, args = true, "", nil
+	}
+	for i, w := range words {
+		if skip && !w.op {
+			skip = false
+			continue // a redirection's file
+		}
+		skip = false
+		switch {
+		case w.op && strings.ContainsAny(w.text, "<>"):
+			skip = true
+			if (w.text == cmd || w.text == ">|" && cmd == ">") && i+1 < len(words) && !words[i+1].op && known(words[i+1].text) {
+				out = append(out, words[i+1].text)
+			}
+		case w.op || slices.Contains(reservedOps, w.text):
+			end()
+		case start && strings.Contains(w.text, "=") && !strings.HasPrefix(w.text, "-"):
 			// An assignment before the command (LC_ALL=C sort).
 		case start:
-			start, command = false, path.Base(w)
-		case command == cmd && !isOption(w):
-			out = append(out, w)
+			start, command = false, path.Base(w.text)
+		default:
+			args = append(args, w.text)
 		}
 	}
+	end()
+	return out
+}
+
+// shellWord is a word of a command string, or an operator (op).
+type shellWord struct {
+	text string
+	op   bool
+}
+
+// shellOperators are the control and redirection operators of sh and
+// bash, longest first.
+var shellOperators = []string{"<<<", "<<-", "&>>", ">>", "<<", "<>", ">&", "<&", ">|", "&>", "||", "&&", ";;", "|&", "|", "&", ";", "(", ")", "<", ">"}
+
+// shellWords splits a command string as the shell does before it
+// expands anything: at blanks, and around operators whether blanks
+// surround them or not (tee out.log|cat, 2>/dev/null); a newline ends a
+// command as ; does, a # starting a word comments out the rest of its
+// line; quotes and backslashes make what they hold part of a word and
+// are removed ('a b', "x;y"). A redirection's file descriptor number
+// is part of its operator (2>; 1> is >).
+func shellWords(s string) []shellWord {
+	var out []shellWord
+	var w strings.Builder
+	inWord := false
+	flush := func() {
+		if inWord {
+			out = append(out, shellWord{text: w.String()})
+		}
+		w.Reset()
+		inWord = false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '\\':
+			if i+1 < len(s) && s[i+1] == '\n' {
+				i++ // a line continued
+				continue
+			}
+			if i+1 < len(s) {
+				i++
+				w.WriteByte(s[i])
+			}
+			inWord = true
+		case c == '\'':
+			j := strings.IndexByte(s[i+1:], '\'')
+			if j < 0 {
+				j = len(s) - i - 1
+			}
+			w.WriteString(s[i+1 : i+1+j])
+			i += j + 1
+			inWord = true
+		case c == '"':
+			for i++; i < len(s) && s[i] != '"'; i++ {
+				if s[i] == '\\' && i+1 < len(s) && strings.IndexByte("$`\"\\\n", s[i+1]) >= 0 {
+					i++
+				}
+				w.WriteByte(s[i])
+			}
+			inWord = true
+		case c == '#' && !inWord:
+			for i < len(s) && s[i] != '\n' {
+				i++
+			}
+			i-- // the newline ends the command
+		case c == ' ' || c == '\t':
+			flush()
+		case c == '\n':
+			flush()
+			out = append(out, shellWord{text: ";", op: true})
+		case strings.IndexByte("|&;()<>", c) >= 0:
+			fd := ""
+			if inWord && (c == '<' || c == '>') && w.Len() > 0 && strings.Trim(w.String(), "0123456789") == "" {
+				// 2> is standard error's, 1> standard output's (>).
+				if fd = w.String(); fd == "1" && c == '>' {
+					fd = ""
+				}
+				w.Reset()
+				inWord = false
+			}
+			flush()
+			for _, op := range shellOperators {
+				if strings.HasPrefix(s[i:], op) {
+					out = append(out, shellWord{text: fd + op, op: true})
+					i += len(op) - 1
+					break
+				}
+			}
+		default:
+			w.WriteByte(c)
+			inWord = true
+		}
+	}
+	flush()
 	return out
 }
 

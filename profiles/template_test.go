@@ -107,6 +107,12 @@ func TestInstantiate(t *testing.T) {
 		{"a command string's operand", "$WORDS[ed]", []string{"write_file", "truncate"}, []string{"sh", "-c", "ed -s other/b.txt < cmds"}, "/v", env, "/v/other/b.txt write_file,truncate\n", ""},
 		{"beside a command string's operand", "$WORDS[tee]/..", rw, []string{"sh", "-c", "seq 3 | tee -a /w/logs/app.log"}, "/v", env, "/w/logs write_file,read_file,make_reg,truncate\n", ""},
 		{"a command string's operand in /etc", "$WORDS[tee]/..", rw, []string{"sh", "-c", "seq 3 | tee /etc/x"}, "/v", env, "", "in a system tree"},
+		// The review's: an input the command string names elsewhere is
+		// not what sed or tee is given to write.
+		{"an option's value in a command string", "$WORDS[sed]", []string{"write_file", "truncate"}, []string{"sh", "-c", "sed -i -f /w/rules.sed f.txt"}, "/v", env, "/v/f.txt write_file,truncate\n", ""},
+		{"a command string's next line", "$WORDS[tee]", []string{"write_file", "truncate"}, []string{"sh", "-c", "seq 3 | tee out.log\nsha256sum /w/release.tar"}, "/v", env, "/v/out.log write_file,truncate\n", ""},
+		{"a command string that changes directory", "$WORDS[tee]", []string{"write_file", "truncate"}, []string{"sh", "-c", "cd build && make | tee ../build.log"}, "/v", env, "", "no command string of the command line gives tee a path"},
+		{"words after a cd", "$ARGS", []string{"read_file"}, []string{"sh", "-c", "cd sub && cat ../notes.txt /w/a"}, "/v/proj", env, "/v/proj/cd sub && cat ../notes.txt /w/a read_file\n/w/a read_file\n", ""},
 		{"no command string", "$WORDS[ed]", []string{"write_file"}, []string{"ed", "a.txt"}, "/v", env, "", "no command string of the command line gives ed a path"},
 		{"distribution's file named", "$ARGS", []string{"read_file"}, []string{"cat", "/usr/share/common-licenses/GPL-3"}, "/v", env, "/usr/share/common-licenses/GPL-3 read_file\n", ""},
 		{"distribution's file written", "$ARG1", []string{"write_file"}, []string{"tee", "/usr/share/x"}, "/v", env, "", "in a system tree"},
@@ -567,11 +573,30 @@ func TestCommandOperands(t *testing.T) {
 		{"seq 3 | tee -a /var/log/app.log", "tee", []string{"/var/log/app.log"}},
 		{"sort in > out", ">", []string{"out"}},
 		{"sort in >> out 2> err", ">>", []string{"out"}},
-		{"LC_ALL=C /usr/bin/sort -o s in", "sort", []string{"s", "in"}},
+		{"LC_ALL=C /usr/bin/sort -o s in", "sort", []string{"in"}},
 		{"cat a | tee x; tee y < z", "tee", []string{"x", "y"}},
 		{"echo tee x", "tee", nil},
 		{"tee", "tee", nil},
 		{"wc -l data.txt", "ed", nil},
+		{"cp a b", "cp", []string{"a", "b"}},
+		// What the shell gives the command, not every word after it
+		// (the review's): an option's value is an input (sed -f), a
+		// newline or an operator without blanks ends the command, a
+		// comment is no word, a redirection with its descriptor number
+		// takes its file, quotes are removed.
+		{"sed -i -f /srv/rules.sed f.txt", "sed", []string{"f.txt"}},
+		{"seq 3 | tee out.log\nsha256sum /srv/release.tar", "tee", []string{"out.log"}},
+		{"seq 3|tee out.log|gzip>/srv/a.gz", "tee", []string{"out.log"}},
+		{"tee out.log&& cat /srv/in", "tee", []string{"out.log"}},
+		{"tee out.log # a copy of /srv/in", "tee", []string{"out.log"}},
+		{"tee out.log 1> /dev/null 0< /srv/in", "tee", []string{"out.log"}},
+		{"ed -s a.txt <<EOF", "ed", []string{"a.txt"}},
+		{"ed -s a.txt 2>&1 | tee 'my log' \"b;c\" d\\ e", "tee", []string{"my log", "b;c", "d e"}},
+		{"seq 3 >out 2>/srv/err 1>>o2", ">", []string{"out"}},
+		{"seq 3 >out 2>/srv/err 1>>o2", ">>", []string{"o2"}},
+		{"echo 'x; tee' /srv/in", "tee", nil},
+		{"cd build && make 2>&1 | tee ../build.log /srv/all.log > ../o", "tee", []string{"/srv/all.log"}},
+		{"cd build && make > ../o", ">", nil},
 	} {
 		if got := CommandOperands(tc.arg, tc.cmd); !slices.Equal(got, tc.want) {
 			t.Errorf("CommandOperands(%q, %q) = %q, want %q", tc.arg, tc.cmd, got, tc.want)

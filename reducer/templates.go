@@ -28,8 +28,9 @@ type params struct {
 	// directory of an output is where the job writes; the directory of
 	// an input is not.
 	outputs []bool
-	// written are the paths the recording wrote, truncated or made.
-	written map[string]bool
+	// written are the paths the recording wrote, truncated or made;
+	// read, those it used and did not.
+	written, read map[string]bool
 	// siblings are the arguments the recording made a file beside
 	// named after them (madeSibling): inputs whose directory is an
 	// output's.
@@ -52,10 +53,12 @@ type envParam struct{ name, value string }
 // path, something under it, or created files it is the prefix of (an
 // argument such as tar's "czf" names no path, though it could be one).
 func newParams(inv profiles.Invocation, seen map[string]*profiles.FileAccess) *params {
-	ps := &params{inv: inv, args: make([]string, len(inv.Args)), outputs: make([]bool, len(inv.Args)), siblings: make([]bool, len(inv.Args)), words: map[string]bool{}, written: map[string]bool{}}
+	ps := &params{inv: inv, args: make([]string, len(inv.Args)), outputs: make([]bool, len(inv.Args)), siblings: make([]bool, len(inv.Args)), words: map[string]bool{}, written: map[string]bool{}, read: map[string]bool{}}
 	for p, f := range seen {
 		if f.Access&(linuxabi.LandlockWriteFile|linuxabi.LandlockTruncate|llMake) != 0 {
 			ps.written[p] = true
+		} else {
+			ps.read[p] = true
 		}
 	}
 	if inv.Dir == "" {
@@ -414,6 +417,12 @@ func (ps *params) origin(t profiles.Template) string {
 			return fmt.Sprintf("the directory of argument %d (recorded %q)", t.Arg, ps.inv.Args[t.Arg])
 		}
 		return fmt.Sprintf("argument %d (recorded %q)", t.Arg, ps.inv.Args[t.Arg])
+	case "WORDS":
+		what := "what a command string gives " + t.Option
+		if t.Parent {
+			what = "the directory of " + what
+		}
+		return fmt.Sprintf("%s (recorded %q)", what, strings.Join(ps.inv.Args[1:], " "))
 	case "ARGS":
 		return "a word of an argument of several words, a command for a shell (recorded " + strconv.Quote(strings.Join(ps.inv.Args[1:], " ")) + ")"
 	case "TTY":
@@ -431,7 +440,8 @@ func (ps *params) origin(t profiles.Template) string {
 // read what its command line names, in any position.
 // wordTemplates are the $WORDS templates that stand for p in the
 // recording's command strings: an operand (or output redirection) p is,
-// is the directory of, or is under.
+// is the directory of, or is under, of a command none of whose operands
+// the recording only read.
 func (ps *params) wordTemplates(p string) []profiles.Template {
 	var out []profiles.Template
 	for _, a := range ps.inv.Args[min(1, len(ps.inv.Args)):] {
@@ -446,7 +456,14 @@ func (ps *params) wordTemplates(p string) []profiles.Template {
 			}
 		}
 		for _, key := range keys {
-			for _, w := range profiles.CommandOperands(a, key) {
+			ops := profiles.CommandOperands(a, key)
+			if slices.ContainsFunc(ops, func(w string) bool { q, ok := profiles.ArgPath(w, ps.inv.Dir); return ok && ps.read[q] }) {
+				// The command was given an input too (cp a.txt b.txt):
+				// $WORDS[cp] would stand for the next one's input as
+				// well as its output, and write both.
+				continue
+			}
+			for _, w := range ops {
 				q, ok := profiles.ArgPath(w, ps.inv.Dir)
 				if !ok || q == "/" || policy.SystemTree(q) {
 					continue
