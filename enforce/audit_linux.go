@@ -16,6 +16,7 @@ import (
 	"github.com/sysrec/sysrec/internal/auditnl"
 
 	"github.com/sysrec/sysrec/linuxabi"
+	"github.com/sysrec/sysrec/profiles"
 )
 
 // Violation is one seccomp audit record (type=1326): the kernel writes
@@ -225,11 +226,11 @@ type LandlockDenial struct {
 func (d LandlockDenial) String() string {
 	switch d.Blockers {
 	case "scope.signal":
-		return fmt.Sprintf("signal to pid %d (%s), outside the target's process tree", d.PID, d.Comm)
+		return fmt.Sprintf("signal to pid %d (%s), outside the target's process tree", d.PID, profiles.Printable(d.Comm))
 	case "scope.abstract_unix_socket":
-		return fmt.Sprintf("connect to abstract unix socket %s, created outside the target's process tree", d.Path)
+		return fmt.Sprintf("connect to abstract unix socket %s, created outside the target's process tree", profiles.Printable(d.Path))
 	}
-	what := d.Path
+	what := profiles.Printable(d.Path)
 	if what == "" {
 		what = "port " + d.Port
 	}

@@ -1,6 +1,9 @@
 package enforce
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestParseKmsgSeccomp(t *testing.T) {
 	for _, tc := range []struct {
@@ -43,6 +46,20 @@ func TestParseLandlockDenial(t *testing.T) {
 		d := parseLandlockDenial(auditFields(tc.rec))
 		if got := d.String(); got != tc.want {
 			t.Errorf("%s: %q, want %q", tc.rec, got, tc.want)
+		}
+	}
+}
+
+// TestDenialPrintable: a refusal's path and process name, which the
+// target chose, are shown without terminal controls.
+func TestDenialPrintable(t *testing.T) {
+	for _, d := range []LandlockDenial{
+		{Blockers: "fs.read_file", Path: "/tmp/x\x1b[1A\x1b[2K"},
+		{Blockers: "scope.signal", PID: 7, Comm: "\x1b]0;owned\x07"},
+		{Blockers: "scope.abstract_unix_socket", Path: "@s\x1b[2J"},
+	} {
+		if s := d.String(); strings.ContainsAny(s, "\x1b\x07") {
+			t.Errorf("%q", s)
 		}
 	}
 }

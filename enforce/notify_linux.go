@@ -119,7 +119,7 @@ func (r Refusal) String() string {
 	case profiles.Log:
 		verb = "let run (" + r.Action.String() + ")"
 	}
-	return fmt.Sprintf("pid %d (%s) called %s %s: %s", r.PID, r.Exe, r.Syscall, what, verb)
+	return fmt.Sprintf("pid %d (%s) called %s %s: %s", r.PID, profiles.Printable(r.Exe), r.Syscall, what, verb)
 }
 
 // NotifyCommand is like Command, but the filter's user_notif actions go

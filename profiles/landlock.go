@@ -445,7 +445,7 @@ func diffLandlock(o, nw *Profile) []string {
 		old := o.Landlock()
 		for _, r := range nw.Landlock().Paths {
 			if extra := r.Access &^ granted(old, r.Path); extra != 0 {
-				line := fmt.Sprintf("+ %s %s", r.Path, strings.Join(linuxabi.LandlockFSNames(extra), ","))
+				line := fmt.Sprintf("+ %s %s", Printable(r.Path), strings.Join(linuxabi.LandlockFSNames(extra), ","))
 				for _, w := range o.Filesystem.NotAllowed {
 					if m, _ := linuxabi.ParseLandlockFS(w.Access); w.Path == r.Path && m&extra != 0 {
 						line += " — OLD withheld it: " + w.Reason
@@ -501,7 +501,7 @@ func formatLandlock(p *Profile) string {
 		}
 		b.WriteString("\n")
 		for _, r := range fs.Rules {
-			fmt.Fprintf(&b, "  %-40s %s", r.Path, strings.Join(r.Access, ","))
+			fmt.Fprintf(&b, "  %-40s %s", Printable(r.Path), strings.Join(r.Access, ","))
 			if r.Reason != "" {
 				fmt.Fprintf(&b, "  (%s)", r.Reason)
 			}
@@ -510,7 +510,7 @@ func formatLandlock(p *Profile) string {
 		if len(fs.NotAllowed) > 0 {
 			b.WriteString("not allowed (filesystem), although the recording used it:\n")
 			for _, w := range fs.NotAllowed {
-				fmt.Fprintf(&b, "  %-40s %s  (%s)\n", w.Path, strings.Join(w.Access, ","), w.Reason)
+				fmt.Fprintf(&b, "  %-40s %s  (%s)\n", Printable(w.Path), strings.Join(w.Access, ","), Printable(w.Reason))
 				fmt.Fprintf(&b, "  %-40s to grant it, add to filesystem.rules: %s\n", "", w.Grant())
 			}
 		}

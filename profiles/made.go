@@ -261,7 +261,7 @@ func diffMade(o, nw *Filesystem) []string {
 	var out []string
 	for _, m := range nw.Made {
 		if !slices.ContainsFunc(o.Made, func(x MadeFile) bool { return x.Path == m.Path }) {
-			out = append(out, fmt.Sprintf("+ made %s (ordinary: sysrec's supervisor creates, replaces and removes this one file for the program)", m.Path))
+			out = append(out, fmt.Sprintf("+ made %s (ordinary: sysrec's supervisor creates, replaces and removes this one file for the program)", Printable(m.Path)))
 		}
 	}
 	return out
@@ -274,7 +274,7 @@ func formatMade(b *strings.Builder, fs *Filesystem) {
 	}
 	b.WriteString("made by sysrec's supervisor on the program's behalf (run), in directories no rule writes as a whole:\n")
 	for _, m := range fs.Made {
-		fmt.Fprintf(b, "  %-40s", m.Path)
+		fmt.Fprintf(b, "  %-40s", Printable(m.Path))
 		if m.Reason != "" {
 			fmt.Fprintf(b, "  (%s)", m.Reason)
 		}

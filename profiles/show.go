@@ -155,7 +155,7 @@ func formatPhases(ph *Phases) string {
 				initOnly = append(initOnly, n)
 			}
 		}
-		exe := e.Exe
+		exe := Printable(e.Exe)
 		if exe == "" {
 			exe = "?"
 		}
@@ -213,10 +213,10 @@ func DescribeFileAccess(f FileAccess) []string {
 	var out []string
 	for _, r := range linuxabi.LandlockFSNames(f.Access) {
 		if m, _ := linuxabi.ParseLandlockFS([]string{r}); m&linuxabi.LandlockParentRights != 0 {
-			out = append(out, fmt.Sprintf("%s on %s (for %s)", r, path.Dir(f.Path), path.Base(f.Path)))
+			out = append(out, fmt.Sprintf("%s on %s (for %s)", r, Printable(path.Dir(f.Path)), Printable(path.Base(f.Path))))
 			continue
 		}
-		out = append(out, r+" on "+f.Path)
+		out = append(out, r+" on "+Printable(f.Path))
 	}
 	return out
 }
