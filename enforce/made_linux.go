@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/sysrec/sysrec/linuxabi"
 	"github.com/sysrec/sysrec/policy"
 	"github.com/sysrec/sysrec/profiles"
 )
@@ -66,13 +67,16 @@ type maker struct {
 	dirs []*madeDir
 	// threads: open the comm files of the caller's threads for it
 	// (threadname_linux.go).
-	threads  bool
-	uid, gid int
-	capEff   uint64    // the supervisor's effective fileCaps
-	root     [2]uint64 // the supervisor's /, mount and user namespace inodes
-	mntns    [2]uint64
-	pidns    [2]uint64
-	userns   [2]uint64
+	threads bool
+	// sandboxed: a process of the target added a Landlock domain of its
+	// own; nothing is made from then on.
+	sandboxed bool
+	uid, gid  int
+	capEff    uint64    // the supervisor's effective fileCaps
+	root      [2]uint64 // the supervisor's /, mount and user namespace inodes
+	mntns     [2]uint64
+	pidns     [2]uint64
+	userns    [2]uint64
 	// created are the files made with O_EXCL for a mkstemp name: the
 	// ones it may remove.
 	created map[fileKey]bool
@@ -257,11 +261,21 @@ type target struct {
 func (s *supervisor) makeFile(listener int, n *seccompNotif) (seccompNotifResp, bool) {
 	cont := seccompNotifResp{ID: n.ID, Flags: unix.SECCOMP_USER_NOTIF_FLAG_CONTINUE}
 	m := s.maker
+	if a, ok := linuxabi.ArchByAudit(n.Arch); ok && a.SyscallName(int(n.Nr)) == "landlock_restrict_self" {
+		// A process of the target restricts itself further (a
+		// browser's renderer, a privilege-separated child). The
+		// supervisor acts outside every Landlock domain and cannot read
+		// one from /proc: from now on it makes nothing for any process
+		// of the target, and the kernel decides every call under the
+		// domains each process has.
+		m.sandboxed = true
+		return cont, true
+	}
 	if n.Arch != s.arch.Audit {
 		return cont, true // a compat call: its paths are not read
 	}
 	c := decodeMade(s.arch.SyscallName(int(n.Nr)), n.Args)
-	if c.excluded {
+	if c.excluded || m.sandboxed {
 		return cont, true
 	}
 	t := target{pid: int(n.PID)}

@@ -419,6 +419,18 @@ func TestMadeAttacks(t *testing.T) {
 			t.Errorf("with its capabilities: create .lesshst: %q", out)
 		}
 	})
+	t.Run("a domain of its own", func(t *testing.T) {
+		// A target that restricts itself further (no write anywhere)
+		// gets nothing made by the supervisor, which acts outside every
+		// domain: from then on the kernel decides.
+		h := madeHome(t)
+		if out := run(t, "sandbox", "create", filepath.Join(h, ".lesshst")); out != "create: Permission denied" {
+			t.Errorf("sandboxed: create .lesshst: %q", out)
+		}
+		if names := dirNames(t, h); len(names) != 0 {
+			t.Errorf("home holds %q", names)
+		}
+	})
 	t.Run("login file of a home not known as one", func(t *testing.T) {
 		// $CWD, $TMPDIR or a path may be the home of an account sysrec
 		// does not know as one (a service's, /var/lib/postgresql):

@@ -282,6 +282,12 @@ func formatMade(b *strings.Builder, fs *Filesystem) {
 	}
 }
 
+// restrictSelf is the call by which a process adds a Landlock domain of
+// its own: the supervisor acts outside every domain and cannot see one,
+// so it stops making files, or opening comm files, once a process of
+// the target makes it.
+const restrictSelf = "landlock_restrict_self"
+
 // threadCalls are the calls that may open a thread's comm file.
 var threadCalls = map[string]bool{"open": true, "openat": true, "openat2": true}
 
@@ -312,6 +318,16 @@ func (p *Profile) Making() *Profile {
 	c := p.Clone()
 	var out []Syscall
 	for _, s := range c.Syscalls {
+		if s.Name == restrictSelf && s.EffectiveAction().Kind == Allow {
+			// The supervisor stops acting once the target restricts
+			// itself further (enforce/made_linux.go).
+			n := s
+			n.Action = Action{Kind: UserNotif}
+			n.Count, n.Errors, n.Seen, n.Runs = 0, nil, nil, 0
+			n.Reason = "made files: a further Landlock domain ends the supervisor's making"
+			out = append(out, n)
+			continue
+		}
 		idx, ok := madeCalls[s.Name]
 		if !ok || s.EffectiveAction().Kind != Allow || !made && !threadCalls[s.Name] {
 			out = append(out, s)
@@ -343,6 +359,7 @@ func (p *Profile) Making() *Profile {
 		// Every call is allowed: those that may make a file, or open a
 		// thread's comm file, go to the supervisor after the entries, as
 		// Decide reads them.
+		out = append(out, Syscall{Name: restrictSelf, Action: Action{Kind: UserNotif}, Reason: "made files: a further Landlock domain ends the supervisor's making"})
 		for _, name := range slices.Sorted(maps.Keys(madeCalls)) {
 			idx := madeCalls[name]
 			if made {

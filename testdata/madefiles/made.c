@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <linux/capability.h>
+#include <linux/landlock.h>
 #include <linux/openat2.h>
 #include <sched.h>
 #include <sys/stat.h>
@@ -158,14 +159,24 @@ static int lose(const char *how) {
 	}
 	if (!strcmp(how, "userns"))
 		return unshare(CLONE_NEWUSER) ? fail("unshare") : 0;
+	if (!strcmp(how, "sandbox")) {
+		/* A Landlock domain of its own that allows no write anywhere. */
+		struct landlock_ruleset_attr a = {.handled_access_fs = LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_MAKE_REG | LANDLOCK_ACCESS_FS_REMOVE_FILE};
+		int rs = syscall(SYS_landlock_create_ruleset, &a, sizeof a, 0);
+		if (rs < 0 || syscall(SYS_landlock_restrict_self, rs, 0))
+			return fail("landlock");
+		close(rs);
+		return 0;
+	}
 	return 2;
 }
 
 int main(int argc, char **argv) {
 	if (argc < 2)
 		return 2;
-	if (!strcmp(argv[1], "nocaps") || !strcmp(argv[1], "userns")) {
-		/* nocaps|userns MODE ARGS...: MODE once the rights are lost. */
+	if (!strcmp(argv[1], "nocaps") || !strcmp(argv[1], "userns") || !strcmp(argv[1], "sandbox")) {
+		/* nocaps|userns|sandbox MODE ARGS...: MODE once the rights are
+		 * lost (sandbox: a Landlock domain of its own). */
 		if (argc < 3 || lose(argv[1]))
 			return 2;
 		argc--;
