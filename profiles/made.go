@@ -155,48 +155,46 @@ func (c *Profile) instantiateMade(inv Invocation) []string {
 	var warnings []string
 	var out []MadeFile
 	for _, m := range fs.Made {
-		if t, ok := m.NamedFile(); ok {
-			paths, why := t.expand(inv)
-			if len(paths) == 0 {
+		// The files m stands for in inv: the paths a named file's
+		// template gives, or its name in its directory's one.
+		var fulls []string
+		t, named := m.NamedFile()
+		if named {
+			var why string
+			if fulls, why = t.expand(inv); len(fulls) == 0 {
 				warnings = append(warnings, fmt.Sprintf("made file %s: %s; nothing is made", m.Path, why))
 			}
-			for _, p := range paths {
-				if d := path.Dir(p); d == "/" || policy.SystemTree(d) || policy.LoginFile(p) {
-					warnings = append(warnings, fmt.Sprintf("made file %s (%s): a login file, or in / or a system tree; nothing is made", m.Path, p))
+		} else {
+			dir, name := m.Split()
+			if IsTemplate(dir) {
+				t, err := ParseTemplate(dir)
+				if err != nil {
+					continue // validated
+				}
+				paths, why := t.expand(inv)
+				if len(paths) != 1 {
+					warnings = append(warnings, fmt.Sprintf("made file %s: %s; nothing is made", m.Path, why))
 					continue
 				}
-				if Mkstemp(path.Base(p)) {
-					// A made name ending in XXXXXX stands for every name
-					// mkstemp makes of it: the command line named one.
-					warnings = append(warnings, fmt.Sprintf("made file %s (%s): a name ending in %s stands for mkstemp's names; nothing is made", m.Path, p, MkstempSuffix))
-					continue
-				}
-				n := m
-				n.Path = p
-				out = append(out, n)
+				dir = paths[0]
 			}
-			continue
+			fulls = []string{path.Join(dir, name)}
 		}
-		dir, name := m.Split()
-		if IsTemplate(dir) {
-			t, err := ParseTemplate(dir)
-			if err != nil {
-				continue // validated
-			}
-			paths, why := t.expand(inv)
-			if len(paths) != 1 {
-				warnings = append(warnings, fmt.Sprintf("made file %s: %s; nothing is made", m.Path, why))
+		for _, full := range fulls {
+			switch d := path.Dir(full); {
+			case d == "/" || policy.SystemTree(d) || policy.LoginFile(full):
+				warnings = append(warnings, fmt.Sprintf("made file %s (%s): a login file, or in / or a system tree; nothing is made", m.Path, full))
+				continue
+			case named && Mkstemp(path.Base(full)):
+				// A made name ending in XXXXXX stands for every name
+				// mkstemp makes of it: the command line named one.
+				warnings = append(warnings, fmt.Sprintf("made file %s (%s): a name ending in %s stands for mkstemp's names; nothing is made", m.Path, full, MkstempSuffix))
 				continue
 			}
-			dir = paths[0]
+			n := m
+			n.Path = full
+			out = append(out, n)
 		}
-		full := path.Join(dir, name)
-		if dir == "/" || policy.SystemTree(dir) || policy.LoginFile(full) {
-			warnings = append(warnings, fmt.Sprintf("made file %s (%s): a login file, or in / or a system tree; nothing is made", m.Path, full))
-			continue
-		}
-		m.Path = full
-		out = append(out, m)
 	}
 	fs.Made = out
 	return warnings
@@ -318,61 +316,35 @@ func (p *Profile) Making() *Profile {
 	c := p.Clone()
 	var out []Syscall
 	for _, s := range c.Syscalls {
-		if s.Name == restrictSelf && s.EffectiveAction().Kind == Allow {
-			// The supervisor stops acting once the target restricts
-			// itself further (enforce/made_linux.go).
-			n := s
-			n.Action = Action{Kind: UserNotif}
-			n.Count, n.Errors, n.Seen, n.Runs = 0, nil, nil, 0
-			n.Reason = "made files: a further Landlock domain ends the supervisor's making"
-			out = append(out, n)
-			continue
-		}
-		idx, ok := madeCalls[s.Name]
-		if !ok || s.EffectiveAction().Kind != Allow || !made && !threadCalls[s.Name] {
+		rs := routes(s.Name, made, threads)
+		if len(rs) == 0 || s.EffectiveAction().Kind != Allow {
 			out = append(out, s)
 			continue
 		}
-		n := s
-		n.Action = Action{Kind: UserNotif}
-		n.Count, n.Errors, n.Seen, n.Runs = 0, nil, nil, 0
-		n.Reason = "made files: sent to run's supervisor"
-		if idx < 0 {
+		whole := false
+		for _, r := range rs {
+			n := s
+			n.Action = Action{Kind: UserNotif}
+			n.Count, n.Errors, n.Seen, n.Runs = 0, nil, nil, 0
+			n.Reason = r.reason
+			if r.arg != nil {
+				n.Args = append(slices.Clone(s.Args), *r.arg)
+			}
+			whole = whole || r.arg == nil
 			out = append(out, n)
-			continue
 		}
-		if made {
-			n.Args = append(slices.Clone(s.Args), ArgRule{Index: idx, Op: OpIn, Mask: linuxabi.OCreat, Values: []uint64{linuxabi.OCreat}})
-			out = append(out, n)
+		if !whole {
+			out = append(out, s)
 		}
-		if threads {
-			// Opened for writing, as a comm file is: the supervisor
-			// opens a thread's for it (threadnames.go).
-			t := n
-			t.Reason = "thread names: sent to run's supervisor"
-			t.Args = append(slices.Clone(s.Args), ArgRule{Index: idx, Op: OpIn, Mask: 3, Values: []uint64{1, 2}})
-			out = append(out, t)
-		}
-		out = append(out, s)
 	}
 	if c.DefaultAction.Kind == Allow {
-		// Every call is allowed: those that may make a file, or open a
-		// thread's comm file, go to the supervisor after the entries, as
-		// Decide reads them.
-		out = append(out, Syscall{Name: restrictSelf, Action: Action{Kind: UserNotif}, Reason: "made files: a further Landlock domain ends the supervisor's making"})
-		for _, name := range slices.Sorted(maps.Keys(madeCalls)) {
-			idx := madeCalls[name]
-			if made {
-				n := Syscall{Name: name, Action: Action{Kind: UserNotif}, Reason: "made files: sent to run's supervisor"}
-				if idx >= 0 {
-					n.Args = []ArgRule{{Index: idx, Op: OpIn, Mask: linuxabi.OCreat, Values: []uint64{linuxabi.OCreat}}}
-				}
-				out = append(out, n)
-			}
-			if threads && threadCalls[name] && (idx >= 0 || !made) {
-				n := Syscall{Name: name, Action: Action{Kind: UserNotif}, Reason: "thread names: sent to run's supervisor"}
-				if idx >= 0 {
-					n.Args = []ArgRule{{Index: idx, Op: OpIn, Mask: 3, Values: []uint64{1, 2}}}
+		// Every call is allowed: those sent to the supervisor go after
+		// the entries, as Decide reads them.
+		for _, name := range append([]string{restrictSelf}, slices.Sorted(maps.Keys(madeCalls))...) {
+			for _, r := range routes(name, made, threads) {
+				n := Syscall{Name: name, Action: Action{Kind: UserNotif}, Reason: r.reason}
+				if r.arg != nil {
+					n.Args = []ArgRule{*r.arg}
 				}
 				out = append(out, n)
 			}
@@ -380,6 +352,47 @@ func (p *Profile) Making() *Profile {
 	}
 	c.Syscalls = out
 	return c
+}
+
+// route is when a call goes to run's supervisor: when its arguments
+// also match arg, or always (nil).
+type route struct {
+	arg    *ArgRule
+	reason string
+}
+
+// routes are the routes of the calls of name for a profile with made
+// files (made) or thread names (threads): an open that may create
+// (O_CREAT), or open for writing (a comm file), or the whole call when
+// its flags are out of reach (openat2) or it always may (creat, the
+// renames and unlinks; landlock_restrict_self, which ends the
+// supervisor's making).
+func routes(name string, made, threads bool) []route {
+	if name == restrictSelf {
+		return []route{{reason: "made files: a further Landlock domain ends the supervisor's making"}}
+	}
+	idx, ok := madeCalls[name]
+	if !ok {
+		return nil
+	}
+	var out []route
+	if made {
+		r := route{reason: "made files: sent to run's supervisor"}
+		if idx >= 0 {
+			r.arg = &ArgRule{Index: idx, Op: OpIn, Mask: linuxabi.OCreat, Values: []uint64{linuxabi.OCreat}}
+		}
+		out = append(out, r)
+	}
+	if threads && threadCalls[name] && (idx >= 0 || !made) {
+		// Opened for writing, as a comm file is: the supervisor opens a
+		// thread's for it (threadnames.go).
+		r := route{reason: "thread names: sent to run's supervisor"}
+		if idx >= 0 {
+			r.arg = &ArgRule{Index: idx, Op: OpIn, Mask: 3, Values: []uint64{1, 2}}
+		}
+		out = append(out, r)
+	}
+	return out
 }
 
 // Unmade is refused (RefusedFiles of p's ruleset) without the rights
