@@ -35,6 +35,10 @@ type params struct {
 	// named after them (madeSibling): inputs whose directory is an
 	// output's.
 	siblings []bool
+	// wordOps are the paths the command strings of the command line
+	// give a command (or an output redirection) as operands, by key:
+	// what $WORDS[key] stands for (wordTemplates).
+	wordOps []wordOp
 	// words are the paths the words of an argument of several words
 	// name (script -c "wc -l data/x.txt") that the recording used: $ARGS
 	// reads them next run.
@@ -61,6 +65,7 @@ func newParams(inv profiles.Invocation, seen map[string]*profiles.FileAccess) *p
 			ps.read[p] = true
 		}
 	}
+	ps.wordOps = ps.commandOperands()
 	if inv.Dir == "" {
 		// Not started by sysrec (a container, a process followed): the
 		// command line's context is unknown, and its paths may be
@@ -84,8 +89,10 @@ func newParams(inv profiles.Invocation, seen map[string]*profiles.FileAccess) *p
 			continue
 		}
 		if used, wrote := argUse(p, seen, named); used {
-			ps.args[n], ps.outputs[n] = p, wrote
-			ps.siblings[n] = madeSibling(p, seen, named)
+			sib := madeSibling(p, seen, named)
+			// An input made into a file beside it is an output's
+			// directory too.
+			ps.args[n], ps.outputs[n], ps.siblings[n] = p, wrote || seen[p] != nil && sib, sib
 		}
 	}
 	for _, a := range inv.Args[min(1, len(inv.Args)):] {
@@ -116,7 +123,7 @@ func newParams(inv profiles.Invocation, seen map[string]*profiles.FileAccess) *p
 // 2's, not a file with the prefix of argument 1, the command "a".
 func argUse(p string, seen map[string]*profiles.FileAccess, named map[string]bool) (used, wrote bool) {
 	if f := seen[p]; f != nil {
-		return true, f.Access&(linuxabi.LandlockWriteFile|linuxabi.LandlockTruncate|llParent) != 0 || madeSibling(p, seen, named)
+		return true, f.Access&(linuxabi.LandlockWriteFile|linuxabi.LandlockTruncate|llParent) != 0
 	}
 	for q, f := range seen {
 		switch {
@@ -217,7 +224,6 @@ func (ps *params) template(p string, access uint64) (t profiles.Template, base s
 	if ps.words[p] && access&^llRead == 0 {
 		cands = append(cands, profiles.Template{Var: "ARGS"})
 	}
-
 	if slices.Contains(ps.inv.Programs, p) && access&linuxabi.LandlockExecute != 0 && access&^(linuxabi.LandlockExecute|linuxabi.LandlockReadFile) == 0 {
 		cands = append(cands, profiles.Template{Var: "PROGS"})
 	}
@@ -435,15 +441,16 @@ func (ps *params) origin(t profiles.Template) string {
 	return fmt.Sprintf("$%s (recorded %s)", t.Var, ps.inv.Var(t.Var))
 }
 
-// asTemplate returns r, whose path is a parameter, as template t. A
-// read of a path an argument names becomes "$ARGS": the next run may
-// read what its command line names, in any position.
-// wordTemplates are the $WORDS templates that stand for p in the
-// recording's command strings: an operand (or output redirection) p is,
-// is the directory of, or is under, of a command none of whose operands
-// the recording only read.
-func (ps *params) wordTemplates(p string) []profiles.Template {
-	var out []profiles.Template
+// wordOp is a path a command string gives command key as an operand.
+type wordOp struct{ key, path string }
+
+// commandOperands are the paths the recording's command strings give
+// each command (or output redirection) as operands, those of commands
+// the recording also gave a file it only read left out (cp a.txt b.txt:
+// $WORDS[cp] would stand for the next one's input as well as its
+// output, and write both), and / and the system's trees.
+func (ps *params) commandOperands() []wordOp {
+	var out []wordOp
 	for _, a := range ps.inv.Args[min(1, len(ps.inv.Args)):] {
 		fields := strings.Fields(a)
 		if len(fields) < 2 {
@@ -456,33 +463,48 @@ func (ps *params) wordTemplates(p string) []profiles.Template {
 			}
 		}
 		for _, key := range keys {
-			ops := profiles.CommandOperands(a, key)
-			if slices.ContainsFunc(ops, func(w string) bool { q, ok := profiles.ArgPath(w, ps.inv.Dir); return ok && ps.read[q] }) {
-				// The command was given an input too (cp a.txt b.txt):
-				// $WORDS[cp] would stand for the next one's input as
-				// well as its output, and write both.
+			var paths []string
+			input := false
+			for _, w := range profiles.CommandOperands(a, key) {
+				q, ok := profiles.ArgPath(w, ps.inv.Dir)
+				if !ok {
+					continue
+				}
+				input = input || ps.read[q]
+				if q != "/" && !policy.SystemTree(q) {
+					paths = append(paths, q)
+				}
+			}
+			if input {
 				continue
 			}
-			for _, w := range ops {
-				q, ok := profiles.ArgPath(w, ps.inv.Dir)
-				if !ok || q == "/" || policy.SystemTree(q) {
-					continue
-				}
-				t := profiles.Template{Var: "WORDS", Option: key}
-				switch {
-				case q == p:
-				case path.Dir(q) == p && ps.written[q]:
-					// The directory of an output, not of an input.
-					t.Parent = true
-				case strings.HasPrefix(p, q+"/"):
-					t.Rel = strings.TrimPrefix(p, q+"/")
-				default:
-					continue
-				}
-				if !slices.Contains(out, t) {
-					out = append(out, t)
-				}
+			for _, q := range paths {
+				out = append(out, wordOp{key, q})
 			}
+		}
+	}
+	return out
+}
+
+// wordTemplates are the $WORDS templates that stand for p in the
+// recording's command strings: an operand (or output redirection) p is,
+// is the directory of, or is under (commandOperands).
+func (ps *params) wordTemplates(p string) []profiles.Template {
+	var out []profiles.Template
+	for _, o := range ps.wordOps {
+		t := profiles.Template{Var: "WORDS", Option: o.key}
+		switch q := o.path; {
+		case q == p:
+		case path.Dir(q) == p && ps.written[q]:
+			// The directory of an output, not of an input.
+			t.Parent = true
+		case strings.HasPrefix(p, q+"/"):
+			t.Rel = strings.TrimPrefix(p, q+"/")
+		default:
+			continue
+		}
+		if !slices.Contains(out, t) {
+			out = append(out, t)
 		}
 	}
 	return out
@@ -539,6 +561,9 @@ func (ps *params) siblingOperand(r profiles.PathRule, t profiles.Template) []pro
 	return out
 }
 
+// asTemplate returns r, whose path is a parameter, as template t. A
+// read of a path an argument names becomes "$ARGS": the next run may
+// read what its command line names, in any position.
 func (ps *params) asTemplate(r profiles.PathRule, t profiles.Template) profiles.PathRule {
 	access, _ := linuxabi.ParseLandlockFS(r.Access)
 	why := "from " + ps.origin(t)
