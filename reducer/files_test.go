@@ -798,6 +798,10 @@ $XDG_CONFIG_HOME read_file
 		{name: "not started by sysrec", argv: []string{"cat", "/data/x"}, files: []profiles.FileAccess{fa("/data/x", 1, "read_file")}, want: `
 /data read_file
 `},
+		// Nor a command string's paths.
+		{name: "command string not started by sysrec", argv: []string{"sh", "-c", "seq 3 > /data/out"}, files: []profiles.FileAccess{fa("/data/out", 1, "write_file", "truncate")}, want: `
+/data/out write_file,truncate
+`},
 		// /tmp reached without $TMPDIR: constant, kept whole as ever.
 		{name: "tmp without TMPDIR", argv: []string{"tool"}, dir: "/", files: []profiles.FileAccess{fa("/tmp/x", 1, "read_file")}, want: `
 /tmp/x read_file
