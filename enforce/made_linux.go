@@ -252,6 +252,7 @@ type target struct {
 	uid, gid int
 	umask    uint32
 	capEff   uint64
+	tgid     int // its process (thread group)
 }
 
 // makeFile answers notification n (a call Profile.Making sends) for tid
@@ -363,6 +364,8 @@ func (m *maker) readCaller(t *target) bool {
 		case k == "CapEff" && len(f) == 1:
 			c, err := strconv.ParseUint(f[0], 16, 64)
 			t.capEff, caps = c, err == nil
+		case k == "Tgid" && len(f) == 1:
+			t.tgid, _ = strconv.Atoi(f[0])
 		}
 	}
 	return umask && caps && t.uid >= 0 && t.gid >= 0

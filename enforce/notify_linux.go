@@ -171,7 +171,7 @@ type supervisor struct {
 	dropped uint64
 	refused map[string]bool // exe and syscall reported
 	status  [1024]byte      // the start of a caller's /proc status
-	maker   *maker          // NotifyOptions.Made
+	maker   *maker          // NotifyOptions.Made and ThreadNames
 }
 
 // enforcing reports whether the supervisor enforces a profile (run with

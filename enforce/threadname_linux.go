@@ -35,8 +35,8 @@ func (s *supervisor) nameThread(listener int, n *seccompNotif, c madeCall) (secc
 	if !ok {
 		return cont, true
 	}
-	tgid, _, err := tgidOf(caller, m.status[:])
-	if err != nil || pid != 0 && pid != tgid {
+	t := target{pid: caller}
+	if !m.readCaller(&t) || t.tgid <= 0 || pid != 0 && pid != t.tgid || t.uid != m.uid || t.gid != m.gid {
 		return cont, true
 	}
 	// The numbers in the caller's path are its pid namespace's, and its
@@ -49,14 +49,10 @@ func (s *supervisor) nameThread(listener int, n *seccompNotif, c madeCall) (secc
 	if ns, ok := statIno(proc + "/ns/mnt"); !ok || ns != m.mntns {
 		return cont, true
 	}
-	t := target{pid: caller}
-	if !m.readCaller(&t) || t.uid != m.uid || t.gid != m.gid {
-		return cont, true
-	}
 	if !notifValid(listener, n.ID) {
 		return cont, false
 	}
-	fd, err := unix.Open("/proc/"+strconv.Itoa(tgid)+"/task/"+strconv.Itoa(tid)+"/comm", int(c.flags&unix.O_ACCMODE)|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	fd, err := unix.Open("/proc/"+strconv.Itoa(t.tgid)+"/task/"+strconv.Itoa(tid)+"/comm", int(c.flags&unix.O_ACCMODE)|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return errnoResp(n.ID, err) // ENOENT: no such thread in its process
 	}
