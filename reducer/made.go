@@ -51,8 +51,8 @@ func (b *fsBuilder) makes(d, p string, f *profiles.FileAccess) bool {
 	// A prefix of "." alone would stand for every seven-character
 	// dotfile (.zshenv, and any a later program trusts): such a name
 	// stays exact.
-	if prefix := name[:max(0, len(name)-len(profiles.MkstempSuffix))]; f.Access&linuxabi.LandlockRemoveFile != 0 && len(name) > len(profiles.MkstempSuffix) && prefix != "." && profiles.MkstempName(name[len(name)-len(profiles.MkstempSuffix):]) && !b.tempOf(d, p) {
-		name = name[:len(name)-len(profiles.MkstempSuffix)] + profiles.MkstempSuffix
+	if n := len(name) - len(profiles.MkstempSuffix); n > 0 && name[:n] != "." && f.Access&linuxabi.LandlockRemoveFile != 0 && profiles.MkstempName(name[n:]) && !b.tempOf(d, p) {
+		name = name[:n] + profiles.MkstempSuffix
 		why = fmt.Sprintf("a scratch file made and removed in %s (%s), its name ending in six letters or digits: mkstemp's names, made by sysrec's supervisor with O_EXCL and removed only if it made them", d, path.Base(p))
 	}
 	mp := at + "/" + name
